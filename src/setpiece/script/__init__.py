@@ -1,0 +1,1 @@
+"""Screenplays in: Fountain and Final Draft parsing, breakdown, shot planning."""
