@@ -1,0 +1,1 @@
+"""The `setpiece` command line: thin edges over the services."""

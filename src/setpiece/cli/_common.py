@@ -1,0 +1,102 @@
+"""What every command shares: the global options, opening the project, printing.
+
+Read commands print exactly one JSON document with ``--json``; otherwise Rich
+tables. Nothing here imports a database or media library at import time, so
+``setpiece --help`` stays fast.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import typer
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+    from setpiece.production.context import Production
+
+__all__ = ["State", "console", "emit_json", "open_production", "progress_bar", "state"]
+
+
+@dataclass
+class State:
+    """The global options, set by the root callback."""
+
+    project: str | None = None
+    database_url: str | None = None
+    actor: str | None = None
+
+
+def state(ctx: typer.Context) -> State:
+    root = ctx.find_root()
+    if not isinstance(root.obj, State):
+        root.obj = State()
+    return root.obj
+
+
+def open_production(ctx: typer.Context) -> Production:
+    from setpiece.production.context import Production
+
+    options = state(ctx)
+    return Production.open(options.project, database_url=options.database_url, actor=options.actor)
+
+
+def emit_json(value: Any) -> None:
+    """Prints one JSON document on stdout."""
+    from setpiece.production.views import jsonable
+
+    sys.stdout.write(json.dumps(jsonable(value), ensure_ascii=False, indent=2) + "\n")
+
+
+def console(stderr: bool = False) -> Console:
+    from rich.console import Console
+
+    # markup off: user text (headings, prompts) must never be read as Rich markup.
+    return Console(stderr=stderr, highlight=False, soft_wrap=True, markup=False)
+
+
+@contextmanager
+def progress_bar(label: str, *, enabled: bool = True) -> Iterator[Callable[[str, int, int], None]]:
+    """A Rich progress bar on stderr, fed as (phase, done, total); silent when not a terminal."""
+    if not enabled or not sys.stderr.isatty():
+        yield lambda phase, done, total: None
+        return
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeRemainingColumn,
+    )
+
+    with Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeRemainingColumn(),
+        console=console(stderr=True),
+        transient=True,
+    ) as progress:
+        tasks: dict[str, Any] = {}
+
+        def update(phase: str, done: int, total: int) -> None:
+            if phase not in tasks:
+                tasks[phase] = progress.add_task(f"{label}: {phase}", total=total)
+            progress.update(tasks[phase], completed=done)
+
+        yield update
+
+
+def human_size(size: int) -> str:
+    value = float(size)
+    for unit in ("B", "KB", "MB", "GB", "TB"):
+        if value < 1000 or unit == "TB":
+            return f"{value:.0f} {unit}" if unit == "B" else f"{value:.1f} {unit}"
+        value /= 1000
+    return f"{size} B"

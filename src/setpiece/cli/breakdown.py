@@ -1,0 +1,229 @@
+"""`setpiece scene`, `shot`, and the bible: `character`, `location`, `prop`, `style`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+from setpiece.cli._common import console, emit_json, open_production
+from setpiece.model.enums import BibleKind
+
+scene_app = typer.Typer(help="Scenes of the script, in order.", no_args_is_help=True)
+shot_app = typer.Typer(
+    help="The shot list: coverage of each scene, with blocking and status.", no_args_is_help=True
+)
+
+JSON = typer.Option(False, "--json", help="Print one JSON document.")
+
+
+@scene_app.command("add")
+def scene_add(
+    ctx: typer.Context,
+    heading: str = typer.Option(..., "--heading", help='e.g. "INT. KITCHEN - NIGHT"'),
+    number: str | None = typer.Option(
+        None, "--number", help="Scene number (12, 12A); next free one if left out."
+    ),
+    synopsis: str | None = typer.Option(None, "--synopsis"),
+) -> None:
+    """Add a scene at the end of the script."""
+    from setpiece.production.scenes import add_scene
+
+    with open_production(ctx) as production:
+        scene = add_scene(production, heading, number=number, synopsis=synopsis)
+    console().print(f"scene {scene.number}: {scene.heading}")
+
+
+@scene_app.command("list")
+def scene_list(ctx: typer.Context, as_json: bool = JSON) -> None:
+    """List scenes in script order."""
+    from rich.table import Table
+
+    from setpiece.production.scenes import list_scenes
+
+    with open_production(ctx) as production:
+        scenes = list_scenes(production)
+    if as_json:
+        emit_json(scenes)
+        return
+    table = Table("#", "heading", "shots", box=None)
+    for scene in scenes:
+        heading = f"{scene.heading} (OMITTED)" if scene.omitted else scene.heading
+        table.add_row(scene.number, heading, str(scene.shots))
+    console().print(table)
+
+
+@shot_app.command("add")
+def shot_add(
+    ctx: typer.Context,
+    scene: str = typer.Argument(..., help="Scene number."),
+    code: str = typer.Option(..., "--code", help="Shot code, unique in the project (e.g. 3A)."),
+    description: str = typer.Option("", "--description"),
+    size: str | None = typer.Option(None, "--size", help="ECU, CU, MCU, MS, MWS, WS or EWS."),
+    angle: str | None = typer.Option(None, "--angle", help="eye, low, high, overhead, dutch..."),
+    lens: float | None = typer.Option(None, "--lens", help="Focal length in mm."),
+    move: str | None = typer.Option(None, "--move", help="static, push-in, pan, dolly..."),
+    duration: float | None = typer.Option(None, "--duration", help="Planned duration in seconds."),
+    characters: str | None = typer.Option(
+        None, "--characters", help="NAME,NAME; blocking after @: ANNA@left-fg,BEN@right-bg."
+    ),
+    props: str | None = typer.Option(None, "--props", help="Props in frame, same form."),
+) -> None:
+    """Add a shot to a scene."""
+    from setpiece.production.shots import add_shot, parse_subjects
+
+    subjects = parse_subjects(characters or "") + parse_subjects(props or "")
+    with open_production(ctx) as production:
+        shot = add_shot(
+            production,
+            scene,
+            code,
+            description=description,
+            size=size,
+            angle=angle,
+            lens_mm=lens,
+            camera_move=move,
+            duration=duration,
+            subjects=subjects,
+        )
+    console().print(f"shot {shot.code} added to scene {shot.scene}")
+
+
+@shot_app.command("list")
+def shot_list(
+    ctx: typer.Context,
+    scene: str | None = typer.Option(None, "--scene", help="Only this scene."),
+    as_json: bool = JSON,
+) -> None:
+    """List shots in script order."""
+    from rich.table import Table
+
+    from setpiece.production.shots import list_shots
+
+    with open_production(ctx) as production:
+        shots = list_shots(production, scene)
+    if as_json:
+        emit_json(shots)
+        return
+    table = Table("shot", "scene", "size", "status", "takes", "description", box=None)
+    for shot in shots:
+        table.add_row(
+            shot.code, shot.scene, shot.size or "", shot.status, str(shot.takes), shot.description
+        )
+    console().print(table)
+
+
+@shot_app.command("show")
+def shot_show(ctx: typer.Context, code: str, as_json: bool = JSON) -> None:
+    """Show one shot with its takes."""
+    from setpiece.production.shots import get_shot
+    from setpiece.production.takes import list_takes
+
+    with open_production(ctx) as production:
+        shot = get_shot(production, code)
+        takes = list_takes(production, code)
+    if as_json:
+        data = shot.to_json()
+        data["take_list"] = [t.to_json() for t in takes]
+        emit_json(data)
+        return
+    out = console()
+    out.print(f"{shot.code} (scene {shot.scene}) {shot.status}, version {shot.version}")
+    if shot.description:
+        out.print(shot.description)
+    camera = [
+        x
+        for x in (
+            shot.size,
+            shot.angle and f"{shot.angle} angle",
+            shot.lens_mm and f"{shot.lens_mm:g} mm",
+            shot.camera_move,
+        )
+        if x
+    ]
+    if camera:
+        out.print("camera: " + ", ".join(str(x) for x in camera))
+    if shot.planned_seconds is not None:
+        out.print(f"planned: {shot.planned_seconds:g} s ({shot.planned_frames} frames)")
+    for subject in shot.subjects:
+        place = "-".join(x for x in (subject.side, subject.depth) if x)
+        out.print(f"  {subject.kind} {subject.name}" + (f" @ {place}" if place else ""))
+    for take in takes:
+        out.print(f"  take {take.label} id {take.id} {take.kind} {take.status}")
+
+
+@shot_app.command("set")
+def shot_set(
+    ctx: typer.Context,
+    code: str,
+    status: str = typer.Option(..., "--status", help="todo, wip, review or retake."),
+    note: str | None = typer.Option(None, "--note"),
+    if_version: int | None = typer.Option(
+        None, "--if-version", help="Refuse if the shot changed since this version."
+    ),
+) -> None:
+    """Change a shot's status (approval goes through approving a take)."""
+    from setpiece.production.shots import set_shot_status
+
+    with open_production(ctx) as production:
+        shot = set_shot_status(production, code, status, expected_version=if_version, note=note)
+    console().print(f"shot {shot.code} is {shot.status} (version {shot.version})")
+
+
+def bible_app(kind: BibleKind) -> typer.Typer:
+    """The add/list/show commands for one kind of bible entry."""
+    app = typer.Typer(
+        help=f"The bible's {kind.value}s, with reference images.", no_args_is_help=True
+    )
+
+    @app.command("add")
+    def add(
+        ctx: typer.Context,
+        name: str,
+        description: str = typer.Option("", "--description"),
+        ref: list[Path] = typer.Option([], "--ref", help="A reference image (repeat for more)."),
+    ) -> None:
+        from setpiece.production.bible import add_entry
+
+        with open_production(ctx) as production:
+            entry = add_entry(production, kind, name, description=description, refs=ref)
+        console().print(f"{kind.value} {entry.name} added with {len(entry.refs)} reference(s)")
+
+    add.__doc__ = f"Add a {kind.value}."
+
+    @app.command("list")
+    def list_(ctx: typer.Context, as_json: bool = JSON) -> None:
+        from rich.table import Table
+
+        from setpiece.production.bible import list_entries
+
+        with open_production(ctx) as production:
+            entries = list_entries(production, kind)
+        if as_json:
+            emit_json(entries)
+            return
+        table = Table("name", "refs", "description", box=None)
+        for entry in entries:
+            table.add_row(entry.name, str(len(entry.refs)), entry.description)
+        console().print(table)
+
+    list_.__doc__ = f"List {kind.value}s."
+
+    @app.command("show")
+    def show(ctx: typer.Context, name: str, as_json: bool = JSON) -> None:
+        from setpiece.production.bible import get_entry
+
+        with open_production(ctx) as production:
+            entry = get_entry(production, kind, name)
+        if as_json:
+            emit_json(entry)
+            return
+        out = console()
+        out.print(f"{entry.name} ({entry.kind})")
+        if entry.description:
+            out.print(entry.description)
+        for media in entry.refs:
+            out.print(f"  ref {media.path} {media.width}x{media.height}")
+
+    show.__doc__ = f"Show one {kind.value}."
+    return app

@@ -1,0 +1,344 @@
+"""The `setpiece` command: the root options, project-wide commands, and error handling.
+
+Errors Setpiece raises on purpose become one line on stderr with their exit code
+(2); usage errors exit 2 as well; only a genuine internal error exits 1 (with a
+traceback when ``SETPIECE_DEBUG=1``). ``fsck`` exits 3 when it finds a problem.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from fractions import Fraction
+from pathlib import Path
+
+import typer
+
+from setpiece.cli._common import (
+    console,
+    emit_json,
+    human_size,
+    open_production,
+    progress_bar,
+    state,
+)
+from setpiece.cli.breakdown import bible_app, scene_app, shot_app
+from setpiece.cli.takes import take_app
+from setpiece.model.enums import BibleKind
+
+app = typer.Typer(
+    name="setpiece",
+    help="Setpiece: the film set around any AI generator. Scenes, shots, takes, the bible, and the cut.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+app.add_typer(scene_app, name="scene")
+app.add_typer(shot_app, name="shot")
+for _kind in BibleKind:
+    app.add_typer(bible_app(_kind), name=_kind.value)
+app.add_typer(take_app, name="take")
+user_app = typer.Typer(help="Members of the production and their roles.", no_args_is_help=True)
+app.add_typer(user_app, name="user")
+findings_app = typer.Typer(help="What the checks found.", no_args_is_help=True)
+app.add_typer(findings_app, name="findings")
+db_app = typer.Typer(help="The database schema (for maintainers and CI).", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+
+try:
+    from setpiece.script.cli import app as script_app
+except ImportError:  # the screenplay commands are optional while being built
+    script_app = None
+if script_app is not None:
+    app.add_typer(script_app, name="script", help="Screenplays: parse Fountain and Final Draft.")
+
+JSON = typer.Option(False, "--json", help="Print one JSON document.")
+
+
+def _version(value: bool) -> None:
+    if value:
+        from setpiece import __version__
+
+        print(f"setpiece {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def root(
+    ctx: typer.Context,
+    project: Path | None = typer.Option(
+        None,
+        "--project",
+        "-C",
+        help="Project folder (default: found upward from here, or SETPIECE_PROJECT).",
+    ),
+    db: str | None = typer.Option(None, "--db", help="Database URL (or SETPIECE_DATABASE_URL)."),
+    as_user: str | None = typer.Option(None, "--as", help="Act as this user (or SETPIECE_USER)."),
+    version: bool = typer.Option(
+        False, "--version", callback=_version, is_eager=True, help="Print the version."
+    ),
+) -> None:
+    options = state(ctx)
+    options.project = str(project) if project is not None else None
+    options.database_url = db
+    options.actor = as_user
+
+
+@app.command()
+def init(
+    ctx: typer.Context,
+    directory: Path = typer.Argument(Path("."), help="Project folder (created if needed)."),
+    name: str | None = typer.Option(
+        None, "--name", help="Film title (default: the folder's name)."
+    ),
+    fps: str = typer.Option("24", "--fps", help="Frame rate: 24, 25, 23.976 or 24000/1001."),
+    resolution: str = typer.Option("1920x1080", "--resolution", help="WIDTHxHEIGHT."),
+    aspect: str | None = typer.Option(
+        None, "--aspect", help="Display aspect, e.g. 2.39 or 16/9 (default: from the resolution)."
+    ),
+    media: str | None = typer.Option(
+        None,
+        "--media",
+        help="Media store URL, e.g. s3://bucket/film (default: media/ in the folder).",
+    ),
+) -> None:
+    """Create a project: setpiece.toml, the database and the media store."""
+    from setpiece.errors import InvalidInputError
+    from setpiece.production.context import init_production
+    from setpiece.timebase import parse_rate, parse_resolution
+
+    rate = parse_rate(fps)
+    size = parse_resolution(resolution)
+    ratio = None
+    if aspect is not None:
+        try:
+            ratio = Fraction(aspect.replace(":", "/")).limit_denominator(1000)
+        except (ValueError, ZeroDivisionError):
+            raise InvalidInputError(
+                f"aspect {aspect!r} is not a ratio: write 2.39, 16/9 or 16:9"
+            ) from None
+        if not 0.2 <= ratio <= 5:
+            raise InvalidInputError(f"aspect {aspect!r} is out of range")
+    options = state(ctx)
+    with init_production(
+        directory,
+        name=name,
+        fps=rate,
+        resolution=size,
+        aspect=ratio,
+        database_url=options.database_url,
+        media_url=media,
+        actor=options.actor,
+    ) as production:
+        row = production.project_row()
+        console().print(
+            f"Setpiece project {row.name} in {production.config.root} "
+            f"({size[0]}x{size[1]}, {rate.numerator}/{rate.denominator} fps)"
+        )
+
+
+@app.command()
+def status(ctx: typer.Context, as_json: bool = JSON) -> None:
+    """Counts of shots and takes by status, and the size of the media store."""
+    from setpiece.production.records import production_status
+
+    with open_production(ctx) as production:
+        report = production_status(production)
+    if as_json:
+        emit_json(report)
+        return
+    out = console()
+    out.print(
+        f"{report.name}  {report.width}x{report.height} "
+        f"{report.fps.numerator}/{report.fps.denominator} fps"
+    )
+    out.print(
+        f"scenes: {report.scenes}"
+        + (f" ({report.omitted_scenes} omitted)" if report.omitted_scenes else "")
+    )
+    out.print("shots:  " + "  ".join(f"{k} {v}" for k, v in report.shots.items()))
+    out.print("takes:  " + "  ".join(f"{k} {v}" for k, v in report.takes.items()))
+    out.print(f"media:  {report.media_files} files, {human_size(report.media_bytes)}")
+
+
+@app.command()
+def fsck(
+    ctx: typer.Context,
+    gc: bool = typer.Option(
+        False, "--gc", help="Remove unreferenced files and stale temp files older than an hour."
+    ),
+    as_json: bool = JSON,
+) -> None:
+    """Re-hash every media file; report missing or corrupted files and orphan rows (exit 3)."""
+    from setpiece.production.fsck import fsck as run_fsck
+
+    with open_production(ctx) as production, progress_bar("fsck", enabled=not as_json) as bar:
+        report = run_fsck(
+            production, gc=gc, progress=lambda done, total: bar("verify", done, total)
+        )
+    if as_json:
+        emit_json(report)
+    else:
+        out = console()
+        out.print(f"checked {report.checked} files, {human_size(report.bytes)}")
+        for problem in report.problems:
+            out.print(
+                f"{problem.kind}: {problem.detail}"
+                + (f" (takes: {', '.join(problem.takes)})" if problem.takes else "")
+            )
+        if report.unreferenced:
+            out.print(
+                f"{len(report.unreferenced)} unreferenced file(s) in the store (left by an "
+                "interrupted import; 'setpiece fsck --gc' removes them)"
+            )
+        for removed in report.removed:
+            out.print(f"removed {removed}")
+        out.print(
+            "clean" if report.ok else f"{len(report.problems)} problem(s)",
+            style="green" if report.ok else "red",
+        )
+    if not report.ok:
+        raise typer.Exit(3)
+
+
+@app.command("log")
+def log(
+    ctx: typer.Context,
+    shot: str | None = typer.Option(None, "--shot", help="Only this shot's history."),
+    take: str | None = typer.Option(None, "--take", help="Only this take's history (id)."),
+    limit: int = typer.Option(200, "--limit", min=1, max=100000),
+    as_json: bool = JSON,
+) -> None:
+    """The history of changes: who did what, when."""
+    from setpiece.production.records import history
+
+    entity, entity_id = (
+        ("shot", shot.upper()) if shot else ("take", take.lower()) if take else (None, None)
+    )
+    with open_production(ctx) as production:
+        events = history(production, entity, entity_id, limit=limit)
+    if as_json:
+        emit_json(events)
+        return
+    out = console()
+    for e in events:
+        change = f"{e.before} -> {e.after}" if e.before else (e.after or "")
+        out.print(
+            f"{e.at:%Y-%m-%d %H:%M:%S} {e.actor}: {e.action} {e.entity} {e.entity_id} {change}"
+            + (f" ({e.note})" if e.note else "")
+        )
+
+
+@user_app.command("add")
+def user_add(
+    ctx: typer.Context,
+    name: str,
+    role: str = typer.Option(..., "--role", help="viewer, artist, director or admin."),
+) -> None:
+    """Add a member. The first must be an admin; after that only admins add members."""
+    from setpiece.production.records import add_user
+
+    with open_production(ctx) as production:
+        user = add_user(production, name, role)
+    console().print(f"user {user.name} ({user.role}) added")
+
+
+@user_app.command("list")
+def user_list(ctx: typer.Context, as_json: bool = JSON) -> None:
+    """List members and roles."""
+    from setpiece.production.records import list_users
+
+    with open_production(ctx) as production:
+        users = list_users(production)
+    if as_json:
+        emit_json(users)
+        return
+    for user in users:
+        console().print(f"{user.name}  {user.role}")
+
+
+@findings_app.command("list")
+def findings_list(
+    ctx: typer.Context,
+    shot: str | None = typer.Option(None, "--shot"),
+    kind: str | None = typer.Option(
+        None, "--kind", help="A kind or its namespace, e.g. continuity."
+    ),
+    as_json: bool = JSON,
+) -> None:
+    """List findings of every check."""
+    from setpiece.production.records import list_findings
+
+    with open_production(ctx) as production:
+        findings = list_findings(production, shot=shot, kind=kind)
+    if as_json:
+        emit_json(findings)
+        return
+    for f in findings:
+        where = " ".join(
+            x for x in (f.shot, f.take, f"frame {f.frame}" if f.frame is not None else None) if x
+        )
+        console().print(f"{f.kind} {where}: {f.detail}")
+
+
+@db_app.command("heads")
+def db_heads(as_json: bool = JSON) -> None:
+    """Heads of the migration history; exits 1 unless there is exactly one."""
+    from setpiece.store.db import migration_heads
+
+    heads = migration_heads()
+    if as_json:
+        emit_json({"heads": heads})
+    else:
+        print("\n".join(heads))
+    if len(heads) != 1:
+        print(
+            f"setpiece: error: {len(heads)} migration heads; merge them into one", file=sys.stderr
+        )
+        raise typer.Exit(1)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the console script."""
+    import click
+
+    from setpiece.errors import SetpieceError
+
+    args = sys.argv[1:] if argv is None else list(argv)
+    for arg in args:
+        try:
+            arg.encode("utf-8")
+        except UnicodeEncodeError:
+            shown = arg.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+            print(f"setpiece: error: argument {shown!r} is not valid UTF-8", file=sys.stderr)
+            return 2
+    try:
+        result = app(args=args, prog_name="setpiece", standalone_mode=False)
+        return result if isinstance(result, int) else 0
+    except SetpieceError as exc:
+        print(f"setpiece: error: {exc}", file=sys.stderr)
+        return exc.exit_code
+    except click.exceptions.Exit as exc:
+        return exc.exit_code
+    except click.ClickException as exc:
+        exc.show()
+        return exc.exit_code
+    except (click.exceptions.Abort, KeyboardInterrupt):
+        print("setpiece: interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        return 0
+    except Exception as exc:
+        if os.environ.get("SETPIECE_DEBUG"):
+            raise
+        print(
+            f"setpiece: internal error: {type(exc).__name__}: {exc} "
+            "(run with SETPIECE_DEBUG=1 for the traceback, and please report it)",
+            file=sys.stderr,
+        )
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,346 @@
+"""SQLAlchemy tables of a production: one database holds one film.
+
+Why one film a database: every unique rule the set needs ("shot 12A exists
+once") is then a plain unique constraint, and a studio that hosts several films
+on one PostgreSQL server gives each its own database or schema.
+
+Design decisions kept here:
+- Takes have a short random id (``TAKE_ID_ALPHABET``) that never changes and is
+  printed everywhere; ``SHOT/NUMBER`` is the human alias.
+- The recipe of a take lives in typed columns on the take, not a free-form blob:
+  other capabilities (generation, provenance) read the same fields.
+- Shots, scenes and takes carry a version column: an update that was based on a
+  stale read fails instead of overwriting someone else's change.
+- Media rows are keyed by sha256; the files live in the content-addressed store.
+- Findings of every check share one table; the kind-specific part is JSON.
+- History is an append-only event table written by the services.
+"""
+
+from __future__ import annotations
+
+import secrets
+from datetime import UTC, datetime
+from fractions import Fraction
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    TypeDecorator,
+    UniqueConstraint,
+)
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.engine import Dialect
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+__all__ = [
+    "TAKE_ID_ALPHABET",
+    "Base",
+    "BibleEntry",
+    "BibleRef",
+    "Event",
+    "Finding",
+    "Media",
+    "Project",
+    "Scene",
+    "Shot",
+    "ShotSubject",
+    "Take",
+    "User",
+    "new_take_id",
+    "utcnow",
+]
+
+# Crockford's base32 without look-alikes (no i, l, o, u): safe to read aloud and type.
+TAKE_ID_ALPHABET = "0123456789abcdefghjkmnpqrstvwxyz"
+TAKE_ID_LENGTH = 8
+
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def new_take_id() -> str:
+    """A fresh 8-character take id (40 bits: collisions are checked by the primary key)."""
+    return "".join(secrets.choice(TAKE_ID_ALPHABET) for _ in range(TAKE_ID_LENGTH))
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Timezone-aware UTC datetimes on every backend (SQLite drops the zone)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to a UTC column")
+        return value.astimezone(UTC)
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+JSONType = JSON().with_variant(JSONB(), "postgresql")
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+
+
+class Project(Base):
+    """The film: there is one row."""
+
+    __tablename__ = "projects"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    fps_num: Mapped[int] = mapped_column(Integer)
+    fps_den: Mapped[int] = mapped_column(Integer)
+    width: Mapped[int] = mapped_column(Integer)
+    height: Mapped[int] = mapped_column(Integer)
+    aspect_num: Mapped[int] = mapped_column(Integer)
+    aspect_den: Mapped[int] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    @property
+    def fps(self) -> Fraction:
+        return Fraction(self.fps_num, self.fps_den)
+
+    @property
+    def aspect(self) -> Fraction:
+        return Fraction(self.aspect_num, self.aspect_den)
+
+
+class User(Base):
+    """A member of the production. Until the first user exists nobody's role is checked."""
+
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(100), unique=True)
+    role: Mapped[str] = mapped_column(String(20))
+    password_hash: Mapped[str | None] = mapped_column(String(255))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class Scene(Base):
+    __tablename__ = "scenes"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    number: Mapped[str] = mapped_column(String(20), unique=True)
+    heading: Mapped[str] = mapped_column(Text)
+    int_ext: Mapped[str | None] = mapped_column(String(10))
+    location: Mapped[str | None] = mapped_column(String(200))
+    time_of_day: Mapped[str | None] = mapped_column(String(50))
+    synopsis: Mapped[str | None] = mapped_column(Text)
+    position: Mapped[int] = mapped_column(Integer, index=True)
+    omitted: Mapped[bool] = mapped_column(Boolean, default=False)
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    shots: Mapped[list[Shot]] = relationship(back_populates="scene", order_by="Shot.position")
+
+    __mapper_args__ = {"version_id_col": version}
+
+
+class Shot(Base):
+    __tablename__ = "shots"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    code: Mapped[str] = mapped_column(String(20), unique=True)
+    scene_id: Mapped[int] = mapped_column(ForeignKey("scenes.id"), index=True)
+    position: Mapped[int] = mapped_column(Integer)
+    description: Mapped[str] = mapped_column(Text, default="")
+    size: Mapped[str | None] = mapped_column(String(10))
+    angle: Mapped[str | None] = mapped_column(String(50))
+    lens_mm: Mapped[float | None] = mapped_column(Float)
+    camera_move: Mapped[str | None] = mapped_column(String(50))
+    planned_frames: Mapped[int | None] = mapped_column(Integer)
+    status: Mapped[str] = mapped_column(String(20), default="todo", index=True)
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_by: Mapped[str | None] = mapped_column(String(100))
+
+    scene: Mapped[Scene] = relationship(back_populates="shots")
+    subjects: Mapped[list[ShotSubject]] = relationship(
+        back_populates="shot", order_by="ShotSubject.position", cascade="all, delete-orphan"
+    )
+    takes: Mapped[list[Take]] = relationship(back_populates="shot", order_by="Take.number")
+
+    __mapper_args__ = {"version_id_col": version}
+
+
+class BibleEntry(Base):
+    """A character, location, prop or style: what continuity is held against."""
+
+    __tablename__ = "bible_entries"
+    __table_args__ = (UniqueConstraint("kind", "name", name="uq_bible_entries_kind_name"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(20))
+    name: Mapped[str] = mapped_column(String(200))
+    description: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    refs: Mapped[list[BibleRef]] = relationship(
+        back_populates="entry", order_by="BibleRef.position", cascade="all, delete-orphan"
+    )
+
+
+class BibleRef(Base):
+    """A reference image of a bible entry."""
+
+    __tablename__ = "bible_refs"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    entry_id: Mapped[int] = mapped_column(ForeignKey("bible_entries.id"), index=True)
+    media_sha256: Mapped[str] = mapped_column(ForeignKey("media.sha256"), index=True)
+    position: Mapped[int] = mapped_column(Integer)
+
+    entry: Mapped[BibleEntry] = relationship(back_populates="refs")
+    media: Mapped[Media] = relationship()
+
+
+class ShotSubject(Base):
+    """A character or prop in a shot, with its blocking."""
+
+    __tablename__ = "shot_subjects"
+    __table_args__ = (UniqueConstraint("shot_id", "entry_id", name="uq_shot_subjects_shot_entry"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    shot_id: Mapped[int] = mapped_column(ForeignKey("shots.id"), index=True)
+    entry_id: Mapped[int] = mapped_column(ForeignKey("bible_entries.id"), index=True)
+    position: Mapped[int] = mapped_column(Integer)
+    side: Mapped[str | None] = mapped_column(String(10))
+    depth: Mapped[str | None] = mapped_column(String(12))
+    prompt_override: Mapped[str | None] = mapped_column(Text)
+
+    shot: Mapped[Shot] = relationship(back_populates="subjects")
+    entry: Mapped[BibleEntry] = relationship()
+
+
+class Media(Base):
+    """A file in the content-addressed store, as probed at import."""
+
+    __tablename__ = "media"
+
+    sha256: Mapped[str] = mapped_column(String(64), primary_key=True)
+    size: Mapped[int] = mapped_column(BigInteger)
+    kind: Mapped[str] = mapped_column(String(10))
+    ext: Mapped[str] = mapped_column(String(10))
+    container: Mapped[str] = mapped_column(String(50))
+    codec: Mapped[str] = mapped_column(String(50))
+    width: Mapped[int] = mapped_column(Integer)
+    height: Mapped[int] = mapped_column(Integer)
+    fps_num: Mapped[int | None] = mapped_column(Integer)
+    fps_den: Mapped[int | None] = mapped_column(Integer)
+    frames: Mapped[int] = mapped_column(Integer)
+    duration: Mapped[float | None] = mapped_column(Float)
+    audio_streams: Mapped[int] = mapped_column(Integer, default=0)
+    original_name: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    @property
+    def key(self) -> str:
+        return f"{self.sha256[:2]}/{self.sha256}{self.ext}"
+
+    @property
+    def fps(self) -> Fraction | None:
+        if self.fps_num is None or self.fps_den is None:
+            return None
+        return Fraction(self.fps_num, self.fps_den)
+
+
+class Take(Base):
+    """One generation (or import) for a shot, with the full recipe to make it again."""
+
+    __tablename__ = "takes"
+    __table_args__ = (UniqueConstraint("shot_id", "number", name="uq_takes_shot_number"),)
+
+    id: Mapped[str] = mapped_column(String(16), primary_key=True, default=new_take_id)
+    shot_id: Mapped[int] = mapped_column(ForeignKey("shots.id"), index=True)
+    number: Mapped[int] = mapped_column(Integer)
+    kind: Mapped[str] = mapped_column(String(10))
+    media_sha256: Mapped[str | None] = mapped_column(ForeignKey("media.sha256"), index=True)
+    status: Mapped[str] = mapped_column(String(20), default="pending", index=True)
+    provisional: Mapped[bool] = mapped_column(Boolean, default=False)
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    created_by: Mapped[str | None] = mapped_column(String(100))
+    # The recipe.
+    backend: Mapped[str | None] = mapped_column(String(100))
+    model_name: Mapped[str | None] = mapped_column(String(200))
+    model_hash: Mapped[str | None] = mapped_column(String(128))
+    prompt: Mapped[str | None] = mapped_column(Text)
+    negative_prompt: Mapped[str | None] = mapped_column(Text)
+    seed: Mapped[int | None] = mapped_column(BigInteger)
+    parameters: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
+    reference_hashes: Mapped[list[str]] = mapped_column(JSONType, default=list)
+    parent_take_id: Mapped[str | None] = mapped_column(ForeignKey("takes.id"))
+
+    shot: Mapped[Shot] = relationship(back_populates="takes")
+    media: Mapped[Media | None] = relationship()
+
+    __mapper_args__ = {"version_id_col": version}
+
+
+class Finding(Base):
+    """What a check found: continuity, integrity, motion and later ones all write here."""
+
+    __tablename__ = "findings"
+    __table_args__ = (Index("ix_findings_kind_shot", "kind", "shot_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(50))
+    shot_id: Mapped[int | None] = mapped_column(ForeignKey("shots.id"), index=True)
+    take_id: Mapped[str | None] = mapped_column(ForeignKey("takes.id"), index=True)
+    frame: Mapped[int | None] = mapped_column(Integer)
+    score: Mapped[float | None] = mapped_column(Float)
+    threshold: Mapped[float | None] = mapped_column(Float)
+    detail: Mapped[str] = mapped_column(Text, default="")
+    evidence_sha256: Mapped[str | None] = mapped_column(ForeignKey("media.sha256"))
+    data: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    shot: Mapped[Shot | None] = relationship()
+    take: Mapped[Take | None] = relationship()
+
+
+class Event(Base):
+    """One change, with who and when: the production's history. Never updated."""
+
+    __tablename__ = "events"
+    __table_args__ = (Index("ix_events_entity", "entity", "entity_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+    actor: Mapped[str] = mapped_column(String(100))
+    entity: Mapped[str] = mapped_column(String(20))
+    entity_id: Mapped[str] = mapped_column(String(64))
+    action: Mapped[str] = mapped_column(String(50))
+    before: Mapped[str | None] = mapped_column(String(50))
+    after: Mapped[str | None] = mapped_column(String(50))
+    note: Mapped[str | None] = mapped_column(Text)
+    data: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)

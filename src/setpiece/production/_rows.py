@@ -1,0 +1,174 @@
+"""Lookups by the names people use (shot code, scene number, take id or SHOT/NUMBER),
+row-to-view conversion, and the history writer, shared by the services."""
+
+from __future__ import annotations
+
+import re
+from fractions import Fraction
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import select
+
+from setpiece.errors import InvalidInputError, NotFoundError
+from setpiece.model.orm import Event, Media, Scene, Shot, Take
+from setpiece.production.views import MediaView, Recipe, ShotView, SubjectView, TakeView
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
+    from setpiece.production.context import Production
+
+SHOT_CODE = re.compile(r"^[A-Z0-9][A-Z0-9._-]{0,19}$")
+SCENE_NUMBER = re.compile(r"^[A-Z0-9][A-Z0-9.-]{0,19}$")
+TAKE_REF = re.compile(r"^(?P<shot>[^/\s]+)/(?P<number>\d+)$")
+
+
+def normalise_code(code: str, what: str = "shot code") -> str:
+    value = code.strip().upper()
+    pattern = SHOT_CODE if what == "shot code" else SCENE_NUMBER
+    if not pattern.match(value):
+        raise InvalidInputError(
+            f"{what} {code!r} is not valid: use letters, digits, '.', '-' (up to 20), e.g. 12A"
+        )
+    return value
+
+
+def shot_row(session: Session, code: str) -> Shot:
+    wanted = code.strip().upper()
+    shot = session.scalars(select(Shot).where(Shot.code == wanted)).first()
+    if shot is None:
+        raise NotFoundError(f"no shot {code!r}: 'setpiece shot list' shows the shots")
+    return shot
+
+
+def scene_row(session: Session, number: str) -> Scene:
+    wanted = number.strip().upper()
+    scene = session.scalars(select(Scene).where(Scene.number == wanted)).first()
+    if scene is None:
+        raise NotFoundError(f"no scene {number!r}: 'setpiece scene list' shows the scenes")
+    return scene
+
+
+def take_row(session: Session, ref: str) -> Take:
+    """A take by its id or by SHOT/NUMBER (``3A/2``)."""
+    text = ref.strip()
+    match = TAKE_REF.match(text)
+    if match:
+        shot = shot_row(session, match.group("shot"))
+        take = session.scalars(
+            select(Take).where(Take.shot_id == shot.id, Take.number == int(match.group("number")))
+        ).first()
+        if take is None:
+            raise NotFoundError(f"shot {shot.code} has no take {match.group('number')}")
+        return take
+    take = session.get(Take, text.lower())
+    if take is None:
+        raise NotFoundError(f"no take {ref!r}: give a take id or SHOT/NUMBER such as 3A/2")
+    return take
+
+
+def record_event(
+    session: Session,
+    production: Production,
+    entity: str,
+    entity_id: str,
+    action: str,
+    *,
+    before: str | None = None,
+    after: str | None = None,
+    note: str | None = None,
+    data: dict[str, Any] | None = None,
+) -> None:
+    session.add(
+        Event(
+            actor=production.actor,
+            entity=entity,
+            entity_id=entity_id,
+            action=action,
+            before=before,
+            after=after,
+            note=note,
+            data=data or {},
+        )
+    )
+
+
+def media_view(production: Production, media: Media) -> MediaView:
+    return MediaView(
+        sha256=media.sha256,
+        path=production.store.url_for(media.key),
+        kind=media.kind,
+        width=media.width,
+        height=media.height,
+        fps=media.fps,
+        frames=media.frames,
+        duration=media.duration,
+        size=media.size,
+        container=media.container,
+        codec=media.codec,
+        audio_streams=media.audio_streams,
+    )
+
+
+def recipe_of(take: Take) -> Recipe:
+    return Recipe(
+        backend=take.backend,
+        model=take.model_name,
+        model_hash=take.model_hash,
+        prompt=take.prompt,
+        negative_prompt=take.negative_prompt,
+        seed=take.seed,
+        parameters=dict(take.parameters or {}),
+        references=list(take.reference_hashes or []),
+        parent=take.parent_take_id,
+    )
+
+
+def take_view(production: Production, take: Take, shot_code: str | None = None) -> TakeView:
+    return TakeView(
+        id=take.id,
+        shot=shot_code or take.shot.code,
+        number=take.number,
+        kind=take.kind,
+        status=take.status,
+        provisional=take.provisional,
+        created_at=take.created_at,
+        created_by=take.created_by,
+        recipe=recipe_of(take),
+        media=media_view(production, take.media) if take.media is not None else None,
+        version=take.version,
+    )
+
+
+def shot_view(shot: Shot, fps: Fraction, *, scene_number: str, takes: int) -> ShotView:
+    return ShotView(
+        code=shot.code,
+        scene=scene_number,
+        position=shot.position,
+        description=shot.description,
+        size=shot.size,
+        angle=shot.angle,
+        lens_mm=shot.lens_mm,
+        camera_move=shot.camera_move,
+        planned_frames=shot.planned_frames,
+        planned_seconds=(
+            round(float(Fraction(shot.planned_frames) / fps), 6)
+            if shot.planned_frames is not None
+            else None
+        ),
+        status=shot.status,
+        subjects=[
+            SubjectView(
+                name=s.entry.name,
+                kind=s.entry.kind,
+                side=s.side,
+                depth=s.depth,
+                prompt_override=s.prompt_override,
+            )
+            for s in shot.subjects
+        ],
+        takes=takes,
+        version=shot.version,
+        updated_at=shot.updated_at,
+        updated_by=shot.updated_by,
+    )

@@ -1,0 +1,106 @@
+"""The bible: characters, locations, props and styles, each with reference images.
+
+These are what continuity is held against and what prompts are composed from.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import selectinload
+
+from setpiece.errors import ConflictError, InvalidInputError, NotFoundError
+from setpiece.model.enums import BibleKind
+from setpiece.model.orm import BibleEntry, BibleRef
+from setpiece.production._rows import media_view, record_event
+from setpiece.production.context import Production
+from setpiece.production.ingest import media_row, probe_files, store_files
+from setpiece.production.views import BibleEntryView
+
+__all__ = ["add_entry", "get_entry", "list_entries"]
+
+
+def add_entry(
+    production: Production,
+    kind: BibleKind,
+    name: str,
+    *,
+    description: str = "",
+    refs: Sequence[str | os.PathLike[str]] = (),
+) -> BibleEntryView:
+    """Adds a character, location, prop or style, with its reference images.
+
+    Raises:
+        InvalidInputError: An empty name, or a reference that is no still image.
+        InvalidMediaError: A reference file that cannot be read.
+        ConflictError: An entry of that kind and name exists.
+    """
+    label = " ".join(name.split())
+    if not label or len(label) > 200:
+        raise InvalidInputError(f"a {kind} needs a name of 1-200 characters")
+    with production.transaction() as session:
+        production.authorize(session, "edit_breakdown")
+        _refuse_duplicate(session, kind, label)
+    files = probe_files(refs, kinds=frozenset({"image"}), what="reference") if refs else []
+    store_files(production, files)
+    with production.transaction() as session:
+        production.authorize(session, "edit_breakdown")
+        _refuse_duplicate(session, kind, label)
+        entry = BibleEntry(kind=kind.value, name=label, description=description.strip())
+        entry.refs = [
+            BibleRef(media=media_row(session, item), position=index)
+            for index, item in enumerate(files)
+        ]
+        session.add(entry)
+        session.flush()
+        record_event(session, production, kind.value, label, "create")
+        return _view(production, entry)
+
+
+def _refuse_duplicate(session: object, kind: BibleKind, name: str) -> None:
+    from sqlalchemy.orm import Session
+
+    assert isinstance(session, Session)
+    found = session.scalars(
+        select(BibleEntry).where(
+            BibleEntry.kind == kind.value, func.upper(BibleEntry.name) == name.upper()
+        )
+    ).first()
+    if found is not None:
+        raise ConflictError(f"{kind} {found.name} already exists")
+
+
+def list_entries(production: Production, kind: BibleKind) -> list[BibleEntryView]:
+    with production.transaction() as session:
+        production.authorize(session, "read")
+        entries = session.scalars(
+            select(BibleEntry)
+            .where(BibleEntry.kind == kind.value)
+            .options(selectinload(BibleEntry.refs).selectinload(BibleRef.media))
+            .order_by(BibleEntry.name)
+        ).all()
+        return [_view(production, entry) for entry in entries]
+
+
+def get_entry(production: Production, kind: BibleKind, name: str) -> BibleEntryView:
+    with production.transaction() as session:
+        production.authorize(session, "read")
+        entry = session.scalars(
+            select(BibleEntry).where(
+                BibleEntry.kind == kind.value, func.upper(BibleEntry.name) == name.strip().upper()
+            )
+        ).first()
+        if entry is None:
+            raise NotFoundError(f"no {kind} {name!r}: 'setpiece {kind} list' shows them")
+        return _view(production, entry)
+
+
+def _view(production: Production, entry: BibleEntry) -> BibleEntryView:
+    return BibleEntryView(
+        kind=entry.kind,
+        name=entry.name,
+        description=entry.description,
+        refs=[media_view(production, ref.media) for ref in entry.refs],
+    )

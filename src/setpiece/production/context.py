@@ -1,0 +1,240 @@
+"""An open production: its database, its media store and who is acting.
+
+Every service takes a ``Production`` and works inside ``transaction()``; the
+CLI and the web app only build one and call services. Role checks happen here,
+in ``authorize``, on behalf of every edge.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+from collections.abc import Iterator
+from fractions import Fraction
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from setpiece.errors import (
+    ConflictError,
+    InvalidInputError,
+    PermissionDeniedError,
+    ProjectError,
+)
+from setpiece.model.enums import Role
+from setpiece.model.workflow import required_role
+from setpiece.project import (
+    CONFIG_NAME,
+    STATE_DIR,
+    ProjectConfig,
+    find_project_root,
+    load_config,
+    remove_partial_project,
+    resolve_actor,
+    write_config,
+)
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
+    from setpiece.model.orm import Project
+    from setpiece.store.db import Database
+    from setpiece.store.media import MediaStore
+
+__all__ = ["Production", "init_production"]
+
+
+class Production:
+    """An open project. Use ``Production.open(...)`` or ``init_production(...)``; close when done."""
+
+    def __init__(self, config: ProjectConfig, database: Database, store: MediaStore, actor: str):
+        self.config = config
+        self.db = database
+        self.store = store
+        self.actor = actor
+        self._fps: Fraction | None = None
+
+    @classmethod
+    def open(
+        cls,
+        project: str | os.PathLike[str] | None = None,
+        *,
+        database_url: str | None = None,
+        actor: str | None = None,
+    ) -> Production:
+        """Finds and opens a project (migrating its database if needed).
+
+        Raises:
+            ProjectError: No project is found, or the database holds no project.
+            SchemaError: The database is from a newer Setpiece.
+            StorageError: The database or the media store cannot be reached.
+        """
+        from setpiece.store.db import Database
+        from setpiece.store.media import MediaStore
+
+        root = find_project_root(project)
+        config = load_config(root, database_url=database_url)
+        who = resolve_actor(actor, config)
+        database = Database(config.database_url)
+        production = cls(config, database, MediaStore(config.media_url, config.media_options), who)
+        try:
+            production._fps = production.project_row().fps
+        except BaseException:
+            database.close()
+            raise
+        return production
+
+    def close(self) -> None:
+        self.db.close()
+
+    def __enter__(self) -> Production:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    @contextlib.contextmanager
+    def transaction(self) -> Iterator[Session]:
+        """A session in one transaction: committed on success, rolled back on any error.
+
+        A write based on a stale read (another user changed the row) becomes a ConflictError.
+        """
+        from sqlalchemy.exc import IntegrityError
+        from sqlalchemy.orm.exc import StaleDataError
+
+        session = self.db.sessions()
+        try:
+            yield session
+            session.commit()
+        except StaleDataError as exc:
+            session.rollback()
+            raise ConflictError(
+                "someone else changed this in the meantime: reload and try again"
+            ) from exc
+        except IntegrityError as exc:
+            session.rollback()
+            reason = str(exc.orig).strip().splitlines()[0] if exc.orig else str(exc)
+            raise ConflictError(f"the change conflicts with what is stored: {reason}") from exc
+        except BaseException:
+            session.rollback()
+            raise
+        finally:
+            session.close()
+
+    def project_row(self, session: Session | None = None) -> Project:
+        from sqlalchemy import select
+
+        from setpiece.model.orm import Project
+
+        if session is None:
+            with self.transaction() as own:
+                return self.project_row(own)
+        project = session.scalars(select(Project).limit(1)).first()
+        if project is None:
+            raise ProjectError(
+                f"the database of {self.config.root} holds no project: run 'setpiece init' there"
+            )
+        return project
+
+    @property
+    def fps(self) -> Fraction:
+        if self._fps is None:
+            self._fps = self.project_row().fps
+        return self._fps
+
+    def authorize(self, session: Session, action: str) -> None:
+        """Checks that the acting user may do ``action``; a no-op while the project has no users.
+
+        Raises:
+            PermissionDeniedError: The user is unknown to the project, or their role is too low.
+        """
+        from sqlalchemy import func, select
+
+        from setpiece.model.orm import User
+
+        if not session.scalar(select(func.count()).select_from(User)):
+            return
+        user = session.scalars(select(User).where(User.name == self.actor)).first()
+        needed = required_role(action)
+        if user is None:
+            raise PermissionDeniedError(
+                f"user {self.actor!r} is not a member of this project: ask an admin to add you"
+            )
+        role = Role(user.role)
+        if role.rank < needed.rank:
+            raise PermissionDeniedError(
+                f"{self.actor} is {role.value}: {action.replace('_', ' ')} needs {needed.value} or above"
+            )
+
+
+def init_production(
+    directory: str | os.PathLike[str],
+    *,
+    name: str | None = None,
+    fps: Fraction = Fraction(24),
+    resolution: tuple[int, int] = (1920, 1080),
+    aspect: Fraction | None = None,
+    database_url: str | None = None,
+    media_url: str | None = None,
+    media_options: dict[str, Any] | None = None,
+    actor: str | None = None,
+) -> Production:
+    """Creates a project folder with its toml, database and media store.
+
+    Nothing half-written stays behind when any step fails.
+
+    Raises:
+        ConflictError: The folder is a project already, or the database holds one.
+        InvalidInputError: The folder is a file, or a value is out of range.
+    """
+    from setpiece.model.orm import Project
+    from setpiece.store.db import Database
+    from setpiece.store.media import MediaStore
+
+    root = Path(directory).expanduser().resolve()
+    if root.exists() and not root.is_dir():
+        raise InvalidInputError(f"{root} exists and is not a folder")
+    title = (name or root.name).strip()
+    if not title or len(title) > 200:
+        raise InvalidInputError("project name must be 1-200 characters")
+    width, height = resolution
+    ratio = aspect or Fraction(width, height)
+    if (root / CONFIG_NAME).exists():
+        raise ConflictError(f"{root} is already a Setpiece project ({CONFIG_NAME} exists)")
+    created_root = not root.exists()
+    root.mkdir(parents=True, exist_ok=True)
+    database = None
+    try:
+        write_config(
+            root, database_url=database_url, media_url=media_url, media_options=media_options
+        )
+        config = load_config(root)
+        if config.database_url.startswith("sqlite"):
+            (root / STATE_DIR).mkdir(exist_ok=True)
+        if "://" not in config.media_url:
+            Path(config.media_url).mkdir(parents=True, exist_ok=True)
+        database = Database(config.database_url)
+        store = MediaStore(config.media_url, config.media_options)
+        with database.sessions.begin() as session:
+            if session.query(Project).count():
+                raise ConflictError(
+                    "that database already holds a project: give each film its own database"
+                )
+            session.add(
+                Project(
+                    name=title,
+                    fps_num=fps.numerator,
+                    fps_den=fps.denominator,
+                    width=width,
+                    height=height,
+                    aspect_num=ratio.numerator,
+                    aspect_den=ratio.denominator,
+                )
+            )
+        production = Production(config, database, store, resolve_actor(actor, config))
+        production._fps = fps
+        return production
+    except BaseException:
+        if database is not None:
+            database.close()
+        remove_partial_project(root, created_root=created_root)
+        raise

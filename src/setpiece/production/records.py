@@ -1,0 +1,236 @@
+"""Findings, history, users and the production's status: the records every capability shares."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from fractions import Fraction
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import selectinload
+
+from setpiece.errors import ConflictError, InvalidInputError
+from setpiece.model.enums import Role, ShotStatus, TakeStatus, parse_enum
+from setpiece.model.orm import Event, Finding, Media, Scene, Shot, Take, User
+from setpiece.production._rows import media_view, record_event, shot_row, take_row
+from setpiece.production.context import Production
+from setpiece.production.ingest import media_row, probe_files, store_files
+from setpiece.production.views import EventView, FindingView
+
+__all__ = [
+    "StatusReport",
+    "UserView",
+    "add_user",
+    "history",
+    "list_findings",
+    "list_users",
+    "production_status",
+    "record_finding",
+]
+
+
+def record_finding(
+    production: Production,
+    kind: str,
+    *,
+    shot: str | None = None,
+    take: str | None = None,
+    frame: int | None = None,
+    score: float | None = None,
+    threshold: float | None = None,
+    detail: str = "",
+    evidence: str | os.PathLike[str] | None = None,
+    data: dict[str, Any] | None = None,
+) -> FindingView:
+    """Stores what a check found. ``kind`` is namespaced by the check, e.g. "continuity.face"."""
+    if not kind.strip() or len(kind) > 50:
+        raise InvalidInputError("a finding needs a kind of 1-50 characters, e.g. continuity.face")
+    if frame is not None and frame < 0:
+        raise InvalidInputError(f"frame {frame} is negative: frames count from 0")
+    files = (
+        probe_files([evidence], kinds=frozenset({"image", "video"}), what="evidence")
+        if evidence
+        else []
+    )
+    store_files(production, files)
+    with production.transaction() as session:
+        production.authorize(session, "record_finding")
+        take_obj = take_row(session, take) if take else None
+        shot_obj = shot_row(session, shot) if shot else (take_obj.shot if take_obj else None)
+        if take_obj is not None and shot_obj is not None and take_obj.shot_id != shot_obj.id:
+            raise InvalidInputError(
+                f"take {take_obj.id} belongs to shot {take_obj.shot.code}, not {shot_obj.code}"
+            )
+        finding = Finding(
+            kind=kind.strip(),
+            shot=shot_obj,
+            take=take_obj,
+            frame=frame,
+            score=score,
+            threshold=threshold,
+            detail=detail,
+            evidence_sha256=media_row(session, files[0]).sha256 if files else None,
+            data=data or {},
+        )
+        session.add(finding)
+        session.flush()
+        return _finding_view(production, finding, session)
+
+
+def list_findings(
+    production: Production, *, shot: str | None = None, kind: str | None = None
+) -> list[FindingView]:
+    with production.transaction() as session:
+        production.authorize(session, "read")
+        query = (
+            select(Finding)
+            .options(selectinload(Finding.shot), selectinload(Finding.take))
+            .order_by(Finding.id)
+        )
+        if shot is not None:
+            query = query.where(Finding.shot_id == shot_row(session, shot).id)
+        if kind is not None:
+            query = query.where((Finding.kind == kind) | Finding.kind.startswith(kind + "."))
+        return [_finding_view(production, f, session) for f in session.scalars(query).all()]
+
+
+def _finding_view(production: Production, finding: Finding, session: Any) -> FindingView:
+    evidence = session.get(Media, finding.evidence_sha256) if finding.evidence_sha256 else None
+    return FindingView(
+        id=finding.id,
+        kind=finding.kind,
+        shot=finding.shot.code if finding.shot else None,
+        take=finding.take_id,
+        frame=finding.frame,
+        score=finding.score,
+        threshold=finding.threshold,
+        detail=finding.detail,
+        evidence=media_view(production, evidence) if evidence else None,
+        data=dict(finding.data or {}),
+        created_at=finding.created_at,
+    )
+
+
+def history(
+    production: Production,
+    entity: str | None = None,
+    entity_id: str | None = None,
+    *,
+    limit: int = 1000,
+) -> list[EventView]:
+    """The change history, newest last; of one entity when given."""
+    with production.transaction() as session:
+        production.authorize(session, "read")
+        query = select(Event).order_by(Event.id.desc()).limit(limit)
+        if entity is not None:
+            query = query.where(Event.entity == entity)
+        if entity_id is not None:
+            query = query.where(Event.entity_id == entity_id)
+        events = list(reversed(session.scalars(query).all()))
+        return [
+            EventView(e.at, e.actor, e.entity, e.entity_id, e.action, e.before, e.after, e.note)
+            for e in events
+        ]
+
+
+@dataclass(frozen=True)
+class UserView:
+    name: str
+    role: str
+
+    def to_json(self) -> dict[str, Any]:
+        return {"name": self.name, "role": self.role}
+
+
+def add_user(production: Production, name: str, role: str) -> UserView:
+    """Adds a member. The first member must be an admin, so someone can manage the rest.
+
+    Raises:
+        InvalidInputError: A bad name or role, or a first member who is not an admin.
+        ConflictError: The name is taken.
+        PermissionDeniedError: The acting user is not an admin (once users exist).
+    """
+    wanted = parse_enum(Role, role, "role")
+    label = name.strip()
+    if not label or len(label) > 100 or any(c.isspace() for c in label):
+        raise InvalidInputError(f"user name {name!r} must be 1-100 characters without spaces")
+    with production.transaction() as session:
+        production.authorize(session, "manage_users")
+        if not session.scalar(select(func.count()).select_from(User)) and wanted != Role.ADMIN:
+            raise InvalidInputError("the first member must be an admin: add one with --role admin")
+        if session.scalars(select(User).where(User.name == label)).first():
+            raise ConflictError(f"user {label} already exists")
+        session.add(User(name=label, role=wanted.value))
+        record_event(session, production, "user", label, "create", after=wanted)
+        return UserView(label, wanted.value)
+
+
+def list_users(production: Production) -> list[UserView]:
+    with production.transaction() as session:
+        production.authorize(session, "read")
+        return [UserView(u.name, u.role) for u in session.scalars(select(User).order_by(User.name))]
+
+
+@dataclass(frozen=True)
+class StatusReport:
+    name: str
+    fps: Fraction
+    width: int
+    height: int
+    scenes: int
+    omitted_scenes: int
+    shots: dict[str, int] = field(default_factory=dict)
+    takes: dict[str, int] = field(default_factory=dict)
+    media_files: int = 0
+    media_bytes: int = 0
+    database: str = ""
+    media_store: str = ""
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "fps": f"{self.fps.numerator}/{self.fps.denominator}",
+            "resolution": f"{self.width}x{self.height}",
+            "scenes": self.scenes,
+            "omitted_scenes": self.omitted_scenes,
+            "shots": self.shots,
+            "takes": self.takes,
+            "media": {"files": self.media_files, "bytes": self.media_bytes},
+            "database": self.database,
+            "media_store": self.media_store,
+        }
+
+
+def production_status(production: Production) -> StatusReport:
+    from setpiece.store.db import safe_url
+
+    with production.transaction() as session:
+        production.authorize(session, "read")
+        project = production.project_row(session)
+        shots = dict(
+            session.execute(select(Shot.status, func.count()).group_by(Shot.status)).tuples().all()
+        )
+        takes = dict(
+            session.execute(select(Take.status, func.count()).group_by(Take.status)).tuples().all()
+        )
+        files, size = session.execute(
+            select(func.count(), func.coalesce(func.sum(Media.size), 0))
+        ).one()
+        return StatusReport(
+            name=project.name,
+            fps=project.fps,
+            width=project.width,
+            height=project.height,
+            scenes=session.scalar(select(func.count()).select_from(Scene)) or 0,
+            omitted_scenes=session.scalar(
+                select(func.count()).select_from(Scene).where(Scene.omitted)
+            )
+            or 0,
+            shots={s.value: shots.get(s.value, 0) for s in ShotStatus},
+            takes={s.value: takes.get(s.value, 0) for s in TakeStatus},
+            media_files=files,
+            media_bytes=int(size),
+            database=safe_url(production.config.database_url),
+            media_store=production.config.media_url,
+        )

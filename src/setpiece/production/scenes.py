@@ -1,0 +1,128 @@
+"""Scenes: numbered as the script numbers them, kept in script order, never deleted (omitted)."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from sqlalchemy import func, select
+
+from setpiece.errors import ConflictError, InvalidInputError
+from setpiece.model.enums import IntExt
+from setpiece.model.orm import Scene, Shot
+from setpiece.production._rows import normalise_code, record_event
+from setpiece.production.context import Production
+from setpiece.production.views import SceneView
+
+__all__ = ["Heading", "add_scene", "list_scenes", "parse_heading"]
+
+_PREFIX = re.compile(
+    r"^(?P<ie>INT\.?\s*/\s*EXT\.?|EXT\.?\s*/\s*INT\.?|I\s*/\s*E\.?|INT\.|EXT\.|EST\.|INT\b|EXT\b|EST\b)\s*(?P<rest>.*)$",
+    re.IGNORECASE,
+)
+
+
+@dataclass(frozen=True)
+class Heading:
+    int_ext: IntExt | None
+    location: str | None
+    time_of_day: str | None
+
+
+def parse_heading(heading: str) -> Heading:
+    """Splits "INT. KITCHEN - NIGHT" into INT, KITCHEN, NIGHT (each part may be missing)."""
+    text = " ".join(heading.split())
+    match = _PREFIX.match(text)
+    int_ext: IntExt | None = None
+    rest = text
+    if match:
+        prefix = re.sub(r"[\s.]", "", match.group("ie").upper())
+        int_ext = {
+            "INT": IntExt.INT,
+            "EXT": IntExt.EXT,
+            "EST": IntExt.EST,
+        }.get(prefix, IntExt.INT_EXT)
+        rest = match.group("rest")
+    location, _, time = rest.rpartition(" - ")
+    if not location:
+        location, time = rest, ""
+    return Heading(int_ext, location.strip(" .-") or None, time.strip(" .-").upper() or None)
+
+
+def _next_number(session: object) -> str:
+    from sqlalchemy.orm import Session
+
+    assert isinstance(session, Session)
+    numbers = session.scalars(select(Scene.number)).all()
+    highest = 0
+    for number in numbers:
+        digits = re.match(r"\d+", number)
+        if digits:
+            highest = max(highest, int(digits.group()))
+    return str(highest + 1)
+
+
+def add_scene(
+    production: Production,
+    heading: str,
+    *,
+    number: str | None = None,
+    synopsis: str | None = None,
+) -> SceneView:
+    """Adds a scene at the end of the script.
+
+    Raises:
+        InvalidInputError: An empty heading or a malformed number.
+        ConflictError: A scene with that number exists.
+    """
+    text = " ".join(heading.split())
+    if not text:
+        raise InvalidInputError("a scene needs a heading, e.g. 'INT. KITCHEN - NIGHT'")
+    wanted = normalise_code(number, "scene number") if number is not None else None
+    parts = parse_heading(text)
+    with production.transaction() as session:
+        production.authorize(session, "edit_breakdown")
+        value = wanted or _next_number(session)
+        if session.scalars(select(Scene).where(Scene.number == value)).first():
+            raise ConflictError(f"scene {value} already exists")
+        position = (session.scalar(select(func.max(Scene.position))) or 0) + 1
+        scene = Scene(
+            number=value,
+            heading=text,
+            int_ext=parts.int_ext.value if parts.int_ext else None,
+            location=parts.location,
+            time_of_day=parts.time_of_day,
+            synopsis=synopsis,
+            position=position,
+        )
+        session.add(scene)
+        session.flush()
+        record_event(session, production, "scene", value, "create", after=text)
+        return _view(scene, 0)
+
+
+def list_scenes(production: Production) -> list[SceneView]:
+    with production.transaction() as session:
+        production.authorize(session, "read")
+        counts = dict(
+            session.execute(select(Shot.scene_id, func.count()).group_by(Shot.scene_id))
+            .tuples()
+            .all()
+        )
+        scenes = session.scalars(select(Scene).order_by(Scene.position)).all()
+        return [_view(scene, counts.get(scene.id, 0)) for scene in scenes]
+
+
+def _view(scene: Scene, shots: int) -> SceneView:
+    return SceneView(
+        number=scene.number,
+        heading=scene.heading,
+        int_ext=scene.int_ext,
+        location=scene.location,
+        time_of_day=scene.time_of_day,
+        synopsis=scene.synopsis,
+        position=scene.position,
+        omitted=scene.omitted,
+        shots=shots,
+        version=scene.version,
+    )

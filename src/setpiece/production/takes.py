@@ -1,0 +1,305 @@
+"""Takes: importing them with their recipe, listing them, and circling one.
+
+A take made outside Setpiece records what the user tells us about it
+(generator, model, prompt, seed...), so it can be made again later. Importing
+the same file into the same shot twice does not make a second take: the
+existing one is reported, so a batch script can be re-run safely.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field, replace
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import selectinload
+
+from setpiece.errors import ConflictError, InvalidInputError, InvalidTransitionError
+from setpiece.model.enums import ShotStatus, TakeKind, TakeStatus, parse_enum
+from setpiece.model.orm import Scene, Shot, Take, utcnow
+from setpiece.model.workflow import SHOT_APPROVABLE_FROM, check_take_transition
+from setpiece.production._rows import record_event, shot_row, take_row, take_view
+from setpiece.production.context import Production
+from setpiece.production.ingest import media_row, probe_files, store_files
+from setpiece.production.views import Recipe, TakeView
+
+__all__ = [
+    "ImportResult",
+    "approve_take",
+    "get_take",
+    "import_takes",
+    "list_takes",
+    "set_take_status",
+]
+
+_INT64 = 2**63
+
+
+@dataclass(frozen=True)
+class ImportResult:
+    created: list[TakeView] = field(default_factory=list)
+    existing: list[TakeView] = field(default_factory=list)
+
+
+def _check_recipe(recipe: Recipe) -> None:
+    if recipe.seed is not None and not -_INT64 <= recipe.seed < _INT64:
+        raise InvalidInputError(f"seed {recipe.seed} does not fit in 64 bits")
+    for name, value in (("generator", recipe.backend), ("model", recipe.model)):
+        if value is not None and not 0 < len(value.strip()) <= 100:
+            raise InvalidInputError(f"{name} name must be 1-100 characters")
+
+
+def import_takes(
+    production: Production,
+    shot: str,
+    files: Sequence[str | os.PathLike[str]],
+    recipe: Recipe | None = None,
+    *,
+    references: Sequence[str | os.PathLike[str]] = (),
+    progress: Callable[[str, int, int], None] | None = None,
+) -> ImportResult:
+    """Imports media files as new takes of ``shot``, each with ``recipe``.
+
+    Every file is validated before anything is written; one bad file refuses the batch.
+
+    Args:
+        production: The open project.
+        shot: The shot code.
+        files: Images or videos, one take each, numbered in the order given.
+        recipe: How they were made (generator, model, prompt, seed...).
+        references: Reference images the generator was given; stored, their hashes recorded.
+        progress: Called as (phase, done, total) with phase "check" or "store".
+
+    Raises:
+        NotFoundError: Unknown shot or parent take.
+        InvalidInputError / InvalidMediaError: A bad file or recipe value.
+    """
+    base = recipe or Recipe()
+    _check_recipe(base)
+    with production.transaction() as session:
+        production.authorize(session, "import_take")
+        shot_row(session, shot)
+        if base.parent is not None:
+            base = replace(base, parent=take_row(session, base.parent).id)
+    check = (lambda done, total: progress("check", done, total)) if progress else None
+    items = probe_files(files, what="take", progress=check)
+    refs = (
+        probe_files(references, kinds=frozenset({"image"}), what="reference") if references else []
+    )
+    store = (lambda done, total: progress("store", done, total)) if progress else None
+    store_files(production, [*refs, *items], progress=store)
+
+    result = ImportResult()
+    with production.transaction() as session:
+        production.authorize(session, "import_take")
+        target = shot_row(session, shot)
+        for ref in refs:
+            media_row(session, ref)
+        reference_hashes = list(base.references) + [ref.sha256 for ref in refs]
+        known = {
+            take.media_sha256: take
+            for take in session.scalars(select(Take).where(Take.shot_id == target.id)).all()
+        }
+        number = session.scalar(select(func.max(Take.number)).where(Take.shot_id == target.id)) or 0
+        for item in items:
+            if item.sha256 in known:
+                result.existing.append(take_view(production, known[item.sha256], target.code))
+                continue
+            number += 1
+            take = Take(
+                shot=target,
+                number=number,
+                kind=TakeKind(item.info.kind).value,
+                media=media_row(session, item),
+                status=TakeStatus.READY.value,
+                created_by=production.actor,
+                backend=base.backend,
+                model_name=base.model,
+                model_hash=base.model_hash,
+                prompt=base.prompt,
+                negative_prompt=base.negative_prompt,
+                seed=base.seed,
+                parameters=dict(base.parameters),
+                reference_hashes=reference_hashes,
+                parent_take_id=base.parent,
+            )
+            session.add(take)
+            known[item.sha256] = take
+            session.flush()
+            record_event(
+                session,
+                production,
+                "take",
+                take.id,
+                "import",
+                after=take.status,
+                data={"shot": target.code, "number": number, "file": item.path.name},
+            )
+            result.created.append(take_view(production, take, target.code))
+        if result.created and target.status == ShotStatus.TODO:
+            target.status = ShotStatus.WIP.value
+            target.updated_at = utcnow()
+            target.updated_by = production.actor
+            record_event(
+                session,
+                production,
+                "shot",
+                target.code,
+                "status",
+                before=ShotStatus.TODO,
+                after=ShotStatus.WIP,
+                note="first take imported",
+            )
+    return result
+
+
+def list_takes(production: Production, shot: str | None = None) -> list[TakeView]:
+    """Takes in script order, or of one shot."""
+    with production.transaction() as session:
+        production.authorize(session, "read")
+        query = (
+            select(Take, Shot.code)
+            .join(Shot, Take.shot_id == Shot.id)
+            .join(Scene, Shot.scene_id == Scene.id)
+            .options(selectinload(Take.media))
+            .order_by(Scene.position, Shot.position, Take.number)
+        )
+        if shot is not None:
+            query = query.where(Take.shot_id == shot_row(session, shot).id)
+        return [take_view(production, take, code) for take, code in session.execute(query).tuples()]
+
+
+def get_take(production: Production, ref: str) -> TakeView:
+    with production.transaction() as session:
+        production.authorize(session, "read")
+        return take_view(production, take_row(session, ref))
+
+
+def set_take_status(
+    production: Production, ref: str, status: str, *, note: str | None = None
+) -> TakeView:
+    """Changes a take's status (reject, restore). Circling goes through ``approve_take``."""
+    new = parse_enum(TakeStatus, status, "take status")
+    with production.transaction() as session:
+        production.authorize(session, "set_take_status")
+        take = take_row(session, ref)
+        if new == TakeStatus.CIRCLED:
+            raise InvalidTransitionError(
+                f"take {take.id} is circled by approving it: 'setpiece review approve "
+                f"{take.shot.code} {take.id}'"
+            )
+        current = TakeStatus(take.status)
+        check_take_transition(current, new, take=take.id)
+        if new != current:
+            take.status = new.value
+            record_event(
+                session, production, "take", take.id, "status", before=current, after=new, note=note
+            )
+            if current == TakeStatus.CIRCLED and take.shot.status == ShotStatus.APPROVED:
+                _reopen(production, session, take.shot, f"circled take {take.id} now {new}")
+        session.flush()
+        return take_view(production, take)
+
+
+def _reopen(production: Production, session: object, shot: Shot, why: str) -> None:
+    shot.status = ShotStatus.RETAKE.value
+    shot.updated_at = utcnow()
+    shot.updated_by = production.actor
+    from sqlalchemy.orm import Session
+
+    assert isinstance(session, Session)
+    record_event(
+        session,
+        production,
+        "shot",
+        shot.code,
+        "status",
+        before=ShotStatus.APPROVED,
+        after=ShotStatus.RETAKE,
+        note=why,
+    )
+
+
+def approve_take(
+    production: Production,
+    shot: str,
+    take: str,
+    *,
+    note: str | None = None,
+    expected_version: int | None = None,
+) -> TakeView:
+    """Circles ``take``, approves its shot and un-circles any other take of the shot.
+
+    This is the only way a shot becomes approved.
+
+    Raises:
+        NotFoundError: Unknown shot or take.
+        InvalidInputError: The take belongs to another shot.
+        InvalidTransitionError: The take is not ready (pending, rendering or failed).
+        ConflictError: The shot changed since ``expected_version``, or concurrently.
+    """
+    with production.transaction() as session:
+        production.authorize(session, "approve")
+        target = shot_row(session, shot)
+        chosen = take_row(session, take)
+        if chosen.shot_id != target.id:
+            raise InvalidInputError(
+                f"take {chosen.id} belongs to shot {chosen.shot.code}, not {target.code}"
+            )
+        if expected_version is not None and target.version != expected_version:
+            raise ConflictError(
+                f"shot {target.code} changed since version {expected_version}: it is now "
+                f"{target.status} (version {target.version}, by {target.updated_by or 'unknown'})"
+            )
+        if ShotStatus(target.status) not in SHOT_APPROVABLE_FROM:
+            raise InvalidTransitionError(
+                f"shot {target.code} is {target.status}: it has no take to approve yet"
+            )
+        current = TakeStatus(chosen.status)
+        if current != TakeStatus.CIRCLED:
+            check_take_transition(current, TakeStatus.CIRCLED, take=chosen.id)
+        for other in session.scalars(
+            select(Take).where(Take.shot_id == target.id, Take.status == TakeStatus.CIRCLED.value)
+        ):
+            if other.id != chosen.id:
+                other.status = TakeStatus.READY.value
+                record_event(
+                    session,
+                    production,
+                    "take",
+                    other.id,
+                    "status",
+                    before=TakeStatus.CIRCLED,
+                    after=TakeStatus.READY,
+                    note=f"{chosen.id} circled",
+                )
+        chosen.status = TakeStatus.CIRCLED.value
+        chosen.provisional = False
+        record_event(
+            session,
+            production,
+            "take",
+            chosen.id,
+            "approve",
+            before=current,
+            after=TakeStatus.CIRCLED,
+            note=note,
+        )
+        before = target.status
+        target.status = ShotStatus.APPROVED.value
+        target.updated_at = utcnow()
+        target.updated_by = production.actor
+        record_event(
+            session,
+            production,
+            "shot",
+            target.code,
+            "approve",
+            before=before,
+            after=ShotStatus.APPROVED,
+            note=note,
+            data={"take": chosen.id},
+        )
+        session.flush()
+        return take_view(production, chosen, target.code)

@@ -1,0 +1,186 @@
+"""The typed objects services return, and their one JSON shape.
+
+Services never hand ORM rows or dicts to the edges: these frozen dataclasses are
+what the CLI prints and the web app serves, so ``--json`` output and the API
+agree field for field. ``to_json`` turns rates into "num/den" strings and times
+into ISO 8601 UTC.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from datetime import datetime
+from enum import Enum
+from fractions import Fraction
+from typing import Any
+
+__all__ = [
+    "BibleEntryView",
+    "EventView",
+    "FindingView",
+    "MediaView",
+    "Recipe",
+    "SceneView",
+    "ShotView",
+    "SubjectView",
+    "TakeView",
+    "jsonable",
+]
+
+
+def jsonable(value: Any) -> Any:
+    """Turns views (and what they hold) into JSON-ready values."""
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        to_json = getattr(value, "to_json", None)
+        if to_json is not None:
+            return to_json()
+        return {f.name: jsonable(getattr(value, f.name)) for f in dataclasses.fields(value)}
+    if isinstance(value, Fraction):
+        return f"{value.numerator}/{value.denominator}"
+    if isinstance(value, datetime):
+        return value.isoformat().replace("+00:00", "Z")
+    if isinstance(value, Enum):
+        return value.value
+    if isinstance(value, dict):
+        return {str(k): jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [jsonable(v) for v in value]
+    return value
+
+
+class _View:
+    def to_json(self) -> dict[str, Any]:
+        return {
+            f.name: jsonable(getattr(self, f.name))
+            for f in dataclasses.fields(self)  # type: ignore[arg-type]
+        }
+
+
+@dataclasses.dataclass(frozen=True)
+class MediaView(_View):
+    sha256: str
+    path: str
+    kind: str
+    width: int
+    height: int
+    fps: Fraction | None
+    frames: int
+    duration: float | None
+    size: int
+    container: str
+    codec: str
+    audio_streams: int
+
+
+@dataclasses.dataclass(frozen=True)
+class Recipe(_View):
+    """How a take was made, enough to make it again."""
+
+    backend: str | None = None
+    model: str | None = None
+    model_hash: str | None = None
+    prompt: str | None = None
+    negative_prompt: str | None = None
+    seed: int | None = None
+    parameters: dict[str, Any] = dataclasses.field(default_factory=dict)
+    references: list[str] = dataclasses.field(default_factory=list)
+    parent: str | None = None
+
+
+@dataclasses.dataclass(frozen=True)
+class TakeView(_View):
+    id: str
+    shot: str
+    number: int
+    kind: str
+    status: str
+    provisional: bool
+    created_at: datetime
+    created_by: str | None
+    recipe: Recipe
+    media: MediaView | None
+    version: int
+
+    @property
+    def label(self) -> str:
+        return f"{self.shot}/{self.number}"
+
+
+@dataclasses.dataclass(frozen=True)
+class SubjectView(_View):
+    name: str
+    kind: str
+    side: str | None
+    depth: str | None
+    prompt_override: str | None
+
+
+@dataclasses.dataclass(frozen=True)
+class ShotView(_View):
+    code: str
+    scene: str
+    position: int
+    description: str
+    size: str | None
+    angle: str | None
+    lens_mm: float | None
+    camera_move: str | None
+    planned_frames: int | None
+    planned_seconds: float | None
+    status: str
+    subjects: list[SubjectView]
+    takes: int
+    version: int
+    updated_at: datetime
+    updated_by: str | None
+
+
+@dataclasses.dataclass(frozen=True)
+class SceneView(_View):
+    number: str
+    heading: str
+    int_ext: str | None
+    location: str | None
+    time_of_day: str | None
+    synopsis: str | None
+    position: int
+    omitted: bool
+    shots: int
+    version: int
+
+
+@dataclasses.dataclass(frozen=True)
+class BibleEntryView(_View):
+    kind: str
+    name: str
+    description: str
+    refs: list[MediaView]
+
+
+@dataclasses.dataclass(frozen=True)
+class FindingView(_View):
+    """What a check found. JSON: {"kind", "shot", "take", "frame", "score", "threshold", "detail", ...}."""
+
+    id: int
+    kind: str
+    shot: str | None
+    take: str | None
+    frame: int | None
+    score: float | None
+    threshold: float | None
+    detail: str
+    evidence: MediaView | None
+    data: dict[str, Any]
+    created_at: datetime
+
+
+@dataclasses.dataclass(frozen=True)
+class EventView(_View):
+    at: datetime
+    actor: str
+    entity: str
+    entity_id: str
+    action: str
+    before: str | None
+    after: str | None
+    note: str | None

@@ -1,0 +1,188 @@
+"""Opening a production database: SQLite in the project folder, or PostgreSQL by URL.
+
+Opening always brings the schema to this Setpiece's Alembic head, so a user
+never runs migrations by hand. A database stamped with a revision this
+Setpiece does not know was written by a newer version and is refused before
+anything is touched. Concurrent first opens are serialised (a file lock for
+SQLite, an advisory lock for PostgreSQL), so two commands started together
+cannot both try to create the tables.
+
+SQLite runs in WAL mode with foreign keys on and ``synchronous=FULL``: a
+committed take survives a crash of the process or the machine.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+from collections.abc import Iterator
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from setpiece.errors import SchemaError, StorageError
+
+if TYPE_CHECKING:
+    from sqlalchemy.engine import Connection, Engine
+    from sqlalchemy.orm import sessionmaker
+
+__all__ = ["MIGRATIONS_DIR", "Database", "migration_heads", "safe_url", "sqlite_url"]
+
+MIGRATIONS_DIR = Path(__file__).with_name("migrations")
+_PG_LOCK_KEY = 0x5E791ECE  # "setpiece" as a 32-bit advisory lock key
+
+
+def sqlite_url(path: Path) -> str:
+    return f"sqlite+pysqlite:///{path}"
+
+
+def safe_url(url: str) -> str:
+    """The URL with any password hidden, for messages."""
+    from sqlalchemy.engine import make_url
+
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except Exception:
+        return url
+
+
+def _alembic_config(connection: Connection | None = None) -> Any:
+    from alembic.config import Config
+
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS_DIR))
+    if connection is not None:
+        config.attributes["connection"] = connection
+    return config
+
+
+def migration_heads() -> list[str]:
+    """Every head of the migration history; exactly one when the history is sound."""
+    from alembic.script import ScriptDirectory
+
+    return list(ScriptDirectory.from_config(_alembic_config()).get_heads())
+
+
+def _normalise_url(url: str) -> str:
+    if url.startswith("postgresql://") or url.startswith("postgres://"):
+        return "postgresql+psycopg://" + url.split("://", 1)[1]
+    return url
+
+
+class Database:
+    """An open production database with its schema at head.
+
+    Args:
+        url: An SQLAlchemy URL: ``sqlite+pysqlite:///path`` or ``postgresql://...``
+            (psycopg 3 is used for PostgreSQL).
+        migrate: Bring the schema to head (default). ``False`` only checks it.
+
+    Raises:
+        StorageError: The database cannot be reached.
+        SchemaError: The database is from a newer Setpiece, or is no Setpiece database.
+    """
+
+    def __init__(self, url: str, *, migrate: bool = True) -> None:
+        self.url = _normalise_url(url)
+        self.engine = self._create_engine()
+        try:
+            self._check_and_migrate(migrate)
+        except BaseException:
+            self.engine.dispose()
+            raise
+        from sqlalchemy.orm import sessionmaker
+
+        self.sessions: sessionmaker[Any] = sessionmaker(self.engine, expire_on_commit=False)
+
+    @property
+    def dialect(self) -> str:
+        return self.engine.dialect.name
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    def _create_engine(self) -> Engine:
+        from sqlalchemy import create_engine, event
+        from sqlalchemy.exc import ArgumentError
+
+        try:
+            if self.url.startswith("sqlite"):
+                engine = create_engine(self.url, connect_args={"timeout": 30})
+
+                @event.listens_for(engine, "connect")
+                def _pragmas(dbapi_connection: Any, _record: Any) -> None:
+                    # Take transaction control from pysqlite so BEGIN is ours (SQLAlchemy docs).
+                    dbapi_connection.isolation_level = None
+                    cursor = dbapi_connection.cursor()
+                    cursor.execute("PRAGMA journal_mode=WAL")
+                    cursor.execute("PRAGMA foreign_keys=ON")
+                    cursor.execute("PRAGMA synchronous=FULL")
+                    cursor.execute("PRAGMA busy_timeout=30000")
+                    cursor.close()
+
+                @event.listens_for(engine, "begin")
+                def _begin(conn: Any) -> None:
+                    # IMMEDIATE: writers queue up at BEGIN instead of failing at COMMIT.
+                    conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+                return engine
+            return create_engine(self.url, pool_pre_ping=True)
+        except (ArgumentError, ImportError, ValueError) as exc:
+            raise StorageError(f"cannot use database URL {safe_url(self.url)}: {exc}") from exc
+
+    @contextlib.contextmanager
+    def _migration_lock(self, connection: Connection) -> Iterator[None]:
+        if self.dialect == "postgresql":
+            from sqlalchemy import text
+
+            connection.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _PG_LOCK_KEY})
+            yield
+        elif self.dialect == "sqlite" and self.engine.url.database not in (None, "", ":memory:"):
+            lock_path = Path(str(self.engine.url.database) + ".lock")
+            with open(lock_path, "a+b") as handle:
+                fcntl.flock(handle, fcntl.LOCK_EX)
+                try:
+                    yield
+                finally:
+                    fcntl.flock(handle, fcntl.LOCK_UN)
+        else:
+            yield
+
+    def _check_and_migrate(self, migrate: bool) -> None:
+        from alembic.migration import MigrationContext
+        from alembic.script import ScriptDirectory
+        from sqlalchemy import inspect
+        from sqlalchemy.exc import DatabaseError, OperationalError
+
+        script = ScriptDirectory.from_config(_alembic_config())
+        known = {rev.revision for rev in script.walk_revisions()}
+        head = script.get_current_head()
+        try:
+            with self.engine.begin() as connection, self._migration_lock(connection):
+                current = MigrationContext.configure(connection).get_current_revision()
+                if current is None:
+                    tables = set(inspect(connection).get_table_names())
+                    if tables - {"alembic_version"}:
+                        raise SchemaError(
+                            f"database {safe_url(self.url)} holds tables but is no Setpiece "
+                            "database: point --db at an empty database or a Setpiece one"
+                        )
+                elif current not in known:
+                    raise SchemaError(
+                        f"database schema {current} is newer than this Setpiece knows "
+                        f"(latest {head}): upgrade Setpiece to open it"
+                    )
+                if current == head:
+                    return
+                if not migrate:
+                    raise SchemaError(f"database schema is at {current}, not {head}")
+                from alembic import command
+
+                command.upgrade(_alembic_config(connection), "head")
+        except OperationalError as exc:
+            reason = str(exc.orig).strip().splitlines()[0] if exc.orig else str(exc)
+            raise StorageError(f"cannot open database {safe_url(self.url)}: {reason}") from exc
+        except DatabaseError as exc:
+            reason = str(exc.orig).strip().splitlines()[0] if exc.orig else str(exc)
+            raise SchemaError(
+                f"database {safe_url(self.url)} cannot be read as a Setpiece database: {reason}"
+            ) from exc

@@ -1,0 +1,99 @@
+"""Rational time: frame rates are fractions, positions are integer frames.
+
+Float frame rates drift over a feature-length cut (PySceneDetect and OTIO both
+carry issues from it), so every rate in Setpiece is a ``Fraction`` and is
+written in JSON as ``"num/den"`` ("24000/1001", "24/1").
+"""
+
+from __future__ import annotations
+
+import re
+from fractions import Fraction
+
+from setpiece.errors import InvalidInputError
+
+__all__ = [
+    "format_rate",
+    "frames_to_seconds",
+    "parse_rate",
+    "parse_resolution",
+    "seconds_to_frames",
+]
+
+# The NTSC family written as decimals by people and by some tools.
+_NTSC = {
+    "23.976": Fraction(24000, 1001),
+    "23.98": Fraction(24000, 1001),
+    "29.97": Fraction(30000, 1001),
+    "47.952": Fraction(48000, 1001),
+    "59.94": Fraction(60000, 1001),
+    "119.88": Fraction(120000, 1001),
+}
+_RATE = re.compile(r"^\s*(\d+)(?:\s*/\s*(\d+))?\s*$")
+_DECIMAL = re.compile(r"^\s*\d+\.\d+\s*$")
+
+
+def parse_rate(text: str | int | Fraction) -> Fraction:
+    """Parses a frame rate written as "24", "24000/1001", "23.976" or "25.0".
+
+    Args:
+        text: The rate as the user wrote it.
+
+    Returns:
+        The exact rate.
+
+    Raises:
+        InvalidInputError: The text is no positive rate.
+    """
+    if isinstance(text, Fraction):
+        rate = text
+    elif isinstance(text, int):
+        rate = Fraction(text)
+    else:
+        stripped = text.strip()
+        if stripped in _NTSC:
+            rate = _NTSC[stripped]
+        elif _DECIMAL.match(stripped):
+            rate = Fraction(stripped)
+        else:
+            match = _RATE.match(stripped)
+            if not match or (match.group(2) is not None and int(match.group(2)) == 0):
+                raise InvalidInputError(
+                    f"frame rate {text!r} is not a rate: write it as 24, 25, 23.976 or 24000/1001"
+                )
+            rate = Fraction(int(match.group(1)), int(match.group(2) or 1))
+    if rate <= 0 or rate > 1000:
+        raise InvalidInputError(
+            f"frame rate {text!r} is out of range: give a rate between 0 and 1000"
+        )
+    return rate
+
+
+def format_rate(rate: Fraction) -> str:
+    """Writes a rate the way JSON output carries it: always "num/den"."""
+    return f"{rate.numerator}/{rate.denominator}"
+
+
+def seconds_to_frames(seconds: Fraction | float, rate: Fraction) -> int:
+    """Rounds a duration in seconds to the nearest whole frame at ``rate``."""
+    return round(Fraction(seconds) * rate)
+
+
+def frames_to_seconds(frames: int, rate: Fraction) -> Fraction:
+    """The exact duration of ``frames`` frames at ``rate``."""
+    return Fraction(frames) / rate
+
+
+def parse_resolution(text: str) -> tuple[int, int]:
+    """Parses "1920x1080" into (1920, 1080).
+
+    Raises:
+        InvalidInputError: Not WIDTHxHEIGHT with positive, even-friendly sizes.
+    """
+    match = re.fullmatch(r"\s*(\d{1,5})\s*[xX×]\s*(\d{1,5})\s*", text)
+    if not match:
+        raise InvalidInputError(f"resolution {text!r} is not WIDTHxHEIGHT, e.g. 1920x1080")
+    width, height = int(match.group(1)), int(match.group(2))
+    if not (16 <= width <= 16384 and 16 <= height <= 16384):
+        raise InvalidInputError(f"resolution {text!r} is out of range: each side from 16 to 16384")
+    return width, height
