@@ -46,6 +46,7 @@ app.add_typer(findings_app, name="findings")
 db_app = typer.Typer(help="The database schema (for maintainers and CI).", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 
+script_app: typer.Typer | None
 try:
     from setpiece.script.cli import app as script_app
 except ImportError:  # the screenplay commands are optional while being built
@@ -301,8 +302,6 @@ def db_heads(as_json: bool = JSON) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the console script."""
-    import click
-
     from setpiece.errors import SetpieceError
 
     args = sys.argv[1:] if argv is None else list(argv)
@@ -319,25 +318,33 @@ def main(argv: list[str] | None = None) -> int:
     except SetpieceError as exc:
         print(f"setpiece: error: {exc}", file=sys.stderr)
         return exc.exit_code
-    except click.exceptions.Exit as exc:
-        return exc.exit_code
-    except click.ClickException as exc:
-        exc.show()
-        return exc.exit_code
-    except (click.exceptions.Abort, KeyboardInterrupt):
-        print("setpiece: interrupted", file=sys.stderr)
-        return 130
     except BrokenPipeError:
         return 0
+    except typer.Exit as exc:
+        return int(getattr(exc, "exit_code", 0))
+    except (typer.Abort, KeyboardInterrupt):
+        print("setpiece: interrupted", file=sys.stderr)
+        return 130
     except Exception as exc:
-        if os.environ.get("SETPIECE_DEBUG"):
-            raise
-        print(
-            f"setpiece: internal error: {type(exc).__name__}: {exc} "
-            "(run with SETPIECE_DEBUG=1 for the traceback, and please report it)",
-            file=sys.stderr,
-        )
-        return 1
+        # Usage errors: Typer's own click (vendored since 0.26) or click itself, told by shape.
+        if callable(getattr(exc, "show", None)) and isinstance(
+            getattr(exc, "exit_code", None), int
+        ):
+            exc.show()  # type: ignore[attr-defined]
+            return int(exc.exit_code)  # type: ignore[attr-defined]
+        return _internal_error(exc)
+
+
+def _internal_error(exc: Exception) -> int:
+    """The last line of defence: a one-line report and exit 1 (the traceback with SETPIECE_DEBUG=1)."""
+    if os.environ.get("SETPIECE_DEBUG"):
+        raise exc
+    print(
+        f"setpiece: internal error: {type(exc).__name__}: {exc} "
+        "(run with SETPIECE_DEBUG=1 for the traceback, and please report it)",
+        file=sys.stderr,
+    )
+    return 1
 
 
 if __name__ == "__main__":

@@ -92,7 +92,7 @@ def fsck(
             select(Take.id, Shot.code, Take.number, Take.media_sha256).join(
                 Shot, Take.shot_id == Shot.id
             )
-        ).tuples():
+        ):
             if sha:
                 users.setdefault(sha, []).append(f"{take_id} ({code}/{number})")
         referenced = set(users)
@@ -100,15 +100,11 @@ def fsck(
         referenced.update(s for s in session.scalars(select(Finding.evidence_sha256)) if s)
         for hashes in session.scalars(select(Take.reference_hashes)):
             referenced.update(hashes or [])
-        bare = (
-            session.execute(
-                select(Take.id, Shot.code, Take.number, Take.status)
-                .join(Shot, Take.shot_id == Shot.id)
-                .where(Take.media_sha256.is_(None), Take.status.in_(MADE))
-            )
-            .tuples()
-            .all()
-        )
+        bare = session.execute(
+            select(Take.id, Shot.code, Take.number, Take.status)
+            .join(Shot, Take.shot_id == Shot.id)
+            .where(Take.media_sha256.is_(None), Take.status.in_(MADE))
+        ).all()
         rows = [(m.sha256, m.key, m.size) for m in media]
 
     problems: list[FsckProblem] = [

@@ -208,12 +208,8 @@ def production_status(production: Production) -> StatusReport:
     with production.transaction() as session:
         production.authorize(session, "read")
         project = production.project_row(session)
-        shots = dict(
-            session.execute(select(Shot.status, func.count()).group_by(Shot.status)).tuples().all()
-        )
-        takes = dict(
-            session.execute(select(Take.status, func.count()).group_by(Take.status)).tuples().all()
-        )
+        shots = dict(session.execute(select(Shot.status, func.count()).group_by(Shot.status)).all())
+        takes = dict(session.execute(select(Take.status, func.count()).group_by(Take.status)).all())
         files, size = session.execute(
             select(func.count(), func.coalesce(func.sum(Media.size), 0))
         ).one()

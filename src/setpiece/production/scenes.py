@@ -105,9 +105,7 @@ def list_scenes(production: Production) -> list[SceneView]:
     with production.transaction() as session:
         production.authorize(session, "read")
         counts = dict(
-            session.execute(select(Shot.scene_id, func.count()).group_by(Shot.scene_id))
-            .tuples()
-            .all()
+            session.execute(select(Shot.scene_id, func.count()).group_by(Shot.scene_id)).all()
         )
         scenes = session.scalars(select(Scene).order_by(Scene.position)).all()
         return [_view(scene, counts.get(scene.id, 0)) for scene in scenes]

@@ -203,14 +203,12 @@ def list_shots(production: Production, scene: str | None = None) -> list[ShotVie
         if scene is not None:
             query = query.where(Shot.scene_id == scene_row(session, scene).id)
         counts = dict(
-            session.execute(select(Take.shot_id, func.count()).group_by(Take.shot_id))
-            .tuples()
-            .all()
+            session.execute(select(Take.shot_id, func.count()).group_by(Take.shot_id)).all()
         )
         fps = production.project_row(session).fps
         return [
             shot_view(shot, fps, scene_number=number, takes=counts.get(shot.id, 0))
-            for shot, number in session.execute(query).tuples().all()
+            for shot, number in session.execute(query).all()
         ]
 
 

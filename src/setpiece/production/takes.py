@@ -167,7 +167,7 @@ def list_takes(production: Production, shot: str | None = None) -> list[TakeView
         )
         if shot is not None:
             query = query.where(Take.shot_id == shot_row(session, shot).id)
-        return [take_view(production, take, code) for take, code in session.execute(query).tuples()]
+        return [take_view(production, take, code) for take, code in session.execute(query)]
 
 
 def get_take(production: Production, ref: str) -> TakeView:

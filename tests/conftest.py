@@ -1,0 +1,154 @@
+"""Shared fixtures: a database on each backend, a project on it, and factories.
+
+The storage suite runs on SQLite and PostgreSQL. PostgreSQL is the machine's
+server on 127.0.0.1:5432 (database ``test``); each test gets a schema of its own,
+dropped afterwards. Where no server answers, the PostgreSQL half is skipped
+with a message, except under ``CI=true``, where it fails instead.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from setpiece.production.context import Production, init_production
+
+PG_BASE = os.environ.get("SETPIECE_TEST_PG", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+
+
+def _pg_available() -> str | None:
+    import psycopg
+
+    try:
+        with psycopg.connect(PG_BASE.replace("+psycopg", ""), connect_timeout=3):
+            return None
+    except psycopg.Error as exc:
+        return str(exc).strip().splitlines()[0]
+
+
+_PG_PROBLEM: list[str | None] = []
+
+
+def pg_problem() -> str | None:
+    if not _PG_PROBLEM:
+        _PG_PROBLEM.append(_pg_available())
+    return _PG_PROBLEM[0]
+
+
+@pytest.fixture
+def pg_url() -> Iterator[str]:
+    """A URL to a fresh, empty PostgreSQL schema."""
+    problem = pg_problem()
+    if problem:
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"PostgreSQL is required in CI but unreachable at {PG_BASE}: {problem}")
+        pytest.skip(
+            f"no PostgreSQL at {PG_BASE} ({problem}); set SETPIECE_TEST_PG to run this half"
+        )
+    import psycopg
+
+    schema = f"t_{uuid.uuid4().hex[:12]}"
+    plain = PG_BASE.replace("+psycopg", "")
+    with psycopg.connect(plain, autocommit=True) as conn:
+        conn.execute(f'CREATE SCHEMA "{schema}"')
+    try:
+        yield f"{PG_BASE}?options=-csearch_path%3D{schema}"
+    finally:
+        with psycopg.connect(plain, autocommit=True) as conn:
+            conn.execute(f'DROP SCHEMA "{schema}" CASCADE')
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str | None:
+    """None means the project's default SQLite file; otherwise a PostgreSQL URL."""
+    if request.param == "sqlite":
+        return None
+    return request.getfixturevalue("pg_url")
+
+
+@pytest.fixture
+def project_dir(tmp_path: Path) -> Path:
+    return tmp_path / "film"
+
+
+@pytest.fixture
+def production(project_dir: Path, database_url: str | None) -> Iterator[Production]:
+    """A fresh project on each database backend, acting as 'ana'."""
+    with init_production(
+        project_dir, name="Test Film", database_url=database_url, actor="ana"
+    ) as prod:
+        yield prod
+
+
+@pytest.fixture
+def media_dir(tmp_path: Path) -> Path:
+    folder = tmp_path / "incoming"
+    folder.mkdir()
+    return folder
+
+
+@pytest.fixture(autouse=True)
+def _fail_on_error_logs(caplog: pytest.LogCaptureFixture) -> Iterator[None]:
+    """A test that logs at ERROR has swallowed a failure somewhere (PySceneDetect does this)."""
+    yield
+    errors = [r for r in caplog.get_records("call") if r.levelno >= logging.ERROR]
+    if errors:
+        pytest.fail("logged at ERROR: " + "; ".join(r.getMessage() for r in errors))
+
+
+@pytest.fixture(autouse=True)
+def _clean_env(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in ("SETPIECE_PROJECT", "SETPIECE_DATABASE_URL", "SETPIECE_USER", "SETPIECE_DEBUG"):
+        monkeypatch.delenv(name, raising=False)
+
+
+class Factory:
+    """Makes scenes, shots and takes in one call (Zou's generate_fixture_* style)."""
+
+    def __init__(self, production: Production, folder: Path) -> None:
+        self.production = production
+        self.folder = folder
+        self._seed = 0
+
+    def scene(self, heading: str = "INT. KITCHEN - NIGHT", number: str | None = None) -> str:
+        from setpiece.production.scenes import add_scene
+
+        return add_scene(self.production, heading, number=number).number
+
+    def shot(self, code: str, scene: str | None = None, **kwargs: object) -> str:
+        from setpiece.production.shots import add_shot
+
+        scene = scene or self.scene()
+        return add_shot(self.production, scene, code, **kwargs).code  # type: ignore[arg-type]
+
+    def still(self, name: str | None = None) -> Path:
+        from mediafactory import write_png
+
+        self._seed += 1
+        return write_png(self.folder / (name or f"still{self._seed}.png"), seed=self._seed)
+
+    def clip(self, name: str | None = None, frames: int = 12) -> Path:
+        from mediafactory import write_mp4
+
+        self._seed += 1
+        return write_mp4(
+            self.folder / (name or f"clip{self._seed}.mp4"), frames=frames, seed=self._seed
+        )
+
+    def take(self, shot: str, *, video: bool = False, **recipe: object) -> str:
+        from setpiece.production.takes import import_takes
+        from setpiece.production.views import Recipe
+
+        path = self.clip() if video else self.still()
+        result = import_takes(self.production, shot, [path], Recipe(**recipe))  # type: ignore[arg-type]
+        return result.created[0].id
+
+
+@pytest.fixture
+def make(production: Production, media_dir: Path) -> Factory:
+    return Factory(production, media_dir)
