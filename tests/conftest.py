@@ -8,6 +8,7 @@ with a message, except under ``CI=true``, where it fails instead.
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import os
 import uuid
@@ -107,6 +108,47 @@ def _clean_env(monkeypatch: pytest.MonkeyPatch) -> None:
         monkeypatch.delenv(name, raising=False)
 
 
+# S3-compatible store: a real moto server on loopback ------------------------------
+
+
+@pytest.fixture(scope="session")
+def s3_endpoint() -> Iterator[str]:
+    """A real moto S3 server on a free loopback port."""
+    from moto.server import ThreadedMotoServer
+
+    werkzeug = logging.getLogger("werkzeug")
+    level = werkzeug.level
+    werkzeug.setLevel(logging.WARNING)  # no access log line per request
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    host, port = server.get_host_and_port()
+    yield f"http://{host}:{port}"
+    server.stop()
+    werkzeug.setLevel(level)
+
+
+@pytest.fixture
+def aws_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """Credentials and config that keep boto away from any real account or metadata service."""
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+    monkeypatch.setenv("AWS_SESSION_TOKEN", "testing")
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
+    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "no-aws-config"))
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "no-aws-credentials"))
+    monkeypatch.delenv("AWS_PROFILE", raising=False)
+
+
+@pytest.fixture
+def bucket(s3_endpoint: str, aws_env: None, request: pytest.FixtureRequest) -> str:
+    import boto3
+
+    name = "setpiece-" + hashlib.sha1(request.node.nodeid.encode()).hexdigest()[:12]
+    boto3.client("s3", endpoint_url=s3_endpoint, region_name="us-east-1").create_bucket(Bucket=name)
+    return name
+
+
 class Factory:
     """Makes scenes, shots and takes in one call (Zou's generate_fixture_* style)."""
 
@@ -152,3 +194,11 @@ class Factory:
 @pytest.fixture
 def make(production: Production, media_dir: Path) -> Factory:
     return Factory(production, media_dir)
+
+
+@pytest.fixture
+def make_media(tmp_path: Path) -> Factory:
+    """Media factories without a project (for tests that build their own)."""
+    folder = tmp_path / "incoming-media"
+    folder.mkdir(exist_ok=True)
+    return Factory(None, folder)  # type: ignore[arg-type]
