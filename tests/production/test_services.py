@@ -273,3 +273,16 @@ def test_reopen_keeps_everything(production: Production, make, project_dir: Path
     with Production.open(project_dir, database_url=url if "postgresql" in url else None) as again:
         assert takes.get_take(again, f"{code}/1").id == take
         assert takes.get_take(again, take).recipe.seed == 3
+
+
+def test_hand_written_json_matches_the_fields(production: Production, make) -> None:
+    """ShotView and SubjectView write their JSON by hand for speed; no field may be missed."""
+    import dataclasses
+
+    from setpiece.production.views import ShotView, SubjectView
+
+    bible.add_entry(production, BibleKind.CHARACTER, "ANNA")
+    code = make.shot("12A", subjects=shots.parse_subjects("ANNA@left"))
+    view = shots.get_shot(production, code)
+    for cls, obj in ((ShotView, view), (SubjectView, view.subjects[0])):
+        assert set(obj.to_json()) == {f.name for f in dataclasses.fields(cls)}

@@ -51,7 +51,8 @@ def emit_json(value: Any) -> None:
     """Prints one JSON document on stdout."""
     from setpiece.production.views import jsonable
 
-    sys.stdout.write(json.dumps(jsonable(value), ensure_ascii=False, indent=2) + "\n")
+    indent = 2 if sys.stdout.isatty() else None  # pretty for people, compact for pipes
+    sys.stdout.write(json.dumps(jsonable(value), ensure_ascii=False, indent=indent) + "\n")
 
 
 def console(stderr: bool = False) -> Console:

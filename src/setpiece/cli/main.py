@@ -31,6 +31,7 @@ app = typer.Typer(
     help="Setpiece: the film set around any AI generator. Scenes, shots, takes, the bible, and the cut.",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
+    rich_markup_mode=None,
     add_completion=False,
     context_settings={"help_option_names": ["-h", "--help"]},
 )

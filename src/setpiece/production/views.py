@@ -28,8 +28,15 @@ __all__ = [
 ]
 
 
+_PLAIN = (str, int, float, bool, type(None))
+
+
 def jsonable(value: Any) -> Any:
     """Turns views (and what they hold) into JSON-ready values."""
+    if isinstance(value, _PLAIN):
+        return value
+    if isinstance(value, _View):
+        return value.to_json()
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
         to_json = getattr(value, "to_json", None)
         if to_json is not None:
@@ -49,11 +56,16 @@ def jsonable(value: Any) -> Any:
 
 
 class _View:
+    _names: tuple[str, ...] = ()
+
     def to_json(self) -> dict[str, Any]:
-        return {
-            f.name: jsonable(getattr(self, f.name))
-            for f in dataclasses.fields(self)  # type: ignore[arg-type]
-        }
+        names = type(self).__dict__.get("_names") or self._field_names()
+        return {name: jsonable(getattr(self, name)) for name in names}
+
+    @classmethod
+    def _field_names(cls) -> tuple[str, ...]:
+        cls._names = tuple(f.name for f in dataclasses.fields(cls))  # type: ignore[arg-type]
+        return cls._names
 
 
 @dataclasses.dataclass(frozen=True)
@@ -114,6 +126,15 @@ class SubjectView(_View):
     depth: str | None
     prompt_override: str | None
 
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "kind": self.kind,
+            "side": self.side,
+            "depth": self.depth,
+            "prompt_override": self.prompt_override,
+        }
+
 
 @dataclasses.dataclass(frozen=True)
 class ShotView(_View):
@@ -133,6 +154,27 @@ class ShotView(_View):
     version: int
     updated_at: datetime
     updated_by: str | None
+
+    def to_json(self) -> dict[str, Any]:
+        # Written out field by field: a feature's shot list is tens of thousands of these.
+        return {
+            "code": self.code,
+            "scene": self.scene,
+            "position": self.position,
+            "description": self.description,
+            "size": self.size,
+            "angle": self.angle,
+            "lens_mm": self.lens_mm,
+            "camera_move": self.camera_move,
+            "planned_frames": self.planned_frames,
+            "planned_seconds": self.planned_seconds,
+            "status": self.status,
+            "subjects": [s.to_json() for s in self.subjects],
+            "takes": self.takes,
+            "version": self.version,
+            "updated_at": jsonable(self.updated_at),
+            "updated_by": self.updated_by,
+        }
 
 
 @dataclasses.dataclass(frozen=True)
