@@ -9,14 +9,21 @@ import time
 from collections.abc import Sequence
 
 
-def time_command(argv: Sequence[str], *, runs: int = 7, env: dict[str, str] | None = None,
-                 cwd: str | None = None) -> tuple[float, float, float]:
+def time_command(
+    argv: Sequence[str], *, runs: int = 7, env: dict[str, str] | None = None, cwd: str | None = None
+) -> tuple[float, float, float]:
     """Runs ``argv`` ``runs`` times; returns (median, min, max) seconds. Fails on a non-zero exit."""
     samples = []
     for _ in range(runs):
         started = time.perf_counter()
-        subprocess.run(list(argv), check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                       env=env, cwd=cwd)
+        subprocess.run(
+            list(argv),
+            check=True,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            env=env,
+            cwd=cwd,
+        )
         samples.append(time.perf_counter() - started)
     return statistics.median(samples), min(samples), max(samples)
 

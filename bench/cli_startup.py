@@ -27,17 +27,23 @@ def main() -> None:
         ("setpiece --help", [setpiece, "--help"]),
         ("setpiece --version", [setpiece, "--version"]),
         ("python -c pass (floor)", [sys.executable, "-c", "pass"]),
-        ("import sqlalchemy.orm, av, PIL.Image, fsspec (eager)",
-         [sys.executable, "-c", "import sqlalchemy.orm, av, PIL.Image, fsspec"]),
+        (
+            "import sqlalchemy.orm, av, PIL.Image, fsspec (eager)",
+            [sys.executable, "-c", "import sqlalchemy.orm, av, PIL.Image, fsspec"],
+        ),
     ]
     print(f"machine: {machine()}")
     results = {}
     for label, argv in rows:
         median, low, high = time_command(argv, runs=args.runs)
         results[label] = median
-        print(f"{label:55s} median {median * 1000:7.1f} ms  (min {low * 1000:.1f}, max {high * 1000:.1f})")
+        print(
+            f"{label:55s} median {median * 1000:7.1f} ms  (min {low * 1000:.1f}, max {high * 1000:.1f})"
+        )
     help_s = results["setpiece --help"]
-    print(f"setpiece --help / goal {GOAL_S:.1f} s: {help_s / GOAL_S:.2f}  ({'met' if help_s < GOAL_S else 'MISSED'})")
+    print(
+        f"setpiece --help / goal {GOAL_S:.1f} s: {help_s / GOAL_S:.2f}  ({'met' if help_s < GOAL_S else 'MISSED'})"
+    )
     print(f"setpiece --help / bare interpreter: {help_s / results['python -c pass (floor)']:.2f}x")
     eager = results["import sqlalchemy.orm, av, PIL.Image, fsspec (eager)"]
     print(f"eager heavy imports alone / setpiece --help: {eager / help_s:.2f}x")

@@ -25,8 +25,9 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
-from _timing import machine
 from PIL import Image
+
+from _timing import machine
 
 
 def make_stills(folder: Path, count: int, size: tuple[int, int]) -> list[Path]:
@@ -47,11 +48,18 @@ def run_import(root: Path, files: list[Path], db: str | None) -> float:
     env = {**os.environ, "SETPIECE_USER": "bench"}
     init = [setpiece, *(["--db", db] if db else []), "init", str(root)]
     subprocess.run(init, check=True, env=env, capture_output=True)
-    for args in (["scene", "add", "--heading", "INT. STUDIO - DAY"], ["shot", "add", "1", "--code", "1A"]):
+    for args in (
+        ["scene", "add", "--heading", "INT. STUDIO - DAY"],
+        ["shot", "add", "1", "--code", "1A"],
+    ):
         subprocess.run([setpiece, "-C", str(root), *args], check=True, env=env, capture_output=True)
     started = time.perf_counter()
-    subprocess.run([setpiece, "-C", str(root), "take", "import", "1A", *map(str, files)], check=True, env=env,
-                   capture_output=True)
+    subprocess.run(
+        [setpiece, "-C", str(root), "take", "import", "1A", *map(str, files)],
+        check=True,
+        env=env,
+        capture_output=True,
+    )
     return time.perf_counter() - started
 
 
@@ -59,7 +67,9 @@ def run_anchor(files: list[Path], target: Path) -> float:
     target.mkdir()
     started = time.perf_counter()
     subprocess.run(["cp", *map(str, files), str(target)], check=True)
-    subprocess.run(["sha256sum", *map(str, target.iterdir())], check=True, stdout=subprocess.DEVNULL)
+    subprocess.run(
+        ["sha256sum", *map(str, target.iterdir())], check=True, stdout=subprocess.DEVNULL
+    )
     return time.perf_counter() - started
 
 
@@ -94,17 +104,29 @@ def main() -> None:
         total = sum(p.stat().st_size for p in files)
         print(f"{args.count} PNG stills, {width}x{height}, {total / 1e6:.1f} MB")
         anchor = run_anchor(files, Path(tmp) / "anchor")
-        print(f"anchor cp + sha256sum:            {anchor:6.2f} s  ({args.count / anchor:7.1f} files/s)")
-        report("setpiece take import (SQLite)", run_import(Path(tmp) / "film-sqlite", files, None),
-               args.count, anchor)
+        print(
+            f"anchor cp + sha256sum:            {anchor:6.2f} s  ({args.count / anchor:7.1f} files/s)"
+        )
+        report(
+            "setpiece take import (SQLite)",
+            run_import(Path(tmp) / "film-sqlite", files, None),
+            args.count,
+            anchor,
+        )
         if args.pg:
             with pg_schema_url(args.pg) as url:
-                report("setpiece take import (PostgreSQL)", run_import(Path(tmp) / "film-pg", files, url),
-                       args.count, anchor)
+                report(
+                    "setpiece take import (PostgreSQL)",
+                    run_import(Path(tmp) / "film-pg", files, url),
+                    args.count,
+                    anchor,
+                )
 
 
 def report(label: str, seconds: float, count: int, anchor: float) -> None:
-    print(f"{label:33s} {seconds:6.2f} s  ({count / seconds:7.1f} files/s)  {seconds / anchor:.2f}x the anchor")
+    print(
+        f"{label:33s} {seconds:6.2f} s  ({count / seconds:7.1f} files/s)  {seconds / anchor:.2f}x the anchor"
+    )
 
 
 if __name__ == "__main__":

@@ -158,7 +158,9 @@ class Database:
 
         try:
             with self.engine.connect() as connection:
-                current = connection.execute(text("SELECT version_num FROM alembic_version")).scalar()
+                current = connection.execute(
+                    text("SELECT version_num FROM alembic_version")
+                ).scalar()
         except DBAPIError:
             return False  # no table yet, or not a database we can read: the full check says which
         return current == SCHEMA_HEAD
