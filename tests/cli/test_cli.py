@@ -350,3 +350,14 @@ def test_fsck_exits_3_on_a_damaged_store(cli, film: Path, tmp_path: Path) -> Non
     assert result.code == 3
     report = result.json()
     assert report["ok"] is False and report["problems"][0]["kind"] == "missing"
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_roles_apply_to_the_command_line(cli, film: Path) -> None:
+    assert cli("user", "add", "ana", "--role", "admin").code == 0
+    assert cli("user", "add", "vic", "--role", "viewer").code == 0
+    before = snapshot(film)
+    bad(cli("--as", "vic", "shot", "set", "1A", "--status", "wip"), "vic is viewer")
+    assert snapshot(film) == before
+    assert cli("--as", "vic", "shot", "list", "--json").code == 0
+    assert cli("--as", "ana", "shot", "set", "1A", "--status", "wip").code == 0

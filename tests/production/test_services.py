@@ -286,3 +286,37 @@ def test_hand_written_json_matches_the_fields(production: Production, make) -> N
     view = shots.get_shot(production, code)
     for cls, obj in ((ShotView, view), (SubjectView, view.subjects[0])):
         assert set(obj.to_json()) == {f.name for f in dataclasses.fields(cls)}
+
+
+def test_fsck_gc_removes_only_old_leftovers(production: Production, make) -> None:
+    import os
+    import time
+
+    from setpiece.store.media import hash_file
+
+    code = make.shot("13A")
+    make.take(code)
+    leftovers = []
+    for age in (7200, 0):  # an interrupted import two hours ago, and one that may be running now
+        path = make.still()
+        sha, _ = hash_file(path)
+        stored = production.store.put(path, ".png", sha256=sha)
+        local = production.store.local_path(stored.key)
+        assert local is not None
+        os.utime(local, (time.time() - age, time.time() - age))
+        leftovers.append(stored.key)
+    report = fsck(production)
+    assert report.ok and sorted(report.unreferenced) == sorted(leftovers)
+    cleaned = fsck(production, gc=True)
+    assert cleaned.removed == [leftovers[0]]
+    assert fsck(production).unreferenced == [leftovers[1]]
+    assert len(takes.list_takes(production, code)) == 1 and fsck(production).ok
+
+
+def test_init_refuses_a_database_that_holds_a_film(tmp_path: Path, pg_url: str) -> None:
+    from setpiece.production.context import init_production
+
+    init_production(tmp_path / "first", database_url=pg_url).close()
+    with pytest.raises(ConflictError, match="already holds a project"):
+        init_production(tmp_path / "second", database_url=pg_url)
+    assert not (tmp_path / "second").exists()
