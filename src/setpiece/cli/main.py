@@ -25,6 +25,7 @@ from setpiece.cli._common import (
 from setpiece.cli.breakdown import bible_app, scene_app, shot_app
 from setpiece.cli.takes import take_app
 from setpiece.model.enums import BibleKind
+from setpiece.script.cli import app as script_app
 
 app = typer.Typer(
     name="setpiece",
@@ -47,13 +48,7 @@ app.add_typer(findings_app, name="findings")
 db_app = typer.Typer(help="The database schema (for maintainers and CI).", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 
-script_app: typer.Typer | None
-try:
-    from setpiece.script.cli import app as script_app
-except ImportError:  # the screenplay commands are optional while being built
-    script_app = None
-if script_app is not None:
-    app.add_typer(script_app, name="script", help="Screenplays: parse Fountain and Final Draft.")
+app.add_typer(script_app, name="script", help="Screenplays: parse Fountain and Final Draft.")
 
 JSON = typer.Option(False, "--json", help="Print one JSON document.")
 

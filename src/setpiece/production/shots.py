@@ -257,7 +257,7 @@ def _read_shots(
     blocking: dict[int, list[SubjectView]] = {}
     for owner, name, kind, side, depth, override in connection.execute(subjects):
         blocking.setdefault(owner, []).append(SubjectView(name, kind, side, depth, override))
-    take_counts: dict[int, int] = dict(connection.execute(counts).all())  # type: ignore[arg-type]
+    take_counts: dict[int, int] = dict(connection.execute(counts).all())
     seconds_per_frame = fps.denominator / fps.numerator
     return [
         ShotView(

@@ -1,0 +1,144 @@
+"""``setpiece script ...``: screenplay commands, which work without a project.
+
+The main CLI mounts ``app`` as ``script``. Commands raise ``SetpieceError``
+subclasses and leave printing them to the main CLI. ``parse --json`` writes one
+JSON document while the script streams: elements as they are read, scene drafts
+set aside in a spooled temporary file (a scene's characters are only known once
+every speaker is), then the scenes and the warnings; so a 50 MB script prints
+in bounded memory. The parser is imported inside the command, so
+``setpiece --help`` does not pay for it.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import tempfile
+from pathlib import Path
+from typing import TYPE_CHECKING, TextIO
+
+import typer
+
+if TYPE_CHECKING:
+    from setpiece.script.elements import ScriptStream
+
+__all__ = ["app", "write_json"]
+
+app = typer.Typer(
+    name="script",
+    help="Read screenplays: Fountain (.fountain) and Final Draft (.fdx).",
+    no_args_is_help=True,
+    add_completion=False,
+)
+
+_SPOOL_BYTES = 1 << 20
+
+
+@app.callback()
+def script() -> None:
+    """Read screenplays: Fountain (.fountain) and Final Draft (.fdx)."""
+
+
+def write_json(stream: ScriptStream, out: TextIO) -> None:
+    """Write a script as one JSON document while reading it.
+
+    The document is ``{"title_page", "elements", "scenes", "warnings"}``, the
+    shape of ``Script.to_dict``.
+
+    Args:
+        stream: The script, not yet read.
+        out: Where the JSON goes.
+    """
+    from setpiece.script.breakdown import Breakdown, SceneDraft
+
+    breakdown = Breakdown()
+    out.write('{"title_page": ' + json.dumps(stream.title_page) + ', "elements": [')
+    separator = ""
+    with tempfile.SpooledTemporaryFile(
+        max_size=_SPOOL_BYTES, mode="w+", encoding="utf-8"
+    ) as drafts:
+        for element in stream:
+            out.write(separator + json.dumps(element.to_dict()))
+            separator = ", "
+            if (draft := breakdown.feed(element)) is not None:
+                drafts.write(draft.to_json() + "\n")
+        if (last := breakdown.close()) is not None:
+            drafts.write(last.to_json() + "\n")
+        out.write('], "scenes": [')
+        drafts.seek(0)
+        separator = ""
+        for line in drafts:
+            scene = breakdown.finish(SceneDraft.from_json(line))
+            out.write(separator + json.dumps(scene.to_dict()))
+            separator = ", "
+    out.write('], "warnings": ' + json.dumps(stream.warnings) + "}\n")
+
+
+def _pages(eighths: int) -> str:
+    whole, rest = divmod(eighths, 8)
+    if not rest:
+        return f"{whole}"
+    return f"{whole} {rest}/8" if whole else f"{rest}/8"
+
+
+def _summary(stream: ScriptStream, source: Path) -> None:
+    """Print title, scene count, length, speakers and warnings with Rich."""
+    from rich.console import Console
+    from rich.table import Table
+    from rich.text import Text
+
+    from setpiece.script.breakdown import Breakdown, eighths
+
+    breakdown = Breakdown()
+    title = stream.title_page.get("title", "").replace("\n", " ")
+    scene_count = total_eighths = element_count = 0
+    for element in stream:
+        element_count += 1
+        if (draft := breakdown.feed(element)) is not None:
+            scene_count += 1
+            total_eighths += eighths(draft.lines)
+    if (last := breakdown.close()) is not None:
+        scene_count += 1
+        total_eighths += eighths(last.lines)
+    speakers = list(breakdown.speakers.values())
+    rows = [
+        ("Script", str(source)),
+        ("Title", title or "(no title page)"),
+        ("Scenes", f"{scene_count} ({_pages(total_eighths)} pages)"),
+        ("Elements", str(element_count)),
+        (f"Characters ({len(speakers)})", ", ".join(speakers) or "(none)"),
+        (f"Warnings ({len(stream.warnings)})", "\n".join(stream.warnings) or "(none)"),
+    ]
+    table = Table(show_header=False, box=None, pad_edge=False)
+    table.add_column(style="bold")
+    table.add_column(overflow="fold")
+    for label, value in rows:
+        table.add_row(label, Text(value))  # Text: a title may hold [brackets]
+    Console(highlight=False).print(table)
+
+
+@app.command("parse")
+def parse(
+    file: Path = typer.Argument(
+        ...,
+        help="A Fountain (.fountain, .txt) or Final Draft (.fdx) screenplay.",
+        show_default=False,
+    ),
+    as_json: bool = typer.Option(
+        False, "--json", help="Print the whole script as one JSON document on stdout."
+    ),
+) -> None:
+    """Read a screenplay and summarise it, or print it as JSON."""
+    import warnings
+
+    from setpiece.script.elements import ScriptWarning
+    from setpiece.script.reading import open_script
+
+    with warnings.catch_warnings():
+        # Warnings are part of the output (JSON "warnings", or the summary).
+        warnings.simplefilter("ignore", ScriptWarning)
+        stream = open_script(file)
+        if as_json:
+            write_json(stream, sys.stdout)
+        else:
+            _summary(stream, file)
