@@ -134,3 +134,53 @@ def test_project_reopens_on_postgresql_from_toml(tmp_path: Path, pg_url: str) ->
     assert "postgresql" in (tmp_path / "film" / "setpiece.toml").read_text()
     with Production.open(tmp_path / "film") as prod:
         assert prod.db.dialect == "postgresql"
+
+
+@pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
+def test_a_project_with_rows_upgrades_in_place(
+    backend: str, tmp_path: Path, request: pytest.FixtureRequest
+) -> None:
+    """Every migration applies to a database that already holds a film, written by the oldest schema."""
+    from alembic import command
+
+    from setpiece.store.db import _alembic_config
+
+    url = (
+        sqlite_url(tmp_path / "old.db")
+        if backend == "sqlite"
+        else request.getfixturevalue("pg_url")
+    )
+    engine = create_engine(url.replace("postgresql://", "postgresql+psycopg://"))
+    with engine.begin() as conn:
+        command.upgrade(_alembic_config(conn), "0001")
+        conn.execute(
+            text(
+                "INSERT INTO projects (name, fps_num, fps_den, width, height, aspect_num, aspect_den, created_at) "
+                "VALUES ('Old', 24, 1, 1920, 1080, 16, 9, CURRENT_TIMESTAMP)"
+            )
+        )
+        conn.execute(
+            text(
+                "INSERT INTO scenes (number, heading, position, omitted, version, created_at) "
+                "VALUES ('1', 'INT. OLD - DAY', 1, false, 1, CURRENT_TIMESTAMP)"
+            )
+        )
+        conn.execute(
+            text(
+                "INSERT INTO bible_entries (kind, name, description, created_at) "
+                "VALUES ('character', 'ANNA', '', CURRENT_TIMESTAMP)"
+            )
+        )
+    engine.dispose()
+    database = Database(url)
+    try:
+        with database.engine.connect() as conn:
+            assert (
+                conn.execute(text("SELECT version_num FROM alembic_version")).scalar()
+                == migration_heads()[0]
+            )
+            row = conn.execute(text("SELECT heading, needs_review, eighths FROM scenes")).one()
+            assert (row[0], bool(row[1]), row[2]) == ("INT. OLD - DAY", False, None)
+            assert not conn.execute(text("SELECT candidate FROM bible_entries")).scalar()
+    finally:
+        database.close()

@@ -34,6 +34,16 @@ def scene_add(
     console().print(f"scene {scene.number}: {scene.heading}")
 
 
+@scene_app.command("accept")
+def scene_accept(ctx: typer.Context, number: str) -> None:
+    """Mark a scene the script revision changed as reviewed."""
+    from setpiece.production.scenes import accept_revision
+
+    with open_production(ctx) as production:
+        scene = accept_revision(production, number)
+    console().print(f"scene {scene.number} reviewed")
+
+
 @scene_app.command("list")
 def scene_list(ctx: typer.Context, as_json: bool = JSON) -> None:
     """List scenes in script order."""
@@ -46,10 +56,19 @@ def scene_list(ctx: typer.Context, as_json: bool = JSON) -> None:
     if as_json:
         emit_json(scenes)
         return
-    table = Table("#", "heading", "shots", box=None)
+    table = Table("#", "heading", "pages", "shots", "", box=None)
     for scene in scenes:
         heading = f"{scene.heading} (OMITTED)" if scene.omitted else scene.heading
-        table.add_row(scene.number, heading, str(scene.shots))
+        pages = (
+            f"{scene.eighths // 8} {scene.eighths % 8}/8".replace("0 ", "") if scene.eighths else ""
+        )
+        table.add_row(
+            scene.number,
+            heading,
+            pages.replace(" 0/8", ""),
+            str(scene.shots),
+            "changed in script" if scene.needs_review else "",
+        )
     console().print(table)
 
 

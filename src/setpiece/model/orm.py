@@ -44,6 +44,7 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 __all__ = [
     "TAKE_ID_ALPHABET",
+    "Appearance",
     "Base",
     "BibleEntry",
     "BibleRef",
@@ -158,8 +159,16 @@ class Scene(Base):
     omitted: Mapped[bool] = mapped_column(Boolean, default=False)
     version: Mapped[int] = mapped_column(Integer, default=1)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # From the screenplay (``script import``); empty for scenes added by hand.
+    eighths: Mapped[int | None] = mapped_column(Integer)
+    content_hash: Mapped[str | None] = mapped_column(String(64))
+    body: Mapped[list[dict[str, Any]]] = mapped_column(JSONType, default=list)
+    needs_review: Mapped[bool] = mapped_column(Boolean, default=False)
 
     shots: Mapped[list[Shot]] = relationship(back_populates="scene", order_by="Shot.position")
+    appearances: Mapped[list[Appearance]] = relationship(
+        back_populates="scene", cascade="all, delete-orphan"
+    )
 
     __mapper_args__ = {"version_id_col": version}
 
@@ -202,11 +211,28 @@ class BibleEntry(Base):
     kind: Mapped[str] = mapped_column(String(20))
     name: Mapped[str] = mapped_column(String(200))
     description: Mapped[str] = mapped_column(Text, default="")
+    # A prop found in the script's action, not yet confirmed by a person.
+    candidate: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     refs: Mapped[list[BibleRef]] = relationship(
         back_populates="entry", order_by="BibleRef.position", cascade="all, delete-orphan"
     )
+
+
+class Appearance(Base):
+    """A character, prop or location in a scene, as the script has it (the breakdown)."""
+
+    __tablename__ = "appearances"
+    __table_args__ = (UniqueConstraint("scene_id", "entry_id", name="uq_appearances_scene_entry"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    scene_id: Mapped[int] = mapped_column(ForeignKey("scenes.id"), index=True)
+    entry_id: Mapped[int] = mapped_column(ForeignKey("bible_entries.id"), index=True)
+    dialogue_lines: Mapped[int] = mapped_column(Integer, default=0)
+
+    scene: Mapped[Scene] = relationship(back_populates="appearances")
+    entry: Mapped[BibleEntry] = relationship()
 
 
 class BibleRef(Base):

@@ -9,11 +9,11 @@ import os
 from collections.abc import Sequence
 
 from sqlalchemy import func, select
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import Session, selectinload
 
 from setpiece.errors import ConflictError, InvalidInputError, NotFoundError
 from setpiece.model.enums import BibleKind
-from setpiece.model.orm import BibleEntry, BibleRef
+from setpiece.model.orm import Appearance, BibleEntry, BibleRef, Scene
 from setpiece.production._rows import media_view, record_event
 from setpiece.production.context import Production
 from setpiece.production.ingest import media_row, probe_files, store_files
@@ -81,7 +81,8 @@ def list_entries(production: Production, kind: BibleKind) -> list[BibleEntryView
             .options(selectinload(BibleEntry.refs).selectinload(BibleRef.media))
             .order_by(BibleEntry.name)
         ).all()
-        return [_view(production, entry) for entry in entries]
+        found = _appearances(session, [e.id for e in entries])
+        return [_view(production, entry, found[entry.id]) for entry in entries]
 
 
 def get_entry(production: Production, kind: BibleKind, name: str) -> BibleEntryView:
@@ -94,13 +95,34 @@ def get_entry(production: Production, kind: BibleKind, name: str) -> BibleEntryV
         ).first()
         if entry is None:
             raise NotFoundError(f"no {kind} {name!r}: 'setpiece {kind} list' shows them")
-        return _view(production, entry)
+        return _view(production, entry, _appearances(session, [entry.id])[entry.id])
 
 
-def _view(production: Production, entry: BibleEntry) -> BibleEntryView:
+def _appearances(session: Session, entry_ids: list[int]) -> dict[int, tuple[list[str], int]]:
+    """For each entry: the scenes it appears in (script order, omitted ones left out) and its lines."""
+    found: dict[int, tuple[list[str], int]] = {i: ([], 0) for i in entry_ids}
+    rows = session.execute(
+        select(Appearance.entry_id, Scene.number, Appearance.dialogue_lines)
+        .join(Scene, Appearance.scene_id == Scene.id)
+        .where(Appearance.entry_id.in_(entry_ids), Scene.omitted.is_(False))
+        .order_by(Scene.position)
+    )
+    for entry_id, number, lines in rows:
+        scenes, total = found[entry_id]
+        scenes.append(number)
+        found[entry_id] = (scenes, total + lines)
+    return found
+
+
+def _view(
+    production: Production, entry: BibleEntry, appearances: tuple[list[str], int] = ([], 0)
+) -> BibleEntryView:
     return BibleEntryView(
         kind=entry.kind,
         name=entry.name,
         description=entry.description,
         refs=[media_view(production, ref.media) for ref in entry.refs],
+        candidate=entry.candidate,
+        scenes=appearances[0],
+        dialogue_lines=appearances[1],
     )

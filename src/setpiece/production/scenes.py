@@ -14,7 +14,7 @@ from setpiece.production._rows import normalise_code, record_event
 from setpiece.production.context import Production
 from setpiece.production.views import SceneView
 
-__all__ = ["Heading", "add_scene", "list_scenes", "parse_heading"]
+__all__ = ["Heading", "accept_revision", "add_scene", "list_scenes", "parse_heading"]
 
 _PREFIX = re.compile(
     r"^(?P<ie>INT\.?\s*/\s*EXT\.?|EXT\.?\s*/\s*INT\.?|I\s*/\s*E\.?|INT\.|EXT\.|EST\.|INT\b|EXT\b|EST\b)\s*(?P<rest>.*)$",
@@ -101,6 +101,23 @@ def add_scene(
         return _view(scene, 0)
 
 
+def accept_revision(production: Production, number: str) -> SceneView:
+    """Clears a scene's "changed in the script" flag once someone has reviewed its shots."""
+    from setpiece.production._rows import scene_row
+
+    with production.transaction() as session:
+        production.authorize(session, "edit_breakdown")
+        scene = scene_row(session, number)
+        if scene.needs_review:
+            scene.needs_review = False
+            record_event(session, production, "scene", scene.number, "revision_accepted")
+        session.flush()
+        shots = session.scalar(
+            select(func.count()).select_from(Shot).where(Shot.scene_id == scene.id)
+        )
+        return _view(scene, shots or 0)
+
+
 def list_scenes(production: Production) -> list[SceneView]:
     with production.transaction() as session:
         production.authorize(session, "read")
@@ -123,4 +140,6 @@ def _view(scene: Scene, shots: int) -> SceneView:
         omitted=scene.omitted,
         shots=shots,
         version=scene.version,
+        eighths=scene.eighths,
+        needs_review=scene.needs_review,
     )

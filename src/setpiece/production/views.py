@@ -189,6 +189,8 @@ class SceneView(_View):
     omitted: bool
     shots: int
     version: int
+    eighths: int | None = None
+    needs_review: bool = False
 
 
 @dataclasses.dataclass(frozen=True)
@@ -197,6 +199,9 @@ class BibleEntryView(_View):
     name: str
     description: str
     refs: list[MediaView]
+    candidate: bool = False
+    scenes: list[str] = dataclasses.field(default_factory=list)
+    dialogue_lines: int = 0
 
 
 @dataclasses.dataclass(frozen=True)

@@ -142,3 +142,55 @@ def parse(
             write_json(stream, sys.stdout)
         else:
             _summary(stream, file)
+
+
+@app.command("import")
+def import_(
+    ctx: typer.Context,
+    file: Path = typer.Argument(
+        ..., help="The screenplay (.fountain or .fdx), first draft or revision."
+    ),
+    as_json: bool = typer.Option(
+        False, "--json", help="Print the import report as one JSON document."
+    ),
+) -> None:
+    """Fill the project from a screenplay; a revision keeps all work on unchanged scenes.
+
+    Scenes the revision changed are flagged for review, scenes it dropped are marked
+    OMITTED (never deleted), new scenes between numbered ones get A/B suffixes.
+    """
+    import warnings
+
+    from setpiece.cli._common import console, emit_json, open_production
+    from setpiece.script.elements import ScriptWarning
+    from setpiece.script.importer import import_script
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ScriptWarning)  # reported in the summary
+        with open_production(ctx) as production:
+            report = import_script(production, file)
+    if as_json:
+        emit_json(report)
+        return
+    out = console()
+    out.print(
+        f"{report.scenes} scenes from {file.name}" + (f" ({report.title})" if report.title else "")
+    )
+    for label, items in (
+        ("added", report.added),
+        ("changed, to review", report.changed),
+        ("omitted", report.omitted),
+        ("restored", report.restored),
+        ("new characters", report.new_characters),
+        ("new locations", report.new_locations),
+        ("candidate props", report.new_props),
+    ):
+        if items:
+            shown = ", ".join(items[:20]) + (
+                f" and {len(items) - 20} more" if len(items) > 20 else ""
+            )
+            out.print(f"{label}: {shown}")
+    if report.unchanged:
+        out.print(f"unchanged: {len(report.unchanged)} scenes")
+    for warning in report.warnings:
+        out.print(f"warning: {warning}", style="yellow")
