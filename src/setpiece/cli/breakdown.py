@@ -108,6 +108,36 @@ def shot_add(
     console().print(f"shot {shot.code} added to scene {shot.scene}")
 
 
+@shot_app.command("plan")
+def shot_plan(
+    ctx: typer.Context,
+    scene: str | None = typer.Option(None, "--scene", help="Only this scene."),
+    replace: bool = typer.Option(
+        False, "--replace", help="Re-plan scenes that have shots (shots with takes are kept)."
+    ),
+    planner: str = typer.Option("rules", "--planner", help="The planner plugin to use."),
+    as_json: bool = JSON,
+) -> None:
+    """Propose coverage for each scene from the script: masters, two-shots, singles, inserts."""
+    from setpiece.script.planning import plan_shots
+
+    with open_production(ctx) as production:
+        report = plan_shots(production, scene=scene, replace=replace, planner=planner)
+    if as_json:
+        emit_json(report)
+        return
+    out = console()
+    for shot in report.created:
+        out.print(
+            f"{shot['code']:8s} {shot['size']:4s} {shot['duration']:5.1f}s  {shot['description']}"
+        )
+    out.print(f"{len(report.created)} shots planned by {report.planner}")
+    if report.skipped_scenes:
+        out.print(f"scenes with shots already (use --replace): {', '.join(report.skipped_scenes)}")
+    if report.kept:
+        out.print(f"kept (they have takes or progress): {', '.join(report.kept)}")
+
+
 @shot_app.command("list")
 def shot_list(
     ctx: typer.Context,

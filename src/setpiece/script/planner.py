@@ -1,0 +1,269 @@
+"""Shot planning: proposing coverage for a scene, as a first assistant director would.
+
+Planners are plugins. A planner subclasses ``ShotPlanner``, has a ``name``, and
+turns one scene (its heading, its script elements, the characters and props in
+it) into a list of ``PlannedShot``. They are found in this order: planners
+registered in this process (``register``), then the ``setpiece.planners`` entry
+point group (imported only when asked for by name), then the built-in
+``rules`` planner. A planner that calls a language model fits the same shape.
+
+The built-in ``RulePlanner`` is deterministic (the same scene always gives the
+same plan):
+
+- an establishing shot (exteriors: EWS, high angle) or a master (interiors: WS)
+  when the location differs from the previous scene's;
+- a two-shot for each pair of characters who exchange lines;
+- an over-the-shoulder on each speaker of an exchange, over the other's shoulder;
+- a single (MCU) on each speaker, and on a speaker with no exchange;
+- an insert (CU) for each prop named in the action.
+
+Durations: dialogue at 2.5 words a second (150 words a minute, the usual
+estimate for screen dialogue) plus a second of air; action at 4 words a second;
+the master runs the scene's page length at a minute a page (eighths x 7.5 s);
+inserts two seconds. All are rounded to tenths of a second, at least one second.
+"""
+
+from __future__ import annotations
+
+import re
+from abc import ABC, abstractmethod
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
+
+from setpiece.errors import NotFoundError
+
+__all__ = [
+    "PlannedShot",
+    "PlannedSubject",
+    "RulePlanner",
+    "SceneToPlan",
+    "ShotPlanner",
+    "available_planners",
+    "get_planner",
+    "register",
+]
+
+DIALOGUE_WPS = 2.5
+ACTION_WPS = 4.0
+SECONDS_PER_EIGHTH = 7.5
+INSERT_S = 2.0
+
+
+@dataclass(frozen=True)
+class SceneToPlan:
+    """What a planner sees of one scene."""
+
+    number: str
+    heading: str
+    int_ext: str | None
+    location: str | None
+    eighths: int | None
+    body: list[dict[str, Any]]
+    characters: list[str]
+    props: list[str]
+    previous_location: str | None
+
+
+@dataclass(frozen=True)
+class PlannedSubject:
+    name: str
+    side: str | None = None
+    depth: str | None = None
+
+
+@dataclass(frozen=True)
+class PlannedShot:
+    kind: str  # establishing, master, two-shot, over-the-shoulder, single, insert
+    size: str
+    angle: str
+    description: str
+    duration: float
+    subjects: list[PlannedSubject] = field(default_factory=list)
+
+
+class ShotPlanner(ABC):
+    """Proposes coverage for a scene. Required: ``name`` and ``plan``."""
+
+    name: ClassVar[str]
+
+    @abstractmethod
+    def plan(self, scene: SceneToPlan) -> list[PlannedShot]:
+        """The shots to propose for ``scene``, in shooting-list order."""
+
+
+def _words(text: str) -> int:
+    return len(re.findall(r"[\w']+", text))
+
+
+def _seconds(value: float) -> float:
+    return max(1.0, round(value, 1))
+
+
+def _speeches(body: list[dict[str, Any]]) -> list[tuple[str, int, str]]:
+    """(speaker, words, first line) for each speech, in order."""
+    speeches: list[tuple[str, int, str]] = []
+    speaker: str | None = None
+    for element in body:
+        kind = element.get("type")
+        if kind == "character":
+            speaker = element.get("name") or element.get("text", "")
+            speeches.append((str(speaker), 0, ""))
+        elif kind in ("dialogue", "lyrics", "parenthetical") and speaker is not None and speeches:
+            name, words, first = speeches[-1]
+            text = str(element.get("text", ""))
+            speeches[-1] = (
+                name,
+                words + (_words(text) if kind != "parenthetical" else 0),
+                first or (text if kind != "parenthetical" else ""),
+            )
+        elif kind not in ("dialogue", "lyrics", "parenthetical"):
+            speaker = None
+    return speeches
+
+
+def _without_joint_cues(speeches: list[tuple[str, int, str]]) -> list[tuple[str, int, str]]:
+    """Drops cues like "EDWARD AND WILL" whose speakers each also speak alone in the scene."""
+    alone = {speaker for speaker, _, _ in speeches}
+    kept = []
+    for speech in speeches:
+        parts = [p.strip() for p in re.split(r"\s+(?:AND|&)\s+", speech[0]) if p.strip()]
+        if len(parts) > 1 and all(p in alone for p in parts):
+            continue
+        kept.append(speech)
+    return kept
+
+
+class RulePlanner(ShotPlanner):
+    """Coverage from the scene's content by fixed rules (see the module docstring)."""
+
+    name = "rules"
+
+    def plan(self, scene: SceneToPlan) -> list[PlannedShot]:
+        shots: list[PlannedShot] = []
+        speeches = _without_joint_cues(_speeches(scene.body))
+        action_words = sum(
+            _words(str(e.get("text", ""))) for e in scene.body if e.get("type") == "action"
+        )
+        in_scene = list(dict.fromkeys(scene.characters))
+        if scene.location is None or scene.location != scene.previous_location:
+            exterior = (scene.int_ext or "").startswith(("EXT", "EST"))
+            length = (scene.eighths or 1) * SECONDS_PER_EIGHTH
+            sides = ["left", "centre", "right"]
+            shots.append(
+                PlannedShot(
+                    kind="establishing" if exterior else "master",
+                    size="EWS" if exterior else "WS",
+                    angle="high" if exterior else "eye",
+                    description=f"{'Establishing' if exterior else 'Master'}: {scene.heading}",
+                    duration=_seconds(3 + action_words / ACTION_WPS if exterior else length),
+                    subjects=[
+                        PlannedSubject(n, sides[i % 3], "background" if exterior else "midground")
+                        for i, n in enumerate(in_scene)
+                    ],
+                )
+            )
+        words: dict[str, int] = {}
+        first_line: dict[str, str] = {}
+        pairs: dict[tuple[str, str], int] = {}
+        for index, (speaker, count, line) in enumerate(speeches):
+            words[speaker] = words.get(speaker, 0) + count
+            first_line.setdefault(speaker, line)
+            if index and speeches[index - 1][0] != speaker:
+                a, b = speeches[index - 1][0], speaker
+                key = (a, b) if (a, b) in pairs or (b, a) not in pairs else (b, a)
+                pairs[key] = pairs.get(key, 0) + count + speeches[index - 1][1]
+        in_exchange: dict[str, str] = {}
+        for (a, b), exchange_words in pairs.items():
+            shots.append(
+                PlannedShot(
+                    kind="two-shot",
+                    size="MS",
+                    angle="eye",
+                    description=f"Two-shot: {a} and {b}",
+                    duration=_seconds(exchange_words / DIALOGUE_WPS + 1),
+                    subjects=[
+                        PlannedSubject(a, "left", "midground"),
+                        PlannedSubject(b, "right", "midground"),
+                    ],
+                )
+            )
+            in_exchange.setdefault(a, b)
+            in_exchange.setdefault(b, a)
+        for speaker, other in in_exchange.items():
+            shots.append(
+                PlannedShot(
+                    kind="over-the-shoulder",
+                    size="MCU",
+                    angle="eye",
+                    description=f"Over the shoulder: {speaker} over {other}",
+                    duration=_seconds(words.get(speaker, 0) / DIALOGUE_WPS + 1),
+                    subjects=[
+                        PlannedSubject(speaker, "right", "midground"),
+                        PlannedSubject(other, "left", "foreground"),
+                    ],
+                )
+            )
+        for speaker in words:
+            quote = first_line.get(speaker, "")
+            shots.append(
+                PlannedShot(
+                    kind="single",
+                    size="MCU",
+                    angle="eye",
+                    description=f"Single: {speaker}" + (f' - "{quote[:60]}"' if quote else ""),
+                    duration=_seconds(words[speaker] / DIALOGUE_WPS + 1),
+                    subjects=[PlannedSubject(speaker, "centre", "midground")],
+                )
+            )
+        for prop in scene.props:
+            shots.append(
+                PlannedShot(
+                    kind="insert",
+                    size="CU",
+                    angle="eye",
+                    description=f"Insert: {prop}",
+                    duration=INSERT_S,
+                    subjects=[PlannedSubject(prop, "centre", "foreground")],
+                )
+            )
+        return shots
+
+
+_REGISTERED: dict[str, type[ShotPlanner]] = {}
+
+
+def register(planner: type[ShotPlanner]) -> type[ShotPlanner]:
+    """Registers a planner class by its ``name`` (usable as a decorator)."""
+    _REGISTERED[planner.name] = planner
+    return planner
+
+
+def _entry_points() -> dict[str, Any]:
+    from importlib.metadata import entry_points
+
+    return {ep.name: ep for ep in entry_points(group="setpiece.planners")}
+
+
+def available_planners() -> list[str]:
+    return sorted({*_REGISTERED, *_entry_points(), RulePlanner.name})
+
+
+def get_planner(name: str = "rules") -> ShotPlanner:
+    """The planner called ``name``: registered, then entry points, then built-in.
+
+    Raises:
+        NotFoundError: No planner has that name.
+    """
+    if name in _REGISTERED:
+        return _REGISTERED[name]()
+    found = _entry_points().get(name)
+    if found is not None:
+        planner = found.load()
+        if not (isinstance(planner, type) and issubclass(planner, ShotPlanner)):
+            raise NotFoundError(f"entry point {name!r} is not a ShotPlanner subclass")
+        return planner()
+    if name == RulePlanner.name:
+        return RulePlanner()
+    raise NotFoundError(
+        f"no shot planner {name!r}: available are {', '.join(available_planners())}"
+    )

@@ -1,0 +1,205 @@
+"""`shot plan`: running a planner over the script's scenes and recording the shots.
+
+Scenes that already have shots are left alone unless ``replace`` is asked for;
+even then a shot that has takes, or that someone has moved past ``todo``, is
+never removed (it is reported as kept), so planning cannot lose work. All
+shots of one run are written in one transaction.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, selectinload
+
+from setpiece.model.enums import BibleKind, ShotStatus
+from setpiece.model.orm import Appearance, BibleEntry, Scene, Shot, ShotSubject, Take
+from setpiece.production._rows import record_event, scene_row
+from setpiece.production.context import Production
+from setpiece.script.planner import PlannedShot, SceneToPlan, get_planner
+from setpiece.timebase import seconds_to_frames
+
+__all__ = ["PlanReport", "plan_shots"]
+
+_LETTERS = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+
+
+@dataclass(frozen=True)
+class PlanReport:
+    planner: str
+    created: list[dict[str, Any]] = field(default_factory=list)
+    skipped_scenes: list[str] = field(default_factory=list)
+    removed: list[str] = field(default_factory=list)
+    kept: list[str] = field(default_factory=list)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "planner": self.planner,
+            "created": self.created,
+            "skipped_scenes": self.skipped_scenes,
+            "removed": self.removed,
+            "kept": self.kept,
+        }
+
+
+def _codes(scene_number: str, used: set[str]) -> Any:
+    """12A, 12B ... 12Z, 12AA ...: the next free codes for a scene's shots."""
+    index = 0
+    while True:
+        letters = ""
+        n = index
+        while True:
+            letters = _LETTERS[n % 26] + letters
+            n = n // 26 - 1
+            if n < 0:
+                break
+        index += 1
+        code = f"{scene_number}{letters}"
+        if code not in used:
+            used.add(code)
+            yield code
+
+
+def plan_shots(
+    production: Production,
+    *,
+    scene: str | None = None,
+    replace: bool = False,
+    planner: str = "rules",
+) -> PlanReport:
+    """Proposes and records coverage for every scene (or one), in script order.
+
+    Raises:
+        NotFoundError: Unknown scene or planner.
+        PermissionDeniedError: The acting user may not edit the breakdown.
+    """
+    chosen = get_planner(planner)
+    report = PlanReport(planner=chosen.name)
+    with production.transaction() as session:
+        production.authorize(session, "edit_breakdown")
+        fps = production.project_row(session).fps
+        query = select(Scene).options(selectinload(Scene.shots)).order_by(Scene.position)
+        rows = list(session.scalars(query))
+        only = scene_row(session, scene).id if scene is not None else None
+        used = set(session.scalars(select(Shot.code)))
+        entries = {
+            e.name.upper(): e
+            for e in session.scalars(select(BibleEntry))
+            if e.kind in (BibleKind.CHARACTER.value, BibleKind.PROP.value)
+        }
+        with_takes = set(session.scalars(select(Take.shot_id).distinct()))
+        previous_location: str | None = None
+        for row in rows:
+            if row.omitted:
+                continue
+            location = row.location
+            if only is not None and row.id != only:
+                previous_location = location
+                continue
+            if row.shots and not replace:
+                report.skipped_scenes.append(row.number)
+                previous_location = location
+                continue
+            for shot in list(row.shots):
+                if shot.id in with_takes or shot.status != ShotStatus.TODO.value:
+                    report.kept.append(shot.code)
+                else:
+                    report.removed.append(shot.code)
+                    used.discard(shot.code)
+                    record_event(
+                        session,
+                        production,
+                        "shot",
+                        shot.code,
+                        "delete",
+                        before=shot.status,
+                        note="replaced by shot plan",
+                    )
+                    session.delete(shot)
+            session.flush()
+            plans = chosen.plan(_scene_input(session, row, previous_location))
+            position = (
+                session.scalar(select(func.max(Shot.position)).where(Shot.scene_id == row.id)) or 0
+            )
+            codes = _codes(row.number, used)
+            for plan in plans:
+                position += 1
+                code = next(codes)
+                shot = _shot(plan, row, code, position, entries, fps, production.actor)
+                session.add(shot)
+                record_event(
+                    session,
+                    production,
+                    "shot",
+                    code,
+                    "create",
+                    after=shot.status,
+                    note=f"planned ({chosen.name}: {plan.kind})",
+                )
+                report.created.append(
+                    {
+                        "code": code,
+                        "scene": row.number,
+                        "kind": plan.kind,
+                        "size": plan.size,
+                        "duration": plan.duration,
+                        "description": plan.description,
+                    }
+                )
+            previous_location = location
+        session.flush()
+    return report
+
+
+def _scene_input(session: Session, row: Scene, previous_location: str | None) -> SceneToPlan:
+    appearing = session.execute(
+        select(BibleEntry.name, BibleEntry.kind)
+        .join(Appearance, Appearance.entry_id == BibleEntry.id)
+        .where(Appearance.scene_id == row.id)
+        .order_by(Appearance.id)
+    ).all()
+    return SceneToPlan(
+        number=row.number,
+        heading=row.heading,
+        int_ext=row.int_ext,
+        location=row.location,
+        eighths=row.eighths,
+        body=list(row.body or []),
+        characters=[name for name, kind in appearing if kind == BibleKind.CHARACTER.value],
+        props=[name for name, kind in appearing if kind == BibleKind.PROP.value],
+        previous_location=previous_location,
+    )
+
+
+def _shot(
+    plan: PlannedShot,
+    scene: Scene,
+    code: str,
+    position: int,
+    entries: dict[str, BibleEntry],
+    fps: Any,
+    actor: str,
+) -> Shot:
+    shot = Shot(
+        code=code,
+        scene=scene,
+        position=position,
+        description=plan.description,
+        size=plan.size,
+        angle=plan.angle,
+        planned_frames=max(1, seconds_to_frames(plan.duration, fps)),
+        status=ShotStatus.TODO.value,
+        updated_by=actor,
+    )
+    seen: set[int] = set()
+    for index, subject in enumerate(plan.subjects):
+        entry = entries.get(subject.name.upper())
+        if entry is None or entry.id in seen:
+            continue  # a name the bible does not hold (a planner may propose freely)
+        seen.add(entry.id)
+        shot.subjects.append(
+            ShotSubject(entry=entry, position=index, side=subject.side, depth=subject.depth)
+        )
+    return shot

@@ -1,0 +1,166 @@
+"""Shot planning: the rule-based planner, the plugin registry, and `shot plan` on a project."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from setpiece.errors import NotFoundError
+from setpiece.production import shots, takes
+from setpiece.production.context import Production
+from setpiece.script.importer import import_script
+from setpiece.script.planner import (
+    PlannedShot,
+    RulePlanner,
+    SceneToPlan,
+    ShotPlanner,
+    get_planner,
+    register,
+)
+from setpiece.script.planning import plan_shots
+
+SCRIPT = """INT. KITCHEN - NIGHT
+
+ANNA slices bread with a KNIFE.
+
+ANNA
+We should leave before the storm comes in tonight.
+
+BEN
+Not without the map.
+
+ANNA
+Then find it.
+
+INT. KITCHEN - NIGHT
+
+BEN searches a drawer.
+
+BEN
+Got it.
+
+EXT. ROAD - NIGHT
+
+The car drives into the rain.
+"""
+
+
+def scene(body: list[dict[str, object]], **kw: object) -> SceneToPlan:
+    values: dict[str, object] = dict(
+        number="1",
+        heading="INT. KITCHEN - NIGHT",
+        int_ext="INT",
+        location="KITCHEN",
+        eighths=4,
+        body=body,
+        characters=["ANNA", "BEN"],
+        props=["KNIFE"],
+        previous_location=None,
+    )
+    values.update(kw)
+    return SceneToPlan(**values)  # type: ignore[arg-type]
+
+
+BODY = [
+    {"type": "action", "text": "ANNA slices bread with a KNIFE."},
+    {"type": "character", "text": "ANNA", "name": "ANNA"},
+    {"type": "dialogue", "text": "We should leave before the storm comes in tonight."},
+    {"type": "character", "text": "BEN (O.S.)", "name": "BEN"},
+    {"type": "parenthetical", "text": "(calling)"},
+    {"type": "dialogue", "text": "Not without the map."},
+]
+
+
+def test_rules_give_master_two_shot_overs_singles_and_inserts() -> None:
+    plan = RulePlanner().plan(scene(BODY))
+    assert [(p.kind, p.size) for p in plan] == [
+        ("master", "WS"),
+        ("two-shot", "MS"),
+        ("over-the-shoulder", "MCU"),
+        ("over-the-shoulder", "MCU"),
+        ("single", "MCU"),
+        ("single", "MCU"),
+        ("insert", "CU"),
+    ]
+    master, two, *_ = plan
+    assert master.duration == 30.0  # 4 eighths at a minute a page
+    assert two.duration == round((9 + 4) / 2.5 + 1, 1)
+    singles = {p.subjects[0].name: p.duration for p in plan if p.kind == "single"}
+    assert singles == {"ANNA": round(9 / 2.5 + 1, 1), "BEN": round(4 / 2.5 + 1, 1)}
+    assert plan == RulePlanner().plan(scene(BODY)), "the rules must be deterministic"
+
+
+def test_same_location_needs_no_new_master_and_exteriors_establish() -> None:
+    first = RulePlanner().plan(scene(BODY, previous_location="KITCHEN"))[0]
+    assert first.kind == "two-shot"
+    outside = RulePlanner().plan(
+        scene(
+            [{"type": "action", "text": "Rain."}],
+            int_ext="EXT",
+            location="ROAD",
+            characters=[],
+            props=[],
+        )
+    )
+    assert [(p.kind, p.size, p.angle) for p in outside] == [("establishing", "EWS", "high")]
+
+
+def test_joint_cues_do_not_become_a_speaker() -> None:
+    body = [
+        *BODY,
+        {"type": "character", "text": "ANNA AND BEN", "name": "ANNA AND BEN"},
+        {"type": "dialogue", "text": "Go!"},
+    ]
+    names = {s.name for p in RulePlanner().plan(scene(body)) for s in p.subjects}
+    assert "ANNA AND BEN" not in names
+
+
+def test_planner_registry() -> None:
+    @register
+    class OneShot(ShotPlanner):
+        name = "one-shot"
+
+        def plan(self, scene: SceneToPlan) -> list[PlannedShot]:
+            return [PlannedShot("master", "WS", "eye", "Everything", 10.0)]
+
+    assert isinstance(get_planner("one-shot"), OneShot)
+    assert isinstance(get_planner(), RulePlanner)
+    with pytest.raises(NotFoundError, match="no shot planner 'llm'"):
+        get_planner("llm")
+
+
+def test_plan_a_project_and_replace_without_losing_takes(
+    production: Production, tmp_path: Path, make
+) -> None:
+    path = tmp_path / "s.fountain"
+    path.write_text(SCRIPT)
+    import_script(production, path)
+    report = plan_shots(production)
+    by_scene: dict[str, list[str]] = {}
+    for shot in report.created:
+        by_scene.setdefault(shot["scene"], []).append(shot["kind"])
+    assert by_scene == {
+        "1": [
+            "master",
+            "two-shot",
+            "over-the-shoulder",
+            "over-the-shoulder",
+            "single",
+            "single",
+            "insert",
+        ],
+        "2": ["single"],  # same kitchen: no new master
+        "3": ["establishing"],
+    }
+    first = shots.get_shot(production, "1B")
+    assert first.description == "Two-shot: ANNA and BEN" and first.planned_frames is not None
+    assert [(s.name, s.side) for s in first.subjects] == [("ANNA", "left"), ("BEN", "right")]
+
+    assert plan_shots(production).skipped_scenes == ["1", "2", "3"]
+    take = make.take("1B")
+    replanned = plan_shots(production, scene="1", replace=True)
+    assert replanned.kept == ["1B"] and "1A" in replanned.removed
+    assert takes.get_take(production, take).shot == "1B"
+    codes = [s.code for s in shots.list_shots(production, "1")]
+    assert "1B" in codes and len(codes) == len(set(codes)) == 8
