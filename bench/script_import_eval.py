@@ -22,7 +22,6 @@ import time
 from pathlib import Path
 
 from _timing import machine
-
 from setpiece.production import scenes, shots, takes
 from setpiece.production.context import init_production
 from setpiece.script.importer import import_script
