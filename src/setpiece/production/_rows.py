@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select
 
-from setpiece.errors import InvalidInputError, NotFoundError
+from setpiece.errors import ConflictError, InvalidInputError, NotFoundError
 from setpiece.model.orm import Event, Media, Scene, Shot, Take
 from setpiece.production.views import MediaView, Recipe, ShotView, SubjectView, TakeView
 
@@ -39,6 +39,16 @@ def shot_row(session: Session, code: str) -> Shot:
     if shot is None:
         raise NotFoundError(f"no shot {code!r}: 'setpiece shot list' shows the shots")
     return shot
+
+
+def check_version(shot: Shot, expected_version: int | None) -> None:
+    """Refuses a change based on a stale view of ``shot``, naming what changed, by whom, when."""
+    if expected_version is not None and shot.version != expected_version:
+        raise ConflictError(
+            f"shot {shot.code} changed since version {expected_version}: it is now "
+            f"{shot.status} (version {shot.version}, by {shot.updated_by or 'unknown'} "
+            f"at {shot.updated_at:%Y-%m-%d %H:%M:%S} UTC)"
+        )
 
 
 def scene_row(session: Session, number: str) -> Scene:

@@ -14,6 +14,7 @@ from setpiece.model.enums import BibleKind, Depth, FrameSide, ShotSize, ShotStat
 from setpiece.model.orm import BibleEntry, Scene, Shot, ShotSubject, Take, utcnow
 from setpiece.model.workflow import check_shot_transition
 from setpiece.production._rows import (
+    check_version,
     normalise_code,
     record_event,
     scene_row,
@@ -326,12 +327,7 @@ def set_shot_status(
             session, "request_retake" if new == ShotStatus.RETAKE else "set_shot_status"
         )
         shot = shot_row(session, code)
-        if expected_version is not None and shot.version != expected_version:
-            raise ConflictError(
-                f"shot {shot.code} changed since version {expected_version}: it is now "
-                f"{shot.status} (version {shot.version}, by {shot.updated_by or 'unknown'} "
-                f"at {shot.updated_at:%Y-%m-%d %H:%M:%S} UTC)"
-            )
+        check_version(shot, expected_version)
         current = ShotStatus(shot.status)
         check_shot_transition(current, new, code=shot.code)
         if new != current:

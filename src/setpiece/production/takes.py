@@ -15,11 +15,11 @@ from dataclasses import dataclass, field, replace
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
-from setpiece.errors import ConflictError, InvalidInputError, InvalidTransitionError
+from setpiece.errors import InvalidInputError, InvalidTransitionError
 from setpiece.model.enums import ShotStatus, TakeKind, TakeStatus, parse_enum
 from setpiece.model.orm import Scene, Shot, Take, utcnow
 from setpiece.model.workflow import SHOT_APPROVABLE_FROM, check_take_transition
-from setpiece.production._rows import record_event, shot_row, take_row, take_view
+from setpiece.production._rows import check_version, record_event, shot_row, take_row, take_view
 from setpiece.production.context import Production
 from setpiece.production.ingest import media_row, probe_files, store_files
 from setpiece.production.views import Recipe, TakeView
@@ -247,11 +247,7 @@ def approve_take(
             raise InvalidInputError(
                 f"take {chosen.id} belongs to shot {chosen.shot.code}, not {target.code}"
             )
-        if expected_version is not None and target.version != expected_version:
-            raise ConflictError(
-                f"shot {target.code} changed since version {expected_version}: it is now "
-                f"{target.status} (version {target.version}, by {target.updated_by or 'unknown'})"
-            )
+        check_version(target, expected_version)
         if ShotStatus(target.status) not in SHOT_APPROVABLE_FROM:
             raise InvalidTransitionError(
                 f"shot {target.code} is {target.status}: it has no take to approve yet"
