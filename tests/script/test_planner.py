@@ -164,3 +164,21 @@ def test_plan_a_project_and_replace_without_losing_takes(
     assert takes.get_take(production, take).shot == "1B"
     codes = [s.code for s in shots.list_shots(production, "1")]
     assert "1B" in codes and len(codes) == len(set(codes)) == 8
+
+
+def test_a_planned_shot_list_round_trips_through_csv(
+    production: Production, tmp_path: Path
+) -> None:
+    from setpiece.production.shotlist import export_shot_list, import_shot_list
+
+    path = tmp_path / "s.fountain"
+    path.write_text(SCRIPT)
+    import_script(production, path)
+    planned = plan_shots(production)
+    before = shots.list_shots(production)
+    export_shot_list(production, tmp_path / "shots.csv")
+    result = import_shot_list(production, tmp_path / "shots.csv")
+    assert (
+        result.changed == [] and result.created == [] and result.unchanged == len(planned.created)
+    )
+    assert shots.list_shots(production) == before

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import typer
 
+import setpiece.cli.shotlist  # noqa: F401  registers 'shot export' and 'shot import'
 from setpiece.cli._common import (
     console,
     emit_json,
