@@ -7,7 +7,6 @@ tables. Nothing here imports a database or media library at import time, so
 
 from __future__ import annotations
 
-import json
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -48,11 +47,22 @@ def open_production(ctx: typer.Context) -> Production:
 
 
 def emit_json(value: Any) -> None:
-    """Prints one JSON document on stdout."""
+    """Prints one JSON document on stdout: indented on a terminal, compact in a pipe.
+
+    orjson, not the standard library: a 10,000-shot list serialises in a fifth of the time
+    (bench/shot_list.py). Views keep their own ``to_json``; orjson hands dataclasses back to
+    ``jsonable`` so that shape is the one printed.
+    """
+    import orjson
+
     from setpiece.production.views import jsonable
 
-    indent = 2 if sys.stdout.isatty() else None  # pretty for people, compact for pipes
-    sys.stdout.write(json.dumps(jsonable(value), ensure_ascii=False, indent=indent) + "\n")
+    options = orjson.OPT_PASSTHROUGH_DATACLASS | orjson.OPT_UTC_Z | orjson.OPT_APPEND_NEWLINE
+    if sys.stdout.isatty():
+        options |= orjson.OPT_INDENT_2
+    sys.stdout.flush()
+    sys.stdout.buffer.write(orjson.dumps(value, default=jsonable, option=options))
+    sys.stdout.buffer.flush()
 
 
 def console(stderr: bool = False) -> Console:

@@ -47,8 +47,6 @@ def scene_accept(ctx: typer.Context, number: str) -> None:
 @scene_app.command("list")
 def scene_list(ctx: typer.Context, as_json: bool = JSON) -> None:
     """List scenes in script order."""
-    from rich.table import Table
-
     from setpiece.production.scenes import list_scenes
 
     with open_production(ctx) as production:
@@ -56,6 +54,8 @@ def scene_list(ctx: typer.Context, as_json: bool = JSON) -> None:
     if as_json:
         emit_json(scenes)
         return
+    from rich.table import Table
+
     table = Table("#", "heading", "pages", "shots", "", box=None)
     for scene in scenes:
         heading = f"{scene.heading} (OMITTED)" if scene.omitted else scene.heading
@@ -145,8 +145,6 @@ def shot_list(
     as_json: bool = JSON,
 ) -> None:
     """List shots in script order."""
-    from rich.table import Table
-
     from setpiece.production.shots import list_shots
 
     with open_production(ctx) as production:
@@ -154,6 +152,8 @@ def shot_list(
     if as_json:
         emit_json(shots)
         return
+    from rich.table import Table
+
     table = Table("shot", "scene", "size", "status", "takes", "description", box=None)
     for shot in shots:
         table.add_row(
@@ -242,8 +242,6 @@ def bible_app(kind: BibleKind) -> typer.Typer:
 
     @app.command("list")
     def list_(ctx: typer.Context, as_json: bool = JSON) -> None:
-        from rich.table import Table
-
         from setpiece.production.bible import list_entries
 
         with open_production(ctx) as production:
@@ -251,6 +249,8 @@ def bible_app(kind: BibleKind) -> typer.Typer:
         if as_json:
             emit_json(entries)
             return
+        from rich.table import Table
+
         table = Table("name", "refs", "description", box=None)
         for entry in entries:
             table.add_row(entry.name, str(len(entry.refs)), entry.description)

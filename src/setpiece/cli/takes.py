@@ -84,8 +84,6 @@ def take_list(
     as_json: bool = typer.Option(False, "--json", help="Print one JSON document."),
 ) -> None:
     """List takes in script order."""
-    from rich.table import Table
-
     from setpiece.production.takes import list_takes
 
     with open_production(ctx) as production:
@@ -93,6 +91,8 @@ def take_list(
     if as_json:
         emit_json(takes)
         return
+    from rich.table import Table
+
     table = Table("take", "id", "kind", "status", "size", "generator", "seed", box=None)
     for take in takes:
         media = take.media

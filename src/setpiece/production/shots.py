@@ -256,7 +256,7 @@ def _read_shots(
     # Core execution on the session's connection: the ORM's row loading is not needed for columns.
     connection = session.connection()
     blocking: dict[int, list[SubjectView]] = {}
-    for owner, name, kind, side, depth, override in connection.execute(subjects):
+    for owner, name, kind, side, depth, override in connection.execute(subjects).all():
         blocking.setdefault(owner, []).append(SubjectView(name, kind, side, depth, override))
     take_counts: dict[int, int] = dict(connection.execute(counts).all())
     seconds_per_frame = fps.denominator / fps.numerator
