@@ -106,6 +106,11 @@ def test_same_location_needs_no_new_master_and_exteriors_establish() -> None:
     assert [(p.kind, p.size, p.angle) for p in outside] == [("establishing", "EWS", "high")]
 
 
+def test_every_scene_gets_coverage() -> None:
+    quiet = scene([{"type": "action", "text": "She waits."}], previous_location="KITCHEN", props=[])
+    assert [(p.kind, p.size) for p in RulePlanner().plan(quiet)] == [("master", "WS")]
+
+
 def test_joint_cues_do_not_become_a_speaker() -> None:
     body = [
         *BODY,

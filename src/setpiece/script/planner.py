@@ -11,7 +11,8 @@ The built-in ``RulePlanner`` is deterministic (the same scene always gives the
 same plan):
 
 - an establishing shot (exteriors: EWS, high angle) or a master (interiors: WS)
-  when the location differs from the previous scene's;
+  when the location differs from the previous scene's, and a master for a scene that
+  would otherwise get no shot at all (no dialogue, no props, same place);
 - a two-shot for each pair of characters who exchange lines;
 - an over-the-shoulder on each speaker of an exchange, over the other's shoulder;
 - a single (MCU) on each speaker, and on a speaker with no exchange;
@@ -145,19 +146,24 @@ class RulePlanner(ShotPlanner):
             _words(str(e.get("text", ""))) for e in scene.body if e.get("type") == "action"
         )
         in_scene = list(dict.fromkeys(scene.characters))
-        if scene.location is None or scene.location != scene.previous_location:
+        new_location = scene.location is None or scene.location != scene.previous_location
+        if new_location or not (speeches or scene.props):
+            # A new place gets established; a scene with nothing else to cover gets its master.
             exterior = (scene.int_ext or "").startswith(("EXT", "EST"))
             length = (scene.eighths or 1) * SECONDS_PER_EIGHTH
             sides = ["left", "centre", "right"]
+            establishing = exterior and new_location
             shots.append(
                 PlannedShot(
-                    kind="establishing" if exterior else "master",
-                    size="EWS" if exterior else "WS",
-                    angle="high" if exterior else "eye",
-                    description=f"{'Establishing' if exterior else 'Master'}: {scene.heading}",
-                    duration=_seconds(3 + action_words / ACTION_WPS if exterior else length),
+                    kind="establishing" if establishing else "master",
+                    size="EWS" if establishing else "WS",
+                    angle="high" if establishing else "eye",
+                    description=f"{'Establishing' if establishing else 'Master'}: {scene.heading}",
+                    duration=_seconds(3 + action_words / ACTION_WPS if establishing else length),
                     subjects=[
-                        PlannedSubject(n, sides[i % 3], "background" if exterior else "midground")
+                        PlannedSubject(
+                            n, sides[i % 3], "background" if establishing else "midground"
+                        )
                         for i, n in enumerate(in_scene)
                     ],
                 )
