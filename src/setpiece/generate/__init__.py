@@ -1,0 +1,1 @@
+"""Generation: pluggable generators, prompts composed from the bible, and the render queue."""

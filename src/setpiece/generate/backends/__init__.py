@@ -1,0 +1,1 @@
+"""Built-in generator backends, each imported only when used (see ``generate.registry``)."""

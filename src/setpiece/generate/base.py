@@ -1,0 +1,225 @@
+"""The generator interface: what every backend (previs, diffusers, ComfyUI, Runway...) implements.
+
+A backend is a ``Generator`` subclass with a ``name``, its ``capabilities`` as
+data, and one call, ``render``, that turns a ``RenderRequest`` into a media file
+in a folder the caller owns. The render queue stores that file in the media
+store and records the take; a backend never touches the database or the store,
+so it can run in another process or on another machine (Ray).
+
+Errors a backend raises are ``RenderError``s: ``transient=True`` for what a
+retry may cure (HTTP 429 and 5xx, time-outs, CUDA out of memory, a server not
+up yet), ``False`` for what it will not (a failed task, a bad workflow, a
+capability the backend lacks). Anything else escaping ``render`` is treated as
+permanent and reported with its type.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from enum import StrEnum
+from fractions import Fraction
+from pathlib import Path
+from typing import Any, ClassVar
+
+from setpiece.errors import InvalidInputError, SetpieceError
+
+__all__ = [
+    "Capabilities",
+    "Generator",
+    "Mode",
+    "RenderError",
+    "RenderRequest",
+    "RenderResult",
+    "ShotBrief",
+    "SubjectBrief",
+]
+
+
+class Mode(StrEnum):
+    TEXT_TO_IMAGE = "text-to-image"
+    IMAGE_TO_IMAGE = "image-to-image"
+    TEXT_TO_VIDEO = "text-to-video"
+    IMAGE_TO_VIDEO = "image-to-video"
+
+
+@dataclass(frozen=True)
+class Capabilities:
+    """What a backend can do, as data the queue and later checks read."""
+
+    modes: frozenset[Mode]
+    reference_images: bool = False
+    seeds: bool = True
+    max_width: int = 4096
+    max_height: int = 4096
+    max_frames: int | None = None  # None: no video, or no fixed limit for stills
+    max_seconds: float | None = None
+    photographic_faces: bool = True  # False for previs silhouettes: identity checks do not apply
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "modes": sorted(m.value for m in self.modes),
+            "reference_images": self.reference_images,
+            "seeds": self.seeds,
+            "max_width": self.max_width,
+            "max_height": self.max_height,
+            "max_frames": self.max_frames,
+            "max_seconds": self.max_seconds,
+            "photographic_faces": self.photographic_faces,
+        }
+
+
+@dataclass(frozen=True)
+class SubjectBrief:
+    """A character or prop in frame, with what the bible says of it."""
+
+    name: str
+    kind: str  # character | prop
+    description: str = ""
+    side: str | None = None  # left | centre | right
+    depth: str | None = None  # foreground | midground | background
+    color: tuple[int, int, int] | None = None  # a stable colour for previs, from the bible entry
+
+
+@dataclass(frozen=True)
+class ShotBrief:
+    """The shot as the set knows it: what previs draws and prompt templates may use."""
+
+    code: str
+    scene: str
+    heading: str
+    description: str = ""
+    size: str | None = None
+    angle: str | None = None
+    lens_mm: float | None = None
+    camera_move: str | None = None
+    int_ext: str | None = None
+    location: str | None = None
+    time_of_day: str | None = None
+    style: str | None = None
+    subjects: tuple[SubjectBrief, ...] = ()
+
+
+@dataclass(frozen=True)
+class RenderRequest:
+    """One take to make. Everything a backend needs, and nothing it must look up.
+
+    Args:
+        mode: What to make; the backend must declare it in its capabilities.
+        prompt: The composed prompt (bible, shot, style, overrides applied).
+        seed: Always set; recorded on the take.
+        width, height: Output size in pixels.
+        fps: Output frame rate (videos).
+        frames: Number of frames; 1 for stills.
+        init_image: First frame for image-to-video, source for image-to-image.
+        references: Reference images (characters, locations) for backends that take them.
+        model: Model name or folder, from configuration.
+        parameters: Backend-specific settings (steps, guidance, workflow...), recorded on the take.
+        brief: The shot itself, for backends that draw from structure (previs).
+    """
+
+    mode: Mode
+    prompt: str
+    seed: int
+    width: int
+    height: int
+    fps: Fraction = Fraction(24)
+    frames: int = 1
+    negative_prompt: str | None = None
+    init_image: Path | None = None
+    references: tuple[Path, ...] = ()
+    model: str | None = None
+    parameters: dict[str, Any] = field(default_factory=dict)
+    brief: ShotBrief | None = None
+
+    @property
+    def is_video(self) -> bool:
+        return self.mode in (Mode.TEXT_TO_VIDEO, Mode.IMAGE_TO_VIDEO)
+
+
+@dataclass(frozen=True)
+class RenderResult:
+    """A finished render: a complete file inside the work folder the caller gave."""
+
+    path: Path
+    model: str | None = None
+    model_hash: str | None = None
+    parameters: dict[str, Any] = field(
+        default_factory=dict
+    )  # as actually used, recorded on the take
+
+
+class RenderError(SetpieceError):
+    """A render failed. ``transient`` errors are retried with back-off; others fail the take."""
+
+    code = "render_failed"
+
+    def __init__(self, message: str, *, transient: bool = False) -> None:
+        super().__init__(message)
+        self.transient = transient
+
+
+Progress = Callable[[float], None]  # fraction done, 0..1
+
+
+class Generator(ABC):
+    """A backend that makes takes. Subclasses set ``name`` and implement ``render``.
+
+    Optional: ``requires`` (modules that must import, checked without importing
+    them), ``install_hint``, ``capabilities`` (override when they depend on the
+    configured model), ``close``.
+    """
+
+    name: ClassVar[str]
+    requires: ClassVar[tuple[str, ...]] = ()
+    install_hint: ClassVar[str | None] = None
+    default_capabilities: ClassVar[Capabilities]
+
+    def __init__(self, config: dict[str, Any] | None = None) -> None:
+        self.config = dict(config or {})
+
+    @classmethod
+    def missing(cls) -> list[str]:
+        """Modules this backend needs that are not installed (found without importing them)."""
+        from importlib.util import find_spec
+
+        return [module for module in cls.requires if find_spec(module) is None]
+
+    def capabilities(self) -> Capabilities:
+        return self.default_capabilities
+
+    def check(self, request: RenderRequest) -> None:
+        """Refuses a request beyond this backend's capabilities, before anything is sent.
+
+        Raises:
+            InvalidInputError: The mode, size, length or references are not supported.
+        """
+        caps = self.capabilities()
+        if request.mode not in caps.modes:
+            modes = ", ".join(sorted(m.value for m in caps.modes))
+            raise InvalidInputError(
+                f"generator {self.name} cannot do {request.mode.value}: it does {modes}"
+            )
+        if request.width > caps.max_width or request.height > caps.max_height:
+            raise InvalidInputError(
+                f"generator {self.name} makes at most {caps.max_width}x{caps.max_height}, "
+                f"not {request.width}x{request.height}"
+            )
+        if request.is_video and caps.max_frames is not None and request.frames > caps.max_frames:
+            raise InvalidInputError(f"generator {self.name} makes at most {caps.max_frames} frames")
+        if request.references and not caps.reference_images:
+            raise InvalidInputError(f"generator {self.name} takes no reference images")
+
+    @abstractmethod
+    def render(
+        self, request: RenderRequest, workdir: Path, progress: Progress | None = None
+    ) -> RenderResult:
+        """Makes one take into ``workdir`` and returns where the finished file is.
+
+        Raises:
+            RenderError: The render failed (``transient`` says whether to retry).
+        """
+
+    def close(self) -> None:  # noqa: B027 - optional hook: most backends hold nothing
+        """Releases what the backend holds (a loaded model, a connection)."""
