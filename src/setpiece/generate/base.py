@@ -16,7 +16,7 @@ permanent and reported with its type.
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 from fractions import Fraction
@@ -220,6 +220,22 @@ class Generator(ABC):
         Raises:
             RenderError: The render failed (``transient`` says whether to retry).
         """
+
+    def render_batch(
+        self, requests: Sequence[RenderRequest], workdir: Path, progress: Progress | None = None
+    ) -> list[RenderResult]:
+        """Makes several takes at once, results in request order, each file distinct.
+
+        Backends that gain from batching (diffusers: takes of one shot share a prompt) override
+        this; the default renders one by one. The queue batches only requests that differ in
+        seed alone.
+        """
+        results = []
+        for index, request in enumerate(requests):
+            results.append(self.render(request, workdir, None))
+            if progress:
+                progress((index + 1) / len(requests))
+        return results
 
     def close(self) -> None:  # noqa: B027 - optional hook: most backends hold nothing
         """Releases what the backend holds (a loaded model, a connection)."""
