@@ -56,6 +56,9 @@ class ProjectConfig:
     media_url: str
     media_options: dict[str, Any] = field(default_factory=dict)
     user: str | None = None
+    settings: dict[str, Any] = field(
+        default_factory=dict
+    )  # the whole toml: [prompts], [generators.*]
 
     @property
     def config_path(self) -> Path:
@@ -129,6 +132,7 @@ def load_config(root: Path, *, database_url: str | None = None) -> ProjectConfig
         media_url=media_url,
         media_options=options,
         user=user.get("name"),
+        settings=data,
     )
 
 

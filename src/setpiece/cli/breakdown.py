@@ -205,18 +205,28 @@ def shot_show(ctx: typer.Context, code: str, as_json: bool = JSON) -> None:
 def shot_set(
     ctx: typer.Context,
     code: str,
-    status: str = typer.Option(..., "--status", help="todo, wip, review or retake."),
+    status: str | None = typer.Option(None, "--status", help="todo, wip, review or retake."),
+    prompt: str | None = typer.Option(
+        None, "--prompt", help="Replace the composed prompt, '+TEXT' to extend it, '' to clear."
+    ),
     note: str | None = typer.Option(None, "--note"),
     if_version: int | None = typer.Option(
         None, "--if-version", help="Refuse if the shot changed since this version."
     ),
 ) -> None:
-    """Change a shot's status (approval goes through approving a take)."""
-    from setpiece.production.shots import set_shot_status
+    """Change a shot's status or prompt (approval goes through approving a take)."""
+    from setpiece.errors import InvalidInputError
+    from setpiece.production.shots import set_shot_prompt, set_shot_status
 
+    if status is None and prompt is None:
+        raise InvalidInputError("nothing to set: give --status and/or --prompt")
     with open_production(ctx) as production:
-        shot = set_shot_status(production, code, status, expected_version=if_version, note=note)
-    console().print(f"shot {shot.code} is {shot.status} (version {shot.version})")
+        if status is not None:
+            shot = set_shot_status(production, code, status, expected_version=if_version, note=note)
+            console().print(f"shot {shot.code} is {shot.status} (version {shot.version})")
+        if prompt is not None:
+            shot = set_shot_prompt(production, code, prompt)
+            console().print(f"shot {shot.code} prompt {'set' if prompt.strip() else 'cleared'}")
 
 
 def bible_app(kind: BibleKind) -> typer.Typer:

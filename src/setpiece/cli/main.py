@@ -15,6 +15,7 @@ from pathlib import Path
 import typer
 
 import setpiece.cli.shotlist  # noqa: F401  registers 'shot export' and 'shot import'
+from setpiece.cli import render as render_cli
 from setpiece.cli._common import (
     console,
     emit_json,
@@ -48,6 +49,8 @@ findings_app = typer.Typer(help="What the checks found.", no_args_is_help=True)
 app.add_typer(findings_app, name="findings")
 db_app = typer.Typer(help="The database schema (for maintainers and CI).", no_args_is_help=True)
 app.add_typer(db_app, name="db")
+app.command("generators")(render_cli.generators)
+app.command("render")(render_cli.render)
 
 app.add_typer(script_app, name="script", help="Screenplays: parse Fountain and Final Draft.")
 

@@ -15,7 +15,7 @@ from typing import Any
 from setpiece.errors import InvalidInputError, NotFoundError
 from setpiece.generate.base import Generator
 
-__all__ = ["BUILTINS", "GeneratorInfo", "get_generator", "list_generators"]
+__all__ = ["BUILTINS", "GeneratorInfo", "get_generator", "list_generators", "register"]
 
 # name -> "module:Class", imported lazily.
 BUILTINS: dict[str, str] = {
@@ -58,13 +58,34 @@ def _entry_points() -> dict[str, Any]:
     return {ep.name: ep for ep in entry_points(group="setpiece.generators")}
 
 
+_REGISTERED: dict[str, type[Generator]] = {}
+_BROKEN: dict[str, str] = {}
+
+
+def register(generator: type[Generator]) -> type[Generator]:
+    """Registers a generator class in this process by its ``name`` (usable as a decorator)."""
+    _REGISTERED[generator.name] = generator
+    return generator
+
+
 def _classes() -> dict[str, tuple[str, type[Generator]]]:
-    found: dict[str, tuple[str, type[Generator]]] = {}
+    """Every loadable generator; ones whose module fails to import are noted in ``_BROKEN``."""
+    found: dict[str, tuple[str, type[Generator]]] = {
+        name: ("registered", cls) for name, cls in _REGISTERED.items()
+    }
     for name, target in BUILTINS.items():
-        found[name] = ("builtin", _load(target))
+        if name not in found:
+            try:
+                found[name] = ("builtin", _load(target))
+            except (ImportError, AttributeError) as exc:
+                _BROKEN[name] = f"{type(exc).__name__}: {exc}"
     for name, entry in _entry_points().items():
         if name not in found:
-            loaded = entry.load()
+            try:
+                loaded = entry.load()
+            except Exception as exc:  # a third party's broken plugin is listed, not fatal
+                _BROKEN[name] = f"{type(exc).__name__}: {exc}"
+                continue
             if isinstance(loaded, type) and issubclass(loaded, Generator):
                 found[name] = (f"entry point {entry.value}", loaded)
     return found
@@ -73,7 +94,11 @@ def _classes() -> dict[str, tuple[str, type[Generator]]]:
 def list_generators() -> list[GeneratorInfo]:
     """Every generator, available or not, with its capabilities."""
     infos = []
-    for name, (source, cls) in sorted(_classes().items()):
+    classes = _classes()
+    for name, problem in sorted(_BROKEN.items()):
+        if name not in classes:
+            infos.append(GeneratorInfo(name, False, f"cannot load: {problem}", None, "broken"))
+    for name, (source, cls) in sorted(classes.items()):
         missing = cls.missing()
         infos.append(
             GeneratorInfo(
@@ -97,6 +122,8 @@ def get_generator(name: str, config: dict[str, Any] | None = None) -> Generator:
         InvalidInputError: Its optional dependencies are not installed (the message says how).
     """
     classes = _classes()
+    if name not in classes and name in _BROKEN:
+        raise InvalidInputError(f"generator {name} cannot be loaded: {_BROKEN[name]}")
     if name not in classes:
         raise NotFoundError(f"no generator {name!r}: available are {', '.join(sorted(classes))}")
     cls = classes[name][1]

@@ -52,6 +52,7 @@ __all__ = [
     "Finding",
     "Media",
     "Project",
+    "RenderJob",
     "Scene",
     "Shot",
     "ShotSubject",
@@ -186,6 +187,8 @@ class Shot(Base):
     lens_mm: Mapped[float | None] = mapped_column(Float)
     camera_move: Mapped[str | None] = mapped_column(String(50))
     planned_frames: Mapped[int | None] = mapped_column(Integer)
+    # Replaces the composed prompt, or extends it when it starts with "+".
+    prompt_override: Mapped[str | None] = mapped_column(Text)
     status: Mapped[str] = mapped_column(String(20), default="todo", index=True)
     version: Mapped[int] = mapped_column(Integer, default=1)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
@@ -325,11 +328,42 @@ class Take(Base):
     parameters: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
     reference_hashes: Mapped[list[str]] = mapped_column(JSONType, default=list)
     parent_take_id: Mapped[str | None] = mapped_column(ForeignKey("takes.id"))
+    failure: Mapped[str | None] = mapped_column(Text)  # why a failed take failed
 
     shot: Mapped[Shot] = relationship(back_populates="takes")
     media: Mapped[Media | None] = relationship()
 
     __mapper_args__ = {"version_id_col": version}
+
+
+class RenderJob(Base):
+    """One take to make: the durable render queue.
+
+    A worker leases a job (``lease_owner``, ``lease_expires_at``) and keeps the lease alive
+    with heartbeats; a job whose lease ran out is picked up again. ``done`` is final, so a
+    finished take is never made twice; retries wait until ``next_attempt_at``.
+    """
+
+    __tablename__ = "render_jobs"
+    __table_args__ = (Index("ix_render_jobs_state_next", "state", "next_attempt_at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    idempotency_key: Mapped[str] = mapped_column(String(64), unique=True)
+    take_id: Mapped[str] = mapped_column(ForeignKey("takes.id"), index=True)
+    generator: Mapped[str] = mapped_column(String(100))
+    request: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
+    state: Mapped[str] = mapped_column(String(20), default="queued")
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    max_attempts: Mapped[int] = mapped_column(Integer, default=5)
+    lease_owner: Mapped[str | None] = mapped_column(String(64))
+    lease_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    heartbeat_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    take: Mapped[Take] = relationship()
 
 
 class Finding(Base):

@@ -25,7 +25,15 @@ from setpiece.production.context import Production
 from setpiece.production.views import ShotView, SubjectView
 from setpiece.timebase import seconds_to_frames
 
-__all__ = ["SubjectSpec", "add_shot", "get_shot", "list_shots", "parse_subjects", "set_shot_status"]
+__all__ = [
+    "SubjectSpec",
+    "add_shot",
+    "get_shot",
+    "list_shots",
+    "parse_subjects",
+    "set_shot_prompt",
+    "set_shot_status",
+]
 
 _SIDES = {
     "left": FrameSide.LEFT,
@@ -344,5 +352,22 @@ def set_shot_status(
                 after=new,
                 note=note,
             )
+        session.flush()
+        return _read_shots(session, production.fps, shot_id=shot.id)[0]
+
+
+def set_shot_prompt(production: Production, code: str, prompt: str | None) -> ShotView:
+    """Sets the shot's prompt override ("+TEXT" extends the composed prompt); None or "" clears it."""
+    text = (prompt or "").strip() or None
+    if text is not None and len(text) > 4000:
+        raise InvalidInputError("a prompt override may be at most 4000 characters")
+    with production.transaction() as session:
+        production.authorize(session, "edit_breakdown")
+        shot = shot_row(session, code)
+        if shot.prompt_override != text:
+            record_event(session, production, "shot", shot.code, "prompt", note=text or "(cleared)")
+            shot.prompt_override = text
+            shot.updated_at = utcnow()
+            shot.updated_by = production.actor
         session.flush()
         return _read_shots(session, production.fps, shot_id=shot.id)[0]

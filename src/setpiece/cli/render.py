@@ -1,0 +1,124 @@
+"""`setpiece generators` and `setpiece render`: making takes through the durable queue."""
+
+from __future__ import annotations
+
+import json
+
+import typer
+
+from setpiece.cli._common import console, emit_json, open_production
+
+JSON = typer.Option(False, "--json", help="Print one JSON document.")
+
+
+def generators(as_json: bool = JSON) -> None:
+    """List generators with their capabilities and whether they can run here."""
+    from setpiece.generate.registry import list_generators
+
+    infos = list_generators()
+    if as_json:
+        emit_json(infos)
+        return
+    out = console()
+    for info in infos:
+        modes = ", ".join(info.capabilities["modes"]) if info.capabilities else ""
+        state = "available" if info.available else f"unavailable ({info.install_hint})"
+        out.print(f"{info.name:10s} {state}" + (f"\n           {modes}" if modes else ""))
+
+
+def render(
+    ctx: typer.Context,
+    shots: list[str] = typer.Argument(None, help="Shot codes; none: resume the queue."),
+    scene: str | None = typer.Option(None, "--scene", help="Every shot of this scene."),
+    all_shots: bool = typer.Option(
+        False, "--all", help="Every shot of the film (omitted scenes aside)."
+    ),
+    takes: int = typer.Option(1, "--takes", help="Takes per shot (1-100)."),
+    generator: str = typer.Option("previs", "--generator", help="Which generator makes them."),
+    kind: str = typer.Option(
+        "image", "--kind", help="image (a frame) or video (a clip of the planned length)."
+    ),
+    seed: int | None = typer.Option(None, "--seed", help="Pin the seed (take n gets seed+n-1)."),
+    prompt: str | None = typer.Option(
+        None, "--prompt", help="Replace the composed prompt, or '+TEXT' to extend it."
+    ),
+    style: str | None = typer.Option(None, "--style", help="A Style entry of the bible."),
+    from_take: str | None = typer.Option(
+        None, "--from", help="A still take as the first frame (image to video)."
+    ),
+    executor: str = typer.Option(
+        "local", "--executor", help="local, or ray (a cluster from [ray] address)."
+    ),
+    dry_run: bool = typer.Option(
+        False, "--dry-run", help="Show what each backend would receive; write nothing."
+    ),
+    as_json: bool = JSON,
+) -> None:
+    """Queue takes for shots and render them; a killed or interrupted render resumes next time."""
+    import threading
+
+    from setpiece.errors import InvalidInputError
+    from setpiece.generate.queue import LocalExecutor, RunReport, enqueue, run_queue
+
+    if executor not in ("local", "ray"):
+        raise InvalidInputError(f"executor {executor!r} is not local or ray")
+    with open_production(ctx) as production:
+        queued = None
+        if shots or scene or all_shots or dry_run:
+            queued = enqueue(
+                production,
+                shots or [],
+                scene=scene,
+                all_shots=all_shots,
+                takes=takes,
+                generator=generator,
+                kind=kind,
+                seed=seed,
+                prompt=prompt,
+                style=style,
+                from_take=from_take,
+                dry_run=dry_run,
+            )
+            if dry_run:
+                if as_json:
+                    emit_json(queued)
+                else:
+                    for planned in queued.takes:
+                        request = dict(planned.request)
+                        request.pop("brief", None)
+                        console().print(
+                            f"{planned.shot} -> {planned.generator}: {json.dumps(request)}"
+                        )
+                return
+        if executor == "ray":
+            from setpiece.generate.ray_executor import RayExecutor
+
+            runner = RayExecutor(production.config.settings.get("ray", {}))
+        else:
+            runner = LocalExecutor()
+        stop = threading.Event()
+        from setpiece.cli._common import progress_bar
+
+        with progress_bar("render", enabled=not as_json) as bar:
+
+            def show(report: RunReport, remaining: int) -> None:
+                total = report.done + report.failed + remaining
+                bar("takes", report.done + report.failed, max(total, 1))
+
+            try:
+                report = run_queue(production, executor=runner, progress=show, stop=stop)
+            except KeyboardInterrupt:
+                console(stderr=True).print(
+                    "stopped: the unfinished takes go back to the queue; "
+                    "run 'setpiece render' to resume"
+                )
+                raise typer.Exit(130) from None
+    if as_json:
+        emit_json({"queued": queued.takes if queued else [], "run": report})
+        return
+    out = console()
+    if queued:
+        out.print(f"queued {len(queued.takes)} take(s)")
+    out.print(f"rendered {report.done}, failed {report.failed}, retried {report.retried}")
+    for failure in report.failures:
+        out.print(f"failed {failure}", style="red")

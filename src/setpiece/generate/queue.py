@@ -1,0 +1,772 @@
+"""The render queue: takes to make, as rows that survive crashes, rate limits and restarts.
+
+``enqueue`` turns a render request into pending takes and one job per take, in
+one transaction. ``run_queue`` works the jobs: it leases one (``lease_owner``,
+``lease_expires_at``), keeps the lease alive with heartbeats while the backend
+renders, stores the finished file in the media store and only then, in one
+transaction that first checks the lease is still its own, marks the take ready
+with its recipe and the job done. So:
+
+- a worker that dies loses its lease, and the job is picked up again;
+- a job that is ``done`` is never run again, so a take is never made twice;
+- a crash between storing and committing leaves an unreferenced file
+  (``fsck --gc`` removes it), never a take without its media.
+
+Transient failures (``RenderError(transient=True)``) wait ``2**attempt`` seconds
+(capped, with jitter of ±50%) and go back to the queue, up to ``max_attempts``;
+permanent ones fail the take with the reason. Concurrency is per backend
+(``[generators.NAME] concurrency`` in ``setpiece.toml``). The driver owns the
+database: executors (threads here, Ray tasks in ``ray_executor``) only render.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import os
+import random
+import secrets
+import shutil
+import socket
+import tempfile
+import threading
+import time
+import uuid
+from collections.abc import Callable, Sequence
+from concurrent.futures import Future
+from dataclasses import dataclass, field
+from datetime import timedelta
+from fractions import Fraction
+from pathlib import Path
+from typing import Any, Protocol
+
+from sqlalchemy import func, or_, select, update
+
+from setpiece.errors import InvalidInputError, SetpieceError
+from setpiece.generate.base import (
+    Mode,
+    RenderError,
+    RenderRequest,
+    RenderResult,
+    ShotBrief,
+    SubjectBrief,
+)
+from setpiece.generate.prompts import compose
+from setpiece.generate.registry import get_generator
+from setpiece.model.enums import ShotStatus, TakeKind, TakeStatus
+from setpiece.model.orm import Media, RenderJob, Scene, Shot, Take, utcnow
+from setpiece.production._rows import record_event, shot_row, take_row
+from setpiece.production.context import Production
+
+__all__ = [
+    "DEFAULT_CONCURRENCY",
+    "EnqueueReport",
+    "Executor",
+    "LocalExecutor",
+    "PlannedTake",
+    "RunReport",
+    "enqueue",
+    "request_from_json",
+    "request_to_json",
+    "run_queue",
+]
+
+MAX_TAKES = 100
+DEFAULT_CONCURRENCY = {"previs": 1, "diffusers": 1, "comfyui": 1, "runway": 2}
+BACKOFF_CAP_S = 300.0
+
+
+# Requests as JSON -------------------------------------------------------------------------------
+
+
+def request_to_json(
+    request: RenderRequest, *, init_sha: str | None, reference_shas: Sequence[str]
+) -> dict[str, Any]:
+    """A request as stored on the job: media by content hash, never by path."""
+    brief = request.brief
+    return {
+        "mode": request.mode.value,
+        "prompt": request.prompt,
+        "negative_prompt": request.negative_prompt,
+        "seed": request.seed,
+        "width": request.width,
+        "height": request.height,
+        "fps": f"{request.fps.numerator}/{request.fps.denominator}",
+        "frames": request.frames,
+        "init_image": init_sha,
+        "references": list(reference_shas),
+        "model": request.model,
+        "parameters": request.parameters,
+        "brief": None
+        if brief is None
+        else {
+            **{
+                k: getattr(brief, k)
+                for k in (
+                    "code",
+                    "scene",
+                    "heading",
+                    "description",
+                    "size",
+                    "angle",
+                    "lens_mm",
+                    "camera_move",
+                    "int_ext",
+                    "location",
+                    "time_of_day",
+                    "style",
+                )
+            },
+            "subjects": [
+                {
+                    "name": s.name,
+                    "kind": s.kind,
+                    "description": s.description,
+                    "side": s.side,
+                    "depth": s.depth,
+                    "color": list(s.color) if s.color else None,
+                }
+                for s in brief.subjects
+            ],
+        },
+    }
+
+
+def request_from_json(data: dict[str, Any], media: Callable[[str], Path]) -> RenderRequest:
+    """Rebuilds a request; ``media`` turns a content hash into a readable local file."""
+    brief_data = data.get("brief")
+    brief = None
+    if brief_data:
+        subjects = tuple(
+            SubjectBrief(
+                name=s["name"],
+                kind=s["kind"],
+                description=s.get("description", ""),
+                side=s.get("side"),
+                depth=s.get("depth"),
+                color=tuple(s["color"]) if s.get("color") else None,
+            )
+            for s in brief_data.get("subjects", [])
+        )
+        brief = ShotBrief(
+            **{k: v for k, v in brief_data.items() if k != "subjects"}, subjects=subjects
+        )
+    num, _, den = str(data["fps"]).partition("/")
+    return RenderRequest(
+        mode=Mode(data["mode"]),
+        prompt=data["prompt"],
+        negative_prompt=data.get("negative_prompt"),
+        seed=int(data["seed"]),
+        width=int(data["width"]),
+        height=int(data["height"]),
+        fps=Fraction(int(num), int(den or 1)),
+        frames=int(data["frames"]),
+        init_image=media(data["init_image"]) if data.get("init_image") else None,
+        references=tuple(media(sha) for sha in data.get("references", [])),
+        model=data.get("model"),
+        parameters=dict(data.get("parameters") or {}),
+        brief=brief,
+    )
+
+
+# Enqueueing -------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PlannedTake:
+    shot: str
+    number: int | None  # None in a dry run
+    take: str | None
+    generator: str
+    request: dict[str, Any]
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "shot": self.shot,
+            "number": self.number,
+            "take": self.take,
+            "generator": self.generator,
+            "request": self.request,
+        }
+
+
+@dataclass(frozen=True)
+class EnqueueReport:
+    takes: list[PlannedTake] = field(default_factory=list)
+    dry_run: bool = False
+
+    def to_json(self) -> dict[str, Any]:
+        return {"dry_run": self.dry_run, "takes": [t.to_json() for t in self.takes]}
+
+
+def _generator_config(production: Production, name: str) -> dict[str, Any]:
+    generators = production.config.settings.get("generators", {})
+    config = generators.get(name, {}) if isinstance(generators, dict) else {}
+    return dict(config) if isinstance(config, dict) else {}
+
+
+def _seeds(count: int, pinned: int | None) -> list[int]:
+    if pinned is not None:
+        return [pinned + i for i in range(count)]
+    seeds: list[int] = []
+    while len(seeds) < count:
+        candidate = secrets.randbits(31)
+        if candidate not in seeds:
+            seeds.append(candidate)
+    return seeds
+
+
+def enqueue(
+    production: Production,
+    shots: Sequence[str] = (),
+    *,
+    scene: str | None = None,
+    all_shots: bool = False,
+    takes: int = 1,
+    generator: str = "previs",
+    kind: str = "image",
+    seed: int | None = None,
+    prompt: str | None = None,
+    style: str | None = None,
+    from_take: str | None = None,
+    dry_run: bool = False,
+) -> EnqueueReport:
+    """Plans takes for shots and (unless ``dry_run``) records them with their jobs.
+
+    Raises:
+        InvalidInputError: A bad take count or kind, no shots named, a capability the
+            generator lacks, ``--from`` a take that is not a still of the shot.
+        NotFoundError: An unknown shot, scene, take, style or generator.
+    """
+    if not 1 <= takes <= MAX_TAKES:
+        raise InvalidInputError(f"take count {takes} is out of range: give 1 to {MAX_TAKES}")
+    if kind not in ("image", "video"):
+        raise InvalidInputError(f"kind {kind!r} is not image or video")
+    backend = get_generator(generator, _generator_config(production, generator))
+    planned: list[tuple[Shot, RenderRequest, dict[str, Any], str | None]] = []
+    with production.transaction() as session:
+        production.authorize(session, "render")
+        project = production.project_row(session)
+        query = select(Shot).join(Scene, Shot.scene_id == Scene.id).where(Scene.omitted.is_(False))
+        if all_shots:
+            targets = list(session.scalars(query.order_by(Scene.position, Shot.position)))
+        elif scene is not None:
+            from setpiece.production._rows import scene_row
+
+            number = scene_row(session, scene).id
+            targets = list(
+                session.scalars(query.where(Shot.scene_id == number).order_by(Shot.position))
+            )
+        else:
+            targets = [shot_row(session, code) for code in shots]
+        if not targets:
+            raise InvalidInputError("no shots to render: name shots, --scene N or --all")
+        parent = None
+        if from_take is not None:
+            parent = take_row(session, from_take)
+            if len(targets) != 1 or parent.shot_id != targets[0].id:
+                raise InvalidInputError(
+                    f"--from {from_take}: render exactly the shot that take belongs to "
+                    f"({parent.shot.code})"
+                )
+            if parent.kind != TakeKind.IMAGE.value or parent.media_sha256 is None:
+                raise InvalidInputError(f"--from {from_take}: the take must be a finished still")
+        for shot in targets:
+            composed = compose(
+                session, shot.id, production.config.settings, prompt=prompt, style=style
+            )
+            video = kind == "video" or parent is not None
+            mode = (
+                (Mode.IMAGE_TO_VIDEO if parent else Mode.TEXT_TO_VIDEO)
+                if video
+                else Mode.TEXT_TO_IMAGE
+            )
+            frames = (shot.planned_frames or int(project.fps * 2)) if video else 1
+            for take_seed in _seeds(takes, seed):
+                request = RenderRequest(
+                    mode=mode,
+                    prompt=composed.prompt,
+                    negative_prompt=composed.negative_prompt,
+                    seed=take_seed,
+                    width=project.width,
+                    height=project.height,
+                    fps=project.fps,
+                    frames=frames,
+                    model=_generator_config(production, generator).get("model"),
+                    brief=composed.brief,
+                    init_image=Path("init") if parent else None,
+                    references=tuple(Path(sha) for sha in composed.references)
+                    if backend.capabilities().reference_images
+                    else (),
+                )
+                backend.check(request)
+                stored = request_to_json(
+                    request,
+                    init_sha=parent.media_sha256 if parent else None,
+                    reference_shas=composed.references if request.references else (),
+                )
+                planned.append((shot, request, stored, parent.id if parent else None))
+        if dry_run:
+            return EnqueueReport(
+                [PlannedTake(s.code, None, None, generator, data) for s, _, data, _ in planned],
+                dry_run=True,
+            )
+        report = EnqueueReport()
+        numbers: dict[int, int] = {}
+        for shot, request, stored, parent_id in planned:
+            if shot.id not in numbers:
+                numbers[shot.id] = (
+                    session.scalar(select(func.max(Take.number)).where(Take.shot_id == shot.id))
+                    or 0
+                )
+            numbers[shot.id] += 1
+            take = Take(
+                shot=shot,
+                number=numbers[shot.id],
+                kind="video" if request.is_video else "image",
+                status=TakeStatus.PENDING.value,
+                created_by=production.actor,
+                backend=generator,
+                model_name=request.model,
+                prompt=request.prompt,
+                negative_prompt=request.negative_prompt,
+                seed=request.seed,
+                parameters={},
+                reference_hashes=list(stored["references"]),
+                parent_take_id=parent_id,
+            )
+            session.add(take)
+            session.flush()
+            session.add(
+                RenderJob(
+                    idempotency_key=uuid.uuid4().hex,
+                    take_id=take.id,
+                    generator=generator,
+                    request=stored,
+                )
+            )
+            record_event(
+                session,
+                production,
+                "take",
+                take.id,
+                "queued",
+                after=TakeStatus.PENDING,
+                data={"shot": shot.code, "generator": generator, "seed": request.seed},
+            )
+            report.takes.append(PlannedTake(shot.code, take.number, take.id, generator, stored))
+        return report
+
+
+# Running ----------------------------------------------------------------------------------------
+
+
+class Executor(Protocol):
+    """Runs renders away from the driver; the driver alone writes the database."""
+
+    def submit(
+        self, generator: str, config: dict[str, Any], request: RenderRequest, workdir: Path
+    ) -> Future[RenderResult]: ...
+
+    def shutdown(self) -> None: ...
+
+
+class LocalExecutor:
+    """Renders in daemon threads of this process, one backend instance per thread and name."""
+
+    def __init__(self) -> None:
+        self._local = threading.local()
+
+    def _backend(self, name: str, config: dict[str, Any]) -> Any:
+        cache = getattr(self._local, "backends", None)
+        if cache is None:
+            cache = self._local.backends = {}
+        if name not in cache:
+            cache[name] = get_generator(name, config)
+        return cache[name]
+
+    def submit(
+        self, generator: str, config: dict[str, Any], request: RenderRequest, workdir: Path
+    ) -> Future[RenderResult]:
+        future: Future[RenderResult] = Future()
+
+        def work() -> None:
+            try:
+                backend = self._backend(generator, config)
+                backend.check(request)
+                future.set_result(backend.render(request, workdir))
+            except BaseException as exc:
+                future.set_exception(exc)
+
+        threading.Thread(target=work, daemon=True, name=f"render-{generator}").start()
+        return future
+
+    def shutdown(self) -> None:
+        pass
+
+
+@dataclass
+class RunReport:
+    done: int = 0
+    failed: int = 0
+    retried: int = 0
+    failures: list[str] = field(default_factory=list)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "done": self.done,
+            "failed": self.failed,
+            "retried": self.retried,
+            "failures": self.failures,
+        }
+
+
+@dataclass
+class _Running:
+    job_id: int
+    take_id: str
+    generator: str
+    workdir: Path
+    future: Future[RenderResult]
+    attempts: int
+    max_attempts: int
+
+
+def _backoff(attempt: int) -> float:
+    return min(BACKOFF_CAP_S, 2.0 ** max(0, attempt - 1)) * random.uniform(0.5, 1.5)
+
+
+def run_queue(
+    production: Production,
+    *,
+    executor: Executor | None = None,
+    progress: Callable[[RunReport, int], None] | None = None,
+    stop: threading.Event | None = None,
+    lease_s: float = 60.0,
+    poll_s: float = 0.05,
+    backoff: Callable[[int], float] = _backoff,
+) -> RunReport:
+    """Works the queue until no job is left to run (or ``stop`` is set).
+
+    Jobs waiting for a retry are waited for. On KeyboardInterrupt the jobs in flight go back to
+    the queue at once, so the next run picks them up, and the interrupt is re-raised.
+    """
+    worker = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
+    executor = executor or LocalExecutor()
+    stop = stop or threading.Event()
+    report = RunReport()
+    running: dict[int, _Running] = {}
+    scratch = Path(tempfile.mkdtemp(prefix="setpiece-render-"))
+    beat = threading.Thread(
+        target=_heartbeats, args=(production, worker, running, lease_s, stop), daemon=True
+    )
+    beat.start()
+    try:
+        while not stop.is_set():
+            claimed = _claim(production, worker, running, lease_s, executor)
+            for job in claimed:
+                running[job.job_id] = job
+            finished = [j for j in list(running.values()) if j.future.done()]
+            for job in finished:
+                del running[job.job_id]
+                _finish(production, worker, job, report, backoff)
+            if progress:
+                progress(report, _remaining(production))
+            if not running and not claimed and not finished:
+                wait = _next_wait(production)
+                if wait is None:
+                    break
+                stop.wait(min(wait, 1.0))
+            elif not finished:
+                time.sleep(poll_s)
+    except KeyboardInterrupt:
+        stop.set()
+        _release(production, worker, running)
+        raise
+    finally:
+        stop.set()
+        executor.shutdown()
+        shutil.rmtree(scratch, ignore_errors=True)
+    return report
+
+
+def _remaining(production: Production) -> int:
+    with production.transaction() as session:
+        return (
+            session.scalar(
+                select(func.count())
+                .select_from(RenderJob)
+                .where(RenderJob.state.in_(("queued", "running")))
+            )
+            or 0
+        )
+
+
+def _next_wait(production: Production) -> float | None:
+    """Seconds until a queued job may run (or a lease runs out); None when nothing is left."""
+    with production.transaction() as session:
+        soonest = session.scalar(
+            select(func.min(RenderJob.next_attempt_at)).where(RenderJob.state == "queued")
+        )
+        lease = session.scalar(
+            select(func.min(RenderJob.lease_expires_at)).where(RenderJob.state == "running")
+        )
+    moments = [m for m in (soonest, lease) if m is not None]
+    if not moments:
+        return None
+    return max(0.0, (min(moments) - utcnow()).total_seconds())
+
+
+def _concurrency(production: Production, generator: str) -> int:
+    value = _generator_config(production, generator).get(
+        "concurrency", DEFAULT_CONCURRENCY.get(generator, 1)
+    )
+    try:
+        return max(1, int(value))
+    except (TypeError, ValueError):
+        raise InvalidInputError(
+            f"[generators.{generator}] concurrency must be a whole number"
+        ) from None
+
+
+def _claim(
+    production: Production,
+    worker: str,
+    running: dict[int, _Running],
+    lease_s: float,
+    executor: Executor,
+) -> list[_Running]:
+    """Leases the jobs that may start now, within each backend's concurrency."""
+    busy: dict[str, int] = {}
+    for active in running.values():
+        busy[active.generator] = busy.get(active.generator, 0) + 1
+    claimed: list[_Running] = []
+    now = utcnow()
+    with production.transaction() as session:
+        candidates = session.scalars(
+            select(RenderJob)
+            .where(
+                or_(
+                    (RenderJob.state == "queued") & (RenderJob.next_attempt_at <= now),
+                    (RenderJob.state == "running") & (RenderJob.lease_expires_at < now),
+                )
+            )
+            .order_by(RenderJob.id)
+            .limit(64)
+            .with_for_update(skip_locked=True)
+        ).all()
+        starts: list[tuple[RenderJob, Take]] = []
+        for job in candidates:
+            if busy.get(job.generator, 0) >= _concurrency(production, job.generator):
+                continue
+            busy[job.generator] = busy.get(job.generator, 0) + 1
+            job.state = "running"
+            job.lease_owner = worker
+            job.lease_expires_at = now + timedelta(seconds=lease_s)
+            job.heartbeat_at = now
+            job.attempts += 1
+            job.updated_at = now
+            take = session.get(Take, job.take_id)
+            assert take is not None
+            take.status = TakeStatus.RENDERING.value
+            starts.append((job, take))
+        session.flush()
+        jobs = [
+            (j.id, j.take_id, j.generator, dict(j.request), j.attempts, j.max_attempts)
+            for j, _ in starts
+        ]
+    for job_id, take_id, generator, data, attempts, max_attempts in jobs:
+        workdir = Path(tempfile.mkdtemp(prefix=f"job{job_id}-"))
+        try:
+            request = request_from_json(
+                data, functools.partial(_media_path, production, workdir=workdir)
+            )
+            config = _generator_config(production, generator)
+            future = executor.submit(generator, config, request, workdir)
+        except SetpieceError as exc:
+            future = Future()
+            future.set_exception(exc)
+        claimed.append(
+            _Running(job_id, take_id, generator, workdir, future, attempts, max_attempts)
+        )
+    return claimed
+
+
+def _media_path(production: Production, sha: str, *, workdir: Path) -> Path:
+    """A local readable copy of a stored file (the store's own path when it is local)."""
+    with production.transaction() as session:
+        media = session.get(Media, sha)
+        if media is None:
+            raise InvalidInputError(f"reference media {sha[:12]} is not in this project")
+        key = media.key
+    local = production.store.local_path(key)
+    if local is not None:
+        return local
+    target = workdir / f"ref-{sha[:16]}{Path(key).suffix}"
+    with production.store.open(key) as source, open(target, "wb") as out:
+        shutil.copyfileobj(source, out)
+    return target
+
+
+def _heartbeats(
+    production: Production,
+    worker: str,
+    running: dict[int, _Running],
+    lease_s: float,
+    stop: threading.Event,
+) -> None:
+    while not stop.wait(lease_s / 3):
+        ids = list(running)
+        if not ids:
+            continue
+        now = utcnow()
+        with contextlib.suppress(Exception), production.transaction() as session:
+            session.execute(
+                update(RenderJob)
+                .where(
+                    RenderJob.id.in_(ids),
+                    RenderJob.lease_owner == worker,
+                    RenderJob.state == "running",
+                )
+                .values(lease_expires_at=now + timedelta(seconds=lease_s), heartbeat_at=now)
+                .execution_options(synchronize_session=False)
+            )
+
+
+def _release(production: Production, worker: str, running: dict[int, _Running]) -> None:
+    """Ctrl-C: the jobs in flight go straight back to the queue."""
+    with contextlib.suppress(Exception), production.transaction() as session:
+        for job in session.scalars(select(RenderJob).where(RenderJob.id.in_(list(running)))):
+            if job.lease_owner == worker and job.state == "running":
+                job.state, job.lease_owner, job.lease_expires_at = "queued", None, None
+                job.attempts = max(0, job.attempts - 1)
+                job.next_attempt_at = utcnow()
+                take = session.get(Take, job.take_id)
+                if take is not None:
+                    take.status = TakeStatus.PENDING.value
+
+
+def _finish(
+    production: Production,
+    worker: str,
+    job: _Running,
+    report: RunReport,
+    backoff: Callable[[int], float],
+) -> None:
+    try:
+        result = job.future.result()
+        _store(production, worker, job, result)
+        report.done += 1
+    except RenderError as exc:
+        _failed(production, worker, job, report, str(exc), transient=exc.transient, backoff=backoff)
+    except SetpieceError as exc:
+        _failed(production, worker, job, report, str(exc), transient=False, backoff=backoff)
+    except Exception as exc:
+        _failed(
+            production,
+            worker,
+            job,
+            report,
+            f"{type(exc).__name__}: {exc}",
+            transient=False,
+            backoff=backoff,
+        )
+    finally:
+        shutil.rmtree(job.workdir, ignore_errors=True)
+
+
+def _store(production: Production, worker: str, job: _Running, result: RenderResult) -> None:
+    from setpiece.production.ingest import media_row, probe_files, store_files
+
+    if not result.path.is_file() or job.workdir not in result.path.resolve().parents:
+        raise RenderError(f"generator {job.generator} returned no file inside its work folder")
+    (item,) = probe_files([result.path], what="take")
+    store_files(production, [item])
+    with production.transaction() as session:
+        row = session.get(RenderJob, job.job_id)
+        if row is None or row.state != "running" or row.lease_owner != worker:
+            return  # the lease was lost and another worker took over: its result counts
+        take = session.get(Take, job.take_id)
+        assert take is not None
+        take.media = media_row(session, item)
+        take.kind = item.info.kind
+        take.status = TakeStatus.READY.value
+        take.model_name = result.model or take.model_name
+        take.model_hash = result.model_hash
+        take.parameters = dict(result.parameters)
+        take.failure = None
+        row.state, row.lease_owner, row.lease_expires_at, row.updated_at = (
+            "done",
+            None,
+            None,
+            utcnow(),
+        )
+        record_event(
+            session,
+            production,
+            "take",
+            take.id,
+            "rendered",
+            before=TakeStatus.RENDERING,
+            after=TakeStatus.READY,
+            data={"generator": job.generator, "attempts": job.attempts},
+        )
+        shot = take.shot
+        if shot.status == ShotStatus.TODO.value:
+            shot.status = ShotStatus.WIP.value
+            shot.updated_at, shot.updated_by = utcnow(), production.actor
+            record_event(
+                session,
+                production,
+                "shot",
+                shot.code,
+                "status",
+                before=ShotStatus.TODO,
+                after=ShotStatus.WIP,
+                note="first take rendered",
+            )
+
+
+def _failed(
+    production: Production,
+    worker: str,
+    job: _Running,
+    report: RunReport,
+    message: str,
+    *,
+    transient: bool,
+    backoff: Callable[[int], float],
+) -> None:
+    with production.transaction() as session:
+        row = session.get(RenderJob, job.job_id)
+        if row is None or row.state != "running" or row.lease_owner != worker:
+            return
+        take = session.get(Take, job.take_id)
+        assert take is not None
+        row.last_error, row.lease_owner, row.lease_expires_at, row.updated_at = (
+            message,
+            None,
+            None,
+            utcnow(),
+        )
+        if transient and row.attempts < row.max_attempts:
+            row.state = "queued"
+            row.next_attempt_at = utcnow() + timedelta(seconds=backoff(row.attempts))
+            take.status = TakeStatus.PENDING.value
+            report.retried += 1
+            return
+        row.state = "failed"
+        take.status = TakeStatus.FAILED.value
+        take.failure = message
+        record_event(
+            session,
+            production,
+            "take",
+            take.id,
+            "failed",
+            before=TakeStatus.RENDERING,
+            after=TakeStatus.FAILED,
+            note=message[:500],
+        )
+        report.failed += 1
+        report.failures.append(f"{take.shot.code}/{take.number}: {message}")
