@@ -14,6 +14,7 @@ with its recipe and the job done. So:
 
 Transient failures (``RenderError(transient=True)``) wait ``2**attempt`` seconds
 (capped, with jitter of ±50%) and go back to the queue, up to ``max_attempts``;
+a lease lasts ``[render] lease_seconds`` (60) and heartbeats renew it every third of that;
 permanent ones fail the take with the reason. Concurrency is per backend
 (``[generators.NAME] concurrency`` in ``setpiece.toml``). The driver owns the
 database: executors (threads here, Ray tasks in ``ray_executor``) only render.
@@ -200,9 +201,12 @@ class EnqueueReport:
 
 
 def _generator_config(production: Production, name: str) -> dict[str, Any]:
+    """``[generators.NAME]`` from setpiece.toml; relative paths in it resolve against the project."""
     generators = production.config.settings.get("generators", {})
     config = generators.get(name, {}) if isinstance(generators, dict) else {}
-    return dict(config) if isinstance(config, dict) else {}
+    config = dict(config) if isinstance(config, dict) else {}
+    config.setdefault("base_dir", str(production.config.root))
+    return config
 
 
 def _seeds(count: int, pinned: int | None) -> list[int]:
@@ -442,7 +446,7 @@ def run_queue(
     executor: Executor | None = None,
     progress: Callable[[RunReport, int], None] | None = None,
     stop: threading.Event | None = None,
-    lease_s: float = 60.0,
+    lease_s: float | None = None,
     poll_s: float = 0.05,
     backoff: Callable[[int], float] = _backoff,
 ) -> RunReport:
@@ -451,6 +455,8 @@ def run_queue(
     Jobs waiting for a retry are waited for. On KeyboardInterrupt the jobs in flight go back to
     the queue at once, so the next run picks them up, and the interrupt is re-raised.
     """
+    if lease_s is None:
+        lease_s = _lease_seconds(production)
     worker = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
     executor = executor or LocalExecutor()
     stop = stop or threading.Event()
@@ -488,6 +494,19 @@ def run_queue(
         executor.shutdown()
         shutil.rmtree(scratch, ignore_errors=True)
     return report
+
+
+def _lease_seconds(production: Production) -> float:
+    """``[render] lease_seconds``: how long a silent worker keeps a job (default 60)."""
+    options = production.config.settings.get("render", {})
+    value = options.get("lease_seconds", 60) if isinstance(options, dict) else 60
+    try:
+        seconds = float(value)
+    except (TypeError, ValueError):
+        raise InvalidInputError("[render] lease_seconds must be a number of seconds") from None
+    if not 1 <= seconds <= 86400:
+        raise InvalidInputError("[render] lease_seconds must be between 1 and 86400")
+    return seconds
 
 
 def _remaining(production: Production) -> int:

@@ -1,0 +1,557 @@
+"""The ``comfyui`` generator: takes made by a ComfyUI server, from a workflow the project keeps.
+
+What the workflow does (which model, text or video, how the reference is used)
+is the user's; Setpiece fills the take into its placeholders (see
+``_comfyui_workflow``), queues it with ``POST /prompt``, follows it over the
+WebSocket, lists the results from ``/history`` and downloads one file with
+``/view``. Input images go up through ``/upload/image`` first.
+
+Decisions:
+
+* **A retry finds its earlier run.** The ``prompt_id`` is a UUID4 made from the
+  take's ``idempotency_key``; before queueing, the queue and the history are
+  asked for it, so a render retried after a crash attaches to the run still
+  going, or downloads the one already finished, instead of paying twice.
+* **The WebSocket is for speed, the history for truth.** Messages are filtered
+  by ``prompt_id``; when the socket says nothing for ``poll_s`` seconds, drops,
+  or cannot be opened (a proxy), the history is polled, so a lost message
+  never hangs a take. The whole run is bounded by ``timeout_s``, after which
+  the prompt is interrupted (or taken off the queue) and the error is transient.
+* **Retry or not** is decided in ``_comfyui_client``: down, slow, 429, 5xx and
+  out of memory are transient; a refused workflow, a failing node, an
+  interrupted run and answers that are not ComfyUI's are not.
+* **No partial media**: downloads go to a temporary name in the work folder and
+  are renamed when complete and non-empty.
+* **Clients**: httpx for HTTP (time-outs per phase, streaming downloads,
+  multipart, well kept, already used by other backends) and ``websockets``' sync
+  client for the socket (``recv(timeout=)`` makes the wait loop a plain loop,
+  no event loop or callback thread; the most used Python WebSocket library).
+  Both are the optional ``comfyui`` extra, imported only inside a render.
+
+Configuration (``[generators.comfyui]``): ``url`` (default
+``http://127.0.0.1:8188``), ``workflow`` (API-format JSON; relative to
+``base_dir`` when given), ``timeout_s`` (600), ``connect_timeout_s`` (5, also the
+up-check), ``http_timeout_s`` (60), ``poll_s`` (5), ``headers`` (sent with every
+request), ``output_node`` (which save node's file is the take, when several).
+Request parameters ``workflow`` and ``output_node`` override them per take.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import logging
+import re
+import time
+import uuid
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from setpiece.errors import InvalidInputError
+from setpiece.generate.backends._comfyui_workflow import (
+    Workflow,
+    WorkflowError,
+    fill_workflow,
+    load_workflow,
+    placeholder_values,
+)
+from setpiece.generate.base import (
+    Capabilities,
+    Generator,
+    Mode,
+    Progress,
+    RenderError,
+    RenderRequest,
+    RenderResult,
+)
+
+if TYPE_CHECKING:
+    from websockets.sync.client import ClientConnection
+
+    from setpiece.generate.backends._comfyui_client import ComfyClient
+
+__all__ = ["ComfyUIGenerator", "WorkflowError", "prompt_id_for"]
+
+log = logging.getLogger(__name__)
+
+DEFAULT_URL = "http://127.0.0.1:8188"
+_STILL_SUFFIXES = frozenset({".png", ".jpg", ".jpeg", ".webp", ".tif", ".tiff", ".bmp"})
+_VIDEO_SUFFIXES = frozenset({".mp4", ".webm", ".mov", ".mkv", ".avi", ".gif"})
+# Binary WebSocket frames: 4-byte event type (1: an image), 4-byte format (1: JPEG, 2: PNG).
+_BINARY_IMAGE = 1
+_BINARY_FORMATS = {1: ".jpg", 2: ".png"}
+_OOM = re.compile(r"out of memory|allocation on device", re.IGNORECASE)
+
+
+def prompt_id_for(idempotency_key: object | None) -> str:
+    """The ``prompt_id`` of a take: a UUID4 from its idempotency key, or a random one."""
+    if idempotency_key is None or idempotency_key == "":
+        return str(uuid.uuid4())
+    digest = hashlib.sha256(f"setpiece-comfyui:{idempotency_key}".encode()).digest()
+    return str(uuid.UUID(bytes=digest[:16], version=4))
+
+
+@dataclass(frozen=True)
+class _Settings:
+    url: str
+    workflow: str | dict[str, Any] | None
+    base_dir: Path | None
+    timeout_s: float
+    connect_timeout_s: float
+    http_timeout_s: float
+    poll_s: float
+    headers: dict[str, str]
+    output_node: str | None
+
+    @classmethod
+    def from_config(cls, config: Mapping[str, Any]) -> _Settings:
+        url = str(config.get("url") or DEFAULT_URL).rstrip("/")
+        if not re.match(r"^https?://[^/\s]+", url):
+            raise InvalidInputError(
+                f"comfyui url {url!r} is not an http:// or https:// address; e.g. {DEFAULT_URL}"
+            )
+
+        def seconds(key: str, default: float) -> float:
+            value = config.get(key, default)
+            try:
+                number = float(value)
+            except (TypeError, ValueError):
+                number = -1.0
+            if not number > 0:
+                raise InvalidInputError(
+                    f"comfyui {key} must be a number of seconds above 0, not {value!r}"
+                )
+            return number
+
+        headers = config.get("headers") or {}
+        if not isinstance(headers, Mapping):
+            raise InvalidInputError("comfyui headers must be a table of header names to values")
+        workflow = config.get("workflow")
+        base_dir = config.get("base_dir")
+        return cls(
+            url=url,
+            workflow=dict(workflow) if isinstance(workflow, Mapping) else workflow,
+            base_dir=Path(base_dir) if base_dir else None,
+            timeout_s=seconds("timeout_s", 600.0),
+            connect_timeout_s=seconds("connect_timeout_s", 5.0),
+            http_timeout_s=seconds("http_timeout_s", 60.0),
+            poll_s=seconds("poll_s", 5.0),
+            headers={str(k): str(v) for k, v in headers.items()},
+            output_node=str(config["output_node"]) if config.get("output_node") else None,
+        )
+
+
+class _Watch:
+    """Follows one prompt's WebSocket messages: progress, its end, and images sent in frames."""
+
+    def __init__(self, prompt_id: str, workflow: Workflow, progress: Progress | None) -> None:
+        self.prompt_id = prompt_id
+        self.workflow = workflow
+        self.progress = progress
+        self.reported = 0.0
+        self.node: str | None = None
+        self.succeeded = False
+        self.finished = False  # `executing` with node null: the history is written
+        self.frames: list[tuple[str, bytes]] = []
+
+    def feed(self, message: str | bytes) -> None:
+        """Takes one frame.
+
+        Raises:
+            RenderError: The run failed or was interrupted.
+        """
+        if isinstance(message, bytes):
+            self._binary(message)
+            return
+        try:
+            event = json.loads(message)
+        except json.JSONDecodeError:
+            log.debug("ignoring a WebSocket text frame that is not JSON: %.80s", message)
+            return
+        if not isinstance(event, dict) or not isinstance(event.get("data"), dict):
+            return
+        kind, data = event.get("type"), event["data"]
+        if data.get("prompt_id") != self.prompt_id:
+            return
+        if kind == "executing":
+            node = data.get("node")
+            self.node = None if node is None else str(node)
+            if node is None:
+                self.finished = True
+        elif kind == "progress":
+            value, maximum = data.get("value"), data.get("max")
+            if isinstance(value, int | float) and isinstance(maximum, int | float) and maximum > 0:
+                self.report(min(value / maximum, 0.99))
+        elif kind == "execution_success":
+            self.succeeded = True
+        elif kind == "execution_error":
+            raise execution_error(data)
+        elif kind == "execution_interrupted":
+            raise interrupted_error(data)
+
+    def _binary(self, frame: bytes) -> None:
+        if len(frame) <= 8 or self.node is None:
+            return
+        if self.workflow.class_type(self.node) != "SaveImageWebsocket":
+            return  # a sampler's preview, not a result
+        event = int.from_bytes(frame[:4], "big")
+        suffix = _BINARY_FORMATS.get(int.from_bytes(frame[4:8], "big"))
+        if event == _BINARY_IMAGE and suffix:
+            self.frames.append((suffix, frame[8:]))
+
+    def report(self, fraction: float) -> None:
+        # Monotonic: a second sampler starting at step 0 does not send the bar back.
+        if self.progress is not None and fraction > self.reported:
+            self.reported = fraction
+            self.progress(fraction)
+
+
+def execution_error(data: Mapping[str, Any]) -> RenderError:
+    """The error for an ``execution_error`` message: transient only when memory ran out."""
+    kind = str(data.get("exception_type") or "error")
+    message = " ".join(str(data.get("exception_message") or "").split())
+    oom = (
+        "OutOfMemory" in kind
+        or kind.rsplit(".", 1)[-1] == "MemoryError"
+        or bool(_OOM.search(message))
+    )
+    where = f"node {data.get('node_id', '?')} ({data.get('node_type', '?')})"
+    advice = (
+        "; it ran out of memory, and will be retried"
+        if oom
+        else "; fix the workflow or its inputs and render again"
+    )
+    return RenderError(f"ComfyUI failed in {where}: {kind}: {message}{advice}", transient=oom)
+
+
+def interrupted_error(data: Mapping[str, Any]) -> RenderError:
+    where = f"node {data.get('node_id', '?')} ({data.get('node_type', '?')})"
+    return RenderError(
+        f"the ComfyUI run was interrupted at {where} by someone at the server; render again"
+    )
+
+
+def _history_outcome(entry: dict[str, Any] | None) -> dict[str, Any] | None:
+    """The outputs of a finished run, None while unfinished.
+
+    Raises:
+        RenderError: The run ended in an error.
+    """
+    if entry is None:
+        return None
+    status = entry.get("status")
+    if isinstance(status, dict) and status.get("status_str") == "error":
+        for item in status.get("messages") or []:
+            if isinstance(item, list) and len(item) == 2 and isinstance(item[1], dict):
+                if item[0] == "execution_error":
+                    raise execution_error(item[1])
+                if item[0] == "execution_interrupted":
+                    raise interrupted_error(item[1])
+        raise RenderError("the ComfyUI run ended in an error without saying which; see its log")
+    completed = status.get("completed") if isinstance(status, dict) else "outputs" in entry
+    if not completed:
+        return None
+    outputs = entry.get("outputs", {})
+    if not isinstance(outputs, dict):
+        raise RenderError(f"ComfyUI history lists outputs in an unexpected shape: {outputs!r:.120}")
+    return outputs
+
+
+def _node_order(node_id: str) -> tuple[int, int, str]:
+    return (0, int(node_id), "") if node_id.isdigit() else (1, 0, node_id)
+
+
+def _suffix(filename: str) -> str:
+    suffix = Path(filename).suffix.lower()
+    return suffix if suffix[1:].isalnum() else ""
+
+
+def choose_output(
+    outputs: Mapping[str, Any], video: bool, output_node: str | None
+) -> tuple[str, dict[str, Any]] | None:
+    """The file that is the take: of the wanted kind, saved (not a preview), first node first."""
+    found: list[tuple[int, tuple[int, int, str], int, str, dict[str, Any]]] = []
+    for node_id, node_out in outputs.items():
+        if output_node is not None and str(node_id) != output_node:
+            continue
+        if not isinstance(node_out, dict):
+            continue
+        animated = node_out.get("animated") or []
+        for key in ("videos", "gifs", "images"):
+            items = node_out.get(key) or []
+            if not isinstance(items, list):
+                continue
+            for index, item in enumerate(items):
+                if not (isinstance(item, dict) and isinstance(item.get("filename"), str)):
+                    continue
+                suffix = _suffix(item["filename"])
+                if suffix not in _STILL_SUFFIXES | _VIDEO_SUFFIXES:
+                    continue
+                is_video = (
+                    key != "images"
+                    or suffix in _VIDEO_SUFFIXES
+                    or (
+                        isinstance(animated, list)
+                        and index < len(animated)
+                        and animated[index] is True
+                    )
+                )
+                if is_video != video:
+                    continue
+                rank = 0 if item.get("type", "output") == "output" else 1
+                found.append((rank, _node_order(str(node_id)), index, str(node_id), item))
+    if not found:
+        return None
+    best = min(found, key=lambda f: f[:3])
+    return best[3], best[4]
+
+
+class ComfyUIGenerator(Generator):
+    """Makes takes with a ComfyUI server and an API-format workflow template.
+
+    Args:
+        config: ``url``, ``workflow``, ``base_dir``, ``timeout_s``, ``connect_timeout_s``,
+            ``http_timeout_s``, ``poll_s``, ``headers``, ``output_node`` (module docstring).
+
+    Raises:
+        InvalidInputError: A configuration value is unusable.
+    """
+
+    name: ClassVar[str] = "comfyui"
+    requires: ClassVar[tuple[str, ...]] = ("httpx", "websockets")
+    install_hint: ClassVar[str | None] = "pip install 'setpiece[comfyui]'"
+    default_capabilities: ClassVar[Capabilities] = Capabilities(
+        modes=frozenset(Mode),
+        reference_images=True,
+        seeds=True,
+    )
+
+    def __init__(self, config: dict[str, Any] | None = None) -> None:
+        super().__init__(config)
+        self.settings = _Settings.from_config(self.config)
+
+    def render(
+        self, request: RenderRequest, workdir: Path, progress: Progress | None = None
+    ) -> RenderResult:
+        """Makes one take on the ComfyUI server into ``workdir``.
+
+        Raises:
+            InvalidInputError: The request is beyond the capabilities.
+            WorkflowError: The workflow or the inputs cannot make this take (nothing was sent).
+            RenderError: The server is down, refused the workflow, failed or timed out.
+        """
+        self.check(request)
+        settings = self.settings
+        spec = request.parameters.get("workflow", settings.workflow)
+        if spec is None:
+            raise WorkflowError(
+                "no ComfyUI workflow: set the comfyui generator's 'workflow' to an API-format "
+                "JSON file, or give one in the take's parameters"
+            )
+        workflow = load_workflow(spec, settings.base_dir)
+        # Every refusal before any request: the names are placeholders until uploaded.
+        inputs = self._inputs(request, workflow)
+        placeholder_values(workflow, request, *self._names(inputs))
+        output_node = request.parameters.get("output_node", settings.output_node)
+        output_node = None if output_node is None else str(output_node)
+        if output_node is not None and output_node not in workflow.nodes:
+            raise WorkflowError(
+                f"output_node {output_node!r} is not a node of workflow {workflow.source}"
+            )
+        key = request.parameters.get("idempotency_key")
+        prompt_id = prompt_id_for(key)
+        workdir.mkdir(parents=True, exist_ok=True)
+
+        from setpiece.generate.backends._comfyui_client import ComfyClient
+
+        with ComfyClient(
+            settings.url,
+            headers=settings.headers,
+            connect_timeout=settings.connect_timeout_s,
+            http_timeout=settings.http_timeout_s,
+        ) as client:
+            stats = client.system_stats()
+            system = stats.get("system")
+            version = system.get("comfyui_version") if isinstance(system, dict) else None
+            watch = _Watch(prompt_id, workflow, progress)
+            outputs = None
+            running = False
+            if key is not None:
+                running = prompt_id in client.queued()
+                if not running:
+                    entry = client.history(prompt_id)
+                    with contextlib.suppress(RenderError):  # an earlier try failed: run again
+                        outputs = _history_outcome(entry)
+                if running or outputs is not None:
+                    log.info("ComfyUI prompt %s found from an earlier try: resuming", prompt_id)
+            if outputs is None:
+                outputs = self._run(client, request, workflow, inputs, watch, running)
+            path, item = self._save(client, outputs, watch, request, output_node, workdir)
+        watch.report(1.0)
+        parameters = dict(request.parameters)
+        parameters.update(
+            workflow=spec if isinstance(spec, Mapping) else str(spec),
+            workflow_sha256=workflow.sha256,
+            prompt_id=watch.prompt_id,
+            comfyui_version=version,
+            output=item,
+        )
+        return RenderResult(path=path, model=request.model, parameters=parameters)
+
+    # -- steps ----------------------------------------------------------------------
+
+    @staticmethod
+    def _inputs(request: RenderRequest, workflow: Workflow) -> list[tuple[str, Path]]:
+        """The image files to upload, as (placeholder, path), each checked to exist."""
+        wanted: list[tuple[str, Path]] = []
+        if request.init_image is not None and "init_image" in workflow.placeholders:
+            wanted.append(("init_image", request.init_image))
+        for index, reference in enumerate(request.references):
+            wanted.append(
+                ("reference_image" if index == 0 else f"reference_image_{index + 1}", reference)
+            )
+        for label, path in wanted:
+            if not Path(path).is_file():
+                raise WorkflowError(f"the {label.replace('_', ' ')} {path} is not a file")
+        return wanted
+
+    @staticmethod
+    def _names(pairs: Sequence[tuple[str, object]]) -> tuple[str | None, list[str]]:
+        """The init image's name and the references' names, from (placeholder, name) pairs."""
+        names = {label: str(value) for label, value in pairs}
+        references = [
+            value for label, value in names.items() if label.startswith("reference_image")
+        ]
+        return names.get("init_image"), references
+
+    def _run(
+        self,
+        client: ComfyClient,
+        request: RenderRequest,
+        workflow: Workflow,
+        inputs: list[tuple[str, Path]],
+        watch: _Watch,
+        running: bool,
+    ) -> dict[str, Any]:
+        """Queues the prompt (unless already running) and waits for its outputs."""
+        client_id = uuid.uuid4().hex
+        with client.events(client_id) as events:
+            if not running:
+                uploaded = [(label, client.upload(Path(path))) for label, path in inputs]
+                values = placeholder_values(workflow, request, *self._names(uploaded))
+                prompt = fill_workflow(workflow, values)
+                served = client.submit(prompt, client_id, watch.prompt_id)
+                if served != watch.prompt_id:  # a server too old to take our id
+                    log.info("ComfyUI runs prompt %s as %s", watch.prompt_id, served)
+                    watch.prompt_id = served
+            return self._wait(client, events, watch)
+
+    def _wait(
+        self, client: ComfyClient, events: ClientConnection | None, watch: _Watch
+    ) -> dict[str, Any]:
+        from websockets.exceptions import ConnectionClosed
+
+        settings = self.settings
+        deadline = time.monotonic() + settings.timeout_s
+        ended = False  # the server said the run is over (success or failure)
+        try:
+            while True:
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    raise RenderError(
+                        f"ComfyUI did not finish prompt {watch.prompt_id} within "
+                        f"{settings.timeout_s:g} s (timeout_s); it was interrupted",
+                        transient=True,
+                    )
+                if events is not None and not watch.finished:
+                    try:
+                        message = events.recv(timeout=min(remaining, settings.poll_s))
+                    except TimeoutError:
+                        message = None  # quiet for poll_s: ask the history
+                    except ConnectionClosed as exc:
+                        log.warning("ComfyUI's WebSocket closed (%s); polling its history", exc)
+                        events, message = None, None
+                    if message is not None:
+                        try:
+                            watch.feed(message)
+                        except RenderError:
+                            ended = True
+                            raise
+                        if not watch.finished:
+                            continue
+                else:
+                    time.sleep(min(0.1 if watch.finished else settings.poll_s, remaining))
+                entry = client.history(watch.prompt_id)
+                try:
+                    outputs = _history_outcome(entry)
+                except RenderError:
+                    ended = True
+                    raise
+                if outputs is not None:
+                    ended = True
+                    return outputs
+        except BaseException:
+            if not ended:
+                client.cancel(watch.prompt_id)
+            raise
+
+    def _save(
+        self,
+        client: ComfyClient,
+        outputs: dict[str, Any],
+        watch: _Watch,
+        request: RenderRequest,
+        output_node: str | None,
+        workdir: Path,
+    ) -> tuple[Path, dict[str, Any]]:
+        """Downloads the take's file (or writes the image sent over the socket)."""
+        chosen = choose_output(outputs, request.is_video, output_node)
+        stem = f"comfyui-{watch.prompt_id}"
+        if chosen is not None:
+            node_id, item = chosen
+            path = workdir / f"{stem}{_suffix(item['filename'])}"
+            client.download(item, path)
+            record = {
+                "node": node_id,
+                "filename": item["filename"],
+                "subfolder": item.get("subfolder", ""),
+                "type": item.get("type", "output"),
+            }
+            return path, record
+        if watch.frames and not request.is_video:
+            suffix, content = watch.frames[0]
+            path = workdir / f"{stem}{suffix}"
+            _write_atomically(path, content)
+            return path, {"node": "websocket", "filename": path.name}
+        kind = "a video" if request.is_video else "an image"
+        listed = ", ".join(
+            f"{node} ({', '.join(k for k in out if isinstance(out, dict))})"
+            for node, out in outputs.items()
+            if isinstance(out, dict)
+        )
+        raise RenderError(
+            f"the ComfyUI workflow finished without saving {kind}"
+            + (f" from node {output_node}" if output_node else "")
+            + f" (outputs: {listed or 'none'}); end it with a save node "
+            + ("(SaveVideo, VHS_VideoCombine)" if request.is_video else "(SaveImage)")
+        )
+
+
+def _write_atomically(path: Path, content: bytes) -> None:
+    import os
+    import tempfile
+
+    if not content:
+        raise RenderError("ComfyUI sent an empty image over its WebSocket")
+    fd, temp = tempfile.mkstemp(dir=path.parent, prefix=".comfyui-", suffix=".part")
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(content)
+        os.replace(temp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(temp)
+        raise

@@ -1,0 +1,146 @@
+"""Rendering on Ray: the same jobs as Ray tasks, on a local instance or a studio's cluster.
+
+Configured in ``setpiece.toml``::
+
+    [ray]
+    address = "ray://render-head.studio.lan:10001"   # left out: a local Ray instance
+    gpus_per_task = 1                                # 0 on CPU machines (tests, laptops)
+    cpus_per_task = 1
+
+The driver owns the database: a task receives the request with its reference
+images as bytes (workers cannot read the driver's disk), renders into its own
+temporary folder, and returns the finished file's bytes, which the driver stores
+and records. Workers therefore never open the database, and a cluster needs
+neither PostgreSQL access nor the project's SQLite on its nodes. Errors travel
+back as values, not exceptions, so a ``RenderError``'s ``transient`` flag
+survives the trip (Ray rewraps exceptions in its own classes).
+"""
+
+from __future__ import annotations
+
+import tempfile
+from concurrent.futures import Future
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+from setpiece.errors import InvalidInputError
+from setpiece.generate.base import RenderError, RenderRequest, RenderResult
+
+__all__ = ["RayExecutor", "render_task"]
+
+
+def render_task(
+    generator: str, config: dict[str, Any], request: RenderRequest, files: dict[str, bytes]
+) -> tuple[str, Any]:
+    """Runs on a Ray worker. Returns ("ok", (name, data, model, hash, parameters)) or ("error", (message, transient))."""
+    from setpiece.generate.registry import get_generator
+
+    with tempfile.TemporaryDirectory(prefix="setpiece-ray-") as folder:
+        root = Path(folder)
+        local: dict[str, Path] = {}
+        for name, data in files.items():
+            path = root / "inputs" / name
+            path.parent.mkdir(exist_ok=True)
+            path.write_bytes(data)
+            local[name] = path
+        work = root / "out"
+        work.mkdir()
+        moved = replace(
+            request,
+            init_image=local[request.init_image.name] if request.init_image else None,
+            references=tuple(local[p.name] for p in request.references),
+        )
+        try:
+            backend = get_generator(generator, config)
+            backend.check(moved)
+            result = backend.render(moved, work)
+        except RenderError as exc:
+            return "error", (str(exc), exc.transient)
+        except Exception as exc:  # a backend bug fails the take; it must not kill the task silently
+            return "error", (f"{type(exc).__name__}: {exc}", False)
+        return "ok", (
+            result.path.name,
+            result.path.read_bytes(),
+            result.model,
+            result.model_hash,
+            dict(result.parameters),
+        )
+
+
+class RayExecutor:
+    """Submits renders as Ray tasks; results come back as concurrent.futures Futures."""
+
+    def __init__(self, settings: dict[str, Any] | None = None) -> None:
+        try:
+            import ray
+        except ImportError:
+            raise InvalidInputError(
+                "the ray executor needs Ray: pip install 'setpiece[ray]'"
+            ) from None
+        options = dict(settings or {})
+        self._started_here = not ray.is_initialized()
+        if self._started_here:
+            address = options.get("address")
+            init: dict[str, Any] = {
+                "include_dashboard": False,
+                "log_to_driver": False,
+                "ignore_reinit_error": True,
+            }
+            if address:
+                init["address"] = address
+            else:
+                init["num_cpus"] = int(options.get("num_cpus", 1))
+            ray.init(**init)
+        self._task = ray.remote(
+            num_gpus=float(options.get("gpus_per_task", 0)),
+            num_cpus=float(options.get("cpus_per_task", 1)),
+            max_retries=0,  # the queue owns retrying
+        )(render_task)
+
+    def submit(
+        self, generator: str, config: dict[str, Any], request: RenderRequest, workdir: Path
+    ) -> Future[RenderResult]:
+        files: dict[str, bytes] = {}
+        renamed_refs = []
+        for index, path in enumerate(request.references):
+            name = f"ref{index}{path.suffix}"
+            files[name] = path.read_bytes()
+            renamed_refs.append(Path(name))
+        init = None
+        if request.init_image is not None:
+            init = Path(f"init{request.init_image.suffix}")
+            files[init.name] = request.init_image.read_bytes()
+        payload = replace(request, references=tuple(renamed_refs), init_image=init)
+        remote: Future[tuple[str, Any]] = self._task.remote(
+            generator, config, payload, files
+        ).future()
+        result: Future[RenderResult] = Future()
+
+        def done(finished: Future[tuple[str, Any]]) -> None:
+            try:
+                status, value = finished.result()
+            except Exception as exc:  # the task itself died (worker lost, out of memory)
+                result.set_exception(
+                    RenderError(f"Ray task failed: {type(exc).__name__}: {exc}", transient=True)
+                )
+                return
+            if status == "error":
+                message, transient = value
+                result.set_exception(RenderError(message, transient=transient))
+                return
+            name, data, model, model_hash, parameters = value
+            path = workdir / Path(name).name
+            path.write_bytes(data)
+            result.set_result(
+                RenderResult(path, model=model, model_hash=model_hash, parameters=parameters)
+            )
+
+        remote.add_done_callback(done)
+        return result
+
+    def shutdown(self) -> None:
+        if self._started_here:
+            import ray
+
+            ray.shutdown()
