@@ -121,6 +121,7 @@ def test_takes_are_made_with_their_recipe(film: Production) -> None:
     anna = bible.get_entry(film, BibleKind.CHARACTER, "ANNA")
     assert recipe.references == [anna.refs[0].sha256]
     assert CALLS[0].references and CALLS[0].references[0].is_file()
+    assert CALLS[0].parameters["reference_tags"] == ["ANNA"]
     assert shots.get_shot(film, "1A").status == "wip"
     assert fsck(film).ok
     assert fast(film).done == 0, "a finished take is never made again"

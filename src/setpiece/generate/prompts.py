@@ -65,6 +65,7 @@ class ComposedPrompt:
     brief: ShotBrief
     references: tuple[str, ...]  # media sha256 of reference images, in order
     style: str | None
+    reference_names: tuple[str, ...] = ()  # whose each reference is (Runway's @tags)
 
 
 def stable_color(name: str) -> tuple[int, int, int]:
@@ -210,11 +211,13 @@ def compose(
                 f"{text} {override[1:].strip()}" if override.startswith("+") else override.strip()
             )
 
-    references: list[str] = []
+    named: dict[str, str] = {}
     for subject in shot.subjects:
-        references.extend(ref.media_sha256 for ref in subject.entry.refs)
+        for ref in subject.entry.refs:
+            named.setdefault(ref.media_sha256, subject.entry.name)
     if location is not None:
-        references.extend(ref.media_sha256 for ref in location.refs)
+        for ref in location.refs:
+            named.setdefault(ref.media_sha256, location.name)
     brief = ShotBrief(
         code=shot.code,
         scene=scene.number,
@@ -245,6 +248,7 @@ def compose(
         text,
         str(negative) if negative else None,
         brief,
-        tuple(dict.fromkeys(references)),
+        tuple(named),
         style_entry.name if style_entry else None,
+        tuple(named.values()),
     )

@@ -286,6 +286,10 @@ def enqueue(
                 else Mode.TEXT_TO_IMAGE
             )
             frames = (shot.planned_frames or int(project.fps * 2)) if video else 1
+            # References go to stills only: video modes take a first frame instead (Runway refuses both).
+            with_refs = (
+                bool(composed.references) and not video and backend.capabilities().reference_images
+            )
             for take_seed in _seeds(takes, seed):
                 request = RenderRequest(
                     mode=mode,
@@ -299,9 +303,10 @@ def enqueue(
                     model=_generator_config(production, generator).get("model"),
                     brief=composed.brief,
                     init_image=Path("init") if parent else None,
-                    references=tuple(Path(sha) for sha in composed.references)
-                    if backend.capabilities().reference_images
-                    else (),
+                    references=tuple(Path(sha) for sha in composed.references) if with_refs else (),
+                    parameters={"reference_tags": list(composed.reference_names)}
+                    if with_refs
+                    else {},
                 )
                 backend.check(request)
                 stored = request_to_json(
