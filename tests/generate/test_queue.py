@@ -226,3 +226,47 @@ def test_unknown_style_and_template_placeholders(film: Production) -> None:
     bible.add_entry(film, BibleKind.STYLE, "Noir", description="high contrast black and white")
     plan = enqueue(film, ["1A"], generator="solid", style="Noir", dry_run=True)
     assert plan.takes[0].request["prompt"].endswith("Noir: high contrast black and white.")
+
+
+def test_every_attempt_carries_the_same_idempotency_key(film: Production) -> None:
+    enqueue(film, ["1B"], generator="solid", prompt="again")
+    FAILURES["again"] = [RenderError("503", transient=True)]
+    fast(film)
+    keys = [call.idempotency_key for call in CALLS]
+    assert len(keys) == 2 and keys[0] and keys[0] == keys[1]
+    with film.transaction() as session:
+        assert session.query(RenderJob).one().idempotency_key == keys[0]
+
+
+class Batchy(Solid):
+    """Records how it was called: batches of takes, and how many instances were made."""
+
+    name = "batchy"
+    batches: list[int] = []
+    instances = 0
+
+    def __init__(self, config=None) -> None:
+        super().__init__(config)
+        Batchy.instances += 1
+
+    def render_batch(self, requests, workdir, progress=None):
+        Batchy.batches.append(len(requests))
+        return [self.render(request, workdir) for request in requests]
+
+
+def test_takes_of_one_shot_render_as_batches_on_a_reused_backend(film: Production) -> None:
+    register(Batchy)
+    Batchy.batches, Batchy.instances = [], 0
+    try:
+        film.config.settings["generators"] = {"batchy": {"batch_size": 3}}
+        enqueue(film, ["1A"], takes=5, generator="batchy")
+        enqueue(film, ["1B"], takes=1, generator="batchy")
+        Batchy.instances = 0  # enqueue makes one to check capabilities; count the run's alone
+        report = fast(film)
+        assert report.done == 6
+        assert sorted(Batchy.batches) == [2, 3], "1A in batches of 3 and 2; 1B alone"
+        assert Batchy.instances == 1, "the backend (a loaded model) is reused, not made per take"
+        made = takes.list_takes(film, "1A")
+        assert len({t.media.sha256 for t in made if t.media}) == 5
+    finally:
+        _REGISTERED.pop("batchy", None)

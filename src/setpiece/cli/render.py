@@ -58,7 +58,7 @@ def render(
     import threading
 
     from setpiece.errors import InvalidInputError
-    from setpiece.generate.queue import LocalExecutor, RunReport, enqueue, run_queue
+    from setpiece.generate.queue import Executor, LocalExecutor, RunReport, enqueue, run_queue
 
     if executor not in ("local", "ray"):
         raise InvalidInputError(f"executor {executor!r} is not local or ray")
@@ -90,6 +90,7 @@ def render(
                             f"{planned.shot} -> {planned.generator}: {json.dumps(request)}"
                         )
                 return
+        runner: Executor
         if executor == "ray":
             from setpiece.generate.ray_executor import RayExecutor
 

@@ -117,6 +117,8 @@ class RenderRequest:
         model: Model name or folder, from configuration.
         parameters: Backend-specific settings (steps, guidance, workflow...), recorded on the take.
         brief: The shot itself, for backends that draw from structure (previs).
+        idempotency_key: The same on every attempt at this take; a backend that can look up an
+            earlier run (ComfyUI's client-chosen prompt_id) uses it so a retry never renders twice.
     """
 
     mode: Mode
@@ -132,6 +134,7 @@ class RenderRequest:
     model: str | None = None
     parameters: dict[str, Any] = field(default_factory=dict)
     brief: ShotBrief | None = None
+    idempotency_key: str | None = None
 
     @property
     def is_video(self) -> bool:

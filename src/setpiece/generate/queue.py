@@ -35,7 +35,7 @@ import time
 import uuid
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import timedelta
 from fractions import Fraction
 from pathlib import Path
@@ -371,47 +371,106 @@ def enqueue(
 
 
 class Executor(Protocol):
-    """Runs renders away from the driver; the driver alone writes the database."""
+    """Runs renders away from the driver; the driver alone writes the database.
+
+    ``submit`` takes a batch (takes of one shot that differ only in seed; often a batch of one)
+    and returns one future per request; each finished file lies in that request's own work folder.
+    """
 
     def submit(
-        self, generator: str, config: dict[str, Any], request: RenderRequest, workdir: Path
-    ) -> Future[RenderResult]: ...
+        self,
+        generator: str,
+        config: dict[str, Any],
+        requests: list[RenderRequest],
+        workdirs: list[Path],
+    ) -> list[Future[RenderResult]]: ...
 
     def shutdown(self) -> None: ...
 
 
+def _settle(
+    results: list[RenderResult], workdirs: list[Path], futures: list[Future[RenderResult]]
+) -> None:
+    """Moves each finished file into its own job's folder and completes its future.
+
+    The backend was given ``workdirs[0]``; a result anywhere else is refused, never moved.
+    """
+    given = workdirs[0].resolve()
+    for result, workdir, future in zip(results, workdirs, futures, strict=True):
+        if not result.path.is_file() or given not in result.path.resolve().parents:
+            future.set_exception(
+                RenderError("the generator returned no file inside its work folder")
+            )
+            continue
+        target = workdir / result.path.name
+        if result.path.resolve() != target.resolve() and result.path.is_file():
+            os.replace(result.path, target)
+        future.set_result(
+            RenderResult(target, result.model, result.model_hash, dict(result.parameters))
+        )
+
+
 class LocalExecutor:
-    """Renders in daemon threads of this process, one backend instance per thread and name."""
+    """Renders in daemon threads of this process.
+
+    Backend instances are pooled per generator: a thread borrows one, so a loaded model is
+    reused by the next take instead of loaded again, and no instance is used by two threads at
+    once (a diffusers pipeline is not thread-safe).
+    """
 
     def __init__(self) -> None:
-        self._local = threading.local()
+        self._idle: dict[str, list[Any]] = {}
+        self._lock = threading.Lock()
 
-    def _backend(self, name: str, config: dict[str, Any]) -> Any:
-        cache = getattr(self._local, "backends", None)
-        if cache is None:
-            cache = self._local.backends = {}
-        if name not in cache:
-            cache[name] = get_generator(name, config)
-        return cache[name]
+    def _borrow(self, name: str, config: dict[str, Any]) -> Any:
+        with self._lock:
+            pool = self._idle.setdefault(name, [])
+            if pool:
+                return pool.pop()
+        return get_generator(name, config)
+
+    def _give_back(self, name: str, backend: Any) -> None:
+        with self._lock:
+            self._idle.setdefault(name, []).append(backend)
 
     def submit(
-        self, generator: str, config: dict[str, Any], request: RenderRequest, workdir: Path
-    ) -> Future[RenderResult]:
-        future: Future[RenderResult] = Future()
+        self,
+        generator: str,
+        config: dict[str, Any],
+        requests: list[RenderRequest],
+        workdirs: list[Path],
+    ) -> list[Future[RenderResult]]:
+        futures: list[Future[RenderResult]] = [Future() for _ in requests]
 
         def work() -> None:
+            backend = None
             try:
-                backend = self._backend(generator, config)
-                backend.check(request)
-                future.set_result(backend.render(request, workdir))
-            except BaseException as exc:
-                future.set_exception(exc)
+                backend = self._borrow(generator, config)
+                for request in requests:
+                    backend.check(request)
+                if len(requests) == 1:
+                    results = [backend.render(requests[0], workdirs[0])]
+                else:
+                    results = backend.render_batch(requests, workdirs[0])
+                _settle(results, workdirs, futures)
+            except BaseException as exc:  # handed to the driver, which classifies it
+                for future in futures:
+                    if not future.done():
+                        future.set_exception(exc)
+            finally:
+                if backend is not None:
+                    self._give_back(generator, backend)
 
         threading.Thread(target=work, daemon=True, name=f"render-{generator}").start()
-        return future
+        return futures
 
     def shutdown(self) -> None:
-        pass
+        with self._lock:
+            for pool in self._idle.values():
+                for backend in pool:
+                    with contextlib.suppress(Exception):
+                        backend.close()
+            self._idle.clear()
 
 
 @dataclass
@@ -580,10 +639,19 @@ def _claim(
             .with_for_update(skip_locked=True)
         ).all()
         starts: list[tuple[RenderJob, Take]] = []
+        open_groups: dict[str, list[RenderJob]] = {}  # batch key -> the batch still filling
+        group_of: dict[int, int] = {}  # job id -> id of its batch's first job
         for job in candidates:
-            if busy.get(job.generator, 0) >= _concurrency(production, job.generator):
+            key = _batch_key(job)
+            group = open_groups.get(key)
+            if group is not None and len(group) < _batch_size(production, job.generator):
+                group.append(job)  # rides along in a batch already counted against concurrency
+            elif busy.get(job.generator, 0) >= _concurrency(production, job.generator):
                 continue
-            busy[job.generator] = busy.get(job.generator, 0) + 1
+            else:
+                busy[job.generator] = busy.get(job.generator, 0) + 1
+                group = open_groups[key] = [job]
+            group_of[job.id] = group[0].id
             job.state = "running"
             job.lease_owner = worker
             job.lease_expires_at = now + timedelta(seconds=lease_s)
@@ -595,25 +663,65 @@ def _claim(
             take.status = TakeStatus.RENDERING.value
             starts.append((job, take))
         session.flush()
-        jobs = [
-            (j.id, j.take_id, j.generator, dict(j.request), j.attempts, j.max_attempts)
-            for j, _ in starts
-        ]
-    for job_id, take_id, generator, data, attempts, max_attempts in jobs:
-        workdir = Path(tempfile.mkdtemp(prefix=f"job{job_id}-"))
-        try:
-            request = request_from_json(
-                data, functools.partial(_media_path, production, workdir=workdir)
+        batches: dict[int, list[tuple[int, str, str, dict[str, Any], int, int, str]]] = {}
+        for j, _ in starts:
+            batches.setdefault(group_of[j.id], []).append(
+                (
+                    j.id,
+                    j.take_id,
+                    j.generator,
+                    dict(j.request),
+                    j.attempts,
+                    j.max_attempts,
+                    j.idempotency_key,
+                )
             )
-            config = _generator_config(production, generator)
-            future = executor.submit(generator, config, request, workdir)
+    for batch in batches.values():
+        generator = batch[0][2]
+        workdirs = [Path(tempfile.mkdtemp(prefix=f"job{job_id}-")) for job_id, *_ in batch]
+        try:
+            requests = []
+            for (_, _, _, data, _, _, key), workdir in zip(batch, workdirs, strict=True):
+                request = request_from_json(
+                    data, functools.partial(_media_path, production, workdir=workdir)
+                )
+                # The same key on every attempt: a backend can find an earlier run of this take.
+                requests.append(replace(request, idempotency_key=key))
+            futures = executor.submit(
+                generator, _generator_config(production, generator), requests, workdirs
+            )
         except SetpieceError as exc:
-            future = Future()
-            future.set_exception(exc)
-        claimed.append(
-            _Running(job_id, take_id, generator, workdir, future, attempts, max_attempts)
-        )
+            futures = [Future() for _ in batch]
+            for future in futures:
+                future.set_exception(exc)
+        for (job_id, take_id, _, _, attempts, max_attempts, _), workdir, future in zip(
+            batch, workdirs, futures, strict=True
+        ):
+            claimed.append(
+                _Running(job_id, take_id, generator, workdir, future, attempts, max_attempts)
+            )
     return claimed
+
+
+def _batch_key(job: RenderJob) -> str:
+    """Jobs with equal keys differ only in seed, and may render as one batch."""
+    import json
+
+    request = {k: v for k, v in job.request.items() if k != "seed"}
+    return job.generator + ":" + json.dumps(request, sort_keys=True, default=str)
+
+
+def _batch_size(production: Production, generator: str) -> int:
+    """``[generators.NAME] batch_size`` (diffusers: 4; others render one at a time)."""
+    value = _generator_config(production, generator).get(
+        "batch_size", 4 if generator == "diffusers" else 1
+    )
+    try:
+        return max(1, int(value))
+    except (TypeError, ValueError):
+        raise InvalidInputError(
+            f"[generators.{generator}] batch_size must be a whole number"
+        ) from None
 
 
 def _media_path(production: Production, sha: str, *, workdir: Path) -> Path:

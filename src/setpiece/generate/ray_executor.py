@@ -31,9 +31,10 @@ __all__ = ["RayExecutor", "render_task"]
 
 
 def render_task(
-    generator: str, config: dict[str, Any], request: RenderRequest, files: dict[str, bytes]
+    generator: str, config: dict[str, Any], requests: list[RenderRequest], files: dict[str, bytes]
 ) -> tuple[str, Any]:
-    """Runs on a Ray worker. Returns ("ok", (name, data, model, hash, parameters)) or ("error", (message, transient))."""
+    """Runs on a Ray worker. Returns ("ok", [(name, data, model, hash, parameters), ...]) or
+    ("error", (message, transient)) for the whole batch."""
     from setpiece.generate.registry import get_generator
 
     with tempfile.TemporaryDirectory(prefix="setpiece-ray-") as folder:
@@ -46,26 +47,33 @@ def render_task(
             local[name] = path
         work = root / "out"
         work.mkdir()
-        moved = replace(
-            request,
-            init_image=local[request.init_image.name] if request.init_image else None,
-            references=tuple(local[p.name] for p in request.references),
-        )
+        moved = [
+            replace(
+                request,
+                init_image=local[request.init_image.name] if request.init_image else None,
+                references=tuple(local[p.name] for p in request.references),
+            )
+            for request in requests
+        ]
         try:
             backend = get_generator(generator, config)
-            backend.check(moved)
-            result = backend.render(moved, work)
+            for request in moved:
+                backend.check(request)
+            results = (
+                [backend.render(moved[0], work)]
+                if len(moved) == 1
+                else backend.render_batch(moved, work)
+            )
         except RenderError as exc:
             return "error", (str(exc), exc.transient)
-        except Exception as exc:  # a backend bug fails the take; it must not kill the task silently
+        except (
+            Exception
+        ) as exc:  # a backend bug fails the takes; it must not kill the task silently
             return "error", (f"{type(exc).__name__}: {exc}", False)
-        return "ok", (
-            result.path.name,
-            result.path.read_bytes(),
-            result.model,
-            result.model_hash,
-            dict(result.parameters),
-        )
+        return "ok", [
+            (r.path.name, r.path.read_bytes(), r.model, r.model_hash, dict(r.parameters))
+            for r in results
+        ]
 
 
 class RayExecutor:
@@ -99,45 +107,54 @@ class RayExecutor:
         )(render_task)
 
     def submit(
-        self, generator: str, config: dict[str, Any], request: RenderRequest, workdir: Path
-    ) -> Future[RenderResult]:
+        self,
+        generator: str,
+        config: dict[str, Any],
+        requests: list[RenderRequest],
+        workdirs: list[Path],
+    ) -> list[Future[RenderResult]]:
         files: dict[str, bytes] = {}
-        renamed_refs = []
-        for index, path in enumerate(request.references):
-            name = f"ref{index}{path.suffix}"
-            files[name] = path.read_bytes()
-            renamed_refs.append(Path(name))
-        init = None
-        if request.init_image is not None:
-            init = Path(f"init{request.init_image.suffix}")
-            files[init.name] = request.init_image.read_bytes()
-        payload = replace(request, references=tuple(renamed_refs), init_image=init)
+        payload = []
+        for number, request in enumerate(requests):
+            refs = []
+            for index, path in enumerate(request.references):
+                name = f"r{number}-{index}{path.suffix}"
+                files[name] = path.read_bytes()
+                refs.append(Path(name))
+            init = None
+            if request.init_image is not None:
+                init = Path(f"i{number}{request.init_image.suffix}")
+                files[init.name] = request.init_image.read_bytes()
+            payload.append(replace(request, references=tuple(refs), init_image=init))
         remote: Future[tuple[str, Any]] = self._task.remote(
             generator, config, payload, files
         ).future()
-        result: Future[RenderResult] = Future()
+        futures: list[Future[RenderResult]] = [Future() for _ in requests]
 
         def done(finished: Future[tuple[str, Any]]) -> None:
             try:
                 status, value = finished.result()
             except Exception as exc:  # the task itself died (worker lost, out of memory)
-                result.set_exception(
-                    RenderError(f"Ray task failed: {type(exc).__name__}: {exc}", transient=True)
-                )
+                error = RenderError(f"Ray task failed: {type(exc).__name__}: {exc}", transient=True)
+                for future in futures:
+                    future.set_exception(error)
                 return
             if status == "error":
                 message, transient = value
-                result.set_exception(RenderError(message, transient=transient))
+                for future in futures:
+                    future.set_exception(RenderError(message, transient=transient))
                 return
-            name, data, model, model_hash, parameters = value
-            path = workdir / Path(name).name
-            path.write_bytes(data)
-            result.set_result(
-                RenderResult(path, model=model, model_hash=model_hash, parameters=parameters)
-            )
+            for (name, data, model, model_hash, parameters), workdir, future in zip(
+                value, workdirs, futures, strict=True
+            ):
+                path = workdir / Path(name).name
+                path.write_bytes(data)
+                future.set_result(
+                    RenderResult(path, model=model, model_hash=model_hash, parameters=parameters)
+                )
 
         remote.add_done_callback(done)
-        return result
+        return futures
 
     def shutdown(self) -> None:
         if self._started_here:

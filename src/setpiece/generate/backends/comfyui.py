@@ -361,7 +361,7 @@ class ComfyUIGenerator(Generator):
             raise WorkflowError(
                 f"output_node {output_node!r} is not a node of workflow {workflow.source}"
             )
-        key = request.parameters.get("idempotency_key")
+        key = request.idempotency_key or request.parameters.get("idempotency_key")
         prompt_id = prompt_id_for(key)
         workdir.mkdir(parents=True, exist_ok=True)
 
