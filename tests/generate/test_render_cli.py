@@ -143,3 +143,46 @@ def test_killed_render_resumes_without_loss_or_duplicates(tmp_path: Path) -> Non
         )
         assert fsck(prod).ok
     assert jobs(root) == 30
+
+
+def job_states(root: Path) -> dict[str, int]:
+    engine = create_engine(sqlite_url(root / ".setpiece" / "setpiece.db"))
+    try:
+        with engine.connect() as conn:
+            return dict(
+                conn.execute(text("SELECT state, count(*) FROM render_jobs GROUP BY state")).all()
+            )
+    finally:
+        engine.dispose()
+
+
+def test_ctrl_c_stops_cleanly_and_the_next_render_resumes(tmp_path: Path) -> None:
+    root = tmp_path / "film"
+    setup_film(root, shots=4)
+    config = root / "setpiece.toml"
+    config.write_text(config.read_text().replace("lease_seconds = 2", "lease_seconds = 600"))
+    env = {**os.environ, "SETPIECE_USER": "ana", "SETPIECE_PROJECT": str(root)}
+    child = subprocess.Popen(
+        [sys.executable, "-c", ENTRY, "render", "--all", "--takes", "2", "--kind", "video"],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    deadline = time.monotonic() + 60
+    while job_states(root).get("done", 0) < 1 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    child.send_signal(signal.SIGINT)
+    _, err = child.communicate(timeout=60)
+    assert child.returncode == 130, err
+    assert "run 'setpiece render' to resume" in err
+    states = job_states(root)
+    assert states.get("running", 0) == 0, (
+        "in-flight jobs go back to the queue, not wait for their lease"
+    )
+    assert states.get("done", 0) < 8
+    started = time.monotonic()
+    resumed = run_cli(root, "render", "--json")
+    assert resumed.returncode == 0, resumed.stderr
+    assert time.monotonic() - started < 120  # no 600 s lease to wait out
+    assert job_states(root) == {"done": 8}

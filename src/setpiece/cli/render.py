@@ -2,13 +2,53 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
+import sys
+import time
+from collections.abc import Callable, Iterator
+from typing import TYPE_CHECKING
 
 import typer
 
 from setpiece.cli._common import console, emit_json, open_production
 
+if TYPE_CHECKING:
+    from setpiece.generate.queue import RunReport
+
 JSON = typer.Option(False, "--json", help="Print one JSON document.")
+
+
+@contextlib.contextmanager
+def _progress(enabled: bool) -> Iterator[Callable[[RunReport, int], None]]:
+    """Takes done, failed, remaining and the rate, on stderr; silent when not a terminal."""
+    if not enabled or not sys.stderr.isatty():
+        yield lambda report, remaining: None
+        return
+    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+    started = time.monotonic()
+    with Progress(
+        TextColumn("render"),
+        BarColumn(),
+        TextColumn("{task.fields[summary]}"),
+        TimeElapsedColumn(),
+        console=console(stderr=True),
+        transient=True,
+    ) as progress:
+        task = progress.add_task("render", total=1, summary="")
+
+        def show(report: RunReport, remaining: int) -> None:
+            finished = report.done + report.failed
+            rate = finished / max(time.monotonic() - started, 1e-6) * 60
+            progress.update(
+                task,
+                completed=finished,
+                total=max(finished + remaining, 1),
+                summary=f"{report.done} done, {report.failed} failed, {remaining} left, {rate:.1f}/min",
+            )
+
+        yield show
 
 
 def generators(as_json: bool = JSON) -> None:
@@ -58,7 +98,7 @@ def render(
     import threading
 
     from setpiece.errors import InvalidInputError
-    from setpiece.generate.queue import Executor, LocalExecutor, RunReport, enqueue, run_queue
+    from setpiece.generate.queue import Executor, LocalExecutor, enqueue, run_queue
 
     if executor not in ("local", "ray"):
         raise InvalidInputError(f"executor {executor!r} is not local or ray")
@@ -98,20 +138,12 @@ def render(
         else:
             runner = LocalExecutor()
         stop = threading.Event()
-        from setpiece.cli._common import progress_bar
-
-        with progress_bar("render", enabled=not as_json) as bar:
-
-            def show(report: RunReport, remaining: int) -> None:
-                total = report.done + report.failed + remaining
-                bar("takes", report.done + report.failed, max(total, 1))
-
+        with _progress(enabled=not as_json) as show:
             try:
                 report = run_queue(production, executor=runner, progress=show, stop=stop)
             except KeyboardInterrupt:
                 console(stderr=True).print(
-                    "stopped: the unfinished takes go back to the queue; "
-                    "run 'setpiece render' to resume"
+                    "stopped: the unfinished takes go back to the queue; run 'setpiece render' to resume"
                 )
                 raise typer.Exit(130) from None
     if as_json:
