@@ -361,7 +361,15 @@ def enqueue(
                 take.id,
                 "queued",
                 after=TakeStatus.PENDING,
-                data={"shot": shot.code, "generator": generator, "seed": request.seed},
+                data={
+                    "shot": shot.code,
+                    "generator": generator,
+                    "seed": request.seed,
+                    # What shaped the prompt beyond the bible, kept with the take's history.
+                    "shot_prompt": shot.prompt_override,
+                    "render_prompt": prompt,
+                    "style": style,
+                },
             )
             report.takes.append(PlannedTake(shot.code, take.number, take.id, generator, stored))
         return report
