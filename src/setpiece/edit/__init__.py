@@ -1,0 +1,1 @@
+"""Review and the cut: assembly, timelines for the editor (OTIO, EDL, FCP XML), the preview movie."""
