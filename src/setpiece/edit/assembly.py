@@ -164,7 +164,7 @@ def assemble(
         for shot, scene_obj in session.execute(query).all():
             planned = shot.planned_frames
             take, status = _pick(sorted(shot.takes, key=lambda t: t.number), include_unapproved)
-            base = {
+            base: dict[str, Any] = {
                 "index": len(clips),
                 "scene": scene_obj.number,
                 "scene_heading": scene_obj.heading,
