@@ -25,6 +25,7 @@ from setpiece.cli._common import (
     state,
 )
 from setpiece.cli.breakdown import bible_app, scene_app, shot_app
+from setpiece.cli.review import review_app
 from setpiece.cli.takes import take_app
 from setpiece.model.enums import BibleKind
 from setpiece.script.cli import app as script_app
@@ -49,6 +50,7 @@ findings_app = typer.Typer(help="What the checks found.", no_args_is_help=True)
 app.add_typer(findings_app, name="findings")
 db_app = typer.Typer(help="The database schema (for maintainers and CI).", no_args_is_help=True)
 app.add_typer(db_app, name="db")
+app.add_typer(review_app, name="review")
 app.command("generators")(render_cli.generators)
 app.command("render")(render_cli.render)
 

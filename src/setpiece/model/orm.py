@@ -48,6 +48,7 @@ __all__ = [
     "Base",
     "BibleEntry",
     "BibleRef",
+    "Comment",
     "Event",
     "Finding",
     "Media",
@@ -386,6 +387,20 @@ class Finding(Base):
 
     shot: Mapped[Shot | None] = relationship()
     take: Mapped[Take | None] = relationship()
+
+
+class Comment(Base):
+    """A note on a shot, optionally on one take and one frame of it."""
+
+    __tablename__ = "comments"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    shot_id: Mapped[int] = mapped_column(ForeignKey("shots.id"), index=True)
+    take_id: Mapped[str | None] = mapped_column(ForeignKey("takes.id"), index=True)
+    frame: Mapped[int | None] = mapped_column(Integer)
+    author: Mapped[str] = mapped_column(String(100))
+    note: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
 class Event(Base):
