@@ -15,6 +15,7 @@ from pathlib import Path
 import typer
 
 import setpiece.cli.shotlist  # noqa: F401  registers 'shot export' and 'shot import'
+from setpiece.cli import edit as edit_cli
 from setpiece.cli import render as render_cli
 from setpiece.cli._common import (
     console,
@@ -25,6 +26,7 @@ from setpiece.cli._common import (
     state,
 )
 from setpiece.cli.breakdown import bible_app, scene_app, shot_app
+from setpiece.cli.edit import edit_app
 from setpiece.cli.review import review_app
 from setpiece.cli.takes import take_app
 from setpiece.model.enums import BibleKind
@@ -51,6 +53,8 @@ app.add_typer(findings_app, name="findings")
 db_app = typer.Typer(help="The database schema (for maintainers and CI).", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(review_app, name="review")
+app.add_typer(edit_app, name="edit")
+app.command("contact-sheet")(edit_cli.contact_sheet)
 app.command("generators")(render_cli.generators)
 app.command("render")(render_cli.render)
 

@@ -1,0 +1,127 @@
+"""`setpiece edit` (assemble the cut, bring an editor's cut back) and `setpiece contact-sheet`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+from setpiece.cli._common import console, emit_json, open_production, progress_bar
+
+edit_app = typer.Typer(
+    help="The cut: assembly, timelines for the editor, the preview movie.", no_args_is_help=True
+)
+
+
+@edit_app.command("assemble")
+def assemble(
+    ctx: typer.Context,
+    scene: str | None = typer.Option(None, "--scene", help="Only this scene."),
+    otio: Path | None = typer.Option(
+        None, "--otio", help="OpenTimelineIO file (.otio, or .otioz with media)."
+    ),
+    edl: Path | None = typer.Option(None, "--edl", help="CMX 3600 EDL."),
+    fcpxml: Path | None = typer.Option(
+        None, "--fcpxml", help="Final Cut Pro 7 XML (Premiere, Resolve)."
+    ),
+    movie: Path | None = typer.Option(None, "--movie", help="Preview movie (MP4, H.264 and AAC)."),
+    burn_in: bool = typer.Option(
+        False, "--burn-in", help="Scene, shot, take and timecode on the movie."
+    ),
+    include_unapproved: bool = typer.Option(
+        False, "--include-unapproved", help="Use the newest take where a shot has none circled."
+    ),
+    as_json: bool = typer.Option(False, "--json", help="Print the cut as one JSON document."),
+) -> None:
+    """Build the cut in script order from circled takes (slates where a shot has none) and export it."""
+    from setpiece.edit.assembly import assemble as assemble_cut
+    from setpiece.edit.assembly import timecode
+
+    with open_production(ctx) as production:
+        cut = assemble_cut(production, scene=scene, include_unapproved=include_unapproved)
+        bundle = otio is not None and otio.suffix.lower() == ".otioz"
+        if otio or edl or fcpxml:
+            from setpiece.edit.timeline import export_cut
+
+            export_cut(
+                cut,
+                otio=None if bundle else otio,
+                otioz=otio if bundle else None,
+                edl=edl,
+                fcp_xml=fcpxml,
+            )
+        if movie is not None:
+            from setpiece.edit.movie import write_preview
+
+            with progress_bar("preview", enabled=not as_json) as bar:
+                write_preview(
+                    cut,
+                    movie,
+                    burn_in=burn_in,
+                    store=production.store,
+                    progress=lambda done, total: bar("frames", done, total),
+                )
+    if as_json:
+        emit_json(cut)
+        return
+    out = console()
+    slates = sum(1 for c in cut.clips if c.kind == "slate")
+    provisional = sum(1 for c in cut.clips if c.status == "provisional")
+    out.print(
+        f"{len(cut.clips)} shots, {timecode(cut.duration, cut.fps)} "
+        f"({slates} slate(s), {provisional} provisional)"
+    )
+    for warning in cut.warnings:
+        out.print(f"conformed: {warning}", style="yellow")
+    for label, path in (("otio", otio), ("edl", edl), ("fcp xml", fcpxml), ("movie", movie)):
+        if path is not None:
+            out.print(f"{label}: {path}")
+
+
+@edit_app.command("import")
+def import_(
+    ctx: typer.Context,
+    file: Path = typer.Argument(..., help="An editor's cut: .otio or .edl."),
+    dry_run: bool = typer.Option(
+        False, "--dry-run", help="Report what would change; write nothing."
+    ),
+    as_json: bool = typer.Option(False, "--json", help="Print the report as one JSON document."),
+) -> None:
+    """Bring an editor's cut back: new in and out points become the shots' planned durations."""
+    from setpiece.edit.conform_import import import_edit
+
+    with open_production(ctx) as production:
+        report = import_edit(production, file, dry_run=dry_run)
+    if as_json:
+        emit_json(report)
+        return
+    out = console()
+    verb = "would change" if not report.applied else "changed"
+    out.print(f"{report.clips} clips in {file.name}, {report.matched} matched to takes")
+    for change in report.changes:
+        before = "none" if change.before is None else f"{change.before}"
+        out.print(f"{verb} {change.shot}: planned {before} -> {change.after} frames")
+    if report.order_changed:
+        out.print(
+            f"the edit reorders shots (not applied: the script decides order): moved {', '.join(report.moved)}"
+        )
+    for clip in report.unmatched:
+        out.print(f"no take for clip {clip.index} {clip.name!r}: {clip.reason}", style="yellow")
+    for name in report.missing_media:
+        out.print(f"media not found: {name}", style="yellow")
+    for warning in report.warnings:
+        out.print(f"warning: {warning}", style="yellow")
+
+
+def contact_sheet(
+    ctx: typer.Context,
+    out: Path = typer.Argument(..., help="The PNG to write."),
+    scene: str | None = typer.Option(None, "--scene", help="Only this scene."),
+    columns: int = typer.Option(4, "--columns", min=1, max=12),
+) -> None:
+    """A grid of each shot's circled take (middle frame), with code and status."""
+    from setpiece.edit.contact_sheet import contact_sheet as write_sheet
+
+    with open_production(ctx) as production:
+        path = write_sheet(production, out, scene=scene, columns=columns)
+    console().print(f"contact sheet: {path}")

@@ -1,0 +1,855 @@
+"""Edit import: the editor's changed cut comes back and updates the shots' planned durations.
+
+An ``.otio``, ``.otioz``, CMX 3600 ``.edl`` or FCP 7 ``.xml`` is read through
+OpenTimelineIO's adapters; its first video track is the edit. Each clip is
+matched to a take by, in this order: the ``setpiece`` metadata the export
+wrote (``* SETPIECE:`` comments in an EDL), the media file name (the store
+names files by sha256, and ``* FROM CLIP:`` carries it through an EDL), the
+8-character sha256 reel, then a ``SHOT/NUMBER`` clip name. Slates are matched
+to their shot by metadata or by their ``3A: NOT APPROVED`` name.
+
+What it decides:
+
+- A clip whose length differs from what the cut shows now, from the shot's
+  plan and from what was exported sets the shot's ``planned_frames`` (project
+  frames), all in one transaction with a history event per shot. A take
+  shorter than its plan shows shorter in the cut, so its unchanged clip is not
+  mistaken for a trim.
+- A changed order is reported, never applied: the script decides the order.
+- A shot used twice in the edit is reported and left as it is (the cut holds
+  each shot once, so no single length is right).
+- Clips that match no take are listed, media references that point at no file
+  are listed (their durations still count), and nothing is ever deleted.
+- An EDL is read at the project rate. Drop-frame timecode (``;`` or
+  ``FCM: DROP FRAME``) is read as such at 29.97 and 59.94 fps, where it exists,
+  and refused at any other rate.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import zipfile
+from bisect import bisect_left
+from collections import defaultdict
+from dataclasses import dataclass, field
+from fractions import Fraction
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+from urllib.parse import unquote, urlparse
+from urllib.request import url2pathname
+
+from sqlalchemy import select
+
+from setpiece.edit.assembly import Cut, CutClip, assemble
+from setpiece.edit.timeline import EDL_COMMENT, NAMESPACE, SLATE_KIND, require_otio
+from setpiece.errors import InvalidInputError
+from setpiece.model.orm import Shot, Take, utcnow
+from setpiece.production._rows import record_event
+from setpiece.production.context import Production
+from setpiece.production.views import jsonable
+from setpiece.timebase import format_rate
+
+__all__ = [
+    "DurationChange",
+    "EditClip",
+    "EditImportReport",
+    "EditTimeline",
+    "UnmatchedClip",
+    "import_edit",
+    "read_edit",
+]
+
+FORMATS = {".otio": "otio", ".otioz": "otioz", ".edl": "edl", ".xml": "fcp_xml"}
+_ADAPTERS = {"otio": "otio_json", "otioz": "otioz", "edl": "cmx_3600", "fcp_xml": "fcp_xml"}
+MAX_PLANNED_S = 3600  # the longest planned duration 'shot add' accepts
+_DROP_RATES = (Fraction(30000, 1001), Fraction(60000, 1001))
+_SHA256 = re.compile(r"^[0-9a-f]{64}$")
+_REEL = re.compile(r"^[0-9a-f]{8,64}$")
+_LABEL = re.compile(r"^\s*(?P<shot>[A-Za-z0-9][A-Za-z0-9._-]{0,19})/(?P<number>\d+)\b")
+_SLATE_NAME = re.compile(r"^\s*(?P<shot>[A-Za-z0-9][A-Za-z0-9._-]{0,19}):\s*NOT APPROVED")
+_TIMECODE = re.compile(r"\b(\d{2}:\d{2}:\d{2})[:;.](\d{2})\b")
+_SCHEMA = re.compile(r'"OTIO_SCHEMA"\s*:\s*"([A-Za-z_][A-Za-z0-9_]*)\.(\d+)"')
+
+
+@dataclass(frozen=True)
+class EditClip:
+    """One clip of the edit's video track, in frames at the rate it was read at."""
+
+    index: int  # position among the track's clips
+    name: str
+    kind: str  # "media", "generator", "missing" (no reference) or "nested"
+    record_in: int
+    duration: int
+    url: str | None = None  # where its media reference points
+    reel: str | None = None  # EDL reel
+    setpiece: dict[str, Any] = field(default_factory=dict)  # the export's metadata, if kept
+    generator: str | None = None  # generator_kind of a generator clip
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "index": self.index,
+            "name": self.name,
+            "kind": self.kind,
+            "record_in": self.record_in,
+            "duration": self.duration,
+            "url": self.url,
+            "reel": self.reel,
+            "setpiece": jsonable(self.setpiece),
+            "generator": self.generator,
+        }
+
+
+@dataclass(frozen=True)
+class EditTimeline:
+    """An edit as read from a file, before it is matched to any take."""
+
+    path: str
+    format: str  # otio, otioz, edl, fcp_xml
+    name: str
+    fps: Fraction
+    clips: list[EditClip]
+    duration: int  # frames of the video track, gaps included
+    warnings: list[str] = field(default_factory=list)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "path": self.path,
+            "format": self.format,
+            "name": self.name,
+            "fps": format_rate(self.fps),
+            "clips": [c.to_json() for c in self.clips],
+            "duration": self.duration,
+            "warnings": list(self.warnings),
+        }
+
+
+@dataclass(frozen=True)
+class DurationChange:
+    """A shot whose planned duration the edit changed."""
+
+    shot: str
+    take: str | None  # take id; None for a slate
+    take_label: str | None
+    before: int | None  # planned frames before
+    after: int  # planned frames now (the clip's length in the edit)
+    in_cut: int | None  # frames the shot had in the cut before the import
+
+
+@dataclass(frozen=True)
+class UnmatchedClip:
+    """A clip of the edit that refers to no take or shot of the project."""
+
+    index: int
+    name: str
+    record_in: int
+    duration: int
+    reference: str | None
+    reason: str
+
+
+@dataclass(frozen=True)
+class EditImportReport:
+    """What ``import_edit`` found and changed."""
+
+    path: str
+    format: str
+    fps: Fraction
+    clips: int  # clips in the edit's video track
+    matched: int
+    changes: list[DurationChange] = field(default_factory=list)
+    unchanged: list[str] = field(default_factory=list)  # shots matched with no change
+    unmatched: list[UnmatchedClip] = field(default_factory=list)
+    missing_media: list[str] = field(default_factory=list)
+    order_changed: bool = False
+    edit_order: list[str] = field(default_factory=list)  # shots as the edit has them
+    script_order: list[str] = field(default_factory=list)  # the same shots in script order
+    moved: list[str] = field(default_factory=list)  # the fewest shots whose move explains it
+    not_in_edit: list[str] = field(default_factory=list)  # shots of the edit's scenes it left out
+    warnings: list[str] = field(default_factory=list)
+    applied: bool = True  # False for a dry run
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "path": self.path,
+            "format": self.format,
+            "fps": format_rate(self.fps),
+            "clips": self.clips,
+            "matched": self.matched,
+            "changes": jsonable(self.changes),
+            "unchanged": list(self.unchanged),
+            "unmatched": jsonable(self.unmatched),
+            "missing_media": list(self.missing_media),
+            "order_changed": self.order_changed,
+            "edit_order": list(self.edit_order),
+            "script_order": list(self.script_order),
+            "moved": list(self.moved),
+            "not_in_edit": list(self.not_in_edit),
+            "warnings": list(self.warnings),
+            "applied": self.applied,
+        }
+
+
+# Reading --------------------------------------------------------------------------------
+
+
+def read_edit(path: str | os.PathLike[str], fps: Fraction | None = None) -> EditTimeline:
+    """Reads an edit's first video track into frames, matching nothing.
+
+    Args:
+        path: An ``.otio``, ``.otioz``, CMX 3600 ``.edl`` or FCP 7 ``.xml`` file.
+        fps: The rate to count frames at (the project's); an EDL is read at it. None
+            counts at the file's own rate (24 for an EDL, which does not say).
+
+    Returns:
+        The clips with their record position and length in whole frames.
+
+    Raises:
+        InvalidInputError: No such file, not a format this reads, a malformed file, an
+            OTIO file from a newer OpenTimelineIO, drop-frame timecode at a rate that
+            has none, or no video track.
+    """
+    source = Path(path).expanduser()
+    fmt = FORMATS.get(source.suffix.lower())
+    if fmt is None:
+        raise InvalidInputError(
+            f"{source.name} is not an edit Setpiece reads: give a .otio, .otioz, .edl or "
+            "FCP 7 .xml file"
+        )
+    if not source.is_file():
+        raise InvalidInputError(
+            f"{source} is a folder, not an edit file"
+            if source.is_dir()
+            else f"no such file: {source}"
+        )
+    otio = require_otio(_ADAPTERS[fmt])
+    if fmt == "edl":
+        rate = fps or Fraction(24)
+        timeline = _read_edl(otio, source, rate)
+    else:
+        timeline = _read_other(otio, source, fmt)
+        rate = fps or _file_rate(otio, timeline)
+    return _flatten(otio, timeline, source, fmt, rate)
+
+
+def _read_text(source: Path) -> str:
+    try:
+        data = source.read_bytes()
+    except OSError as exc:
+        raise InvalidInputError(f"cannot read {source}: {exc.strerror or exc}") from exc
+    if not data.strip():
+        raise InvalidInputError(f"{source.name} is empty")
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        return data.decode("latin-1")  # older Avid and Nucoda EDLs
+
+
+def _read_edl(otio: ModuleType, source: Path, fps: Fraction) -> Any:
+    text = _drop_frame_checked(_read_text(source), source.name, fps)
+    try:
+        timeline = otio.adapters.read_from_string(text, "cmx_3600", rate=float(fps))
+    except (otio.exceptions.OTIOError, ValueError, TypeError, AttributeError, IndexError) as exc:
+        raise InvalidInputError(
+            f"{source.name} is not a CMX 3600 EDL Setpiece can read at {format_rate(fps)} fps: "
+            f"{_reason(exc)}"
+        ) from None
+    return timeline
+
+
+def _drop_frame_checked(text: str, name: str, fps: Fraction) -> str:
+    """Checks drop-frame timecode against the rate, and makes an ``FCM: DROP FRAME`` list
+    that writes ``:`` say ``;``, which is how OpenTimelineIO tells drop frame."""
+    lines = text.splitlines()
+    mode: str | None = None
+    drop_seen = False
+    for number, line in enumerate(lines):
+        stripped = line.strip()
+        upper = stripped.upper()
+        if upper.startswith("FCM:"):
+            mode = "drop" if "NON" not in upper and "DROP" in upper else "non-drop"
+            drop_seen |= mode == "drop"
+            continue
+        if not stripped[:1].isdigit():
+            continue
+        has_semicolon = bool(re.search(r"\d{2};\d{2}\b", stripped))
+        if mode == "non-drop" and has_semicolon:
+            raise InvalidInputError(
+                f"{name} line {number + 1} has drop-frame timecode (';') under FCM: NON-DROP "
+                "FRAME: fix the list's FCM lines or its timecodes"
+            )
+        if mode == "drop":
+            lines[number] = _TIMECODE.sub(r"\1;\2", line)
+        drop_seen |= has_semicolon
+    if drop_seen and fps not in _DROP_RATES:
+        raise InvalidInputError(
+            f"{name} uses drop-frame timecode, which exists only at 29.97 and 59.94 fps, and "
+            f"this project runs at {format_rate(fps)} fps: export the EDL at the project's "
+            "rate with non-drop timecode"
+        )
+    return "\n".join(lines)
+
+
+def _read_other(otio: ModuleType, source: Path, fmt: str) -> Any:
+    try:
+        if fmt == "otio":
+            text = _read_text(source)
+            result = otio.adapters.read_from_string(text, "otio_json")
+        elif fmt == "otioz":
+            if not zipfile.is_zipfile(source):
+                raise InvalidInputError(f"{source.name} is not an .otioz bundle (not a zip file)")
+            with zipfile.ZipFile(source) as bundle:
+                text = bundle.read("content.otio").decode("utf-8")
+            result = otio.adapters.read_from_string(text, "otio_json")
+        else:
+            text = _read_text(source)
+            _check_xml(text, source.name)
+            result = otio.adapters.read_from_string(text, "fcp_xml")
+    except InvalidInputError:
+        raise
+    except otio.exceptions.UnsupportedSchemaError:
+        raise InvalidInputError(_newer_schema_message(otio, source.name, text)) from None
+    except (
+        otio.exceptions.OTIOError,
+        ValueError,
+        TypeError,
+        AttributeError,
+        IndexError,
+        KeyError,
+        SyntaxError,
+        zipfile.BadZipFile,
+    ) as exc:
+        what = {"otio": "an OpenTimelineIO file", "otioz": "an .otioz bundle"}.get(fmt, "FCP 7 XML")
+        raise InvalidInputError(
+            f"{source.name} is not {what} Setpiece can read: {_reason(exc)}"
+        ) from None
+    if isinstance(result, otio.schema.SerializableCollection):
+        timelines = [t for t in result if isinstance(t, otio.schema.Timeline)]
+        if len(timelines) != 1:
+            raise InvalidInputError(
+                f"{source.name} holds {len(timelines)} sequences: export the one cut to import"
+            )
+        result = timelines[0]
+    if not isinstance(result, otio.schema.Timeline):
+        raise InvalidInputError(
+            f"{source.name} holds no timeline (its top object is "
+            f"{getattr(result, 'schema_name', lambda: type(result).__name__)()})"
+        )
+    return result
+
+
+def _check_xml(text: str, name: str) -> None:
+    """Refuses entity tricks (billion laughs, external entities) before the adapter's parser."""
+    import defusedxml.ElementTree as safe
+    from defusedxml import DefusedXmlException
+
+    try:
+        root = safe.fromstring(text.encode("utf-8"))
+    except DefusedXmlException as exc:
+        raise InvalidInputError(f"{name} is refused: it declares XML entities ({exc})") from None
+    except SyntaxError as exc:
+        raise InvalidInputError(f"{name} is not well-formed XML: {exc}") from None
+    if root.tag != "xmeml":
+        raise InvalidInputError(
+            f"{name} is <{root.tag}> XML, not Final Cut Pro 7 <xmeml>: export 'Final Cut Pro "
+            "XML' (Premiere, Resolve) rather than Final Cut Pro X's .fcpxml"
+        )
+
+
+def _newer_schema_message(otio: ModuleType, name: str, text: str) -> str:
+    known = otio.core.type_version_map()
+    newer = sorted(
+        {
+            f"{schema}.{version}"
+            for schema, version in _SCHEMA.findall(text)
+            if schema in known and int(version) > known[schema]
+        }
+    )
+    readable = ", ".join(f"{s.split('.')[0]}.{known[s.split('.')[0]]}" for s in newer[:3])
+    return (
+        f"{name} was written by a newer OpenTimelineIO than this one ({otio.__version__}): it "
+        f"uses {', '.join(newer[:3]) or 'a newer schema'}"
+        + (f" where this one reads up to {readable}" if readable else "")
+        + ": upgrade OpenTimelineIO, or export the edit for OpenTimelineIO "
+        f"{otio.__version__} or older"
+    )
+
+
+def _reason(exc: BaseException) -> str:
+    text = " ".join(str(exc).split()) or type(exc).__name__
+    return text[:300]
+
+
+def _file_rate(otio: ModuleType, timeline: Any) -> Fraction:
+    """The file's own rate: Setpiece's exact one when it wrote the file, else the track's."""
+    written = timeline.metadata.get(NAMESPACE, {}).get("fps")
+    if isinstance(written, str) and "/" in written:
+        num, den = written.split("/", 1)
+        if num.isdigit() and den.isdigit() and int(den):
+            return Fraction(int(num), int(den))
+    tracks = [t for t in timeline.tracks if t.kind == otio.schema.TrackKind.Video]
+    if timeline.global_start_time is not None:
+        rate = timeline.global_start_time.rate
+    else:
+        rate = tracks[0].duration().rate if tracks else 24.0
+    # 23.976023976... is 24000/1001; a denominator up to 1001 covers every broadcast rate.
+    return Fraction(rate).limit_denominator(1001) if rate > 0 else Fraction(24)
+
+
+def _flatten(
+    otio: ModuleType, timeline: Any, source: Path, fmt: str, fps: Fraction
+) -> EditTimeline:
+    video = [
+        t
+        for t in timeline.tracks
+        if isinstance(t, otio.schema.Track) and t.kind == otio.schema.TrackKind.Video
+    ]
+    enabled = [t for t in video if t.enabled] or video
+    if not enabled:
+        raise InvalidInputError(
+            f"{source.name} holds no video track: Setpiece reads the picture cut (V1)"
+        )
+    track = enabled[0]
+    warnings: list[str] = []
+    ignored = [t for t in video if t is not track and any(True for _ in t.find_clips())]
+    if ignored:
+        warnings.append(
+            f"{len(ignored)} more video track(s) ignored: Setpiece reads the first "
+            f"({track.name or 'V1'})"
+        )
+    ranges = track.range_of_all_children()
+    inexact = 0
+
+    def frames(time: Any) -> int:
+        nonlocal inexact
+        value = time.value_rescaled_to(float(fps))
+        whole = round(value)
+        if abs(value - whole) > 1e-6:
+            inexact += 1
+        return int(whole)
+
+    clips: list[EditClip] = []
+    for item in track:
+        if isinstance(item, otio.schema.Transition | otio.schema.Gap):
+            continue
+        placed = ranges[item]
+        record_in = frames(placed.start_time)
+        duration = frames(placed.start_time + placed.duration) - record_in
+        clips.append(_edit_clip(otio, item, len(clips), record_in, duration))
+    if inexact:
+        warnings.append(
+            f"{inexact} time(s) in {source.name} fall between frames at {format_rate(fps)} fps: "
+            "rounded to the nearest frame"
+        )
+    total = frames(track.duration()) if len(track) else 0
+    return EditTimeline(
+        path=str(source),
+        format=fmt,
+        name=timeline.name or "",
+        fps=fps,
+        clips=clips,
+        duration=total,
+        warnings=warnings,
+    )
+
+
+def _edit_clip(otio: ModuleType, item: Any, index: int, record_in: int, duration: int) -> EditClip:
+    cmx = _plain(item.metadata.get("cmx_3600", {}))
+    meta = _plain(item.metadata.get(NAMESPACE, {}))
+    if not meta:
+        meta = _comment_metadata(cmx.get("comments") or [])
+    reel = cmx.get("reel") if isinstance(cmx.get("reel"), str) else None
+    if not isinstance(item, otio.schema.Clip):
+        return EditClip(index, item.name or "", "nested", record_in, duration, None, reel, meta)
+    reference = item.media_reference
+    url = getattr(reference, "target_url", None) or None
+    generator = None
+    if isinstance(reference, otio.schema.GeneratorReference):
+        kind, generator = "generator", reference.generator_kind or "generator"
+    elif isinstance(reference, otio.schema.MissingReference) or reference is None:
+        kind = "missing"
+    else:
+        kind = "media"
+    return EditClip(index, item.name or "", kind, record_in, duration, url, reel, meta, generator)
+
+
+def _plain(value: Any) -> Any:
+    """OTIO's AnyDictionary and AnyVector as plain dicts and lists."""
+    if hasattr(value, "items"):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, str | int | float | bool) or value is None:
+        return value
+    try:
+        return [_plain(v) for v in value]
+    except TypeError:
+        return value
+
+
+def _comment_metadata(comments: list[Any]) -> dict[str, Any]:
+    """``SETPIECE: shot=3A take=... label=3A/2 status=circled frames=72`` back into metadata."""
+    for comment in comments:
+        if isinstance(comment, str) and comment.startswith(EDL_COMMENT):
+            data: dict[str, Any] = dict(
+                part.split("=", 1) for part in comment[len(EDL_COMMENT) :].split() if "=" in part
+            )
+            if "label" in data:
+                data["take_label"] = data.pop("label")
+            if str(data.get("frames", "")).isdigit():
+                data["duration"] = int(data.pop("frames"))  # what was exported
+            return data
+    return {}
+
+
+# Importing ------------------------------------------------------------------------------
+
+
+@dataclass
+class _Takes:
+    """The project's takes, looked up by the names an edit may carry."""
+
+    by_id: dict[str, tuple[str, int]]  # id -> (shot, number)
+    by_sha: dict[str, list[str]]  # media sha256 -> take ids
+    by_label: dict[str, str]  # "3A/2" -> id
+    planned: dict[str, int | None]  # shot -> planned frames
+    by_reel: dict[str, list[str]] = field(default_factory=dict)  # sha256[:8] -> sha256s
+
+    def __post_init__(self) -> None:
+        for sha in self.by_sha:
+            self.by_reel.setdefault(sha[:8], []).append(sha)
+
+    def with_prefix(self, prefix: str) -> list[str]:
+        """The takes whose media's sha256 starts with ``prefix`` (8 to 64 hex digits)."""
+        shas = [sha for sha in self.by_reel.get(prefix[:8], []) if sha.startswith(prefix)]
+        return [take for sha in shas for take in self.by_sha[sha]]
+
+    def label(self, take: str) -> str:
+        shot, number = self.by_id[take]
+        return f"{shot}/{number}"
+
+
+@dataclass
+class _Match:
+    clip: EditClip
+    shot: str
+    take: str | None
+
+
+def import_edit(
+    production: Production, path: str | os.PathLike[str], *, dry_run: bool = False
+) -> EditImportReport:
+    """Brings an editor's changed cut back: new lengths become the shots' planned durations.
+
+    Args:
+        production: The open project.
+        path: The edit: ``.otio``, ``.otioz``, CMX 3600 ``.edl`` (read at the project's
+            rate) or FCP 7 ``.xml``.
+        dry_run: Report what would change, change nothing.
+
+    Returns:
+        The changes, the clips that match nothing, missing media, order changes.
+
+    Raises:
+        InvalidInputError: The file cannot be read (see ``read_edit``).
+        PermissionDeniedError: The user may not edit the breakdown.
+    """
+    edit = read_edit(path, production.fps)
+    cut = assemble(production, include_unapproved=True)
+    in_cut = {clip.shot: clip for clip in cut.clips}
+    longest = int(MAX_PLANNED_S * production.fps)
+    with production.transaction() as session:
+        production.authorize(session, "read" if dry_run else "edit_breakdown")
+        takes = _load_takes(session)
+        matches, unmatched = _match(edit.clips, takes)
+        uses: dict[str, list[_Match]] = defaultdict(list)
+        for match in matches:
+            uses[match.shot].append(match)
+        warnings = list(edit.warnings)
+        changes: list[DurationChange] = []
+        unchanged: list[str] = []
+        for shot, found in uses.items():
+            if len(found) > 1:
+                warnings.append(
+                    f"{shot} is in the edit {len(found)} times: its planned duration is left as "
+                    "it is (the cut holds each shot once)"
+                )
+                continue
+            match = found[0]
+            change, notes = _compare(match, takes, in_cut.get(shot), longest)
+            warnings.extend(notes)
+            if change is None:
+                unchanged.append(shot)
+            else:
+                changes.append(change)
+        if changes and not dry_run:
+            _apply(session, production, changes, edit)
+    order = _order(list(uses), cut)
+    return EditImportReport(
+        path=edit.path,
+        format=edit.format,
+        fps=edit.fps,
+        clips=len(edit.clips),
+        matched=len(matches),
+        changes=changes,
+        unchanged=unchanged,
+        unmatched=unmatched,
+        missing_media=_missing_media(edit),
+        order_changed=bool(order["moved"]),
+        edit_order=order["edit"],
+        script_order=order["script"],
+        moved=order["moved"],
+        not_in_edit=_not_in_edit(set(uses), cut),
+        warnings=warnings + order["warnings"],
+        applied=not dry_run,
+    )
+
+
+def _load_takes(session: Any) -> _Takes:
+    by_id: dict[str, tuple[str, int]] = {}
+    by_sha: dict[str, list[str]] = defaultdict(list)
+    by_label: dict[str, str] = {}
+    rows = session.execute(
+        select(Take.id, Take.number, Take.media_sha256, Shot.code).join(
+            Shot, Take.shot_id == Shot.id
+        )
+    )
+    for take_id, number, sha, shot in rows:
+        by_id[take_id] = (shot, number)
+        by_label[f"{shot}/{number}"] = take_id
+        if sha:
+            by_sha[sha].append(take_id)
+    planned = dict(session.execute(select(Shot.code, Shot.planned_frames)).all())
+    return _Takes(by_id, dict(by_sha), by_label, planned)
+
+
+def _match(clips: list[EditClip], takes: _Takes) -> tuple[list[_Match], list[UnmatchedClip]]:
+    matches: list[_Match] = []
+    unmatched: list[UnmatchedClip] = []
+    for clip in clips:
+        found, reason = _match_one(clip, takes)
+        if found is not None:
+            matches.append(found)
+        else:
+            unmatched.append(
+                UnmatchedClip(
+                    clip.index,
+                    clip.name,
+                    clip.record_in,
+                    clip.duration,
+                    clip.url or clip.reel,
+                    reason,
+                )
+            )
+    return matches, unmatched
+
+
+def _match_one(clip: EditClip, takes: _Takes) -> tuple[_Match | None, str]:
+    meta = clip.setpiece
+    take = meta.get("take")
+    if isinstance(take, str) and take in takes.by_id:
+        return _Match(clip, takes.by_id[take][0], take), ""
+    shot = meta.get("shot")
+    if meta.get("status") == "slate" and isinstance(shot, str) and shot in takes.planned:
+        return _Match(clip, shot, None), ""
+    if clip.kind == "nested":
+        return None, "a nested sequence: flatten it in the editing tool to import its clips"
+    label = _LABEL.match(clip.name)
+    wanted = (
+        takes.by_label.get(f"{label['shot'].upper()}/{int(label['number'])}") if label else None
+    )
+    if clip.url:
+        stem = Path(unquote(urlparse(clip.url).path)).stem.lower()
+        if _SHA256.match(stem):
+            owners = takes.by_sha.get(stem, [])
+            picked = _pick(owners, wanted)
+            if picked:
+                return _Match(clip, takes.by_id[picked][0], picked), ""
+            if len(owners) > 1:
+                labels = ", ".join(sorted(takes.label(t) for t in owners))
+                return None, f"its media is used by takes {labels} and its name says no one of them"
+    if clip.reel and _REEL.match(clip.reel.strip().lower()) and not clip.url:
+        picked = _pick(takes.with_prefix(clip.reel.strip().lower()), wanted)
+        if picked:
+            return _Match(clip, takes.by_id[picked][0], picked), ""
+    if wanted:
+        return _Match(clip, takes.by_id[wanted][0], wanted), ""
+    slate = _SLATE_NAME.match(clip.name)
+    if slate and slate["shot"].upper() in takes.planned and clip.kind in ("generator", "missing"):
+        return _Match(clip, slate["shot"].upper(), None), ""
+    if isinstance(take, str):
+        return None, f"take {take} is not in this project"
+    if clip.kind == "generator":
+        kind = clip.generator or "generator"
+        if kind == SLATE_KIND and isinstance(shot, str):
+            return None, f"a slate of shot {shot}, which is not in this project"
+        return None, f"a {kind} filler that names no shot"
+    if clip.url:
+        return (
+            None,
+            f"its media {Path(unquote(urlparse(clip.url).path)).name} is no take of this project",
+        )
+    return None, "no media, no Setpiece metadata and no SHOT/NUMBER name"
+
+
+def _pick(owners: list[str], wanted: str | None) -> str | None:
+    if len(owners) == 1:
+        return owners[0]
+    if wanted in owners:
+        return wanted
+    return None
+
+
+def _compare(
+    match: _Match, takes: _Takes, shown: CutClip | None, longest: int
+) -> tuple[DurationChange | None, list[str]]:
+    """The change a clip makes, if its length is none of: what the cut shows now, the plan,
+    what was exported. A take shorter than its plan shows shorter, and is no trim."""
+    clip = match.clip
+    planned = takes.planned.get(match.shot)
+    exported = clip.setpiece.get("duration")
+    known = {planned, exported if isinstance(exported, int) else None}
+    if shown is not None:
+        known.add(shown.duration)
+    notes: list[str] = []
+    if (
+        match.take is not None
+        and shown is not None
+        and shown.take is not None
+        and shown.take != match.take
+    ):
+        notes.append(
+            f"{match.shot}: the edit uses take {takes.label(match.take)}, the cut now uses "
+            f"{shown.take_label}"
+        )
+    if clip.duration in known:
+        return None, notes
+    if clip.duration <= 0:
+        notes.append(f"{match.shot}: the edit gives it no length: left as it is")
+        return None, notes
+    if clip.duration > longest:
+        notes.append(
+            f"{match.shot}: the edit runs {clip.duration} frames, longer than the "
+            f"{MAX_PLANNED_S} s a shot may be planned: left as it is"
+        )
+        return None, notes
+    if (
+        shown is not None
+        and shown.media is not None
+        and shown.media.kind == "video"
+        and shown.source_duration >= shown.media.frames
+        and clip.duration > shown.duration
+    ):
+        notes.append(
+            f"{match.shot}: the edit runs {clip.duration} frames but take {shown.take_label} "
+            f"has {shown.duration}: the cut shows {shown.duration} until a longer take is circled"
+        )
+    change = DurationChange(
+        shot=match.shot,
+        take=match.take,
+        take_label=takes.label(match.take) if match.take else None,
+        before=planned,
+        after=clip.duration,
+        in_cut=shown.duration if shown is not None else None,
+    )
+    return change, notes
+
+
+def _apply(
+    session: Any, production: Production, changes: list[DurationChange], edit: EditTimeline
+) -> None:
+    rows = {
+        shot.code: shot
+        for shot in session.scalars(select(Shot).where(Shot.code.in_([c.shot for c in changes])))
+    }
+    name = Path(edit.path).name
+    for change in changes:
+        shot = rows[change.shot]
+        shot.planned_frames = change.after
+        shot.updated_at = utcnow()
+        shot.updated_by = production.actor
+        record_event(
+            session,
+            production,
+            "shot",
+            shot.code,
+            "duration",
+            before=str(change.before) if change.before is not None else None,
+            after=str(change.after),
+            note=f"from the edit {name}",
+            data={
+                "file": name,
+                "format": edit.format,
+                "take": change.take,
+                "before_frames": change.before,
+                "after_frames": change.after,
+                "in_cut_frames": change.in_cut,
+                "fps": format_rate(edit.fps),
+            },
+        )
+    session.flush()
+
+
+def _order(edit_shots: list[str], cut: Cut) -> dict[str, Any]:
+    """The edit's order against the script's; ``moved`` is the fewest shots whose moves explain it
+    (the shots outside a longest run that keeps script order)."""
+    position = {clip.shot: clip.index for clip in cut.clips}
+    placed = [shot for shot in edit_shots if shot in position]
+    warnings = [
+        f"{shot} is not in the cut (its scene is omitted): its order is not compared"
+        for shot in edit_shots
+        if shot not in position
+    ]
+    keep = _longest_increasing([position[shot] for shot in placed])
+    return {
+        "edit": placed,
+        "script": sorted(placed, key=position.__getitem__),
+        "moved": [shot for i, shot in enumerate(placed) if i not in keep],
+        "warnings": warnings,
+    }
+
+
+def _longest_increasing(values: list[int]) -> set[int]:
+    """Indexes of one longest strictly increasing subsequence (patience sorting, O(n log n))."""
+    tails: list[int] = []  # values
+    tail_index: list[int] = []
+    previous = [-1] * len(values)
+    for i, value in enumerate(values):
+        at = bisect_left(tails, value)
+        if at == len(tails):
+            tails.append(value)
+            tail_index.append(i)
+        else:
+            tails[at] = value
+            tail_index[at] = i
+        previous[i] = tail_index[at - 1] if at else -1
+    keep: set[int] = set()
+    i = tail_index[-1] if tail_index else -1
+    while i >= 0:
+        keep.add(i)
+        i = previous[i]
+    return keep
+
+
+def _not_in_edit(shots: set[str], cut: Cut) -> list[str]:
+    scenes = {clip.scene for clip in cut.clips if clip.shot in shots}
+    return [clip.shot for clip in cut.clips if clip.scene in scenes and clip.shot not in shots]
+
+
+def _missing_media(edit: EditTimeline) -> list[str]:
+    if edit.format == "otioz":
+        return []  # the media travels inside the bundle
+    folder = Path(edit.path).parent
+    missing: list[str] = []
+    for clip in edit.clips:
+        if clip.kind != "media" or not clip.url or clip.url in missing:
+            continue
+        parsed = urlparse(clip.url)
+        if parsed.scheme == "file":
+            local = Path(url2pathname(unquote(parsed.path)))
+        elif parsed.scheme == "" or (len(parsed.scheme) == 1 and os.name == "nt"):
+            local = folder / unquote(clip.url)
+        else:
+            continue  # s3://, https://: not checked from here
+        if not local.exists():
+            missing.append(clip.url)
+    return missing
