@@ -1,0 +1,839 @@
+"""The preview movie: the cut played out as one H.264 + AAC MP4 to watch and share.
+
+It is made from the same ``Cut`` the timeline exporters write, so what the editor
+opens and what the director watches cannot disagree. Decisions:
+
+* Time is integer frames. Output frame ``k`` of a clip shows the media frame whose
+  time is the latest at or before the clip's ``k / fps``, found with integer
+  arithmetic, so a 30 fps take conformed to 24000/1001 never drifts; a take
+  shorter than its clip holds its last frame. The stream's rate is the cut's
+  exact ``Fraction``.
+* Pictures are built in one yuv420p buffer of the cut's size (odd sizes are
+  rounded down to even, which 4:2:0 needs) and encoded frame by frame: nothing
+  holds more than the frame on screen, so memory stays flat however long the cut.
+  A take of another size is scaled to fit, aspect kept (square pixels assumed),
+  centred on black. Stills and slates are drawn once per clip and repeated.
+* Burn-ins sit in an opaque black band along the foot of the frame: scene, take
+  and the PROVISIONAL / UNAPPROVED / NOT APPROVED tag on the left, record timecode
+  on the right. The band is drawn once per clip; each frame only copies digit
+  tiles, rendered once, into the timecode's cells.
+* Sound is 48 kHz stereo AAC: a take's own audio (resampled), silence elsewhere.
+  A clip ending at record frame ``f`` ends at audio sample
+  ``floor(f * 48000 / fps)``, so the rounding never accumulates and the audio
+  is exactly as long as the picture.
+* The file is written to a temporary name next to the target and renamed on
+  success; on any error or interrupt the temporary file is removed.
+
+Media are read where ``MediaView.path`` says, from a local store's folder; a remote
+store's (``s3://``) are read through the ``MediaStore`` given.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import tempfile
+from collections import deque
+from collections.abc import Callable, Generator, Iterator
+from dataclasses import dataclass, field
+from fractions import Fraction
+from pathlib import Path, PurePosixPath
+from typing import TYPE_CHECKING, Any, BinaryIO
+from urllib.parse import urlsplit
+
+import numpy as np
+
+from setpiece.edit.assembly import Cut, CutClip, timecode
+from setpiece.errors import InvalidInputError, InvalidMediaError, NotFoundError, StorageError
+
+if TYPE_CHECKING:
+    from PIL import Image
+
+    from setpiece.generate.backends._previs_text import Typeface
+    from setpiece.production.views import MediaView
+    from setpiece.store.media import MediaStore
+
+__all__ = ["AUDIO_RATE", "ENCODER", "MOVIE_SUFFIXES", "PreviewReport", "write_preview"]
+
+AUDIO_RATE = 48000
+AUDIO_BLOCK = 1024  # AAC's frame size
+MOVIE_SUFFIXES = (".mp4", ".m4v", ".mov")
+# x264 "veryfast": review copies are watched and passed around, so quality over speed
+# here; bench/preview_encode.py measures it against "ultrafast".
+ENCODER: dict[str, Any] = {"preset": "veryfast", "crf": 23, "keyint_seconds": 2}
+
+BLACK_Y, NEUTRAL_C = 16, 128  # black in limited-range Y'CbCr
+SLATE_BG = (18, 18, 22)
+TAG_COLOURS = {
+    "provisional": ((236, 170, 30), "PROVISIONAL"),
+    "unapproved": ((214, 44, 38), "UNAPPROVED"),
+    "slate": ((150, 150, 150), "NOT APPROVED"),
+}
+_TC_CHARS = "0123456789:"
+
+
+@dataclass(frozen=True)
+class PreviewReport:
+    """What ``write_preview`` wrote.
+
+    Attributes:
+        path: The movie.
+        frames: Video frames written (the cut's duration).
+        fps: Exact frame rate.
+        width: Picture width (the cut's, rounded down to even).
+        height: Picture height (likewise).
+        codec: Video encoder: ``"libx264"``, or ``"mpeg4"`` where PyAV lacks x264.
+        audio_samples: 48 kHz stereo samples written.
+        clips: Clips played, slates included.
+        burn_in: Whether burn-ins were drawn.
+        warnings: Conform notes: rounded sizes, takes whose media ended early.
+    """
+
+    path: Path
+    frames: int
+    fps: Fraction
+    width: int
+    height: int
+    codec: str
+    audio_samples: int
+    clips: int
+    burn_in: bool
+    warnings: list[str] = field(default_factory=list)
+
+    @property
+    def duration(self) -> Fraction:
+        """Seconds, exactly."""
+        return Fraction(self.frames) / self.fps
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "path": str(self.path),
+            "frames": self.frames,
+            "fps": f"{self.fps.numerator}/{self.fps.denominator}",
+            "duration": round(float(self.duration), 6),
+            "timecode": timecode(self.frames, self.fps),
+            "width": self.width,
+            "height": self.height,
+            "codec": self.codec,
+            "audio_samples": self.audio_samples,
+            "clips": self.clips,
+            "burn_in": self.burn_in,
+            "warnings": self.warnings,
+        }
+
+
+def write_preview(
+    cut: Cut,
+    path: str | os.PathLike[str],
+    *,
+    burn_in: bool = False,
+    progress: Callable[[int, int], None] | None = None,
+    store: MediaStore | None = None,
+) -> PreviewReport:
+    """Writes the cut as an MP4 (H.264 and AAC) at its own rate and size.
+
+    Args:
+        cut: The assembled cut (``setpiece.edit.assembly.assemble``).
+        path: The movie to write (``.mp4``, ``.m4v`` or ``.mov``); replaced if it exists.
+        burn_in: Draw scene, take, status tag and record timecode on every frame.
+        progress: Called as ``(frames_done, frames_total)`` about once per second of
+            film and once at the end.
+        store: The project's media store (``production.store``); needed only when it is
+            remote (``s3://...``), whose media are then read through it.
+
+    Returns:
+        What was written.
+
+    Raises:
+        InvalidInputError: The cut is empty, or ``path`` is a folder, names a folder that
+            does not exist or cannot be written, or has another extension.
+        InvalidMediaError: A take's media cannot be decoded.
+        StorageError: A take's media is missing, or the movie cannot be written (disk full).
+    """
+    target = check_target(path, MOVIE_SUFFIXES, "preview movie")
+    if not cut.clips:
+        raise InvalidInputError(
+            "the cut is empty: there are no shots to play; add shots (and takes) first"
+        )
+    if cut.fps <= 0:
+        raise InvalidInputError(f"the cut's frame rate {cut.fps} is not positive")
+    width, height = cut.width - cut.width % 2, cut.height - cut.height % 2
+    if width < 2 or height < 2:
+        raise InvalidInputError(f"the cut's size {cut.width}x{cut.height} is too small to encode")
+    warnings: list[str] = []
+    if (width, height) != (cut.width, cut.height):
+        warnings.append(f"{cut.width}x{cut.height} rounded down to {width}x{height} for 4:2:0")
+
+    total = cut.duration
+    step = max(1, round(cut.fps))
+    with temporary_file(target) as temp:
+        movie = _Movie(temp, width, height, cut.fps)
+        try:
+            canvas = _Canvas(width, height)
+            band = _BurnIn(width, height) if burn_in else None
+            done = 0
+            for clip in cut.clips:
+                stamp = band.prepare(clip) if band is not None else None
+                with (
+                    _clip_pictures(clip, canvas, cut.fps, warnings, store) as pictures,
+                    _clip_sound(clip, store) as sound,
+                ):
+                    for k in range(clip.duration):
+                        next(pictures)
+                        if band is not None and stamp is not None:
+                            band.apply(canvas, stamp, timecode(clip.record_in + k, cut.fps))
+                        movie.picture(canvas.buffer)
+                        frame = clip.record_in + k + 1
+                        movie.sound(sound.take(_sample_at(frame, cut.fps) - movie.queued))
+                        done += 1
+                        if progress is not None and (done % step == 0 or done == total):
+                            progress(done, total)
+            movie.finish()
+        except BaseException:
+            movie.abandon()
+            raise
+    return PreviewReport(
+        path=target,
+        frames=movie.frames,
+        fps=cut.fps,
+        width=width,
+        height=height,
+        codec=movie.codec,
+        audio_samples=movie.samples,
+        clips=len(cut.clips),
+        burn_in=burn_in,
+        warnings=warnings,
+    )
+
+
+def _sample_at(frame: int, fps: Fraction) -> int:
+    """The audio sample where record frame ``frame`` starts: floor(frame / fps * 48000)."""
+    return frame * AUDIO_RATE * fps.denominator // fps.numerator
+
+
+# Output ---------------------------------------------------------------------------
+
+
+def check_target(path: str | os.PathLike[str], suffixes: tuple[str, ...], what: str) -> Path:
+    """The absolute target path, refused if it cannot be written there."""
+    target = Path(path).expanduser().absolute()
+    if target.suffix.lower() not in suffixes:
+        raise InvalidInputError(
+            f"the {what} {target.name!r} needs the extension {' or '.join(suffixes)}"
+        )
+    if target.is_dir():
+        raise InvalidInputError(f"{target} is a folder: give a file name for the {what}")
+    folder = target.parent
+    if not folder.is_dir():
+        raise InvalidInputError(
+            f"cannot write the {what} {target}: the folder {folder} does not exist; "
+            "create it or choose another path"
+        )
+    if not os.access(folder, os.W_OK | os.X_OK):
+        raise InvalidInputError(
+            f"cannot write the {what} {target}: the folder {folder} is not writable"
+        )
+    return target
+
+
+@contextlib.contextmanager
+def temporary_file(target: Path) -> Iterator[str]:
+    """A temporary file next to ``target``, renamed onto it on success, removed otherwise."""
+    try:
+        fd, temp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".part", dir=target.parent)
+    except OSError as exc:
+        raise InvalidInputError(
+            f"cannot write in {target.parent}: {exc.strerror or exc}; check its permissions"
+        ) from exc
+    os.close(fd)
+    try:
+        yield temp
+        os.replace(temp, target)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(temp)
+        raise
+
+
+def _write_error(target: str, exc: BaseException) -> StorageError:
+    reason = getattr(exc, "strerror", None) or str(exc) or type(exc).__name__
+    return StorageError(f"cannot write {target}: {reason}; check free space and permissions")
+
+
+class _Movie:
+    """An MP4 with one video and one stereo AAC stream, fed frame by frame."""
+
+    def __init__(self, path: str, width: int, height: int, fps: Fraction) -> None:
+        import av
+
+        self._av = av
+        self.path = path
+        self.rate = fps
+        self.frames = 0
+        self.samples = 0
+        self._pending: deque[np.ndarray] = deque()
+        self._pending_count = 0
+        try:
+            self._out = av.open(path, mode="w", format="mp4", options={"movflags": "+faststart"})
+        except (OSError, av.FFmpegError) as exc:
+            raise _write_error(path, exc) from exc
+        try:
+            self.codec = "libx264" if "libx264" in av.codecs_available else "mpeg4"
+            video = self._out.add_stream(self.codec, rate=fps)
+            assert isinstance(video, av.VideoStream)
+            video.width, video.height = width, height
+            video.pix_fmt = "yuv420p"
+            context = video.codec_context
+            context.gop_size = max(1, round(fps * ENCODER["keyint_seconds"]))
+            context.colorspace = context.color_primaries = context.color_trc = 1  # BT.709
+            context.color_range = 1  # limited ("MPEG") range
+            if self.codec == "libx264":
+                video.options = {"preset": ENCODER["preset"], "crf": str(ENCODER["crf"])}
+            else:
+                context.bit_rate = max(400_000, int(width * height * float(fps) * 0.15))
+            self._video = video
+            audio = self._out.add_stream("aac", rate=AUDIO_RATE, layout="stereo")
+            assert isinstance(audio, av.AudioStream)
+            self._audio = audio
+        except BaseException:
+            self._out.close()
+            raise
+        self._frame_base = Fraction(fps.denominator, fps.numerator)
+
+    def picture(self, buffer: np.ndarray) -> None:
+        frame = self._av.VideoFrame.from_ndarray(buffer, format="yuv420p")
+        frame.pts = self.frames
+        frame.time_base = self._frame_base
+        frame.colorspace = 1
+        frame.color_range = 1
+        self._mux(self._video.encode(frame))
+        self.frames += 1
+
+    @property
+    def queued(self) -> int:
+        """Audio samples handed in so far, encoded or waiting for a full block."""
+        return self.samples + self._pending_count
+
+    def sound(self, samples: np.ndarray) -> None:
+        """Queues (2, n) float32 samples; encodes them in AAC-sized blocks."""
+        if samples.shape[1]:
+            self._pending.append(samples)
+            self._pending_count += samples.shape[1]
+        while self._pending_count >= AUDIO_BLOCK:
+            self._encode_audio(self._pop(AUDIO_BLOCK))
+
+    def _pop(self, count: int) -> np.ndarray:
+        block = np.empty((2, count), np.float32)
+        filled = 0
+        while filled < count:
+            head = self._pending[0]
+            used = min(count - filled, head.shape[1])
+            block[:, filled : filled + used] = head[:, :used]
+            if used == head.shape[1]:
+                self._pending.popleft()
+            else:
+                self._pending[0] = head[:, used:]
+            filled += used
+        self._pending_count -= count
+        return block
+
+    def _encode_audio(self, block: np.ndarray) -> None:
+        frame = self._av.AudioFrame.from_ndarray(block, format="fltp", layout="stereo")
+        frame.sample_rate = AUDIO_RATE
+        frame.pts = self.samples
+        frame.time_base = Fraction(1, AUDIO_RATE)
+        self._mux(self._audio.encode(frame))
+        self.samples += block.shape[1]
+
+    def _mux(self, packets: list[Any]) -> None:
+        try:
+            self._out.mux(packets)
+        except (OSError, self._av.FFmpegError) as exc:
+            raise _write_error(self.path, exc) from exc
+
+    def finish(self) -> None:
+        if self._pending_count:
+            self._encode_audio(self._pop(self._pending_count))
+        self._mux(self._video.encode(None))
+        self._mux(self._audio.encode(None))
+        try:
+            self._out.close()
+        except (OSError, self._av.FFmpegError) as exc:
+            raise _write_error(self.path, exc) from exc
+
+    def abandon(self) -> None:
+        with contextlib.suppress(Exception):
+            self._out.close()
+
+
+# Pictures -------------------------------------------------------------------------
+
+
+class _Canvas:
+    """The frame being built: one yuv420p buffer and views of its three planes."""
+
+    def __init__(self, width: int, height: int) -> None:
+        self.width, self.height = width, height
+        self.buffer = np.empty((height * 3 // 2, width), np.uint8)
+        self.y, self.u, self.v = planes_of(self.buffer, width, height)
+        self.clear()
+
+    def clear(self) -> None:
+        self.y.fill(BLACK_Y)
+        self.u.fill(NEUTRAL_C)
+        self.v.fill(NEUTRAL_C)
+
+    def paste(self, picture: np.ndarray, x: int, y: int, w: int, h: int) -> None:
+        """Copies a (h * 3 / 2, w) yuv420p picture to (x, y); all even."""
+        if (x, y, w, h) == (0, 0, self.width, self.height):
+            self.buffer[:] = picture
+            return
+        py, pu, pv = planes_of(picture, w, h)
+        self.y[y : y + h, x : x + w] = py
+        self.u[y // 2 : (y + h) // 2, x // 2 : (x + w) // 2] = pu
+        self.v[y // 2 : (y + h) // 2, x // 2 : (x + w) // 2] = pv
+
+
+def planes_of(buffer: np.ndarray, width: int, height: int) -> tuple[np.ndarray, ...]:
+    """Views of the Y, U and V planes of a packed (height * 3 / 2, width) yuv420p buffer."""
+    flat = buffer.reshape(-1)
+    size, quarter = width * height, (width // 2) * (height // 2)
+    return (
+        flat[:size].reshape(height, width),
+        flat[size : size + quarter].reshape(height // 2, width // 2),
+        flat[size + quarter : size + 2 * quarter].reshape(height // 2, width // 2),
+    )
+
+
+def fit(source: tuple[int, int], frame: tuple[int, int]) -> tuple[int, int, int, int]:
+    """(x, y, w, h) of a picture scaled to fit ``frame`` with its aspect kept, centred; even."""
+    sw, sh = source
+    fw, fh = frame
+    if sw * fh >= sh * fw:  # wider than the frame: full width, bars above and below
+        w, h = fw, min(fh, max(2, round(sh * fw / sw / 2) * 2))
+    else:
+        w, h = min(fw, max(2, round(sw * fh / sh / 2) * 2)), fh
+    return ((fw - w) // 4 * 2, (fh - h) // 4 * 2, w, h)
+
+
+def rgb_to_yuv420p(image: Image.Image) -> np.ndarray:
+    """A packed yuv420p buffer (BT.709, limited range) of an RGB picture of even size."""
+    import av
+
+    frame = av.VideoFrame.from_image(image.convert("RGB"))
+    return frame.reformat(
+        format="yuv420p", dst_colorspace="ITU709", dst_color_range="MPEG"
+    ).to_ndarray()
+
+
+def _label(clip: CutClip) -> str:
+    return clip.take_label or clip.shot
+
+
+@contextlib.contextmanager
+def _clip_pictures(
+    clip: CutClip, canvas: _Canvas, fps: Fraction, warnings: list[str], store: MediaStore | None
+) -> Iterator[Iterator[None]]:
+    """An iterator that fills ``canvas`` with the clip's next frame at each step."""
+    media = clip.media
+    if clip.kind == "take" and media is not None and media.kind == "video" and media.fps:
+        with open_media(media, _label(clip), store) as container:
+            pictures = _video_pictures(clip, media, container, canvas, fps, warnings)
+            try:
+                yield pictures
+            finally:
+                pictures.close()
+        return
+    if clip.kind == "take" and media is not None:
+        picture = read_still(media, _label(clip), store)
+        x, y, w, h = fit(picture.size, (canvas.width, canvas.height))
+        with_bars = _letterboxed(
+            picture.resize((w, h), _bilinear(), reducing_gap=2.0), canvas, x, y
+        )
+    else:
+        with_bars = slate_card(clip, canvas.width, canvas.height, fps)
+    canvas.buffer[:] = rgb_to_yuv420p(with_bars)
+    yield _hold(clip.duration)
+
+
+def _hold(count: int) -> Iterator[None]:
+    for _ in range(count):
+        yield None
+
+
+def _bilinear() -> Any:
+    from PIL import Image
+
+    return Image.Resampling.BILINEAR
+
+
+def _letterboxed(picture: Image.Image, canvas: _Canvas, x: int, y: int) -> Image.Image:
+    from PIL import Image
+
+    framed = Image.new("RGB", (canvas.width, canvas.height), (0, 0, 0))
+    framed.paste(picture, (x, y))
+    return framed
+
+
+def _video_pictures(
+    clip: CutClip,
+    media: MediaView,
+    container: Any,
+    canvas: _Canvas,
+    fps: Fraction,
+    warnings: list[str],
+) -> Generator[None, None, None]:
+    """The clip's frames, conformed to ``fps`` by rational time and to the canvas's size."""
+    import av
+
+    assert media.fps is not None
+    label = _label(clip)
+    stream = container.streams.video[0]
+    stream.thread_type = "AUTO"
+    decoded = container.decode(stream)
+    # Output frame k is at media time k / fps after source_in: the media frame shown is
+    # floor(k * media_fps / fps) frames after it, in integers.
+    num = media.fps.numerator * fps.denominator
+    den = media.fps.denominator * fps.numerator
+    current: Any = None
+    index = -1  # of ``current`` among the decoded frames
+    shown = -1
+    ended = held = False
+    geometry: tuple[int, int, int, int] | None = None
+    try:
+        for k in range(clip.duration):
+            wanted = clip.source_in + k * num // den
+            while index < wanted and not ended:
+                try:
+                    current = next(decoded)
+                    index += 1
+                except StopIteration:
+                    ended = True
+            if current is None:
+                raise InvalidMediaError(
+                    f"take {label}: no frame of {media.path} decodes; re-import the take"
+                )
+            if ended and index < wanted and not held:
+                held = True
+                warnings.append(
+                    f"{label}: its media ends after {index + 1} frames; the last one is held"
+                )
+            if index != shown:
+                box = fit((current.width, current.height), (canvas.width, canvas.height))
+                if box != geometry:
+                    canvas.clear()
+                    geometry = box
+                x, y, w, h = box
+                picture = current.reformat(width=w, height=h, format="yuv420p").to_ndarray()
+                canvas.paste(picture, x, y, w, h)
+                shown = index
+            yield None
+    except (av.FFmpegError, OSError) as exc:
+        raise InvalidMediaError(
+            f"take {label}: {media.path} cannot be decoded ({_reason(exc)}); "
+            "re-import the take or run 'setpiece fsck'"
+        ) from exc
+    finally:
+        decoded.close()
+
+
+def _reason(exc: BaseException) -> str:
+    text = getattr(exc, "strerror", None) or str(exc).strip() or type(exc).__name__
+    return " ".join(str(text).split())
+
+
+def _missing(label: str, path: str) -> StorageError:
+    return StorageError(
+        f"take {label}: its media {path} is missing from the media store; run 'setpiece fsck'"
+    )
+
+
+@contextlib.contextmanager
+def media_source(
+    media: MediaView, label: str, store: MediaStore | None
+) -> Iterator[str | BinaryIO]:
+    """Where to read a take's media: its path in a local store, or a file opened through a
+    remote one (found by its hash and extension, as the store names it)."""
+    if "://" not in media.path:
+        yield media.path
+        return
+    if store is None:
+        raise StorageError(
+            f"take {label}: its media {media.path} is in a remote media store; "
+            "pass the project's store (store=production.store) to read it"
+        )
+    from setpiece.store.media import MediaStore
+
+    suffix = PurePosixPath(urlsplit(media.path).path).suffix.lower()
+    try:
+        handle = store.open(MediaStore.key_for(media.sha256, suffix))
+    except NotFoundError as exc:
+        raise _missing(label, media.path) from exc
+    with handle:
+        yield handle
+
+
+@contextlib.contextmanager
+def open_media(media: MediaView, label: str, store: MediaStore | None = None) -> Iterator[Any]:
+    """The take's media opened with PyAV, read errors turned into Setpiece errors."""
+    import av
+
+    with media_source(media, label, store) as source:
+        try:
+            container = av.open(source, metadata_errors="replace")
+        except FileNotFoundError as exc:
+            raise _missing(label, media.path) from exc
+        except (av.FFmpegError, OSError) as exc:
+            raise InvalidMediaError(
+                f"take {label}: {media.path} cannot be opened ({_reason(exc)}); run 'setpiece fsck'"
+            ) from exc
+        with container:
+            yield container
+
+
+def read_still(media: MediaView, label: str, store: MediaStore | None = None) -> Image.Image:
+    """A still take's picture, in RGB."""
+    from PIL import Image
+
+    with media_source(media, label, store) as source:
+        try:
+            with Image.open(source) as image:
+                image.load()
+                return image.convert("RGB")
+        except FileNotFoundError as exc:
+            raise _missing(label, media.path) from exc
+        except Exception as exc:  # Pillow raises OSError, SyntaxError, ValueError...
+            raise InvalidMediaError(
+                f"take {label}: {media.path} cannot be read ({_reason(exc)}); run 'setpiece fsck'"
+            ) from exc
+
+
+# Slates and burn-ins --------------------------------------------------------------
+
+
+def _face() -> Typeface:
+    from setpiece.generate.backends._previs_text import typeface
+
+    return typeface()
+
+
+def slate_card(clip: CutClip, width: int, height: int, fps: Fraction) -> Image.Image:
+    """The card that stands in for a shot with no take: its label large, heading, length."""
+    from PIL import Image, ImageDraw
+
+    face = _face()
+    card = Image.new("RGB", (width, height), SLATE_BG)
+    draw = ImageDraw.Draw(card)
+    line = max(1, round(height / 200))
+    inset = max(2, round(height * 0.05))
+    draw.rectangle(
+        (inset, inset, width - inset - 1, height - inset - 1), outline=(70, 70, 76), width=line
+    )
+    big = max(8, round(height * 0.11))
+    small = max(6, round(height * 0.045))
+    room = width - 4 * inset
+    label = clip.label or f"{clip.shot}: NOT APPROVED"
+    face.draw(
+        draw,
+        (width / 2, height * 0.5 + big * 0.35),
+        face.fit(label, big, room, bold=True),
+        big,
+        (245, 245, 240),
+        bold=True,
+        anchor="ms",
+    )
+    heading = f"SC {clip.scene}  ·  {clip.scene_heading}".strip(" ·")
+    face.draw(
+        draw,
+        (width / 2, height * 0.5 - big * 1.1),
+        face.fit(heading, small, room),
+        small,
+        (170, 170, 165),
+        anchor="ms",
+    )
+    seconds = float(Fraction(clip.duration) / fps)
+    face.draw(
+        draw,
+        (width / 2, height * 0.5 + big * 0.35 + small * 2.4),
+        face.fit(f"{clip.duration} frames  ·  {seconds:.2f} s", small, room),
+        small,
+        (170, 170, 165),
+        anchor="ms",
+    )
+    return card
+
+
+@dataclass(frozen=True)
+class _Stamp:
+    """A clip's band, drawn once: its Y, U and V rows."""
+
+    y: np.ndarray
+    u: np.ndarray
+    v: np.ndarray
+
+
+class _BurnIn:
+    """The band along the foot of the frame; only its timecode digits change per frame."""
+
+    def __init__(self, width: int, height: int) -> None:
+        from PIL import Image, ImageDraw
+
+        self.width, self.height = width, height
+        self.band = min(height, max(10, round(height * 0.06 / 2) * 2))
+        self.top = height - self.band
+        self.size = max(6, round(self.band * 0.62))
+        self.pad = max(2, round(self.band * 0.3))
+        face = self.face = _face()
+        # Each character of the timecode, white on the band's black, as Y' tiles; digits
+        # share one width so the timecode does not shift as it counts.
+        digit = int(max(face.width(c, self.size, bold=True) for c in "0123456789")) + 2
+        colon = int(face.width(":", self.size, bold=True)) + 2
+        self.glyphs: dict[str, np.ndarray] = {}
+        for char in _TC_CHARS:
+            cell = colon if char == ":" else digit
+            tile = Image.new("L", (cell, self.band), 0)
+            face.draw(
+                ImageDraw.Draw(tile),
+                (cell / 2, self.band / 2 + self.size * 0.36),
+                char,
+                self.size,
+                (255,),
+                bold=True,
+                anchor="ms",
+            )
+            alpha = np.asarray(tile, dtype=np.uint16)
+            self.glyphs[char] = (BLACK_Y + (alpha * (235 - BLACK_Y) + 127) // 255).astype(np.uint8)
+        self.tc_x = max(0, width - self.pad - digit * 8 - colon * 3)
+
+    def prepare(self, clip: CutClip) -> _Stamp:
+        """The band with the clip's scene, take and tag (no timecode)."""
+        from PIL import Image, ImageDraw
+
+        face, size = self.face, self.size
+        strip = Image.new("RGB", (self.width, self.band), (0, 0, 0))
+        draw = ImageDraw.Draw(strip)
+        baseline = self.band / 2 + size * 0.36
+        x = float(self.pad)
+        room = self.tc_x - self.pad * 2
+        text = face.fit(f"SC {clip.scene}  {_label(clip)}", size, max(0, room), bold=True)
+        x += face.draw(draw, (x, baseline), text, size, (255, 255, 255), bold=True) + self.pad
+        key = "slate" if clip.kind == "slate" else clip.status or ""
+        if key in TAG_COLOURS:
+            colour, word = TAG_COLOURS[key]
+            tag = face.fit(word, size, max(0, self.tc_x - x - self.pad * 3), bold=True)
+            if tag:
+                tag_w = face.width(tag, size, bold=True)
+                draw.rectangle(
+                    (round(x), 1, round(x + tag_w + self.pad * 2), self.band - 2), fill=colour
+                )
+                face.draw(draw, (x + self.pad, baseline), tag, size, (0, 0, 0), bold=True)
+                x += tag_w + self.pad * 3
+        heading = face.fit(clip.scene_heading, size, max(0, self.tc_x - x - self.pad))
+        if heading:
+            face.draw(draw, (x, baseline), heading, size, (170, 170, 165))
+        y, u, v = planes_of(rgb_to_yuv420p(strip), self.width, self.band)
+        return _Stamp(y.copy(), u.copy(), v.copy())
+
+    def apply(self, canvas: _Canvas, stamp: _Stamp, code: str) -> None:
+        top = self.top
+        canvas.y[top:] = stamp.y
+        canvas.u[top // 2 :] = stamp.u
+        canvas.v[top // 2 :] = stamp.v
+        x = self.tc_x
+        for char in code:
+            glyph = self.glyphs[char]
+            end = min(self.width, x + glyph.shape[1])
+            canvas.y[top:, x:end] = glyph[:, : end - x]
+            x = end
+
+
+# Sound ----------------------------------------------------------------------------
+
+
+class _Sound:
+    """A clip's sound as 48 kHz stereo float planes, handed out in exact counts.
+
+    Silence where the take has none, before its audio starts, or after it ends.
+    """
+
+    def __init__(self, chunks: Iterator[np.ndarray] | None) -> None:
+        self._chunks = chunks
+        self._held: deque[np.ndarray] = deque()
+
+    def take(self, count: int) -> np.ndarray:
+        out = np.zeros((2, max(0, count)), np.float32)
+        filled = 0
+        while filled < count:
+            if not self._held:
+                chunk = next(self._chunks, None) if self._chunks is not None else None
+                if chunk is None:
+                    self._chunks = None
+                    break
+                self._held.append(chunk)
+                continue
+            head = self._held[0]
+            used = min(count - filled, head.shape[1])
+            out[:, filled : filled + used] = head[:, :used]
+            if used == head.shape[1]:
+                self._held.popleft()
+            else:
+                self._held[0] = head[:, used:]
+            filled += used
+        return out
+
+
+@contextlib.contextmanager
+def _clip_sound(clip: CutClip, store: MediaStore | None) -> Iterator[_Sound]:
+    media = clip.media
+    if clip.kind != "take" or media is None or media.kind != "video" or not media.audio_streams:
+        yield _Sound(None)
+        return
+    with open_media(media, _label(clip), store) as container:
+        chunks = _audio_chunks(clip, media, container)
+        try:
+            yield _Sound(chunks)
+        finally:
+            chunks.close()
+
+
+def _audio_chunks(
+    clip: CutClip, media: MediaView, container: Any
+) -> Generator[np.ndarray, None, None]:
+    """The take's first audio stream from ``source_in``, resampled to 48 kHz stereo."""
+    import av
+
+    assert media.fps is not None
+    audio = container.streams.audio[0]
+    video = container.streams.video[0] if container.streams.video else None
+    origin = Fraction(0)
+    if video is not None and video.start_time is not None and video.time_base is not None:
+        origin = video.start_time * video.time_base
+    start = origin + Fraction(clip.source_in) / media.fps
+    resampler = av.AudioResampler(format="fltp", layout="stereo", rate=AUDIO_RATE)
+    skip: int | None = None
+    try:
+        for frame in container.decode(audio):
+            if skip is None:
+                at = (
+                    frame.pts * frame.time_base
+                    if frame.pts is not None and frame.time_base
+                    else start
+                )
+                offset = round((at - start) * AUDIO_RATE)
+                if offset > 0:  # the sound starts after the picture: silence first
+                    yield np.zeros((2, offset), np.float32)
+                skip = max(0, -offset)
+            for out in resampler.resample(frame):
+                samples = out.to_ndarray()
+                if skip:
+                    dropped = min(skip, samples.shape[1])
+                    samples, skip = samples[:, dropped:], skip - dropped
+                if samples.shape[1]:
+                    yield samples
+        for out in resampler.resample(None):
+            yield out.to_ndarray()
+    except (av.FFmpegError, OSError) as exc:
+        raise InvalidMediaError(
+            f"take {_label(clip)}: the sound of {media.path} cannot be decoded "
+            f"({_reason(exc)}); re-import the take"
+        ) from exc
