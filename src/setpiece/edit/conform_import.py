@@ -45,8 +45,8 @@ from sqlalchemy import select
 from setpiece.edit.assembly import Cut, CutClip, assemble
 from setpiece.edit.timeline import EDL_COMMENT, NAMESPACE, SLATE_KIND, require_otio
 from setpiece.errors import InvalidInputError
-from setpiece.model.orm import Shot, Take, utcnow
-from setpiece.production._rows import record_event
+from setpiece.model.orm import Shot, Take
+from setpiece.production._rows import record_event, touch_shot
 from setpiece.production.context import Production
 from setpiece.production.views import jsonable
 from setpiece.timebase import format_rate
@@ -765,8 +765,7 @@ def _apply(
     for change in changes:
         shot = rows[change.shot]
         shot.planned_frames = change.after
-        shot.updated_at = utcnow()
-        shot.updated_by = production.actor
+        touch_shot(shot, production)
         record_event(
             session,
             production,

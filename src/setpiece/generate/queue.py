@@ -56,7 +56,7 @@ from setpiece.generate.prompts import compose
 from setpiece.generate.registry import get_generator
 from setpiece.model.enums import ShotStatus, TakeKind, TakeStatus
 from setpiece.model.orm import Media, RenderJob, Scene, Shot, Take, utcnow
-from setpiece.production._rows import record_event, shot_row, take_row
+from setpiece.production._rows import record_event, shot_row, take_row, touch_shot
 from setpiece.production.context import Production
 
 __all__ = [
@@ -854,7 +854,7 @@ def _store(production: Production, worker: str, job: _Running, result: RenderRes
         shot = take.shot
         if shot.status == ShotStatus.TODO.value:
             shot.status = ShotStatus.WIP.value
-            shot.updated_at, shot.updated_by = utcnow(), production.actor
+            touch_shot(shot, production)
             record_event(
                 session,
                 production,

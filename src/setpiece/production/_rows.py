@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import select
 
 from setpiece.errors import ConflictError, InvalidInputError, NotFoundError
-from setpiece.model.orm import Event, Media, Scene, Shot, Take
+from setpiece.model.orm import Event, Media, Scene, Shot, Take, utcnow
 from setpiece.production.views import MediaView, Recipe, ShotView, SubjectView, TakeView
 
 if TYPE_CHECKING:
@@ -39,6 +39,12 @@ def shot_row(session: Session, code: str) -> Shot:
     if shot is None:
         raise NotFoundError(f"no shot {code!r}: 'setpiece shot list' shows the shots")
     return shot
+
+
+def touch_shot(shot: Shot, production: Production) -> None:
+    """Marks ``shot`` as changed now by the acting user (its version column moves on flush)."""
+    shot.updated_at = utcnow()
+    shot.updated_by = production.actor
 
 
 def check_version(shot: Shot, expected_version: int | None) -> None:

@@ -55,8 +55,8 @@ from sqlalchemy.orm import Session, selectinload
 
 from setpiece.errors import ConflictError, InvalidInputError, SetpieceError
 from setpiece.model.enums import BibleKind, Depth, ShotSize, ShotStatus, parse_enum
-from setpiece.model.orm import BibleEntry, Scene, Shot, ShotSubject, utcnow
-from setpiece.production._rows import SCENE_NUMBER, SHOT_CODE, record_event
+from setpiece.model.orm import BibleEntry, Scene, Shot, ShotSubject
+from setpiece.production._rows import SCENE_NUMBER, SHOT_CODE, record_event, touch_shot
 from setpiece.production.context import Production
 from setpiece.production.shots import list_shots, parse_subjects
 from setpiece.production.views import ShotView, SubjectView
@@ -914,8 +914,7 @@ def _apply(session: Session, production: Production, plan: _Plan, source: str) -
         if shot.scene_id != plan.scene.id:
             shot.scene = plan.scene
         shot.position = plan.position
-        shot.updated_at = utcnow()
-        shot.updated_by = production.actor
+        touch_shot(shot, production)
     for attribute, value in plan.attributes.items():
         setattr(shot, attribute, value)
     if plan.subjects:

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from setpiece.errors import ConflictError, InvalidInputError, NotFoundError
 from setpiece.model.enums import BibleKind, Depth, FrameSide, ShotSize, ShotStatus, parse_enum
-from setpiece.model.orm import BibleEntry, Scene, Shot, ShotSubject, Take, utcnow
+from setpiece.model.orm import BibleEntry, Scene, Shot, ShotSubject, Take
 from setpiece.model.workflow import check_shot_transition
 from setpiece.production._rows import (
     check_version,
@@ -20,6 +20,7 @@ from setpiece.production._rows import (
     scene_row,
     shot_row,
     shot_view,
+    touch_shot,
 )
 from setpiece.production.context import Production
 from setpiece.production.views import ShotView, SubjectView
@@ -340,8 +341,7 @@ def set_shot_status(
         check_shot_transition(current, new, code=shot.code)
         if new != current:
             shot.status = new.value
-            shot.updated_at = utcnow()
-            shot.updated_by = production.actor
+            touch_shot(shot, production)
             record_event(
                 session,
                 production,
@@ -367,7 +367,6 @@ def set_shot_prompt(production: Production, code: str, prompt: str | None) -> Sh
         if shot.prompt_override != text:
             record_event(session, production, "shot", shot.code, "prompt", note=text or "(cleared)")
             shot.prompt_override = text
-            shot.updated_at = utcnow()
-            shot.updated_by = production.actor
+            touch_shot(shot, production)
         session.flush()
         return _read_shots(session, production.fps, shot_id=shot.id)[0]

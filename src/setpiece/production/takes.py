@@ -17,9 +17,16 @@ from sqlalchemy.orm import selectinload
 
 from setpiece.errors import InvalidInputError, InvalidTransitionError
 from setpiece.model.enums import ShotStatus, TakeKind, TakeStatus, parse_enum
-from setpiece.model.orm import Scene, Shot, Take, utcnow
+from setpiece.model.orm import Scene, Shot, Take
 from setpiece.model.workflow import SHOT_APPROVABLE_FROM, check_take_transition
-from setpiece.production._rows import check_version, record_event, shot_row, take_row, take_view
+from setpiece.production._rows import (
+    check_version,
+    record_event,
+    shot_row,
+    take_row,
+    take_view,
+    touch_shot,
+)
 from setpiece.production.context import Production
 from setpiece.production.ingest import media_row, probe_files, store_files
 from setpiece.production.views import Recipe, TakeView
@@ -139,8 +146,7 @@ def import_takes(
             result.created.append(take_view(production, take, target.code))
         if result.created and target.status == ShotStatus.TODO:
             target.status = ShotStatus.WIP.value
-            target.updated_at = utcnow()
-            target.updated_by = production.actor
+            touch_shot(target, production)
             record_event(
                 session,
                 production,
@@ -204,8 +210,7 @@ def set_take_status(
 
 def _reopen(production: Production, session: object, shot: Shot, why: str) -> None:
     shot.status = ShotStatus.RETAKE.value
-    shot.updated_at = utcnow()
-    shot.updated_by = production.actor
+    touch_shot(shot, production)
     from sqlalchemy.orm import Session
 
     assert isinstance(session, Session)
@@ -284,8 +289,7 @@ def approve_take(
         )
         before = target.status
         target.status = ShotStatus.APPROVED.value
-        target.updated_at = utcnow()
-        target.updated_by = production.actor
+        touch_shot(target, production)
         record_event(
             session,
             production,
