@@ -14,7 +14,7 @@ from pathlib import Path
 
 import typer
 
-import setpiece.cli.shotlist  # noqa: F401  registers 'shot export' and 'shot import'
+import setpiece.cli.shotlist
 from setpiece.cli import edit as edit_cli
 from setpiece.cli import render as render_cli
 from setpiece.cli._common import (
@@ -59,6 +59,16 @@ app.command("generators")(render_cli.generators)
 app.command("render")(render_cli.render)
 
 app.add_typer(script_app, name="script", help="Screenplays: parse Fountain and Final Draft.")
+
+# Capabilities that register their own commands when imported (each keeps heavy imports
+# inside its command functions, so --help stays fast).
+import setpiece.cli.continuity  # noqa: E402  check continuity, match
+import setpiece.cli.integrity  # noqa: E402  reference ..., check integrity
+import setpiece.cli.motion  # noqa: E402  retime, deflicker, cuts, measure
+import setpiece.cli.provenance  # noqa: E402, F401  keys, sign, verify, watermark, disclose
+from setpiece.cli.check import check_app  # noqa: E402
+
+app.add_typer(check_app, name="check")
 
 JSON = typer.Option(False, "--json", help="Print one JSON document.")
 

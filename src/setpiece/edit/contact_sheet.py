@@ -20,9 +20,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from setpiece.edit.assembly import Cut, CutClip, assemble
-from setpiece.edit.movie import check_target, fit, open_media, read_still, temporary_file
+from setpiece.edit.movie import fit
 from setpiece.errors import InvalidInputError, InvalidMediaError
 from setpiece.generate.backends._previs_panel import GREY, INK, PAPER
+from setpiece.store.frames import check_target, open_media, read_still, temporary_file
 
 if TYPE_CHECKING:
     from PIL import Image, ImageDraw

@@ -32,19 +32,24 @@ from __future__ import annotations
 
 import contextlib
 import os
-import tempfile
 from collections import deque
 from collections.abc import Callable, Generator, Iterator
 from dataclasses import dataclass, field
 from fractions import Fraction
-from pathlib import Path, PurePosixPath
-from typing import TYPE_CHECKING, Any, BinaryIO
-from urllib.parse import urlsplit
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from setpiece.edit.assembly import Cut, CutClip, timecode
-from setpiece.errors import InvalidInputError, InvalidMediaError, NotFoundError, StorageError
+from setpiece.errors import InvalidInputError, InvalidMediaError, StorageError
+from setpiece.store.frames import (  # noqa: F401  re-exported for the cut's other writers
+    check_target,
+    media_source,
+    open_media,
+    read_still,
+    temporary_file,
+)
 
 if TYPE_CHECKING:
     from PIL import Image
@@ -212,47 +217,6 @@ def _sample_at(frame: int, fps: Fraction) -> int:
 
 
 # Output ---------------------------------------------------------------------------
-
-
-def check_target(path: str | os.PathLike[str], suffixes: tuple[str, ...], what: str) -> Path:
-    """The absolute target path, refused if it cannot be written there."""
-    target = Path(path).expanduser().absolute()
-    if target.suffix.lower() not in suffixes:
-        raise InvalidInputError(
-            f"the {what} {target.name!r} needs the extension {' or '.join(suffixes)}"
-        )
-    if target.is_dir():
-        raise InvalidInputError(f"{target} is a folder: give a file name for the {what}")
-    folder = target.parent
-    if not folder.is_dir():
-        raise InvalidInputError(
-            f"cannot write the {what} {target}: the folder {folder} does not exist; "
-            "create it or choose another path"
-        )
-    if not os.access(folder, os.W_OK | os.X_OK):
-        raise InvalidInputError(
-            f"cannot write the {what} {target}: the folder {folder} is not writable"
-        )
-    return target
-
-
-@contextlib.contextmanager
-def temporary_file(target: Path) -> Iterator[str]:
-    """A temporary file next to ``target``, renamed onto it on success, removed otherwise."""
-    try:
-        fd, temp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".part", dir=target.parent)
-    except OSError as exc:
-        raise InvalidInputError(
-            f"cannot write in {target.parent}: {exc.strerror or exc}; check its permissions"
-        ) from exc
-    os.close(fd)
-    try:
-        yield temp
-        os.replace(temp, target)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(temp)
-        raise
 
 
 def _write_error(target: str, exc: BaseException) -> StorageError:
@@ -540,72 +504,6 @@ def _video_pictures(
 def _reason(exc: BaseException) -> str:
     text = getattr(exc, "strerror", None) or str(exc).strip() or type(exc).__name__
     return " ".join(str(text).split())
-
-
-def _missing(label: str, path: str) -> StorageError:
-    return StorageError(
-        f"take {label}: its media {path} is missing from the media store; run 'setpiece fsck'"
-    )
-
-
-@contextlib.contextmanager
-def media_source(
-    media: MediaView, label: str, store: MediaStore | None
-) -> Iterator[str | BinaryIO]:
-    """Where to read a take's media: its path in a local store, or a file opened through a
-    remote one (found by its hash and extension, as the store names it)."""
-    if "://" not in media.path:
-        yield media.path
-        return
-    if store is None:
-        raise StorageError(
-            f"take {label}: its media {media.path} is in a remote media store; "
-            "pass the project's store (store=production.store) to read it"
-        )
-    from setpiece.store.media import MediaStore
-
-    suffix = PurePosixPath(urlsplit(media.path).path).suffix.lower()
-    try:
-        handle = store.open(MediaStore.key_for(media.sha256, suffix))
-    except NotFoundError as exc:
-        raise _missing(label, media.path) from exc
-    with handle:
-        yield handle
-
-
-@contextlib.contextmanager
-def open_media(media: MediaView, label: str, store: MediaStore | None = None) -> Iterator[Any]:
-    """The take's media opened with PyAV, read errors turned into Setpiece errors."""
-    import av
-
-    with media_source(media, label, store) as source:
-        try:
-            container = av.open(source, metadata_errors="replace")
-        except FileNotFoundError as exc:
-            raise _missing(label, media.path) from exc
-        except (av.FFmpegError, OSError) as exc:
-            raise InvalidMediaError(
-                f"take {label}: {media.path} cannot be opened ({_reason(exc)}); run 'setpiece fsck'"
-            ) from exc
-        with container:
-            yield container
-
-
-def read_still(media: MediaView, label: str, store: MediaStore | None = None) -> Image.Image:
-    """A still take's picture, in RGB."""
-    from PIL import Image
-
-    with media_source(media, label, store) as source:
-        try:
-            with Image.open(source) as image:
-                image.load()
-                return image.convert("RGB")
-        except FileNotFoundError as exc:
-            raise _missing(label, media.path) from exc
-        except Exception as exc:  # Pillow raises OSError, SyntaxError, ValueError...
-            raise InvalidMediaError(
-                f"take {label}: {media.path} cannot be read ({_reason(exc)}); run 'setpiece fsck'"
-            ) from exc
 
 
 # Slates and burn-ins --------------------------------------------------------------

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from fractions import Fraction
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import func, select
@@ -19,6 +21,7 @@ from setpiece.production.ingest import media_row, probe_files, store_files
 from setpiece.production.views import EventView, FindingView
 
 __all__ = [
+    "NewFinding",
     "StatusReport",
     "UserView",
     "add_user",
@@ -27,6 +30,7 @@ __all__ = [
     "list_users",
     "production_status",
     "record_finding",
+    "replace_findings",
 ]
 
 
@@ -76,6 +80,94 @@ def record_finding(
         session.add(finding)
         session.flush()
         return _finding_view(production, finding, session)
+
+
+@dataclass(frozen=True)
+class NewFinding:
+    """A finding a check is about to store (see :func:`replace_findings`)."""
+
+    kind: str
+    shot: str | None = None
+    take: str | None = None
+    frame: int | None = None
+    score: float | None = None
+    threshold: float | None = None
+    detail: str = ""
+    evidence: str | os.PathLike[str] | None = None
+    data: dict[str, Any] = field(default_factory=dict)
+
+
+def replace_findings(
+    production: Production,
+    kinds: frozenset[str],
+    findings: list[NewFinding],
+    *,
+    takes: Sequence[str] = (),
+    shots: Sequence[str] = (),
+) -> list[FindingView]:
+    """Stores a check's findings in place of what the same check found before.
+
+    A check re-run over some takes and shots must not pile up stale findings: every
+    finding of one of ``kinds`` attached to one of ``takes`` (by take) or ``shots``
+    (by shot, for findings with no take, such as a look jump between two shots) is
+    deleted, and ``findings`` are stored, in one transaction. Evidence files are put
+    in the media store first (content-addressed, so a crash leaves no dangling row).
+
+    Raises:
+        InvalidInputError: A finding of a kind outside ``kinds``, or a bad frame.
+    """
+    for item in findings:
+        if item.kind not in kinds:
+            raise InvalidInputError(f"finding kind {item.kind!r} is not one of {sorted(kinds)}")
+        if item.frame is not None and item.frame < 0:
+            raise InvalidInputError(f"frame {item.frame} is negative: frames count from 0")
+    evidence = [item.evidence for item in findings if item.evidence]
+    files = (
+        probe_files(evidence, kinds=frozenset({"image", "video"}), what="evidence")
+        if evidence
+        else []
+    )
+    store_files(production, files)
+    by_path = {str(item.path): item for item in files}
+    stored: list[Finding] = []
+    with production.transaction() as session:
+        production.authorize(session, "record_finding")
+        take_ids = [take_row(session, ref).id for ref in takes]
+        shot_ids = [shot_row(session, code).id for code in shots]
+        old = select(Finding).where(Finding.kind.in_(sorted(kinds)))
+        if take_ids:
+            for row in session.scalars(old.where(Finding.take_id.in_(take_ids))):
+                session.delete(row)
+        if shot_ids:
+            for row in session.scalars(
+                old.where(Finding.shot_id.in_(shot_ids), Finding.take_id.is_(None))
+            ):
+                session.delete(row)
+        session.flush()
+        for item in findings:
+            take_obj = take_row(session, item.take) if item.take else None
+            shot_obj = (
+                shot_row(session, item.shot) if item.shot else (take_obj.shot if take_obj else None)
+            )
+            media = None
+            if item.evidence:
+                ingested = by_path.get(str(Path(item.evidence)))
+                media = media_row(session, ingested) if ingested else None
+            finding = Finding(
+                kind=item.kind,
+                shot=shot_obj,
+                take=take_obj,
+                frame=item.frame,
+                score=item.score,
+                threshold=item.threshold,
+                detail=item.detail,
+                evidence_sha256=media.sha256 if media else None,
+                data=dict(item.data),
+            )
+            session.add(finding)
+            stored.append(finding)
+        session.flush()
+        return [_finding_view(production, f, session) for f in stored]
 
 
 def list_findings(

@@ -1,0 +1,71 @@
+"""Derived takes: a take made from another by an operation (retime, colour match, deflicker...).
+
+A derived take keeps its parent's recipe (generator, model, prompt, seed, references)
+so the chain back to the generation stays readable, points at its parent, and records
+the operation that made it under ``parameters["operation"]``:
+``{"name": "retime", "version": 1, ...its settings}``. Earlier operations of the parent
+are kept in order under ``parameters["operations"]``, so a take retimed and then
+colour-matched says both. Deriving the same file again from the same parent returns
+the existing take (imports are idempotent by content).
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import replace
+from typing import Any
+
+from setpiece.errors import InvalidInputError
+from setpiece.production.context import Production
+from setpiece.production.takes import get_take, import_takes
+from setpiece.production.views import TakeView
+
+__all__ = ["derive_take", "operations_of"]
+
+
+def operations_of(take: TakeView) -> list[dict[str, Any]]:
+    """The operations that made ``take`` from its first ancestor, oldest first."""
+    parameters = take.recipe.parameters
+    chain = list(parameters.get("operations") or [])
+    if parameters.get("operation"):
+        chain.append(parameters["operation"])
+    return chain
+
+
+def derive_take(
+    production: Production,
+    parent: str,
+    path: str | os.PathLike[str],
+    operation: dict[str, Any],
+) -> tuple[TakeView, bool]:
+    """Imports ``path`` as a new take of the parent's shot, made by ``operation``.
+
+    Args:
+        production: The open project.
+        parent: The parent take (id or SHOT/NUMBER).
+        path: The derived media file, already written.
+        operation: ``{"name": ..., ...settings}``; stored as the take's operation.
+
+    Returns:
+        The derived take, and whether it was created (False: the same file existed).
+
+    Raises:
+        NotFoundError: Unknown parent take.
+        InvalidInputError: An operation without a name.
+    """
+    name = str(operation.get("name", "")).strip()
+    if not name:
+        raise InvalidInputError("a derived take's operation needs a name, e.g. retime")
+    source = get_take(production, parent)
+    parameters = {
+        key: value
+        for key, value in source.recipe.parameters.items()
+        if key not in ("operation", "operations")
+    }
+    parameters["operations"] = operations_of(source)
+    parameters["operation"] = {**operation, "name": name}
+    recipe = replace(source.recipe, parameters=parameters, parent=source.id)
+    result = import_takes(production, source.shot, [path], recipe)
+    if result.created:
+        return result.created[0], True
+    return result.existing[0], False

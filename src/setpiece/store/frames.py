@@ -1,0 +1,330 @@
+"""Reading pictures out of media, and writing files atomically: what every check shares.
+
+Continuity, integrity, motion and the cut all look at the frames of takes and write
+files for people; they read and write through here so they agree on the details:
+
+* A still is honoured as a viewer shows it: EXIF orientation applied, CMYK, 16-bit,
+  greyscale, palette and alpha pictures turned into 8-bit RGB (alpha composited on
+  black, the way a player shows an unpremultiplied frame on an empty canvas).
+* Video frames are numbered from 0 in decode order and timed from their own
+  timestamps, so a variable-frame-rate file is sampled by time, not by count.
+* A video that stops decoding half-way raises :class:`DecodeStopped` *after* the
+  frames before the damage were yielded: a check keeps what it found and reports
+  the frame where reading stopped.
+* A take's media are read where ``MediaView.path`` says, from a local store's folder;
+  a remote store's (``s3://``) through the ``MediaStore`` given.
+* Output goes to a temporary file beside the target, renamed on success and removed
+  on any error or interrupt, so no half-written file is ever left under the name.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import tempfile
+from collections.abc import Iterator
+from dataclasses import dataclass
+from fractions import Fraction
+from pathlib import Path, PurePosixPath
+from typing import IO, TYPE_CHECKING, Any, BinaryIO
+from urllib.parse import urlsplit
+
+import numpy as np
+
+from setpiece.errors import InvalidInputError, InvalidMediaError, NotFoundError, StorageError
+
+if TYPE_CHECKING:
+    from PIL import Image
+
+    from setpiece.production.views import MediaView
+    from setpiece.store.media import MediaStore
+
+__all__ = [
+    "DecodeStopped",
+    "Frame",
+    "check_target",
+    "iter_frames",
+    "iter_take_frames",
+    "load_rgb",
+    "media_source",
+    "open_media",
+    "read_still",
+    "take_pictures",
+    "temporary_file",
+    "to_rgb",
+]
+
+
+@dataclass(frozen=True)
+class Frame:
+    """One decoded picture: its index (from 0), its time in seconds, and RGB pixels."""
+
+    index: int
+    time: Fraction
+    rgb: np.ndarray  # (height, width, 3) uint8
+
+
+class DecodeStopped(InvalidMediaError):
+    """A video stopped decoding at ``frame``; the frames before it were delivered."""
+
+    def __init__(self, message: str, frame: int) -> None:
+        super().__init__(message)
+        self.frame = frame
+
+
+def reason(exc: BaseException) -> str:
+    """An exception as one short line."""
+    text = getattr(exc, "strerror", None) or str(exc).strip() or type(exc).__name__
+    return " ".join(str(text).split())
+
+
+# Stills ---------------------------------------------------------------------------
+
+
+def to_rgb(image: Image.Image) -> np.ndarray:
+    """A Pillow picture as 8-bit RGB pixels, shown the way a viewer shows it.
+
+    EXIF orientation is applied; 16-bit and 32-bit greyscale are scaled to 8 bits by
+    their range (I;16 holds 0-65535); CMYK goes through Pillow's conversion; alpha is
+    composited on black.
+    """
+    from PIL import Image as PILImage
+    from PIL import ImageOps
+
+    image = ImageOps.exif_transpose(image) or image
+    mode = image.mode
+    if mode in ("I;16", "I;16B", "I;16L", "I;16N", "I"):
+        wide = np.asarray(image, dtype=np.float64)
+        top = 65535.0 if mode.startswith("I;16") or wide.max(initial=0) > 255 else 255.0
+        grey = np.clip(np.rint(wide * (255.0 / top)), 0, 255).astype(np.uint8)
+        return np.repeat(grey[:, :, None], 3, axis=2)
+    if mode == "F":
+        grey = np.clip(np.rint(np.asarray(image, dtype=np.float64) * 255.0), 0, 255)
+        return np.repeat(grey.astype(np.uint8)[:, :, None], 3, axis=2)
+    if mode in ("RGBA", "LA", "PA", "RGBa", "La") or (mode == "P" and "transparency" in image.info):
+        rgba = image.convert("RGBA")
+        canvas = PILImage.new("RGBA", rgba.size, (0, 0, 0, 255))
+        canvas.alpha_composite(rgba)
+        image = canvas
+    return np.ascontiguousarray(np.asarray(image.convert("RGB"), dtype=np.uint8))
+
+
+def load_rgb(source: str | os.PathLike[str] | IO[bytes], what: str = "picture") -> np.ndarray:
+    """A still image file as 8-bit RGB pixels (see :func:`to_rgb`).
+
+    Raises:
+        InvalidMediaError: The file is not a picture Pillow can read.
+    """
+    from PIL import Image as PILImage
+
+    name = getattr(source, "name", source)
+    try:
+        with PILImage.open(source) as image:
+            image.load()
+            return to_rgb(image)
+    except FileNotFoundError as exc:
+        raise InvalidInputError(f"the {what} {name} does not exist") from exc
+    except Exception as exc:  # Pillow raises OSError, SyntaxError, ValueError...
+        raise InvalidMediaError(f"the {what} {name} cannot be read ({reason(exc)})") from exc
+
+
+# Video ----------------------------------------------------------------------------
+
+
+def iter_frames(
+    container: Any, *, every: int = 1, label: str = "video", start: int = 0
+) -> Iterator[Frame]:
+    """Every ``every``-th frame of the first video stream of an open PyAV container.
+
+    Frames count from 0 in decode order; ``time`` comes from the frame's timestamp
+    (relative to the stream's start), or from its index and the average rate when a
+    frame has none. Rotation metadata is not applied (PyAV delivers stored pixels).
+
+    Raises:
+        DecodeStopped: After yielding what decoded, when the stream breaks mid-way.
+        InvalidMediaError: The file has no video stream.
+    """
+    import av
+
+    if every < 1:
+        raise InvalidInputError(f"the frame stride must be 1 or more, not {every}")
+    if not container.streams.video:
+        raise InvalidMediaError(f"{label} has no video stream")
+    stream = container.streams.video[0]
+    stream.thread_type = "AUTO"
+    base = stream.time_base or Fraction(1, 90000)
+    origin = stream.start_time
+    rate = stream.average_rate or stream.guessed_rate or Fraction(24)
+    index = 0
+    try:
+        for decoded in container.decode(stream):
+            if index >= start and (index - start) % every == 0:
+                if decoded.pts is not None:
+                    first = origin if origin is not None else decoded.pts
+                    if origin is None:
+                        origin = decoded.pts
+                    time = Fraction(decoded.pts - first) * base
+                else:
+                    time = Fraction(index) / Fraction(rate)
+                yield Frame(index, time, decoded.to_ndarray(format="rgb24"))
+            index += 1
+    except (av.FFmpegError, OSError, ValueError) as exc:
+        raise DecodeStopped(
+            f"{label} stops decoding at frame {index} ({reason(exc)})", frame=index
+        ) from exc
+
+
+# A take's media -------------------------------------------------------------------
+
+
+def _missing(label: str, path: str) -> StorageError:
+    return StorageError(
+        f"take {label}: its media {path} is missing from the media store; run 'setpiece fsck'"
+    )
+
+
+@contextlib.contextmanager
+def media_source(
+    media: MediaView, label: str, store: MediaStore | None
+) -> Iterator[str | BinaryIO]:
+    """Where to read a take's media: its path in a local store, or a file opened through a
+    remote one (found by its hash and extension, as the store names it)."""
+    if "://" not in media.path:
+        yield media.path
+        return
+    if store is None:
+        raise StorageError(
+            f"take {label}: its media {media.path} is in a remote media store; "
+            "pass the project's store (store=production.store) to read it"
+        )
+    from setpiece.store.media import MediaStore
+
+    suffix = PurePosixPath(urlsplit(media.path).path).suffix.lower()
+    try:
+        handle = store.open(MediaStore.key_for(media.sha256, suffix))
+    except NotFoundError as exc:
+        raise _missing(label, media.path) from exc
+    with handle:
+        yield handle
+
+
+@contextlib.contextmanager
+def open_media(media: MediaView, label: str, store: MediaStore | None = None) -> Iterator[Any]:
+    """The take's media opened with PyAV, read errors turned into Setpiece errors."""
+    import av
+
+    with media_source(media, label, store) as source:
+        try:
+            container = av.open(source, metadata_errors="replace")
+        except FileNotFoundError as exc:
+            raise _missing(label, media.path) from exc
+        except (av.FFmpegError, OSError) as exc:
+            raise InvalidMediaError(
+                f"take {label}: {media.path} cannot be opened ({reason(exc)}); run 'setpiece fsck'"
+            ) from exc
+        with container:
+            yield container
+
+
+def read_still(media: MediaView, label: str, store: MediaStore | None = None) -> Image.Image:
+    """A still take's picture, in RGB."""
+    from PIL import Image
+
+    with media_source(media, label, store) as source:
+        try:
+            with Image.open(source) as image:
+                image.load()
+                return image.convert("RGB")
+        except FileNotFoundError as exc:
+            raise _missing(label, media.path) from exc
+        except Exception as exc:  # Pillow raises OSError, SyntaxError, ValueError...
+            raise InvalidMediaError(
+                f"take {label}: {media.path} cannot be read ({reason(exc)}); run 'setpiece fsck'"
+            ) from exc
+
+
+def iter_take_frames(
+    media: MediaView, label: str, store: MediaStore | None = None, *, every: int = 1
+) -> Iterator[Frame]:
+    """A take's pictures as RGB frames: a still is one frame 0 (EXIF honoured); a video
+    yields every ``every``-th frame, raising :class:`DecodeStopped` if it breaks mid-way."""
+    if media.kind == "image":
+        from PIL import Image
+
+        with media_source(media, label, store) as source:
+            try:
+                with Image.open(source) as image:
+                    image.load()
+                    pixels = to_rgb(image)
+            except FileNotFoundError as exc:
+                raise _missing(label, media.path) from exc
+            except Exception as exc:
+                raise InvalidMediaError(
+                    f"take {label}: {media.path} cannot be read ({reason(exc)}); "
+                    "run 'setpiece fsck'"
+                ) from exc
+        yield Frame(0, Fraction(0), pixels)
+        return
+    with open_media(media, label, store) as container:
+        yield from iter_frames(container, every=every, label=f"take {label}")
+
+
+def take_pictures(
+    media: MediaView, label: str, store: MediaStore | None = None, *, every: int = 1
+) -> tuple[list[Frame], DecodeStopped | None]:
+    """All sampled frames of a take in memory, with the error that stopped decoding, if any.
+
+    For checks that look at a handful of frames; streaming work uses
+    :func:`iter_take_frames`.
+    """
+    frames: list[Frame] = []
+    try:
+        for frame in iter_take_frames(media, label, store, every=every):
+            frames.append(frame)
+    except DecodeStopped as stopped:
+        return frames, stopped
+    return frames, None
+
+
+# Output ---------------------------------------------------------------------------
+
+
+def check_target(path: str | os.PathLike[str], suffixes: tuple[str, ...], what: str) -> Path:
+    """The absolute target path, refused if it cannot be written there."""
+    target = Path(path).expanduser().absolute()
+    if target.suffix.lower() not in suffixes:
+        raise InvalidInputError(
+            f"the {what} {target.name!r} needs the extension {' or '.join(suffixes)}"
+        )
+    if target.is_dir():
+        raise InvalidInputError(f"{target} is a folder: give a file name for the {what}")
+    folder = target.parent
+    if not folder.is_dir():
+        raise InvalidInputError(
+            f"cannot write the {what} {target}: the folder {folder} does not exist; "
+            "create it or choose another path"
+        )
+    if not os.access(folder, os.W_OK | os.X_OK):
+        raise InvalidInputError(
+            f"cannot write the {what} {target}: the folder {folder} is not writable"
+        )
+    return target
+
+
+@contextlib.contextmanager
+def temporary_file(target: Path) -> Iterator[str]:
+    """A temporary file next to ``target``, renamed onto it on success, removed otherwise."""
+    try:
+        fd, temp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".part", dir=target.parent)
+    except OSError as exc:
+        raise InvalidInputError(
+            f"cannot write in {target.parent}: {exc.strerror or exc}; check its permissions"
+        ) from exc
+    os.close(fd)
+    try:
+        yield temp
+        os.replace(temp, target)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(temp)
+        raise
