@@ -32,6 +32,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Text,
@@ -44,6 +45,7 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 __all__ = [
     "TAKE_ID_ALPHABET",
+    "ApiToken",
     "Appearance",
     "Base",
     "BibleEntry",
@@ -53,6 +55,8 @@ __all__ = [
     "Finding",
     "Media",
     "Project",
+    "ReferenceFrame",
+    "ReferenceWork",
     "RenderJob",
     "Scene",
     "Shot",
@@ -145,6 +149,23 @@ class User(Base):
     role: Mapped[str] = mapped_column(String(20))
     password_hash: Mapped[str | None] = mapped_column(String(255))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # Login throttling: failures since the last success, and a lock after a burst of them.
+    failed_logins: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class ApiToken(Base):
+    """A Bearer token for the JSON API; only its SHA-256 is stored."""
+
+    __tablename__ = "api_tokens"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    label: Mapped[str] = mapped_column(String(100), default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
 class Scene(Base):
@@ -330,6 +351,8 @@ class Take(Base):
     reference_hashes: Mapped[list[str]] = mapped_column(JSONType, default=list)
     parent_take_id: Mapped[str | None] = mapped_column(ForeignKey("takes.id"))
     failure: Mapped[str | None] = mapped_column(Text)  # why a failed take failed
+    # What measuring the take found (motion: warping error, flicker, frozen runs...).
+    measures: Mapped[dict[str, Any] | None] = mapped_column(JSONType, default=dict)
 
     shot: Mapped[Shot] = relationship(back_populates="takes")
     media: Mapped[Media | None] = relationship()
@@ -418,4 +441,41 @@ class Event(Base):
     before: Mapped[str | None] = mapped_column(String(50))
     after: Mapped[str | None] = mapped_column(String(50))
     note: Mapped[str | None] = mapped_column(Text)
+    data: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
+
+
+class ReferenceWork(Base):
+    """An existing work (film, photograph, artwork) the production must not copy."""
+
+    __tablename__ = "reference_works"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    sha256: Mapped[str] = mapped_column(String(64), unique=True)  # of the source file
+    title: Mapped[str] = mapped_column(String(300))
+    source: Mapped[str] = mapped_column(String(1000))  # where it was added from
+    kind: Mapped[str] = mapped_column(String(10))  # image | video
+    width: Mapped[int] = mapped_column(Integer, default=0)
+    height: Mapped[int] = mapped_column(Integer, default=0)
+    frames: Mapped[int] = mapped_column(Integer, default=0)  # frames indexed
+    media_sha256: Mapped[str | None] = mapped_column(ForeignKey("media.sha256"))
+    data: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
+    added_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    added_by: Mapped[str | None] = mapped_column(String(100))
+
+
+class ReferenceFrame(Base):
+    """One indexed frame of a reference work: its perceptual codes."""
+
+    __tablename__ = "reference_frames"
+    __table_args__ = (UniqueConstraint("work_id", "frame", name="uq_reference_frames_work_frame"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    work_id: Mapped[int] = mapped_column(
+        ForeignKey("reference_works.id", ondelete="CASCADE"), index=True
+    )
+    frame: Mapped[int] = mapped_column(Integer)
+    time: Mapped[float] = mapped_column(Float, default=0.0)
+    phash: Mapped[int] = mapped_column(BigInteger, index=True)  # 64-bit DCT hash, signed
+    codes: Mapped[bytes] = mapped_column(LargeBinary)  # every code of the frame, packed
+    thumb_sha256: Mapped[str | None] = mapped_column(ForeignKey("media.sha256"))
     data: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
