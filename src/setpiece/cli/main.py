@@ -14,7 +14,6 @@ from pathlib import Path
 
 import typer
 
-import setpiece.cli.shotlist
 from setpiece.cli import edit as edit_cli
 from setpiece.cli import render as render_cli
 from setpiece.cli._common import (
@@ -60,14 +59,17 @@ app.command("render")(render_cli.render)
 
 app.add_typer(script_app, name="script", help="Screenplays: parse Fountain and Final Draft.")
 
-# Capabilities that register their own commands when imported (each keeps heavy imports
-# inside its command functions, so --help stays fast).
-import setpiece.cli.continuity  # noqa: E402  check continuity, match
-import setpiece.cli.integrity  # noqa: E402  reference ..., check integrity
-import setpiece.cli.motion  # noqa: E402  retime, deflicker, cuts, measure
-import setpiece.cli.provenance  # noqa: E402, F401  keys, sign, verify, watermark, disclose
+# Capabilities that register their own commands (each keeps heavy imports inside its
+# command functions, so --help stays fast).
+from setpiece.cli import continuity as continuity_cli  # noqa: E402  check continuity, match
+from setpiece.cli import integrity as integrity_cli  # noqa: E402  reference, check integrity
+from setpiece.cli import motion as motion_cli  # noqa: E402  retime, deflicker, cuts, measure
+from setpiece.cli import provenance as provenance_cli  # noqa: E402  keys, sign, verify, disclose
+from setpiece.cli import web as web_cli  # noqa: E402  serve
 from setpiece.cli.check import check_app  # noqa: E402
 
+for _capability in (continuity_cli, integrity_cli, motion_cli, provenance_cli, web_cli):
+    _capability.register(app)
 app.add_typer(check_app, name="check")
 
 JSON = typer.Option(False, "--json", help="Print one JSON document.")
