@@ -234,6 +234,7 @@ def enqueue(
     style: str | None = None,
     from_take: str | None = None,
     dry_run: bool = False,
+    fps: Fraction | None = None,
 ) -> EnqueueReport:
     """Plans takes for shots and (unless ``dry_run``) records them with their jobs.
 
@@ -241,7 +242,12 @@ def enqueue(
         InvalidInputError: A bad take count or kind, no shots named, a capability the
             generator lacks, ``--from`` a take that is not a still of the shot.
         NotFoundError: An unknown shot, scene, take, style or generator.
+
+    ``fps`` renders video at another rate than the project's (a generator's native 12 fps,
+    retimed to the project's rate later); the clip keeps the shot's planned duration.
     """
+    if fps is not None and fps <= 0:
+        raise InvalidInputError(f"render rate {fps} must be positive")
     if not 1 <= takes <= MAX_TAKES:
         raise InvalidInputError(f"take count {takes} is out of range: give 1 to {MAX_TAKES}")
     if kind not in ("image", "video"):
@@ -285,7 +291,9 @@ def enqueue(
                 if video
                 else Mode.TEXT_TO_IMAGE
             )
-            frames = (shot.planned_frames or int(project.fps * 2)) if video else 1
+            rate = fps or project.fps
+            planned_frames = shot.planned_frames or int(project.fps * 2)
+            frames = max(1, round(planned_frames * rate / project.fps)) if video else 1
             # References go to stills only: video modes take a first frame instead (Runway refuses both).
             with_refs = (
                 bool(composed.references) and not video and backend.capabilities().reference_images
@@ -298,7 +306,7 @@ def enqueue(
                     seed=take_seed,
                     width=project.width,
                     height=project.height,
-                    fps=project.fps,
+                    fps=rate,
                     frames=frames,
                     model=_generator_config(production, generator).get("model"),
                     brief=composed.brief,

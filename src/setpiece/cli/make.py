@@ -1,0 +1,144 @@
+"""`setpiece make` (a screenplay to a reviewed, signed cut in one command) and `setpiece demo`."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import typer
+
+from setpiece.cli._common import console, emit_json
+
+if TYPE_CHECKING:
+    from setpiece.pipeline.make import MakeReport
+
+
+def register(app: typer.Typer) -> None:
+    app.command("make")(make)
+    app.command("demo")(demo)
+
+
+def make(
+    script: Path = typer.Argument(
+        ..., help="The screenplay: Fountain (.fountain) or Final Draft (.fdx)."
+    ),
+    project: Path | None = typer.Option(
+        None,
+        "--project",
+        "-p",
+        help="The project folder (default: a folder named after the script).",
+    ),
+    generator: str = typer.Option(
+        "previs", "--generator", help="Which generator renders the takes."
+    ),
+    takes: int = typer.Option(1, "--takes", help="Takes per shot (1-100)."),
+    fps: str = typer.Option("24", "--fps", help="The film's frame rate, e.g. 24 or 24000/1001."),
+    render_fps: str | None = typer.Option(
+        None, "--render-fps", help="Render video at this rate and retime it to --fps."
+    ),
+    kind: str = typer.Option("video", "--kind", help="video (clips) or image (one frame a shot)."),
+    resolution: str = typer.Option(
+        "1920x1080", "--resolution", help="WIDTHxHEIGHT of a new project."
+    ),
+    no_movie: bool = typer.Option(False, "--no-movie", help="Skip the preview movie."),
+    force: bool = typer.Option(
+        False, "--force", help="Use a folder that holds other files or another script."
+    ),
+    as_json: bool = typer.Option(False, "--json", help="Print the report as one JSON document."),
+) -> None:
+    """The whole pipeline: import, plan, render, retime, check, pick, assemble, sign, disclose.
+
+    Every step is resumable: run it again after an interruption and it continues.
+    """
+    from setpiece.pipeline.make import MakeOptions
+    from setpiece.pipeline.make import make as run_make
+    from setpiece.timebase import parse_rate, parse_resolution
+
+    options = MakeOptions(
+        script=script.expanduser().absolute(),
+        project=(project or Path(script.stem)).expanduser().absolute(),
+        generator=generator,
+        takes=takes,
+        fps=parse_rate(fps),
+        render_fps=parse_rate(render_fps) if render_fps else None,
+        kind=kind,
+        resolution=parse_resolution(resolution),
+        force=force,
+        movie=not no_movie,
+    )
+    with _steps(enabled=not as_json) as show:
+        report = run_make(options, progress=show)
+    _finish(report, as_json)
+
+
+def demo(
+    folder: Path = typer.Argument(Path("setpiece-demo"), help="Where to make the demo project."),
+    as_json: bool = typer.Option(False, "--json", help="Print the report as one JSON document."),
+) -> None:
+    """Make a finished previs cut of a short film that ships with Setpiece (no GPU, no network)."""
+    from setpiece.pipeline.demo import run_demo
+
+    with _steps(enabled=not as_json) as show:
+        report = run_demo(folder.expanduser().absolute(), progress=show)
+    _finish(report, as_json)
+
+
+def _finish(report: MakeReport, as_json: bool) -> None:
+    if as_json:
+        emit_json(report)
+    else:
+        out = console()
+        for step in report.steps:
+            style = {"done": "green", "skipped": "yellow", "failed": "red"}.get(step.status)
+            out.print(f"{step.name:11s} {step.status:8s} {step.detail}", style=style)
+        if report.outputs:
+            out.print("\noutputs:")
+            for name, path in report.outputs.items():
+                out.print(f"  {name:16s} {path}")
+        if report.needs_human:
+            out.print("\nneeds a human:")
+            for note in report.needs_human:
+                out.print(f"  - {note}")
+        out.print(f"\nopen it: setpiece -C {report.project} serve   then http://127.0.0.1:8000/")
+    if not report.ok:
+        raise typer.Exit(3)
+
+
+@contextmanager
+def _steps(*, enabled: bool) -> Iterator[Callable[[str, str, int, int], None]]:
+    """A Rich display: one line per step, and a bar for the step's takes or frames."""
+    if not enabled or not sys.stderr.isatty():
+        yield lambda step, what, done, total: None
+        return
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+
+    from setpiece.pipeline.make import STEPS
+
+    with Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        console=console(stderr=True),
+        transient=True,
+    ) as progress:
+        overall = progress.add_task("make", total=len(STEPS))
+        work: dict[str, Any] = {}
+
+        def show(step: str, what: str, done: int, total: int) -> None:
+            if what == "start":
+                progress.update(overall, description=f"make: {step}")
+            elif what in ("done", "failed", "skipped"):
+                progress.advance(overall)
+                for task in work.values():
+                    progress.remove_task(task)
+                work.clear()
+            elif total:
+                key = f"{step}:{what}"
+                if key not in work:
+                    work[key] = progress.add_task(f"  {step}: {what}", total=total)
+                progress.update(work[key], completed=done, total=total)
+
+        yield show

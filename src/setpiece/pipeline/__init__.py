@@ -1,0 +1,1 @@
+"""The whole journey in one command: `setpiece make` and `setpiece demo`."""

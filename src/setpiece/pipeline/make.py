@@ -1,0 +1,480 @@
+"""`setpiece make`: the whole journey from a screenplay to a reviewed, signed previs cut.
+
+Every step is idempotent and reads its state from the project, so a run that was killed
+simply runs again and continues where it stopped: the script import keeps the work of
+a revision, planning keeps any shot list a person edited (scenes that have shots are
+left alone), rendering only queues what a shot still lacks and resumes the durable
+queue, retiming skips takes that already have their retimed child, the checks replace
+their own findings, and the provisional pick never touches a shot a person circled.
+
+A step that cannot run (a generator that is not installed, a capability whose package
+is missing) is reported as failed with the reason and the install hint, and the steps
+that do not need it still run. The final report says where every output is and what
+needs a human: findings, shots nobody approved, steps that failed.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from fractions import Fraction
+from pathlib import Path
+from typing import Any
+
+from setpiece.errors import InvalidInputError, SetpieceError
+from setpiece.production.context import Production
+
+__all__ = ["STEPS", "MakeOptions", "MakeReport", "StepResult", "make"]
+
+STEPS = (
+    "project",
+    "script",
+    "plan",
+    "render",
+    "retime",
+    "continuity",
+    "integrity",
+    "pick",
+    "assemble",
+    "sign",
+    "disclose",
+)
+OUTPUT_FOLDER = "cut"
+
+Progress = Callable[[str, str, int, int], None]  # (step, what, done, total)
+
+
+@dataclass(frozen=True)
+class MakeOptions:
+    """What ``make`` builds. One source of defaults for the CLI and the demo."""
+
+    script: Path
+    project: Path
+    generator: str = "previs"
+    takes: int = 1
+    fps: Fraction = Fraction(24)
+    render_fps: Fraction | None = None  # video rendered at this rate, retimed to ``fps``
+    kind: str = "video"
+    resolution: tuple[int, int] = (1920, 1080)
+    force: bool = False
+    movie: bool = True
+    # Shot code -> Style name, for shots that are rendered in another style (the demo's).
+    shot_styles: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass
+class StepResult:
+    name: str
+    status: str = "done"  # done | skipped | failed
+    detail: str = ""
+    outputs: dict[str, str] = field(default_factory=dict)
+    figures: dict[str, Any] = field(default_factory=dict)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "step": self.name,
+            "status": self.status,
+            "detail": self.detail,
+            "outputs": self.outputs,
+            "figures": self.figures,
+        }
+
+
+@dataclass
+class MakeReport:
+    project: Path
+    steps: list[StepResult] = field(default_factory=list)
+    needs_human: list[str] = field(default_factory=list)
+
+    @property
+    def outputs(self) -> dict[str, str]:
+        merged: dict[str, str] = {}
+        for step in self.steps:
+            merged.update(step.outputs)
+        return merged
+
+    @property
+    def ok(self) -> bool:
+        return all(step.status != "failed" for step in self.steps)
+
+    def step(self, name: str) -> StepResult | None:
+        return next((s for s in self.steps if s.name == name), None)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "project": str(self.project),
+            "ok": self.ok,
+            "steps": [s.to_json() for s in self.steps],
+            "outputs": self.outputs,
+            "needs_human": self.needs_human,
+        }
+
+
+class _Run:
+    """One run of the pipeline: the options, the open project and the report so far."""
+
+    def __init__(self, options: MakeOptions, progress: Progress | None) -> None:
+        self.options = options
+        self.progress = progress
+        self.production: Production | None = None
+        self.report = MakeReport(project=options.project)
+        self.out = options.project / OUTPUT_FOLDER
+
+    @property
+    def prod(self) -> Production:
+        assert self.production is not None
+        return self.production
+
+    def tell(self, step: str, what: str, done: int = 0, total: int = 0) -> None:
+        if self.progress:
+            self.progress(step, what, done, total)
+
+
+def make(
+    options: MakeOptions,
+    *,
+    progress: Progress | None = None,
+    before: Callable[[str, Production], None] | None = None,
+) -> MakeReport:
+    """Runs every step in order and returns what each did.
+
+    Args:
+        options: The script, the project folder and how to render.
+        progress: Called as (step, what, done, total) while steps work.
+        before: Called with each step's name and the open project before the step runs
+            (the demo stages its reference image and styled shot this way).
+
+    Raises:
+        InvalidInputError: The script does not exist or is not a screenplay, or the project
+            folder belongs to another script (without ``force``).
+    """
+    _check_script(options.script)
+    run = _Run(options, progress)
+    try:
+        for name in STEPS:
+            if name != "project" and before is not None and run.production is not None:
+                before(name, run.prod)
+            run.tell(name, "start")
+            try:
+                result = _STEP_FUNCTIONS[name](run)
+            except SetpieceError as exc:
+                if name in ("project", "script"):
+                    raise
+                result = StepResult(name, "failed", str(exc))
+            run.report.steps.append(result)
+            run.tell(name, result.status)
+        run.report.needs_human = _needs_human(run)
+    finally:
+        if run.production is not None:
+            run.production.close()
+    return run.report
+
+
+# Checks before anything is written ---------------------------------------------------
+
+
+def _check_script(path: Path) -> None:
+    if not path.exists():
+        raise InvalidInputError(f"the script {path} does not exist")
+    if path.is_dir():
+        raise InvalidInputError(f"{path} is a folder: give a Fountain (.fountain) or FDX script")
+    from setpiece.script.reading import read_script
+
+    read_script(path)  # raises a clear InvalidInputError when it is not a screenplay
+
+
+def _script_identity(path: Path) -> str:
+    from setpiece.script.reading import read_script
+
+    script = read_script(path)
+    title = script.title_page.get("title") or script.title_page.get("Title")
+    return (str(title).strip() if title else path.stem).casefold()
+
+
+# The steps --------------------------------------------------------------------------
+
+
+def _step_project(run: _Run) -> StepResult:
+    from setpiece.project import CONFIG_NAME
+
+    root = run.options.project
+    if (root / CONFIG_NAME).exists():
+        run.production = Production.open(root)
+        _check_same_script(run)
+        return StepResult("project", "done", f"opened {root}")
+    if root.exists() and any(root.iterdir()) and not run.options.force:
+        raise InvalidInputError(
+            f"{root} is a folder with files but no Setpiece project: choose a new folder, "
+            "or pass --force to make the project there"
+        )
+    from setpiece.production.context import init_production
+
+    name = _script_identity(run.options.script)
+    title = run.options.script.stem if not name else name.title()
+    run.production = init_production(
+        root,
+        name=title[:200],
+        fps=run.options.fps,
+        resolution=run.options.resolution,
+    )
+    return StepResult("project", "done", f"created {root}")
+
+
+def _check_same_script(run: _Run) -> None:
+    """Refuses a project whose scenes came from another screenplay (unless forced)."""
+    from sqlalchemy import select
+
+    from setpiece.model.orm import Event
+
+    with run.prod.transaction() as session:
+        imports = session.execute(
+            select(Event.entity_id, Event.data).where(
+                Event.entity == "script", Event.action == "import"
+            )
+        ).all()
+    if not imports or run.options.force:
+        return
+    mine = _script_identity(run.options.script)
+    theirs = {
+        str((data or {}).get("title") or Path(name).stem).strip().casefold()
+        for name, data in imports
+    }
+    if mine not in theirs:
+        raise InvalidInputError(
+            f"{run.options.project} holds another script ({sorted(theirs)[0]!r}): "
+            "use a new folder, or pass --force to import this one over it"
+        )
+
+
+def _step_script(run: _Run) -> StepResult:
+    from setpiece.script.importer import import_script
+
+    report = import_script(run.prod, run.options.script)
+    changed = len(report.added) + len(report.changed) + len(report.omitted)
+    detail = f"{changed} scene(s) added or changed" if changed else "script unchanged"
+    return StepResult("script", "done", detail, figures={"scenes_added": len(report.added)})
+
+
+def _step_plan(run: _Run) -> StepResult:
+    from setpiece.script.planning import plan_shots
+
+    report = plan_shots(run.prod)
+    planned = len(report.created)
+    return StepResult(
+        "plan",
+        "done",
+        f"{planned} shot(s) planned; scenes with shots kept as they are",
+        figures={"planned": planned},
+    )
+
+
+def _step_render(run: _Run) -> StepResult:
+    from setpiece.generate.queue import enqueue, run_queue
+
+    options = run.options
+    missing = _shots_missing_takes(run.prod, options.takes)
+    queued = 0
+    for count, shots in sorted(missing.items()):
+        plain = [s for s in shots if s not in options.shot_styles]
+        if plain:
+            queued += len(
+                enqueue(
+                    run.prod,
+                    plain,
+                    takes=count,
+                    generator=options.generator,
+                    kind=options.kind,
+                    fps=options.render_fps if options.kind == "video" else None,
+                ).takes
+            )
+        for shot in (s for s in shots if s in options.shot_styles):
+            queued += len(
+                enqueue(
+                    run.prod,
+                    [shot],
+                    takes=count,
+                    generator=options.generator,
+                    kind=options.kind,
+                    style=options.shot_styles[shot],
+                    fps=options.render_fps if options.kind == "video" else None,
+                ).takes
+            )
+
+    def show(report: Any, remaining: int) -> None:
+        total = report.done + report.failed + remaining
+        run.tell("render", "takes", report.done + report.failed, total)
+
+    report = run_queue(run.prod, progress=show)
+    status = "failed" if report.failed else "done"
+    detail = f"queued {queued}, rendered {report.done}, failed {report.failed}"
+    if report.failures:
+        detail += ": " + "; ".join(report.failures[:3])
+    return StepResult(
+        "render",
+        status,
+        detail,
+        figures={"queued": queued, "rendered": report.done, "failed": report.failed},
+    )
+
+
+def _shots_missing_takes(production: Production, wanted: int) -> dict[int, list[str]]:
+    """Shot codes grouped by how many original takes each still lacks."""
+    from sqlalchemy import func, select
+
+    from setpiece.model.enums import TakeStatus
+    from setpiece.model.orm import Scene, Shot, Take
+
+    live = (
+        TakeStatus.PENDING.value,
+        TakeStatus.RENDERING.value,
+        TakeStatus.READY.value,
+        TakeStatus.CIRCLED.value,
+    )
+    with production.transaction() as session:
+        counts = dict(
+            session.execute(
+                select(Take.shot_id, func.count())
+                .where(Take.status.in_(live), Take.parent_take_id.is_(None))
+                .group_by(Take.shot_id)
+            ).all()
+        )
+        shots = session.execute(
+            select(Shot.id, Shot.code)
+            .join(Scene, Shot.scene_id == Scene.id)
+            .where(Scene.omitted.is_(False))
+            .order_by(Scene.position, Shot.position)
+        ).all()
+    missing: dict[int, list[str]] = {}
+    for shot_id, code in shots:
+        lack = wanted - int(counts.get(shot_id, 0))
+        if lack > 0:
+            missing.setdefault(lack, []).append(code)
+    return missing
+
+
+def _capability_missing(name: str, exc: ImportError) -> StepResult:
+    return StepResult(name, "skipped", f"not available in this installation ({exc})")
+
+
+def _step_retime(run: _Run) -> StepResult:
+    return StepResult("retime", "skipped", "motion tools have not landed yet")
+
+
+def _step_continuity(run: _Run) -> StepResult:
+    return StepResult("continuity", "skipped", "continuity checks have not landed yet")
+
+
+def _step_integrity(run: _Run) -> StepResult:
+    return StepResult("integrity", "skipped", "integrity checks have not landed yet")
+
+
+def _step_pick(run: _Run) -> StepResult:
+    from setpiece.production.picks import pick_provisional
+
+    picked = pick_provisional(run.prod)
+    return StepResult(
+        "pick",
+        "done",
+        f"{len(picked)} provisional pick(s); circled shots untouched",
+        figures={"picked": len(picked)},
+    )
+
+
+def _step_assemble(run: _Run) -> StepResult:
+    from setpiece.edit.assembly import assemble
+    from setpiece.edit.timeline import export_cut
+
+    run.out.mkdir(parents=True, exist_ok=True)
+    cut = assemble(run.prod)
+    outputs = {"otio": str(run.out / "cut.otio"), "edl": str(run.out / "cut.edl")}
+    export_cut(cut, otio=Path(outputs["otio"]), edl=Path(outputs["edl"]))
+    if run.options.movie:
+        from setpiece.edit.movie import write_preview
+
+        outputs["movie"] = str(run.out / "preview.mp4")
+        write_preview(
+            cut,
+            Path(outputs["movie"]),
+            burn_in=True,
+            store=run.prod.store,
+            progress=lambda done, total: run.tell("assemble", "frames", done, total),
+        )
+    from setpiece.edit.contact_sheet import contact_sheet
+
+    outputs["contact_sheet"] = str(contact_sheet(run.prod, run.out / "contact-sheet.png"))
+    slates = sum(1 for c in cut.clips if c.kind == "slate")
+    return StepResult(
+        "assemble",
+        "done",
+        f"{len(cut.clips)} shots, {slates} slate(s)",
+        outputs=outputs,
+        figures={
+            "clips": len(cut.clips),
+            "frames": cut.duration,
+            "fps": str(cut.fps),
+            "slates": slates,
+        },
+    )
+
+
+def _step_sign(run: _Run) -> StepResult:
+    return StepResult("sign", "skipped", "provenance (C2PA signing) has not landed yet")
+
+
+def _step_disclose(run: _Run) -> StepResult:
+    return StepResult("disclose", "skipped", "the disclosure report has not landed yet")
+
+
+_STEP_FUNCTIONS: dict[str, Callable[[_Run], StepResult]] = {
+    "project": _step_project,
+    "script": _step_script,
+    "plan": _step_plan,
+    "render": _step_render,
+    "retime": _step_retime,
+    "continuity": _step_continuity,
+    "integrity": _step_integrity,
+    "pick": _step_pick,
+    "assemble": _step_assemble,
+    "sign": _step_sign,
+    "disclose": _step_disclose,
+}
+
+
+# What needs a human ------------------------------------------------------------------
+
+
+def _needs_human(run: _Run) -> list[str]:
+    if run.production is None:
+        return []
+    from setpiece.production.records import list_findings
+    from setpiece.production.shots import list_shots
+
+    notes: list[str] = []
+    findings = list_findings(run.prod)
+    kinds: dict[str, int] = {}
+    for finding in findings:
+        kinds[finding.kind] = kinds.get(finding.kind, 0) + 1
+    for kind, count in sorted(kinds.items()):
+        notes.append(f"{count} {kind} finding(s): 'setpiece findings list --kind {kind}'")
+    unapproved = [s.code for s in list_shots(run.prod) if s.status != "approved"]
+    if unapproved:
+        notes.append(
+            f"{len(unapproved)} shot(s) not approved by a person "
+            f"(provisional picks in the cut): 'setpiece review approve SHOT TAKE'"
+        )
+    for step in run.report.steps:
+        if step.status == "failed":
+            notes.append(f"step {step.name} failed: {step.detail}")
+    return notes
+
+
+@contextlib.contextmanager
+def _cwd(path: Path) -> Iterator[None]:
+    old = os.getcwd()
+    os.chdir(path)
+    try:
+        yield
+    finally:
+        os.chdir(old)

@@ -1,0 +1,85 @@
+"""Provisional picks: automation's choice of a take for each shot nobody has circled yet.
+
+The cut needs a picture for every shot before a director has seen them all. A pick is
+the take with the fewest findings among the shot's finished "leaf" takes (a take that
+was retimed or colour-matched gives way to its derived child, which is what the cut
+should show); ties go to the newest. It is flagged ``provisional`` so every view and
+export labels it, and it never overrides a human: a shot with a circled take is left
+alone, and approving a take clears the flag.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import func, select
+
+from setpiece.model.enums import TakeStatus
+from setpiece.model.orm import Finding, Scene, Shot, Take
+from setpiece.production._rows import record_event
+from setpiece.production.context import Production
+
+__all__ = ["Pick", "pick_provisional"]
+
+
+@dataclass(frozen=True)
+class Pick:
+    shot: str
+    take: str
+    findings: int
+
+    def to_json(self) -> dict[str, object]:
+        return {"shot": self.shot, "take": self.take, "findings": self.findings}
+
+
+def pick_provisional(production: Production) -> list[Pick]:
+    """Flags one provisional take for every shot without a circled take; returns the picks.
+
+    A shot whose previous pick is still the best keeps it (no event is written), so
+    running this again changes nothing.
+    """
+    picks: list[Pick] = []
+    with production.transaction() as session:
+        production.authorize(session, "set_take_status")
+        counts = dict(
+            session.execute(
+                select(Finding.take_id, func.count())
+                .where(Finding.take_id.is_not(None))
+                .group_by(Finding.take_id)
+            ).all()
+        )
+        shots = session.scalars(
+            select(Shot)
+            .join(Scene, Shot.scene_id == Scene.id)
+            .where(Scene.omitted.is_(False))
+            .order_by(Scene.position, Shot.position)
+        ).all()
+        takes_by_shot: dict[int, list[Take]] = {}
+        for take in session.scalars(select(Take).order_by(Take.number)):
+            takes_by_shot.setdefault(take.shot_id, []).append(take)
+        for shot in shots:
+            takes = takes_by_shot.get(shot.id, [])
+            if any(t.status == TakeStatus.CIRCLED.value for t in takes):
+                continue
+            ready = [t for t in takes if t.status == TakeStatus.READY.value and t.media_sha256]
+            parents = {t.parent_take_id for t in ready if t.parent_take_id}
+            leaves = [t for t in ready if t.id not in parents]
+            if not leaves:
+                continue
+            best = min(leaves, key=lambda t: (counts.get(t.id, 0), -t.number))
+            for take in takes:
+                if take.provisional and take.id != best.id:
+                    take.provisional = False
+            if not best.provisional:
+                best.provisional = True
+                record_event(
+                    session,
+                    production,
+                    "take",
+                    best.id,
+                    "pick",
+                    note=f"provisional pick for {shot.code}: "
+                    f"{counts.get(best.id, 0)} finding(s), fewest of {len(leaves)}",
+                )
+            picks.append(Pick(shot.code, best.id, int(counts.get(best.id, 0))))
+    return picks
