@@ -1,0 +1,168 @@
+"""`setpiece make`: one command, idempotent and resumable, honest about what it could not do."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from setpiece.cli.main import main
+from setpiece.production.context import Production
+from setpiece.production.takes import list_takes
+
+ONE_SCENE = """Title: Kettle
+
+INT. KITCHEN - NIGHT
+
+JO fills a KETTLE. SAM leans in the doorway.
+
+SAM
+You are up late.
+
+JO
+So are you.
+"""
+
+OTHER = """Title: Something Else
+
+EXT. BEACH - DAY
+
+Waves.
+"""
+
+
+@pytest.fixture
+def script(tmp_path: Path) -> Path:
+    path = tmp_path / "kettle.fountain"
+    path.write_text(ONE_SCENE)
+    return path
+
+
+def run(*args: str | Path, capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
+    code = main([str(a) for a in args])
+    captured = capsys.readouterr()
+    return code, captured.out, captured.err
+
+
+def test_make_builds_the_cut_and_a_second_run_changes_nothing(
+    script: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    project = tmp_path / "kettle"
+    args = ["make", script, "--project", project, "--kind", "image", "--resolution", "320x180"]
+    code, out, err = run(*args, "--no-movie", "--json", capsys=capsys)
+    assert code == 0, err
+    report = json.loads(out)
+    steps = {s["step"]: s for s in report["steps"]}
+    assert steps["render"]["status"] == "done"
+    assert Path(report["outputs"]["otio"]).exists() and Path(report["outputs"]["edl"]).exists()
+    with Production.open(project) as production:
+        takes = list_takes(production)
+        assert takes and all(t.provisional for t in takes)
+        first = sorted(t.id for t in takes)
+    code, out, _ = run(*args, "--no-movie", "--json", capsys=capsys)
+    assert code == 0
+    assert json.loads(out)["steps"][3]["figures"]["queued"] == 0
+    with Production.open(project) as production:
+        assert sorted(t.id for t in list_takes(production)) == first
+
+
+def test_bad_scripts_and_folders(
+    script: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, _, err = run("make", tmp_path / "nope.fountain", capsys=capsys)
+    assert code == 2 and "does not exist" in err and len(err.strip().splitlines()) == 1
+    junk = tmp_path / "junk.fdx"
+    junk.write_bytes(b"\x00\x01 not xml")
+    code, _, err = run("make", junk, "--project", tmp_path / "p", capsys=capsys)
+    assert code == 2 and len(err.strip().splitlines()) == 1
+    assert not (tmp_path / "p").exists()
+    busy = tmp_path / "busy"
+    busy.mkdir()
+    (busy / "notes.txt").write_text("mine")
+    code, _, err = run("make", script, "--project", busy, capsys=capsys)
+    assert code == 2 and "--force" in err
+    assert sorted(p.name for p in busy.iterdir()) == ["notes.txt"]
+
+
+def test_a_project_of_another_script_needs_force(
+    script: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    project = tmp_path / "kettle"
+    base = ["--project", project, "--kind", "image", "--resolution", "320x180", "--no-movie"]
+    assert run("make", script, *base, capsys=capsys)[0] == 0
+    other = tmp_path / "other.fountain"
+    other.write_text(OTHER)
+    code, _, err = run("make", other, *base, capsys=capsys)
+    assert code == 2 and "another script" in err and "--force" in err
+
+
+def test_a_generator_that_is_not_installed_fails_its_step_only(
+    script: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    project = tmp_path / "kettle"
+    code, out, _ = run(
+        "make",
+        script,
+        "--project",
+        project,
+        "--generator",
+        "nosuchgen",
+        "--kind",
+        "image",
+        "--resolution",
+        "320x180",
+        "--no-movie",
+        "--json",
+        capsys=capsys,
+    )
+    assert code == 3
+    report = json.loads(out)
+    steps = {s["step"]: s for s in report["steps"]}
+    assert steps["render"]["status"] == "failed" and "nosuchgen" in steps["render"]["detail"]
+    assert steps["assemble"]["status"] == "done"  # the cut is made of slates
+    assert steps["assemble"]["figures"]["slates"] == steps["assemble"]["figures"]["clips"]
+    assert any("render failed" in note for note in report["needs_human"])
+
+
+@pytest.mark.slow
+def test_a_killed_make_resumes_without_duplicate_takes(script: Path, tmp_path: Path) -> None:
+    project = tmp_path / "kettle"
+    command = [
+        sys.executable,
+        "-m",
+        "setpiece.cli.main",
+        "make",
+        str(script),
+        "--project",
+        str(project),
+        "--kind",
+        "video",
+        "--resolution",
+        "640x360",
+        "--no-movie",
+        "--json",
+    ]
+    env = {**os.environ, "SETPIECE_USER": "ana"}
+    child = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    media = project / "media"
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and child.poll() is None:
+        if media.exists() and any(media.rglob("*.mp4")):
+            break
+        time.sleep(0.02)
+    child.send_signal(signal.SIGKILL)
+    child.wait()
+    done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    with Production.open(project) as production:
+        takes = list_takes(production)
+        originals = [t for t in takes if t.recipe.parent is None]
+        shots = {t.shot for t in originals}
+        assert len(originals) == len(shots)  # one take per shot, none twice
+        assert all(t.status == "ready" and t.media for t in takes)
