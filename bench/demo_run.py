@@ -70,7 +70,9 @@ def main() -> None:
     steps = report.get("steps", [])
     assert isinstance(steps, list)
     for step in steps:
-        print(f"  {step['step']:11s} {step['status']:8s} {step['detail']}")
+        print(
+            f"  {step['step']:11s} {step['status']:8s} {step['seconds']:6.1f} s  {step['detail']}"
+        )
 
 
 if __name__ == "__main__":

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from fractions import Fraction
@@ -71,12 +72,14 @@ class StepResult:
     detail: str = ""
     outputs: dict[str, str] = field(default_factory=dict)
     figures: dict[str, Any] = field(default_factory=dict)
+    seconds: float = 0.0
 
     def to_json(self) -> dict[str, Any]:
         return {
             "step": self.name,
             "status": self.status,
             "detail": self.detail,
+            "seconds": round(self.seconds, 2),
             "outputs": self.outputs,
             "figures": self.figures,
         }
@@ -157,12 +160,14 @@ def make(
             if name != "project" and before is not None and run.production is not None:
                 before(name, run.prod)
             run.tell(name, "start")
+            started = time.perf_counter()
             try:
                 result = _STEP_FUNCTIONS[name](run)
             except SetpieceError as exc:
                 if name in ("project", "script"):
                     raise
                 result = StepResult(name, "failed", str(exc))
+            result.seconds = time.perf_counter() - started
             run.report.steps.append(result)
             run.tell(name, result.status)
         run.report.needs_human = _needs_human(run)
