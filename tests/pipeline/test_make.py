@@ -166,3 +166,50 @@ def test_a_killed_make_resumes_without_duplicate_takes(script: Path, tmp_path: P
         shots = {t.shot for t in originals}
         assert len(originals) == len(shots)  # one take per shot, none twice
         assert all(t.status == "ready" and t.media for t in takes)
+
+
+def _file_size_limit(limit: int) -> None:
+    import resource
+
+    signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # writes past the limit fail with EFBIG
+    resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit))
+
+
+@pytest.mark.slow
+def test_a_full_disk_fails_clearly_and_the_next_run_finishes(script: Path, tmp_path: Path) -> None:
+    project = tmp_path / "kettle"
+    command = [
+        sys.executable,
+        "-m",
+        "setpiece.cli.main",
+        "make",
+        str(script),
+        "--project",
+        str(project),
+        "--resolution",
+        "640x360",
+        "--no-movie",
+        "--json",
+    ]
+    env = {**os.environ, "SETPIECE_USER": "ana"}
+    full = subprocess.run(
+        command,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        preexec_fn=lambda: _file_size_limit(400_000),
+    )
+    assert full.returncode in (2, 3), full.stderr
+    said = full.stdout + full.stderr
+    assert "free" in said and "space" in said and "Traceback" not in said
+    leftovers = [
+        p
+        for p in project.rglob("*")
+        if p.name.endswith(".part") or (".tmp" in p.parts and p.is_file())
+    ]
+    assert leftovers == []
+    done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    with Production.open(project) as production:
+        assert all(t.status == "ready" and t.media for t in list_takes(production))

@@ -19,6 +19,7 @@ from setpiece.errors import (
     InvalidInputError,
     PermissionDeniedError,
     ProjectError,
+    StorageError,
 )
 from setpiece.model.enums import Role
 from setpiece.model.workflow import required_role
@@ -98,7 +99,7 @@ class Production:
 
         A write based on a stale read (another user changed the row) becomes a ConflictError.
         """
-        from sqlalchemy.exc import IntegrityError
+        from sqlalchemy.exc import IntegrityError, OperationalError
         from sqlalchemy.orm.exc import StaleDataError
 
         session = self.db.sessions()
@@ -114,6 +115,16 @@ class Production:
             session.rollback()
             reason = str(exc.orig).strip().splitlines()[0] if exc.orig else str(exc)
             raise ConflictError(f"the change conflicts with what is stored: {reason}") from exc
+        except OperationalError as exc:
+            # A full disk, a lost connection, a database locked for too long: nothing of this
+            # transaction was kept, and the message says what to look at.
+            with contextlib.suppress(Exception):
+                session.rollback()
+            reason = str(exc.orig).strip().splitlines()[0] if exc.orig else str(exc)
+            raise StorageError(
+                f"cannot use the database ({reason}): nothing of this change was kept; "
+                "check free disk space and that the database server is reachable"
+            ) from exc
         except BaseException:
             session.rollback()
             raise
