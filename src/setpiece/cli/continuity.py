@@ -1,9 +1,102 @@
-"""Commands of the continuity capability."""
+"""Commands of the continuity capability: ``setpiece check continuity`` and ``setpiece match``."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import typer
+
+from setpiece.cli._common import console, emit_json, open_production, progress_bar
+from setpiece.cli.check import check_app
+
+JSON = typer.Option(False, "--json", help="Print one JSON document.")
+
+
+@check_app.command("continuity")
+def check_continuity_command(
+    ctx: typer.Context,
+    scene: str | None = typer.Option(None, "--scene", help="Only this scene's shots."),
+    shot: str | None = typer.Option(
+        None, "--shot", help="Only this shot's takes (and its cut from the shot before)."
+    ),
+    html: Path | None = typer.Option(
+        None, "--html", help="Also write an HTML report with the evidence side by side."
+    ),
+    strict: bool = typer.Option(False, "--strict", help="Exit 3 when anything is found."),
+    as_json: bool = JSON,
+) -> None:
+    """Identity, look and format continuity over the takes; findings are stored."""
+    from setpiece.continuity.check import check_continuity
+    from setpiece.continuity.report import write_html
+    from setpiece.errors import InvalidInputError
+    from setpiece.store.frames import check_target
+
+    if scene is not None and shot is not None:
+        raise InvalidInputError("give --scene or --shot, not both")
+    if html is not None:
+        check_target(html, (".html", ".htm"), "HTML report")
+    with (
+        open_production(ctx) as production,
+        progress_bar("continuity", enabled=not as_json) as bar,
+    ):
+        report = check_continuity(production, scene=scene, shot=shot, progress=bar)
+    if html is not None:
+        write_html(report, html)
+    if as_json:
+        emit_json(report)
+    else:
+        out = console()
+        for f in report.findings:
+            where = " ".join(
+                x
+                for x in (
+                    f.shot,
+                    f.take,
+                    f.character,
+                    f"frame {f.frame}" if f.frame is not None else None,
+                )
+                if x
+            )
+            out.print(f"{f.kind} {where}: {f.detail}")
+        for item in report.unreadable:
+            out.print(f"unreadable {item['shot']} {item['take']}: {item['detail']}")
+        for skipped in report.skipped:
+            out.print(f"skipped {skipped.shot} {skipped.take} ({skipped.check}): {skipped.reason}")
+        for note in report.notes:
+            out.print(f"note: {note}")
+        out.print(
+            f"{report.takes_checked} take(s) checked, {len(report.findings)} finding(s)",
+            style="green" if not report.findings else "red",
+        )
+    if strict and report.findings:
+        raise typer.Exit(3)
+
+
+def match(
+    ctx: typer.Context,
+    take: str = typer.Argument(..., help="The take to fix (id or SHOT/NUMBER)."),
+    to: str = typer.Option(..., "--to", help="The reference take whose colour is matched."),
+    method: str = typer.Option("statistics", "--method", help="statistics or histogram."),
+    as_json: bool = JSON,
+) -> None:
+    """Make a derived take whose colour matches another take (the fix for a look jump)."""
+    from setpiece.continuity.match import match_take
+
+    with open_production(ctx) as production, progress_bar("match", enabled=not as_json) as bar:
+        result = match_take(
+            production, take, to, method=method, progress=lambda d, t: bar("frames", d, t)
+        )
+    if as_json:
+        emit_json(result)
+        return
+    console().print(
+        f"take {result.take.label} ({result.take.id}) "
+        + ("made" if result.created else "already existed")
+        + f": ΔE2000 {result.before.delta_e:.1f} -> {result.after.delta_e:.1f}, "
+        f"exposure {result.before.stops:+.2f} -> {result.after.stops:+.2f} stops"
+    )
 
 
 def register(app: typer.Typer) -> None:
-    """Adds this capability's commands to the root ``app`` (and to ``check_app``)."""
+    """Adds this capability's commands to the root ``app`` (``check continuity`` is on ``check_app``)."""
+    app.command("match")(match)

@@ -1,0 +1,528 @@
+"""The script supervisor's pass: independent checkers over the same takes, one report.
+
+``check_continuity`` gathers the scope once (shots in script order, their scenes,
+their takes, the project's format) and hands it to each checker in ``CHECKERS``; each
+returns its findings and notes. Adding a check is one line in that list (or passing
+``checkers=``): a checker is anything with a ``name``, the finding ``kinds`` it owns,
+and ``run(scope)``. The findings replace what the same checks found before on the
+same takes and shots, so a re-run never piles up stale findings.
+
+Which takes are judged for identity: imported takes (no generator, or one that is not
+registered) and those from generators that declare ``photographic_faces``; previs
+takes draw silhouettes, so they are listed as skipped with the reason. Look checks
+compare shots that cut together (consecutive shots of a scene) through each shot's
+circled take, else its latest; format checks look at every take.
+"""
+
+from __future__ import annotations
+
+import itertools
+import os
+import tempfile
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from fractions import Fraction
+from functools import cached_property
+from pathlib import Path
+from typing import Any, Protocol
+
+import numpy as np
+
+from setpiece.continuity.embedders import FaceEmbedder, LookModel, face_embedder
+from setpiece.continuity.faces import CLOSE_SIZES, CharacterReference, check_identity, reference_for
+from setpiece.continuity.look import CielabLook, LookStats, format_problems
+from setpiece.continuity.report import side_by_side
+from setpiece.continuity.settings import ContinuitySettings, continuity_settings
+from setpiece.errors import InvalidMediaError, StorageError
+from setpiece.production.context import Production
+from setpiece.production.views import SceneView, ShotView, TakeView
+from setpiece.store.frames import Frame, load_rgb, media_source, reason, take_pictures
+
+__all__ = [
+    "CHECKERS",
+    "CheckScope",
+    "Checker",
+    "CheckerOutput",
+    "ContinuityFinding",
+    "ContinuityReport",
+    "FormatChecker",
+    "IdentityChecker",
+    "LookChecker",
+    "Skipped",
+    "check_continuity",
+    "is_photographic",
+    "representative_take",
+]
+
+Progress = Callable[[str, int, int], None]
+_LOOK_FRAMES = 8  # frames sampled per take for its look
+
+
+@dataclass(frozen=True)
+class ContinuityFinding:
+    """A finding as checks return it; JSON: kind, shot, take, character, frame, score, threshold, detail."""
+
+    kind: str
+    shot: str
+    take: str | None
+    character: str | None
+    frame: int | None
+    score: float | None
+    threshold: float | None
+    detail: str
+    data: dict[str, Any] = field(default_factory=dict)
+    evidence_png: bytes | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "kind": self.kind,
+            "shot": self.shot,
+            "take": self.take,
+            "character": self.character,
+            "frame": self.frame,
+            "score": self.score,
+            "threshold": self.threshold,
+            "detail": self.detail,
+            "data": self.data,
+        }
+
+
+@dataclass(frozen=True)
+class Skipped:
+    """A take a check did not apply to, and why."""
+
+    shot: str
+    take: str
+    check: str
+    reason: str
+
+    def to_json(self) -> dict[str, Any]:
+        return {"shot": self.shot, "take": self.take, "check": self.check, "reason": self.reason}
+
+
+@dataclass(frozen=True)
+class ContinuityReport:
+    findings: list[ContinuityFinding]
+    takes_checked: int
+    skipped: list[Skipped]
+    notes: list[str]
+    unreadable: list[dict[str, Any]]
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "findings": [f.to_json() for f in self.findings],
+            "takes_checked": self.takes_checked,
+            "skipped": [s.to_json() for s in self.skipped],
+            "notes": self.notes,
+            "unreadable": self.unreadable,
+        }
+
+
+@dataclass
+class CheckerOutput:
+    findings: list[ContinuityFinding] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    skipped: list[Skipped] = field(default_factory=list)
+    checked: set[str] = field(default_factory=set)  # take ids examined
+
+
+class CheckScope:
+    """What the checkers look at: shots in script order, their scenes and takes.
+
+    Frames are read here, once per take and stride, so two checkers never decode the
+    same take twice; a video that breaks mid-way is noted in ``unreadable`` and its
+    frames before the break are used.
+    """
+
+    def __init__(
+        self,
+        production: Production,
+        settings: ContinuitySettings,
+        shots: list[ShotView],
+        scenes: dict[str, SceneView],
+        takes: dict[str, list[TakeView]],
+        *,
+        previous: dict[str, ShotView] | None = None,
+        progress: Progress | None = None,
+    ) -> None:
+        self.production = production
+        self.settings = settings
+        self.shots = shots
+        self.scenes = scenes
+        self.takes = takes  # by shot code; also holds the takes of the shots in ``previous``
+        self.previous = previous or {}  # the shot each shot cuts from, within its scene
+        self.progress = progress or (lambda phase, done, total: None)
+        self.unreadable: list[dict[str, Any]] = []
+        self._frames: dict[tuple[str, int], list[Frame]] = {}
+        project = production.project_row()
+        self.width, self.height = project.width, project.height
+        self.aspect = Fraction(project.aspect_num, project.aspect_den)
+        self.fps = production.fps
+
+    def frames(self, take: TakeView, every: int) -> list[Frame]:
+        """The take's every ``every``-th frame (a still: its one picture)."""
+        key = (take.id, every)
+        if key not in self._frames:
+            frames: list[Frame] = []
+            if take.media is not None:
+                try:
+                    frames, stopped = take_pictures(
+                        take.media, take.label, self.production.store, every=every
+                    )
+                except (InvalidMediaError, StorageError) as exc:
+                    self.unreadable.append(
+                        {"take": take.id, "shot": take.shot, "frame": None, "detail": reason(exc)}
+                    )
+                else:
+                    if stopped is not None:
+                        self.unreadable.append(
+                            {
+                                "take": take.id,
+                                "shot": take.shot,
+                                "frame": stopped.frame,
+                                "detail": f"{reason(stopped)}; the frames before it were checked",
+                            }
+                        )
+            self._frames[key] = frames
+        return self._frames[key]
+
+    def all_takes(self) -> list[TakeView]:
+        return [t for shot in self.shots for t in self.takes.get(shot.code, [])]
+
+    @cached_property
+    def generators(self) -> dict[str, bool]:
+        """Registered generators' ``photographic_faces`` by name."""
+        from setpiece.generate.registry import list_generators
+
+        return {
+            info.name: bool(info.capabilities.get("photographic_faces", True))
+            for info in list_generators()
+            if info.capabilities is not None
+        }
+
+
+class Checker(Protocol):
+    """One continuity check over a scope of takes."""
+
+    name: str
+    kinds: frozenset[str]
+
+    def run(self, scope: CheckScope) -> CheckerOutput: ...
+
+
+def is_photographic(take: TakeView, generators: dict[str, bool]) -> tuple[bool, str]:
+    """Whether a take's media shows real faces, and why (or why not)."""
+    backend = take.recipe.backend
+    if backend is None:
+        return True, "imported"
+    if backend not in generators:
+        return True, f"imported from {backend}"
+    if generators[backend]:
+        return True, f"generator {backend} draws photographic faces"
+    return False, f"generator {backend} does not draw photographic faces (previs silhouettes)"
+
+
+def representative_take(takes: list[TakeView]) -> TakeView | None:
+    """The take that stands for its shot in the cut: the circled one, else the latest."""
+    usable = [t for t in takes if t.media is not None]
+    circled = [t for t in usable if t.status == "circled"]
+    if circled:
+        return circled[-1]
+    return max(usable, key=lambda t: t.number) if usable else None
+
+
+def _evidence(pictures: list[np.ndarray | None]) -> bytes | None:
+    shown = [p for p in pictures if p is not None and p.size]
+    return side_by_side(shown) if shown else None
+
+
+class IdentityChecker:
+    """identity_drift, identity_missing, identity_unexpected (see ``continuity.faces``)."""
+
+    name = "identity"
+    kinds = frozenset({"identity_drift", "identity_missing", "identity_unexpected"})
+
+    def __init__(self, embedder: FaceEmbedder | None = None) -> None:
+        self._embedder = embedder
+
+    def _references(
+        self, scope: CheckScope, embedder: FaceEmbedder
+    ) -> dict[str, CharacterReference]:
+        from setpiece.model.enums import BibleKind
+        from setpiece.production.bible import list_entries
+
+        references = {}
+        for entry in list_entries(scope.production, BibleKind.CHARACTER):
+            pictures = []
+            for index, media in enumerate(entry.refs, 1):
+                with media_source(media, f"{entry.name} reference", scope.production.store) as src:
+                    pictures.append((f"#{index}", load_rgb(src, what=f"reference of {entry.name}")))
+            references[entry.name] = reference_for(embedder, entry.name, pictures, scope.settings)
+        return references
+
+    def run(self, scope: CheckScope) -> CheckerOutput:
+        out = CheckerOutput()
+        judged: list[tuple[ShotView, TakeView]] = []
+        for shot in scope.shots:
+            for take in scope.takes.get(shot.code, []):
+                ok, why = is_photographic(take, scope.generators)
+                if ok:
+                    judged.append((shot, take))
+                else:
+                    out.skipped.append(Skipped(shot.code, take.id, self.name, why))
+        if not judged:
+            return out
+        embedder = self._embedder or face_embedder()
+        references = self._references(scope, embedder)
+        listed = {s.name for shot, _ in judged for s in shot.subjects if s.kind == "character"}
+        for name in sorted(listed):
+            if name in references:
+                out.notes.extend(references[name].notes)
+        for done, (shot, take) in enumerate(judged, 1):
+            scope.progress("identity", done - 1, len(judged))
+            every = scope.settings.frame_stride if take.kind == "video" else 1
+            frames = scope.frames(take, every)
+            out.checked.add(take.id)
+            if not frames:
+                continue
+            expected = [s.name for s in shot.subjects if s.kind == "character"]
+            result = check_identity(
+                embedder,
+                frames,
+                expected,
+                references,
+                scope.settings,
+                close_shot=(shot.size or "").upper() in CLOSE_SIZES,
+            )
+            out.notes.extend(f"{take.label}: {note}" for note in result.notes)
+            for issue in result.issues:
+                reference = references.get(issue.character)
+                out.findings.append(
+                    ContinuityFinding(
+                        kind=issue.kind,
+                        shot=shot.code,
+                        take=take.id,
+                        character=issue.character,
+                        frame=issue.frame,
+                        score=issue.score,
+                        threshold=issue.threshold,
+                        detail=issue.detail,
+                        data={
+                            **issue.data,
+                            "character": issue.character,
+                            "embedder": embedder.name,
+                        },
+                        evidence_png=_evidence([reference.crop if reference else None, issue.face]),
+                    )
+                )
+        scope.progress("identity", len(judged), len(judged))
+        return out
+
+
+class LookChecker:
+    """look_jump between consecutive shots of a scene (see ``continuity.look``)."""
+
+    name = "look"
+    kinds = frozenset({"look_jump"})
+
+    def __init__(self, model: LookModel | None = None) -> None:
+        self.model = model or CielabLook()
+
+    def run(self, scope: CheckScope) -> CheckerOutput:
+        out = CheckerOutput()
+        stats: dict[str, tuple[LookStats, np.ndarray] | None] = {}
+
+        def look(take: TakeView) -> tuple[LookStats, np.ndarray] | None:
+            if take.id not in stats:
+                count = take.media.frames if take.media else 1
+                frames = scope.frames(take, max(1, count // _LOOK_FRAMES))
+                out.checked.add(take.id)
+                stats[take.id] = (
+                    (self.model.stats([f.rgb for f in frames]), frames[len(frames) // 2].rgb)
+                    if frames
+                    else None
+                )
+            return stats[take.id]
+
+        pairs = [(scope.previous[s.code], s) for s in scope.shots if s.code in scope.previous]
+        for done, (first, second) in enumerate(pairs):
+            scope.progress("look", done, len(pairs))
+            a_take = representative_take(scope.takes.get(first.code, []))
+            b_take = representative_take(scope.takes.get(second.code, []))
+            if a_take is None or b_take is None:
+                continue
+            a, b = look(a_take), look(b_take)
+            if a is None or b is None:
+                continue
+            difference = self.model.compare(a[0], b[0])
+            scene = scope.scenes.get(second.scene)
+            limits = scope.settings.look_for(scene.time_of_day if scene else None)
+            over = difference.exceeded(limits)
+            if not over:
+                continue
+            score, threshold = {
+                "colour": (difference.delta_e, limits.delta_e),
+                "exposure": (abs(difference.stops), limits.stops),
+                "white": (abs(difference.kelvin), limits.kelvin),
+                "contrast": (abs(difference.contrast), limits.contrast),
+            }[over[0].split()[0]]
+            out.findings.append(
+                ContinuityFinding(
+                    kind="look_jump",
+                    shot=second.code,
+                    take=b_take.id,
+                    character=None,
+                    frame=None,
+                    score=round(score, 4),
+                    threshold=threshold,
+                    detail=f"cut from {first.code} ({a_take.label}) to {second.code} "
+                    f"({b_take.label}): " + "; ".join(over),
+                    data={
+                        "from_shot": first.code,
+                        "from_take": a_take.id,
+                        "time_of_day": scene.time_of_day if scene else None,
+                        "delta_e2000": round(difference.delta_e, 3),
+                        "stops": round(difference.stops, 3),
+                        "kelvin": round(difference.kelvin, 1),
+                        "contrast": round(difference.contrast, 4),
+                        "model": self.model.name,
+                        "fix": f"setpiece match {b_take.id} --to {a_take.id}",
+                    },
+                    evidence_png=_evidence([a[1], b[1]]),
+                )
+            )
+        scope.progress("look", len(pairs), len(pairs))
+        return out
+
+
+class FormatChecker:
+    """format_mismatch: resolution, aspect ratio or frame rate unlike the project's."""
+
+    name = "format"
+    kinds = frozenset({"format_mismatch"})
+
+    def run(self, scope: CheckScope) -> CheckerOutput:
+        out = CheckerOutput()
+        for take in scope.all_takes():
+            if take.media is None:
+                continue
+            out.checked.add(take.id)
+            problems = format_problems(
+                take.media,
+                width=scope.width,
+                height=scope.height,
+                aspect=scope.aspect,
+                fps=scope.fps,
+            )
+            if problems:
+                out.findings.append(
+                    ContinuityFinding(
+                        kind="format_mismatch",
+                        shot=take.shot,
+                        take=take.id,
+                        character=None,
+                        frame=None,
+                        score=None,
+                        threshold=None,
+                        detail=f"{take.label}: " + "; ".join(problems),
+                        data={"problems": problems},
+                    )
+                )
+        return out
+
+
+# The checks `setpiece check continuity` runs, in order. Add one here (the motion team's
+# temporal_flicker, for one) and it runs over the same takes and lands in the same report.
+CHECKERS: list[Checker] = [IdentityChecker(), LookChecker(), FormatChecker()]
+
+_SKIP_STATUSES = frozenset({"rejected", "failed", "pending", "rendering"})
+
+
+def check_continuity(
+    production: Production,
+    *,
+    scene: str | None = None,
+    shot: str | None = None,
+    checkers: list[Checker] | None = None,
+    progress: Progress | None = None,
+    store: bool = True,
+) -> ContinuityReport:
+    """Runs the continuity checks over a scene, a shot, or the whole film, and stores the findings.
+
+    Args:
+        production: The open project.
+        scene: Only this scene's shots.
+        shot: Only this shot's takes (and its cut from the shot before).
+        checkers: The checks to run (default :data:`CHECKERS`).
+        progress: Called as (phase, done, total).
+        store: Store the findings (replacing the same checks' earlier ones on these takes).
+
+    Raises:
+        NotFoundError: Unknown scene or shot.
+        InvalidInputError: A bad ``[continuity]`` setting.
+    """
+    from setpiece.production.records import NewFinding, replace_findings
+    from setpiece.production.scenes import list_scenes
+    from setpiece.production.shots import get_shot, list_shots
+    from setpiece.production.takes import list_takes
+
+    settings = continuity_settings(production.config.settings)
+    shots = [get_shot(production, shot)] if shot is not None else list_shots(production, scene)
+    previous: dict[str, ShotView] = {}
+    for number in dict.fromkeys(s.scene for s in shots):
+        in_scene = list_shots(production, number) if shot is not None else None
+        ordered = in_scene or [s for s in shots if s.scene == number]
+        for before, after in itertools.pairwise(ordered):
+            previous[after.code] = before
+    wanted = {s.code for s in shots}
+    previous = {code: before for code, before in previous.items() if code in wanted}
+    codes = wanted | {s.code for s in previous.values()}
+    takes: dict[str, list[TakeView]] = {}
+    for take in list_takes(production):
+        if take.shot in codes and take.status not in _SKIP_STATUSES and take.media is not None:
+            takes.setdefault(take.shot, []).append(take)
+    scenes = {s.number: s for s in list_scenes(production)}
+    scope = CheckScope(
+        production, settings, shots, scenes, takes, previous=previous, progress=progress
+    )
+    output = CheckerOutput()
+    chosen = checkers if checkers is not None else CHECKERS
+    for checker in chosen:
+        result = checker.run(scope)
+        output.findings.extend(result.findings)
+        output.notes.extend(result.notes)
+        output.skipped.extend(result.skipped)
+        output.checked |= result.checked
+    if store:
+        kinds: frozenset[str] = frozenset().union(*(c.kinds for c in chosen))
+        own_takes = [t.id for s in shots for t in takes.get(s.code, [])]
+        with tempfile.TemporaryDirectory(prefix="setpiece-continuity-") as folder:
+            stored = []
+            for position, finding in enumerate(output.findings):
+                evidence = None
+                if finding.evidence_png:
+                    evidence = Path(folder) / f"evidence-{position}.png"
+                    evidence.write_bytes(finding.evidence_png)
+                stored.append(
+                    NewFinding(
+                        kind=finding.kind,
+                        shot=finding.shot,
+                        take=finding.take,
+                        frame=finding.frame,
+                        score=finding.score,
+                        threshold=finding.threshold,
+                        detail=finding.detail,
+                        evidence=os.fspath(evidence) if evidence else None,
+                        data=finding.data,
+                    )
+                )
+            replace_findings(
+                production, kinds, stored, takes=own_takes, shots=[s.code for s in shots]
+            )
+    return ContinuityReport(
+        findings=output.findings,
+        takes_checked=len(output.checked),
+        skipped=output.skipped,
+        notes=list(dict.fromkeys(output.notes)),
+        unreadable=scope.unreadable,
+    )
