@@ -448,6 +448,18 @@ def test_noir_style_is_black_and_white(previs: PrevisGenerator, tmp_path: Path) 
     assert np.abs(picture[:, :, 0] - picture[:, :, 2]).max() <= 2
 
 
+def test_a_style_can_cast_a_colour(previs: PrevisGenerator, tmp_path: Path) -> None:
+    plain = request(brief=brief(time_of_day="NIGHT"), parameters={"caption": "none"})
+    sodium = request(
+        brief=brief(time_of_day="NIGHT", style="Sodium: harsh orange sodium-vapour light"),
+        parameters={"caption": "none"},
+    )
+    before = pixels(render(previs, tmp_path / "plain", plain)).astype(float)
+    after = pixels(render(previs, tmp_path / "sodium", sodium)).astype(float)
+    warmth = lambda p: (p[:, :, 0] - p[:, :, 2]).mean()  # noqa: E731
+    assert warmth(after) > warmth(before) + 15
+
+
 def test_unwritable_work_folder_is_transient(previs: PrevisGenerator, tmp_path: Path) -> None:
     blocker = tmp_path / "file"
     blocker.write_text("not a folder")

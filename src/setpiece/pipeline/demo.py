@@ -7,8 +7,8 @@ take per shot, clips rendered at 12 fps and retimed to the project's 24.
 So that the report shows every check at work rather than a clean bill of health, the
 demo stages two problems a real production meets, and says so in its report:
 
-* one shot (``STYLED_SHOT``) is rendered in the bible style "Newsreel", black and white,
-  in a colour night scene: continuity reports the look jump where it cuts;
+* one shot (``STYLED_SHOT``) is rendered in the bible style "Sodium", an orange
+  street-light cast, in a blue night interior: continuity reports the look jump where it cuts;
 * before the integrity check, it adds to the reference corpus a still made from one
   shot's own previs frame, mirrored, cropped and re-graded (``LOOKALIKE_SHOT``): the
   integrity check reports that take as a near-duplicate of an "existing work".
@@ -30,8 +30,8 @@ __all__ = ["DEMO_SCRIPT", "LOOKALIKE_SHOT", "STYLED_SHOT", "demo_options", "run_
 
 DEMO_SCRIPT = "demo.fountain"
 STYLED_SHOT = "3B"
-STYLE_NAME = "Newsreel"
-STYLE_DESCRIPTION = "black and white archive newsreel, monochrome, grain"
+STYLE_NAME = "Sodium"
+STYLE_DESCRIPTION = "harsh orange sodium-vapour street light"
 LOOKALIKE_SHOT = "2A"
 LOOKALIKE_TITLE = "Demo reference: an archive still (made by the demo from shot 2A's frame)"
 

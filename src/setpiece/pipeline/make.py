@@ -368,7 +368,31 @@ def _step_retime(run: _Run) -> StepResult:
 
 
 def _step_continuity(run: _Run) -> StepResult:
-    return StepResult("continuity", "skipped", "continuity checks have not landed yet")
+    try:
+        from setpiece.continuity.check import check_continuity
+        from setpiece.continuity.report import write_html
+    except ImportError as exc:
+        return _capability_missing("continuity", exc)
+    run.out.mkdir(parents=True, exist_ok=True)
+    report = check_continuity(
+        run.prod, progress=lambda what, done, total: run.tell("continuity", what, done, total)
+    )
+    html = write_html(report, run.out / "continuity.html", title="Continuity report")
+    kinds: dict[str, int] = {}
+    for finding in report.findings:
+        kinds[finding.kind] = kinds.get(finding.kind, 0) + 1
+    summary = ", ".join(f"{n} {k}" for k, n in sorted(kinds.items())) or "no findings"
+    skipped = sorted({s.reason for s in report.skipped})
+    detail = f"{report.takes_checked} take(s) checked: {summary}"
+    if skipped:
+        detail += "; not applied: " + "; ".join(skipped)
+    return StepResult(
+        "continuity",
+        "done",
+        detail,
+        outputs={"continuity_report": html},
+        figures={"takes_checked": report.takes_checked, "findings": kinds},
+    )
 
 
 def _step_integrity(run: _Run) -> StepResult:

@@ -145,6 +145,10 @@ def paint(
     draw_labels(canvas, plan, face, scale)
     if plan.mono:
         canvas.image = canvas.image.convert("L").convert("RGB")
+    if plan.tint is not None:
+        gains = np.asarray(plan.tint, dtype=np.float32)
+        cast = np.asarray(canvas.image, dtype=np.float32) * gains
+        canvas.image = Image.fromarray(np.clip(cast, 0, 255).astype(np.uint8))
     return canvas
 
 

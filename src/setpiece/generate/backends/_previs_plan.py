@@ -286,10 +286,21 @@ class Plan:
     prompt_only: bool = False
     ignored: tuple[str, ...] = ()
     used: dict[str, object] = field(default_factory=dict)
+    tint: tuple[float, float, float] | None = None  # a style's colour cast, RGB gains
 
     @property
     def figure_height(self) -> float:
         return SIZES[self.size].figure
+
+
+# A style's words that cast a colour over the whole frame, as RGB gains (first match wins).
+STYLE_TINTS: tuple[tuple[str, tuple[float, float, float]], ...] = (
+    ("sepia", (1.12, 0.94, 0.70)),
+    ("sodium", (1.55, 1.0, 0.45)),
+    ("golden", (1.25, 1.05, 0.75)),
+    ("teal", (0.75, 1.05, 1.2)),
+    ("bleach", (1.3, 1.3, 1.3)),
+)
 
 
 def _words(text: str | None) -> list[str]:
@@ -391,6 +402,8 @@ def plan_shot(brief: ShotBrief, *, aspect: float, seed: int, prompt: str = "") -
         w in style
         for w in ("noir", "black and white", "b&w", "monochrome", "greyscale", "grayscale")
     )
+    tint = next((gains for word, gains in STYLE_TINTS if word in style), None)
+    mono = mono or "sepia" in style
 
     # A midground figure stands where the size frames it; the horizon cuts it at eye_cut (a
     # fraction of its height, clamped so the camera stays above the ground), and every other
@@ -453,6 +466,7 @@ def plan_shot(brief: ShotBrief, *, aspect: float, seed: int, prompt: str = "") -
         move=move,
         defocus=defocus,
         mono=mono,
+        tint=tint,
         code=brief.code,
         scene=brief.scene,
         heading=brief.heading,
