@@ -805,6 +805,9 @@ def _finish(
         result = job.future.result()
         _store(production, worker, job, result)
         report.done += 1
+        from setpiece.production.arrival import takes_arrived
+
+        takes_arrived(production, [job.take_id])
     except RenderError as exc:
         _failed(production, worker, job, report, str(exc), transient=exc.transient, backoff=backoff)
     except SetpieceError as exc:

@@ -157,6 +157,10 @@ def import_takes(
                 after=ShotStatus.WIP,
                 note="first take imported",
             )
+    if result.created:
+        from setpiece.production.arrival import takes_arrived
+
+        takes_arrived(production, [take.id for take in result.created])
     return result
 
 

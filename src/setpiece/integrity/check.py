@@ -1,0 +1,278 @@
+"""``check integrity``: every take's frames looked up in the reference corpus.
+
+The path of one take: its frames are sampled as references are (shot changes and a
+stride), each frame is hashed whole and mirrored, the index returns every reference
+code within the Hamming radius, the closest reference frames are verified on the
+pixels (:mod:`setpiece.integrity.verify`), and each reference work a take copies
+becomes one ``near_duplicate`` finding, carrying its best frame pair as evidence (the
+take's frame beside the reference frame). A re-run replaces the previous findings of
+the takes it checked.
+
+The index is built from the database at each check (codes are 8 bytes a window;
+a million indexed frames load in seconds), so there is no cache to fall out of date.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from sqlalchemy import select
+
+from setpiece.errors import InvalidInputError
+from setpiece.integrity.hashing import WINDOWS, query_codes, unpack_codes
+from setpiece.integrity.index import HammingIndex
+from setpiece.integrity.sampling import sample_frames
+from setpiece.integrity.settings import IntegritySettings, integrity_settings
+from setpiece.integrity.verify import Alignment, verify
+from setpiece.model.orm import Media, ReferenceFrame, ReferenceWork
+from setpiece.production.context import Production
+from setpiece.production.records import NewFinding, replace_findings
+from setpiece.production.takes import get_take, list_takes
+from setpiece.production.views import FindingView, TakeView
+from setpiece.store.frames import DecodeStopped, Frame, iter_take_frames, load_rgb
+from setpiece.store.media import MediaStore
+
+__all__ = ["KIND", "IntegrityReport", "Unreadable", "check_integrity"]
+
+KIND = "near_duplicate"
+"""The finding kind this check owns."""
+
+Progress = Callable[[str, int, int], None]
+
+
+@dataclass(frozen=True)
+class Unreadable:
+    """A take that could not be checked, and why."""
+
+    take: str
+    label: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class IntegrityReport:
+    """What a run checked and found."""
+
+    checked: list[str] = field(default_factory=list)
+    frames: int = 0
+    references: int = 0
+    findings: list[FindingView] = field(default_factory=list)
+    unreadable: list[Unreadable] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class _Corpus:
+    index: HammingIndex
+    owner: np.ndarray  # reference frame row position per code
+    window: np.ndarray  # window number per code
+    frames: list[tuple[int, int, str | None]]  # (work id, frame number, thumbnail key)
+    titles: dict[int, str]
+
+
+def _load_corpus(production: Production) -> _Corpus:
+    codes: list[np.ndarray] = []
+    frames: list[tuple[int, int, str | None]] = []
+    with production.transaction() as session:
+        titles = {w.id: w.title for w in session.scalars(select(ReferenceWork))}
+        rows = session.execute(
+            select(ReferenceFrame.work_id, ReferenceFrame.frame, ReferenceFrame.codes, Media.ext)
+            .add_columns(ReferenceFrame.thumb_sha256)
+            .outerjoin(Media, Media.sha256 == ReferenceFrame.thumb_sha256)
+            .order_by(ReferenceFrame.id)
+        )
+        for work_id, frame, blob, ext, thumb in rows:
+            codes.append(unpack_codes(blob))
+            frames.append((work_id, frame, MediaStore.key_for(thumb, ext) if thumb else None))
+    if codes:
+        lengths = np.array([len(c) for c in codes])
+        flat = np.concatenate(codes)
+        owner = np.repeat(np.arange(len(codes)), lengths)
+        window = np.concatenate([np.arange(n) for n in lengths])
+    else:
+        flat = owner = window = np.empty(0, dtype=np.int64)
+    return _Corpus(HammingIndex(flat.astype(np.uint64)), owner, window, frames, titles)
+
+
+def _take_frames(
+    take: TakeView, production: Production, config: IntegritySettings
+) -> tuple[list[Frame], str | None]:
+    assert take.media is not None
+    frames: list[Frame] = []
+    problem = None
+    try:
+        frames.extend(
+            sample_frames(
+                iter_take_frames(take.media, take.label, production.store),
+                stride=config.stride,
+                cut=config.cut,
+            )
+        )
+    except DecodeStopped as stopped:
+        problem = str(stopped)
+    except InvalidInputError as exc:  # InvalidMediaError: the file does not open at all
+        problem = str(exc)
+    return frames, problem
+
+
+def _evidence(take_rgb: np.ndarray, reference_rgb: np.ndarray, target: Path) -> Path:
+    """The take's frame beside the reference frame, both 240 pixels high, as a PNG."""
+    from PIL import Image
+
+    height = 240
+    pictures = []
+    for rgb in (take_rgb, reference_rgb):
+        image = Image.fromarray(np.ascontiguousarray(rgb))
+        width = max(1, round(image.width * height / image.height))
+        pictures.append(image.resize((width, height), Image.Resampling.LANCZOS))
+    gap = 8
+    canvas = Image.new("RGB", (pictures[0].width + gap + pictures[1].width, height), (0, 0, 0))
+    canvas.paste(pictures[0], (0, 0))
+    canvas.paste(pictures[1], (pictures[0].width + gap, 0))
+    canvas.save(target, format="PNG")
+    return target
+
+
+def _read_thumb(key: str | None, production: Production) -> np.ndarray | None:
+    if key is None:
+        return None
+    local = production.store.local_path(key)
+    if local is not None:
+        return load_rgb(local, "reference thumbnail")
+    with production.store.open(key) as handle:
+        return load_rgb(handle, "reference thumbnail")
+
+
+def check_integrity(
+    production: Production,
+    takes: Sequence[str] = (),
+    *,
+    progress: Progress | None = None,
+) -> IntegrityReport:
+    """Looks up every sampled frame of the takes (all takes with media when none are
+    named) in the reference corpus and stores one finding per copied reference work.
+
+    Raises:
+        NotFoundError: A named take does not exist.
+        InvalidInputError: A named take has no media yet, or a bad setting.
+    """
+    config = integrity_settings(production.config.settings)
+    if takes:
+        chosen = [get_take(production, ref) for ref in takes]
+        for take in chosen:
+            if take.media is None:
+                raise InvalidInputError(f"take {take.label} has no media yet ({take.status})")
+    else:
+        chosen = [t for t in list_takes(production) if t.media is not None]
+    corpus = _load_corpus(production)
+    found: list[NewFinding] = []
+    checked: list[str] = []
+    unreadable: list[Unreadable] = []
+    frames_seen = 0
+    thumbs: dict[int, np.ndarray | None] = {}
+    with tempfile.TemporaryDirectory(prefix="setpiece-integrity-") as folder:
+        for number, take in enumerate(chosen):
+            if progress:
+                progress("check", number, len(chosen))
+            frames, problem = _take_frames(take, production, config)
+            if not frames:
+                unreadable.append(Unreadable(take.id, take.label, problem or "no frame decodes"))
+                continue
+            checked.append(take.id)
+            frames_seen += len(frames)
+            found.extend(
+                _match_take(take, frames, corpus, config, thumbs, production, Path(folder))
+            )
+        if progress:
+            progress("check", len(chosen), len(chosen))
+        stored = replace_findings(production, frozenset({KIND}), found, takes=checked)
+    return IntegrityReport(
+        checked=checked,
+        frames=frames_seen,
+        references=len(corpus.titles),
+        findings=stored,
+        unreadable=unreadable,
+    )
+
+
+def _match_take(
+    take: TakeView,
+    frames: list[Frame],
+    corpus: _Corpus,
+    config: IntegritySettings,
+    thumbs: dict[int, np.ndarray | None],
+    production: Production,
+    folder: Path,
+) -> list[NewFinding]:
+    if len(corpus.index) == 0:
+        return []
+    queries = np.concatenate([query_codes(frame.rgb) for frame in frames])
+    hits = corpus.index.search(queries, config.hamming)
+    best: dict[
+        int, tuple[Alignment, int, int, int]
+    ] = {}  # work -> (alignment, take frame, ref row, hamming)
+    for position, frame in enumerate(frames):
+        mine = (hits.query == 2 * position) | (hits.query == 2 * position + 1)
+        if not mine.any():
+            continue
+        order = np.argsort(hits.distance[mine], kind="stable")
+        tried: set[int] = set()
+        for pick in order:
+            code = int(hits.code[mine][pick])
+            row = int(corpus.owner[code])
+            if row in tried:
+                continue
+            tried.add(row)
+            if len(tried) > config.candidates:
+                break
+            work_id, _, path = corpus.frames[row]
+            if row not in thumbs:
+                thumbs[row] = _read_thumb(path, production)
+            reference = thumbs[row]
+            if reference is None:
+                continue
+            mirrored = bool(hits.query[mine][pick] % 2)
+            window = WINDOWS[int(corpus.window[code])]
+            alignment = verify(frame.rgb, reference, window, mirrored)
+            distance = int(hits.distance[mine][pick])
+            if alignment.ssim >= config.ssim and (
+                work_id not in best or alignment.ssim > best[work_id][0].ssim
+            ):
+                best[work_id] = (alignment, position, row, distance)
+    findings = []
+    for work_id, (alignment, position, row, distance) in sorted(best.items()):
+        frame = frames[position]
+        _, ref_frame, _ = corpus.frames[row]
+        reference = thumbs[row]
+        assert reference is not None
+        evidence = _evidence(frame.rgb, reference, folder / f"{take.id}-{work_id}.png")
+        title = corpus.titles.get(work_id, str(work_id))
+        data: dict[str, Any] = {
+            "reference": {"id": work_id, "title": title},
+            "reference_frame": ref_frame,
+            "hamming": distance,
+            "ssim": round(alignment.ssim, 4),
+            "mirrored": alignment.mirrored,
+            "box": list(alignment.box),
+        }
+        findings.append(
+            NewFinding(
+                kind=KIND,
+                take=take.id,
+                frame=frame.index,
+                score=round(alignment.ssim, 4),
+                threshold=config.ssim,
+                detail=(
+                    f"frame {frame.index} copies {title!r} frame {ref_frame}"
+                    f"{' (mirrored)' if alignment.mirrored else ''}: Hamming {distance}, "
+                    f"SSIM {alignment.ssim:.2f}"
+                ),
+                evidence=evidence,
+                data=data,
+            )
+        )
+    return findings
