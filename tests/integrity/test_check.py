@@ -50,7 +50,7 @@ def test_a_cropped_mirrored_regraded_copy_is_flagged_and_an_unrelated_take_is_no
     assert data["reference"]["title"] == "work2"
     assert data["reference_frame"] == 0
     assert data["mirrored"] is True
-    assert 0 <= data["hamming"] <= 14 and data["ssim"] >= 0.4
+    assert 0 <= data["hamming"] <= 14 and data["ssim"] >= 0.5
     evidence = finding["evidence"]
     assert evidence["kind"] == "image" and evidence["width"] > evidence["height"]
     with Image.open(evidence["path"]) as picture:  # the take beside the reference

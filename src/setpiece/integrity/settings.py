@@ -33,7 +33,10 @@ class IntegritySettings:
 
     check_on_arrival: bool = False
     hamming: int = 14
-    ssim: float = 0.4
+    # 0.5, not the 0.4 the natural-image sweep allowed (recall 0.953 vs 0.967 there): frames
+    # of one generated film share a look, and unrelated previs frames scored up to 0.43
+    # against a reference made from another previs shot (the demo; bench/RESULTS.md).
+    ssim: float = 0.5
     stride: int = 12
     cut: float = 30.0
     candidates: int = 8

@@ -10,8 +10,9 @@ demo stages two problems a real production meets, and says so in its report:
 * one shot (``STYLED_SHOT``) is rendered in the bible style "Sodium", an orange
   street-light cast, in a blue night interior: continuity reports the look jump where it cuts;
 * before the integrity check, it adds to the reference corpus a still made from one
-  shot's own previs frame, mirrored, cropped and re-graded (``LOOKALIKE_SHOT``): the
-  integrity check reports that take as a near-duplicate of an "existing work".
+  shot's own previs frame (``LOOKALIKE_SHOT``): widened so the take is a crop of it,
+  mirrored, re-graded and captioned. The integrity check reports that take as a
+  near-duplicate of an "existing work".
 
 Identity checks do not apply: previs draws silhouettes, not photographic faces.
 """
@@ -80,7 +81,7 @@ def _ensure_style(production: Production) -> None:
 
 
 def _ensure_lookalike(production: Production) -> None:
-    """Adds the staged reference still (once): shot 2A's frame, mirrored, cropped, graded."""
+    """Adds the staged reference still (once), made from shot 2A's first frame."""
     try:
         from setpiece.integrity.corpus import add_references
     except ImportError:
@@ -96,25 +97,28 @@ def _ensure_lookalike(production: Production) -> None:
             return
         take = takes[-1]
         assert take.media is not None
-        every = max(1, take.media.frames // 2)
+        every = max(1, take.media.frames)  # its first frame: every check samples it
         frames, _ = take_pictures(take.media, take.label, production.store, every=every)
         if not frames:
             return
         folder.mkdir(exist_ok=True)
-        _lookalike(frames[len(frames) // 2].rgb, target)
+        _lookalike(frames[0].rgb, target)
     add_references(production, [target], title=LOOKALIKE_TITLE)
 
 
 def _lookalike(rgb: object, target: Path) -> None:
+    """An "existing work" the shot copies: a wider picture of which the take is a crop,
+    mirrored, warmer, with a caption, saved as JPEG (what a scraped frame looks like)."""
     import numpy as np
     from PIL import Image, ImageDraw, ImageOps
 
     pixels = np.asarray(rgb, dtype=np.float32)
-    graded = np.clip(pixels * np.array([1.12, 1.0, 0.86]) + 10.0, 0, 255).astype(np.uint8)
+    h, w = pixels.shape[:2]
+    pad_y, pad_x = h // 10, w // 10
+    wider = np.pad(pixels, ((pad_y, pad_y), (pad_x, pad_x), (0, 0)), mode="reflect")
+    graded = np.clip(wider * np.array([1.12, 1.0, 0.86]) + 10.0, 0, 255).astype(np.uint8)
     image = ImageOps.mirror(Image.fromarray(graded))
-    w, h = image.size
-    image = image.crop((int(w * 0.06), int(h * 0.06), int(w * 0.94), int(h * 0.94)))
-    ImageDraw.Draw(image).text((12, 12), "ARCHIVE 1954", fill=(255, 255, 255))
+    ImageDraw.Draw(image).text((12, 8), "ARCHIVE 1954", fill=(255, 255, 255))
     image.save(target, quality=85)
 
 

@@ -396,7 +396,41 @@ def _step_continuity(run: _Run) -> StepResult:
 
 
 def _step_integrity(run: _Run) -> StepResult:
-    return StepResult("integrity", "skipped", "integrity checks have not landed yet")
+    try:
+        from setpiece.integrity.check import check_integrity
+        from setpiece.integrity.corpus import list_references
+        from setpiece.integrity.report import write_report
+    except ImportError as exc:
+        return _capability_missing("integrity", exc)
+    references = list_references(run.prod)
+    if not references:
+        return StepResult(
+            "integrity",
+            "skipped",
+            "the reference corpus is empty: add existing works with 'setpiece reference add'",
+        )
+    run.out.mkdir(parents=True, exist_ok=True)
+    report = check_integrity(
+        run.prod, progress=lambda what, done, total: run.tell("integrity", what, done, total)
+    )
+    html = write_report(run.prod, run.out / "integrity.html")
+    detail = (
+        f"{len(report.checked)} take(s), {report.frames} frame(s) against "
+        f"{len(references)} reference work(s): {len(report.findings)} near-duplicate(s)"
+    )
+    if report.unreadable:
+        detail += f", {len(report.unreadable)} unreadable take(s)"
+    return StepResult(
+        "integrity",
+        "done",
+        detail,
+        outputs={"integrity_report": str(html)},
+        figures={
+            "takes_checked": len(report.checked),
+            "near_duplicates": len(report.findings),
+            "references": len(references),
+        },
+    )
 
 
 def _step_pick(run: _Run) -> StepResult:
