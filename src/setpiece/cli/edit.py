@@ -42,6 +42,7 @@ def assemble(
         bundle = otio is not None and otio.suffix.lower() == ".otioz"
         if otio or edl or fcpxml:
             from setpiece.edit.timeline import export_cut
+            from setpiece.provenance.deliver import cut_deliverer, take_deliverer
 
             export_cut(
                 cut,
@@ -49,9 +50,12 @@ def assemble(
                 otioz=otio if bundle else None,
                 edl=edl,
                 fcp_xml=fcpxml,
+                deliver_take=take_deliverer(production) if bundle else None,
+                deliver_bundle=cut_deliverer(production, cut) if bundle else None,
             )
         if movie is not None:
             from setpiece.edit.movie import write_preview
+            from setpiece.provenance.deliver import cut_deliverer
 
             with progress_bar("preview", enabled=not as_json) as bar:
                 write_preview(
@@ -60,7 +64,16 @@ def assemble(
                     burn_in=burn_in,
                     store=production.store,
                     progress=lambda done, total: bar("frames", done, total),
+                    deliver=cut_deliverer(production, cut),
                 )
+        disclosure_files: list[Path] = []
+        if movie or otio or edl or fcpxml:
+            from setpiece.provenance.disclosure import disclosure, write_beside
+
+            first = next(p for p in (movie, otio, edl, fcpxml) if p is not None)
+            disclosure_files = write_beside(
+                disclosure(production, include_unapproved=include_unapproved, scene=scene), first
+            )
     if as_json:
         emit_json(cut)
         return
@@ -76,6 +89,8 @@ def assemble(
     for label, path in (("otio", otio), ("edl", edl), ("fcp xml", fcpxml), ("movie", movie)):
         if path is not None:
             out.print(f"{label}: {path}")
+    for path in disclosure_files:
+        out.print(f"AI-use disclosure: {path}")
 
 
 @edit_app.command("import")

@@ -79,6 +79,7 @@ def contact_sheet(
     *,
     scene: str | None = None,
     columns: int = 4,
+    deliver: bool = True,
 ) -> Path:
     """Writes the contact sheet of the film, or of one scene, as a PNG.
 
@@ -87,6 +88,7 @@ def contact_sheet(
         out_path: The PNG to write; replaced if it exists.
         scene: A scene number, or None for every scene.
         columns: Cells per row, 1 to ``MAX_COLUMNS``.
+        deliver: Watermark and sign the sheet as a delivered file (``setpiece.provenance``).
 
     Returns:
         The path written.
@@ -106,6 +108,18 @@ def contact_sheet(
         where = f"scene {scene}" if scene is not None else "the project"
         raise InvalidInputError(f"{where} has no shots to show; add shots first")
     sheet = _draw(cut, columns, scene, production.store)
+    if deliver:
+        import tempfile
+
+        from setpiece.provenance.deliver import cut_credentials, delivery_for
+        from setpiece.provenance.deliver import deliver as deliver_copy
+
+        delivery = delivery_for(production)
+        with tempfile.TemporaryDirectory(prefix=".setpiece-sheet-", dir=target.parent) as work:
+            raw = Path(work) / "sheet.png"
+            sheet.save(raw, format="PNG")
+            deliver_copy(delivery, raw, target, cut_credentials(production, cut, target.name))
+        return target
     with temporary_file(target) as temp:
         sheet.save(temp, format="PNG")
     return target

@@ -134,6 +134,7 @@ def write_preview(
     burn_in: bool = False,
     progress: Callable[[int, int], None] | None = None,
     store: MediaStore | None = None,
+    deliver: Callable[[Path, Path], object] | None = None,
 ) -> PreviewReport:
     """Writes the cut as an MP4 (H.264 and AAC) at its own rate and size.
 
@@ -145,6 +146,8 @@ def write_preview(
             film and once at the end.
         store: The project's media store (``production.store``); needed only when it is
             remote (``s3://...``), whose media are then read through it.
+        deliver: Writes the delivered movie from the rendered one, ``deliver(raw, target)``
+            (``setpiece.provenance.deliver.cut_deliverer``: watermark and signature).
 
     Returns:
         What was written.
@@ -156,6 +159,15 @@ def write_preview(
         StorageError: A take's media is missing, or the movie cannot be written (disk full).
     """
     target = check_target(path, MOVIE_SUFFIXES, "preview movie")
+    if deliver is not None and cut.clips:
+        import dataclasses
+        import tempfile
+
+        with tempfile.TemporaryDirectory(prefix=".setpiece-cut-", dir=target.parent) as work:
+            raw = Path(work) / f"rendered{target.suffix}"
+            report = write_preview(cut, raw, burn_in=burn_in, progress=progress, store=store)
+            deliver(raw, target)
+        return dataclasses.replace(report, path=target)
     if not cut.clips:
         raise InvalidInputError(
             "the cut is empty: there are no shots to play; add shots (and takes) first"

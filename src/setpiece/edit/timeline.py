@@ -344,8 +344,18 @@ def write_otio(cut: Cut, path: str | os.PathLike[str]) -> Path:
     return target
 
 
-def write_otioz(cut: Cut, path: str | os.PathLike[str]) -> Path:
+def write_otioz(
+    cut: Cut,
+    path: str | os.PathLike[str],
+    *,
+    deliver_take: Callable[[str, Path, Path], object] | None = None,
+    deliver_bundle: Callable[[Path, Path], object] | None = None,
+) -> Path:
     """Writes an ``.otioz`` bundle: the timeline with every take's media file inside it.
+
+    With ``deliver_take`` (``setpiece.provenance.deliver.take_deliverer``) the bundle holds
+    delivered copies of the takes (watermarked and signed), never the store's masters;
+    ``deliver_bundle(raw, target)`` then writes the bundle itself (a sidecar manifest).
 
     Raises:
         InvalidInputError: The cut is empty, the path cannot be written, or the media
@@ -356,12 +366,42 @@ def write_otioz(cut: Cut, path: str | os.PathLike[str]) -> Path:
     _check_cut(cut)
     _check_bundle_media(cut)
     otio = require_otio("otioz")
-    timeline = build_timeline(cut)
+    if deliver_take is None:
+        timeline = build_timeline(cut)
 
-    def write(temp: Path) -> None:
-        otio.adapters.write_to_file(timeline, str(temp), adapter_name="otioz")
+        def write(temp: Path) -> None:
+            otio.adapters.write_to_file(timeline, str(temp), adapter_name="otioz")
 
-    _write_atomic(target, write)
+        _write_atomic(target, write)
+        return target
+    import dataclasses
+    import tempfile
+
+    with tempfile.TemporaryDirectory(prefix=".setpiece-otioz-", dir=target.parent) as work:
+        copies: dict[str, str] = {}
+        clips = []
+        for clip in cut.clips:
+            if clip.media is not None and clip.take is not None:
+                if clip.take not in copies:
+                    master = Path(clip.media.path)
+                    copy = Path(work) / f"{clip.take_label or clip.take}".replace("/", "_")
+                    copy = copy.with_suffix(master.suffix)
+                    deliver_take(clip.take, master, copy)
+                    copies[clip.take] = str(copy)
+                clip = dataclasses.replace(
+                    clip, media=dataclasses.replace(clip.media, path=copies[clip.take])
+                )
+            clips.append(clip)
+        timeline = build_timeline(dataclasses.replace(cut, clips=clips))
+        raw = Path(work) / f"bundle{target.suffix}"
+        try:
+            otio.adapters.write_to_file(timeline, str(raw), adapter_name="otioz")
+        except OSError as exc:
+            raise InvalidInputError(f"cannot write {target}: {exc.strerror or exc}") from exc
+        if deliver_bundle is not None:
+            deliver_bundle(raw, target)
+        else:
+            _write_atomic(target, lambda temp: os.replace(raw, temp))
     return target
 
 
@@ -427,6 +467,8 @@ def export_cut(
     edl: str | os.PathLike[str] | None = None,
     fcp_xml: str | os.PathLike[str] | None = None,
     reel_length: int | None = DEFAULT_REEL_LENGTH,
+    deliver_take: Callable[[str, Path, Path], object] | None = None,
+    deliver_bundle: Callable[[Path, Path], object] | None = None,
 ) -> TimelineExport:
     """Writes the cut in each format given a path; every path is checked before any is written.
 
@@ -437,6 +479,8 @@ def export_cut(
         edl: Where to write a CMX 3600 EDL.
         fcp_xml: Where to write Final Cut Pro 7 XML.
         reel_length: The EDL's reel name length (see ``write_edl``).
+        deliver_take: Delivers each take put in an ``.otioz`` (see ``write_otioz``).
+        deliver_bundle: Delivers the ``.otioz`` itself (see ``write_otioz``).
 
     Raises:
         InvalidInputError: No path given, the cut is empty, a path cannot be written,
@@ -459,7 +503,9 @@ def export_cut(
     _check_reel_length(reel_length)
     writers: dict[str, Callable[[Cut, Path], Path]] = {
         "otio": write_otio,
-        "otioz": write_otioz,
+        "otioz": functools.partial(
+            write_otioz, deliver_take=deliver_take, deliver_bundle=deliver_bundle
+        ),
         "edl": functools.partial(write_edl, reel_length=reel_length),
         "fcp_xml": write_fcp_xml,
     }

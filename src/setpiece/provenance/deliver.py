@@ -1,0 +1,465 @@
+"""Delivery: the one door every file Setpiece writes for use outside the store goes through.
+
+The media store keeps clean masters, so content addresses never change; a
+delivered copy is the master (or a rendered cut, sheet or bundle member) with the
+invisible watermark added to its pictures and then a C2PA manifest signed into it.
+Watermark first, signature last: the signature covers the marked bytes.
+
+Videos are decoded, each frame marked with the payload of the take it shows
+(``frame_payload``), and encoded again with H.264 (CRF 16, so the mark and the
+picture lose little); audio is copied as it is.
+"""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from setpiece.errors import InvalidInputError, InvalidMediaError
+from setpiece.provenance.credentials import (
+    COMPOSITE,
+    COMPOSITE_WITH_TRAINED,
+    TRAINED_ALGORITHMIC_MEDIA,
+    Credentials,
+    Ingredient,
+    SignResult,
+    sign_file,
+)
+from setpiece.provenance.keys import Identity, load_identity
+from setpiece.provenance.settings import ProvenanceSettings
+from setpiece.provenance.watermark import Payload, embed, embed_luma, project_code
+
+if TYPE_CHECKING:
+    from setpiece.edit.assembly import Cut
+    from setpiece.production.context import Production
+    from setpiece.production.views import TakeView
+
+__all__ = [
+    "IMAGE_SUFFIXES",
+    "VIDEO_SUFFIXES",
+    "Delivered",
+    "Delivery",
+    "deliver",
+    "delivery_for",
+    "take_credentials",
+]
+
+IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".webp", ".tif", ".tiff")
+VIDEO_SUFFIXES = (".mp4", ".m4v", ".mov")
+NO_TAKE = "00000000"  # the payload of frames that show no take (slates, sheets)
+VIDEO_CRF = 16
+
+
+@dataclass
+class Delivery:
+    """What delivering needs from the project: settings, its code, the signing identity."""
+
+    settings: ProvenanceSettings
+    project_name: str
+    project: int
+    store_root: Path | None = None  # the local media store: never written by delivery
+    _identity: Identity | None = field(default=None, repr=False)
+
+    def check_target(self, target: Path) -> None:
+        """Refuses a target inside the media store, which keeps clean masters.
+
+        Raises:
+            InvalidInputError: The target is inside the local media store.
+        """
+        if self.store_root is None:
+            return
+        resolved = target.expanduser().absolute().resolve()
+        if resolved.is_relative_to(self.store_root):
+            raise InvalidInputError(
+                f"{target} is inside the media store ({self.store_root}), which keeps clean "
+                "masters: write the delivered copy elsewhere (--out)"
+            )
+
+    def identity(self) -> Identity:
+        if self._identity is None:
+            certificate, key = self.settings.identity_paths()
+            if self.settings.certificate is None and not certificate.exists():
+                # First delivery of a project without a studio identity: development keys,
+                # labelled UNTRUSTED, so nothing leaves unsigned.
+                from setpiece.provenance.keys import init_dev_keys
+
+                init_dev_keys(self.settings.dev_keys, project=self.project_name)
+            self._identity = load_identity(certificate, key)
+        return self._identity
+
+    def payload(self, take: str | None) -> Payload:
+        return Payload(self.project, take or NO_TAKE)
+
+
+@dataclass(frozen=True)
+class Delivered:
+    """A delivered file: where, whether marked, and how signed."""
+
+    path: Path
+    watermarked: bool
+    signed: SignResult | None
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "path": str(self.path),
+            "watermarked": self.watermarked,
+            "signature": self.signed.to_json() if self.signed else None,
+        }
+
+
+def delivery_for(production: Production) -> Delivery:
+    """The delivery settings of an open project (checked; keys are read when first needed)."""
+    settings = ProvenanceSettings.from_settings(production.config.root, production.config.settings)
+    row = production.project_row()
+    media = production.config.media_url
+    store_root = None if "://" in media else Path(media).expanduser().absolute().resolve()
+    return Delivery(
+        settings, row.name, project_code(row.name, row.created_at.isoformat()), store_root
+    )
+
+
+def _mark_image(source: Path, target: Path, payload: Payload) -> None:
+    from PIL import Image
+
+    from setpiece.store.frames import load_rgb
+
+    pixels = load_rgb(source)
+    marked = Image.fromarray(embed(pixels, payload))
+    suffix = target.suffix.lower()
+    if suffix in (".jpg", ".jpeg"):
+        marked.save(target, format="JPEG", quality=95)
+    else:
+        marked.save(target, format={".png": "PNG", ".webp": "WEBP"}.get(suffix, "TIFF"))
+
+
+def _mark_video(source: Path, target: Path, frame_payload: Callable[[int], Payload | None]) -> None:
+    """Re-encodes ``source`` with each frame's luma marked; the audio is copied."""
+    import av
+
+    from setpiece.store.frames import reason
+
+    try:
+        src = av.open(str(source))
+    except (av.FFmpegError, OSError) as exc:
+        raise InvalidMediaError(f"{source} cannot be opened as video: {reason(exc)}") from None
+    with src:
+        if not src.streams.video:
+            raise InvalidMediaError(f"{source} has no video stream")
+        vin = src.streams.video[0]
+        width, height = vin.codec_context.width, vin.codec_context.height
+        if width % 2 or height % 2:
+            raise InvalidMediaError(f"{source} is {width}x{height}: 4:2:0 video needs even sizes")
+        fmt = "mov" if target.suffix.lower() == ".mov" else "mp4"
+        codec = "libx264" if "libx264" in av.codecs_available else "mpeg4"
+        try:
+            with av.open(str(target), "w", format=fmt, options={"movflags": "+faststart"}) as out:
+                vout = out.add_stream(codec, rate=vin.average_rate or vin.guessed_rate or 24)
+                assert isinstance(vout, av.VideoStream)
+                vout.width, vout.height, vout.pix_fmt = width, height, "yuv420p"
+                context = vout.codec_context
+                context.colorspace = vin.codec_context.colorspace
+                context.color_primaries = vin.codec_context.color_primaries
+                context.color_trc = vin.codec_context.color_trc
+                context.color_range = vin.codec_context.color_range
+                if codec == "libx264":
+                    vout.options = {"crf": str(VIDEO_CRF), "preset": "veryfast"}
+                else:
+                    context.bit_rate = max(800_000, width * height * 24)
+                vout.time_base = vin.time_base
+                ain = src.streams.audio[0] if src.streams.audio else None
+                aout = out.add_stream_from_template(ain) if ain is not None else None
+                for index, frame in enumerate(src.decode(vin)):
+                    planes = frame.to_ndarray(format="yuv420p")
+                    payload = frame_payload(index)
+                    if payload is not None:
+                        planes[:height] = embed_luma(planes[:height], payload)
+                    picture = av.VideoFrame.from_ndarray(planes, format="yuv420p")
+                    picture.pts, picture.time_base = frame.pts, frame.time_base
+                    out.mux(vout.encode(picture))
+                out.mux(vout.encode(None))
+                if ain is not None and aout is not None:
+                    src.seek(0)
+                    for packet in src.demux(ain):
+                        if packet.dts is None:
+                            continue
+                        packet.stream = aout
+                        out.mux(packet)
+        except av.FFmpegError as exc:
+            raise InvalidMediaError(f"{source} cannot be re-encoded: {reason(exc)}") from None
+
+
+def deliver(
+    delivery: Delivery,
+    source: Path,
+    target: Path,
+    credentials: Credentials | None,
+    *,
+    take: str | None = None,
+    frame_take: Callable[[int], str | None] | None = None,
+) -> Delivered:
+    """Writes ``target`` from ``source``: watermarked (pictures), then signed.
+
+    ``source`` is never changed (it may be a master in the store). ``take`` is what the
+    watermark names; a video may name a take per frame with ``frame_take``.
+
+    Raises:
+        InvalidInputError: Bad keys or settings, or an unwritable target.
+        InvalidMediaError: The source cannot be read as its kind.
+    """
+    from setpiece.store.frames import temporary_file
+
+    delivery.check_target(target)
+    suffix = target.suffix.lower()
+    settings = delivery.settings
+    identity = delivery.identity() if settings.sign and credentials is not None else None
+    with tempfile.TemporaryDirectory(prefix=".setpiece-deliver-", dir=target.parent) as work:
+        marked = Path(work) / f"marked{suffix}"
+        watermarked = False
+        if settings.watermark and suffix in IMAGE_SUFFIXES:
+            _mark_image(source, marked, delivery.payload(take))
+            watermarked = True
+        elif settings.watermark and suffix in VIDEO_SUFFIXES:
+            if frame_take is not None:
+                per_frame = frame_take
+                _mark_video(source, marked, lambda i: delivery.payload(per_frame(i)))
+            else:
+                _mark_video(source, marked, lambda i: delivery.payload(take))
+            watermarked = True
+        else:
+            shutil.copyfile(source, marked)
+        if identity is None or credentials is None:
+            with temporary_file(target) as temp:
+                shutil.copyfile(marked, temp)
+            return Delivered(target, watermarked, None)
+        signed = sign_file(marked, target, credentials, identity)
+        return Delivered(target, watermarked, signed)
+
+
+def _when(take: TakeView) -> str:
+    return take.created_at.isoformat().replace("+00:00", "Z")
+
+
+def take_credentials(
+    production: Production, take: TakeView, title: str, master: Path
+) -> Credentials:
+    """The manifest of a take's delivered copy, from the take's recorded recipe and chain."""
+    from setpiece.production.derive import operations_of
+    from setpiece.production.takes import get_take
+
+    recipe = take.recipe
+    agent: dict[str, Any] | None = None
+    if recipe.backend:
+        agent = {"name": recipe.backend}
+        if recipe.model:
+            agent["version"] = recipe.model
+    actions: list[dict[str, Any]] = []
+    ingredients: list[Ingredient] = []
+    operations = operations_of(take)
+    if recipe.parent:
+        parent = get_take(production, recipe.parent)
+        if parent.media is not None and "://" not in parent.media.path:
+            ingredients.append(
+                Ingredient(
+                    Path(parent.media.path),
+                    f"take {parent.label} ({parent.id})",
+                    "parentOf",
+                    "parent",
+                )
+            )
+            actions.append({"action": "c2pa.opened", "parameters": {"ingredientIds": ["parent"]}})
+    if not actions:
+        if recipe.backend:
+            created: dict[str, Any] = {
+                "action": "c2pa.created",
+                "digitalSourceType": TRAINED_ALGORITHMIC_MEDIA,
+                "when": _when(take),
+            }
+            if agent:
+                created["softwareAgent"] = agent
+            actions.append(created)
+        else:
+            # Imported, no generator recorded: the master is the parent; we do not guess how it was made.
+            ingredients.append(
+                Ingredient(master, f"imported master of take {take.label}", "parentOf", "master")
+            )
+            actions.append(
+                {
+                    "action": "c2pa.opened",
+                    "parameters": {"ingredientIds": ["master"]},
+                    "when": _when(take),
+                }
+            )
+    for operation in operations if recipe.parent else []:
+        actions.append(
+            {
+                "action": "c2pa.edited",
+                "when": _when(take),
+                "softwareAgent": {"name": f"setpiece {operation.get('name', 'edit')}"},
+                "parameters": {"operation": operation},
+            }
+        )
+    for index, ref in enumerate(recipe.references):
+        path = _reference_path(production, ref)
+        if path is not None:
+            ingredients.append(Ingredient(path, f"reference image {index + 1}", "inputTo"))
+    return Credentials(
+        title=title,
+        actions=actions,
+        ingredients=ingredients,
+        setpiece={
+            "take": take.id,
+            "shot": take.shot,
+            "label": take.label,
+            "generator": recipe.backend,
+            "model": recipe.model,
+            "model_hash": recipe.model_hash,
+            "seed": recipe.seed,
+            "parent": recipe.parent,
+            "operations": operations,
+            "master_sha256": take.media.sha256 if take.media else None,
+            "watermark": "setpiece-watermark-v1",
+        },
+    )
+
+
+def _reference_path(production: Production, sha256: str) -> Path | None:
+    from sqlalchemy import select
+
+    from setpiece.model.orm import Media
+
+    with production.transaction() as session:
+        media = session.scalars(select(Media).where(Media.sha256 == sha256)).first()
+        if media is None:
+            return None
+        key = media.key
+    local = production.store.local_path(key)
+    return local if local is not None and local.is_file() else None
+
+
+def export_take(production: Production, ref: str, out: Path) -> Delivered:
+    """``setpiece take export``: a take's master delivered to ``out``, marked and signed.
+
+    Raises:
+        NotFoundError: Unknown take.
+        InvalidInputError: A take without media, an extension unlike the take's kind.
+    """
+    from setpiece.production.takes import get_take
+    from setpiece.store.frames import check_target, media_source
+
+    take = get_take(production, ref)
+    if take.media is None:
+        raise InvalidInputError(f"take {take.label} has no media to export (status {take.status})")
+    suffixes = IMAGE_SUFFIXES if take.media.kind == "image" else VIDEO_SUFFIXES
+    target = check_target(out, suffixes, f"export of take {take.label}")
+    delivery = delivery_for(production)
+    with tempfile.TemporaryDirectory(prefix=".setpiece-export-", dir=target.parent) as work:
+        with media_source(take.media, take.label, production.store) as source:
+            master = Path(work) / f"master{Path(take.media.path).suffix or target.suffix}"
+            if isinstance(source, str):
+                shutil.copyfile(source, master)
+            else:
+                with master.open("wb") as copy:
+                    shutil.copyfileobj(source, copy)
+        credentials = take_credentials(production, take, target.name, master)
+        return deliver(delivery, master, target, credentials, take=take.id)
+
+
+def _generated_takes(production: Production, ids: set[str]) -> dict[str, tuple[str, str | None]]:
+    """For each take id: (generator, model) of its chain's first take, when a generator made it."""
+    from sqlalchemy import select
+
+    from setpiece.model.orm import Take
+
+    with production.transaction() as session:
+        takes = {t.id: t for t in session.scalars(select(Take))}
+    made: dict[str, tuple[str, str | None]] = {}
+    for take_id in ids:
+        take = takes.get(take_id)
+        seen: set[str] = set()
+        while take is not None and take.parent_take_id and take.id not in seen:
+            seen.add(take.id)
+            take = takes.get(take.parent_take_id)
+        if take is not None and take.backend:
+            made[take_id] = (take.backend, take.model_name)
+    return made
+
+
+def cut_credentials(production: Production, cut: Cut, title: str) -> Credentials:
+    """The manifest of a delivered cut (movie, sheet, bundle): a composite of its takes."""
+    from datetime import UTC, datetime
+
+    from setpiece import __version__
+
+    ids = {c.take for c in cut.clips if c.take}
+    generated = _generated_takes(production, ids)
+    source = COMPOSITE_WITH_TRAINED if generated else COMPOSITE
+    clips = [
+        {
+            "shot": c.shot,
+            "take": c.take,
+            "label": c.take_label,
+            "status": c.status,
+            "record_in": c.record_in,
+            "duration": c.duration,
+            "generator": generated.get(c.take or "", (None, None))[0],
+            "model": generated.get(c.take or "", (None, None))[1],
+        }
+        for c in cut.clips
+    ]
+    return Credentials(
+        title=title,
+        actions=[
+            {
+                "action": "c2pa.created",
+                "digitalSourceType": source,
+                "softwareAgent": {"name": "setpiece", "version": __version__},
+                "when": datetime.now(UTC).isoformat().replace("+00:00", "Z"),
+            }
+        ],
+        setpiece={"cut": cut.name, "clips": clips, "watermark": "setpiece-watermark-v1"},
+    )
+
+
+def frame_takes(cut: Cut) -> Callable[[int], str | None]:
+    """The take each record frame of the cut shows (None on slates)."""
+    import bisect
+
+    starts = [c.record_in for c in cut.clips]
+
+    def take_at(frame: int) -> str | None:
+        index = bisect.bisect_right(starts, frame) - 1
+        return cut.clips[index].take if 0 <= index < len(cut.clips) else None
+
+    return take_at
+
+
+def cut_deliverer(production: Production, cut: Cut) -> Callable[[Path, Path], Delivered]:
+    """What the cut's writers call to deliver a file they rendered (``deliver(raw, target)``)."""
+    delivery = delivery_for(production)
+
+    def deliver_rendered(raw: Path, target: Path) -> Delivered:
+        credentials = cut_credentials(production, cut, target.name)
+        return deliver(delivery, raw, target, credentials, frame_take=frame_takes(cut))
+
+    return deliver_rendered
+
+
+def take_deliverer(production: Production) -> Callable[[str, Path, Path], Delivered]:
+    """Delivers one take's master copy (``.otioz`` bundle members): ``(take id, master, target)``."""
+    from setpiece.production.takes import get_take
+
+    delivery = delivery_for(production)
+
+    def deliver_take(take_id: str, master: Path, target: Path) -> Delivered:
+        take = get_take(production, take_id)
+        credentials = take_credentials(production, take, target.name, master)
+        return deliver(delivery, master, target, credentials, take=take.id)
+
+    return deliver_take
+
+
+__all__ += ["cut_credentials", "cut_deliverer", "export_take", "frame_takes", "take_deliverer"]

@@ -1,0 +1,328 @@
+"""The AI-use disclosure of a film: where AI was used, with which models, and who decided.
+
+Festivals, guilds and distributors ask for this; the answer must come from the
+records, never from a guess. Everything here is read from the database:
+
+- the cut is ``setpiece.edit.assembly.assemble`` (the same cut ``edit assemble``
+  writes), so the running-time share is the share of the cut's frames;
+- a clip's picture is **AI-generated** when the first take of its chain (the take
+  itself, or the root of a derived take) names a generator; **AI-assisted** when it
+  is a derived take whose root was imported with no generator (captured or drawn
+  material changed by an operation); **captured** when it was imported with no
+  generator and not derived; a slate is **none**;
+- human decisions are the ``approve`` events of the history table (who circled
+  which take, when); a provisional pick made by automation is counted unapproved;
+- the credits block lists the project's members and their roles (users table),
+  with the decisions each made.
+"""
+
+from __future__ import annotations
+
+import html
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import datetime
+from fractions import Fraction
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from setpiece.production.context import Production
+
+__all__ = [
+    "Decision",
+    "Disclosure",
+    "ShotDisclosure",
+    "disclosure",
+    "write_beside",
+    "write_html",
+    "write_json",
+]
+
+GENERATED = "ai-generated"
+ASSISTED = "ai-assisted"
+CAPTURED = "captured"
+NONE = "none"
+
+
+@dataclass(frozen=True)
+class Decision:
+    """One person's approval of a take."""
+
+    actor: str
+    role: str | None
+    take: str
+    take_label: str
+    at: datetime
+    note: str | None
+
+
+@dataclass(frozen=True)
+class ShotDisclosure:
+    """What the cut shows for one shot, and how it was made."""
+
+    scene: str
+    shot: str
+    take: str | None
+    take_label: str | None
+    picture: str  # ai-generated | ai-assisted | captured | none
+    generator: str | None
+    model: str | None
+    operations: list[str]
+    frames: int
+    approved: bool
+    approved_by: str | None
+    approved_at: datetime | None
+    status: str | None  # circled, provisional, unapproved, None for slates
+
+
+@dataclass(frozen=True)
+class Disclosure:
+    """The whole film's report."""
+
+    film: str
+    fps: Fraction
+    total_frames: int
+    generated_frames: int
+    assisted_frames: int
+    captured_frames: int
+    shots: list[ShotDisclosure]
+    generators: list[dict[str, Any]]
+    decisions: list[Decision]
+    credits: list[dict[str, Any]]
+    unapproved: int
+    warnings: list[str] = field(default_factory=list)
+
+    @property
+    def generated_share(self) -> float:
+        return self.generated_frames / self.total_frames if self.total_frames else 0.0
+
+    def to_json(self) -> dict[str, Any]:
+        from setpiece.production.views import jsonable
+
+        return {
+            "film": self.film,
+            "fps": f"{self.fps.numerator}/{self.fps.denominator}",
+            "total_frames": self.total_frames,
+            "generated_frames": self.generated_frames,
+            "assisted_frames": self.assisted_frames,
+            "captured_frames": self.captured_frames,
+            "generated_share": round(self.generated_share, 6),
+            "scenes": self._scenes(),
+            "generators": self.generators,
+            "decisions": jsonable(self.decisions),
+            "credits": self.credits,
+            "unapproved_shots": self.unapproved,
+        }
+
+    def _scenes(self) -> list[dict[str, Any]]:
+        from setpiece.production.views import jsonable
+
+        scenes: dict[str, list[Any]] = {}
+        for shot in self.shots:
+            scenes.setdefault(shot.scene, []).append(jsonable(shot))
+        return [{"scene": number, "shots": shots} for number, shots in scenes.items()]
+
+    def summary_lines(self) -> list[str]:
+        lines = [
+            f"{self.film}: {len(self.shots)} shots in the cut, "
+            f"{self.generated_share:.1%} of the running time AI-generated",
+            f"  AI-generated {self.generated_frames} frames, AI-assisted {self.assisted_frames}, "
+            f"captured {self.captured_frames}, of {self.total_frames}",
+        ]
+        for gen in self.generators:
+            lines.append(
+                f"  generator {gen['generator']} model {gen['model'] or '?'}: {gen['shots']} shot(s)"
+            )
+        for shot in self.shots:
+            who = f"approved by {shot.approved_by}" if shot.approved else "NOT approved"
+            lines.append(
+                f"  {shot.scene} {shot.shot} {shot.take_label or '-'}: {shot.picture}"
+                + (f" ({shot.generator}/{shot.model})" if shot.generator else "")
+                + f", {who}"
+            )
+        for credit in self.credits:
+            lines.append(f"  credit: {credit['name']} ({credit['role']})")
+        return lines
+
+
+def disclosure(
+    production: Production, *, include_unapproved: bool = False, scene: str | None = None
+) -> Disclosure:
+    """Builds the report from the cut (of the film, or one scene) and the records.
+
+    Raises:
+        NotFoundError: An unknown scene.
+    """
+    from sqlalchemy import select
+
+    from setpiece.edit.assembly import assemble
+    from setpiece.model.orm import Event, Take, User
+
+    cut = assemble(production, scene=scene, include_unapproved=include_unapproved)
+    with production.transaction() as session:
+        production.authorize(session, "read")
+        roles = {u.name: u.role for u in session.scalars(select(User).order_by(User.name))}
+        approvals = list(
+            session.scalars(
+                select(Event)
+                .where(Event.entity == "take", Event.action == "approve")
+                .order_by(Event.at, Event.id)
+            )
+        )
+        takes: dict[str, Take] = {t.id: t for t in session.scalars(select(Take))}
+
+        def root(take: Take) -> Take:
+            seen = set()
+            while take.parent_take_id and take.parent_take_id in takes and take.id not in seen:
+                seen.add(take.id)
+                take = takes[take.parent_take_id]
+            return take
+
+        def label(take_id: str) -> str:
+            take = takes.get(take_id)
+            return f"{take.shot.code}/{take.number}" if take else take_id
+
+        decisions = [
+            Decision(e.actor, roles.get(e.actor), e.entity_id, label(e.entity_id), e.at, e.note)
+            for e in approvals
+        ]
+        last: dict[str, Decision] = {}
+        for decision in decisions:
+            last[decision.take] = decision
+        shots: list[ShotDisclosure] = []
+        counts = {GENERATED: 0, ASSISTED: 0, CAPTURED: 0, NONE: 0}
+        generators: Counter[tuple[str, str | None]] = Counter()
+        for clip in cut.clips:
+            take = takes.get(clip.take) if clip.take else None
+            if take is None:
+                picture, generator, model, operations = NONE, None, None, []
+            else:
+                first = root(take)
+                derived = first.id != take.id
+                generator, model = first.backend, first.model_name
+                parameters = take.parameters or {}
+                operations = [
+                    str(op.get("name"))
+                    for op in [*(parameters.get("operations") or []), parameters.get("operation")]
+                    if isinstance(op, dict) and op.get("name")
+                ]
+                if generator:
+                    picture = GENERATED
+                    generators[(generator, model)] += 1
+                elif derived:
+                    picture = ASSISTED
+                else:
+                    picture = CAPTURED
+            counts[picture] += clip.duration
+            approved = clip.status == "circled" and clip.take in last
+            chosen = last.get(clip.take) if approved and clip.take else None
+            shots.append(
+                ShotDisclosure(
+                    scene=clip.scene,
+                    shot=clip.shot,
+                    take=clip.take,
+                    take_label=clip.take_label,
+                    picture=picture,
+                    generator=generator,
+                    model=model,
+                    operations=operations,
+                    frames=clip.duration,
+                    approved=approved,
+                    approved_by=chosen.actor if chosen else None,
+                    approved_at=chosen.at if chosen else None,
+                    status=clip.status,
+                )
+            )
+        credits = []
+        made: Counter[str] = Counter(d.actor for d in decisions)
+        for name, role in roles.items():
+            credits.append({"name": name, "role": role, "approvals": made.get(name, 0)})
+        for name in sorted(set(made) - set(roles)):
+            credits.append({"name": name, "role": None, "approvals": made[name]})
+    return Disclosure(
+        film=cut.name,
+        fps=cut.fps,
+        total_frames=cut.duration,
+        generated_frames=counts[GENERATED],
+        assisted_frames=counts[ASSISTED],
+        captured_frames=counts[CAPTURED],
+        shots=shots,
+        generators=[
+            {"generator": g, "model": m, "shots": n}
+            for (g, m), n in sorted(generators.items(), key=lambda x: (x[0][0], x[0][1] or ""))
+        ],
+        decisions=decisions,
+        credits=credits,
+        unapproved=sum(1 for s in shots if not s.approved),
+        warnings=list(cut.warnings),
+    )
+
+
+def write_html(report: Disclosure, path: Path) -> Path:
+    """Writes the report as one self-contained HTML page (atomically)."""
+    from setpiece.store.frames import check_target, temporary_file
+
+    target = check_target(path, (".html", ".htm"), "disclosure report")
+    e = html.escape
+    rows = "".join(
+        f"<tr><td>{e(s.scene)}</td><td>{e(s.shot)}</td><td>{e(s.take_label or '-')}</td>"
+        f"<td>{e(s.picture)}</td><td>{e(s.generator or '')}</td><td>{e(s.model or '')}</td>"
+        f"<td>{e(', '.join(s.operations))}</td><td>{s.frames}</td>"
+        f"<td>{e(s.approved_by or 'not approved')}</td>"
+        f"<td>{e(s.approved_at.isoformat() if s.approved_at else '')}</td></tr>"
+        for s in report.shots
+    )
+    gens = "".join(
+        f"<li>{e(g['generator'])} / {e(g['model'] or '?')}: {g['shots']} shot(s)</li>"
+        for g in report.generators
+    )
+    credits = "".join(
+        f"<li>{e(c['name'])}: {e(c['role'] or 'former member')} ({c['approvals']} approval(s))</li>"
+        for c in report.credits
+    )
+    page = f"""<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>AI-use disclosure: {e(report.film)}</title>
+<style>body{{font-family:sans-serif;margin:2em}}table{{border-collapse:collapse}}td,th{{border:1px solid #ccc;padding:4px 8px}}</style>
+</head><body>
+<h1>AI-use disclosure: {e(report.film)}</h1>
+<p>{report.generated_share:.1%} of the cut's running time is AI-generated
+({report.generated_frames} of {report.total_frames} frames); AI-assisted {report.assisted_frames},
+captured {report.captured_frames}. {report.unapproved} shot(s) not approved by a person.</p>
+<h2>Generators and models</h2><ul>{gens or "<li>none</li>"}</ul>
+<h2>Shots</h2>
+<table><tr><th>Scene</th><th>Shot</th><th>Take</th><th>Picture</th><th>Generator</th><th>Model</th>
+<th>Operations</th><th>Frames</th><th>Approved by</th><th>When</th></tr>{rows}</table>
+<h2>Credits</h2><ul>{credits or "<li>no members recorded</li>"}</ul>
+<p>Generated by Setpiece from the production's records.</p>
+</body></html>
+"""
+    with temporary_file(target) as temp:
+        Path(temp).write_text(page, encoding="utf-8")
+    return target
+
+
+def write_json(report: Disclosure, path: Path) -> Path:
+    """Writes the report's JSON (the shape ``disclose --json`` prints), atomically."""
+    import orjson
+
+    from setpiece.production.views import jsonable
+    from setpiece.store.frames import check_target, temporary_file
+
+    target = check_target(path, (".json",), "disclosure report")
+    data = orjson.dumps(
+        report, default=jsonable, option=orjson.OPT_INDENT_2 | orjson.OPT_PASSTHROUGH_DATACLASS
+    )
+    with temporary_file(target) as temp:
+        Path(temp).write_bytes(data)
+    return target
+
+
+def write_beside(report: Disclosure, cut_file: Path) -> list[Path]:
+    """Writes ``NAME.disclosure.json`` and ``NAME.disclosure.html`` beside a cut's file."""
+    folder = cut_file.expanduser().absolute().parent
+    stem = cut_file.name.split(".")[0] or "cut"
+    return [
+        write_json(report, folder / f"{stem}.disclosure.json"),
+        write_html(report, folder / f"{stem}.disclosure.html"),
+    ]

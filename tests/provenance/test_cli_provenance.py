@@ -1,0 +1,216 @@
+"""The provenance commands as a user meets them: delivery, verify, detect, and every bad input."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import pytest
+from PIL import Image
+
+from provenance.media import write_textured, write_textured_mp4
+from setpiece.cli.main import main
+
+
+class Run:
+    def __init__(self, code: int, out: str, err: str) -> None:
+        self.code, self.out, self.err = code, out, err
+
+    def json(self) -> object:
+        return json.loads(self.out)
+
+
+@pytest.fixture
+def cli(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, tmp_path: Path):
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("SETPIECE_USER", "ana")
+
+    def run(*args: object) -> Run:
+        code = main([str(a) for a in args])
+        captured = capsys.readouterr()
+        return Run(code, captured.out, captured.err)
+
+    return run
+
+
+@pytest.fixture
+def film(cli, tmp_path: Path) -> Path:
+    assert cli("init", "film", "--name", "Night Train", "--resolution", "320x180").code == 0
+    os.chdir(tmp_path / "film")
+    assert cli("scene", "add", "--heading", "INT. TRAIN - NIGHT").code == 0
+    assert cli("shot", "add", "1", "--code", "1A", "--duration", "1").code == 0
+    assert cli("shot", "add", "1", "--code", "1B", "--duration", "1").code == 0
+    return tmp_path / "film"
+
+
+def one_line_error(run: Run) -> None:
+    assert run.code == 2
+    lines = run.err.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("setpiece: error: ")
+
+
+def import_take(cli, shot: str, path: Path, *extra: str) -> str:
+    run = cli("take", "import", shot, path, *extra, "--json")
+    assert run.code == 0, run.err
+    return run.json()["created"][0]["id"]
+
+
+def test_exported_still_is_signed_valid_and_watermarked(cli, film: Path, tmp_path: Path) -> None:
+    take = import_take(
+        cli, "1A", write_textured(tmp_path / "gen.png"), "--generator", "runway", "--model", "gen4"
+    )
+    assert cli("keys", "init").code == 0
+    out = tmp_path / "delivered.jpg"
+    run = cli("take", "export", "1A/1", out, "--json")
+    assert run.code == 0, run.err
+    assert run.json()["watermarked"] and run.json()["signature"]["embedded"]
+    report = cli("verify", out, "--json")
+    assert report.code == 0 and report.json()["state"] == "Valid"
+    found = cli("watermark", "detect", out, "--json").json()
+    assert found["found"] and found["take"] == take and found["project"] == "Night Train"
+    recompressed = tmp_path / "q70.jpg"
+    Image.open(out).save(recompressed, quality=70)
+    assert cli("watermark", "detect", recompressed, "--json").json()["take"] == take
+    half = tmp_path / "half.png"
+    Image.open(out).resize((160, 90)).save(half)
+    assert cli("watermark", "detect", half, "--json").json()["take"] == take
+    # The store keeps the clean master, and refuses to be signed in place.
+    master = Path(cli("take", "show", "1A/1", "--json").json()["media"]["path"])
+    assert cli("watermark", "detect", master, "--json").json() == {"found": False, "frames": 1}
+    before = master.read_bytes()
+    run = cli("sign", master)
+    one_line_error(run)
+    assert "media store" in run.err and master.read_bytes() == before
+
+
+def test_tampered_export_is_invalid_and_exits_3(cli, film: Path, tmp_path: Path) -> None:
+    import_take(cli, "1A", write_textured(tmp_path / "gen.png"), "--generator", "runway")
+    out = tmp_path / "delivered.png"
+    assert cli("take", "export", "1A/1", out).code == 0
+    data = bytearray(out.read_bytes())
+    data[200] ^= 0xFF
+    out.write_bytes(bytes(data))
+    run = cli("verify", out, "--json")
+    assert run.code == 3 and run.json()["state"] == "Invalid"
+    assert run.json()["reasons"]
+
+
+def test_movie_export_is_valid_and_carries_the_take(cli, film: Path, tmp_path: Path) -> None:
+    clip = write_textured_mp4(tmp_path / "gen.mp4", frames=6, width=640, height=360)
+    take = import_take(cli, "1A", clip, "--generator", "veo", "--model", "veo-3")
+    out = tmp_path / "delivered.mp4"
+    assert cli("take", "export", take, out).code == 0
+    assert cli("verify", out, "--json").json()["state"] == "Valid"
+    found = cli("watermark", "detect", out, "--json").json()
+    assert found["found"] and found["take"] == take and found["frames"] == 6
+
+
+def test_unmarked_picture_is_found_false(cli, tmp_path: Path) -> None:
+    run = cli("watermark", "detect", write_textured(tmp_path / "plain.jpg", seed=9), "--json")
+    assert run.code == 0 and run.json()["found"] is False
+
+
+def test_detect_on_something_not_a_picture(cli, tmp_path: Path) -> None:
+    junk = tmp_path / "junk.jpg"
+    junk.write_bytes(b"\x00" * 100)
+    one_line_error(cli("watermark", "detect", junk))
+
+
+def test_export_bad_inputs_write_nothing(cli, film: Path, tmp_path: Path) -> None:
+    import_take(cli, "1A", write_textured(tmp_path / "gen.png"), "--generator", "runway")
+    before = sorted(p.name for p in tmp_path.iterdir())
+    one_line_error(cli("take", "export", "1A/1", tmp_path / "out.mp4"))
+    one_line_error(cli("take", "export", "1A/1", tmp_path / "out.txt"))
+    one_line_error(cli("take", "export", "1A/9", tmp_path / "out.jpg"))
+    one_line_error(cli("take", "export", "1A/1", tmp_path / "missing" / "out.jpg"))
+    assert sorted(p.name for p in tmp_path.iterdir()) == before
+
+
+def test_sign_with_expired_or_mismatched_identity_is_refused(
+    cli, film: Path, tmp_path: Path
+) -> None:
+    import datetime as dt
+
+    from setpiece.provenance.keys import init_dev_keys
+
+    expired = init_dev_keys(
+        tmp_path / "expired", now=dt.datetime.now(dt.UTC) - dt.timedelta(days=400), days=10
+    )
+    other = init_dev_keys(tmp_path / "other")
+    picture = write_textured(tmp_path / "still.png")
+    before = picture.read_bytes()
+    toml = film / "setpiece.toml"
+    original = toml.read_text()
+    toml.write_text(
+        original + f'\n[provenance]\ncertificate = "{expired.certificate}"\nkey = "{expired.key}"\n'
+    )
+    run = cli("sign", picture)
+    one_line_error(run)
+    assert "expired" in run.err
+    toml.write_text(
+        original + f'\n[provenance]\ncertificate = "{other.certificate}"\nkey = "{expired.key}"\n'
+    )
+    run = cli("sign", picture, "--out", tmp_path / "signed.png")
+    one_line_error(run)
+    assert "does not match" in run.err
+    toml.write_text(original + '\n[provenance]\nwatermark = "yes"\n')
+    run = cli("sign", picture)
+    one_line_error(run)
+    assert "provenance.watermark" in run.err
+    assert picture.read_bytes() == before
+    assert not (tmp_path / "signed.png").exists()
+
+
+def test_sign_any_file_and_sidecar_for_other_formats(cli, film: Path, tmp_path: Path) -> None:
+    picture = write_textured(tmp_path / "still.png")
+    assert cli("sign", picture, "--out", tmp_path / "signed.png").code == 0
+    assert cli("verify", tmp_path / "signed.png", "--json").json()["state"] == "Valid"
+    notes = tmp_path / "notes.edl"
+    notes.write_text("TITLE: CUT\n", encoding="utf-8")
+    run = cli("sign", notes)
+    assert run.code == 0 and "sidecar" in run.out
+    assert (tmp_path / "notes.edl.c2pa").is_file()
+    assert cli("verify", notes, "--json").json()["state"] == "Valid"
+
+
+def test_verify_unsigned_says_no_manifest(cli, tmp_path: Path) -> None:
+    run = cli("verify", write_textured(tmp_path / "plain.png"), "--json")
+    assert run.code == 3 and run.json()["state"] == "none"
+    one_line_error(cli("verify", tmp_path / "nothing.png"))
+
+
+def test_assemble_delivers_movie_sheet_bundle_and_disclosure(
+    cli, film: Path, tmp_path: Path
+) -> None:
+    pytest.importorskip("opentimelineio")
+    take = import_take(
+        cli,
+        "1A",
+        write_textured_mp4(tmp_path / "a.mp4", frames=24, width=320, height=180),
+        "--generator",
+        "veo",
+        "--model",
+        "veo-3",
+    )
+    assert cli("review", "approve", "1A", take).code == 0
+    movie, bundle = tmp_path / "cut.mp4", tmp_path / "cut.otioz"
+    run = cli("edit", "assemble", "--movie", movie, "--otio", bundle)
+    assert run.code == 0, run.err
+    assert cli("verify", movie, "--json").json()["state"] == "Valid"
+    assert cli("verify", bundle, "--json").json()["state"] == "Valid"
+    assert (tmp_path / "cut.otioz.c2pa").is_file()
+    found = cli("watermark", "detect", movie, "--json").json()
+    assert found["found"] and found["project"] == "Night Train"
+    disclosure = json.loads((tmp_path / "cut.disclosure.json").read_text())
+    assert disclosure["generated_frames"] == 24 and disclosure["total_frames"] == 48
+    assert (tmp_path / "cut.disclosure.html").read_text().count("veo-3") >= 1
+    sheet = tmp_path / "sheet.png"
+    assert cli("contact-sheet", sheet).code == 0
+    assert cli("verify", sheet, "--json").json()["state"] == "Valid"
+    assert cli("watermark", "detect", sheet, "--json").json()["found"]
+    import zipfile
+
+    with zipfile.ZipFile(bundle) as archive:
+        inside = [n for n in archive.namelist() if n.startswith("media/")]
+    assert len(inside) == 1

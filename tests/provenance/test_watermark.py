@@ -1,0 +1,104 @@
+"""The invisible watermark: payload coding, survival of the attacks the issue names, no false finds."""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from provenance.media import reencode, textured, write_textured_mp4
+from setpiece.errors import InvalidInputError
+from setpiece.provenance.watermark import Payload, SoftVote, detect, embed, embed_luma
+
+PAYLOAD = Payload(0x675B, "070crbay")
+
+
+def jpeg(pixels: np.ndarray, quality: int) -> np.ndarray:
+    buffer = io.BytesIO()
+    Image.fromarray(pixels).save(buffer, format="JPEG", quality=quality)
+    return np.asarray(Image.open(buffer).convert("RGB"))
+
+
+def resized(pixels: np.ndarray, factor: float) -> np.ndarray:
+    image = Image.fromarray(pixels)
+    size = (round(image.width * factor), round(image.height * factor))
+    return np.asarray(image.resize(size, Image.Resampling.BILINEAR))
+
+
+def psnr(a: np.ndarray, b: np.ndarray) -> float:
+    mse = float(np.mean((a.astype(np.float64) - b.astype(np.float64)) ** 2))
+    return 10 * np.log10(255**2 / mse)
+
+
+def test_payload_round_trips_through_bits_and_crc() -> None:
+    bits = PAYLOAD.bits()
+    assert len(bits) == 72
+    assert Payload.from_bits(bits) == PAYLOAD
+    flipped = list(bits)
+    flipped[3] ^= 1
+    assert Payload.from_bits(flipped) is None
+
+
+@pytest.mark.parametrize("take", ["short", "ABCDEFGI", "0123456u"])
+def test_a_bad_take_id_is_refused(take: str) -> None:
+    with pytest.raises(InvalidInputError, match="take id"):
+        Payload(1, take).bits()
+
+
+@pytest.mark.parametrize("size", [(320, 180), (640, 480)])
+def test_mark_survives_jpeg_70_and_half_size(size: tuple[int, int]) -> None:
+    original = textured(*size, seed=3)
+    marked = embed(original, PAYLOAD)
+    assert psnr(original, marked) > 32
+    for attacked in (
+        marked,
+        jpeg(marked, 70),
+        resized(marked, 0.5),
+        jpeg(resized(marked, 0.5), 80),
+    ):
+        found = detect(attacked)
+        assert found.found and found.payload == PAYLOAD
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_unmarked_pictures_are_not_found(seed: int) -> None:
+    picture = textured(320, 180, seed=100 + seed)
+    assert not detect(picture).found
+    assert not detect(jpeg(picture, 70)).found
+
+
+def test_flat_picture_is_not_found_and_does_not_crash() -> None:
+    assert not detect(np.full((90, 160, 3), 128, dtype=np.uint8)).found
+
+
+def test_too_small_a_picture_is_refused() -> None:
+    with pytest.raises(InvalidInputError, match="too small"):
+        embed(np.zeros((10, 10, 3), dtype=np.uint8), PAYLOAD)
+
+
+def test_video_frames_marked_on_luma_survive_h264_crf_28(tmp_path: Path) -> None:
+    """720p: at 320x180 H.264 CRF 28 wipes the mark out (bench/results/provenance.md)."""
+    import av
+
+    clip = write_textured_mp4(tmp_path / "clip.mp4", frames=8, width=1280, height=720)
+    marked_path = tmp_path / "marked.mp4"
+    with av.open(str(clip)) as src, av.open(str(marked_path), "w", format="mp4") as out:
+        stream = out.add_stream("libx264", rate=24)
+        assert isinstance(stream, av.VideoStream)
+        stream.width, stream.height, stream.pix_fmt = 1280, 720, "yuv420p"
+        stream.options = {"crf": "16"}
+        for frame in src.decode(video=0):
+            planes = frame.to_ndarray(format="yuv420p")
+            planes[:720] = embed_luma(planes[:720], PAYLOAD)
+            out.mux(stream.encode(av.VideoFrame.from_ndarray(planes, format="yuv420p")))
+        out.mux(stream.encode(None))
+    attacked = reencode(marked_path, tmp_path / "crf28.mp4", 28)
+    vote = SoftVote()
+    with av.open(str(attacked)) as container:
+        for frame in container.decode(video=0):
+            vote.add(frame.to_ndarray(format="rgb24"))
+    result = vote.result()
+    assert result.found and result.payload == PAYLOAD and result.frames == 8
