@@ -2,7 +2,8 @@
 
 It runs ``make`` on *The Last Reel*, a four-scene screenplay written for Setpiece and
 shipped in the package, with the previs generator at the demo profile: 960x540, one
-take per shot, clips rendered at 12 fps and retimed to the project's 24.
+take per shot, short clips (at most ``SHOT_SECONDS`` each) rendered at 12 fps and
+retimed to the project's 24.
 
 So that the report shows every check at work rather than a clean bill of health, the
 demo stages two problems a real production meets, and says so in its report:
@@ -34,6 +35,7 @@ STYLED_SHOT = "3B"
 STYLE_NAME = "Sodium"
 STYLE_DESCRIPTION = "harsh orange sodium-vapour street light"
 LOOKALIKE_SHOT = "2A"
+SHOT_SECONDS = 3  # the demo profile's short clips
 LOOKALIKE_TITLE = "Demo reference: an archive still (made by the demo from shot 2A's frame)"
 
 
@@ -64,9 +66,20 @@ def run_demo(folder: Path, *, progress: Progress | None = None) -> MakeReport:
 
 def _stage(step: str, production: Production) -> None:
     if step == "render":
+        _short_shots(production)
         _ensure_style(production)
     elif step == "integrity":
         _ensure_lookalike(production)
+
+
+def _short_shots(production: Production) -> None:
+    """The demo profile's short clips: no shot plans more than ``SHOT_SECONDS``."""
+    from setpiece.production.shots import list_shots, set_shot_duration
+
+    cap = int(SHOT_SECONDS * production.fps)
+    for shot in list_shots(production):
+        if shot.planned_frames is None or shot.planned_frames > cap:
+            set_shot_duration(production, shot.code, cap)
 
 
 def _ensure_style(production: Production) -> None:

@@ -122,6 +122,7 @@ class _Run:
         self.options = options
         self.progress = progress
         self.production: Production | None = None
+        self.cut: Any = None  # the assembled Cut, for signing and disclosure
         self.report = MakeReport(project=options.project)
         self.out = options.project / OUTPUT_FOLDER
 
@@ -451,11 +452,17 @@ def _step_assemble(run: _Run) -> StepResult:
 
     run.out.mkdir(parents=True, exist_ok=True)
     cut = assemble(run.prod)
+    run.cut = cut
     outputs = {"otio": str(run.out / "cut.otio"), "edl": str(run.out / "cut.edl")}
     export_cut(cut, otio=Path(outputs["otio"]), edl=Path(outputs["edl"]))
     if run.options.movie:
         from setpiece.edit.movie import write_preview
 
+        deliver = None
+        with contextlib.suppress(ImportError):
+            from setpiece.provenance.deliver import cut_deliverer
+
+            deliver = cut_deliverer(run.prod, cut)  # watermarked and signed as delivered
         outputs["movie"] = str(run.out / "preview.mp4")
         write_preview(
             cut,
@@ -463,6 +470,7 @@ def _step_assemble(run: _Run) -> StepResult:
             burn_in=True,
             store=run.prod.store,
             progress=lambda done, total: run.tell("assemble", "frames", done, total),
+            deliver=deliver,
         )
     from setpiece.edit.contact_sheet import contact_sheet
 
@@ -483,11 +491,60 @@ def _step_assemble(run: _Run) -> StepResult:
 
 
 def _step_sign(run: _Run) -> StepResult:
-    return StepResult("sign", "skipped", "provenance (C2PA signing) has not landed yet")
+    """Signs the timelines (sidecar manifests) and verifies every delivered output."""
+    try:
+        from setpiece.provenance.credentials import sign_file, verify_file
+        from setpiece.provenance.deliver import cut_credentials, delivery_for
+    except ImportError as exc:
+        return _capability_missing("sign", exc)
+    assembled = run.report.step("assemble")
+    if run.cut is None or assembled is None or assembled.status != "done":
+        return StepResult("sign", "skipped", "no cut was assembled")
+    delivery = delivery_for(run.prod)
+    identity = delivery.identity()
+    outputs: dict[str, str] = {}
+    for name in ("otio", "edl"):
+        path = Path(assembled.outputs[name])
+        credentials = cut_credentials(run.prod, run.cut, path.name)
+        signed = sign_file(path, path, credentials, identity)
+        if signed.sidecar is not None:
+            outputs[f"{name}_manifest"] = str(signed.sidecar)
+    states: dict[str, str] = {}
+    settings = delivery.settings
+    for name in ("movie", "contact_sheet", "otio", "edl"):
+        if name in assembled.outputs:
+            states[name] = verify_file(Path(assembled.outputs[name]), settings).state
+    bad = {name: state for name, state in states.items() if state not in ("Valid", "Trusted")}
+    detail = ", ".join(f"{name} {state}" for name, state in states.items())
+    detail += f"; signed by {identity.subject}"
+    return StepResult(
+        "sign",
+        "failed" if bad else "done",
+        detail,
+        outputs=outputs,
+        figures={"verified": states},
+    )
 
 
 def _step_disclose(run: _Run) -> StepResult:
-    return StepResult("disclose", "skipped", "the disclosure report has not landed yet")
+    try:
+        from setpiece.provenance.disclosure import disclosure, write_html, write_json
+    except ImportError as exc:
+        return _capability_missing("disclose", exc)
+    run.out.mkdir(parents=True, exist_ok=True)
+    report = disclosure(run.prod)
+    outputs = {
+        "disclosure_json": str(write_json(report, run.out / "disclosure.json")),
+        "disclosure_html": str(write_html(report, run.out / "disclosure.html")),
+    }
+    return StepResult(
+        "disclose",
+        "done",
+        f"{report.generated_share:.0%} of the cut's running time is AI-generated; "
+        f"{report.unapproved} shot(s) without a person's approval",
+        outputs=outputs,
+        figures={"generated_share": round(report.generated_share, 4)},
+    )
 
 
 _STEP_FUNCTIONS: dict[str, Callable[[_Run], StepResult]] = {

@@ -370,3 +370,26 @@ def set_shot_prompt(production: Production, code: str, prompt: str | None) -> Sh
             touch_shot(shot, production)
         session.flush()
         return _read_shots(session, production.fps, shot_id=shot.id)[0]
+
+
+def set_shot_duration(production: Production, code: str, frames: int) -> ShotView:
+    """Sets the shot's planned duration in frames of the project's rate (1 or more)."""
+    if frames < 1:
+        raise InvalidInputError(f"a planned duration of {frames} frames: give 1 or more")
+    with production.transaction() as session:
+        production.authorize(session, "edit_breakdown")
+        shot = shot_row(session, code)
+        if shot.planned_frames != frames:
+            record_event(
+                session,
+                production,
+                "shot",
+                shot.code,
+                "duration",
+                before=str(shot.planned_frames),
+                after=str(frames),
+            )
+            shot.planned_frames = frames
+            touch_shot(shot, production)
+        session.flush()
+        return _read_shots(session, production.fps, shot_id=shot.id)[0]
