@@ -16,6 +16,7 @@ import typer
 
 from setpiece.cli import edit as edit_cli
 from setpiece.cli import render as render_cli
+from setpiece.cli import shotlist  # noqa: F401  registers 'shot export' and 'shot import'
 from setpiece.cli._common import (
     console,
     emit_json,
@@ -63,12 +64,13 @@ app.add_typer(script_app, name="script", help="Screenplays: parse Fountain and F
 # command functions, so --help stays fast).
 from setpiece.cli import continuity as continuity_cli  # noqa: E402  check continuity, match
 from setpiece.cli import integrity as integrity_cli  # noqa: E402  reference, check integrity
+from setpiece.cli import make as make_cli  # noqa: E402  make, demo
 from setpiece.cli import motion as motion_cli  # noqa: E402  retime, deflicker, cuts, measure
 from setpiece.cli import provenance as provenance_cli  # noqa: E402  keys, sign, verify, disclose
 from setpiece.cli import web as web_cli  # noqa: E402  serve
 from setpiece.cli.check import check_app  # noqa: E402
 
-for _capability in (continuity_cli, integrity_cli, motion_cli, provenance_cli, web_cli):
+for _capability in (continuity_cli, integrity_cli, motion_cli, provenance_cli, web_cli, make_cli):
     _capability.register(app)
 app.add_typer(check_app, name="check")
 
@@ -254,13 +256,42 @@ def user_add(
     ctx: typer.Context,
     name: str,
     role: str = typer.Option(..., "--role", help="viewer, artist, director or admin."),
+    as_json: bool = JSON,
 ) -> None:
-    """Add a member. The first must be an admin; after that only admins add members."""
-    from setpiece.production.records import add_user
+    """Add a member and print their one-time password. The first must be an admin."""
+    from setpiece.production.accounts import add_member
 
     with open_production(ctx) as production:
-        user = add_user(production, name, role)
-    console().print(f"user {user.name} ({user.role}) added")
+        added = add_member(production, name, role)
+    if as_json:
+        emit_json(added)
+        return
+    console().print(f"user {added.user.name} ({added.user.role}) added")
+    console().print(f"one-time password: {added.password}  (shown once: hand it over privately)")
+
+
+@user_app.command("token")
+def user_token(
+    ctx: typer.Context,
+    name: str,
+    label: str = typer.Option("", "--label", help="What the token is for, e.g. 'render farm'."),
+) -> None:
+    """Print a new API token for NAME (yourself, or anyone for an admin); shown once."""
+    from setpiece.production.accounts import issue_token
+
+    with open_production(ctx) as production:
+        token = issue_token(production, name, label)
+    print(token)
+
+
+@user_app.command("password")
+def user_password(ctx: typer.Context, name: str) -> None:
+    """Print a new one-time password for NAME (yourself, or anyone for an admin)."""
+    from setpiece.production.accounts import reset_password
+
+    with open_production(ctx) as production:
+        changed = reset_password(production, name)
+    print(changed.password)
 
 
 @user_app.command("list")

@@ -1,9 +1,82 @@
-"""Commands of the web capability."""
+"""Commands of the web capability: ``setpiece serve``."""
 
 from __future__ import annotations
 
+from typing import Any
+
 import typer
+
+from setpiece.cli._common import console, state
+
+EXPOSE = (
+    "The board listens on {host} only. To let others in, keep it there and put a reverse "
+    "proxy with TLS in front (Caddy: 'reverse_proxy {host}:{port}'; nginx: proxy_pass with "
+    "proxy_buffering off for /api/v1/events/stream), and start the server with "
+    "--proxy-headers so cookies are marked Secure. Never expose it over plain HTTP."
+)
 
 
 def register(app: typer.Typer) -> None:
     """Adds this capability's commands to the root ``app`` (and to ``check_app``)."""
+
+    @app.command("serve")
+    def serve(
+        ctx: typer.Context,
+        host: str = typer.Option("127.0.0.1", "--host", help="Address to listen on."),
+        port: int = typer.Option(8000, "--port", min=1, max=65535, help="Port to listen on."),
+        workers: int = typer.Option(
+            1, "--workers", min=1, max=64, help="Worker processes (one per core serves most)."
+        ),
+        proxy_headers: bool = typer.Option(
+            False,
+            "--proxy-headers",
+            help="Trust X-Forwarded-Proto/For from a reverse proxy on this machine.",
+        ),
+    ) -> None:
+        """Serve the shot board: dashboard, script, board, shots, takes, review, the queue."""
+        from setpiece.errors import InvalidInputError
+
+        try:
+            import uvicorn
+
+            from setpiece.web.app import create_app
+        except ImportError as exc:
+            raise InvalidInputError(
+                f"the web board needs the web extra ({exc.name} is missing): "
+                "pip install 'setpiece[web]'"
+            ) from None
+        options = state(ctx)
+        # Built here first even with several workers: a bad project or setting fails now, once,
+        # and the signing key exists before the workers read it.
+        application = create_app(options.project, database_url=options.database_url)
+        out = console(stderr=True)
+        from setpiece.production.records import list_users
+
+        if not list_users(application.state.context.production(actor="")):
+            out.print(
+                "warning: the project has no members, so nobody can log in: "
+                "add one with 'setpiece user add NAME --role admin'"
+            )
+        out.print(f"Setpiece board on http://{host}:{port}/ (log in at /login; Ctrl-C stops)")
+        if host not in ("127.0.0.1", "localhost", "::1"):
+            out.print(f"warning: listening on {host}: anyone who can reach it can try to log in")
+        out.print(EXPOSE.format(host=host, port=port))
+        target: Any = application
+        if workers > 1:
+            import os
+
+            os.environ["SETPIECE_PROJECT"] = str(application.state.context.config.root)
+            if options.database_url:
+                os.environ["SETPIECE_DATABASE_URL"] = options.database_url
+            target = "setpiece.web.app:app_from_env"
+        uvicorn.run(
+            target,
+            factory=workers > 1,
+            workers=workers,
+            host=host,
+            port=port,
+            proxy_headers=proxy_headers,
+            forwarded_allow_ips="127.0.0.1" if proxy_headers else None,
+            log_level="warning",
+            timeout_graceful_shutdown=3,
+        )

@@ -235,8 +235,12 @@ class UserView:
         return {"name": self.name, "role": self.role}
 
 
-def add_user(production: Production, name: str, role: str) -> UserView:
+def add_user(
+    production: Production, name: str, role: str, *, password_hash: str | None = None
+) -> UserView:
     """Adds a member. The first member must be an admin, so someone can manage the rest.
+
+    ``password_hash`` is stored as given (``accounts.add_member`` makes a one-time password).
 
     Raises:
         InvalidInputError: A bad name or role, or a first member who is not an admin.
@@ -253,7 +257,7 @@ def add_user(production: Production, name: str, role: str) -> UserView:
             raise InvalidInputError("the first member must be an admin: add one with --role admin")
         if session.scalars(select(User).where(User.name == label)).first():
             raise ConflictError(f"user {label} already exists")
-        session.add(User(name=label, role=wanted.value))
+        session.add(User(name=label, role=wanted.value, password_hash=password_hash))
         record_event(session, production, "user", label, "create", after=wanted)
         return UserView(label, wanted.value)
 

@@ -1,0 +1,412 @@
+"""The JSON API under ``/api/v1``: what the pages do, for scripts and other tools.
+
+Each route reads its input, calls one service acting as the caller, and returns
+the service's view as JSON; there is no rule here that the CLI does not share.
+Lists are cursor pages (``{"items": [...], "next_cursor": ...}``, 100 by default).
+Every number and string a client sends is bounded and checked before any
+service sees it, so bad input is a 422, never a database error.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+import orjson
+from fastapi import APIRouter, Depends, File, Form, Query, UploadFile
+from fastapi import Path as PathParam
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+from starlette.responses import Response
+
+from setpiece.production.board import Page, page_of
+from setpiece.production.context import Production
+from setpiece.production.views import jsonable
+from setpiece.web.app import acting, current
+from setpiece.web.auth import Identity
+
+__all__ = ["router"]
+
+INT32 = 2**31 - 1
+INT64 = 2**63
+
+
+def _clean(value: str) -> str:
+    """Text a database can store: valid UTF-8, no NUL characters."""
+    if "\x00" in value:
+        raise ValueError("must not contain NUL characters")
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        raise ValueError("must be valid Unicode text") from None
+    return value
+
+
+Name = Annotated[str, Field(min_length=1, max_length=100), AfterValidator(_clean)]
+Note = Annotated[str, Field(min_length=1, max_length=10000), AfterValidator(_clean)]
+ShotCode = Annotated[str, PathParam(min_length=1, max_length=40), AfterValidator(_clean)]
+TakeRef = Annotated[str, PathParam(min_length=1, max_length=40), AfterValidator(_clean)]
+JobId = Annotated[int, PathParam(ge=1, le=INT32)]
+Cursor = Annotated[str | None, Query(max_length=500), AfterValidator(lambda v: v and _clean(v))]
+Limit = Annotated[int, Query(ge=1, le=1000)]
+Filter = Annotated[str | None, Query(max_length=50), AfterValidator(lambda v: v and _clean(v))]
+Version = Annotated[int | None, Field(ge=1, le=INT32)]
+
+router = APIRouter(prefix="/api/v1", tags=["api"])
+
+
+def out(value: Any, status: int = 200) -> Response:
+    """A service's view as JSON (orjson; views give their own shape)."""
+    return Response(
+        orjson.dumps(value, default=jsonable, option=orjson.OPT_PASSTHROUGH_DATACLASS),
+        status,
+        media_type="application/json",
+    )
+
+
+class _Body(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class ApproveBody(_Body):
+    take: Annotated[str, Field(min_length=1, max_length=40), AfterValidator(_clean)]
+    version: Version = None
+    note: Annotated[
+        str | None, Field(max_length=2000), AfterValidator(lambda v: v and _clean(v))
+    ] = None
+
+
+class RetakeBody(_Body):
+    note: Note
+    version: Version = None
+
+
+class SubmitBody(_Body):
+    note: Annotated[
+        str | None, Field(max_length=2000), AfterValidator(lambda v: v and _clean(v))
+    ] = None
+    version: Version = None
+
+
+class CommentBody(_Body):
+    note: Note
+    take: Annotated[
+        str | None, Field(min_length=1, max_length=40), AfterValidator(lambda v: v and _clean(v))
+    ] = None
+    frame: Annotated[int | None, Field(ge=0, le=INT32)] = None
+
+
+class RenderBody(_Body):
+    takes: Annotated[int, Field(ge=1, le=100)] = 1
+    generator: Annotated[str, Field(min_length=1, max_length=100), AfterValidator(_clean)] = (
+        "previs"
+    )
+    kind: Literal["image", "video"] = "image"
+    seed: Annotated[int | None, Field(ge=0, lt=INT64 - 200)] = None
+    prompt: Annotated[
+        str | None, Field(max_length=4000), AfterValidator(lambda v: v and _clean(v))
+    ] = None
+
+
+class NewUserBody(_Body):
+    name: Name
+    role: Literal["viewer", "artist", "director", "admin"]
+
+
+# Who, and the film as a whole -------------------------------------------------------------------
+
+
+@router.get("/me", summary="The caller")
+def me(who: Identity = Depends(current)) -> Response:
+    return out({"name": who.name, "role": who.role, "via": who.via})
+
+
+@router.get("/dashboard", summary="Progress of the film and recent activity")
+def get_dashboard(production: Production = Depends(acting)) -> Response:
+    from setpiece.production.board import dashboard
+
+    return out(dashboard(production))
+
+
+@router.get("/board", summary="A column per shot status with its first shots")
+def get_board(
+    production: Production = Depends(acting),
+    per_column: Annotated[int, Query(ge=1, le=1000)] = 100,
+) -> Response:
+    from setpiece.production.board import board
+
+    return out({"columns": board(production, per_column=per_column)})
+
+
+@router.get("/scenes", summary="Scenes in script order")
+def scenes(
+    production: Production = Depends(acting), cursor: Cursor = None, limit: Limit = 100
+) -> Response:
+    from setpiece.production.scenes import list_scenes
+
+    return out(page_of(list_scenes(production), lambda s: s.position, cursor, limit, int))
+
+
+# Shots ------------------------------------------------------------------------------------------
+
+
+@router.get("/shots", summary="Shots in script order, a page at a time")
+def shots(
+    production: Production = Depends(acting),
+    cursor: Cursor = None,
+    limit: Limit = 100,
+    status: Filter = None,
+    scene: Filter = None,
+) -> Response:
+    from setpiece.production.board import shots_page
+
+    return out(shots_page(production, cursor=cursor, limit=limit, status=status, scene=scene))
+
+
+@router.get("/shots/{code}", summary="One shot")
+def shot(code: ShotCode, production: Production = Depends(acting)) -> Response:
+    from setpiece.production.shots import get_shot
+
+    return out(get_shot(production, code))
+
+
+@router.get("/shots/{code}/takes", summary="A shot's takes with their recipes")
+def shot_takes(
+    code: ShotCode,
+    production: Production = Depends(acting),
+    cursor: Cursor = None,
+    limit: Limit = 100,
+) -> Response:
+    from setpiece.production.takes import list_takes
+
+    return out(page_of(list_takes(production, code), lambda t: t.number, cursor, limit, int))
+
+
+@router.post("/shots/{code}/takes", status_code=201, summary="Import a file as a new take")
+def upload_take(
+    code: ShotCode,
+    file: Annotated[UploadFile, File(description="An image or a video")],
+    production: Production = Depends(acting),
+    generator: Annotated[
+        str | None, Form(max_length=100), AfterValidator(lambda v: v and _clean(v))
+    ] = None,
+    model: Annotated[
+        str | None, Form(max_length=200), AfterValidator(lambda v: v and _clean(v))
+    ] = None,
+    prompt: Annotated[
+        str | None, Form(max_length=4000), AfterValidator(lambda v: v and _clean(v))
+    ] = None,
+    seed: Annotated[int | None, Form(ge=-INT64, lt=INT64)] = None,
+) -> Response:
+    from setpiece.production.views import Recipe
+
+    result = import_upload(
+        production, code, file, Recipe(backend=generator, model=model, prompt=prompt, seed=seed)
+    )
+    return out(result, 201)
+
+
+def import_upload(production: Production, code: str, file: UploadFile, recipe: Any) -> Any:
+    """Stores an uploaded file as a take of ``code`` (the import service checks everything)."""
+    import re
+    import shutil
+
+    from setpiece.production.takes import import_takes
+
+    name = Path(file.filename or "upload").name
+    safe = re.sub(r"[^A-Za-z0-9._-]", "_", name)[-100:].lstrip(".") or "upload"
+    with tempfile.TemporaryDirectory(prefix="setpiece-upload-") as folder:
+        target = Path(folder) / safe
+        with target.open("wb") as handle:
+            shutil.copyfileobj(file.file, handle, 1024 * 1024)
+        return import_takes(production, code, [target], recipe)
+
+
+@router.post("/shots/{code}/render", status_code=201, summary="Queue takes of the shot")
+def render(code: ShotCode, body: RenderBody, production: Production = Depends(acting)) -> Response:
+    from setpiece.generate.queue import enqueue
+
+    report = enqueue(
+        production,
+        [code],
+        takes=body.takes,
+        generator=body.generator,
+        kind=body.kind,
+        seed=body.seed,
+        prompt=body.prompt,
+    )
+    return out(report, 201)
+
+
+@router.get("/shots/{code}/findings", summary="What the checks found on the shot")
+def shot_findings(
+    code: ShotCode,
+    production: Production = Depends(acting),
+    cursor: Cursor = None,
+    limit: Limit = 100,
+) -> Response:
+    from setpiece.production.records import list_findings
+
+    return out(page_of(list_findings(production, shot=code), lambda f: f.id, cursor, limit, int))
+
+
+@router.get("/shots/{code}/comments", summary="Comments on the shot, oldest first")
+def shot_comments(
+    code: ShotCode,
+    production: Production = Depends(acting),
+    cursor: Cursor = None,
+    limit: Limit = 100,
+) -> Response:
+    from setpiece.production.board import list_comments
+
+    return out(page_of(list_comments(production, code), lambda c: c.id, cursor, limit, int))
+
+
+@router.post("/shots/{code}/comments", status_code=201, summary="Comment on a shot, take or frame")
+def comment(
+    code: ShotCode, body: CommentBody, production: Production = Depends(acting)
+) -> Response:
+    from setpiece.production.review import add_comment
+
+    return out(add_comment(production, code, body.note, take=body.take, frame=body.frame), 201)
+
+
+@router.get("/shots/{code}/history", summary="Everything that happened to the shot")
+def shot_history(
+    code: ShotCode,
+    production: Production = Depends(acting),
+    cursor: Cursor = None,
+    limit: Limit = 100,
+) -> Response:
+    from setpiece.production.review import shot_history as history
+
+    numbered = list(enumerate(history(production, code)))
+    page = page_of(numbered, lambda pair: pair[0], cursor, limit, int)
+    return out(Page([item for _, item in page.items], page.next_cursor))
+
+
+@router.post("/shots/{code}/approve", summary="Circle a take and approve the shot (director)")
+def approve(
+    code: ShotCode, body: ApproveBody, production: Production = Depends(acting)
+) -> Response:
+    from setpiece.production.review import approve as approve_take
+
+    return out(
+        approve_take(production, code, body.take, note=body.note, expected_version=body.version)
+    )
+
+
+@router.post("/shots/{code}/retake", summary="Ask for a retake, saying why (director)")
+def retake(code: ShotCode, body: RetakeBody, production: Production = Depends(acting)) -> Response:
+    from setpiece.production.review import request_retake
+
+    return out(request_retake(production, code, body.note, expected_version=body.version))
+
+
+@router.post("/shots/{code}/submit", summary="Send the shot to review")
+def submit(code: ShotCode, body: SubmitBody, production: Production = Depends(acting)) -> Response:
+    from setpiece.production.shots import set_shot_status
+
+    return out(
+        set_shot_status(production, code, "review", note=body.note, expected_version=body.version)
+    )
+
+
+# Takes, findings, the queue, the feed, members --------------------------------------------------
+
+
+@router.get("/takes/{take}", summary="One take, by id or SHOT/NUMBER")
+def take(take: TakeRef, production: Production = Depends(acting)) -> Response:
+    from setpiece.production.takes import get_take
+
+    return out(get_take(production, take))
+
+
+@router.get("/findings", summary="Findings of every check")
+def findings(
+    production: Production = Depends(acting),
+    shot: Filter = None,
+    kind: Filter = None,
+    cursor: Cursor = None,
+    limit: Limit = 100,
+) -> Response:
+    from setpiece.production.records import list_findings
+
+    return out(
+        page_of(list_findings(production, shot=shot, kind=kind), lambda f: f.id, cursor, limit, int)
+    )
+
+
+@router.get("/jobs", summary="Render jobs, newest first")
+def jobs(
+    production: Production = Depends(acting),
+    state: Filter = None,
+    cursor: Cursor = None,
+    limit: Limit = 100,
+) -> Response:
+    from setpiece.production.board import list_jobs
+
+    return out(list_jobs(production, state=state, cursor=cursor, limit=limit))
+
+
+@router.post("/jobs/{job_id}/retry", summary="Queue a failed or cancelled job again")
+def retry(job_id: JobId, production: Production = Depends(acting)) -> Response:
+    from setpiece.production.board import retry_job
+
+    return out(retry_job(production, job_id))
+
+
+@router.post("/jobs/{job_id}/cancel", summary="Cancel a queued or running job")
+def cancel(job_id: JobId, production: Production = Depends(acting)) -> Response:
+    from setpiece.production.board import cancel_job
+
+    return out(cancel_job(production, job_id))
+
+
+@router.get("/events", summary="Changes after an event id, oldest first")
+def events(
+    production: Production = Depends(acting),
+    after: Annotated[int, Query(ge=0, le=2**62)] = 0,
+    cursor: Cursor = None,
+    limit: Limit = 100,
+) -> Response:
+    from setpiece.production.board import decode_cursor, events_after
+
+    key = decode_cursor(cursor, [int])
+    return out(events_after(production, key[0] if key else after, limit=limit))
+
+
+@router.get("/users", summary="Members and their roles")
+def users(
+    production: Production = Depends(acting), cursor: Cursor = None, limit: Limit = 100
+) -> Response:
+    from setpiece.production.records import list_users
+
+    return out(page_of(list_users(production), lambda u: u.name, cursor, limit, str))
+
+
+@router.post(
+    "/users", status_code=201, summary="Add a member; the answer holds a one-time password"
+)
+def add_user(body: NewUserBody, production: Production = Depends(acting)) -> Response:
+    from setpiece.production.accounts import add_member
+
+    return out(add_member(production, body.name, body.role), 201)
+
+
+def disclosure_report(production: Production) -> Any:
+    """The provenance capability's disclosure of the cut, or 404 where it is not installed."""
+    from setpiece.errors import NotFoundError
+
+    try:
+        from setpiece.provenance.disclosure import disclosure
+    except ImportError:
+        raise NotFoundError(
+            "the disclosure needs the provenance capability (setpiece.provenance)"
+        ) from None
+    return disclosure(production)
+
+
+@router.get("/disclosure", summary="The AI-use disclosure of the cut")
+def get_disclosure(production: Production = Depends(acting)) -> Response:
+    return out(disclosure_report(production))

@@ -1,0 +1,414 @@
+"""The shot board's FastAPI app: one shared database and store, a ``Production`` per request.
+
+What this module decides:
+- One app serves one project. The database engine and the media store are opened
+  once; each request builds a ``Production`` acting as the logged-in member, so
+  the services check that member's role, exactly as for the CLI.
+- Every error leaves as ``{"error": {"code", "message"}}`` with the status the
+  error class names (``errors.py``); pages show the same message as HTML, and a
+  page asked for without a login redirects to ``/login``.
+- Bodies are limited before any parsing (``[web] max_body_kb``, and
+  ``max_upload_mb`` for multipart uploads): over the limit is 413, whether the
+  client announced the length or not.
+- Media leaves only by content hash (``/media/{sha256}``), from the project's store,
+  with HTTP range requests so a browser can scrub a video.
+- Every response carries a strict Content-Security-Policy (scripts and styles
+  from this server only), ``nosniff`` and ``frame-ancestors 'none'``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import mimetypes
+import os
+import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from fractions import Fraction
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import orjson
+from fastapi import Depends, FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import FileResponse, JSONResponse, RedirectResponse, StreamingResponse
+from fastapi.staticfiles import StaticFiles
+from starlette.exceptions import HTTPException
+from starlette.responses import Response
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from setpiece.errors import SetpieceError
+from setpiece.production.context import Production
+from setpiece.web.auth import AuthRequiredError, Identity, identify, load_secret, require_csrf
+from setpiece.web.settings import WebSettings, web_settings
+
+if TYPE_CHECKING:
+    from itsdangerous import URLSafeTimedSerializer
+
+    from setpiece.project import ProjectConfig
+    from setpiece.store.db import Database
+    from setpiece.store.media import MediaStore
+
+__all__ = ["WebContext", "app_from_env", "create_app"]
+
+log = logging.getLogger(__name__)
+
+HERE = Path(__file__).parent
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+CSP = (
+    "default-src 'self'; img-src 'self' data:; media-src 'self'; style-src 'self'; "
+    "script-src 'self'; connect-src 'self'; frame-ancestors 'none'; form-action 'self'; "
+    "base-uri 'none'; object-src 'none'"
+)
+
+
+class WebContext:
+    """What every request shares: the project's config, database, store and settings."""
+
+    def __init__(
+        self,
+        config: ProjectConfig,
+        database: Database,
+        store: MediaStore,
+        fps: Fraction,
+        settings: WebSettings,
+        secret: bytes,
+    ) -> None:
+        from itsdangerous import URLSafeTimedSerializer
+
+        self.config = config
+        self.db = database
+        self.store = store
+        self.fps = fps
+        self.settings = settings
+        self.secret = secret
+        self.signer: URLSafeTimedSerializer = URLSafeTimedSerializer(
+            secret, salt="setpiece-session"
+        )
+
+    def production(self, actor: str) -> Production:
+        """The project as ``actor`` sees it: the services check that member's role."""
+        production = Production(self.config, self.db, self.store, actor)
+        production._fps = self.fps  # read once at start: the rate of a film never changes
+        return production
+
+
+class BodyTooLargeError(HTTPException):
+    def __init__(self, limit: int) -> None:
+        super().__init__(413, f"the request body is over the limit of {limit} bytes")
+
+
+class _Limits:
+    """Pure ASGI: refuses bodies over the limit, announced or streamed (413)."""
+
+    def __init__(self, app: ASGIApp, settings: WebSettings) -> None:
+        self.app = app
+        self.small = settings.max_body_bytes
+        self.large = settings.max_upload_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        headers = dict(scope["headers"])
+        multipart = headers.get(b"content-type", b"").lower().startswith(b"multipart/form-data")
+        limit = self.large if multipart else self.small
+        announced = headers.get(b"content-length")
+        if announced is not None:
+            try:
+                length = int(announced)
+            except ValueError:
+                length = -1
+            if length < 0:
+                await _send_json(send, 400, "invalid_input", "Content-Length is not a number")
+                return
+            if length > limit:
+                await _send_json(
+                    send, 413, "too_large", f"the request body is over the limit of {limit} bytes"
+                )
+                return
+        seen = 0
+
+        async def counted() -> Message:
+            nonlocal seen
+            message = await receive()
+            if message["type"] == "http.request":
+                seen += len(message.get("body", b""))
+                if seen > limit:
+                    raise BodyTooLargeError(limit)
+            return message
+
+        await self.app(scope, counted, send)
+
+
+class _Headers:
+    """Pure ASGI: security headers on every response."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        docs = scope["path"] in ("/docs", "/redoc")
+
+        async def with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                extra = [
+                    (b"x-content-type-options", b"nosniff"),
+                    (b"referrer-policy", b"same-origin"),
+                    (b"x-frame-options", b"DENY"),
+                ]
+                if not docs:  # the interactive docs load their script from a CDN
+                    extra.append((b"content-security-policy", CSP.encode()))
+                message["headers"] = list(message.get("headers", [])) + extra
+            await send(message)
+
+        await self.app(scope, receive, with_headers)
+
+
+async def _send_json(send: Send, status: int, code: str, message: str) -> None:
+    body = orjson.dumps({"error": {"code": code, "message": message}})
+    await send(
+        {
+            "type": "http.response.start",
+            "status": status,
+            "headers": [
+                (b"content-type", b"application/json"),
+                (b"content-length", str(len(body)).encode()),
+                (b"connection", b"close"),
+            ],
+        }
+    )
+    await send({"type": "http.response.body", "body": body})
+
+
+def error_json(
+    status: int, code: str, message: str, headers: dict[str, str] | None = None
+) -> JSONResponse:
+    return JSONResponse({"error": {"code": code, "message": message}}, status, headers=headers)
+
+
+def _is_api(request: Request) -> bool:
+    path = request.url.path
+    return path.startswith(("/api/", "/media/")) or path == "/openapi.json"
+
+
+_HTTP_CODES = {
+    400: "bad_request",
+    401: "unauthorized",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    409: "conflict",
+    413: "too_large",
+    416: "range_not_satisfiable",
+    422: "invalid_input",
+    429: "too_many_attempts",
+}
+
+
+def _install_errors(app: FastAPI) -> None:
+    from setpiece.web.pages import error_page
+
+    @app.exception_handler(SetpieceError)
+    async def setpiece_error(request: Request, exc: SetpieceError) -> Response:
+        if not _is_api(request):
+            if isinstance(exc, AuthRequiredError) and request.method in SAFE_METHODS:
+                from urllib.parse import quote
+
+                target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+                return RedirectResponse(f"/login?next={quote(target)}", 303)
+            return error_page(request, exc.http_status, exc.message)
+        return error_json(exc.http_status, exc.code, exc.message)
+
+    @app.exception_handler(HTTPException)
+    async def http_error(request: Request, exc: HTTPException) -> Response:
+        message = exc.detail if isinstance(exc.detail, str) else "request refused"
+        code = _HTTP_CODES.get(exc.status_code, "error")
+        if exc.status_code == 404 and message == "Not Found":
+            message = f"nothing at {request.url.path[:200]}"
+        if not _is_api(request) and request.method in SAFE_METHODS:
+            return error_page(request, exc.status_code, message)
+        return error_json(exc.status_code, code, message, getattr(exc, "headers", None))
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid(request: Request, exc: RequestValidationError) -> Response:
+        parts = []
+        for error in exc.errors()[:3]:
+            where = ".".join(str(p) for p in error.get("loc", ()) if p != "body")
+            parts.append(f"{where}: {error.get('msg', 'invalid')}")
+        message = "; ".join(parts) or "the request is not valid"
+        if not _is_api(request):
+            return error_page(request, 422, message)
+        return error_json(422, "invalid_input", message)
+
+    @app.exception_handler(Exception)
+    async def internal(request: Request, exc: Exception) -> Response:
+        log.exception("internal error on %s %s", request.method, request.url.path)
+        return error_json(500, "internal", "internal error: see the server's log")
+
+
+def context_of(request: Request) -> WebContext:
+    context = request.app.state.context
+    assert isinstance(context, WebContext)
+    return context
+
+
+def current(request: Request) -> Identity:
+    """The member making the request (401 without one); state changes by cookie need CSRF."""
+    context = context_of(request)
+    cached = getattr(request.state, "identity", None)
+    if isinstance(cached, Identity):
+        return cached
+    who = identify(context, request)
+    if who.via == "session" and request.method not in SAFE_METHODS and _is_api(request):
+        require_csrf(context, request, request.headers.get("x-csrf-token"))
+    request.state.identity = who
+    return who
+
+
+def acting(request: Request, who: Identity = Depends(current)) -> Production:
+    """The project acting as the logged-in member."""
+    return context_of(request).production(who.name)
+
+
+def create_app(
+    project: str | os.PathLike[str] | None = None,
+    *,
+    database_url: str | None = None,
+    **overrides: Any,
+) -> FastAPI:
+    """The shot board for a project (found like the CLI finds it).
+
+    Args:
+        project: The project folder (default: found upward from the working folder).
+        database_url: Overrides the project's database.
+        **overrides: Settings over ``[web]`` of setpiece.toml (see ``WebSettings``).
+
+    Raises:
+        ProjectError, SchemaError, StorageError: As ``Production.open``.
+        InvalidInputError: A bad ``[web]`` setting.
+    """
+    opened = Production.open(project, database_url=database_url, actor="")
+    try:
+        settings = web_settings(opened.config.settings, **overrides)
+        secret = load_secret(opened.config.root / ".setpiece")
+    except BaseException:
+        opened.close()
+        raise
+    context = WebContext(opened.config, opened.db, opened.store, opened.fps, settings, secret)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        yield
+        context.db.close()
+
+    app = FastAPI(
+        title="Setpiece shot board",
+        version="1",
+        description="The production's shared board: shots, takes, findings, review and the "
+        "render queue. Send an API token as 'Authorization: Bearer TOKEN' "
+        "('setpiece user token NAME'). Lists are pages of 100 by default: pass next_cursor "
+        "back as cursor for the next one.",
+        lifespan=lifespan,
+    )
+    app.state.context = context
+    _install_errors(app)
+
+    from setpiece.web import api, pages
+
+    app.include_router(api.router)
+    app.include_router(pages.router)
+    app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
+
+    @app.get("/media/{sha256}", tags=["media"], summary="A stored file, by its sha256")
+    def media(
+        sha256: str,
+        request: Request,
+        production: Production = Depends(acting),
+    ) -> Response:
+        from setpiece.production.board import media_file
+
+        found = media_file(production, sha256)
+        media_type = mimetypes.guess_type("x" + found.ext)[0] or "application/octet-stream"
+        headers = {"cache-control": "private, max-age=31536000, immutable"}
+        local = context.store.local_path(found.key)
+        if local is not None:
+            if not local.is_file():
+                from setpiece.errors import StorageError
+
+                raise StorageError(
+                    f"media {found.sha256[:12]}… is missing from the store: run 'setpiece fsck'"
+                )
+            return FileResponse(local, media_type=media_type, headers=headers)
+
+        def chunks() -> Any:
+            with context.store.open(found.key) as handle:
+                while block := handle.read(1024 * 1024):
+                    yield block
+
+        return StreamingResponse(chunks(), media_type=media_type, headers=headers)
+
+    @app.get("/api/v1/events/stream", tags=["live"], summary="Server-sent events: every change")
+    async def stream(
+        request: Request, after: int | None = None, production: Production = Depends(acting)
+    ) -> StreamingResponse:
+        """``event: change`` for every new event of the history (its id is the event id, so a
+        reconnecting browser resumes with Last-Event-ID), and ``event: jobs`` when the render
+        queue's counts change."""
+        from setpiece.production.board import events_after, job_summary, latest_event_id
+
+        resume = request.headers.get("last-event-id")
+        start = after
+        if resume is not None and resume.isdigit():
+            start = int(resume)
+        if start is None or start < 0:
+            start = await asyncio.to_thread(latest_event_id, production)
+
+        async def feed() -> AsyncIterator[bytes]:
+            last = start
+            jobs: Any = None
+            began = time.monotonic()
+            quiet = 0.0
+            yield b"retry: 2000\n\n"
+            while time.monotonic() - began < context.settings.stream_seconds:
+                if await request.is_disconnected():
+                    return
+                page = await asyncio.to_thread(events_after, production, last, limit=200)
+                for change in page.items:
+                    last = change.id
+                    yield (
+                        f"id: {change.id}\nevent: change\ndata: ".encode()
+                        + orjson.dumps(change.to_json())
+                        + b"\n\n"
+                    )
+                summary = await asyncio.to_thread(job_summary, production)
+                if summary != jobs:
+                    jobs = summary
+                    yield b"event: jobs\ndata: " + orjson.dumps(summary) + b"\n\n"
+                quiet += context.settings.poll_seconds
+                if quiet >= 15:
+                    quiet = 0.0
+                    yield b": ping\n\n"
+                await asyncio.sleep(context.settings.poll_seconds)
+
+        return StreamingResponse(
+            feed(),
+            media_type="text/event-stream",
+            headers={"cache-control": "no-store", "x-accel-buffering": "no"},
+        )
+
+    app.add_middleware(_Headers)
+    app.add_middleware(_Limits, settings=settings)
+    return app
+
+
+def app_from_env() -> FastAPI:
+    """The app for ``SETPIECE_PROJECT`` (and ``SETPIECE_DATABASE_URL``): uvicorn's factory
+    when ``setpiece serve --workers N`` starts several worker processes."""
+    return create_app(
+        os.environ.get("SETPIECE_PROJECT"), database_url=os.environ.get("SETPIECE_DATABASE_URL")
+    )

@@ -1,0 +1,183 @@
+"""Who is asking: session cookies, CSRF tokens and Bearer tokens.
+
+Decisions:
+- A browser session is a cookie signed with itsdangerous (HMAC-SHA1 over a
+  timestamped payload): ``{"sid": random, "user": name or null}``. It is HttpOnly,
+  SameSite=Lax, Secure when the request came over HTTPS, and expires after
+  ``[web] session_hours``. Every visitor gets one (anonymous), so the login form
+  itself carries a CSRF token; logging in makes a fresh ``sid`` (no fixation).
+- The CSRF token is an HMAC of the session's ``sid`` (synchroniser token without
+  server state): forms send it as ``csrf_token``, scripts as ``X-CSRF-Token``.
+  Every state-changing request made with a cookie must carry it.
+- API clients send ``Authorization: Bearer sp_...``; a token is not ambient
+  authority, so it needs no CSRF token. Tokens are looked up by their SHA-256.
+- The user's role is read from the database on every request, never from the
+  cookie, so a changed role takes effect at once; the services check it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import os
+import secrets
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from starlette.requests import Request
+from starlette.responses import Response
+
+from setpiece.errors import NotFoundError, PermissionDeniedError
+
+if TYPE_CHECKING:
+    from setpiece.web.app import WebContext
+
+__all__ = [
+    "COOKIE",
+    "CSRF_HEADER",
+    "AuthRequiredError",
+    "Identity",
+    "csrf_token",
+    "identify",
+    "load_secret",
+    "new_session",
+    "read_session",
+    "require_csrf",
+    "set_session_cookie",
+    "write_session",
+]
+
+COOKIE = "setpiece_session"
+CSRF_HEADER = "x-csrf-token"
+SECRET_ENV = "SETPIECE_WEB_SECRET"
+SECRET_FILE = "web-secret"
+
+
+class AuthRequiredError(PermissionDeniedError):
+    """No session or token, or one that is no longer valid."""
+
+    http_status = 401
+    code = "unauthorized"
+
+
+@dataclass(frozen=True)
+class Identity:
+    """The logged-in member and how they came in."""
+
+    name: str
+    role: str
+    via: str  # "session" or "token"
+
+
+def load_secret(state_dir: Path) -> bytes:
+    """The signing key: ``SETPIECE_WEB_SECRET``, else ``.setpiece/web-secret`` (made 0600 once).
+
+    Several servers of one shared project must share the key: set the variable on each.
+    """
+    named = os.environ.get(SECRET_ENV)
+    if named:
+        return named.encode()
+    path = state_dir / SECRET_FILE
+    if not path.exists():
+        state_dir.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as handle:
+            handle.write(secrets.token_hex(32))
+    return path.read_text().strip().encode()
+
+
+def read_session(context: WebContext, request: Request) -> dict[str, Any] | None:
+    """The session in the request's cookie, or None when absent, forged or expired."""
+    from itsdangerous import BadSignature
+
+    raw = request.cookies.get(COOKIE)
+    if not raw or len(raw) > 4096:
+        return None
+    try:
+        data = context.signer.loads(raw, max_age=int(context.settings.session_hours * 3600))
+    except BadSignature:
+        return None
+    if not isinstance(data, dict) or not isinstance(data.get("sid"), str):
+        return None
+    user = data.get("user")
+    return {"sid": data["sid"], "user": user if isinstance(user, str) else None}
+
+
+def new_session(user: str | None) -> dict[str, Any]:
+    """A session with a fresh ``sid`` for ``user`` (None: anonymous)."""
+    return {"sid": secrets.token_urlsafe(18), "user": user}
+
+
+def set_session_cookie(
+    context: WebContext, request: Request, response: Response, session: dict[str, Any]
+) -> None:
+    response.set_cookie(
+        COOKIE,
+        context.signer.dumps(session),
+        max_age=int(context.settings.session_hours * 3600),
+        httponly=True,
+        samesite="lax",
+        secure=request.url.scheme == "https",
+        path="/",
+    )
+
+
+def write_session(
+    context: WebContext, request: Request, response: Response, user: str | None
+) -> dict[str, Any]:
+    """Sets a fresh session cookie (a new ``sid``) for ``user`` (None: anonymous)."""
+    session = new_session(user)
+    set_session_cookie(context, request, response, session)
+    return session
+
+
+def csrf_token(context: WebContext, sid: str) -> str:
+    return hmac.new(context.secret, b"csrf:" + sid.encode(), hashlib.sha256).hexdigest()
+
+
+def require_csrf(context: WebContext, request: Request, sent: str | None) -> None:
+    """Refuses a cookie-authenticated change without the session's CSRF token.
+
+    Raises:
+        PermissionDeniedError: Missing or wrong token (403).
+    """
+    session = read_session(context, request)
+    if (
+        session is None
+        or not sent
+        or not hmac.compare_digest(sent, csrf_token(context, session["sid"]))
+    ):
+        raise PermissionDeniedError("missing or wrong CSRF token: reload the page and try again")
+
+
+def identify(context: WebContext, request: Request) -> Identity:
+    """The member behind a Bearer token or a session cookie.
+
+    Raises:
+        AuthRequiredError: Neither is given, or what is given is not valid (401).
+    """
+    from setpiece.production.accounts import member, user_for_token
+
+    header = request.headers.get("authorization")
+    production = context.production(actor="")
+    if header is not None:
+        scheme, _, token = header.partition(" ")
+        if scheme.lower() != "bearer" or not token.strip():
+            raise AuthRequiredError(
+                "use 'Authorization: Bearer TOKEN' ('setpiece user token NAME')"
+            )
+        user = user_for_token(production, token.strip())
+        if user is None:
+            raise AuthRequiredError(
+                "unknown or revoked API token: make one with 'setpiece user token'"
+            )
+        return Identity(user.name, user.role, "token")
+    session = read_session(context, request)
+    if session is None or session["user"] is None:
+        raise AuthRequiredError("log in first (/login), or send an API token")
+    try:
+        user = member(production, session["user"])
+    except NotFoundError:
+        raise AuthRequiredError("your account no longer exists: ask an admin") from None
+    return Identity(user.name, user.role, "session")

@@ -1,0 +1,445 @@
+"""The server-rendered pages: dashboard, script, board, shot, render queue, login.
+
+Pages read through the same services as the API and post plain HTML forms
+(each with the session's CSRF token), so they work without JavaScript; the
+small ``static/app.js`` adds the live parts (it follows ``/api/v1/events/stream``
+and swaps in the parts of the page that changed) and the take comparison.
+Buttons a member's role does not allow are not shown; the services refuse them
+anyway.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Annotated, Any
+from urllib.parse import quote
+
+from fastapi import APIRouter, Depends, File, Form, Request, UploadFile
+from fastapi.responses import HTMLResponse, RedirectResponse
+from fastapi.templating import Jinja2Templates
+from starlette.responses import Response
+
+from setpiece.model.enums import Role
+from setpiece.model.workflow import required_role
+from setpiece.production.context import Production
+from setpiece.web.auth import (
+    Identity,
+    csrf_token,
+    identify,
+    new_session,
+    read_session,
+    require_csrf,
+    set_session_cookie,
+    write_session,
+)
+
+__all__ = ["error_page", "router"]
+
+HERE = Path(__file__).parent
+templates = Jinja2Templates(directory=str(HERE / "templates"))
+router = APIRouter(include_in_schema=False)
+
+
+def _context(request: Request) -> Any:
+    from setpiece.web.app import context_of
+
+    return context_of(request)
+
+
+def page_user(request: Request) -> Identity:
+    cached = getattr(request.state, "identity", None)
+    if isinstance(cached, Identity):
+        return cached
+    who = identify(_context(request), request)
+    request.state.identity = who
+    return who
+
+
+def page_production(request: Request, who: Identity = Depends(page_user)) -> Production:
+    return _context(request).production(who.name)
+
+
+def _can(who: Identity | None, action: str) -> bool:
+    return who is not None and Role(who.role).rank >= required_role(action).rank
+
+
+def render(
+    request: Request, name: str, who: Identity | None, status: int = 200, **values: Any
+) -> HTMLResponse:
+    context = _context(request)
+    session = read_session(context, request)
+    return templates.TemplateResponse(
+        request,
+        name,
+        {
+            "who": who,
+            "csrf": csrf_token(context, session["sid"]) if session else "",
+            "can": lambda action: _can(who, action),
+            "fps": context.fps,
+            **values,
+        },
+        status_code=status,
+    )
+
+
+def error_page(request: Request, status: int, message: str) -> HTMLResponse:
+    who = getattr(request.state, "identity", None)
+    return render(
+        request,
+        "error.html",
+        who if isinstance(who, Identity) else None,
+        status,
+        status_code=status,
+        message=message,
+    )
+
+
+def _checked(request: Request, who: Identity, token: str | None) -> None:
+    if who.via == "session":
+        require_csrf(_context(request), request, token)
+
+
+def _local(target: str | None) -> str:
+    """Only a path on this server may follow a login (no open redirect)."""
+    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
+        return target
+    return "/"
+
+
+# Login ------------------------------------------------------------------------------------------
+
+
+@router.get("/login")
+def login_form(request: Request, next: str | None = None) -> Response:
+    context = _context(request)
+    session = read_session(context, request)
+    if session is not None and session["user"]:
+        return RedirectResponse(_local(next), 303)
+    fresh = session is None
+    if session is None:
+        session = new_session(None)
+    response = templates.TemplateResponse(
+        request,
+        "login.html",
+        {
+            "who": None,
+            "csrf": csrf_token(context, session["sid"]),
+            "can": lambda action: False,
+            "next": _local(next),
+            "error": None,
+        },
+    )
+    if fresh:
+        set_session_cookie(context, request, response, session)
+    return response
+
+
+@router.post("/login")
+def login(
+    request: Request,
+    username: Annotated[str, Form(max_length=200)] = "",
+    password: Annotated[str, Form(max_length=1024)] = "",
+    csrf_token: Annotated[str, Form(max_length=200)] = "",
+    next: Annotated[str, Form(max_length=2000)] = "/",
+) -> Response:
+    from setpiece.errors import PermissionDeniedError
+    from setpiece.production.accounts import authenticate
+
+    context = _context(request)
+    require_csrf(context, request, csrf_token)
+    try:
+        user = authenticate(
+            context.production(actor=""), username, password, context.settings.login_policy
+        )
+    except PermissionDeniedError as exc:
+        return render(
+            request, "login.html", None, exc.http_status, next=_local(next), error=exc.message
+        )
+    response = RedirectResponse(_local(next), 303)
+    write_session(context, request, response, user.name)
+    return response
+
+
+@router.post("/logout")
+def logout(
+    request: Request,
+    who: Identity = Depends(page_user),
+    csrf_token: Annotated[str, Form(max_length=200)] = "",
+) -> Response:
+    context = _context(request)
+    _checked(request, who, csrf_token)
+    response = RedirectResponse("/login", 303)
+    write_session(context, request, response, None)
+    return response
+
+
+# Pages ------------------------------------------------------------------------------------------
+
+
+@router.get("/")
+def home(
+    request: Request,
+    who: Identity = Depends(page_user),
+    production: Production = Depends(page_production),
+) -> Response:
+    from setpiece.production.board import dashboard
+
+    return render(request, "dashboard.html", who, board=dashboard(production), page="dashboard")
+
+
+@router.get("/script")
+def script(
+    request: Request,
+    who: Identity = Depends(page_user),
+    production: Production = Depends(page_production),
+) -> Response:
+    from setpiece.production.scenes import list_scenes
+    from setpiece.production.shots import list_shots
+
+    by_scene: dict[str, list[Any]] = {}
+    for shot in list_shots(production):
+        by_scene.setdefault(shot.scene, []).append(shot)
+    return render(
+        request,
+        "script.html",
+        who,
+        scenes=list_scenes(production),
+        shots=by_scene,
+        page="script",
+    )
+
+
+@router.get("/board")
+def board_page(
+    request: Request,
+    who: Identity = Depends(page_user),
+    production: Production = Depends(page_production),
+) -> Response:
+    from setpiece.production.board import board
+
+    return render(request, "board.html", who, columns=board(production), page="board")
+
+
+@router.get("/shots")
+def shot_list(
+    request: Request,
+    who: Identity = Depends(page_user),
+    production: Production = Depends(page_production),
+    status: str | None = None,
+    cursor: str | None = None,
+) -> Response:
+    from setpiece.production.board import shots_page
+
+    page = shots_page(production, status=status or None, cursor=cursor or None)
+    return render(request, "shots.html", who, shots=page, wanted=status or "", page="board")
+
+
+@router.get("/shots/{code}")
+def shot_page(
+    code: str,
+    request: Request,
+    who: Identity = Depends(page_user),
+    production: Production = Depends(page_production),
+) -> Response:
+    from setpiece.production.board import list_comments
+    from setpiece.production.records import list_findings
+    from setpiece.production.review import shot_history
+    from setpiece.production.shots import get_shot
+    from setpiece.production.takes import list_takes
+
+    shot = get_shot(production, code)
+    takes = list_takes(production, shot.code)
+    findings = list_findings(production, shot=shot.code)
+    by_take: dict[str | None, list[Any]] = {}
+    for finding in findings:
+        by_take.setdefault(finding.take, []).append(finding)
+    return render(
+        request,
+        "shot.html",
+        who,
+        shot=shot,
+        takes=takes,
+        findings=by_take,
+        comments=list_comments(production, shot.code),
+        history=shot_history(production, shot.code)[-50:],
+        page="board",
+    )
+
+
+def _back(code: str) -> RedirectResponse:
+    return RedirectResponse(f"/shots/{quote(code)}", 303)
+
+
+def _version(value: str) -> int | None:
+    from setpiece.errors import InvalidInputError
+
+    if not value:
+        return None
+    if not re.fullmatch(r"\d{1,9}", value):
+        raise InvalidInputError(f"version {value[:20]!r} is not a whole number")
+    return int(value)
+
+
+@router.post("/shots/{code}/approve")
+def approve(
+    code: str,
+    request: Request,
+    take: Annotated[str, Form(max_length=40)],
+    version: Annotated[str, Form(max_length=20)] = "",
+    csrf_token: Annotated[str, Form(max_length=200)] = "",
+    who: Identity = Depends(page_user),
+    production: Production = Depends(page_production),
+) -> Response:
+    from setpiece.production.review import approve as approve_take
+
+    _checked(request, who, csrf_token)
+    approve_take(production, code, take, expected_version=_version(version))
+    return _back(code)
+
+
+@router.post("/shots/{code}/retake")
+def retake(
+    code: str,
+    request: Request,
+    note: Annotated[str, Form(max_length=10000)] = "",
+    version: Annotated[str, Form(max_length=20)] = "",
+    csrf_token: Annotated[str, Form(max_length=200)] = "",
+    who: Identity = Depends(page_user),
+    production: Production = Depends(page_production),
+) -> Response:
+    from setpiece.production.review import request_retake
+
+    _checked(request, who, csrf_token)
+    request_retake(production, code, note, expected_version=_version(version))
+    return _back(code)
+
+
+@router.post("/shots/{code}/submit")
+def submit(
+    code: str,
+    request: Request,
+    version: Annotated[str, Form(max_length=20)] = "",
+    csrf_token: Annotated[str, Form(max_length=200)] = "",
+    who: Identity = Depends(page_user),
+    production: Production = Depends(page_production),
+) -> Response:
+    from setpiece.production.shots import set_shot_status
+
+    _checked(request, who, csrf_token)
+    set_shot_status(production, code, "review", expected_version=_version(version))
+    return _back(code)
+
+
+@router.post("/shots/{code}/comments")
+def comment(
+    code: str,
+    request: Request,
+    note: Annotated[str, Form(max_length=10000)] = "",
+    take: Annotated[str, Form(max_length=40)] = "",
+    frame: Annotated[str, Form(max_length=12)] = "",
+    csrf_token: Annotated[str, Form(max_length=200)] = "",
+    who: Identity = Depends(page_user),
+    production: Production = Depends(page_production),
+) -> Response:
+    from setpiece.errors import InvalidInputError
+    from setpiece.production.review import add_comment
+
+    _checked(request, who, csrf_token)
+    if frame and not re.fullmatch(r"\d{1,9}", frame):
+        raise InvalidInputError(f"frame {frame!r} is not a whole number")
+    add_comment(production, code, note, take=take or None, frame=int(frame) if frame else None)
+    return _back(code)
+
+
+@router.post("/shots/{code}/takes")
+def upload(
+    code: str,
+    request: Request,
+    file: Annotated[UploadFile, File()],
+    prompt: Annotated[str, Form(max_length=4000)] = "",
+    csrf_token: Annotated[str, Form(max_length=200)] = "",
+    who: Identity = Depends(page_user),
+    production: Production = Depends(page_production),
+) -> Response:
+    from setpiece.production.views import Recipe
+    from setpiece.web.api import import_upload
+
+    _checked(request, who, csrf_token)
+    import_upload(production, code, file, Recipe(prompt=prompt or None))
+    return _back(code)
+
+
+@router.post("/shots/{code}/render")
+def render_shot(
+    code: str,
+    request: Request,
+    takes: Annotated[int, Form(ge=1, le=100)] = 1,
+    kind: Annotated[str, Form(max_length=10)] = "image",
+    generator: Annotated[str, Form(max_length=100)] = "previs",
+    csrf_token: Annotated[str, Form(max_length=200)] = "",
+    who: Identity = Depends(page_user),
+    production: Production = Depends(page_production),
+) -> Response:
+    from setpiece.generate.queue import enqueue
+
+    _checked(request, who, csrf_token)
+    enqueue(production, [code], takes=takes, kind=kind, generator=generator)
+    return RedirectResponse("/jobs", 303)
+
+
+@router.get("/jobs")
+def jobs_page(
+    request: Request,
+    who: Identity = Depends(page_user),
+    production: Production = Depends(page_production),
+    state: str | None = None,
+    cursor: str | None = None,
+) -> Response:
+    from setpiece.production.board import job_summary, list_jobs
+
+    return render(
+        request,
+        "jobs.html",
+        who,
+        jobs=list_jobs(production, state=state or None, cursor=cursor or None),
+        summary=job_summary(production),
+        state=state or "",
+        page="jobs",
+    )
+
+
+@router.post("/jobs/{job_id}/{action}")
+def job_action(
+    job_id: int,
+    action: str,
+    request: Request,
+    csrf_token: Annotated[str, Form(max_length=200)] = "",
+    who: Identity = Depends(page_user),
+    production: Production = Depends(page_production),
+) -> Response:
+    from setpiece.errors import NotFoundError
+    from setpiece.production.board import cancel_job, retry_job
+
+    _checked(request, who, csrf_token)
+    if action == "retry":
+        retry_job(production, job_id)
+    elif action == "cancel":
+        cancel_job(production, job_id)
+    else:
+        raise NotFoundError(f"no job action {action[:20]!r}: retry or cancel")
+    return RedirectResponse("/jobs", 303)
+
+
+@router.get("/disclosure")
+def disclosure_page(
+    request: Request,
+    who: Identity = Depends(page_user),
+    production: Production = Depends(page_production),
+) -> Response:
+    """The AI-use disclosure of the cut (the provenance capability's report)."""
+    from setpiece.web.api import disclosure_report
+
+    return render(
+        request, "disclosure.html", who, report=disclosure_report(production), page="disclosure"
+    )
