@@ -48,11 +48,20 @@ def take_import(
     param: list[str] = typer.Option([], "--param", help="Generator parameter KEY=VALUE (repeat)."),
     ref: list[Path] = typer.Option([], "--ref", help="A reference image the generator was given."),
     parent: str | None = typer.Option(None, "--parent", help="The take these were derived from."),
+    split: bool = typer.Option(
+        False, "--split", help="Cut one multi-shot video at its cuts; import each piece."
+    ),
+    shots: str | None = typer.Option(
+        None, "--shots", help="With --split: the pieces go onto these shots in order (3A,3B)."
+    ),
     as_json: bool = typer.Option(False, "--json", help="Print the takes as one JSON document."),
 ) -> None:
     """Import files as new takes of a shot. All files are checked first; one bad file imports none."""
     from setpiece.production.takes import import_takes
     from setpiece.production.views import Recipe
+
+    if shots is not None and not split:
+        raise InvalidInputError("--shots goes with --split: it names the shot of each piece")
 
     recipe = Recipe(
         backend=generator,
@@ -64,8 +73,11 @@ def take_import(
         parameters=_parameters(param),
         parent=parent,
     )
-    with open_production(ctx) as production, progress_bar("import", enabled=not as_json) as bar:
-        result = import_takes(production, shot, files, recipe, references=ref, progress=bar)
+    if split:
+        result = _import_split(ctx, shot, files, shots, recipe, ref)
+    else:
+        with open_production(ctx) as production, progress_bar("import", enabled=not as_json) as bar:
+            result = import_takes(production, shot, files, recipe, references=ref, progress=bar)
     if as_json:
         emit_json({"created": result.created, "existing": result.existing})
         return
@@ -75,6 +87,54 @@ def take_import(
         out.print(f"take {take.label} id {take.id} {take.kind} {size}")
     for take in result.existing:
         out.print(f"already take {take.label} id {take.id}: not imported again")
+
+
+def _import_split(
+    ctx: typer.Context,
+    shot: str,
+    files: list[Path],
+    shots: str | None,
+    recipe: Any,
+    references: list[Path],
+) -> Any:
+    """``take import --split``: the cutting lives in setpiece.motion.split."""
+    import tempfile
+
+    from setpiece.motion.project import project_settings
+    from setpiece.motion.split import split_at_cuts
+    from setpiece.motion.video import check_paths
+    from setpiece.production.shots import get_shot
+    from setpiece.production.takes import ImportResult, import_takes
+
+    if len(files) != 1:
+        raise InvalidInputError(f"--split takes one video file, not {len(files)}")
+    check_paths(files[0], files[0].with_name(files[0].name + ".split"))
+    targets = [c.strip() for c in shots.split(",")] if shots else None
+    if targets is not None and (not targets or any(not c for c in targets)):
+        raise InvalidInputError(f"--shots {shots!r} is not a list of shot codes, e.g. 3A,3B,3C")
+    with open_production(ctx) as production:
+        for code in [shot, *(targets or [])]:
+            get_shot(production, code)  # unknown shots refused before any work
+        with tempfile.TemporaryDirectory(prefix="setpiece-split-") as folder:
+            pieces = split_at_cuts(
+                files[0],
+                folder,
+                project_settings(production),
+                expected=len(targets) if targets else None,
+            )
+            created: list[Any] = []
+            existing: list[Any] = []
+            for n, piece in enumerate(pieces):
+                result = import_takes(
+                    production,
+                    targets[n] if targets else shot,
+                    [piece],
+                    recipe,
+                    references=references,
+                )
+                created.extend(result.created)
+                existing.extend(result.existing)
+    return ImportResult(created=created, existing=existing)
 
 
 @take_app.command("list")

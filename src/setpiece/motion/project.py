@@ -1,0 +1,252 @@
+"""The motion tools inside a project: derived takes, stored measures, flicker findings.
+
+A retimed or deflickered take is a *derived* take of the same shot (its parent's
+recipe kept, the operation and its settings recorded, see
+``setpiece.production.derive``). Temporal measures are stored on the take under
+``Take.measures["motion"]``, so a check reads them instead of decoding again.
+``temporal_findings`` compares each video take's flicker index with its scene's
+median and reports ``temporal_flicker`` where a take is far worse than its scene.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import shutil
+import statistics
+import tempfile
+from collections.abc import Callable, Iterator
+from fractions import Fraction
+from pathlib import Path
+from typing import Any
+
+from setpiece.errors import InvalidInputError
+from setpiece.motion.config import MotionSettings, motion_settings
+from setpiece.motion.measure import TemporalMeasures, measure_video
+from setpiece.production.context import Production
+from setpiece.production.records import NewFinding
+from setpiece.production.views import TakeView
+
+__all__ = [
+    "FLICKER_KIND",
+    "deflicker_take",
+    "measure_take",
+    "project_settings",
+    "retime_take",
+    "store_measures",
+    "take_media",
+    "temporal_findings",
+]
+
+FLICKER_KIND = "temporal_flicker"
+_KEY = "motion"
+
+
+def project_settings(production: Production) -> MotionSettings:
+    """The project's ``[motion]`` settings over the defaults."""
+    return motion_settings(production.config.settings)
+
+
+@contextlib.contextmanager
+def take_media(production: Production, take: TakeView) -> Iterator[Path]:
+    """A local path to a video take's media (copied out of a remote store if need be)."""
+    from setpiece.store.frames import media_source
+
+    if take.media is None or take.media.kind != "video":
+        raise InvalidInputError(f"take {take.label} is not a video: motion tools need one")
+    with media_source(take.media, take.label, production.store) as source:
+        if isinstance(source, str):
+            yield Path(source)
+            return
+        with tempfile.TemporaryDirectory(prefix="setpiece-motion-") as folder:
+            local = Path(folder) / f"media{Path(take.media.path).suffix or '.mp4'}"
+            with open(local, "wb") as out:
+                shutil.copyfileobj(source, out)
+            yield local
+
+
+def store_measures(production: Production, take: str, measures: dict[str, Any]) -> None:
+    """Stores temporal measures on a take (``measures["motion"]``), other keys kept."""
+    from setpiece.production._rows import take_row
+
+    with production.transaction() as session:
+        production.authorize(session, "record_finding")
+        row = take_row(session, take)
+        merged = dict(row.measures or {})
+        merged[_KEY] = dict(measures)
+        row.measures = merged
+
+
+def stored_measures(production: Production, take: str) -> dict[str, Any] | None:
+    """The motion measures stored on a take, if any."""
+    from setpiece.production._rows import take_row
+
+    with production.transaction() as session:
+        production.authorize(session, "read")
+        value = (take_row(session, take).measures or {}).get(_KEY)
+        return dict(value) if value else None
+
+
+def measure_take(
+    production: Production,
+    take: str,
+    *,
+    progress: Callable[[int, int], None] | None = None,
+) -> TemporalMeasures:
+    """Measures a video take and stores the figures on it."""
+    from setpiece.production.takes import get_take
+
+    view = get_take(production, take)
+    with take_media(production, view) as path:
+        result = measure_video(
+            path, project_settings(production), progress=progress, label=f"take {view.label}"
+        )
+    store_measures(production, view.id, result.to_json())
+    return result
+
+
+def _derive(
+    production: Production,
+    take: str,
+    suffix: str,
+    make: Callable[[Path, Path], dict[str, Any]],
+) -> tuple[TakeView, bool, dict[str, Any]]:
+    from setpiece.production.derive import derive_take
+    from setpiece.production.takes import get_take
+
+    view = get_take(production, take)
+    with (
+        take_media(production, view) as source,
+        tempfile.TemporaryDirectory(prefix="setpiece-derive-") as folder,
+    ):
+        target = Path(folder) / f"{view.shot}-{view.number}{suffix}"
+        operation = make(source, target)
+        derived, created = derive_take(production, view.id, target, operation)
+    return derived, created, operation
+
+
+def retime_take(
+    production: Production,
+    take: str,
+    *,
+    fps: Fraction | None = None,
+    factor: Fraction | None = None,
+    progress: Callable[[int, int], None] | None = None,
+) -> tuple[TakeView, bool, Any]:
+    """Retimes a video take into a derived take of the same shot.
+
+    Returns:
+        (the derived take, whether it was created, the RetimeReport).
+    """
+    from setpiece.motion.retime import retime
+
+    settings = project_settings(production)
+    reports: list[Any] = []
+
+    def make(source: Path, target: Path) -> dict[str, Any]:
+        report = retime(
+            source, target, fps=fps, factor=factor, settings=settings, progress=progress
+        )
+        reports.append(report)
+        return {
+            "name": "retime",
+            "version": 1,
+            "fps": f"{report.fps.numerator}/{report.fps.denominator}",
+            "factor": None if factor is None else str(factor),
+            "flow": "dis",
+            "flow_long_side": settings.flow_long_side,
+            "flow_preset": settings.flow_preset,
+            "held_at_cuts": report.held_at_cuts,
+        }
+
+    derived, created, _ = _derive(production, take, ".mp4", make)
+    return derived, created, reports[0]
+
+
+def deflicker_take(
+    production: Production,
+    take: str,
+    *,
+    progress: Callable[[str, int, int], None] | None = None,
+) -> tuple[TakeView, bool, Any]:
+    """Deflickers a video take into a derived take of the same shot."""
+    from setpiece.motion.deflicker import deflicker
+
+    settings = project_settings(production)
+    reports: list[Any] = []
+
+    def make(source: Path, target: Path) -> dict[str, Any]:
+        report = deflicker(source, target, settings=settings, progress=progress)
+        reports.append(report)
+        return {
+            "name": "deflicker",
+            "version": 1,
+            "window": settings.deflicker_window,
+            "regions": settings.deflicker_regions,
+            "step": settings.deflicker_step,
+        }
+
+    derived, created, _ = _derive(production, take, ".mp4", make)
+    return derived, created, reports[0]
+
+
+def temporal_findings(
+    production: Production, *, scene: str | None = None, shot: str | None = None
+) -> tuple[list[NewFinding], int]:
+    """``temporal_flicker`` findings: video takes whose flicker is far above their scene's.
+
+    Takes not yet measured are measured (and the figures stored). A take is reported
+    when its flicker index is at least ``flicker_ratio`` times the median of the video
+    takes of its scene and at least ``flicker_min``. The caller stores the findings
+    with ``replace_findings(production, frozenset({FLICKER_KIND}), findings, takes=...)``.
+
+    Returns:
+        The findings, and how many takes were checked.
+    """
+    from setpiece.production.shots import list_shots
+    from setpiece.production.takes import list_takes
+
+    settings = project_settings(production)
+    shots = list_shots(production, scene)
+    scene_of = {s.code: s.scene for s in shots}
+    takes = [
+        t
+        for s in shots
+        for t in list_takes(production, s.code)
+        if t.media is not None and t.media.kind == "video"
+    ]
+    flicker: dict[str, float] = {}
+    for take in takes:
+        figures = stored_measures(production, take.id)
+        if figures is None or "flicker" not in figures:
+            figures = measure_take(production, take.id).to_json()
+        flicker[take.id] = float(figures["flicker"])
+    by_scene: dict[str, list[float]] = {}
+    for take in takes:
+        by_scene.setdefault(scene_of[take.shot], []).append(flicker[take.id])
+    wanted = shot.strip().upper() if shot else None
+    findings: list[NewFinding] = []
+    checked = 0
+    for take in takes:
+        if wanted and take.shot != wanted:
+            continue
+        checked += 1
+        others = by_scene[scene_of[take.shot]]
+        median = statistics.median(others)
+        limit = max(settings.flicker_min, settings.flicker_ratio * median)
+        value = flicker[take.id]
+        if len(others) >= 2 and value >= limit:
+            findings.append(
+                NewFinding(
+                    kind=FLICKER_KIND,
+                    shot=take.shot,
+                    take=take.id,
+                    score=round(value, 4),
+                    threshold=round(limit, 4),
+                    detail=(
+                        f"take {take.label} flickers {value:.2f} against its scene's median "
+                        f"{median:.2f}: try 'setpiece deflicker --take {take.id}'"
+                    ),
+                    data={"scene": scene_of[take.shot], "scene_median": round(median, 4)},
+                )
+            )
+    return findings, checked

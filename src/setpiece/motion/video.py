@@ -1,0 +1,579 @@
+"""Streaming video in and out through PyAV, keeping what a finishing house checks.
+
+Every motion tool reads a file frame by frame and writes one frame at a time, so an
+hour of 1080p holds a handful of frames in memory. What this module decides:
+
+* Rates stay rational: the output rate is a ``Fraction`` (23.976 is 24000/1001), and
+  frames are timed from their own timestamps, so a variable-frame-rate file is read
+  by time, not by count.
+* Rotation metadata (the display matrix) is *honoured*: pictures are turned upright
+  when decoded, and the output carries no rotation, so every player shows it alike.
+* Colour range (limited/full) and matrix are read from the source and written back;
+  the pixel format is kept where the encoder has it (4:2:0, 4:2:2, 4:4:4, 8 or 10
+  bits; ``yuvj*`` becomes the same layout flagged full range). Processing itself is
+  8-bit RGB: a 10-bit source keeps a 10-bit output format, but its two extra bits of
+  precision are not carried through the interpolation (optical flow and warping run
+  on 8-bit pictures, 3 times faster than 16-bit ones).
+* 4:2:0 and 4:2:2 need even sizes: an odd picture (1919x1079) is *padded* by repeating
+  its last column/row to 1920x1080, so no source pixel is lost.
+* Audio is remuxed packet for packet (no re-encode) when the container takes its
+  codec, else re-encoded to AAC; it is interleaved with the picture as it goes.
+* Output goes to a temporary file (or folder, for PNG sequences) beside the target,
+  renamed on success: a failure leaves nothing under the target's name.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import tempfile
+from collections.abc import Generator, Iterator
+from dataclasses import dataclass
+from fractions import Fraction
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from setpiece.errors import InvalidInputError, InvalidMediaError
+from setpiece.store.frames import DecodeStopped, Frame, reason
+
+__all__ = [
+    "MOVIE_FORMATS",
+    "VideoInfo",
+    "VideoWriter",
+    "check_paths",
+    "decode",
+    "open_writer",
+    "probe_video",
+]
+
+# Container by extension (PyAV needs it named: the temporary file ends in ".part").
+MOVIE_FORMATS = {".mp4": "mp4", ".m4v": "mp4", ".mov": "mov", ".mkv": "matroska"}
+# Audio codecs the MP4 muxer takes as they are; anything else is re-encoded to AAC.
+_MP4_AUDIO = frozenset({"aac", "mp3", "alac", "ac3", "eac3", "opus", "flac"})
+
+
+@dataclass(frozen=True)
+class VideoInfo:
+    """What a video file declares, read without decoding it all.
+
+    Attributes:
+        path: The file.
+        width: Stored picture width (before rotation).
+        height: Stored picture height.
+        rate: Nominal frame rate, exactly (what frame numbers count at).
+        average_rate: Frames over duration (differs from ``rate`` in a VFR file).
+        frames: Frames the container declares (0 when it does not say).
+        duration: Seconds the container declares, if any.
+        pix_fmt: Stored pixel format, e.g. "yuv420p10le".
+        color_range: "tv" (limited) or "pc" (full).
+        bit_depth: Bits per component (8, 10...).
+        codec: Video codec name.
+        audio_codec: The first audio stream's codec, or None without audio.
+        start: Seconds at which the picture starts in the file (audio is kept in
+            sync relative to it).
+    """
+
+    path: Path
+    width: int
+    height: int
+    rate: Fraction
+    average_rate: Fraction
+    frames: int
+    duration: float | None
+    pix_fmt: str
+    color_range: str
+    bit_depth: int
+    codec: str
+    audio_codec: str | None
+    start: float = 0.0
+
+
+def check_paths(source: str | os.PathLike[str], target: str | os.PathLike[str]) -> Path:
+    """Refuses an output that would overwrite the input, before anything is opened.
+
+    Returns:
+        The absolute target path.
+
+    Raises:
+        InvalidInputError: The target is the source (or the same file by another name).
+    """
+    src, dst = Path(source).expanduser().absolute(), Path(target).expanduser().absolute()
+    same = src.resolve() == dst.resolve()
+    if not same and dst.exists() and src.exists():
+        with contextlib.suppress(OSError):
+            same = os.path.samefile(src, dst)
+    if same:
+        raise InvalidInputError(
+            f"the output {dst} is the input: write to another file (the input is never overwritten)"
+        )
+    return dst
+
+
+def _open(path: str | os.PathLike[str], label: str) -> Any:
+    import av
+
+    if not Path(path).exists():
+        raise InvalidInputError(f"the {label} {path} does not exist")
+    if Path(path).is_dir():
+        raise InvalidInputError(f"the {label} {path} is a folder: give a video file")
+    try:
+        return av.open(os.fspath(path), metadata_errors="replace")
+    except (av.FFmpegError, OSError, ValueError) as exc:
+        raise InvalidMediaError(f"the {label} {path} cannot be opened ({reason(exc)})") from exc
+
+
+def probe_video(path: str | os.PathLike[str], label: str = "video") -> VideoInfo:
+    """Reads a video's declared properties.
+
+    Raises:
+        InvalidInputError: The file does not exist.
+        InvalidMediaError: Not a video, or a file with sound but no picture.
+    """
+    with _open(path, label) as container:
+        if not container.streams.video:
+            what = "audio only" if container.streams.audio else "no picture"
+            raise InvalidMediaError(
+                f"the {label} {path} has no video stream ({what}): give a video file"
+            )
+        stream = container.streams.video[0]
+        ctx = stream.codec_context
+        # The nominal rate (r_frame_rate) names frames; the average one times them.
+        average = stream.average_rate or stream.guessed_rate or stream.base_rate
+        rate = stream.guessed_rate or stream.base_rate or average
+        fmt = ctx.format
+        bit_depth = max((c.bits for c in fmt.components), default=8) if fmt else 8
+        pix_fmt = fmt.name if fmt else "yuv420p"
+        full = pix_fmt.startswith("yuvj") or int(ctx.color_range or 0) == 2
+        duration = None
+        if stream.duration is not None and stream.time_base:
+            duration = float(stream.duration * stream.time_base)
+        elif container.duration:
+            duration = container.duration / 1_000_000
+        audio = container.streams.audio[0].codec_context.name if container.streams.audio else None
+        return VideoInfo(
+            path=Path(path),
+            width=ctx.width,
+            height=ctx.height,
+            rate=Fraction(rate) if rate else Fraction(24),
+            average_rate=Fraction(average) if average else Fraction(24),
+            frames=int(stream.frames or 0),
+            duration=duration,
+            pix_fmt=pix_fmt,
+            color_range="pc" if full else "tv",
+            bit_depth=int(bit_depth),
+            codec=ctx.name,
+            audio_codec=audio,
+            start=float(stream.start_time * stream.time_base)
+            if stream.start_time is not None and stream.time_base
+            else 0.0,
+        )
+
+
+def _upright(pixels: np.ndarray, rotation: int) -> np.ndarray:
+    """Turns stored pixels the way the display matrix says (counter-clockwise degrees)."""
+    import cv2
+
+    turn = rotation % 360
+    if turn == 90:
+        return cv2.rotate(pixels, cv2.ROTATE_90_COUNTERCLOCKWISE)
+    if turn == 180:
+        return cv2.rotate(pixels, cv2.ROTATE_180)
+    if turn == 270:
+        return cv2.rotate(pixels, cv2.ROTATE_90_CLOCKWISE)
+    return pixels
+
+
+def decode(
+    path: str | os.PathLike[str],
+    *,
+    size: tuple[int, int] | None = None,
+    grey: bool = False,
+    label: str = "video",
+    rough: bool = False,
+) -> Generator[Frame, None, None]:
+    """Every frame of the first video stream, upright, as 8-bit RGB (or grey).
+
+    Args:
+        path: The video.
+        size: Scale each picture to (width, height) of the *stored* orientation while
+            decoding (swscale does it, far cheaper than decoding at full size first).
+        grey: Deliver (h, w) luma instead of (h, w, 3) RGB.
+        label: How messages name the file.
+        rough: Skip H.264's deblocking filter: faster decoding, pictures blockier by
+            a grey level or two; for small signatures (cut detection, deflicker
+            analysis), never for pictures that are written out.
+
+    Yields:
+        Frames numbered from 0, timed in seconds from the first frame's timestamp.
+
+    Raises:
+        InvalidMediaError: Not a video, or no video stream.
+        DecodeStopped: After yielding what decoded, when the stream breaks mid-way.
+    """
+    import av
+    from av.video.reformatter import VideoReformatter
+
+    container = _open(path, label)
+    with container:
+        if not container.streams.video:
+            what = "audio only" if container.streams.audio else "no picture"
+            raise InvalidMediaError(
+                f"the {label} {path} has no video stream ({what}): give a video file"
+            )
+        stream = container.streams.video[0]
+        stream.thread_type = "AUTO"
+        if rough:
+            stream.codec_context.options = {"skip_loop_filter": "all"}
+        base = stream.time_base or Fraction(1, 90000)
+        rate = stream.average_rate or stream.guessed_rate or Fraction(24)
+        reformatter = VideoReformatter()
+        origin: int | None = None
+        index = 0
+        last = Fraction(-1)
+        try:
+            for frame in container.decode(stream):
+                if frame.pts is not None:
+                    if origin is None:
+                        origin = frame.pts
+                    time = Fraction(frame.pts - origin) * base
+                else:
+                    time = Fraction(index) / Fraction(rate)
+                if time <= last:  # a repeated or out-of-order stamp: keep time moving on
+                    time = last + Fraction(1, 1000)
+                last = time
+                width, height = size if size else (None, None)
+                picture = reformatter.reformat(
+                    frame,
+                    width=width,
+                    height=height,
+                    format="gray" if grey else "rgb24",
+                    src_color_range=frame.color_range or None,
+                    dst_color_range="JPEG",
+                    interpolation="AREA" if size else None,
+                )
+                pixels = picture.to_ndarray()
+                rotation = int(getattr(frame, "rotation", 0) or 0)
+                if rotation:
+                    pixels = _upright(pixels, rotation)
+                yield Frame(index, time, np.ascontiguousarray(pixels))
+                index += 1
+        except (av.FFmpegError, OSError, ValueError) as exc:
+            raise DecodeStopped(
+                f"the {label} {path} stops decoding at frame {index} ({reason(exc)})",
+                frame=index,
+            ) from exc
+
+
+# Output ------------------------------------------------------------------------------
+
+
+def _output_format(info: VideoInfo, codec: str) -> str:
+    """The pixel format to write: the source's where the encoder has it."""
+    import av
+
+    ten = info.bit_depth > 8
+    name = info.pix_fmt.replace("yuvj", "yuv")
+    if codec == "prores_ks":
+        return "yuv444p10le" if name.startswith("yuv444") else "yuv422p10le"
+    supported = {f.name for f in av.codec.Codec(codec, "w").video_formats or []}
+    if name in supported:
+        return name
+    fallback = "yuv420p10le" if ten else "yuv420p"
+    return fallback if fallback in supported else "yuv420p"
+
+
+class _Audio:
+    """The source's first audio stream, remuxed (or re-encoded to AAC) beside the picture."""
+
+    def __init__(self, source: Path, output: Any, container_format: str, offset: float) -> None:
+        import av
+
+        self._input = av.open(os.fspath(source), metadata_errors="replace")
+        self._in = self._input.streams.audio[0]
+        self._offset = offset  # the video's start in the source: audio keeps sync to it
+        self._output = output
+        codec = self._in.codec_context.name
+        self.remux = container_format != "mp4" or codec in _MP4_AUDIO
+        if self.remux:
+            self._out = output.add_stream_from_template(self._in)
+        else:
+            self._out = output.add_stream("aac", rate=self._in.codec_context.sample_rate or 48000)
+            self._resampler = av.AudioResampler(format="fltp", layout="stereo", rate=self._out.rate)
+            self._out.layout = "stereo"
+        self._packets = self._input.demux(self._in)
+        self._done = False
+
+    def feed(self, until: float | None) -> None:
+        """Writes audio up to ``until`` seconds of the output (all of it for None)."""
+        import av
+
+        if self._done:
+            return
+        base = self._in.time_base or Fraction(1, 90000)
+        shift = round(self._offset / base) if base else 0
+        for packet in self._packets:
+            if packet.dts is None and packet.pts is None:
+                continue  # the demuxer's final flush packet
+            stamp = int(packet.pts if packet.pts is not None else packet.dts or 0)
+            if stamp - shift < 0 and self.remux:
+                continue
+            if self.remux:
+                packet.pts = None if packet.pts is None else packet.pts - shift
+                packet.dts = None if packet.dts is None else packet.dts - shift
+                packet.stream = self._out
+                self._output.mux(packet)
+            else:
+                try:
+                    for frame in packet.decode():
+                        frame.pts = None
+                        for block in self._resampler.resample(frame):
+                            self._output.mux(self._out.encode(block))
+                except av.FFmpegError:
+                    continue  # a damaged audio packet: skip it, the picture decides
+            if until is not None and float((stamp - shift) * base) > until:
+                return
+        self._done = True
+        if not self.remux:
+            for block in self._resampler.resample(None):
+                self._output.mux(self._out.encode(block))
+            self._output.mux(self._out.encode(None))
+
+    def close(self) -> None:
+        self._input.close()
+
+
+class VideoWriter:
+    """Writes RGB frames at an exact rate into a movie or a PNG sequence.
+
+    Made by :func:`open_writer`; the encoder opens on the first frame, whose (upright)
+    size decides the output's.
+    """
+
+    def __init__(
+        self,
+        temp: str,
+        info: VideoInfo,
+        rate: Fraction,
+        *,
+        kind: str,
+        codec: str,
+        audio: bool,
+        preset: str,
+        crf: int,
+        suffix: str = ".mp4",
+    ) -> None:
+        self.temp = temp
+        self.suffix = suffix
+        self.info = info
+        self.rate = rate
+        self.kind = kind  # "movie" or "png"
+        self.codec = codec
+        self.preset = preset
+        self.crf = crf
+        self.frames = 0
+        self.padded = False
+        self.pix_fmt = "rgb24"
+        self._audio_wanted = audio
+        self._output: Any = None
+        self._stream: Any = None
+        self._audio: _Audio | None = None
+        from av.video.reformatter import VideoReformatter
+
+        self._scaler = VideoReformatter()
+
+    def _start(self, width: int, height: int) -> None:
+        import av
+
+        if self.kind == "png":
+            return
+        fmt = MOVIE_FORMATS[self.suffix]
+        self._output = av.open(self.temp, mode="w", format=fmt)
+        self.pix_fmt = _output_format(self.info, self.codec)
+        stream = self._output.add_stream(self.codec, rate=self.rate)
+        stream.width, stream.height = width, height
+        stream.pix_fmt = self.pix_fmt
+        stream.time_base = 1 / self.rate
+        stream.codec_context.color_range = 2 if self.info.color_range == "pc" else 1
+        if self.codec == "libx264":
+            stream.options = {"preset": self.preset, "crf": str(self.crf)}
+        elif self.codec == "prores_ks":
+            stream.options = {"profile": "3" if "444" not in self.pix_fmt else "4"}
+        self._stream = stream
+        if self._audio_wanted and self.info.audio_codec:
+            self._audio = _Audio(self.info.path, self._output, fmt, offset=self.info.start)
+
+    @property
+    def audio(self) -> str:
+        """What became of the source's sound: none, copied, re-encoded (AAC) or dropped."""
+        if self.info.audio_codec is None:
+            return "none"
+        if self._audio is None:
+            return "dropped"
+        return "copied" if self._audio.remux else "re-encoded (AAC)"
+
+    def _even(self, rgb: np.ndarray) -> np.ndarray:
+        import cv2
+
+        if self.kind == "png" or self.pix_fmt.startswith("yuv444"):
+            return rgb
+        h, w = rgb.shape[:2]
+        pad_w = w % 2
+        pad_h = h % 2 if "420" in self.pix_fmt else 0
+        if not (pad_w or pad_h):
+            return rgb
+        self.padded = True
+        return cv2.copyMakeBorder(rgb, 0, pad_h, 0, pad_w, cv2.BORDER_REPLICATE)
+
+    def write(self, rgb: np.ndarray) -> None:
+        """Appends one (h, w, 3) uint8 RGB picture."""
+        import av
+        import cv2
+        from av.video.reformatter import ColorRange, Colorspace
+
+        if self.kind == "png":
+            name = os.path.join(self.temp, f"frame_{self.frames:06d}.png")
+            if not cv2.imwrite(name, cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR)):
+                raise InvalidInputError(f"cannot write {name}")
+            self.frames += 1
+            return
+        if self._output is None:
+            self.pix_fmt = _output_format(self.info, self.codec)
+            h, w = self._even(rgb).shape[:2]
+            self._start(w, h)
+        rgb = self._even(rgb)
+        frame = av.VideoFrame.from_ndarray(rgb, format="rgb24")
+        full = self.info.color_range == "pc"
+        frame = self._scaler.reformat(
+            frame,
+            format=self.pix_fmt,
+            dst_colorspace=Colorspace.ITU709 if rgb.shape[0] >= 720 else Colorspace.ITU601,
+            src_color_range=ColorRange.JPEG,
+            dst_color_range=ColorRange.JPEG if full else ColorRange.MPEG,
+        )
+        frame.color_range = 2 if self.info.color_range == "pc" else 1
+        frame.pts = self.frames
+        frame.time_base = 1 / self.rate
+        for packet in self._stream.encode(frame):
+            self._output.mux(packet)
+        self.frames += 1
+        if self._audio is not None:
+            self._audio.feed(float(Fraction(self.frames) / self.rate))
+
+    def finish(self) -> None:
+        """Flushes the encoder and the remaining audio."""
+        if self.kind == "png" or self._output is None:
+            return
+        for packet in self._stream.encode(None):
+            self._output.mux(packet)
+        if self._audio is not None:
+            self._audio.feed(float(Fraction(self.frames) / self.rate))
+
+    def close(self) -> None:
+        if self._audio is not None:
+            self._audio.close()
+        if self._output is not None:
+            self._output.close()
+
+
+def _movie_codec(suffix: str, codec: str | None) -> str:
+    import av
+
+    wanted = (codec or "h264").lower()
+    if wanted in ("h264", "libx264", "avc"):
+        if "libx264" not in av.codecs_available:
+            raise InvalidInputError("this PyAV build has no libx264: choose --codec prores")
+        return "libx264"
+    if wanted == "prores":
+        if suffix != ".mov":
+            raise InvalidInputError("ProRes goes into a QuickTime file: name the output .mov")
+        return "prores_ks"
+    raise InvalidInputError(f"codec {codec!r} is not offered: choose h264 or prores")
+
+
+@contextlib.contextmanager
+def open_writer(
+    target: Path,
+    info: VideoInfo,
+    rate: Fraction,
+    *,
+    codec: str | None = None,
+    audio: bool = True,
+    preset: str | None = None,
+    crf: int | None = None,
+) -> Iterator[VideoWriter]:
+    """A writer whose output appears at ``target`` only if the block succeeds.
+
+    ``target`` ending in .mp4/.m4v/.mov/.mkv is a movie (H.264, or ProRes in .mov);
+    a path with no extension (or ``codec="png"``) is a folder of PNG frames
+    ``frame_000000.png``... (no audio: a PNG sequence has none).
+
+    Raises:
+        InvalidInputError: An unknown extension or codec, an unwritable folder, or a
+            PNG sequence folder that exists already and is not empty.
+    """
+    from setpiece.motion.config import MotionSettings
+
+    preset = preset or MotionSettings().encoder_preset
+    crf = MotionSettings().crf if crf is None else crf
+    suffix = target.suffix.lower()
+    png = (codec or "").lower() == "png" or suffix == ""
+    folder = target.parent
+    if not folder.is_dir():
+        raise InvalidInputError(
+            f"cannot write {target}: the folder {folder} does not exist; create it first"
+        )
+    if not os.access(folder, os.W_OK | os.X_OK):
+        raise InvalidInputError(f"cannot write {target}: the folder {folder} is not writable")
+    if png:
+        if target.exists() and (not target.is_dir() or any(target.iterdir())):
+            raise InvalidInputError(
+                f"the PNG sequence folder {target} exists and is not empty: choose a new folder"
+            )
+        temp = tempfile.mkdtemp(prefix=f".{target.name}.", suffix=".part", dir=folder)
+        writer = VideoWriter(
+            temp, info, rate, kind="png", codec="png", audio=False, preset=preset, crf=crf
+        )
+        try:
+            yield writer
+            if target.exists():
+                target.rmdir()
+            os.replace(temp, target)
+        except BaseException:
+            shutil.rmtree(temp, ignore_errors=True)
+            raise
+        return
+    if suffix not in MOVIE_FORMATS:
+        raise InvalidInputError(
+            f"the output {target.name!r} needs the extension .mp4, .mov or .mkv "
+            "(or no extension for a folder of PNG frames)"
+        )
+    if target.is_dir():
+        raise InvalidInputError(f"{target} is a folder: give a file name for the output")
+    chosen = _movie_codec(suffix, codec)
+    fd, temp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".part", dir=folder)
+    os.close(fd)
+    writer = VideoWriter(
+        temp,
+        info,
+        rate,
+        kind="movie",
+        codec=chosen,
+        audio=audio,
+        preset=preset,
+        crf=crf,
+        suffix=suffix,
+    )
+    try:
+        try:
+            yield writer
+            writer.finish()
+        finally:
+            writer.close()
+        os.replace(temp, target)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(temp)
+        raise
