@@ -16,7 +16,7 @@ from PIL import Image, ImageDraw, ImageEnhance, ImageOps
 
 from mediafactory import video_codec
 
-__all__ = ["copy_of", "scene", "write_scene_video"]
+__all__ = ["copy_of", "lookalike_of", "scene", "write_scene_video"]
 
 
 def scene(seed: int, w: int = 160, h: int = 120) -> Image.Image:
@@ -50,6 +50,18 @@ def copy_of(image: Image.Image) -> Image.Image:
     copy = ImageEnhance.Color(ImageEnhance.Contrast(copy).enhance(1.3)).enhance(0.6)
     ImageDraw.Draw(copy).text((10, 10), "PREVIEW", fill=(255, 255, 255))
     return copy
+
+
+def lookalike_of(rgb: np.ndarray) -> Image.Image:
+    """A reference a take copies, made as the demo makes its lookalike: wider by 10 %
+    reflect padding (so the take is a crop of it), mirrored, warmer, captioned."""
+    pixels = rgb.astype(np.float32)
+    h, w = pixels.shape[:2]
+    wider = np.pad(pixels, ((h // 10, h // 10), (w // 10, w // 10), (0, 0)), mode="reflect")
+    graded = np.clip(wider * np.array([1.12, 1.0, 0.86]) + 10.0, 0, 255).astype(np.uint8)
+    image = ImageOps.mirror(Image.fromarray(graded))
+    ImageDraw.Draw(image).text((12, 8), "ARCHIVE 1954", fill=(255, 255, 255))
+    return image
 
 
 def write_scene_video(

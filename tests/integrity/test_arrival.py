@@ -5,8 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from pictures import copy_of, scene
 
+from integrity.pictures import copy_of, scene
 from setpiece.generate.base import Capabilities, Generator, Mode, RenderRequest, RenderResult
 from setpiece.generate.queue import enqueue, run_queue
 from setpiece.generate.registry import _REGISTERED, register

@@ -6,9 +6,9 @@ import os
 import stat
 from pathlib import Path
 
-from pictures import copy_of, scene, write_scene_video
 from PIL import Image
 
+from integrity.pictures import copy_of, scene, write_scene_video
 from setpiece.integrity.check import check_integrity
 from setpiece.production.context import Production
 from setpiece.production.records import list_findings

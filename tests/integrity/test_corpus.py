@@ -6,10 +6,10 @@ import os
 from pathlib import Path
 
 import numpy as np
-from pictures import scene, write_scene_video
 from PIL import Image
 from sqlalchemy import func, select
 
+from integrity.pictures import scene, write_scene_video
 from mediafactory import write_corrupt_mp4
 from setpiece.model.orm import ReferenceFrame, ReferenceWork
 from setpiece.production.context import Production

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from pictures import copy_of, scene
 from PIL import ImageOps
 
+from integrity.pictures import copy_of, scene
 from setpiece.errors import InvalidInputError
 from setpiece.integrity.hashing import (
     WINDOWS,

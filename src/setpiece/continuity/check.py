@@ -190,6 +190,17 @@ class CheckScope:
         return [t for shot in self.shots for t in self.takes.get(shot.code, [])]
 
     @cached_property
+    def flicker_free(self) -> frozenset[str]:
+        """Registered generators that draw every frame exactly (``flicker_free``)."""
+        from setpiece.generate.registry import list_generators
+
+        return frozenset(
+            info.name
+            for info in list_generators()
+            if info.capabilities is not None and info.capabilities.get("flicker_free")
+        )
+
+    @cached_property
     def generators(self) -> dict[str, bool]:
         """Registered generators' ``photographic_faces`` by name."""
         from setpiece.generate.registry import list_generators
@@ -403,8 +414,23 @@ class FormatChecker:
 
     def run(self, scope: CheckScope) -> CheckerOutput:
         out = CheckerOutput()
-        for take in scope.all_takes():
+        takes = scope.all_takes()
+        # A take conformed by a derived take (retimed, colour-matched) gives way to it.
+        superseded = {
+            t.recipe.parent: t.label for t in takes if t.recipe.parent and t.media is not None
+        }
+        for take in takes:
             if take.media is None:
+                continue
+            if take.id in superseded:
+                out.skipped.append(
+                    Skipped(
+                        take.shot,
+                        take.id,
+                        self.name,
+                        f"superseded by its derived take {superseded[take.id]}",
+                    )
+                )
                 continue
             out.checked.add(take.id)
             problems = format_problems(
@@ -431,9 +457,68 @@ class FormatChecker:
         return out
 
 
-# The checks `setpiece check continuity` runs, in order. Add one here (the motion team's
-# temporal_flicker, for one) and it runs over the same takes and lands in the same report.
-CHECKERS: list[Checker] = [IdentityChecker(), LookChecker(), FormatChecker()]
+class TemporalChecker:
+    """temporal_flicker: a video take that flickers far more than its scene's (``setpiece.motion``).
+
+    The figures come from ``setpiece measure`` (stored on each take, measured here when
+    missing); the motion package decides what "far worse than its scene" means.
+    """
+
+    name = "temporal"
+    kinds = frozenset({"temporal_flicker"})
+
+    def run(self, scope: CheckScope) -> CheckerOutput:
+        out = CheckerOutput()
+        try:
+            from setpiece.motion.project import temporal_findings
+        except ImportError as exc:  # pragma: no cover - motion ships with the core
+            out.notes.append(f"temporal checks unavailable: {exc}")
+            return out
+        codes = {shot.code for shot in scope.shots}
+        drawn = scope.flicker_free
+        measured: list[TakeView] = []
+        for take in scope.all_takes():
+            if take.media is None or take.media.kind != "video":
+                continue
+            if take.recipe.backend in drawn:
+                out.skipped.append(
+                    Skipped(
+                        take.shot,
+                        take.id,
+                        self.name,
+                        f"generator {take.recipe.backend} draws every frame exactly (no flicker)",
+                    )
+                )
+                continue
+            measured.append(take)
+            out.checked.add(take.id)
+        if not measured:
+            return out
+        wanted = {t.id for t in measured}
+        for scene in dict.fromkeys(shot.scene for shot in scope.shots):
+            found, _ = temporal_findings(scope.production, scene=scene, only=wanted)
+            for item in found:
+                if item.shot not in codes:
+                    continue
+                out.findings.append(
+                    ContinuityFinding(
+                        kind=item.kind,
+                        shot=str(item.shot),
+                        take=item.take,
+                        character=None,
+                        frame=item.frame,
+                        score=item.score,
+                        threshold=item.threshold,
+                        detail=item.detail,
+                        data=dict(item.data),
+                    )
+                )
+        return out
+
+
+# The checks `setpiece check continuity` runs, in order. Add one here and it runs over the
+# same takes and lands in the same report.
+CHECKERS: list[Checker] = [IdentityChecker(), LookChecker(), FormatChecker(), TemporalChecker()]
 
 _SKIP_STATUSES = frozenset({"rejected", "failed", "pending", "rendering"})
 

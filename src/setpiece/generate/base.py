@@ -56,6 +56,8 @@ class Capabilities:
     max_frames: int | None = None  # None: no video, or no fixed limit for stills
     max_seconds: float | None = None
     photographic_faces: bool = True  # False for previs silhouettes: identity checks do not apply
+    # True for renderers that draw every frame exactly (previs): temporal checks do not apply.
+    flicker_free: bool = False
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -67,6 +69,7 @@ class Capabilities:
             "max_frames": self.max_frames,
             "max_seconds": self.max_seconds,
             "photographic_faces": self.photographic_faces,
+            "flicker_free": self.flicker_free,
         }
 
 

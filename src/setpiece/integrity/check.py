@@ -3,7 +3,8 @@
 The path of one take: its frames are sampled as references are (shot changes and a
 stride), each frame is hashed whole and mirrored, the index returns every reference
 code within the Hamming radius, the closest reference frames are verified on the
-pixels (:mod:`setpiece.integrity.verify`), and each reference work a take copies
+pixels (:mod:`setpiece.integrity.verify`: SSIM, coarse SSIM and colour agreement,
+each over its floor), and each reference work a take copies
 becomes one ``near_duplicate`` finding, carrying its best frame pair as evidence (the
 take's frame beside the reference frame). A re-run replaces the previous findings of
 the takes it checked.
@@ -28,7 +29,7 @@ from setpiece.integrity.hashing import WINDOWS, query_codes, unpack_codes
 from setpiece.integrity.index import HammingIndex
 from setpiece.integrity.sampling import sample_frames
 from setpiece.integrity.settings import IntegritySettings, integrity_settings
-from setpiece.integrity.verify import Alignment, verify
+from setpiece.integrity.verify import Alignment, is_copy, verify
 from setpiece.model.orm import Media, ReferenceFrame, ReferenceWork
 from setpiece.production.context import Production
 from setpiece.production.records import NewFinding, replace_findings
@@ -239,7 +240,7 @@ def _match_take(
             window = WINDOWS[int(corpus.window[code])]
             alignment = verify(frame.rgb, reference, window, mirrored)
             distance = int(hits.distance[mine][pick])
-            if alignment.ssim >= config.ssim and (
+            if is_copy(alignment, config) and (
                 work_id not in best or alignment.ssim > best[work_id][0].ssim
             ):
                 best[work_id] = (alignment, position, row, distance)
@@ -256,6 +257,8 @@ def _match_take(
             "reference_frame": ref_frame,
             "hamming": distance,
             "ssim": round(alignment.ssim, 4),
+            "coarse_ssim": round(alignment.coarse, 4),
+            "colour": None if alignment.colour is None else round(alignment.colour, 4),
             "mirrored": alignment.mirrored,
             "box": list(alignment.box),
         }

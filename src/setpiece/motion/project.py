@@ -19,7 +19,7 @@ from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
-from setpiece.errors import InvalidInputError
+from setpiece.errors import InvalidInputError, InvalidMediaError
 from setpiece.motion.config import MotionSettings, motion_settings
 from setpiece.motion.measure import TemporalMeasures, measure_video
 from setpiece.production.context import Production
@@ -190,7 +190,11 @@ def deflicker_take(
 
 
 def temporal_findings(
-    production: Production, *, scene: str | None = None, shot: str | None = None
+    production: Production,
+    *,
+    scene: str | None = None,
+    shot: str | None = None,
+    only: set[str] | None = None,
 ) -> tuple[list[NewFinding], int]:
     """``temporal_flicker`` findings: video takes whose flicker is far above their scene's.
 
@@ -198,6 +202,7 @@ def temporal_findings(
     when its flicker index is at least ``flicker_ratio`` times the median of the video
     takes of its scene and at least ``flicker_min``. The caller stores the findings
     with ``replace_findings(production, frozenset({FLICKER_KIND}), findings, takes=...)``.
+    ``only`` limits the takes measured and judged (the scene's median comes from them).
 
     Returns:
         The findings, and how many takes were checked.
@@ -212,14 +217,18 @@ def temporal_findings(
         t
         for s in shots
         for t in list_takes(production, s.code)
-        if t.media is not None and t.media.kind == "video"
+        if t.media is not None and t.media.kind == "video" and (only is None or t.id in only)
     ]
     flicker: dict[str, float] = {}
     for take in takes:
         figures = stored_measures(production, take.id)
         if figures is None or "flicker" not in figures:
-            figures = measure_take(production, take.id).to_json()
+            try:
+                figures = measure_take(production, take.id).to_json()
+            except InvalidMediaError:
+                continue  # undecodable: the continuity report lists it as unreadable
         flicker[take.id] = float(figures["flicker"])
+    takes = [t for t in takes if t.id in flicker]
     by_scene: dict[str, list[float]] = {}
     for take in takes:
         by_scene.setdefault(scene_of[take.shot], []).append(flicker[take.id])

@@ -365,7 +365,45 @@ def _capability_missing(name: str, exc: ImportError) -> StepResult:
 
 
 def _step_retime(run: _Run) -> StepResult:
-    return StepResult("retime", "skipped", "motion tools have not landed yet")
+    """Retimes every finished video take whose rate is not the film's (once: a take that
+    already has a retimed child is left alone)."""
+    try:
+        from setpiece.motion.project import retime_take
+    except ImportError as exc:
+        return _capability_missing("retime", exc)
+    from setpiece.production.takes import list_takes
+
+    fps = run.prod.fps
+    takes = list_takes(run.prod)
+    retimed = {
+        t.recipe.parent
+        for t in takes
+        if t.recipe.parent and (t.recipe.parameters.get("operation") or {}).get("name") == "retime"
+    }
+    todo = [
+        t
+        for t in takes
+        if t.status in ("ready", "circled")
+        and t.media is not None
+        and t.media.kind == "video"
+        and t.media.fps is not None
+        and t.media.fps != fps
+        and t.id not in retimed
+    ]
+    if not todo:
+        return StepResult("retime", "done", f"every video take plays at {fps} fps")
+    made = 0
+    for index, take in enumerate(todo):
+        run.tell("retime", "takes", index, len(todo))
+        retime_take(run.prod, take.id, fps=fps)
+        made += 1
+    run.tell("retime", "takes", len(todo), len(todo))
+    return StepResult(
+        "retime",
+        "done",
+        f"{made} take(s) retimed to {fps} fps by optical flow (derived takes)",
+        figures={"retimed": made},
+    )
 
 
 def _step_continuity(run: _Run) -> StepResult:
@@ -383,10 +421,15 @@ def _step_continuity(run: _Run) -> StepResult:
     for finding in report.findings:
         kinds[finding.kind] = kinds.get(finding.kind, 0) + 1
     summary = ", ".join(f"{n} {k}" for k, n in sorted(kinds.items())) or "no findings"
-    skipped = sorted({s.reason for s in report.skipped})
     detail = f"{report.takes_checked} take(s) checked: {summary}"
-    if skipped:
-        detail += "; not applied: " + "; ".join(skipped)
+    by_check: dict[str, list[str]] = {}
+    for skip in report.skipped:
+        by_check.setdefault(skip.check, []).append(skip.reason)
+    if by_check:
+        detail += "; not applied: " + "; ".join(
+            f"{check} to {len(reasons)} take(s) ({reasons[0]})"
+            for check, reasons in sorted(by_check.items())
+        )
     return StepResult(
         "continuity",
         "done",
@@ -412,7 +455,9 @@ def _step_integrity(run: _Run) -> StepResult:
         )
     run.out.mkdir(parents=True, exist_ok=True)
     report = check_integrity(
-        run.prod, progress=lambda what, done, total: run.tell("integrity", what, done, total)
+        run.prod,
+        _candidate_takes(run.prod),
+        progress=lambda what, done, total: run.tell("integrity", what, done, total),
     )
     html = write_report(run.prod, run.out / "integrity.html")
     detail = (
@@ -432,6 +477,16 @@ def _step_integrity(run: _Run) -> StepResult:
             "references": len(references),
         },
     )
+
+
+def _candidate_takes(production: Production) -> list[str]:
+    """The takes that compete for the cut: finished, and not superseded by a derived take
+    (a retimed take stands for its 12 fps parent; checking both would read the same pictures)."""
+    from setpiece.production.takes import list_takes
+
+    takes = [t for t in list_takes(production) if t.media is not None]
+    parents = {t.recipe.parent for t in takes if t.recipe.parent}
+    return [t.id for t in takes if t.id not in parents and t.status in ("ready", "circled")]
 
 
 def _step_pick(run: _Run) -> StepResult:

@@ -80,6 +80,7 @@ class PrevisGenerator(Generator):
         max_frames=MAX_FRAMES,
         max_seconds=None,
         photographic_faces=False,
+        flicker_free=True,
     )
 
     def _settings(self, request: RenderRequest) -> dict[str, Any]:
