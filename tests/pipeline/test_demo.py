@@ -1,0 +1,78 @@
+"""`setpiece demo` end to end: every output exists and is what it says, against the database."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import av
+import pytest
+
+from setpiece.cli.main import main
+from setpiece.production.context import Production
+from setpiece.production.records import list_findings
+from setpiece.production.scenes import list_scenes
+from setpiece.production.shots import list_shots
+from setpiece.production.takes import list_takes
+
+
+@pytest.mark.slow
+def test_the_demo_makes_a_finished_checked_signed_cut(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("SETPIECE_USER", "demo")
+    folder = tmp_path / "demo"
+    assert main(["demo", str(folder), "--json"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    steps = {s["step"]: s for s in report["steps"]}
+    assert all(s["status"] == "done" for s in steps.values()), steps
+    outputs = report["outputs"]
+
+    with Production.open(folder) as production:
+        scenes = list_scenes(production)
+        shots = list_shots(production)
+        takes = list_takes(production)
+        findings = list_findings(production)
+        fps = production.fps
+    assert len(scenes) == 4 and len(shots) == steps["plan"]["figures"]["planned"] > 0
+    originals = [t for t in takes if t.recipe.parent is None]
+    retimed = [t for t in takes if t.recipe.parent is not None]
+    assert len(originals) == len(retimed) == len(shots)  # one take a shot, each retimed once
+    assert {t.media.fps for t in originals} == {12} and {t.media.fps for t in retimed} == {fps}  # type: ignore[union-attr]
+    assert all(t.recipe.parameters["operation"]["name"] == "retime" for t in retimed)
+
+    # Each check found the problem the demo staged, and said what did not apply.
+    kinds = {(f.kind, f.shot) for f in findings}
+    assert ("look_jump", "3B") in kinds or ("look_jump", "3C") in kinds
+    assert ("near_duplicate", "2A") in kinds
+    assert "photographic faces" in steps["continuity"]["detail"]
+
+    # The timeline opens and holds every shot; the movie decodes to the cut's length.
+    import opentimelineio as otio
+
+    timeline = otio.adapters.read_from_file(outputs["otio"])
+    assert len(list(timeline.find_clips())) == len(shots)
+    with av.open(outputs["movie"]) as container:
+        decoded = sum(1 for _ in container.decode(video=0))
+    assert decoded == steps["assemble"]["figures"]["frames"]
+
+    # Signed, watermarked, disclosed.
+    from setpiece.provenance.credentials import verify_file
+    from setpiece.provenance.detect import detect_file
+
+    for name in ("movie", "contact_sheet", "otio", "edl"):
+        assert verify_file(Path(outputs[name])).state == "Valid", name
+    assert detect_file(Path(outputs["movie"]))["found"] is True
+    disclosure = json.loads(Path(outputs["disclosure_json"]).read_text())
+    assert disclosure["total_frames"] == decoded
+    assert disclosure["generated_share"] == 1.0  # every take came from the previs generator
+    assert disclosure["unapproved_shots"] == len(shots)  # provisional picks are not approvals
+    for name in ("continuity_report", "integrity_report", "disclosure_html"):
+        assert Path(outputs[name]).stat().st_size > 0
+
+    # Running it again changes nothing and makes nothing twice.
+    assert main(["demo", str(folder), "--json"]) == 0
+    again = json.loads(capsys.readouterr().out)
+    assert {s["step"]: s["status"] for s in again["steps"]}["render"] == "done"
+    with Production.open(folder) as production:
+        assert sorted(t.id for t in list_takes(production)) == sorted(t.id for t in takes)
