@@ -6,7 +6,9 @@ The input is real footage (testvideo.mp4's moving stretch, frames 505-565, upsca
 Compared in the same run: the default settings (DIS "medium", x264 "ultrafast"), DIS
 "fast", and x264 "veryfast"; the anchor is decode + encode alone (PyAV,
 same encoder settings, no interpolation): the floor any retimer pays. Goal: at least
-24 output frames per second (real time) on this 2-core machine.
+24 output frames per second (real time) on this 2-core machine. As the machine is
+shared, each variant also reports its CPU time per output frame (all threads), which
+other work does not change, and the load average after it.
 
     python bench/motion_retime_speed.py [--data ../shared/data] [--runs 2]
 """
@@ -14,6 +16,8 @@ same encoder settings, no interpolation): the floor any retimer pays. Goal: at l
 from __future__ import annotations
 
 import argparse
+import os
+import resource
 import statistics
 import tempfile
 import time
@@ -75,6 +79,12 @@ def anchor(source: Path, target: Path, preset: str) -> float:
     return time.perf_counter() - started
 
 
+def cpu_seconds() -> float:
+    """CPU time of this process so far, all threads (user + system)."""
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data", type=Path, default=ROOT.parent / "shared" / "data")
@@ -98,18 +108,23 @@ def main() -> None:
         )
         print(f"  anchor decode+encode ({count} frames):   {count / decode_only:6.1f} fps")
         for name, settings in variants.items():
-            times, frames = [], 0
+            times, cpus, frames = [], [], 0
             for _ in range(args.runs):
-                started = time.perf_counter()
+                started, cpu = time.perf_counter(), cpu_seconds()
                 report = retime(
                     source, Path(folder) / "out.mp4", fps=Fraction(24), settings=settings
                 )
                 times.append(time.perf_counter() - started)
+                cpus.append(cpu_seconds() - cpu)
                 frames = report.frames
-            median = statistics.median(times)
+            median, cpu = statistics.median(times), statistics.median(cpus)
+            # CPU per output frame does not depend on what else runs: real time on an
+            # idle machine needs cpu * 24 / frames cores, at best.
             print(
                 f"  retime 12->24, {name:26s} {frames / median:6.1f} output fps "
-                f"({median:.2f} s for {frames} frames; real time = 24)"
+                f"({median:.2f} s for {frames} frames; real time = 24); "
+                f"CPU {1000 * cpu / frames:5.1f} ms/frame = {cpu * 24 / frames:.2f} cores "
+                f"at 24 fps; load {os.getloadavg()[0]:.1f}"
             )
 
 

@@ -9,11 +9,13 @@ with a message, except under ``CI=true``, where it fails instead.
 from __future__ import annotations
 
 import hashlib
+import json
 import logging
 import os
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -214,3 +216,37 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]):  
         if "could not import" in reason or "is not installed" in reason:
             report.outcome = "failed"
             report.longrepr = f"required in CI but missing: {reason}"
+
+
+class CliRun:
+    """What one ``setpiece`` call gave: its exit code, stdout and stderr (unpacks as a tuple)."""
+
+    def __init__(self, code: int, out: str, err: str) -> None:
+        self.code, self.out, self.err = code, out, err
+
+    def json(self) -> Any:
+        return json.loads(self.out)
+
+    def __iter__(self) -> Iterator[Any]:
+        return iter((self.code, self.out, self.err))
+
+    def __getitem__(self, index: int) -> Any:
+        return (self.code, self.out, self.err)[index]
+
+
+@pytest.fixture
+def cli(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> Callable[..., CliRun]:
+    """Runs ``setpiece ARGS...`` in-process from ``tmp_path``, acting as user "ana"."""
+    from setpiece.cli.main import main
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("SETPIECE_USER", "ana")
+
+    def run(*args: object) -> CliRun:
+        code = main([str(a) for a in args])
+        captured = capsys.readouterr()
+        return CliRun(code, captured.out, captured.err)
+
+    return run

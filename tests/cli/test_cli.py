@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import create_engine, text
 
+from conftest import CliRun as Run
 from mediafactory import (
     write_bomb_png,
     write_corrupt_png,
@@ -22,29 +23,7 @@ from mediafactory import (
     write_png,
     write_truncated_mp4,
 )
-from setpiece.cli.main import main
 from setpiece.store.db import sqlite_url
-
-
-class Run:
-    def __init__(self, code: int, out: str, err: str) -> None:
-        self.code, self.out, self.err = code, out, err
-
-    def json(self) -> object:
-        return json.loads(self.out)
-
-
-@pytest.fixture
-def cli(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, tmp_path: Path):
-    monkeypatch.chdir(tmp_path)
-    monkeypatch.setenv("SETPIECE_USER", "ana")
-
-    def run(*args: str) -> Run:
-        code = main([str(a) for a in args])
-        captured = capsys.readouterr()
-        return Run(code, captured.out, captured.err)
-
-    return run
 
 
 @pytest.fixture

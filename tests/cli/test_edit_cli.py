@@ -11,7 +11,6 @@ from PIL import Image
 
 from mediafactory import write_mp4, write_png
 
-cli = test_cli.cli  # the fixtures of test_cli, shared
 film = test_cli.film
 bad = test_cli.bad
 snapshot = test_cli.snapshot

@@ -9,7 +9,6 @@ import test_cli
 
 from mediafactory import write_png
 
-cli = test_cli.cli  # the fixtures of test_cli, shared
 film = test_cli.film
 bad = test_cli.bad
 snapshot = test_cli.snapshot

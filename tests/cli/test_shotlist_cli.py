@@ -16,7 +16,6 @@ import test_cli
 
 from setpiece.production.shotlist import COLUMNS
 
-cli = test_cli.cli
 film = test_cli.film
 bad = test_cli.bad
 snapshot = test_cli.snapshot

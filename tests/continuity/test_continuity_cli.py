@@ -9,21 +9,6 @@ from pathlib import Path
 import pytest
 from faces_media import another_person, astronaut, astronaut_again, save, tinted
 
-from setpiece.cli.main import main
-
-
-@pytest.fixture
-def cli(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, tmp_path: Path):
-    monkeypatch.chdir(tmp_path)
-    monkeypatch.setenv("SETPIECE_USER", "ana")
-
-    def run(*args: object) -> tuple[int, str, str]:
-        code = main([str(a) for a in args])
-        captured = capsys.readouterr()
-        return code, captured.out, captured.err
-
-    return run
-
 
 @pytest.fixture
 def film(cli, tmp_path: Path) -> Path:

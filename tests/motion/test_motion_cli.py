@@ -7,25 +7,10 @@ import json
 from pathlib import Path
 
 import numpy as np
-import pytest
 
 from mediafactory import write_audio_mp4, write_corrupt_mp4, write_mp4
-from setpiece.cli.main import main
 
 from .conftest import sliding, write_frames
-
-
-@pytest.fixture
-def cli(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, tmp_path: Path):
-    monkeypatch.chdir(tmp_path)
-    monkeypatch.setenv("SETPIECE_USER", "ana")
-
-    def run(*args: object) -> tuple[int, str, str]:
-        code = main([str(a) for a in args])
-        captured = capsys.readouterr()
-        return code, captured.out, captured.err
-
-    return run
 
 
 def _refused(result: tuple[int, str, str], text: str, folder: Path) -> None:

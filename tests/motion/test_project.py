@@ -9,9 +9,7 @@ from fractions import Fraction
 from pathlib import Path
 
 import numpy as np
-import pytest
 
-from setpiece.cli.main import main
 from setpiece.motion.project import (
     FLICKER_KIND,
     measure_take,
@@ -68,19 +66,6 @@ def test_measures_are_stored_and_a_flickering_take_is_found(
     assert findings[0].kind == FLICKER_KIND and findings[0].score > findings[0].threshold
     stored = replace_findings(production, frozenset({FLICKER_KIND}), findings, takes=ids)
     assert len(stored) == 1
-
-
-@pytest.fixture
-def cli(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, tmp_path: Path):
-    monkeypatch.chdir(tmp_path)
-    monkeypatch.setenv("SETPIECE_USER", "ana")
-
-    def run(*args: object) -> tuple[int, str, str]:
-        code = main([str(a) for a in args])
-        captured = capsys.readouterr()
-        return code, captured.out, captured.err
-
-    return run
 
 
 def test_take_import_split_onto_listed_shots(cli, tmp_path: Path) -> None:

@@ -130,25 +130,17 @@ def test_a_generator_that_is_not_installed_fails_its_step_only(
     assert any("render failed" in note for note in report["needs_human"])
 
 
+def _make_command(script: Path, project: Path) -> tuple[list[str], dict[str, str]]:
+    """`setpiece make` of the kettle script as a separate process, and its environment."""
+    command = [sys.executable, "-m", "setpiece.cli.main", "make", str(script)]
+    command += ["--project", str(project), "--kind", "video", "--resolution", "640x360"]
+    return [*command, "--no-movie", "--json"], {**os.environ, "SETPIECE_USER": "ana"}
+
+
 @pytest.mark.slow
 def test_a_killed_make_resumes_without_duplicate_takes(script: Path, tmp_path: Path) -> None:
     project = tmp_path / "kettle"
-    command = [
-        sys.executable,
-        "-m",
-        "setpiece.cli.main",
-        "make",
-        str(script),
-        "--project",
-        str(project),
-        "--kind",
-        "video",
-        "--resolution",
-        "640x360",
-        "--no-movie",
-        "--json",
-    ]
-    env = {**os.environ, "SETPIECE_USER": "ana"}
+    command, env = _make_command(script, project)
     child = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     media = project / "media"
     deadline = time.monotonic() + 60
@@ -178,20 +170,7 @@ def _file_size_limit(limit: int) -> None:
 @pytest.mark.slow
 def test_a_full_disk_fails_clearly_and_the_next_run_finishes(script: Path, tmp_path: Path) -> None:
     project = tmp_path / "kettle"
-    command = [
-        sys.executable,
-        "-m",
-        "setpiece.cli.main",
-        "make",
-        str(script),
-        "--project",
-        str(project),
-        "--resolution",
-        "640x360",
-        "--no-movie",
-        "--json",
-    ]
-    env = {**os.environ, "SETPIECE_USER": "ana"}
+    command, env = _make_command(script, project)
     full = subprocess.run(
         command,
         env=env,

@@ -9,29 +9,8 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
+from conftest import CliRun
 from provenance.media import write_textured, write_textured_mp4
-from setpiece.cli.main import main
-
-
-class Run:
-    def __init__(self, code: int, out: str, err: str) -> None:
-        self.code, self.out, self.err = code, out, err
-
-    def json(self) -> object:
-        return json.loads(self.out)
-
-
-@pytest.fixture
-def cli(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, tmp_path: Path):
-    monkeypatch.chdir(tmp_path)
-    monkeypatch.setenv("SETPIECE_USER", "ana")
-
-    def run(*args: object) -> Run:
-        code = main([str(a) for a in args])
-        captured = capsys.readouterr()
-        return Run(code, captured.out, captured.err)
-
-    return run
 
 
 @pytest.fixture
@@ -44,7 +23,7 @@ def film(cli, tmp_path: Path) -> Path:
     return tmp_path / "film"
 
 
-def one_line_error(run: Run) -> None:
+def one_line_error(run: CliRun) -> None:
     assert run.code == 2
     lines = run.err.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("setpiece: error: ")

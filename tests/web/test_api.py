@@ -409,6 +409,24 @@ def test_the_openapi_document_describes_the_api(film, api) -> None:
     assert "/board" not in paths
 
 
+@edge_only
+def test_the_openapi_document_describes_a_page_of_shots_as_it_is_sent(film, api) -> None:
+    spec = api(None).get("/openapi.json").json()
+    answer = spec["paths"]["/api/v1/shots"]["get"]["responses"]["200"]
+    assert answer["content"]["application/json"]["schema"] == {
+        "$ref": "#/components/schemas/ShotPageOut"
+    }
+    schemas = spec["components"]["schemas"]
+    page = api("vic").get("/api/v1/shots").json()
+    assert set(page) == set(schemas["ShotPageOut"]["properties"])
+    for shot in page["items"]:
+        assert set(shot) == set(schemas["ShotOut"]["properties"])
+    from setpiece.production.views import SubjectView
+
+    subject = SubjectView("ANNA", "character", None, None, None).to_json()
+    assert set(subject) == set(schemas["SubjectOut"]["properties"])
+
+
 # The render queue ----------------------------------------------------------------------------------
 
 

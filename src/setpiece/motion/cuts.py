@@ -43,6 +43,7 @@ __all__ = ["SIGNATURE_SIZE", "Cut", "CutDetector", "CutReport", "detect_cuts"]
 
 SIGNATURE_SIZE = (64, 36)
 _LOCAL = 5  # frames either side in the local median of hard-cut scores
+_THIRD = np.full(3, 1 / 3, dtype=np.float32)
 
 
 @dataclass(frozen=True)
@@ -91,7 +92,9 @@ class CutDetector:
         self.settings = settings or MotionSettings()
         half = max(2, self.settings.dissolve_max_frames // 2)
         self._halves = sorted({h for h in (3, 6, 10, 15, half) if h <= half})
-        self._ring: deque[np.ndarray] = deque(maxlen=2 * self._halves[-1] + 1)
+        self._ring: deque[tuple[np.ndarray, np.ndarray | None]] = deque(
+            maxlen=2 * self._halves[-1] + 1
+        )
         self._previous_hsv: np.ndarray | None = None
         self.scores: list[float] = []  # HSV change into each frame (0 for the first)
         self.luma: list[float] = []
@@ -104,32 +107,44 @@ class CutDetector:
         """Adds the next frame's signature (any small RGB picture, same size each time)."""
         import cv2
 
-        hsv = cv2.cvtColor(small_rgb, cv2.COLOR_RGB2HSV).astype(np.int16)
+        # cv2.norm(a, b, NORM_L1) is the sum of |a - b| in one pass, without the
+        # temporary arrays of numpy's abs(a - b).mean(): push was half of cuts' time.
+        hsv = cv2.cvtColor(small_rgb, cv2.COLOR_RGB2HSV)
         score = 0.0
         if self._previous_hsv is not None:
-            score = float(np.abs(hsv - self._previous_hsv).mean())
+            score = cv2.norm(hsv, self._previous_hsv, cv2.NORM_L1) / hsv.size
         self._previous_hsv = hsv
         self.scores.append(score)
-        self.luma.append(float(hsv[..., 2].mean()))
+        self.luma.append(float(cv2.mean(hsv)[2]))
         self.times.append(time)
         picture = small_rgb.astype(np.float32)
-        self.steps.append(float(np.abs(picture - self._ring[-1]).mean()) if self._ring else 0.0)
-        self._ring.append(picture)
+        size = picture.size
+        pattern = _pattern(picture)
+        self.steps.append(
+            cv2.norm(picture, self._ring[-1][0], cv2.NORM_L1) / size if self._ring else 0.0
+        )
+        self._ring.append((picture, pattern))
         index = len(self.scores) - 1
         ring = list(self._ring)
+        least = 3 * self.settings.cut_min_score / 2
         for half in self._halves:
             if len(ring) < 2 * half + 1:
                 break
-            first, middle, last = ring[-1 - 2 * half], ring[-1 - half], ring[-1]
-            far = float(np.abs(last - first).mean())
-            residual = float(np.abs(middle - (first + last) * 0.5).mean())
-            if _similarity(first, last) > 0.6:
+            (first, first_pattern), (middle, _), (last, last_pattern) = (
+                ring[-1 - 2 * half],
+                ring[-1 - half],
+                ring[-1],
+            )
+            far = cv2.norm(last, first, cv2.NORM_L1) / size
+            if far < least:
+                continue  # too little change for a dissolve at this width
+            if _similarity(first_pattern, last_pattern) > 0.6:
                 continue  # the same picture dimmed or lit: a fade or a light change
+            blend = cv2.addWeighted(first, 0.5, last, 0.5, 0.0)
+            residual = cv2.norm(middle, blend, cv2.NORM_L1) / size
             centre = index - half
             best = self._blend.get(centre)
-            if far >= 3 * self.settings.cut_min_score / 2 and (
-                best is None or far - 4 * residual > best[0] - 4 * best[1]
-            ):
+            if best is None or far - 4 * residual > best[0] - 4 * best[1]:
                 self._blend[centre] = (far, residual, half)
 
     def finish(self, rate: Fraction) -> list[Cut]:
@@ -203,12 +218,20 @@ class CutDetector:
         ]
 
 
-def _similarity(a: np.ndarray, b: np.ndarray) -> float:
-    """Normalised cross-correlation of two pictures' grey patterns (1: same picture)."""
-    ga, gb = a.mean(axis=2), b.mean(axis=2)
-    za, zb = ga - ga.mean(), gb - gb.mean()
-    norm = float(np.sqrt((za * za).sum() * (zb * zb).sum()))
-    return float((za * zb).sum() / norm) if norm > 1e-6 else 1.0
+def _pattern(picture: np.ndarray) -> np.ndarray | None:
+    """A picture's grey pattern, zero mean and unit length, flattened (None if flat)."""
+    # A product with (1/3, 1/3, 1/3), not mean(axis=2): numpy reduces a last axis of
+    # 3 a hundred times slower (0.26 ms against 2 us a signature).
+    grey = picture.reshape(-1, 3) @ _THIRD
+    grey -= grey.mean()
+    norm = float(np.sqrt(grey @ grey))
+    return grey / norm if norm > 1e-3 else None
+
+
+def _similarity(a: np.ndarray | None, b: np.ndarray | None) -> float:
+    """Normalised cross-correlation of two patterns (1: the same picture, whatever its
+    brightness; a flat picture counts as the same as anything)."""
+    return 1.0 if a is None or b is None else float(a @ b)
 
 
 def detect_cuts(

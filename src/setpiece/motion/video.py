@@ -253,6 +253,9 @@ def decode(
                     src_color_range=frame.color_range or None,
                     dst_color_range="JPEG",
                     interpolation="AREA" if size else None,
+                    # A small picture is cheaper in one thread than split into slices
+                    # (0.12 against 0.15 ms CPU a frame at 64x36 from 640x360).
+                    threads=1 if size else None,
                 )
                 pixels = picture.to_ndarray()
                 rotation = int(getattr(frame, "rotation", 0) or 0)
