@@ -113,6 +113,44 @@ class NewUserBody(_Body):
     role: Literal["viewer", "artist", "director", "admin"]
 
 
+# What the OpenAPI document says the answers hold. Routes return orjson bytes straight from the
+# services' views (validating 100 shots through pydantic on every page would cost more than
+# reading them); these models only describe the shape, and tests/web/test_api.py checks that
+# a real answer has exactly their fields.
+
+
+class SubjectOut(BaseModel):
+    name: str
+    kind: str
+    side: str | None
+    depth: str | None
+    prompt_override: str | None
+
+
+class ShotOut(BaseModel):
+    code: str
+    scene: str
+    position: int
+    description: str
+    size: str | None
+    angle: str | None
+    lens_mm: float | None
+    camera_move: str | None
+    planned_frames: int | None
+    planned_seconds: float | None
+    status: str
+    subjects: list[SubjectOut]
+    takes: int
+    version: int
+    updated_at: str = Field(description="ISO 8601, UTC")
+    updated_by: str | None
+
+
+class ShotPageOut(BaseModel):
+    items: list[ShotOut]
+    next_cursor: str | None = Field(description="Pass back as cursor for the next page")
+
+
 # Who, and the film as a whole -------------------------------------------------------------------
 
 
@@ -150,7 +188,11 @@ def scenes(
 # Shots ------------------------------------------------------------------------------------------
 
 
-@router.get("/shots", summary="Shots in script order, a page at a time")
+@router.get(
+    "/shots",
+    summary="Shots in script order, a page at a time",
+    responses={200: {"model": ShotPageOut, "description": "A page of shots"}},
+)
 def shots(
     production: Production = Depends(acting),
     cursor: Cursor = None,

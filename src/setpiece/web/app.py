@@ -270,8 +270,9 @@ def current(request: Request) -> Identity:
     return who
 
 
-def acting(request: Request, who: Identity = Depends(current)) -> Production:
-    """The project acting as the logged-in member."""
+async def acting(request: Request, who: Identity = Depends(current)) -> Production:
+    """The project acting as the logged-in member (async: it does no I/O, so it needs no hop
+    to the thread pool, which cost about 0.3 ms of a 4 ms API page)."""
     return context_of(request).production(who.name)
 
 
@@ -303,6 +304,9 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        import anyio.to_thread
+
+        anyio.to_thread.current_default_thread_limiter().total_tokens = settings.threads
         yield
         context.db.close()
 
