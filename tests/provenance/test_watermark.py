@@ -80,7 +80,7 @@ def test_too_small_a_picture_is_refused() -> None:
 
 
 def test_video_frames_marked_on_luma_survive_h264_crf_28(tmp_path: Path) -> None:
-    """720p: at 320x180 H.264 CRF 28 wipes the mark out (bench/results/provenance.md)."""
+    """720p: at 320x180 H.264 CRF 28 wipes the mark out (bench/RESULTS.md)."""
     import av
 
     clip = write_textured_mp4(tmp_path / "clip.mp4", frames=8, width=1280, height=720)

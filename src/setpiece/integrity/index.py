@@ -1,7 +1,7 @@
 """The binary index: every reference code within a Hamming radius of a query code.
 
 Measured before choosing (bench/integrity_scale.py on the 2-core VM, 64-bit codes,
-172,800 queries = a two-hour film at 24 fps; figures in bench/results/integrity.md):
+172,800 queries = a two-hour film at 24 fps; figures in bench/RESULTS.md):
 FAISS's ``IndexBinaryFlat`` compares every query with every code, tens of minutes
 for the film at 10 million codes; ``IndexBinaryMultiHash`` (3 tables of 21 bits,
 2 flips) keeps one ``unordered_map`` per table and took 30 s per 20,000 queries at

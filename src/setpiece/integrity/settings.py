@@ -2,7 +2,7 @@
 
 ``[integrity]`` in setpiece.toml overrides any of them; the CLI and the arrival hook
 read the same values through :func:`integrity_settings`. The defaults come from the
-evaluation in bench/integrity_eval.py (see bench/results/integrity.md): a Hamming
+evaluation in bench/integrity_eval.py (see bench/RESULTS.md): a Hamming
 radius that lets every transformed copy reach pixel verification, and floors on the
 three verification measures (SSIM, coarse SSIM, colour agreement) that separate aligned
 copies from unrelated photographs and, mostly, from other frames of the same previs film.
@@ -37,7 +37,7 @@ class IntegritySettings:
 
     check_on_arrival: bool = False
     hamming: int = 14
-    # The three floors, chosen together at Hamming 14 (bench/results/integrity.md): natural
+    # The three floors, chosen together at Hamming 14 (bench/RESULTS.md): natural
     # copies recall 0.956 with no false positive; previs frames of other locations 13 false
     # matches of 158 (SSIM 0.4 alone: 885 of 1,041; SSIM 0.5 alone: 382 of 538).
     ssim: float = 0.4

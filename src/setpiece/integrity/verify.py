@@ -16,7 +16,7 @@ which equalising flattens), and the agreement of colour (``colour``: the correla
 the Lab a* and b* channels at 16 pixels, each channel centred and scaled, so a grade
 that tints or (de)saturates keeps it while a figure in another colour lowers it; None
 when either picture has no colour, as a grey copy has, and then it is not asked).
-Measured (bench/integrity_eval.py, bench/results/integrity.md) at the default floors
+Measured (bench/integrity_eval.py, bench/RESULTS.md) at the default floors
 (SSIM 0.4, coarse 0.7, colour 0.55): natural copies keep recall 0.956 with no false
 positive; previs frames matched to a reference of another location fall from 885 (SSIM
 0.4 alone) to 13, of 158 matches: fewer, not none (precision 0.92 there, not 0.99).
@@ -36,7 +36,7 @@ __all__ = ["ALIGN_WIDTH", "COARSE_WIDTH", "COLOUR_WIDTH", "Alignment", "is_copy"
 ALIGN_WIDTH = 64
 """Width the reference is brought to for alignment and SSIM. Measured on the evaluation
 set: at 128 a copy rotated by 1-5 degrees often scores under 0.5; at 64 it scores 0.6-0.85,
-while unrelated pictures stay low (bench/results/integrity.md)."""
+while unrelated pictures stay low (bench/RESULTS.md)."""
 
 COARSE_WIDTH = 32
 """Width of the raw grey pictures the coarse SSIM is taken on."""

@@ -4,7 +4,7 @@ Why our own: the anchor, the ``invisible-watermark`` package, imports torch and 
 non-headless OpenCV at load time, its ``dwtDct`` method loses the payload at JPEG
 quality 80 and neither of its methods carries error correction or says whether a
 mark is there at all. Measured on 36 pictures (``bench/provenance_watermark.py``,
-``bench/results/provenance.md``), this one keeps the whole payload after JPEG
+``bench/RESULTS.md``), this one keeps the whole payload after JPEG
 90/80/70/50, resizing to 0.5 and 0.75, +20 % brightness and H.264 CRF 23/28, where
 dwtDctSvd keeps it in 10/36 pictures at JPEG 70 and 0/36 after any resize. Its costs:
 a mean PSNR of 39 dB against dwtDctSvd's 43.5 dB, and like both anchor methods it
