@@ -102,7 +102,13 @@ def _finish(report: MakeReport, as_json: bool) -> None:
             out.print("\nneeds a human:")
             for note in report.needs_human:
                 out.print(f"  - {note}")
-        out.print(f"\nopen it: setpiece -C {report.project} serve   then http://127.0.0.1:8000/")
+        out.print(
+            "\nopen it on the shot board (pip install 'setpiece[web]'):\n"
+            f"  setpiece -C {report.project} user add YOUR_NAME --role admin   "
+            "(prints a one-time password)\n"
+            f"  setpiece -C {report.project} --as YOUR_NAME serve   "
+            "then open http://127.0.0.1:8000/"
+        )
     if not report.ok:
         raise typer.Exit(3)
 
