@@ -414,11 +414,11 @@ class FormatChecker:
 
     def run(self, scope: CheckScope) -> CheckerOutput:
         out = CheckerOutput()
+        from setpiece.production.derive import superseding
+
         takes = scope.all_takes()
         # A take conformed by a derived take (retimed, colour-matched) gives way to it.
-        superseded = {
-            t.recipe.parent: t.label for t in takes if t.recipe.parent and t.media is not None
-        }
+        superseded = {parent: child.label for parent, child in superseding(takes).items()}
         for take in takes:
             if take.media is None:
                 continue

@@ -20,7 +20,6 @@ Identity checks do not apply: previs draws silhouettes, not photographic faces.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from fractions import Fraction
 from importlib import resources
 from pathlib import Path
@@ -133,6 +132,3 @@ def _lookalike(rgb: object, target: Path) -> None:
     image = ImageOps.mirror(Image.fromarray(graded))
     ImageDraw.Draw(image).text((12, 8), "ARCHIVE 1954", fill=(255, 255, 255))
     image.save(target, quality=85)
-
-
-Before = Callable[[str, Production], None]

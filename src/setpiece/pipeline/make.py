@@ -16,9 +16,8 @@ needs a human: findings, shots nobody approved, steps that failed.
 from __future__ import annotations
 
 import contextlib
-import os
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from fractions import Fraction
 from pathlib import Path
@@ -283,27 +282,18 @@ def _step_render(run: _Run) -> StepResult:
     missing = _shots_missing_takes(run.prod, options.takes)
     queued = 0
     for count, shots in sorted(missing.items()):
-        plain = [s for s in shots if s not in options.shot_styles]
-        if plain:
+        by_style: dict[str | None, list[str]] = {}
+        for shot in shots:
+            by_style.setdefault(options.shot_styles.get(shot), []).append(shot)
+        for style, group in by_style.items():
             queued += len(
                 enqueue(
                     run.prod,
-                    plain,
+                    group,
                     takes=count,
                     generator=options.generator,
                     kind=options.kind,
-                    fps=options.render_fps if options.kind == "video" else None,
-                ).takes
-            )
-        for shot in (s for s in shots if s in options.shot_styles):
-            queued += len(
-                enqueue(
-                    run.prod,
-                    [shot],
-                    takes=count,
-                    generator=options.generator,
-                    kind=options.kind,
-                    style=options.shot_styles[shot],
+                    style=style,
                     fps=options.render_fps if options.kind == "video" else None,
                 ).takes
             )
@@ -482,11 +472,14 @@ def _step_integrity(run: _Run) -> StepResult:
 def _candidate_takes(production: Production) -> list[str]:
     """The takes that compete for the cut: finished, and not superseded by a derived take
     (a retimed take stands for its 12 fps parent; checking both would read the same pictures)."""
+    from setpiece.production.derive import FINISHED, superseding
     from setpiece.production.takes import list_takes
 
-    takes = [t for t in list_takes(production) if t.media is not None]
-    parents = {t.recipe.parent for t in takes if t.recipe.parent}
-    return [t.id for t in takes if t.id not in parents and t.status in ("ready", "circled")]
+    takes = list_takes(production)
+    replaced = superseding(takes)
+    return [
+        t.id for t in takes if t.media is not None and t.status in FINISHED and t.id not in replaced
+    ]
 
 
 def _step_pick(run: _Run) -> StepResult:
@@ -643,13 +636,3 @@ def _needs_human(run: _Run) -> list[str]:
         if step.status == "failed":
             notes.append(f"step {step.name} failed: {step.detail}")
     return notes
-
-
-@contextlib.contextmanager
-def _cwd(path: Path) -> Iterator[None]:
-    old = os.getcwd()
-    os.chdir(path)
-    try:
-        yield
-    finally:
-        os.chdir(old)

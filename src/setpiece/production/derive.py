@@ -12,6 +12,7 @@ the existing take (imports are idempotent by content).
 from __future__ import annotations
 
 import os
+from collections.abc import Iterable
 from dataclasses import replace
 from typing import Any
 
@@ -20,7 +21,25 @@ from setpiece.production.context import Production
 from setpiece.production.takes import get_take, import_takes
 from setpiece.production.views import TakeView
 
-__all__ = ["derive_take", "operations_of"]
+__all__ = ["FINISHED", "derive_take", "operations_of", "superseding"]
+
+
+FINISHED = frozenset({"ready", "circled"})  # take statuses with media a cut can use
+
+
+def superseding(takes: Iterable[TakeView]) -> dict[str, TakeView]:
+    """Parent take id -> the finished derived take that stands for it (the newest one).
+
+    A take retimed or colour-matched gives way to its child: the cut, the provisional
+    pick and the format check look at the child.
+    """
+    found: dict[str, TakeView] = {}
+    for take in takes:
+        if take.recipe.parent and take.media is not None and take.status in FINISHED:
+            current = found.get(take.recipe.parent)
+            if current is None or take.number > current.number:
+                found[take.recipe.parent] = take
+    return found
 
 
 def operations_of(take: TakeView) -> list[dict[str, Any]]:
