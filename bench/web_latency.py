@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import os
 import re
 import shutil
@@ -40,6 +41,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -194,10 +196,50 @@ def serve(root: Path, db: str | None, workers: int) -> tuple[subprocess.Popen[by
         time.sleep(0.2)
 
 
+@contextlib.contextmanager
+def editing(root: Path, db: str | None, per_second: float) -> Iterator[list[int]]:
+    """Another writer changes the first shot's description ``per_second`` times a second
+    (plain SQL), so the page the clients read keeps changing: a cached page serves only until
+    the next edit, and the server reads the page again after every one."""
+    import threading
+
+    from sqlalchemy import create_engine, text
+
+    engine = create_engine(
+        db or f"sqlite:///{root / '.setpiece' / 'setpiece.db'}",
+        connect_args={} if db else {"timeout": 30},
+    )
+    stop = threading.Event()
+    made = [0]
+
+    def run() -> None:
+        while not stop.wait(1 / per_second):
+            with engine.begin() as conn:
+                conn.execute(
+                    text(
+                        "UPDATE shots SET description = :d WHERE id = (SELECT min(id) FROM shots)"
+                    ),
+                    {"d": f"edit {made[0]}"},
+                )
+            made[0] += 1
+
+    thread = threading.Thread(target=run)
+    thread.start()
+    try:
+        yield made
+    finally:
+        stop.set()
+        thread.join()
+        engine.dispose()
+
+
 def measure(label: str, root: Path, shots: int, db: str | None, args: argparse.Namespace) -> None:
     import httpx
 
     build(root, shots, db)
+    if args.threads:
+        with (root / "setpiece.toml").open("a") as toml:
+            toml.write(f"\n[web]\nthreads = {args.threads}\n")
     token = member_token(root, db)
     for workers in args.workers:
         server, url = serve(root, db, workers)
@@ -238,6 +280,13 @@ def measure(label: str, root: Path, shots: int, db: str | None, args: argparse.N
                         f"    goal p99 < 100 ms: {got.p99 * 1000:.1f} ms = {got.p99 / 0.1:.2f}x "
                         f"the goal: {'met' if got.p99 < 0.1 else 'NOT met'}"
                     )
+            if args.client == "wrk" and args.edits > 0:
+                with editing(root, db, args.edits) as edits:
+                    got = run_wrk(url, "/api/v1/shots", token, args.clients, args.seconds)
+                print(
+                    report(f"API: first page, {args.edits:g} edits/s", got, floor)
+                    + f"  ({edits[0]} edits made)"
+                )
         finally:
             server.terminate()
             server.wait(10)
@@ -259,6 +308,12 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=10, help="wrk: seconds per endpoint")
     parser.add_argument("--requests", type=int, default=1000, help="httpx: requests per endpoint")
     parser.add_argument("--pg", default=None)
+    parser.add_argument(
+        "--edits", type=float, default=20, help="edits a second made during the last run (0: none)"
+    )
+    parser.add_argument(
+        "--threads", type=int, default=None, help="[web] threads of each worker (default: 8)"
+    )
     args = parser.parse_args()
     if args.client == "auto":
         args.client = "wrk" if shutil.which("wrk") else "httpx"

@@ -558,3 +558,37 @@ def test_the_disclosure_page_reads_the_provenance_report(film, api, session_of) 
     report = api("vic").get("/api/v1/disclosure").json()
     assert report["film"] == "Test Film"
     assert api(None).get("/api/v1/disclosure").status_code == 401
+
+
+@edge_only
+def test_every_route_needs_a_caller(film, api) -> None:
+    """Routes look their caller up lazily (``web.app.acting``): none may answer without one."""
+    from fastapi.routing import APIRoute
+
+    anonymous = api(None)
+    revoked = api(None)
+    revoked.headers["Authorization"] = "Bearer sp_" + "0" * 43
+    open_routes = {"/login", "/logout", "/static", "/openapi.json", "/docs", "/redoc"}
+    checked = 0
+    routes = []
+    for entry in film.app.routes:  # FastAPI wraps an included router's routes
+        routes.extend(getattr(getattr(entry, "original_router", None), "routes", [entry]))
+    for route in routes:
+        if not isinstance(route, APIRoute) or route.path.startswith(tuple(open_routes)):
+            continue
+        path = (
+            route.path.replace("{code}", "1A")
+            .replace("{take}", film.takes[0])
+            .replace("{job_id}", "1")
+            .replace("{sha256}", "a" * 64)
+            .replace("{name}", "ana")
+        )
+        for method in sorted(route.methods - {"HEAD"}):
+            for client in (anonymous, revoked):
+                response = client.request(method, path, json={})
+                if path.startswith(("/api/", "/media/")):
+                    assert response.status_code == 401, (method, path)
+                else:
+                    assert response.status_code in (303, 401, 403), (method, path)
+                checked += 1
+    assert checked > 40

@@ -146,7 +146,7 @@ def assemble(
         NotFoundError: An unknown scene.
     """
     fps = production.fps
-    with production.transaction() as session:
+    with production.transaction(read_only=True) as session:
         production.authorize(session, "read")
         project = production.project_row(session)
         query = (

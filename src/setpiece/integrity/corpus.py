@@ -330,7 +330,7 @@ def _store_work(
 
 def list_references(production: Production) -> list[ReferenceView]:
     """The works in the corpus, oldest first."""
-    with production.transaction() as session:
+    with production.transaction(read_only=True) as session:
         production.authorize(session, "read")
         works = session.scalars(select(ReferenceWork).order_by(ReferenceWork.id)).all()
         return [_view(work) for work in works]

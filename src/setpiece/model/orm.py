@@ -444,6 +444,21 @@ class Event(Base):
     data: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
 
 
+class Revision(Base):
+    """A counter the database itself moves on every change to what a view shows.
+
+    ``shot_list``: shots, scenes, shot subjects, bible names and the number of takes a shot
+    has. Triggers (migration 0006) move it, whoever writes (the shot board, the CLI, a render
+    worker, plain SQL), so a page cached under a revision is exactly the page while the
+    counter stays (``production.board.shots_page``).
+    """
+
+    __tablename__ = "revisions"
+
+    name: Mapped[str] = mapped_column(String(40), primary_key=True)
+    n: Mapped[int] = mapped_column(BigInteger, default=0)
+
+
 class ReferenceWork(Base):
     """An existing work (film, photograph, artwork) the production must not copy."""
 

@@ -80,7 +80,7 @@ def stored_measures(production: Production, take: str) -> dict[str, Any] | None:
     """The motion measures stored on a take, if any."""
     from setpiece.production._rows import take_row
 
-    with production.transaction() as session:
+    with production.transaction(read_only=True) as session:
         production.authorize(session, "read")
         value = (take_row(session, take).measures or {}).get(_KEY)
         return dict(value) if value else None

@@ -137,7 +137,7 @@ def reset_password(production: Production, name: str, password: str | None = Non
 
 def member(production: Production, name: str) -> UserView:
     """The member called ``name`` (no role needed: it says who is logged in)."""
-    with production.transaction() as session:
+    with production.transaction(read_only=True) as session:
         user = _user_row(session, name)
         return UserView(user.name, user.role)
 
@@ -230,17 +230,18 @@ def user_for_token(production: Production, token: str) -> UserView | None:
     """The member a Bearer token belongs to, or None for an unknown or revoked token."""
     if not token.startswith(TOKEN_PREFIX) or len(token) > 200:
         return None
-    with production.transaction() as session:
+    with production.transaction(read_only=True) as session:
         # Plain columns (Core), not ORM objects: this runs on every API call.
-        connection = session.connection()
-        row = connection.execute(_TOKEN_OWNER, {"digest": _digest(token)}).first()
-        if row is None:
-            return None
-        token_id, last_used, name, role = row
-        now = utcnow()
-        # Written at most once a minute: a write per API call would serialise the readers.
-        if last_used is None or now - last_used > timedelta(minutes=1):
-            connection.execute(
+        row = session.connection().execute(_TOKEN_OWNER, {"digest": _digest(token)}).first()
+    if row is None:
+        return None
+    token_id, last_used, name, role = row
+    now = utcnow()
+    # Written at most once a minute, in its own write transaction: a write per API call, or a
+    # read that takes the write lock in case it writes, would serialise the readers.
+    if last_used is None or now - last_used > timedelta(minutes=1):
+        with production.transaction() as session:
+            session.connection().execute(
                 update(ApiToken).where(ApiToken.id == token_id).values(last_used_at=now)
             )
-        return UserView(name, Role(role).value)
+    return UserView(name, Role(role).value)

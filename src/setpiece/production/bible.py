@@ -73,7 +73,7 @@ def _refuse_duplicate(session: object, kind: BibleKind, name: str) -> None:
 
 
 def list_entries(production: Production, kind: BibleKind) -> list[BibleEntryView]:
-    with production.transaction() as session:
+    with production.transaction(read_only=True) as session:
         production.authorize(session, "read")
         entries = session.scalars(
             select(BibleEntry)
@@ -86,7 +86,7 @@ def list_entries(production: Production, kind: BibleKind) -> list[BibleEntryView
 
 
 def get_entry(production: Production, kind: BibleKind, name: str) -> BibleEntryView:
-    with production.transaction() as session:
+    with production.transaction(read_only=True) as session:
         production.authorize(session, "read")
         entry = session.scalars(
             select(BibleEntry).where(

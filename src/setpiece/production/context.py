@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from fractions import Fraction
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -47,12 +47,33 @@ __all__ = ["Production", "init_production"]
 class Production:
     """An open project. Use ``Production.open(...)`` or ``init_production(...)``; close when done."""
 
-    def __init__(self, config: ProjectConfig, database: Database, store: MediaStore, actor: str):
+    def __init__(
+        self,
+        config: ProjectConfig,
+        database: Database,
+        store: MediaStore,
+        actor: str | Callable[[], str],
+    ):
         self.config = config
         self.db = database
         self.store = store
-        self.actor = actor
+        self._actor = actor if isinstance(actor, str) else ""
+        self._who = None if isinstance(actor, str) else actor
         self._fps: Fraction | None = None
+
+    @property
+    def actor(self) -> str:
+        """The member acting. Given as a callable (the shot board's caller, looked up in the
+        database), it is asked on first use, at the latest when the first transaction opens,
+        outside it; what it raises (not a member: 401) is raised there."""
+        if self._who is not None:
+            self._actor = self._who()
+            self._who = None
+        return self._actor
+
+    @actor.setter
+    def actor(self, name: str) -> None:
+        self._actor, self._who = name, None
 
     @classmethod
     def open(
@@ -94,15 +115,28 @@ class Production:
         self.close()
 
     @contextlib.contextmanager
-    def transaction(self) -> Iterator[Session]:
+    def transaction(self, *, read_only: bool = False) -> Iterator[Session]:
         """A session in one transaction: committed on success, rolled back on any error.
 
         A write based on a stale read (another user changed the row) becomes a ConflictError.
+
+        Args:
+            read_only: The transaction only reads: on SQLite it reads a snapshot without the
+                write lock, so readers never wait for a writer (the readers of one process
+                take turns, see ``Database.read_turn``); a write through its ORM session
+                raises RuntimeError (a programming error).
         """
+        _ = self.actor  # a caller still to look up is looked up before this transaction opens
+        if read_only:
+            with self.db.read_turn:
+                yield from self._transaction(self.db.read_sessions())
+        else:
+            yield from self._transaction(self.db.sessions())
+
+    def _transaction(self, session: Session) -> Iterator[Session]:
         from sqlalchemy.exc import IntegrityError, OperationalError
         from sqlalchemy.orm.exc import StaleDataError
 
-        session = self.db.sessions()
         try:
             yield session
             session.commit()
@@ -162,15 +196,17 @@ class Production:
 
         from setpiece.model.orm import User
 
-        if not session.scalar(select(func.count()).select_from(User)):
-            return
-        user = session.scalars(select(User).where(User.name == self.actor)).first()
-        needed = required_role(action)
-        if user is None:
+        # One query on every call (the member's role); counting the members only when the
+        # actor is not one: a project without members lets everyone do everything.
+        found = session.execute(select(User.role).where(User.name == self.actor)).first()
+        if found is None:
+            if not session.scalar(select(func.count()).select_from(User)):
+                return
             raise PermissionDeniedError(
                 f"user {self.actor!r} is not a member of this project: ask an admin to add you"
             )
-        role = Role(user.role)
+        needed = required_role(action)
+        role = Role(found[0])
         if role.rank < needed.rank:
             raise PermissionDeniedError(
                 f"{self.actor} is {role.value}: {action.replace('_', ' ')} needs {needed.value} or above"

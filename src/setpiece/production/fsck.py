@@ -84,7 +84,7 @@ def fsck(
         gc: Remove unreferenced files and temp files older than an hour.
         progress: Called as (files done, total).
     """
-    with production.transaction() as session:
+    with production.transaction(read_only=True) as session:
         production.authorize(session, "read")
         media = session.scalars(select(Media).order_by(Media.sha256)).all()
         users: dict[str, list[str]] = {}

@@ -173,7 +173,7 @@ def replace_findings(
 def list_findings(
     production: Production, *, shot: str | None = None, kind: str | None = None
 ) -> list[FindingView]:
-    with production.transaction() as session:
+    with production.transaction(read_only=True) as session:
         production.authorize(session, "read")
         query = (
             select(Finding)
@@ -212,7 +212,7 @@ def history(
     limit: int = 1000,
 ) -> list[EventView]:
     """The change history, newest last; of one entity when given."""
-    with production.transaction() as session:
+    with production.transaction(read_only=True) as session:
         production.authorize(session, "read")
         query = select(Event).order_by(Event.id.desc()).limit(limit)
         if entity is not None:
@@ -263,7 +263,7 @@ def add_user(
 
 
 def list_users(production: Production) -> list[UserView]:
-    with production.transaction() as session:
+    with production.transaction(read_only=True) as session:
         production.authorize(session, "read")
         return [UserView(u.name, u.role) for u in session.scalars(select(User).order_by(User.name))]
 
@@ -301,7 +301,7 @@ class StatusReport:
 def production_status(production: Production) -> StatusReport:
     from setpiece.store.db import safe_url
 
-    with production.transaction() as session:
+    with production.transaction(read_only=True) as session:
         production.authorize(session, "read")
         project = production.project_row(session)
         shots = dict(session.execute(select(Shot.status, func.count()).group_by(Shot.status)).all())

@@ -198,7 +198,7 @@ def add_comment(
 
 def shot_history(production: Production, shot: str) -> list[HistoryItem]:
     """Everything that happened to a shot and its takes, oldest first."""
-    with production.transaction() as session:
+    with production.transaction(read_only=True) as session:
         production.authorize(session, "read")
         target = shot_row(session, shot)
         numbers = {

@@ -119,7 +119,7 @@ def accept_revision(production: Production, number: str) -> SceneView:
 
 
 def list_scenes(production: Production) -> list[SceneView]:
-    with production.transaction() as session:
+    with production.transaction(read_only=True) as session:
         production.authorize(session, "read")
         counts = dict(
             session.execute(select(Shot.scene_id, func.count()).group_by(Shot.scene_id)).all()

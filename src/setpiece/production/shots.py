@@ -202,14 +202,14 @@ def add_shot(
 
 def list_shots(production: Production, scene: str | None = None) -> list[ShotView]:
     """Shots in script order (scene order, then coverage order)."""
-    with production.transaction() as session:
+    with production.transaction(read_only=True) as session:
         production.authorize(session, "read")
         scene_id = scene_row(session, scene).id if scene is not None else None
         return _read_shots(session, production.fps, scene_id=scene_id)
 
 
 def get_shot(production: Production, code: str) -> ShotView:
-    with production.transaction() as session:
+    with production.transaction(read_only=True) as session:
         production.authorize(session, "read")
         return _read_shots(session, production.fps, shot_id=shot_row(session, code).id)[0]
 

@@ -166,7 +166,7 @@ def import_takes(
 
 def list_takes(production: Production, shot: str | None = None) -> list[TakeView]:
     """Takes in script order, or of one shot."""
-    with production.transaction() as session:
+    with production.transaction(read_only=True) as session:
         production.authorize(session, "read")
         query = (
             select(Take, Shot.code)
@@ -181,7 +181,7 @@ def list_takes(production: Production, shot: str | None = None) -> list[TakeView
 
 
 def get_take(production: Production, ref: str) -> TakeView:
-    with production.transaction() as session:
+    with production.transaction(read_only=True) as session:
         production.authorize(session, "read")
         return take_view(production, take_row(session, ref))
 

@@ -160,7 +160,7 @@ def disclosure(
     from setpiece.model.orm import Event, Take, User
 
     cut = assemble(production, scene=scene, include_unapproved=include_unapproved)
-    with production.transaction() as session:
+    with production.transaction(read_only=True) as session:
         production.authorize(session, "read")
         roles = {u.name: u.role for u in session.scalars(select(User).order_by(User.name))}
         approvals = list(

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -25,13 +26,22 @@ if TYPE_CHECKING:
     from sqlalchemy.engine import Connection, Engine
     from sqlalchemy.orm import sessionmaker
 
-__all__ = ["MIGRATIONS_DIR", "Database", "migration_heads", "safe_url", "sqlite_url"]
+__all__ = [
+    "MIGRATIONS_DIR",
+    "Database",
+    "RevisionCache",
+    "migration_heads",
+    "safe_url",
+    "sqlite_url",
+]
 
 MIGRATIONS_DIR = Path(__file__).with_name("migrations")
 # The newest migration. Opening a database already at this revision needs no Alembic at all
 # (loading the migration scripts costs about 0.15 s a command); tests/store/test_db.py checks
 # that this equals the real head, so a new migration must update it.
-SCHEMA_HEAD = "0005"
+SCHEMA_HEAD = "0006"
+# The execution option that marks a read-only transaction (``Database.read_sessions``).
+READ_ONLY = "setpiece_read_only"
 _PG_LOCK_KEY = 0x5E791ECE  # "setpiece" as a 32-bit advisory lock key
 
 
@@ -72,6 +82,34 @@ def _normalise_url(url: str) -> str:
     return url
 
 
+class RevisionCache:
+    """Views computed under a revision of the database (``model.orm.Revision``), least
+    recently used out first. Thread-safe; a key carries the revision it was computed under,
+    so a changed database simply stops finding the old entries.
+    """
+
+    def __init__(self, size: int = 256) -> None:
+        from collections import OrderedDict
+
+        self.size = size
+        self._entries: OrderedDict[Any, Any] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key: Any) -> Any:
+        with self._lock:
+            value = self._entries.get(key)
+            if value is not None:
+                self._entries.move_to_end(key)
+            return value
+
+    def put(self, key: Any, value: Any) -> None:
+        with self._lock:
+            self._entries[key] = value
+            self._entries.move_to_end(key)
+            while len(self._entries) > self.size:
+                self._entries.popitem(last=False)
+
+
 class Database:
     """An open production database with its schema at head.
 
@@ -93,9 +131,27 @@ class Database:
         except BaseException:
             self.engine.dispose()
             raise
+        from sqlalchemy import event
         from sqlalchemy.orm import sessionmaker
 
         self.sessions: sessionmaker[Any] = sessionmaker(self.engine, expire_on_commit=False)
+        self.read_sessions: sessionmaker[Any] = sessionmaker(
+            self.engine.execution_options(**{READ_ONLY: True}), expire_on_commit=False
+        )
+
+        # SQLite readers of one process take turns. Several threads reading at once contend for
+        # the WAL's shared-memory locks, and SQLite backs off by sleeping: 8 threads reading
+        # shot-list pages took 5.5 ms a page, taking turns 2.6 ms (one thread alone: 1.9 ms).
+        # Reentrant: a read may nest inside another on the same thread.
+        self.read_turn: contextlib.AbstractContextManager[Any] = (
+            threading.RLock() if self.dialect == "sqlite" else contextlib.nullcontext()
+        )
+
+        self.views = RevisionCache()
+
+        @event.listens_for(self.read_sessions, "before_flush")
+        def _refuse_writes(*_: Any) -> None:
+            raise RuntimeError("a read-only transaction tried to write: use a write transaction")
 
     @property
     def dialect(self) -> str:
@@ -125,8 +181,13 @@ class Database:
 
                 @event.listens_for(engine, "begin")
                 def _begin(conn: Any) -> None:
-                    # IMMEDIATE: writers queue up at BEGIN instead of failing at COMMIT.
-                    conn.exec_driver_sql("BEGIN IMMEDIATE")
+                    # IMMEDIATE: writers queue up at BEGIN instead of failing at COMMIT. Readers
+                    # (``Production.transaction(read_only=True)``) begin DEFERRED: under WAL they
+                    # read a snapshot without taking the write lock, so they never wait for a
+                    # writer nor for each other (taking it cost the shot board p99 over 1 s at
+                    # 50 clients: SQLite's busy handler sleeps up to 100 ms between tries).
+                    reading = conn.get_execution_options().get(READ_ONLY, False)
+                    conn.exec_driver_sql("BEGIN" if reading else "BEGIN IMMEDIATE")
 
                 return engine
             return create_engine(self.url, pool_pre_ping=True)

@@ -13,7 +13,6 @@ import tempfile
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-import orjson
 from fastapi import APIRouter, Depends, File, Form, Query, UploadFile
 from fastapi import Path as PathParam
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
@@ -21,7 +20,7 @@ from starlette.responses import Response
 
 from setpiece.production.board import Page, page_of
 from setpiece.production.context import Production
-from setpiece.production.views import jsonable
+from setpiece.production.views import dumps_views
 from setpiece.web.app import acting, current
 from setpiece.web.auth import Identity
 
@@ -57,11 +56,7 @@ router = APIRouter(prefix="/api/v1", tags=["api"])
 
 def out(value: Any, status: int = 200) -> Response:
     """A service's view as JSON (orjson; views give their own shape)."""
-    return Response(
-        orjson.dumps(value, default=jsonable, option=orjson.OPT_PASSTHROUGH_DATACLASS),
-        status,
-        media_type="application/json",
-    )
+    return Response(dumps_views(value), status, media_type="application/json")
 
 
 class _Body(BaseModel):

@@ -19,11 +19,12 @@ What this module decides:
 from __future__ import annotations
 
 import asyncio
+import gc
 import logging
 import mimetypes
 import os
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from fractions import Fraction
 from pathlib import Path
@@ -34,13 +35,21 @@ from fastapi import Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import FileResponse, JSONResponse, RedirectResponse, StreamingResponse
 from fastapi.staticfiles import StaticFiles
+from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from setpiece.errors import SetpieceError
 from setpiece.production.context import Production
-from setpiece.web.auth import AuthRequiredError, Identity, identify, load_secret, require_csrf
+from setpiece.web.auth import (
+    AuthRequiredError,
+    Identity,
+    claim,
+    identify,
+    load_secret,
+    require_csrf,
+)
 from setpiece.web.settings import WebSettings, web_settings
 
 if TYPE_CHECKING:
@@ -87,7 +96,7 @@ class WebContext:
             secret, salt="setpiece-session"
         )
 
-    def production(self, actor: str) -> Production:
+    def production(self, actor: str | Callable[[], str]) -> Production:
         """The project as ``actor`` sees it: the services check that member's role."""
         production = Production(self.config, self.db, self.store, actor)
         production._fps = self.fps  # read once at start: the rate of a film never changes
@@ -270,10 +279,35 @@ def current(request: Request) -> Identity:
     return who
 
 
-async def acting(request: Request, who: Identity = Depends(current)) -> Production:
-    """The project acting as the logged-in member (async: it does no I/O, so it needs no hop
-    to the thread pool, which cost about 0.3 ms of a 4 ms API page)."""
-    return context_of(request).production(who.name)
+async def acting(request: Request) -> Production:
+    """The project acting as the caller (401 without one); state changes by cookie need CSRF.
+
+    Async: what the request claims is checked here without I/O (token syntax, the session's
+    signature, the CSRF token). For a read, the member is looked up in the database by the
+    project itself when the endpoint's first service opens its transaction, on the endpoint's
+    thread: one trip to the thread pool instead of two (with 8 threads and 50 clients, the
+    second trip made an API page cost 3.1 ms of CPU instead of 1.6 ms). A change looks the
+    member up here, first.
+    """
+    context = context_of(request)
+    look_up = claim(context, request)
+    if (
+        request.method not in SAFE_METHODS
+        and _is_api(request)
+        and "authorization" not in (request.headers)
+    ):
+        require_csrf(context, request, request.headers.get("x-csrf-token"))
+
+    def who() -> str:
+        found = look_up()
+        request.state.identity = found
+        return found.name
+
+    production = context.production(who)
+    if request.method not in SAFE_METHODS:
+        # A change is refused (401) before its body is even read, as before any other check.
+        await run_in_threadpool(lambda: production.actor)
+    return production
 
 
 def create_app(
@@ -307,6 +341,12 @@ def create_app(
         import anyio.to_thread
 
         anyio.to_thread.current_default_thread_limiter().total_tokens = settings.threads
+        # Everything loaded so far (FastAPI, SQLAlchemy, the routes: a few hundred thousand
+        # objects) lives as long as the server: out of the collector's sight, a full
+        # collection no longer walks it. Those walks stalled a request for about 70 ms every
+        # few hundred requests (p99 73 ms against a p50 of 3 ms on one connection; 9 ms after).
+        gc.collect()
+        gc.freeze()
         yield
         context.db.close()
 
@@ -365,6 +405,8 @@ def create_app(
         queue's counts change."""
         from setpiece.production.board import events_after, job_summary, latest_event_id
 
+        # The caller is looked up now: once the stream has begun, a 401 could no longer be sent.
+        await asyncio.to_thread(lambda: production.actor)
         resume = request.headers.get("last-event-id")
         start = after
         if resume is not None and resume.isdigit():

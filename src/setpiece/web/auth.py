@@ -21,6 +21,7 @@ import hashlib
 import hmac
 import os
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -38,6 +39,7 @@ __all__ = [
     "CSRF_HEADER",
     "AuthRequiredError",
     "Identity",
+    "claim",
     "csrf_token",
     "identify",
     "load_secret",
@@ -157,27 +159,47 @@ def identify(context: WebContext, request: Request) -> Identity:
     Raises:
         AuthRequiredError: Neither is given, or what is given is not valid (401).
     """
+    return claim(context, request)()
+
+
+def claim(context: WebContext, request: Request) -> Callable[[], Identity]:
+    """What the request claims, checked without the database; call the result to look the
+    member up (a database read, made on the thread that then serves the request).
+
+    Raises:
+        AuthRequiredError: No token or session, or a malformed header (401); calling the
+            result raises it for an unknown or revoked token or a deleted account.
+    """
     from setpiece.production.accounts import member, user_for_token
 
     header = request.headers.get("authorization")
-    production = context.production(actor="")
     if header is not None:
         scheme, _, token = header.partition(" ")
-        if scheme.lower() != "bearer" or not token.strip():
+        token = token.strip()
+        if scheme.lower() != "bearer" or not token:
             raise AuthRequiredError(
                 "use 'Authorization: Bearer TOKEN' ('setpiece user token NAME')"
             )
-        user = user_for_token(production, token.strip())
-        if user is None:
-            raise AuthRequiredError(
-                "unknown or revoked API token: make one with 'setpiece user token'"
-            )
-        return Identity(user.name, user.role, "token")
+
+        def by_token() -> Identity:
+            user = user_for_token(context.production(actor=""), token)
+            if user is None:
+                raise AuthRequiredError(
+                    "unknown or revoked API token: make one with 'setpiece user token'"
+                )
+            return Identity(user.name, user.role, "token")
+
+        return by_token
     session = read_session(context, request)
     if session is None or session["user"] is None:
         raise AuthRequiredError("log in first (/login), or send an API token")
-    try:
-        user = member(production, session["user"])
-    except NotFoundError:
-        raise AuthRequiredError("your account no longer exists: ask an admin") from None
-    return Identity(user.name, user.role, "session")
+    name = session["user"]
+
+    def by_session() -> Identity:
+        try:
+            user = member(context.production(actor=""), name)
+        except NotFoundError:
+            raise AuthRequiredError("your account no longer exists: ask an admin") from None
+        return Identity(user.name, user.role, "session")
+
+    return by_session

@@ -12,7 +12,7 @@ app and the tests read the same numbers::
     slow_after = 3              # failed logins before each further attempt must wait
     lock_after = 10             # failed logins that lock the account ...
     lock_minutes = 15           # ... for this long
-    threads = 8                 # threads a worker runs the (synchronous) services in
+    threads = 4                 # threads a worker runs the (synchronous) services in
 """
 
 from __future__ import annotations
@@ -36,12 +36,12 @@ class WebSettings:
     slow_after: int = 3
     lock_after: int = 10
     lock_minutes: int = 15
-    # The services are synchronous and hold the GIL while they work, so more threads than this
-    # add switching, not throughput: under 50 clients, 4 threads instead of anyio's 40 gave
-    # p99 0.5-0.9 s instead of 1.3-1.7 s for the API page, at the same or more requests a second
-    # (bench/web_latency.py, one worker, SQLite); 8 measured no worse than 4 and leaves threads
-    # free while a few uploads copy. Raise it for a remote PostgreSQL.
-    threads: int = 8
+    # The services are synchronous and hold the GIL while they work, so more threads add
+    # switching, not throughput. Under 50 clients (bench/web_latency.py, 2 workers, SQLite,
+    # the cached API page) the p99 was 55-77 ms with 4 threads a worker, 48-69 ms with 2 and
+    # 100-124 ms with 8; 4 still leaves threads free while an upload or two are imported.
+    # Raise it for a remote PostgreSQL, where a thread mostly waits for the server.
+    threads: int = 4
 
     @property
     def login_policy(self) -> LoginPolicy:

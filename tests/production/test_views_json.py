@@ -1,0 +1,71 @@
+"""Views that orjson writes natively give exactly the bytes of their ``to_json`` shape."""
+
+from __future__ import annotations
+
+import dataclasses
+from datetime import UTC, datetime
+
+import orjson
+
+from setpiece.production.board import Page
+from setpiece.production.views import (
+    SceneView,
+    ShotView,
+    SubjectView,
+    dumps_views,
+    jsonable,
+)
+
+
+def _shot(code: str, when: datetime, subjects: list[SubjectView]) -> ShotView:
+    return ShotView(
+        code=code,
+        scene="12A",
+        position=3,
+        description='Mara turns — "now" ✓',
+        size="CU",
+        angle=None,
+        lens_mm=35.5,
+        camera_move=None,
+        planned_frames=37,
+        planned_seconds=round(37 / 24, 6),
+        status="todo",
+        subjects=subjects,
+        takes=2,
+        version=4,
+        updated_at=when,
+        updated_by=None,
+    )
+
+
+def test_a_page_of_shots_written_natively_matches_its_to_json_shape() -> None:
+    subjects = [
+        SubjectView("MARA", "character", "left", None, None),
+        SubjectView("ROOFTOP", "location", None, "background", "wet tar, neon"),
+    ]
+    page = Page(
+        [
+            _shot("12A-1", datetime(2026, 11, 22, 9, 30, 1, 123456, tzinfo=UTC), subjects),
+            _shot("12A-2", datetime(2026, 11, 22, 9, 30, 1, tzinfo=UTC), []),
+        ],
+        "abc",
+    )
+    assert page.native_json
+    expected = orjson.dumps(jsonable(page))
+    assert dumps_views(page) == expected
+    assert b'"2026-11-22T09:30:01.123456Z"' in expected
+    assert b'"2026-11-22T09:30:01Z"' in expected
+    # Every field of the view is in the JSON: a field added to the dataclass but not to
+    # to_json (or the other way round) breaks the equality above or this.
+    assert list(orjson.loads(expected)["items"][0]) == [
+        f.name for f in dataclasses.fields(ShotView)
+    ]
+
+
+def test_views_with_their_own_shape_still_go_through_to_json() -> None:
+    assert not SceneView.native_json  # its rate is a "num/den" string
+    empty = Page([], None)
+    assert dumps_views(empty) == b'{"items":[],"next_cursor":null}'
+    mixed = Page([SubjectView("MARA", "character", None, None, None), 1.5], None)
+    assert not mixed.native_json
+    assert dumps_views(mixed) == orjson.dumps(jsonable(mixed))
