@@ -17,7 +17,7 @@ ffmpeg run to the null muxer (PNG decode, filter); Setpiece's is reading the PNG
 and interpolation, with successive pairs in a pool of two threads as ``retime`` runs
 them (minterpolate's filter is single-threaded; this machine has 2 cores). Blending's
 time is the blend alone (it is a reference for quality, not for speed). Also measured: flow at full resolution instead of
-the default 512-pixel long side, the choice the defaults make.
+the default 384-pixel long side, the choice the defaults make.
 
     python bench/motion_interp.py [--data ../shared/data] [--pairs 12]
 """

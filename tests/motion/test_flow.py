@@ -47,3 +47,23 @@ def test_upsampled_flow_moves_the_picture_by_full_resolution_pixels() -> None:
     out = interpolate(a, b, FlowPair(forward, backward, none, none.copy()), 0.5)
     truth = np.roll(a, 2, axis=1)
     assert np.abs(out[:, 8:-8].astype(int) - truth[:, 8:-8]).mean() < 1.0
+
+
+def test_zero_flow_at_an_uneven_scale_leaves_every_pixel_in_place() -> None:
+    # The pixel grid is added at flow scale and upsampled; resize clamps at the edges,
+    # so the outermost columns and rows need their fix. Any slip shows on a noise picture.
+    rng = np.random.default_rng(5)
+    a = (rng.random((61, 101, 3)) * 255).astype(np.uint8)
+    zero = np.zeros((23, 37, 2), dtype=np.float32)
+    none = np.zeros((23, 37), dtype=np.float32)
+    out = interpolate(a, a, FlowPair(zero, zero.copy(), none, none.copy()), 0.5)
+    assert np.abs(out.astype(int) - a).max() <= 1
+
+
+def test_the_balanced_preset_is_a_lighter_medium() -> None:
+    from setpiece.motion.flow import dis
+
+    balanced, medium = dis("balanced"), dis("medium")
+    assert balanced.getPatchStride() == medium.getPatchStride()  # type: ignore[attr-defined]
+    assert balanced.getGradientDescentIterations() == 12  # type: ignore[attr-defined]
+    assert balanced.getVariationalRefinementIterations() == 2  # type: ignore[attr-defined]

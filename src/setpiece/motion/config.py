@@ -22,9 +22,10 @@ class MotionSettings:
 
     Attributes:
         flow_long_side: Optical flow is computed on frames scaled down to this long side
-            (pixels) and upsampled; at 512, 0.1 dB below full-resolution flow at a third
-            of its cost on 720p footage (bench/motion_interp.py).
-        flow_preset: DIS preset: "ultrafast", "fast" or "medium".
+            (pixels) and upsampled; at 384, 0.3 dB below full-resolution flow for under
+            a quarter of the interpolation's cost on 720p footage (bench/motion_interp.py).
+        flow_preset: DIS preset: "ultrafast", "fast", "medium" (OpenCV's) or "balanced"
+            (medium's patch grid with fewer iterations; see setpiece.motion.flow).
         occlusion_px: Forward-backward flow disagreement (pixels at flow scale) above
             which a pixel counts as occluded.
         encoder_preset: x264 preset of H.264 output. "ultrafast": at 1080p the encoder
@@ -48,8 +49,8 @@ class MotionSettings:
         flicker_min: ...when its flicker index is at least this.
     """
 
-    flow_long_side: int = 512
-    flow_preset: str = "medium"
+    flow_long_side: int = 384
+    flow_preset: str = "balanced"
     occlusion_px: float = 1.5
     encoder_preset: str = "ultrafast"
     crf: int = 18
@@ -66,7 +67,6 @@ class MotionSettings:
     flicker_min: float = 1.0
 
 
-_PRESETS = ("ultrafast", "fast", "medium")
 _X264 = (
     "ultrafast",
     "superfast",
@@ -87,8 +87,10 @@ def _check(settings: MotionSettings) -> MotionSettings:
 
     if not 64 <= settings.flow_long_side <= 4096:
         raise bad("flow_long_side", "give a size from 64 to 4096 pixels")
-    if settings.flow_preset not in _PRESETS:
-        raise bad("flow_preset", f"choose one of {', '.join(_PRESETS)}")
+    from setpiece.motion.flow import PRESETS
+
+    if settings.flow_preset not in PRESETS:
+        raise bad("flow_preset", f"choose one of {', '.join(PRESETS)}")
     if settings.encoder_preset not in _X264:
         raise bad("encoder_preset", f"choose an x264 preset: {', '.join(_X264)}")
     if not 0 <= settings.crf <= 51:
