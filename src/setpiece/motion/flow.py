@@ -37,10 +37,10 @@ _LOCAL = threading.local()
 
 #: DIS presets: OpenCV's three, and "balanced", OpenCV's "medium" patch grid (finest
 #: scale 1, 8-pixel patches every 3 pixels) with 12 gradient-descent iterations instead
-#: of 25 and 2 variational refinement iterations instead of 5. On the interpolation
-#: clips of bench/motion_interp.py and larger-motion triplets of the CFD animation
-#: (44 pairs), "balanced" at 384 pixels was within 0.1-0.5 dB of "medium" at 512 for
-#: 44 % of its flow time (6.5 vs 14.8 ms a pair, both directions, one core).
+#: of 25 and 2 variational refinement iterations instead of 5. On 82 rebuilt frames
+#: of real and animated footage (bench/motion_flow_settings.py), "balanced" at 384
+#: pixels scored 0.22 dB under "medium" at 512 (0.14-0.33 dB per clip) for 45 % of its
+#: flow time (6.8 vs 15.1 ms a pair, both directions, one core).
 PRESETS = ("ultrafast", "fast", "medium", "balanced")
 
 
@@ -131,10 +131,19 @@ def _occlusion(forward: np.ndarray, backward: np.ndarray, limit: float) -> np.nd
 
 
 def flow_pair(
-    grey_a: np.ndarray, grey_b: np.ndarray, *, preset: str = "fast", occlusion_px: float = 1.5
+    grey_a: np.ndarray,
+    grey_b: np.ndarray,
+    *,
+    preset: str = "fast",
+    occlusion_px: float = 1.5,
+    engine: Any = None,
 ) -> FlowPair:
-    """Bidirectional DIS flow and occlusion masks between two grey flow-scale pictures."""
-    engine = dis(preset)
+    """Bidirectional DIS flow and occlusion masks between two grey flow-scale pictures.
+
+    ``engine``, a DIS object configured by the caller, replaces ``preset`` (the flow
+    settings benchmark tries parameter sets that no preset names).
+    """
+    engine = engine if engine is not None else dis(preset)
     forward = engine.calc(grey_a, grey_b, None)  # type: ignore[attr-defined]
     backward = engine.calc(grey_b, grey_a, None)  # type: ignore[attr-defined]
     return FlowPair(
