@@ -240,13 +240,21 @@ def interpolate(a: np.ndarray, b: np.ndarray, pair: FlowPair, t: float) -> np.nd
     w0 = cv2.addWeighted(occ_b, -(1 - t), occ_b, 0.0, (1 - t) * (1 + eps))
     w1 = cv2.addWeighted(occ_a, -t, occ_a, 0.0, t * (1 + eps))
     weight_a = cv2.divide(w0, cv2.add(w0, w1))
+    three = a.ndim == 3 and a.shape[2] == 3
+    if three:
+        # OpenCV's remap has a vector path for 4 channels and not for 3: padding the
+        # pictures to 4 channels first halves the two remaps' cost (2.5 to 1.3 ms at
+        # 720p), far more than the padding and unpadding (0.1 ms each).
+        a, b = cv2.cvtColor(a, cv2.COLOR_RGB2RGBA), cv2.cvtColor(b, cv2.COLOR_RGB2RGBA)
     warped_a = _warp_full(a, flow_t0)
     warped_b = _warp_full(b, flow_t1)
     low, high = cv2.minMaxLoc(weight_a)[:2]
     if high - low < 1e-6:
         # No occlusion anywhere: a constant blend, several times cheaper per pixel.
-        return cv2.addWeighted(warped_a, low, warped_b, 1.0 - low, 0.0)
-    weights: np.ndarray = weight_a
-    if weight_a.shape != (height, width):
-        weights = cv2.resize(weight_a, (width, height), interpolation=cv2.INTER_LINEAR)
-    return cv2.blendLinear(warped_a, warped_b, weights, 1.0 - weights)
+        out = cv2.addWeighted(warped_a, low, warped_b, 1.0 - low, 0.0)
+    else:
+        weights: np.ndarray = weight_a
+        if weight_a.shape != (height, width):
+            weights = cv2.resize(weight_a, (width, height), interpolation=cv2.INTER_LINEAR)
+        out = cv2.blendLinear(warped_a, warped_b, weights, 1.0 - weights)
+    return cv2.cvtColor(out, cv2.COLOR_RGBA2RGB) if three else out
