@@ -144,8 +144,8 @@ def flow_pair(
     settings benchmark tries parameter sets that no preset names).
     """
     engine = engine if engine is not None else dis(preset)
-    forward = engine.calc(grey_a, grey_b, None)  # type: ignore[attr-defined]
-    backward = engine.calc(grey_b, grey_a, None)  # type: ignore[attr-defined]
+    forward = engine.calc(grey_a, grey_b, None)
+    backward = engine.calc(grey_b, grey_a, None)
     return FlowPair(
         forward=forward,
         backward=backward,
