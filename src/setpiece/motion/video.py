@@ -45,6 +45,7 @@ __all__ = [
     "VideoWriter",
     "check_paths",
     "decode",
+    "decode_spans",
     "open_writer",
     "probe_video",
 ]
@@ -244,30 +245,220 @@ def decode(
                 if time <= last:  # a repeated or out-of-order stamp: keep time moving on
                     time = last + Fraction(1, 1000)
                 last = time
-                width, height = size if size else (None, None)
-                picture = reformatter.reformat(
-                    frame,
-                    width=width,
-                    height=height,
-                    format="gray" if grey else "rgb24",
-                    src_color_range=frame.color_range or None,
-                    dst_color_range="JPEG",
-                    interpolation="AREA" if size else None,
-                    # A small picture is cheaper in one thread than split into slices
-                    # (0.12 against 0.15 ms CPU a frame at 64x36 from 640x360).
-                    threads=1 if size else None,
-                )
-                pixels = picture.to_ndarray()
-                rotation = int(getattr(frame, "rotation", 0) or 0)
-                if rotation:
-                    pixels = _upright(pixels, rotation)
-                yield Frame(index, time, np.ascontiguousarray(pixels))
+                yield Frame(index, time, _picture(reformatter, frame, size, grey))
                 index += 1
         except (av.FFmpegError, OSError, ValueError) as exc:
             raise DecodeStopped(
                 f"the {label} {path} stops decoding at frame {index} ({reason(exc)})",
                 frame=index,
             ) from exc
+
+
+def _picture(reformatter: Any, frame: Any, size: tuple[int, int] | None, grey: bool) -> np.ndarray:
+    """A decoded frame as 8-bit RGB (or grey) pixels, scaled to ``size`` and upright."""
+    width, height = size if size else (None, None)
+    picture = reformatter.reformat(
+        frame,
+        width=width,
+        height=height,
+        format="gray" if grey else "rgb24",
+        src_color_range=frame.color_range or None,
+        dst_color_range="JPEG",
+        interpolation="AREA" if size else None,
+        # A small picture is cheaper in one thread than split into slices
+        # (0.12 against 0.15 ms CPU a frame at 64x36 from 640x360).
+        threads=1 if size else None,
+    )
+    pixels = picture.to_ndarray()
+    rotation = int(getattr(frame, "rotation", 0) or 0)
+    if rotation:
+        pixels = _upright(pixels, rotation)
+    return np.ascontiguousarray(pixels)
+
+
+#: Frames a span of :func:`decode_spans` aims to hold at most (spans start at
+#: keyframes, so a longer keyframe interval makes a longer span): with 4 workers and
+#: one span queued, 5 spans of 64x36 signatures are 35 MB.
+SPAN_FRAMES = 1000
+
+
+@dataclass(frozen=True)
+class _Span:
+    """Frames with timestamps in [start, end) (None: unbounded), ``packets`` of them."""
+
+    start: int | None
+    end: int | None
+    packets: int
+
+
+def _spans(path: str | os.PathLike[str], label: str, workers: int) -> list[_Span] | None:
+    """The file cut at keyframes into spans for parallel decoding, or None where it
+    cannot be (one keyframe, packets without timestamps, a first packet that is not a
+    keyframe, a demuxing error): those are decoded in one piece."""
+    import av
+
+    try:
+        with _open(path, label) as container:
+            if not container.streams.video:
+                return None
+            stream = container.streams.video[0]
+            stamps: list[int] = []
+            keys: list[int] = []
+            for packet in container.demux(stream):
+                if packet.size == 0 and packet.pts is None:
+                    continue  # the demuxer's flush packet
+                if packet.pts is None:
+                    return None
+                if packet.is_keyframe:
+                    keys.append(packet.pts)
+                elif not stamps:
+                    return None
+                stamps.append(packet.pts)
+    except (av.FFmpegError, OSError, ValueError):
+        return None
+    keys = sorted(set(keys))
+    if len(keys) < 2 or len(stamps) < 2 * workers:
+        return None
+    order = np.sort(np.asarray(stamps, dtype=np.int64))
+    # Frames before each keyframe (in presentation order): where spans may start.
+    before = np.searchsorted(order, np.asarray(keys, dtype=np.int64))
+    total = len(stamps)
+    best: tuple[float, list[int]] = (float("inf"), [0])
+    least = -(-total // SPAN_FRAMES)  # spans needed to hold at most SPAN_FRAMES each
+    for count in sorted({max(least, workers * m) for m in (1, 2, 3, 4)}):
+        # Cut at the keyframes closest to even shares, then keep the count of spans
+        # whose in-order run on ``workers`` threads would end first.
+        cuts = sorted(
+            {int(np.abs(before - total * j / count).argmin()) for j in range(count)} | {0}
+        )
+        sizes = np.diff([*before[cuts].tolist(), total])
+        finish = _makespan(sizes.tolist(), workers)
+        if finish < best[0]:
+            best = (finish, cuts)
+    cuts = best[1]
+    if len(cuts) < 2:
+        return None
+    spans = []
+    for k, cut in enumerate(cuts):
+        start = None if k == 0 else keys[cut]
+        end = keys[cuts[k + 1]] if k + 1 < len(cuts) else None
+        low = 0 if start is None else int(np.searchsorted(order, start))
+        high = len(order) if end is None else int(np.searchsorted(order, end))
+        spans.append(_Span(start, end, high - low))
+    return spans
+
+
+def _makespan(sizes: list[int], workers: int, overhead: int = 8) -> float:
+    """When spans of these frame counts, taken in order by the first free of
+    ``workers`` threads, are all decoded (in frames; a span costs ``overhead`` more)."""
+    free = [0.0] * workers
+    for size in sizes:
+        slot = free.index(min(free))
+        free[slot] += size + overhead
+    return max(free)
+
+
+def _decode_span(
+    path: str, span: _Span, size: tuple[int, int] | None, grey: bool, rough: bool
+) -> list[tuple[int, np.ndarray]]:
+    """The (timestamp, pixels) of the frames in ``span``, decoded in this thread alone."""
+    import av
+    from av.video.reformatter import VideoReformatter
+
+    out: list[tuple[int, np.ndarray]] = []
+    with av.open(path, metadata_errors="replace") as container:
+        stream = container.streams.video[0]
+        stream.thread_type = "SLICE"
+        stream.codec_context.thread_count = 1
+        if rough:
+            stream.codec_context.options = {"skip_loop_filter": "all"}
+        if span.start is not None:
+            container.seek(span.start, backward=True, any_frame=False, stream=stream)
+        reformatter = VideoReformatter()
+        for frame in container.decode(stream):
+            if frame.pts is None:
+                raise ValueError("a frame without a timestamp")
+            if span.start is not None and frame.pts < span.start:
+                continue  # decoded on the way from the keyframe the seek found
+            if span.end is not None and frame.pts >= span.end:
+                break
+            out.append((frame.pts, _picture(reformatter, frame, size, grey)))
+    return out
+
+
+def decode_spans(
+    path: str | os.PathLike[str],
+    *,
+    size: tuple[int, int] | None = None,
+    grey: bool = False,
+    label: str = "video",
+    rough: bool = False,
+    workers: int | None = None,
+) -> Generator[Frame, None, None]:
+    """:func:`decode`'s frames, the same pictures, numbers and times, decoded in parallel.
+
+    For small pictures read fast (cut detection): the file is cut at keyframes into
+    spans of about :data:`SPAN_FRAMES` frames at most, each decoded by a single-threaded
+    decoder in its own thread (PyAV releases the GIL), and handed on in order. On the
+    2-core development machine FFmpeg's own frame threading decoded 720p H.264 1.18
+    times as fast as one thread, and two single-threaded decoders side by side 1.92
+    times; spans made ``cuts`` 1.1 to 1.7 times faster per file on the videos of
+    bench/motion_cuts.py (short files gain least). ``workers`` defaults to the cores,
+    at most 4. A span whose frame count differs from its packet count, or that fails,
+    is left to :func:`decode`, which carries on from the first frame not yet handed
+    on, so errors read as they do there.
+    """
+    from concurrent.futures import Future, ThreadPoolExecutor
+
+    workers = workers or min(4, os.cpu_count() or 1)
+    spans = _spans(path, label, workers) if workers > 1 else None
+    if spans is None:
+        yield from decode(path, size=size, grey=grey, label=label, rough=rough)
+        return
+    with _open(path, label) as container:
+        stream = container.streams.video[0]
+        base = stream.time_base or Fraction(1, 90000)
+    handed = 0
+    origin: int | None = None
+    last = Fraction(-1)
+    pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="setpiece-span")
+    pending: list[Future[list[tuple[int, np.ndarray]]]] = []
+    try:
+        queued = iter(spans)
+        for span in queued:
+            pending.append(pool.submit(_decode_span, os.fspath(path), span, size, grey, rough))
+            if len(pending) > workers:
+                break
+        for span in spans:
+            try:
+                frames = pending.pop(0).result()
+            except Exception:
+                frames = None
+            if frames is None or len(frames) != span.packets:
+                break  # left to decode(), below
+            following = next(queued, None)
+            if following is not None:
+                pending.append(
+                    pool.submit(_decode_span, os.fspath(path), following, size, grey, rough)
+                )
+            for pts, pixels in frames:
+                if origin is None:
+                    origin = pts
+                time = Fraction(pts - origin) * base
+                if time <= last:  # as decode() does
+                    time = last + Fraction(1, 1000)
+                last = time
+                yield Frame(handed, time, pixels)
+                handed += 1
+        else:
+            return
+    finally:
+        for future in pending:
+            future.cancel()
+        pool.shutdown(wait=True, cancel_futures=True)
+    for frame in decode(path, size=size, grey=grey, label=label, rough=rough):
+        if frame.index >= handed:
+            yield frame
 
 
 # Output ------------------------------------------------------------------------------

@@ -1,0 +1,89 @@
+"""Parallel decoding in keyframe spans: decode()'s frames exactly, or decode() itself."""
+
+from __future__ import annotations
+
+import os
+from fractions import Fraction
+from pathlib import Path
+
+import av
+import numpy as np
+import pytest
+
+import setpiece.motion.video as video
+from mediafactory import corrupt_bytes
+from setpiece.motion.video import decode, decode_spans
+from setpiece.store.frames import DecodeStopped
+
+from .conftest import sliding, write_frames
+
+
+def _keyframed(path: Path, count: int = 120, gop: int = 10) -> Path:
+    """H.264 with a keyframe every ``gop`` frames, B-frames, and uneven timestamps."""
+    picture = sliding(w=96, h=64, step=2)
+    stamps = [i + i // 7 for i in range(count)]  # a frame missing every 7: variable rate
+    with av.open(os.fspath(path), "w") as out:
+        stream = out.add_stream("libx264", rate=24)
+        stream.width, stream.height, stream.pix_fmt = 96, 64, "yuv420p"
+        stream.options = {"preset": "veryfast", "crf": "20", "g": str(gop), "bf": "2"}
+        for i in range(count):
+            frame = av.VideoFrame.from_ndarray(picture(i), format="rgb24")
+            frame.pts, frame.time_base = stamps[i], Fraction(1, 24)
+            out.mux(stream.encode(frame))
+        out.mux(stream.encode(None))
+    return path
+
+
+def _same(a: list, b: list) -> bool:  # type: ignore[type-arg]
+    return len(a) == len(b) and all(
+        x.index == y.index and x.time == y.time and np.array_equal(x.rgb, y.rgb)
+        for x, y in zip(a, b, strict=True)
+    )
+
+
+@pytest.mark.parametrize("size, rough", [((32, 18), True), (None, False)])
+def test_spans_deliver_the_frames_decode_delivers(tmp_path: Path, size, rough) -> None:
+    clip = _keyframed(tmp_path / "gop.mp4")
+    spans = video._spans(clip, "video", 2)
+    assert spans is not None and len(spans) >= 2
+    assert sum(span.packets for span in spans) == 120
+    whole = list(decode(clip, size=size, rough=rough))
+    assert _same(list(decode_spans(clip, size=size, rough=rough)), whole)
+    assert whole[-1].time > Fraction(119, 24)  # the gaps are kept: timed, not counted
+
+
+def test_a_long_gop_file_is_decoded_in_one_piece(tmp_path: Path) -> None:
+    clip = write_frames(tmp_path / "one.mp4", sliding(), 30)  # one keyframe
+    assert video._spans(clip, "video", 2) is None
+    assert _same(list(decode_spans(clip, size=(32, 18))), list(decode(clip, size=(32, 18))))
+
+
+def test_a_span_that_loses_a_frame_is_left_to_decode(tmp_path: Path, monkeypatch) -> None:
+    clip = _keyframed(tmp_path / "gop.mp4")
+    real = video._decode_span
+
+    def lossy(path, span, size, grey, rough):  # type: ignore[no-untyped-def]
+        frames = real(path, span, size, grey, rough)
+        return frames[:-1] if span.start is not None else frames  # a later span short
+
+    monkeypatch.setattr(video, "_decode_span", lossy)
+    assert _same(list(decode_spans(clip, size=(32, 18))), list(decode(clip, size=(32, 18))))
+
+
+def test_a_broken_file_stops_where_decode_stops(tmp_path: Path) -> None:
+    clip = corrupt_bytes(_keyframed(tmp_path / "gop.mp4", count=96), at=0.6, count=2048)
+
+    def read(frames) -> tuple[list, str]:  # type: ignore[no-untyped-def,type-arg]
+        got = []
+        try:
+            for frame in frames:
+                got.append(frame)
+        except DecodeStopped as exc:
+            return got, str(exc)
+        return got, ""
+
+    whole, error = read(decode(clip, size=(32, 18), rough=True))
+    spans, span_error = read(decode_spans(clip, size=(32, 18), rough=True))
+    assert "stops decoding at frame" in error  # the damage is in a later span
+    assert span_error == error
+    assert _same(spans, whole)
