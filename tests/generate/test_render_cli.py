@@ -52,6 +52,19 @@ def run_cli(root: Path, *args: str, timeout: float = 300) -> subprocess.Complete
     )
 
 
+def ready(root: Path) -> int:
+    """Takes rendered so far."""
+    engine = create_engine(sqlite_url(root / ".setpiece" / "setpiece.db"))
+    try:
+        with engine.connect() as conn:
+            return (
+                conn.execute(text("SELECT count(*) FROM takes WHERE status = 'ready'")).scalar()
+                or 0
+            )
+    finally:
+        engine.dispose()
+
+
 def jobs(root: Path) -> int:
     engine = create_engine(sqlite_url(root / ".setpiece" / "setpiece.db"))
     try:
@@ -117,15 +130,21 @@ def test_killed_render_resumes_without_loss_or_duplicates(tmp_path: Path) -> Non
     env = {**os.environ, "SETPIECE_USER": "ana", "SETPIECE_PROJECT": str(root)}
     first = ["render", "--all", "--takes", "3", "--kind", "video"]
     kills = 0
-    for round_ in range(6):
+    for _ in range(6):
         args = first if jobs(root) == 0 else ["render"]
+        before = ready(root)
         child = subprocess.Popen(
             [sys.executable, "-c", ENTRY, *args],
             env=env,
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )
-        time.sleep(rng.uniform(0.8, 3.0) if round_ else rng.uniform(1.5, 3.0))
+        # Kill once this round has finished a take (a fixed sleep outran the batch on a
+        # fast machine), at a random moment within the next one's work.
+        deadline = time.monotonic() + 60
+        while child.poll() is None and ready(root) == before and time.monotonic() < deadline:
+            time.sleep(0.02)
+        time.sleep(rng.uniform(0.0, 0.3))
         if child.poll() is None:
             child.send_signal(signal.SIGKILL)
             kills += 1
