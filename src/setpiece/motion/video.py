@@ -307,6 +307,8 @@ def _spans(path: str | os.PathLike[str], label: str, workers: int) -> list[_Span
             for packet in container.demux(stream):
                 if packet.size == 0 and packet.pts is None:
                     continue  # the demuxer's flush packet
+                if packet.is_discard:
+                    continue  # before an edit list's start: decoded, never shown
                 if packet.pts is None:
                     return None
                 if packet.is_keyframe:
