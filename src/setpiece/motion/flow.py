@@ -89,19 +89,6 @@ class FlowPair:
     occluded_b: np.ndarray
 
 
-_GRIDS: dict[tuple[int, int], tuple[np.ndarray, np.ndarray]] = {}
-
-
-def _grid(height: int, width: int) -> tuple[np.ndarray, np.ndarray]:
-    key = (height, width)
-    if key not in _GRIDS:
-        xs, ys = np.meshgrid(
-            np.arange(width, dtype=np.float32), np.arange(height, dtype=np.float32)
-        )
-        _GRIDS[key] = (xs, ys)
-    return _GRIDS[key]
-
-
 _GRIDS2: dict[tuple[int, int], np.ndarray] = {}
 
 
@@ -109,7 +96,10 @@ def _grid2(height: int, width: int) -> np.ndarray:
     """(h, w, 2) float32 pixel coordinates (x, y), the identity map of cv2.remap."""
     key = (height, width)
     if key not in _GRIDS2:
-        _GRIDS2[key] = np.ascontiguousarray(np.dstack(_grid(height, width)))
+        xs, ys = np.meshgrid(
+            np.arange(width, dtype=np.float32), np.arange(height, dtype=np.float32)
+        )
+        _GRIDS2[key] = np.ascontiguousarray(np.dstack((xs, ys)))
     return _GRIDS2[key]
 
 

@@ -228,23 +228,13 @@ def decode(
         stream.thread_type = "AUTO"
         if rough:
             stream.codec_context.options = {"skip_loop_filter": "all"}
-        base = stream.time_base or Fraction(1, 90000)
+        clock = _Clock(stream.time_base or Fraction(1, 90000))
         rate = stream.average_rate or stream.guessed_rate or Fraction(24)
         reformatter = VideoReformatter()
-        origin: int | None = None
         index = 0
-        last = Fraction(-1)
         try:
             for frame in container.decode(stream):
-                if frame.pts is not None:
-                    if origin is None:
-                        origin = frame.pts
-                    time = Fraction(frame.pts - origin) * base
-                else:
-                    time = Fraction(index) / Fraction(rate)
-                if time <= last:  # a repeated or out-of-order stamp: keep time moving on
-                    time = last + Fraction(1, 1000)
-                last = time
+                time = clock.time(frame.pts, Fraction(index) / Fraction(rate))
                 yield Frame(index, time, _picture(reformatter, frame, size, grey))
                 index += 1
         except (av.FFmpegError, OSError, ValueError) as exc:
@@ -252,6 +242,28 @@ def decode(
                 f"the {label} {path} stops decoding at frame {index} ({reason(exc)})",
                 frame=index,
             ) from exc
+
+
+class _Clock:
+    """Frame times in seconds from the first frame's timestamp, always moving on."""
+
+    def __init__(self, base: Fraction) -> None:
+        self.base = base
+        self.origin: int | None = None
+        self.last = Fraction(-1)
+
+    def time(self, pts: int | None, fallback: Fraction) -> Fraction:
+        """The time of a frame stamped ``pts`` (``fallback`` for an unstamped one)."""
+        if pts is not None:
+            if self.origin is None:
+                self.origin = pts
+            time = Fraction(pts - self.origin) * self.base
+        else:
+            time = fallback
+        if time <= self.last:  # a repeated or out-of-order stamp: keep time moving on
+            time = self.last + Fraction(1, 1000)
+        self.last = time
+        return time
 
 
 def _picture(reformatter: Any, frame: Any, size: tuple[int, int] | None, grey: bool) -> np.ndarray:
@@ -291,10 +303,12 @@ class _Span:
     packets: int
 
 
-def _spans(path: str | os.PathLike[str], label: str, workers: int) -> list[_Span] | None:
-    """The file cut at keyframes into spans for parallel decoding, or None where it
-    cannot be (one keyframe, packets without timestamps, a first packet that is not a
-    keyframe, a demuxing error): those are decoded in one piece."""
+def _spans(
+    path: str | os.PathLike[str], label: str, workers: int
+) -> tuple[list[_Span], Fraction] | None:
+    """The file cut at keyframes into spans for parallel decoding, and its video time
+    base, or None where it cannot be (one keyframe, packets without timestamps, a first
+    packet that is not a keyframe, a demuxing error): those are decoded in one piece."""
     import av
 
     try:
@@ -302,6 +316,7 @@ def _spans(path: str | os.PathLike[str], label: str, workers: int) -> list[_Span
             if not container.streams.video:
                 return None
             stream = container.streams.video[0]
+            base = stream.time_base or Fraction(1, 90000)
             stamps: list[int] = []
             keys: list[int] = []
             for packet in container.demux(stream):
@@ -347,7 +362,7 @@ def _spans(path: str | os.PathLike[str], label: str, workers: int) -> list[_Span
         low = 0 if start is None else int(np.searchsorted(order, start))
         high = len(order) if end is None else int(np.searchsorted(order, end))
         spans.append(_Span(start, end, high - low))
-    return spans
+    return spans, base
 
 
 def _makespan(sizes: list[int], workers: int, overhead: int = 8) -> float:
@@ -413,24 +428,25 @@ def decode_spans(
     from concurrent.futures import Future, ThreadPoolExecutor
 
     workers = workers or min(4, os.cpu_count() or 1)
-    spans = _spans(path, label, workers) if workers > 1 else None
-    if spans is None:
+    planned = _spans(path, label, workers) if workers > 1 else None
+    if planned is None:
         yield from decode(path, size=size, grey=grey, label=label, rough=rough)
         return
-    with _open(path, label) as container:
-        stream = container.streams.video[0]
-        base = stream.time_base or Fraction(1, 90000)
+    spans, base = planned
+    clock = _Clock(base)
     handed = 0
-    origin: int | None = None
-    last = Fraction(-1)
     pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="setpiece-span")
     pending: list[Future[list[tuple[int, np.ndarray]]]] = []
-    try:
-        queued = iter(spans)
-        for span in queued:
+    queued = iter(spans)
+
+    def submit() -> None:
+        span = next(queued, None)
+        if span is not None:
             pending.append(pool.submit(_decode_span, os.fspath(path), span, size, grey, rough))
-            if len(pending) > workers:
-                break
+
+    try:
+        for _ in range(workers + 1):  # each worker busy, and one span ready behind them
+            submit()
         for span in spans:
             try:
                 frames = pending.pop(0).result()
@@ -438,19 +454,9 @@ def decode_spans(
                 frames = None
             if frames is None or len(frames) != span.packets:
                 break  # left to decode(), below
-            following = next(queued, None)
-            if following is not None:
-                pending.append(
-                    pool.submit(_decode_span, os.fspath(path), following, size, grey, rough)
-                )
+            submit()
             for pts, pixels in frames:
-                if origin is None:
-                    origin = pts
-                time = Fraction(pts - origin) * base
-                if time <= last:  # as decode() does
-                    time = last + Fraction(1, 1000)
-                last = time
-                yield Frame(handed, time, pixels)
+                yield Frame(handed, clock.time(pts, Fraction(0)), pixels)
                 handed += 1
         else:
             return
