@@ -80,8 +80,8 @@ def test_disclosure_of_generated_derived_and_captured_takes(production, tmp_path
     assert report.generated_share == 0.6
     assert report.unapproved == 1
     assert report.generators == [
-        {"generator": "comfyui", "model": "flux-dev", "shots": 1},
-        {"generator": "runway", "model": "gen4_turbo", "shots": 2},
+        {"generator": "comfyui", "model": "flux-dev", "origin": "trained", "shots": 1},
+        {"generator": "runway", "model": "gen4_turbo", "origin": "trained", "shots": 2},
     ]
     credits = {c["name"]: c for c in report.credits}
     assert credits["dana"] == {"name": "dana", "role": "director", "approvals": 4}
@@ -92,4 +92,4 @@ def test_disclosure_of_generated_derived_and_captured_takes(production, tmp_path
     written = write_beside(report, tmp_path / "cut.mp4")
     assert [p.name for p in written] == ["cut.disclosure.json", "cut.disclosure.html"]
     html = written[1].read_text()
-    assert "60.0%" in html and "dana" in html and "flux-dev" in html
+    assert "60% AI-generated" in html and "dana" in html and "flux-dev" in html
