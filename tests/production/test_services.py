@@ -134,7 +134,8 @@ def test_take_import_recipe_and_refs(production: Production, make, media_dir: Pa
     assert (
         second.media is not None and second.media.frames == 24 and second.media.fps == Fraction(24)
     )
-    assert second.recipe.seed == 7 and second.recipe.parameters == {"steps": 30}
+    assert second.recipe.seed == 7
+    assert second.recipe.parameters == {"steps": 30, "origin": "trained"}  # runway: trained
     assert len(second.recipe.references) == 1
     assert takes.get_take(production, "3a/2").id == second.id
     assert takes.get_take(production, second.id.upper()).id == second.id
