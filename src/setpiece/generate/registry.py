@@ -4,6 +4,11 @@ Built-in backends live in ``setpiece.generate.backends.<name>`` and are imported
 only when used, so listing generators never imports torch or an SDK. A backend
 whose optional dependencies are missing is listed as unavailable with its
 install hint; asking to render with it raises that hint as an error.
+
+Each generator declares what it is (``Generator.origin``: a trained model, an algorithm
+that draws, a camera), which every take it makes records. One that does not declare it,
+built in, registered or from an entry point, counts as a trained model, and so does a
+generator name no class has (``take import --generator midjourney``): ``declared_origin``.
 """
 
 from __future__ import annotations
