@@ -187,11 +187,14 @@ def status(ctx: typer.Context, as_json: bool = JSON) -> None:
 def fsck(
     ctx: typer.Context,
     gc: bool = typer.Option(
-        False, "--gc", help="Remove unreferenced files and stale temp files older than an hour."
+        False,
+        "--gc",
+        help="Remove media nothing uses any more (evidence of replaced findings...), and files "
+        "no row names and stale temp files older than an hour. Admins only.",
     ),
     as_json: bool = JSON,
 ) -> None:
-    """Re-hash every media file; report missing or corrupted files and orphan rows (exit 3)."""
+    """Re-hash every media file; report missing or corrupted files and orphans (exit 3)."""
     from setpiece.production.fsck import fsck as run_fsck
 
     with open_production(ctx) as production, progress_bar("fsck", enabled=not as_json) as bar:
@@ -208,13 +211,21 @@ def fsck(
                 f"{problem.kind}: {problem.detail}"
                 + (f" (takes: {', '.join(problem.takes)})" if problem.takes else "")
             )
-        if report.unreferenced:
+        if report.collectable:
             out.print(
-                f"{len(report.unreferenced)} unreferenced file(s) in the store (left by an "
-                "interrupted import; 'setpiece fsck --gc' removes them)"
+                f"{len(report.collectable)} file(s), {human_size(report.collectable_bytes)}, no "
+                "longer used (evidence of replaced findings...): 'setpiece fsck --gc' frees them"
+            )
+        young = len(report.unreferenced) - sum(p.kind == "orphan_file" for p in report.problems)
+        if young:
+            out.print(
+                f"{young} file(s) in the store no row names yet (an import may be running; "
+                "'setpiece fsck --gc' removes them once they are an hour old)"
             )
         for removed in report.removed:
             out.print(f"removed {removed}")
+        if gc:
+            out.print(f"freed {human_size(report.freed_bytes)}")
         out.print(
             "clean" if report.ok else f"{len(report.problems)} problem(s)",
             style="green" if report.ok else "red",
