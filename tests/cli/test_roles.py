@@ -133,12 +133,16 @@ def test_every_command_is_covered() -> None:
     assert {"status", "findings list", "demo", "render", "serve"} <= names
 
 
-def _snapshot(root: Path) -> dict[str, list[tuple[Any, ...]]]:
-    """Every row of every table of the project's SQLite database."""
-    engine = create_engine(f"sqlite:///{root / '.setpiece' / 'setpiece.db'}")
+def _snapshot(root: Path) -> tuple[dict[str, list[tuple[Any, ...]]], list[tuple[str, int]]]:
+    """Every row of every table, and every file of the project but the database's own."""
+    from setpiece.project import load_config
+
+    url = load_config(root).database_url
+    database = Path(url.removeprefix("sqlite:///"))
+    engine = create_engine(url)
     try:
         with engine.connect() as connection:
-            return {
+            rows = {
                 table: sorted(
                     map(tuple, connection.execute(text(f'SELECT * FROM "{table}"')).all()),
                     key=repr,
@@ -147,6 +151,12 @@ def _snapshot(root: Path) -> dict[str, list[tuple[Any, ...]]]:
             }
     finally:
         engine.dispose()
+    files = sorted(
+        (str(path.relative_to(root)), path.stat().st_size)
+        for path in root.rglob("*")
+        if path.is_file() and not path.name.startswith(database.name)
+    )
+    return rows, files
 
 
 @pytest.fixture(scope="module")

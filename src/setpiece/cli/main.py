@@ -95,7 +95,9 @@ def root(
         help="Project folder (default: found upward from here, or SETPIECE_PROJECT).",
     ),
     db: str | None = typer.Option(None, "--db", help="Database URL (or SETPIECE_DATABASE_URL)."),
-    as_user: str | None = typer.Option(None, "--as", help="Act as this member (or SETPIECE_USER, or [user] name in setpiece.toml)."),
+    as_user: str | None = typer.Option(
+        None, "--as", help="Act as this member (or SETPIECE_USER, or [user] name in setpiece.toml)."
+    ),
     version: bool = typer.Option(
         False, "--version", callback=_version, is_eager=True, help="Print the version."
     ),
