@@ -95,7 +95,9 @@ def root(
         help="Project folder (default: found upward from here, or SETPIECE_PROJECT).",
     ),
     db: str | None = typer.Option(None, "--db", help="Database URL (or SETPIECE_DATABASE_URL)."),
-    as_user: str | None = typer.Option(None, "--as", help="Act as this user (or SETPIECE_USER)."),
+    as_user: str | None = typer.Option(
+        None, "--as", help="Act as this member (or SETPIECE_USER, or [user] name in setpiece.toml)."
+    ),
     version: bool = typer.Option(
         False, "--version", callback=_version, is_eager=True, help="Print the version."
     ),
@@ -269,16 +271,29 @@ def user_add(
     role: str = typer.Option(..., "--role", help="viewer, artist, director or admin."),
     as_json: bool = JSON,
 ) -> None:
-    """Add a member and print their one-time password. The first must be an admin."""
+    """Add a member and print their one-time password. The first must be an admin.
+
+    From the first member on, every command on the project needs a member: act as one with
+    --as NAME, SETPIECE_USER or [user] name in setpiece.toml.
+    """
     from setpiece.production.accounts import add_member
+    from setpiece.production.context import act_as
 
     with open_production(ctx) as production:
         added = add_member(production, name, role)
+    first = (
+        f"{added.user.name} is the first member: from now on every command on this project "
+        f"needs a member; act as {added.user.name} with {act_as(added.user.name)}"
+    )
     if as_json:
         emit_json(added)
+        if added.first:
+            console(stderr=True).print(first)
         return
     console().print(f"user {added.user.name} ({added.user.role}) added")
     console().print(f"one-time password: {added.password}  (shown once: hand it over privately)")
+    if added.first:
+        console().print(first)
 
 
 @user_app.command("token")

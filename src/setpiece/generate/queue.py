@@ -535,7 +535,13 @@ def run_queue(
 
     Jobs waiting for a retry are waited for. On KeyboardInterrupt the jobs in flight go back to
     the queue at once, so the next run picks them up, and the interrupt is re-raised.
+
+    Raises:
+        PermissionDeniedError: The acting user may not render (the renderer is recorded on
+            the takes' history).
     """
+    with production.transaction(read_only=True) as session:
+        production.authorize(session, "render")
     if lease_s is None:
         lease_s = _lease_seconds(production)
     worker = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
