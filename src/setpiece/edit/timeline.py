@@ -50,9 +50,9 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any, Literal
 
-from setpiece.edit.assembly import Cut, CutClip, timecode
+from setpiece.edit.assembly import Cut, CutClip
 from setpiece.errors import InvalidInputError, StorageError
-from setpiece.timebase import format_rate
+from setpiece.timebase import format_rate, timecode
 
 __all__ = [
     "DEFAULT_REEL_LENGTH",
