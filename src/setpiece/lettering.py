@@ -25,8 +25,9 @@ What it decides:
   is left out of the chain.
 - Layout is raqm's where Pillow has it (bidirectional text and shaping: Hebrew runs
   right to left, Arabic joins), per run of one font; Pillow's basic layout where it
-  has not, or where raqm fails on a run. Basic layout draws right-to-left text in
-  its logical order, which is legible but reversed; nothing crashes either way.
+  has not, or where raqm fails on a run. Basic layout lays right-to-left text out
+  left to right in its stored order, so a reader sees it mirrored; nothing crashes
+  either way.
 - Text wider than its room is cut with an ellipsis (``fit``), found by a galloping
   binary search, so 5,000 characters cost a dozen measurements, not 5,000.
 - Ink never leaves the line box: the room given (or the text's own width) by the
@@ -36,10 +37,11 @@ What it decides:
   so ordinary text draws the same pixels as before, and a stack of combining marks
   or a tall fallback glyph is clipped, not spilled over the picture.
 
-Cost, measured on the 2-core development machine with DejaVu Sans at 16 px: fitting
-and drawing a 45-character scene heading took 1.07 ms a call before (drawn straight
-with ``ImageDraw.text``) and takes about the same now; a 5,000-character line
-took 47 ms to fit before (one measurement per character dropped) and about 2 ms now.
+Cost, measured on the 2-core development machine (DejaVu Sans Bold at 16 px, raqm,
+best of 25, before and after this module replaced ``_previs_text``): drawing a
+45-character scene heading, 341 µs a call before and 347 µs now; a 4-character take
+label, 84 and 90 µs (the line's mask and stamp); fitting that heading into 200 px,
+1.2 ms before and 0.33 ms now; fitting a 5,000-character title, 49 s before and 15 ms.
 """
 
 from __future__ import annotations

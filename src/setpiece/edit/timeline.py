@@ -7,7 +7,9 @@ and every file is written from it through OTIO's own adapters (``otio_json``,
 What it decides:
 
 - Time. The timeline runs at the project rate and starts at frame 0
-  (``00:00:00:00``, the timecode ``Cut.to_json`` and the preview movie show).
+  (``00:00:00:00``). The timecode ``Cut.to_json`` and the preview movie show is
+  ``timebase.timecode``, which is ``opentime.to_timecode``, what the EDL and FCP
+  XML adapters write: drop frame at 29.97 and 59.94 in all of them.
   OTIO keeps time as floats, so every ``RationalTime`` is an integer frame
   count with the rate written as ``float(Fraction)``; nothing is computed in
   seconds, and a two-hour cut adds up to the frame.
