@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import math
 import random
+import re
 import zipfile
 from collections.abc import Iterator
 from fractions import Fraction
@@ -273,9 +274,9 @@ def test_edl_at_29_97_is_drop_frame_and_reads_back() -> None:
     ],
     ids=["24", "25", "23.976", "29.97", "59.94"],
 )
-def test_the_edl_says_the_timecode_the_burn_ins_show(rate: Fraction) -> None:
+def test_the_edl_says_the_timecode_the_burn_ins_show(rate: Fraction, tmp_path: Path) -> None:
     """Every event's record timecode is ``timebase.timecode`` (the burn-ins' and reports'),
-    and the list reads back at the same frames."""
+    the list reads back at the same frames, and FCP XML's sequence counts the same way."""
     cut = synthetic_cut(12, rate, seed=5, min_frames=600, max_frames=3000)  # past minute one
     text = edl_text(cut)
     events = [line.split() for line in text.splitlines() if line[:3].isdigit()]
@@ -288,6 +289,9 @@ def test_the_edl_says_the_timecode_the_burn_ins_show(rate: Fraction) -> None:
         (frames(placed[item].start_time, rate), frames(placed[item].end_time_exclusive(), rate))
         for item in read.tracks[0]
     ] == [(c.record_in, c.record_out) for c in cut.clips]
+    xml = write_fcp_xml(cut, tmp_path / "cut.xml").read_text()
+    start = re.search(r"</media>\s*<timecode>.*?<string>(.*?)</string>", xml, re.S)
+    assert start is not None and start.group(1) == timecode(0, rate)
 
 
 # FCP 7 XML -------------------------------------------------------------------------------

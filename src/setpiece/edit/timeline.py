@@ -220,20 +220,27 @@ def _take_reference(otio: ModuleType, clip: CutClip, fps: Fraction, flavour: Fla
         available = _range(otio, 0, fps, clip.duration, fps)  # FCP 7 needs a length for a still
     else:
         available = None  # a still has no length of its own
+    metadata: dict[str, Any] = {
+        NAMESPACE: {
+            "sha256": media.sha256,
+            "kind": media.kind,
+            "width": media.width,
+            "height": media.height,
+            "fps": format_rate(media.fps) if media.fps else None,
+            "frames": media.frames,
+        }
+    }
+    if flavour == "fcp_xml" and available is not None:
+        metadata["fcp_xml"] = {"timecode": _fcp_timecode(media.fps if _is_video(clip) else fps)}
     return otio.schema.ExternalReference(
-        target_url=_media_url(media.path),
-        available_range=available,
-        metadata={
-            NAMESPACE: {
-                "sha256": media.sha256,
-                "kind": media.kind,
-                "width": media.width,
-                "height": media.height,
-                "fps": format_rate(media.fps) if media.fps else None,
-                "frames": media.frames,
-            }
-        },
+        target_url=_media_url(media.path), available_range=available, metadata=metadata
     )
+
+
+def _fcp_timecode(rate: Fraction | None) -> dict[str, str]:
+    """The FCP adapter writes non-drop unless told: say drop frame where ``timecode`` does."""
+    drop = rate is not None and ";" in timecode(0, rate)
+    return {"displayformat": "DF" if drop else "NDF"}
 
 
 def _source_range(otio: ModuleType, clip: CutClip, fps: Fraction, flavour: Flavour) -> Any:
@@ -326,6 +333,8 @@ def _build(cut: Cut, flavour: Flavour) -> Any:
             }
         },
     )
+    if flavour == "fcp_xml":  # the sequence's start timecode
+        timeline.metadata["fcp_xml"] = {"timecode": _fcp_timecode(fps)}
     return timeline
 
 
