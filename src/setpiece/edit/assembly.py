@@ -33,8 +33,9 @@ from setpiece.model.orm import Scene, Shot, Take
 from setpiece.production._rows import media_view, scene_row
 from setpiece.production.context import Production
 from setpiece.production.views import MediaView
+from setpiece.timebase import timecode
 
-__all__ = ["DEFAULT_STILL_S", "Cut", "CutClip", "assemble", "timecode"]
+__all__ = ["DEFAULT_STILL_S", "Cut", "CutClip", "assemble", "timecode"]  # timecode: timebase's
 
 DEFAULT_STILL_S = 2
 
@@ -110,15 +111,6 @@ class Cut:
             "clips": [c.to_json() for c in self.clips],
             "warnings": self.warnings,
         }
-
-
-def timecode(frames: int, fps: Fraction) -> str:
-    """Non-drop-frame SMPTE timecode at the nominal rate (24000/1001 counts as 24)."""
-    nominal = math.ceil(fps) if fps.denominator != 1 else fps.numerator
-    seconds, frame = divmod(frames, nominal)
-    minutes, second = divmod(seconds, 60)
-    hours, minute = divmod(minutes, 60)
-    return f"{hours:02d}:{minute:02d}:{second:02d}:{frame:02d}"
 
 
 def _pick(takes: list[Take], include_unapproved: bool) -> tuple[Take | None, str | None]:

@@ -28,7 +28,7 @@ from setpiece.store.frames import check_target, open_media, read_still, temporar
 if TYPE_CHECKING:
     from PIL import Image, ImageDraw
 
-    from setpiece.generate.backends._previs_text import Typeface
+    from setpiece.lettering import Typeface
     from setpiece.production.context import Production
     from setpiece.production.views import MediaView
     from setpiece.store.media import MediaStore
@@ -128,7 +128,7 @@ def contact_sheet(
 def _draw(cut: Cut, columns: int, scene: str | None, store: MediaStore) -> Image.Image:
     from PIL import Image, ImageDraw
 
-    from setpiece.generate.backends._previs_text import typeface
+    from setpiece.lettering import typeface
 
     face = typeface()
     width, height = cut.width, cut.height
@@ -155,21 +155,9 @@ def _header(
         f"{counts[key]} {word.lower()}" for key, (_, word) in _STATUS.items() if counts.get(key)
     ]
     title = f"{cut.name}  ·  " + (f"scene {cut.clips[0].scene}" if scene else "all scenes")
-    face.draw(
-        draw,
-        (GAP, HEADER_HEIGHT * 0.5),
-        face.fit(title, 22, width - 2 * GAP, bold=True),
-        22,
-        INK,
-        bold=True,
-    )
-    face.draw(
-        draw,
-        (GAP, HEADER_HEIGHT * 0.5 + 22),
-        face.fit("  ·  ".join(parts), 14, width - 2 * GAP),
-        14,
-        GREY,
-    )
+    room = width - 2 * GAP
+    face.draw(draw, (GAP, HEADER_HEIGHT * 0.5), title, 22, INK, bold=True, width=room)
+    face.draw(draw, (GAP, HEADER_HEIGHT * 0.5 + 22), "  ·  ".join(parts), 14, GREY, width=room)
 
 
 def _picture(clip: CutClip, pic_h: int, face: Typeface, store: MediaStore) -> Image.Image:
@@ -188,6 +176,7 @@ def _picture(clip: CutClip, pic_h: int, face: Typeface, store: MediaStore) -> Im
             (235, 235, 230),
             bold=True,
             anchor="ms",
+            width=CELL_WIDTH - 4,
         )
         return cell
     label = clip.take_label or clip.shot
@@ -206,15 +195,16 @@ def _caption(draw: ImageDraw.ImageDraw, face: Typeface, clip: CutClip, x: int, y
     size = 16
     baseline = y + 20
     name = clip.take_label or clip.shot
-    used = face.draw(draw, (x + 2, baseline), name, size, INK, bold=True)
-    tag_x = x + 2 + used + 8
     tag_w = face.width(word, 11, bold=True) + 10
+    room = CELL_WIDTH - 4 - tag_w - 8
+    used = face.draw(draw, (x + 2, baseline), name, size, INK, bold=True, width=room)
+    tag_x = x + 2 + used + 8
     draw.rounded_rectangle(
         (round(tag_x), baseline - 14, round(tag_x + tag_w), baseline + 2), radius=4, fill=colour
     )
     face.draw(draw, (tag_x + 5, baseline - 2), word, 11, (255, 255, 255), bold=True)
     heading = f"SC {clip.scene}  ·  {clip.scene_heading}"
-    face.draw(draw, (x + 2, baseline + 20), face.fit(heading, 12, CELL_WIDTH - 4), 12, GREY)
+    face.draw(draw, (x + 2, baseline + 20), heading, 12, GREY, width=CELL_WIDTH - 4)
 
 
 def middle_frame(

@@ -15,8 +15,10 @@ opens and what the director watches cannot disagree. Decisions:
   centred on black. Stills and slates are drawn once per clip and repeated.
 * Burn-ins sit in an opaque black band along the foot of the frame: scene, take
   and the PROVISIONAL / UNAPPROVED / NOT APPROVED tag on the left, record timecode
-  on the right. The band is drawn once per clip; each frame only copies digit
-  tiles, rendered once, into the timecode's cells.
+  on the right (``timebase.timecode``: the EDL's, drop frame at 29.97 and 59.94).
+  The band is drawn once per clip; each frame only copies digit tiles, rendered
+  once, into the timecode's cells. Its words go through ``setpiece.lettering``, so
+  any name a script holds draws, cut to fit.
 * Sound is 48 kHz stereo AAC: a take's own audio (resampled), silence elsewhere.
   A clip ending at record frame ``f`` ends at audio sample
   ``floor(f * 48000 / fps)``, so the rounding never accumulates and the audio
@@ -41,7 +43,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from setpiece.edit.assembly import Cut, CutClip, timecode
+from setpiece.edit.assembly import Cut, CutClip
 from setpiece.errors import InvalidInputError, InvalidMediaError, StorageError
 from setpiece.store.frames import (  # noqa: F401  re-exported for the cut's other writers
     check_target,
@@ -50,11 +52,12 @@ from setpiece.store.frames import (  # noqa: F401  re-exported for the cut's oth
     read_still,
     temporary_file,
 )
+from setpiece.timebase import timecode
 
 if TYPE_CHECKING:
     from PIL import Image
 
-    from setpiece.generate.backends._previs_text import Typeface
+    from setpiece.lettering import Typeface
     from setpiece.production.views import MediaView
     from setpiece.store.media import MediaStore
 
@@ -74,7 +77,7 @@ TAG_COLOURS = {
     "unapproved": ((214, 44, 38), "UNAPPROVED"),
     "slate": ((150, 150, 150), "NOT APPROVED"),
 }
-_TC_CHARS = "0123456789:"
+_TC_CHARS = "0123456789:;"  # ";" before the frames in drop frame
 
 
 @dataclass(frozen=True)
@@ -522,7 +525,7 @@ def _reason(exc: BaseException) -> str:
 
 
 def _face() -> Typeface:
-    from setpiece.generate.backends._previs_text import typeface
+    from setpiece.lettering import typeface
 
     return typeface()
 
@@ -546,29 +549,32 @@ def slate_card(clip: CutClip, width: int, height: int, fps: Fraction) -> Image.I
     face.draw(
         draw,
         (width / 2, height * 0.5 + big * 0.35),
-        face.fit(label, big, room, bold=True),
+        label,
         big,
         (245, 245, 240),
         bold=True,
         anchor="ms",
+        width=room,
     )
     heading = f"SC {clip.scene}  ·  {clip.scene_heading}".strip(" ·")
     face.draw(
         draw,
         (width / 2, height * 0.5 - big * 1.1),
-        face.fit(heading, small, room),
+        heading,
         small,
         (170, 170, 165),
         anchor="ms",
+        width=room,
     )
     seconds = float(Fraction(clip.duration) / fps)
     face.draw(
         draw,
         (width / 2, height * 0.5 + big * 0.35 + small * 2.4),
-        face.fit(f"{clip.duration} frames  ·  {seconds:.2f} s", small, room),
+        f"{clip.duration} frames  ·  {seconds:.2f} s",
         small,
         (170, 170, 165),
         anchor="ms",
+        width=room,
     )
     return card
 
@@ -597,10 +603,10 @@ class _BurnIn:
         # Each character of the timecode, white on the band's black, as Y' tiles; digits
         # share one width so the timecode does not shift as it counts.
         digit = int(max(face.width(c, self.size, bold=True) for c in "0123456789")) + 2
-        colon = int(face.width(":", self.size, bold=True)) + 2
+        colon = int(max(face.width(c, self.size, bold=True) for c in ":;")) + 2
         self.glyphs: dict[str, np.ndarray] = {}
         for char in _TC_CHARS:
-            cell = colon if char == ":" else digit
+            cell = colon if char in ":;" else digit
             tile = Image.new("L", (cell, self.band), 0)
             face.draw(
                 ImageDraw.Draw(tile),
@@ -625,8 +631,10 @@ class _BurnIn:
         baseline = self.band / 2 + size * 0.36
         x = float(self.pad)
         room = self.tc_x - self.pad * 2
-        text = face.fit(f"SC {clip.scene}  {_label(clip)}", size, max(0, room), bold=True)
-        x += face.draw(draw, (x, baseline), text, size, (255, 255, 255), bold=True) + self.pad
+        text = f"SC {clip.scene}  {_label(clip)}"
+        white = (255, 255, 255)
+        x += face.draw(draw, (x, baseline), text, size, white, bold=True, width=max(0, room))
+        x += self.pad
         key = "slate" if clip.kind == "slate" else clip.status or ""
         if key in TAG_COLOURS:
             colour, word = TAG_COLOURS[key]
@@ -638,9 +646,8 @@ class _BurnIn:
                 )
                 face.draw(draw, (x + self.pad, baseline), tag, size, (0, 0, 0), bold=True)
                 x += tag_w + self.pad * 3
-        heading = face.fit(clip.scene_heading, size, max(0, self.tc_x - x - self.pad))
-        if heading:
-            face.draw(draw, (x, baseline), heading, size, (170, 170, 165))
+        rest = max(0.0, self.tc_x - x - self.pad)
+        face.draw(draw, (x, baseline), clip.scene_heading, size, (170, 170, 165), width=rest)
         y, u, v = planes_of(rgb_to_yuv420p(strip), self.width, self.band)
         return _Stamp(y.copy(), u.copy(), v.copy())
 

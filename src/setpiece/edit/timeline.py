@@ -7,7 +7,9 @@ and every file is written from it through OTIO's own adapters (``otio_json``,
 What it decides:
 
 - Time. The timeline runs at the project rate and starts at frame 0
-  (``00:00:00:00``, the timecode ``Cut.to_json`` and the preview movie show).
+  (``00:00:00:00``). The timecode ``Cut.to_json`` and the preview movie show is
+  ``timebase.timecode``, which is ``opentime.to_timecode``, what the EDL and FCP
+  XML adapters write: drop frame at 29.97 and 59.94 in all of them.
   OTIO keeps time as floats, so every ``RationalTime`` is an integer frame
   count with the rate written as ``float(Fraction)``; nothing is computed in
   seconds, and a two-hour cut adds up to the frame.
@@ -50,9 +52,9 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any, Literal
 
-from setpiece.edit.assembly import Cut, CutClip, timecode
+from setpiece.edit.assembly import Cut, CutClip
 from setpiece.errors import InvalidInputError, StorageError
-from setpiece.timebase import format_rate
+from setpiece.timebase import format_rate, timecode
 
 __all__ = [
     "DEFAULT_REEL_LENGTH",
@@ -218,20 +220,27 @@ def _take_reference(otio: ModuleType, clip: CutClip, fps: Fraction, flavour: Fla
         available = _range(otio, 0, fps, clip.duration, fps)  # FCP 7 needs a length for a still
     else:
         available = None  # a still has no length of its own
+    metadata: dict[str, Any] = {
+        NAMESPACE: {
+            "sha256": media.sha256,
+            "kind": media.kind,
+            "width": media.width,
+            "height": media.height,
+            "fps": format_rate(media.fps) if media.fps else None,
+            "frames": media.frames,
+        }
+    }
+    if flavour == "fcp_xml" and available is not None:
+        metadata["fcp_xml"] = {"timecode": _fcp_timecode(media.fps if _is_video(clip) else fps)}
     return otio.schema.ExternalReference(
-        target_url=_media_url(media.path),
-        available_range=available,
-        metadata={
-            NAMESPACE: {
-                "sha256": media.sha256,
-                "kind": media.kind,
-                "width": media.width,
-                "height": media.height,
-                "fps": format_rate(media.fps) if media.fps else None,
-                "frames": media.frames,
-            }
-        },
+        target_url=_media_url(media.path), available_range=available, metadata=metadata
     )
+
+
+def _fcp_timecode(rate: Fraction | None) -> dict[str, str]:
+    """The FCP adapter writes non-drop unless told: say drop frame where ``timecode`` does."""
+    drop = rate is not None and ";" in timecode(0, rate)
+    return {"displayformat": "DF" if drop else "NDF"}
 
 
 def _source_range(otio: ModuleType, clip: CutClip, fps: Fraction, flavour: Flavour) -> Any:
@@ -324,6 +333,8 @@ def _build(cut: Cut, flavour: Flavour) -> Any:
             }
         },
     )
+    if flavour == "fcp_xml":  # the sequence's start timecode
+        timeline.metadata["fcp_xml"] = {"timecode": _fcp_timecode(fps)}
     return timeline
 
 

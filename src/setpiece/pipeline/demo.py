@@ -129,11 +129,13 @@ def _lookalike(rgb: object, target: Path) -> None:
     import numpy as np
     from PIL import Image, ImageDraw, ImageOps
 
+    from setpiece.lettering import typeface
+
     pixels = np.asarray(rgb, dtype=np.float32)
     h, w = pixels.shape[:2]
     pad_y, pad_x = h // 10, w // 10
     wider = np.pad(pixels, ((pad_y, pad_y), (pad_x, pad_x), (0, 0)), mode="reflect")
     graded = np.clip(wider * np.array([1.12, 1.0, 0.86]) + 10.0, 0, 255).astype(np.uint8)
     image = ImageOps.mirror(Image.fromarray(graded))
-    ImageDraw.Draw(image).text((12, 8), "ARCHIVE 1954", fill=(255, 255, 255))
+    typeface().draw(ImageDraw.Draw(image), (12, 20), "ARCHIVE 1954", 12, (255, 255, 255))
     image.save(target, quality=85)

@@ -84,6 +84,10 @@ def _name(common_name: str) -> x509.Name:
     from cryptography import x509
     from cryptography.x509.oid import NameOID
 
+    # X.509 allows 64 bytes of UTF-8 in a common name (cryptography counts bytes): a
+    # title's line breaks are folded and it is cut there, never inside a character.
+    folded = " ".join(common_name.split()).encode("utf-8", "replace")
+    common_name = folded[:64].decode("utf-8", "ignore").rstrip() or DEV_LABEL[:64]
     return x509.Name(
         [
             x509.NameAttribute(NameOID.ORGANIZATION_NAME, DEV_LABEL),
@@ -163,7 +167,7 @@ def init_dev_keys(
     leaf_key = ec.generate_private_key(ec.SECP256R1())
     builder = (
         x509.CertificateBuilder()
-        .subject_name(_name(f"{DEV_LABEL} signer: {project}"[:64]))
+        .subject_name(_name(f"{DEV_LABEL} signer: {project}"))
         .issuer_name(ca_name)
         .public_key(leaf_key.public_key())
         .serial_number(x509.random_serial_number())

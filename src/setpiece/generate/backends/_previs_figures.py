@@ -25,7 +25,7 @@ from setpiece.generate.backends._previs_canvas import (
     whole,
 )
 from setpiece.generate.backends._previs_plan import Figure, Plan, unit
-from setpiece.generate.backends._previs_text import Typeface
+from setpiece.lettering import Typeface
 
 __all__ = ["PROP_WIDTH", "draw_figures", "draw_labels", "overhead_y"]
 
@@ -515,8 +515,9 @@ def draw_labels(canvas: Canvas, plan: Plan, face: Typeface, picture_px: float) -
         plan.figures,
         key=lambda f: ({"background": 0, "midground": 1, "foreground": 2}[f.depth], f.x),
     ):
-        text = fig.name.upper()
         text_size = size if fig.depth != "background" else max(8, round(size * 0.85))
+        # A name tag is at most 40% of the picture wide; a longer name ends in an ellipsis.
+        text = face.fit(fig.name.upper(), text_size, 0.4 * plan.aspect * canvas.scale, bold=True)
         width = face.width(text, text_size, bold=True) + 2 * pad + text_size * 0.9
         height = text_size * 1.55
         if plan.angle == "overhead":

@@ -23,7 +23,7 @@ from setpiece.generate.backends._previs_canvas import KEY_LIGHT, Canvas, palette
 from setpiece.generate.backends._previs_figures import draw_figures, draw_labels
 from setpiece.generate.backends._previs_plan import Plan
 from setpiece.generate.backends._previs_set import paint_set
-from setpiece.generate.backends._previs_text import Typeface
+from setpiece.lettering import Typeface
 
 __all__ = ["Canvas", "paint", "vignette"]
 

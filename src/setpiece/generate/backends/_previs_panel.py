@@ -20,7 +20,7 @@ from fractions import Fraction
 from PIL import Image, ImageDraw
 
 from setpiece.generate.backends._previs_plan import Plan, View
-from setpiece.generate.backends._previs_text import Typeface
+from setpiece.lettering import Typeface
 
 __all__ = ["CAPTIONS", "Layout", "annotate", "layout", "picture_box", "prompt_card"]
 
@@ -201,6 +201,7 @@ def _strip(
             small,
             grey,
             bold=True,
+            width=block - pad,
         )
     rule = max(1, round(h / 60))
     draw.rectangle((x0 + block, y0 + pad, x0 + block + rule - 1, y1 - pad), fill=grey)

@@ -157,7 +157,7 @@ class PrevisGenerator(Generator):
         except InvalidInputError as exc:
             raise RenderError(str(exc)) from exc
         init_digest, init = _read_init(request)
-        from setpiece.generate.backends._previs_text import typeface
+        from setpiece.lettering import typeface
 
         fonts = tuple(str(p) for p in self.config.get("fonts", ()) or ())
         face = typeface(fonts)
