@@ -35,7 +35,7 @@ def assemble(
 ) -> None:
     """Build the cut in script order from circled takes (slates where a shot has none) and export it."""
     from setpiece.edit.assembly import assemble as assemble_cut
-    from setpiece.edit.assembly import timecode
+    from setpiece.timebase import timecode
 
     with open_production(ctx) as production:
         cut = assemble_cut(production, scene=scene, include_unapproved=include_unapproved)

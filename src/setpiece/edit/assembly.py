@@ -35,7 +35,7 @@ from setpiece.production.context import Production
 from setpiece.production.views import MediaView
 from setpiece.timebase import timecode
 
-__all__ = ["DEFAULT_STILL_S", "Cut", "CutClip", "assemble", "timecode"]  # timecode: timebase's
+__all__ = ["DEFAULT_STILL_S", "Cut", "CutClip", "assemble"]
 
 DEFAULT_STILL_S = 2
 
