@@ -566,7 +566,7 @@ class Runner:
             ("setpiece fsck is clean", self.check_fsck),
         ):
             self.check(f"demo: {name}", check)
-        if self.demo_made:
+        if code == 0 and self.demo_made:
             # The film of the later sections: the demo as it is now, before any member.
             shutil.copytree(self.repo / "setpiece-demo", self.film, symlinks=True)
 
@@ -604,7 +604,7 @@ class Runner:
             return
         if context == "film" and not self.film.exists():
             outcome.status = "not run"
-            outcome.notes.append("the Quick start made no demo project to run it on")
+            outcome.notes.append("the Quick start failed: no demo film to run it on")
             self.record(outcome)
             return
         if context == "scratch":
