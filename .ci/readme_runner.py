@@ -274,6 +274,12 @@ def _close(
         skip = commands[0].skip
     runnable = [c for c in commands if c.text]
     block = Block(opened, heading, tuple(runnable), skip)
+    for stray in commands[1:]:
+        if not stray.text and stray.skip is not None:
+            problems.append(
+                f"README.md:{stray.line}: a '# needs:' line skips a block only as its first "
+                "line; to skip one command, put the comment after it"
+            )
     blocks.append(block)
     if not runnable:
         problems.append(f"{where}: a shell block without a command")
@@ -284,10 +290,10 @@ def _close(
         )
     if skip is None:
         for command in runnable:
-            problems.extend(_command_problems(block, command))
+            problems.extend(_command_problems(command))
 
 
-def _command_problems(block: Block, command: Command) -> list[str]:
+def _command_problems(command: Command) -> list[str]:
     if command.skip is not None:
         return []
     where = f"README.md:{command.line}"

@@ -101,6 +101,7 @@ def test_an_unknown_section_is_a_problem_until_marked(runner: ModuleType) -> Non
         SECTION.format(heading="Dailies", before="", info="sh", body="# needs: a cinema\nls")
     ).blocks[0]
     assert block.skip == "a cinema"
+    assert problems(runner, "setpiece status\n# needs: a cinema\nsetpiece status")
 
 
 def test_an_unknown_program_or_placeholder_is_a_problem(runner: ModuleType) -> None:
