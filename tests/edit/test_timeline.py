@@ -192,6 +192,22 @@ def test_otioz_bundles_the_media(cut: Cut, tmp_path: Path) -> None:
     assert list(read.metadata[NAMESPACE]["warnings"]) == cut.warnings
 
 
+def test_otioz_to_a_relative_path(
+    cut: Cut, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    path = write_otioz(
+        cut,
+        "cut.otioz",
+        deliver_take=lambda take, master, copy: copy.write_bytes(master.read_bytes()),
+    )
+    assert (
+        otio.adapters.read_from_file(str(tmp_path / path))
+        .tracks[0][0]
+        .media_reference.target_url.startswith("media/")
+    )
+
+
 def test_otioz_refuses_a_remote_store_and_missing_media(cut: Cut, tmp_path: Path) -> None:
     remote = _with_media_path(cut, "s3://bucket/media/ab/abcd.mp4")
     with pytest.raises(InvalidInputError, match="media store is remote"):

@@ -388,7 +388,9 @@ def write_otioz(
     import dataclasses
     import tempfile
 
-    with tempfile.TemporaryDirectory(prefix=".setpiece-otioz-", dir=target.parent) as work:
+    # Absolute: the copies become the bundle's file:// references ("cut.otioz" has parent ".").
+    folder = target.absolute().parent
+    with tempfile.TemporaryDirectory(prefix=".setpiece-otioz-", dir=folder) as work:
         copies: dict[str, str] = {}
         clips = []
         for clip in cut.clips:
