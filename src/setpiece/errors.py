@@ -31,7 +31,7 @@ the web app map errors in one place (``cli/main.py`` and ``web/app.py``, both th
                                                      disk full, read-only project folder
 
 An OSError that escapes for want of disk space or a writable disk (ENOSPC, EDQUOT,
-EROFS, EACCES) is the environment too: ``as_setpiece_error`` makes it a StorageError
+EFBIG, EROFS, EACCES, EPERM) is the environment too: ``as_setpiece_error`` makes it a StorageError
 naming the file. Anything else that escapes is a genuine internal error: exit 1.
 
 ``except ImportError`` is for optional third-party packages only, through
@@ -172,6 +172,7 @@ class StorageError(SetpieceError):
 _ENVIRONMENT_ERRNOS = {
     errno.ENOSPC: "the disk is full",
     errno.EDQUOT: "the disk quota is used up",
+    errno.EFBIG: "the file is larger than this system allows",
     errno.EROFS: "the disk is read-only",
     errno.EACCES: "permission denied",
     errno.EPERM: "operation not permitted",

@@ -368,7 +368,7 @@ def main(argv: list[str] | None = None) -> int:
             return ExitCode.REFUSED
     try:
         result = app(args=args, prog_name="setpiece", standalone_mode=False)
-        return result if isinstance(result, int) else 0
+        return int(result) if isinstance(result, int) else 0
     except SetpieceError as exc:
         print(f"setpiece: error: {exc}", file=sys.stderr)
         return exc.exit_code

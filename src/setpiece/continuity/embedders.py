@@ -142,9 +142,10 @@ class DlibFaceEmbedder(FaceEmbedder):
         self, rgb: np.ndarray, *, detect_width: int = 640, min_face: int = 40, max_faces: int = 20
     ) -> FaceScan:
         import cv2
+
+        detector, landmarks, network = _dlib_models()  # says which extra when dlib is missing
         import dlib
 
-        detector, landmarks, network = _dlib_models()
         pixels = np.ascontiguousarray(rgb, dtype=np.uint8)
         height, width = pixels.shape[:2]
         scale = min(1.0, detect_width / width)
