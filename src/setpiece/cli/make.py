@@ -165,7 +165,7 @@ def _steps(*, enabled: bool) -> Iterator[Callable[[str, str, int, int], None]]:
 
 def _step_lines() -> Callable[[str, str, int, int], None]:
     """One line on stderr when a step starts and when it ends (with its time), and one per
-    ``PROGRESS_EVERY`` takes or frames: what a log file of a long run needs."""
+    ``progress_step`` takes or frames: what a log file of a long run needs."""
     counted = progress_lines("make")
     started: dict[str, float] = {}
 

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 
 import typer
 
-from setpiece.cli._common import PROGRESS_EVERY, console, emit_json, open_production
+from setpiece.cli._common import console, emit_json, open_production, progress_step
 
 if TYPE_CHECKING:
     from setpiece.generate.queue import RunReport
@@ -22,7 +22,7 @@ JSON = typer.Option(False, "--json", help="Print one JSON document.")
 @contextlib.contextmanager
 def _progress(enabled: bool) -> Iterator[Callable[[RunReport, int], None]]:
     """Takes done, failed, remaining and the rate, on stderr: a Rich bar on a terminal, and
-    piped or redirected a plain line every ``PROGRESS_EVERY`` takes and at the end."""
+    piped or redirected a plain line every ``progress_step`` takes and at the end."""
     if not enabled:
         yield lambda report, remaining: None
         return
@@ -32,7 +32,9 @@ def _progress(enabled: bool) -> Iterator[Callable[[RunReport, int], None]]:
         def line(report: RunReport, remaining: int) -> None:
             finished = report.done + report.failed
             if finished == shown[0] or (
-                remaining and shown[0] >= 0 and finished - shown[0] < PROGRESS_EVERY
+                remaining
+                and shown[0] >= 0
+                and finished - shown[0] < progress_step(finished + remaining)
             ):
                 return
             shown[0] = finished
