@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 import signal
@@ -13,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from setpiece.cli.main import main
+from setpiece.errors import InvalidInputError
 from setpiece.production.context import Production
 from setpiece.production.takes import list_takes
 
@@ -228,24 +230,35 @@ def test_a_bug_in_a_step_is_recorded_and_the_steps_that_do_not_need_it_still_run
     assert code == 1 and "Traceback" in err and "raqm_layout() failed" in err
 
 
-def test_a_setpiece_error_in_a_step_exits_4(
+@pytest.mark.parametrize(
+    ("raised", "code"),
+    [
+        (InvalidInputError("the integrity setting hamming = 99 is out of range"), 4),
+        (OSError(errno.ENOSPC, "No space left on device", "cut/integrity.html"), 5),
+    ],
+)
+def test_a_step_refused_exits_4_and_a_full_disk_5(
+    raised: Exception,
+    code: int,
     script: Path,
     tmp_path: Path,
     capsys: pytest.CaptureFixture[str],
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    from setpiece.errors import InvalidInputError
     from setpiece.pipeline import make as pipeline
 
-    def refused(run: object) -> None:
-        raise InvalidInputError("the integrity setting hamming = 99 is out of range")
+    def integrity(run: object) -> None:
+        raise raised
 
-    monkeypatch.setitem(pipeline._STEP_FUNCTIONS, "integrity", refused)
+    monkeypatch.setitem(pipeline._STEP_FUNCTIONS, "integrity", integrity)
     args = ["make", script, "--project", tmp_path / "kettle", "--kind", "image"]
-    code, out, err = run(*args, "--resolution", "320x180", "--no-movie", "--json", capsys=capsys)
-    assert code == 4, err
+    exit_code, out, err = run(
+        *args, "--resolution", "320x180", "--no-movie", "--json", capsys=capsys
+    )
+    assert exit_code == code, err
     steps = {s["step"]: s for s in json.loads(out)["steps"]}
-    assert steps["integrity"]["status"] == "failed" and "hamming" in steps["integrity"]["detail"]
+    assert steps["integrity"]["status"] == "failed"
+    assert ("hamming" if code == 4 else "integrity.html") in steps["integrity"]["detail"]
     assert steps["sign"]["status"] == "done" and steps["disclose"]["status"] == "done"
 
 

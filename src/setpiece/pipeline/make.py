@@ -29,7 +29,7 @@ from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
-from setpiece.errors import ExitCode, InvalidInputError, SetpieceError
+from setpiece.errors import ExitCode, InvalidInputError, SetpieceError, as_setpiece_error
 from setpiece.production.context import Production
 
 __all__ = ["NEEDS", "STEPS", "MakeOptions", "MakeReport", "StepResult", "make"]
@@ -104,15 +104,17 @@ class StepResult:
 
     @classmethod
     def raised(cls, name: str, exc: BaseException) -> StepResult:
-        """A step that raised ``exc``: a SetpieceError says what to do, anything else is a bug."""
-        if isinstance(exc, SetpieceError):
+        """A step that raised ``exc``: a SetpieceError (or a full or read-only disk) says what
+        to do, anything else is a bug."""
+        known = as_setpiece_error(exc)
+        if known is not None:
             return cls(
                 name,
                 "failed",
-                str(exc),
+                str(known),
                 error=type(exc).__name__,
                 exit_code=ExitCode.ENVIRONMENT
-                if exc.exit_code == ExitCode.ENVIRONMENT
+                if known.exit_code == ExitCode.ENVIRONMENT
                 else ExitCode.PARTIAL,
             )
         return cls(
