@@ -2,15 +2,15 @@
 
 Every command exits with one of these codes (``ExitCode``), and nothing else:
 
-    0  done
-    1  a bug: an error Setpiece did not raise on purpose, anywhere, a ``make`` step included
-    2  bad input or a refused request (usage errors, every SetpieceError below but Storage)
-    3  checks found something (``--strict``, ``fsck``, an invalid signature in ``verify``,
-       ``db heads`` with other than one head)
-    4  done in part (takes failed to render, a ``make`` step failed with a SetpieceError,
-       a take ``check integrity`` could not read)
-    5  the environment failed (disk full, database or media store unreachable, read-only
-       project folder)
+      0  done
+      1  a bug: an error Setpiece did not raise on purpose, anywhere, a ``make`` step included
+      2  bad input or a refused request (usage errors, every SetpieceError below but Storage)
+      3  checks found something (``--strict``, ``fsck``, an invalid signature in ``verify``,
+         ``db heads`` with other than one head)
+      4  done in part (takes failed to render, a ``make`` step failed with a SetpieceError,
+         a take ``check integrity`` could not read)
+      5  the environment failed (disk full, database or media store unreachable, read-only
+         project folder)
     130  interrupted (Ctrl-C), as shells expect; an interrupted render resumes next time
 
 Each class knows its CLI exit code and its HTTP status, so the command line and
@@ -31,8 +31,8 @@ the web app map errors in one place (``cli/main.py`` and ``web/app.py``, both th
                                                      disk full, read-only project folder
 
 An OSError that escapes for want of disk space or a writable disk (ENOSPC, EDQUOT,
-EFBIG, EROFS, EACCES, EPERM) is the environment too: ``as_setpiece_error`` makes it a StorageError
-naming the file. Anything else that escapes is a genuine internal error: exit 1.
+EFBIG, EROFS, EACCES, EPERM) is the environment too: ``as_setpiece_error`` makes it a
+StorageError naming the file. Anything else that escapes is a genuine internal error: exit 1.
 
 ``except ImportError`` is for optional third-party packages only, through
 ``needs_extra``: a missing package becomes a MissingExtraError naming the extra, and
