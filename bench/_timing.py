@@ -41,3 +41,10 @@ def machine() -> str:
     import os
 
     return f"{platform.system()} {platform.machine()}, {os.cpu_count()} cores, {cpu}, Python {platform.python_version()}"
+
+
+def load_average() -> str:
+    """The 1, 5 and 15 minute load averages, as ``uptime`` prints them."""
+    import os
+
+    return ", ".join(f"{value:.2f}" for value in os.getloadavg())

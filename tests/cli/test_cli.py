@@ -118,7 +118,8 @@ def test_a_whole_session(cli, film: Path, tmp_path: Path) -> None:
     assert [t["number"] for t in created] == [1, 2]
     take = cli("take", "show", "1A/1", "--json").json()
     assert set(take) >= {"id", "shot", "number", "kind", "status", "recipe", "media"}
-    assert take["recipe"]["seed"] == 42 and take["recipe"]["parameters"] == {"motion": 5}
+    assert take["recipe"]["seed"] == 42
+    assert take["recipe"]["parameters"] == {"motion": 5, "origin": "trained"}  # runway's
     assert {k: take["media"][k] for k in ("width", "height", "fps", "frames")} == {
         "width": 64,
         "height": 48,

@@ -109,7 +109,7 @@ def test_takes_are_made_with_their_recipe(film: Production) -> None:
     assert len(set(seeds)) == 3
     recipe = made[0].recipe
     assert recipe.backend == "solid" and recipe.model == "solid-1" and recipe.model_hash == "abc"
-    assert recipe.parameters == {"painted": True}
+    assert recipe.parameters == {"painted": True, "origin": "trained"}  # undeclared: trained
     assert (
         recipe.prompt is not None
         and "medium close-up of ANNA (conductor, navy coat)" in recipe.prompt

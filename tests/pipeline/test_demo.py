@@ -65,7 +65,19 @@ def test_the_demo_makes_a_finished_checked_signed_cut(
     assert detect_file(Path(outputs["movie"]))["found"] is True
     disclosure = json.loads(Path(outputs["disclosure_json"]).read_text())
     assert disclosure["total_frames"] == decoded
-    assert disclosure["generated_share"] == 1.0  # every take came from the previs generator
+    # Every take was drawn by previs: procedural, no AI model, and said so plainly.
+    assert disclosure["generated_share"] == 0.0 and disclosure["previs_share"] == 1.0
+    assert (
+        disclosure["headline"] == "0% AI-generated; 100% previs drawings (procedural, no AI model)"
+    )
+    movie = verify_file(Path(outputs["movie"])).manifest
+    assert movie is not None
+    assert [
+        action.get("digitalSourceType", "").rsplit("/", 1)[-1]
+        for assertion in movie["assertions"]
+        if assertion["label"].startswith("c2pa.actions")
+        for action in assertion["data"]["actions"]
+    ] == ["compositeSynthetic"]
     assert disclosure["unapproved_shots"] == len(shots)  # provisional picks are not approvals
     for name in ("continuity_report", "integrity_report", "disclosure_html"):
         assert Path(outputs[name]).stat().st_size > 0
@@ -76,3 +88,9 @@ def test_the_demo_makes_a_finished_checked_signed_cut(
     assert {s["step"]: s["status"] for s in again["steps"]}["render"] == "done"
     with Production.open(folder) as production:
         assert sorted(t.id for t in list_takes(production)) == sorted(t.id for t in takes)
+
+    # Every file the database points at is in use: fsck is clean after each run.
+    from setpiece.production.fsck import fsck
+
+    with Production.open(folder) as production:
+        assert fsck(production).ok

@@ -193,3 +193,98 @@ def test_assemble_delivers_movie_sheet_bundle_and_disclosure(
     with zipfile.ZipFile(bundle) as archive:
         inside = [n for n in archive.namelist() if n.startswith("media/")]
     assert len(inside) == 1
+
+
+IPTC = "http://cv.iptc.org/newscodes/digitalsourcetype/"
+
+
+def source_types(cli, path: Path) -> list[str]:
+    """The digitalSourceType of every action in the file's signed, valid manifest."""
+    report = cli("verify", path, "--json")
+    assert report.code == 0 and report.json()["state"] == "Valid", report.out
+    manifest = report.json()["manifest"]
+    return [
+        action["digitalSourceType"].removeprefix(IPTC)
+        for assertion in manifest["assertions"]
+        if assertion["label"].startswith("c2pa.actions")
+        for action in assertion["data"]["actions"]
+        if "digitalSourceType" in action
+    ]
+
+
+def setpiece_assertion(cli, path: Path) -> dict:
+    manifest = cli("verify", path, "--json").json()["manifest"]
+    (found,) = [a["data"] for a in manifest["assertions"] if a["label"] == "org.setpiece.take"]
+    return found
+
+
+def test_previs_is_algorithmic_media_and_a_trained_take_makes_the_cut_trained(
+    cli, film: Path, tmp_path: Path
+) -> None:
+    run = cli("render", "1A", "1B", "--json")
+    assert run.code == 0, run.err
+    previs = cli("take", "show", "1A/1", "--json").json()
+    assert previs["recipe"]["parameters"]["origin"] == "algorithm"
+    # A delivered previs take: drawn by an algorithm, no trained model.
+    out = tmp_path / "previs.png"
+    assert cli("take", "export", "1A/1", out).code == 0
+    assert source_types(cli, out) == ["algorithmicMedia"]
+    assert setpiece_assertion(cli, out)["origin"] == "algorithm"
+    # A cut of previs only is a synthetic composite, not one with trained media.
+    assert cli("review", "approve", "1A", "1A/1").code == 0
+    assert cli("review", "approve", "1B", "1B/1").code == 0
+    sheet = tmp_path / "previs-sheet.png"
+    assert cli("contact-sheet", sheet).code == 0
+    assert source_types(cli, sheet) == ["compositeSynthetic"]
+    # One take from Runway, imported: the cut now holds trained media.
+    runway = import_take(cli, "1B", write_textured(tmp_path / "gen.png"), "--generator", "runway")
+    assert cli("take", "show", runway, "--json").json()["recipe"]["parameters"] == {
+        "origin": "trained"
+    }
+    gen = tmp_path / "runway.png"
+    assert cli("take", "export", runway, gen).code == 0
+    assert source_types(cli, gen) == ["trainedAlgorithmicMedia"]
+    assert cli("review", "approve", "1B", runway).code == 0
+    mixed = tmp_path / "mixed-sheet.png"
+    assert cli("contact-sheet", mixed).code == 0
+    assert source_types(cli, mixed) == ["compositeWithTrainedAlgorithmicMedia"]
+    clips = {c["shot"]: c["origin"] for c in setpiece_assertion(cli, mixed)["clips"]}
+    assert clips == {"1A": "algorithm", "1B": "trained"}
+
+
+def test_imported_origins_camera_and_derived(cli, film: Path, tmp_path: Path) -> None:
+    # No generator named: nothing is claimed (opened from its master, no source type).
+    plain = import_take(cli, "1A", write_textured(tmp_path / "plain.png", seed=2))
+    assert "origin" not in cli("take", "show", plain, "--json").json()["recipe"]["parameters"]
+    out = tmp_path / "plain-out.png"
+    assert cli("take", "export", plain, out).code == 0
+    assert source_types(cli, out) == []
+    # Said to be a camera's: a digital capture.
+    camera = import_take(
+        cli, "1A", write_textured(tmp_path / "cam.png", seed=3), "--param", "origin=captured"
+    )
+    out = tmp_path / "cam-out.png"
+    assert cli("take", "export", camera, out).code == 0
+    assert source_types(cli, out) == ["digitalCapture"]
+    # A take imported as derived from a previs take keeps the drawing's origin.
+    assert cli("render", "1B").code == 0
+    child = import_take(
+        cli, "1B", write_textured(tmp_path / "graded.png", seed=4), "--parent", "1B/1"
+    )
+    assert cli("take", "show", child, "--json").json()["recipe"]["parameters"] == {
+        "origin": "algorithm"
+    }
+    out = tmp_path / "child-out.png"
+    assert cli("take", "export", child, out).code == 0
+    assert source_types(cli, out) == ["algorithmicMedia"]
+    # An origin that is none of the words is refused.
+    run = cli(
+        "take",
+        "import",
+        "1A",
+        write_textured(tmp_path / "x.png", seed=5),
+        "--param",
+        "origin=magic",
+    )
+    one_line_error(run)
+    assert "origin" in run.err and "trained" in run.err

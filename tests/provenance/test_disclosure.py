@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 from sqlalchemy import select
@@ -80,8 +81,8 @@ def test_disclosure_of_generated_derived_and_captured_takes(production, tmp_path
     assert report.generated_share == 0.6
     assert report.unapproved == 1
     assert report.generators == [
-        {"generator": "comfyui", "model": "flux-dev", "shots": 1},
-        {"generator": "runway", "model": "gen4_turbo", "shots": 2},
+        {"generator": "comfyui", "model": "flux-dev", "origin": "trained", "shots": 1},
+        {"generator": "runway", "model": "gen4_turbo", "origin": "trained", "shots": 2},
     ]
     credits = {c["name"]: c for c in report.credits}
     assert credits["dana"] == {"name": "dana", "role": "director", "approvals": 4}
@@ -92,4 +93,86 @@ def test_disclosure_of_generated_derived_and_captured_takes(production, tmp_path
     written = write_beside(report, tmp_path / "cut.mp4")
     assert [p.name for p in written] == ["cut.disclosure.json", "cut.disclosure.html"]
     html = written[1].read_text()
-    assert "60.0%" in html and "dana" in html and "flux-dev" in html
+    assert "60% AI-generated" in html and "dana" in html and "flux-dev" in html
+
+
+def test_previs_is_counted_apart_and_old_recipes_read_by_generator_name(
+    production, tmp_path: Path
+) -> None:
+    from setpiece.production.scenes import add_scene
+    from setpiece.production.shots import add_shot
+    from setpiece.provenance.deliver import made_by
+
+    scene = add_scene(production, "INT. TRAIN - NIGHT").number
+    for code in ("1A", "1B", "1C", "1D"):
+        add_shot(production, scene, code, duration=0.5)  # 12 frames at 24 fps
+
+    def take(shot: str, seed: int, **recipe: object) -> str:
+        path = write_textured(tmp_path / f"{shot}-{seed}.png", 64, 48, seed=seed)
+        return import_takes(production, shot, [path], Recipe(**recipe)).created[0].id  # type: ignore[arg-type]
+
+    drawn = take("1A", 1, backend="previs", model="previs-1")
+    old_drawn = take("1B", 2, backend="previs")
+    old_trained = take("1C", 3, backend="diffusers", model="sdxl")
+    # Recorded before origins were: no field on the recipe.
+    with production.transaction() as session:
+        for old in (old_drawn, old_trained):
+            row = session.get(Take, old)
+            row.parameters = {}
+    retimed, _ = derive_take(
+        production,
+        old_drawn,
+        write_textured(tmp_path / "retimed.png", 64, 48, seed=4),
+        {"name": "retime"},
+    )
+    matched, _ = derive_take(
+        production,
+        old_trained,
+        write_textured(tmp_path / "matched.png", 64, 48, seed=5),
+        {"name": "colour-match"},
+    )
+    captured = take("1D", 6)
+    for shot, chosen in (("1A", drawn), ("1B", retimed.id), ("1C", matched.id), ("1D", captured)):
+        approve(production, shot, chosen)
+
+    with production.transaction() as session:
+        takes = {t.id: t for t in session.scalars(select(Take))}
+        origins = {i: m.origin for i, m in made_by(takes, takes).items()}
+    assert origins[old_drawn] == "algorithm" and origins[retimed.id] == "algorithm"
+    assert origins[old_trained] == "trained" and origins[matched.id] == "trained"
+    assert origins[drawn] == "algorithm" and origins[captured] is None
+
+    report = disclosure(production)
+    by_shot = {s.shot: s for s in report.shots}
+    assert by_shot["1A"].picture == "previs" and by_shot["1A"].origin == "algorithm"
+    assert by_shot["1B"].picture == "previs" and by_shot["1B"].operations == ["retime"]
+    assert by_shot["1C"].picture == "ai-generated" and by_shot["1C"].generator == "diffusers"
+    assert by_shot["1D"].picture == "captured" and by_shot["1D"].origin is None
+    assert (report.generated_frames, report.previs_frames, report.captured_frames) == (12, 24, 12)
+    assert report.generated_share == 0.25 and report.previs_share == 0.5
+    assert report.headline == (
+        "25% AI-generated; 50% previs drawings (procedural, no AI model); 25% captured"
+    )
+    document = report.to_json()
+    assert document["previs_frames"] == 24 and document["generated_frames"] == 12
+    assert document["headline"] == report.headline
+    written = write_beside(report, tmp_path / "cut.mp4")
+    assert json.loads(written[0].read_text())["previs_share"] == 0.5
+    html = written[1].read_text()
+    assert "50% previs drawings (procedural, no AI model)" in html
+    assert "previs / previs-1 (procedural drawing, no AI model)" in html
+
+
+def test_a_cut_of_previs_only_is_not_ai_generated(production, tmp_path: Path) -> None:
+    from setpiece.production.scenes import add_scene
+    from setpiece.production.shots import add_shot
+
+    scene = add_scene(production, "EXT. PIER - DAY").number
+    add_shot(production, scene, "2A", duration=0.5)
+    path = write_textured(tmp_path / "panel.png", 64, 48, seed=8)
+    chosen = import_takes(production, "2A", [path], Recipe(backend="previs")).created[0].id
+    approve(production, "2A", chosen)
+    report = disclosure(production)
+    assert report.generated_share == 0.0 and report.previs_share == 1.0
+    assert report.headline == "0% AI-generated; 100% previs drawings (procedural, no AI model)"
+    assert report.summary_lines()[0].endswith(report.headline)

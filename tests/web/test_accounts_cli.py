@@ -40,7 +40,10 @@ def project(cli: Any, tmp_path: Path, database_url: str | None) -> Path:
 def rows(project: Path, table: Any) -> int:
     from setpiece.production.context import Production
 
-    with Production.open(project, actor="x") as production, production.transaction() as session:
+    with (
+        Production.open_for_server(project) as production,
+        production.transaction() as session,
+    ):
         return int(session.scalar(select(func.count()).select_from(table)) or 0)
 
 
@@ -57,7 +60,7 @@ def test_user_add_prints_a_one_time_password_that_logs_in(cli: Any, project: Pat
     import json
 
     assert json.loads(made.out)["role"] == "artist"
-    with Production.open(project, actor="") as production:
+    with Production.open_for_server(project) as production:
         assert authenticate(production, "ana", password).role == "admin"
 
 
@@ -72,7 +75,7 @@ def test_user_token_for_oneself_or_by_an_admin(cli: Any, project: Path) -> None:
     assert own.code == 0, own.err
     token = own.out.strip()
     assert token.startswith("sp_") and len(token) > 40
-    with Production.open(project, actor="") as production:
+    with Production.open_for_server(project) as production:
         user = user_for_token(production, token)
         assert user is not None and user.name == "bob"
     before = rows(project, ApiToken)

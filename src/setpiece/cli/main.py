@@ -97,7 +97,9 @@ def root(
         help="Project folder (default: found upward from here, or SETPIECE_PROJECT).",
     ),
     db: str | None = typer.Option(None, "--db", help="Database URL (or SETPIECE_DATABASE_URL)."),
-    as_user: str | None = typer.Option(None, "--as", help="Act as this user (or SETPIECE_USER)."),
+    as_user: str | None = typer.Option(
+        None, "--as", help="Act as this member (or SETPIECE_USER, or [user] name in setpiece.toml)."
+    ),
     version: bool = typer.Option(
         False, "--version", callback=_version, is_eager=True, help="Print the version."
     ),
@@ -189,11 +191,14 @@ def status(ctx: typer.Context, as_json: bool = JSON) -> None:
 def fsck(
     ctx: typer.Context,
     gc: bool = typer.Option(
-        False, "--gc", help="Remove unreferenced files and stale temp files older than an hour."
+        False,
+        "--gc",
+        help="Remove media nothing uses any more (evidence of replaced findings...), and files "
+        "no row names and stale temp files older than an hour. Admins only.",
     ),
     as_json: bool = JSON,
 ) -> None:
-    """Re-hash every media file; report missing or corrupted files and orphan rows (exit 3)."""
+    """Re-hash every media file; report missing or corrupted files and orphans (exit 3)."""
     from setpiece.errors import ExitCode
     from setpiece.production.fsck import fsck as run_fsck
 
@@ -211,13 +216,21 @@ def fsck(
                 f"{problem.kind}: {problem.detail}"
                 + (f" (takes: {', '.join(problem.takes)})" if problem.takes else "")
             )
-        if report.unreferenced:
+        if report.collectable:
             out.print(
-                f"{len(report.unreferenced)} unreferenced file(s) in the store (left by an "
-                "interrupted import; 'setpiece fsck --gc' removes them)"
+                f"{len(report.collectable)} file(s), {human_size(report.collectable_bytes)}, no "
+                "longer used (evidence of replaced findings...): 'setpiece fsck --gc' frees them"
+            )
+        young = len(report.unreferenced) - sum(p.kind == "orphan_file" for p in report.problems)
+        if young:
+            out.print(
+                f"{young} file(s) in the store no row names yet (an import may be running; "
+                "'setpiece fsck --gc' removes them once they are an hour old)"
             )
         for removed in report.removed:
             out.print(f"removed {removed}")
+        if gc:
+            out.print(f"freed {human_size(report.freed_bytes)}")
         out.print(
             "clean" if report.ok else f"{len(report.problems)} problem(s)",
             style="green" if report.ok else "red",
@@ -261,16 +274,29 @@ def user_add(
     role: str = typer.Option(..., "--role", help="viewer, artist, director or admin."),
     as_json: bool = JSON,
 ) -> None:
-    """Add a member and print their one-time password. The first must be an admin."""
+    """Add a member and print their one-time password. The first must be an admin.
+
+    From the first member on, every command on the project needs a member: act as one with
+    --as NAME, SETPIECE_USER or [user] name in setpiece.toml.
+    """
     from setpiece.production.accounts import add_member
+    from setpiece.production.context import act_as
 
     with open_production(ctx) as production:
         added = add_member(production, name, role)
+    first = (
+        f"{added.user.name} is the first member: from now on every command on this project "
+        f"needs a member; act as {added.user.name} with {act_as(added.user.name)}"
+    )
     if as_json:
         emit_json(added)
+        if added.first:
+            console(stderr=True).print(first)
         return
     console().print(f"user {added.user.name} ({added.user.role}) added")
     console().print(f"one-time password: {added.password}  (shown once: hand it over privately)")
+    if added.first:
+        console().print(first)
 
 
 @user_app.command("token")

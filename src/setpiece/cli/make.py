@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 import typer
 
-from setpiece.cli._common import console, emit_json, progress_lines
+from setpiece.cli._common import console, emit_json, progress_lines, state
 
 if TYPE_CHECKING:
     from setpiece.pipeline.make import MakeReport
@@ -24,6 +24,7 @@ def register(app: typer.Typer) -> None:
 
 
 def make(
+    ctx: typer.Context,
     script: Path = typer.Argument(
         ..., help="The screenplay: Fountain (.fountain) or Final Draft (.fdx)."
     ),
@@ -73,6 +74,7 @@ def make(
         resolution=parse_resolution(resolution),
         force=force,
         movie=not no_movie,
+        actor=state(ctx).actor,
     )
     with _steps(enabled=not as_json) as show:
         report = run_make(options, progress=show)
@@ -80,6 +82,7 @@ def make(
 
 
 def demo(
+    ctx: typer.Context,
     folder: Path = typer.Argument(Path("setpiece-demo"), help="Where to make the demo project."),
     as_json: bool = typer.Option(False, "--json", help="Print the report as one JSON document."),
 ) -> None:
@@ -87,7 +90,7 @@ def demo(
     from setpiece.pipeline.demo import run_demo
 
     with _steps(enabled=not as_json) as show:
-        report = run_demo(folder.expanduser().absolute(), progress=show)
+        report = run_demo(folder.expanduser().absolute(), progress=show, actor=state(ctx).actor)
     _finish(report, as_json)
 
 

@@ -73,6 +73,13 @@ def _progress(enabled: bool) -> Iterator[Callable[[RunReport, int], None]]:
         yield show
 
 
+_ORIGIN_WORDS = {
+    "trained": "trained-model (AI) media",
+    "algorithm": "procedural drawings (no AI model)",
+    "captured": "camera captures",
+}
+
+
 def generators(as_json: bool = JSON) -> None:
     """List generators with their capabilities and whether they can run here."""
     from setpiece.generate.registry import list_generators
@@ -85,7 +92,8 @@ def generators(as_json: bool = JSON) -> None:
     for info in infos:
         modes = ", ".join(info.capabilities["modes"]) if info.capabilities else ""
         state = "available" if info.available else f"unavailable ({info.install_hint})"
-        out.print(f"{info.name:10s} {state}" + (f"\n           {modes}" if modes else ""))
+        made = f", makes {_ORIGIN_WORDS[info.origin]}" if info.origin else ""
+        out.print(f"{info.name:10s} {state}{made}" + (f"\n           {modes}" if modes else ""))
 
 
 def render(

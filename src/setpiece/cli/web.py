@@ -33,7 +33,12 @@ def register(app: typer.Typer) -> None:
             help="Trust X-Forwarded-Proto/For from a reverse proxy on this machine.",
         ),
     ) -> None:
-        """Serve the shot board: dashboard, script, board, shots, takes, review, the queue."""
+        """Serve the shot board: dashboard, script, board, shots, takes, review, the queue.
+
+        The board acts for whoever logs in to it, as that member, never for whoever started
+        it: serve needs no --as (nor SETPIECE_USER or [user] name), works on a project with
+        members or without, and starting it lets nobody in without a login.
+        """
         from setpiece.errors import needs_extra
 
         with needs_extra("web", "the shot board"):
@@ -45,9 +50,9 @@ def register(app: typer.Typer) -> None:
         # and the signing key exists before the workers read it.
         application = create_app(options.project, database_url=options.database_url)
         out = console(stderr=True)
-        from setpiece.production.records import list_users
+        from setpiece.production.accounts import has_members
 
-        if not list_users(application.state.context.production(actor="")):
+        if not has_members(application.state.context.production(actor="")):
             out.print(
                 "warning: the project has no members, so nobody can log in: "
                 "add one with 'setpiece user add NAME --role admin'"

@@ -24,11 +24,13 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 from setpiece.errors import InvalidInputError, SetpieceError
+from setpiece.model.enums import Origin
 
 __all__ = [
     "Capabilities",
     "Generator",
     "Mode",
+    "Origin",
     "RenderError",
     "RenderRequest",
     "RenderResult",
@@ -175,12 +177,20 @@ class Generator(ABC):
     Optional: ``requires`` (modules that must import, checked without importing
     them), ``install_hint``, ``capabilities`` (override when they depend on the
     configured model), ``close``.
+
+    ``origin`` says what the backend is, and so what its takes are in the C2PA manifest
+    and the AI-use disclosure: ``Origin.TRAINED`` (a trained model: diffusion, hosted video
+    models), ``Origin.ALGORITHM`` (a procedure that draws, no model: previs) or
+    ``Origin.CAPTURED`` (a camera). It is recorded on every take the backend renders. A
+    backend that does not declare it, a third party's from an entry point included, is
+    ``TRAINED``: an undeclared generator's pictures are disclosed as AI-generated, never less.
     """
 
     name: ClassVar[str]
     requires: ClassVar[tuple[str, ...]] = ()
     install_hint: ClassVar[str | None] = None
     default_capabilities: ClassVar[Capabilities]
+    origin: ClassVar[Origin] = Origin.TRAINED
 
     def __init__(self, config: dict[str, Any] | None = None) -> None:
         self.config = dict(config or {})

@@ -53,8 +53,8 @@ from setpiece.generate.base import (
     SubjectBrief,
 )
 from setpiece.generate.prompts import compose
-from setpiece.generate.registry import get_generator
-from setpiece.model.enums import ShotStatus, TakeKind, TakeStatus
+from setpiece.generate.registry import declared_origin, get_generator
+from setpiece.model.enums import ORIGIN_KEY, Origin, ShotStatus, TakeKind, TakeStatus
 from setpiece.model.orm import Media, RenderJob, Scene, Shot, Take, utcnow
 from setpiece.production._rows import record_event, shot_row, take_row, touch_shot
 from setpiece.production.context import Production
@@ -253,6 +253,7 @@ def enqueue(
     if kind not in ("image", "video"):
         raise InvalidInputError(f"kind {kind!r} is not image or video")
     backend = get_generator(generator, _generator_config(production, generator))
+    origin = declared_origin(generator)  # recorded on each take (see Generator.origin)
     planned: list[tuple[Shot, RenderRequest, dict[str, Any], str | None]] = []
     with production.transaction() as session:
         production.authorize(session, "render")
@@ -348,7 +349,7 @@ def enqueue(
                 prompt=request.prompt,
                 negative_prompt=request.negative_prompt,
                 seed=request.seed,
-                parameters={},
+                parameters={ORIGIN_KEY: origin.value},
                 reference_hashes=list(stored["references"]),
                 parent_take_id=parent_id,
             )
@@ -534,7 +535,13 @@ def run_queue(
 
     Jobs waiting for a retry are waited for. On KeyboardInterrupt the jobs in flight go back to
     the queue at once, so the next run picks them up, and the interrupt is re-raised.
+
+    Raises:
+        PermissionDeniedError: The acting user may not render (the renderer is recorded on
+            the takes' history).
     """
+    with production.transaction(read_only=True) as session:
+        production.authorize(session, "render")
     if lease_s is None:
         lease_s = _lease_seconds(production)
     worker = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
@@ -844,7 +851,10 @@ def _store(production: Production, worker: str, job: _Running, result: RenderRes
         take.status = TakeStatus.READY.value
         take.model_name = result.model or take.model_name
         take.model_hash = result.model_hash
-        take.parameters = dict(result.parameters)
+        # What the generator is, as declared when the take was queued (older queued jobs:
+        # as it declares now); the backend's own parameters cannot overwrite it.
+        origin = Origin.recorded(take.parameters) or declared_origin(job.generator)
+        take.parameters = {**result.parameters, ORIGIN_KEY: origin.value}
         take.failure = None
         row.state, row.lease_owner, row.lease_expires_at, row.updated_at = (
             "done",

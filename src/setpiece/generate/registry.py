@@ -4,6 +4,11 @@ Built-in backends live in ``setpiece.generate.backends.<name>`` and are imported
 only when used, so listing generators never imports torch or an SDK. A backend
 whose optional dependencies are missing is listed as unavailable with its
 install hint; asking to render with it raises that hint as an error.
+
+Each generator declares what it is (``Generator.origin``: a trained model, an algorithm
+that draws, a camera), which every take it makes records. One that does not declare it,
+built in, registered or from an entry point, counts as a trained model, and so does a
+generator name no class has (``take import --generator midjourney``): ``declared_origin``.
 """
 
 from __future__ import annotations
@@ -14,8 +19,16 @@ from typing import Any
 
 from setpiece.errors import InvalidInputError, NotFoundError
 from setpiece.generate.base import Generator
+from setpiece.model.enums import Origin
 
-__all__ = ["BUILTINS", "GeneratorInfo", "get_generator", "list_generators", "register"]
+__all__ = [
+    "BUILTINS",
+    "GeneratorInfo",
+    "declared_origin",
+    "get_generator",
+    "list_generators",
+    "register",
+]
 
 # name -> "module:Class", imported lazily.
 BUILTINS: dict[str, str] = {
@@ -33,6 +46,7 @@ class GeneratorInfo:
     install_hint: str | None
     capabilities: dict[str, Any] | None
     source: str  # builtin | entry point NAME
+    origin: Origin | None = None  # what it declares it is (None: it cannot be loaded)
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -41,6 +55,7 @@ class GeneratorInfo:
             "install_hint": self.install_hint,
             "capabilities": self.capabilities,
             "source": self.source,
+            "origin": self.origin.value if self.origin else None,
         }
 
 
@@ -109,9 +124,32 @@ def list_generators() -> list[GeneratorInfo]:
                 else None,
                 capabilities=cls.default_capabilities.to_json(),
                 source=source,
+                origin=cls.origin,
             )
         )
     return infos
+
+
+def declared_origin(name: str) -> Origin:
+    """What the generator called ``name`` declares it is, without making one.
+
+    A name no loadable generator has (a take imported from a service Setpiece does not
+    drive, such as ``--generator midjourney``) is ``Origin.TRAINED``, the rule for any
+    generator that does not say (see ``Generator``).
+
+    Raises:
+        InvalidInputError: The generator declares something that is not an ``Origin``.
+    """
+    found = _classes().get(name)
+    if found is None:
+        return Origin.TRAINED
+    try:
+        return Origin(found[1].origin)
+    except ValueError:
+        choices = ", ".join(o.value for o in Origin)
+        raise InvalidInputError(
+            f"generator {name} declares origin {found[1].origin!r}: it must be one of {choices}"
+        ) from None
 
 
 def get_generator(name: str, config: dict[str, Any] | None = None) -> Generator:

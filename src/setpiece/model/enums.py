@@ -6,16 +6,19 @@ they are stored, printed and put in JSON as those words.
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from enum import StrEnum
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from setpiece.errors import InvalidInputError
 
 __all__ = [
+    "ORIGIN_KEY",
     "BibleKind",
     "Depth",
     "FrameSide",
     "IntExt",
+    "Origin",
     "Role",
     "ShotSize",
     "ShotStatus",
@@ -96,6 +99,57 @@ class Role(StrEnum):
     @property
     def rank(self) -> int:
         return list(Role).index(self)
+
+
+ORIGIN_KEY = "origin"  # where a take's recipe parameters hold its Origin
+
+
+class Origin(StrEnum):
+    """What made a take's picture: what its C2PA manifest and the AI-use disclosure say.
+
+    Each generator declares it (``Generator.origin``); it is recorded on the take's recipe,
+    ``parameters["origin"]``, when the take is rendered or imported, and a derived take
+    (retimed, matched, deflickered) keeps its source's. Takes recorded before the field
+    existed are read by :meth:`of_chain`: from the generator's name.
+    """
+
+    TRAINED = (
+        "trained"  # a trained model (diffusion, hosted video models): IPTC trainedAlgorithmicMedia
+    )
+    ALGORITHM = "algorithm"  # drawn by a procedure, no model (previs): IPTC algorithmicMedia
+    CAPTURED = "captured"  # a camera: IPTC digitalCapture
+
+    @classmethod
+    def recorded(cls, parameters: Mapping[str, Any] | None) -> Origin | None:
+        """The origin a recipe's parameters record, or None (an old or generator-less take)."""
+        value = (parameters or {}).get(ORIGIN_KEY)
+        try:
+            return cls(value) if isinstance(value, str) else None
+        except ValueError:
+            return None
+
+    @classmethod
+    def inferred(cls, backend: str | None) -> Origin | None:
+        """For takes recorded before origins were: previs drew, any other named generator was
+        a trained model (never under-reporting AI), and no generator named says nothing."""
+        if not backend:
+            return None
+        return cls.ALGORITHM if backend == "previs" else cls.TRAINED
+
+    @classmethod
+    def of_chain(
+        cls, chain: Iterable[tuple[str | None, Mapping[str, Any] | None]]
+    ) -> Origin | None:
+        """The origin of a take from its chain, ``(backend, parameters)`` of the take, then its
+        parent, and so on to the first take: the nearest recorded origin, else the one inferred
+        from the nearest generator's name, else None (imported with no generator)."""
+        backend = None
+        for link_backend, parameters in chain:
+            found = cls.recorded(parameters)
+            if found is not None:
+                return found
+            backend = backend or link_backend
+        return cls.inferred(backend)
 
 
 E = TypeVar("E", bound=StrEnum)

@@ -12,6 +12,9 @@ Design decisions kept here:
 - Shots, scenes and takes carry a version column: an update that was based on a
   stale read fails instead of overwriting someone else's change.
 - Media rows are keyed by sha256; the files live in the content-addressed store.
+- Media rows are referenced by a foreign key to ``media.sha256``, or, inside JSON, by a
+  column whose ``info[MEDIA_HASHES]`` reads the hashes out of its value: what ``fsck``
+  counts as in use is read from these declarations, never from a list kept elsewhere.
 - Findings of every check share one table; the kind-specific part is JSON.
 - History is an append-only event table written by the services.
 """
@@ -44,6 +47,7 @@ from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 __all__ = [
+    "MEDIA_HASHES",
     "TAKE_ID_ALPHABET",
     "ApiToken",
     "Appearance",
@@ -324,6 +328,20 @@ class Media(Base):
         return Fraction(self.fps_num, self.fps_den)
 
 
+MEDIA_HASHES = "media_hashes"  # Column.info key: a function reading media hashes from the value
+
+
+def _listed_hashes(value: Any) -> list[str]:
+    return [h for h in value or [] if isinstance(h, str)]
+
+
+def _request_hashes(value: Any) -> list[str]:
+    """A stored render request's media: its first frame and its reference images."""
+    if not isinstance(value, dict):
+        return []
+    return _listed_hashes([value.get("init_image"), *(value.get("references") or [])])
+
+
 class Take(Base):
     """One generation (or import) for a shot, with the full recipe to make it again."""
 
@@ -348,7 +366,9 @@ class Take(Base):
     negative_prompt: Mapped[str | None] = mapped_column(Text)
     seed: Mapped[int | None] = mapped_column(BigInteger)
     parameters: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
-    reference_hashes: Mapped[list[str]] = mapped_column(JSONType, default=list)
+    reference_hashes: Mapped[list[str]] = mapped_column(
+        JSONType, default=list, info={MEDIA_HASHES: _listed_hashes}
+    )
     parent_take_id: Mapped[str | None] = mapped_column(ForeignKey("takes.id"))
     failure: Mapped[str | None] = mapped_column(Text)  # why a failed take failed
     # What measuring the take found (motion: warping error, flicker, frozen runs...).
@@ -375,7 +395,9 @@ class RenderJob(Base):
     idempotency_key: Mapped[str] = mapped_column(String(64), unique=True)
     take_id: Mapped[str] = mapped_column(ForeignKey("takes.id"), index=True)
     generator: Mapped[str] = mapped_column(String(100))
-    request: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
+    request: Mapped[dict[str, Any]] = mapped_column(
+        JSONType, default=dict, info={MEDIA_HASHES: _request_hashes}
+    )
     state: Mapped[str] = mapped_column(String(20), default="queued")
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     max_attempts: Mapped[int] = mapped_column(Integer, default=5)

@@ -58,7 +58,7 @@ def dis(preset: str = "fast") -> object:
             "medium": cv2.DISOPTICAL_FLOW_PRESET_MEDIUM,
             "balanced": cv2.DISOPTICAL_FLOW_PRESET_MEDIUM,
         }[preset]
-        engine = cv2.DISOpticalFlow_create(code)  # type: ignore[attr-defined]
+        engine = cv2.DISOpticalFlow_create(code)  # type: ignore[attr-defined, unused-ignore]
         if preset == "balanced":
             engine.setGradientDescentIterations(12)
             engine.setVariationalRefinementIterations(2)
@@ -108,7 +108,8 @@ def backward_warp(image: np.ndarray, flow: np.ndarray) -> np.ndarray:
     import cv2
 
     where = cv2.add(flow, _grid2(*flow.shape[:2]))
-    return cv2.remap(  # type: ignore[call-overload]  # the stubs want a map2; None is valid
+    # OpenCV 4.x's stubs want a map2 (None is valid); 5.x's accept None: ignored on both.
+    return cv2.remap(  # type: ignore[call-overload, unused-ignore]
         image, where, None, interpolation=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE
     )
 
@@ -193,11 +194,13 @@ def _warp_full(picture: np.ndarray, flow: np.ndarray) -> np.ndarray:
         small, fixes = _folded_grid(fh, fw, height, width)
         # Vectors scaled to full-resolution pixels and the grid added while small.
         per_channel = (width / fw, height / fh, 0.0, 0.0)
-        scaled = cv2.multiply(flow, per_channel)  # type: ignore[call-overload]  # a Scalar
+        # A Scalar: OpenCV 4.x's stubs refuse the tuple, 5.x's take it.
+        scaled = cv2.multiply(flow, per_channel)  # type: ignore[call-overload, unused-ignore]
         where = cv2.resize(cv2.add(scaled, small), (width, height), interpolation=cv2.INTER_LINEAR)
         for index, fix in fixes:
             where[index] += fix
-    return cv2.remap(  # type: ignore[call-overload]  # the stubs want a map2; None is valid
+    # OpenCV 4.x's stubs want a map2 (None is valid); 5.x's accept None: ignored on both.
+    return cv2.remap(  # type: ignore[call-overload, unused-ignore]
         picture, where, None, interpolation=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE
     )
 

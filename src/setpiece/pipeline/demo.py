@@ -20,6 +20,7 @@ Identity checks do not apply: previs draws silhouettes, not photographic faces.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from fractions import Fraction
 from importlib import resources
 from pathlib import Path
@@ -58,9 +59,13 @@ def demo_options(folder: Path) -> MakeOptions:
     )
 
 
-def run_demo(folder: Path, *, progress: Progress | None = None) -> MakeReport:
-    """Runs the demo into ``folder`` (created if needed; an existing demo is resumed)."""
-    return make(demo_options(folder), progress=progress, before=_stage)
+def run_demo(
+    folder: Path, *, progress: Progress | None = None, actor: str | None = None
+) -> MakeReport:
+    """Runs the demo into ``folder`` (created if needed; an existing demo is resumed), acting
+    as ``actor`` (see ``Production.open``)."""
+    options = replace(demo_options(folder), actor=actor)
+    return make(options, progress=progress, before=_stage)
 
 
 def _stage(step: str, production: Production) -> None:

@@ -87,6 +87,9 @@ class MakeOptions:
     movie: bool = True
     # Shot code -> Style name, for shots that are rendered in another style (the demo's).
     shot_styles: dict[str, str] = field(default_factory=dict)
+    # Who acts (``--as``); None: as ``Production.open`` decides. A project with members
+    # refuses anyone else, like every command.
+    actor: str | None = None
 
 
 @dataclass
@@ -287,7 +290,7 @@ def _step_project(run: _Run) -> StepResult:
 
     root = run.options.project
     if (root / CONFIG_NAME).exists():
-        run.production = Production.open(root)
+        run.production = Production.open(root, actor=run.options.actor)
         _check_same_script(run)
         return StepResult("project", "done", f"opened {root}")
     if root.exists() and any(root.iterdir()) and not run.options.force:
@@ -304,6 +307,7 @@ def _step_project(run: _Run) -> StepResult:
         name=title[:200],
         fps=run.options.fps,
         resolution=run.options.resolution,
+        actor=run.options.actor,
     )
     return StepResult("project", "done", f"created {root}")
 
@@ -681,21 +685,24 @@ _STEP_FUNCTIONS: dict[str, Callable[[_Run], StepResult]] = {
 def _needs_human(run: _Run) -> list[str]:
     if run.production is None:
         return []
+    from setpiece.production.accounts import has_members
     from setpiece.production.records import list_findings
     from setpiece.production.shots import list_shots
 
+    # Once the project has members, every command needs one: the hints say how.
+    command = "setpiece --as NAME" if has_members(run.prod) else "setpiece"
     notes: list[str] = []
     findings = list_findings(run.prod)
     kinds: dict[str, int] = {}
     for finding in findings:
         kinds[finding.kind] = kinds.get(finding.kind, 0) + 1
     for kind, count in sorted(kinds.items()):
-        notes.append(f"{count} {kind} finding(s): 'setpiece findings list --kind {kind}'")
+        notes.append(f"{count} {kind} finding(s): '{command} findings list --kind {kind}'")
     unapproved = [s.code for s in list_shots(run.prod) if s.status != "approved"]
     if unapproved:
         notes.append(
             f"{len(unapproved)} shot(s) not approved by a person "
-            f"(provisional picks in the cut): 'setpiece review approve SHOT TAKE'"
+            f"(provisional picks in the cut): '{command} review approve SHOT TAKE'"
         )
     for step in run.report.steps:
         if step.status == "failed":

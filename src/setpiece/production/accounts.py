@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import bindparam, select, update
+from sqlalchemy import bindparam, func, select, update
 
 from setpiece.errors import InvalidInputError, NotFoundError, PermissionDeniedError
 from setpiece.model.enums import Role
@@ -42,6 +42,7 @@ __all__ = [
     "NewMember",
     "add_member",
     "authenticate",
+    "has_members",
     "hash_password",
     "issue_token",
     "member",
@@ -78,10 +79,15 @@ class LoginPolicy:
 
 @dataclass(frozen=True)
 class NewMember:
-    """A member just added, with the one-time password to hand them (shown once)."""
+    """A member just added, with the one-time password to hand them (shown once).
+
+    ``first``: they are the project's first member, so from now on every command needs a
+    member (``Production.open``).
+    """
 
     user: UserView
     password: str
+    first: bool = False
 
     def to_json(self) -> dict[str, Any]:
         return {**self.user.to_json(), "password": self.password}
@@ -112,7 +118,18 @@ def add_member(production: Production, name: str, role: str) -> NewMember:
     """Adds a member with a fresh one-time password (see ``records.add_user`` for the rules)."""
     password = _one_time_password()
     user = add_user(production, name, role, password_hash=hash_password(password))
-    return NewMember(user, password)
+    return NewMember(user, password, first=_member_count(production) == 1)
+
+
+def has_members(production: Production) -> bool:
+    """Whether the project has any member (no role needed: it says whether anyone can log in,
+    and whether commands need ``--as``)."""
+    return _member_count(production) > 0
+
+
+def _member_count(production: Production) -> int:
+    with production.transaction(read_only=True) as session:
+        return int(session.scalar(select(func.count()).select_from(User)) or 0)
 
 
 def reset_password(production: Production, name: str, password: str | None = None) -> NewMember:

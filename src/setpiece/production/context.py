@@ -3,11 +3,20 @@
 Every service takes a ``Production`` and works inside ``transaction()``; the
 CLI and the web app only build one and call services. Role checks happen here,
 in ``authorize``, on behalf of every edge.
+
+One rule for who acts on the command line, kept in one place: ``Production.open``.
+A project without members lets everyone do everything; from its first member on,
+whoever opens it must be a member (reading needs viewer, the lowest role), so every
+command that touches a project is refused for anyone else before it does anything,
+and each service then checks the role its own action needs. The shot board is the
+one opener that acts for nobody (``open_for_server``): it acts for each member who
+logs in to it.
 """
 
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 from collections.abc import Callable, Iterator
 from fractions import Fraction
@@ -41,7 +50,13 @@ if TYPE_CHECKING:
     from setpiece.store.db import Database
     from setpiece.store.media import MediaStore
 
-__all__ = ["Production", "init_production"]
+__all__ = ["Production", "act_as", "init_production"]
+
+
+def act_as(name: str = "NAME") -> str:
+    """How to act as ``name`` on the command line, for every message that has to say it."""
+    quoted = json.dumps(name, ensure_ascii=False)
+    return f"--as {name} (or SETPIECE_USER={name}, or [user] name = {quoted} in setpiece.toml)"
 
 
 class Production:
@@ -83,23 +98,62 @@ class Production:
         database_url: str | None = None,
         actor: str | None = None,
     ) -> Production:
-        """Finds and opens a project (migrating its database if needed).
+        """Finds and opens a project (migrating its database if needed), acting as ``actor``.
+
+        Once the project has members, the actor must be one: this is the role check every
+        command goes through (reads need viewer), before it reads or writes anything.
+
+        Args:
+            project: The project folder (default: found upward from here, or SETPIECE_PROJECT).
+            database_url: Overrides the project's database.
+            actor: Who acts (``--as``); None or "": ``SETPIECE_USER``, then ``[user] name``
+                of setpiece.toml, then the login name.
 
         Raises:
             ProjectError: No project is found, or the database holds no project.
             SchemaError: The database is from a newer Setpiece.
             StorageError: The database or the media store cannot be reached.
+            PermissionDeniedError: The project has members and the actor is not one of them.
         """
+        return cls._open(project, database_url, actor, member=True)
+
+    @classmethod
+    def open_for_server(
+        cls, project: str | os.PathLike[str] | None = None, *, database_url: str | None = None
+    ) -> Production:
+        """Opens a project acting for nobody, for a server that acts for each of its callers.
+
+        The shot board opens its project this way: who started it is not asked (it needs no
+        ``--as``), and each request then acts as the member who logged in. Once the project has
+        members, a service called on this production itself is refused (nobody is no member).
+
+        Raises:
+            ProjectError, SchemaError, StorageError: As ``open``.
+        """
+        return cls._open(project, database_url, "", member=False)
+
+    @classmethod
+    def _open(
+        cls,
+        project: str | os.PathLike[str] | None,
+        database_url: str | None,
+        actor: str | None,
+        *,
+        member: bool,
+    ) -> Production:
         from setpiece.store.db import Database
         from setpiece.store.media import MediaStore
 
         root = find_project_root(project)
         config = load_config(root, database_url=database_url)
-        who = resolve_actor(actor, config)
+        who = resolve_actor(actor, config) if member else ""
         database = Database(config.database_url)
         production = cls(config, database, MediaStore(config.media_url, config.media_options), who)
         try:
-            production._fps = production.project_row().fps
+            with production.transaction(read_only=True) as session:
+                production._fps = production.project_row(session).fps
+                if member:
+                    production.authorize(session, "read")
         except BaseException:
             database.close()
             raise
@@ -209,7 +263,8 @@ class Production:
             if not session.scalar(select(func.count()).select_from(User)):
                 return
             raise PermissionDeniedError(
-                f"user {self.actor!r} is not a member of this project: ask an admin to add you"
+                f"user {self.actor!r} is not a member of this project: act as one with "
+                f"{act_as()}, or ask an admin to add you"
             )
         needed = required_role(action)
         role = Role(found[0])

@@ -1,7 +1,8 @@
 """Derived takes: a take made from another by an operation (retime, colour match, deflicker...).
 
-A derived take keeps its parent's recipe (generator, model, prompt, seed, references)
-so the chain back to the generation stays readable, points at its parent, and records
+A derived take keeps its parent's recipe (generator, model, prompt, seed, references,
+and its origin: a retimed previs drawing is still a drawing, a matched diffusion still
+came from a trained model) so the chain back to the generation stays readable, points at its parent, and records
 the operation that made it under ``parameters["operation"]``:
 ``{"name": "retime", "version": 1, ...its settings}``. Earlier operations of the parent
 are kept in order under ``parameters["operations"]``, so a take retimed and then

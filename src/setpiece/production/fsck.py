@@ -2,12 +2,25 @@
 
 Problems (exit 3): a media row whose file is missing or whose content no longer
 hashes to its name; a take that claims to be made (ready, circled, rejected)
-but has no media; a media row nothing refers to (an orphan row).
+but has no media; a file in a local store that no row names and that is older
+than an hour (an orphan: what a crash between storing and committing left, see
+``ingest``).
 
-Not problems, but listed: files in the store that no row names, and temp files
-of interrupted writes. Both are what a crash between storing and committing
-leaves (see ``ingest``); ``gc`` removes them once they are older than an hour,
-so an import running at the same moment is never disturbed.
+Not problems, but listed:
+
+- media **in use** are every hash a row points at, read from the ORM's own
+  declarations (``referenced_media``: each foreign key to ``media.sha256`` and
+  each JSON column marked with ``MEDIA_HASHES``), so a table added later is
+  counted without touching this module;
+- **collectable** media: rows nothing points at any more, which is routine: a
+  check re-run replaces its findings, and the evidence images of the old ones
+  stay until ``fsck --gc`` removes the rows and their files;
+- files younger than an hour that no row names, and temp files of interrupted
+  writes: an import may be writing them right now, so ``--gc`` leaves them until
+  they are an hour old.
+
+Nothing in use is ever removed: ``--gc`` reads the references again in the
+transaction that deletes the rows.
 """
 
 from __future__ import annotations
@@ -17,15 +30,18 @@ import os
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import select
+from sqlalchemy import Column, select
 
 from setpiece.model.enums import TakeStatus
-from setpiece.model.orm import BibleRef, Finding, Media, Shot, Take
+from setpiece.model.orm import MEDIA_HASHES, Base, Media, Shot, Take
 from setpiece.production.context import Production
 
-__all__ = ["FsckProblem", "FsckReport", "fsck"]
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
+__all__ = ["FsckProblem", "FsckReport", "fsck", "media_columns", "referenced_media"]
 
 MADE = (TakeStatus.READY.value, TakeStatus.CIRCLED.value, TakeStatus.REJECTED.value)
 GC_AGE_S = 3600.0
@@ -33,7 +49,7 @@ GC_AGE_S = 3600.0
 
 @dataclass(frozen=True)
 class FsckProblem:
-    kind: str  # missing | corrupt | take_without_media | orphan_row
+    kind: str  # missing | corrupt | take_without_media | orphan_file
     detail: str
     sha256: str | None = None
     path: str | None = None
@@ -54,9 +70,12 @@ class FsckReport:
     checked: int
     bytes: int
     problems: list[FsckProblem]
-    unreferenced: list[str]
+    unreferenced: list[str]  # store keys no row names
     stale_temp: list[str]
-    removed: list[str]
+    removed: list[str]  # store keys and temp files --gc removed
+    collectable: list[str] = field(default_factory=list)  # store keys of rows nothing uses
+    collectable_bytes: int = 0
+    freed_bytes: int = 0  # what --gc removed, in bytes of media rows
 
     @property
     def ok(self) -> bool:
@@ -69,9 +88,43 @@ class FsckReport:
             "bytes": self.bytes,
             "problems": [p.to_json() for p in self.problems],
             "unreferenced": self.unreferenced,
+            "collectable": self.collectable,
+            "collectable_bytes": self.collectable_bytes,
             "stale_temp": self.stale_temp,
             "removed": self.removed,
+            "freed_bytes": self.freed_bytes,
         }
+
+
+def media_columns() -> list[Column[Any]]:
+    """Every column that holds media hashes: foreign keys to media.sha256, marked JSON."""
+    media_key = Media.__table__.c.sha256
+    found: list[Column[Any]] = []
+    for table in Base.metadata.sorted_tables:
+        for column in table.columns:
+            if any(fk.column is media_key for fk in column.foreign_keys) or (
+                MEDIA_HASHES in column.info
+            ):
+                found.append(column)
+    return found
+
+
+def referenced_media(session: Session) -> dict[str, list[str]]:
+    """Every media hash a row points at -> the ``table.column`` names that point at it.
+
+    The one place that decides what is in use: read from the ORM's declarations, so
+    findings' evidence, corpus thumbnails, bible references, takes, render requests and any
+    table added later are all counted.
+    """
+    used: dict[str, list[str]] = {}
+    for column in media_columns():
+        where = f"{column.table.name}.{column.name}"
+        read = column.info.get(MEDIA_HASHES)
+        for value in session.scalars(select(column).where(column.is_not(None))):
+            for sha in read(value) if read else [value]:
+                if where not in used.setdefault(sha, []):
+                    used[sha].append(where)
+    return used
 
 
 def fsck(
@@ -81,11 +134,15 @@ def fsck(
 
     Args:
         production: The open project.
-        gc: Remove unreferenced files and temp files older than an hour.
+        gc: Remove collectable media (rows nothing uses, and their files), and files no row
+            names and temp files once they are older than an hour. Needs the admin role.
         progress: Called as (files done, total).
+
+    Raises:
+        PermissionDeniedError: ``gc`` by someone who is not an admin of the project.
     """
     with production.transaction(read_only=True) as session:
-        production.authorize(session, "read")
+        production.authorize(session, "edit_project" if gc else "read")
         media = session.scalars(select(Media).order_by(Media.sha256)).all()
         users: dict[str, list[str]] = {}
         for take_id, code, number, sha in session.execute(
@@ -95,11 +152,7 @@ def fsck(
         ):
             if sha:
                 users.setdefault(sha, []).append(f"{take_id} ({code}/{number})")
-        referenced = set(users)
-        referenced.update(session.scalars(select(BibleRef.media_sha256)))
-        referenced.update(s for s in session.scalars(select(Finding.evidence_sha256)) if s)
-        for hashes in session.scalars(select(Take.reference_hashes)):
-            referenced.update(hashes or [])
+        referenced = referenced_media(session)
         bare = session.execute(
             select(Take.id, Shot.code, Take.number, Take.status)
             .join(Shot, Take.shot_id == Shot.id)
@@ -116,6 +169,7 @@ def fsck(
         for tid, code, num, status in bare
     ]
     total_bytes = 0
+    collectable: dict[str, tuple[str, int]] = {}
     for index, (sha, key, size) in enumerate(rows):
         state = production.store.verify(key, sha)
         path = production.store.url_for(key)
@@ -125,20 +179,17 @@ def fsck(
         else:
             total_bytes += size
         if sha not in referenced:
-            problems.append(
-                FsckProblem(
-                    "orphan_row", f"media {sha[:12]} is recorded but used by nothing", sha, path
-                )
-            )
+            collectable[sha] = (key, size)
         if progress:
             progress(index + 1, len(rows))
 
     known_keys = {key for _, key, _ in rows}
     unreferenced = sorted(k for k in production.store.iter_keys() if k not in known_keys)
-    stale = production.store.stale_temp_files(older_than_s=0)
+    cutoff = time.time() - GC_AGE_S
     removed: list[str] = []
+    freed = 0
     if gc:
-        cutoff = time.time() - GC_AGE_S
+        freed = _collect(production, collectable, removed)
         for key in unreferenced:
             if _modified(production, key) < cutoff:
                 production.store.remove(key)
@@ -147,7 +198,61 @@ def fsck(
             with contextlib.suppress(FileNotFoundError):
                 os.unlink(temp)
             removed.append(temp)
-    return FsckReport(len(rows), total_bytes, problems, unreferenced, stale, removed)
+        unreferenced = [k for k in unreferenced if k not in removed]
+        collectable = {s: c for s, c in collectable.items() if c[0] not in removed}
+    for key in unreferenced:
+        # Only where the age is known (a local store): a remote object may be an import's.
+        if production.store.local_path(key) is not None and _modified(production, key) < cutoff:
+            path = production.store.url_for(key)
+            problems.append(
+                FsckProblem(
+                    "orphan_file",
+                    f"{path} is in the store but no row names it (left by an interrupted "
+                    "import: 'setpiece fsck --gc' removes it)",
+                    path=path,
+                )
+            )
+    stale = production.store.stale_temp_files(older_than_s=0)
+    return FsckReport(
+        len(rows),
+        total_bytes,
+        problems,
+        unreferenced,
+        stale,
+        removed,
+        collectable=sorted(key for key, _ in collectable.values()),
+        collectable_bytes=sum(size for _, size in collectable.values()),
+        freed_bytes=freed,
+    )
+
+
+def _collect(
+    production: Production, candidates: dict[str, tuple[str, int]], removed: list[str]
+) -> int:
+    """Deletes the media rows nothing uses, then their files; returns the bytes freed.
+
+    The references are read again in the deleting transaction, so a row that came into use
+    since the check is kept. (An import of the very same file that commits between that
+    transaction and the file's removal would point at a missing file: fsck then reports it
+    missing, and importing the file again restores it.)
+    """
+    if not candidates:
+        return 0
+    with production.transaction() as session:
+        production.authorize(session, "edit_project")
+        in_use = referenced_media(session)
+        gone = [sha for sha in candidates if sha not in in_use]
+        for sha in gone:
+            row = session.get(Media, sha)
+            if row is not None:
+                session.delete(row)
+    freed = 0
+    for sha in gone:
+        key, size = candidates[sha]
+        production.store.remove(key)
+        removed.append(key)
+        freed += size
+    return freed
 
 
 def _modified(production: Production, key: str) -> float:

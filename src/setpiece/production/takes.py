@@ -11,12 +11,13 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
+from typing import TYPE_CHECKING
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
 from setpiece.errors import InvalidInputError, InvalidTransitionError
-from setpiece.model.enums import ShotStatus, TakeKind, TakeStatus, parse_enum
+from setpiece.model.enums import ORIGIN_KEY, Origin, ShotStatus, TakeKind, TakeStatus, parse_enum
 from setpiece.model.orm import Scene, Shot, Take
 from setpiece.model.workflow import SHOT_APPROVABLE_FROM, check_take_transition
 from setpiece.production._rows import (
@@ -30,6 +31,9 @@ from setpiece.production._rows import (
 from setpiece.production.context import Production
 from setpiece.production.ingest import media_row, probe_files, store_files
 from setpiece.production.views import Recipe, TakeView
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
 
 __all__ = [
     "ImportResult",
@@ -55,6 +59,31 @@ def _check_recipe(recipe: Recipe) -> None:
     for name, value in (("generator", recipe.backend), ("model", recipe.model)):
         if value is not None and not 0 < len(value.strip()) <= 100:
             raise InvalidInputError(f"{name} name must be 1-100 characters")
+
+
+def _import_origin(session: Session, recipe: Recipe, parent: Take | None) -> Origin | None:
+    """What made an imported take: as the recipe says (a derived take carries its source's),
+    else as its generator declares (``--generator runway``: trained; a name no generator has:
+    trained too), else as its parent's chain says, else nothing is claimed (no generator).
+
+    Raises:
+        InvalidInputError: The recipe names an origin that is not one.
+    """
+    from setpiece.generate.registry import declared_origin
+
+    given = recipe.parameters.get(ORIGIN_KEY)
+    if given is not None:
+        return parse_enum(Origin, str(given), "origin")
+    if recipe.backend:
+        return declared_origin(recipe.backend)
+    chain = []
+    seen: set[str] = set()
+    link = parent
+    while link is not None and link.id not in seen:
+        seen.add(link.id)
+        chain.append((link.backend, link.parameters))
+        link = session.get(Take, link.parent_take_id) if link.parent_take_id else None
+    return Origin.of_chain(chain)
 
 
 def import_takes(
@@ -87,8 +116,12 @@ def import_takes(
     with production.transaction() as session:
         production.authorize(session, "import_take")
         shot_row(session, shot)
-        if base.parent is not None:
-            base = replace(base, parent=take_row(session, base.parent).id)
+        parent = take_row(session, base.parent) if base.parent is not None else None
+        if parent is not None:
+            base = replace(base, parent=parent.id)
+        origin = _import_origin(session, base, parent)
+        if origin is not None:
+            base = replace(base, parameters={**base.parameters, ORIGIN_KEY: origin.value})
     check = (lambda done, total: progress("check", done, total)) if progress else None
     items = probe_files(files, what="take", progress=check)
     refs = (

@@ -3,15 +3,20 @@
 Signing and reading go through the official ``c2pa-python`` library only. What this
 module decides:
 
-- A manifest says what happened in c2pa's own vocabulary: ``c2pa.created`` with
-  ``digitalSourceType`` trainedAlgorithmicMedia for generated media (c2pa refuses a
-  ``created`` action without a source type, so an imported file that no generator
-  made is ``c2pa.opened`` from its clean master as the parent ingredient: we never
-  guess "digital capture"), ``c2pa.edited`` for each operation of a derived take
-  with its parent take as the ``parentOf`` ingredient, reference images as
-  ``inputTo`` ingredients, ``softwareAgent`` = the generator and its model, and
-  ``when``. Setpiece's own facts (project, take, watermark payload) go in an
+- A manifest says what happened in c2pa's own vocabulary: ``c2pa.created`` with the
+  IPTC ``digitalSourceType`` of what the take's recipe records made it (its ``Origin``):
+  trainedAlgorithmicMedia for a trained model, algorithmicMedia for a drawing procedure
+  (previs), digitalCapture for a camera. c2pa refuses a ``created`` action without a
+  source type, so an imported file that no generator made is ``c2pa.opened`` from its
+  clean master as the parent ingredient: we never guess "digital capture". A derived
+  take is ``c2pa.opened`` from its parent take (the ``parentOf`` ingredient), carrying
+  its chain's source type, then ``c2pa.edited`` for each operation. Reference images
+  are ``inputTo`` ingredients, ``softwareAgent`` = the generator and its model, and
+  ``when``. Setpiece's own facts (project, take, origin, watermark payload) go in an
   ``org.setpiece.take`` assertion.
+- A cut is compositeWithTrainedAlgorithmicMedia when any of its takes came from a
+  trained model, compositeSynthetic when it holds algorithmic (previs) takes and no
+  trained one, composite otherwise (``composite_source_type``).
 - ``c2pa.watermarked`` is not used: c2pa requires a registered soft-binding
   assertion with it, which our watermark does not have.
 - Formats c2pa embeds in (JPEG, PNG, WebP, TIFF, MP4, MOV, M4V) are signed in place;
@@ -26,31 +31,48 @@ from __future__ import annotations
 import io
 import json
 import os
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from setpiece import __version__
 from setpiece.errors import InvalidInputError, InvalidMediaError
+from setpiece.model.enums import Origin
 from setpiece.provenance.keys import Identity
 from setpiece.provenance.settings import ProvenanceSettings
 
 __all__ = [
+    "ALGORITHMIC_MEDIA",
+    "COMPOSITE",
+    "COMPOSITE_SYNTHETIC",
+    "COMPOSITE_WITH_TRAINED",
+    "DIGITAL_CAPTURE",
     "EMBEDDED_FORMATS",
+    "SOURCE_TYPES",
     "TRAINED_ALGORITHMIC_MEDIA",
     "Credentials",
     "Ingredient",
     "SignResult",
     "Verification",
+    "composite_source_type",
     "sign_file",
     "verify_file",
 ]
 
-TRAINED_ALGORITHMIC_MEDIA = "http://cv.iptc.org/newscodes/digitalsourcetype/trainedAlgorithmicMedia"
-COMPOSITE_WITH_TRAINED = (
-    "http://cv.iptc.org/newscodes/digitalsourcetype/compositeWithTrainedAlgorithmicMedia"
-)
-COMPOSITE = "http://cv.iptc.org/newscodes/digitalsourcetype/composite"
+_IPTC = "http://cv.iptc.org/newscodes/digitalsourcetype/"
+# IPTC Digital Source Type vocabulary (https://cv.iptc.org/newscodes/digitalsourcetype/).
+TRAINED_ALGORITHMIC_MEDIA = _IPTC + "trainedAlgorithmicMedia"  # made by a trained model
+ALGORITHMIC_MEDIA = _IPTC + "algorithmicMedia"  # made by an algorithm, no sampled training data
+DIGITAL_CAPTURE = _IPTC + "digitalCapture"  # captured from real life by a camera
+COMPOSITE_WITH_TRAINED = _IPTC + "compositeWithTrainedAlgorithmicMedia"
+COMPOSITE_SYNTHETIC = _IPTC + "compositeSynthetic"  # a mix, at least one element synthetic
+COMPOSITE = _IPTC + "composite"
+SOURCE_TYPES = {
+    Origin.TRAINED: TRAINED_ALGORITHMIC_MEDIA,
+    Origin.ALGORITHM: ALGORITHMIC_MEDIA,
+    Origin.CAPTURED: DIGITAL_CAPTURE,
+}
 EMBEDDED_FORMATS = {
     ".jpg": "image/jpeg",
     ".jpeg": "image/jpeg",
@@ -134,6 +156,21 @@ class Verification:
             "sidecar": self.sidecar,
             "manifest": self.manifest,
         }
+
+
+def composite_source_type(origins: Iterable[Origin | None]) -> str:
+    """The IPTC source type of a cut from what made its takes (None: imported, unknown).
+
+    Any take from a trained model makes it compositeWithTrainedAlgorithmicMedia; else any
+    take drawn by an algorithm (previs) or captured beside one makes it compositeSynthetic;
+    a cut of takes nobody said were generated stays composite.
+    """
+    found = set(origins)
+    if Origin.TRAINED in found:
+        return COMPOSITE_WITH_TRAINED
+    if Origin.ALGORITHM in found:
+        return COMPOSITE_SYNTHETIC
+    return COMPOSITE
 
 
 def _mime(path: Path) -> str | None:

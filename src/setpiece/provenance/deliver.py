@@ -14,19 +14,19 @@ from __future__ import annotations
 
 import shutil
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from setpiece.errors import InvalidInputError, InvalidMediaError
+from setpiece.model.enums import Origin
 from setpiece.provenance.credentials import (
-    COMPOSITE,
-    COMPOSITE_WITH_TRAINED,
-    TRAINED_ALGORITHMIC_MEDIA,
+    SOURCE_TYPES,
     Credentials,
     Ingredient,
     SignResult,
+    composite_source_type,
     sign_file,
 )
 from setpiece.provenance.keys import Identity, load_identity
@@ -35,6 +35,7 @@ from setpiece.provenance.watermark import Payload, embed, embed_luma, project_co
 
 if TYPE_CHECKING:
     from setpiece.edit.assembly import Cut
+    from setpiece.model.orm import Take
     from setpiece.production.context import Production
     from setpiece.production.views import TakeView
 
@@ -251,6 +252,8 @@ def take_credentials(
     from setpiece.production.takes import get_take
 
     recipe = take.recipe
+    made = _made_by(production, {take.id}).get(take.id)
+    origin = made.origin if made else None
     agent: dict[str, Any] | None = None
     if recipe.backend:
         agent = {"name": recipe.backend}
@@ -270,12 +273,18 @@ def take_credentials(
                     "parent",
                 )
             )
-            actions.append({"action": "c2pa.opened", "parameters": {"ingredientIds": ["parent"]}})
+            opened: dict[str, Any] = {
+                "action": "c2pa.opened",
+                "parameters": {"ingredientIds": ["parent"]},
+            }
+            if origin is not None:  # the parent master is unsigned: say what it is here
+                opened["digitalSourceType"] = SOURCE_TYPES[origin]
+            actions.append(opened)
     if not actions:
-        if recipe.backend:
+        if origin is not None:
             created: dict[str, Any] = {
                 "action": "c2pa.created",
-                "digitalSourceType": TRAINED_ALGORITHMIC_MEDIA,
+                "digitalSourceType": SOURCE_TYPES[origin],
                 "when": _when(take),
             }
             if agent:
@@ -316,6 +325,7 @@ def take_credentials(
             "label": take.label,
             "generator": recipe.backend,
             "model": recipe.model,
+            "origin": origin.value if origin else None,
             "model_hash": recipe.model_hash,
             "seed": recipe.seed,
             "parent": recipe.parent,
@@ -368,24 +378,49 @@ def export_take(production: Production, ref: str, out: Path) -> Delivered:
         return deliver(delivery, master, target, credentials, take=take.id)
 
 
-def _generated_takes(production: Production, ids: set[str]) -> dict[str, tuple[str, str | None]]:
-    """For each take id: (generator, model) of its chain's first take, when a generator made it."""
+@dataclass(frozen=True)
+class MadeBy:
+    """What made a take: its chain's first generator and model, and its origin."""
+
+    generator: str | None
+    model: str | None
+    origin: Origin | None  # None: imported with no generator, nothing claimed
+
+
+def made_by(takes: Mapping[str, Take], ids: Iterable[str]) -> dict[str, MadeBy]:
+    """For each take id: what made it, read along its chain back to the first take.
+
+    The origin is the nearest one the chain records (a derived take keeps its source's),
+    else the one inferred from the generator's name for takes recorded before origins were
+    (``Origin.of_chain``). The generator and model are the first take's.
+
+    Args:
+        takes: Every take of the project by id (the chains are looked up in it).
+        ids: The takes to describe; ids not in ``takes`` are left out.
+    """
+    made: dict[str, MadeBy] = {}
+    for take_id in ids:
+        chain: list[Take] = []
+        take = takes.get(take_id)
+        while take is not None and take not in chain:
+            chain.append(take)
+            take = takes.get(take.parent_take_id) if take.parent_take_id else None
+        if chain:
+            made[take_id] = MadeBy(
+                chain[-1].backend,
+                chain[-1].model_name,
+                Origin.of_chain((t.backend, t.parameters) for t in chain),
+            )
+    return made
+
+
+def _made_by(production: Production, ids: set[str]) -> dict[str, MadeBy]:
     from sqlalchemy import select
 
     from setpiece.model.orm import Take
 
-    with production.transaction() as session:
-        takes = {t.id: t for t in session.scalars(select(Take))}
-    made: dict[str, tuple[str, str | None]] = {}
-    for take_id in ids:
-        take = takes.get(take_id)
-        seen: set[str] = set()
-        while take is not None and take.parent_take_id and take.id not in seen:
-            seen.add(take.id)
-            take = takes.get(take.parent_take_id)
-        if take is not None and take.backend:
-            made[take_id] = (take.backend, take.model_name)
-    return made
+    with production.transaction(read_only=True) as session:
+        return made_by({t.id: t for t in session.scalars(select(Take))}, ids)
 
 
 def cut_credentials(production: Production, cut: Cut, title: str) -> Credentials:
@@ -395,8 +430,9 @@ def cut_credentials(production: Production, cut: Cut, title: str) -> Credentials
     from setpiece import __version__
 
     ids = {c.take for c in cut.clips if c.take}
-    generated = _generated_takes(production, ids)
-    source = COMPOSITE_WITH_TRAINED if generated else COMPOSITE
+    made = _made_by(production, ids)
+    source = composite_source_type(m.origin for m in made.values())
+    unknown = MadeBy(None, None, None)
     clips = [
         {
             "shot": c.shot,
@@ -405,8 +441,9 @@ def cut_credentials(production: Production, cut: Cut, title: str) -> Credentials
             "status": c.status,
             "record_in": c.record_in,
             "duration": c.duration,
-            "generator": generated.get(c.take or "", (None, None))[0],
-            "model": generated.get(c.take or "", (None, None))[1],
+            "generator": made.get(c.take or "", unknown).generator,
+            "model": made.get(c.take or "", unknown).model,
+            "origin": (lambda o: o.value if o else None)(made.get(c.take or "", unknown).origin),
         }
         for c in cut.clips
     ]
@@ -462,4 +499,12 @@ def take_deliverer(production: Production) -> Callable[[str, Path, Path], Delive
     return deliver_take
 
 
-__all__ += ["cut_credentials", "cut_deliverer", "export_take", "frame_takes", "take_deliverer"]
+__all__ += [
+    "MadeBy",
+    "cut_credentials",
+    "cut_deliverer",
+    "export_take",
+    "frame_takes",
+    "made_by",
+    "take_deliverer",
+]

@@ -5,11 +5,13 @@ records, never from a guess. Everything here is read from the database:
 
 - the cut is ``setpiece.edit.assembly.assemble`` (the same cut ``edit assemble``
   writes), so the running-time share is the share of the cut's frames;
-- a clip's picture is **AI-generated** when the first take of its chain (the take
-  itself, or the root of a derived take) names a generator; **AI-assisted** when it
-  is a derived take whose root was imported with no generator (captured or drawn
-  material changed by an operation); **captured** when it was imported with no
-  generator and not derived; a slate is **none**;
+- a clip's picture is what its take's recipe records made it (its ``Origin``, which a
+  derived take keeps from its source; for takes recorded before origins were, read
+  from the generator's name): **AI-generated** when a trained model made it (diffusion,
+  hosted models); **previs** when a procedure drew it with no AI model (the previs
+  renderer), counted apart and never as AI; **captured** when a camera made it or
+  nobody said (imported with no generator); **AI-assisted** when such a captured take
+  was changed by an operation (a derived take); a slate is **none**;
 - human decisions are the ``approve`` events of the history table (who circled
   which take, when); a provisional pick made by automation is counted unapproved;
 - the credits block lists the project's members and their roles (users table),
@@ -26,6 +28,8 @@ from fractions import Fraction
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from setpiece.model.enums import Origin
+
 if TYPE_CHECKING:
     from setpiece.production.context import Production
 
@@ -40,9 +44,11 @@ __all__ = [
 ]
 
 GENERATED = "ai-generated"
+PREVIS = "previs"
 ASSISTED = "ai-assisted"
 CAPTURED = "captured"
 NONE = "none"
+PREVIS_WORDS = "previs drawings (procedural, no AI model)"
 
 
 @dataclass(frozen=True)
@@ -65,9 +71,10 @@ class ShotDisclosure:
     shot: str
     take: str | None
     take_label: str | None
-    picture: str  # ai-generated | ai-assisted | captured | none
+    picture: str  # ai-generated | previs | ai-assisted | captured | none
     generator: str | None
     model: str | None
+    origin: str | None  # trained | algorithm | captured, None: nothing recorded (or a slate)
     operations: list[str]
     frames: int
     approved: bool
@@ -84,6 +91,7 @@ class Disclosure:
     fps: Fraction
     total_frames: int
     generated_frames: int
+    previs_frames: int
     assisted_frames: int
     captured_frames: int
     shots: list[ShotDisclosure]
@@ -95,7 +103,27 @@ class Disclosure:
 
     @property
     def generated_share(self) -> float:
+        """The share of the running time a trained model made (previs is not counted)."""
         return self.generated_frames / self.total_frames if self.total_frames else 0.0
+
+    @property
+    def previs_share(self) -> float:
+        """The share of the running time drawn by previs: procedural, no AI model."""
+        return self.previs_frames / self.total_frames if self.total_frames else 0.0
+
+    @property
+    def headline(self) -> str:
+        """The disclosure in one plain sentence, e.g. "0% AI-generated; 100% previs drawings
+        (procedural, no AI model)"."""
+        parts = [f"{_percent(self.generated_frames, self.total_frames)} AI-generated"]
+        for frames, words in (
+            (self.previs_frames, PREVIS_WORDS),
+            (self.assisted_frames, "AI-assisted"),
+            (self.captured_frames, "captured"),
+        ):
+            if frames:
+                parts.append(f"{_percent(frames, self.total_frames)} {words}")
+        return "; ".join(parts)
 
     def to_json(self) -> dict[str, Any]:
         from setpiece.production.views import jsonable
@@ -104,10 +132,13 @@ class Disclosure:
             "film": self.film,
             "fps": f"{self.fps.numerator}/{self.fps.denominator}",
             "total_frames": self.total_frames,
+            "headline": self.headline,
             "generated_frames": self.generated_frames,
+            "previs_frames": self.previs_frames,
             "assisted_frames": self.assisted_frames,
             "captured_frames": self.captured_frames,
             "generated_share": round(self.generated_share, 6),
+            "previs_share": round(self.previs_share, 6),
             "scenes": self._scenes(),
             "generators": self.generators,
             "decisions": jsonable(self.decisions),
@@ -125,14 +156,15 @@ class Disclosure:
 
     def summary_lines(self) -> list[str]:
         lines = [
-            f"{self.film}: {len(self.shots)} shots in the cut, "
-            f"{self.generated_share:.1%} of the running time AI-generated",
-            f"  AI-generated {self.generated_frames} frames, AI-assisted {self.assisted_frames}, "
-            f"captured {self.captured_frames}, of {self.total_frames}",
+            f"{self.film}: {len(self.shots)} shots in the cut, {self.headline}",
+            f"  AI-generated {self.generated_frames} frames, previs {self.previs_frames}, "
+            f"AI-assisted {self.assisted_frames}, captured {self.captured_frames}, "
+            f"of {self.total_frames}",
         ]
         for gen in self.generators:
             lines.append(
-                f"  generator {gen['generator']} model {gen['model'] or '?'}: {gen['shots']} shot(s)"
+                f"  generator {gen['generator']} model {gen['model'] or '?'} "
+                f"({_ORIGIN_WORDS.get(gen['origin'], gen['origin'])}): {gen['shots']} shot(s)"
             )
         for shot in self.shots:
             who = f"approved by {shot.approved_by}" if shot.approved else "NOT approved"
@@ -158,6 +190,7 @@ def disclosure(
 
     from setpiece.edit.assembly import assemble
     from setpiece.model.orm import Event, Take, User
+    from setpiece.provenance.deliver import made_by
 
     cut = assemble(production, scene=scene, include_unapproved=include_unapproved)
     with production.transaction(read_only=True) as session:
@@ -172,13 +205,6 @@ def disclosure(
         )
         takes: dict[str, Take] = {t.id: t for t in session.scalars(select(Take))}
 
-        def root(take: Take) -> Take:
-            seen = set()
-            while take.parent_take_id and take.parent_take_id in takes and take.id not in seen:
-                seen.add(take.id)
-                take = takes[take.parent_take_id]
-            return take
-
         def label(take_id: str) -> str:
             take = takes.get(take_id)
             return f"{take.shot.code}/{take.number}" if take else take_id
@@ -191,29 +217,26 @@ def disclosure(
         for decision in decisions:
             last[decision.take] = decision
         shots: list[ShotDisclosure] = []
-        counts = {GENERATED: 0, ASSISTED: 0, CAPTURED: 0, NONE: 0}
-        generators: Counter[tuple[str, str | None]] = Counter()
+        counts = {GENERATED: 0, PREVIS: 0, ASSISTED: 0, CAPTURED: 0, NONE: 0}
+        generators: Counter[tuple[str, str | None, str | None]] = Counter()
+        makers = made_by(takes, {c.take for c in cut.clips if c.take and c.take in takes})
         for clip in cut.clips:
             take = takes.get(clip.take) if clip.take else None
+            origin: Origin | None = None
             if take is None:
                 picture, generator, model, operations = NONE, None, None, []
             else:
-                first = root(take)
-                derived = first.id != take.id
-                generator, model = first.backend, first.model_name
+                what = makers[take.id]
+                generator, model, origin = what.generator, what.model, what.origin
                 parameters = take.parameters or {}
                 operations = [
                     str(op.get("name"))
                     for op in [*(parameters.get("operations") or []), parameters.get("operation")]
                     if isinstance(op, dict) and op.get("name")
                 ]
+                picture = _picture(origin, derived=bool(take.parent_take_id))
                 if generator:
-                    picture = GENERATED
-                    generators[(generator, model)] += 1
-                elif derived:
-                    picture = ASSISTED
-                else:
-                    picture = CAPTURED
+                    generators[(generator, model, origin.value if origin else None)] += 1
             counts[picture] += clip.duration
             approved = clip.status == "circled" and clip.take in last
             chosen = last.get(clip.take) if approved and clip.take else None
@@ -226,6 +249,7 @@ def disclosure(
                     picture=picture,
                     generator=generator,
                     model=model,
+                    origin=origin.value if origin else None,
                     operations=operations,
                     frames=clip.duration,
                     approved=approved,
@@ -245,18 +269,48 @@ def disclosure(
         fps=cut.fps,
         total_frames=cut.duration,
         generated_frames=counts[GENERATED],
+        previs_frames=counts[PREVIS],
         assisted_frames=counts[ASSISTED],
         captured_frames=counts[CAPTURED],
         shots=shots,
         generators=[
-            {"generator": g, "model": m, "shots": n}
-            for (g, m), n in sorted(generators.items(), key=lambda x: (x[0][0], x[0][1] or ""))
+            {"generator": g, "model": m, "origin": o, "shots": n}
+            for (g, m, o), n in sorted(generators.items(), key=lambda x: (x[0][0], x[0][1] or ""))
         ],
         decisions=decisions,
         credits=credits,
         unapproved=sum(1 for s in shots if not s.approved),
         warnings=list(cut.warnings),
     )
+
+
+_ORIGIN_WORDS = {
+    Origin.TRAINED.value: "trained AI model",
+    Origin.ALGORITHM.value: "procedural drawing, no AI model",
+    Origin.CAPTURED.value: "camera",
+    None: "origin not recorded",
+}
+
+
+def _picture(origin: Origin | None, *, derived: bool) -> str:
+    """The disclosure's category of a take's picture, from what made it."""
+    if origin is Origin.TRAINED:
+        return GENERATED
+    if origin is Origin.ALGORITHM:
+        return PREVIS
+    # Captured, or nobody said it was generated: an operation on it makes it AI-assisted.
+    return ASSISTED if derived else CAPTURED
+
+
+def _percent(part: int, whole: int) -> str:
+    """A share as people write it: "100%", "60%", "33.3%", and "0%" only when it is none."""
+    if not whole or not part:
+        return "0%"
+    share = 100 * part / whole
+    text = f"{share:.1f}".removesuffix(".0")
+    if text in ("0", "100") and 0 < part < whole:  # never round a real share to none or all
+        text = "<0.1" if text == "0" else ">99.9"
+    return f"{text}%"
 
 
 def write_html(report: Disclosure, path: Path) -> Path:
@@ -274,7 +328,8 @@ def write_html(report: Disclosure, path: Path) -> Path:
         for s in report.shots
     )
     gens = "".join(
-        f"<li>{e(g['generator'])} / {e(g['model'] or '?')}: {g['shots']} shot(s)</li>"
+        f"<li>{e(g['generator'])} / {e(g['model'] or '?')} "
+        f"({e(_ORIGIN_WORDS.get(g['origin'], str(g['origin'])))}): {g['shots']} shot(s)</li>"
         for g in report.generators
     )
     credits = "".join(
@@ -286,8 +341,9 @@ def write_html(report: Disclosure, path: Path) -> Path:
 <style>body{{font-family:sans-serif;margin:2em}}table{{border-collapse:collapse}}td,th{{border:1px solid #ccc;padding:4px 8px}}</style>
 </head><body>
 <h1>AI-use disclosure: {e(report.film)}</h1>
-<p>{report.generated_share:.1%} of the cut's running time is AI-generated
-({report.generated_frames} of {report.total_frames} frames); AI-assisted {report.assisted_frames},
+<p><strong>{e(report.headline)}</strong>.</p>
+<p>Of the cut's {report.total_frames} frames: AI-generated {report.generated_frames};
+{e(PREVIS_WORDS)} {report.previs_frames}; AI-assisted {report.assisted_frames};
 captured {report.captured_frames}. {report.unapproved} shot(s) not approved by a person.</p>
 <h2>Generators and models</h2><ul>{gens or "<li>none</li>"}</ul>
 <h2>Shots</h2>

@@ -331,7 +331,8 @@ def create_app(
         ProjectError, SchemaError, StorageError: As ``Production.open``.
         InvalidInputError: A bad ``[web]`` setting.
     """
-    opened = Production.open(project, database_url=database_url, actor="")
+    # Opened for nobody: each request acts as the member who logged in (or sent a token).
+    opened = Production.open_for_server(project, database_url=database_url)
     try:
         settings = web_settings(opened.config.settings, **overrides)
         secret = load_secret(opened.config.root / ".setpiece")

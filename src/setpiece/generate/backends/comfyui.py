@@ -62,6 +62,7 @@ from setpiece.generate.base import (
     Capabilities,
     Generator,
     Mode,
+    Origin,
     Progress,
     RenderError,
     RenderRequest,
@@ -321,6 +322,7 @@ class ComfyUIGenerator(Generator):
     """
 
     name: ClassVar[str] = "comfyui"
+    origin: ClassVar[Origin] = Origin.TRAINED
     requires: ClassVar[tuple[str, ...]] = ("httpx", "websockets")
     install_hint: ClassVar[str | None] = "pip install 'setpiece[comfyui]'"
     default_capabilities: ClassVar[Capabilities] = Capabilities(

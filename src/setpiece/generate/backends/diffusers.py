@@ -75,6 +75,7 @@ from setpiece.generate.base import (
     Capabilities,
     Generator,
     Mode,
+    Origin,
     Progress,
     RenderError,
     RenderRequest,
@@ -235,6 +236,7 @@ class DiffusersGenerator(Generator):
     """Renders with Hugging Face diffusers pipelines loaded from local model folders."""
 
     name: ClassVar[str] = "diffusers"
+    origin: ClassVar[Origin] = Origin.TRAINED
     requires: ClassVar[tuple[str, ...]] = ("torch", "diffusers", "transformers")
     install_hint: ClassVar[str | None] = "pip install 'setpiece[diffusers]'"
     default_capabilities: ClassVar[Capabilities] = Capabilities(

@@ -44,6 +44,7 @@ from setpiece.generate.base import (
     Capabilities,
     Generator,
     Mode,
+    Origin,
     Progress,
     RenderError,
     RenderRequest,
@@ -71,6 +72,7 @@ class PrevisGenerator(Generator):
     """
 
     name: ClassVar[str] = "previs"
+    origin: ClassVar[Origin] = Origin.ALGORITHM  # draws, no trained model: IPTC algorithmicMedia
     default_capabilities: ClassVar[Capabilities] = Capabilities(
         modes=frozenset(Mode),
         reference_images=False,

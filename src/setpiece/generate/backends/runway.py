@@ -69,6 +69,7 @@ from setpiece.generate.base import (
     Capabilities,
     Generator,
     Mode,
+    Origin,
     Progress,
     RenderError,
     RenderRequest,
@@ -340,6 +341,7 @@ class RunwayGenerator(Generator):
     """Runway's hosted models: text-to-image (with tagged references), image- and text-to-video."""
 
     name: ClassVar[str] = "runway"
+    origin: ClassVar[Origin] = Origin.TRAINED
     requires: ClassVar[tuple[str, ...]] = ("runwayml",)
     install_hint: ClassVar[str | None] = "pip install 'setpiece[runway]'"
     default_capabilities: ClassVar[Capabilities] = Capabilities(
