@@ -273,11 +273,12 @@ def test_piped_make_prints_a_line_per_step_as_it_goes(script: Path, tmp_path: Pa
     running = child.poll() is None  # the first line came while the work goes on
     out, rest = child.communicate(timeout=300)
     assert child.returncode == 0, first + rest
-    assert first == "make: project ...\n" and running
+    assert first.startswith("make: project done (") and running
     lines = [first, *rest.splitlines(keepends=True)]
     assert "\x1b[" not in "".join(lines)  # no terminal control codes in a log file
     for step in ("project", "script", "plan", "render", "assemble", "sign", "disclose"):
-        assert f"make: {step} ...\n" in lines
         assert any(line.startswith(f"make: {step} done (") for line in lines), step
+    for step in ("plan", "render", "assemble", "sign", "disclose"):
+        assert f"make: {step} ...\n" in lines  # what runs now, in a long step
     assert any(line.startswith("make: render takes ") for line in lines)  # takes counted
     assert "outputs:" in out

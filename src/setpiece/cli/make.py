@@ -168,14 +168,19 @@ def _steps(*, enabled: bool) -> Iterator[Callable[[str, str, int, int], None]]:
 
 def _step_lines() -> Callable[[str, str, int, int], None]:
     """One line on stderr when a step starts and when it ends (with its time), and one per
-    ``progress_step`` takes or frames: what a log file of a long run needs."""
+    ``progress_step`` takes or frames: what a log file of a long run needs. The project and
+    the script, where a refusal stops the run, show only when they end: a refusal stays the
+    one line on stderr that every refused command prints."""
+    from setpiece.pipeline.make import PRECONDITIONS
+
     counted = progress_lines("make")
     started: dict[str, float] = {}
 
     def show(step: str, what: str, done: int, total: int) -> None:
         if what == "start":
             started[step] = time.monotonic()
-            print(f"make: {step} ...", file=sys.stderr, flush=True)
+            if step not in PRECONDITIONS:
+                print(f"make: {step} ...", file=sys.stderr, flush=True)
         elif what in ("done", "failed", "skipped"):
             took = time.monotonic() - started[step] if step in started else 0.0
             print(f"make: {step} {what} ({took:.1f} s)", file=sys.stderr, flush=True)
