@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 import signal
@@ -13,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from setpiece.cli.main import main
+from setpiece.errors import InvalidInputError
 from setpiece.production.context import Production
 from setpiece.production.takes import list_takes
 
@@ -121,7 +123,7 @@ def test_a_generator_that_is_not_installed_fails_its_step_only(
         "--json",
         capsys=capsys,
     )
-    assert code == 3
+    assert code == 4  # done in part: the render step failed
     report = json.loads(out)
     steps = {s["step"]: s for s in report["steps"]}
     assert steps["render"]["status"] == "failed" and "nosuchgen" in steps["render"]["detail"]
@@ -179,7 +181,7 @@ def test_a_full_disk_fails_clearly_and_the_next_run_finishes(script: Path, tmp_p
         timeout=300,
         preexec_fn=lambda: _file_size_limit(400_000),
     )
-    assert full.returncode in (2, 3), full.stderr
+    assert full.returncode == 5, full.stderr  # the environment failed
     said = full.stdout + full.stderr
     assert "free" in said and "space" in said and "Traceback" not in said
     leftovers = [
@@ -192,3 +194,91 @@ def test_a_full_disk_fails_clearly_and_the_next_run_finishes(script: Path, tmp_p
     assert done.returncode == 0, done.stderr
     with Production.open(project) as production:
         assert all(t.status == "ready" and t.media for t in list_takes(production))
+
+
+def test_a_bug_in_a_step_is_recorded_and_the_steps_that_do_not_need_it_still_run(
+    script: Path,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from setpiece.pipeline import make as pipeline
+
+    def broken(run: object) -> None:
+        raise RuntimeError("raqm_layout() failed")  # what a title with a newline once did
+
+    monkeypatch.setitem(pipeline._STEP_FUNCTIONS, "assemble", broken)
+    project = tmp_path / "kettle"
+    args = ["make", script, "--project", project, "--kind", "image", "--resolution", "320x180"]
+    code, out, err = run(*args, "--no-movie", "--json", capsys=capsys)
+    assert code == 1, err  # a bug, anywhere, exits 1
+    report = json.loads(out)
+    steps = {s["step"]: s for s in report["steps"]}
+    assert steps["assemble"]["status"] == "failed" and steps["assemble"]["error"] == "RuntimeError"
+    assert "internal error: RuntimeError: raqm_layout() failed" in steps["assemble"]["detail"]
+    assert steps["sign"]["status"] == "skipped" and "assemble" in steps["sign"]["detail"]
+    for independent in ("render", "continuity", "integrity", "pick", "disclose"):
+        assert steps[independent]["status"] in ("done", "skipped"), steps[independent]
+    assert steps["disclose"]["status"] == "done"
+    assert (project / "cut" / "disclosure.json").is_file()
+    assert report["exit_code"] == 1 and not report["ok"]
+    assert any("step assemble failed" in note for note in report["needs_human"])
+    assert "Traceback" not in err
+
+    monkeypatch.setenv("SETPIECE_DEBUG", "1")
+    code, _, err = run(*args, "--no-movie", "--json", capsys=capsys)
+    assert code == 1 and "Traceback" in err and "raqm_layout() failed" in err
+
+
+@pytest.mark.parametrize(
+    ("raised", "code"),
+    [
+        (InvalidInputError("the integrity setting hamming = 99 is out of range"), 4),
+        (OSError(errno.ENOSPC, "No space left on device", "cut/integrity.html"), 5),
+    ],
+)
+def test_a_step_refused_exits_4_and_a_full_disk_5(
+    raised: Exception,
+    code: int,
+    script: Path,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from setpiece.pipeline import make as pipeline
+
+    def integrity(run: object) -> None:
+        raise raised
+
+    monkeypatch.setitem(pipeline._STEP_FUNCTIONS, "integrity", integrity)
+    args = ["make", script, "--project", tmp_path / "kettle", "--kind", "image"]
+    exit_code, out, err = run(
+        *args, "--resolution", "320x180", "--no-movie", "--json", capsys=capsys
+    )
+    assert exit_code == code, err
+    steps = {s["step"]: s for s in json.loads(out)["steps"]}
+    assert steps["integrity"]["status"] == "failed"
+    assert ("hamming" if code == 4 else "integrity.html") in steps["integrity"]["detail"]
+    assert steps["sign"]["status"] == "done" and steps["disclose"]["status"] == "done"
+
+
+def test_piped_make_prints_a_line_per_step_as_it_goes(script: Path, tmp_path: Path) -> None:
+    command, env = _make_command(script, tmp_path / "kettle")
+    command = [c for c in command if c != "--json"]  # the human report: progress on stderr
+    child = subprocess.Popen(
+        command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
+    assert child.stderr is not None
+    first = child.stderr.readline()
+    running = child.poll() is None  # the first line came while the work goes on
+    out, rest = child.communicate(timeout=300)
+    assert child.returncode == 0, first + rest
+    assert first.startswith("make: project done (") and running
+    lines = [first, *rest.splitlines(keepends=True)]
+    assert "\x1b[" not in "".join(lines)  # no terminal control codes in a log file
+    for step in ("project", "script", "plan", "render", "assemble", "sign", "disclose"):
+        assert any(line.startswith(f"make: {step} done (") for line in lines), step
+    for step in ("plan", "render", "assemble", "sign", "disclose"):
+        assert f"make: {step} ...\n" in lines  # what runs now, in a long step
+    assert any(line.startswith("make: render takes ") for line in lines)  # takes counted
+    assert "outputs:" in out

@@ -18,6 +18,7 @@ from mediafactory import write_jpeg, write_mp4, write_png
 from setpiece.errors import (
     ConflictError,
     InvalidInputError,
+    MissingExtraError,
     NotFoundError,
     StorageError,
 )
@@ -391,5 +392,7 @@ def test_s3_without_s3fs(monkeypatch: pytest.MonkeyPatch) -> None:
     registry = importlib.import_module("fsspec.registry")  # `fsspec.registry` is a mapping
     monkeypatch.setitem(sys.modules, "s3fs", None)  # makes `import s3fs` fail
     monkeypatch.delitem(registry._registry, "s3", raising=False)
-    with pytest.raises(StorageError, match=r"install setpiece\[s3\] to use an s3:// media store"):
+    with pytest.raises(
+        MissingExtraError, match=r"s3:// media store .* pip install 'setpiece\[s3\]'"
+    ):
         MediaStore("s3://bucket/media")

@@ -592,3 +592,17 @@ def test_every_route_needs_a_caller(film, api) -> None:
                     assert response.status_code in (303, 401, 403), (method, path)
                 checked += 1
     assert checked > 40
+
+
+def test_a_full_disk_is_503_naming_the_file(film, api) -> None:
+    """The web edge maps what escapes as the CLI does (``errors.as_setpiece_error``)."""
+    import errno
+
+    def full() -> None:
+        raise OSError(errno.ENOSPC, "No space left on device", "/films/night/cut/preview.mp4")
+
+    film.app.add_api_route("/api/v1/test-full-disk", full)
+    answer = api("ana").get("/api/v1/test-full-disk")
+    assert answer.status_code == 503
+    error = answer.json()["error"]
+    assert error["code"] == "storage" and "/films/night/cut/preview.mp4" in error["message"]

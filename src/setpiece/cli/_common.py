@@ -20,7 +20,17 @@ if TYPE_CHECKING:
 
     from setpiece.production.context import Production
 
-__all__ = ["State", "console", "emit_json", "open_production", "progress_bar", "state"]
+__all__ = [
+    "PROGRESS_EVERY",
+    "State",
+    "console",
+    "emit_json",
+    "open_production",
+    "progress_bar",
+    "progress_lines",
+    "progress_step",
+    "state",
+]
 
 
 @dataclass
@@ -102,6 +112,38 @@ def progress_bar(label: str, *, enabled: bool = True) -> Iterator[Callable[[str,
             progress.update(tasks[phase], completed=done)
 
         yield update
+
+
+# Items (takes, frames) between two progress lines when stderr is not a terminal; a long
+# phase gets at most PROGRESS_LINES lines (a 2,000-frame movie: one every 100 frames).
+PROGRESS_EVERY = 10
+PROGRESS_LINES = 20
+
+
+def progress_step(total: int) -> int:
+    """How many items apart two progress lines of a phase of ``total`` items are."""
+    return max(PROGRESS_EVERY, -(-total // PROGRESS_LINES))
+
+
+def progress_lines(label: str) -> Callable[[str, int, int], None]:
+    """Progress for a pipe or a log file: plain lines on stderr, fed as (phase, done, total).
+
+    A line when a phase starts, every ``progress_step(total)`` items and when it ends,
+    each flushed at once: a long run piped to a file shows where it is, never a Rich
+    bar's control codes.
+    """
+    shown: dict[str, int] = {}
+
+    def update(phase: str, done: int, total: int) -> None:
+        last = shown.get(phase)
+        if last == done or not (
+            last is None or done >= total or done - last >= progress_step(total)
+        ):
+            return
+        shown[phase] = done
+        print(f"{label}: {phase} {done}/{total}", file=sys.stderr, flush=True)
+
+    return update
 
 
 def human_size(size: int) -> str:

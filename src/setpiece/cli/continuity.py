@@ -25,10 +25,13 @@ def check_continuity_command(
     strict: bool = typer.Option(False, "--strict", help="Exit 3 when anything is found."),
     as_json: bool = JSON,
 ) -> None:
-    """Identity, look and format continuity over the takes; findings are stored."""
+    """Identity, look and format continuity over the takes; findings are stored.
+
+    A take that cannot be read is reported and the others checked: done in part (exit 4).
+    """
     from setpiece.continuity.check import check_continuity
     from setpiece.continuity.report import write_html
-    from setpiece.errors import InvalidInputError
+    from setpiece.errors import ExitCode, InvalidInputError
     from setpiece.store.frames import check_target
 
     if scene is not None and shot is not None:
@@ -69,7 +72,9 @@ def check_continuity_command(
             style="green" if not report.findings else "red",
         )
     if strict and report.findings:
-        raise typer.Exit(3)
+        raise typer.Exit(ExitCode.FOUND)
+    if report.unreadable:
+        raise typer.Exit(ExitCode.PARTIAL)
 
 
 def match(

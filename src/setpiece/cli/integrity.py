@@ -97,8 +97,10 @@ def check_integrity_command(
 ) -> None:
     """Look every take's frames up in the reference corpus; near-duplicates become findings.
 
-    A take whose media do not decode is reported and left out (exit 2).
+    A take whose media do not decode is reported and left out: the check is done in part
+    (exit 4). With --strict, anything found or unread exits 3.
     """
+    from setpiece.errors import ExitCode
     from setpiece.integrity.check import check_integrity
     from setpiece.integrity.report import write_report
     from setpiece.store.frames import check_target
@@ -123,9 +125,9 @@ def check_integrity_command(
         for bad in result.unreadable:
             err.print(f"setpiece: error: take {bad.label} was not checked: {bad.reason}")
     if strict and (result.findings or result.unreadable):
-        raise typer.Exit(3)
+        raise typer.Exit(ExitCode.FOUND)
     if result.unreadable:
-        raise typer.Exit(2)
+        raise typer.Exit(ExitCode.PARTIAL)
 
 
 def register(app: typer.Typer) -> None:

@@ -1,8 +1,10 @@
 """The `setpiece` command: the root options, project-wide commands, and error handling.
 
-Errors Setpiece raises on purpose become one line on stderr with their exit code
-(2); usage errors exit 2 as well; only a genuine internal error exits 1 (with a
-traceback when ``SETPIECE_DEBUG=1``). ``fsck`` exits 3 when it finds a problem.
+Every command keeps the exit-code table of ``setpiece.errors`` (``ExitCode``), mapped
+here in one place: errors Setpiece raises on purpose become one line on stderr with
+their class's exit code (2 bad input or refused, 5 the environment failed); usage
+errors exit 2; only a genuine internal error exits 1 (with a traceback when
+``SETPIECE_DEBUG=1``). Commands exit 3 when a check finds something, 4 when done in part.
 """
 
 from __future__ import annotations
@@ -197,6 +199,7 @@ def fsck(
     as_json: bool = JSON,
 ) -> None:
     """Re-hash every media file; report missing or corrupted files and orphans (exit 3)."""
+    from setpiece.errors import ExitCode
     from setpiece.production.fsck import fsck as run_fsck
 
     with open_production(ctx) as production, progress_bar("fsck", enabled=not as_json) as bar:
@@ -233,7 +236,7 @@ def fsck(
             style="green" if report.ok else "red",
         )
     if not report.ok:
-        raise typer.Exit(3)
+        raise typer.Exit(ExitCode.FOUND)
 
 
 @app.command("log")
@@ -360,7 +363,8 @@ def findings_list(
 
 @db_app.command("heads")
 def db_heads(as_json: bool = JSON) -> None:
-    """Heads of the migration history; exits 1 unless there is exactly one."""
+    """Heads of the migration history; exits 3 unless there is exactly one."""
+    from setpiece.errors import ExitCode
     from setpiece.store.db import migration_heads
 
     heads = migration_heads()
@@ -372,12 +376,13 @@ def db_heads(as_json: bool = JSON) -> None:
         print(
             f"setpiece: error: {len(heads)} migration heads; merge them into one", file=sys.stderr
         )
-        raise typer.Exit(1)
+        raise typer.Exit(ExitCode.FOUND)
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Entry point of the console script."""
-    from setpiece.errors import SetpieceError
+    """Entry point of the console script: runs the command and maps what escapes to the
+    exit-code table (``setpiece.errors.ExitCode``)."""
+    from setpiece.errors import ExitCode, SetpieceError, as_setpiece_error
 
     args = sys.argv[1:] if argv is None else list(argv)
     for arg in args:
@@ -386,20 +391,20 @@ def main(argv: list[str] | None = None) -> int:
         except UnicodeEncodeError:
             shown = arg.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
             print(f"setpiece: error: argument {shown!r} is not valid UTF-8", file=sys.stderr)
-            return 2
+            return ExitCode.REFUSED
     try:
         result = app(args=args, prog_name="setpiece", standalone_mode=False)
-        return result if isinstance(result, int) else 0
+        return int(result) if isinstance(result, int) else 0
     except SetpieceError as exc:
         print(f"setpiece: error: {exc}", file=sys.stderr)
         return exc.exit_code
     except BrokenPipeError:
-        return 0
+        return ExitCode.DONE
     except typer.Exit as exc:
         return int(getattr(exc, "exit_code", 0))
     except (typer.Abort, KeyboardInterrupt):
         print("setpiece: interrupted", file=sys.stderr)
-        return 130
+        return ExitCode.INTERRUPTED
     except Exception as exc:
         # Usage errors: Typer's own click (vendored since 0.26) or click itself, told by shape.
         if callable(getattr(exc, "show", None)) and isinstance(
@@ -407,11 +412,17 @@ def main(argv: list[str] | None = None) -> int:
         ):
             exc.show()  # type: ignore[attr-defined]
             return int(exc.exit_code)  # type: ignore[attr-defined]
+        known = as_setpiece_error(exc)  # a full disk, a read-only folder: the environment
+        if known is not None:
+            print(f"setpiece: error: {known}", file=sys.stderr)
+            return known.exit_code
         return _internal_error(exc)
 
 
 def _internal_error(exc: Exception) -> int:
     """The last line of defence: a one-line report and exit 1 (the traceback with SETPIECE_DEBUG=1)."""
+    from setpiece.errors import ExitCode
+
     if os.environ.get("SETPIECE_DEBUG"):
         raise exc
     print(
@@ -419,7 +430,7 @@ def _internal_error(exc: Exception) -> int:
         "(run with SETPIECE_DEBUG=1 for the traceback, and please report it)",
         file=sys.stderr,
     )
-    return 1
+    return ExitCode.BUG
 
 
 if __name__ == "__main__":

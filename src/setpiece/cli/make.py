@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 import sys
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -10,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 import typer
 
-from setpiece.cli._common import console, emit_json, state
+from setpiece.cli._common import console, emit_json, progress_lines, state
 
 if TYPE_CHECKING:
     from setpiece.pipeline.make import MakeReport
@@ -52,7 +54,10 @@ def make(
 ) -> None:
     """The whole pipeline: import, plan, render, retime, check, pick, assemble, sign, disclose.
 
-    Every step is resumable: run it again after an interruption and it continues.
+    Every step is resumable: run it again after an interruption and it continues. A step
+    that fails is reported and the steps that do not need it still run: exits 4 when a
+    step failed (takes that did not render included), 5 when the disk or the database
+    failed, 1 when a step hit a bug.
     """
     from setpiece.pipeline.make import MakeOptions
     from setpiece.pipeline.make import make as run_make
@@ -90,6 +95,10 @@ def demo(
 
 
 def _finish(report: MakeReport, as_json: bool) -> None:
+    err = console(stderr=True)
+    for step in report.steps:
+        if step.traceback and os.environ.get("SETPIECE_DEBUG"):
+            err.print(f"step {step.name}:\n{step.traceback}")
     if as_json:
         emit_json(report)
     else:
@@ -112,15 +121,19 @@ def _finish(report: MakeReport, as_json: bool) -> None:
             f"  setpiece -C {report.project} --as YOUR_NAME serve   "
             "then open http://127.0.0.1:8000/"
         )
-    if not report.ok:
-        raise typer.Exit(3)
+    if report.exit_code:
+        raise typer.Exit(report.exit_code)
 
 
 @contextmanager
 def _steps(*, enabled: bool) -> Iterator[Callable[[str, str, int, int], None]]:
-    """A Rich display: one line per step, and a bar for the step's takes or frames."""
-    if not enabled or not sys.stderr.isatty():
+    """A Rich display on a terminal: one line per step, and a bar for the step's takes or
+    frames. Piped or redirected, plain lines instead (see ``_step_lines``)."""
+    if not enabled:
         yield lambda step, what, done, total: None
+        return
+    if not sys.stderr.isatty():
+        yield _step_lines()
         return
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
@@ -151,3 +164,27 @@ def _steps(*, enabled: bool) -> Iterator[Callable[[str, str, int, int], None]]:
                 progress.update(work[key], completed=done, total=total)
 
         yield show
+
+
+def _step_lines() -> Callable[[str, str, int, int], None]:
+    """One line on stderr when a step starts and when it ends (with its time), and one per
+    ``progress_step`` takes or frames: what a log file of a long run needs. The project and
+    the script, where a refusal stops the run, show only when they end: a refusal stays the
+    one line on stderr that every refused command prints."""
+    from setpiece.pipeline.make import PRECONDITIONS
+
+    counted = progress_lines("make")
+    started: dict[str, float] = {}
+
+    def show(step: str, what: str, done: int, total: int) -> None:
+        if what == "start":
+            started[step] = time.monotonic()
+            if step not in PRECONDITIONS:
+                print(f"make: {step} ...", file=sys.stderr, flush=True)
+        elif what in ("done", "failed", "skipped"):
+            took = time.monotonic() - started[step] if step in started else 0.0
+            print(f"make: {step} {what} ({took:.1f} s)", file=sys.stderr, flush=True)
+        elif total:
+            counted(f"{step} {what}", done, total)
+
+    return show

@@ -110,6 +110,7 @@ def register(app: typer.Typer) -> None:
 
         Exits 3 when the file is Invalid or carries no manifest (as fsck does for problems).
         """
+        from setpiece.errors import ExitCode
         from setpiece.provenance.credentials import verify_file
         from setpiece.provenance.settings import ProvenanceSettings
 
@@ -119,7 +120,7 @@ def register(app: typer.Typer) -> None:
         if as_json:
             emit_json(report)
             if report.state not in ("Valid", "Trusted"):
-                raise typer.Exit(3)
+                raise typer.Exit(ExitCode.FOUND)
             return
         out = console()
         out.print(f"{file}: {report.state if report.state != 'none' else 'no manifest'}")
@@ -137,7 +138,7 @@ def register(app: typer.Typer) -> None:
                             f"{agent.get('version', '')} {action.get('when', '')}".rstrip()
                         )
         if report.state not in ("Valid", "Trusted"):
-            raise typer.Exit(3)
+            raise typer.Exit(ExitCode.FOUND)
 
     @watermark_app.command("detect")
     def watermark_detect(

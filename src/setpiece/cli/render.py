@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 
 import typer
 
-from setpiece.cli._common import console, emit_json, open_production
+from setpiece.cli._common import console, emit_json, open_production, progress_step
 
 if TYPE_CHECKING:
     from setpiece.generate.queue import RunReport
@@ -21,9 +21,31 @@ JSON = typer.Option(False, "--json", help="Print one JSON document.")
 
 @contextlib.contextmanager
 def _progress(enabled: bool) -> Iterator[Callable[[RunReport, int], None]]:
-    """Takes done, failed, remaining and the rate, on stderr; silent when not a terminal."""
-    if not enabled or not sys.stderr.isatty():
+    """Takes done, failed, remaining and the rate, on stderr: a Rich bar on a terminal, and
+    piped or redirected a plain line every ``progress_step`` takes and at the end."""
+    if not enabled:
         yield lambda report, remaining: None
+        return
+    if not sys.stderr.isatty():
+        shown = [-1]
+
+        def line(report: RunReport, remaining: int) -> None:
+            finished = report.done + report.failed
+            if finished == shown[0] or (
+                remaining
+                and shown[0] >= 0
+                and finished - shown[0] < progress_step(finished + remaining)
+            ):
+                return
+            shown[0] = finished
+            print(
+                f"render: {finished}/{finished + remaining} "
+                f"({report.done} done, {report.failed} failed)",
+                file=sys.stderr,
+                flush=True,
+            )
+
+        yield line
         return
     from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
@@ -102,10 +124,13 @@ def render(
     ),
     as_json: bool = JSON,
 ) -> None:
-    """Queue takes for shots and render them; a killed or interrupted render resumes next time."""
+    """Queue takes for shots and render them; a killed or interrupted render resumes next time.
+
+    Exits 4 when any take failed (the others are kept), with the count.
+    """
     import threading
 
-    from setpiece.errors import InvalidInputError
+    from setpiece.errors import ExitCode, InvalidInputError
     from setpiece.generate.queue import Executor, LocalExecutor, enqueue, run_queue
 
     if executor not in ("local", "ray"):
@@ -153,13 +178,19 @@ def render(
                 console(stderr=True).print(
                     "stopped: the unfinished takes go back to the queue; run 'setpiece render' to resume"
                 )
-                raise typer.Exit(130) from None
+                raise typer.Exit(ExitCode.INTERRUPTED) from None
     if as_json:
         emit_json({"queued": queued.takes if queued else [], "run": report})
-        return
-    out = console()
-    if queued:
-        out.print(f"queued {len(queued.takes)} take(s)")
-    out.print(f"rendered {report.done}, failed {report.failed}, retried {report.retried}")
-    for failure in report.failures:
-        out.print(f"failed {failure}", style="red")
+    else:
+        out = console()
+        if queued:
+            out.print(f"queued {len(queued.takes)} take(s)")
+        out.print(f"rendered {report.done}, failed {report.failed}, retried {report.retried}")
+        for failure in report.failures:
+            out.print(f"failed {failure}", style="red")
+    if report.failed:
+        console(stderr=True).print(
+            f"setpiece: error: {report.failed} take(s) failed to render; the others are kept "
+            "('setpiece take list' shows them)"
+        )
+        raise typer.Exit(ExitCode.PARTIAL)

@@ -39,17 +39,12 @@ def register(app: typer.Typer) -> None:
         it: serve needs no --as (nor SETPIECE_USER or [user] name), works on a project with
         members or without, and starting it lets nobody in without a login.
         """
-        from setpiece.errors import InvalidInputError
+        from setpiece.errors import needs_extra
 
-        try:
+        with needs_extra("web", "the shot board"):
             import uvicorn
 
             from setpiece.web.app import create_app
-        except ImportError as exc:
-            raise InvalidInputError(
-                f"the web board needs the web extra ({exc.name} is missing): "
-                "pip install 'setpiece[web]'"
-            ) from None
         options = state(ctx)
         # Built here first even with several workers: a bad project or setting fails now, once,
         # and the signing key exists before the workers read it.

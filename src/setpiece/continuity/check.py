@@ -469,11 +469,8 @@ class TemporalChecker:
 
     def run(self, scope: CheckScope) -> CheckerOutput:
         out = CheckerOutput()
-        try:
-            from setpiece.motion.project import temporal_findings
-        except ImportError as exc:  # pragma: no cover - motion ships with the core
-            out.notes.append(f"temporal checks unavailable: {exc}")
-            return out
+        from setpiece.motion.project import temporal_findings
+
         codes = {shot.code for shot in scope.shots}
         drawn = scope.flicker_free
         measured: list[TakeView] = []

@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from setpiece.errors import InvalidInputError
+from setpiece.errors import InvalidInputError, MissingExtraError, needs_extra
 
 if TYPE_CHECKING:
     from setpiece.continuity.look import LookDifference, LookStats
@@ -108,20 +108,14 @@ class LookModel(ABC):
 def _models_folder() -> Path:
     spec = importlib.util.find_spec("face_recognition_models")
     if spec is None or not spec.submodule_search_locations:
-        raise InvalidInputError(
-            "identity checks need dlib's model files: pip install face-recognition-models"
-        )
+        raise MissingExtraError("identity checks", "faces", "face_recognition_models")
     return Path(next(iter(spec.submodule_search_locations))) / "models"
 
 
 @functools.lru_cache(maxsize=1)
 def _dlib_models() -> tuple[Any, Any, Any]:
-    try:
+    with needs_extra("faces", "identity checks"):
         import dlib
-    except ImportError as exc:
-        raise InvalidInputError(
-            "identity checks need dlib: pip install dlib-bin face-recognition-models"
-        ) from exc
     folder = _models_folder()
     landmarks = folder / "shape_predictor_5_face_landmarks.dat"
     network = folder / "dlib_face_recognition_resnet_model_v1.dat"
@@ -148,9 +142,10 @@ class DlibFaceEmbedder(FaceEmbedder):
         self, rgb: np.ndarray, *, detect_width: int = 640, min_face: int = 40, max_faces: int = 20
     ) -> FaceScan:
         import cv2
+
+        detector, landmarks, network = _dlib_models()  # says which extra when dlib is missing
         import dlib
 
-        detector, landmarks, network = _dlib_models()
         pixels = np.ascontiguousarray(rgb, dtype=np.uint8)
         height, width = pixels.shape[:2]
         scale = min(1.0, detect_width / width)

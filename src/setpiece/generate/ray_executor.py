@@ -24,7 +24,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from setpiece.errors import InvalidInputError
+from setpiece.errors import needs_extra
 from setpiece.generate.base import RenderError, RenderRequest, RenderResult
 
 __all__ = ["RayExecutor", "render_task"]
@@ -80,12 +80,8 @@ class RayExecutor:
     """Submits renders as Ray tasks; results come back as concurrent.futures Futures."""
 
     def __init__(self, settings: dict[str, Any] | None = None) -> None:
-        try:
+        with needs_extra("ray", "the ray executor"):
             import ray
-        except ImportError:
-            raise InvalidInputError(
-                "the ray executor needs Ray: pip install 'setpiece[ray]'"
-            ) from None
         options = dict(settings or {})
         self._started_here = not ray.is_initialized()
         if self._started_here:

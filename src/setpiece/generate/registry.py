@@ -84,16 +84,16 @@ def register(generator: type[Generator]) -> type[Generator]:
 
 
 def _classes() -> dict[str, tuple[str, type[Generator]]]:
-    """Every loadable generator; ones whose module fails to import are noted in ``_BROKEN``."""
+    """Every loadable generator; entry points whose module fails to import are noted in
+    ``_BROKEN``."""
     found: dict[str, tuple[str, type[Generator]]] = {
         name: ("registered", cls) for name, cls in _REGISTERED.items()
     }
     for name, target in BUILTINS.items():
         if name not in found:
-            try:
-                found[name] = ("builtin", _load(target))
-            except (ImportError, AttributeError) as exc:
-                _BROKEN[name] = f"{type(exc).__name__}: {exc}"
+            # Our own modules: they import their optional packages only when rendering
+            # (``requires`` is checked without importing), so a failure here is a bug.
+            found[name] = ("builtin", _load(target))
     for name, entry in _entry_points().items():
         if name not in found:
             try:

@@ -99,10 +99,7 @@ def _ensure_style(production: Production) -> None:
 
 def _ensure_lookalike(production: Production) -> None:
     """Adds the staged reference still (once), made from shot 2A's first frame."""
-    try:
-        from setpiece.integrity.corpus import add_references
-    except ImportError:
-        return
+    from setpiece.integrity.corpus import add_references
     from setpiece.production.takes import list_takes
     from setpiece.store.frames import take_pictures
 

@@ -7,26 +7,32 @@ left alone), rendering only queues what a shot still lacks and resumes the durab
 queue, retiming skips takes that already have their retimed child, the checks replace
 their own findings, and the provisional pick never touches a shot a person circled.
 
-A step that cannot run (a generator that is not installed, a capability whose package
-is missing) is reported as failed with the reason and the install hint, and the steps
-that do not need it still run. The final report says where every output is and what
-needs a human: findings, shots nobody approved, steps that failed.
+``make`` never dies halfway. A step that raises is recorded as failed with its error (a
+generator that is not installed, a full disk, or a bug: any exception, with its type),
+and the steps that do not need it still run; what each step needs is data (``NEEDS``):
+signing needs the assembled cut, the disclosure needs only the plan. Only the project
+and the script are preconditions: bad input there (another script in the folder, no
+screenplay) refuses the whole run before anything is made. The report's ``exit_code``
+follows ``setpiece.errors.ExitCode``: 1 when a step had a bug, 5 when the environment
+failed, 4 when a step failed otherwise (takes that did not render included). The final
+report says where every output is and what needs a human: findings, shots nobody
+approved, steps that failed.
 """
 
 from __future__ import annotations
 
-import contextlib
 import time
+import traceback
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
-from setpiece.errors import InvalidInputError, SetpieceError
+from setpiece.errors import ExitCode, InvalidInputError, SetpieceError, as_setpiece_error
 from setpiece.production.context import Production
 
-__all__ = ["STEPS", "MakeOptions", "MakeReport", "StepResult", "make"]
+__all__ = ["NEEDS", "STEPS", "MakeOptions", "MakeReport", "StepResult", "make"]
 
 STEPS = (
     "project",
@@ -41,6 +47,25 @@ STEPS = (
     "sign",
     "disclose",
 )
+# What each step needs: a step runs only when every step it needs is done. Steps read
+# their input from the project, so most need only the shots the plan made (a render that
+# failed for some takes still leaves the others to check, pick and cut); signing needs the
+# cut that assembly holds in memory.
+NEEDS: dict[str, tuple[str, ...]] = {
+    "project": (),
+    "script": ("project",),
+    "plan": ("script",),
+    "render": ("plan",),
+    "retime": ("plan",),
+    "continuity": ("plan",),
+    "integrity": ("plan",),
+    "pick": ("plan",),
+    "assemble": ("plan",),
+    "sign": ("assemble",),
+    "disclose": ("plan",),
+}
+# Bad input in these refuses the whole run (nothing has been made yet).
+PRECONDITIONS = ("project", "script")
 OUTPUT_FOLDER = "cut"
 
 Progress = Callable[[str, str, int, int], None]  # (step, what, done, total)
@@ -75,6 +100,35 @@ class StepResult:
     outputs: dict[str, str] = field(default_factory=dict)
     figures: dict[str, Any] = field(default_factory=dict)
     seconds: float = 0.0
+    # A step that raised: the exception's class name, and its traceback (for SETPIECE_DEBUG).
+    error: str | None = None
+    traceback: str | None = None
+    exit_code: int = ExitCode.DONE  # ExitCode of this step alone (failed: 1, 4 or 5)
+
+    @classmethod
+    def raised(cls, name: str, exc: BaseException) -> StepResult:
+        """A step that raised ``exc``: a SetpieceError (or a full or read-only disk) says what
+        to do, anything else is a bug."""
+        known = as_setpiece_error(exc)
+        if known is not None:
+            return cls(
+                name,
+                "failed",
+                str(known),
+                error=type(exc).__name__,
+                exit_code=ExitCode.ENVIRONMENT
+                if known.exit_code == ExitCode.ENVIRONMENT
+                else ExitCode.PARTIAL,
+            )
+        return cls(
+            name,
+            "failed",
+            f"internal error: {type(exc).__name__}: {' '.join(str(exc).split())} "
+            "(run with SETPIECE_DEBUG=1 for the traceback, and please report it)",
+            error=type(exc).__name__,
+            traceback="".join(traceback.format_exception(exc)),
+            exit_code=ExitCode.BUG,
+        )
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -84,6 +138,7 @@ class StepResult:
             "seconds": round(self.seconds, 2),
             "outputs": self.outputs,
             "figures": self.figures,
+            "error": self.error,
         }
 
 
@@ -104,6 +159,16 @@ class MakeReport:
     def ok(self) -> bool:
         return all(step.status != "failed" for step in self.steps)
 
+    @property
+    def exit_code(self) -> int:
+        """1 when a step had a bug, else 5 when the environment failed, else 4 when a step
+        failed, else 0 (``setpiece.errors.ExitCode``)."""
+        codes = {step.exit_code for step in self.steps if step.status == "failed"}
+        for code in (ExitCode.BUG, ExitCode.ENVIRONMENT):
+            if code in codes:
+                return code
+        return ExitCode.PARTIAL if codes else ExitCode.DONE
+
     def step(self, name: str) -> StepResult | None:
         return next((s for s in self.steps if s.name == name), None)
 
@@ -111,6 +176,7 @@ class MakeReport:
         return {
             "project": str(self.project),
             "ok": self.ok,
+            "exit_code": self.exit_code,
             "steps": [s.to_json() for s in self.steps],
             "outputs": self.outputs,
             "needs_human": self.needs_human,
@@ -144,32 +210,47 @@ def make(
     progress: Progress | None = None,
     before: Callable[[str, Production], None] | None = None,
 ) -> MakeReport:
-    """Runs every step in order and returns what each did.
+    """Runs every step in order and returns what each did; a step that raises is recorded.
 
     Args:
         options: The script, the project folder and how to render.
-        progress: Called as (step, what, done, total) while steps work.
+        progress: Called as (step, what, done, total) while steps work; ``what`` is
+            ``start`` when a step starts and its status when it ends.
         before: Called with each step's name and the open project before the step runs
-            (the demo stages its reference image and styled shot this way).
+            (the demo stages its reference image and styled shot this way); what it
+            raises is the step's failure.
 
     Raises:
         InvalidInputError: The script does not exist or is not a screenplay, or the project
             folder belongs to another script (without ``force``).
+        SetpieceError: Any other refusal while opening the project or importing the script.
     """
     _check_script(options.script)
     run = _Run(options, progress)
     try:
         for name in STEPS:
-            if name != "project" and before is not None and run.production is not None:
-                before(name, run.prod)
+            blocked = [
+                need
+                for need in NEEDS[name]
+                if (done := run.report.step(need)) is None or done.status != "done"
+            ]
+            if blocked:
+                result = StepResult(name, "skipped", f"not run: step {blocked[0]} did not finish")
+                run.report.steps.append(result)
+                run.tell(name, result.status)
+                continue
             run.tell(name, "start")
             started = time.perf_counter()
             try:
+                if name != "project" and before is not None:
+                    before(name, run.prod)
                 result = _STEP_FUNCTIONS[name](run)
             except SetpieceError as exc:
-                if name in ("project", "script"):
+                if name in PRECONDITIONS and exc.exit_code == ExitCode.REFUSED:
                     raise
-                result = StepResult(name, "failed", str(exc))
+                result = StepResult.raised(name, exc)
+            except Exception as exc:
+                result = StepResult.raised(name, exc)
             result.seconds = time.perf_counter() - started
             run.report.steps.append(result)
             run.tell(name, result.status)
@@ -307,7 +388,7 @@ def _step_render(run: _Run) -> StepResult:
         run.tell("render", "takes", report.done + report.failed, total)
 
     report = run_queue(run.prod, progress=show)
-    status = "failed" if report.failed else "done"
+    status = "failed" if report.failed else "done"  # the rest rendered: done in part (exit 4)
     detail = f"queued {queued}, rendered {report.done}, failed {report.failed}"
     if report.failures:
         detail += ": " + "; ".join(report.failures[:3])
@@ -316,6 +397,7 @@ def _step_render(run: _Run) -> StepResult:
         status,
         detail,
         figures={"queued": queued, "rendered": report.done, "failed": report.failed},
+        exit_code=ExitCode.PARTIAL if report.failed else ExitCode.DONE,
     )
 
 
@@ -354,17 +436,10 @@ def _shots_missing_takes(production: Production, wanted: int) -> dict[int, list[
     return missing
 
 
-def _capability_missing(name: str, exc: ImportError) -> StepResult:
-    return StepResult(name, "skipped", f"not available in this installation ({exc})")
-
-
 def _step_retime(run: _Run) -> StepResult:
     """Retimes every finished video take whose rate is not the film's (once: a take that
     already has a retimed child is left alone)."""
-    try:
-        from setpiece.motion.project import retime_take
-    except ImportError as exc:
-        return _capability_missing("retime", exc)
+    from setpiece.motion.project import retime_take
     from setpiece.production.takes import list_takes
 
     fps = run.prod.fps
@@ -401,11 +476,9 @@ def _step_retime(run: _Run) -> StepResult:
 
 
 def _step_continuity(run: _Run) -> StepResult:
-    try:
-        from setpiece.continuity.check import check_continuity
-        from setpiece.continuity.report import write_html
-    except ImportError as exc:
-        return _capability_missing("continuity", exc)
+    from setpiece.continuity.check import check_continuity
+    from setpiece.continuity.report import write_html
+
     run.out.mkdir(parents=True, exist_ok=True)
     report = check_continuity(
         run.prod, progress=lambda what, done, total: run.tell("continuity", what, done, total)
@@ -434,12 +507,10 @@ def _step_continuity(run: _Run) -> StepResult:
 
 
 def _step_integrity(run: _Run) -> StepResult:
-    try:
-        from setpiece.integrity.check import check_integrity
-        from setpiece.integrity.corpus import list_references
-        from setpiece.integrity.report import write_report
-    except ImportError as exc:
-        return _capability_missing("integrity", exc)
+    from setpiece.integrity.check import check_integrity
+    from setpiece.integrity.corpus import list_references
+    from setpiece.integrity.report import write_report
+
     references = list_references(run.prod)
     if not references:
         return StepResult(
@@ -509,12 +580,9 @@ def _step_assemble(run: _Run) -> StepResult:
     export_cut(cut, otio=Path(outputs["otio"]), edl=Path(outputs["edl"]))
     if run.options.movie:
         from setpiece.edit.movie import write_preview
+        from setpiece.provenance.deliver import cut_deliverer
 
-        deliver = None
-        with contextlib.suppress(ImportError):
-            from setpiece.provenance.deliver import cut_deliverer
-
-            deliver = cut_deliverer(run.prod, cut)  # watermarked and signed as delivered
+        deliver = cut_deliverer(run.prod, cut)  # watermarked and signed as delivered
         outputs["movie"] = str(run.out / "preview.mp4")
         write_preview(
             cut,
@@ -544,11 +612,9 @@ def _step_assemble(run: _Run) -> StepResult:
 
 def _step_sign(run: _Run) -> StepResult:
     """Signs the timelines (sidecar manifests) and verifies every delivered output."""
-    try:
-        from setpiece.provenance.credentials import sign_file, verify_file
-        from setpiece.provenance.deliver import cut_credentials, delivery_for
-    except ImportError as exc:
-        return _capability_missing("sign", exc)
+    from setpiece.provenance.credentials import sign_file, verify_file
+    from setpiece.provenance.deliver import cut_credentials, delivery_for
+
     assembled = run.report.step("assemble")
     if run.cut is None or assembled is None or assembled.status != "done":
         return StepResult("sign", "skipped", "no cut was assembled")
@@ -575,14 +641,13 @@ def _step_sign(run: _Run) -> StepResult:
         detail,
         outputs=outputs,
         figures={"verified": states},
+        exit_code=ExitCode.PARTIAL if bad else ExitCode.DONE,
     )
 
 
 def _step_disclose(run: _Run) -> StepResult:
-    try:
-        from setpiece.provenance.disclosure import disclosure, write_html, write_json
-    except ImportError as exc:
-        return _capability_missing("disclose", exc)
+    from setpiece.provenance.disclosure import disclosure, write_html, write_json
+
     run.out.mkdir(parents=True, exist_ok=True)
     report = disclosure(run.prod)
     outputs = {

@@ -209,6 +209,12 @@ class Production:
             with contextlib.suppress(Exception):
                 session.rollback()
             reason = str(exc.orig).strip().splitlines()[0] if exc.orig else str(exc)
+            if self.db.read_only:
+                raise StorageError(
+                    f"the project folder {self.config.root} is read-only ({reason}): this "
+                    "command changes the project; reading it works. Copy the project to a "
+                    "writable disk, or make the folder writable"
+                ) from exc
             raise StorageError(
                 f"cannot use the database ({reason}): nothing of this change was kept; "
                 "check free disk space and that the database server is reachable"

@@ -9,18 +9,24 @@ cannot both try to create the tables.
 
 SQLite runs in WAL mode with foreign keys on and ``synchronous=FULL``: a
 committed take survives a crash of the process or the machine.
+
+A SQLite database in a folder this process cannot write (a read-only disk, a project
+shared read-only) is opened immutable (``Database.read_only``): WAL needs its ``-shm``
+file beside the database even to read, so without this nothing at all could be read.
+Reads work; the first write fails, and ``Production`` says which folder is read-only.
 """
 
 from __future__ import annotations
 
 import contextlib
 import fcntl
+import os
 import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from setpiece.errors import SchemaError, StorageError
+from setpiece.errors import InvalidInputError, SchemaError, StorageError
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import Connection, Engine
@@ -76,6 +82,14 @@ def migration_heads() -> list[str]:
     return list(ScriptDirectory.from_config(_alembic_config()).get_heads())
 
 
+def _sqlite_file(url: str) -> Path | None:
+    """The file of a SQLite URL, None for an in-memory database."""
+    from sqlalchemy.engine import make_url
+
+    database = make_url(url).database
+    return Path(database).absolute() if database and database != ":memory:" else None
+
+
 def _normalise_url(url: str) -> str:
     if url.startswith("postgresql://") or url.startswith("postgres://"):
         return "postgresql+psycopg://" + url.split("://", 1)[1]
@@ -125,6 +139,7 @@ class Database:
 
     def __init__(self, url: str, *, migrate: bool = True) -> None:
         self.url = _normalise_url(url)
+        self.read_only = False  # a SQLite file in a folder we cannot write: reads only
         self.engine = self._create_engine()
         try:
             self._check_and_migrate(migrate)
@@ -166,7 +181,12 @@ class Database:
 
         try:
             if self.url.startswith("sqlite"):
-                engine = create_engine(self.url, connect_args={"timeout": 30})
+                url = self.url
+                path = _sqlite_file(url)
+                if path is not None and path.is_file() and not os.access(path.parent, os.W_OK):
+                    self.read_only = True
+                    url = f"sqlite+pysqlite:///file:{path}?mode=ro&immutable=1&uri=true"
+                engine = create_engine(url, connect_args={"timeout": 30})
 
                 @event.listens_for(engine, "connect")
                 def _pragmas(dbapi_connection: Any, _record: Any) -> None:
@@ -192,7 +212,7 @@ class Database:
                 return engine
             return create_engine(self.url, pool_pre_ping=True)
         except (ArgumentError, ImportError, ValueError) as exc:
-            raise StorageError(f"cannot use database URL {safe_url(self.url)}: {exc}") from exc
+            raise InvalidInputError(f"cannot use database URL {safe_url(self.url)}: {exc}") from exc
 
     @contextlib.contextmanager
     def _migration_lock(self, connection: Connection) -> Iterator[None]:

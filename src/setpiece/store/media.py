@@ -42,6 +42,7 @@ from urllib.parse import unquote, urlparse
 from setpiece.errors import (
     ConflictError,
     InvalidInputError,
+    MissingExtraError,
     NotFoundError,
     SetpieceError,
     StorageError,
@@ -529,10 +530,10 @@ class _RemoteBackend(_Backend):
             fs, root = fsspec.core.url_to_fs(self.url, **storage_options)
         except ImportError as exc:
             if protocol in {"s3", "s3a"}:
-                raise StorageError(
-                    f"install setpiece[s3] to use an {protocol}:// media store ({self.url})"
+                raise MissingExtraError(
+                    f"the {protocol}:// media store {self.url}", "s3", exc.name
                 ) from exc
-            raise StorageError(
+            raise InvalidInputError(
                 f"cannot use media store {self.url}: {_reason(exc)}; install the fsspec "
                 f"package for {protocol}://"
             ) from exc

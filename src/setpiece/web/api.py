@@ -432,15 +432,9 @@ def add_user(body: NewUserBody, production: Production = Depends(acting)) -> Res
 
 
 def disclosure_report(production: Production) -> Any:
-    """The provenance capability's disclosure of the cut, or 404 where it is not installed."""
-    from setpiece.errors import NotFoundError
+    """The provenance capability's disclosure of the cut."""
+    from setpiece.provenance.disclosure import disclosure
 
-    try:
-        from setpiece.provenance.disclosure import disclosure
-    except ImportError:
-        raise NotFoundError(
-            "the disclosure needs the provenance capability (setpiece.provenance)"
-        ) from None
     return disclosure(production)
 
 

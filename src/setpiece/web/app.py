@@ -40,7 +40,7 @@ from starlette.exceptions import HTTPException
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from setpiece.errors import SetpieceError
+from setpiece.errors import SetpieceError, as_setpiece_error
 from setpiece.production.context import Production
 from setpiece.web.auth import (
     AuthRequiredError,
@@ -256,6 +256,10 @@ def _install_errors(app: FastAPI) -> None:
 
     @app.exception_handler(Exception)
     async def internal(request: Request, exc: Exception) -> Response:
+        known = as_setpiece_error(exc)  # a full disk, a read-only folder: 503, as StorageError
+        if known is not None:
+            log.warning("%s %s: %s", request.method, request.url.path, known)
+            return await setpiece_error(request, known)
         log.exception("internal error on %s %s", request.method, request.url.path)
         return error_json(500, "internal", "internal error: see the server's log")
 
