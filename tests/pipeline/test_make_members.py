@@ -36,7 +36,7 @@ def test_make_acts_as_the_member_named_and_its_hints_name_one(
     assert code == 0, err
     hints = json.loads(out)["needs_human"]
     assert any("'setpiece review approve SHOT TAKE'" in hint for hint in hints), hints
-    assert not any("--as" in hint for hint in hints)
+    assert not any("--as" in hint for hint in hints) and not json.loads(out)["members"]
 
     assert run(capsys, "-C", project, "user", "add", "dana", "--role", "admin")[0] == 0
     code, _, err = run(capsys, *make, "--no-movie", "--json")
@@ -47,3 +47,8 @@ def test_make_acts_as_the_member_named_and_its_hints_name_one(
     hints = json.loads(out)["needs_human"]
     assert any("'setpiece --as NAME review approve SHOT TAKE'" in hint for hint in hints), hints
     assert all("'setpiece --as NAME " in hint for hint in hints if "'setpiece " in hint)
+
+    code, out, err = run(capsys, "--as", "dana", *make, "--no-movie")
+    assert code == 0, err
+    assert f"setpiece -C {project} --as ADMIN user add YOUR_NAME --role artist" in out
+    assert f"setpiece -C {project} --as YOUR_NAME serve" in out

@@ -114,10 +114,12 @@ def _finish(report: MakeReport, as_json: bool) -> None:
             out.print("\nneeds a human:")
             for note in report.needs_human:
                 out.print(f"  - {note}")
+        # Once the project has members, adding one needs an admin acting (--as).
+        adder = "--as ADMIN " if report.members else ""
         out.print(
             "\nopen it on the shot board (pip install 'setpiece[web]'):\n"
-            f"  setpiece -C {report.project} user add YOUR_NAME --role admin   "
-            "(prints a one-time password)\n"
+            f"  setpiece -C {report.project} {adder}user add YOUR_NAME --role "
+            f"{'artist' if report.members else 'admin'}   (prints a one-time password)\n"
             f"  setpiece -C {report.project} --as YOUR_NAME serve   "
             "then open http://127.0.0.1:8000/"
         )

@@ -147,6 +147,7 @@ class MakeReport:
     project: Path
     steps: list[StepResult] = field(default_factory=list)
     needs_human: list[str] = field(default_factory=list)
+    members: bool = False  # the project has members: every command needs --as one of them
 
     @property
     def outputs(self) -> dict[str, str]:
@@ -180,6 +181,7 @@ class MakeReport:
             "steps": [s.to_json() for s in self.steps],
             "outputs": self.outputs,
             "needs_human": self.needs_human,
+            "members": self.members,
         }
 
 
@@ -255,6 +257,10 @@ def make(
             run.report.steps.append(result)
             run.tell(name, result.status)
         run.report.needs_human = _needs_human(run)
+        if run.production is not None:
+            from setpiece.production.accounts import has_members
+
+            run.report.members = has_members(run.prod)
     finally:
         if run.production is not None:
             run.production.close()
@@ -657,10 +663,12 @@ def _step_disclose(run: _Run) -> StepResult:
     return StepResult(
         "disclose",
         "done",
-        f"{report.generated_share:.0%} of the cut's running time is AI-generated; "
-        f"{report.unapproved} shot(s) without a person's approval",
+        f"{report.headline}; {report.unapproved} shot(s) without a person's approval",
         outputs=outputs,
-        figures={"generated_share": round(report.generated_share, 4)},
+        figures={
+            "generated_share": round(report.generated_share, 4),
+            "previs_share": round(report.previs_share, 4),
+        },
     )
 
 
