@@ -18,6 +18,7 @@ snapshot = test_cli.snapshot
 pytestmark = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 
 
+@pytest.mark.slow
 def test_assemble_exports_and_a_round_trip(cli, film: Path, tmp_path: Path) -> None:
     otio = pytest.importorskip("opentimelineio")
     clip = write_mp4(tmp_path / "a.mp4", frames=96, fps=24, audio=True)

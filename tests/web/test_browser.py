@@ -42,6 +42,7 @@ def log_in(page: Any, url: str, name: str, password: str, then: str = "/") -> No
     page.wait_for_url(f"{url}{then}")
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 def test_director_and_artist_work_together(
     production: Any, make: Any, browser: Any, artefacts: Path

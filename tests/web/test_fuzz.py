@@ -28,6 +28,7 @@ def fuzz_film(production: Any, make: Any) -> Any:
     return make_film(production, make, stream_seconds=1, poll_seconds=0.05)
 
 
+@pytest.mark.slow
 def test_no_input_gives_a_server_error(fuzz_film: Any) -> None:
     schema = schemathesis.openapi.from_asgi("/openapi.json", fuzz_film.app)
     headers = {"Authorization": f"Bearer {fuzz_film.tokens['ana']}"}
