@@ -256,11 +256,11 @@ def make(
             result.seconds = time.perf_counter() - started
             run.report.steps.append(result)
             run.tell(name, result.status)
-        run.report.needs_human = _needs_human(run)
         if run.production is not None:
             from setpiece.production.accounts import has_members
 
             run.report.members = has_members(run.prod)
+        run.report.needs_human = _needs_human(run)
     finally:
         if run.production is not None:
             run.production.close()
@@ -693,12 +693,11 @@ _STEP_FUNCTIONS: dict[str, Callable[[_Run], StepResult]] = {
 def _needs_human(run: _Run) -> list[str]:
     if run.production is None:
         return []
-    from setpiece.production.accounts import has_members
     from setpiece.production.records import list_findings
     from setpiece.production.shots import list_shots
 
     # Once the project has members, every command needs one: the hints say how.
-    command = "setpiece --as NAME" if has_members(run.prod) else "setpiece"
+    command = "setpiece --as NAME" if run.report.members else "setpiece"
     notes: list[str] = []
     findings = list_findings(run.prod)
     kinds: dict[str, int] = {}
