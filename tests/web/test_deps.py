@@ -29,13 +29,13 @@ def page_forms(app: Any) -> list[str]:
     """Every POST route of the app outside the API, path parameters filled in."""
     from fastapi.routing import APIRoute
 
-    routes = []
+    routes: list[Any] = []
     for entry in app.routes:  # FastAPI wraps an included router's routes
         routes.extend(getattr(getattr(entry, "original_router", None), "routes", [entry]))
     values = {"code": "1A", "job_id": "1", "action": "retry"}
     found = []
     for route in routes:
-        if not isinstance(route, APIRoute) or "POST" not in route.methods:
+        if not isinstance(route, APIRoute) or "POST" not in (route.methods or ()):
             continue
         if route.path.startswith("/api/"):
             continue

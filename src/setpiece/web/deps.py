@@ -8,8 +8,8 @@ the web modules import each other in a circle. The web package imports in one di
 ``app``, which puts them together (``tests/web/test_deps.py`` keeps it so).
 
 What this module decides:
-- Who is asking is checked before anything the request sends is read: no login is 401, a
-  change made with the session cookie without the session's CSRF token is 403.
+- Who is asking is checked before a route runs and before its input is validated: no login
+  is 401, a change made with the session cookie without the session's CSRF token is 403.
 - A request with an ``Authorization`` header needs no CSRF token: a browser never sends
   one on its own, so it is no ambient authority (``auth.py``).
 - Page forms (``form_token``, the pages router's dependency) carry the token as the
