@@ -289,7 +289,8 @@ def _expected(hint: Any, rule: Rule) -> str:
     if hint in (int, float):
         noun = "a whole number" if hint is int else "a number"
         if rule.positive and rule.low is None:
-            return f"{noun} above 0"
+            below = f" and at most {_num(rule.high)}" if rule.high is not None else ""
+            return f"{noun} above 0{below}"
         if rule.low is not None and rule.high is not None:
             return f"{noun} from {_num(rule.low)} to {_num(rule.high)}"
         if rule.low is not None:
