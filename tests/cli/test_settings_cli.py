@@ -266,3 +266,35 @@ def test_good_settings_are_read(cli: Callable[..., Any], film: Path) -> None:
     run = cli("--project", film, "render", "1A", "--dry-run", "--json")
     assert run.code == 0, run.err
     assert run.json()["takes"][0]["request"]["negative_prompt"] == "blurry"
+
+
+def test_the_readme_s_configuration_is_accepted(tmp_path: Path) -> None:
+    """Every toml example in the README is read, section by section, without a refusal."""
+    import re
+
+    from setpiece.continuity.settings import continuity_settings
+    from setpiece.generate.settings import prompt_settings, ray_settings, render_settings
+    from setpiece.integrity.settings import integrity_settings
+    from setpiece.motion.config import motion_settings
+    from setpiece.project import SECTIONS, load_config
+    from setpiece.provenance.settings import ProvenanceSettings
+    from setpiece.web.settings import web_settings
+
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+    blocks = re.findall(r"^```toml\n(.*?)^```", readme, flags=re.S | re.M)
+    data: dict[str, Any] = {}
+    for block in blocks:
+        data.update(tomllib.loads(block))
+    assert set(data) == set(SECTIONS)  # the README shows every section
+    (tmp_path / "setpiece.toml").write_text(tomli_w.dumps(data))
+    config = load_config(tmp_path)
+    assert config.user == "ana" and config.media_url == "s3://films/nighttrain"
+    settings = config.settings
+    assert integrity_settings(settings).hamming == 14
+    assert continuity_settings(settings).look_for("night").stops == 1.0
+    assert motion_settings(settings).crf == 18
+    assert web_settings(settings).threads == 4
+    assert ProvenanceSettings.from_settings(tmp_path, settings).key == tmp_path / "keys/signer.key"
+    assert prompt_settings(settings).style == "Noir"
+    assert render_settings(settings).lease_seconds == 60
+    assert ray_settings(settings).gpus_per_task == 1
