@@ -21,6 +21,7 @@ class Mood(StrEnum):
 class Look:
     stops: float = setting(0.7, positive=True)
     kelvin: float = 1200.0
+    distance: float = setting(0.6, positive=True, high=2)
 
 
 @dataclass(frozen=True)
@@ -106,7 +107,11 @@ def test_defaults_and_values() -> None:
         ),
         (
             {"look": {"stop": 1}},
-            "setpiece.toml [demo.look]: unknown key 'stop'; known keys: stops, kelvin",
+            "setpiece.toml [demo.look]: unknown key 'stop'; known keys: stops, kelvin, distance",
+        ),
+        (
+            {"look": {"distance": 3}},
+            "setpiece.toml [demo.look] distance: expected a number above 0 and at most 2, got 3",
         ),
         ({"look": 3}, "setpiece.toml [demo.look]: expected a table of settings, got 3"),
         (
