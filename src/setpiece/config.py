@@ -30,6 +30,7 @@ import types
 import typing
 from collections.abc import Iterable, Mapping
 from dataclasses import MISSING, Field
+from pathlib import PurePath
 from typing import Any, Literal, TypeVar, Union, get_args, get_origin
 
 from setpiece.errors import InvalidInputError
@@ -289,7 +290,8 @@ def _expected(hint: Any, rule: Rule) -> str:
     if hint in (int, float):
         noun = "a whole number" if hint is int else "a number"
         if rule.positive and rule.low is None:
-            return f"{noun} above 0"
+            below = f" and at most {_num(rule.high)}" if rule.high is not None else ""
+            return f"{noun} above 0{below}"
         if rule.low is not None and rule.high is not None:
             return f"{noun} from {_num(rule.low)} to {_num(rule.high)}"
         if rule.low is not None:
@@ -299,6 +301,8 @@ def _expected(hint: Any, rule: Rule) -> str:
         return noun
     if isinstance(hint, type) and hasattr(hint, "__members__"):
         return "one of " + ", ".join(_shown(m.value) for m in hint.__members__.values())
+    if isinstance(hint, type) and issubclass(hint, PurePath):
+        return "a file path"
     return getattr(hint, "__name__", str(hint))
 
 

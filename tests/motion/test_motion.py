@@ -135,10 +135,21 @@ def test_settings_come_from_one_place_and_are_checked() -> None:
     assert motion_settings({"motion": {"crf": 20}}).crf == 20
     from setpiece.errors import InvalidInputError
 
-    with pytest.raises(InvalidInputError, match="unknown key 'speed'"):
+    with pytest.raises(
+        InvalidInputError, match=r"^setpiece\.toml \[motion\]: unknown key 'speed'; known keys: "
+    ):
         motion_settings({"motion": {"speed": 2}})
-    with pytest.raises(InvalidInputError, match="flow_preset"):
+    with pytest.raises(
+        InvalidInputError,
+        match=r'^setpiece\.toml \[motion\] flow_preset: expected one of "ultrafast", .*got "slow"$',
+    ):
         motion_settings({"motion": {"flow_preset": "slow"}})
+    with pytest.raises(InvalidInputError, match=r"\[motion\] crf: expected a whole number from 0"):
+        motion_settings({"motion": {"crf": 52}})
+    with pytest.raises(
+        InvalidInputError, match=r"\[motion\] frozen_delta: expected a number above"
+    ):
+        motion_settings({"motion": {"frozen_delta": 0}})
 
 
 def _pcm_mov(path: Path, frames: int = 6) -> Path:

@@ -136,7 +136,7 @@ def test_sign_with_expired_or_mismatched_identity_is_refused(
     toml.write_text(original + '\n[provenance]\nwatermark = "yes"\n')
     run = cli("sign", picture)
     one_line_error(run)
-    assert "provenance.watermark" in run.err
+    assert 'setpiece.toml [provenance] watermark: expected true or false, got "yes"' in run.err
     assert picture.read_bytes() == before
     assert not (tmp_path / "signed.png").exists()
 

@@ -28,12 +28,12 @@ from sqlalchemy.orm import Session, selectinload
 
 from setpiece.errors import InvalidInputError, NotFoundError
 from setpiece.generate.base import ShotBrief, SubjectBrief
+from setpiece.generate.settings import DEFAULT_TEMPLATE, prompt_settings
 from setpiece.model.enums import BibleKind
 from setpiece.model.orm import BibleEntry, Shot, ShotSubject
 
 __all__ = ["DEFAULT_TEMPLATE", "ComposedPrompt", "compose", "stable_color"]
 
-DEFAULT_TEMPLATE = "{framing} of {subjects}. {description}. {setting}. {camera}. {style}"
 FRAMING = {
     "ECU": "extreme close-up",
     "CU": "close-up",
@@ -124,7 +124,7 @@ def compose(
         NotFoundError: The named style is not in the bible.
         InvalidInputError: The template names an unknown placeholder.
     """
-    options = settings.get("prompts", {}) if isinstance(settings.get("prompts"), dict) else {}
+    options = prompt_settings(settings)
     shot = session.scalars(
         select(Shot)
         .where(Shot.id == shot_id)
@@ -135,7 +135,7 @@ def compose(
         )
     ).one()
     scene = shot.scene
-    style_name = style or options.get("style")
+    style_name = style or options.style
     style_entry = None
     if style_name:
         style_entry = session.scalars(
@@ -198,7 +198,7 @@ def compose(
         "scene": scene.number,
         "heading": scene.heading,
     }
-    template = str(options.get("template") or DEFAULT_TEMPLATE)
+    template = options.template or DEFAULT_TEMPLATE
     unknown = sorted(set(re.findall(r"{(\w+)}", template)) - set(_FIELDS))
     if unknown:
         raise InvalidInputError(
@@ -243,10 +243,9 @@ def compose(
             for s in shot.subjects
         ),
     )
-    negative = options.get("negative")
     return ComposedPrompt(
         text,
-        str(negative) if negative else None,
+        options.negative or None,
         brief,
         tuple(named),
         style_entry.name if style_entry else None,

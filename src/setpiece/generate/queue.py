@@ -54,6 +54,7 @@ from setpiece.generate.base import (
 )
 from setpiece.generate.prompts import compose
 from setpiece.generate.registry import declared_origin, get_generator
+from setpiece.generate.settings import render_settings
 from setpiece.model.enums import ORIGIN_KEY, Origin, ShotStatus, TakeKind, TakeStatus
 from setpiece.model.orm import Media, RenderJob, Scene, Shot, Take, utcnow
 from setpiece.production._rows import record_event, shot_row, take_row, touch_shot
@@ -585,15 +586,7 @@ def run_queue(
 
 def _lease_seconds(production: Production) -> float:
     """``[render] lease_seconds``: how long a silent worker keeps a job (default 60)."""
-    options = production.config.settings.get("render", {})
-    value = options.get("lease_seconds", 60) if isinstance(options, dict) else 60
-    try:
-        seconds = float(value)
-    except (TypeError, ValueError):
-        raise InvalidInputError("[render] lease_seconds must be a number of seconds") from None
-    if not 1 <= seconds <= 86400:
-        raise InvalidInputError("[render] lease_seconds must be between 1 and 86400")
-    return seconds
+    return render_settings(production.config.settings).lease_seconds
 
 
 def _remaining(production: Production) -> int:

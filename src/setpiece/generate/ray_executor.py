@@ -24,8 +24,10 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+from setpiece.config import load_section
 from setpiece.errors import needs_extra
 from setpiece.generate.base import RenderError, RenderRequest, RenderResult
+from setpiece.generate.settings import RaySettings
 
 __all__ = ["RayExecutor", "render_task"]
 
@@ -80,12 +82,12 @@ class RayExecutor:
     """Submits renders as Ray tasks; results come back as concurrent.futures Futures."""
 
     def __init__(self, settings: dict[str, Any] | None = None) -> None:
+        options = load_section(RaySettings, settings, section="ray")
         with needs_extra("ray", "the ray executor"):
             import ray
-        options = dict(settings or {})
         self._started_here = not ray.is_initialized()
         if self._started_here:
-            address = options.get("address")
+            address = options.address
             init: dict[str, Any] = {
                 "include_dashboard": False,
                 "log_to_driver": False,
@@ -94,11 +96,11 @@ class RayExecutor:
             if address:
                 init["address"] = address
             else:
-                init["num_cpus"] = int(options.get("num_cpus", 1))
+                init["num_cpus"] = options.num_cpus
             ray.init(**init)
         self._task = ray.remote(
-            num_gpus=float(options.get("gpus_per_task", 0)),
-            num_cpus=float(options.get("cpus_per_task", 1)),
+            num_gpus=options.gpus_per_task,
+            num_cpus=options.cpus_per_task,
             max_retries=0,  # the queue owns retrying
         )(render_task)
 
