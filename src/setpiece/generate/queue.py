@@ -16,7 +16,8 @@ Transient failures (``RenderError(transient=True)``) wait ``2**attempt`` seconds
 (capped, with jitter of ±50%) and go back to the queue, up to ``max_attempts``;
 a lease lasts ``[render] lease_seconds`` (60) and heartbeats renew it every third of that;
 permanent ones fail the take with the reason. Concurrency is per backend
-(``[generators.NAME] concurrency`` in ``setpiece.toml``). The driver owns the
+(``[generators.NAME] concurrency`` in ``setpiece.toml``, a field of every backend's
+``Settings``, like ``batch_size``). The driver owns the
 database: executors (threads here, Ray tasks in ``ray_executor``) only render.
 """
 
@@ -45,6 +46,7 @@ from sqlalchemy import func, or_, select, update
 
 from setpiece.errors import InvalidInputError, SetpieceError
 from setpiece.generate.base import (
+    GeneratorSettings,
     Mode,
     RenderError,
     RenderRequest,
@@ -53,14 +55,13 @@ from setpiece.generate.base import (
     SubjectBrief,
 )
 from setpiece.generate.prompts import compose
-from setpiece.generate.registry import declared_origin, get_generator
+from setpiece.generate.registry import declared_origin, generator_class, get_generator
 from setpiece.model.enums import ORIGIN_KEY, Origin, ShotStatus, TakeKind, TakeStatus
 from setpiece.model.orm import Media, RenderJob, Scene, Shot, Take, utcnow
 from setpiece.production._rows import record_event, shot_row, take_row, touch_shot
 from setpiece.production.context import Production
 
 __all__ = [
-    "DEFAULT_CONCURRENCY",
     "EnqueueReport",
     "Executor",
     "LocalExecutor",
@@ -73,7 +74,6 @@ __all__ = [
 ]
 
 MAX_TAKES = 100
-DEFAULT_CONCURRENCY = {"previs": 1, "diffusers": 1, "comfyui": 1, "runway": 2}
 BACKOFF_CAP_S = 300.0
 
 
@@ -201,12 +201,33 @@ class EnqueueReport:
 
 
 def _generator_config(production: Production, name: str) -> dict[str, Any]:
-    """``[generators.NAME]`` from setpiece.toml; relative paths in it resolve against the project."""
+    """``[generators.NAME]`` from setpiece.toml, as written (read by the backend's Settings).
+
+    The project folder is not put in it: it reaches the backend as ``project_dir``.
+
+    Raises:
+        InvalidInputError: ``[generators]`` or ``[generators.NAME]`` is not a table.
+    """
     generators = production.config.settings.get("generators", {})
-    config = generators.get(name, {}) if isinstance(generators, dict) else {}
-    config = dict(config) if isinstance(config, dict) else {}
-    config.setdefault("base_dir", str(production.config.root))
-    return config
+    if not isinstance(generators, dict):
+        raise InvalidInputError("setpiece.toml [generators]: expected a table of generators")
+    config = generators.get(name, {})
+    if not isinstance(config, dict):
+        raise InvalidInputError(f"setpiece.toml [generators.{name}]: expected a table of settings")
+    return dict(config)
+
+
+def _generator_settings(production: Production, name: str) -> GeneratorSettings:
+    """``[generators.NAME]`` read by the backend's own ``Settings`` (unknown keys refused).
+
+    Raises:
+        NotFoundError: No generator has that name.
+        InvalidInputError: Its table has an unknown key or a bad value.
+    """
+    found = generator_class(name)
+    if found is None:
+        return GeneratorSettings()  # jobs of a generator gone since: run_queue reports it
+    return found[1].load_settings(_generator_config(production, name))
 
 
 def _seeds(count: int, pinned: int | None) -> list[int]:
@@ -252,8 +273,15 @@ def enqueue(
         raise InvalidInputError(f"take count {takes} is out of range: give 1 to {MAX_TAKES}")
     if kind not in ("image", "video"):
         raise InvalidInputError(f"kind {kind!r} is not image or video")
-    backend = get_generator(generator, _generator_config(production, generator))
+    backend = get_generator(
+        generator, _generator_config(production, generator), project_dir=production.config.root
+    )
     origin = declared_origin(generator)  # recorded on each take (see Generator.origin)
+    capabilities = backend.capabilities()
+    if seed is not None and not capabilities.seeds:
+        raise InvalidInputError(
+            f"generator {generator} does not make the same take again from a seed: leave out --seed"
+        )
     planned: list[tuple[Shot, RenderRequest, dict[str, Any], str | None]] = []
     with production.transaction() as session:
         production.authorize(session, "render")
@@ -296,9 +324,7 @@ def enqueue(
             planned_frames = shot.planned_frames or int(project.fps * 2)
             frames = max(1, round(planned_frames * rate / project.fps)) if video else 1
             # References go to stills only: video modes take a first frame instead (Runway refuses both).
-            with_refs = (
-                bool(composed.references) and not video and backend.capabilities().reference_images
-            )
+            with_refs = bool(composed.references) and not video and capabilities.reference_images
             for take_seed in _seeds(takes, seed):
                 request = RenderRequest(
                     mode=mode,
@@ -309,7 +335,7 @@ def enqueue(
                     height=project.height,
                     fps=rate,
                     frames=frames,
-                    model=_generator_config(production, generator).get("model"),
+                    model=getattr(backend.settings, "model", None),
                     brief=composed.brief,
                     init_image=Path("init") if parent else None,
                     references=tuple(Path(sha) for sha in composed.references) if with_refs else (),
@@ -317,7 +343,7 @@ def enqueue(
                     if with_refs
                     else {},
                 )
-                backend.check(request)
+                backend.check(request)  # every capability, before anything is queued
                 stored = request_to_json(
                     request,
                     init_sha=parent.media_sha256 if parent else None,
@@ -392,6 +418,8 @@ class Executor(Protocol):
 
     ``submit`` takes a batch (takes of one shot that differ only in seed; often a batch of one)
     and returns one future per request; each finished file lies in that request's own work folder.
+    ``config`` is the generator's ``[generators.NAME]`` table and ``project_dir`` the project
+    folder, both given to the generator as it is made.
     """
 
     def submit(
@@ -400,6 +428,8 @@ class Executor(Protocol):
         config: dict[str, Any],
         requests: list[RenderRequest],
         workdirs: list[Path],
+        *,
+        project_dir: Path | None = None,
     ) -> list[Future[RenderResult]]: ...
 
     def shutdown(self) -> None: ...
@@ -439,12 +469,12 @@ class LocalExecutor:
         self._idle: dict[str, list[Any]] = {}
         self._lock = threading.Lock()
 
-    def _borrow(self, name: str, config: dict[str, Any]) -> Any:
+    def _borrow(self, name: str, config: dict[str, Any], project_dir: Path | None) -> Any:
         with self._lock:
             pool = self._idle.setdefault(name, [])
             if pool:
                 return pool.pop()
-        return get_generator(name, config)
+        return get_generator(name, config, project_dir=project_dir)
 
     def _give_back(self, name: str, backend: Any) -> None:
         with self._lock:
@@ -456,13 +486,15 @@ class LocalExecutor:
         config: dict[str, Any],
         requests: list[RenderRequest],
         workdirs: list[Path],
+        *,
+        project_dir: Path | None = None,
     ) -> list[Future[RenderResult]]:
         futures: list[Future[RenderResult]] = [Future() for _ in requests]
 
         def work() -> None:
             backend = None
             try:
-                backend = self._borrow(generator, config)
+                backend = self._borrow(generator, config, project_dir)
                 for request in requests:
                     backend.check(request)
                 if len(requests) == 1:
@@ -624,15 +656,8 @@ def _next_wait(production: Production) -> float | None:
 
 
 def _concurrency(production: Production, generator: str) -> int:
-    value = _generator_config(production, generator).get(
-        "concurrency", DEFAULT_CONCURRENCY.get(generator, 1)
-    )
-    try:
-        return max(1, int(value))
-    except (TypeError, ValueError):
-        raise InvalidInputError(
-            f"[generators.{generator}] concurrency must be a whole number"
-        ) from None
+    """``[generators.NAME] concurrency``: the backend's Settings default when not set."""
+    return _generator_settings(production, generator).concurrency
 
 
 def _claim(
@@ -711,7 +736,11 @@ def _claim(
                 # The same key on every attempt: a backend can find an earlier run of this take.
                 requests.append(replace(request, idempotency_key=key))
             futures = executor.submit(
-                generator, _generator_config(production, generator), requests, workdirs
+                generator,
+                _generator_config(production, generator),
+                requests,
+                workdirs,
+                project_dir=production.config.root,
             )
         except SetpieceError as exc:
             futures = [Future() for _ in batch]
@@ -736,15 +765,7 @@ def _batch_key(job: RenderJob) -> str:
 
 def _batch_size(production: Production, generator: str) -> int:
     """``[generators.NAME] batch_size`` (diffusers: 4; others render one at a time)."""
-    value = _generator_config(production, generator).get(
-        "batch_size", 4 if generator == "diffusers" else 1
-    )
-    try:
-        return max(1, int(value))
-    except (TypeError, ValueError):
-        raise InvalidInputError(
-            f"[generators.{generator}] batch_size must be a whole number"
-        ) from None
+    return _generator_settings(production, generator).batch_size
 
 
 def _media_path(production: Production, sha: str, *, workdir: Path) -> Path:
