@@ -308,3 +308,53 @@ def test_render_refuses_with_exit_2(
     assert done.returncode == 2, done.stderr
     assert message in done.stderr
     assert "Traceback" not in done.stderr
+
+
+# The project folder reaches the backend as project_dir, never inside its table -----------------
+
+
+@dataclass(frozen=True)
+class PaintSettings(GeneratorSettings):
+    shade: int = 40
+
+
+class Paint(Generator):
+    """Paints a grey still and remembers what it was made with."""
+
+    name: ClassVar[str] = "test-paint"
+    Settings: ClassVar[type[GeneratorSettings]] = PaintSettings
+    default_capabilities: ClassVar[Capabilities] = Capabilities(
+        modes=frozenset({Mode.TEXT_TO_IMAGE})
+    )
+    made: ClassVar[list[tuple[GeneratorSettings, Path | None]]] = []
+
+    def __init__(self, settings: Any = None, *, project_dir: Path | None = None) -> None:
+        super().__init__(settings, project_dir=project_dir)
+        Paint.made.append((self.settings, self.project_dir))
+
+    def render(self, request: RenderRequest, workdir: Path, progress: Any = None) -> RenderResult:
+        from PIL import Image
+
+        path = workdir / f"paint-{request.seed}.png"
+        Image.new("RGB", (request.width, request.height), (self.settings.shade,) * 3).save(path)  # type: ignore[attr-defined]
+        return RenderResult(path)
+
+
+def test_the_backend_gets_its_settings_and_the_project_folder(production: Production) -> None:
+    from setpiece.generate.queue import enqueue, run_queue
+
+    register(Paint)
+    Paint.made.clear()
+    try:
+        add_scene(production, "INT. STATION - NIGHT", number="1")
+        add_shot(production, "1", "1A", description="Platform", size="WS")
+        production.config.settings["generators"] = {"test-paint": {"shade": 90, "concurrency": 1}}
+        enqueue(production, ["1A"], generator="test-paint", takes=2)
+        report = run_queue(production, backoff=lambda attempt: 0.0, poll_s=0.01)
+    finally:
+        _REGISTERED.pop(Paint.name, None)
+    assert report.done == 2
+    assert Paint.made and all(
+        settings == PaintSettings(shade=90, concurrency=1) and folder == production.config.root
+        for settings, folder in Paint.made
+    )

@@ -424,9 +424,14 @@ def test_render_refuses_with_a_render_error(previs: PrevisGenerator, tmp_path: P
 
 
 def test_config_sets_defaults(tmp_path: Path) -> None:
-    previs = PrevisGenerator({"caption": "none", "model": "ignored"})
+    previs = PrevisGenerator({"caption": "none"})
     result = previs.render(request(), tmp_path)
     assert result.parameters["caption"] == "none"
+    # A key previs does not have was ignored; it is refused now, naming it and the section.
+    with pytest.raises(InvalidInputError, match=r"\[generators.previs\]: unknown key 'model'"):
+        PrevisGenerator({"caption": "none", "model": "ignored"})
+    with pytest.raises(InvalidInputError, match=r"\[generators.previs\] caption: expected one of"):
+        PrevisGenerator({"caption": "side"})
 
 
 def test_mpeg4_when_pyav_has_no_h264(
