@@ -256,6 +256,11 @@ def test_bad_generator_settings_stop_enqueue(short: Production) -> None:
         InvalidInputError, match=r"setpiece.toml \[generators.test-short\] concurrency"
     ):
         enqueue(short, ["1A"], generator="test-short")
+    short.config.settings["generators"] = {"test-shorty": {}}
+    with pytest.raises(
+        InvalidInputError, match=r"unknown section \[generators.test-shorty\]; known generators: "
+    ):
+        enqueue(short, ["1A"], generator="test-short")
     short.config.settings["generators"] = {"test-short": ["not", "a", "table"]}
     with pytest.raises(InvalidInputError, match=r"\[generators.test-short\]: expected a table"):
         enqueue(short, ["1A"], generator="test-short")
@@ -289,6 +294,7 @@ ENTRY = "import sys; from setpiece.cli.main import main; sys.exit(main())"
         ),
         ("previs", {"previs": {"annotate": "yes"}}, "[generators.previs] annotate: expected true"),
         ("previs", {"previs": {"model": "x"}}, "[generators.previs]: unknown key 'model'"),
+        ("previs", {"previz": {}}, "setpiece.toml: unknown section [generators.previz]"),
         ("raises", {}, "generator plugin 'raises' cannot be loaded"),
         ("notgen", {}, "not a setpiece Generator subclass"),
     ],

@@ -55,7 +55,12 @@ from setpiece.generate.base import (
     SubjectBrief,
 )
 from setpiece.generate.prompts import compose
-from setpiece.generate.registry import declared_origin, generator_class, get_generator
+from setpiece.generate.registry import (
+    check_generator_tables,
+    declared_origin,
+    generator_class,
+    get_generator,
+)
 from setpiece.model.enums import ORIGIN_KEY, Origin, ShotStatus, TakeKind, TakeStatus
 from setpiece.model.orm import Media, RenderJob, Scene, Shot, Take, utcnow
 from setpiece.production._rows import record_event, shot_row, take_row, touch_shot
@@ -273,6 +278,7 @@ def enqueue(
         raise InvalidInputError(f"take count {takes} is out of range: give 1 to {MAX_TAKES}")
     if kind not in ("image", "video"):
         raise InvalidInputError(f"kind {kind!r} is not image or video")
+    check_generator_tables(production.config.settings)
     backend = get_generator(
         generator, _generator_config(production, generator), project_dir=production.config.root
     )

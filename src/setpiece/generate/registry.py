@@ -31,6 +31,7 @@ __all__ = [
     "BUILTINS",
     "GROUP",
     "GeneratorInfo",
+    "check_generator_tables",
     "declared_origin",
     "generator_class",
     "get_generator",
@@ -207,6 +208,27 @@ def declared_origin(name: str) -> Origin:
         raise InvalidInputError(
             f"generator {name} declares origin {found[1].origin!r}: it must be one of {choices}"
         ) from None
+
+
+def check_generator_tables(settings: Mapping[str, Any]) -> None:
+    """Refuses a ``[generators.NAME]`` table that no generator has (a typo, a plugin gone).
+
+    Names are compared without importing any plugin.
+
+    Raises:
+        InvalidInputError: ``[generators]`` is not a table of tables, or names a generator
+            that neither is registered, built in, nor has an entry point.
+    """
+    generators = settings.get("generators", {})
+    if not isinstance(generators, Mapping):
+        raise InvalidInputError("setpiece.toml [generators]: expected a table of generators")
+    known = sorted({*_REGISTERED, *BUILTINS, *_entry_points()})
+    for name in generators:
+        if name not in known:
+            raise InvalidInputError(
+                f"setpiece.toml: unknown section [generators.{name}]; "
+                f"known generators: {', '.join(known)}"
+            )
 
 
 def get_generator(
