@@ -471,3 +471,14 @@ def test_unwritable_work_folder_is_transient(previs: PrevisGenerator, tmp_path: 
     with pytest.raises(RenderError) as caught:
         previs.render(request(), blocker / "work")
     assert caught.value.transient
+
+
+def test_relative_fonts_start_in_the_project_folder(tmp_path: Path) -> None:
+    system = Path("/usr/share/fonts/truetype/dejavu/DejaVuSans-Oblique.ttf")
+    if not system.is_file():
+        pytest.skip("no DejaVu font on this machine to copy")
+    project = tmp_path / "film"
+    (project / "fonts").mkdir(parents=True)
+    (project / "fonts" / "Ours.ttf").write_bytes(system.read_bytes())
+    previs = PrevisGenerator({"fonts": ["fonts/Ours.ttf"]}, project_dir=project)
+    assert previs.render(request(), tmp_path / "out").parameters["font"] == "Ours.ttf"
