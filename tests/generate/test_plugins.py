@@ -364,3 +364,24 @@ def test_the_backend_gets_its_settings_and_the_project_folder(production: Produc
         settings == PaintSettings(shade=90, concurrency=1) and folder == production.config.root
         for settings, folder in Paint.made
     )
+
+
+def test_jobs_of_a_plugin_broken_since_fail_with_the_reason_and_others_render(
+    production: Production, plugins: Path
+) -> None:
+    from setpiece.generate.queue import enqueue, run_queue
+    from setpiece.production import takes
+
+    class Raises(Paint):  # works when queued, under the name whose entry point is broken
+        name: ClassVar[str] = "raises"
+
+    register(Raises)
+    add_scene(production, "INT. STATION - NIGHT", number="1")
+    add_shot(production, "1", "1A", description="Platform", size="WS")
+    enqueue(production, ["1A"], generator="raises")
+    _REGISTERED.pop("raises", None)  # now only the broken entry point has the name
+    enqueue(production, ["1A"], generator="previs")
+    report = run_queue(production, backoff=lambda attempt: 0.0, poll_s=0.01)
+    assert (report.done, report.failed) == (1, 1)
+    assert any("generator plugin 'raises' cannot be loaded" in f for f in report.failures)
+    assert [t.status for t in takes.list_takes(production, "1A")] == ["failed", "ready"]

@@ -270,8 +270,10 @@ class Generator(ABC):
             )
         try:
             return load_section(settings_class, table, section=f"generators.{cls.name}")
-        except (TypeError, ValueError) as exc:  # raised past the loader by the class itself
-            raise InvalidInputError(f"setpiece.toml [generators.{cls.name}]: {exc}") from None
+        except NameError as exc:  # an annotation the plugin's module cannot resolve
+            raise InvalidInputError(
+                f"generator {cls.name}: its Settings cannot be read ({exc})"
+            ) from None
 
     @classmethod
     def missing(cls) -> list[str]:

@@ -226,12 +226,14 @@ def _generator_settings(production: Production, name: str) -> GeneratorSettings:
     """``[generators.NAME]`` read by the backend's own ``Settings`` (unknown keys refused).
 
     Raises:
-        NotFoundError: No generator has that name.
         InvalidInputError: Its table has an unknown key or a bad value.
     """
-    found = generator_class(name)
+    try:
+        found = generator_class(name)
+    except InvalidInputError:
+        found = None  # a plugin broken since its jobs were queued: they fail with the reason
     if found is None:
-        return GeneratorSettings()  # jobs of a generator gone since: run_queue reports it
+        return GeneratorSettings()  # the executor fails the takes, naming the generator
     return found[1].load_settings(_generator_config(production, name))
 
 
