@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from collections.abc import Iterator
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
@@ -31,7 +32,7 @@ from setpiece.generate import (
     list_generators,
     register,
 )
-from setpiece.generate.registry import _REGISTERED, declared_origin
+from setpiece.generate.registry import _LOADED, _REGISTERED, declared_origin
 from setpiece.production.context import Production
 from setpiece.production.scenes import add_scene
 from setpiece.production.shots import add_shot
@@ -66,13 +67,15 @@ def install_plugins(folder: Path) -> Path:
 
 
 @pytest.fixture
-def plugins(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+def plugins(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
     folder = install_plugins(tmp_path / "site")
     monkeypatch.syspath_prepend(str(folder))
     monkeypatch.syspath_prepend(str(EXAMPLE))
     for name in ("plugin_that_raises", "plugin_not_a_generator", "setpiece_solid"):
         monkeypatch.delitem(sys.modules, name, raising=False)
-    return folder
+    _LOADED.clear()  # plugins loaded by an earlier test, from another temporary folder
+    yield folder
+    _LOADED.clear()
 
 
 # The registry ----------------------------------------------------------------------------------
@@ -385,3 +388,21 @@ def test_jobs_of_a_plugin_broken_since_fail_with_the_reason_and_others_render(
     assert (report.done, report.failed) == (1, 1)
     assert any("generator plugin 'raises' cannot be loaded" in f for f in report.failures)
     assert [t.status for t in takes.list_takes(production, "1A")] == ["failed", "ready"]
+
+
+def test_a_plugin_is_found_once_then_kept(plugins: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from setpiece.generate import registry
+
+    first = registry.generator_class("solid")
+    looked_up: list[str | None] = []
+    real = registry._entry_points
+    monkeypatch.setattr(
+        registry, "_entry_points", lambda name=None: looked_up.append(name) or real(name)
+    )
+    assert registry.generator_class("solid") == first
+    assert looked_up == []  # the queue asks on every pass: no metadata scan each time
+    with pytest.raises(InvalidInputError):
+        registry.generator_class("raises")
+    with pytest.raises(InvalidInputError):
+        registry.generator_class("raises")
+    assert looked_up == ["raises", "raises"]  # a broken one is looked up again, never kept

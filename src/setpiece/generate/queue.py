@@ -222,12 +222,21 @@ def _generator_config(production: Production, name: str) -> dict[str, Any]:
     return dict(config)
 
 
-def _generator_settings(production: Production, name: str) -> GeneratorSettings:
+def _generator_settings(
+    production: Production, name: str, memo: dict[str, GeneratorSettings] | None = None
+) -> GeneratorSettings:
     """``[generators.NAME]`` read by the backend's own ``Settings`` (unknown keys refused).
+
+    ``memo`` keeps what one pass over the queue has read: finding a plugin's entry point
+    takes about 20 ms, and a claim asks once or twice per candidate job.
 
     Raises:
         InvalidInputError: Its table has an unknown key or a bad value.
     """
+    if memo is not None:
+        if name not in memo:
+            memo[name] = _generator_settings(production, name)
+        return memo[name]
     try:
         found = generator_class(name)
     except InvalidInputError:
@@ -663,9 +672,11 @@ def _next_wait(production: Production) -> float | None:
     return max(0.0, (min(moments) - utcnow()).total_seconds())
 
 
-def _concurrency(production: Production, generator: str) -> int:
+def _concurrency(
+    production: Production, generator: str, memo: dict[str, GeneratorSettings] | None = None
+) -> int:
     """``[generators.NAME] concurrency``: the backend's Settings default when not set."""
-    return _generator_settings(production, generator).concurrency
+    return _generator_settings(production, generator, memo).concurrency
 
 
 def _claim(
@@ -677,6 +688,7 @@ def _claim(
 ) -> list[_Running]:
     """Leases the jobs that may start now, within each backend's concurrency."""
     busy: dict[str, int] = {}
+    memo: dict[str, GeneratorSettings] = {}  # each generator's settings, read once per claim
     for active in running.values():
         busy[active.generator] = busy.get(active.generator, 0) + 1
     claimed: list[_Running] = []
@@ -700,9 +712,9 @@ def _claim(
         for job in candidates:
             key = _batch_key(job)
             group = open_groups.get(key)
-            if group is not None and len(group) < _batch_size(production, job.generator):
+            if group is not None and len(group) < _batch_size(production, job.generator, memo):
                 group.append(job)  # rides along in a batch already counted against concurrency
-            elif busy.get(job.generator, 0) >= _concurrency(production, job.generator):
+            elif busy.get(job.generator, 0) >= _concurrency(production, job.generator, memo):
                 continue
             else:
                 busy[job.generator] = busy.get(job.generator, 0) + 1
@@ -771,9 +783,11 @@ def _batch_key(job: RenderJob) -> str:
     return job.generator + ":" + json.dumps(request, sort_keys=True, default=str)
 
 
-def _batch_size(production: Production, generator: str) -> int:
+def _batch_size(
+    production: Production, generator: str, memo: dict[str, GeneratorSettings] | None = None
+) -> int:
     """``[generators.NAME] batch_size`` (diffusers: 4; others render one at a time)."""
-    return _generator_settings(production, generator).batch_size
+    return _generator_settings(production, generator, memo).batch_size
 
 
 def _media_path(production: Production, sha: str, *, workdir: Path) -> Path:

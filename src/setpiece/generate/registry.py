@@ -88,6 +88,10 @@ def _entry_points(name: str | None = None) -> dict[str, Any]:
 
 
 _REGISTERED: dict[str, type[Generator]] = {}
+# Plugins loaded by name, kept as the import system keeps their modules: finding an entry
+# point reads every installed package's metadata (about 20 ms), and the queue asks for a
+# generator's class on each pass. A broken one is not kept: it is looked up again.
+_LOADED: dict[str, tuple[str, type[Generator]]] = {}
 
 
 def register(generator: type[Generator]) -> type[Generator]:
@@ -137,13 +141,17 @@ def generator_class(name: str) -> tuple[str, type[Generator]] | None:
         # Our own modules: they import their optional packages only when rendering
         # (``requires`` is checked without importing), so a failure here is a bug.
         return "builtin", _load(BUILTINS[name])
+    if name in _LOADED:
+        return _LOADED[name]
     entry = _entry_points(name).get(name)
     if entry is None:
         return None
     try:
-        return f"entry point {entry.value}", _from_entry_point(entry)
+        found = f"entry point {entry.value}", _from_entry_point(entry)
     except _Broken as exc:
         raise InvalidInputError(f"generator plugin {name!r} cannot be loaded: {exc}") from None
+    _LOADED[name] = found
+    return found
 
 
 def _classes() -> tuple[dict[str, tuple[str, type[Generator]]], dict[str, str]]:
