@@ -245,8 +245,8 @@ class Batchy(Solid):
     batches: list[int] = []
     instances = 0
 
-    def __init__(self, config=None) -> None:
-        super().__init__(config)
+    def __init__(self, settings=None, *, project_dir=None) -> None:
+        super().__init__(settings, project_dir=project_dir)
         Batchy.instances += 1
 
     def render_batch(self, requests, workdir, progress=None):

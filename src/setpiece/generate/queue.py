@@ -16,7 +16,8 @@ Transient failures (``RenderError(transient=True)``) wait ``2**attempt`` seconds
 (capped, with jitter of ±50%) and go back to the queue, up to ``max_attempts``;
 a lease lasts ``[render] lease_seconds`` (60) and heartbeats renew it every third of that;
 permanent ones fail the take with the reason. Concurrency is per backend
-(``[generators.NAME] concurrency`` in ``setpiece.toml``). The driver owns the
+(``[generators.NAME] concurrency`` in ``setpiece.toml``, a field of every backend's
+``Settings``, like ``batch_size``). The driver owns the
 database: executors (threads here, Ray tasks in ``ray_executor``) only render.
 """
 
@@ -45,6 +46,7 @@ from sqlalchemy import func, or_, select, update
 
 from setpiece.errors import InvalidInputError, SetpieceError
 from setpiece.generate.base import (
+    GeneratorSettings,
     Mode,
     RenderError,
     RenderRequest,
@@ -53,7 +55,12 @@ from setpiece.generate.base import (
     SubjectBrief,
 )
 from setpiece.generate.prompts import compose
-from setpiece.generate.registry import declared_origin, get_generator
+from setpiece.generate.registry import (
+    check_generator_tables,
+    declared_origin,
+    generator_class,
+    get_generator,
+)
 from setpiece.generate.settings import render_settings
 from setpiece.model.enums import ORIGIN_KEY, Origin, ShotStatus, TakeKind, TakeStatus
 from setpiece.model.orm import Media, RenderJob, Scene, Shot, Take, utcnow
@@ -61,7 +68,6 @@ from setpiece.production._rows import record_event, shot_row, take_row, touch_sh
 from setpiece.production.context import Production
 
 __all__ = [
-    "DEFAULT_CONCURRENCY",
     "EnqueueReport",
     "Executor",
     "LocalExecutor",
@@ -74,7 +80,6 @@ __all__ = [
 ]
 
 MAX_TAKES = 100
-DEFAULT_CONCURRENCY = {"previs": 1, "diffusers": 1, "comfyui": 1, "runway": 2}
 BACKOFF_CAP_S = 300.0
 
 
@@ -202,12 +207,44 @@ class EnqueueReport:
 
 
 def _generator_config(production: Production, name: str) -> dict[str, Any]:
-    """``[generators.NAME]`` from setpiece.toml; relative paths in it resolve against the project."""
+    """``[generators.NAME]`` from setpiece.toml, as written (read by the backend's Settings).
+
+    The project folder is not put in it: it reaches the backend as ``project_dir``.
+
+    Raises:
+        InvalidInputError: ``[generators]`` or ``[generators.NAME]`` is not a table.
+    """
     generators = production.config.settings.get("generators", {})
-    config = generators.get(name, {}) if isinstance(generators, dict) else {}
-    config = dict(config) if isinstance(config, dict) else {}
-    config.setdefault("base_dir", str(production.config.root))
-    return config
+    if not isinstance(generators, dict):
+        raise InvalidInputError("setpiece.toml [generators]: expected a table of generators")
+    config = generators.get(name, {})
+    if not isinstance(config, dict):
+        raise InvalidInputError(f"setpiece.toml [generators.{name}]: expected a table of settings")
+    return dict(config)
+
+
+def _generator_settings(
+    production: Production, name: str, memo: dict[str, GeneratorSettings] | None = None
+) -> GeneratorSettings:
+    """``[generators.NAME]`` read by the backend's own ``Settings`` (unknown keys refused).
+
+    ``memo`` keeps what one pass over the queue has read: finding a plugin's entry point
+    takes about 20 ms, and a claim asks once or twice per candidate job.
+
+    Raises:
+        InvalidInputError: Its table has an unknown key or a bad value.
+    """
+    if memo is not None:
+        if name not in memo:
+            memo[name] = _generator_settings(production, name)
+        return memo[name]
+    try:
+        found = generator_class(name)
+    except InvalidInputError:
+        found = None  # a plugin broken since its jobs were queued: they fail with the reason
+    if found is None:
+        return GeneratorSettings()  # the executor fails the takes, naming the generator
+    return found[1].load_settings(_generator_config(production, name))
 
 
 def _seeds(count: int, pinned: int | None) -> list[int]:
@@ -253,8 +290,16 @@ def enqueue(
         raise InvalidInputError(f"take count {takes} is out of range: give 1 to {MAX_TAKES}")
     if kind not in ("image", "video"):
         raise InvalidInputError(f"kind {kind!r} is not image or video")
-    backend = get_generator(generator, _generator_config(production, generator))
+    check_generator_tables(production.config.settings)
+    backend = get_generator(
+        generator, _generator_config(production, generator), project_dir=production.config.root
+    )
     origin = declared_origin(generator)  # recorded on each take (see Generator.origin)
+    capabilities = backend.capabilities()
+    if seed is not None and not capabilities.seeds:
+        raise InvalidInputError(
+            f"generator {generator} does not make the same take again from a seed: leave out --seed"
+        )
     planned: list[tuple[Shot, RenderRequest, dict[str, Any], str | None]] = []
     with production.transaction() as session:
         production.authorize(session, "render")
@@ -297,9 +342,7 @@ def enqueue(
             planned_frames = shot.planned_frames or int(project.fps * 2)
             frames = max(1, round(planned_frames * rate / project.fps)) if video else 1
             # References go to stills only: video modes take a first frame instead (Runway refuses both).
-            with_refs = (
-                bool(composed.references) and not video and backend.capabilities().reference_images
-            )
+            with_refs = bool(composed.references) and not video and capabilities.reference_images
             for take_seed in _seeds(takes, seed):
                 request = RenderRequest(
                     mode=mode,
@@ -310,7 +353,7 @@ def enqueue(
                     height=project.height,
                     fps=rate,
                     frames=frames,
-                    model=_generator_config(production, generator).get("model"),
+                    model=getattr(backend.settings, "model", None),
                     brief=composed.brief,
                     init_image=Path("init") if parent else None,
                     references=tuple(Path(sha) for sha in composed.references) if with_refs else (),
@@ -318,7 +361,7 @@ def enqueue(
                     if with_refs
                     else {},
                 )
-                backend.check(request)
+                backend.check(request)  # every capability, before anything is queued
                 stored = request_to_json(
                     request,
                     init_sha=parent.media_sha256 if parent else None,
@@ -393,6 +436,8 @@ class Executor(Protocol):
 
     ``submit`` takes a batch (takes of one shot that differ only in seed; often a batch of one)
     and returns one future per request; each finished file lies in that request's own work folder.
+    ``config`` is the generator's ``[generators.NAME]`` table and ``project_dir`` the project
+    folder, both given to the generator as it is made.
     """
 
     def submit(
@@ -401,6 +446,8 @@ class Executor(Protocol):
         config: dict[str, Any],
         requests: list[RenderRequest],
         workdirs: list[Path],
+        *,
+        project_dir: Path | None = None,
     ) -> list[Future[RenderResult]]: ...
 
     def shutdown(self) -> None: ...
@@ -440,12 +487,12 @@ class LocalExecutor:
         self._idle: dict[str, list[Any]] = {}
         self._lock = threading.Lock()
 
-    def _borrow(self, name: str, config: dict[str, Any]) -> Any:
+    def _borrow(self, name: str, config: dict[str, Any], project_dir: Path | None) -> Any:
         with self._lock:
             pool = self._idle.setdefault(name, [])
             if pool:
                 return pool.pop()
-        return get_generator(name, config)
+        return get_generator(name, config, project_dir=project_dir)
 
     def _give_back(self, name: str, backend: Any) -> None:
         with self._lock:
@@ -457,13 +504,15 @@ class LocalExecutor:
         config: dict[str, Any],
         requests: list[RenderRequest],
         workdirs: list[Path],
+        *,
+        project_dir: Path | None = None,
     ) -> list[Future[RenderResult]]:
         futures: list[Future[RenderResult]] = [Future() for _ in requests]
 
         def work() -> None:
             backend = None
             try:
-                backend = self._borrow(generator, config)
+                backend = self._borrow(generator, config, project_dir)
                 for request in requests:
                     backend.check(request)
                 if len(requests) == 1:
@@ -616,16 +665,11 @@ def _next_wait(production: Production) -> float | None:
     return max(0.0, (min(moments) - utcnow()).total_seconds())
 
 
-def _concurrency(production: Production, generator: str) -> int:
-    value = _generator_config(production, generator).get(
-        "concurrency", DEFAULT_CONCURRENCY.get(generator, 1)
-    )
-    try:
-        return max(1, int(value))
-    except (TypeError, ValueError):
-        raise InvalidInputError(
-            f"[generators.{generator}] concurrency must be a whole number"
-        ) from None
+def _concurrency(
+    production: Production, generator: str, memo: dict[str, GeneratorSettings] | None = None
+) -> int:
+    """``[generators.NAME] concurrency``: the backend's Settings default when not set."""
+    return _generator_settings(production, generator, memo).concurrency
 
 
 def _claim(
@@ -637,6 +681,7 @@ def _claim(
 ) -> list[_Running]:
     """Leases the jobs that may start now, within each backend's concurrency."""
     busy: dict[str, int] = {}
+    memo: dict[str, GeneratorSettings] = {}  # each generator's settings, read once per claim
     for active in running.values():
         busy[active.generator] = busy.get(active.generator, 0) + 1
     claimed: list[_Running] = []
@@ -660,9 +705,9 @@ def _claim(
         for job in candidates:
             key = _batch_key(job)
             group = open_groups.get(key)
-            if group is not None and len(group) < _batch_size(production, job.generator):
+            if group is not None and len(group) < _batch_size(production, job.generator, memo):
                 group.append(job)  # rides along in a batch already counted against concurrency
-            elif busy.get(job.generator, 0) >= _concurrency(production, job.generator):
+            elif busy.get(job.generator, 0) >= _concurrency(production, job.generator, memo):
                 continue
             else:
                 busy[job.generator] = busy.get(job.generator, 0) + 1
@@ -704,7 +749,11 @@ def _claim(
                 # The same key on every attempt: a backend can find an earlier run of this take.
                 requests.append(replace(request, idempotency_key=key))
             futures = executor.submit(
-                generator, _generator_config(production, generator), requests, workdirs
+                generator,
+                _generator_config(production, generator),
+                requests,
+                workdirs,
+                project_dir=production.config.root,
             )
         except SetpieceError as exc:
             futures = [Future() for _ in batch]
@@ -727,17 +776,11 @@ def _batch_key(job: RenderJob) -> str:
     return job.generator + ":" + json.dumps(request, sort_keys=True, default=str)
 
 
-def _batch_size(production: Production, generator: str) -> int:
+def _batch_size(
+    production: Production, generator: str, memo: dict[str, GeneratorSettings] | None = None
+) -> int:
     """``[generators.NAME] batch_size`` (diffusers: 4; others render one at a time)."""
-    value = _generator_config(production, generator).get(
-        "batch_size", 4 if generator == "diffusers" else 1
-    )
-    try:
-        return max(1, int(value))
-    except (TypeError, ValueError):
-        raise InvalidInputError(
-            f"[generators.{generator}] batch_size must be a whole number"
-        ) from None
+    return _generator_settings(production, generator, memo).batch_size
 
 
 def _media_path(production: Production, sha: str, *, workdir: Path) -> Path:

@@ -33,7 +33,11 @@ __all__ = ["RayExecutor", "render_task"]
 
 
 def render_task(
-    generator: str, config: dict[str, Any], requests: list[RenderRequest], files: dict[str, bytes]
+    generator: str,
+    config: dict[str, Any],
+    requests: list[RenderRequest],
+    files: dict[str, bytes],
+    project_dir: Path | None = None,
 ) -> tuple[str, Any]:
     """Runs on a Ray worker. Returns ("ok", [(name, data, model, hash, parameters), ...]) or
     ("error", (message, transient)) for the whole batch."""
@@ -58,7 +62,7 @@ def render_task(
             for request in requests
         ]
         try:
-            backend = get_generator(generator, config)
+            backend = get_generator(generator, config, project_dir=project_dir)
             for request in moved:
                 backend.check(request)
             results = (
@@ -110,6 +114,8 @@ class RayExecutor:
         config: dict[str, Any],
         requests: list[RenderRequest],
         workdirs: list[Path],
+        *,
+        project_dir: Path | None = None,
     ) -> list[Future[RenderResult]]:
         files: dict[str, bytes] = {}
         payload = []
@@ -125,7 +131,7 @@ class RayExecutor:
                 files[init.name] = request.init_image.read_bytes()
             payload.append(replace(request, references=tuple(refs), init_image=init))
         remote: Future[tuple[str, Any]] = self._task.remote(
-            generator, config, payload, files
+            generator, config, payload, files, project_dir
         ).future()
         futures: list[Future[RenderResult]] = [Future() for _ in requests]
 
