@@ -10,9 +10,9 @@ import av
 import numpy as np
 import pytest
 
-import setpiece.motion.video as video
+import setpiece.store.video as video
 from mediafactory import corrupt_bytes
-from setpiece.motion.video import decode, decode_spans
+from setpiece.store.video import decode, decode_spans
 from setpiece.store.frames import DecodeStopped
 
 from .conftest import sliding, write_frames
