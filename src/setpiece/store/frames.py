@@ -15,6 +15,10 @@ files for people; they read and write through here so they agree on the details:
   a remote store's (``s3://``) through the ``MediaStore`` given.
 * Output goes to a temporary file beside the target, renamed on success and removed
   on any error or interrupt, so no half-written file is ever left under the name.
+
+Video containers are opened through ``setpiece.store.video`` (which also defines
+:class:`Frame`, :class:`DecodeStopped` and the one ``reason()``; they are offered here
+too, for the checks that read takes).
 """
 
 from __future__ import annotations
