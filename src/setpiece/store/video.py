@@ -605,17 +605,17 @@ class Encoding:
 
 def _check_size(width: int, height: int, pix_fmt: str) -> None:
     """Refuses a size the pixel format cannot hold (chroma subsampled by two)."""
-    odd_width = width % 2 and ("420" in pix_fmt or "422" in pix_fmt)
-    odd_height = height % 2 and "420" in pix_fmt
-    if width < 1 or height < 1 or odd_width or odd_height:
+    if width < 1 or height < 1:
         raise InvalidInputError(
-            f"cannot encode {width}x{height} as {pix_fmt}: "
-            + (
-                "give a width and height of 1 or more"
-                if width < 1 or height < 1
-                else "it needs an even width" + (" and height" if "420" in pix_fmt else "")
-            )
+            f"cannot encode {width}x{height}: give a width and height of 1 or more"
         )
+    if "420" in pix_fmt and (width % 2 or height % 2):
+        need = "an even width and height"
+    elif "422" in pix_fmt and width % 2:
+        need = "an even width"
+    else:
+        return
+    raise InvalidInputError(f"cannot encode {width}x{height} as {pix_fmt}: it needs {need}")
 
 
 class MovieWriter:
