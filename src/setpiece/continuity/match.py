@@ -154,11 +154,7 @@ def _write_video(
         )
         with MovieWriter(target, video_in.width, video_in.height, rate, encoding) as output:
             audio_in = source.streams.audio[0] if source.streams.audio else None
-            audio_out = (
-                output.container.add_stream_from_template(audio_in)
-                if audio_in is not None
-                else None
-            )
+            audio_out = output.copy_stream(audio_in) if audio_in is not None else None
             streams = [video_in] + ([audio_in] if audio_in is not None else [])
             index = 0
             total = take.media.frames

@@ -260,7 +260,7 @@ class _Movie:
         )
         self._movie = MovieWriter(path, width, height, fps, encoding, faststart=True)
         try:
-            audio = self._movie.container.add_stream("aac", rate=AUDIO_RATE, layout="stereo")
+            audio = self._movie.add_audio(AUDIO_RATE, "stereo")
             assert isinstance(audio, av.AudioStream)
             self._audio = audio
         except BaseException:

@@ -178,7 +178,7 @@ def _mark_video(source: Path, target: Path, frame_payload: Callable[[int], Paylo
                 target, width, height, rate, encoding, container=container, faststart=True
             ) as out:
                 ain = src.streams.audio[0] if src.streams.audio else None
-                aout = out.container.add_stream_from_template(ain) if ain is not None else None
+                aout = out.copy_stream(ain) if ain is not None else None
                 for frame, planes in _marked_planes(src.decode(vin), frame_payload, height):
                     picture = av.VideoFrame.from_ndarray(planes, format="yuv420p")
                     picture.time_base = frame.time_base

@@ -622,8 +622,8 @@ class MovieWriter:
     """A movie file with one video stream, fed picture by picture: the one PyAV writer.
 
     It writes to ``path`` as given (the callers that name a target write to a
-    temporary file beside it: :func:`open_writer`, ``temporary_file``). Other streams
-    (audio) are added on :attr:`container` and muxed through :meth:`mux`, so a full
+    temporary file beside it: :func:`open_writer`, ``temporary_file``). Sound is added
+    with :meth:`add_audio` or :meth:`copy_stream` and muxed through :meth:`mux`, so a full
     disk reads the same whichever stream hit it.
 
     Raises:
@@ -703,8 +703,16 @@ class MovieWriter:
         """Encodes one yuv420p buffer ((h * 3 / 2, w) uint8: Y, then U, then V)."""
         self.picture(self._av.VideoFrame.from_ndarray(buffer, format="yuv420p"))
 
+    def add_audio(self, rate: int, layout: str = "stereo") -> Any:
+        """An AAC stream beside the picture: the caller encodes, :meth:`mux` writes."""
+        return self.container.add_stream("aac", rate=rate, layout=layout)
+
+    def copy_stream(self, template: Any) -> Any:
+        """A stream for ``template``'s packets as they are (sound copied, not re-encoded)."""
+        return self.container.add_stream_from_template(template)
+
     def mux(self, packets: Any) -> None:
-        """Writes packets (of any stream of :attr:`container`)."""
+        """Writes packets (of any stream of this file)."""
         try:
             self.container.mux(packets)
         except OSError as exc:
@@ -774,7 +782,7 @@ class _Audio:
         codec = self._in.codec_context.name
         self.remux = container_format != "mp4" or codec in _MP4_AUDIO
         if self.remux:
-            self._out = output.container.add_stream_from_template(self._in)
+            self._out = output.copy_stream(self._in)
         else:
             self._out = output.container.add_stream(
                 "aac", rate=self._in.codec_context.sample_rate or 48000
