@@ -14,7 +14,7 @@ from setpiece.motion.cuts import detect_cuts
 from setpiece.motion.deflicker import deflicker, smooth_steps
 from setpiece.motion.measure import measure_video
 from setpiece.motion.retime import retime
-from setpiece.motion.video import decode
+from setpiece.store.video import decode
 
 from .conftest import sliding, write_frames
 
@@ -207,7 +207,7 @@ def test_deflicker_keeps_a_variable_rate_file_s_length(tmp_path: Path) -> None:
 
 
 def test_full_colour_range_is_kept(tmp_path: Path) -> None:
-    from setpiece.motion.video import probe_video
+    from setpiece.store.video import probe_video
 
     source = write_frames(tmp_path / "full.mp4", sliding(), 4, pix_fmt="yuvj420p")
     assert probe_video(source).color_range == "pc"

@@ -36,7 +36,8 @@ from setpiece.continuity.settings import ContinuitySettings, continuity_settings
 from setpiece.errors import InvalidMediaError, StorageError
 from setpiece.production.context import Production
 from setpiece.production.views import SceneView, ShotView, TakeView
-from setpiece.store.frames import Frame, load_rgb, media_source, reason, take_pictures
+from setpiece.store.frames import Frame, load_rgb, media_source, take_pictures
+from setpiece.store.video import reason
 
 __all__ = [
     "CHECKERS",

@@ -251,7 +251,7 @@ def detect_cuts(
         DecodeStopped: The video breaks mid-way (the message names the frame).
     """
     from setpiece.errors import InvalidMediaError
-    from setpiece.motion.video import decode_spans, probe_video
+    from setpiece.store.video import decode_spans, probe_video
 
     info = probe_video(path, label)
     detector = CutDetector(settings)

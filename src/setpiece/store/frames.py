@@ -15,6 +15,10 @@ files for people; they read and write through here so they agree on the details:
   a remote store's (``s3://``) through the ``MediaStore`` given.
 * Output goes to a temporary file beside the target, renamed on success and removed
   on any error or interrupt, so no half-written file is ever left under the name.
+
+Video containers are opened through ``setpiece.store.video`` (which also defines
+:class:`Frame`, :class:`DecodeStopped` and the one ``reason()``; they are offered here
+too, for the checks that read takes).
 """
 
 from __future__ import annotations
@@ -23,7 +27,6 @@ import contextlib
 import os
 import tempfile
 from collections.abc import Iterator
-from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path, PurePosixPath
 from typing import IO, TYPE_CHECKING, Any, BinaryIO
@@ -32,6 +35,7 @@ from urllib.parse import urlsplit
 import numpy as np
 
 from setpiece.errors import InvalidInputError, InvalidMediaError, NotFoundError, StorageError
+from setpiece.store.video import DecodeStopped, Frame, open_container, reason
 
 if TYPE_CHECKING:
     from PIL import Image
@@ -53,29 +57,6 @@ __all__ = [
     "temporary_file",
     "to_rgb",
 ]
-
-
-@dataclass(frozen=True)
-class Frame:
-    """One decoded picture: its index (from 0), its time in seconds, and RGB pixels."""
-
-    index: int
-    time: Fraction
-    rgb: np.ndarray  # (height, width, 3) uint8
-
-
-class DecodeStopped(InvalidMediaError):
-    """A video stopped decoding at ``frame``; the frames before it were delivered."""
-
-    def __init__(self, message: str, frame: int) -> None:
-        super().__init__(message)
-        self.frame = frame
-
-
-def reason(exc: BaseException) -> str:
-    """An exception as one short line."""
-    text = getattr(exc, "strerror", None) or str(exc).strip() or type(exc).__name__
-    return " ".join(str(text).split())
 
 
 # Stills ---------------------------------------------------------------------------
@@ -215,7 +196,7 @@ def open_media(media: MediaView, label: str, store: MediaStore | None = None) ->
 
     with media_source(media, label, store) as source:
         try:
-            container = av.open(source, metadata_errors="replace")
+            container = open_container(source)
         except FileNotFoundError as exc:
             raise _missing(label, media.path) from exc
         except (av.FFmpegError, OSError) as exc:
