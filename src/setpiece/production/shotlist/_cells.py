@@ -100,6 +100,7 @@ def _subjects_text(subjects: Iterable[SubjectView], kind: BibleKind) -> str:
 
 
 def export_row(shot: ShotView, fps: Fraction) -> list[str]:
+    """A shot's cells, in ``COLUMNS`` order, as the sheet shows them."""
     frames = shot.planned_frames
     return [
         shot.code,
@@ -141,6 +142,7 @@ class Row:
 
 
 def cell_text(value: str) -> str:
+    """A cell's text with any line ends as ``\\n``, stripped."""
     return value.replace("\r\n", "\n").replace("\r", "\n").strip()
 
 
