@@ -32,6 +32,7 @@ from setpiece.continuity.match import match_take
 from setpiece.continuity.settings import ContinuitySettings, continuity_settings
 from setpiece.errors import InvalidInputError
 from setpiece.model.enums import BibleKind
+from setpiece.model.operations import Operation
 from setpiece.production.bible import add_entry
 from setpiece.production.derive import operations_of
 from setpiece.production.records import list_findings
@@ -206,12 +207,9 @@ def test_done_when_identity_drift_and_look_jump_fixed_by_match(
 
     fixed = match_take(production, graded, to=same)
     assert fixed.created and fixed.after.delta_e < 2 < fixed.before.delta_e
-    assert operations_of(fixed.take)[-1] == {
-        "name": "colour_match",
-        "version": 1,
-        "to": same,
-        "method": "statistics",
-    }
+    assert operations_of(fixed.take)[-1] == Operation(
+        "colour_match", 1, {"to": same, "method": "statistics"}
+    )
     assert fixed.take.recipe.parent == graded
     again = check_continuity(production, shot="1B")
     assert "look_jump" not in _kinds(again)  # the matched take is now 1B's latest

@@ -370,6 +370,9 @@ class Take(Base):
         JSONType, default=list, info={MEDIA_HASHES: _listed_hashes}
     )
     parent_take_id: Mapped[str | None] = mapped_column(ForeignKey("takes.id"))
+    # A derived take's operations from its first ancestor, oldest first, its own last, as
+    # ``setpiece.model.operations.Operation`` records; empty for a take made from nothing.
+    operations: Mapped[list[dict[str, Any]]] = mapped_column(JSONType, default=list)
     failure: Mapped[str | None] = mapped_column(Text)  # why a failed take failed
     # What measuring the take found (motion: warping error, flicker, frozen runs...).
     measures: Mapped[dict[str, Any] | None] = mapped_column(JSONType, default=dict)

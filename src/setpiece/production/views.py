@@ -16,6 +16,8 @@ from typing import Any, ClassVar
 
 import orjson
 
+from setpiece.model.operations import Operation
+
 __all__ = [
     "BibleEntryView",
     "EventView",
@@ -115,6 +117,8 @@ class Recipe(_View):
     parameters: dict[str, Any] = dataclasses.field(default_factory=dict)
     references: list[str] = dataclasses.field(default_factory=list)
     parent: str | None = None
+    # A derived take's operations from its first ancestor, oldest first, its own last.
+    operations: tuple[Operation, ...] = ()
 
 
 @dataclasses.dataclass(frozen=True)
