@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from setpiece.errors import InvalidInputError, InvalidMediaError
+from setpiece.model.findings import TemporalFlicker
 from setpiece.model.operations import Operation
 from setpiece.motion.config import MotionSettings, motion_settings
 from setpiece.motion.measure import TemporalMeasures, measure_video
@@ -260,7 +261,7 @@ def temporal_findings(
                         f"take {take.label} flickers {value:.2f} against its scene's median "
                         f"{median:.2f}: try 'setpiece deflicker --take {take.id}'"
                     ),
-                    data={"scene": scene_of[take.shot], "scene_median": round(median, 4)},
+                    data=TemporalFlicker(scene_of[take.shot], round(median, 4)),
                 )
             )
     return findings, checked

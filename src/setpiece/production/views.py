@@ -16,6 +16,7 @@ from typing import Any, ClassVar
 
 import orjson
 
+from setpiece.model.findings import FindingPayload, read_payload
 from setpiece.model.operations import Operation
 
 __all__ = [
@@ -150,15 +151,6 @@ class SubjectView(_View):
     depth: str | None
     prompt_override: str | None
 
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "name": self.name,
-            "kind": self.kind,
-            "side": self.side,
-            "depth": self.depth,
-            "prompt_override": self.prompt_override,
-        }
-
 
 @dataclasses.dataclass(frozen=True)
 class ShotView(_View):
@@ -245,6 +237,11 @@ class FindingView(_View):
     evidence: MediaView | None
     data: dict[str, Any]
     created_at: datetime
+
+    @property
+    def payload(self) -> FindingPayload | None:
+        """``data`` read as its kind's payload (None for a kind this Setpiece does not know)."""
+        return read_payload(self.kind, self.data)
 
 
 @dataclasses.dataclass(frozen=True)
