@@ -105,7 +105,12 @@ def test_retime_and_measure_take_from_the_command_line(cli, tmp_path: Path) -> N
     assert json.loads(out)["frames"] == 6
     code, out, err = cli("deflicker", "--take", take, "--json")
     assert code == 0, err
-    assert json.loads(out)["take"]["recipe"]["operations"][-1]["name"] == "deflicker"
+    deflickered = json.loads(out)["take"]
+    assert deflickered["recipe"]["operations"][-1]["name"] == "deflicker"
+    assert "operation" not in deflickered["recipe"]["parameters"]
+    code, out, err = cli("take", "show", deflickered["id"])
+    assert code == 0, err
+    assert 'operation: {"name": "deflicker", "version": 1, ' in out
     code, _, err = cli("retime", clip, "--take", take, "--fps", "24")
     assert code == 2 and "not both" in err
     assert len(list_takes_of(tmp_path / "film")) == 3

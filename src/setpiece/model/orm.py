@@ -15,7 +15,8 @@ Design decisions kept here:
 - Media rows are referenced by a foreign key to ``media.sha256``, or, inside JSON, by a
   column whose ``info[MEDIA_HASHES]`` reads the hashes out of its value: what ``fsck``
   counts as in use is read from these declarations, never from a list kept elsewhere.
-- Findings of every check share one table; the kind-specific part is JSON.
+- Findings of every check share one table; the kind-specific part is JSON, one dataclass
+  per kind in ``setpiece.model.findings``.
 - History is an append-only event table written by the services.
 """
 
