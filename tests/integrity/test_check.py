@@ -10,6 +10,7 @@ from PIL import Image
 
 from integrity.pictures import copy_of, scene, write_scene_video
 from setpiece.integrity.check import check_integrity
+from setpiece.model.findings import NearDuplicate, read_payload
 from setpiece.production.context import Production
 from setpiece.production.records import list_findings
 from setpiece.production.takes import import_takes, list_takes
@@ -140,6 +141,10 @@ def test_takes_are_checked_on_arrival_when_the_project_says_so(
     (finding,) = list_findings(production, kind="near_duplicate")
     assert finding.take == result.created[0].id
     assert finding.data["reference"]["title"] == "painting"
+    assert finding.payload == read_payload("near_duplicate", finding.data)
+    assert (
+        isinstance(finding.payload, NearDuplicate) and finding.payload.reference.title == "painting"
+    )
 
 
 def test_a_failing_arrival_check_keeps_the_take_and_says_why(

@@ -205,6 +205,8 @@ def take_show(
             out.print(f"{label}: {value}")
     if r.parameters:
         out.print("parameters: " + json.dumps(r.parameters))
+    for operation in r.operations:
+        out.print("operation: " + json.dumps(operation.record()))
     for sha in r.references:
         out.print(f"reference: {sha}")
 

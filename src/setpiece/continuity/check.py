@@ -19,7 +19,7 @@ from __future__ import annotations
 import itertools
 import os
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from fractions import Fraction
 from functools import cached_property
@@ -29,13 +29,28 @@ from typing import Any, Protocol
 import numpy as np
 
 from setpiece.continuity.embedders import FaceEmbedder, LookModel, face_embedder
-from setpiece.continuity.faces import CLOSE_SIZES, CharacterReference, check_identity, reference_for
+from setpiece.continuity.faces import (
+    CLOSE_SIZES,
+    CharacterReference,
+    IdentityIssue,
+    check_identity,
+    reference_for,
+)
 from setpiece.continuity.look import CielabLook, LookStats, format_problems
 from setpiece.continuity.report import side_by_side
 from setpiece.continuity.settings import ContinuitySettings, continuity_settings
 from setpiece.errors import InvalidMediaError, StorageError
+from setpiece.model.findings import (
+    FindingPayload,
+    FormatMismatch,
+    IdentityDrift,
+    IdentityDriftWithinTake,
+    IdentityFound,
+    LookJump,
+    Unreadable,
+)
 from setpiece.production.context import Production
-from setpiece.production.views import SceneView, ShotView, TakeView
+from setpiece.production.views import SceneView, ShotView, TakeView, jsonable
 from setpiece.store.frames import Frame, load_rgb, media_source, take_pictures
 from setpiece.store.video import reason
 
@@ -71,7 +86,7 @@ class ContinuityFinding:
     score: float | None
     threshold: float | None
     detail: str
-    data: dict[str, Any] = field(default_factory=dict)
+    data: FindingPayload | Mapping[str, Any] = field(default_factory=dict)
     evidence_png: bytes | None = None
 
     def to_json(self) -> dict[str, Any]:
@@ -84,7 +99,7 @@ class ContinuityFinding:
             "score": self.score,
             "threshold": self.threshold,
             "detail": self.detail,
-            "data": self.data,
+            "data": jsonable(self.data),
         }
 
 
@@ -97,9 +112,6 @@ class Skipped:
     check: str
     reason: str
 
-    def to_json(self) -> dict[str, Any]:
-        return {"shot": self.shot, "take": self.take, "check": self.check, "reason": self.reason}
-
 
 @dataclass(frozen=True)
 class ContinuityReport:
@@ -107,16 +119,7 @@ class ContinuityReport:
     takes_checked: int
     skipped: list[Skipped]
     notes: list[str]
-    unreadable: list[dict[str, Any]]
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "findings": [f.to_json() for f in self.findings],
-            "takes_checked": self.takes_checked,
-            "skipped": [s.to_json() for s in self.skipped],
-            "notes": self.notes,
-            "unreadable": self.unreadable,
-        }
+    unreadable: list[Unreadable]
 
 
 @dataclass
@@ -153,7 +156,7 @@ class CheckScope:
         self.takes = takes  # by shot code; also holds the takes of the shots in ``previous``
         self.previous = previous or {}  # the shot each shot cuts from, within its scene
         self.progress = progress or (lambda phase, done, total: None)
-        self.unreadable: list[dict[str, Any]] = []
+        self.unreadable: list[Unreadable] = []
         self._frames: dict[tuple[str, int], list[Frame]] = {}
         project = production.project_row()
         self.width, self.height = project.width, project.height
@@ -172,17 +175,18 @@ class CheckScope:
                     )
                 except (InvalidMediaError, StorageError) as exc:
                     self.unreadable.append(
-                        {"take": take.id, "shot": take.shot, "frame": None, "detail": reason(exc)}
+                        Unreadable(take.id, take.label, take.shot, None, reason(exc))
                     )
                 else:
                     if stopped is not None:
                         self.unreadable.append(
-                            {
-                                "take": take.id,
-                                "shot": take.shot,
-                                "frame": stopped.frame,
-                                "detail": f"{reason(stopped)}; the frames before it were checked",
-                            }
+                            Unreadable(
+                                take.id,
+                                take.label,
+                                take.shot,
+                                stopped.frame,
+                                f"{reason(stopped)}; the frames before it were checked",
+                            )
                         )
             self._frames[key] = frames
         return self._frames[key]
@@ -319,16 +323,24 @@ class IdentityChecker:
                         score=issue.score,
                         threshold=issue.threshold,
                         detail=issue.detail,
-                        data={
-                            **issue.data,
-                            "character": issue.character,
-                            "embedder": embedder.name,
-                        },
+                        data=_identity_payload(issue, embedder.name),
                         evidence_png=_evidence([reference.crop if reference else None, issue.face]),
                     )
                 )
         scope.progress("identity", len(judged), len(judged))
         return out
+
+
+def _identity_payload(issue: IdentityIssue, embedder: str) -> FindingPayload:
+    """The stored payload of an identity issue (``continuity.faces`` keeps its extras loose)."""
+    extra = issue.data
+    if extra.get("within_take"):
+        return IdentityDriftWithinTake(True, int(extra["from_frame"]), issue.character, embedder)
+    if "largest" in extra:
+        return IdentityDrift(
+            float(extra["largest"]), int(extra["frames_over"]), issue.character, embedder
+        )
+    return IdentityFound(issue.character, embedder)
 
 
 class LookChecker:
@@ -389,17 +401,17 @@ class LookChecker:
                     threshold=threshold,
                     detail=f"cut from {first.code} ({a_take.label}) to {second.code} "
                     f"({b_take.label}): " + "; ".join(over),
-                    data={
-                        "from_shot": first.code,
-                        "from_take": a_take.id,
-                        "time_of_day": scene.time_of_day if scene else None,
-                        "delta_e2000": round(difference.delta_e, 3),
-                        "stops": round(difference.stops, 3),
-                        "kelvin": round(difference.kelvin, 1),
-                        "contrast": round(difference.contrast, 4),
-                        "model": self.model.name,
-                        "fix": f"setpiece match {b_take.id} --to {a_take.id}",
-                    },
+                    data=LookJump(
+                        from_shot=first.code,
+                        from_take=a_take.id,
+                        time_of_day=scene.time_of_day if scene else None,
+                        delta_e2000=round(difference.delta_e, 3),
+                        stops=round(difference.stops, 3),
+                        kelvin=round(difference.kelvin, 1),
+                        contrast=round(difference.contrast, 4),
+                        model=self.model.name,
+                        fix=f"setpiece match {b_take.id} --to {a_take.id}",
+                    ),
                     evidence_png=_evidence([a[1], b[1]]),
                 )
             )
@@ -452,7 +464,7 @@ class FormatChecker:
                         score=None,
                         threshold=None,
                         detail=f"{take.label}: " + "; ".join(problems),
-                        data={"problems": problems},
+                        data=FormatMismatch(problems),
                     )
                 )
         return out
@@ -508,7 +520,7 @@ class TemporalChecker:
                         score=item.score,
                         threshold=item.threshold,
                         detail=item.detail,
-                        data=dict(item.data),
+                        data=item.data,
                     )
                 )
         return out

@@ -203,6 +203,7 @@ def match_take(
         InvalidInputError: A take without media, the same take twice, or an unknown method.
         InvalidMediaError: A take that cannot be decoded to the end.
     """
+    from setpiece.model.operations import Operation
     from setpiece.production.derive import derive_take
     from setpiece.production.takes import get_take
 
@@ -231,6 +232,6 @@ def match_take(
             production,
             source.id,
             target,
-            {"name": "colour_match", "version": 1, "to": reference.id, "method": method},
+            Operation("colour_match", 1, {"to": reference.id, "method": method}),
         )
     return MatchResult(derived, created, method, before, after)

@@ -20,6 +20,8 @@ from pathlib import Path
 from typing import Any
 
 from setpiece.errors import InvalidInputError, InvalidMediaError
+from setpiece.model.findings import TemporalFlicker
+from setpiece.model.operations import Operation
 from setpiece.motion.config import MotionSettings, motion_settings
 from setpiece.motion.measure import TemporalMeasures, measure_video
 from setpiece.production.context import Production
@@ -108,8 +110,8 @@ def _derive(
     production: Production,
     take: str,
     suffix: str,
-    make: Callable[[Path, Path], dict[str, Any]],
-) -> tuple[TakeView, bool, dict[str, Any]]:
+    make: Callable[[Path, Path], Operation],
+) -> tuple[TakeView, bool, Operation]:
     from setpiece.production.derive import derive_take
     from setpiece.production.takes import get_take
 
@@ -142,21 +144,23 @@ def retime_take(
     settings = project_settings(production)
     reports: list[Any] = []
 
-    def make(source: Path, target: Path) -> dict[str, Any]:
+    def make(source: Path, target: Path) -> Operation:
         report = retime(
             source, target, fps=fps, factor=factor, settings=settings, progress=progress
         )
         reports.append(report)
-        return {
-            "name": "retime",
-            "version": 1,
-            "fps": f"{report.fps.numerator}/{report.fps.denominator}",
-            "factor": None if factor is None else str(factor),
-            "flow": "dis",
-            "flow_long_side": settings.flow_long_side,
-            "flow_preset": settings.flow_preset,
-            "held_at_cuts": report.held_at_cuts,
-        }
+        return Operation(
+            "retime",
+            1,
+            {
+                "fps": f"{report.fps.numerator}/{report.fps.denominator}",
+                "factor": None if factor is None else str(factor),
+                "flow": "dis",
+                "flow_long_side": settings.flow_long_side,
+                "flow_preset": settings.flow_preset,
+                "held_at_cuts": report.held_at_cuts,
+            },
+        )
 
     derived, created, _ = _derive(production, take, ".mp4", make)
     return derived, created, reports[0]
@@ -174,16 +178,18 @@ def deflicker_take(
     settings = project_settings(production)
     reports: list[Any] = []
 
-    def make(source: Path, target: Path) -> dict[str, Any]:
+    def make(source: Path, target: Path) -> Operation:
         report = deflicker(source, target, settings=settings, progress=progress)
         reports.append(report)
-        return {
-            "name": "deflicker",
-            "version": 1,
-            "window": settings.deflicker_window,
-            "regions": settings.deflicker_regions,
-            "step": settings.deflicker_step,
-        }
+        return Operation(
+            "deflicker",
+            1,
+            {
+                "window": settings.deflicker_window,
+                "regions": settings.deflicker_regions,
+                "step": settings.deflicker_step,
+            },
+        )
 
     derived, created, _ = _derive(production, take, ".mp4", make)
     return derived, created, reports[0]
@@ -255,7 +261,7 @@ def temporal_findings(
                         f"take {take.label} flickers {value:.2f} against its scene's median "
                         f"{median:.2f}: try 'setpiece deflicker --take {take.id}'"
                     ),
-                    data={"scene": scene_of[take.shot], "scene_median": round(median, 4)},
+                    data=TemporalFlicker(scene_of[take.shot], round(median, 4)),
                 )
             )
     return findings, checked

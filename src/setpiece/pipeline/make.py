@@ -453,7 +453,7 @@ def _step_retime(run: _Run) -> StepResult:
     retimed = {
         t.recipe.parent
         for t in takes
-        if t.recipe.parent and (t.recipe.parameters.get("operation") or {}).get("name") == "retime"
+        if t.recipe.parent and t.recipe.operations and t.recipe.operations[-1].name == "retime"
     }
     todo = [
         t

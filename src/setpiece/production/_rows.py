@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import select
 
 from setpiece.errors import ConflictError, InvalidInputError, NotFoundError
+from setpiece.model.operations import Operation
 from setpiece.model.orm import Event, Media, Scene, Shot, Take, utcnow
 from setpiece.production.views import MediaView, Recipe, ShotView, SubjectView, TakeView
 
@@ -137,6 +138,7 @@ def recipe_of(take: Take) -> Recipe:
         parameters=dict(take.parameters or {}),
         references=list(take.reference_hashes or []),
         parent=take.parent_take_id,
+        operations=tuple(Operation.from_record(op) for op in take.operations or ()),
     )
 
 

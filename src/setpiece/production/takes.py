@@ -163,6 +163,7 @@ def import_takes(
                 parameters=dict(base.parameters),
                 reference_hashes=reference_hashes,
                 parent_take_id=base.parent,
+                operations=[operation.record() for operation in base.operations],
             )
             session.add(take)
             known[item.sha256] = take

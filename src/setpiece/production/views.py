@@ -16,6 +16,9 @@ from typing import Any, ClassVar
 
 import orjson
 
+from setpiece.model.findings import FindingPayload, read_payload
+from setpiece.model.operations import Operation
+
 __all__ = [
     "BibleEntryView",
     "EventView",
@@ -115,6 +118,8 @@ class Recipe(_View):
     parameters: dict[str, Any] = dataclasses.field(default_factory=dict)
     references: list[str] = dataclasses.field(default_factory=list)
     parent: str | None = None
+    # A derived take's operations from its first ancestor, oldest first, its own last.
+    operations: tuple[Operation, ...] = ()
 
 
 @dataclasses.dataclass(frozen=True)
@@ -145,15 +150,6 @@ class SubjectView(_View):
     side: str | None
     depth: str | None
     prompt_override: str | None
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "name": self.name,
-            "kind": self.kind,
-            "side": self.side,
-            "depth": self.depth,
-            "prompt_override": self.prompt_override,
-        }
 
 
 @dataclasses.dataclass(frozen=True)
@@ -241,6 +237,11 @@ class FindingView(_View):
     evidence: MediaView | None
     data: dict[str, Any]
     created_at: datetime
+
+    @property
+    def payload(self) -> FindingPayload | None:
+        """``data`` read as its kind's payload (None for a kind this Setpiece does not know)."""
+        return read_payload(self.kind, self.data)
 
 
 @dataclasses.dataclass(frozen=True)

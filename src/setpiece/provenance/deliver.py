@@ -340,8 +340,8 @@ def take_credentials(
             {
                 "action": "c2pa.edited",
                 "when": _when(take),
-                "softwareAgent": {"name": f"setpiece {operation.get('name', 'edit')}"},
-                "parameters": {"operation": operation},
+                "softwareAgent": {"name": f"setpiece {operation.name or 'edit'}"},
+                "parameters": {"operation": operation.record()},
             }
         )
     for index, ref in enumerate(recipe.references):
@@ -362,7 +362,7 @@ def take_credentials(
             "model_hash": recipe.model_hash,
             "seed": recipe.seed,
             "parent": recipe.parent,
-            "operations": operations,
+            "operations": [operation.record() for operation in operations],
             "master_sha256": take.media.sha256 if take.media else None,
             "watermark": "setpiece-watermark-v1",
         },

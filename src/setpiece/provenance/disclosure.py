@@ -189,6 +189,7 @@ def disclosure(
     from sqlalchemy import select
 
     from setpiece.edit.assembly import assemble
+    from setpiece.model.operations import Operation
     from setpiece.model.orm import Event, Take, User
     from setpiece.provenance.deliver import made_by
 
@@ -228,11 +229,8 @@ def disclosure(
             else:
                 what = makers[take.id]
                 generator, model, origin = what.generator, what.model, what.origin
-                parameters = take.parameters or {}
                 operations = [
-                    str(op.get("name"))
-                    for op in [*(parameters.get("operations") or []), parameters.get("operation")]
-                    if isinstance(op, dict) and op.get("name")
+                    op.name for op in map(Operation.from_record, take.operations or []) if op.name
                 ]
                 picture = _picture(origin, derived=bool(take.parent_take_id))
                 if generator:
