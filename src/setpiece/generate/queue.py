@@ -798,7 +798,7 @@ def _heartbeats(
         except Exception as exc:  # the next beat tries again; the renders go on meanwhile
             log.warning(
                 "render queue: renewing the lease of %d job(s) failed (%s); if it keeps "
-                "failing for %.0f s the lease runs out, another worker may take the jobs over "
+                "failing for %.3g s the lease runs out, another worker may take the jobs over "
                 "and the renders finished here are thrown away",
                 len(ids),
                 _what_failed(exc),
