@@ -45,6 +45,7 @@ from sqlalchemy import select
 from setpiece.edit.assembly import Cut, CutClip, assemble
 from setpiece.edit.timeline import EDL_COMMENT, NAMESPACE, SLATE_KIND, require_otio
 from setpiece.errors import InvalidInputError
+from setpiece.model.enums import TakeKind
 from setpiece.model.orm import Shot, Take
 from setpiece.production._rows import record_event, touch_shot
 from setpiece.production.context import Production
@@ -735,7 +736,7 @@ def _compare(
     if (
         shown is not None
         and shown.media is not None
-        and shown.media.kind == "video"
+        and shown.media.kind == TakeKind.VIDEO
         and shown.source_duration >= shown.media.frames
         and clip.duration > shown.duration
     ):

@@ -32,6 +32,7 @@ from urllib.parse import urlsplit
 import numpy as np
 
 from setpiece.errors import InvalidInputError, InvalidMediaError, NotFoundError, StorageError
+from setpiece.model.enums import TakeKind
 
 if TYPE_CHECKING:
     from PIL import Image
@@ -248,7 +249,7 @@ def iter_take_frames(
 ) -> Iterator[Frame]:
     """A take's pictures as RGB frames: a still is one frame 0 (EXIF honoured); a video
     yields every ``every``-th frame, raising :class:`DecodeStopped` if it breaks mid-way."""
-    if media.kind == "image":
+    if media.kind == TakeKind.IMAGE:
         from PIL import Image
 
         with media_source(media, label, store) as source:
