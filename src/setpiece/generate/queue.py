@@ -18,6 +18,11 @@ a lease lasts ``[render] lease_seconds`` (60) and heartbeats renew it every thir
 permanent ones fail the take with the reason. Concurrency is per backend
 (``[generators.NAME] concurrency`` in ``setpiece.toml``). The driver owns the
 database: executors (threads here, Ray tasks in ``ray_executor``) only render.
+
+Every status the queue writes, a job's or a take's, goes through ``production.moves``
+and the render queue's tables of ``model/workflow.py``; a move they forbid (a job whose
+take was circled meanwhile) stops the run with ``InvalidTransitionError``. A heartbeat or
+a release of leases that fails is logged as a warning saying what it puts at risk.
 """
 
 from __future__ import annotations
