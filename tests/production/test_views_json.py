@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 
 import orjson
 
+from setpiece.model.enums import ShotStatus
 from setpiece.production.board import Page
 from setpiece.production.views import (
     SceneView,
@@ -29,7 +30,7 @@ def _shot(code: str, when: datetime, subjects: list[SubjectView]) -> ShotView:
         camera_move=None,
         planned_frames=37,
         planned_seconds=round(37 / 24, 6),
-        status="todo",
+        status=ShotStatus.TODO,
         subjects=subjects,
         takes=2,
         version=4,

@@ -40,6 +40,7 @@ from setpiece.continuity.look import CielabLook, LookStats, format_problems
 from setpiece.continuity.report import side_by_side
 from setpiece.continuity.settings import ContinuitySettings, continuity_settings
 from setpiece.errors import InvalidMediaError, StorageError
+from setpiece.model.enums import TakeKind, TakeStatus
 from setpiece.model.findings import (
     FindingPayload,
     FormatMismatch,
@@ -241,7 +242,7 @@ def is_photographic(take: TakeView, generators: dict[str, bool]) -> tuple[bool, 
 def representative_take(takes: list[TakeView]) -> TakeView | None:
     """The take that stands for its shot in the cut: the circled one, else the latest."""
     usable = [t for t in takes if t.media is not None]
-    circled = [t for t in usable if t.status == "circled"]
+    circled = [t for t in usable if t.status == TakeStatus.CIRCLED]
     if circled:
         return circled[-1]
     return max(usable, key=lambda t: t.number) if usable else None
@@ -296,7 +297,7 @@ class IdentityChecker:
                 out.notes.extend(references[name].notes)
         for done, (shot, take) in enumerate(judged, 1):
             scope.progress("identity", done - 1, len(judged))
-            every = scope.settings.frame_stride if take.kind == "video" else 1
+            every = scope.settings.frame_stride if take.kind == TakeKind.VIDEO else 1
             frames = scope.frames(take, every)
             out.checked.add(take.id)
             if not frames:
@@ -488,7 +489,7 @@ class TemporalChecker:
         drawn = scope.flicker_free
         measured: list[TakeView] = []
         for take in scope.all_takes():
-            if take.media is None or take.media.kind != "video":
+            if take.media is None or take.media.kind != TakeKind.VIDEO:
                 continue
             if take.recipe.backend in drawn:
                 out.skipped.append(

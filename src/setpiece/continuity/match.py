@@ -29,6 +29,7 @@ import numpy as np
 
 from setpiece.continuity.look import CielabLook, LookDifference, downscaled, lab_pixels
 from setpiece.errors import InvalidInputError, InvalidMediaError
+from setpiece.model.enums import TakeKind
 from setpiece.production.context import Production
 from setpiece.production.views import TakeView
 from setpiece.store.frames import open_media, take_pictures
@@ -123,7 +124,7 @@ class MatchResult:
 def _sampled(production: Production, take: TakeView) -> list[np.ndarray]:
     if take.media is None:
         raise InvalidInputError(f"take {take.label} has no media to match")
-    every = max(1, take.media.frames // _SAMPLED) if take.kind == "video" else 1
+    every = max(1, take.media.frames // _SAMPLED) if take.kind == TakeKind.VIDEO else 1
     frames, stopped = take_pictures(take.media, take.label, production.store, every=every)
     if stopped is not None:
         raise InvalidMediaError(f"cannot match colour: {reason(stopped)}")
@@ -220,7 +221,7 @@ def match_take(
     after = look.compare(wanted, look.stats([transform.apply(f) for f in source_frames]))
     report = progress or (lambda done, total: None)
     with tempfile.TemporaryDirectory(prefix="setpiece-match-") as folder:
-        if source.kind == "video":
+        if source.kind == TakeKind.VIDEO:
             target = Path(folder) / f"{source.id}-matched.mp4"
             _write_video(production, source, transform, target, report)
         else:

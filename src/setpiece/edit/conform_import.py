@@ -41,6 +41,7 @@ from sqlalchemy import select
 from setpiece.edit.assembly import Cut, CutClip, assemble
 from setpiece.edit.reading import EditClip, EditTimeline, read_edit
 from setpiece.edit.timeline import SLATE_KIND
+from setpiece.model.enums import TakeKind
 from setpiece.model.orm import Shot, Take
 from setpiece.production._rows import record_event, touch_shot
 from setpiece.production.context import Production
@@ -364,7 +365,7 @@ def _compare(
     if (
         shown is not None
         and shown.media is not None
-        and shown.media.kind == "video"
+        and shown.media.kind == TakeKind.VIDEO
         and shown.source_duration >= shown.media.frames
         and clip.duration > shown.duration
     ):

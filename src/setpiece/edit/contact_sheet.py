@@ -23,6 +23,7 @@ from setpiece.edit.assembly import Cut, CutClip, assemble
 from setpiece.edit.movie import fit
 from setpiece.errors import InvalidInputError, InvalidMediaError
 from setpiece.generate.backends._previs_panel import GREY, INK, PAPER
+from setpiece.model.enums import TakeKind
 from setpiece.store.frames import check_target, open_media, read_still, temporary_file
 
 if TYPE_CHECKING:
@@ -181,7 +182,7 @@ def _picture(clip: CutClip, pic_h: int, face: Typeface, store: MediaStore) -> Im
         return cell
     label = clip.take_label or clip.shot
     media = clip.media
-    if media.kind == "video" and media.fps:
+    if media.kind == TakeKind.VIDEO and media.fps:
         picture = middle_frame(media, clip.source_in + clip.source_duration // 2, label, store)
     else:
         picture = read_still(media, label, store)

@@ -45,6 +45,7 @@ import numpy as np
 
 from setpiece.edit.assembly import Cut, CutClip
 from setpiece.errors import InvalidInputError, InvalidMediaError
+from setpiece.model.enums import TakeKind
 from setpiece.store.frames import (  # noqa: F401  re-exported for the cut's other writers
     check_target,
     media_source,
@@ -392,7 +393,7 @@ def _clip_pictures(
 ) -> Iterator[Iterator[None]]:
     """An iterator that fills ``canvas`` with the clip's next frame at each step."""
     media = clip.media
-    if clip.kind == "take" and media is not None and media.kind == "video" and media.fps:
+    if clip.kind == "take" and media is not None and media.kind == TakeKind.VIDEO and media.fps:
         with open_media(media, _label(clip), store) as container:
             pictures = _video_pictures(clip, media, container, canvas, fps, warnings)
             try:
@@ -674,7 +675,12 @@ class _Sound:
 @contextlib.contextmanager
 def _clip_sound(clip: CutClip, store: MediaStore | None) -> Iterator[_Sound]:
     media = clip.media
-    if clip.kind != "take" or media is None or media.kind != "video" or not media.audio_streams:
+    if (
+        clip.kind != "take"
+        or media is None
+        or media.kind != TakeKind.VIDEO
+        or not media.audio_streams
+    ):
         yield _Sound(None)
         return
     with open_media(media, _label(clip), store) as container:

@@ -19,14 +19,21 @@ permanent ones fail the take with the reason. Concurrency is per backend
 (``[generators.NAME] concurrency`` in ``setpiece.toml``, a field of every backend's
 ``Settings``, like ``batch_size``). The driver owns the
 database: executors (threads here, Ray tasks in ``ray_executor``) only render.
+
+Every status the queue writes, a job's or a take's, goes through ``production.moves``
+and the render queue's tables of ``model/workflow.py``; a move they forbid (a job whose
+take was circled meanwhile) stops the run with ``InvalidTransitionError``. A heartbeat or
+a release of leases that fails is logged as a warning saying what it puts at risk.
 """
 
 from __future__ import annotations
 
 import contextlib
 import functools
+import logging
 import os
 import random
+import re
 import secrets
 import shutil
 import socket
@@ -62,10 +69,12 @@ from setpiece.generate.registry import (
     get_generator,
 )
 from setpiece.generate.settings import render_settings
-from setpiece.model.enums import ORIGIN_KEY, Origin, ShotStatus, TakeKind, TakeStatus
+from setpiece.model.enums import ORIGIN_KEY, JobState, Origin, TakeKind, TakeStatus
 from setpiece.model.orm import Media, RenderJob, Scene, Shot, Take, utcnow
-from setpiece.production._rows import record_event, shot_row, take_row, touch_shot
+from setpiece.model.workflow import Mover
+from setpiece.production._rows import record_event, shot_row, take_row
 from setpiece.production.context import Production
+from setpiece.production.moves import first_take, move_job, move_take
 
 __all__ = [
     "EnqueueReport",
@@ -78,6 +87,8 @@ __all__ = [
     "request_to_json",
     "run_queue",
 ]
+
+log = logging.getLogger(__name__)
 
 MAX_TAKES = 100
 BACKOFF_CAP_S = 300.0
@@ -644,7 +655,7 @@ def _remaining(production: Production) -> int:
             session.scalar(
                 select(func.count())
                 .select_from(RenderJob)
-                .where(RenderJob.state.in_(("queued", "running")))
+                .where(RenderJob.state.in_((JobState.QUEUED, JobState.RUNNING)))
             )
             or 0
         )
@@ -654,10 +665,10 @@ def _next_wait(production: Production) -> float | None:
     """Seconds until a queued job may run (or a lease runs out); None when nothing is left."""
     with production.transaction() as session:
         soonest = session.scalar(
-            select(func.min(RenderJob.next_attempt_at)).where(RenderJob.state == "queued")
+            select(func.min(RenderJob.next_attempt_at)).where(RenderJob.state == JobState.QUEUED)
         )
         lease = session.scalar(
-            select(func.min(RenderJob.lease_expires_at)).where(RenderJob.state == "running")
+            select(func.min(RenderJob.lease_expires_at)).where(RenderJob.state == JobState.RUNNING)
         )
     moments = [m for m in (soonest, lease) if m is not None]
     if not moments:
@@ -691,8 +702,8 @@ def _claim(
             select(RenderJob)
             .where(
                 or_(
-                    (RenderJob.state == "queued") & (RenderJob.next_attempt_at <= now),
-                    (RenderJob.state == "running") & (RenderJob.lease_expires_at < now),
+                    (RenderJob.state == JobState.QUEUED) & (RenderJob.next_attempt_at <= now),
+                    (RenderJob.state == JobState.RUNNING) & (RenderJob.lease_expires_at < now),
                 )
             )
             .order_by(RenderJob.id)
@@ -713,15 +724,17 @@ def _claim(
                 busy[job.generator] = busy.get(job.generator, 0) + 1
                 group = open_groups[key] = [job]
             group_of[job.id] = group[0].id
-            job.state = "running"
+            take = session.get(Take, job.take_id)
+            assert take is not None
+            move_job(job, JobState.RUNNING)
+            move_take(
+                session, production, take, TakeStatus.RENDERING, mover=Mover.SYSTEM, action=None
+            )
             job.lease_owner = worker
             job.lease_expires_at = now + timedelta(seconds=lease_s)
             job.heartbeat_at = now
             job.attempts += 1
             job.updated_at = now
-            take = session.get(Take, job.take_id)
-            assert take is not None
-            take.status = TakeStatus.RENDERING.value
             starts.append((job, take))
         session.flush()
         batches: dict[int, list[tuple[int, str, str, dict[str, Any], int, int, str]]] = {}
@@ -811,30 +824,71 @@ def _heartbeats(
         if not ids:
             continue
         now = utcnow()
-        with contextlib.suppress(Exception), production.transaction() as session:
-            session.execute(
-                update(RenderJob)
-                .where(
-                    RenderJob.id.in_(ids),
-                    RenderJob.lease_owner == worker,
-                    RenderJob.state == "running",
+        try:
+            with production.transaction() as session:
+                session.execute(
+                    update(RenderJob)
+                    .where(
+                        RenderJob.id.in_(ids),
+                        RenderJob.lease_owner == worker,
+                        RenderJob.state == JobState.RUNNING,
+                    )
+                    .values(lease_expires_at=now + timedelta(seconds=lease_s), heartbeat_at=now)
+                    .execution_options(synchronize_session=False)
                 )
-                .values(lease_expires_at=now + timedelta(seconds=lease_s), heartbeat_at=now)
-                .execution_options(synchronize_session=False)
+        except Exception as exc:  # the next beat tries again; the renders go on meanwhile
+            log.warning(
+                "render queue: renewing the lease of %d job(s) failed (%s); if it keeps "
+                "failing for %.3g s the lease runs out, another worker may take the jobs over "
+                "and the renders finished here are thrown away",
+                len(ids),
+                _what_failed(exc),
+                lease_s,
             )
 
 
+_CREDENTIALS = re.compile(r"(//)[^/@\s]*@")  # user:password@ in a database URL
+
+
+def _what_failed(exc: BaseException) -> str:
+    """An exception for the log: its type and first line, any URL's credentials hidden."""
+    lines = str(exc).strip().splitlines()
+    text = _CREDENTIALS.sub(r"\1***@", lines[0][:300]) if lines else ""
+    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
+
+
 def _release(production: Production, worker: str, running: dict[int, _Running]) -> None:
-    """Ctrl-C: the jobs in flight go straight back to the queue."""
-    with contextlib.suppress(Exception), production.transaction() as session:
-        for job in session.scalars(select(RenderJob).where(RenderJob.id.in_(list(running)))):
-            if job.lease_owner == worker and job.state == "running":
-                job.state, job.lease_owner, job.lease_expires_at = "queued", None, None
-                job.attempts = max(0, job.attempts - 1)
-                job.next_attempt_at = utcnow()
-                take = session.get(Take, job.take_id)
-                if take is not None:
-                    take.status = TakeStatus.PENDING.value
+    """Ctrl-C: the jobs in flight go straight back to the queue.
+
+    Letting go is a courtesy: when it fails (the database is gone, say), the jobs wait
+    until their leases run out and another worker takes them; that is logged, not raised,
+    so the interrupt itself still reaches the caller.
+    """
+    try:
+        with production.transaction() as session:
+            for job in session.scalars(select(RenderJob).where(RenderJob.id.in_(list(running)))):
+                if job.lease_owner == worker and job.state == JobState.RUNNING:
+                    move_job(job, JobState.QUEUED)
+                    job.lease_owner, job.lease_expires_at = None, None
+                    job.attempts = max(0, job.attempts - 1)
+                    job.next_attempt_at = utcnow()
+                    take = session.get(Take, job.take_id)
+                    if take is not None:
+                        move_take(
+                            session,
+                            production,
+                            take,
+                            TakeStatus.PENDING,
+                            mover=Mover.SYSTEM,
+                            action=None,
+                        )
+    except Exception as exc:
+        log.warning(
+            "render queue: giving back %d job(s) in flight failed (%s); they stay leased "
+            "until their leases run out, then another worker renders them again",
+            len(running),
+            _what_failed(exc),
+        )
 
 
 def _finish(
@@ -878,13 +932,12 @@ def _store(production: Production, worker: str, job: _Running, result: RenderRes
     store_files(production, [item])
     with production.transaction() as session:
         row = session.get(RenderJob, job.job_id)
-        if row is None or row.state != "running" or row.lease_owner != worker:
+        if row is None or row.state != JobState.RUNNING or row.lease_owner != worker:
             return  # the lease was lost and another worker took over: its result counts
         take = session.get(Take, job.take_id)
         assert take is not None
         take.media = media_row(session, item)
         take.kind = item.info.kind
-        take.status = TakeStatus.READY.value
         take.model_name = result.model or take.model_name
         take.model_hash = result.model_hash
         # What the generator is, as declared when the take was queued (older queued jobs:
@@ -892,36 +945,18 @@ def _store(production: Production, worker: str, job: _Running, result: RenderRes
         origin = Origin.recorded(take.parameters) or declared_origin(job.generator)
         take.parameters = {**result.parameters, ORIGIN_KEY: origin.value}
         take.failure = None
-        row.state, row.lease_owner, row.lease_expires_at, row.updated_at = (
-            "done",
-            None,
-            None,
-            utcnow(),
-        )
-        record_event(
+        move_job(row, JobState.DONE)
+        row.lease_owner, row.lease_expires_at, row.updated_at = None, None, utcnow()
+        move_take(
             session,
             production,
-            "take",
-            take.id,
-            "rendered",
-            before=TakeStatus.RENDERING,
-            after=TakeStatus.READY,
+            take,
+            TakeStatus.READY,
+            mover=Mover.SYSTEM,
+            action="rendered",
             data={"generator": job.generator, "attempts": job.attempts},
         )
-        shot = take.shot
-        if shot.status == ShotStatus.TODO.value:
-            shot.status = ShotStatus.WIP.value
-            touch_shot(shot, production)
-            record_event(
-                session,
-                production,
-                "shot",
-                shot.code,
-                "status",
-                before=ShotStatus.TODO,
-                after=ShotStatus.WIP,
-                note="first take rendered",
-            )
+        first_take(session, production, take.shot, how="rendered")
 
 
 def _failed(
@@ -936,7 +971,7 @@ def _failed(
 ) -> None:
     with production.transaction() as session:
         row = session.get(RenderJob, job.job_id)
-        if row is None or row.state != "running" or row.lease_owner != worker:
+        if row is None or row.state != JobState.RUNNING or row.lease_owner != worker:
             return
         take = session.get(Take, job.take_id)
         assert take is not None
@@ -947,23 +982,23 @@ def _failed(
             utcnow(),
         )
         if transient and row.attempts < row.max_attempts:
-            row.state = "queued"
+            move_job(row, JobState.QUEUED)
             row.next_attempt_at = utcnow() + timedelta(seconds=backoff(row.attempts))
-            take.status = TakeStatus.PENDING.value
+            move_take(
+                session, production, take, TakeStatus.PENDING, mover=Mover.SYSTEM, action=None
+            )
             report.retried += 1
             return
-        row.state = "failed"
-        take.status = TakeStatus.FAILED.value
-        take.failure = message
-        record_event(
+        move_job(row, JobState.FAILED)
+        move_take(
             session,
             production,
-            "take",
-            take.id,
-            "failed",
-            before=TakeStatus.RENDERING,
-            after=TakeStatus.FAILED,
+            take,
+            TakeStatus.FAILED,
+            mover=Mover.SYSTEM,
+            action="failed",
             note=message[:500],
         )
+        take.failure = message
         report.failed += 1
         report.failures.append(f"{take.shot.code}/{take.number}: {message}")

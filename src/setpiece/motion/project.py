@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from setpiece.errors import InvalidInputError, InvalidMediaError
+from setpiece.model.enums import TakeKind
 from setpiece.model.findings import TemporalFlicker
 from setpiece.model.operations import Operation
 from setpiece.motion.config import MotionSettings, motion_settings
@@ -53,7 +54,7 @@ def take_media(production: Production, take: TakeView) -> Iterator[Path]:
     """A local path to a video take's media (copied out of a remote store if need be)."""
     from setpiece.store.frames import media_source
 
-    if take.media is None or take.media.kind != "video":
+    if take.media is None or take.media.kind != TakeKind.VIDEO:
         raise InvalidInputError(f"take {take.label} is not a video: motion tools need one")
     with media_source(take.media, take.label, production.store) as source:
         if isinstance(source, str):
@@ -223,7 +224,7 @@ def temporal_findings(
         t
         for s in shots
         for t in list_takes(production, s.code)
-        if t.media is not None and t.media.kind == "video" and (only is None or t.id in only)
+        if t.media is not None and t.media.kind == TakeKind.VIDEO and (only is None or t.id in only)
     ]
     flicker: dict[str, float] = {}
     for take in takes:

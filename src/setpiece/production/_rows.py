@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import select
 
 from setpiece.errors import ConflictError, InvalidInputError, NotFoundError
+from setpiece.model.enums import ShotStatus, TakeKind, TakeStatus
 from setpiece.model.operations import Operation
 from setpiece.model.orm import Event, Media, Scene, Shot, Take, utcnow
 from setpiece.production.views import MediaView, Recipe, ShotView, SubjectView, TakeView
@@ -114,7 +115,7 @@ def media_view(production: Production, media: Media) -> MediaView:
     return MediaView(
         sha256=media.sha256,
         path=production.store.url_for(media.key),
-        kind=media.kind,
+        kind=TakeKind(media.kind),
         width=media.width,
         height=media.height,
         fps=media.fps,
@@ -147,8 +148,8 @@ def take_view(production: Production, take: Take, shot_code: str | None = None) 
         id=take.id,
         shot=shot_code or take.shot.code,
         number=take.number,
-        kind=take.kind,
-        status=take.status,
+        kind=TakeKind(take.kind),
+        status=TakeStatus(take.status),
         provisional=take.provisional,
         created_at=take.created_at,
         created_by=take.created_by,
@@ -174,7 +175,7 @@ def shot_view(shot: Shot, fps: Fraction, *, scene_number: str, takes: int) -> Sh
             if shot.planned_frames is not None
             else None
         ),
-        status=shot.status,
+        status=ShotStatus(shot.status),
         subjects=[
             SubjectView(
                 name=s.entry.name,

@@ -17,6 +17,7 @@ from collections.abc import Iterable
 from dataclasses import replace
 
 from setpiece.errors import InvalidInputError
+from setpiece.model.enums import TakeStatus
 from setpiece.model.operations import Operation
 from setpiece.production.context import Production
 from setpiece.production.takes import get_take, import_takes
@@ -25,7 +26,8 @@ from setpiece.production.views import TakeView
 __all__ = ["FINISHED", "derive_take", "operations_of", "superseding"]
 
 
-FINISHED = frozenset({"ready", "circled"})  # take statuses with media a cut can use
+# Take statuses with media a cut can use.
+FINISHED = frozenset({TakeStatus.READY, TakeStatus.CIRCLED})
 
 
 def superseding(takes: Iterable[TakeView]) -> dict[str, TakeView]:

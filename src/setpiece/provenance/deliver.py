@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from setpiece.errors import InvalidInputError, InvalidMediaError
-from setpiece.model.enums import Origin
+from setpiece.model.enums import Origin, TakeKind
 from setpiece.provenance.credentials import (
     SOURCE_TYPES,
     Credentials,
@@ -396,7 +396,7 @@ def export_take(production: Production, ref: str, out: Path) -> Delivered:
     take = get_take(production, ref)
     if take.media is None:
         raise InvalidInputError(f"take {take.label} has no media to export (status {take.status})")
-    suffixes = IMAGE_SUFFIXES if take.media.kind == "image" else VIDEO_SUFFIXES
+    suffixes = IMAGE_SUFFIXES if take.media.kind == TakeKind.IMAGE else VIDEO_SUFFIXES
     target = check_target(out, suffixes, f"export of take {take.label}")
     delivery = delivery_for(production)
     with tempfile.TemporaryDirectory(prefix=".setpiece-export-", dir=target.parent) as work:

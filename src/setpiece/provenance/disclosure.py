@@ -28,7 +28,7 @@ from fractions import Fraction
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from setpiece.model.enums import Origin
+from setpiece.model.enums import Origin, TakeStatus
 
 if TYPE_CHECKING:
     from setpiece.production.context import Production
@@ -236,7 +236,7 @@ def disclosure(
                 if generator:
                     generators[(generator, model, origin.value if origin else None)] += 1
             counts[picture] += clip.duration
-            approved = clip.status == "circled" and clip.take in last
+            approved = clip.status == TakeStatus.CIRCLED and clip.take in last
             chosen = last.get(clip.take) if approved and clip.take else None
             shots.append(
                 ShotDisclosure(

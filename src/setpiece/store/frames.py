@@ -35,6 +35,7 @@ from urllib.parse import urlsplit
 import numpy as np
 
 from setpiece.errors import InvalidInputError, InvalidMediaError, NotFoundError, StorageError
+from setpiece.model.enums import TakeKind
 from setpiece.store.video import DecodeStopped, Frame, open_container, reason
 
 if TYPE_CHECKING:
@@ -229,7 +230,7 @@ def iter_take_frames(
 ) -> Iterator[Frame]:
     """A take's pictures as RGB frames: a still is one frame 0 (EXIF honoured); a video
     yields every ``every``-th frame, raising :class:`DecodeStopped` if it breaks mid-way."""
-    if media.kind == "image":
+    if media.kind == TakeKind.IMAGE:
         from PIL import Image
 
         with media_source(media, label, store) as source:
