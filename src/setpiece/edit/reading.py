@@ -36,6 +36,7 @@ from typing import Any
 from setpiece.edit.timeline import EDL_COMMENT, NAMESPACE, require_otio
 from setpiece.errors import InvalidInputError
 from setpiece.production.views import jsonable
+from setpiece.store.video import reason
 from setpiece.timebase import format_rate
 
 __all__ = ["FORMATS", "EditClip", "EditTimeline", "read_edit"]
@@ -161,7 +162,7 @@ def _read_edl(otio: ModuleType, source: Path, fps: Fraction) -> Any:
     except (otio.exceptions.OTIOError, ValueError, TypeError, AttributeError, IndexError) as exc:
         raise InvalidInputError(
             f"{source.name} is not a CMX 3600 EDL Setpiece can read at {format_rate(fps)} fps: "
-            f"{_reason(exc)}"
+            f"{reason(exc)[:300]}"
         ) from None
     return timeline
 
@@ -230,7 +231,7 @@ def _read_other(otio: ModuleType, source: Path, fmt: str) -> Any:
     ) as exc:
         what = {"otio": "an OpenTimelineIO file", "otioz": "an .otioz bundle"}.get(fmt, "FCP 7 XML")
         raise InvalidInputError(
-            f"{source.name} is not {what} Setpiece can read: {_reason(exc)}"
+            f"{source.name} is not {what} Setpiece can read: {reason(exc)[:300]}"
         ) from None
     if isinstance(result, otio.schema.SerializableCollection):
         timelines = [t for t in result if isinstance(t, otio.schema.Timeline)]
@@ -282,11 +283,6 @@ def _newer_schema_message(otio: ModuleType, name: str, text: str) -> str:
         + ": upgrade OpenTimelineIO, or export the edit for OpenTimelineIO "
         f"{otio.__version__} or older"
     )
-
-
-def _reason(exc: BaseException) -> str:
-    text = " ".join(str(exc).split()) or type(exc).__name__
-    return text[:300]
 
 
 def _file_rate(otio: ModuleType, timeline: Any) -> Fraction:
