@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 import orjson
 
 from setpiece.model.enums import ShotStatus
-from setpiece.production.board import Page
+from setpiece.production.paging import Page
 from setpiece.production.views import (
     SceneView,
     ShotView,
@@ -65,7 +65,7 @@ def test_a_page_of_shots_written_natively_matches_its_to_json_shape() -> None:
 
 def test_views_with_their_own_shape_still_go_through_to_json() -> None:
     assert not SceneView.native_json  # its rate is a "num/den" string
-    empty = Page([], None)
+    empty: Page[ShotView] = Page([], None)
     assert dumps_views(empty) == b'{"items":[],"next_cursor":null}'
     mixed = Page([SubjectView("MARA", "character", None, None, None), 1.5], None)
     assert not mixed.native_json

@@ -1,29 +1,22 @@
-"""Read services of the shot board.
+"""Read services of the shot board: the board, the dashboard, pages of shots.
 
 Why a module of its own: the web pages need views no other service gives in one
 call (a board column with thumbnails and finding counts, the film's progress,
-a page of shots in script order, the change feed), and a feature's shot list is
-tens of thousands of rows, so every list here is read one page at a time in SQL.
+a page of shots in script order, a shot's comments, a stored file by its hash),
+and a feature's shot list is tens of thousands of rows, so every list here is
+read one page at a time in SQL, with the keyset cursors of ``production/paging.py``.
 
-Pagination is keyset, not offset: a cursor names the last row of the page
-(its sort key, base64url-encoded JSON), so a page stays cheap however deep it
-is, and a shot added meanwhile never shifts or repeats rows. Cursors are opaque
-to clients; one this module did not make is refused as bad input.
-
-The render queue's listing, retry and cancel live in ``production/jobs.py``, beside
-the job states of ``model/workflow.py``; it pages with this module's cursors.
+The change feed the live pages follow is ``production/feed.py``; the render
+queue's listing, retry and cancel live in ``production/jobs.py``, beside the job
+states of ``model/workflow.py``.
 """
 
 from __future__ import annotations
 
-import base64
-import binascii
-import json
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
 from fractions import Fraction
-from typing import Any, Generic, TypeVar, cast
+from typing import Any, cast
 
 from sqlalchemy import BindParameter, Executable, and_, bindparam, func, or_, select
 
@@ -32,7 +25,6 @@ from setpiece.model.enums import ShotStatus, TakeKind, TakeStatus, parse_enum
 from setpiece.model.orm import (
     BibleEntry,
     Comment,
-    Event,
     Finding,
     Media,
     Revision,
@@ -43,99 +35,23 @@ from setpiece.model.orm import (
 )
 from setpiece.production._rows import scene_row, shot_row
 from setpiece.production.context import Production
+from setpiece.production.feed import ChangeView, recent_changes
+from setpiece.production.paging import Page, decode_cursor, encode_cursor, page_limit
 from setpiece.production.records import StatusReport, production_status
 from setpiece.production.review import CommentView
 from setpiece.production.views import ShotView, SubjectView, jsonable
 
 __all__ = [
-    "DEFAULT_PAGE",
-    "MAX_PAGE",
     "BoardCard",
     "BoardColumn",
-    "ChangeView",
     "Dashboard",
     "MediaFile",
-    "Page",
     "board",
     "dashboard",
-    "decode_cursor",
-    "encode_cursor",
-    "events_after",
-    "latest_event_id",
     "list_comments",
     "media_file",
-    "page_of",
     "shots_page",
 ]
-
-DEFAULT_PAGE = 100
-MAX_PAGE = 1000
-
-T = TypeVar("T")
-
-
-@dataclass(frozen=True)
-class Page(Generic[T]):
-    """One page of a list, and the cursor of the next (None on the last page)."""
-
-    items: list[T]
-    next_cursor: str | None
-
-    @property
-    def native_json(self) -> bool:
-        """Whether orjson can write the page itself: every item is such a view."""
-        return all(getattr(i, "native_json", False) for i in self.items)
-
-    def to_json(self) -> dict[str, Any]:
-        return {"items": [jsonable(i) for i in self.items], "next_cursor": self.next_cursor}
-
-
-def encode_cursor(key: Sequence[Any]) -> str:
-    raw = json.dumps(list(key), separators=(",", ":")).encode()
-    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
-
-
-def decode_cursor(cursor: str | None, shape: Sequence[type]) -> list[Any] | None:
-    """The sort key a cursor names, checked against ``shape`` (the types of its parts).
-
-    Raises:
-        InvalidInputError: The cursor was not made by this service.
-    """
-    if cursor is None or cursor == "":
-        return None
-    bad = InvalidInputError("cursor is not one this server gave: start again without it")
-    if len(cursor) > 500:
-        raise bad
-    try:
-        key = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
-    except (ValueError, binascii.Error, UnicodeDecodeError):
-        raise bad from None
-    if not isinstance(key, list) or len(key) != len(shape):
-        raise bad
-    for part, kind in zip(key, shape, strict=True):
-        if not isinstance(part, kind) or isinstance(part, bool):
-            raise bad
-    return key
-
-
-def _limit(limit: int | None) -> int:
-    value = DEFAULT_PAGE if limit is None else limit
-    if not 1 <= value <= MAX_PAGE:
-        raise InvalidInputError(f"limit {value} is out of range: give 1 to {MAX_PAGE}")
-    return value
-
-
-def page_of(
-    items: Sequence[T], key: Callable[[T], Any], cursor: str | None, limit: int | None, kind: type
-) -> Page[T]:
-    """A page of a short list already in memory, ordered by ``key`` (one int or str part)."""
-    size = _limit(limit)
-    after = decode_cursor(cursor, [kind])
-    rest = [i for i in items if after is None or key(i) > after[0]]
-    chosen = rest[:size]
-    more = len(rest) > size
-    return Page(chosen, encode_cursor([key(chosen[-1])]) if more and chosen else None)
-
 
 # Shots ------------------------------------------------------------------------------------------
 
@@ -155,9 +71,9 @@ def shots_page(
     change is the same page, without reading it again (0.05 ms instead of 1.5 ms for 100
     shots; the shot board's 50 clients mostly ask for the same pages).
     """
-    size = _limit(limit)
+    size = page_limit(limit)
     after = decode_cursor(cursor, [int, int, int])
-    wanted = parse_enum(ShotStatus, status, "shot status").value if status else None
+    wanted = parse_enum(ShotStatus, status, "shot status") if status else None
     with production.transaction(read_only=True) as session:
         production.authorize(session, "read")
         # The revision is read first: the page read after it is at least as new as it, so no
@@ -300,70 +216,57 @@ def _shot_views(
 
 @dataclass(frozen=True)
 class BoardCard:
-    """A shot on the board: its circled (or latest) take's media and what the checks found."""
+    """A shot on the board: its circled (or latest) take's media and what the checks found.
+
+    Its JSON is its fields (``jsonable``); ``thumb`` is the sha256 of that take's media.
+    """
 
     code: str
     scene: str
     description: str
-    status: str
+    status: ShotStatus
     version: int
     takes: int
     findings: int
-    thumb_sha256: str | None
-    thumb_kind: str | None
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "code": self.code,
-            "scene": self.scene,
-            "description": self.description,
-            "status": self.status,
-            "version": self.version,
-            "takes": self.takes,
-            "findings": self.findings,
-            "thumb": self.thumb_sha256,
-            "thumb_kind": self.thumb_kind,
-        }
+    thumb: str | None
+    thumb_kind: TakeKind | None
 
 
 @dataclass(frozen=True)
 class BoardColumn:
-    status: str
+    """The shots of one status: how many there are, and the first of them in script order."""
+
+    status: ShotStatus
     total: int
     cards: list[BoardCard] = field(default_factory=list)
 
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "status": self.status,
-            "total": self.total,
-            "cards": [c.to_json() for c in self.cards],
-        }
-
 
 def board(production: Production, *, per_column: int = 100) -> list[BoardColumn]:
-    """A column per shot status, each with its first ``per_column`` shots in script order."""
-    size = _limit(per_column)
-    columns: list[BoardColumn] = []
+    """A column per shot status, each with its first ``per_column`` shots in script order.
+
+    Raises:
+        InvalidInputError: ``per_column`` outside 1 to ``MAX_PAGE``.
+    """
+    size = page_limit(per_column)
     with production.transaction(read_only=True) as session:
         production.authorize(session, "read")
         connection = session.connection()  # Core execution: plain columns, no ORM row loading
-        totals = dict(
+        totals: dict[str, int] = dict(
             connection.execute(select(Shot.status, func.count()).group_by(Shot.status)).all()
         )
-        picked: dict[str, list[Any]] = {}
+        picked: dict[ShotStatus, list[Any]] = {}
         for status in ShotStatus:
-            if not totals.get(status.value):
-                picked[status.value] = []
-                continue
-            picked[status.value] = list(
-                connection.execute(
-                    select(Shot.id, Shot.code, Scene.number, Shot.description, Shot.version)
-                    .join(Scene, Shot.scene_id == Scene.id)
-                    .where(Shot.status == status.value)
-                    .order_by(Scene.position, Shot.position, Shot.id)
-                    .limit(size)
-                ).all()
-            )
+            picked[status] = []
+            if totals.get(status):
+                picked[status] = list(
+                    connection.execute(
+                        select(Shot.id, Shot.code, Scene.number, Shot.description, Shot.version)
+                        .join(Scene, Shot.scene_id == Scene.id)
+                        .where(Shot.status == status)
+                        .order_by(Scene.position, Shot.position, Shot.id)
+                        .limit(size)
+                    ).all()
+                )
         ids = [row[0] for rows in picked.values() for row in rows]
         takes: dict[int, list[Any]] = {}
         found: dict[int, int] = {}
@@ -383,28 +286,34 @@ def board(production: Production, *, per_column: int = 100) -> list[BoardColumn]
                 ).all()
                 if shot_id is not None
             }
-        for status in ShotStatus:
-            cards = []
-            for shot_id, code, scene, description, version in picked[status.value]:
-                own = takes.get(shot_id, [])
-                with_media = [t for t in own if t[3] is not None]
-                circled = [t for t in with_media if t[2] == TakeStatus.CIRCLED.value]
-                thumb = (circled or with_media[-1:] or [None])[0]
-                cards.append(
-                    BoardCard(
-                        code=code,
-                        scene=scene,
-                        description=description,
-                        status=status.value,
-                        version=version,
-                        takes=len(own),
-                        findings=found.get(shot_id, 0),
-                        thumb_sha256=thumb[3] if thumb else None,
-                        thumb_kind=thumb[4] if thumb else None,
-                    )
-                )
-            columns.append(BoardColumn(status.value, totals.get(status.value, 0), cards))
-    return columns
+    return [
+        BoardColumn(
+            status,
+            totals.get(status, 0),
+            [_card(status, row, takes.get(row[0], []), found) for row in picked[status]],
+        )
+        for status in ShotStatus
+    ]
+
+
+def _card(status: ShotStatus, shot: Any, takes: list[Any], found: dict[int, int]) -> BoardCard:
+    """The card of ``shot`` (id, code, scene, description, version) from its takes' rows
+    (shot id, number, status, media, kind) and its shots' finding counts."""
+    shot_id, code, scene, description, version = shot
+    with_media = [t for t in takes if t[3] is not None]
+    circled = [t for t in with_media if t[2] == TakeStatus.CIRCLED]
+    thumb = (circled or with_media[-1:] or [None])[0]
+    return BoardCard(
+        code=code,
+        scene=scene,
+        description=description,
+        status=status,
+        version=version,
+        takes=len(takes),
+        findings=found.get(shot_id, 0),
+        thumb=thumb[3] if thumb else None,
+        thumb_kind=TakeKind(thumb[4]) if thumb else None,
+    )
 
 
 # The dashboard ----------------------------------------------------------------------------------
@@ -421,12 +330,13 @@ class Dashboard:
     recent: list[ChangeView]
 
     def to_json(self) -> dict[str, Any]:
+        """The fields, with the running times to the millisecond (not their float noise)."""
         return {
             "status": self.status.to_json(),
             "takes_made": self.takes_made,
             "approved_seconds": round(self.approved_seconds, 3),
             "planned_seconds": round(self.planned_seconds, 3),
-            "recent": [c.to_json() for c in self.recent],
+            "recent": jsonable(self.recent),
         }
 
 
@@ -450,10 +360,7 @@ def dashboard(production: Production, *, recent: int = 20) -> Dashboard:
             select(Shot.planned_frames, Take.kind, Media.duration)
             .join(Take, Take.shot_id == Shot.id)
             .outerjoin(Media, Take.media_sha256 == Media.sha256)
-            .where(
-                Shot.status == ShotStatus.APPROVED.value,
-                Take.status == TakeStatus.CIRCLED.value,
-            )
+            .where(Shot.status == ShotStatus.APPROVED, Take.status == TakeStatus.CIRCLED)
         ):
             if kind == TakeKind.VIDEO and duration:
                 approved += float(duration)
@@ -462,87 +369,15 @@ def dashboard(production: Production, *, recent: int = 20) -> Dashboard:
         made = sum(
             count
             for status, count in report.takes.items()
-            if status not in (TakeStatus.PENDING.value, TakeStatus.RENDERING.value)
+            if status not in (TakeStatus.PENDING, TakeStatus.RENDERING)
         )
-        events = session.scalars(select(Event).order_by(Event.id.desc()).limit(recent)).all()
         return Dashboard(
             status=report,
             takes_made=made,
             approved_seconds=approved,
             planned_seconds=float(Fraction(int(planned_frames)) / fps),
-            recent=[_change(e) for e in events],
+            recent=recent_changes(session, recent),
         )
-
-
-# The change feed --------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class ChangeView:
-    """One event of the history, with its id (the feed's position) and the shot it touched."""
-
-    id: int
-    at: datetime
-    actor: str
-    entity: str
-    entity_id: str
-    action: str
-    before: str | None
-    after: str | None
-    note: str | None
-    shot: str | None
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "id": self.id,
-            "at": jsonable(self.at),
-            "actor": self.actor,
-            "entity": self.entity,
-            "entity_id": self.entity_id,
-            "action": self.action,
-            "before": self.before,
-            "after": self.after,
-            "note": self.note,
-            "shot": self.shot,
-        }
-
-
-def _change(event: Event) -> ChangeView:
-    data = event.data or {}
-    shot = event.entity_id if event.entity == "shot" else data.get("shot")
-    return ChangeView(
-        event.id,
-        event.at,
-        event.actor,
-        event.entity,
-        event.entity_id,
-        event.action,
-        event.before,
-        event.after,
-        event.note,
-        shot if isinstance(shot, str) else None,
-    )
-
-
-def latest_event_id(production: Production) -> int:
-    with production.transaction(read_only=True) as session:
-        production.authorize(session, "read")
-        return int(session.scalar(select(func.max(Event.id))) or 0)
-
-
-def events_after(
-    production: Production, after: int = 0, *, limit: int | None = None
-) -> Page[ChangeView]:
-    """Changes newer than event ``after``, oldest first (the feed the live pages follow)."""
-    size = _limit(limit)
-    with production.transaction(read_only=True) as session:
-        production.authorize(session, "read")
-        events = session.scalars(
-            select(Event).where(Event.id > after).order_by(Event.id).limit(size + 1)
-        ).all()
-        items = [_change(e) for e in events[:size]]
-        more = len(events) > size
-        return Page(items, encode_cursor([items[-1].id]) if more and items else None)
 
 
 # Comments ---------------------------------------------------------------------------------------
@@ -570,7 +405,7 @@ class MediaFile:
 
     sha256: str
     key: str
-    kind: str
+    kind: TakeKind
     ext: str
     size: int
 
@@ -590,4 +425,4 @@ def media_file(production: Production, sha256: str) -> MediaFile:
         row = session.get(Media, value)
         if row is None:
             raise NotFoundError(f"no media {value[:12]}… in this project")
-        return MediaFile(row.sha256, row.key, row.kind, row.ext, row.size)
+        return MediaFile(row.sha256, row.key, TakeKind(row.kind), row.ext, row.size)

@@ -22,9 +22,9 @@ from setpiece.errors import InvalidTransitionError, NotFoundError
 from setpiece.model.enums import JobState, TakeStatus, parse_enum
 from setpiece.model.orm import RenderJob, Shot, Take, utcnow
 from setpiece.model.workflow import JOB_TRANSITIONS, Mover
-from setpiece.production.board import Page, _limit, decode_cursor, encode_cursor
 from setpiece.production.context import Production
 from setpiece.production.moves import move_job, move_take
+from setpiece.production.paging import Page, decode_cursor, encode_cursor, page_limit
 from setpiece.production.views import jsonable
 
 __all__ = ["JobView", "cancel_job", "job_summary", "list_jobs", "retry_job"]
@@ -99,7 +99,7 @@ def list_jobs(
     Raises:
         InvalidInputError: An unknown state, a bad cursor or limit.
     """
-    size = _limit(limit)
+    size = page_limit(limit)
     wanted = None if state is None else parse_enum(JobState, state, "job state")
     after = decode_cursor(cursor, [int])
     with production.transaction(read_only=True) as session:

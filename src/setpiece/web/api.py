@@ -18,8 +18,8 @@ from fastapi import Path as PathParam
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 from starlette.responses import Response
 
-from setpiece.production.board import Page, page_of
 from setpiece.production.context import Production
+from setpiece.production.paging import Page, page_of
 from setpiece.production.views import dumps_views
 from setpiece.web.auth import Identity
 from setpiece.web.deps import acting, current
@@ -407,7 +407,8 @@ def events(
     cursor: Cursor = None,
     limit: Limit = 100,
 ) -> Response:
-    from setpiece.production.board import decode_cursor, events_after
+    from setpiece.production.feed import events_after
+    from setpiece.production.paging import decode_cursor
 
     key = decode_cursor(cursor, [int])
     return out(events_after(production, key[0] if key else after, limit=limit))

@@ -308,8 +308,9 @@ def create_app(
         """``event: change`` for every new event of the history (its id is the event id, so a
         reconnecting browser resumes with Last-Event-ID), and ``event: jobs`` when the render
         queue's counts change."""
-        from setpiece.production.board import events_after, latest_event_id
+        from setpiece.production.feed import events_after, latest_event_id
         from setpiece.production.jobs import job_summary
+        from setpiece.production.views import jsonable
 
         # The caller is looked up now: once the stream has begun, a 401 could no longer be sent.
         await asyncio.to_thread(lambda: production.actor)
@@ -334,7 +335,7 @@ def create_app(
                     last = change.id
                     yield (
                         f"id: {change.id}\nevent: change\ndata: ".encode()
-                        + orjson.dumps(change.to_json())
+                        + orjson.dumps(jsonable(change))
                         + b"\n\n"
                     )
                 summary = await asyncio.to_thread(job_summary, production)

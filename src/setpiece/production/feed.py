@@ -1,0 +1,87 @@
+"""The change feed: the history's events as the live pages follow them.
+
+Why a module of its own: the feed is read by the dashboard (its latest changes),
+the API (a page of changes after an id) and the server-sent event stream, and
+what a change shows (its id as the feed's position, the shot it touched) is
+decided once, here. The feed pages by event id, oldest first, with the cursors
+of ``production/paging.py``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from setpiece.model.orm import Event
+from setpiece.production.context import Production
+from setpiece.production.paging import Page, encode_cursor, page_limit
+
+__all__ = ["ChangeView", "events_after", "latest_event_id", "recent_changes"]
+
+
+@dataclass(frozen=True)
+class ChangeView:
+    """One event of the history, with its id (the feed's position) and the shot it touched."""
+
+    id: int
+    at: datetime
+    actor: str
+    entity: str
+    entity_id: str
+    action: str
+    before: str | None
+    after: str | None
+    note: str | None
+    shot: str | None
+
+
+def _change(event: Event) -> ChangeView:
+    data = event.data or {}
+    shot = event.entity_id if event.entity == "shot" else data.get("shot")
+    return ChangeView(
+        event.id,
+        event.at,
+        event.actor,
+        event.entity,
+        event.entity_id,
+        event.action,
+        event.before,
+        event.after,
+        event.note,
+        shot if isinstance(shot, str) else None,
+    )
+
+
+def recent_changes(session: Session, count: int) -> list[ChangeView]:
+    """The ``count`` latest changes, newest first, read in the caller's transaction."""
+    events = session.scalars(select(Event).order_by(Event.id.desc()).limit(count)).all()
+    return [_change(e) for e in events]
+
+
+def latest_event_id(production: Production) -> int:
+    """The id of the newest event (0 in a project without history): where a feed starts."""
+    with production.transaction(read_only=True) as session:
+        production.authorize(session, "read")
+        return int(session.scalar(select(func.max(Event.id))) or 0)
+
+
+def events_after(
+    production: Production, after: int = 0, *, limit: int | None = None
+) -> Page[ChangeView]:
+    """Changes newer than event ``after``, oldest first (the feed the live pages follow).
+
+    Raises:
+        InvalidInputError: A limit outside 1 to ``MAX_PAGE``.
+    """
+    size = page_limit(limit)
+    with production.transaction(read_only=True) as session:
+        production.authorize(session, "read")
+        events = session.scalars(
+            select(Event).where(Event.id > after).order_by(Event.id).limit(size + 1)
+        ).all()
+        items = [_change(e) for e in events[:size]]
+        more = len(events) > size
+        return Page(items, encode_cursor([items[-1].id]) if more and items else None)
