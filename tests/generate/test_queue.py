@@ -294,10 +294,10 @@ class _DatabaseDown:
 
 
 def test_a_failing_heartbeat_is_logged_with_what_it_means(caplog) -> None:
-    from setpiece.generate.queue import _heartbeats
+    from setpiece.generate.queue._worker import _heartbeats
 
     stop = threading.Event()
-    with caplog.at_level(logging.WARNING, logger="setpiece.generate.queue"):
+    with caplog.at_level(logging.WARNING, logger="setpiece.generate.queue._worker"):
         _heartbeats(_DatabaseDown(stop), "me:1:abc", {7: None}, 0.03, stop)  # type: ignore[arg-type, dict-item]
     (record,) = caplog.records
     assert record.levelno == logging.WARNING
@@ -308,9 +308,9 @@ def test_a_failing_heartbeat_is_logged_with_what_it_means(caplog) -> None:
 
 
 def test_a_failing_release_is_logged_not_raised(caplog) -> None:
-    from setpiece.generate.queue import _release
+    from setpiece.generate.queue._worker import _release
 
-    with caplog.at_level(logging.WARNING, logger="setpiece.generate.queue"):
+    with caplog.at_level(logging.WARNING, logger="setpiece.generate.queue._worker"):
         _release(_DatabaseDown(), "me:1:abc", {7: None, 8: None})  # type: ignore[arg-type, dict-item]
     (record,) = caplog.records
     message = record.getMessage()
