@@ -6,6 +6,7 @@ is only the model. Backends of their own are tested in test_<backend>.py.
 
 from __future__ import annotations
 
+import json
 import logging
 import threading
 from datetime import timedelta
@@ -26,11 +27,12 @@ from setpiece.generate.base import (
 )
 from setpiece.generate.queue import enqueue, run_queue
 from setpiece.generate.registry import _REGISTERED, register
-from setpiece.model.enums import BibleKind
+from setpiece.model.enums import BibleKind, TakeKind
 from setpiece.model.orm import RenderJob, utcnow
 from setpiece.production import bible, records, scenes, shots, takes
 from setpiece.production.context import Production
 from setpiece.production.fsck import fsck
+from setpiece.production.views import dumps_views
 
 CALLS: list[RenderRequest] = []
 FAILURES: dict[str, list[RenderError]] = {}
@@ -151,6 +153,29 @@ def test_dry_run_shows_and_writes_nothing(film: Production) -> None:
 def test_bad_take_counts(film: Production, count: int) -> None:
     with pytest.raises(InvalidInputError, match="take count"):
         enqueue(film, ["1A"], takes=count, generator="solid")
+
+
+def test_kinds_are_take_kinds_and_words_alike(film: Production) -> None:
+    word = enqueue(film, ["1A"], generator="previs", kind="video", seed=3, dry_run=True)
+    kind = enqueue(film, ["1A"], generator="previs", kind=TakeKind.VIDEO, seed=3, dry_run=True)
+    assert word == kind and kind.takes[0].request["mode"] == "text-to-video"
+    with pytest.raises(InvalidInputError, match="kind 'hologram' is not image or video"):
+        enqueue(film, ["1A"], generator="solid", kind="hologram")
+    assert takes.list_takes(film) == []
+
+
+def test_reports_print_their_fields_in_order(film: Production) -> None:
+    plan = enqueue(film, ["1A"], generator="solid", seed=9, dry_run=True)
+    printed = json.loads(dumps_views(plan))
+    assert list(printed) == ["dry_run", "takes"] and printed["dry_run"] is True
+    assert list(printed["takes"][0]) == ["shot", "number", "take", "generator", "request"]
+    assert printed["takes"][0]["request"] == plan.takes[0].request
+    assert printed["takes"][0]["request"]["fps"] == "24/1"
+    queued = enqueue(film, ["1A"], generator="solid", seed=9)
+    report = fast(film)
+    printed = json.loads(dumps_views({"queued": queued.takes, "run": report}))
+    assert printed["queued"][0]["number"] == 1 and printed["queued"][0]["take"]
+    assert printed["run"] == {"done": 1, "failed": 0, "retried": 0, "failures": []}
 
 
 def test_capability_refused_at_once(film: Production) -> None:
@@ -294,10 +319,10 @@ class _DatabaseDown:
 
 
 def test_a_failing_heartbeat_is_logged_with_what_it_means(caplog) -> None:
-    from setpiece.generate.queue import _heartbeats
+    from setpiece.generate.queue._worker import _heartbeats
 
     stop = threading.Event()
-    with caplog.at_level(logging.WARNING, logger="setpiece.generate.queue"):
+    with caplog.at_level(logging.WARNING, logger="setpiece.generate.queue._worker"):
         _heartbeats(_DatabaseDown(stop), "me:1:abc", {7: None}, 0.03, stop)  # type: ignore[arg-type, dict-item]
     (record,) = caplog.records
     assert record.levelno == logging.WARNING
@@ -308,9 +333,9 @@ def test_a_failing_heartbeat_is_logged_with_what_it_means(caplog) -> None:
 
 
 def test_a_failing_release_is_logged_not_raised(caplog) -> None:
-    from setpiece.generate.queue import _release
+    from setpiece.generate.queue._worker import _release
 
-    with caplog.at_level(logging.WARNING, logger="setpiece.generate.queue"):
+    with caplog.at_level(logging.WARNING, logger="setpiece.generate.queue._worker"):
         _release(_DatabaseDown(), "me:1:abc", {7: None, 8: None})  # type: ignore[arg-type, dict-item]
     (record,) = caplog.records
     message = record.getMessage()

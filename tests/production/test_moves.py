@@ -124,7 +124,7 @@ def test_the_queue_refuses_a_move_the_system_table_forbids(production: Productio
 
 
 def test_a_worker_that_lets_go_puts_its_takes_back_to_pending(production: Production, make) -> None:
-    from setpiece.generate.queue import _release
+    from setpiece.generate.queue._worker import _release
 
     code = make.shot("6A")
     take, job = queued_take(production, code)

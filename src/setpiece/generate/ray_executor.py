@@ -20,13 +20,13 @@ from __future__ import annotations
 
 import tempfile
 from concurrent.futures import Future
-from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 from setpiece.config import load_section
 from setpiece.errors import needs_extra
 from setpiece.generate.base import RenderError, RenderRequest, RenderResult
+from setpiece.generate.queue._request import relocated
 from setpiece.generate.settings import RaySettings
 
 __all__ = ["RayExecutor", "render_task"]
@@ -53,14 +53,7 @@ def render_task(
             local[name] = path
         work = root / "out"
         work.mkdir()
-        moved = [
-            replace(
-                request,
-                init_image=local[request.init_image.name] if request.init_image else None,
-                references=tuple(local[p.name] for p in request.references),
-            )
-            for request in requests
-        ]
+        moved = [relocated(request, lambda path: local[path.name]) for request in requests]
         try:
             backend = get_generator(generator, config, project_dir=project_dir)
             for request in moved:
@@ -118,18 +111,14 @@ class RayExecutor:
         project_dir: Path | None = None,
     ) -> list[Future[RenderResult]]:
         files: dict[str, bytes] = {}
-        payload = []
-        for number, request in enumerate(requests):
-            refs = []
-            for index, path in enumerate(request.references):
-                name = f"r{number}-{index}{path.suffix}"
-                files[name] = path.read_bytes()
-                refs.append(Path(name))
-            init = None
-            if request.init_image is not None:
-                init = Path(f"i{number}{request.init_image.suffix}")
-                files[init.name] = request.init_image.read_bytes()
-            payload.append(replace(request, references=tuple(refs), init_image=init))
+
+        def ship(path: Path) -> Path:
+            """The file's bytes travel with the task, under a name of their own."""
+            name = f"f{len(files)}{path.suffix}"
+            files[name] = path.read_bytes()
+            return Path(name)
+
+        payload = [relocated(request, ship) for request in requests]
         remote: Future[tuple[str, Any]] = self._task.remote(
             generator, config, payload, files, project_dir
         ).future()

@@ -1,6 +1,6 @@
 """Render jobs as people see them: listing the queue, retrying a job, cancelling one.
 
-The render queue (``generate/queue.py``) moves jobs as it works them; this module is
+The render queue (``generate/queue/``) moves jobs as it works them; this module is
 the people's side of the same rows, and the one place a job is retried or cancelled.
 Both sides move a job only through ``move_job`` and its take only through
 ``move_take`` (``production/moves.py``), so ``model/workflow.py``'s tables decide:

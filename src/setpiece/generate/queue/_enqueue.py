@@ -1,0 +1,344 @@
+"""Enqueueing: a render request becomes pending takes, and one job per take, in one transaction.
+
+Everything is decided before anything is written: the shots, the first frame (``--from``),
+each take's request and seed, and the generator's verdict on every request
+(``Generator.check``), so a refused request leaves the queue as it was. A dry run plans the
+same takes and writes nothing.
+"""
+
+from __future__ import annotations
+
+import secrets
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from fractions import Fraction
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from setpiece.errors import InvalidInputError
+from setpiece.generate.base import Capabilities, Generator, Mode, RenderRequest
+from setpiece.generate.prompts import compose
+from setpiece.generate.queue._config import generator_config
+from setpiece.generate.queue._request import request_to_json
+from setpiece.generate.registry import check_generator_tables, declared_origin, get_generator
+from setpiece.model.enums import ORIGIN_KEY, Origin, TakeKind, TakeStatus
+from setpiece.model.orm import Project, RenderJob, Scene, Shot, Take
+from setpiece.production._rows import record_event, scene_row, shot_row, take_row
+from setpiece.production.context import Production
+
+__all__ = ["MAX_TAKES", "EnqueueReport", "PlannedTake", "enqueue"]
+
+MAX_TAKES = 100
+
+
+@dataclass(frozen=True)
+class PlannedTake:
+    """One take planned (a dry run) or queued.
+
+    Attributes:
+        shot: The shot's code.
+        number: The take's number within its shot; None in a dry run.
+        take: The take's id; None in a dry run.
+        generator: The generator that makes it.
+        request: The request as stored on its job (``request_to_json``).
+    """
+
+    shot: str
+    number: int | None
+    take: str | None
+    generator: str
+    request: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class EnqueueReport:
+    """What ``enqueue`` planned or queued; its JSON is these fields in this order."""
+
+    dry_run: bool = False
+    takes: list[PlannedTake] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class _Order:
+    """What was asked, the same for every shot."""
+
+    generator: str
+    kind: TakeKind
+    takes: int
+    seed: int | None
+    prompt: str | None
+    style: str | None
+    fps: Fraction | None
+
+
+@dataclass(frozen=True)
+class _Plan:
+    """One take to queue: its shot, its request, and that request as its job stores it."""
+
+    shot: Shot
+    request: RenderRequest
+    stored: dict[str, Any]
+    parent_id: str | None
+
+
+def enqueue(
+    production: Production,
+    shots: Sequence[str] = (),
+    *,
+    scene: str | None = None,
+    all_shots: bool = False,
+    takes: int = 1,
+    generator: str = "previs",
+    kind: TakeKind | str = TakeKind.IMAGE,
+    seed: int | None = None,
+    prompt: str | None = None,
+    style: str | None = None,
+    from_take: str | None = None,
+    dry_run: bool = False,
+    fps: Fraction | None = None,
+) -> EnqueueReport:
+    """Plans takes for shots and (unless ``dry_run``) records them with their jobs.
+
+    ``fps`` renders video at another rate than the project's (a generator's native 12 fps,
+    retimed to the project's rate later); the clip keeps the shot's planned duration.
+
+    Raises:
+        InvalidInputError: A bad take count, kind or rate, no shots named, a capability the
+            generator lacks, ``--from`` a take that is not a still of the shot.
+        NotFoundError: An unknown shot, scene, take, style or generator.
+    """
+    order = _order(generator, kind, takes, seed, prompt, style, fps)
+    check_generator_tables(production.config.settings)
+    backend = get_generator(
+        generator, generator_config(production, generator), project_dir=production.config.root
+    )
+    origin = declared_origin(generator)  # recorded on each take (see Generator.origin)
+    capabilities = backend.capabilities()
+    if seed is not None and not capabilities.seeds:
+        raise InvalidInputError(
+            f"generator {generator} does not make the same take again from a seed: leave out --seed"
+        )
+    with production.transaction() as session:
+        production.authorize(session, "render")
+        project = production.project_row(session)
+        targets = _targets(session, shots, scene=scene, all_shots=all_shots)
+        parent = _parent(session, from_take, targets)
+        planned = [
+            plan
+            for shot in targets
+            for plan in _plan_shot(
+                session, production, (backend, capabilities), project, shot, parent, order
+            )
+        ]
+        if dry_run:
+            return EnqueueReport(
+                dry_run=True,
+                takes=[PlannedTake(p.shot.code, None, None, generator, p.stored) for p in planned],
+            )
+        return EnqueueReport(takes=_record(session, production, planned, order, origin))
+
+
+def _order(
+    generator: str,
+    kind: TakeKind | str,
+    takes: int,
+    seed: int | None,
+    prompt: str | None,
+    style: str | None,
+    fps: Fraction | None,
+) -> _Order:
+    """The request's own values checked, before any generator or database is asked.
+
+    Raises:
+        InvalidInputError: A rate that is not positive, a take count out of range, a kind
+            other than image or video.
+    """
+    if fps is not None and fps <= 0:
+        raise InvalidInputError(f"render rate {fps} must be positive")
+    if not 1 <= takes <= MAX_TAKES:
+        raise InvalidInputError(f"take count {takes} is out of range: give 1 to {MAX_TAKES}")
+    try:
+        take_kind = TakeKind(kind)
+    except ValueError:
+        raise InvalidInputError(f"kind {kind!r} is not image or video") from None
+    return _Order(generator, take_kind, takes, seed, prompt, style, fps)
+
+
+def _targets(
+    session: Session, shots: Sequence[str], *, scene: str | None, all_shots: bool
+) -> list[Shot]:
+    """The shots to render: every shot, a scene's, or those named (omitted scenes aside).
+
+    Raises:
+        InvalidInputError: No shots to render.
+        NotFoundError: An unknown shot or scene.
+    """
+    query = select(Shot).join(Scene, Shot.scene_id == Scene.id).where(Scene.omitted.is_(False))
+    if all_shots:
+        targets = list(session.scalars(query.order_by(Scene.position, Shot.position)))
+    elif scene is not None:
+        number = scene_row(session, scene).id
+        targets = list(
+            session.scalars(query.where(Shot.scene_id == number).order_by(Shot.position))
+        )
+    else:
+        targets = [shot_row(session, code) for code in shots]
+    if not targets:
+        raise InvalidInputError("no shots to render: name shots, --scene N or --all")
+    return targets
+
+
+def _parent(session: Session, from_take: str | None, targets: list[Shot]) -> Take | None:
+    """The finished still that ``--from`` names as the first frame, if any.
+
+    Raises:
+        InvalidInputError: More shots than the take's own, or a take that is no finished still.
+        NotFoundError: An unknown take.
+    """
+    if from_take is None:
+        return None
+    parent = take_row(session, from_take)
+    if len(targets) != 1 or parent.shot_id != targets[0].id:
+        raise InvalidInputError(
+            f"--from {from_take}: render exactly the shot that take belongs to ({parent.shot.code})"
+        )
+    if parent.kind != TakeKind.IMAGE or parent.media_sha256 is None:
+        raise InvalidInputError(f"--from {from_take}: the take must be a finished still")
+    return parent
+
+
+def _plan_shot(
+    session: Session,
+    production: Production,
+    maker: tuple[Generator, Capabilities],
+    project: Project,
+    shot: Shot,
+    parent: Take | None,
+    order: _Order,
+) -> list[_Plan]:
+    """The shot's takes, one per seed, each request checked by the generator.
+
+    ``maker`` is the generator and its capabilities, asked once per ``enqueue``.
+
+    Raises:
+        InvalidInputError: A request the generator cannot make.
+        NotFoundError: An unknown style.
+    """
+    backend, capabilities = maker
+    composed = compose(
+        session, shot.id, production.config.settings, prompt=order.prompt, style=order.style
+    )
+    video = order.kind is TakeKind.VIDEO or parent is not None
+    if not video:
+        mode = Mode.TEXT_TO_IMAGE
+    else:
+        mode = Mode.IMAGE_TO_VIDEO if parent else Mode.TEXT_TO_VIDEO
+    rate = order.fps or project.fps
+    planned_frames = shot.planned_frames or int(project.fps * 2)
+    frames = max(1, round(planned_frames * rate / project.fps)) if video else 1
+    # References go to stills only: video modes take a first frame instead (Runway refuses both).
+    with_refs = bool(composed.references) and not video and capabilities.reference_images
+    plans: list[_Plan] = []
+    for take_seed in _seeds(order.takes, order.seed):
+        request = RenderRequest(
+            mode=mode,
+            prompt=composed.prompt,
+            negative_prompt=composed.negative_prompt,
+            seed=take_seed,
+            width=project.width,
+            height=project.height,
+            fps=rate,
+            frames=frames,
+            model=getattr(backend.settings, "model", None),
+            brief=composed.brief,
+            init_image=Path("init") if parent else None,
+            references=tuple(Path(sha) for sha in composed.references) if with_refs else (),
+            parameters={"reference_tags": list(composed.reference_names)} if with_refs else {},
+        )
+        backend.check(request)  # every capability, before anything is queued
+        stored = request_to_json(
+            request,
+            init_sha=parent.media_sha256 if parent else None,
+            reference_shas=composed.references if request.references else (),
+        )
+        plans.append(_Plan(shot, request, stored, parent.id if parent else None))
+    return plans
+
+
+def _seeds(count: int, pinned: int | None) -> list[int]:
+    """``count`` seeds: from ``pinned`` upwards, or drawn at random and all different."""
+    if pinned is not None:
+        return [pinned + i for i in range(count)]
+    seeds: list[int] = []
+    while len(seeds) < count:
+        candidate = secrets.randbits(31)
+        if candidate not in seeds:
+            seeds.append(candidate)
+    return seeds
+
+
+def _record(
+    session: Session,
+    production: Production,
+    planned: list[_Plan],
+    order: _Order,
+    origin: Origin,
+) -> list[PlannedTake]:
+    """Adds each planned take, numbered after its shot's last, with its job and history."""
+    queued: list[PlannedTake] = []
+    numbers: dict[int, int] = {}
+    for plan in planned:
+        shot, request = plan.shot, plan.request
+        if shot.id not in numbers:
+            numbers[shot.id] = (
+                session.scalar(select(func.max(Take.number)).where(Take.shot_id == shot.id)) or 0
+            )
+        numbers[shot.id] += 1
+        take = Take(
+            shot=shot,
+            number=numbers[shot.id],
+            kind=(TakeKind.VIDEO if request.is_video else TakeKind.IMAGE).value,
+            status=TakeStatus.PENDING.value,
+            created_by=production.actor,
+            backend=order.generator,
+            model_name=request.model,
+            prompt=request.prompt,
+            negative_prompt=request.negative_prompt,
+            seed=request.seed,
+            parameters={ORIGIN_KEY: origin.value},
+            reference_hashes=list(plan.stored["references"]),
+            parent_take_id=plan.parent_id,
+        )
+        session.add(take)
+        session.flush()
+        session.add(
+            RenderJob(
+                idempotency_key=uuid.uuid4().hex,
+                take_id=take.id,
+                generator=order.generator,
+                request=plan.stored,
+            )
+        )
+        record_event(
+            session,
+            production,
+            "take",
+            take.id,
+            "queued",
+            after=TakeStatus.PENDING,
+            data={
+                "shot": shot.code,
+                "generator": order.generator,
+                "seed": request.seed,
+                # What shaped the prompt beyond the bible, kept with the take's history.
+                "shot_prompt": shot.prompt_override,
+                "render_prompt": order.prompt,
+                "style": order.style,
+            },
+        )
+        queued.append(PlannedTake(shot.code, take.number, take.id, order.generator, plan.stored))
+    return queued
