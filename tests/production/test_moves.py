@@ -138,3 +138,17 @@ def test_a_worker_that_lets_go_puts_its_takes_back_to_pending(production: Produc
     with production.transaction() as session:
         row = session.get(RenderJob, job)
         assert (row.state, row.lease_owner, row.attempts) == ("queued", None, 0)
+
+
+def test_letting_go_frees_every_job_the_worker_holds(production: Production, make) -> None:
+    """Ctrl-C between a claim's commit and the job joining ``running`` still lets it go."""
+    from setpiece.generate.queue._worker import _release
+
+    take, job = queued_take(production, make.shot("6B"))
+    with production.transaction() as session:
+        session.execute(update(RenderJob).values(state="running", lease_owner="me:1:abc"))
+        session.execute(update(Take).where(Take.id == take).values(status="rendering"))
+    _release(production, "me:1:abc", {})
+    with production.transaction() as session:
+        assert session.get(RenderJob, job).state == JobState.QUEUED
+    assert takes.get_take(production, take).status is TakeStatus.PENDING

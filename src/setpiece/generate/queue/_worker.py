@@ -355,28 +355,35 @@ def _what_failed(exc: BaseException) -> str:
 def _release(production: Production, worker: str, running: dict[int, _Running]) -> None:
     """Ctrl-C: the jobs in flight go straight back to the queue.
 
+    Every job this worker holds is let go, not only those in ``running``: the interrupt
+    may strike between a claim's commit and its jobs joining ``running``, or while a
+    finished job is being stored, and such a job would otherwise sit leased until its
+    lease ran out (a race a loaded machine hit).
+
     Letting go is a courtesy: when it fails (the database is gone, say), the jobs wait
     until their leases run out and another worker takes them; that is logged, not raised,
     so the interrupt itself still reaches the caller.
     """
     try:
         with production.transaction() as session:
-            for job in session.scalars(select(RenderJob).where(RenderJob.id.in_(list(running)))):
-                if job.lease_owner == worker and job.state == JobState.RUNNING:
-                    move_job(job, JobState.QUEUED)
-                    job.lease_owner, job.lease_expires_at = None, None
-                    job.attempts = max(0, job.attempts - 1)
-                    job.next_attempt_at = utcnow()
-                    take = session.get(Take, job.take_id)
-                    if take is not None:
-                        move_take(
-                            session,
-                            production,
-                            take,
-                            TakeStatus.PENDING,
-                            mover=Mover.SYSTEM,
-                            action=None,
-                        )
+            held = select(RenderJob).where(
+                RenderJob.lease_owner == worker, RenderJob.state == JobState.RUNNING
+            )
+            for job in session.scalars(held):
+                move_job(job, JobState.QUEUED)
+                job.lease_owner, job.lease_expires_at = None, None
+                job.attempts = max(0, job.attempts - 1)
+                job.next_attempt_at = utcnow()
+                take = session.get(Take, job.take_id)
+                if take is not None:
+                    move_take(
+                        session,
+                        production,
+                        take,
+                        TakeStatus.PENDING,
+                        mover=Mover.SYSTEM,
+                        action=None,
+                    )
     except Exception as exc:
         log.warning(
             "render queue: giving back %d job(s) in flight failed (%s); they stay leased "
