@@ -9,11 +9,10 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
+from script.conftest import WriteScript, write_script  # noqa: F401  the screenplay fixture
+from setpiece.cli.script import app, write_json
 from setpiece.errors import InvalidInputError
-from setpiece.script.cli import app, write_json
 from setpiece.script.reading import open_script, read_script
-
-from .conftest import WriteScript
 
 SCRIPT = """Title: Brick & Steel [/draft]
 Author: Stu Maschwitz
