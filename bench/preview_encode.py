@@ -35,7 +35,7 @@ import numpy as np
 
 from _timing import machine
 from setpiece.edit import movie
-from setpiece.edit.assembly import Cut, assemble
+from setpiece.production.cut import Cut, assemble
 from setpiece.edit.movie import write_preview
 from setpiece.generate.backends.previs import PrevisGenerator
 from setpiece.generate.base import Mode, RenderRequest, ShotBrief, SubjectBrief

@@ -42,12 +42,12 @@ from urllib.request import url2pathname
 
 from sqlalchemy import select
 
-from setpiece.edit.assembly import Cut, CutClip, assemble
 from setpiece.edit.timeline import EDL_COMMENT, NAMESPACE, SLATE_KIND, require_otio
 from setpiece.errors import InvalidInputError
 from setpiece.model.orm import Shot, Take
 from setpiece.production._rows import record_event, touch_shot
 from setpiece.production.context import Production
+from setpiece.production.cut import Cut, CutClip, assemble
 from setpiece.production.views import jsonable
 from setpiece.timebase import format_rate
 

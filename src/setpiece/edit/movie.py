@@ -43,8 +43,8 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from setpiece.edit.assembly import Cut, CutClip
 from setpiece.errors import InvalidInputError, InvalidMediaError, StorageError
+from setpiece.production.cut import Cut, CutClip
 from setpiece.store.frames import (  # noqa: F401  re-exported for the cut's other writers
     check_target,
     media_source,
@@ -142,7 +142,7 @@ def write_preview(
     """Writes the cut as an MP4 (H.264 and AAC) at its own rate and size.
 
     Args:
-        cut: The assembled cut (``setpiece.edit.assembly.assemble``).
+        cut: The assembled cut (``setpiece.production.cut.assemble``).
         path: The movie to write (``.mp4``, ``.m4v`` or ``.mov``); replaced if it exists.
         burn_in: Draw scene, take, status tag and record timecode on every frame.
         progress: Called as ``(frames_done, frames_total)`` about once per second of

@@ -576,8 +576,8 @@ def _step_pick(run: _Run) -> StepResult:
 
 
 def _step_assemble(run: _Run) -> StepResult:
-    from setpiece.edit.assembly import assemble
     from setpiece.edit.timeline import export_cut
+    from setpiece.production.cut import assemble
 
     run.out.mkdir(parents=True, exist_ok=True)
     cut = assemble(run.prod)
@@ -598,9 +598,15 @@ def _step_assemble(run: _Run) -> StepResult:
             progress=lambda done, total: run.tell("assemble", "frames", done, total),
             deliver=deliver,
         )
-    from setpiece.edit.contact_sheet import contact_sheet
+    from functools import partial
 
-    outputs["contact_sheet"] = str(contact_sheet(run.prod, run.out / "contact-sheet.png"))
+    from setpiece.edit.contact_sheet import contact_sheet
+    from setpiece.provenance.deliver import cut_deliverer
+
+    sheet = contact_sheet(
+        run.prod, run.out / "contact-sheet.png", deliver=partial(cut_deliverer, run.prod)
+    )
+    outputs["contact_sheet"] = str(sheet)
     slates = sum(1 for c in cut.clips if c.kind == "slate")
     return StepResult(
         "assemble",
