@@ -227,6 +227,9 @@ def make(
             folder belongs to another script (without ``force``).
         SetpieceError: Any other refusal while opening the project or importing the script.
     """
+    from setpiece.pipeline.hooks import install
+
+    install()
     _check_script(options.script)
     run = _Run(options, progress)
     try:
@@ -484,10 +487,13 @@ def _step_retime(run: _Run) -> StepResult:
 def _step_continuity(run: _Run) -> StepResult:
     from setpiece.continuity.check import check_continuity
     from setpiece.continuity.report import write_html
+    from setpiece.pipeline.hooks import continuity_checkers
 
     run.out.mkdir(parents=True, exist_ok=True)
     report = check_continuity(
-        run.prod, progress=lambda what, done, total: run.tell("continuity", what, done, total)
+        run.prod,
+        checkers=continuity_checkers(),
+        progress=lambda what, done, total: run.tell("continuity", what, done, total),
     )
     html = write_html(report, run.out / "continuity.html", title="Continuity report")
     kinds: dict[str, int] = {}

@@ -69,13 +69,13 @@ def _import_origin(session: Session, recipe: Recipe, parent: Take | None) -> Ori
     Raises:
         InvalidInputError: The recipe names an origin that is not one.
     """
-    from setpiece.generate.registry import declared_origin
+    from setpiece.production.generators import generator_directory
 
     given = recipe.parameters.get(ORIGIN_KEY)
     if given is not None:
         return parse_enum(Origin, str(given), "origin")
     if recipe.backend:
-        return declared_origin(recipe.backend)
+        return generator_directory().origin(recipe.backend)
     chain = []
     seen: set[str] = set()
     link = parent
