@@ -45,9 +45,10 @@ from sqlalchemy import select
 from setpiece.edit.timeline import EDL_COMMENT, NAMESPACE, SLATE_KIND, require_otio
 from setpiece.errors import InvalidInputError
 from setpiece.model.orm import Shot, Take
-from setpiece.production._rows import record_event, touch_shot
 from setpiece.production.context import Production
 from setpiece.production.cut import Cut, CutClip, assemble
+from setpiece.production.history import record_event
+from setpiece.production.rows import touch_shot
 from setpiece.production.views import jsonable
 from setpiece.timebase import format_rate
 

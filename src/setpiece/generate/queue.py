@@ -56,8 +56,9 @@ from setpiece.generate.prompts import compose
 from setpiece.generate.registry import declared_origin, get_generator
 from setpiece.model.enums import ORIGIN_KEY, Origin, ShotStatus, TakeKind, TakeStatus
 from setpiece.model.orm import Media, RenderJob, Scene, Shot, Take, utcnow
-from setpiece.production._rows import record_event, shot_row, take_row, touch_shot
 from setpiece.production.context import Production
+from setpiece.production.history import record_event
+from setpiece.production.rows import shot_row, take_row, touch_shot
 
 __all__ = [
     "DEFAULT_CONCURRENCY",
@@ -262,7 +263,7 @@ def enqueue(
         if all_shots:
             targets = list(session.scalars(query.order_by(Scene.position, Shot.position)))
         elif scene is not None:
-            from setpiece.production._rows import scene_row
+            from setpiece.production.rows import scene_row
 
             number = scene_row(session, scene).id
             targets = list(

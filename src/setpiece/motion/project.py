@@ -72,7 +72,7 @@ def take_media(production: Production, take: TakeView) -> Iterator[Path]:
 
 def store_measures(production: Production, take: str, measures: dict[str, Any]) -> None:
     """Stores temporal measures on a take (``measures["motion"]``), other keys kept."""
-    from setpiece.production._rows import take_row
+    from setpiece.production.rows import take_row
 
     with production.transaction() as session:
         production.authorize(session, "record_finding")
@@ -84,7 +84,7 @@ def store_measures(production: Production, take: str, measures: dict[str, Any]) 
 
 def stored_measures(production: Production, take: str) -> dict[str, Any] | None:
     """The motion measures stored on a take, if any."""
-    from setpiece.production._rows import take_row
+    from setpiece.production.rows import take_row
 
     with production.transaction(read_only=True) as session:
         production.authorize(session, "read")

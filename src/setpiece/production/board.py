@@ -45,10 +45,11 @@ from setpiece.model.orm import (
     Take,
     utcnow,
 )
-from setpiece.production._rows import record_event, scene_row, shot_row
 from setpiece.production.context import Production
+from setpiece.production.history import record_event
 from setpiece.production.records import StatusReport, production_status
 from setpiece.production.review import CommentView
+from setpiece.production.rows import scene_row, shot_row
 from setpiece.production.views import ShotView, SubjectView, jsonable
 
 __all__ = [

@@ -33,8 +33,8 @@ from sqlalchemy.orm import selectinload
 
 from setpiece.model.enums import TakeStatus
 from setpiece.model.orm import Scene, Shot, Take
-from setpiece.production._rows import media_view, scene_row
 from setpiece.production.context import Production
+from setpiece.production.rows import media_view, scene_row
 from setpiece.production.views import MediaView
 from setpiece.timebase import timecode
 

@@ -56,8 +56,9 @@ from sqlalchemy.orm import Session, selectinload
 from setpiece.errors import ConflictError, InvalidInputError, SetpieceError
 from setpiece.model.enums import BibleKind, Depth, ShotSize, ShotStatus, parse_enum
 from setpiece.model.orm import BibleEntry, Scene, Shot, ShotSubject
-from setpiece.production._rows import SCENE_NUMBER, SHOT_CODE, record_event, touch_shot
 from setpiece.production.context import Production
+from setpiece.production.history import record_event
+from setpiece.production.rows import SCENE_NUMBER, SHOT_CODE, touch_shot
 from setpiece.production.shots import list_shots, parse_subjects
 from setpiece.production.views import ShotView, SubjectView
 from setpiece.timebase import seconds_to_frames

@@ -20,16 +20,10 @@ from setpiece.errors import InvalidInputError, InvalidTransitionError
 from setpiece.model.enums import ORIGIN_KEY, Origin, ShotStatus, TakeKind, TakeStatus, parse_enum
 from setpiece.model.orm import Scene, Shot, Take
 from setpiece.model.workflow import SHOT_APPROVABLE_FROM, check_take_transition
-from setpiece.production._rows import (
-    check_version,
-    record_event,
-    shot_row,
-    take_row,
-    take_view,
-    touch_shot,
-)
 from setpiece.production.context import Production
+from setpiece.production.history import record_event
 from setpiece.production.ingest import media_row, probe_files, store_files
+from setpiece.production.rows import check_version, shot_row, take_row, take_view, touch_shot
 from setpiece.production.views import Recipe, TakeView
 
 if TYPE_CHECKING:
