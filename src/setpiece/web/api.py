@@ -21,8 +21,8 @@ from starlette.responses import Response
 from setpiece.production.board import Page, page_of
 from setpiece.production.context import Production
 from setpiece.production.views import dumps_views
-from setpiece.web.app import acting, current
 from setpiece.web.auth import Identity
+from setpiece.web.deps import acting, current
 
 __all__ = ["router"]
 

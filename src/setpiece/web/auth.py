@@ -8,11 +8,14 @@ Decisions:
   itself carries a CSRF token; logging in makes a fresh ``sid`` (no fixation).
 - The CSRF token is an HMAC of the session's ``sid`` (synchroniser token without
   server state): forms send it as ``csrf_token``, scripts as ``X-CSRF-Token``.
-  Every state-changing request made with a cookie must carry it.
+  Every state-changing request made with a cookie must carry it (``deps.py`` checks).
 - API clients send ``Authorization: Bearer sp_...``; a token is not ambient
   authority, so it needs no CSRF token. Tokens are looked up by their SHA-256.
 - The user's role is read from the database on every request, never from the
   cookie, so a changed role takes effect at once; the services check it.
+
+The bottom of the web package: it imports no other web module but the settings, and names
+what it needs of the app's context as ``Keys`` (``deps.WebContext`` is one).
 """
 
 from __future__ import annotations
@@ -24,7 +27,7 @@ import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from starlette.requests import Request
 from starlette.responses import Response
@@ -32,13 +35,18 @@ from starlette.responses import Response
 from setpiece.errors import NotFoundError, PermissionDeniedError
 
 if TYPE_CHECKING:
-    from setpiece.web.app import WebContext
+    from itsdangerous import URLSafeTimedSerializer
+
+    from setpiece.production.context import Production
+    from setpiece.web.settings import WebSettings
 
 __all__ = [
     "COOKIE",
+    "CSRF_FIELD",
     "CSRF_HEADER",
     "AuthRequiredError",
     "Identity",
+    "Keys",
     "claim",
     "csrf_token",
     "identify",
@@ -52,6 +60,7 @@ __all__ = [
 
 COOKIE = "setpiece_session"
 CSRF_HEADER = "x-csrf-token"
+CSRF_FIELD = "csrf_token"
 SECRET_ENV = "SETPIECE_WEB_SECRET"
 SECRET_FILE = "web-secret"
 
@@ -61,6 +70,18 @@ class AuthRequiredError(PermissionDeniedError):
 
     http_status = 401
     code = "unauthorized"
+
+
+class Keys(Protocol):
+    """What the checks here need of the app's context (``deps.WebContext``)."""
+
+    secret: bytes
+    signer: URLSafeTimedSerializer
+    settings: WebSettings
+
+    def production(self, actor: str) -> Production:
+        """The project acting as ``actor`` (``""``: nobody, to look a member up)."""
+        ...
 
 
 @dataclass(frozen=True)
@@ -89,7 +110,7 @@ def load_secret(state_dir: Path) -> bytes:
     return path.read_text().strip().encode()
 
 
-def read_session(context: WebContext, request: Request) -> dict[str, Any] | None:
+def read_session(context: Keys, request: Request) -> dict[str, Any] | None:
     """The session in the request's cookie, or None when absent, forged or expired."""
     from itsdangerous import BadSignature
 
@@ -112,7 +133,7 @@ def new_session(user: str | None) -> dict[str, Any]:
 
 
 def set_session_cookie(
-    context: WebContext, request: Request, response: Response, session: dict[str, Any]
+    context: Keys, request: Request, response: Response, session: dict[str, Any]
 ) -> None:
     response.set_cookie(
         COOKIE,
@@ -126,7 +147,7 @@ def set_session_cookie(
 
 
 def write_session(
-    context: WebContext, request: Request, response: Response, user: str | None
+    context: Keys, request: Request, response: Response, user: str | None
 ) -> dict[str, Any]:
     """Sets a fresh session cookie (a new ``sid``) for ``user`` (None: anonymous)."""
     session = new_session(user)
@@ -134,11 +155,11 @@ def write_session(
     return session
 
 
-def csrf_token(context: WebContext, sid: str) -> str:
+def csrf_token(context: Keys, sid: str) -> str:
     return hmac.new(context.secret, b"csrf:" + sid.encode(), hashlib.sha256).hexdigest()
 
 
-def require_csrf(context: WebContext, request: Request, sent: str | None) -> None:
+def require_csrf(context: Keys, request: Request, sent: str | None) -> None:
     """Refuses a cookie-authenticated change without the session's CSRF token.
 
     Raises:
@@ -148,12 +169,15 @@ def require_csrf(context: WebContext, request: Request, sent: str | None) -> Non
     if (
         session is None
         or not sent
-        or not hmac.compare_digest(sent, csrf_token(context, session["sid"]))
+        # Bytes: compare_digest refuses a str with characters beyond ASCII (a 500, not a 403).
+        or not hmac.compare_digest(
+            sent.encode("utf-8", "replace"), csrf_token(context, session["sid"]).encode()
+        )
     ):
         raise PermissionDeniedError("missing or wrong CSRF token: reload the page and try again")
 
 
-def identify(context: WebContext, request: Request) -> Identity:
+def identify(context: Keys, request: Request) -> Identity:
     """The member behind a Bearer token or a session cookie.
 
     Raises:
@@ -162,7 +186,7 @@ def identify(context: WebContext, request: Request) -> Identity:
     return claim(context, request)()
 
 
-def claim(context: WebContext, request: Request) -> Callable[[], Identity]:
+def claim(context: Keys, request: Request) -> Callable[[], Identity]:
     """What the request claims, checked without the database; call the result to look the
     member up (a database read, made on the thread that then serves the request).
 

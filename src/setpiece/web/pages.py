@@ -1,7 +1,8 @@
 """The server-rendered pages: dashboard, script, board, shot, render queue, login.
 
 Pages read through the same services as the API and post plain HTML forms
-(each with the session's CSRF token), so they work without JavaScript; the
+(each with the session's CSRF token, checked for every form of this router by
+``deps.form_token`` before the route runs), so they work without JavaScript; the
 small ``static/app.js`` adds the live parts (it follows ``/api/v1/events/stream``
 and swaps in the parts of the page that changed) and the take comparison.
 Buttons a member's role does not allow are not shown; the services refuse them
@@ -23,41 +24,28 @@ from starlette.responses import Response
 from setpiece.model.enums import Role
 from setpiece.model.workflow import required_role
 from setpiece.production.context import Production
+from setpiece.web.api import disclosure_report, import_upload
 from setpiece.web.auth import (
     Identity,
     csrf_token,
-    identify,
     new_session,
     read_session,
-    require_csrf,
     set_session_cookie,
     write_session,
 )
+from setpiece.web.deps import context_of, current, form_token
 
 __all__ = ["error_page", "router"]
 
 HERE = Path(__file__).parent
 templates = Jinja2Templates(directory=str(HERE / "templates"))
-router = APIRouter(include_in_schema=False)
+# Every form posted to a page is checked here, once, before its route reads it.
+router = APIRouter(include_in_schema=False, dependencies=[Depends(form_token)])
 
 
-def _context(request: Request) -> Any:
-    from setpiece.web.app import context_of
-
-    return context_of(request)
-
-
-def page_user(request: Request) -> Identity:
-    cached = getattr(request.state, "identity", None)
-    if isinstance(cached, Identity):
-        return cached
-    who = identify(_context(request), request)
-    request.state.identity = who
-    return who
-
-
-def page_production(request: Request, who: Identity = Depends(page_user)) -> Production:
-    return _context(request).production(who.name)
+def page_production(request: Request, who: Identity = Depends(current)) -> Production:
+    """The project as the logged-in member (looked up once, with ``who``)."""
+    return context_of(request).production(who.name)
 
 
 def _can(who: Identity | None, action: str) -> bool:
@@ -67,7 +55,7 @@ def _can(who: Identity | None, action: str) -> bool:
 def render(
     request: Request, name: str, who: Identity | None, status: int = 200, **values: Any
 ) -> HTMLResponse:
-    context = _context(request)
+    context = context_of(request)
     session = read_session(context, request)
     return templates.TemplateResponse(
         request,
@@ -95,11 +83,6 @@ def error_page(request: Request, status: int, message: str) -> HTMLResponse:
     )
 
 
-def _checked(request: Request, who: Identity, token: str | None) -> None:
-    if who.via == "session":
-        require_csrf(_context(request), request, token)
-
-
 def _local(target: str | None) -> str:
     """Only a path on this server may follow a login (no open redirect)."""
     if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
@@ -112,7 +95,7 @@ def _local(target: str | None) -> str:
 
 @router.get("/login")
 def login_form(request: Request, next: str | None = None) -> Response:
-    context = _context(request)
+    context = context_of(request)
     session = read_session(context, request)
     if session is not None and session["user"]:
         return RedirectResponse(_local(next), 303)
@@ -140,14 +123,12 @@ def login(
     request: Request,
     username: Annotated[str, Form(max_length=200)] = "",
     password: Annotated[str, Form(max_length=1024)] = "",
-    csrf_token: Annotated[str, Form(max_length=200)] = "",
     next: Annotated[str, Form(max_length=2000)] = "/",
 ) -> Response:
     from setpiece.errors import PermissionDeniedError
     from setpiece.production.accounts import authenticate
 
-    context = _context(request)
-    require_csrf(context, request, csrf_token)
+    context = context_of(request)
     try:
         user = authenticate(
             context.production(actor=""), username, password, context.settings.login_policy
@@ -161,14 +142,9 @@ def login(
     return response
 
 
-@router.post("/logout")
-def logout(
-    request: Request,
-    who: Identity = Depends(page_user),
-    csrf_token: Annotated[str, Form(max_length=200)] = "",
-) -> Response:
-    context = _context(request)
-    _checked(request, who, csrf_token)
+@router.post("/logout", dependencies=[Depends(current)])
+def logout(request: Request) -> Response:
+    context = context_of(request)
     response = RedirectResponse("/login", 303)
     write_session(context, request, response, None)
     return response
@@ -180,7 +156,7 @@ def logout(
 @router.get("/")
 def home(
     request: Request,
-    who: Identity = Depends(page_user),
+    who: Identity = Depends(current),
     production: Production = Depends(page_production),
 ) -> Response:
     from setpiece.production.board import dashboard
@@ -191,7 +167,7 @@ def home(
 @router.get("/script")
 def script(
     request: Request,
-    who: Identity = Depends(page_user),
+    who: Identity = Depends(current),
     production: Production = Depends(page_production),
 ) -> Response:
     from setpiece.production.scenes import list_scenes
@@ -213,7 +189,7 @@ def script(
 @router.get("/board")
 def board_page(
     request: Request,
-    who: Identity = Depends(page_user),
+    who: Identity = Depends(current),
     production: Production = Depends(page_production),
 ) -> Response:
     from setpiece.production.board import board
@@ -224,7 +200,7 @@ def board_page(
 @router.get("/shots")
 def shot_list(
     request: Request,
-    who: Identity = Depends(page_user),
+    who: Identity = Depends(current),
     production: Production = Depends(page_production),
     status: str | None = None,
     cursor: str | None = None,
@@ -239,7 +215,7 @@ def shot_list(
 def shot_page(
     code: str,
     request: Request,
-    who: Identity = Depends(page_user),
+    who: Identity = Depends(current),
     production: Production = Depends(page_production),
 ) -> Response:
     from setpiece.production.board import list_comments
@@ -287,13 +263,10 @@ def approve(
     request: Request,
     take: Annotated[str, Form(max_length=40)],
     version: Annotated[str, Form(max_length=20)] = "",
-    csrf_token: Annotated[str, Form(max_length=200)] = "",
-    who: Identity = Depends(page_user),
     production: Production = Depends(page_production),
 ) -> Response:
     from setpiece.production.review import approve as approve_take
 
-    _checked(request, who, csrf_token)
     approve_take(production, code, take, expected_version=_version(version))
     return _back(code)
 
@@ -304,13 +277,10 @@ def retake(
     request: Request,
     note: Annotated[str, Form(max_length=10000)] = "",
     version: Annotated[str, Form(max_length=20)] = "",
-    csrf_token: Annotated[str, Form(max_length=200)] = "",
-    who: Identity = Depends(page_user),
     production: Production = Depends(page_production),
 ) -> Response:
     from setpiece.production.review import request_retake
 
-    _checked(request, who, csrf_token)
     request_retake(production, code, note, expected_version=_version(version))
     return _back(code)
 
@@ -320,13 +290,10 @@ def submit(
     code: str,
     request: Request,
     version: Annotated[str, Form(max_length=20)] = "",
-    csrf_token: Annotated[str, Form(max_length=200)] = "",
-    who: Identity = Depends(page_user),
     production: Production = Depends(page_production),
 ) -> Response:
     from setpiece.production.shots import set_shot_status
 
-    _checked(request, who, csrf_token)
     set_shot_status(production, code, "review", expected_version=_version(version))
     return _back(code)
 
@@ -338,14 +305,11 @@ def comment(
     note: Annotated[str, Form(max_length=10000)] = "",
     take: Annotated[str, Form(max_length=40)] = "",
     frame: Annotated[str, Form(max_length=12)] = "",
-    csrf_token: Annotated[str, Form(max_length=200)] = "",
-    who: Identity = Depends(page_user),
     production: Production = Depends(page_production),
 ) -> Response:
     from setpiece.errors import InvalidInputError
     from setpiece.production.review import add_comment
 
-    _checked(request, who, csrf_token)
     if frame and not re.fullmatch(r"\d{1,9}", frame):
         raise InvalidInputError(f"frame {frame!r} is not a whole number")
     add_comment(production, code, note, take=take or None, frame=int(frame) if frame else None)
@@ -358,14 +322,10 @@ def upload(
     request: Request,
     file: Annotated[UploadFile, File()],
     prompt: Annotated[str, Form(max_length=4000)] = "",
-    csrf_token: Annotated[str, Form(max_length=200)] = "",
-    who: Identity = Depends(page_user),
     production: Production = Depends(page_production),
 ) -> Response:
     from setpiece.production.views import Recipe
-    from setpiece.web.api import import_upload
 
-    _checked(request, who, csrf_token)
     import_upload(production, code, file, Recipe(prompt=prompt or None))
     return _back(code)
 
@@ -377,13 +337,10 @@ def render_shot(
     takes: Annotated[int, Form(ge=1, le=100)] = 1,
     kind: Annotated[str, Form(max_length=10)] = "image",
     generator: Annotated[str, Form(max_length=100)] = "previs",
-    csrf_token: Annotated[str, Form(max_length=200)] = "",
-    who: Identity = Depends(page_user),
     production: Production = Depends(page_production),
 ) -> Response:
     from setpiece.generate.queue import enqueue
 
-    _checked(request, who, csrf_token)
     enqueue(production, [code], takes=takes, kind=kind, generator=generator)
     return RedirectResponse("/jobs", 303)
 
@@ -391,7 +348,7 @@ def render_shot(
 @router.get("/jobs")
 def jobs_page(
     request: Request,
-    who: Identity = Depends(page_user),
+    who: Identity = Depends(current),
     production: Production = Depends(page_production),
     state: str | None = None,
     cursor: str | None = None,
@@ -414,14 +371,11 @@ def job_action(
     job_id: int,
     action: str,
     request: Request,
-    csrf_token: Annotated[str, Form(max_length=200)] = "",
-    who: Identity = Depends(page_user),
     production: Production = Depends(page_production),
 ) -> Response:
     from setpiece.errors import NotFoundError
     from setpiece.production.board import cancel_job, retry_job
 
-    _checked(request, who, csrf_token)
     if action == "retry":
         retry_job(production, job_id)
     elif action == "cancel":
@@ -434,12 +388,10 @@ def job_action(
 @router.get("/disclosure")
 def disclosure_page(
     request: Request,
-    who: Identity = Depends(page_user),
+    who: Identity = Depends(current),
     production: Production = Depends(page_production),
 ) -> Response:
     """The AI-use disclosure of the cut (the provenance capability's report)."""
-    from setpiece.web.api import disclosure_report
-
     return render(
         request, "disclosure.html", who, report=disclosure_report(production), page="disclosure"
     )
