@@ -42,7 +42,7 @@ import numpy as np
 
 from _timing import machine
 from setpiece.motion.cuts import detect_cuts
-from setpiece.motion.video import decode
+from setpiece.store.video import decode
 
 ROOT = Path(__file__).resolve().parents[1]
 SIZE = (640, 360)

@@ -35,7 +35,7 @@ import numpy as np
 from _timing import machine
 from setpiece.motion.deflicker import deflicker
 from setpiece.motion.measure import measure_video
-from setpiece.motion.video import decode
+from setpiece.store.video import decode
 
 ROOT = Path(__file__).resolve().parents[1]
 SIZE = (640, 360)

@@ -41,7 +41,7 @@ from skimage.metrics import structural_similarity
 from _timing import machine
 from setpiece.motion.config import MotionSettings
 from setpiece.motion.flow import flow_pair, flow_size, interpolate
-from setpiece.motion.video import decode
+from setpiece.store.video import decode
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -33,7 +33,7 @@ import numpy as np
 from _timing import machine
 from setpiece.motion.config import MotionSettings
 from setpiece.motion.retime import retime
-from setpiece.motion.video import decode
+from setpiece.store.video import decode
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -28,7 +28,7 @@ from fractions import Fraction
 from pathlib import Path
 
 from _timing import machine
-from setpiece.edit.conform_import import read_edit
+from setpiece.edit.reading import read_edit
 from setpiece.errors import SetpieceError
 
 CMX = "cmx3600-adapter@4b02a66 tests"

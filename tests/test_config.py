@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from enum import StrEnum
+from pathlib import Path
 from typing import Literal
 
 import pytest
@@ -21,6 +22,7 @@ class Mood(StrEnum):
 class Look:
     stops: float = setting(0.7, positive=True)
     kelvin: float = 1200.0
+    distance: float = setting(0.6, positive=True, high=2)
 
 
 @dataclass(frozen=True)
@@ -37,6 +39,7 @@ class Section:
     look: Look = field(default_factory=Look)
     by_time: dict[str, Look] = field(default_factory=dict)
     base_dir: str = ""
+    folder: Path | None = None
 
     def __post_init__(self) -> None:
         if self.enabled and self.url is None:
@@ -62,6 +65,7 @@ def test_defaults_and_values() -> None:
             "look": {"stops": 2},
             "by_time": {"NIGHT": {"kelvin": 900}},
             "mode": "b",
+            "folder": "clips",
         },
         section="demo",
         base_dir="/p",
@@ -72,6 +76,7 @@ def test_defaults_and_values() -> None:
     assert loaded.look == Look(stops=2.0)
     assert loaded.by_time == {"NIGHT": Look(kelvin=900.0)}
     assert loaded.base_dir == "/p"
+    assert loaded.folder == Path("clips")
 
 
 @pytest.mark.parametrize(
@@ -99,6 +104,7 @@ def test_defaults_and_values() -> None:
         ({"mode": "c"}, 'setpiece.toml [demo] mode: expected one of "a", "b", got "c"'),
         ({"mood": "dusk"}, 'setpiece.toml [demo] mood: expected one of "day", "night", got "dusk"'),
         ({"url": 3}, "setpiece.toml [demo] url: expected a string, or left out, got 3"),
+        ({"folder": 3}, "setpiece.toml [demo] folder: expected a file path, or left out, got 3"),
         ({"tags": ["a", 2]}, "setpiece.toml [demo] tags: expected a list of strings, got ['a', 2]"),
         (
             {"look": {"stops": -1}},
@@ -106,7 +112,11 @@ def test_defaults_and_values() -> None:
         ),
         (
             {"look": {"stop": 1}},
-            "setpiece.toml [demo.look]: unknown key 'stop'; known keys: stops, kelvin",
+            "setpiece.toml [demo.look]: unknown key 'stop'; known keys: stops, kelvin, distance",
+        ),
+        (
+            {"look": {"distance": 3}},
+            "setpiece.toml [demo.look] distance: expected a number above 0 and at most 2, got 3",
         ),
         ({"look": 3}, "setpiece.toml [demo.look]: expected a table of settings, got 3"),
         (

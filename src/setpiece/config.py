@@ -30,6 +30,7 @@ import types
 import typing
 from collections.abc import Iterable, Mapping
 from dataclasses import MISSING, Field
+from pathlib import PurePath
 from typing import Any, Literal, TypeVar, Union, get_args, get_origin
 
 from setpiece.errors import InvalidInputError
@@ -215,26 +216,40 @@ def _convert(hint: Any, value: Any) -> Any:
     """``value`` as type ``hint``, or ``_BAD``. Booleans are never numbers."""
     origin = get_origin(hint)
     if origin in (Union, types.UnionType):
-        options = get_args(hint)
-        if value is None and type(None) in options:
-            return None
-        for option in options:
-            if option is type(None):
-                continue
-            converted = _convert(option, value)
-            if converted is not _BAD:
-                return converted
-        return _BAD
+        return _convert_union(get_args(hint), value)
     if origin is Literal:
         return value if value in get_args(hint) and not isinstance(value, bool) else _BAD
     if origin in (tuple, list):
-        if not isinstance(value, list | tuple):
-            return _BAD
-        args = [a for a in get_args(hint) if a is not Ellipsis] or [Any]
-        items = [_convert(args[0], item) for item in value]
-        if any(item is _BAD for item in items):
-            return _BAD
-        return tuple(items) if origin is tuple else items
+        return _convert_items(hint, origin, value)
+    return _convert_scalar(hint, value)
+
+
+def _convert_union(options: tuple[Any, ...], value: Any) -> Any:
+    """``value`` as the first of ``options`` it converts to (None where None is allowed)."""
+    if value is None and type(None) in options:
+        return None
+    for option in options:
+        if option is type(None):
+            continue
+        converted = _convert(option, value)
+        if converted is not _BAD:
+            return converted
+    return _BAD
+
+
+def _convert_items(hint: Any, origin: Any, value: Any) -> Any:
+    """A TOML array as a list or tuple of the hint's item type, or ``_BAD``."""
+    if not isinstance(value, list | tuple):
+        return _BAD
+    args = [a for a in get_args(hint) if a is not Ellipsis] or [Any]
+    items = [_convert(args[0], item) for item in value]
+    if any(item is _BAD for item in items):
+        return _BAD
+    return tuple(items) if origin is tuple else items
+
+
+def _convert_scalar(hint: Any, value: Any) -> Any:
+    """A TOML scalar as ``hint`` (bool, int, float, str, a str-valued enum or a path)."""
     if hint is Any:
         return value
     if hint is bool:
@@ -289,7 +304,8 @@ def _expected(hint: Any, rule: Rule) -> str:
     if hint in (int, float):
         noun = "a whole number" if hint is int else "a number"
         if rule.positive and rule.low is None:
-            return f"{noun} above 0"
+            below = f" and at most {_num(rule.high)}" if rule.high is not None else ""
+            return f"{noun} above 0{below}"
         if rule.low is not None and rule.high is not None:
             return f"{noun} from {_num(rule.low)} to {_num(rule.high)}"
         if rule.low is not None:
@@ -299,6 +315,8 @@ def _expected(hint: Any, rule: Rule) -> str:
         return noun
     if isinstance(hint, type) and hasattr(hint, "__members__"):
         return "one of " + ", ".join(_shown(m.value) for m in hint.__members__.values())
+    if isinstance(hint, type) and issubclass(hint, PurePath):
+        return "a file path"
     return getattr(hint, "__name__", str(hint))
 
 

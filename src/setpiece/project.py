@@ -18,6 +18,11 @@ shares one production::
 Precedence, highest first: command-line option, environment variable
 (``SETPIECE_PROJECT``, ``SETPIECE_DATABASE_URL``, ``SETPIECE_USER``), the toml,
 the default.
+
+Opening a project refuses a top-level table that no part of Setpiece reads
+(:data:`SECTIONS`, the one list of them), so a misspelt ``[integrty]`` is an error
+rather than a setting silently ignored. Each section's keys are checked by its owner
+through :func:`setpiece.config.load_section`.
 """
 
 from __future__ import annotations
@@ -30,10 +35,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from setpiece.config import check_sections, load_section
 from setpiece.errors import ConflictError, InvalidInputError, ProjectError
 
 __all__ = [
     "CONFIG_NAME",
+    "SECTIONS",
     "ProjectConfig",
     "find_project_root",
     "load_config",
@@ -45,6 +52,44 @@ CONFIG_NAME = "setpiece.toml"
 STATE_DIR = ".setpiece"
 DB_NAME = "setpiece.db"
 MEDIA_DIR = "media"
+
+#: Every top-level table of setpiece.toml, and the module that reads it.
+SECTIONS: dict[str, str] = {
+    "database": "setpiece.project",
+    "media": "setpiece.project",
+    "user": "setpiece.project",
+    "prompts": "setpiece.generate.settings",
+    "render": "setpiece.generate.settings",
+    "ray": "setpiece.generate.settings",
+    "generators": "setpiece.generate.registry",
+    "continuity": "setpiece.continuity.settings",
+    "integrity": "setpiece.integrity.settings",
+    "motion": "setpiece.motion.config",
+    "provenance": "setpiece.provenance.settings",
+    "web": "setpiece.web.settings",
+}
+
+
+@dataclass(frozen=True)
+class DatabaseSettings:
+    """``[database]``: where the production's database is (default: SQLite in the project)."""
+
+    url: str | None = None
+
+
+@dataclass(frozen=True)
+class MediaSettings:
+    """``[media]``: where the media are (default: ``media/`` in the project)."""
+
+    url: str | None = None
+    storage_options: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class UserSettings:
+    """``[user]``: who acts when neither ``--as`` nor ``SETPIECE_USER`` says."""
+
+    name: str | None = None
 
 
 @dataclass(frozen=True)
@@ -110,28 +155,24 @@ def load_config(root: Path, *, database_url: str | None = None) -> ProjectConfig
         database_url: Overrides the database (``--db``); else ``SETPIECE_DATABASE_URL``, the toml.
     """
     data = _read_toml(root / CONFIG_NAME)
-    database = data.get("database", {})
-    media = data.get("media", {})
-    user = data.get("user", {})
-    if not all(isinstance(section, dict) for section in (database, media, user)):
-        raise ProjectError(f"{root / CONFIG_NAME}: [database], [media] and [user] must be tables")
-    url = database_url or os.environ.get("SETPIECE_DATABASE_URL") or database.get("url")
+    check_sections(data, SECTIONS)
+    database = load_section(DatabaseSettings, data.get("database"), section="database")
+    media = load_section(MediaSettings, data.get("media"), section="media")
+    user = load_section(UserSettings, data.get("user"), section="user")
+    url = database_url or os.environ.get("SETPIECE_DATABASE_URL") or database.url
     if not url:
         from setpiece.store.db import sqlite_url
 
         url = sqlite_url(root / STATE_DIR / DB_NAME)
-    media_url = media.get("url") or str(root / MEDIA_DIR)
+    media_url = media.url or str(root / MEDIA_DIR)
     if "://" not in media_url and not Path(media_url).is_absolute():
         media_url = str(root / media_url)
-    options = media.get("storage_options", {})
-    if not isinstance(options, dict):
-        raise ProjectError(f"{root / CONFIG_NAME}: media.storage_options must be a table")
     return ProjectConfig(
         root=root,
         database_url=url,
         media_url=media_url,
-        media_options=options,
-        user=user.get("name"),
+        media_options=media.storage_options,
+        user=user.name,
         settings=data,
     )
 

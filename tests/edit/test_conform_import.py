@@ -16,7 +16,8 @@ import pytest
 from sqlalchemy import func, select
 
 from mediafactory import write_mp4, write_png
-from setpiece.edit.conform_import import EditImportReport, import_edit, read_edit
+from setpiece.edit.conform_import import EditImportReport, import_edit
+from setpiece.edit.reading import read_edit
 from setpiece.edit.timeline import write_edl, write_fcp_xml, write_otio, write_otioz
 from setpiece.errors import PermissionDeniedError, SetpieceError
 from setpiece.model.orm import Event, Shot

@@ -100,10 +100,10 @@ def generator(
         path.write_text(workflow)
     else:
         path.write_text(json.dumps(workflow))
-    settings = {"url": stub.url, "workflow": "workflows/template.json", "base_dir": str(tmp_path)}
+    settings = {"url": stub.url, "workflow": "workflows/template.json"}
     settings.update(poll_s=0.2, timeout_s=10, connect_timeout_s=2)
     settings.update(config)
-    return ComfyUIGenerator(settings)
+    return ComfyUIGenerator(settings, project_dir=tmp_path)
 
 
 def request(mode: Mode = Mode.TEXT_TO_IMAGE, **kwargs: Any) -> RenderRequest:
@@ -580,9 +580,7 @@ def test_missing_workflow_and_input_files(stub: ComfyUIStub, tmp_path: Path, wor
         WorkflowError, match=r"no ComfyUI workflow: set the comfyui generator's 'workflow'"
     ):
         ComfyUIGenerator({"url": stub.url}).render(request(), workdir)
-    gen = ComfyUIGenerator(
-        {"url": stub.url, "workflow": "elsewhere.json", "base_dir": str(tmp_path)}
-    )
+    gen = ComfyUIGenerator({"url": stub.url, "workflow": "elsewhere.json"}, project_dir=tmp_path)
     with pytest.raises(WorkflowError, match=r"workflow .*elsewhere\.json does not exist"):
         gen.render(request(), workdir)
     gen = generator(stub, tmp_path, with_loads("{{init_image}}"))
@@ -647,9 +645,11 @@ def test_prompt_id_is_a_uuid4_from_the_idempotency_key() -> None:
     ("config", "match"),
     [
         ({"url": "127.0.0.1:8188"}, "not an http:// or https:// address"),
-        ({"timeout_s": 0}, "timeout_s must be a number of seconds above 0"),
-        ({"poll_s": "soon"}, "poll_s must be a number"),
-        ({"headers": ["Authorization"]}, "headers must be a table"),
+        ({"timeout_s": 0}, r"\[generators.comfyui\] timeout_s: expected a number above 0"),
+        ({"poll_s": "soon"}, r"poll_s: expected a number above 0, got \"soon\""),
+        ({"headers": ["Authorization"]}, "headers: expected a table"),
+        ({"base_dir": "/p"}, r"\[generators.comfyui\]: unknown key 'base_dir'"),
+        ({"workflow": 3}, "workflow: expected a path or a table"),
     ],
 )
 def test_bad_configuration_is_refused(config: dict[str, Any], match: str) -> None:

@@ -411,7 +411,7 @@ def test_what_the_model_cannot_do_is_refused_before_loading(
     # The request's model wins over the configured one.
     video = still(1, mode=Mode.TEXT_TO_VIDEO, frames=8, model=str(models["animatediff"]))
     generator.check(video)
-    with pytest.raises(InvalidInputError, match="diffusers config: batch_size"):
+    with pytest.raises(InvalidInputError, match=r"\[generators.diffusers\] batch_size: expected"):
         get_generator("diffusers", {"batch_size": 0})
 
 

@@ -424,9 +424,14 @@ def test_render_refuses_with_a_render_error(previs: PrevisGenerator, tmp_path: P
 
 
 def test_config_sets_defaults(tmp_path: Path) -> None:
-    previs = PrevisGenerator({"caption": "none", "model": "ignored"})
+    previs = PrevisGenerator({"caption": "none"})
     result = previs.render(request(), tmp_path)
     assert result.parameters["caption"] == "none"
+    # A key previs does not have was ignored; it is refused now, naming it and the section.
+    with pytest.raises(InvalidInputError, match=r"\[generators.previs\]: unknown key 'model'"):
+        PrevisGenerator({"caption": "none", "model": "ignored"})
+    with pytest.raises(InvalidInputError, match=r"\[generators.previs\] caption: expected one of"):
+        PrevisGenerator({"caption": "side"})
 
 
 def test_mpeg4_when_pyav_has_no_h264(
@@ -466,3 +471,14 @@ def test_unwritable_work_folder_is_transient(previs: PrevisGenerator, tmp_path: 
     with pytest.raises(RenderError) as caught:
         previs.render(request(), blocker / "work")
     assert caught.value.transient
+
+
+def test_relative_fonts_start_in_the_project_folder(tmp_path: Path) -> None:
+    system = Path("/usr/share/fonts/truetype/dejavu/DejaVuSans-Oblique.ttf")
+    if not system.is_file():
+        pytest.skip("no DejaVu font on this machine to copy")
+    project = tmp_path / "film"
+    (project / "fonts").mkdir(parents=True)
+    (project / "fonts" / "Ours.ttf").write_bytes(system.read_bytes())
+    previs = PrevisGenerator({"fonts": ["fonts/Ours.ttf"]}, project_dir=project)
+    assert previs.render(request(), tmp_path / "out").parameters["font"] == "Ours.ttf"

@@ -6,8 +6,11 @@ is only the model. Backends of their own are tested in test_<backend>.py.
 
 from __future__ import annotations
 
+import logging
+import threading
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 from PIL import Image
@@ -245,8 +248,8 @@ class Batchy(Solid):
     batches: list[int] = []
     instances = 0
 
-    def __init__(self, config=None) -> None:
-        super().__init__(config)
+    def __init__(self, settings=None, *, project_dir=None) -> None:
+        super().__init__(settings, project_dir=project_dir)
         Batchy.instances += 1
 
     def render_batch(self, requests, workdir, progress=None):
@@ -270,3 +273,46 @@ def test_takes_of_one_shot_render_as_batches_on_a_reused_backend(film: Productio
         assert len({t.media.sha256 for t in made if t.media}) == 5
     finally:
         _REGISTERED.pop("batchy", None)
+
+
+class _DatabaseDown:
+    """A project whose database went away: every transaction fails as a driver would."""
+
+    def __init__(self, stop: threading.Event | None = None) -> None:
+        self.stop = stop
+
+    def transaction(self, **_: object) -> Any:
+        from sqlalchemy.exc import OperationalError
+
+        if self.stop is not None:
+            self.stop.set()
+        raise OperationalError(
+            "UPDATE render_jobs SET ...",
+            {},
+            Exception("connection to postgresql://ana:s3cret@db:5432/film failed\nmore detail"),
+        )
+
+
+def test_a_failing_heartbeat_is_logged_with_what_it_means(caplog) -> None:
+    from setpiece.generate.queue import _heartbeats
+
+    stop = threading.Event()
+    with caplog.at_level(logging.WARNING, logger="setpiece.generate.queue"):
+        _heartbeats(_DatabaseDown(stop), "me:1:abc", {7: None}, 0.03, stop)  # type: ignore[arg-type, dict-item]
+    (record,) = caplog.records
+    assert record.levelno == logging.WARNING
+    message = record.getMessage()
+    assert "renewing the lease of 1 job(s) failed (OperationalError" in message
+    assert "renders finished here are thrown away" in message
+    assert "s3cret" not in message and "postgresql://***@db" in message
+
+
+def test_a_failing_release_is_logged_not_raised(caplog) -> None:
+    from setpiece.generate.queue import _release
+
+    with caplog.at_level(logging.WARNING, logger="setpiece.generate.queue"):
+        _release(_DatabaseDown(), "me:1:abc", {7: None, 8: None})  # type: ignore[arg-type, dict-item]
+    (record,) = caplog.records
+    message = record.getMessage()
+    assert "giving back 2 job(s) in flight failed" in message
+    assert "another worker renders them again" in message and "s3cret" not in message

@@ -223,7 +223,7 @@ def test_image_to_video_uploads_the_init_image(
     ("frames", "fps", "sent"),
     [
         (120, Fraction(24), 5),
-        (24 * 30, Fraction(24), 10),  # longer than the model takes: clamped, and recorded
+        (24 * 10, Fraction(24), 10),  # the longest the model takes
         (1, Fraction(24), 2),
         (96, Fraction(24000, 1001), 4),  # 4.004 s
     ],
@@ -241,6 +241,20 @@ def test_text_to_video_duration_from_frames_and_fps(
     assert "promptImage" not in body
     assert result.parameters["duration"] == sent
     assert result.parameters["requested_seconds"] == round(float(frames / fps), 3)
+
+
+def test_a_clip_longer_than_the_model_takes_is_refused_before_sending(
+    runway: RunwayGenerator, stub: RunwayStub, workdir: Path
+) -> None:
+    # It was clamped to 10 s; Capabilities.max_seconds is now enforced, so the queue
+    # refuses it before queuing (Generator.check) instead of rendering a third of the shot.
+    long = request(Mode.TEXT_TO_VIDEO, width=720, height=1280, frames=24 * 30, fps=Fraction(24))
+    assert runway.capabilities().max_seconds == 10
+    with pytest.raises(InvalidInputError, match=r"at most 10 s, not 30 s"):
+        runway.check(long)
+    with pytest.raises((InvalidInputError, RenderError), match=r"at most 10 s"):
+        runway.render(long, workdir)
+    assert stub.created == []
 
 
 def test_models_ratios_and_durations_are_configuration(stub: RunwayStub, workdir: Path) -> None:

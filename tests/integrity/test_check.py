@@ -10,6 +10,7 @@ from PIL import Image
 
 from integrity.pictures import copy_of, scene, write_scene_video
 from setpiece.integrity.check import check_integrity
+from setpiece.model.findings import NearDuplicate, read_payload
 from setpiece.production.context import Production
 from setpiece.production.records import list_findings
 from setpiece.production.takes import import_takes, list_takes
@@ -140,6 +141,10 @@ def test_takes_are_checked_on_arrival_when_the_project_says_so(
     (finding,) = list_findings(production, kind="near_duplicate")
     assert finding.take == result.created[0].id
     assert finding.data["reference"]["title"] == "painting"
+    assert finding.payload == read_payload("near_duplicate", finding.data)
+    assert (
+        isinstance(finding.payload, NearDuplicate) and finding.payload.reference.title == "painting"
+    )
 
 
 def test_a_failing_arrival_check_keeps_the_take_and_says_why(
@@ -150,7 +155,8 @@ def test_a_failing_arrival_check_keeps_the_take_and_says_why(
     scene(5).save(tmp_path / "a.png")
     result = import_takes(production, shot, [tmp_path / "a.png"])
     assert len(result.created) == 1
-    assert "integrity check failed" in caplog.text and "integrity.ssim" in caplog.text
+    assert "integrity check failed" in caplog.text
+    assert "setpiece.toml [integrity] ssim: expected a number from 0 to 1, got 7" in caplog.text
     assert [t.id for t in list_takes(production, shot)] == [result.created[0].id]
     production.config.settings["integrity"] = {}
     assert check_integrity(production, [result.created[0].id]).checked == [result.created[0].id]
@@ -173,4 +179,7 @@ def test_a_bad_integrity_setting_is_named(cli, film: Path, tmp_path: Path) -> No
         toml.write("\n[integrity]\nhamming = 99\n")
     result = cli("check", "integrity")
     assert result.code == 2 and result.err.count("\n") == 1
-    assert "integrity.hamming" in result.err
+    assert (
+        "setpiece.toml [integrity] hamming: expected a whole number from 0 to 32, got 99"
+        in result.err
+    )

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pytest
 from PIL import ImageOps
@@ -95,11 +97,11 @@ def test_settings_are_read_from_the_integrity_table_and_validated() -> None:
     config = integrity_settings({"integrity": {"check_on_arrival": True, "ssim": 0.7}})
     assert config.check_on_arrival and config.ssim == 0.7
     for table, key in (
-        ({"hamming": 99}, "integrity.hamming"),
-        ({"ssim": "high"}, "integrity.ssim"),
-        ({"check_on_arrival": "yes"}, "integrity.check_on_arrival"),
-        ({"threshold": 3}, "integrity.threshold"),
-        ({"stride": 1.5}, "integrity.stride"),
+        ({"hamming": 99}, "[integrity] hamming: expected a whole number from 0 to 32, got 99"),
+        ({"ssim": "high"}, '[integrity] ssim: expected a number from 0 to 1, got "high"'),
+        ({"check_on_arrival": "yes"}, "[integrity] check_on_arrival: expected true or false"),
+        ({"threshold": 3}, "[integrity]: unknown key 'threshold'; known keys: check_on_arrival"),
+        ({"stride": 1.5}, "[integrity] stride: expected a whole number from 1 to 100000"),
     ):
-        with pytest.raises(InvalidInputError, match=key.replace(".", r"\.")):
+        with pytest.raises(InvalidInputError, match=re.escape(f"setpiece.toml {key}")):
             integrity_settings({"integrity": table})

@@ -14,7 +14,7 @@ from setpiece.motion.cuts import detect_cuts
 from setpiece.motion.deflicker import deflicker, smooth_steps
 from setpiece.motion.measure import measure_video
 from setpiece.motion.retime import retime
-from setpiece.motion.video import decode
+from setpiece.store.video import decode
 
 from .conftest import sliding, write_frames
 
@@ -135,10 +135,21 @@ def test_settings_come_from_one_place_and_are_checked() -> None:
     assert motion_settings({"motion": {"crf": 20}}).crf == 20
     from setpiece.errors import InvalidInputError
 
-    with pytest.raises(InvalidInputError, match="unknown key 'speed'"):
+    with pytest.raises(
+        InvalidInputError, match=r"^setpiece\.toml \[motion\]: unknown key 'speed'; known keys: "
+    ):
         motion_settings({"motion": {"speed": 2}})
-    with pytest.raises(InvalidInputError, match="flow_preset"):
+    with pytest.raises(
+        InvalidInputError,
+        match=r'^setpiece\.toml \[motion\] flow_preset: expected one of "ultrafast", .*got "slow"$',
+    ):
         motion_settings({"motion": {"flow_preset": "slow"}})
+    with pytest.raises(InvalidInputError, match=r"\[motion\] crf: expected a whole number from 0"):
+        motion_settings({"motion": {"crf": 52}})
+    with pytest.raises(
+        InvalidInputError, match=r"\[motion\] frozen_delta: expected a number above"
+    ):
+        motion_settings({"motion": {"frozen_delta": 0}})
 
 
 def _pcm_mov(path: Path, frames: int = 6) -> Path:
@@ -196,7 +207,7 @@ def test_deflicker_keeps_a_variable_rate_file_s_length(tmp_path: Path) -> None:
 
 
 def test_full_colour_range_is_kept(tmp_path: Path) -> None:
-    from setpiece.motion.video import probe_video
+    from setpiece.store.video import probe_video
 
     source = write_frames(tmp_path / "full.mp4", sliding(), 4, pix_fmt="yuvj420p")
     assert probe_video(source).color_range == "pc"

@@ -87,12 +87,12 @@ def test_one_frame_odd_size_and_ten_bit(cli, tmp_path: Path) -> None:
     )
     assert code == 0, err
     assert json.loads(out)["padded"] is True and json.loads(out)["pix_fmt"] == "yuv420p"
-    from setpiece.motion.video import decode
+    from setpiece.store.video import decode
 
     padded = next(iter(decode(tmp_path / "even.mp4"))).rgb
     assert padded.shape == (48, 66, 3)  # 65x47 padded by one repeated column and row
     from setpiece.motion.retime import retime
-    from setpiece.motion.video import probe_video
+    from setpiece.store.video import probe_video
 
     ten = write_frames(
         tmp_path / "ten.mp4", [sliding()(i) for i in range(6)], pix_fmt="yuv420p10le"
@@ -103,7 +103,7 @@ def test_one_frame_odd_size_and_ten_bit(cli, tmp_path: Path) -> None:
 
 
 def test_variable_frame_rate_is_read_by_timestamps(cli, tmp_path: Path) -> None:
-    from setpiece.motion.video import decode
+    from setpiece.store.video import decode
 
     truth = sliding(step=3)
     stamps = [0, 1, 2, 4, 5, 8, 9, 10, 11]  # frames 3, 6 and 7 missing: VFR
@@ -123,7 +123,7 @@ def test_rotation_metadata_is_honoured(tmp_path: Path) -> None:
     import imageio_ffmpeg
 
     from setpiece.motion.retime import retime
-    from setpiece.motion.video import decode
+    from setpiece.store.video import decode
 
     plain = write_frames(tmp_path / "plain.mp4", sliding(w=96, h=64), 4)
     turned = tmp_path / "turned.mp4"

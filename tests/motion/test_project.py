@@ -46,8 +46,8 @@ def test_retime_take_makes_a_derived_take_with_the_operation(
     derived, created, report = retime_take(production, take.id, fps=Fraction(24))
     assert created and report.frames == 12
     assert derived.recipe.parent == take.id and derived.recipe.seed == 7
-    assert operations_of(derived)[-1]["name"] == "retime"
-    assert operations_of(derived)[-1]["fps"] == "24/1"
+    assert operations_of(derived)[-1].name == "retime"
+    assert operations_of(derived)[-1].settings["fps"] == "24/1"
     assert derived.media is not None and derived.media.fps == 24
 
 
@@ -105,7 +105,12 @@ def test_retime_and_measure_take_from_the_command_line(cli, tmp_path: Path) -> N
     assert json.loads(out)["frames"] == 6
     code, out, err = cli("deflicker", "--take", take, "--json")
     assert code == 0, err
-    assert json.loads(out)["take"]["recipe"]["parameters"]["operation"]["name"] == "deflicker"
+    deflickered = json.loads(out)["take"]
+    assert deflickered["recipe"]["operations"][-1]["name"] == "deflicker"
+    assert "operation" not in deflickered["recipe"]["parameters"]
+    code, out, err = cli("take", "show", deflickered["id"])
+    assert code == 0, err
+    assert 'operation: {"name": "deflicker", "version": 1, ' in out
     code, _, err = cli("retime", clip, "--take", take, "--fps", "24")
     assert code == 2 and "not both" in err
     assert len(list_takes_of(tmp_path / "film")) == 3

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 from fractions import Fraction
 from pathlib import Path
@@ -10,10 +11,10 @@ import av
 import numpy as np
 import pytest
 
-import setpiece.motion.video as video
+import setpiece.store.video as video
 from mediafactory import corrupt_bytes
-from setpiece.motion.video import decode, decode_spans
 from setpiece.store.frames import DecodeStopped
+from setpiece.store.video import decode, decode_spans
 
 from .conftest import sliding, write_frames
 
@@ -59,7 +60,9 @@ def test_a_long_gop_file_is_decoded_in_one_piece(tmp_path: Path) -> None:
     assert _same(list(decode_spans(clip, size=(32, 18))), list(decode(clip, size=(32, 18))))
 
 
-def test_a_span_that_loses_a_frame_is_left_to_decode(tmp_path: Path, monkeypatch) -> None:
+def test_a_span_that_loses_a_frame_is_logged_and_left_to_decode(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
     clip = _keyframed(tmp_path / "gop.mp4")
     real = video._decode_span
 
@@ -68,7 +71,75 @@ def test_a_span_that_loses_a_frame_is_left_to_decode(tmp_path: Path, monkeypatch
         return frames[:-1] if span.start is not None else frames  # a later span short
 
     monkeypatch.setattr(video, "_decode_span", lossy)
-    assert _same(list(decode_spans(clip, size=(32, 18))), list(decode(clip, size=(32, 18))))
+    with caplog.at_level(logging.INFO, logger="setpiece.store.video"):
+        assert _same(list(decode_spans(clip, size=(32, 18))), list(decode(clip, size=(32, 18))))
+    said = [r for r in caplog.records if r.name == "setpiece.store.video"]
+    assert [r.levelno for r in said] == [logging.INFO]
+    assert said[0].getMessage().startswith(f"the video {clip}: the span from frame ")
+    assert "frames for" in said[0].getMessage() and "in one piece" in said[0].getMessage()
+
+
+def test_a_span_that_fails_is_logged_and_left_to_decode(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    clip = _keyframed(tmp_path / "gop.mp4")
+    real = video._decode_span
+
+    def failing(path, span, size, grey, rough):  # type: ignore[no-untyped-def]
+        if span.start is not None:
+            raise av.InvalidDataError(-1094995529, "Invalid data found when processing input")
+        return real(path, span, size, grey, rough)
+
+    monkeypatch.setattr(video, "_decode_span", failing)
+    with caplog.at_level(logging.INFO, logger="setpiece.store.video"):
+        assert _same(list(decode_spans(clip, size=(32, 18))), list(decode(clip, size=(32, 18))))
+    said = [r for r in caplog.records if r.name == "setpiece.store.video"]
+    assert [r.levelno for r in said] == [logging.WARNING]
+    message = said[0].getMessage()
+    assert "failed to decode (InvalidDataError: Invalid data found when processing input)" in (
+        message
+    )
+    assert "\n" not in message
+
+
+def test_a_file_that_cannot_be_cut_into_spans_says_so(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    clip = _keyframed(tmp_path / "gop.mp4")
+    real = video._open
+
+    class Broken:
+        def __init__(self, container: object) -> None:
+            self.container = container
+
+        def __enter__(self) -> Broken:
+            return self
+
+        def __exit__(self, *exc: object) -> None:
+            self.container.close()  # type: ignore[attr-defined]
+
+        @property
+        def streams(self) -> object:
+            return self.container.streams  # type: ignore[attr-defined]
+
+        def demux(self, stream: object) -> object:
+            raise av.InvalidDataError(-1094995529, "Invalid data found when processing input")
+
+    opened: list[int] = []
+
+    def open_once(path, label):  # type: ignore[no-untyped-def]
+        opened.append(1)
+        return Broken(real(path, label)) if len(opened) == 1 else real(path, label)
+
+    monkeypatch.setattr(video, "_open", open_once)
+    with caplog.at_level(logging.INFO, logger="setpiece.store.video"):
+        frames = list(decode_spans(clip, size=(32, 18), workers=2))
+    assert len(frames) == 120
+    said = [r.getMessage() for r in caplog.records if r.name == "setpiece.store.video"]
+    assert said == [
+        f"the video {clip} cannot be cut into spans (Invalid data found when processing "
+        "input): decoding it in one piece"
+    ]
 
 
 def test_a_broken_file_stops_where_decode_stops(tmp_path: Path) -> None:

@@ -39,7 +39,7 @@ def test_the_demo_makes_a_finished_checked_signed_cut(
     retimed = [t for t in takes if t.recipe.parent is not None]
     assert len(originals) == len(retimed) == len(shots)  # one take a shot, each retimed once
     assert {t.media.fps for t in originals} == {12} and {t.media.fps for t in retimed} == {fps}  # type: ignore[union-attr]
-    assert all(t.recipe.parameters["operation"]["name"] == "retime" for t in retimed)
+    assert all(t.recipe.operations[-1].name == "retime" for t in retimed)
 
     # Each check found the problem the demo staged, and said what did not apply.
     kinds = {(f.kind, f.shot) for f in findings}

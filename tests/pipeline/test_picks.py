@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from conftest import Factory
+from setpiece.model.operations import Operation
 from setpiece.production.context import Production
 from setpiece.production.derive import derive_take
 from setpiece.production.picks import pick_provisional
@@ -19,7 +20,7 @@ def test_fewest_findings_then_newest_and_leaves_only(make: Factory, production: 
     assert [(p.shot, p.take) for p in pick_provisional(production)] == [(shot, first)]
     assert get_take(production, first).provisional
     # A retimed child of the first take replaces it as the candidate.
-    child, _ = derive_take(production, first, make.still(), {"name": "retime"})
+    child, _ = derive_take(production, first, make.still(), Operation("retime"))
     assert [p.take for p in pick_provisional(production)] == [child.id]
     assert not get_take(production, first).provisional
     # Running again changes nothing.

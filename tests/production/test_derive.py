@@ -6,6 +6,7 @@ import pytest
 
 from conftest import Factory
 from setpiece.errors import InvalidInputError
+from setpiece.model.operations import Operation
 from setpiece.production.context import Production
 from setpiece.production.derive import derive_take, operations_of
 from setpiece.production.records import NewFinding, list_findings, replace_findings
@@ -16,19 +17,23 @@ def test_a_derived_take_keeps_the_recipe_and_the_chain(
 ) -> None:
     shot = make.shot("1A")
     parent = make.take(shot, backend="previs", model="sketch", prompt="a kitchen", seed=7)
-    first, created = derive_take(production, parent, make.still(), {"name": "match", "to": "x"})
+    first, created = derive_take(
+        production, parent, make.still(), Operation("match", settings={"to": "x"})
+    )
     assert created and first.recipe.parent == parent and first.number == 2
     assert (first.recipe.backend, first.recipe.prompt, first.recipe.seed) == (
         "previs",
         "a kitchen",
         7,
     )
-    second, _ = derive_take(production, first.id, make.still(), {"name": "retime", "fps": "24"})
-    assert [op["name"] for op in operations_of(second)] == ["match", "retime"]
-    again, created = derive_take(production, first.id, second.media.path, {"name": "retime"})  # type: ignore[union-attr]
+    second, _ = derive_take(
+        production, first.id, make.still(), Operation("retime", settings={"fps": "24"})
+    )
+    assert [op.name for op in operations_of(second)] == ["match", "retime"]
+    again, created = derive_take(production, first.id, second.media.path, Operation("retime"))  # type: ignore[union-attr]
     assert not created and again.id == second.id
     with pytest.raises(InvalidInputError, match="needs a name"):
-        derive_take(production, parent, make.still(), {"fps": 24})
+        derive_take(production, parent, make.still(), Operation(" ", settings={"fps": 24}))
 
 
 def test_replace_findings_swaps_a_checks_old_findings(

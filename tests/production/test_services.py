@@ -277,7 +277,7 @@ def test_reopen_keeps_everything(production: Production, make, project_dir: Path
 
 
 def test_hand_written_json_matches_the_fields(production: Production, make) -> None:
-    """ShotView and SubjectView write their JSON by hand for speed; no field may be missed."""
+    """ShotView writes its JSON by hand for speed (SubjectView by its fields); none is missed."""
     import dataclasses
 
     from setpiece.production.views import ShotView, SubjectView

@@ -487,6 +487,8 @@ def test_two_shots_at_one_place_are_refused(planned: Production, tmp_path: Path)
     [
         (b"", "is empty"),
         (b"\xef\xbb\xbf\r\n", "is empty"),
+        (b"\xff\xfe", "is empty"),  # a UTF-16 BOM alone (once said to be binary)
+        (b"\xff\xfe\r\x00\n\x00", "is empty"),
         (b"PK\x03\x04" + bytes(range(256)) * 4, "is a spreadsheet workbook, not CSV"),
         (b"\x89PNG\r\n\x1a\n" + bytes(200), r"not a CSV file \(it holds binary data\)"),
         (b"INT. KITCHEN - NIGHT\n\nAnna waits.\n", "not a shot list: the first row must name"),

@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 
 import orjson
 
+from setpiece.model.enums import ShotStatus
 from setpiece.production.board import Page
 from setpiece.production.views import (
     SceneView,
@@ -29,7 +30,7 @@ def _shot(code: str, when: datetime, subjects: list[SubjectView]) -> ShotView:
         camera_move=None,
         planned_frames=37,
         planned_seconds=round(37 / 24, 6),
-        status="todo",
+        status=ShotStatus.TODO,
         subjects=subjects,
         takes=2,
         version=4,
@@ -69,3 +70,53 @@ def test_views_with_their_own_shape_still_go_through_to_json() -> None:
     mixed = Page([SubjectView("MARA", "character", None, None, None), 1.5], None)
     assert not mixed.native_json
     assert dumps_views(mixed) == orjson.dumps(jsonable(mixed))
+
+
+def test_records_without_a_to_json_of_their_own_print_as_before() -> None:
+    """These lost their hand-written ``to_json`` (it only repeated the fields): same bytes."""
+    from setpiece.continuity.check import ContinuityReport, Skipped
+    from setpiece.model.findings import Unreadable
+    from setpiece.production.fsck import FsckProblem
+    from setpiece.production.picks import Pick
+    from setpiece.production.records import UserView
+    from setpiece.production.review import CommentView, HistoryItem
+
+    when = datetime(2026, 12, 6, 6, 30, tzinfo=UTC)
+    shapes = [
+        (UserView("dana", "director"), b'{"name":"dana","role":"director"}'),
+        (Pick("1A", "abc", 2), b'{"shot":"1A","take":"abc","findings":2}'),
+        (
+            FsckProblem("missing", "gone", "ff", None, ["abc"]),
+            b'{"kind":"missing","detail":"gone","sha256":"ff","path":null,"takes":["abc"]}',
+        ),
+        (
+            CommentView(3, "1A", None, 12, "dana", "warmer", when),
+            b'{"id":3,"shot":"1A","take":null,"frame":12,"author":"dana","note":"warmer",'
+            b'"created_at":"2026-12-06T06:30:00Z"}',
+        ),
+        (
+            HistoryItem(when, "dana", "approve", "take abc (1A/2)", None, "circled", None),
+            b'{"at":"2026-12-06T06:30:00Z","actor":"dana","action":"approve",'
+            b'"target":"take abc (1A/2)","before":null,"after":"circled","note":null}',
+        ),
+        (
+            SubjectView("MARA", "character", "left", None, None),
+            b'{"name":"MARA","kind":"character","side":"left","depth":null,"prompt_override":null}',
+        ),
+        (
+            ContinuityReport(
+                [],
+                2,
+                [Skipped("1A", "abc", "identity", "previs")],
+                ["a note"],
+                [Unreadable("abd", "1A/3", "1A", None, "no frame decodes")],
+            ),
+            b'{"findings":[],"takes_checked":2,"skipped":[{"shot":"1A","take":"abc",'
+            b'"check":"identity","reason":"previs"}],"notes":["a note"],"unreadable":[{"take":'
+            b'"abd","label":"1A/3","shot":"1A","frame":null,"reason":"no frame decodes"}]}',
+        ),
+    ]
+    for value, expected in shapes:
+        assert not hasattr(value, "to_json") or isinstance(value, SubjectView)
+        assert orjson.dumps(jsonable(value)) == expected
+        assert dumps_views(value) == expected

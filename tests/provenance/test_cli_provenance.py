@@ -136,7 +136,7 @@ def test_sign_with_expired_or_mismatched_identity_is_refused(
     toml.write_text(original + '\n[provenance]\nwatermark = "yes"\n')
     run = cli("sign", picture)
     one_line_error(run)
-    assert "provenance.watermark" in run.err
+    assert 'setpiece.toml [provenance] watermark: expected true or false, got "yes"' in run.err
     assert picture.read_bytes() == before
     assert not (tmp_path / "signed.png").exists()
 
@@ -145,6 +145,9 @@ def test_sign_any_file_and_sidecar_for_other_formats(cli, film: Path, tmp_path: 
     picture = write_textured(tmp_path / "still.png")
     assert cli("sign", picture, "--out", tmp_path / "signed.png").code == 0
     assert cli("verify", tmp_path / "signed.png", "--json").json()["state"] == "Valid"
+    shown = cli("verify", tmp_path / "signed.png").out.splitlines()
+    assert shown[0].endswith(": Valid") and any(x.startswith("  signed by ") for x in shown)
+    assert any(line.startswith("  c2pa.opened") for line in shown)
     notes = tmp_path / "notes.edl"
     notes.write_text("TITLE: CUT\n", encoding="utf-8")
     run = cli("sign", notes)

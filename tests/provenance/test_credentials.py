@@ -15,6 +15,8 @@ from setpiece.provenance.credentials import (
     TRAINED_ALGORITHMIC_MEDIA,
     Credentials,
     Ingredient,
+    ManifestAction,
+    ManifestReading,
     sign_file,
     verify_file,
 )
@@ -62,6 +64,12 @@ def test_signed_stills_are_read_back_valid_by_c2pa(tmp_path: Path, keys, name: s
     assert actions[0]["digitalSourceType"] == TRAINED_ALGORITHMIC_MEDIA
     assert actions[0]["softwareAgent"]["name"] == "runway"
     assert "UNTRUSTED" in report.manifest["signature_info"]["common_name"]
+    reading = report.reading
+    assert reading is not None and reading.signer is not None and "UNTRUSTED" in reading.signer
+    assert reading.actions[0] == ManifestAction(
+        "c2pa.created", "runway", "gen4_turbo", "2026-01-01T00:00:00Z"
+    )
+    assert reading.setpiece is not None and reading.setpiece["take"] == "070crbay"
 
 
 def test_movie_signed_with_parent_ingredient(tmp_path: Path, keys) -> None:
@@ -190,3 +198,16 @@ def test_fixture_like_copy_keeps_its_state(tmp_path: Path, keys) -> None:
     sign_file(source, tmp_path / "a.png", CREATED, load_identity(keys.certificate, keys.key))
     shutil.copy(tmp_path / "a.png", tmp_path / "b.png")
     assert verify_file(tmp_path / "b.png").state == "Valid"
+
+
+def test_a_manifest_from_elsewhere_reads_without_a_crash() -> None:
+    reading = ManifestReading.of(
+        {
+            "assertions": [
+                {"label": "c2pa.actions.v2", "data": {"actions": [{"softwareAgent": "Photoshop"}]}},
+                "not an assertion",
+                {"label": "c2pa.actions", "data": None},
+            ]
+        }
+    )
+    assert reading == ManifestReading(None, None, [ManifestAction(None, "Photoshop")], None)

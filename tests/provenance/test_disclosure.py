@@ -8,6 +8,7 @@ from pathlib import Path
 from sqlalchemy import select
 
 from provenance.media import write_textured
+from setpiece.model.operations import Operation
 from setpiece.model.orm import Event, Take
 from setpiece.production.derive import derive_take
 from setpiece.production.records import add_user
@@ -39,14 +40,14 @@ def test_disclosure_of_generated_derived_and_captured_takes(production, tmp_path
         production,
         drawn_root,
         write_textured(tmp_path / "graded.png", 64, 48, seed=4),
-        {"name": "colour-match"},
+        Operation("colour-match"),
     )
     generated_root = take("1D", 5, backend="comfyui", model="flux-dev")
     retimed, _ = derive_take(
         production,
         generated_root,
         write_textured(tmp_path / "retimed.png", 64, 48, seed=6),
-        {"name": "retime"},
+        Operation("retime"),
     )
     provisional = take("1E", 7, backend="runway", model="gen4_turbo")
     production.actor = "dana"
@@ -123,13 +124,13 @@ def test_previs_is_counted_apart_and_old_recipes_read_by_generator_name(
         production,
         old_drawn,
         write_textured(tmp_path / "retimed.png", 64, 48, seed=4),
-        {"name": "retime"},
+        Operation("retime"),
     )
     matched, _ = derive_take(
         production,
         old_trained,
         write_textured(tmp_path / "matched.png", 64, 48, seed=5),
-        {"name": "colour-match"},
+        Operation("colour-match"),
     )
     captured = take("1D", 6)
     for shot, chosen in (("1A", drawn), ("1B", retimed.id), ("1C", matched.id), ("1D", captured)):

@@ -184,3 +184,138 @@ def test_a_project_with_rows_upgrades_in_place(
             assert not conn.execute(text("SELECT candidate FROM bible_entries")).scalar()
     finally:
         database.close()
+
+
+@pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
+def test_derived_takes_operations_move_out_of_the_parameters(
+    backend: str, tmp_path: Path, request: pytest.FixtureRequest
+) -> None:
+    """0007 moves the reserved ``operation``/``operations`` keys to ``takes.operations``, and back."""
+    import sqlalchemy as sa
+    from alembic import command
+    from sqlalchemy.dialects import postgresql
+
+    from setpiece.store.db import _alembic_config
+
+    url = (
+        sqlite_url(tmp_path / "old.db")
+        if backend == "sqlite"
+        else request.getfixturevalue("pg_url")
+    )
+    json_type = sa.JSON().with_variant(postgresql.JSONB(), "postgresql")
+    takes = sa.table(
+        "takes",
+        sa.column("id", sa.String()),
+        sa.column("shot_id", sa.Integer()),
+        sa.column("number", sa.Integer()),
+        sa.column("kind", sa.String()),
+        sa.column("status", sa.String()),
+        sa.column("provisional", sa.Boolean()),
+        sa.column("version", sa.Integer()),
+        sa.column("created_at", sa.DateTime(timezone=True)),
+        sa.column("parameters", json_type),
+        sa.column("reference_hashes", json_type),
+        sa.column("parent_take_id", sa.String()),
+    )
+    match = {"name": "colour_match", "version": 1, "to": "t0", "method": "histogram"}
+    retime = {"name": "retime", "version": 1, "fps": "24/1"}
+    old_parameters = {
+        "t0": {"origin": "trained", "steps": 30},
+        "t1": {"origin": "trained", "steps": 30, "operations": [], "operation": match},
+        "t2": {"origin": "trained", "steps": 30, "operations": [match], "operation": retime},
+    }
+    engine = create_engine(url.replace("postgresql://", "postgresql+psycopg://"))
+    with engine.begin() as conn:
+        command.upgrade(_alembic_config(conn), "0006")
+        conn.execute(
+            text(
+                "INSERT INTO scenes (number, heading, position, omitted, version, created_at) "
+                "VALUES ('1', 'INT. OLD - DAY', 1, false, 1, CURRENT_TIMESTAMP)"
+            )
+        )
+        conn.execute(
+            text(
+                "INSERT INTO shots (code, scene_id, position, description, status, version, "
+                "created_at, updated_at) SELECT '1A', id, 1, '', 'wip', 1, CURRENT_TIMESTAMP, "
+                "CURRENT_TIMESTAMP FROM scenes"
+            )
+        )
+        shot_id = conn.execute(text("SELECT id FROM shots")).scalar()
+        for number, (take_id, parameters) in enumerate(old_parameters.items(), start=1):
+            conn.execute(
+                takes.insert().values(
+                    id=take_id,
+                    shot_id=shot_id,
+                    number=number,
+                    kind="image",
+                    status="ready",
+                    provisional=False,
+                    version=1,
+                    created_at=sa.func.current_timestamp(),
+                    parameters=parameters,
+                    reference_hashes=[],
+                    parent_take_id=None if take_id == "t0" else f"t{number - 2}",
+                )
+            )
+    engine.dispose()
+
+    moved = sa.table(
+        "takes",
+        sa.column("id", sa.String()),
+        sa.column("parameters", json_type),
+        sa.column("operations", json_type),
+    )
+    Database(url).close()  # opening upgrades to head
+    engine = create_engine(url.replace("postgresql://", "postgresql+psycopg://"))
+    try:
+        with engine.connect() as conn:
+            rows = {r.id: r for r in conn.execute(sa.select(moved))}
+        kept = {"origin": "trained", "steps": 30}
+        assert {k: (r.parameters, r.operations) for k, r in rows.items()} == {
+            "t0": (kept, []),
+            "t1": (kept, [match]),
+            "t2": (kept, [match, retime]),
+        }
+        with engine.begin() as conn:
+            command.downgrade(_alembic_config(conn), "0006")
+        with engine.connect() as conn:
+            restored = {r.id: r.parameters for r in conn.execute(sa.select(takes))}
+        assert restored == old_parameters
+    finally:
+        engine.dispose()
+
+
+@pytest.mark.parametrize(
+    ("url", "shown"),
+    [
+        (
+            "postgresql://anna:s3cret@db.example:notaport/film",
+            "postgresql://***@db.example:notaport/film",
+        ),
+        (
+            "postgresql://anna:s3cret@db.example:x/film?password=s3cret",
+            "postgresql://***@db.example:x/film",
+        ),
+        ("anna:s3cret@db.example", "<unparseable URL>"),
+    ],
+)
+def test_an_unparseable_url_never_shows_its_password(
+    url: str, shown: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    from setpiece.store.db import safe_url
+
+    with caplog.at_level("WARNING", logger="setpiece.store.db"):
+        assert safe_url(url) == shown
+    assert "could not be parsed" in caplog.text and "s3cret" not in caplog.text
+
+
+def test_a_parseable_url_hides_its_password_without_a_warning(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    from setpiece.store.db import safe_url
+
+    assert (
+        safe_url("postgresql://anna:s3cret@db.example/film")
+        == "postgresql://anna:***@db.example/film"
+    )
+    assert caplog.records == []

@@ -117,4 +117,7 @@ def test_serve_defaults_to_loopback_and_refuses_bad_settings(cli: Any, project: 
         handle.write("\n[web]\nmax_body_kb = 0\n")
     refused = cli("serve", "--port", "1")
     assert refused.code == 2
-    assert "[web] max_body_kb = 0 is out of range" in refused.err
+    assert (
+        "setpiece.toml [web] max_body_kb: expected a whole number from 1 to 1048576, got 0"
+        in refused.err
+    )

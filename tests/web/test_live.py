@@ -58,11 +58,21 @@ def test_the_stream_needs_a_login(production: Any, make: Any) -> None:
         assert response.json()["error"]["code"] == "unauthorized"
 
 
-@pytest.mark.parametrize("setting", ["max_body_kb=0", "lock_after=1.5", "colour=1"])
-def test_bad_web_settings_are_refused_by_name(setting: str) -> None:
+@pytest.mark.parametrize(
+    ("table", "expected"),
+    [
+        ({"max_body_kb": 0}, "[web] max_body_kb: expected a whole number from 1 to 1048576"),
+        ({"lock_after": 1.5}, "[web] lock_after: expected a whole number from 1 to 1000"),
+        ({"colour": 1}, "[web]: unknown key 'colour'; known keys: session_hours"),
+        ({"lock_after": 2}, "[web] lock_after: 2 is below slow_after (3)"),
+        ({"poll_seconds": "1s"}, '[web] poll_seconds: expected a number from 0.01 to 60, got "1s"'),
+    ],
+)
+def test_bad_web_settings_are_refused_by_name(table: dict, expected: str) -> None:
+    import re
+
     from setpiece.errors import InvalidInputError
     from setpiece.web.settings import web_settings
 
-    key, _, value = setting.partition("=")
-    with pytest.raises(InvalidInputError, match=rf"\[web\] {key}"):
-        web_settings({"web": {key: float(value) if "." in value else int(value)}})
+    with pytest.raises(InvalidInputError, match=re.escape(f"setpiece.toml {expected}")):
+        web_settings({"web": table})

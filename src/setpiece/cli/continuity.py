@@ -65,7 +65,7 @@ def check_continuity_command(
             )
             out.print(f"{f.kind} {where}: {f.detail}")
         for item in report.unreadable:
-            out.print(f"unreadable {item['shot']} {item['take']}: {item['detail']}")
+            out.print(f"unreadable {item.shot} {item.take}: {item.reason}")
         for skipped in report.skipped:
             out.print(f"skipped {skipped.shot} {skipped.take} ({skipped.check}): {skipped.reason}")
         for note in report.notes:

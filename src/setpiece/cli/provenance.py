@@ -126,17 +126,13 @@ def register(app: typer.Typer) -> None:
         out.print(f"{file}: {report.state if report.state != 'none' else 'no manifest'}")
         for reason in report.reasons:
             out.print(f"  {reason}")
-        if report.manifest:
-            info = report.manifest.get("signature_info") or {}
-            out.print(f"  signed by {info.get('common_name')} (issuer {info.get('issuer')})")
-            for assertion in report.manifest.get("assertions") or []:
-                if str(assertion.get("label", "")).startswith("c2pa.actions"):
-                    for action in assertion.get("data", {}).get("actions", []):
-                        agent = action.get("softwareAgent") or {}
-                        out.print(
-                            f"  {action.get('action')} {agent.get('name', '')} "
-                            f"{agent.get('version', '')} {action.get('when', '')}".rstrip()
-                        )
+        reading = report.reading
+        if reading is not None:
+            out.print(f"  signed by {reading.signer} (issuer {reading.issuer})")
+            for action in reading.actions:
+                out.print(
+                    f"  {action.action} {action.agent} {action.agent_version} {action.when}".rstrip()
+                )
         if report.state not in ("Valid", "Trusted"):
             raise typer.Exit(ExitCode.FOUND)
 

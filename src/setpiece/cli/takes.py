@@ -102,9 +102,9 @@ def _import_split(
 
     from setpiece.motion.project import project_settings
     from setpiece.motion.split import split_at_cuts
-    from setpiece.motion.video import check_paths
     from setpiece.production.shots import get_shot
     from setpiece.production.takes import ImportResult, import_takes
+    from setpiece.store.video import check_paths
 
     if len(files) != 1:
         raise InvalidInputError(f"--split takes one video file, not {len(files)}")
@@ -205,6 +205,8 @@ def take_show(
             out.print(f"{label}: {value}")
     if r.parameters:
         out.print("parameters: " + json.dumps(r.parameters))
+    for operation in r.operations:
+        out.print("operation: " + json.dumps(operation.record()))
     for sha in r.references:
         out.print(f"reference: {sha}")
 

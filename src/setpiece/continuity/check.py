@@ -22,7 +22,7 @@ from __future__ import annotations
 import itertools
 import os
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from fractions import Fraction
 from functools import cached_property
@@ -32,14 +32,31 @@ from typing import Any, Protocol
 import numpy as np
 
 from setpiece.continuity.embedders import FaceEmbedder, LookModel, face_embedder
-from setpiece.continuity.faces import CLOSE_SIZES, CharacterReference, check_identity, reference_for
+from setpiece.continuity.faces import (
+    CLOSE_SIZES,
+    CharacterReference,
+    IdentityIssue,
+    check_identity,
+    reference_for,
+)
 from setpiece.continuity.look import CielabLook, LookStats, format_problems
 from setpiece.continuity.report import side_by_side
 from setpiece.continuity.settings import ContinuitySettings, continuity_settings
 from setpiece.errors import InvalidMediaError, StorageError
+from setpiece.model.enums import TakeKind, TakeStatus
+from setpiece.model.findings import (
+    FindingPayload,
+    FormatMismatch,
+    IdentityDrift,
+    IdentityDriftWithinTake,
+    IdentityFound,
+    LookJump,
+    Unreadable,
+)
 from setpiece.production.context import Production
-from setpiece.production.views import SceneView, ShotView, TakeView
-from setpiece.store.frames import Frame, load_rgb, media_source, reason, take_pictures
+from setpiece.production.views import SceneView, ShotView, TakeView, jsonable
+from setpiece.store.frames import Frame, load_rgb, media_source, take_pictures
+from setpiece.store.video import reason
 
 __all__ = [
     "CHECKERS",
@@ -73,7 +90,7 @@ class ContinuityFinding:
     score: float | None
     threshold: float | None
     detail: str
-    data: dict[str, Any] = field(default_factory=dict)
+    data: FindingPayload | Mapping[str, Any] = field(default_factory=dict)
     evidence_png: bytes | None = None
 
     def to_json(self) -> dict[str, Any]:
@@ -86,7 +103,7 @@ class ContinuityFinding:
             "score": self.score,
             "threshold": self.threshold,
             "detail": self.detail,
-            "data": self.data,
+            "data": jsonable(self.data),
         }
 
 
@@ -99,9 +116,6 @@ class Skipped:
     check: str
     reason: str
 
-    def to_json(self) -> dict[str, Any]:
-        return {"shot": self.shot, "take": self.take, "check": self.check, "reason": self.reason}
-
 
 @dataclass(frozen=True)
 class ContinuityReport:
@@ -109,16 +123,7 @@ class ContinuityReport:
     takes_checked: int
     skipped: list[Skipped]
     notes: list[str]
-    unreadable: list[dict[str, Any]]
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "findings": [f.to_json() for f in self.findings],
-            "takes_checked": self.takes_checked,
-            "skipped": [s.to_json() for s in self.skipped],
-            "notes": self.notes,
-            "unreadable": self.unreadable,
-        }
+    unreadable: list[Unreadable]
 
 
 @dataclass
@@ -155,7 +160,7 @@ class CheckScope:
         self.takes = takes  # by shot code; also holds the takes of the shots in ``previous``
         self.previous = previous or {}  # the shot each shot cuts from, within its scene
         self.progress = progress or (lambda phase, done, total: None)
-        self.unreadable: list[dict[str, Any]] = []
+        self.unreadable: list[Unreadable] = []
         self._frames: dict[tuple[str, int], list[Frame]] = {}
         project = production.project_row()
         self.width, self.height = project.width, project.height
@@ -174,17 +179,18 @@ class CheckScope:
                     )
                 except (InvalidMediaError, StorageError) as exc:
                     self.unreadable.append(
-                        {"take": take.id, "shot": take.shot, "frame": None, "detail": reason(exc)}
+                        Unreadable(take.id, take.label, take.shot, None, reason(exc))
                     )
                 else:
                     if stopped is not None:
                         self.unreadable.append(
-                            {
-                                "take": take.id,
-                                "shot": take.shot,
-                                "frame": stopped.frame,
-                                "detail": f"{reason(stopped)}; the frames before it were checked",
-                            }
+                            Unreadable(
+                                take.id,
+                                take.label,
+                                take.shot,
+                                stopped.frame,
+                                f"{reason(stopped)}; the frames before it were checked",
+                            )
                         )
             self._frames[key] = frames
         return self._frames[key]
@@ -225,7 +231,7 @@ def is_photographic(take: TakeView, generators: dict[str, bool]) -> tuple[bool, 
 def representative_take(takes: list[TakeView]) -> TakeView | None:
     """The take that stands for its shot in the cut: the circled one, else the latest."""
     usable = [t for t in takes if t.media is not None]
-    circled = [t for t in usable if t.status == "circled"]
+    circled = [t for t in usable if t.status == TakeStatus.CIRCLED]
     if circled:
         return circled[-1]
     return max(usable, key=lambda t: t.number) if usable else None
@@ -280,7 +286,7 @@ class IdentityChecker:
                 out.notes.extend(references[name].notes)
         for done, (shot, take) in enumerate(judged, 1):
             scope.progress("identity", done - 1, len(judged))
-            every = scope.settings.frame_stride if take.kind == "video" else 1
+            every = scope.settings.frame_stride if take.kind == TakeKind.VIDEO else 1
             frames = scope.frames(take, every)
             out.checked.add(take.id)
             if not frames:
@@ -307,16 +313,24 @@ class IdentityChecker:
                         score=issue.score,
                         threshold=issue.threshold,
                         detail=issue.detail,
-                        data={
-                            **issue.data,
-                            "character": issue.character,
-                            "embedder": embedder.name,
-                        },
+                        data=_identity_payload(issue, embedder.name),
                         evidence_png=_evidence([reference.crop if reference else None, issue.face]),
                     )
                 )
         scope.progress("identity", len(judged), len(judged))
         return out
+
+
+def _identity_payload(issue: IdentityIssue, embedder: str) -> FindingPayload:
+    """The stored payload of an identity issue (``continuity.faces`` keeps its extras loose)."""
+    extra = issue.data
+    if extra.get("within_take"):
+        return IdentityDriftWithinTake(True, int(extra["from_frame"]), issue.character, embedder)
+    if "largest" in extra:
+        return IdentityDrift(
+            float(extra["largest"]), int(extra["frames_over"]), issue.character, embedder
+        )
+    return IdentityFound(issue.character, embedder)
 
 
 class LookChecker:
@@ -377,17 +391,17 @@ class LookChecker:
                     threshold=threshold,
                     detail=f"cut from {first.code} ({a_take.label}) to {second.code} "
                     f"({b_take.label}): " + "; ".join(over),
-                    data={
-                        "from_shot": first.code,
-                        "from_take": a_take.id,
-                        "time_of_day": scene.time_of_day if scene else None,
-                        "delta_e2000": round(difference.delta_e, 3),
-                        "stops": round(difference.stops, 3),
-                        "kelvin": round(difference.kelvin, 1),
-                        "contrast": round(difference.contrast, 4),
-                        "model": self.model.name,
-                        "fix": f"setpiece match {b_take.id} --to {a_take.id}",
-                    },
+                    data=LookJump(
+                        from_shot=first.code,
+                        from_take=a_take.id,
+                        time_of_day=scene.time_of_day if scene else None,
+                        delta_e2000=round(difference.delta_e, 3),
+                        stops=round(difference.stops, 3),
+                        kelvin=round(difference.kelvin, 1),
+                        contrast=round(difference.contrast, 4),
+                        model=self.model.name,
+                        fix=f"setpiece match {b_take.id} --to {a_take.id}",
+                    ),
                     evidence_png=_evidence([a[1], b[1]]),
                 )
             )
@@ -440,7 +454,7 @@ class FormatChecker:
                         score=None,
                         threshold=None,
                         detail=f"{take.label}: " + "; ".join(problems),
-                        data={"problems": problems},
+                        data=FormatMismatch(problems),
                     )
                 )
         return out

@@ -152,7 +152,6 @@ def check_identity(
     judged = [name for name in expected if name in references and references[name].descriptors]
     tracks = {name: _Track() for name in judged}
     unexpected: dict[str, tuple[int, float, np.ndarray]] = {}
-    notes: list[str] = []
     faces_total = small_total = crowd_frames = 0
     for frame in frames:
         scan = embedder.scan(
@@ -166,75 +165,18 @@ def check_identity(
         if scan.found - scan.too_small > len(scan.faces):
             crowd_frames += 1
         distances = [_nearest(face, references, embedder) for face in scan.faces]
-        pairs = sorted(
-            (d[name], i, name) for i, d in enumerate(distances) for name in judged if name in d
-        )
-        taken: set[int] = set()
-        placed: set[str] = set()
-        for distance, index, name in pairs:
-            if index in taken or name in placed:
-                continue
-            closest, nearest = min(distances[index].items(), key=lambda item: item[1])
-            if distance > threshold and closest != name and nearest <= threshold:
-                continue  # plainly someone else from the bible: left for identity_unexpected
-            taken.add(index)
-            placed.add(name)
-            face = scan.faces[index]
-            track = tracks[name]
-            track.seen += 1
-            track.largest = max(track.largest, distance)
-            if distance > threshold:
-                track.over += 1
-                if track.worst is None:
-                    track.worst = (frame.index, distance, face.crop(frame.rgb).copy())
-            if track.first is None:
-                track.first = (frame.index, face.descriptor)
-            elif track.drift is None:
-                moved = embedder.distance(track.first[1], face.descriptor)
-                if moved > threshold:
-                    track.drift = (frame.index, moved, face.crop(frame.rgb).copy())
+        taken = _match_frame(embedder, frame, scan.faces, distances, tracks, threshold)
         for index, face in enumerate(scan.faces):
             if index in taken or not distances[index]:
                 continue
             name, distance = min(distances[index].items(), key=lambda item: item[1])
             if name not in expected and distance <= threshold and name not in unexpected:
                 unexpected[name] = (frame.index, distance, face.crop(frame.rgb).copy())
-    issues: list[IdentityIssue] = []
     sampled = len(frames)
+    issues: list[IdentityIssue] = []
     for name in judged:
-        track = tracks[name]
-        if track.worst is not None:
-            at, distance, crop = track.worst
-            issues.append(
-                IdentityIssue(
-                    "identity_drift",
-                    name,
-                    at,
-                    round(distance, 4),
-                    threshold,
-                    f"the face taken for {name} is {distance:.3f} from {name}'s references "
-                    f"(threshold {threshold:g}) at frame {at}"
-                    + (f"; {track.over} of {track.seen} sampled frames" if sampled > 1 else ""),
-                    crop,
-                    {"largest": round(track.largest, 4), "frames_over": track.over},
-                )
-            )
-        if track.drift is not None and track.first is not None:
-            at, moved, crop = track.drift
-            issues.append(
-                IdentityIssue(
-                    "identity_drift",
-                    name,
-                    at,
-                    round(moved, 4),
-                    threshold,
-                    f"{name}'s face drifts within the take: {moved:.3f} at frame {at} from "
-                    f"frame {track.first[0]} (threshold {threshold:g})",
-                    crop,
-                    {"within_take": True, "from_frame": track.first[0]},
-                )
-            )
-        if close_shot and track.seen == 0 and sampled:
+        issues.extend(_track_issues(name, tracks[name], threshold, sampled))
+        if close_shot and tracks[name].seen == 0 and sampled:
             issues.append(
                 IdentityIssue(
                     "identity_missing",
@@ -258,6 +200,7 @@ def check_identity(
                 crop,
             )
         )
+    notes: list[str] = []
     if small_total:
         notes.append(f"{small_total} face(s) smaller than {settings.min_face} px not judged")
     if crowd_frames:
@@ -266,3 +209,91 @@ def check_identity(
             "only the largest judged"
         )
     return IdentityResult(issues, sampled, faces_total, notes)
+
+
+def _match_frame(
+    embedder: FaceEmbedder,
+    frame: Frame,
+    faces: Sequence[Face],
+    distances: list[dict[str, float]],
+    tracks: dict[str, _Track],
+    threshold: float,
+) -> set[int]:
+    """Pairs the judged characters with a frame's faces, nearest pair first, and follows
+    each pair in its character's track. Returns the indexes of the faces taken."""
+    pairs = sorted(
+        (d[name], i, name) for i, d in enumerate(distances) for name in tracks if name in d
+    )
+    taken: set[int] = set()
+    placed: set[str] = set()
+    for distance, index, name in pairs:
+        if index in taken or name in placed:
+            continue
+        closest, nearest = min(distances[index].items(), key=lambda item: item[1])
+        if distance > threshold and closest != name and nearest <= threshold:
+            continue  # plainly someone else from the bible: left for identity_unexpected
+        taken.add(index)
+        placed.add(name)
+        _follow(tracks[name], embedder, frame, faces[index], distance, threshold)
+    return taken
+
+
+def _follow(
+    track: _Track,
+    embedder: FaceEmbedder,
+    frame: Frame,
+    face: Face,
+    distance: float,
+    threshold: float,
+) -> None:
+    """Adds one sighting of a character: its distance from the references, and how far it
+    has moved from the first sighting."""
+    track.seen += 1
+    track.largest = max(track.largest, distance)
+    if distance > threshold:
+        track.over += 1
+        if track.worst is None:
+            track.worst = (frame.index, distance, face.crop(frame.rgb).copy())
+    if track.first is None:
+        track.first = (frame.index, face.descriptor)
+    elif track.drift is None:
+        moved = embedder.distance(track.first[1], face.descriptor)
+        if moved > threshold:
+            track.drift = (frame.index, moved, face.crop(frame.rgb).copy())
+
+
+def _track_issues(name: str, track: _Track, threshold: float, sampled: int) -> list[IdentityIssue]:
+    """The drift findings of one character's track: from its references, within the take."""
+    issues: list[IdentityIssue] = []
+    if track.worst is not None:
+        at, distance, crop = track.worst
+        issues.append(
+            IdentityIssue(
+                "identity_drift",
+                name,
+                at,
+                round(distance, 4),
+                threshold,
+                f"the face taken for {name} is {distance:.3f} from {name}'s references "
+                f"(threshold {threshold:g}) at frame {at}"
+                + (f"; {track.over} of {track.seen} sampled frames" if sampled > 1 else ""),
+                crop,
+                {"largest": round(track.largest, 4), "frames_over": track.over},
+            )
+        )
+    if track.drift is not None and track.first is not None:
+        at, moved, crop = track.drift
+        issues.append(
+            IdentityIssue(
+                "identity_drift",
+                name,
+                at,
+                round(moved, 4),
+                threshold,
+                f"{name}'s face drifts within the take: {moved:.3f} at frame {at} from "
+                f"frame {track.first[0]} (threshold {threshold:g})",
+                crop,
+                {"within_take": True, "from_frame": track.first[0]},
+            )
+        )
+    return issues

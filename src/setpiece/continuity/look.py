@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from setpiece.continuity.embedders import LookModel
+from setpiece.model.enums import TakeKind
 
 if TYPE_CHECKING:
     from setpiece.continuity.settings import LookThresholds
@@ -233,7 +234,7 @@ def format_problems(
         shown = Fraction(media.width, media.height)
         if abs(float(shown) / float(aspect) - 1) > 0.01:
             problems.append(f"aspect {float(shown):.3f}:1, project {float(aspect):.3f}:1")
-    if media.kind == "video" and media.fps is not None and media.fps != fps:
+    if media.kind == TakeKind.VIDEO and media.fps is not None and media.fps != fps:
         problems.append(
             f"frame rate {media.fps.numerator}/{media.fps.denominator}, "
             f"project {fps.numerator}/{fps.denominator}"

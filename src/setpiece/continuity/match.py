@@ -18,7 +18,6 @@ derived take of the source's shot, and the operation recorded on it:
 
 from __future__ import annotations
 
-import os
 import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -30,9 +29,11 @@ import numpy as np
 
 from setpiece.continuity.look import CielabLook, LookDifference, downscaled, lab_pixels
 from setpiece.errors import InvalidInputError, InvalidMediaError
+from setpiece.model.enums import TakeKind
 from setpiece.production.context import Production
 from setpiece.production.views import TakeView
-from setpiece.store.frames import open_media, reason, take_pictures
+from setpiece.store.frames import open_media, take_pictures
+from setpiece.store.video import Encoding, MovieWriter, movie_codec, reason
 
 __all__ = ["METHODS", "ColourTransform", "MatchResult", "fit_transform", "match_take"]
 
@@ -123,7 +124,7 @@ class MatchResult:
 def _sampled(production: Production, take: TakeView) -> list[np.ndarray]:
     if take.media is None:
         raise InvalidInputError(f"take {take.label} has no media to match")
-    every = max(1, take.media.frames // _SAMPLED) if take.kind == "video" else 1
+    every = max(1, take.media.frames // _SAMPLED) if take.kind == TakeKind.VIDEO else 1
     frames, stopped = take_pictures(take.media, take.label, production.store, every=every)
     if stopped is not None:
         raise InvalidMediaError(f"cannot match colour: {reason(stopped)}")
@@ -142,45 +143,38 @@ def _write_video(
     import av
 
     assert take.media is not None
-    codec = "libx264" if "libx264" in av.codecs_available else "mpeg4"
-    with (
-        open_media(take.media, take.label, production.store) as source,
-        av.open(os.fspath(target), mode="w", format="mp4") as output,
-    ):
+    codec = movie_codec()
+    with open_media(take.media, take.label, production.store) as source:
         video_in = source.streams.video[0]
         rate = Fraction(video_in.average_rate or video_in.guessed_rate or take.media.fps or 24)
-        video_out: Any = output.add_stream(codec, rate=rate)
-        video_out.width, video_out.height = video_in.width, video_in.height
         even = video_in.width % 2 == 0 and video_in.height % 2 == 0
-        video_out.pix_fmt = "yuv420p" if even or codec != "libx264" else "yuv444p"
-        if codec == "libx264":
-            video_out.options = {"crf": "16", "preset": "medium"}
-        audio_in = source.streams.audio[0] if source.streams.audio else None
-        audio_out = output.add_stream_from_template(audio_in) if audio_in is not None else None
-        streams = [video_in] + ([audio_in] if audio_in is not None else [])
-        index = 0
-        total = take.media.frames
-        try:
-            for packet in source.demux(*streams):
-                if packet.stream is audio_in:
-                    if packet.dts is not None and audio_out is not None:
-                        packet.stream = audio_out
-                        output.mux(packet)
-                    continue
-                for decoded in packet.decode():
-                    picture = transform.apply(decoded.to_ndarray(format="rgb24"))
-                    frame = av.VideoFrame.from_ndarray(picture, format="rgb24")
-                    frame.pts = index
-                    frame.time_base = Fraction(1) / rate
-                    output.mux(video_out.encode(frame))
-                    index += 1
-                    progress(index, total)
-        except (av.FFmpegError, OSError, ValueError) as exc:
-            raise InvalidMediaError(
-                f"cannot match colour: take {take.label} stops decoding at frame {index} "
-                f"({reason(exc)})"
-            ) from exc
-        output.mux(video_out.encode(None))
+        encoding = Encoding(
+            codec,
+            "yuv420p" if even or codec != "libx264" else "yuv444p",
+            {"crf": "16", "preset": "medium"} if codec == "libx264" else {},
+        )
+        with MovieWriter(target, video_in.width, video_in.height, rate, encoding) as output:
+            audio_in = source.streams.audio[0] if source.streams.audio else None
+            audio_out = output.copy_stream(audio_in) if audio_in is not None else None
+            streams = [video_in] + ([audio_in] if audio_in is not None else [])
+            index = 0
+            total = take.media.frames
+            try:
+                for packet in source.demux(*streams):
+                    if packet.stream is audio_in:
+                        if packet.dts is not None and audio_out is not None:
+                            packet.stream = audio_out
+                            output.mux(packet)
+                        continue
+                    for decoded in packet.decode():
+                        output.rgb(transform.apply(decoded.to_ndarray(format="rgb24")))
+                        index += 1
+                        progress(index, total)
+            except (av.FFmpegError, OSError, ValueError) as exc:
+                raise InvalidMediaError(
+                    f"cannot match colour: take {take.label} stops decoding at frame {index} "
+                    f"({reason(exc)})"
+                ) from exc
     if index == 0:
         raise InvalidMediaError(f"take {take.label} has no frame to match")
 
@@ -210,6 +204,7 @@ def match_take(
         InvalidInputError: A take without media, the same take twice, or an unknown method.
         InvalidMediaError: A take that cannot be decoded to the end.
     """
+    from setpiece.model.operations import Operation
     from setpiece.production.derive import derive_take
     from setpiece.production.takes import get_take
 
@@ -226,7 +221,7 @@ def match_take(
     after = look.compare(wanted, look.stats([transform.apply(f) for f in source_frames]))
     report = progress or (lambda done, total: None)
     with tempfile.TemporaryDirectory(prefix="setpiece-match-") as folder:
-        if source.kind == "video":
+        if source.kind == TakeKind.VIDEO:
             target = Path(folder) / f"{source.id}-matched.mp4"
             _write_video(production, source, transform, target, report)
         else:
@@ -238,6 +233,6 @@ def match_take(
             production,
             source.id,
             target,
-            {"name": "colour_match", "version": 1, "to": reference.id, "method": method},
+            Operation("colour_match", 1, {"to": reference.id, "method": method}),
         )
     return MatchResult(derived, created, method, before, after)

@@ -19,15 +19,19 @@ them in its toml::
     [continuity.look.NIGHT]  # per scene time of day (the scene heading's), overriding the above
     stops = 1.0
 
-Values are validated when read; a wrong one fails with the key's name.
+Values are read by :func:`setpiece.config.load_section` against the dataclasses below, so
+a wrong one fails with the key and its table named. ``[continuity.look]`` mixes the
+thresholds with one sub-table per time of day; each sub-table overrides only the keys it
+gives, over the built-in defaults for that time of day, over ``[continuity.look]``.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, fields, replace
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
 from typing import Any
 
-from setpiece.errors import InvalidInputError
+from setpiece.config import load_section, setting
 
 __all__ = ["ContinuitySettings", "LookThresholds", "continuity_settings"]
 
@@ -36,10 +40,10 @@ __all__ = ["ContinuitySettings", "LookThresholds", "continuity_settings"]
 class LookThresholds:
     """How far two shots that cut together may differ before it is a look jump."""
 
-    delta_e: float = 8.0
-    stops: float = 0.7
-    kelvin: float = 1200.0
-    contrast: float = 0.3
+    delta_e: float = setting(8.0, low=0.0)
+    stops: float = setting(0.7, low=0.0)
+    kelvin: float = setting(1200.0, low=0.0)
+    contrast: float = setting(0.3, low=0.0)
 
 
 # Times of day whose light changes quickly, or is dim, get looser defaults.
@@ -55,93 +59,48 @@ _TIME_DEFAULTS: dict[str, dict[str, float]] = {
 
 @dataclass(frozen=True)
 class ContinuitySettings:
-    """Every continuity setting, with its default."""
+    """Every continuity setting, with its default.
 
-    face_threshold: float = 0.6
-    frame_stride: int = 12
-    detect_width: int = 640
-    min_face: int = 40
-    max_faces: int = 20
+    ``look_by_time`` is not a key of the toml: it is built from the sub-tables of
+    ``[continuity.look]`` (see the module docstring).
+    """
+
+    face_threshold: float = setting(0.6, positive=True, high=2.0)
+    frame_stride: int = setting(12, low=1)
+    detect_width: int = setting(640, low=64)
+    min_face: int = setting(40, low=1)
+    max_faces: int = setting(20, low=1)
     look: LookThresholds = field(default_factory=LookThresholds)
     look_by_time: dict[str, LookThresholds] = field(default_factory=dict)
 
     def look_for(self, time_of_day: str | None) -> LookThresholds:
         """The look thresholds for a scene's time of day (the plain ones when none is set)."""
-        key = " ".join((time_of_day or "").upper().split())
-        return self.look_by_time.get(key, self.look)
+        return self.look_by_time.get(_time_key(time_of_day), self.look)
 
 
-def _number(section: dict[str, Any], key: str, default: float, where: str, *, low: float) -> float:
-    value = section.get(key, default)
-    if isinstance(value, bool) or not isinstance(value, int | float) or not value >= low:
-        raise InvalidInputError(
-            f"setpiece.toml: {where}.{key} = {value!r} must be a number of at least {low}"
-        )
-    return float(value)
-
-
-def _integer(section: dict[str, Any], key: str, default: int, where: str, *, low: int) -> int:
-    value = section.get(key, default)
-    if isinstance(value, bool) or not isinstance(value, int) or value < low:
-        raise InvalidInputError(
-            f"setpiece.toml: {where}.{key} = {value!r} must be a whole number of at least {low}"
-        )
-    return value
-
-
-def _look(section: dict[str, Any], base: LookThresholds, where: str) -> LookThresholds:
-    names = {f.name for f in fields(LookThresholds)}
-    for key, value in section.items():
-        if key not in names and not isinstance(value, dict):
-            raise InvalidInputError(
-                f"setpiece.toml: unknown key {where}.{key}; known are {', '.join(sorted(names))}"
-            )
-    return replace(
-        base,
-        **{
-            name: _number(section, name, getattr(base, name), where, low=0.0)
-            for name in names
-            if name in section
-        },
-    )
+def _time_key(time_of_day: str | None) -> str:
+    return " ".join((time_of_day or "").upper().split())
 
 
 def continuity_settings(settings: dict[str, Any] | None) -> ContinuitySettings:
     """Reads ``[continuity]`` from the parsed setpiece.toml (``production.config.settings``).
 
     Raises:
-        InvalidInputError: A value of the wrong type or out of range; the message names the key.
+        InvalidInputError: An unknown key, or a value of the wrong type or out of range,
+            named as ``setpiece.toml [continuity.look] key`` (the table, then the key).
     """
-    section = (settings or {}).get("continuity") or {}
-    if not isinstance(section, dict):
-        raise InvalidInputError("setpiece.toml: [continuity] must be a table")
-    defaults = ContinuitySettings()
-    known = {f.name for f in fields(ContinuitySettings)} - {"look_by_time"}
-    for key in section:
-        if key not in known:
-            raise InvalidInputError(
-                f"setpiece.toml: unknown key continuity.{key}; known are {', '.join(sorted(known))}"
-            )
-    threshold = _number(section, "face_threshold", defaults.face_threshold, "continuity", low=0.0)
-    if not 0 < threshold < 2:
-        raise InvalidInputError(
-            f"setpiece.toml: continuity.face_threshold = {threshold} must be between 0 and 2"
-        )
-    look_section = section.get("look") or {}
-    if not isinstance(look_section, dict):
-        raise InvalidInputError("setpiece.toml: [continuity.look] must be a table")
-    look = _look(look_section, defaults.look, "continuity.look")
-    by_time = {name: replace(look, **values) for name, values in _TIME_DEFAULTS.items()}
-    for key, value in look_section.items():
-        if isinstance(value, dict):
-            name = " ".join(key.upper().split())
-            by_time[name] = _look(value, by_time.get(name, look), f"continuity.look.{key}")
-    return ContinuitySettings(
-        face_threshold=threshold,
-        frame_stride=_integer(section, "frame_stride", defaults.frame_stride, "continuity", low=1),
-        detect_width=_integer(section, "detect_width", defaults.detect_width, "continuity", low=64),
-        min_face=_integer(section, "min_face", defaults.min_face, "continuity", low=1),
-        max_faces=_integer(section, "max_faces", defaults.max_faces, "continuity", low=1),
-        look=look,
-        look_by_time=by_time,
-    )
+    table = (settings or {}).get("continuity")
+    times: dict[str, Any] = {}
+    if isinstance(table, Mapping) and isinstance(table.get("look"), Mapping):
+        look = table["look"]
+        times = {key: value for key, value in look.items() if isinstance(value, Mapping)}
+        scalars = {key: value for key, value in look.items() if key not in times}
+        table = {**table, "look": scalars}
+    loaded = load_section(ContinuitySettings, table, section="continuity", look_by_time={})
+    by_time = {name: replace(loaded.look, **values) for name, values in _TIME_DEFAULTS.items()}
+    for key, value in times.items():
+        name = _time_key(key)
+        given = load_section(LookThresholds, value, section=f"continuity.look.{key}")
+        base = by_time.get(name, loaded.look)
+        by_time[name] = replace(base, **{k: getattr(given, k) for k in value})
+    return replace(loaded, look_by_time=by_time)

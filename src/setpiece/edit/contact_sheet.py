@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any
 from setpiece.drawing import GREY, INK, PAPER
 from setpiece.edit.movie import fit
 from setpiece.errors import InvalidInputError, InvalidMediaError
+from setpiece.model.enums import TakeKind
 from setpiece.production.cut import Cut, CutClip, assemble
 from setpiece.store.frames import check_target, open_media, read_still, temporary_file
 
@@ -182,7 +183,7 @@ def _picture(clip: CutClip, pic_h: int, face: Typeface, store: MediaStore) -> Im
         return cell
     label = clip.take_label or clip.shot
     media = clip.media
-    if media.kind == "video" and media.fps:
+    if media.kind == TakeKind.VIDEO and media.fps:
         picture = middle_frame(media, clip.source_in + clip.source_duration // 2, label, store)
     else:
         picture = read_still(media, label, store)

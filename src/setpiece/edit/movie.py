@@ -43,7 +43,8 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from setpiece.errors import InvalidInputError, InvalidMediaError, StorageError
+from setpiece.errors import InvalidInputError, InvalidMediaError
+from setpiece.model.enums import TakeKind
 from setpiece.production.cut import Cut, CutClip
 from setpiece.store.frames import (  # noqa: F401  re-exported for the cut's other writers
     check_target,
@@ -52,6 +53,7 @@ from setpiece.store.frames import (  # noqa: F401  re-exported for the cut's oth
     read_still,
     temporary_file,
 )
+from setpiece.store.video import Encoding, MovieWriter, movie_codec, reason
 from setpiece.timebase import timecode
 
 if TYPE_CHECKING:
@@ -234,11 +236,6 @@ def _sample_at(frame: int, fps: Fraction) -> int:
 # Output ---------------------------------------------------------------------------
 
 
-def _write_error(target: str, exc: BaseException) -> StorageError:
-    reason = getattr(exc, "strerror", None) or str(exc) or type(exc).__name__
-    return StorageError(f"cannot write {target}: {reason}; check free space and permissions")
-
-
 class _Movie:
     """An MP4 with one video and one stereo AAC stream, fed frame by frame."""
 
@@ -248,45 +245,36 @@ class _Movie:
         self._av = av
         self.path = path
         self.rate = fps
-        self.frames = 0
         self.samples = 0
         self._pending: deque[np.ndarray] = deque()
         self._pending_count = 0
+        self.codec = movie_codec()
+        x264 = self.codec == "libx264"
+        encoding = Encoding(
+            self.codec,
+            "yuv420p",
+            {"preset": ENCODER["preset"], "crf": str(ENCODER["crf"])} if x264 else {},
+            color_range=1,  # limited ("MPEG") range
+            colour=(1, 1, 1),  # BT.709
+            gop=max(1, round(fps * ENCODER["keyint_seconds"])),
+            bit_rate=None if x264 else max(400_000, int(width * height * float(fps) * 0.15)),
+        )
+        self._movie = MovieWriter(path, width, height, fps, encoding, faststart=True)
         try:
-            self._out = av.open(path, mode="w", format="mp4", options={"movflags": "+faststart"})
-        except (OSError, av.FFmpegError) as exc:
-            raise _write_error(path, exc) from exc
-        try:
-            self.codec = "libx264" if "libx264" in av.codecs_available else "mpeg4"
-            video = self._out.add_stream(self.codec, rate=fps)
-            assert isinstance(video, av.VideoStream)
-            video.width, video.height = width, height
-            video.pix_fmt = "yuv420p"
-            context = video.codec_context
-            context.gop_size = max(1, round(fps * ENCODER["keyint_seconds"]))
-            context.colorspace = context.color_primaries = context.color_trc = 1  # BT.709
-            context.color_range = 1  # limited ("MPEG") range
-            if self.codec == "libx264":
-                video.options = {"preset": ENCODER["preset"], "crf": str(ENCODER["crf"])}
-            else:
-                context.bit_rate = max(400_000, int(width * height * float(fps) * 0.15))
-            self._video = video
-            audio = self._out.add_stream("aac", rate=AUDIO_RATE, layout="stereo")
+            audio = self._movie.add_audio(AUDIO_RATE, "stereo")
             assert isinstance(audio, av.AudioStream)
             self._audio = audio
         except BaseException:
-            self._out.close()
+            self._movie.abandon()
             raise
-        self._frame_base = Fraction(fps.denominator, fps.numerator)
+
+    @property
+    def frames(self) -> int:
+        """Video frames encoded so far."""
+        return self._movie.frames
 
     def picture(self, buffer: np.ndarray) -> None:
-        frame = self._av.VideoFrame.from_ndarray(buffer, format="yuv420p")
-        frame.pts = self.frames
-        frame.time_base = self._frame_base
-        frame.colorspace = 1
-        frame.color_range = 1
-        self._mux(self._video.encode(frame))
-        self.frames += 1
+        self._movie.yuv420(buffer)
 
     @property
     def queued(self) -> int:
@@ -321,28 +309,18 @@ class _Movie:
         frame.sample_rate = AUDIO_RATE
         frame.pts = self.samples
         frame.time_base = Fraction(1, AUDIO_RATE)
-        self._mux(self._audio.encode(frame))
+        self._movie.mux(self._audio.encode(frame))
         self.samples += block.shape[1]
-
-    def _mux(self, packets: list[Any]) -> None:
-        try:
-            self._out.mux(packets)
-        except (OSError, self._av.FFmpegError) as exc:
-            raise _write_error(self.path, exc) from exc
 
     def finish(self) -> None:
         if self._pending_count:
             self._encode_audio(self._pop(self._pending_count))
-        self._mux(self._video.encode(None))
-        self._mux(self._audio.encode(None))
-        try:
-            self._out.close()
-        except (OSError, self._av.FFmpegError) as exc:
-            raise _write_error(self.path, exc) from exc
+        self._movie.finish()
+        self._movie.mux(self._audio.encode(None))
+        self._movie.close()
 
     def abandon(self) -> None:
-        with contextlib.suppress(Exception):
-            self._out.close()
+        self._movie.abandon()
 
 
 # Pictures -------------------------------------------------------------------------
@@ -415,7 +393,7 @@ def _clip_pictures(
 ) -> Iterator[Iterator[None]]:
     """An iterator that fills ``canvas`` with the clip's next frame at each step."""
     media = clip.media
-    if clip.kind == "take" and media is not None and media.kind == "video" and media.fps:
+    if clip.kind == "take" and media is not None and media.kind == TakeKind.VIDEO and media.fps:
         with open_media(media, _label(clip), store) as container:
             pictures = _video_pictures(clip, media, container, canvas, fps, warnings)
             try:
@@ -509,16 +487,11 @@ def _video_pictures(
             yield None
     except (av.FFmpegError, OSError) as exc:
         raise InvalidMediaError(
-            f"take {label}: {media.path} cannot be decoded ({_reason(exc)}); "
+            f"take {label}: {media.path} cannot be decoded ({reason(exc)}); "
             "re-import the take or run 'setpiece fsck'"
         ) from exc
     finally:
         decoded.close()
-
-
-def _reason(exc: BaseException) -> str:
-    text = getattr(exc, "strerror", None) or str(exc).strip() or type(exc).__name__
-    return " ".join(str(text).split())
 
 
 # Slates and burn-ins --------------------------------------------------------------
@@ -702,7 +675,12 @@ class _Sound:
 @contextlib.contextmanager
 def _clip_sound(clip: CutClip, store: MediaStore | None) -> Iterator[_Sound]:
     media = clip.media
-    if clip.kind != "take" or media is None or media.kind != "video" or not media.audio_streams:
+    if (
+        clip.kind != "take"
+        or media is None
+        or media.kind != TakeKind.VIDEO
+        or not media.audio_streams
+    ):
         yield _Sound(None)
         return
     with open_media(media, _label(clip), store) as container:
@@ -752,5 +730,5 @@ def _audio_chunks(
     except (av.FFmpegError, OSError) as exc:
         raise InvalidMediaError(
             f"take {_label(clip)}: the sound of {media.path} cannot be decoded "
-            f"({_reason(exc)}); re-import the take"
+            f"({reason(exc)}); re-import the take"
         ) from exc

@@ -53,6 +53,7 @@ from types import ModuleType
 from typing import Any, Literal
 
 from setpiece.errors import InvalidInputError, StorageError
+from setpiece.model.enums import TakeKind
 from setpiece.production.cut import Cut, CutClip
 from setpiece.timebase import format_rate, timecode
 
@@ -161,7 +162,9 @@ def _range(otio: ModuleType, start: int, start_rate: Fraction, frames: int, rate
 
 
 def _is_video(clip: CutClip) -> bool:
-    return clip.media is not None and clip.media.kind == "video" and clip.media.fps is not None
+    return (
+        clip.media is not None and clip.media.kind == TakeKind.VIDEO and clip.media.fps is not None
+    )
 
 
 def _has_sound(clip: CutClip) -> bool:

@@ -1,8 +1,11 @@
 """The generator interface: what every backend (previs, diffusers, ComfyUI, Runway...) implements.
 
 A backend is a ``Generator`` subclass with a ``name``, its ``capabilities`` as
-data, and one call, ``render``, that turns a ``RenderRequest`` into a media file
-in a folder the caller owns. The render queue stores that file in the media
+data, its ``Settings`` as a frozen dataclass (the keys of its ``[generators.NAME]``
+table, read by :func:`setpiece.config.load_section`, unknown keys refused), and one
+call, ``render``, that turns a ``RenderRequest`` into a media file in a folder the
+caller owns. ``check`` refuses a request beyond the capabilities (mode, size, frames,
+seconds, references) before it is queued. The render queue stores that file in the media
 store and records the take; a backend never touches the database or the store,
 so it can run in another process or on another machine (Ray).
 
@@ -16,21 +19,24 @@ permanent and reported with its type.
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field, is_dataclass
 from enum import StrEnum
 from fractions import Fraction
 from pathlib import Path
 from typing import Any, ClassVar
 
+from setpiece.config import load_section, setting
 from setpiece.errors import InvalidInputError, SetpieceError
 from setpiece.model.enums import Origin
 
 __all__ = [
     "Capabilities",
     "Generator",
+    "GeneratorSettings",
     "Mode",
     "Origin",
+    "Progress",
     "RenderError",
     "RenderRequest",
     "RenderResult",
@@ -40,6 +46,8 @@ __all__ = [
 
 
 class Mode(StrEnum):
+    """What a render makes, from what."""
+
     TEXT_TO_IMAGE = "text-to-image"
     IMAGE_TO_IMAGE = "image-to-image"
     TEXT_TO_VIDEO = "text-to-video"
@@ -48,7 +56,13 @@ class Mode(StrEnum):
 
 @dataclass(frozen=True)
 class Capabilities:
-    """What a backend can do, as data the queue and later checks read."""
+    """What a backend can do, as data the queue and later checks read.
+
+    ``Generator.check`` enforces every limit here before a request is queued: ``modes``,
+    ``max_width`` and ``max_height``, ``max_frames`` and ``max_seconds`` (videos: frames
+    and frames / fps), ``reference_images``. ``seeds`` says whether the same seed makes
+    the same take again; the queue refuses a pinned ``--seed`` for a backend without.
+    """
 
     modes: frozenset[Mode]
     reference_images: bool = False
@@ -73,6 +87,19 @@ class Capabilities:
             "photographic_faces": self.photographic_faces,
             "flicker_free": self.flicker_free,
         }
+
+
+@dataclass(frozen=True)
+class GeneratorSettings:
+    """The keys every ``[generators.NAME]`` table has: the render queue's, per backend.
+
+    A backend's ``Settings`` extends it with its own keys (a frozen dataclass; a default
+    for each; ``setting(...)`` for ranges and choices; a ``ValueError`` from
+    ``__post_init__`` for rules across keys) and may change these defaults.
+    """
+
+    concurrency: int = setting(1, low=1, help="takes this backend renders at once")
+    batch_size: int = setting(1, low=1, help="takes of one shot that differ only in seed, per call")
 
 
 @dataclass(frozen=True)
@@ -172,11 +199,17 @@ Progress = Callable[[float], None]  # fraction done, 0..1
 
 
 class Generator(ABC):
-    """A backend that makes takes. Subclasses set ``name`` and implement ``render``.
+    """A backend that makes takes. Subclasses set ``name`` and ``default_capabilities`` and
+    implement ``render``.
 
-    Optional: ``requires`` (modules that must import, checked without importing
-    them), ``install_hint``, ``capabilities`` (override when they depend on the
-    configured model), ``close``.
+    Optional: ``Settings`` (a frozen dataclass extending ``GeneratorSettings``: the keys
+    of ``[generators.NAME]``), ``requires`` (modules that must import, checked without
+    importing them), ``install_hint``, ``capabilities`` (override when they depend on the
+    configured model), ``check`` (call ``super().check`` first), ``render_batch``, ``close``.
+
+    A generator is made with its table (or its ``Settings`` already read) and the project
+    folder, ``project_dir``, that relative paths in the settings are read against; both
+    are optional, so ``Generator()`` is one with default settings.
 
     ``origin`` says what the backend is, and so what its takes are in the C2PA manifest
     and the AI-use disclosure: ``Origin.TRAINED`` (a trained model: diffusion, hosted video
@@ -191,9 +224,56 @@ class Generator(ABC):
     install_hint: ClassVar[str | None] = None
     default_capabilities: ClassVar[Capabilities]
     origin: ClassVar[Origin] = Origin.TRAINED
+    Settings: ClassVar[type[GeneratorSettings]] = GeneratorSettings
 
-    def __init__(self, config: dict[str, Any] | None = None) -> None:
-        self.config = dict(config or {})
+    def __init__(
+        self,
+        settings: GeneratorSettings | Mapping[str, Any] | None = None,
+        *,
+        project_dir: Path | None = None,
+    ) -> None:
+        """Args:
+        settings: The ``[generators.NAME]`` table, or its ``Settings`` already read.
+        project_dir: The project folder; relative paths in the settings start there.
+
+        Raises:
+            InvalidInputError: The table has an unknown key or a bad value (exit 2).
+        """
+        if settings is None or isinstance(settings, Mapping):
+            settings = self.load_settings(settings)
+        elif not isinstance(settings, self.Settings):
+            raise InvalidInputError(
+                f"generator {self.name} takes {self.Settings.__name__}, "
+                f"not {type(settings).__name__}"
+            )
+        self.settings = settings
+        self.project_dir = project_dir
+
+    @classmethod
+    def load_settings(cls, table: Mapping[str, Any] | None) -> GeneratorSettings:
+        """Reads ``[generators.NAME]`` into ``Settings`` with the one configuration loader.
+
+        Raises:
+            InvalidInputError: Not a frozen dataclass extending ``GeneratorSettings``
+                (the plugin's fault, named), an unknown key, a value of the wrong type or
+                refused by the class: ``setpiece.toml [generators.NAME] key: ...``.
+        """
+        settings_class = cls.Settings
+        if not (
+            isinstance(settings_class, type)
+            and is_dataclass(settings_class)
+            and issubclass(settings_class, GeneratorSettings)
+        ):
+            raise InvalidInputError(
+                f"generator {cls.name}: its Settings must be a dataclass extending "
+                "GeneratorSettings"
+            )
+        try:
+            return load_section(settings_class, table, section=f"generators.{cls.name}")
+        except NameError as exc:  # an annotation the plugin's module cannot resolve
+            raise InvalidInputError(
+                f"generator {cls.name}: its Settings cannot be read ({exc})"
+            ) from None
 
     @classmethod
     def missing(cls) -> list[str]:
@@ -223,7 +303,18 @@ class Generator(ABC):
                 f"not {request.width}x{request.height}"
             )
         if request.is_video and caps.max_frames is not None and request.frames > caps.max_frames:
-            raise InvalidInputError(f"generator {self.name} makes at most {caps.max_frames} frames")
+            raise InvalidInputError(
+                f"generator {self.name} makes at most {caps.max_frames} frames, "
+                f"not {request.frames}"
+            )
+        if request.is_video and caps.max_seconds is not None:
+            seconds = Fraction(request.frames) / Fraction(request.fps)
+            if seconds > Fraction(caps.max_seconds):
+                raise InvalidInputError(
+                    f"generator {self.name} makes clips of at most {caps.max_seconds:g} s, "
+                    f"not {float(seconds):.4g} s ({request.frames} frames at "
+                    f"{float(request.fps):g} fps): shorten the shot or use another generator"
+                )
         if request.references and not caps.reference_images:
             raise InvalidInputError(f"generator {self.name} takes no reference images")
 

@@ -15,6 +15,10 @@ heading. Empty parts and their punctuation are dropped. Overrides, the shot's
 (``shot set CODE --prompt``) and then the render's (``--prompt``): text that starts
 with "+" extends the composed prompt, any other text replaces it. Reference images
 are the bible images of the characters in frame, then of the location.
+
+Reading and composing are apart: ``shot_facts`` reads what a prompt is made of
+from the database, and ``compose_prompt`` is a pure function of those facts and
+the settings, so the same facts always give the same words.
 """
 
 from __future__ import annotations
@@ -28,12 +32,22 @@ from sqlalchemy.orm import Session, selectinload
 
 from setpiece.errors import InvalidInputError, NotFoundError
 from setpiece.generate.base import ShotBrief, SubjectBrief
+from setpiece.generate.settings import DEFAULT_TEMPLATE, prompt_settings
 from setpiece.model.enums import BibleKind
 from setpiece.model.orm import BibleEntry, Shot, ShotSubject
 
-__all__ = ["DEFAULT_TEMPLATE", "ComposedPrompt", "compose", "stable_color"]
+__all__ = [
+    "DEFAULT_TEMPLATE",
+    "ComposedPrompt",
+    "EntryFacts",
+    "ShotFacts",
+    "SubjectFacts",
+    "compose",
+    "compose_prompt",
+    "shot_facts",
+    "stable_color",
+]
 
-DEFAULT_TEMPLATE = "{framing} of {subjects}. {description}. {setting}. {camera}. {style}"
 FRAMING = {
     "ECU": "extreme close-up",
     "CU": "close-up",
@@ -82,7 +96,50 @@ def stable_color(name: str) -> tuple[int, int, int]:
     return int(red * 255), int(green * 255), int(blue * 255)
 
 
-def _place(subject: ShotSubject) -> str:
+@dataclass(frozen=True)
+class SubjectFacts:
+    """A character or prop in the shot: its bible entry and where it stands."""
+
+    name: str
+    kind: str
+    description: str = ""
+    side: str | None = None
+    depth: str | None = None
+    prompt_override: str | None = None  # the shot's words for it, instead of the bible's
+    references: tuple[str, ...] = ()  # media sha256 of its bible images, in order
+
+
+@dataclass(frozen=True)
+class EntryFacts:
+    """A location or style of the bible, as a prompt uses it."""
+
+    name: str
+    description: str = ""
+    references: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class ShotFacts:
+    """Everything a shot's prompt is composed from, read from the database once."""
+
+    code: str
+    scene: str
+    heading: str
+    description: str = ""
+    size: str | None = None
+    angle: str | None = None
+    lens_mm: float | None = None
+    camera_move: str | None = None
+    prompt_override: str | None = None
+    int_ext: str | None = None
+    location: str | None = None
+    time_of_day: str | None = None
+    subjects: tuple[SubjectFacts, ...] = ()
+    location_entry: EntryFacts | None = None
+    style: EntryFacts | None = None
+
+
+def _place(subject: SubjectFacts) -> str:
     parts = [
         p
         for p in (
@@ -124,7 +181,26 @@ def compose(
         NotFoundError: The named style is not in the bible.
         InvalidInputError: The template names an unknown placeholder.
     """
-    options = settings.get("prompts", {}) if isinstance(settings.get("prompts"), dict) else {}
+    options = prompt_settings(settings)
+    facts = shot_facts(session, shot_id, style=style or options.style)
+    template = options.template or DEFAULT_TEMPLATE
+    return compose_prompt(
+        facts, template=template, negative=options.negative or None, prompt=prompt
+    )
+
+
+def shot_facts(session: Session, shot_id: int, *, style: str | None = None) -> ShotFacts:
+    """Reads what ``compose_prompt`` needs of one shot: the shot, its scene, the bible
+    entries of its subjects and location, and the style.
+
+    Args:
+        session: An open session.
+        shot_id: The shot's row id.
+        style: A Style entry's name, or None for no style.
+
+    Raises:
+        NotFoundError: The named style is not in the bible.
+    """
     shot = session.scalars(
         select(Shot)
         .where(Shot.id == shot_id)
@@ -135,17 +211,16 @@ def compose(
         )
     ).one()
     scene = shot.scene
-    style_name = style or options.get("style")
     style_entry = None
-    if style_name:
+    if style:
         style_entry = session.scalars(
             select(BibleEntry).where(
-                BibleEntry.kind == BibleKind.STYLE.value, BibleEntry.name == style_name
+                BibleEntry.kind == BibleKind.STYLE.value, BibleEntry.name == style
             )
         ).first()
         if style_entry is None:
             raise NotFoundError(
-                f"no style {style_name!r} in the bible: add it with 'setpiece style add'"
+                f"no style {style!r} in the bible: add it with 'setpiece style add'"
             )
     location = None
     if scene.location:
@@ -154,71 +229,7 @@ def compose(
             .where(BibleEntry.kind == BibleKind.LOCATION.value, BibleEntry.name == scene.location)
             .options(selectinload(BibleEntry.refs))
         ).first()
-
-    subjects = []
-    for subject in shot.subjects:
-        entry = subject.entry
-        said = subject.prompt_override or (
-            f"{entry.name} ({entry.description})" if entry.description else entry.name
-        )
-        place = _place(subject)
-        subjects.append(f"{said} {place}".strip())
-    camera = ", ".join(
-        part
-        for part in (
-            f"{shot.angle} angle" if shot.angle else "",
-            f"{shot.lens_mm:g}mm lens" if shot.lens_mm else "",
-            f"{shot.camera_move} camera move"
-            if shot.camera_move and shot.camera_move != "static"
-            else "",
-        )
-        if part
-    )
-    setting_parts = [
-        p
-        for p in (scene.location and scene.location.title(), (scene.time_of_day or "").lower())
-        if p
-    ]
-    if location is not None and location.description:
-        setting_parts.append(location.description)
-    values = {
-        "framing": FRAMING.get(shot.size or "", "shot"),
-        "subjects": ", ".join(subjects) if subjects else "the scene",
-        "description": shot.description,
-        "setting": ", ".join(setting_parts),
-        "camera": camera,
-        "style": (
-            f"{style_entry.name}: {style_entry.description}"
-            if style_entry and style_entry.description
-            else style_entry.name
-            if style_entry
-            else ""
-        ),
-        "shot": shot.code,
-        "scene": scene.number,
-        "heading": scene.heading,
-    }
-    template = str(options.get("template") or DEFAULT_TEMPLATE)
-    unknown = sorted(set(re.findall(r"{(\w+)}", template)) - set(_FIELDS))
-    if unknown:
-        raise InvalidInputError(
-            f"prompt template names unknown placeholder(s) {', '.join(unknown)}: use {', '.join(_FIELDS)}"
-        )
-    text = _tidy(template.format(**values))
-    for override in (shot.prompt_override, prompt):
-        if override:
-            text = (
-                f"{text} {override[1:].strip()}" if override.startswith("+") else override.strip()
-            )
-
-    named: dict[str, str] = {}
-    for subject in shot.subjects:
-        for ref in subject.entry.refs:
-            named.setdefault(ref.media_sha256, subject.entry.name)
-    if location is not None:
-        for ref in location.refs:
-            named.setdefault(ref.media_sha256, location.name)
-    brief = ShotBrief(
+    return ShotFacts(
         code=shot.code,
         scene=scene.number,
         heading=scene.heading,
@@ -227,28 +238,152 @@ def compose(
         angle=shot.angle,
         lens_mm=shot.lens_mm,
         camera_move=shot.camera_move,
+        prompt_override=shot.prompt_override,
         int_ext=scene.int_ext,
         location=scene.location,
         time_of_day=scene.time_of_day,
-        style=style_entry.name if style_entry else None,
         subjects=tuple(
-            SubjectBrief(
+            SubjectFacts(
                 name=s.entry.name,
                 kind=s.entry.kind,
                 description=s.entry.description,
                 side=s.side,
                 depth=s.depth,
-                color=stable_color(s.entry.name),
+                prompt_override=s.prompt_override,
+                references=tuple(ref.media_sha256 for ref in s.entry.refs),
             )
             for s in shot.subjects
         ),
+        location_entry=_entry_facts(location),
+        style=_entry_facts(style_entry),
     )
-    negative = options.get("negative")
-    return ComposedPrompt(
-        text,
-        str(negative) if negative else None,
-        brief,
-        tuple(named),
-        style_entry.name if style_entry else None,
-        tuple(named.values()),
+
+
+def _entry_facts(entry: BibleEntry | None) -> EntryFacts | None:
+    if entry is None:
+        return None
+    references = tuple(ref.media_sha256 for ref in entry.refs)
+    return EntryFacts(entry.name, entry.description, references)
+
+
+def compose_prompt(
+    facts: ShotFacts,
+    *,
+    template: str = DEFAULT_TEMPLATE,
+    negative: str | None = None,
+    prompt: str | None = None,
+) -> ComposedPrompt:
+    """Composes a shot's prompt from its facts: no database, the same facts give the same text.
+
+    Args:
+        facts: The shot, as ``shot_facts`` reads it.
+        template: The ``[prompts]`` template (placeholders in ``{}``).
+        negative: The negative prompt, if any.
+        prompt: The render's override ("+" extends).
+
+    Returns:
+        The prompt, the brief, and the reference images with whose each is.
+
+    Raises:
+        InvalidInputError: The template names an unknown placeholder.
+    """
+    unknown = sorted(set(re.findall(r"{(\w+)}", template)) - set(_FIELDS))
+    if unknown:
+        raise InvalidInputError(
+            f"prompt template names unknown placeholder(s) {', '.join(unknown)}: use {', '.join(_FIELDS)}"
+        )
+    text = _tidy(template.format(**_values(facts)))
+    for override in (facts.prompt_override, prompt):
+        if override:
+            text = (
+                f"{text} {override[1:].strip()}" if override.startswith("+") else override.strip()
+            )
+    named: dict[str, str] = {}
+    for subject in facts.subjects:
+        for sha in subject.references:
+            named.setdefault(sha, subject.name)
+    if facts.location_entry is not None:
+        for sha in facts.location_entry.references:
+            named.setdefault(sha, facts.location_entry.name)
+    style = facts.style.name if facts.style else None
+    return ComposedPrompt(text, negative, _brief(facts), tuple(named), style, tuple(named.values()))
+
+
+def _values(facts: ShotFacts) -> dict[str, str]:
+    """The template's placeholders filled in."""
+    subjects = []
+    for subject in facts.subjects:
+        said = subject.prompt_override or (
+            f"{subject.name} ({subject.description})" if subject.description else subject.name
+        )
+        subjects.append(f"{said} {_place(subject)}".strip())
+    return {
+        "framing": FRAMING.get(facts.size or "", "shot"),
+        "subjects": ", ".join(subjects) if subjects else "the scene",
+        "description": facts.description,
+        "setting": _setting(facts),
+        "camera": _camera(facts),
+        "style": _style(facts.style),
+        "shot": facts.code,
+        "scene": facts.scene,
+        "heading": facts.heading,
+    }
+
+
+def _camera(facts: ShotFacts) -> str:
+    return ", ".join(
+        part
+        for part in (
+            f"{facts.angle} angle" if facts.angle else "",
+            f"{facts.lens_mm:g}mm lens" if facts.lens_mm else "",
+            f"{facts.camera_move} camera move"
+            if facts.camera_move and facts.camera_move != "static"
+            else "",
+        )
+        if part
+    )
+
+
+def _setting(facts: ShotFacts) -> str:
+    parts = [
+        p
+        for p in (facts.location and facts.location.title(), (facts.time_of_day or "").lower())
+        if p
+    ]
+    if facts.location_entry is not None and facts.location_entry.description:
+        parts.append(facts.location_entry.description)
+    return ", ".join(parts)
+
+
+def _style(style: EntryFacts | None) -> str:
+    if style is None:
+        return ""
+    return f"{style.name}: {style.description}" if style.description else style.name
+
+
+def _brief(facts: ShotFacts) -> ShotBrief:
+    return ShotBrief(
+        code=facts.code,
+        scene=facts.scene,
+        heading=facts.heading,
+        description=facts.description,
+        size=facts.size,
+        angle=facts.angle,
+        lens_mm=facts.lens_mm,
+        camera_move=facts.camera_move,
+        int_ext=facts.int_ext,
+        location=facts.location,
+        time_of_day=facts.time_of_day,
+        style=facts.style.name if facts.style else None,
+        subjects=tuple(
+            SubjectBrief(
+                name=s.name,
+                kind=s.kind,
+                description=s.description,
+                side=s.side,
+                depth=s.depth,
+                color=stable_color(s.name),
+            )
+            for s in facts.subjects
+        ),
     )

@@ -16,16 +16,24 @@ Transient failures (``RenderError(transient=True)``) wait ``2**attempt`` seconds
 (capped, with jitter of ±50%) and go back to the queue, up to ``max_attempts``;
 a lease lasts ``[render] lease_seconds`` (60) and heartbeats renew it every third of that;
 permanent ones fail the take with the reason. Concurrency is per backend
-(``[generators.NAME] concurrency`` in ``setpiece.toml``). The driver owns the
+(``[generators.NAME] concurrency`` in ``setpiece.toml``, a field of every backend's
+``Settings``, like ``batch_size``). The driver owns the
 database: executors (threads here, Ray tasks in ``ray_executor``) only render.
+
+Every status the queue writes, a job's or a take's, goes through ``production.moves``
+and the render queue's tables of ``model/workflow.py``; a move they forbid (a job whose
+take was circled meanwhile) stops the run with ``InvalidTransitionError``. A heartbeat or
+a release of leases that fails is logged as a warning saying what it puts at risk.
 """
 
 from __future__ import annotations
 
 import contextlib
 import functools
+import logging
 import os
 import random
+import re
 import secrets
 import shutil
 import socket
@@ -45,6 +53,7 @@ from sqlalchemy import func, or_, select, update
 
 from setpiece.errors import InvalidInputError, SetpieceError
 from setpiece.generate.base import (
+    GeneratorSettings,
     Mode,
     RenderError,
     RenderRequest,
@@ -53,15 +62,22 @@ from setpiece.generate.base import (
     SubjectBrief,
 )
 from setpiece.generate.prompts import compose
-from setpiece.generate.registry import declared_origin, get_generator
-from setpiece.model.enums import ORIGIN_KEY, Origin, ShotStatus, TakeKind, TakeStatus
+from setpiece.generate.registry import (
+    check_generator_tables,
+    declared_origin,
+    generator_class,
+    get_generator,
+)
+from setpiece.generate.settings import render_settings
+from setpiece.model.enums import ORIGIN_KEY, JobState, Origin, TakeKind, TakeStatus
 from setpiece.model.orm import Media, RenderJob, Scene, Shot, Take, utcnow
+from setpiece.model.workflow import Mover
 from setpiece.production.context import Production
 from setpiece.production.history import record_event
-from setpiece.production.rows import shot_row, take_row, touch_shot
+from setpiece.production.moves import first_take, move_job, move_take
+from setpiece.production.rows import shot_row, take_row
 
 __all__ = [
-    "DEFAULT_CONCURRENCY",
     "EnqueueReport",
     "Executor",
     "LocalExecutor",
@@ -73,8 +89,9 @@ __all__ = [
     "run_queue",
 ]
 
+log = logging.getLogger(__name__)
+
 MAX_TAKES = 100
-DEFAULT_CONCURRENCY = {"previs": 1, "diffusers": 1, "comfyui": 1, "runway": 2}
 BACKOFF_CAP_S = 300.0
 
 
@@ -202,12 +219,44 @@ class EnqueueReport:
 
 
 def _generator_config(production: Production, name: str) -> dict[str, Any]:
-    """``[generators.NAME]`` from setpiece.toml; relative paths in it resolve against the project."""
+    """``[generators.NAME]`` from setpiece.toml, as written (read by the backend's Settings).
+
+    The project folder is not put in it: it reaches the backend as ``project_dir``.
+
+    Raises:
+        InvalidInputError: ``[generators]`` or ``[generators.NAME]`` is not a table.
+    """
     generators = production.config.settings.get("generators", {})
-    config = generators.get(name, {}) if isinstance(generators, dict) else {}
-    config = dict(config) if isinstance(config, dict) else {}
-    config.setdefault("base_dir", str(production.config.root))
-    return config
+    if not isinstance(generators, dict):
+        raise InvalidInputError("setpiece.toml [generators]: expected a table of generators")
+    config = generators.get(name, {})
+    if not isinstance(config, dict):
+        raise InvalidInputError(f"setpiece.toml [generators.{name}]: expected a table of settings")
+    return dict(config)
+
+
+def _generator_settings(
+    production: Production, name: str, memo: dict[str, GeneratorSettings] | None = None
+) -> GeneratorSettings:
+    """``[generators.NAME]`` read by the backend's own ``Settings`` (unknown keys refused).
+
+    ``memo`` keeps what one pass over the queue has read: finding a plugin's entry point
+    takes about 20 ms, and a claim asks once or twice per candidate job.
+
+    Raises:
+        InvalidInputError: Its table has an unknown key or a bad value.
+    """
+    if memo is not None:
+        if name not in memo:
+            memo[name] = _generator_settings(production, name)
+        return memo[name]
+    try:
+        found = generator_class(name)
+    except InvalidInputError:
+        found = None  # a plugin broken since its jobs were queued: they fail with the reason
+    if found is None:
+        return GeneratorSettings()  # the executor fails the takes, naming the generator
+    return found[1].load_settings(_generator_config(production, name))
 
 
 def _seeds(count: int, pinned: int | None) -> list[int]:
@@ -253,8 +302,16 @@ def enqueue(
         raise InvalidInputError(f"take count {takes} is out of range: give 1 to {MAX_TAKES}")
     if kind not in ("image", "video"):
         raise InvalidInputError(f"kind {kind!r} is not image or video")
-    backend = get_generator(generator, _generator_config(production, generator))
+    check_generator_tables(production.config.settings)
+    backend = get_generator(
+        generator, _generator_config(production, generator), project_dir=production.config.root
+    )
     origin = declared_origin(generator)  # recorded on each take (see Generator.origin)
+    capabilities = backend.capabilities()
+    if seed is not None and not capabilities.seeds:
+        raise InvalidInputError(
+            f"generator {generator} does not make the same take again from a seed: leave out --seed"
+        )
     planned: list[tuple[Shot, RenderRequest, dict[str, Any], str | None]] = []
     with production.transaction() as session:
         production.authorize(session, "render")
@@ -297,9 +354,7 @@ def enqueue(
             planned_frames = shot.planned_frames or int(project.fps * 2)
             frames = max(1, round(planned_frames * rate / project.fps)) if video else 1
             # References go to stills only: video modes take a first frame instead (Runway refuses both).
-            with_refs = (
-                bool(composed.references) and not video and backend.capabilities().reference_images
-            )
+            with_refs = bool(composed.references) and not video and capabilities.reference_images
             for take_seed in _seeds(takes, seed):
                 request = RenderRequest(
                     mode=mode,
@@ -310,7 +365,7 @@ def enqueue(
                     height=project.height,
                     fps=rate,
                     frames=frames,
-                    model=_generator_config(production, generator).get("model"),
+                    model=getattr(backend.settings, "model", None),
                     brief=composed.brief,
                     init_image=Path("init") if parent else None,
                     references=tuple(Path(sha) for sha in composed.references) if with_refs else (),
@@ -318,7 +373,7 @@ def enqueue(
                     if with_refs
                     else {},
                 )
-                backend.check(request)
+                backend.check(request)  # every capability, before anything is queued
                 stored = request_to_json(
                     request,
                     init_sha=parent.media_sha256 if parent else None,
@@ -393,6 +448,8 @@ class Executor(Protocol):
 
     ``submit`` takes a batch (takes of one shot that differ only in seed; often a batch of one)
     and returns one future per request; each finished file lies in that request's own work folder.
+    ``config`` is the generator's ``[generators.NAME]`` table and ``project_dir`` the project
+    folder, both given to the generator as it is made.
     """
 
     def submit(
@@ -401,6 +458,8 @@ class Executor(Protocol):
         config: dict[str, Any],
         requests: list[RenderRequest],
         workdirs: list[Path],
+        *,
+        project_dir: Path | None = None,
     ) -> list[Future[RenderResult]]: ...
 
     def shutdown(self) -> None: ...
@@ -440,12 +499,12 @@ class LocalExecutor:
         self._idle: dict[str, list[Any]] = {}
         self._lock = threading.Lock()
 
-    def _borrow(self, name: str, config: dict[str, Any]) -> Any:
+    def _borrow(self, name: str, config: dict[str, Any], project_dir: Path | None) -> Any:
         with self._lock:
             pool = self._idle.setdefault(name, [])
             if pool:
                 return pool.pop()
-        return get_generator(name, config)
+        return get_generator(name, config, project_dir=project_dir)
 
     def _give_back(self, name: str, backend: Any) -> None:
         with self._lock:
@@ -457,13 +516,15 @@ class LocalExecutor:
         config: dict[str, Any],
         requests: list[RenderRequest],
         workdirs: list[Path],
+        *,
+        project_dir: Path | None = None,
     ) -> list[Future[RenderResult]]:
         futures: list[Future[RenderResult]] = [Future() for _ in requests]
 
         def work() -> None:
             backend = None
             try:
-                backend = self._borrow(generator, config)
+                backend = self._borrow(generator, config, project_dir)
                 for request in requests:
                     backend.check(request)
                 if len(requests) == 1:
@@ -586,15 +647,7 @@ def run_queue(
 
 def _lease_seconds(production: Production) -> float:
     """``[render] lease_seconds``: how long a silent worker keeps a job (default 60)."""
-    options = production.config.settings.get("render", {})
-    value = options.get("lease_seconds", 60) if isinstance(options, dict) else 60
-    try:
-        seconds = float(value)
-    except (TypeError, ValueError):
-        raise InvalidInputError("[render] lease_seconds must be a number of seconds") from None
-    if not 1 <= seconds <= 86400:
-        raise InvalidInputError("[render] lease_seconds must be between 1 and 86400")
-    return seconds
+    return render_settings(production.config.settings).lease_seconds
 
 
 def _remaining(production: Production) -> int:
@@ -603,7 +656,7 @@ def _remaining(production: Production) -> int:
             session.scalar(
                 select(func.count())
                 .select_from(RenderJob)
-                .where(RenderJob.state.in_(("queued", "running")))
+                .where(RenderJob.state.in_((JobState.QUEUED, JobState.RUNNING)))
             )
             or 0
         )
@@ -613,10 +666,10 @@ def _next_wait(production: Production) -> float | None:
     """Seconds until a queued job may run (or a lease runs out); None when nothing is left."""
     with production.transaction() as session:
         soonest = session.scalar(
-            select(func.min(RenderJob.next_attempt_at)).where(RenderJob.state == "queued")
+            select(func.min(RenderJob.next_attempt_at)).where(RenderJob.state == JobState.QUEUED)
         )
         lease = session.scalar(
-            select(func.min(RenderJob.lease_expires_at)).where(RenderJob.state == "running")
+            select(func.min(RenderJob.lease_expires_at)).where(RenderJob.state == JobState.RUNNING)
         )
     moments = [m for m in (soonest, lease) if m is not None]
     if not moments:
@@ -624,16 +677,11 @@ def _next_wait(production: Production) -> float | None:
     return max(0.0, (min(moments) - utcnow()).total_seconds())
 
 
-def _concurrency(production: Production, generator: str) -> int:
-    value = _generator_config(production, generator).get(
-        "concurrency", DEFAULT_CONCURRENCY.get(generator, 1)
-    )
-    try:
-        return max(1, int(value))
-    except (TypeError, ValueError):
-        raise InvalidInputError(
-            f"[generators.{generator}] concurrency must be a whole number"
-        ) from None
+def _concurrency(
+    production: Production, generator: str, memo: dict[str, GeneratorSettings] | None = None
+) -> int:
+    """``[generators.NAME] concurrency``: the backend's Settings default when not set."""
+    return _generator_settings(production, generator, memo).concurrency
 
 
 def _claim(
@@ -645,6 +693,7 @@ def _claim(
 ) -> list[_Running]:
     """Leases the jobs that may start now, within each backend's concurrency."""
     busy: dict[str, int] = {}
+    memo: dict[str, GeneratorSettings] = {}  # each generator's settings, read once per claim
     for active in running.values():
         busy[active.generator] = busy.get(active.generator, 0) + 1
     claimed: list[_Running] = []
@@ -654,8 +703,8 @@ def _claim(
             select(RenderJob)
             .where(
                 or_(
-                    (RenderJob.state == "queued") & (RenderJob.next_attempt_at <= now),
-                    (RenderJob.state == "running") & (RenderJob.lease_expires_at < now),
+                    (RenderJob.state == JobState.QUEUED) & (RenderJob.next_attempt_at <= now),
+                    (RenderJob.state == JobState.RUNNING) & (RenderJob.lease_expires_at < now),
                 )
             )
             .order_by(RenderJob.id)
@@ -668,23 +717,25 @@ def _claim(
         for job in candidates:
             key = _batch_key(job)
             group = open_groups.get(key)
-            if group is not None and len(group) < _batch_size(production, job.generator):
+            if group is not None and len(group) < _batch_size(production, job.generator, memo):
                 group.append(job)  # rides along in a batch already counted against concurrency
-            elif busy.get(job.generator, 0) >= _concurrency(production, job.generator):
+            elif busy.get(job.generator, 0) >= _concurrency(production, job.generator, memo):
                 continue
             else:
                 busy[job.generator] = busy.get(job.generator, 0) + 1
                 group = open_groups[key] = [job]
             group_of[job.id] = group[0].id
-            job.state = "running"
+            take = session.get(Take, job.take_id)
+            assert take is not None
+            move_job(job, JobState.RUNNING)
+            move_take(
+                session, production, take, TakeStatus.RENDERING, mover=Mover.SYSTEM, action=None
+            )
             job.lease_owner = worker
             job.lease_expires_at = now + timedelta(seconds=lease_s)
             job.heartbeat_at = now
             job.attempts += 1
             job.updated_at = now
-            take = session.get(Take, job.take_id)
-            assert take is not None
-            take.status = TakeStatus.RENDERING.value
             starts.append((job, take))
         session.flush()
         batches: dict[int, list[tuple[int, str, str, dict[str, Any], int, int, str]]] = {}
@@ -712,7 +763,11 @@ def _claim(
                 # The same key on every attempt: a backend can find an earlier run of this take.
                 requests.append(replace(request, idempotency_key=key))
             futures = executor.submit(
-                generator, _generator_config(production, generator), requests, workdirs
+                generator,
+                _generator_config(production, generator),
+                requests,
+                workdirs,
+                project_dir=production.config.root,
             )
         except SetpieceError as exc:
             futures = [Future() for _ in batch]
@@ -735,17 +790,11 @@ def _batch_key(job: RenderJob) -> str:
     return job.generator + ":" + json.dumps(request, sort_keys=True, default=str)
 
 
-def _batch_size(production: Production, generator: str) -> int:
+def _batch_size(
+    production: Production, generator: str, memo: dict[str, GeneratorSettings] | None = None
+) -> int:
     """``[generators.NAME] batch_size`` (diffusers: 4; others render one at a time)."""
-    value = _generator_config(production, generator).get(
-        "batch_size", 4 if generator == "diffusers" else 1
-    )
-    try:
-        return max(1, int(value))
-    except (TypeError, ValueError):
-        raise InvalidInputError(
-            f"[generators.{generator}] batch_size must be a whole number"
-        ) from None
+    return _generator_settings(production, generator, memo).batch_size
 
 
 def _media_path(production: Production, sha: str, *, workdir: Path) -> Path:
@@ -776,30 +825,71 @@ def _heartbeats(
         if not ids:
             continue
         now = utcnow()
-        with contextlib.suppress(Exception), production.transaction() as session:
-            session.execute(
-                update(RenderJob)
-                .where(
-                    RenderJob.id.in_(ids),
-                    RenderJob.lease_owner == worker,
-                    RenderJob.state == "running",
+        try:
+            with production.transaction() as session:
+                session.execute(
+                    update(RenderJob)
+                    .where(
+                        RenderJob.id.in_(ids),
+                        RenderJob.lease_owner == worker,
+                        RenderJob.state == JobState.RUNNING,
+                    )
+                    .values(lease_expires_at=now + timedelta(seconds=lease_s), heartbeat_at=now)
+                    .execution_options(synchronize_session=False)
                 )
-                .values(lease_expires_at=now + timedelta(seconds=lease_s), heartbeat_at=now)
-                .execution_options(synchronize_session=False)
+        except Exception as exc:  # the next beat tries again; the renders go on meanwhile
+            log.warning(
+                "render queue: renewing the lease of %d job(s) failed (%s); if it keeps "
+                "failing for %.3g s the lease runs out, another worker may take the jobs over "
+                "and the renders finished here are thrown away",
+                len(ids),
+                _what_failed(exc),
+                lease_s,
             )
 
 
+_CREDENTIALS = re.compile(r"(//)[^/@\s]*@")  # user:password@ in a database URL
+
+
+def _what_failed(exc: BaseException) -> str:
+    """An exception for the log: its type and first line, any URL's credentials hidden."""
+    lines = str(exc).strip().splitlines()
+    text = _CREDENTIALS.sub(r"\1***@", lines[0][:300]) if lines else ""
+    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
+
+
 def _release(production: Production, worker: str, running: dict[int, _Running]) -> None:
-    """Ctrl-C: the jobs in flight go straight back to the queue."""
-    with contextlib.suppress(Exception), production.transaction() as session:
-        for job in session.scalars(select(RenderJob).where(RenderJob.id.in_(list(running)))):
-            if job.lease_owner == worker and job.state == "running":
-                job.state, job.lease_owner, job.lease_expires_at = "queued", None, None
-                job.attempts = max(0, job.attempts - 1)
-                job.next_attempt_at = utcnow()
-                take = session.get(Take, job.take_id)
-                if take is not None:
-                    take.status = TakeStatus.PENDING.value
+    """Ctrl-C: the jobs in flight go straight back to the queue.
+
+    Letting go is a courtesy: when it fails (the database is gone, say), the jobs wait
+    until their leases run out and another worker takes them; that is logged, not raised,
+    so the interrupt itself still reaches the caller.
+    """
+    try:
+        with production.transaction() as session:
+            for job in session.scalars(select(RenderJob).where(RenderJob.id.in_(list(running)))):
+                if job.lease_owner == worker and job.state == JobState.RUNNING:
+                    move_job(job, JobState.QUEUED)
+                    job.lease_owner, job.lease_expires_at = None, None
+                    job.attempts = max(0, job.attempts - 1)
+                    job.next_attempt_at = utcnow()
+                    take = session.get(Take, job.take_id)
+                    if take is not None:
+                        move_take(
+                            session,
+                            production,
+                            take,
+                            TakeStatus.PENDING,
+                            mover=Mover.SYSTEM,
+                            action=None,
+                        )
+    except Exception as exc:
+        log.warning(
+            "render queue: giving back %d job(s) in flight failed (%s); they stay leased "
+            "until their leases run out, then another worker renders them again",
+            len(running),
+            _what_failed(exc),
+        )
 
 
 def _finish(
@@ -843,13 +933,12 @@ def _store(production: Production, worker: str, job: _Running, result: RenderRes
     store_files(production, [item])
     with production.transaction() as session:
         row = session.get(RenderJob, job.job_id)
-        if row is None or row.state != "running" or row.lease_owner != worker:
+        if row is None or row.state != JobState.RUNNING or row.lease_owner != worker:
             return  # the lease was lost and another worker took over: its result counts
         take = session.get(Take, job.take_id)
         assert take is not None
         take.media = media_row(session, item)
         take.kind = item.info.kind
-        take.status = TakeStatus.READY.value
         take.model_name = result.model or take.model_name
         take.model_hash = result.model_hash
         # What the generator is, as declared when the take was queued (older queued jobs:
@@ -857,36 +946,18 @@ def _store(production: Production, worker: str, job: _Running, result: RenderRes
         origin = Origin.recorded(take.parameters) or declared_origin(job.generator)
         take.parameters = {**result.parameters, ORIGIN_KEY: origin.value}
         take.failure = None
-        row.state, row.lease_owner, row.lease_expires_at, row.updated_at = (
-            "done",
-            None,
-            None,
-            utcnow(),
-        )
-        record_event(
+        move_job(row, JobState.DONE)
+        row.lease_owner, row.lease_expires_at, row.updated_at = None, None, utcnow()
+        move_take(
             session,
             production,
-            "take",
-            take.id,
-            "rendered",
-            before=TakeStatus.RENDERING,
-            after=TakeStatus.READY,
+            take,
+            TakeStatus.READY,
+            mover=Mover.SYSTEM,
+            action="rendered",
             data={"generator": job.generator, "attempts": job.attempts},
         )
-        shot = take.shot
-        if shot.status == ShotStatus.TODO.value:
-            shot.status = ShotStatus.WIP.value
-            touch_shot(shot, production)
-            record_event(
-                session,
-                production,
-                "shot",
-                shot.code,
-                "status",
-                before=ShotStatus.TODO,
-                after=ShotStatus.WIP,
-                note="first take rendered",
-            )
+        first_take(session, production, take.shot, how="rendered")
 
 
 def _failed(
@@ -901,7 +972,7 @@ def _failed(
 ) -> None:
     with production.transaction() as session:
         row = session.get(RenderJob, job.job_id)
-        if row is None or row.state != "running" or row.lease_owner != worker:
+        if row is None or row.state != JobState.RUNNING or row.lease_owner != worker:
             return
         take = session.get(Take, job.take_id)
         assert take is not None
@@ -912,23 +983,23 @@ def _failed(
             utcnow(),
         )
         if transient and row.attempts < row.max_attempts:
-            row.state = "queued"
+            move_job(row, JobState.QUEUED)
             row.next_attempt_at = utcnow() + timedelta(seconds=backoff(row.attempts))
-            take.status = TakeStatus.PENDING.value
+            move_take(
+                session, production, take, TakeStatus.PENDING, mover=Mover.SYSTEM, action=None
+            )
             report.retried += 1
             return
-        row.state = "failed"
-        take.status = TakeStatus.FAILED.value
-        take.failure = message
-        record_event(
+        move_job(row, JobState.FAILED)
+        move_take(
             session,
             production,
-            "take",
-            take.id,
-            "failed",
-            before=TakeStatus.RENDERING,
-            after=TakeStatus.FAILED,
+            take,
+            TakeStatus.FAILED,
+            mover=Mover.SYSTEM,
+            action="failed",
             note=message[:500],
         )
+        take.failure = message
         report.failed += 1
         report.failures.append(f"{take.shot.code}/{take.number}: {message}")

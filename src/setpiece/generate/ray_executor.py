@@ -24,14 +24,20 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+from setpiece.config import load_section
 from setpiece.errors import needs_extra
 from setpiece.generate.base import RenderError, RenderRequest, RenderResult
+from setpiece.generate.settings import RaySettings
 
 __all__ = ["RayExecutor", "render_task"]
 
 
 def render_task(
-    generator: str, config: dict[str, Any], requests: list[RenderRequest], files: dict[str, bytes]
+    generator: str,
+    config: dict[str, Any],
+    requests: list[RenderRequest],
+    files: dict[str, bytes],
+    project_dir: Path | None = None,
 ) -> tuple[str, Any]:
     """Runs on a Ray worker. Returns ("ok", [(name, data, model, hash, parameters), ...]) or
     ("error", (message, transient)) for the whole batch."""
@@ -56,7 +62,7 @@ def render_task(
             for request in requests
         ]
         try:
-            backend = get_generator(generator, config)
+            backend = get_generator(generator, config, project_dir=project_dir)
             for request in moved:
                 backend.check(request)
             results = (
@@ -80,12 +86,12 @@ class RayExecutor:
     """Submits renders as Ray tasks; results come back as concurrent.futures Futures."""
 
     def __init__(self, settings: dict[str, Any] | None = None) -> None:
+        options = load_section(RaySettings, settings, section="ray")
         with needs_extra("ray", "the ray executor"):
             import ray
-        options = dict(settings or {})
         self._started_here = not ray.is_initialized()
         if self._started_here:
-            address = options.get("address")
+            address = options.address
             init: dict[str, Any] = {
                 "include_dashboard": False,
                 "log_to_driver": False,
@@ -94,11 +100,11 @@ class RayExecutor:
             if address:
                 init["address"] = address
             else:
-                init["num_cpus"] = int(options.get("num_cpus", 1))
+                init["num_cpus"] = options.num_cpus
             ray.init(**init)
         self._task = ray.remote(
-            num_gpus=float(options.get("gpus_per_task", 0)),
-            num_cpus=float(options.get("cpus_per_task", 1)),
+            num_gpus=options.gpus_per_task,
+            num_cpus=options.cpus_per_task,
             max_retries=0,  # the queue owns retrying
         )(render_task)
 
@@ -108,6 +114,8 @@ class RayExecutor:
         config: dict[str, Any],
         requests: list[RenderRequest],
         workdirs: list[Path],
+        *,
+        project_dir: Path | None = None,
     ) -> list[Future[RenderResult]]:
         files: dict[str, bytes] = {}
         payload = []
@@ -123,7 +131,7 @@ class RayExecutor:
                 files[init.name] = request.init_image.read_bytes()
             payload.append(replace(request, references=tuple(refs), init_image=init))
         remote: Future[tuple[str, Any]] = self._task.remote(
-            generator, config, payload, files
+            generator, config, payload, files, project_dir
         ).future()
         futures: list[Future[RenderResult]] = [Future() for _ in requests]
 

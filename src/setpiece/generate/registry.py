@@ -1,7 +1,11 @@
-"""Finding generators by name: built-ins, then the ``setpiece.generators`` entry points.
+"""Finding generators by name: registered, built-ins, then the ``setpiece.generators`` entry points.
 
 Built-in backends live in ``setpiece.generate.backends.<name>`` and are imported
-only when used, so listing generators never imports torch or an SDK. A backend
+only when used, so listing generators never imports torch or an SDK. Asking for one
+generator by name imports that one only: a plugin's entry point is loaded when its
+name is asked for, never because another generator was. An entry point that raises on
+import, or names something that is not a ``Generator`` subclass, is refused with its
+name and the reason when asked for, and listed as broken (never fatal to the listing). A backend
 whose optional dependencies are missing is listed as unavailable with its
 install hint; asking to render with it raises that hint as an error.
 
@@ -14,17 +18,22 @@ generator name no class has (``take import --generator midjourney``): ``declared
 from __future__ import annotations
 
 import importlib
+from collections.abc import Mapping
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from setpiece.errors import InvalidInputError, NotFoundError
-from setpiece.generate.base import Generator
+from setpiece.generate.base import Generator, GeneratorSettings
 from setpiece.model.enums import Origin
 
 __all__ = [
     "BUILTINS",
+    "GROUP",
     "GeneratorInfo",
+    "check_generator_tables",
     "declared_origin",
+    "generator_class",
     "get_generator",
     "list_generators",
     "register",
@@ -59,6 +68,9 @@ class GeneratorInfo:
         }
 
 
+GROUP = "setpiece.generators"
+
+
 def _load(target: str) -> type[Generator]:
     module, _, attribute = target.partition(":")
     loaded = getattr(importlib.import_module(module), attribute)
@@ -67,14 +79,19 @@ def _load(target: str) -> type[Generator]:
     return loaded
 
 
-def _entry_points() -> dict[str, Any]:
+def _entry_points(name: str | None = None) -> dict[str, Any]:
+    """The ``setpiece.generators`` entry points (only the one called ``name`` when given)."""
     from importlib.metadata import entry_points
 
-    return {ep.name: ep for ep in entry_points(group="setpiece.generators")}
+    found = entry_points(group=GROUP) if name is None else entry_points(group=GROUP, name=name)
+    return {ep.name: ep for ep in found}
 
 
 _REGISTERED: dict[str, type[Generator]] = {}
-_BROKEN: dict[str, str] = {}
+# Plugins loaded by name, kept as the import system keeps their modules: finding an entry
+# point reads every installed package's metadata (about 20 ms), and the queue asks for a
+# generator's class on each pass. A broken one is not kept: it is looked up again.
+_LOADED: dict[str, tuple[str, type[Generator]]] = {}
 
 
 def register(generator: type[Generator]) -> type[Generator]:
@@ -83,36 +100,84 @@ def register(generator: type[Generator]) -> type[Generator]:
     return generator
 
 
-def _classes() -> dict[str, tuple[str, type[Generator]]]:
-    """Every loadable generator; entry points whose module fails to import are noted in
-    ``_BROKEN``."""
+class _Broken(Exception):
+    """An entry point that cannot give a Generator: the reason, for listing and refusing."""
+
+
+def _from_entry_point(entry: Any) -> type[Generator]:
+    """The class an entry point names.
+
+    Raises:
+        _Broken: Importing it raised, or it is not a Generator subclass.
+    """
+    try:
+        loaded = entry.load()
+    except Exception as exc:  # a third party's broken plugin: named, never fatal to listing
+        raise _Broken(f"importing {entry.value} raised {type(exc).__name__}: {exc}") from exc
+    if not (isinstance(loaded, type) and issubclass(loaded, Generator)):
+        raise _Broken(f"{entry.value} is {_what(loaded)}, not a setpiece Generator subclass")
+    return loaded
+
+
+def _what(thing: Any) -> str:
+    if isinstance(thing, type):
+        return f"the class {thing.__name__}"
+    return f"a {type(thing).__name__}"
+
+
+def generator_class(name: str) -> tuple[str, type[Generator]] | None:
+    """Where the generator called ``name`` comes from and its class, or None if none has it.
+
+    Looked up in order: registered in this process, built in, then the one
+    ``setpiece.generators`` entry point of that name (only that plugin is imported).
+
+    Raises:
+        InvalidInputError: The entry point of that name raises on import or is not a
+            Generator subclass (the message names it and why).
+    """
+    if name in _REGISTERED:
+        return "registered", _REGISTERED[name]
+    if name in BUILTINS:
+        # Our own modules: they import their optional packages only when rendering
+        # (``requires`` is checked without importing), so a failure here is a bug.
+        return "builtin", _load(BUILTINS[name])
+    if name in _LOADED:
+        return _LOADED[name]
+    entry = _entry_points(name).get(name)
+    if entry is None:
+        return None
+    try:
+        found = f"entry point {entry.value}", _from_entry_point(entry)
+    except _Broken as exc:
+        raise InvalidInputError(f"generator plugin {name!r} cannot be loaded: {exc}") from None
+    _LOADED[name] = found
+    return found
+
+
+def _classes() -> tuple[dict[str, tuple[str, type[Generator]]], dict[str, str]]:
+    """Every loadable generator, and the entry points that are broken with the reason."""
     found: dict[str, tuple[str, type[Generator]]] = {
         name: ("registered", cls) for name, cls in _REGISTERED.items()
     }
+    broken: dict[str, str] = {}
     for name, target in BUILTINS.items():
         if name not in found:
-            # Our own modules: they import their optional packages only when rendering
-            # (``requires`` is checked without importing), so a failure here is a bug.
             found[name] = ("builtin", _load(target))
     for name, entry in _entry_points().items():
         if name not in found:
             try:
-                loaded = entry.load()
-            except Exception as exc:  # a third party's broken plugin is listed, not fatal
-                _BROKEN[name] = f"{type(exc).__name__}: {exc}"
-                continue
-            if isinstance(loaded, type) and issubclass(loaded, Generator):
-                found[name] = (f"entry point {entry.value}", loaded)
-    return found
+                found[name] = (f"entry point {entry.value}", _from_entry_point(entry))
+            except _Broken as exc:
+                broken[name] = str(exc)
+    return found, broken
 
 
 def list_generators() -> list[GeneratorInfo]:
     """Every generator, available or not, with its capabilities."""
     infos = []
-    classes = _classes()
-    for name, problem in sorted(_BROKEN.items()):
-        if name not in classes:
-            infos.append(GeneratorInfo(name, False, f"cannot load: {problem}", None, "broken"))
+    classes, broken = _classes()
+    for name, problem in sorted(broken.items()):
+        infos.append(GeneratorInfo(name, False, f"cannot load: {problem}", None, "broken"))
     for name, (source, cls) in sorted(classes.items()):
         missing = cls.missing()
         infos.append(
@@ -138,9 +203,10 @@ def declared_origin(name: str) -> Origin:
     generator that does not say (see ``Generator``).
 
     Raises:
-        InvalidInputError: The generator declares something that is not an ``Origin``.
+        InvalidInputError: The generator declares something that is not an ``Origin``, or
+            its entry point is broken.
     """
-    found = _classes().get(name)
+    found = generator_class(name)
     if found is None:
         return Origin.TRAINED
     try:
@@ -152,21 +218,52 @@ def declared_origin(name: str) -> Origin:
         ) from None
 
 
-def get_generator(name: str, config: dict[str, Any] | None = None) -> Generator:
-    """An instance of the generator called ``name``.
+def check_generator_tables(settings: Mapping[str, Any]) -> None:
+    """Refuses a ``[generators.NAME]`` table that no generator has (a typo, a plugin gone).
+
+    Names are compared without importing any plugin.
+
+    Raises:
+        InvalidInputError: ``[generators]`` is not a table of tables, or names a generator
+            that neither is registered, built in, nor has an entry point.
+    """
+    generators = settings.get("generators", {})
+    if not isinstance(generators, Mapping):
+        raise InvalidInputError("setpiece.toml [generators]: expected a table of generators")
+    known = sorted({*_REGISTERED, *BUILTINS, *_entry_points()})
+    for name in generators:
+        if name not in known:
+            raise InvalidInputError(
+                f"setpiece.toml: unknown section [generators.{name}]; "
+                f"known generators: {', '.join(known)}"
+            )
+
+
+def get_generator(
+    name: str,
+    settings: GeneratorSettings | Mapping[str, Any] | None = None,
+    *,
+    project_dir: Path | None = None,
+) -> Generator:
+    """An instance of the generator called ``name``, made with its settings.
+
+    Args:
+        name: The generator's name.
+        settings: Its ``[generators.NAME]`` table (or its ``Settings`` already read).
+        project_dir: The project folder, which relative paths in its settings start from.
 
     Raises:
         NotFoundError: No generator has that name.
-        InvalidInputError: Its optional dependencies are not installed (the message says how).
+        InvalidInputError: Its entry point is broken, its optional dependencies are not
+            installed (the message says how), or its settings are refused.
     """
-    classes = _classes()
-    if name not in classes and name in _BROKEN:
-        raise InvalidInputError(f"generator {name} cannot be loaded: {_BROKEN[name]}")
-    if name not in classes:
-        raise NotFoundError(f"no generator {name!r}: available are {', '.join(sorted(classes))}")
-    cls = classes[name][1]
+    found = generator_class(name)
+    if found is None:
+        names = sorted({*_REGISTERED, *BUILTINS, *_entry_points()})
+        raise NotFoundError(f"no generator {name!r}: available are {', '.join(names)}")
+    cls = found[1]
     missing = cls.missing()
     if missing:
         hint = cls.install_hint or f"pip install {' '.join(missing)}"
         raise InvalidInputError(f"generator {name} needs {', '.join(missing)}: {hint}")
-    return cls(config)
+    return cls(settings, project_dir=project_dir)

@@ -19,7 +19,6 @@ import tempfile
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 from sqlalchemy import select
@@ -30,6 +29,7 @@ from setpiece.integrity.index import HammingIndex
 from setpiece.integrity.sampling import sample_frames
 from setpiece.integrity.settings import IntegritySettings, integrity_settings
 from setpiece.integrity.verify import Alignment, is_copy, verify
+from setpiece.model.findings import NearDuplicate, ReferenceWorkRef, Unreadable
 from setpiece.model.orm import Media, ReferenceFrame, ReferenceWork
 from setpiece.production.context import Production
 from setpiece.production.records import NewFinding, replace_findings
@@ -44,15 +44,6 @@ KIND = "near_duplicate"
 """The finding kind this check owns."""
 
 Progress = Callable[[str, int, int], None]
-
-
-@dataclass(frozen=True)
-class Unreadable:
-    """A take that could not be checked, and why."""
-
-    take: str
-    label: str
-    reason: str
 
 
 @dataclass(frozen=True)
@@ -181,7 +172,9 @@ def check_integrity(
                 progress("check", number, len(chosen))
             frames, problem = _take_frames(take, production, config)
             if not frames:
-                unreadable.append(Unreadable(take.id, take.label, problem or "no frame decodes"))
+                unreadable.append(
+                    Unreadable(take.id, take.label, take.shot, None, problem or "no frame decodes")
+                )
                 continue
             checked.append(take.id)
             frames_seen += len(frames)
@@ -252,16 +245,16 @@ def _match_take(
         assert reference is not None
         evidence = _evidence(frame.rgb, reference, folder / f"{take.id}-{work_id}.png")
         title = corpus.titles.get(work_id, str(work_id))
-        data: dict[str, Any] = {
-            "reference": {"id": work_id, "title": title},
-            "reference_frame": ref_frame,
-            "hamming": distance,
-            "ssim": round(alignment.ssim, 4),
-            "coarse_ssim": round(alignment.coarse, 4),
-            "colour": None if alignment.colour is None else round(alignment.colour, 4),
-            "mirrored": alignment.mirrored,
-            "box": list(alignment.box),
-        }
+        data = NearDuplicate(
+            reference=ReferenceWorkRef(work_id, title),
+            reference_frame=ref_frame,
+            hamming=distance,
+            ssim=round(alignment.ssim, 4),
+            coarse_ssim=round(alignment.coarse, 4),
+            colour=None if alignment.colour is None else round(alignment.colour, 4),
+            mirrored=alignment.mirrored,
+            box=list(alignment.box),
+        )
         findings.append(
             NewFinding(
                 kind=KIND,

@@ -42,7 +42,8 @@ from setpiece.integrity.settings import IntegritySettings, integrity_settings
 from setpiece.model.orm import ReferenceFrame, ReferenceWork
 from setpiece.production.context import Production
 from setpiece.production.ingest import media_row, probe_files, store_files
-from setpiece.store.frames import DecodeStopped, Frame, iter_frames, load_rgb, reason
+from setpiece.store.frames import DecodeStopped, Frame, iter_frames, load_rgb
+from setpiece.store.video import open_container, reason
 
 __all__ = [
     "MIN_SIDE",
@@ -172,7 +173,7 @@ def _read_work(
     import av
 
     try:
-        container = av.open(str(path), metadata_errors="replace")
+        container = open_container(path)
     except (av.FFmpegError, OSError) as exc:
         raise InvalidMediaError(f"cannot be opened ({reason(exc)})") from exc
     frames: list[Frame] = []

@@ -11,6 +11,7 @@ import html
 import os
 from pathlib import Path
 
+from setpiece.model.findings import NearDuplicate
 from setpiece.production.context import Production
 from setpiece.production.records import list_findings
 from setpiece.production.views import FindingView
@@ -45,16 +46,20 @@ def write_report(production: Production, path: str | os.PathLike[str]) -> Path:
     title = html.escape(production.project_row().name)
     rows = []
     for finding in findings:
-        reference = finding.data.get("reference", {})
+        copy = finding.payload
+        copies = (
+            f"<p>Copies <b>{html.escape(copy.reference.title)}</b> "
+            f"(reference {html.escape(str(copy.reference.id))}), frame "
+            f"{copy.reference_frame}: Hamming {copy.hamming}, SSIM {copy.ssim}"
+            f"{' (mirrored)' if copy.mirrored else ''}.</p>"
+            if isinstance(copy, NearDuplicate)
+            else f"<p>{html.escape(finding.detail)}</p>"
+        )
         rows.append(
             "<section>"
             f"<h2>Shot {html.escape(finding.shot or '?')}, take {html.escape(finding.take or '?')}"
             f", frame {finding.frame}</h2>"
-            f"<p>Copies <b>{html.escape(str(reference.get('title', '?')))}</b> "
-            f"(reference {html.escape(str(reference.get('id', '?')))}), frame "
-            f"{finding.data.get('reference_frame')}: Hamming {finding.data.get('hamming')}, "
-            f"SSIM {finding.data.get('ssim')}"
-            f"{' (mirrored)' if finding.data.get('mirrored') else ''}.</p>"
+            f"{copies}"
             f"<figure>{_picture(production, finding)}"
             "<figcaption>Left: the take. Right: the reference.</figcaption></figure>"
             "</section>"

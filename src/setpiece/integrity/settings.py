@@ -10,10 +10,10 @@ copies from unrelated photographs and, mostly, from other frames of the same pre
 
 from __future__ import annotations
 
-from dataclasses import dataclass, fields, replace
+from dataclasses import dataclass
 from typing import Any
 
-from setpiece.errors import InvalidInputError
+from setpiece.config import load_section, setting
 
 __all__ = ["IntegritySettings", "integrity_settings"]
 
@@ -36,62 +36,24 @@ class IntegritySettings:
     """
 
     check_on_arrival: bool = False
-    hamming: int = 14
+    hamming: int = setting(14, low=0, high=32)
     # The three floors, chosen together at Hamming 14 (bench/RESULTS.md): natural
     # copies recall 0.956 with no false positive; previs frames of other locations 13 false
     # matches of 158 (SSIM 0.4 alone: 885 of 1,041; SSIM 0.5 alone: 382 of 538).
-    ssim: float = 0.4
-    coarse_ssim: float = 0.7
-    colour: float = 0.55
-    stride: int = 12
-    cut: float = 30.0
-    candidates: int = 8
-    thumb: int = 256
-
-
-_RANGES: dict[str, tuple[float, float]] = {
-    "hamming": (0, 32),
-    "ssim": (0.0, 1.0),
-    "coarse_ssim": (0.0, 1.0),
-    "colour": (-1.0, 1.0),
-    "stride": (1, 100000),
-    "cut": (0.0, 255.0),
-    "candidates": (1, 1000),
-    "thumb": (32, 4096),
-}
+    ssim: float = setting(0.4, low=0.0, high=1.0)
+    coarse_ssim: float = setting(0.7, low=0.0, high=1.0)
+    colour: float = setting(0.55, low=-1.0, high=1.0)
+    stride: int = setting(12, low=1, high=100000)
+    cut: float = setting(30.0, low=0.0, high=255.0)
+    candidates: int = setting(8, low=1, high=1000)
+    thumb: int = setting(256, low=32, high=4096)
 
 
 def integrity_settings(settings: dict[str, Any] | None) -> IntegritySettings:
     """The ``[integrity]`` table of a parsed setpiece.toml over the defaults.
 
     Raises:
-        InvalidInputError: An unknown key, or a value of the wrong type or range.
+        InvalidInputError: An unknown key, or a value of the wrong type or range, named as
+            ``setpiece.toml [integrity] key`` (:func:`setpiece.config.load_section`).
     """
-    table = (settings or {}).get("integrity", {})
-    if not isinstance(table, dict):
-        raise InvalidInputError("[integrity] in setpiece.toml must be a table")
-    defaults = IntegritySettings()
-    known = {f.name: f for f in fields(IntegritySettings)}
-    values: dict[str, Any] = {}
-    for key, value in table.items():
-        if key not in known:
-            raise InvalidInputError(
-                f"integrity.{key} in setpiece.toml is not a setting; known: {', '.join(known)}"
-            )
-        default = getattr(defaults, key)
-        if isinstance(default, bool):
-            if not isinstance(value, bool):
-                raise InvalidInputError(f"integrity.{key} must be true or false, not {value!r}")
-        elif isinstance(default, int):
-            if isinstance(value, bool) or not isinstance(value, int):
-                raise InvalidInputError(f"integrity.{key} must be a whole number, not {value!r}")
-        elif isinstance(value, bool) or not isinstance(value, int | float):
-            raise InvalidInputError(f"integrity.{key} must be a number, not {value!r}")
-        if key in _RANGES:
-            low, high = _RANGES[key]
-            if not low <= value <= high:
-                raise InvalidInputError(
-                    f"integrity.{key} = {value!r} is out of range: use {low} to {high}"
-                )
-        values[key] = float(value) if isinstance(default, float) else value
-    return replace(defaults, **values)
+    return load_section(IntegritySettings, (settings or {}).get("integrity"), section="integrity")

@@ -1,4 +1,4 @@
-"""The vocabulary of the set: statuses, shot sizes, blocking, roles.
+"""The vocabulary of the set: statuses, render job states, shot sizes, blocking, roles.
 
 Values are the words a filmmaker types and reads; the enums are ``StrEnum`` so
 they are stored, printed and put in JSON as those words.
@@ -18,6 +18,7 @@ __all__ = [
     "Depth",
     "FrameSide",
     "IntExt",
+    "JobState",
     "Origin",
     "Role",
     "ShotSize",
@@ -45,6 +46,16 @@ class TakeStatus(StrEnum):
     FAILED = "failed"
     CIRCLED = "circled"
     REJECTED = "rejected"
+
+
+class JobState(StrEnum):
+    """Where a render job is in the queue (``model/workflow.py`` says how it moves)."""
+
+    QUEUED = "queued"
+    RUNNING = "running"
+    DONE = "done"
+    FAILED = "failed"
+    CANCELLED = "cancelled"
 
 
 class TakeKind(StrEnum):

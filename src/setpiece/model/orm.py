@@ -15,7 +15,8 @@ Design decisions kept here:
 - Media rows are referenced by a foreign key to ``media.sha256``, or, inside JSON, by a
   column whose ``info[MEDIA_HASHES]`` reads the hashes out of its value: what ``fsck``
   counts as in use is read from these declarations, never from a list kept elsewhere.
-- Findings of every check share one table; the kind-specific part is JSON.
+- Findings of every check share one table; the kind-specific part is JSON, one dataclass
+  per kind in ``setpiece.model.findings``.
 - History is an append-only event table written by the services.
 """
 
@@ -370,6 +371,9 @@ class Take(Base):
         JSONType, default=list, info={MEDIA_HASHES: _listed_hashes}
     )
     parent_take_id: Mapped[str | None] = mapped_column(ForeignKey("takes.id"))
+    # A derived take's operations from its first ancestor, oldest first, its own last, as
+    # ``setpiece.model.operations.Operation`` records; empty for a take made from nothing.
+    operations: Mapped[list[dict[str, Any]]] = mapped_column(JSONType, default=list)
     failure: Mapped[str | None] = mapped_column(Text)  # why a failed take failed
     # What measuring the take found (motion: warping error, flicker, frozen runs...).
     measures: Mapped[dict[str, Any] | None] = mapped_column(JSONType, default=dict)

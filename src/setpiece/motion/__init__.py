@@ -2,9 +2,10 @@
 
 Usable on any video file (no project needed) and, through ``setpiece.motion.project``,
 as operations that make derived takes inside a project. Modules import their heavy
-libraries (PyAV, OpenCV) inside functions; importing this package is cheap.
+libraries (PyAV, OpenCV) inside functions; importing this package is cheap. Video is
+read and written through ``setpiece.store.video`` (rational rates, range, pixel
+format, rotation, audio), which every other part that touches video uses too.
 
-    video      streaming PyAV reader/writer (rational rates, range, pixel format, audio)
     flow       DIS optical flow at reduced scale, occlusion, warping, interpolation
     retime     frame-rate change and slow motion, never across a cut
     deflicker  edge-preserving temporal gain correction

@@ -2,18 +2,33 @@
 services and a project's ``[motion]`` table in setpiece.toml all read.
 
 PySceneDetect's CLI and API once disagreed on ``min_scene_len``; here a default
-lives in exactly one place, and a project may override any of them by name.
+lives in exactly one place, and a project may override any of them by name. The ranges
+and choices are declared on the fields and read by :func:`setpiece.config.load_section`.
 """
 
 from __future__ import annotations
 
-import dataclasses
 from dataclasses import dataclass
 from typing import Any
 
-from setpiece.errors import InvalidInputError
+from setpiece.config import load_section, setting
 
-__all__ = ["MotionSettings", "motion_settings"]
+__all__ = ["FLOW_PRESETS", "X264_PRESETS", "MotionSettings", "motion_settings"]
+
+#: DIS optical-flow presets: OpenCV's three and "balanced" (see :mod:`setpiece.motion.flow`).
+FLOW_PRESETS = ("ultrafast", "fast", "medium", "balanced")
+#: x264's presets, fastest first.
+X264_PRESETS = (
+    "ultrafast",
+    "superfast",
+    "veryfast",
+    "faster",
+    "fast",
+    "medium",
+    "slow",
+    "slower",
+    "veryslow",
+)
 
 
 @dataclass(frozen=True)
@@ -49,104 +64,29 @@ class MotionSettings:
         flicker_min: ...when its flicker index is at least this.
     """
 
-    flow_long_side: int = 384
-    flow_preset: str = "balanced"
-    occlusion_px: float = 1.5
-    encoder_preset: str = "ultrafast"
-    crf: int = 18
-    cut_threshold: float = 3.0
-    cut_min_score: float = 15.0
-    min_shot_frames: int = 8
-    black_level: float = 20.0
-    dissolve_max_frames: int = 30
-    deflicker_window: int = 6
-    deflicker_regions: int = 3
-    deflicker_step: float = 0.15
-    frozen_delta: float = 0.3
-    flicker_ratio: float = 3.0
-    flicker_min: float = 1.0
-
-
-_X264 = (
-    "ultrafast",
-    "superfast",
-    "veryfast",
-    "faster",
-    "fast",
-    "medium",
-    "slow",
-    "slower",
-    "veryslow",
-)
-
-
-def _check(settings: MotionSettings) -> MotionSettings:
-    def bad(key: str, why: str) -> InvalidInputError:
-        value = getattr(settings, key)
-        return InvalidInputError(f"setpiece.toml [motion] {key} = {value!r}: {why}")
-
-    if not 64 <= settings.flow_long_side <= 4096:
-        raise bad("flow_long_side", "give a size from 64 to 4096 pixels")
-    from setpiece.motion.flow import PRESETS
-
-    if settings.flow_preset not in PRESETS:
-        raise bad("flow_preset", f"choose one of {', '.join(PRESETS)}")
-    if settings.encoder_preset not in _X264:
-        raise bad("encoder_preset", f"choose an x264 preset: {', '.join(_X264)}")
-    if not 0 <= settings.crf <= 51:
-        raise bad("crf", "give a value from 0 to 51")
-    for key in (
-        "occlusion_px",
-        "cut_threshold",
-        "cut_min_score",
-        "black_level",
-        "deflicker_step",
-        "frozen_delta",
-        "flicker_ratio",
-        "flicker_min",
-    ):
-        if not getattr(settings, key) > 0:
-            raise bad(key, "give a positive number")
-    for key, low, high in (
-        ("min_shot_frames", 1, 10000),
-        ("dissolve_max_frames", 2, 500),
-        ("deflicker_window", 1, 100),
-        ("deflicker_regions", 1, 16),
-    ):
-        if not low <= getattr(settings, key) <= high:
-            raise bad(key, f"give a whole number from {low} to {high}")
-    return settings
+    flow_long_side: int = setting(384, low=64, high=4096)
+    flow_preset: str = setting("balanced", choices=FLOW_PRESETS)
+    occlusion_px: float = setting(1.5, positive=True)
+    encoder_preset: str = setting("ultrafast", choices=X264_PRESETS)
+    crf: int = setting(18, low=0, high=51)
+    cut_threshold: float = setting(3.0, positive=True)
+    cut_min_score: float = setting(15.0, positive=True)
+    min_shot_frames: int = setting(8, low=1, high=10000)
+    black_level: float = setting(20.0, positive=True)
+    dissolve_max_frames: int = setting(30, low=2, high=500)
+    deflicker_window: int = setting(6, low=1, high=100)
+    deflicker_regions: int = setting(3, low=1, high=16)
+    deflicker_step: float = setting(0.15, positive=True)
+    frozen_delta: float = setting(0.3, positive=True)
+    flicker_ratio: float = setting(3.0, positive=True)
+    flicker_min: float = setting(1.0, positive=True)
 
 
 def motion_settings(project_settings: dict[str, Any] | None = None) -> MotionSettings:
     """The defaults, overridden by the ``[motion]`` table of a parsed setpiece.toml.
 
     Raises:
-        InvalidInputError: An unknown key, or a value of the wrong type or range (named).
+        InvalidInputError: An unknown key, or a value of the wrong type, range or choice,
+            named as ``setpiece.toml [motion] key`` (:func:`setpiece.config.load_section`).
     """
-    table = (project_settings or {}).get("motion") or {}
-    if not isinstance(table, dict):
-        raise InvalidInputError("setpiece.toml [motion] must be a table of settings")
-    fields = {f.name: f for f in dataclasses.fields(MotionSettings)}
-    values: dict[str, Any] = {}
-    for key, value in table.items():
-        if key not in fields:
-            raise InvalidInputError(
-                f"setpiece.toml [motion] has an unknown key {key!r}: known keys are "
-                + ", ".join(sorted(fields))
-            )
-        default = getattr(MotionSettings(), key)
-        if isinstance(default, bool) or isinstance(value, bool):
-            ok = isinstance(value, type(default))
-        elif isinstance(default, float):
-            ok = isinstance(value, int | float)
-            value = float(value) if ok else value
-        else:
-            ok = isinstance(value, type(default))
-        if not ok:
-            raise InvalidInputError(
-                f"setpiece.toml [motion] {key} = {value!r}: expected a "
-                f"{type(default).__name__}, e.g. {default!r}"
-            )
-        values[key] = value
-    return _check(MotionSettings(**values))
+    return load_section(MotionSettings, (project_settings or {}).get("motion"), section="motion")

@@ -151,9 +151,16 @@ class CutDetector:
 
     def finish(self, rate: Fraction) -> list[Cut]:
         """All boundaries found, in order."""
-        s = self.settings
         scores = np.asarray(self.scores, dtype=np.float64)
-        black = np.asarray(self.luma) < s.black_level
+        black = np.asarray(self.luma) < self.settings.black_level
+        found = self._hard_cuts(scores, black) + _fades(black)
+        cut_at = {i for i, kind, _ in found if kind == "cut"}
+        found += self._dissolves(scores, black, cut_at)
+        return self._merge(found, rate)
+
+    def _hard_cuts(self, scores: np.ndarray, black: np.ndarray) -> list[tuple[int, str, float]]:
+        """Frames that change far more than the frames around them, outside black runs."""
+        s = self.settings
         n = len(scores)
         found: list[tuple[int, str, float]] = []
         for i in range(1, n):
@@ -165,20 +172,13 @@ class CutDetector:
             strong = scores[i] >= s.cut_threshold * max(local, 1.0)
             if strong and scores[i] == scores[lo:hi].max() and not (black[i] or black[i - 1]):
                 found.append((i, "cut", float(scores[i])))
-        # Fades: black runs with picture on both sides.
-        i = 0
-        while i < n:
-            if black[i]:
-                j = i
-                while j + 1 < n and black[j + 1]:
-                    j += 1
-                if i > 0 and j < n - 1:
-                    found.append(((i + j + 1) // 2, "fade", float(j - i + 1)))
-                i = j + 1
-            else:
-                i += 1
-        cut_at = {i for i, kind, _ in found if kind == "cut"}
-        # Dissolves: runs of centres where a linear blend explains the middle frame.
+        return found
+
+    def _dissolves(
+        self, scores: np.ndarray, black: np.ndarray, cut_at: set[int]
+    ) -> list[tuple[int, str, float]]:
+        """Runs of centres where a linear blend explains the middle frame."""
+        s = self.settings
         candidates = []
         for centre, (far, residual, half) in sorted(self._blend.items()):
             lo, hi = centre - half, centre + half
@@ -192,15 +192,16 @@ class CutDetector:
             if far < 0.5 * sum(self.steps[lo + 1 : hi + 1]):
                 continue  # pixels go back and forth (motion), a blend moves them one way
             candidates.append((centre, far - 4 * residual))
+        found: list[tuple[int, str, float]] = []
         run: list[tuple[int, float]] = []
-        for item in [*candidates, (n + 10**9, 0.0)]:
+        for item in [*candidates, (len(scores) + 10**9, 0.0)]:
             if run and item[0] - run[-1][0] > 2:
                 if len(run) >= 3:
                     best = max(run, key=lambda c: c[1])
                     found.append((run[len(run) // 2][0], "dissolve", best[1]))
                 run = []
             run.append(item)
-        return self._merge(found, rate)
+        return found
 
     def _merge(self, found: list[tuple[int, str, float]], rate: Fraction) -> list[Cut]:
         rank = {"cut": 0, "fade": 1, "dissolve": 2}
@@ -218,6 +219,24 @@ class CutDetector:
             )
             for i, kind, score in sorted(kept)
         ]
+
+
+def _fades(black: np.ndarray) -> list[tuple[int, str, float]]:
+    """Black runs with picture on both sides: the cut is the middle of the run."""
+    n = len(black)
+    found: list[tuple[int, str, float]] = []
+    i = 0
+    while i < n:
+        if black[i]:
+            j = i
+            while j + 1 < n and black[j + 1]:
+                j += 1
+            if i > 0 and j < n - 1:
+                found.append(((i + j + 1) // 2, "fade", float(j - i + 1)))
+            i = j + 1
+        else:
+            i += 1
+    return found
 
 
 def _pattern(picture: np.ndarray) -> np.ndarray | None:
@@ -251,7 +270,7 @@ def detect_cuts(
         DecodeStopped: The video breaks mid-way (the message names the frame).
     """
     from setpiece.errors import InvalidMediaError
-    from setpiece.motion.video import decode_spans, probe_video
+    from setpiece.store.video import decode_spans, probe_video
 
     info = probe_video(path, label)
     detector = CutDetector(settings)

@@ -193,7 +193,7 @@ def deflicker(
 
     from setpiece.errors import InvalidMediaError
     from setpiece.motion.cuts import SIGNATURE_SIZE, CutDetector
-    from setpiece.motion.video import check_paths, decode, open_writer, probe_video
+    from setpiece.store.video import check_paths, decode, open_writer, probe_video
 
     settings = settings or MotionSettings()
     out_path = check_paths(source, target)

@@ -30,6 +30,8 @@ from typing import Any
 
 import numpy as np
 
+from setpiece.motion.config import FLOW_PRESETS
+
 __all__ = ["PRESETS", "FlowPair", "backward_warp", "dis", "flow_pair", "flow_size", "interpolate"]
 
 _LOCAL = threading.local()
@@ -41,7 +43,7 @@ _LOCAL = threading.local()
 #: of real and animated footage (bench/motion_flow_settings.py), "balanced" at 384
 #: pixels scored 0.22 dB under "medium" at 512 (0.14-0.33 dB per clip) for 45 % of its
 #: flow time (6.8 vs 15.1 ms a pair, both directions, one core).
-PRESETS = ("ultrafast", "fast", "medium", "balanced")
+PRESETS = FLOW_PRESETS
 
 
 def dis(preset: str = "fast") -> object:

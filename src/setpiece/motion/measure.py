@@ -77,7 +77,7 @@ def measure_video(
     from setpiece.errors import InvalidMediaError
     from setpiece.motion.cuts import SIGNATURE_SIZE, CutDetector
     from setpiece.motion.flow import backward_warp, flow_pair, flow_size
-    from setpiece.motion.video import decode, probe_video
+    from setpiece.store.video import decode, probe_video
 
     settings = settings or MotionSettings()
     info = probe_video(path, label)

@@ -24,6 +24,9 @@ from pathlib import Path
 from typing import Any
 
 from setpiece.errors import InvalidInputError, InvalidMediaError
+from setpiece.model.enums import TakeKind
+from setpiece.model.findings import TemporalFlicker
+from setpiece.model.operations import Operation
 from setpiece.motion.config import MotionSettings, motion_settings
 from setpiece.motion.measure import TemporalMeasures, measure_video
 from setpiece.production.context import Production
@@ -57,7 +60,7 @@ def take_media(production: Production, take: TakeView) -> Iterator[Path]:
     """A local path to a video take's media (copied out of a remote store if need be)."""
     from setpiece.store.frames import media_source
 
-    if take.media is None or take.media.kind != "video":
+    if take.media is None or take.media.kind != TakeKind.VIDEO:
         raise InvalidInputError(f"take {take.label} is not a video: motion tools need one")
     with media_source(take.media, take.label, production.store) as source:
         if isinstance(source, str):
@@ -114,8 +117,8 @@ def _derive(
     production: Production,
     take: str,
     suffix: str,
-    make: Callable[[Path, Path], dict[str, Any]],
-) -> tuple[TakeView, bool, dict[str, Any]]:
+    make: Callable[[Path, Path], Operation],
+) -> tuple[TakeView, bool, Operation]:
     from setpiece.production.derive import derive_take
     from setpiece.production.takes import get_take
 
@@ -148,21 +151,23 @@ def retime_take(
     settings = project_settings(production)
     reports: list[Any] = []
 
-    def make(source: Path, target: Path) -> dict[str, Any]:
+    def make(source: Path, target: Path) -> Operation:
         report = retime(
             source, target, fps=fps, factor=factor, settings=settings, progress=progress
         )
         reports.append(report)
-        return {
-            "name": "retime",
-            "version": 1,
-            "fps": f"{report.fps.numerator}/{report.fps.denominator}",
-            "factor": None if factor is None else str(factor),
-            "flow": "dis",
-            "flow_long_side": settings.flow_long_side,
-            "flow_preset": settings.flow_preset,
-            "held_at_cuts": report.held_at_cuts,
-        }
+        return Operation(
+            "retime",
+            1,
+            {
+                "fps": f"{report.fps.numerator}/{report.fps.denominator}",
+                "factor": None if factor is None else str(factor),
+                "flow": "dis",
+                "flow_long_side": settings.flow_long_side,
+                "flow_preset": settings.flow_preset,
+                "held_at_cuts": report.held_at_cuts,
+            },
+        )
 
     derived, created, _ = _derive(production, take, ".mp4", make)
     return derived, created, reports[0]
@@ -180,16 +185,18 @@ def deflicker_take(
     settings = project_settings(production)
     reports: list[Any] = []
 
-    def make(source: Path, target: Path) -> dict[str, Any]:
+    def make(source: Path, target: Path) -> Operation:
         report = deflicker(source, target, settings=settings, progress=progress)
         reports.append(report)
-        return {
-            "name": "deflicker",
-            "version": 1,
-            "window": settings.deflicker_window,
-            "regions": settings.deflicker_regions,
-            "step": settings.deflicker_step,
-        }
+        return Operation(
+            "deflicker",
+            1,
+            {
+                "window": settings.deflicker_window,
+                "regions": settings.deflicker_regions,
+                "step": settings.deflicker_step,
+            },
+        )
 
     derived, created, _ = _derive(production, take, ".mp4", make)
     return derived, created, reports[0]
@@ -223,7 +230,7 @@ def temporal_findings(
         t
         for s in shots
         for t in list_takes(production, s.code)
-        if t.media is not None and t.media.kind == "video" and (only is None or t.id in only)
+        if t.media is not None and t.media.kind == TakeKind.VIDEO and (only is None or t.id in only)
     ]
     flicker: dict[str, float] = {}
     for take in takes:
@@ -261,7 +268,7 @@ def temporal_findings(
                         f"take {take.label} flickers {value:.2f} against its scene's median "
                         f"{median:.2f}: try 'setpiece deflicker --take {take.id}'"
                     ),
-                    data={"scene": scene_of[take.shot], "scene_median": round(median, 4)},
+                    data=TemporalFlicker(scene_of[take.shot], round(median, 4)),
                 )
             )
     return findings, checked
@@ -299,7 +306,7 @@ def temporal_check(
     """
     result = TemporalCheck()
     for take in takes:
-        if take.media is None or take.media.kind != "video":
+        if take.media is None or take.media.kind != TakeKind.VIDEO:
             continue
         if take.recipe.backend in flicker_free:
             reason = f"generator {take.recipe.backend} draws every frame exactly (no flicker)"

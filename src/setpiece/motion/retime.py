@@ -105,7 +105,7 @@ def _prepared(
     """The decoding thread: (frame, small grey) pairs, then None, or the error."""
     import cv2
 
-    from setpiece.motion.video import decode
+    from setpiece.store.video import decode
 
     try:
         for frame in decode(source, label=label):
@@ -166,7 +166,7 @@ def retime(
     """
     from setpiece.motion.cuts import detect_cuts
     from setpiece.motion.flow import flow_pair, flow_size
-    from setpiece.motion.video import check_paths, open_writer, probe_video
+    from setpiece.store.video import check_paths, open_writer, probe_video
 
     settings = settings or MotionSettings()
     out_path = check_paths(source, target)
@@ -214,7 +214,7 @@ def retime(
             thread: threading.Thread | None = None
             # The decoding thread needs the flow size, known from the first frame: the
             # probe gives the stored size, rotation may swap it, so read it from a frame.
-            from setpiece.motion.video import decode
+            from setpiece.store.video import decode
 
             with contextlib.closing(decode(source, label="input")) as frames:
                 first = next(frames, None)

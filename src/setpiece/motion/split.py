@@ -39,7 +39,7 @@ def split_at_cuts(
         InvalidMediaError: Not a video, no frames; DecodeStopped mid-way.
     """
     from setpiece.motion.cuts import detect_cuts
-    from setpiece.motion.video import decode, open_writer, probe_video
+    from setpiece.store.video import decode, open_writer, probe_video
 
     settings = settings or MotionSettings()
     info = probe_video(source, "video")

@@ -100,7 +100,7 @@ class TemporalChecker:
                     score=item.score,
                     threshold=item.threshold,
                     detail=item.detail,
-                    data=dict(item.data),
+                    data=item.data,
                 )
             )
         return out

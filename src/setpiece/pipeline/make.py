@@ -30,6 +30,7 @@ from pathlib import Path
 from typing import Any
 
 from setpiece.errors import ExitCode, InvalidInputError, SetpieceError, as_setpiece_error
+from setpiece.model.enums import ShotStatus, TakeKind, TakeStatus
 from setpiece.production.context import Production
 
 __all__ = ["NEEDS", "STEPS", "MakeOptions", "MakeReport", "StepResult", "make"]
@@ -456,14 +457,14 @@ def _step_retime(run: _Run) -> StepResult:
     retimed = {
         t.recipe.parent
         for t in takes
-        if t.recipe.parent and (t.recipe.parameters.get("operation") or {}).get("name") == "retime"
+        if t.recipe.parent and t.recipe.operations and t.recipe.operations[-1].name == "retime"
     }
     todo = [
         t
         for t in takes
-        if t.status in ("ready", "circled")
+        if t.status in (TakeStatus.READY, TakeStatus.CIRCLED)
         and t.media is not None
-        and t.media.kind == "video"
+        and t.media.kind == TakeKind.VIDEO
         and t.media.fps is not None
         and t.media.fps != fps
         and t.id not in retimed
@@ -717,7 +718,7 @@ def _needs_human(run: _Run) -> list[str]:
         kinds[finding.kind] = kinds.get(finding.kind, 0) + 1
     for kind, count in sorted(kinds.items()):
         notes.append(f"{count} {kind} finding(s): '{command} findings list --kind {kind}'")
-    unapproved = [s.code for s in list_shots(run.prod) if s.status != "approved"]
+    unapproved = [s.code for s in list_shots(run.prod) if s.status != ShotStatus.APPROVED]
     if unapproved:
         notes.append(
             f"{len(unapproved)} shot(s) not approved by a person "

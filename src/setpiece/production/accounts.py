@@ -34,6 +34,7 @@ from setpiece.model.orm import ApiToken, User, utcnow
 from setpiece.production.context import Production
 from setpiece.production.history import record_event
 from setpiece.production.records import UserView, add_user
+from setpiece.production.views import jsonable
 
 __all__ = [
     "LoginPolicy",
@@ -90,7 +91,7 @@ class NewMember:
     first: bool = False
 
     def to_json(self) -> dict[str, Any]:
-        return {**self.user.to_json(), "password": self.password}
+        return {**jsonable(self.user), "password": self.password}
 
 
 def _hasher() -> Any:

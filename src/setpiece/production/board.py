@@ -1,4 +1,4 @@
-"""Read services of the shot board, and the render queue's retry and cancel.
+"""Read services of the shot board.
 
 Why a module of its own: the web pages need views no other service gives in one
 call (a board column with thumbnails and finding counts, the film's progress,
@@ -10,9 +10,8 @@ Pagination is keyset, not offset: a cursor names the last row of the page
 is, and a shot added meanwhile never shifts or repeats rows. Cursors are opaque
 to clients; one this module did not make is refused as bad input.
 
-Job states the queue knows are queued, running, done and failed; ``cancel_job``
-adds ``cancelled``, which the queue never claims (a running job that is
-cancelled loses its result: the worker's lease check finds it no longer running).
+The render queue's listing, retry and cancel live in ``production/jobs.py``, beside
+the job states of ``model/workflow.py``; it pages with this module's cursors.
 """
 
 from __future__ import annotations
@@ -27,26 +26,22 @@ from fractions import Fraction
 from typing import Any, Generic, TypeVar, cast
 
 from sqlalchemy import BindParameter, Executable, and_, bindparam, func, or_, select
-from sqlalchemy.orm import Session
 
-from setpiece.errors import InvalidInputError, InvalidTransitionError, NotFoundError
-from setpiece.model.enums import ShotStatus, TakeStatus, parse_enum
+from setpiece.errors import InvalidInputError, NotFoundError
+from setpiece.model.enums import ShotStatus, TakeKind, TakeStatus, parse_enum
 from setpiece.model.orm import (
     BibleEntry,
     Comment,
     Event,
     Finding,
     Media,
-    RenderJob,
     Revision,
     Scene,
     Shot,
     ShotSubject,
     Take,
-    utcnow,
 )
 from setpiece.production.context import Production
-from setpiece.production.history import record_event
 from setpiece.production.records import StatusReport, production_status
 from setpiece.production.review import CommentView
 from setpiece.production.rows import scene_row, shot_row
@@ -59,28 +54,22 @@ __all__ = [
     "BoardColumn",
     "ChangeView",
     "Dashboard",
-    "JobView",
     "MediaFile",
     "Page",
     "board",
-    "cancel_job",
     "dashboard",
     "decode_cursor",
     "encode_cursor",
     "events_after",
-    "job_summary",
     "latest_event_id",
     "list_comments",
-    "list_jobs",
     "media_file",
     "page_of",
-    "retry_job",
     "shots_page",
 ]
 
 DEFAULT_PAGE = 100
 MAX_PAGE = 1000
-JOB_STATES = ("queued", "running", "done", "failed", "cancelled")
 
 T = TypeVar("T")
 
@@ -295,7 +284,7 @@ def _shot_views(
             camera_move=r[9],
             planned_frames=r[10],
             planned_seconds=round(r[10] * per_frame, 6) if r[10] is not None else None,
-            status=r[11],
+            status=ShotStatus(r[11]),
             subjects=blocking.get(r[0], []),
             takes=r[15],
             version=r[12],
@@ -466,7 +455,7 @@ def dashboard(production: Production, *, recent: int = 20) -> Dashboard:
                 Take.status == TakeStatus.CIRCLED.value,
             )
         ):
-            if kind == "video" and duration:
+            if kind == TakeKind.VIDEO and duration:
                 approved += float(duration)
             elif planned:
                 approved += float(Fraction(planned) / fps)
@@ -570,194 +559,6 @@ def list_comments(production: Production, shot: str) -> list[CommentView]:
                 select(Comment).where(Comment.shot_id == target.id).order_by(Comment.id)
             )
         ]
-
-
-# The render queue -------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class JobView:
-    id: int
-    take: str
-    shot: str
-    number: int
-    generator: str
-    state: str
-    attempts: int
-    max_attempts: int
-    last_error: str | None
-    created_at: datetime
-    updated_at: datetime
-    next_attempt_at: datetime
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "id": self.id,
-            "take": self.take,
-            "shot": self.shot,
-            "number": self.number,
-            "generator": self.generator,
-            "state": self.state,
-            "attempts": self.attempts,
-            "max_attempts": self.max_attempts,
-            "last_error": self.last_error,
-            "created_at": jsonable(self.created_at),
-            "updated_at": jsonable(self.updated_at),
-            "next_attempt_at": jsonable(self.next_attempt_at),
-        }
-
-
-def _job_query() -> Any:
-    return (
-        select(RenderJob, Take.number, Shot.code)
-        .join(Take, RenderJob.take_id == Take.id)
-        .join(Shot, Take.shot_id == Shot.id)
-    )
-
-
-def _job_view(job: RenderJob, number: int, code: str) -> JobView:
-    return JobView(
-        job.id,
-        job.take_id,
-        code,
-        number,
-        job.generator,
-        job.state,
-        job.attempts,
-        job.max_attempts,
-        job.last_error,
-        job.created_at,
-        job.updated_at,
-        job.next_attempt_at,
-    )
-
-
-def _check_state(state: str | None) -> str | None:
-    if state is None:
-        return None
-    value = state.strip().lower()
-    if value not in JOB_STATES:
-        raise InvalidInputError(
-            f"unknown job state {state!r}: choose one of {', '.join(JOB_STATES)}"
-        )
-    return value
-
-
-def list_jobs(
-    production: Production,
-    *,
-    state: str | None = None,
-    cursor: str | None = None,
-    limit: int | None = None,
-) -> Page[JobView]:
-    """Render jobs, newest first, of one state when given."""
-    size = _limit(limit)
-    wanted = _check_state(state)
-    after = decode_cursor(cursor, [int])
-    with production.transaction(read_only=True) as session:
-        production.authorize(session, "read")
-        query = _job_query().order_by(RenderJob.id.desc()).limit(size + 1)
-        if wanted is not None:
-            query = query.where(RenderJob.state == wanted)
-        if after is not None:
-            query = query.where(RenderJob.id < after[0])
-        rows = session.execute(query).all()
-        items = [_job_view(job, number, code) for job, number, code in rows[:size]]
-        more = len(rows) > size
-        return Page(items, encode_cursor([items[-1].id]) if more and items else None)
-
-
-def job_summary(production: Production) -> dict[str, Any]:
-    """Jobs by state and the last change: what the queue page's live feed compares."""
-    with production.transaction(read_only=True) as session:
-        production.authorize(session, "read")
-        counts: dict[str, int] = {
-            state: count
-            for state, count in session.execute(
-                select(RenderJob.state, func.count()).group_by(RenderJob.state)
-            ).all()
-        }
-        last = session.scalar(select(func.max(RenderJob.updated_at)))
-        return {
-            "states": {s: int(counts.get(s, 0)) for s in JOB_STATES},
-            "updated_at": jsonable(last) if last else None,
-        }
-
-
-def _job_row(session: Session, job_id: int) -> tuple[RenderJob, Take]:
-    job = session.get(RenderJob, job_id)
-    if job is None:
-        raise NotFoundError(f"no render job {job_id}: the render queue page lists them")
-    take = session.get(Take, job.take_id)
-    assert take is not None
-    return job, take
-
-
-def retry_job(production: Production, job_id: int) -> JobView:
-    """Puts a failed or cancelled job back in the queue, with its attempts counted afresh.
-
-    Raises:
-        NotFoundError: No such job.
-        InvalidTransitionError: The job is not failed or cancelled.
-    """
-    with production.transaction() as session:
-        production.authorize(session, "render")
-        job, take = _job_row(session, job_id)
-        if job.state not in ("failed", "cancelled"):
-            raise InvalidTransitionError(
-                f"job {job.id} is {job.state}: only a failed or cancelled job can be retried"
-            )
-        now = utcnow()
-        before = job.state
-        job.state, job.attempts, job.next_attempt_at, job.updated_at = "queued", 0, now, now
-        job.lease_owner, job.lease_expires_at = None, None
-        take.status, take.failure = TakeStatus.PENDING.value, None
-        record_event(
-            session,
-            production,
-            "take",
-            take.id,
-            "retry",
-            before=TakeStatus.FAILED,
-            after=TakeStatus.PENDING,
-            data={"shot": take.shot.code, "job": job.id, "was": before},
-        )
-        session.flush()
-        return _job_view(job, take.number, take.shot.code)
-
-
-def cancel_job(production: Production, job_id: int) -> JobView:
-    """Cancels a queued or running job; its take fails with the reason (retry brings it back).
-
-    Raises:
-        NotFoundError: No such job.
-        InvalidTransitionError: The job is done, failed or cancelled already.
-    """
-    with production.transaction() as session:
-        production.authorize(session, "render")
-        job, take = _job_row(session, job_id)
-        if job.state not in ("queued", "running"):
-            raise InvalidTransitionError(
-                f"job {job.id} is {job.state}: only a queued or running job can be cancelled"
-            )
-        now = utcnow()
-        job.state, job.updated_at = "cancelled", now
-        job.lease_owner, job.lease_expires_at = None, None
-        job.last_error = f"cancelled by {production.actor}"
-        before = take.status
-        take.status, take.failure = TakeStatus.FAILED.value, job.last_error
-        record_event(
-            session,
-            production,
-            "take",
-            take.id,
-            "cancelled",
-            before=before,
-            after=TakeStatus.FAILED,
-            data={"shot": take.shot.code, "job": job.id},
-        )
-        session.flush()
-        return _job_view(job, take.number, take.shot.code)
 
 
 # Media ------------------------------------------------------------------------------------------

@@ -31,7 +31,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from setpiece.model.enums import TakeStatus
+from setpiece.model.enums import TakeKind, TakeStatus
 from setpiece.model.orm import Scene, Shot, Take
 from setpiece.production.context import Production
 from setpiece.production.rows import media_view, scene_row
@@ -184,7 +184,7 @@ def assemble(
                     if status == "unapproved"
                     else ""
                 )
-                if media.kind == "video" and media.fps:
+                if media.kind == TakeKind.VIDEO and media.fps:
                     whole = int(
                         Fraction(media.frames) / media.fps * fps
                     )  # the take's length in project frames

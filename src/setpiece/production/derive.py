@@ -2,12 +2,12 @@
 
 A derived take keeps its parent's recipe (generator, model, prompt, seed, references,
 and its origin: a retimed previs drawing is still a drawing, a matched diffusion still
-came from a trained model) so the chain back to the generation stays readable, points at its parent, and records
-the operation that made it under ``parameters["operation"]``:
-``{"name": "retime", "version": 1, ...its settings}``. Earlier operations of the parent
-are kept in order under ``parameters["operations"]``, so a take retimed and then
-colour-matched says both. Deriving the same file again from the same parent returns
-the existing take (imports are idempotent by content).
+came from a trained model) so the chain back to the generation stays readable, points at
+its parent, and records the operations that made it in ``recipe.operations`` (typed
+``setpiece.model.operations.Operation``, a column of their own on the take): the parent's
+in order, then its own, so a take retimed and then colour-matched says both. Deriving the
+same file again from the same parent returns the existing take (imports are idempotent by
+content).
 """
 
 from __future__ import annotations
@@ -15,9 +15,10 @@ from __future__ import annotations
 import os
 from collections.abc import Iterable
 from dataclasses import replace
-from typing import Any
 
 from setpiece.errors import InvalidInputError
+from setpiece.model.enums import TakeStatus
+from setpiece.model.operations import Operation
 from setpiece.production.context import Production
 from setpiece.production.takes import get_take, import_takes
 from setpiece.production.views import TakeView
@@ -25,7 +26,8 @@ from setpiece.production.views import TakeView
 __all__ = ["FINISHED", "derive_take", "operations_of", "superseding"]
 
 
-FINISHED = frozenset({"ready", "circled"})  # take statuses with media a cut can use
+# Take statuses with media a cut can use.
+FINISHED = frozenset({TakeStatus.READY, TakeStatus.CIRCLED})
 
 
 def superseding(takes: Iterable[TakeView]) -> dict[str, TakeView]:
@@ -43,20 +45,16 @@ def superseding(takes: Iterable[TakeView]) -> dict[str, TakeView]:
     return found
 
 
-def operations_of(take: TakeView) -> list[dict[str, Any]]:
+def operations_of(take: TakeView) -> list[Operation]:
     """The operations that made ``take`` from its first ancestor, oldest first."""
-    parameters = take.recipe.parameters
-    chain = list(parameters.get("operations") or [])
-    if parameters.get("operation"):
-        chain.append(parameters["operation"])
-    return chain
+    return list(take.recipe.operations)
 
 
 def derive_take(
     production: Production,
     parent: str,
     path: str | os.PathLike[str],
-    operation: dict[str, Any],
+    operation: Operation,
 ) -> tuple[TakeView, bool]:
     """Imports ``path`` as a new take of the parent's shot, made by ``operation``.
 
@@ -64,7 +62,7 @@ def derive_take(
         production: The open project.
         parent: The parent take (id or SHOT/NUMBER).
         path: The derived media file, already written.
-        operation: ``{"name": ..., ...settings}``; stored as the take's operation.
+        operation: What made the file; recorded after the parent's operations.
 
     Returns:
         The derived take, and whether it was created (False: the same file existed).
@@ -73,18 +71,15 @@ def derive_take(
         NotFoundError: Unknown parent take.
         InvalidInputError: An operation without a name.
     """
-    name = str(operation.get("name", "")).strip()
+    name = operation.name.strip()
     if not name:
         raise InvalidInputError("a derived take's operation needs a name, e.g. retime")
     source = get_take(production, parent)
-    parameters = {
-        key: value
-        for key, value in source.recipe.parameters.items()
-        if key not in ("operation", "operations")
-    }
-    parameters["operations"] = operations_of(source)
-    parameters["operation"] = {**operation, "name": name}
-    recipe = replace(source.recipe, parameters=parameters, parent=source.id)
+    recipe = replace(
+        source.recipe,
+        parent=source.id,
+        operations=(*source.recipe.operations, replace(operation, name=name)),
+    )
     result = import_takes(production, source.shot, [path], recipe)
     if result.created:
         return result.created[0], True

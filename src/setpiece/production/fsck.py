@@ -37,6 +37,7 @@ from sqlalchemy import Column, select
 from setpiece.model.enums import TakeStatus
 from setpiece.model.orm import MEDIA_HASHES, Base, Media, Shot, Take
 from setpiece.production.context import Production
+from setpiece.production.views import jsonable
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
@@ -54,15 +55,6 @@ class FsckProblem:
     sha256: str | None = None
     path: str | None = None
     takes: list[str] = field(default_factory=list)
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "kind": self.kind,
-            "detail": self.detail,
-            "sha256": self.sha256,
-            "path": self.path,
-            "takes": self.takes,
-        }
 
 
 @dataclass(frozen=True)
@@ -86,7 +78,7 @@ class FsckReport:
             "ok": self.ok,
             "checked": self.checked,
             "bytes": self.bytes,
-            "problems": [p.to_json() for p in self.problems],
+            "problems": jsonable(self.problems),
             "unreferenced": self.unreferenced,
             "collectable": self.collectable,
             "collectable_bytes": self.collectable_bytes,

@@ -28,9 +28,6 @@ class Pick:
     take: str
     findings: int
 
-    def to_json(self) -> dict[str, object]:
-        return {"shot": self.shot, "take": self.take, "findings": self.findings}
-
 
 def pick_provisional(production: Production) -> list[Pick]:
     """Flags one provisional take for every shot without a circled take; returns the picks.

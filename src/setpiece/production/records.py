@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from fractions import Fraction
 from pathlib import Path
@@ -14,12 +14,13 @@ from sqlalchemy.orm import selectinload
 
 from setpiece.errors import ConflictError, InvalidInputError
 from setpiece.model.enums import Role, ShotStatus, TakeStatus, parse_enum
+from setpiece.model.findings import FindingPayload
 from setpiece.model.orm import Event, Finding, Media, Scene, Shot, Take, User
 from setpiece.production.context import Production
 from setpiece.production.history import record_event
 from setpiece.production.ingest import media_row, probe_files, store_files
 from setpiece.production.rows import media_view, shot_row, take_row
-from setpiece.production.views import EventView, FindingView
+from setpiece.production.views import EventView, FindingView, jsonable
 
 __all__ = [
     "NewFinding",
@@ -46,7 +47,7 @@ def record_finding(
     threshold: float | None = None,
     detail: str = "",
     evidence: str | os.PathLike[str] | None = None,
-    data: dict[str, Any] | None = None,
+    data: FindingPayload | Mapping[str, Any] | None = None,
 ) -> FindingView:
     """Stores what a check found. ``kind`` is namespaced by the check, e.g. "continuity.face"."""
     if not kind.strip() or len(kind) > 50:
@@ -76,7 +77,7 @@ def record_finding(
             threshold=threshold,
             detail=detail,
             evidence_sha256=media_row(session, files[0]).sha256 if files else None,
-            data=data or {},
+            data=jsonable(data) if data is not None else {},
         )
         session.add(finding)
         session.flush()
@@ -95,7 +96,8 @@ class NewFinding:
     threshold: float | None = None
     detail: str = ""
     evidence: str | os.PathLike[str] | None = None
-    data: dict[str, Any] = field(default_factory=dict)
+    # The kind's payload (``setpiece.model.findings``), stored as its fields in order.
+    data: FindingPayload | Mapping[str, Any] = field(default_factory=dict)
 
 
 def replace_findings(
@@ -163,7 +165,7 @@ def replace_findings(
                 threshold=item.threshold,
                 detail=item.detail,
                 evidence_sha256=media.sha256 if media else None,
-                data=dict(item.data),
+                data=jsonable(item.data),
             )
             session.add(finding)
             stored.append(finding)
@@ -231,9 +233,6 @@ def history(
 class UserView:
     name: str
     role: str
-
-    def to_json(self) -> dict[str, Any]:
-        return {"name": self.name, "role": self.role}
 
 
 def add_user(

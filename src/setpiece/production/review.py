@@ -11,7 +11,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 
 from sqlalchemy import or_, select
 
@@ -45,17 +44,6 @@ class CommentView:
     note: str
     created_at: datetime
 
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "id": self.id,
-            "shot": self.shot,
-            "take": self.take,
-            "frame": self.frame,
-            "author": self.author,
-            "note": self.note,
-            "created_at": self.created_at.isoformat().replace("+00:00", "Z"),
-        }
-
 
 @dataclass(frozen=True)
 class HistoryItem:
@@ -66,17 +54,6 @@ class HistoryItem:
     before: str | None
     after: str | None
     note: str | None
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "at": self.at.isoformat().replace("+00:00", "Z"),
-            "actor": self.actor,
-            "action": self.action,
-            "target": self.target,
-            "before": self.before,
-            "after": self.after,
-            "note": self.note,
-        }
 
 
 def submit(production: Production, shot: str, *, note: str | None = None) -> ShotView:

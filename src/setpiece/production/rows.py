@@ -17,6 +17,8 @@ from typing import TYPE_CHECKING
 from sqlalchemy import select
 
 from setpiece.errors import ConflictError, InvalidInputError, NotFoundError
+from setpiece.model.enums import ShotStatus, TakeKind, TakeStatus
+from setpiece.model.operations import Operation
 from setpiece.model.orm import Media, Scene, Shot, Take, utcnow
 from setpiece.production.views import MediaView, Recipe, ShotView, SubjectView, TakeView
 
@@ -110,7 +112,7 @@ def media_view(production: Production, media: Media) -> MediaView:
     return MediaView(
         sha256=media.sha256,
         path=production.store.url_for(media.key),
-        kind=media.kind,
+        kind=TakeKind(media.kind),
         width=media.width,
         height=media.height,
         fps=media.fps,
@@ -134,6 +136,7 @@ def recipe_of(take: Take) -> Recipe:
         parameters=dict(take.parameters or {}),
         references=list(take.reference_hashes or []),
         parent=take.parent_take_id,
+        operations=tuple(Operation.from_record(op) for op in take.operations or ()),
     )
 
 
@@ -142,8 +145,8 @@ def take_view(production: Production, take: Take, shot_code: str | None = None) 
         id=take.id,
         shot=shot_code or take.shot.code,
         number=take.number,
-        kind=take.kind,
-        status=take.status,
+        kind=TakeKind(take.kind),
+        status=TakeStatus(take.status),
         provisional=take.provisional,
         created_at=take.created_at,
         created_by=take.created_by,
@@ -169,7 +172,7 @@ def shot_view(shot: Shot, fps: Fraction, *, scene_number: str, takes: int) -> Sh
             if shot.planned_frames is not None
             else None
         ),
-        status=shot.status,
+        status=ShotStatus(shot.status),
         subjects=[
             SubjectView(
                 name=s.entry.name,

@@ -12,9 +12,9 @@ from sqlalchemy.orm import Session
 from setpiece.errors import ConflictError, InvalidInputError, NotFoundError
 from setpiece.model.enums import BibleKind, Depth, FrameSide, ShotSize, ShotStatus, parse_enum
 from setpiece.model.orm import BibleEntry, Scene, Shot, ShotSubject, Take
-from setpiece.model.workflow import check_shot_transition
 from setpiece.production.context import Production
 from setpiece.production.history import record_event
+from setpiece.production.moves import move_shot
 from setpiece.production.rows import (
     check_version,
     normalise_code,
@@ -281,7 +281,7 @@ def _read_shots(
             camera_move=move,
             planned_frames=frames,
             planned_seconds=round(frames * seconds_per_frame, 6) if frames is not None else None,
-            status=status,
+            status=ShotStatus(status),
             subjects=blocking.get(row_id, []),
             takes=take_counts.get(row_id, 0),
             version=version,
@@ -337,21 +337,8 @@ def set_shot_status(
         )
         shot = shot_row(session, code)
         check_version(shot, expected_version)
-        current = ShotStatus(shot.status)
-        check_shot_transition(current, new, code=shot.code)
-        if new != current:
-            shot.status = new.value
-            touch_shot(shot, production)
-            record_event(
-                session,
-                production,
-                "shot",
-                shot.code,
-                "status",
-                before=current,
-                after=new,
-                note=note,
-            )
+        if new != shot.status:
+            move_shot(session, production, shot, new, note=note)
         session.flush()
         return _read_shots(session, production.fps, shot_id=shot.id)[0]
 

@@ -19,11 +19,12 @@ from sqlalchemy.orm import selectinload
 from setpiece.errors import InvalidInputError, InvalidTransitionError
 from setpiece.model.enums import ORIGIN_KEY, Origin, ShotStatus, TakeKind, TakeStatus, parse_enum
 from setpiece.model.orm import Scene, Shot, Take
-from setpiece.model.workflow import SHOT_APPROVABLE_FROM, check_take_transition
+from setpiece.model.workflow import Mover, check_shot_transition, check_take_transition
 from setpiece.production.context import Production
 from setpiece.production.history import record_event
 from setpiece.production.ingest import media_row, probe_files, store_files
-from setpiece.production.rows import check_version, shot_row, take_row, take_view, touch_shot
+from setpiece.production.moves import first_take, move_shot, move_take
+from setpiece.production.rows import check_version, shot_row, take_row, take_view
 from setpiece.production.views import Recipe, TakeView
 
 if TYPE_CHECKING:
@@ -157,6 +158,7 @@ def import_takes(
                 parameters=dict(base.parameters),
                 reference_hashes=reference_hashes,
                 parent_take_id=base.parent,
+                operations=[operation.record() for operation in base.operations],
             )
             session.add(take)
             known[item.sha256] = take
@@ -171,19 +173,8 @@ def import_takes(
                 data={"shot": target.code, "number": number, "file": item.path.name},
             )
             result.created.append(take_view(production, take, target.code))
-        if result.created and target.status == ShotStatus.TODO:
-            target.status = ShotStatus.WIP.value
-            touch_shot(target, production)
-            record_event(
-                session,
-                production,
-                "shot",
-                target.code,
-                "status",
-                before=ShotStatus.TODO,
-                after=ShotStatus.WIP,
-                note="first take imported",
-            )
+        if result.created:
+            first_take(session, production, target, how="imported")
     if result.created:
         from setpiece.production.arrival import takes_arrived
 
@@ -227,34 +218,18 @@ def set_take_status(
                 f"{take.shot.code} {take.id}'"
             )
         current = TakeStatus(take.status)
-        check_take_transition(current, new, take=take.id)
         if new != current:
-            take.status = new.value
-            record_event(
-                session, production, "take", take.id, "status", before=current, after=new, note=note
-            )
+            move_take(session, production, take, new, note=note)
             if current == TakeStatus.CIRCLED and take.shot.status == ShotStatus.APPROVED:
-                _reopen(production, session, take.shot, f"circled take {take.id} now {new}")
+                move_shot(
+                    session,
+                    production,
+                    take.shot,
+                    ShotStatus.RETAKE,
+                    note=f"circled take {take.id} now {new}",
+                )
         session.flush()
         return take_view(production, take)
-
-
-def _reopen(production: Production, session: object, shot: Shot, why: str) -> None:
-    shot.status = ShotStatus.RETAKE.value
-    touch_shot(shot, production)
-    from sqlalchemy.orm import Session
-
-    assert isinstance(session, Session)
-    record_event(
-        session,
-        production,
-        "shot",
-        shot.code,
-        "status",
-        before=ShotStatus.APPROVED,
-        after=ShotStatus.RETAKE,
-        note=why,
-    )
 
 
 def approve_take(
@@ -284,51 +259,24 @@ def approve_take(
                 f"take {chosen.id} belongs to shot {chosen.shot.code}, not {target.code}"
             )
         check_version(target, expected_version)
-        if ShotStatus(target.status) not in SHOT_APPROVABLE_FROM:
-            raise InvalidTransitionError(
-                f"shot {target.code} is {target.status}: it has no take to approve yet"
-            )
-        current = TakeStatus(chosen.status)
-        if current != TakeStatus.CIRCLED:
-            check_take_transition(current, TakeStatus.CIRCLED, take=chosen.id)
+        check_shot_transition(
+            ShotStatus(target.status), ShotStatus.APPROVED, code=target.code, mover=Mover.APPROVAL
+        )
+        check_take_transition(TakeStatus(chosen.status), TakeStatus.CIRCLED, take=chosen.id)
         for other in session.scalars(
             select(Take).where(Take.shot_id == target.id, Take.status == TakeStatus.CIRCLED.value)
         ):
             if other.id != chosen.id:
-                other.status = TakeStatus.READY.value
-                record_event(
-                    session,
-                    production,
-                    "take",
-                    other.id,
-                    "status",
-                    before=TakeStatus.CIRCLED,
-                    after=TakeStatus.READY,
-                    note=f"{chosen.id} circled",
-                )
-        chosen.status = TakeStatus.CIRCLED.value
+                move_take(session, production, other, TakeStatus.READY, note=f"{chosen.id} circled")
+        move_take(session, production, chosen, TakeStatus.CIRCLED, action="approve", note=note)
         chosen.provisional = False
-        record_event(
+        move_shot(
             session,
             production,
-            "take",
-            chosen.id,
-            "approve",
-            before=current,
-            after=TakeStatus.CIRCLED,
-            note=note,
-        )
-        before = target.status
-        target.status = ShotStatus.APPROVED.value
-        touch_shot(target, production)
-        record_event(
-            session,
-            production,
-            "shot",
-            target.code,
-            "approve",
-            before=before,
-            after=ShotStatus.APPROVED,
+            target,
+            ShotStatus.APPROVED,
+            mover=Mover.APPROVAL,
+            action="approve",
             note=note,
             data={"take": chosen.id},
         )

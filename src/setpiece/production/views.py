@@ -3,7 +3,9 @@
 Services never hand ORM rows or dicts to the edges: these frozen dataclasses are
 what the CLI prints and the web app serves, so ``--json`` output and the API
 agree field for field. ``to_json`` turns rates into "num/den" strings and times
-into ISO 8601 UTC.
+into ISO 8601 UTC. Statuses and kinds are the enums of ``model/enums.py``
+(``ShotStatus``, ``TakeStatus``, ``TakeKind``), compared as enums in the code and
+written as their words in JSON, exactly as the plain strings were.
 """
 
 from __future__ import annotations
@@ -15,6 +17,10 @@ from fractions import Fraction
 from typing import Any, ClassVar
 
 import orjson
+
+from setpiece.model.enums import ShotStatus, TakeKind, TakeStatus
+from setpiece.model.findings import FindingPayload, read_payload
+from setpiece.model.operations import Operation
 
 __all__ = [
     "BibleEntryView",
@@ -37,7 +43,7 @@ _PLAIN = (str, int, float, bool, type(None))
 def jsonable(value: Any) -> Any:
     """Turns views (and what they hold) into JSON-ready values."""
     if isinstance(value, _PLAIN):
-        return value
+        return value.value if isinstance(value, Enum) else value  # a StrEnum: its word
     if isinstance(value, _View):
         return value.to_json()
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
@@ -90,7 +96,7 @@ def dumps_views(value: Any) -> bytes:
 class MediaView(_View):
     sha256: str
     path: str
-    kind: str
+    kind: TakeKind  # a stored file is a still or a clip, as the take made of it
     width: int
     height: int
     fps: Fraction | None
@@ -115,6 +121,8 @@ class Recipe(_View):
     parameters: dict[str, Any] = dataclasses.field(default_factory=dict)
     references: list[str] = dataclasses.field(default_factory=list)
     parent: str | None = None
+    # A derived take's operations from its first ancestor, oldest first, its own last.
+    operations: tuple[Operation, ...] = ()
 
 
 @dataclasses.dataclass(frozen=True)
@@ -122,8 +130,8 @@ class TakeView(_View):
     id: str
     shot: str
     number: int
-    kind: str
-    status: str
+    kind: TakeKind
+    status: TakeStatus
     provisional: bool
     created_at: datetime
     created_by: str | None
@@ -146,15 +154,6 @@ class SubjectView(_View):
     depth: str | None
     prompt_override: str | None
 
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "name": self.name,
-            "kind": self.kind,
-            "side": self.side,
-            "depth": self.depth,
-            "prompt_override": self.prompt_override,
-        }
-
 
 @dataclasses.dataclass(frozen=True)
 class ShotView(_View):
@@ -170,7 +169,7 @@ class ShotView(_View):
     camera_move: str | None
     planned_frames: int | None
     planned_seconds: float | None
-    status: str
+    status: ShotStatus
     subjects: list[SubjectView]
     takes: int
     version: int
@@ -190,7 +189,7 @@ class ShotView(_View):
             "camera_move": self.camera_move,
             "planned_frames": self.planned_frames,
             "planned_seconds": self.planned_seconds,
-            "status": self.status,
+            "status": self.status.value,
             "subjects": [s.to_json() for s in self.subjects],
             "takes": self.takes,
             "version": self.version,
@@ -241,6 +240,11 @@ class FindingView(_View):
     evidence: MediaView | None
     data: dict[str, Any]
     created_at: datetime
+
+    @property
+    def payload(self) -> FindingPayload | None:
+        """``data`` read as its kind's payload (None for a kind this Setpiece does not know)."""
+        return read_payload(self.kind, self.data)
 
 
 @dataclasses.dataclass(frozen=True)

@@ -31,7 +31,7 @@ from __future__ import annotations
 import io
 import json
 import os
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -53,6 +53,8 @@ __all__ = [
     "TRAINED_ALGORITHMIC_MEDIA",
     "Credentials",
     "Ingredient",
+    "ManifestAction",
+    "ManifestReading",
     "SignResult",
     "Verification",
     "composite_source_type",
@@ -139,6 +141,71 @@ class SignResult:
 
 
 @dataclass(frozen=True)
+class ManifestAction:
+    """One action of a manifest's ``c2pa.actions`` assertion, as ``verify`` shows it."""
+
+    action: str | None
+    agent: str = ""  # the software agent's name ("" when none is given)
+    agent_version: str = ""
+    when: str = ""
+
+
+@dataclass(frozen=True)
+class ManifestReading:
+    """What a verified manifest says, read once from c2pa's JSON for the CLI and the web.
+
+    ``setpiece`` is the ``org.setpiece.take`` assertion this Setpiece wrote (None in a
+    manifest from elsewhere).
+    """
+
+    signer: str | None
+    issuer: str | None
+    actions: list[ManifestAction]
+    setpiece: dict[str, Any] | None = None
+
+    @classmethod
+    def of(cls, manifest: Mapping[str, Any]) -> ManifestReading:
+        """Reads c2pa's JSON of one manifest; what is missing or malformed reads as absent."""
+        info = _mapping(manifest.get("signature_info"))
+        actions: list[ManifestAction] = []
+        setpiece: dict[str, Any] | None = None
+        for assertion in manifest.get("assertions") or []:
+            assertion = _mapping(assertion)
+            label = str(assertion.get("label", ""))
+            data = _mapping(assertion.get("data"))
+            if label.startswith("c2pa.actions"):
+                actions.extend(_action(_mapping(a)) for a in data.get("actions") or [])
+            elif label == "org.setpiece.take":
+                setpiece = dict(data)
+        return cls(
+            signer=_text(info.get("common_name")),
+            issuer=_text(info.get("issuer")),
+            actions=actions,
+            setpiece=setpiece,
+        )
+
+
+def _mapping(value: Any) -> Mapping[str, Any]:
+    return value if isinstance(value, Mapping) else {}
+
+
+def _text(value: Any) -> str | None:
+    return None if value is None else str(value)
+
+
+def _action(action: Mapping[str, Any]) -> ManifestAction:
+    agent = action.get("softwareAgent") or {}
+    if not isinstance(agent, Mapping):  # C2PA 2 allows the agent as a plain string
+        agent = {"name": agent}
+    return ManifestAction(
+        action=_text(action.get("action")),
+        agent=str(agent.get("name", "")),
+        agent_version=str(agent.get("version", "")),
+        when=str(action.get("when", "")),
+    )
+
+
+@dataclass(frozen=True)
 class Verification:
     """What ``verify`` found."""
 
@@ -147,6 +214,11 @@ class Verification:
     reasons: list[str]
     manifest: dict[str, Any] | None
     sidecar: str | None = None
+
+    @property
+    def reading(self) -> ManifestReading | None:
+        """The manifest read into what the CLI and the web show (None without one)."""
+        return ManifestReading.of(self.manifest) if self.manifest else None
 
     def to_json(self) -> dict[str, Any]:
         return {

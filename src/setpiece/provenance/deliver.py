@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from setpiece.errors import InvalidInputError, InvalidMediaError
-from setpiece.model.enums import Origin
+from setpiece.model.enums import Origin, TakeKind
 from setpiece.provenance.credentials import (
     SOURCE_TYPES,
     Credentials,
@@ -143,12 +143,14 @@ def _mark_image(source: Path, target: Path, payload: Payload) -> None:
 
 def _mark_video(source: Path, target: Path, frame_payload: Callable[[int], Payload | None]) -> None:
     """Re-encodes ``source`` with each frame's luma marked; the audio is copied."""
+    from fractions import Fraction
+
     import av
 
-    from setpiece.store.frames import reason
+    from setpiece.store.video import Encoding, MovieWriter, movie_codec, open_container, reason
 
     try:
-        src = av.open(str(source))
+        src = open_container(source)
     except (av.FFmpegError, OSError) as exc:
         raise InvalidMediaError(f"{source} cannot be opened as video: {reason(exc)}") from None
     with src:
@@ -158,30 +160,30 @@ def _mark_video(source: Path, target: Path, frame_payload: Callable[[int], Paylo
         width, height = vin.codec_context.width, vin.codec_context.height
         if width % 2 or height % 2:
             raise InvalidMediaError(f"{source} is {width}x{height}: 4:2:0 video needs even sizes")
-        fmt = "mov" if target.suffix.lower() == ".mov" else "mp4"
-        codec = "libx264" if "libx264" in av.codecs_available else "mpeg4"
+        codec = movie_codec()
+        context = vin.codec_context
+        encoding = Encoding(
+            codec,
+            "yuv420p",
+            {"crf": str(VIDEO_CRF), "preset": "veryfast"} if codec == "libx264" else {},
+            color_range=int(context.color_range),
+            colour=(int(context.colorspace), int(context.color_primaries), int(context.color_trc)),
+            bit_rate=None if codec == "libx264" else max(800_000, width * height * 24),
+            time_base=vin.time_base,
+        )
+        rate = Fraction(vin.average_rate or vin.guessed_rate or 24)
+        container = "mov" if target.suffix.lower() == ".mov" else "mp4"
         try:
-            with av.open(str(target), "w", format=fmt, options={"movflags": "+faststart"}) as out:
-                vout = out.add_stream(codec, rate=vin.average_rate or vin.guessed_rate or 24)
-                assert isinstance(vout, av.VideoStream)
-                vout.width, vout.height, vout.pix_fmt = width, height, "yuv420p"
-                context = vout.codec_context
-                context.colorspace = vin.codec_context.colorspace
-                context.color_primaries = vin.codec_context.color_primaries
-                context.color_trc = vin.codec_context.color_trc
-                context.color_range = vin.codec_context.color_range
-                if codec == "libx264":
-                    vout.options = {"crf": str(VIDEO_CRF), "preset": "veryfast"}
-                else:
-                    context.bit_rate = max(800_000, width * height * 24)
-                vout.time_base = vin.time_base
+            with MovieWriter(
+                target, width, height, rate, encoding, container=container, faststart=True
+            ) as out:
                 ain = src.streams.audio[0] if src.streams.audio else None
-                aout = out.add_stream_from_template(ain) if ain is not None else None
+                aout = out.copy_stream(ain) if ain is not None else None
                 for frame, planes in _marked_planes(src.decode(vin), frame_payload, height):
                     picture = av.VideoFrame.from_ndarray(planes, format="yuv420p")
-                    picture.pts, picture.time_base = frame.pts, frame.time_base
-                    out.mux(vout.encode(picture))
-                out.mux(vout.encode(None))
+                    picture.time_base = frame.time_base
+                    out.picture(picture, pts=frame.pts)
+                out.finish()
                 if ain is not None and aout is not None:
                     src.seek(0)
                     for packet in src.demux(ain):
@@ -338,8 +340,8 @@ def take_credentials(
             {
                 "action": "c2pa.edited",
                 "when": _when(take),
-                "softwareAgent": {"name": f"setpiece {operation.get('name', 'edit')}"},
-                "parameters": {"operation": operation},
+                "softwareAgent": {"name": f"setpiece {operation.name or 'edit'}"},
+                "parameters": {"operation": operation.record()},
             }
         )
     for index, ref in enumerate(recipe.references):
@@ -360,7 +362,7 @@ def take_credentials(
             "model_hash": recipe.model_hash,
             "seed": recipe.seed,
             "parent": recipe.parent,
-            "operations": operations,
+            "operations": [operation.record() for operation in operations],
             "master_sha256": take.media.sha256 if take.media else None,
             "watermark": "setpiece-watermark-v1",
         },
@@ -394,7 +396,7 @@ def export_take(production: Production, ref: str, out: Path) -> Delivered:
     take = get_take(production, ref)
     if take.media is None:
         raise InvalidInputError(f"take {take.label} has no media to export (status {take.status})")
-    suffixes = IMAGE_SUFFIXES if take.media.kind == "image" else VIDEO_SUFFIXES
+    suffixes = IMAGE_SUFFIXES if take.media.kind == TakeKind.IMAGE else VIDEO_SUFFIXES
     target = check_target(out, suffixes, f"export of take {take.label}")
     delivery = delivery_for(production)
     with tempfile.TemporaryDirectory(prefix=".setpiece-export-", dir=target.parent) as work:

@@ -72,10 +72,10 @@ def _take(take: str) -> str | None:
 def _vote_video(path: Path, vote: SoftVote, frames: int) -> None:
     import av
 
-    from setpiece.store.frames import reason
+    from setpiece.store.video import open_container, reason
 
     try:
-        container = av.open(str(path))
+        container = open_container(path)
     except (av.FFmpegError, OSError) as exc:
         raise InvalidMediaError(f"{path} is neither a picture nor a video: {reason(exc)}") from None
     with container:

@@ -28,7 +28,7 @@ from fractions import Fraction
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from setpiece.model.enums import Origin
+from setpiece.model.enums import Origin, TakeStatus
 
 if TYPE_CHECKING:
     from setpiece.production.context import Production
@@ -188,6 +188,7 @@ def disclosure(
     """
     from sqlalchemy import select
 
+    from setpiece.model.operations import Operation
     from setpiece.model.orm import Event, Take, User
     from setpiece.production.cut import assemble
     from setpiece.provenance.deliver import made_by
@@ -228,17 +229,14 @@ def disclosure(
             else:
                 what = makers[take.id]
                 generator, model, origin = what.generator, what.model, what.origin
-                parameters = take.parameters or {}
                 operations = [
-                    str(op.get("name"))
-                    for op in [*(parameters.get("operations") or []), parameters.get("operation")]
-                    if isinstance(op, dict) and op.get("name")
+                    op.name for op in map(Operation.from_record, take.operations or []) if op.name
                 ]
                 picture = _picture(origin, derived=bool(take.parent_take_id))
                 if generator:
                     generators[(generator, model, origin.value if origin else None)] += 1
             counts[picture] += clip.duration
-            approved = clip.status == "circled" and clip.take in last
+            approved = clip.status == TakeStatus.CIRCLED and clip.take in last
             chosen = last.get(clip.take) if approved and clip.take else None
             shots.append(
                 ShotDisclosure(

@@ -8,7 +8,9 @@
     sign = true                       # sign delivered copies
 
 Relative paths are relative to the project folder. Without a certificate the
-development keys that ``setpiece keys init`` writes to ``.setpiece/keys`` are used.
+development keys that ``setpiece keys init`` writes to ``.setpiece/keys`` are used. The
+table is read by :func:`setpiece.config.load_section`; the certificate and the key go
+together.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from setpiece.config import load_section
 from setpiece.errors import InvalidInputError
 
 __all__ = ["DEV_KEYS_DIR", "ProvenanceSettings"]
@@ -26,7 +29,17 @@ DEV_KEYS_DIR = Path(".setpiece") / "keys"
 
 @dataclass(frozen=True)
 class ProvenanceSettings:
-    """Where the signing identity is and what delivery does."""
+    """Where the signing identity is and what delivery does.
+
+    Attributes:
+        root: The project folder, which relative paths are read from (not a key of the
+            toml: the project gives it).
+        certificate: PEM chain, leaf first; None for the development keys.
+        key: PEM private key, given with ``certificate``.
+        trust_anchors: CAs whose signatures read as Trusted, or None.
+        watermark: Mark delivered copies.
+        sign: Sign delivered copies.
+    """
 
     root: Path = Path(".")
     certificate: Path | None = None
@@ -35,47 +48,27 @@ class ProvenanceSettings:
     watermark: bool = True
     sign: bool = True
 
+    def __post_init__(self) -> None:
+        for name in ("certificate", "key", "trust_anchors"):
+            path = getattr(self, name)
+            if path is None:
+                continue
+            if not str(path).strip() or path == Path("."):
+                raise ValueError(f"{name}: expected a file path, got no file name")
+            path = path.expanduser()
+            object.__setattr__(self, name, path if path.is_absolute() else self.root / path)
+        if (self.certificate is None) != (self.key is None):
+            raise ValueError("certificate: goes with key; set both or neither")
+
     @classmethod
     def from_settings(cls, root: Path, settings: dict[str, Any]) -> ProvenanceSettings:
-        """Reads ``settings["provenance"]``; raises InvalidInputError naming a bad key."""
-        section = settings.get("provenance", {})
-        if not isinstance(section, dict):
-            raise InvalidInputError("[provenance] in setpiece.toml must be a table")
-        known = {"certificate", "key", "trust_anchors", "watermark", "sign"}
-        for name in section:
-            if name not in known:
-                raise InvalidInputError(
-                    f"unknown setting provenance.{name}: use one of {', '.join(sorted(known))}"
-                )
+        """Reads ``settings["provenance"]``, relative paths from ``root``.
 
-        def path(name: str) -> Path | None:
-            value = section.get(name)
-            if value is None:
-                return None
-            if not isinstance(value, str) or not value.strip():
-                raise InvalidInputError(f"provenance.{name} must be a file path, got {value!r}")
-            candidate = Path(value).expanduser()
-            return candidate if candidate.is_absolute() else root / candidate
-
-        def flag(name: str, default: bool) -> bool:
-            value = section.get(name, default)
-            if not isinstance(value, bool):
-                raise InvalidInputError(f"provenance.{name} must be true or false, got {value!r}")
-            return value
-
-        certificate, key = path("certificate"), path("key")
-        if (certificate is None) != (key is None):
-            raise InvalidInputError(
-                "provenance.certificate and provenance.key go together: set both or neither"
-            )
-        return cls(
-            root=root,
-            certificate=certificate,
-            key=key,
-            trust_anchors=path("trust_anchors"),
-            watermark=flag("watermark", True),
-            sign=flag("sign", True),
-        )
+        Raises:
+            InvalidInputError: An unknown key, or a value of the wrong type, named as
+                ``setpiece.toml [provenance] key`` (:func:`setpiece.config.load_section`).
+        """
+        return load_section(cls, settings.get("provenance"), section="provenance", root=root)
 
     @property
     def dev_keys(self) -> Path:

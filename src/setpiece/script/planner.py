@@ -4,8 +4,10 @@ Planners are plugins. A planner subclasses ``ShotPlanner``, has a ``name``, and
 turns one scene (its heading, its script elements, the characters and props in
 it) into a list of ``PlannedShot``. They are found in this order: planners
 registered in this process (``register``), then the ``setpiece.planners`` entry
-point group (imported only when asked for by name), then the built-in
-``rules`` planner. A planner that calls a language model fits the same shape.
+point group (only the one asked for by name is imported; one that raises on import
+or is not a ``ShotPlanner`` is refused with its name and why), then the built-in
+``rules`` planner. Planners take no settings: a planner that needs some declares them
+as generators do, a frozen dataclass read by ``setpiece.config.load_section``. A planner that calls a language model fits the same shape.
 
 The built-in ``RulePlanner`` is deterministic (the same scene always gives the
 same plan):
@@ -31,9 +33,10 @@ from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
-from setpiece.errors import NotFoundError
+from setpiece.errors import InvalidInputError, NotFoundError
 
 __all__ = [
+    "GROUP",
     "PlannedShot",
     "PlannedSubject",
     "RulePlanner",
@@ -244,30 +247,58 @@ def register(planner: type[ShotPlanner]) -> type[ShotPlanner]:
     return planner
 
 
-def _entry_points() -> dict[str, Any]:
+GROUP = "setpiece.planners"
+
+
+def _entry_points(name: str | None = None) -> dict[str, Any]:
+    """The ``setpiece.planners`` entry points (only the one called ``name`` when given)."""
     from importlib.metadata import entry_points
 
-    return {ep.name: ep for ep in entry_points(group="setpiece.planners")}
+    found = entry_points(group=GROUP) if name is None else entry_points(group=GROUP, name=name)
+    return {ep.name: ep for ep in found}
 
 
 def available_planners() -> list[str]:
+    """The names of every planner: registered, from entry points (not imported), built in."""
     return sorted({*_REGISTERED, *_entry_points(), RulePlanner.name})
 
 
+def _from_entry_point(name: str, entry: Any) -> type[ShotPlanner]:
+    """The class the entry point ``name`` names.
+
+    Raises:
+        InvalidInputError: Importing it raised, or it is not a ShotPlanner subclass.
+    """
+    try:
+        loaded = entry.load()
+    except Exception as exc:  # a third party's broken plugin: named, with why
+        raise InvalidInputError(
+            f"shot planner plugin {name!r} cannot be loaded: importing {entry.value} "
+            f"raised {type(exc).__name__}: {exc}"
+        ) from None
+    if not (isinstance(loaded, type) and issubclass(loaded, ShotPlanner)):
+        what = f"the class {loaded.__name__}" if isinstance(loaded, type) else type(loaded).__name__
+        raise InvalidInputError(
+            f"shot planner plugin {name!r} cannot be loaded: {entry.value} is {what}, "
+            "not a setpiece ShotPlanner subclass"
+        )
+    return loaded
+
+
 def get_planner(name: str = "rules") -> ShotPlanner:
-    """The planner called ``name``: registered, then entry points, then built-in.
+    """The planner called ``name``: registered, then its entry point, then built-in.
+
+    Only the entry point of that name is imported.
 
     Raises:
         NotFoundError: No planner has that name.
+        InvalidInputError: Its entry point raises on import or is not a ShotPlanner.
     """
     if name in _REGISTERED:
         return _REGISTERED[name]()
-    found = _entry_points().get(name)
+    found = _entry_points(name).get(name)
     if found is not None:
-        planner = found.load()
-        if not (isinstance(planner, type) and issubclass(planner, ShotPlanner)):
-            raise NotFoundError(f"entry point {name!r} is not a ShotPlanner subclass")
-        return planner()
+        return _from_entry_point(name, found)()
     if name == RulePlanner.name:
         return RulePlanner()
     raise NotFoundError(

@@ -1,17 +1,10 @@
 """From a screenplay file on disk to a stream of elements or a whole ``Script``.
 
 Writers send what their app saved: UTF-8 with or without a BOM, UTF-16 from
-Windows tools, or an old Windows-1252 export. One streaming pass over the bytes
-decides the encoding before any line is parsed, so a bad guess never surfaces
-half-way through a 50 MB file:
-
-1. a UTF-16 BOM means UTF-16;
-2. any NUL byte, or control bytes above 1% (and more than two), means the file
-   is not text;
-3. valid UTF-8 means UTF-8 (a BOM is dropped);
-4. otherwise Windows-1252, or Latin-1 where cp1252 leaves a byte undefined
-   (Latin-1 decodes any bytes at all, which is why rule 2 comes first); either
-   one adds a ``ScriptWarning``, since it is a guess.
+Windows tools, or an old Windows-1252 export. ``setpiece.store.textfile`` decides
+the encoding in one pass before any line is parsed (its rules are there); a file
+that holds only a BOM is empty, and a guessed Windows-1252 or Latin-1 adds a
+``ScriptWarning``.
 
 The format comes from the suffix (``.fdx`` is Final Draft) or, for any other
 name, from content that opens as XML.
@@ -29,14 +22,11 @@ from setpiece.script.breakdown import collect
 from setpiece.script.elements import Script, ScriptStream, ScriptWarning
 from setpiece.script.fdx import stream_fdx
 from setpiece.script.fountain import FountainStream
+from setpiece.store import textfile
 
 __all__ = ["detect_encoding", "open_script", "read_lines", "read_script"]
 
-_CHUNK = 1 << 20
 _TEXT_CHUNK = 1 << 16
-_CONTROL = bytes([*range(0, 9), 0x0B, *range(0x0E, 0x20), 0x7F])
-_CP1252_UNDEFINED = b"\x81\x8d\x8f\x90\x9d"
-_MAX_CONTROL_SHARE = 0.01
 
 
 def _empty(path: Path) -> InvalidInputError:
@@ -72,52 +62,21 @@ def detect_encoding(path: Path) -> str:
             unreadable or binary.
     """
     _check_file(path)
-    not_text = InvalidInputError(
-        f"{path} is not a text file (it holds binary data); give a Fountain (.fountain) "
-        "or Final Draft (.fdx) screenplay"
-    )
     try:
         with path.open("rb") as stream:
             head = stream.read(4)
             if head in (codecs.BOM_UTF8, codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE):
                 raise _empty(path)
-            if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-                stream.seek(0)
-                utf16 = codecs.getincrementaldecoder("utf-16")()
-                try:
-                    while chunk := stream.read(_CHUNK):
-                        utf16.decode(chunk)
-                    utf16.decode(b"", final=True)
-                except UnicodeDecodeError:
-                    raise not_text from None
-                return "utf-16"
             stream.seek(0)
-            utf8 = codecs.getincrementaldecoder("utf-8")()
-            is_utf8 = True
-            size = control = undefined = 0
-            while chunk := stream.read(_CHUNK):
-                size += len(chunk)
-                if b"\x00" in chunk:
-                    raise not_text
-                control += len(chunk) - len(chunk.translate(None, _CONTROL))
-                undefined += len(chunk) - len(chunk.translate(None, _CP1252_UNDEFINED))
-                if is_utf8:
-                    try:
-                        utf8.decode(chunk)
-                    except UnicodeDecodeError:
-                        is_utf8 = False
+            encoding = textfile.detect_encoding(stream)
     except PermissionError:
         raise InvalidInputError(f"{path} cannot be read (permission denied)") from None
-    if is_utf8:
-        try:
-            utf8.decode(b"", final=True)
-        except UnicodeDecodeError:
-            is_utf8 = False
-    if control + (0 if is_utf8 else undefined) > max(2, size * _MAX_CONTROL_SHARE):
-        raise not_text
-    if is_utf8:
-        return "utf-8-sig"
-    return "cp1252" if not undefined else "latin-1"
+    if encoding is None:
+        raise InvalidInputError(
+            f"{path} is not a text file (it holds binary data); give a Fountain (.fountain) "
+            "or Final Draft (.fdx) screenplay"
+        )
+    return encoding
 
 
 def read_lines(path: Path, encoding: str) -> Iterator[str]:
@@ -167,8 +126,8 @@ def open_script(path: Path | str) -> ScriptStream:
         return stream_fdx(path)
     encoding = detect_encoding(path)
     stream = FountainStream(read_lines(path, encoding), source=str(path))
-    if encoding in ("cp1252", "latin-1"):
-        name = "Windows-1252" if encoding == "cp1252" else "Latin-1"
+    name = textfile.guessed_name(encoding)
+    if name is not None:
         message = (
             f"{path} is not UTF-8; it was read as {name}: check accented letters, "
             "and save it as UTF-8 to be sure"

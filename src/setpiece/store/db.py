@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
+import logging
 import os
 import threading
 from collections.abc import Iterator
@@ -41,11 +42,13 @@ __all__ = [
     "sqlite_url",
 ]
 
+log = logging.getLogger(__name__)
+
 MIGRATIONS_DIR = Path(__file__).with_name("migrations")
 # The newest migration. Opening a database already at this revision needs no Alembic at all
 # (loading the migration scripts costs about 0.15 s a command); tests/store/test_db.py checks
 # that this equals the real head, so a new migration must update it.
-SCHEMA_HEAD = "0006"
+SCHEMA_HEAD = "0007"
 # The execution option that marks a read-only transaction (``Database.read_sessions``).
 READ_ONLY = "setpiece_read_only"
 _PG_LOCK_KEY = 0x5E791ECE  # "setpiece" as a 32-bit advisory lock key
@@ -56,13 +59,33 @@ def sqlite_url(path: Path) -> str:
 
 
 def safe_url(url: str) -> str:
-    """The URL with any password hidden, for messages."""
+    """The URL with any password hidden, for messages.
+
+    A URL SQLAlchemy cannot parse is shown as ``scheme://***@host/...`` (everything before
+    the last ``@``, user and password, masked; the query, which may hold a password, left
+    out), or as ``<unparseable URL>`` when it has no ``scheme://``. What happened is logged
+    with the error's type only: its message may quote the URL.
+    """
     from sqlalchemy.engine import make_url
 
     try:
         return make_url(url).render_as_string(hide_password=True)
-    except Exception:
-        return url
+    except Exception as exc:
+        log.warning(
+            "a database URL could not be parsed (%s); it is shown with its credentials masked",
+            type(exc).__name__,
+        )
+        return _masked_url(url)
+
+
+def _masked_url(url: str) -> str:
+    scheme, separator, rest = url.partition("://")
+    if not separator or not scheme:
+        return "<unparseable URL>"
+    rest = rest.split("?", 1)[0]
+    if "@" in rest:
+        return f"{scheme}://***@{rest.rsplit('@', 1)[1]}"
+    return f"{scheme}://{rest}"
 
 
 def _alembic_config(connection: Connection | None = None) -> Any:

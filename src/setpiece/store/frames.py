@@ -16,6 +16,10 @@ files for people; they read and write through here so they agree on the details:
   folder; a remote store's (``s3://``) through the ``MediaStore`` given.
 * Output goes to a temporary file beside the target, renamed on success and removed
   on any error or interrupt, so no half-written file is ever left under the name.
+
+Video containers are opened through ``setpiece.store.video`` (which also defines
+:class:`Frame`, :class:`DecodeStopped` and the one ``reason()``; they are offered here
+too, for the checks that read takes).
 """
 
 from __future__ import annotations
@@ -24,7 +28,6 @@ import contextlib
 import os
 import tempfile
 from collections.abc import Iterator
-from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path, PurePosixPath
 from typing import IO, TYPE_CHECKING, Any, BinaryIO, Protocol
@@ -33,6 +36,8 @@ from urllib.parse import urlsplit
 import numpy as np
 
 from setpiece.errors import InvalidInputError, InvalidMediaError, NotFoundError, StorageError
+from setpiece.model.enums import TakeKind
+from setpiece.store.video import DecodeStopped, Frame, open_container, reason
 
 if TYPE_CHECKING:
     from PIL import Image
@@ -71,29 +76,6 @@ class StoredMedia(Protocol):
 
     @property
     def sha256(self) -> str: ...
-
-
-@dataclass(frozen=True)
-class Frame:
-    """One decoded picture: its index (from 0), its time in seconds, and RGB pixels."""
-
-    index: int
-    time: Fraction
-    rgb: np.ndarray  # (height, width, 3) uint8
-
-
-class DecodeStopped(InvalidMediaError):
-    """A video stopped decoding at ``frame``; the frames before it were delivered."""
-
-    def __init__(self, message: str, frame: int) -> None:
-        super().__init__(message)
-        self.frame = frame
-
-
-def reason(exc: BaseException) -> str:
-    """An exception as one short line."""
-    text = getattr(exc, "strerror", None) or str(exc).strip() or type(exc).__name__
-    return " ".join(str(text).split())
 
 
 # Stills ---------------------------------------------------------------------------
@@ -233,7 +215,7 @@ def open_media(media: StoredMedia, label: str, store: MediaStore | None = None) 
 
     with media_source(media, label, store) as source:
         try:
-            container = av.open(source, metadata_errors="replace")
+            container = open_container(source)
         except FileNotFoundError as exc:
             raise _missing(label, media.path) from exc
         except (av.FFmpegError, OSError) as exc:
@@ -266,7 +248,7 @@ def iter_take_frames(
 ) -> Iterator[Frame]:
     """A take's pictures as RGB frames: a still is one frame 0 (EXIF honoured); a video
     yields every ``every``-th frame, raising :class:`DecodeStopped` if it breaks mid-way."""
-    if media.kind == "image":
+    if media.kind == TakeKind.IMAGE:
         from PIL import Image
 
         with media_source(media, label, store) as source:

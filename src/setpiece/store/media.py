@@ -47,6 +47,7 @@ from setpiece.errors import (
     SetpieceError,
     StorageError,
 )
+from setpiece.store.video import reason
 
 if TYPE_CHECKING:
     from fsspec import AbstractFileSystem
@@ -113,7 +114,7 @@ def _open_source(path: str | os.PathLike[str]) -> Iterator[BinaryIO]:
             f"{name} is a folder, not a file; give the path of a file"
         ) from None
     except OSError as exc:
-        raise InvalidInputError(f"cannot read {name}: {_reason(exc)}") from exc
+        raise InvalidInputError(f"cannot read {name}: {reason(exc)}") from exc
     with handle:
         yield handle
 
@@ -124,19 +125,10 @@ def _chunks(handle: BinaryIO, path: str | os.PathLike[str]) -> Iterator[bytes]:
         try:
             chunk = handle.read(CHUNK)
         except OSError as exc:
-            raise InvalidInputError(f"cannot read {os.fspath(path)}: {_reason(exc)}") from exc
+            raise InvalidInputError(f"cannot read {os.fspath(path)}: {reason(exc)}") from exc
         if not chunk:
             return
         yield chunk
-
-
-def _reason(exc: BaseException) -> str:
-    """One line saying why an OS or storage call failed."""
-    if isinstance(exc, OSError) and exc.strerror:
-        text = exc.strerror
-    else:
-        text = str(exc) or type(exc).__name__
-    return " ".join(text.split())
 
 
 def _check_key(key: str) -> str:
@@ -310,7 +302,7 @@ def _source_size(path: str | os.PathLike[str]) -> int:
     except FileNotFoundError:
         raise InvalidInputError(f"no such file: {name}") from None
     except OSError as exc:
-        raise InvalidInputError(f"cannot read {name}: {_reason(exc)}") from exc
+        raise InvalidInputError(f"cannot read {name}: {reason(exc)}") from exc
 
 
 def _local_folder(url: str) -> Path | None:
@@ -351,7 +343,7 @@ class _Backend(ABC):
             raise
         except Exception as exc:
             raise StorageError(
-                f"cannot {action} media store {self.url}: {_reason(exc)}; {self.hint}"
+                f"cannot {action} media store {self.url}: {reason(exc)}; {self.hint}"
             ) from exc
 
     @abstractmethod
@@ -452,7 +444,7 @@ class _LocalBackend(_Backend):
             raise NotFoundError(f"no media at {key} in the store {self.url}") from None
         except OSError as exc:
             raise StorageError(
-                f"cannot read from media store {self.url}: {_reason(exc)}; {self.hint}"
+                f"cannot read from media store {self.url}: {reason(exc)}; {self.hint}"
             ) from exc
 
     def remove(self, key: str) -> None:
@@ -534,12 +526,12 @@ class _RemoteBackend(_Backend):
                     f"the {protocol}:// media store {self.url}", "s3", exc.name
                 ) from exc
             raise InvalidInputError(
-                f"cannot use media store {self.url}: {_reason(exc)}; install the fsspec "
+                f"cannot use media store {self.url}: {reason(exc)}; install the fsspec "
                 f"package for {protocol}://"
             ) from exc
         except Exception as exc:
             raise StorageError(
-                f"cannot use media store {self.url}: {_reason(exc)}; check its URL and options"
+                f"cannot use media store {self.url}: {reason(exc)}; check its URL and options"
             ) from exc
         self.fs: AbstractFileSystem = fs
         self.root = str(root).rstrip("/")

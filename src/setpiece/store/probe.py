@@ -39,6 +39,7 @@ from fractions import Fraction
 from typing import TYPE_CHECKING, Any, Literal
 
 from setpiece.errors import InvalidInputError, InvalidMediaError, SetpieceError
+from setpiece.store.video import open_container, reason
 
 if TYPE_CHECKING:
     from av.container import InputContainer
@@ -201,14 +202,6 @@ def _looks_like(head: bytes) -> str | None:
     return None
 
 
-def _reason(exc: BaseException) -> str:
-    """A short one-line reason from a library exception (FFmpeg's text without its errno)."""
-    strerror = getattr(exc, "strerror", None)
-    text = strerror if isinstance(strerror, str) and strerror else str(exc).strip()
-    text = text or type(exc).__name__
-    return " ".join(text.split())
-
-
 @contextmanager
 def _pillow_guard() -> Iterator[None]:
     """Silence Pillow's warnings, except the decompression-bomb one, which becomes an error."""
@@ -258,7 +251,7 @@ def _probe_still(name: str) -> MediaInfo | None:
         raise
     except Exception as exc:  # Pillow raises OSError, SyntaxError, ValueError, struct.error...
         raise InvalidMediaError(
-            f"{name} is a corrupt or truncated image ({_reason(exc)}); {_REEXPORT}"
+            f"{name} is a corrupt or truncated image ({reason(exc)}); {_REEXPORT}"
         ) from exc
     container, codec, ext = _STILL_FORMATS[fmt]
     return MediaInfo(
@@ -288,19 +281,18 @@ def _bomb_message(name: str, pixels: int | None) -> str:
 
 def _probe_video(name: str, head: bytes) -> MediaInfo:
     """Validate ``name`` with PyAV by decoding every video frame."""
-    import av
 
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             try:
-                container = av.open(name, metadata_errors="replace")
+                container = open_container(name)
             except Exception as exc:
                 label = _looks_like(head)
                 if label is None:
                     raise InvalidMediaError(f"{name} {_UNREADABLE}") from exc
                 raise InvalidMediaError(
-                    f"{name} looks like {label} but cannot be opened ({_reason(exc)}): "
+                    f"{name} looks like {label} but cannot be opened ({reason(exc)}): "
                     f"it is corrupt or truncated; {_REEXPORT}"
                 ) from exc
             with container:
@@ -309,7 +301,7 @@ def _probe_video(name: str, head: bytes) -> MediaInfo:
         raise
     except Exception as exc:  # anything else from FFmpeg or PyAV
         raise InvalidMediaError(
-            f"{name} cannot be read as a video ({_reason(exc)}); {_REEXPORT}"
+            f"{name} cannot be read as a video ({reason(exc)}); {_REEXPORT}"
         ) from exc
 
 
@@ -377,7 +369,7 @@ def _decode_all(name: str, container: InputContainer, stream: VideoStream, fps: 
         of = f" of {declared}" if declared else ""
         raise InvalidMediaError(
             f"{name} is corrupt or truncated: decoding failed after frame {count}{of} "
-            f"({_reason(exc)}); {_REEXPORT}"
+            f"({reason(exc)}); {_REEXPORT}"
         ) from exc
     if count == 0:
         raise InvalidMediaError(f"{name} has a video stream but no frame decodes; {_REEXPORT}")

@@ -381,21 +381,21 @@ def jobs(
     cursor: Cursor = None,
     limit: Limit = 100,
 ) -> Response:
-    from setpiece.production.board import list_jobs
+    from setpiece.production.jobs import list_jobs
 
     return out(list_jobs(production, state=state, cursor=cursor, limit=limit))
 
 
 @router.post("/jobs/{job_id}/retry", summary="Queue a failed or cancelled job again")
 def retry(job_id: JobId, production: Production = Depends(acting)) -> Response:
-    from setpiece.production.board import retry_job
+    from setpiece.production.jobs import retry_job
 
     return out(retry_job(production, job_id))
 
 
 @router.post("/jobs/{job_id}/cancel", summary="Cancel a queued or running job")
 def cancel(job_id: JobId, production: Production = Depends(acting)) -> Response:
-    from setpiece.production.board import cancel_job
+    from setpiece.production.jobs import cancel_job
 
     return out(cancel_job(production, job_id))
 

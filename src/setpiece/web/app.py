@@ -311,7 +311,8 @@ def create_app(
         """``event: change`` for every new event of the history (its id is the event id, so a
         reconnecting browser resumes with Last-Event-ID), and ``event: jobs`` when the render
         queue's counts change."""
-        from setpiece.production.board import events_after, job_summary, latest_event_id
+        from setpiece.production.board import events_after, latest_event_id
+        from setpiece.production.jobs import job_summary
 
         # The caller is looked up now: once the stream has begun, a 401 could no longer be sent.
         await asyncio.to_thread(lambda: production.actor)

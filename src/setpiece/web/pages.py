@@ -353,7 +353,7 @@ def jobs_page(
     state: str | None = None,
     cursor: str | None = None,
 ) -> Response:
-    from setpiece.production.board import job_summary, list_jobs
+    from setpiece.production.jobs import job_summary, list_jobs
 
     return render(
         request,
@@ -374,7 +374,7 @@ def job_action(
     production: Production = Depends(page_production),
 ) -> Response:
     from setpiece.errors import NotFoundError
-    from setpiece.production.board import cancel_job, retry_job
+    from setpiece.production.jobs import cancel_job, retry_job
 
     if action == "retry":
         retry_job(production, job_id)

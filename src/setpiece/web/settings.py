@@ -13,14 +13,17 @@ app and the tests read the same numbers::
     lock_after = 10             # failed logins that lock the account ...
     lock_minutes = 15           # ... for this long
     threads = 4                 # threads a worker runs the (synchronous) services in
+
+The table is read by :func:`setpiece.config.load_section`: the ranges are declared on
+the fields, and ``lock_after`` may not be below ``slow_after``.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, fields, replace
+from dataclasses import dataclass
 from typing import Any
 
-from setpiece.errors import InvalidInputError
+from setpiece.config import load_section, setting
 from setpiece.production.accounts import LoginPolicy
 
 __all__ = ["WebSettings", "web_settings"]
@@ -28,20 +31,29 @@ __all__ = ["WebSettings", "web_settings"]
 
 @dataclass(frozen=True)
 class WebSettings:
-    session_hours: float = 12.0
-    max_body_kb: int = 1024
-    max_upload_mb: int = 512
-    poll_seconds: float = 1.0
-    stream_seconds: float = 300.0
-    slow_after: int = 3
-    lock_after: int = 10
-    lock_minutes: int = 15
+    """Every limit the shot board's server enforces (see the module docstring)."""
+
+    session_hours: float = setting(12.0, low=0.01, high=24 * 90)
+    max_body_kb: int = setting(1024, low=1, high=1024 * 1024)
+    max_upload_mb: int = setting(512, low=1, high=1024 * 1024)
+    poll_seconds: float = setting(1.0, low=0.01, high=60)
+    stream_seconds: float = setting(300.0, low=1, high=86400)
+    slow_after: int = setting(3, low=1, high=1000)
+    lock_after: int = setting(10, low=1, high=1000)
+    lock_minutes: int = setting(15, low=1, high=100000)
     # The services are synchronous and hold the GIL while they work, so more threads add
     # switching, not throughput. Under 50 clients (bench/web_latency.py, 2 workers, SQLite,
     # the cached API page) the p99 was 55-77 ms with 4 threads a worker, 48-69 ms with 2 and
     # 100-124 ms with 8; 4 still leaves threads free while an upload or two are imported.
     # Raise it for a remote PostgreSQL, where a thread mostly waits for the server.
-    threads: int = 4
+    threads: int = setting(4, low=1, high=1000)
+
+    def __post_init__(self) -> None:
+        if self.lock_after < self.slow_after:
+            raise ValueError(
+                f"lock_after: {self.lock_after} is below slow_after ({self.slow_after}); "
+                "an account must slow down before it locks"
+            )
 
     @property
     def login_policy(self) -> LoginPolicy:
@@ -56,47 +68,15 @@ class WebSettings:
         return self.max_upload_mb * 1024 * 1024
 
 
-_RANGES: dict[str, tuple[float, float]] = {
-    "session_hours": (0.01, 24 * 90),
-    "max_body_kb": (1, 1024 * 1024),
-    "max_upload_mb": (1, 1024 * 1024),
-    "poll_seconds": (0.01, 60),
-    "stream_seconds": (1, 86400),
-    "slow_after": (1, 1000),
-    "lock_after": (1, 1000),
-    "lock_minutes": (1, 100000),
-    "threads": (1, 1000),
-}
-
-
 def web_settings(settings: dict[str, Any], **overrides: Any) -> WebSettings:
-    """``[web]`` of setpiece.toml over the defaults, then ``overrides``.
+    """``[web]`` of setpiece.toml over the defaults, then ``overrides`` (``setpiece serve``'s).
 
     Raises:
         InvalidInputError: An unknown key, or a value of the wrong type or out of range,
-            named as ``[web] key``.
+            named as ``setpiece.toml [web] key`` (:func:`setpiece.config.load_section`).
     """
-    section = settings.get("web", {})
-    if not isinstance(section, dict):
-        raise InvalidInputError("[web] in setpiece.toml must be a table")
-    merged = {**section, **{k: v for k, v in overrides.items() if v is not None}}
-    known = {f.name: f for f in fields(WebSettings)}
-    values: dict[str, Any] = {}
-    for key, value in merged.items():
-        if key not in known:
-            raise InvalidInputError(
-                f"[web] {key} is not a setting: use one of {', '.join(sorted(known))}"
-            )
-        default = getattr(WebSettings, key)
-        if isinstance(value, bool) or not isinstance(value, int | float):
-            raise InvalidInputError(f"[web] {key} must be a number, not {value!r}")
-        if isinstance(default, int) and not isinstance(default, bool) and value != int(value):
-            raise InvalidInputError(f"[web] {key} must be a whole number, not {value!r}")
-        low, high = _RANGES[key]
-        if not low <= value <= high:
-            raise InvalidInputError(f"[web] {key} = {value} is out of range: give {low} to {high}")
-        values[key] = type(default)(value)
-    chosen = replace(WebSettings(), **values)
-    if chosen.lock_after < chosen.slow_after:
-        raise InvalidInputError("[web] lock_after must be at least slow_after")
-    return chosen
+    section = settings.get("web")
+    given = {key: value for key, value in overrides.items() if value is not None}
+    if given and isinstance(section, dict | None):
+        section = {**(section or {}), **given}
+    return load_section(WebSettings, section, section="web")

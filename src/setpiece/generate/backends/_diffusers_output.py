@@ -18,7 +18,9 @@ from typing import Any
 import numpy as np
 from PIL import Image
 
+from setpiece.errors import StorageError
 from setpiece.generate.base import RenderError
+from setpiece.store.video import reason
 
 __all__ = ["take_name", "to_uint8", "write_mp4", "write_png"]
 
@@ -48,9 +50,10 @@ def _atomic(final: Path, write: Callable[[Path], None]) -> Path:
         with temp.open("rb+") as handle:
             os.fsync(handle.fileno())
         os.replace(temp, final)
-    except OSError as exc:
+    except (OSError, StorageError) as exc:  # StorageError: the video writer's, from an OSError
         temp.unlink(missing_ok=True)
-        raise RenderError(f"cannot write {final}: {exc.strerror or exc}") from exc
+        cause = exc.__cause__ if isinstance(exc, StorageError) and exc.__cause__ else exc
+        raise RenderError(f"cannot write {final}: {reason(cause)}") from exc
     except BaseException:
         temp.unlink(missing_ok=True)
         raise
@@ -79,16 +82,11 @@ def write_mp4(frames: Any, fps: Fraction, workdir: Path, stem: str, seed: int) -
     final = workdir / take_name(stem, seed, ".mp4")
 
     def write(temp: Path) -> None:
-        import av
+        from setpiece.store.video import Encoding, MovieWriter
 
-        with av.open(str(temp), mode="w", format="mp4") as container:
-            stream = container.add_stream("libx264", rate=fps)
-            stream.width, stream.height = width, height
-            stream.pix_fmt = "yuv420p"
-            stream.options = {"crf": "16"}
+        encoding = Encoding("libx264", "yuv420p", {"crf": "16"})
+        with MovieWriter(temp, width, height, fps, encoding) as movie:
             for frame in pixels:
-                video_frame = av.VideoFrame.from_ndarray(np.ascontiguousarray(frame[..., :3]))
-                container.mux(stream.encode(video_frame))
-            container.mux(stream.encode(None))
+                movie.rgb(np.ascontiguousarray(frame[..., :3]))
 
     return _atomic(final, write)

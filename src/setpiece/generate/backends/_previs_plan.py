@@ -374,36 +374,14 @@ def _angle(text: str | None, ignored: list[str]) -> tuple[str, bool, int]:
 def plan_shot(brief: ShotBrief, *, aspect: float, seed: int, prompt: str = "") -> Plan:
     """The composition of a shot: sizes, places, horizon, light and move, all decided."""
     ignored: list[str] = []
-    size = "MS" if brief.subjects else "WS"
-    if brief.size:
-        key = brief.size.strip()
-        size = SIZE_WORDS.get(key.lower().replace("-", " "), key.upper())
-        if size not in SIZES:
-            ignored.append(f"shot size {brief.size!r}")
-            size = "MS" if brief.subjects else "WS"
+    size = _size(brief, ignored)
     framing = SIZES[size]
     lens = float(brief.lens_mm) if brief.lens_mm else framing.lens
     lens = min(max(lens, 8.0), 600.0)
     angle, dutch, dutch_sign = _angle(brief.angle, ignored)
-
-    heading_int_ext, heading_location, heading_time = _heading_parts(brief.heading)
-    int_ext = (brief.int_ext or heading_int_ext or "").upper().replace(" ", "")
-    location = brief.location or heading_location or prompt or brief.heading or "nowhere"
-    if int_ext not in ("INT", "EXT", "INT/EXT", "EST"):
-        words = set(_words(location)) | set(_words(brief.description))
-        int_ext = "EXT" if (words & EXTERIOR_WORDS) and not (words & INTERIOR_WORDS) else "INT"
-        if brief.int_ext:
-            ignored.append(f"int/ext {brief.int_ext!r}")
+    int_ext, location, time = _where_and_when(brief, prompt, ignored)
     interior = int_ext in ("INT", "INT/EXT")
-    time = _time_of_day(brief.time_of_day, ignored) if brief.time_of_day else None
-    time = time or _time_of_day(heading_time, []) or "day"
-    style = (brief.style or "").lower()
-    mono = any(
-        w in style
-        for w in ("noir", "black and white", "b&w", "monochrome", "greyscale", "grayscale")
-    )
-    tint = next((gains for word, gains in STYLE_TINTS if word in style), None)
-    mono = mono or "sepia" in style
+    mono, tint = _look(brief.style)
 
     # A midground figure stands where the size frames it; the horizon cuts it at eye_cut (a
     # fraction of its height, clamped so the camera stays above the ground), and every other
@@ -419,17 +397,7 @@ def plan_shot(brief: ShotBrief, *, aspect: float, seed: int, prompt: str = "") -
         horizon = -10.0
     vanish_x = aspect * (0.5 + 0.16 * (unit("vanish", location.upper()) - 0.5))
     figures = _place(brief.subjects, aspect, seed, fig_h, horizon, eye_cut, scale, ignored)
-
-    # The key light: the sun or moon outside, a window or a lamp inside; the seed nudges it.
-    side = -1 if unit("light-side", location.upper()) < 0.5 else 1
-    jitter = (unit("light", seed) - 0.5) * 0.12 * aspect
-    light_x = aspect * (0.5 + side * 0.3) + jitter
-    if time in ("dawn", "dusk"):
-        light_y = horizon - 0.03
-    elif interior:
-        light_y = horizon - 0.25 * fig_h * scale["background"]
-    else:
-        light_y = min(horizon - 0.25, 0.18) + (unit("light-y", seed) - 0.5) * 0.06
+    light = _key_light(location, seed, aspect, horizon, time, interior, fig_h, scale["background"])
     roll = 0.0
     if dutch:
         sign = dutch_sign or (1 if unit("dutch", brief.code, location.upper()) < 0.5 else -1)
@@ -461,7 +429,7 @@ def plan_shot(brief: ShotBrief, *, aspect: float, seed: int, prompt: str = "") -
         location=location,
         setting=_setting(location, interior),
         time=time,
-        light=(light_x, light_y),
+        light=light,
         figures=figures,
         move=move,
         defocus=defocus,
@@ -474,6 +442,68 @@ def plan_shot(brief: ShotBrief, *, aspect: float, seed: int, prompt: str = "") -
         ignored=tuple(ignored),
         used=used,
     )
+
+
+def _size(brief: ShotBrief, ignored: list[str]) -> str:
+    """The shot size: the brief's, read from its words, else MS with subjects and WS without."""
+    fallback = "MS" if brief.subjects else "WS"
+    if not brief.size:
+        return fallback
+    key = brief.size.strip()
+    size = SIZE_WORDS.get(key.lower().replace("-", " "), key.upper())
+    if size not in SIZES:
+        ignored.append(f"shot size {brief.size!r}")
+        return fallback
+    return size
+
+
+def _where_and_when(brief: ShotBrief, prompt: str, ignored: list[str]) -> tuple[str, str, str]:
+    """(int/ext, location, time of day): the brief's, else the heading's, else guessed from
+    the words of the location and description (exterior only when they say so)."""
+    heading_int_ext, heading_location, heading_time = _heading_parts(brief.heading)
+    int_ext = (brief.int_ext or heading_int_ext or "").upper().replace(" ", "")
+    location = brief.location or heading_location or prompt or brief.heading or "nowhere"
+    if int_ext not in ("INT", "EXT", "INT/EXT", "EST"):
+        words = set(_words(location)) | set(_words(brief.description))
+        int_ext = "EXT" if (words & EXTERIOR_WORDS) and not (words & INTERIOR_WORDS) else "INT"
+        if brief.int_ext:
+            ignored.append(f"int/ext {brief.int_ext!r}")
+    time = _time_of_day(brief.time_of_day, ignored) if brief.time_of_day else None
+    return int_ext, location, time or _time_of_day(heading_time, []) or "day"
+
+
+def _look(style_name: str | None) -> tuple[bool, tuple[float, float, float] | None]:
+    """(monochrome, tint gains) from the style's words: noir is black and white, sepia tinted."""
+    style = (style_name or "").lower()
+    mono = any(
+        w in style
+        for w in ("noir", "black and white", "b&w", "monochrome", "greyscale", "grayscale")
+    )
+    tint = next((gains for word, gains in STYLE_TINTS if word in style), None)
+    return mono or "sepia" in style, tint
+
+
+def _key_light(
+    location: str,
+    seed: int,
+    aspect: float,
+    horizon: float,
+    time: str,
+    interior: bool,
+    fig_h: float,
+    background_scale: float,
+) -> tuple[float, float]:
+    """The key light: the sun or moon outside, a window or a lamp inside; the seed nudges it."""
+    side = -1 if unit("light-side", location.upper()) < 0.5 else 1
+    jitter = (unit("light", seed) - 0.5) * 0.12 * aspect
+    light_x = aspect * (0.5 + side * 0.3) + jitter
+    if time in ("dawn", "dusk"):
+        light_y = horizon - 0.03
+    elif interior:
+        light_y = horizon - 0.25 * fig_h * background_scale
+    else:
+        light_y = min(horizon - 0.25, 0.18) + (unit("light-y", seed) - 0.5) * 0.06
+    return light_x, light_y
 
 
 def plan_prompt(prompt: str, *, aspect: float, seed: int) -> Plan:
@@ -508,6 +538,67 @@ def _place(
     ignored: list[str],
 ) -> tuple[Figure, ...]:
     """Places subjects by side and depth; several on one spot stand side by side."""
+    sides, depths = _blocking(subjects, ignored)
+    spots: dict[tuple[str, str], list[int]] = {}
+    for i, (side, depth) in enumerate(zip(sides, depths, strict=True)):
+        spots.setdefault((side, depth), []).append(i)
+    placed: list[Figure] = []
+    for i, subject in enumerate(subjects):
+        side, depth = sides[i], depths[i]
+        together = spots[(side, depth)]
+        height_full = fig_h * scale[depth]
+        spread = (together.index(i) - (len(together) - 1) / 2) * height_full * 0.3
+        x = aspect * SIDE_X[side] + spread
+        others = [aspect * SIDE_X[sides[j]] for j in range(len(subjects)) if j != i]
+        towards = (sum(others) / len(others)) if others else aspect / 2
+        facing = 1 if towards > x else -1
+        if abs(towards - x) < 1e-6:  # alone in the middle: the seed turns them
+            facing = 1 if unit("facing", seed, subject.name) < 0.5 else -1
+        feet = horizon + eye_cut * height_full
+        placed.append(_figure(subject, seed, x, feet, height_full, depth, side, facing))
+    return tuple(placed)
+
+
+def _figure(
+    subject: SubjectBrief,
+    seed: int,
+    x: float,
+    feet: float,
+    height_full: float,
+    depth: str,
+    side: str,
+    facing: int,
+) -> Figure:
+    """A subject standing at its place: a character's figure, or a prop's shape and size."""
+    is_prop = subject.kind.strip().lower() == "prop"
+    color = tuple(subject.color) if subject.color else name_color(subject.name)
+    shape, height, on_table = "figure", height_full, False
+    if is_prop:
+        shape, ratio, grounded = _prop_shape(subject.name, subject.description)
+        height = height_full * ratio
+        on_table = not grounded
+    return Figure(
+        name=subject.name,
+        kind="prop" if is_prop else "character",
+        color=(int(color[0]), int(color[1]), int(color[2])),
+        x=x,
+        feet=feet,
+        height=height,
+        depth=depth,
+        side=side,
+        facing=facing,
+        pose=unit("pose", seed, subject.name),
+        build=unit("build", subject.name.upper()),
+        shape=shape,
+        on_table=on_table,
+    )
+
+
+def _blocking(
+    subjects: tuple[SubjectBrief, ...], ignored: list[str]
+) -> tuple[list[str], list[str]]:
+    """Each subject's side and depth: its own, read from its words (midground by default);
+    unplaced subjects take the emptiest side of their depth: centre, then left, then right."""
     sides: list[str | None] = []
     depths: list[str] = []
     for subject in subjects:
@@ -519,7 +610,6 @@ def _place(
             ignored.append(f"depth {subject.depth!r} of {subject.name}")
         sides.append(side)
         depths.append(depth)
-    # Unplaced subjects take the emptiest side of their depth: centre, then left, then right.
     unplaced = [i for i, s in enumerate(sides) if s is None]
     if len(unplaced) == len(subjects) and len(subjects) in (2, 3):
         order = ["left", "right"] if len(subjects) == 2 else ["left", "centre", "right"]
@@ -529,49 +619,7 @@ def _place(
         if sides[i] is None:
             taken = [sides[j] for j in range(len(subjects)) if depths[j] == depths[i]]
             sides[i] = min(("centre", "left", "right"), key=lambda s: taken.count(s))
-    spots: dict[tuple[str, str], list[int]] = {}
-    for i, (side, depth) in enumerate(zip(sides, depths, strict=True)):
-        spots.setdefault((side or "centre", depth), []).append(i)
-
-    placed: list[Figure] = []
-    for i, subject in enumerate(subjects):
-        side = sides[i] or "centre"
-        depth = depths[i]
-        together = spots[(side, depth)]
-        height_full = fig_h * scale[depth]
-        is_prop = subject.kind.strip().lower() == "prop"
-        spread = (together.index(i) - (len(together) - 1) / 2) * height_full * 0.3
-        x = aspect * SIDE_X[side] + spread
-        feet = horizon + eye_cut * height_full
-        color = tuple(subject.color) if subject.color else name_color(subject.name)
-        others = [aspect * SIDE_X[sides[j] or "centre"] for j in range(len(subjects)) if j != i]
-        towards = (sum(others) / len(others)) if others else aspect / 2
-        facing = 1 if towards > x else -1
-        if abs(towards - x) < 1e-6:  # alone in the middle: the seed turns them
-            facing = 1 if unit("facing", seed, subject.name) < 0.5 else -1
-        shape, height, on_table = "figure", height_full, False
-        if is_prop:
-            shape, ratio, grounded = _prop_shape(subject.name, subject.description)
-            height = height_full * ratio
-            on_table = not grounded
-        placed.append(
-            Figure(
-                name=subject.name,
-                kind="prop" if is_prop else "character",
-                color=(int(color[0]), int(color[1]), int(color[2])),
-                x=x,
-                feet=feet,
-                height=height,
-                depth=depth,
-                side=side,
-                facing=facing,
-                pose=unit("pose", seed, subject.name),
-                build=unit("build", subject.name.upper()),
-                shape=shape,
-                on_table=on_table,
-            )
-        )
-    return tuple(placed)
+    return [side or "centre" for side in sides], depths
 
 
 def _prop_shape(name: str, description: str) -> tuple[str, float, bool]:

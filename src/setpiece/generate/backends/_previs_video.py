@@ -47,9 +47,9 @@ ENCODER: dict[str, Any] = {"preset": "ultrafast", "crf": 20, "keyint_seconds": 2
 
 def encoder_settings() -> dict[str, Any]:
     """The codec this PyAV has (H.264 when it can) and the fixed settings used with it."""
-    import av
+    from setpiece.store.video import movie_codec
 
-    codec = "libx264" if "libx264" in av.codecs_available else "mpeg4"
+    codec = movie_codec()
     if codec == "libx264":
         return {"codec": codec, "preset": ENCODER["preset"], "crf": ENCODER["crf"], "threads": 1}
     return {"codec": codec, "qscale": 3, "threads": 1}
@@ -173,53 +173,43 @@ def frame_buffers(
 
 
 class ClipWriter:
-    """An MP4 with one video stream and the fixed encoder settings; feed it yuv420p buffers."""
+    """An MP4 with one video stream and the fixed encoder settings; feed it yuv420p buffers.
+
+    The encoding itself is ``setpiece.store.video.MovieWriter``'s; this fixes its settings.
+    """
 
     def __init__(
         self, path: str | os.PathLike[str], width: int, height: int, fps: Fraction
     ) -> None:
-        import av
+        from setpiece.store.video import Encoding, MovieWriter
 
         self.settings = encoder_settings()
         self.rate = Fraction(fps)
-        self._av = av
-        self._out = av.open(
-            os.fspath(path), mode="w", format="mp4", options={"movflags": "+faststart"}
-        )
-        stream = self._out.add_stream(self.settings["codec"], rate=self.rate)
-        stream.width, stream.height = width, height
-        stream.pix_fmt = "yuv420p"
-        context = stream.codec_context
-        context.thread_count = 1
-        context.gop_size = max(1, round(float(self.rate) * ENCODER["keyint_seconds"]))
-        context.colorspace = context.color_primaries = context.color_trc = 1  # BT.709
-        context.color_range = 1  # limited ("MPEG") range
-        if self.settings["codec"] == "libx264":
-            stream.options = {"preset": self.settings["preset"], "crf": str(self.settings["crf"])}
+        x264 = self.settings["codec"] == "libx264"
+        if x264:
+            options = {"preset": self.settings["preset"], "crf": str(self.settings["crf"])}
         else:
-            context.bit_rate = max(200_000, int(width * height * float(self.rate) * 0.12))
-            stream.options = {"qmin": "2", "qmax": str(self.settings["qscale"] + 8)}
-        self._stream = stream
-        self._count = 0
+            options = {"qmin": "2", "qmax": str(self.settings["qscale"] + 8)}
+        encoding = Encoding(
+            self.settings["codec"],
+            "yuv420p",
+            options,
+            color_range=1,  # limited ("MPEG") range
+            colour=(1, 1, 1),  # BT.709
+            gop=max(1, round(float(self.rate) * ENCODER["keyint_seconds"])),
+            bit_rate=None if x264 else max(200_000, int(width * height * float(self.rate) * 0.12)),
+            threads=1,
+        )
+        self._movie = MovieWriter(path, width, height, self.rate, encoding, faststart=True)
 
     def write(self, buffer: np.ndarray) -> None:
-        frame = self._av.VideoFrame.from_ndarray(buffer, format="yuv420p")
-        frame.pts = self._count
-        frame.time_base = 1 / self.rate
-        frame.colorspace = 1
-        frame.color_range = 1
-        self._out.mux(self._stream.encode(frame))
-        self._count += 1
+        self._movie.yuv420(buffer)
 
     def __enter__(self) -> ClipWriter:
         return self
 
-    def __exit__(self, *exc: object) -> None:
-        try:
-            if exc[0] is None:
-                self._out.mux(self._stream.encode(None))
-        finally:
-            self._out.close()
+    def __exit__(self, kind: type[BaseException] | None, *rest: object) -> None:
+        self._movie.__exit__(kind)
 
 
 def write_clip(

@@ -28,9 +28,9 @@ Decisions:
   no event loop or callback thread; the most used Python WebSocket library).
   Both are the optional ``comfyui`` extra, imported only inside a render.
 
-Configuration (``[generators.comfyui]``): ``url`` (default
-``http://127.0.0.1:8188``), ``workflow`` (API-format JSON; relative to
-``base_dir`` when given), ``timeout_s`` (600), ``connect_timeout_s`` (5, also the
+Configuration (``[generators.comfyui]``, read into ``ComfyUISettings``; unknown keys
+are refused): ``url`` (default ``http://127.0.0.1:8188``), ``workflow`` (API-format
+JSON; relative to the project folder), ``model`` (the ``{{model}}``), ``timeout_s`` (600), ``connect_timeout_s`` (5, also the
 up-check), ``http_timeout_s`` (60), ``poll_s`` (5), ``headers`` (sent with every
 request), ``output_node`` (which save node's file is the take, when several).
 Request parameters ``workflow`` and ``output_node`` override them per take.
@@ -46,11 +46,11 @@ import re
 import time
 import uuid
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from setpiece.errors import InvalidInputError
+from setpiece.config import setting
 from setpiece.generate.backends._comfyui_workflow import (
     Workflow,
     WorkflowError,
@@ -61,6 +61,7 @@ from setpiece.generate.backends._comfyui_workflow import (
 from setpiece.generate.base import (
     Capabilities,
     Generator,
+    GeneratorSettings,
     Mode,
     Origin,
     Progress,
@@ -74,7 +75,7 @@ if TYPE_CHECKING:
 
     from setpiece.generate.backends._comfyui_client import ComfyClient
 
-__all__ = ["ComfyUIGenerator", "WorkflowError", "prompt_id_for"]
+__all__ = ["ComfyUIGenerator", "ComfyUISettings", "WorkflowError", "prompt_id_for"]
 
 log = logging.getLogger(__name__)
 
@@ -96,53 +97,30 @@ def prompt_id_for(idempotency_key: object | None) -> str:
 
 
 @dataclass(frozen=True)
-class _Settings:
-    url: str
-    workflow: str | dict[str, Any] | None
-    base_dir: Path | None
-    timeout_s: float
-    connect_timeout_s: float
-    http_timeout_s: float
-    poll_s: float
-    headers: dict[str, str]
-    output_node: str | None
+class ComfyUISettings(GeneratorSettings):
+    """``[generators.comfyui]`` (the module docstring lists the keys)."""
 
-    @classmethod
-    def from_config(cls, config: Mapping[str, Any]) -> _Settings:
-        url = str(config.get("url") or DEFAULT_URL).rstrip("/")
+    url: str = DEFAULT_URL
+    workflow: Any = None  # a path (relative to the project folder) or an API-format table
+    model: str | None = None
+    timeout_s: float = setting(600.0, positive=True)
+    connect_timeout_s: float = setting(5.0, positive=True)
+    http_timeout_s: float = setting(60.0, positive=True)
+    poll_s: float = setting(5.0, positive=True)
+    headers: dict[str, str] = field(default_factory=dict)
+    output_node: str | None = None
+
+    def __post_init__(self) -> None:
+        url = self.url.rstrip("/")
         if not re.match(r"^https?://[^/\s]+", url):
-            raise InvalidInputError(
-                f"comfyui url {url!r} is not an http:// or https:// address; e.g. {DEFAULT_URL}"
+            raise ValueError(
+                f"url: {url!r} is not an http:// or https:// address; e.g. {DEFAULT_URL}"
             )
-
-        def seconds(key: str, default: float) -> float:
-            value = config.get(key, default)
-            try:
-                number = float(value)
-            except (TypeError, ValueError):
-                number = -1.0
-            if not number > 0:
-                raise InvalidInputError(
-                    f"comfyui {key} must be a number of seconds above 0, not {value!r}"
-                )
-            return number
-
-        headers = config.get("headers") or {}
-        if not isinstance(headers, Mapping):
-            raise InvalidInputError("comfyui headers must be a table of header names to values")
-        workflow = config.get("workflow")
-        base_dir = config.get("base_dir")
-        return cls(
-            url=url,
-            workflow=dict(workflow) if isinstance(workflow, Mapping) else workflow,
-            base_dir=Path(base_dir) if base_dir else None,
-            timeout_s=seconds("timeout_s", 600.0),
-            connect_timeout_s=seconds("connect_timeout_s", 5.0),
-            http_timeout_s=seconds("http_timeout_s", 60.0),
-            poll_s=seconds("poll_s", 5.0),
-            headers={str(k): str(v) for k, v in headers.items()},
-            output_node=str(config["output_node"]) if config.get("output_node") else None,
-        )
+        object.__setattr__(self, "url", url)
+        if self.workflow is not None and not isinstance(self.workflow, str | Mapping):
+            raise ValueError(
+                f"workflow: expected a path or a table, got {type(self.workflow).__name__}"
+            )
 
 
 class _Watch:
@@ -314,14 +292,18 @@ class ComfyUIGenerator(Generator):
     """Makes takes with a ComfyUI server and an API-format workflow template.
 
     Args:
-        config: ``url``, ``workflow``, ``base_dir``, ``timeout_s``, ``connect_timeout_s``,
-            ``http_timeout_s``, ``poll_s``, ``headers``, ``output_node`` (module docstring).
+        settings: ``[generators.comfyui]``: ``url``, ``workflow``, ``model``, ``timeout_s``,
+            ``connect_timeout_s``, ``http_timeout_s``, ``poll_s``, ``headers``,
+            ``output_node``, ``concurrency`` (module docstring).
+        project_dir: The project folder, where a relative ``workflow`` path starts.
 
     Raises:
         InvalidInputError: A configuration value is unusable.
     """
 
     name: ClassVar[str] = "comfyui"
+    Settings: ClassVar[type[GeneratorSettings]] = ComfyUISettings
+    settings: ComfyUISettings
     origin: ClassVar[Origin] = Origin.TRAINED
     requires: ClassVar[tuple[str, ...]] = ("httpx", "websockets")
     install_hint: ClassVar[str | None] = "pip install 'setpiece[comfyui]'"
@@ -331,9 +313,13 @@ class ComfyUIGenerator(Generator):
         seeds=True,
     )
 
-    def __init__(self, config: dict[str, Any] | None = None) -> None:
-        super().__init__(config)
-        self.settings = _Settings.from_config(self.config)
+    def __init__(
+        self,
+        settings: GeneratorSettings | Mapping[str, Any] | None = None,
+        *,
+        project_dir: Path | None = None,
+    ) -> None:
+        super().__init__(settings, project_dir=project_dir)
 
     def render(
         self, request: RenderRequest, workdir: Path, progress: Progress | None = None
@@ -353,7 +339,7 @@ class ComfyUIGenerator(Generator):
                 "no ComfyUI workflow: set the comfyui generator's 'workflow' to an API-format "
                 "JSON file, or give one in the take's parameters"
             )
-        workflow = load_workflow(spec, settings.base_dir)
+        workflow = load_workflow(spec, self.project_dir)
         # Every refusal before any request: the names are placeholders until uploaded.
         inputs = self._inputs(request, workflow)
         placeholder_values(workflow, request, *self._names(inputs))

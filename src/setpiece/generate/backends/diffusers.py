@@ -8,7 +8,8 @@ SD3, Flux...) make stills from text and from an init image; the video
 pipelines diffusers ships (AnimateDiff, CogVideoX, LTX, Wan, HunyuanVideo,
 Stable Video Diffusion...) make shots from text or from a first frame.
 
-Configuration (``[generators.diffusers]``); every key is optional, defaults in ``DEFAULTS``:
+Configuration (``[generators.diffusers]``, read into ``DiffusersSettings``; unknown keys
+are refused); every key is optional:
 
     model             None     the model folder (the request's ``model`` wins)
     batch_size        4        stills of one shot rendered in one pipeline call
@@ -23,6 +24,7 @@ Configuration (``[generators.diffusers]``); every key is optional, defaults in `
     ip_adapter        None     an IP-Adapter folder or weight file; None: the model's
                                ``ip_adapter/`` subfolder if it has one
     ip_adapter_scale  0.6
+    concurrency       1        takes rendered at once (the render queue's)
 
 A request's ``parameters`` may set ``steps``, ``guidance``, ``scheduler``,
 ``strength``, ``lora``, ``lora_scale`` and ``ip_adapter_scale`` for one take;
@@ -63,6 +65,7 @@ from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
+from setpiece.config import setting
 from setpiece.errors import InvalidInputError
 from setpiece.generate.backends._diffusers_model import (
     ModelFolder,
@@ -74,6 +77,7 @@ from setpiece.generate.backends._diffusers_model import (
 from setpiece.generate.base import (
     Capabilities,
     Generator,
+    GeneratorSettings,
     Mode,
     Origin,
     Progress,
@@ -85,25 +89,10 @@ from setpiece.generate.base import (
 if TYPE_CHECKING:
     from setpiece.generate.backends._diffusers_runtime import Loaded
 
-__all__ = ["DEFAULTS", "PARAMETERS", "DiffusersGenerator", "DiffusersSettings"]
+__all__ = ["PARAMETERS", "DiffusersGenerator", "DiffusersSettings"]
 
 log = logging.getLogger(__name__)
 
-DEFAULTS: dict[str, Any] = {
-    "model": None,
-    "batch_size": 4,
-    "video_batch_size": 1,
-    "device": None,
-    "dtype": None,
-    "steps": None,
-    "guidance": None,
-    "scheduler": None,
-    "strength": None,
-    "lora": None,
-    "lora_scale": 1.0,
-    "ip_adapter": None,
-    "ip_adapter_scale": 0.6,
-}
 PARAMETERS = (
     "steps",
     "guidance",
@@ -167,12 +156,6 @@ def _number(key: str, value: Any) -> float:
     return float(value)
 
 
-def _whole(key: str, value: Any) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        raise ValueError(f"{key} must be a whole number from 1, not {value!r}")
-    return value
-
-
 def _optional_text(key: str, value: Any) -> str | None:
     if value is not None and (not isinstance(value, str) or not value.strip()):
         raise ValueError(f"{key} must be a non-empty string, not {value!r}")
@@ -180,44 +163,32 @@ def _optional_text(key: str, value: Any) -> str | None:
 
 
 @dataclass(frozen=True)
-class DiffusersSettings:
-    """The backend's configuration, checked once; ``DEFAULTS`` fills what is not given."""
+class DiffusersSettings(GeneratorSettings):
+    """``[generators.diffusers]``, checked once (the module docstring lists the keys)."""
 
-    model: str | None
-    batch_size: int
-    video_batch_size: int
-    device: str | None
-    dtype: str | None
-    ip_adapter: str | None
-    options: Mapping[str, Any]  # defaults of the PARAMETERS keys, checked by Options.parse
+    model: str | None = None
+    batch_size: int = setting(4, low=1, help="stills of one shot rendered in one pipeline call")
+    video_batch_size: int = setting(1, low=1, help="videos of one shot in one pipeline call")
+    device: str | None = None
+    dtype: str | None = None
+    steps: int | None = None
+    guidance: float | None = None
+    scheduler: str | None = None
+    strength: float | None = None
+    lora: str | None = None
+    lora_scale: float = 1.0
+    ip_adapter: str | None = None
+    ip_adapter_scale: float = 0.6
 
-    @classmethod
-    def from_config(cls, config: Mapping[str, Any]) -> DiffusersSettings:
-        """Settings from a backend config.
+    def __post_init__(self) -> None:
+        for key in ("model", "device", "dtype", "ip_adapter"):
+            _optional_text(key, getattr(self, key))
+        Options.parse(self.options)
 
-        Raises:
-            InvalidInputError: A value has the wrong type or is out of range (names the key).
-        """
-        unknown = sorted(set(config) - set(DEFAULTS))
-        if unknown:
-            log.warning("diffusers: ignoring unknown config keys %s", ", ".join(unknown))
-        merged = {**DEFAULTS, **{k: v for k, v in config.items() if k in DEFAULTS}}
-        if isinstance(merged["model"], Path):
-            merged["model"] = str(merged["model"])
-        try:
-            options = {key: merged[key] for key in PARAMETERS}
-            Options.parse(options)
-            return cls(
-                model=_optional_text("model", merged["model"]),
-                batch_size=_whole("batch_size", merged["batch_size"]),
-                video_batch_size=_whole("video_batch_size", merged["video_batch_size"]),
-                device=_optional_text("device", merged["device"]),
-                dtype=_optional_text("dtype", merged["dtype"]),
-                ip_adapter=_optional_text("ip_adapter", merged["ip_adapter"]),
-                options=options,
-            )
-        except ValueError as exc:
-            raise InvalidInputError(f"diffusers config: {exc}") from exc
+    @property
+    def options(self) -> Mapping[str, Any]:
+        """The defaults of the per-take ``PARAMETERS`` keys."""
+        return {key: getattr(self, key) for key in PARAMETERS}
 
 
 @dataclass
@@ -236,6 +207,8 @@ class DiffusersGenerator(Generator):
     """Renders with Hugging Face diffusers pipelines loaded from local model folders."""
 
     name: ClassVar[str] = "diffusers"
+    Settings: ClassVar[type[GeneratorSettings]] = DiffusersSettings
+    settings: DiffusersSettings
     origin: ClassVar[Origin] = Origin.TRAINED
     requires: ClassVar[tuple[str, ...]] = ("torch", "diffusers", "transformers")
     install_hint: ClassVar[str | None] = "pip install 'setpiece[diffusers]'"
@@ -243,9 +216,13 @@ class DiffusersGenerator(Generator):
         modes=frozenset(Mode), reference_images=True
     )
 
-    def __init__(self, config: dict[str, Any] | None = None) -> None:
-        super().__init__(config)
-        self.settings = DiffusersSettings.from_config(self.config)
+    def __init__(
+        self,
+        settings: GeneratorSettings | Mapping[str, Any] | None = None,
+        *,
+        project_dir: Path | None = None,
+    ) -> None:
+        super().__init__(settings, project_dir=project_dir)
         self._pipelines: dict[tuple[Path, Mode], Loaded] = {}
         self._hashes: dict[tuple[Any, ...], str] = {}
         self._device: str | None = None

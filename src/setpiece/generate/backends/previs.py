@@ -38,11 +38,13 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any, ClassVar
 
+from setpiece.config import setting
 from setpiece.errors import InvalidInputError
 from setpiece.generate.backends._previs_plan import View, camera_path
 from setpiece.generate.base import (
     Capabilities,
     Generator,
+    GeneratorSettings,
     Mode,
     Origin,
     Progress,
@@ -51,7 +53,7 @@ from setpiece.generate.base import (
     RenderResult,
 )
 
-__all__ = ["MAX_FRAMES", "VERSION", "Prepared", "PrevisGenerator", "prepare"]
+__all__ = ["MAX_FRAMES", "VERSION", "Prepared", "PrevisGenerator", "PrevisSettings", "prepare"]
 
 VERSION = "1"
 MAX_FRAMES = 7200  # five minutes at 24 fps: longer than any shot, bounded for a queue worker
@@ -64,14 +66,30 @@ def _model_hash() -> str:
     return hashlib.sha256(f"setpiece-previs-{VERSION}".encode()).hexdigest()[:16]
 
 
+@dataclass(frozen=True)
+class PrevisSettings(GeneratorSettings):
+    """``[generators.previs]``: the request parameters' project defaults, and fonts."""
+
+    caption: str = setting(
+        "below", choices=("below", "overlay", "none"), help="where the caption goes"
+    )
+    annotate: bool = setting(True, help="draw camera-move arrows on stills")
+    fonts: tuple[str, ...] = setting(
+        (), help="font files tried before the system's (scripts the default face lacks)"
+    )
+
+
 class PrevisGenerator(Generator):
     """Storyboard panels (PNG) and animatics (MP4) drawn from the shot brief, on the CPU.
 
-    Configuration keys: ``caption`` and ``annotate`` (defaults for every request), and
-    ``fonts``: font files tried before the system's (for scripts the default face lacks).
+    Settings (``PrevisSettings``): ``caption`` and ``annotate`` (defaults for every
+    request), and ``fonts``: font files tried before the system's (for scripts the
+    default face lacks); relative ones start in the project folder.
     """
 
     name: ClassVar[str] = "previs"
+    Settings: ClassVar[type[GeneratorSettings]] = PrevisSettings
+    settings: PrevisSettings
     origin: ClassVar[Origin] = Origin.ALGORITHM  # draws, no trained model: IPTC algorithmicMedia
     default_capabilities: ClassVar[Capabilities] = Capabilities(
         modes=frozenset(Mode),
@@ -93,8 +111,10 @@ class PrevisGenerator(Generator):
                 f"previs does not take parameter(s) {', '.join(unknown)}: "
                 f"it takes {', '.join(sorted(PARAMETERS))}"
             )
-        merged = {"caption": "below", "annotate": True}
-        merged.update({k: v for k, v in self.config.items() if k in PARAMETERS})
+        merged: dict[str, Any] = {
+            "caption": self.settings.caption,
+            "annotate": self.settings.annotate,
+        }
         merged.update(request.parameters)
         from setpiece.generate.backends._previs_panel import CAPTIONS
 
@@ -159,7 +179,9 @@ class PrevisGenerator(Generator):
         init_digest, init = _read_init(request)
         from setpiece.lettering import typeface
 
-        fonts = tuple(str(p) for p in self.config.get("fonts", ()) or ())
+        fonts = tuple(
+            str(self.project_dir / p if self.project_dir else p) for p in self.settings.fonts
+        )
         face = typeface(fonts)
         digest = _request_digest(request, settings, init_digest)
         slug = re.sub(r"[^A-Za-z0-9_-]+", "_", request.brief.code if request.brief else "")

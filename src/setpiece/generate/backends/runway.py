@@ -6,7 +6,8 @@ modes: text-to-image with tagged reference images (character consistency: a
 reference tagged ``anna`` is named ``@anna`` in the prompt), image-to-video
 (the init image goes up through an ephemeral upload) and text-to-video.
 
-Configuration (``[generators.runway]``); every key is optional, defaults in ``DEFAULTS``:
+Configuration (``[generators.runway]``, read into ``RunwaySettings``; unknown keys are
+refused); every key is optional:
 
     image_model           "gen4_image"   text-to-image model
     video_model           "gen4_turbo"   image-to-video model
@@ -23,6 +24,7 @@ Configuration (``[generators.runway]``); every key is optional, defaults in ``DE
     poll_error_limit      5              transient errors in a row tolerated while polling
     base_url              None           the SDK's (RUNWAYML_BASE_URL, else Runway's)
     transient_failure_codes  INTERNAL, INPUT_PREPROCESSING.INTERNAL
+    concurrency           2              takes rendered at once (the render queue's)
 
 Decisions:
 
@@ -58,16 +60,18 @@ import time
 import unicodedata
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 from urllib.parse import urlsplit
 
+from setpiece.config import setting
 from setpiece.errors import InvalidInputError
 from setpiece.generate.base import (
     Capabilities,
     Generator,
+    GeneratorSettings,
     Mode,
     Origin,
     Progress,
@@ -81,7 +85,6 @@ if TYPE_CHECKING:
     from runwayml import RunwayML
 
 __all__ = [
-    "DEFAULTS",
     "RunwayGenerator",
     "RunwaySettings",
     "derive_tag",
@@ -106,123 +109,63 @@ GEN4_IMAGE_RATIOS = (
     "720:720", "960:720", "720:960", "1680:720",
 )  # fmt: skip
 
-DEFAULTS: dict[str, Any] = {
-    "image_model": "gen4_image",
-    "video_model": "gen4_turbo",
-    "text_video_model": "gen4.5",
-    "image_ratios": GEN4_IMAGE_RATIOS,
-    "video_ratios": ("1280:720", "720:1280", "1104:832", "832:1104", "960:960", "1584:672"),
-    "text_video_ratios": ("1280:720", "720:1280"),
-    "video_durations": tuple(range(2, 11)),
-    "text_video_durations": tuple(range(2, 11)),
-    "max_references": 3,
-    "poll_interval_s": 2.0,
-    "timeout_s": 600.0,
-    "request_timeout_s": 60.0,
-    "poll_error_limit": 5,
-    "base_url": None,
-    "transient_failure_codes": ("INTERNAL", "INPUT_PREPROCESSING.INTERNAL"),
-}
+_VIDEO_RATIOS = ("1280:720", "720:1280", "1104:832", "832:1104", "960:960", "1584:672")
+_DURATIONS = tuple(range(2, 11))
 
 
 @dataclass(frozen=True)
-class RunwaySettings:
-    """The backend's configuration, checked once; ``DEFAULTS`` fills what is not given."""
+class RunwaySettings(GeneratorSettings):
+    """``[generators.runway]``, checked once (the module docstring lists the keys)."""
 
-    image_model: str
-    video_model: str
-    text_video_model: str
-    image_ratios: tuple[str, ...]
-    video_ratios: tuple[str, ...]
-    text_video_ratios: tuple[str, ...]
-    video_durations: tuple[int, ...]
-    text_video_durations: tuple[int, ...]
-    max_references: int
-    poll_interval_s: float
-    timeout_s: float
-    request_timeout_s: float
-    poll_error_limit: int
-    base_url: str | None
-    transient_failure_codes: tuple[str, ...]
+    concurrency: int = setting(2, low=1, help="takes rendered at once (Runway's own queue)")
+    image_model: str = "gen4_image"
+    video_model: str = "gen4_turbo"
+    text_video_model: str = "gen4.5"
+    image_ratios: tuple[str, ...] = GEN4_IMAGE_RATIOS
+    video_ratios: tuple[str, ...] = _VIDEO_RATIOS
+    text_video_ratios: tuple[str, ...] = ("1280:720", "720:1280")
+    video_durations: tuple[int, ...] = _DURATIONS
+    text_video_durations: tuple[int, ...] = _DURATIONS
+    max_references: int = setting(3, low=1)
+    poll_interval_s: float = setting(2.0, positive=True)
+    timeout_s: float = setting(600.0, positive=True)
+    request_timeout_s: float = setting(60.0, positive=True)
+    poll_error_limit: int = setting(5, low=0)
+    base_url: str | None = None
+    transient_failure_codes: tuple[str, ...] = ("INTERNAL", "INPUT_PREPROCESSING.INTERNAL")
 
-    @classmethod
-    def from_config(cls, config: Mapping[str, Any]) -> RunwaySettings:
-        """Settings from a backend config.
-
-        Raises:
-            InvalidInputError: A value has the wrong type or is out of range (names the key).
-        """
-        known = {f.name for f in fields(cls)}
-        unknown = sorted(set(config) - known)
-        if unknown:
-            log.warning("runway: ignoring unknown config keys %s", ", ".join(unknown))
-        merged = {**DEFAULTS, **{k: v for k, v in config.items() if k in known}}
-        try:
-            return cls(
-                image_model=_text("image_model", merged["image_model"]),
-                video_model=_text("video_model", merged["video_model"]),
-                text_video_model=_text("text_video_model", merged["text_video_model"]),
-                image_ratios=_ratios("image_ratios", merged["image_ratios"]),
-                video_ratios=_ratios("video_ratios", merged["video_ratios"]),
-                text_video_ratios=_ratios("text_video_ratios", merged["text_video_ratios"]),
-                video_durations=_whole_seconds("video_durations", merged["video_durations"]),
-                text_video_durations=_whole_seconds(
-                    "text_video_durations", merged["text_video_durations"]
-                ),
-                max_references=int(_positive("max_references", merged["max_references"], True)),
-                poll_interval_s=_positive("poll_interval_s", merged["poll_interval_s"]),
-                timeout_s=_positive("timeout_s", merged["timeout_s"]),
-                request_timeout_s=_positive("request_timeout_s", merged["request_timeout_s"]),
-                poll_error_limit=_count("poll_error_limit", merged["poll_error_limit"]),
-                base_url=None
-                if merged["base_url"] is None
-                else _text("base_url", merged["base_url"]),
-                transient_failure_codes=tuple(
-                    _text("transient_failure_codes", code)
-                    for code in _sequence(
-                        "transient_failure_codes", merged["transient_failure_codes"]
-                    )
-                ),
-            )
-        except (TypeError, ValueError) as exc:
-            raise InvalidInputError(f"runway config: {exc}") from exc
+    def __post_init__(self) -> None:
+        for key in ("image_model", "video_model", "text_video_model"):
+            _text(key, getattr(self, key))
+        if self.base_url is not None:
+            _text("base_url", self.base_url)
+        for key in ("image_ratios", "video_ratios", "text_video_ratios"):
+            _ratios(key, getattr(self, key))
+        for key in ("video_durations", "text_video_durations"):
+            for seconds in _sequence(key, getattr(self, key)):
+                if seconds <= 0:
+                    raise ValueError(f"{key}: whole seconds above 0, not {seconds!r}")
+        for code in _sequence("transient_failure_codes", self.transient_failure_codes):
+            _text("transient_failure_codes", code)
 
 
 def _sequence(key: str, value: Any) -> Sequence[Any]:
     if isinstance(value, str) or not isinstance(value, Sequence) or not value:
-        raise ValueError(f"{key} must be a non-empty list, not {value!r}")
+        raise ValueError(f"{key}: a non-empty list, not {value!r}")
     return value
 
 
 def _text(key: str, value: Any) -> str:
     if not isinstance(value, str) or not value.strip():
-        raise ValueError(f"{key} must be a non-empty string, not {value!r}")
-    return value
-
-
-def _positive(key: str, value: Any, whole: bool = False) -> float:
-    if isinstance(value, bool) or not isinstance(value, int | float) or value <= 0:
-        raise ValueError(f"{key} must be a positive number, not {value!r}")
-    if whole and value != int(value):
-        raise ValueError(f"{key} must be a whole number, not {value!r}")
-    return float(value)
-
-
-def _count(key: str, value: Any) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-        raise ValueError(f"{key} must be a whole number, 0 or more, not {value!r}")
+        raise ValueError(f"{key}: a non-empty string, not {value!r}")
     return value
 
 
 def _ratios(key: str, value: Any) -> tuple[str, ...]:
     for ratio in _sequence(key, value):
         if not isinstance(ratio, str) or not re.fullmatch(r"[1-9]\d*:[1-9]\d*", ratio):
-            raise ValueError(f'{key} entries look like "1280:720", not {ratio!r}')
+            raise ValueError(f'{key}: entries look like "1280:720", not {ratio!r}')
     return tuple(value)
-
-
-def _whole_seconds(key: str, value: Any) -> tuple[int, ...]:
-    return tuple(int(_positive(key, seconds, True)) for seconds in _sequence(key, value))
 
 
 # The pure parts: sizes, durations, tags -------------------------------------------------
@@ -341,6 +284,8 @@ class RunwayGenerator(Generator):
     """Runway's hosted models: text-to-image (with tagged references), image- and text-to-video."""
 
     name: ClassVar[str] = "runway"
+    Settings: ClassVar[type[GeneratorSettings]] = RunwaySettings
+    settings: RunwaySettings
     origin: ClassVar[Origin] = Origin.TRAINED
     requires: ClassVar[tuple[str, ...]] = ("runwayml",)
     install_hint: ClassVar[str | None] = "pip install 'setpiece[runway]'"
@@ -351,9 +296,13 @@ class RunwayGenerator(Generator):
         max_seconds=10.0,
     )
 
-    def __init__(self, config: dict[str, Any] | None = None) -> None:
-        super().__init__(config)
-        self.settings = RunwaySettings.from_config(self.config)
+    def __init__(
+        self,
+        settings: GeneratorSettings | Mapping[str, Any] | None = None,
+        *,
+        project_dir: Path | None = None,
+    ) -> None:
+        super().__init__(settings, project_dir=project_dir)
         self._sdk: RunwayML | None = None
         self._http: httpx.Client | None = None  # downloads: output URLs are on other hosts
 

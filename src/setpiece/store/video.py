@@ -1,59 +1,127 @@
-"""Streaming video in and out through PyAV, keeping what a finishing house checks.
+"""Video in and out through PyAV: the one place Setpiece opens a movie to read or write.
 
-Every motion tool reads a file frame by frame and writes one frame at a time, so an
-hour of 1080p holds a handful of frames in memory. What this module decides:
+Every part that reads or writes video (the motion tools, the preview movie, previs
+clips, generated takes, colour-matched takes, watermarked deliveries) goes through
+here, so they agree on what a finishing house checks. What this module decides:
 
 * Rates stay rational: the output rate is a ``Fraction`` (23.976 is 24000/1001), and
   frames are timed from their own timestamps, so a variable-frame-rate file is read
   by time, not by count.
-* Rotation metadata (the display matrix) is *honoured*: pictures are turned upright
-  when decoded, and the output carries no rotation, so every player shows it alike.
-* Colour range (limited/full) and matrix are read from the source and written back;
-  the pixel format is kept where the encoder has it (4:2:0, 4:2:2, 4:4:4, 8 or 10
-  bits; ``yuvj*`` becomes the same layout flagged full range). Processing itself is
-  8-bit RGB: a 10-bit source keeps a 10-bit output format, but its two extra bits of
-  precision are not carried through the interpolation (optical flow and warping run
-  on 8-bit pictures, 3 times faster than 16-bit ones).
-* 4:2:0 and 4:2:2 need even sizes: an odd picture (1919x1079) is *padded* by repeating
-  its last column/row to 1920x1080, so no source pixel is lost.
+* Rotation metadata (the display matrix) is *honoured* by :func:`decode`: pictures are
+  turned upright when decoded, and the output carries no rotation, so every player
+  shows it alike.
+* Colour range (limited/full) and matrix are read from the source and written back by
+  :func:`open_writer`; the pixel format is kept where the encoder has it (4:2:0,
+  4:2:2, 4:4:4, 8 or 10 bits; ``yuvj*`` becomes the same layout flagged full range).
+  Processing itself is 8-bit RGB: a 10-bit source keeps a 10-bit output format, but
+  its two extra bits of precision are not carried through (optical flow and warping
+  run on 8-bit pictures, 3 times faster than 16-bit ones).
+* 4:2:0 and 4:2:2 need even sizes: :func:`open_writer` *pads* an odd picture
+  (1919x1079) by repeating its last column/row to 1920x1080, so no source pixel is
+  lost. :class:`MovieWriter`, the encoder under it, refuses an odd size for those
+  formats in one line; its callers choose (the preview movie rounds the cut's size
+  down, a generated take is refused, a colour match writes 4:4:4).
 * Audio is remuxed packet for packet (no re-encode) when the container takes its
   codec, else re-encoded to AAC; it is interleaved with the picture as it goes.
 * Output goes to a temporary file (or folder, for PNG sequences) beside the target,
-  renamed on success: a failure leaves nothing under the target's name.
+  renamed on success: a failure leaves nothing under the target's name. A folder that
+  cannot be written, and a disk that fails mid-way, are the environment
+  (:class:`~setpiece.errors.StorageError`, exit 5); the temporary file is removed.
+* :func:`decode_spans` decodes keyframe spans in parallel for small pictures; a span
+  that fails or loses a frame is logged and left to :func:`decode`.
+* :func:`reason` is how every media message says what went wrong, in one line.
 """
 
 from __future__ import annotations
 
 import contextlib
+import logging
 import os
 import shutil
 import tempfile
 from collections.abc import Generator, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from fractions import Fraction
 from pathlib import Path
-from typing import Any
+from typing import IO, TYPE_CHECKING, Any
 
-import numpy as np
-
-from setpiece.errors import InvalidInputError, InvalidMediaError
-from setpiece.store.frames import DecodeStopped, Frame, reason
+from setpiece.errors import InvalidInputError, InvalidMediaError, StorageError
 
 __all__ = [
     "MOVIE_FORMATS",
+    "DecodeStopped",
+    "Encoding",
+    "Frame",
+    "MovieWriter",
     "VideoInfo",
     "VideoWriter",
     "check_paths",
     "decode",
     "decode_spans",
+    "movie_codec",
+    "open_container",
     "open_writer",
     "probe_video",
+    "reason",
+    "write_failed",
 ]
+
+if TYPE_CHECKING:
+    import numpy as np
+
+log = logging.getLogger(__name__)
 
 # Container by extension (PyAV needs it named: the temporary file ends in ".part").
 MOVIE_FORMATS = {".mp4": "mp4", ".m4v": "mp4", ".mov": "mov", ".mkv": "matroska"}
 # Audio codecs the MP4 muxer takes as they are; anything else is re-encoded to AAC.
 _MP4_AUDIO = frozenset({"aac", "mp3", "alac", "ac3", "eac3", "opus", "flac"})
+
+
+def reason(exc: BaseException) -> str:
+    """What went wrong reading or writing media, in one line.
+
+    An OS error's own text (``strerror``, without its errno and file name), else the
+    exception's message, else its type's name; runs of white space become one space.
+    """
+    strerror = getattr(exc, "strerror", None)
+    text = strerror if isinstance(strerror, str) and strerror.strip() else str(exc).strip()
+    return " ".join((text or type(exc).__name__).split())
+
+
+@dataclass(frozen=True)
+class Frame:
+    """One decoded picture: its index (from 0), its time in seconds, and RGB pixels."""
+
+    index: int
+    time: Fraction
+    rgb: np.ndarray  # (height, width, 3) uint8
+
+
+class DecodeStopped(InvalidMediaError):
+    """A video stopped decoding at ``frame``; the frames before it were delivered."""
+
+    def __init__(self, message: str, frame: int) -> None:
+        super().__init__(message)
+        self.frame = frame
+
+
+def write_failed(target: str | os.PathLike[str], exc: BaseException) -> StorageError:
+    """The environment error for a file that could not be written (disk, permissions)."""
+    return StorageError(
+        f"cannot write {os.fspath(target)}: {reason(exc)}; check free space and permissions"
+    )
+
+
+def open_container(source: str | os.PathLike[str] | IO[bytes]) -> Any:
+    """A file (or an open binary handle) opened with PyAV to read, metadata errors replaced.
+
+    PyAV's own errors (``av.FFmpegError``, ``OSError``) pass through: each caller says
+    in its own words which file could not be opened, with :func:`reason`.
+    """
+    import av
+
+    name = os.fspath(source) if isinstance(source, (str, os.PathLike)) else source
+    return av.open(name, metadata_errors="replace")
 
 
 @dataclass(frozen=True)
@@ -121,7 +189,7 @@ def _open(path: str | os.PathLike[str], label: str) -> Any:
     if Path(path).is_dir():
         raise InvalidInputError(f"the {label} {path} is a folder: give a video file")
     try:
-        return av.open(os.fspath(path), metadata_errors="replace")
+        return open_container(path)
     except (av.FFmpegError, OSError, ValueError) as exc:
         raise InvalidMediaError(f"the {label} {path} cannot be opened ({reason(exc)})") from exc
 
@@ -268,6 +336,8 @@ class _Clock:
 
 def _picture(reformatter: Any, frame: Any, size: tuple[int, int] | None, grey: bool) -> np.ndarray:
     """A decoded frame as 8-bit RGB (or grey) pixels, scaled to ``size`` and upright."""
+    import numpy as np
+
     width, height = size if size else (None, None)
     picture = reformatter.reformat(
         frame,
@@ -310,6 +380,7 @@ def _spans(
     base, or None where it cannot be (one keyframe, packets without timestamps, a first
     packet that is not a keyframe, a demuxing error): those are decoded in one piece."""
     import av
+    import numpy as np
 
     try:
         with _open(path, label) as container:
@@ -331,7 +402,13 @@ def _spans(
                 elif not stamps:
                     return None
                 stamps.append(packet.pts)
-    except (av.FFmpegError, OSError, ValueError):
+    except (av.FFmpegError, OSError, ValueError) as exc:
+        log.info(
+            "the %s %s cannot be cut into spans (%s): decoding it in one piece",
+            label,
+            os.fspath(path),
+            reason(exc),
+        )
         return None
     keys = sorted(set(keys))
     if len(keys) < 2 or len(stamps) < 2 * workers:
@@ -379,11 +456,10 @@ def _decode_span(
     path: str, span: _Span, size: tuple[int, int] | None, grey: bool, rough: bool
 ) -> list[tuple[int, np.ndarray]]:
     """The (timestamp, pixels) of the frames in ``span``, decoded in this thread alone."""
-    import av
     from av.video.reformatter import VideoReformatter
 
     out: list[tuple[int, np.ndarray]] = []
-    with av.open(path, metadata_errors="replace") as container:
+    with open_container(path) as container:
         stream = container.streams.video[0]
         stream.thread_type = "SLICE"
         stream.codec_context.thread_count = 1
@@ -422,8 +498,9 @@ def decode_spans(
     times; spans made ``cuts`` 1.1 to 1.7 times faster per file on the videos of
     bench/motion_cuts.py (short files gain least). ``workers`` defaults to the cores,
     at most 4. A span whose frame count differs from its packet count, or that fails,
-    is left to :func:`decode`, which carries on from the first frame not yet handed
-    on, so errors read as they do there.
+    is logged (INFO for a count that differs, WARNING for a failure) and left to
+    :func:`decode`, which carries on from the first frame not yet handed on, so errors
+    read as they do there.
     """
     from concurrent.futures import Future, ThreadPoolExecutor
 
@@ -450,9 +527,27 @@ def decode_spans(
         for span in spans:
             try:
                 frames = pending.pop(0).result()
-            except Exception:
-                frames = None
-            if frames is None or len(frames) != span.packets:
+            except Exception as exc:  # any failure: decode() below reads it and says why
+                log.warning(
+                    "the %s %s: the span from frame %d failed to decode (%s: %s); "
+                    "decoding on from there in one piece",
+                    label,
+                    os.fspath(path),
+                    handed,
+                    type(exc).__name__,
+                    reason(exc),
+                )
+                break
+            if len(frames) != span.packets:
+                log.info(
+                    "the %s %s: the span from frame %d gave %d frames for %d packets; "
+                    "decoding on from there in one piece",
+                    label,
+                    os.fspath(path),
+                    handed,
+                    len(frames),
+                    span.packets,
+                )
                 break  # left to decode(), below
             submit()
             for pts, pixels in frames:
@@ -470,6 +565,191 @@ def decode_spans(
 
 
 # Output ------------------------------------------------------------------------------
+
+
+def movie_codec() -> str:
+    """H.264 where this PyAV build has libx264, else MPEG-4 part 2 (every build has it)."""
+    import av
+
+    return "libx264" if "libx264" in av.codecs_available else "mpeg4"
+
+
+@dataclass(frozen=True)
+class Encoding:
+    """How :class:`MovieWriter` encodes the picture.
+
+    Attributes:
+        codec: The encoder ("libx264", "mpeg4", "prores_ks"...).
+        pix_fmt: The stored pixel format; 4:2:0 needs an even width and height,
+            4:2:2 an even width.
+        options: The encoder's private options (x264's preset and crf...).
+        color_range: FFmpeg's code to tag (1 limited, 2 full); None leaves it unset.
+        colour: Matrix, primaries and transfer codes to tag ((1, 1, 1) is BT.709);
+            None leaves them unset.
+        gop: Frames between keyframes; None is the encoder's default.
+        bit_rate: Bits a second, for encoders without a quality scale (mpeg4).
+        threads: Encoder threads; None is FFmpeg's choice.
+        time_base: The stream's time base; None leaves it to PyAV and the muxer.
+    """
+
+    codec: str
+    pix_fmt: str = "yuv420p"
+    options: dict[str, str] = field(default_factory=dict)
+    color_range: int | None = None
+    colour: tuple[int, int, int] | None = None
+    gop: int | None = None
+    bit_rate: int | None = None
+    threads: int | None = None
+    time_base: Fraction | None = None
+
+
+def _check_size(width: int, height: int, pix_fmt: str) -> None:
+    """Refuses a size the pixel format cannot hold (chroma subsampled by two)."""
+    if width < 1 or height < 1:
+        raise InvalidInputError(
+            f"cannot encode {width}x{height}: give a width and height of 1 or more"
+        )
+    if "420" in pix_fmt and (width % 2 or height % 2):
+        need = "an even width and height"
+    elif "422" in pix_fmt and width % 2:
+        need = "an even width"
+    else:
+        return
+    raise InvalidInputError(f"cannot encode {width}x{height} as {pix_fmt}: it needs {need}")
+
+
+class MovieWriter:
+    """A movie file with one video stream, fed picture by picture: the one PyAV writer.
+
+    It writes to ``path`` as given (the callers that name a target write to a
+    temporary file beside it: :func:`open_writer`, ``temporary_file``). Sound is added
+    with :meth:`add_audio` or :meth:`copy_stream` and muxed through :meth:`mux`, so a full
+    disk reads the same whichever stream hit it.
+
+    Raises:
+        InvalidInputError: A size the pixel format cannot hold (odd, for 4:2:0).
+        StorageError: The file cannot be created or written (exit 5).
+    """
+
+    def __init__(
+        self,
+        path: str | os.PathLike[str],
+        width: int,
+        height: int,
+        rate: Fraction,
+        encoding: Encoding,
+        *,
+        container: str = "mp4",
+        faststart: bool = False,
+    ) -> None:
+        import av
+
+        _check_size(width, height, encoding.pix_fmt)
+        self._av = av
+        self.path = os.fspath(path)
+        self.rate = Fraction(rate)
+        self.encoding = encoding
+        self.frames = 0
+        options = {"movflags": "+faststart"} if faststart else {}
+        try:
+            self.container: Any = av.open(self.path, mode="w", format=container, options=options)
+        except OSError as exc:
+            raise write_failed(self.path, exc) from exc
+        try:
+            stream: Any = self.container.add_stream(encoding.codec, rate=self.rate)
+            stream.width, stream.height = width, height
+            stream.pix_fmt = encoding.pix_fmt
+            if encoding.time_base is not None:
+                stream.time_base = encoding.time_base
+            context = stream.codec_context
+            if encoding.threads is not None:
+                context.thread_count = encoding.threads
+            if encoding.gop is not None:
+                context.gop_size = encoding.gop
+            if encoding.colour is not None:
+                context.colorspace, context.color_primaries, context.color_trc = encoding.colour
+            if encoding.color_range is not None:
+                context.color_range = encoding.color_range
+            if encoding.bit_rate is not None:
+                context.bit_rate = encoding.bit_rate
+            if encoding.options:
+                stream.options = dict(encoding.options)
+            self.stream = stream
+        except BaseException:
+            self.container.close()
+            raise
+        self._base = Fraction(1) / self.rate
+        self._flushed = False
+
+    def picture(self, frame: Any, pts: int | None = None) -> None:
+        """Encodes one ``av.VideoFrame``, stamped ``pts`` (the next frame's number if None,
+        in frames of the rate; else in the frame's own ``time_base``)."""
+        if pts is None:
+            frame.pts, frame.time_base = self.frames, self._base
+        else:
+            frame.pts = pts
+        if self.encoding.colour is not None:
+            frame.colorspace = self.encoding.colour[0]
+        if self.encoding.color_range is not None:
+            frame.color_range = self.encoding.color_range
+        self.mux(self.stream.encode(frame))
+        self.frames += 1
+
+    def rgb(self, pixels: np.ndarray) -> None:
+        """Encodes one (h, w, 3) uint8 RGB picture (converted to the stored format)."""
+        self.picture(self._av.VideoFrame.from_ndarray(pixels, format="rgb24"))
+
+    def yuv420(self, buffer: np.ndarray) -> None:
+        """Encodes one yuv420p buffer ((h * 3 / 2, w) uint8: Y, then U, then V)."""
+        self.picture(self._av.VideoFrame.from_ndarray(buffer, format="yuv420p"))
+
+    def add_audio(self, rate: int, layout: str = "stereo") -> Any:
+        """An AAC stream beside the picture: the caller encodes, :meth:`mux` writes."""
+        return self.container.add_stream("aac", rate=rate, layout=layout)
+
+    def copy_stream(self, template: Any) -> Any:
+        """A stream for ``template``'s packets as they are (sound copied, not re-encoded)."""
+        return self.container.add_stream_from_template(template)
+
+    def mux(self, packets: Any) -> None:
+        """Writes packets (of any stream of this file)."""
+        try:
+            self.container.mux(packets)
+        except OSError as exc:
+            raise write_failed(self.path, exc) from exc
+
+    def finish(self) -> None:
+        """Flushes the video encoder, once (other streams flush their own before
+        :meth:`close`)."""
+        if not self._flushed:
+            self._flushed = True
+            self.mux(self.stream.encode(None))
+
+    def close(self) -> None:
+        """Writes the container's index and closes the file."""
+        try:
+            self.container.close()
+        except OSError as exc:
+            raise write_failed(self.path, exc) from exc
+
+    def abandon(self) -> None:
+        """Closes the file after a failure, quietly (the caller removes it)."""
+        with contextlib.suppress(Exception):
+            self.container.close()
+
+    def __enter__(self) -> MovieWriter:
+        return self
+
+    def __exit__(self, kind: type[BaseException] | None, *rest: object) -> None:
+        if kind is not None:
+            self.abandon()
+            return
+        try:
+            self.finish()
+        except BaseException:
+            self.abandon()
+            raise
+        self.close()
 
 
 def _output_format(info: VideoInfo, codec: str) -> str:
@@ -490,19 +770,23 @@ def _output_format(info: VideoInfo, codec: str) -> str:
 class _Audio:
     """The source's first audio stream, remuxed (or re-encoded to AAC) beside the picture."""
 
-    def __init__(self, source: Path, output: Any, container_format: str, offset: float) -> None:
+    def __init__(
+        self, source: Path, output: MovieWriter, container_format: str, offset: float
+    ) -> None:
         import av
 
-        self._input = av.open(os.fspath(source), metadata_errors="replace")
+        self._input = open_container(source)
         self._in = self._input.streams.audio[0]
         self._offset = offset  # the video's start in the source: audio keeps sync to it
         self._output = output
         codec = self._in.codec_context.name
         self.remux = container_format != "mp4" or codec in _MP4_AUDIO
         if self.remux:
-            self._out = output.add_stream_from_template(self._in)
+            self._out = output.copy_stream(self._in)
         else:
-            self._out = output.add_stream("aac", rate=self._in.codec_context.sample_rate or 48000)
+            self._out = output.container.add_stream(
+                "aac", rate=self._in.codec_context.sample_rate or 48000
+            )
             self._resampler = av.AudioResampler(format="fltp", layout="stereo", rate=self._out.rate)
             self._out.layout = "stereo"
         self._packets = self._input.demux(self._in)
@@ -579,33 +863,32 @@ class VideoWriter:
         self.padded = False
         self.pix_fmt = "rgb24"
         self._audio_wanted = audio
-        self._output: Any = None
-        self._stream: Any = None
+        self._movie: MovieWriter | None = None
         self._audio: _Audio | None = None
         from av.video.reformatter import VideoReformatter
 
         self._scaler = VideoReformatter()
 
     def _start(self, width: int, height: int) -> None:
-        import av
-
         if self.kind == "png":
             return
         fmt = MOVIE_FORMATS[self.suffix]
-        self._output = av.open(self.temp, mode="w", format=fmt)
         self.pix_fmt = _output_format(self.info, self.codec)
-        stream = self._output.add_stream(self.codec, rate=self.rate)
-        stream.width, stream.height = width, height
-        stream.pix_fmt = self.pix_fmt
-        stream.time_base = 1 / self.rate
-        stream.codec_context.color_range = 2 if self.info.color_range == "pc" else 1
+        options: dict[str, str] = {}
         if self.codec == "libx264":
-            stream.options = {"preset": self.preset, "crf": str(self.crf)}
+            options = {"preset": self.preset, "crf": str(self.crf)}
         elif self.codec == "prores_ks":
-            stream.options = {"profile": "3" if "444" not in self.pix_fmt else "4"}
-        self._stream = stream
+            options = {"profile": "3" if "444" not in self.pix_fmt else "4"}
+        encoding = Encoding(
+            self.codec,
+            self.pix_fmt,
+            options,
+            color_range=2 if self.info.color_range == "pc" else 1,
+            time_base=1 / self.rate,
+        )
+        self._movie = MovieWriter(self.temp, width, height, self.rate, encoding, container=fmt)
         if self._audio_wanted and self.info.audio_codec:
-            self._audio = _Audio(self.info.path, self._output, fmt, offset=self.info.start)
+            self._audio = _Audio(self.info.path, self._movie, fmt, offset=self.info.start)
 
     @property
     def audio(self) -> str:
@@ -641,10 +924,11 @@ class VideoWriter:
                 raise InvalidInputError(f"cannot write {name}")
             self.frames += 1
             return
-        if self._output is None:
+        if self._movie is None:
             self.pix_fmt = _output_format(self.info, self.codec)
             h, w = self._even(rgb).shape[:2]
             self._start(w, h)
+        assert self._movie is not None
         rgb = self._even(rgb)
         frame = av.VideoFrame.from_ndarray(rgb, format="rgb24")
         full = self.info.color_range == "pc"
@@ -655,29 +939,24 @@ class VideoWriter:
             src_color_range=ColorRange.JPEG,
             dst_color_range=ColorRange.JPEG if full else ColorRange.MPEG,
         )
-        frame.color_range = 2 if self.info.color_range == "pc" else 1
-        frame.pts = self.frames
-        frame.time_base = 1 / self.rate
-        for packet in self._stream.encode(frame):
-            self._output.mux(packet)
+        self._movie.picture(frame)
         self.frames += 1
         if self._audio is not None:
             self._audio.feed(float(Fraction(self.frames) / self.rate))
 
     def finish(self) -> None:
         """Flushes the encoder and the remaining audio."""
-        if self.kind == "png" or self._output is None:
+        if self.kind == "png" or self._movie is None:
             return
-        for packet in self._stream.encode(None):
-            self._output.mux(packet)
+        self._movie.finish()
         if self._audio is not None:
             self._audio.feed(float(Fraction(self.frames) / self.rate))
 
     def close(self) -> None:
         if self._audio is not None:
             self._audio.close()
-        if self._output is not None:
-            self._output.close()
+        if self._movie is not None:
+            self._movie.close()
 
 
 def _movie_codec(suffix: str, codec: str | None) -> str:
@@ -703,23 +982,31 @@ def open_writer(
     *,
     codec: str | None = None,
     audio: bool = True,
-    preset: str | None = None,
-    crf: int | None = None,
+    preset: str,
+    crf: int,
 ) -> Iterator[VideoWriter]:
     """A writer whose output appears at ``target`` only if the block succeeds.
 
     ``target`` ending in .mp4/.m4v/.mov/.mkv is a movie (H.264, or ProRes in .mov);
     a path with no extension (or ``codec="png"``) is a folder of PNG frames
-    ``frame_000000.png``... (no audio: a PNG sequence has none).
+    ``frame_000000.png``... (no audio: a PNG sequence has none). An odd picture is
+    padded to even for 4:2:0 and 4:2:2 (see the module's docstring).
+
+    Args:
+        target: The movie file or PNG folder to make.
+        info: The source's properties (colour range, pixel format, audio).
+        rate: The output's exact frame rate.
+        codec: "h264" (default), "prores" (.mov only) or "png".
+        audio: Carry the source's sound over.
+        preset: x264's preset (the caller's settings).
+        crf: x264's constant rate factor (the caller's settings).
 
     Raises:
-        InvalidInputError: An unknown extension or codec, an unwritable folder, or a
-            PNG sequence folder that exists already and is not empty.
+        InvalidInputError: An unknown extension or codec, a folder that does not
+            exist, or a PNG sequence folder that exists already and is not empty.
+        StorageError: The folder cannot be written in, or the disk fails while
+            writing (exit 5); nothing is left behind, not even the temporary file.
     """
-    from setpiece.motion.config import MotionSettings
-
-    preset = preset or MotionSettings().encoder_preset
-    crf = MotionSettings().crf if crf is None else crf
     suffix = target.suffix.lower()
     png = (codec or "").lower() == "png" or suffix == ""
     folder = target.parent
@@ -728,13 +1015,19 @@ def open_writer(
             f"cannot write {target}: the folder {folder} does not exist; create it first"
         )
     if not os.access(folder, os.W_OK | os.X_OK):
-        raise InvalidInputError(f"cannot write {target}: the folder {folder} is not writable")
+        raise StorageError(
+            f"cannot write {target}: the folder {folder} is not writable; "
+            "check its permissions or choose another folder"
+        )
     if png:
         if target.exists() and (not target.is_dir() or any(target.iterdir())):
             raise InvalidInputError(
                 f"the PNG sequence folder {target} exists and is not empty: choose a new folder"
             )
-        temp = tempfile.mkdtemp(prefix=f".{target.name}.", suffix=".part", dir=folder)
+        try:
+            temp = tempfile.mkdtemp(prefix=f".{target.name}.", suffix=".part", dir=folder)
+        except OSError as exc:
+            raise write_failed(target, exc) from exc
         writer = VideoWriter(
             temp, info, rate, kind="png", codec="png", audio=False, preset=preset, crf=crf
         )
@@ -755,7 +1048,10 @@ def open_writer(
     if target.is_dir():
         raise InvalidInputError(f"{target} is a folder: give a file name for the output")
     chosen = _movie_codec(suffix, codec)
-    fd, temp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".part", dir=folder)
+    try:
+        fd, temp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".part", dir=folder)
+    except OSError as exc:
+        raise write_failed(target, exc) from exc
     os.close(fd)
     writer = VideoWriter(
         temp,

@@ -1,0 +1,206 @@
+"""Render jobs as people see them: listing the queue, retrying a job, cancelling one.
+
+The render queue (``generate/queue.py``) moves jobs as it works them; this module is
+the people's side of the same rows, and the one place a job is retried or cancelled.
+Both sides move a job only through ``move_job`` and its take only through
+``move_take`` (``production/moves.py``), so ``model/workflow.py``'s tables decide:
+a failed or cancelled job can be retried, a queued or running one cancelled,
+nothing else. A running job that is cancelled loses its result: the worker's lease
+check finds it no longer running.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from setpiece.errors import InvalidTransitionError, NotFoundError
+from setpiece.model.enums import JobState, TakeStatus, parse_enum
+from setpiece.model.orm import RenderJob, Shot, Take, utcnow
+from setpiece.model.workflow import JOB_TRANSITIONS, Mover
+from setpiece.production.board import Page, _limit, decode_cursor, encode_cursor
+from setpiece.production.context import Production
+from setpiece.production.moves import move_job, move_take
+from setpiece.production.views import jsonable
+
+__all__ = ["JobView", "cancel_job", "job_summary", "list_jobs", "retry_job"]
+
+
+@dataclass(frozen=True)
+class JobView:
+    id: int
+    take: str
+    shot: str
+    number: int
+    generator: str
+    state: JobState
+    attempts: int
+    max_attempts: int
+    last_error: str | None
+    created_at: datetime
+    updated_at: datetime
+    next_attempt_at: datetime
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "take": self.take,
+            "shot": self.shot,
+            "number": self.number,
+            "generator": self.generator,
+            "state": self.state.value,
+            "attempts": self.attempts,
+            "max_attempts": self.max_attempts,
+            "last_error": self.last_error,
+            "created_at": jsonable(self.created_at),
+            "updated_at": jsonable(self.updated_at),
+            "next_attempt_at": jsonable(self.next_attempt_at),
+        }
+
+
+def _job_query() -> Any:
+    return (
+        select(RenderJob, Take.number, Shot.code)
+        .join(Take, RenderJob.take_id == Take.id)
+        .join(Shot, Take.shot_id == Shot.id)
+    )
+
+
+def _job_view(job: RenderJob, number: int, code: str) -> JobView:
+    return JobView(
+        job.id,
+        job.take_id,
+        code,
+        number,
+        job.generator,
+        JobState(job.state),
+        job.attempts,
+        job.max_attempts,
+        job.last_error,
+        job.created_at,
+        job.updated_at,
+        job.next_attempt_at,
+    )
+
+
+def list_jobs(
+    production: Production,
+    *,
+    state: str | None = None,
+    cursor: str | None = None,
+    limit: int | None = None,
+) -> Page[JobView]:
+    """Render jobs, newest first, of one state when given.
+
+    Raises:
+        InvalidInputError: An unknown state, a bad cursor or limit.
+    """
+    size = _limit(limit)
+    wanted = None if state is None else parse_enum(JobState, state, "job state")
+    after = decode_cursor(cursor, [int])
+    with production.transaction(read_only=True) as session:
+        production.authorize(session, "read")
+        query = _job_query().order_by(RenderJob.id.desc()).limit(size + 1)
+        if wanted is not None:
+            query = query.where(RenderJob.state == wanted)
+        if after is not None:
+            query = query.where(RenderJob.id < after[0])
+        rows = session.execute(query).all()
+        items = [_job_view(job, number, code) for job, number, code in rows[:size]]
+        more = len(rows) > size
+        return Page(items, encode_cursor([items[-1].id]) if more and items else None)
+
+
+def job_summary(production: Production) -> dict[str, Any]:
+    """Jobs by state and the last change: what the queue page's live feed compares."""
+    with production.transaction(read_only=True) as session:
+        production.authorize(session, "read")
+        counts: dict[str, int] = {
+            state: count
+            for state, count in session.execute(
+                select(RenderJob.state, func.count()).group_by(RenderJob.state)
+            ).all()
+        }
+        last = session.scalar(select(func.max(RenderJob.updated_at)))
+        return {
+            "states": {s.value: int(counts.get(s.value, 0)) for s in JobState},
+            "updated_at": jsonable(last) if last else None,
+        }
+
+
+def _job_row(session: Session, job_id: int) -> tuple[RenderJob, Take]:
+    job = session.get(RenderJob, job_id)
+    if job is None:
+        raise NotFoundError(f"no render job {job_id}: the render queue page lists them")
+    take = session.get(Take, job.take_id)
+    assert take is not None
+    return job, take
+
+
+def _people_move(job: RenderJob, new: JobState, verb: str) -> JobState:
+    """A person's move of ``job``, refused in the words of the action unless the table has it."""
+    current = JobState(job.state)
+    if new not in JOB_TRANSITIONS[current]:
+        able = " or ".join(s for s in JobState if new in JOB_TRANSITIONS[s])
+        raise InvalidTransitionError(f"job {job.id} is {current}: only a {able} job can be {verb}")
+    return move_job(job, new, mover=Mover.PERSON)
+
+
+def retry_job(production: Production, job_id: int) -> JobView:
+    """Puts a failed or cancelled job back in the queue, with its attempts counted afresh.
+
+    Raises:
+        NotFoundError: No such job.
+        InvalidTransitionError: The job is not failed or cancelled.
+    """
+    with production.transaction() as session:
+        production.authorize(session, "render")
+        job, take = _job_row(session, job_id)
+        before = _people_move(job, JobState.QUEUED, "retried")
+        now = utcnow()
+        job.attempts, job.next_attempt_at, job.updated_at = 0, now, now
+        job.lease_owner, job.lease_expires_at = None, None
+        take.failure = None
+        move_take(
+            session,
+            production,
+            take,
+            TakeStatus.PENDING,
+            mover=Mover.SYSTEM,
+            action="retry",
+            data={"shot": take.shot.code, "job": job.id, "was": before.value},
+        )
+        session.flush()
+        return _job_view(job, take.number, take.shot.code)
+
+
+def cancel_job(production: Production, job_id: int) -> JobView:
+    """Cancels a queued or running job; its take fails with the reason (retry brings it back).
+
+    Raises:
+        NotFoundError: No such job.
+        InvalidTransitionError: The job is done, failed or cancelled already.
+    """
+    with production.transaction() as session:
+        production.authorize(session, "render")
+        job, take = _job_row(session, job_id)
+        _people_move(job, JobState.CANCELLED, "cancelled")
+        job.updated_at = utcnow()
+        job.lease_owner, job.lease_expires_at = None, None
+        job.last_error = f"cancelled by {production.actor}"
+        take.failure = job.last_error
+        move_take(
+            session,
+            production,
+            take,
+            TakeStatus.FAILED,
+            mover=Mover.SYSTEM,
+            action="cancelled",
+            data={"shot": take.shot.code, "job": job.id},
+        )
+        session.flush()
+        return _job_view(job, take.number, take.shot.code)

@@ -1,0 +1,61 @@
+"""Reading an editor's file on its own, before any take is matched (conforming: test_conform_import)."""
+
+from __future__ import annotations
+
+from fractions import Fraction
+from pathlib import Path
+
+import pytest
+
+from setpiece.edit.reading import EditClip, read_edit
+from setpiece.errors import InvalidInputError
+
+EDL = """TITLE: NIGHT TRAIN
+FCM: NON-DROP FRAME
+
+001  0a1b2c3d V     C        00:00:00:00 00:00:02:00 00:00:00:00 00:00:02:00
+* FROM CLIP NAME: 1A/2
+* SETPIECE: shot=1A take=abc label=1A/2 status=circled frames=48
+
+002  AX       V     C        00:00:00:00 00:00:01:12 00:00:02:00 00:00:03:12
+* FROM CLIP NAME: 1B/1
+"""
+
+
+@pytest.fixture
+def edl(tmp_path: Path) -> Path:
+    path = tmp_path / "cut.edl"
+    path.write_text(EDL)
+    return path
+
+
+def test_an_edl_becomes_clips_in_whole_frames_with_the_exports_metadata(edl: Path) -> None:
+    edit = read_edit(edl, Fraction(24))
+    assert (edit.format, edit.name, edit.fps, edit.duration) == ("edl", "NIGHT TRAIN", 24, 84)
+    assert edit.clips[0] == EditClip(
+        0,
+        "1A/2",
+        "missing",
+        0,
+        48,
+        reel="0a1b2c3d",
+        setpiece={
+            "shot": "1A",
+            "take": "abc",
+            "status": "circled",
+            "take_label": "1A/2",
+            "duration": 48,
+        },
+    )
+    assert (edit.clips[1].name, edit.clips[1].record_in, edit.clips[1].duration) == ("1B/1", 48, 36)
+    assert edit.warnings == []
+
+
+def test_drop_frame_is_read_at_29_97_and_refused_where_it_does_not_exist(edl: Path) -> None:
+    edl.write_text(EDL.replace("NON-DROP FRAME", "DROP FRAME"))
+    second = read_edit(edl, Fraction(30000, 1001)).clips[1]
+    assert (second.record_in, second.duration) == (60, 42)
+    with pytest.raises(
+        InvalidInputError, match=r"drop-frame timecode, which exists only at 29\.97"
+    ):
+        read_edit(edl, Fraction(24))
