@@ -35,11 +35,11 @@ import numpy as np
 
 from _timing import machine
 from setpiece.edit import movie
-from setpiece.edit.assembly import Cut, assemble
 from setpiece.edit.movie import write_preview
 from setpiece.generate.backends.previs import PrevisGenerator
 from setpiece.generate.base import Mode, RenderRequest, ShotBrief, SubjectBrief
 from setpiece.production.context import Production, init_production
+from setpiece.production.cut import Cut, assemble
 from setpiece.production.scenes import add_scene
 from setpiece.production.shots import add_shot
 from setpiece.production.takes import approve_take, import_takes

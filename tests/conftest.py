@@ -105,6 +105,15 @@ def _fail_on_error_logs(caplog: pytest.LogCaptureFixture) -> Iterator[None]:
 
 
 @pytest.fixture(autouse=True)
+def _hooks() -> None:
+    """The capabilities' hooks, installed as every entry point installs them, for the tests
+    that call the services directly (tests/pipeline/test_hooks.py checks the entry points)."""
+    from setpiece.pipeline.hooks import install
+
+    install()
+
+
+@pytest.fixture(autouse=True)
 def _clean_env(monkeypatch: pytest.MonkeyPatch) -> None:
     for name in ("SETPIECE_PROJECT", "SETPIECE_DATABASE_URL", "SETPIECE_USER", "SETPIECE_DEBUG"):
         monkeypatch.delenv(name, raising=False)

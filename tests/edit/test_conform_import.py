@@ -16,13 +16,13 @@ import pytest
 from sqlalchemy import func, select
 
 from mediafactory import write_mp4, write_png
-from setpiece.edit.assembly import assemble
 from setpiece.edit.conform_import import EditImportReport, import_edit
 from setpiece.edit.reading import read_edit
 from setpiece.edit.timeline import write_edl, write_fcp_xml, write_otio, write_otioz
 from setpiece.errors import PermissionDeniedError, SetpieceError
 from setpiece.model.orm import Event, Shot
 from setpiece.production.context import Production, init_production
+from setpiece.production.cut import assemble
 from setpiece.production.records import add_user
 from setpiece.production.scenes import add_scene
 from setpiece.production.shots import add_shot

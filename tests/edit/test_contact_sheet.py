@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import shutil
+from collections.abc import Callable, Iterator
 from fractions import Fraction
 from pathlib import Path
 
@@ -24,6 +25,7 @@ from setpiece.edit.contact_sheet import (
 )
 from setpiece.errors import InvalidInputError, NotFoundError
 from setpiece.production.context import Production, init_production
+from setpiece.production.cut import Cut
 
 W, H = 160, 90
 
@@ -63,7 +65,7 @@ def scenes(make: Factory) -> tuple[str, str]:
 
 def test_the_sheet_is_a_grid_of_the_cut_in_script_order(make: Factory, tmp_path: Path) -> None:
     scenes(make)
-    out = contact_sheet(make.production, tmp_path / "sheet.png", columns=4, deliver=False)
+    out = contact_sheet(make.production, tmp_path / "sheet.png", columns=4)
 
     assert out == tmp_path / "sheet.png"
     with Image.open(out) as sheet:
@@ -143,3 +145,24 @@ def test_a_remote_store_works_too(
     frame = min(range(30), key=lambda i: abs(level(i) - first[40:140, 140:180].mean()))
     assert frame == 15
     assert second.std() > 40  # the noise still
+
+
+def test_delivery_is_given_the_cut_shown_and_writes_the_target(
+    make: Factory, tmp_path: Path
+) -> None:
+    scenes(make)
+    seen: list[tuple[list[str], str, str]] = []
+
+    def deliverer(cut: Cut) -> Callable[[Path, Path], object]:
+        def deliver(raw: Path, target: Path) -> None:
+            seen.append(([c.shot for c in cut.clips], raw.name, target.name))
+            shutil.copyfile(raw, target)
+
+        return deliver
+
+    out = contact_sheet(make.production, tmp_path / "sheet.png", deliver=deliverer)
+
+    assert seen == [(["1A", "1B", "1C", "1D", "1E", "2A"], "sheet.png", "sheet.png")]
+    with Image.open(out) as sheet:
+        assert sheet.size == sheet_size(6, 4, W, H)
+    assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith(".")) == []

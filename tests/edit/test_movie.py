@@ -15,12 +15,12 @@ import pytest
 
 from conftest import Factory
 from mediafactory import video_codec, write_mp4, write_png
-from setpiece.edit.assembly import Cut, CutClip, assemble
 from setpiece.edit.movie import AUDIO_RATE, PreviewReport, write_preview
 from setpiece.edit.timeline import edl_text
 from setpiece.errors import InvalidInputError, StorageError
 from setpiece.model.orm import Take
 from setpiece.production.context import Production, init_production
+from setpiece.production.cut import Cut, CutClip, assemble
 from setpiece.production.takes import approve_take, import_takes
 from setpiece.timebase import timecode
 

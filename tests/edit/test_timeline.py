@@ -18,7 +18,6 @@ from pathlib import Path
 import pytest
 
 from mediafactory import write_mp4, write_png, write_video
-from setpiece.edit.assembly import Cut, CutClip, assemble
 from setpiece.edit.timeline import (
     NAMESPACE,
     SLATE_KIND,
@@ -32,6 +31,7 @@ from setpiece.edit.timeline import (
 )
 from setpiece.errors import InvalidInputError, SetpieceError, StorageError
 from setpiece.production.context import Production, init_production
+from setpiece.production.cut import Cut, CutClip, assemble
 from setpiece.production.scenes import add_scene
 from setpiece.production.shots import add_shot
 from setpiece.production.takes import approve_take, import_takes

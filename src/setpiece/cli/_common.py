@@ -50,7 +50,11 @@ def state(ctx: typer.Context) -> State:
 
 
 def open_production(ctx: typer.Context) -> Production:
+    """The project the command acts on, with the capabilities' hooks installed."""
+    from setpiece.pipeline.hooks import install
     from setpiece.production.context import Production
+
+    install()
 
     options = state(ctx)
     return Production.open(options.project, database_url=options.database_url, actor=options.actor)

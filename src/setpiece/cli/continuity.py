@@ -32,6 +32,7 @@ def check_continuity_command(
     from setpiece.continuity.check import check_continuity
     from setpiece.continuity.report import write_html
     from setpiece.errors import ExitCode, InvalidInputError
+    from setpiece.pipeline.hooks import continuity_checkers
     from setpiece.store.frames import check_target
 
     if scene is not None and shot is not None:
@@ -42,7 +43,9 @@ def check_continuity_command(
         open_production(ctx) as production,
         progress_bar("continuity", enabled=not as_json) as bar,
     ):
-        report = check_continuity(production, scene=scene, shot=shot, progress=bar)
+        report = check_continuity(
+            production, scene=scene, shot=shot, checkers=continuity_checkers(), progress=bar
+        )
     if html is not None:
         write_html(report, html)
     if as_json:

@@ -34,7 +34,7 @@ def assemble(
     as_json: bool = typer.Option(False, "--json", help="Print the cut as one JSON document."),
 ) -> None:
     """Build the cut in script order from circled takes (slates where a shot has none) and export it."""
-    from setpiece.edit.assembly import assemble as assemble_cut
+    from setpiece.production.cut import assemble as assemble_cut
     from setpiece.timebase import timecode
 
     with open_production(ctx) as production:
@@ -135,8 +135,17 @@ def contact_sheet(
     columns: int = typer.Option(4, "--columns", min=1, max=12),
 ) -> None:
     """A grid of each shot's circled take (middle frame), with code and status."""
+    from functools import partial
+
     from setpiece.edit.contact_sheet import contact_sheet as write_sheet
+    from setpiece.provenance.deliver import cut_deliverer
 
     with open_production(ctx) as production:
-        path = write_sheet(production, out, scene=scene, columns=columns)
+        path = write_sheet(
+            production,
+            out,
+            scene=scene,
+            columns=columns,
+            deliver=partial(cut_deliverer, production),  # watermarked and signed as delivered
+        )
     console().print(f"contact sheet: {path}")

@@ -30,9 +30,9 @@ from setpiece.cli._common import (
 from setpiece.cli.breakdown import bible_app, scene_app, shot_app
 from setpiece.cli.edit import edit_app
 from setpiece.cli.review import review_app
+from setpiece.cli.script import app as script_app
 from setpiece.cli.takes import take_app
 from setpiece.model.enums import BibleKind
-from setpiece.script.cli import app as script_app
 
 app = typer.Typer(
     name="setpiece",

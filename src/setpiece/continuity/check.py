@@ -5,7 +5,10 @@ their takes, the project's format) and hands it to each checker in ``CHECKERS``;
 returns its findings and notes. Adding a check is one line in that list (or passing
 ``checkers=``): a checker is anything with a ``name``, the finding ``kinds`` it owns,
 and ``run(scope)``. The findings replace what the same checks found before on the
-same takes and shots, so a re-run never piles up stale findings.
+same takes and shots, so a re-run never piles up stale findings. Checks that other
+capabilities own (motion's ``temporal_flicker``) are added to the list by the layer
+above (``setpiece.pipeline.hooks.continuity_checkers``): continuity imports no other
+capability, and reads what generators declare through ``setpiece.production.generators``.
 
 Which takes are judged for identity: imported takes (no generator, or one that is not
 registered) and those from generators that declare ``photographic_faces``; previs
@@ -196,26 +199,12 @@ class CheckScope:
         return [t for shot in self.shots for t in self.takes.get(shot.code, [])]
 
     @cached_property
-    def flicker_free(self) -> frozenset[str]:
-        """Registered generators that draw every frame exactly (``flicker_free``)."""
-        from setpiece.generate.registry import list_generators
-
-        return frozenset(
-            info.name
-            for info in list_generators()
-            if info.capabilities is not None and info.capabilities.get("flicker_free")
-        )
-
-    @cached_property
     def generators(self) -> dict[str, bool]:
         """Registered generators' ``photographic_faces`` by name."""
-        from setpiece.generate.registry import list_generators
+        from setpiece.production.generators import generator_directory
 
-        return {
-            info.name: bool(info.capabilities.get("photographic_faces", True))
-            for info in list_generators()
-            if info.capabilities is not None
-        }
+        registered = generator_directory().registered()
+        return {name: declared.photographic_faces for name, declared in registered.items()}
 
 
 class Checker(Protocol):
@@ -471,65 +460,11 @@ class FormatChecker:
         return out
 
 
-class TemporalChecker:
-    """temporal_flicker: a video take that flickers far more than its scene's (``setpiece.motion``).
-
-    The figures come from ``setpiece measure`` (stored on each take, measured here when
-    missing); the motion package decides what "far worse than its scene" means.
-    """
-
-    name = "temporal"
-    kinds = frozenset({"temporal_flicker"})
-
-    def run(self, scope: CheckScope) -> CheckerOutput:
-        out = CheckerOutput()
-        from setpiece.motion.project import temporal_findings
-
-        codes = {shot.code for shot in scope.shots}
-        drawn = scope.flicker_free
-        measured: list[TakeView] = []
-        for take in scope.all_takes():
-            if take.media is None or take.media.kind != TakeKind.VIDEO:
-                continue
-            if take.recipe.backend in drawn:
-                out.skipped.append(
-                    Skipped(
-                        take.shot,
-                        take.id,
-                        self.name,
-                        f"generator {take.recipe.backend} draws every frame exactly (no flicker)",
-                    )
-                )
-                continue
-            measured.append(take)
-            out.checked.add(take.id)
-        if not measured:
-            return out
-        wanted = {t.id for t in measured}
-        for scene in dict.fromkeys(shot.scene for shot in scope.shots):
-            found, _ = temporal_findings(scope.production, scene=scene, only=wanted)
-            for item in found:
-                if item.shot not in codes:
-                    continue
-                out.findings.append(
-                    ContinuityFinding(
-                        kind=item.kind,
-                        shot=str(item.shot),
-                        take=item.take,
-                        character=None,
-                        frame=item.frame,
-                        score=item.score,
-                        threshold=item.threshold,
-                        detail=item.detail,
-                        data=item.data,
-                    )
-                )
-        return out
-
-
 # The checks `setpiece check continuity` runs, in order. Add one here and it runs over the
 # same takes and lands in the same report.
-CHECKERS: list[Checker] = [IdentityChecker(), LookChecker(), FormatChecker(), TemporalChecker()]
+# Checks other capabilities own are added by the layer above: motion's temporal check
+# (setpiece.pipeline.hooks.continuity_checkers, what the CLI and make run).
+CHECKERS: list[Checker] = [IdentityChecker(), LookChecker(), FormatChecker()]
 
 _SKIP_STATUSES = frozenset({"rejected", "failed", "pending", "rendering"})
 

@@ -38,13 +38,14 @@ from urllib.request import url2pathname
 
 from sqlalchemy import select
 
-from setpiece.edit.assembly import Cut, CutClip, assemble
 from setpiece.edit.reading import EditClip, EditTimeline, read_edit
 from setpiece.edit.timeline import SLATE_KIND
 from setpiece.model.enums import TakeKind
 from setpiece.model.orm import Shot, Take
-from setpiece.production._rows import record_event, touch_shot
 from setpiece.production.context import Production
+from setpiece.production.cut import Cut, CutClip, assemble
+from setpiece.production.history import record_event
+from setpiece.production.rows import touch_shot
 from setpiece.production.views import jsonable
 from setpiece.timebase import format_rate
 

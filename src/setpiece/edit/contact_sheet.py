@@ -15,15 +15,16 @@ from __future__ import annotations
 
 import math
 import os
+from collections.abc import Callable
 from fractions import Fraction
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from setpiece.edit.assembly import Cut, CutClip, assemble
+from setpiece.drawing import GREY, INK, PAPER
 from setpiece.edit.movie import fit
 from setpiece.errors import InvalidInputError, InvalidMediaError
-from setpiece.generate.backends._previs_panel import GREY, INK, PAPER
 from setpiece.model.enums import TakeKind
+from setpiece.production.cut import Cut, CutClip, assemble
 from setpiece.store.frames import check_target, open_media, read_still, temporary_file
 
 if TYPE_CHECKING:
@@ -80,7 +81,7 @@ def contact_sheet(
     *,
     scene: str | None = None,
     columns: int = 4,
-    deliver: bool = True,
+    deliver: Callable[[Cut], Callable[[Path, Path], object]] | None = None,
 ) -> Path:
     """Writes the contact sheet of the film, or of one scene, as a PNG.
 
@@ -89,7 +90,10 @@ def contact_sheet(
         out_path: The PNG to write; replaced if it exists.
         scene: A scene number, or None for every scene.
         columns: Cells per row, 1 to ``MAX_COLUMNS``.
-        deliver: Watermark and sign the sheet as a delivered file (``setpiece.provenance``).
+        deliver: Given the cut the sheet shows, what writes the delivered sheet from the
+            drawn one, ``deliver(cut)(raw, target)`` (``setpiece.provenance.deliver``'s
+            ``cut_deliverer`` bound to the production: watermark and signature); None
+            writes the sheet as drawn.
 
     Returns:
         The path written.
@@ -109,17 +113,14 @@ def contact_sheet(
         where = f"scene {scene}" if scene is not None else "the project"
         raise InvalidInputError(f"{where} has no shots to show; add shots first")
     sheet = _draw(cut, columns, scene, production.store)
-    if deliver:
+    if deliver is not None:
         import tempfile
 
-        from setpiece.provenance.deliver import cut_credentials, delivery_for
-        from setpiece.provenance.deliver import deliver as deliver_copy
-
-        delivery = delivery_for(production)
+        deliver_sheet = deliver(cut)
         with tempfile.TemporaryDirectory(prefix=".setpiece-sheet-", dir=target.parent) as work:
             raw = Path(work) / "sheet.png"
             sheet.save(raw, format="PNG")
-            deliver_copy(delivery, raw, target, cut_credentials(production, cut, target.name))
+            deliver_sheet(raw, target)
         return target
     with temporary_file(target) as temp:
         sheet.save(temp, format="PNG")

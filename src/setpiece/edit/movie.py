@@ -43,9 +43,9 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from setpiece.edit.assembly import Cut, CutClip
 from setpiece.errors import InvalidInputError, InvalidMediaError
 from setpiece.model.enums import TakeKind
+from setpiece.production.cut import Cut, CutClip
 from setpiece.store.frames import (  # noqa: F401  re-exported for the cut's other writers
     check_target,
     media_source,
@@ -144,7 +144,7 @@ def write_preview(
     """Writes the cut as an MP4 (H.264 and AAC) at its own rate and size.
 
     Args:
-        cut: The assembled cut (``setpiece.edit.assembly.assemble``).
+        cut: The assembled cut (``setpiece.production.cut.assemble``).
         path: The movie to write (``.mp4``, ``.m4v`` or ``.mov``); replaced if it exists.
         burn_in: Draw scene, take, status tag and record timecode on every frame.
         progress: Called as ``(frames_done, frames_total)`` about once per second of

@@ -1,6 +1,6 @@
 """Timelines for the editor: the cut as OpenTimelineIO, CMX 3600 EDL and FCP 7 XML.
 
-The cut (``setpiece.edit.assembly``) becomes one OpenTimelineIO timeline here,
+The cut (``setpiece.production.cut``) becomes one OpenTimelineIO timeline here,
 and every file is written from it through OTIO's own adapters (``otio_json``,
 ``otioz``, ``cmx_3600``, ``fcp_xml``), so the files cannot disagree.
 
@@ -52,9 +52,9 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any, Literal
 
-from setpiece.edit.assembly import Cut, CutClip
 from setpiece.errors import InvalidInputError, StorageError
 from setpiece.model.enums import TakeKind
+from setpiece.production.cut import Cut, CutClip
 from setpiece.timebase import format_rate, timecode
 
 __all__ = [

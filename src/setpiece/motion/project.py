@@ -5,7 +5,10 @@ recipe kept, the operation and its settings recorded, see
 ``setpiece.production.derive``). Temporal measures are stored on the take under
 ``Take.measures["motion"]``, so a check reads them instead of decoding again.
 ``temporal_findings`` compares each video take's flicker index with its scene's
-median and reports ``temporal_flicker`` where a take is far worse than its scene.
+median and reports ``temporal_flicker`` where a take is far worse than its scene;
+``temporal_check`` is that judgement as the continuity pass runs it over a scope of
+shots and takes (the layer above hands it to ``setpiece.continuity``, which motion may
+not import: ``setpiece.pipeline.hooks``).
 """
 
 from __future__ import annotations
@@ -14,7 +17,8 @@ import contextlib
 import shutil
 import statistics
 import tempfile
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
 from fractions import Fraction
 from pathlib import Path
 from typing import Any
@@ -27,16 +31,18 @@ from setpiece.motion.config import MotionSettings, motion_settings
 from setpiece.motion.measure import TemporalMeasures, measure_video
 from setpiece.production.context import Production
 from setpiece.production.records import NewFinding
-from setpiece.production.views import TakeView
+from setpiece.production.views import ShotView, TakeView
 
 __all__ = [
     "FLICKER_KIND",
+    "TemporalCheck",
     "deflicker_take",
     "measure_take",
     "project_settings",
     "retime_take",
     "store_measures",
     "take_media",
+    "temporal_check",
     "temporal_findings",
 ]
 
@@ -69,7 +75,7 @@ def take_media(production: Production, take: TakeView) -> Iterator[Path]:
 
 def store_measures(production: Production, take: str, measures: dict[str, Any]) -> None:
     """Stores temporal measures on a take (``measures["motion"]``), other keys kept."""
-    from setpiece.production._rows import take_row
+    from setpiece.production.rows import take_row
 
     with production.transaction() as session:
         production.authorize(session, "record_finding")
@@ -81,7 +87,7 @@ def store_measures(production: Production, take: str, measures: dict[str, Any]) 
 
 def stored_measures(production: Production, take: str) -> dict[str, Any] | None:
     """The motion measures stored on a take, if any."""
-    from setpiece.production._rows import take_row
+    from setpiece.production.rows import take_row
 
     with production.transaction(read_only=True) as session:
         production.authorize(session, "read")
@@ -266,3 +272,52 @@ def temporal_findings(
                 )
             )
     return findings, checked
+
+
+@dataclass(frozen=True)
+class TemporalCheck:
+    """What the temporal check found over a scope of takes.
+
+    Attributes:
+        findings: ``temporal_flicker`` findings on the scope's shots.
+        skipped: Video takes not judged, with why: ``(take, reason)``.
+        checked: Ids of the video takes judged.
+    """
+
+    findings: list[NewFinding] = field(default_factory=list)
+    skipped: list[tuple[TakeView, str]] = field(default_factory=list)
+    checked: list[str] = field(default_factory=list)
+
+
+def temporal_check(
+    production: Production,
+    shots: Sequence[ShotView],
+    takes: Iterable[TakeView],
+    *,
+    flicker_free: Collection[str] = (),
+) -> TemporalCheck:
+    """Judges the video takes of ``shots`` for flicker against their scenes' medians.
+
+    Args:
+        production: The open project.
+        shots: The shots in scope, in script order.
+        takes: Their takes; stills and takes without media are passed over.
+        flicker_free: Generators that draw every frame exactly: their takes are skipped.
+    """
+    result = TemporalCheck()
+    for take in takes:
+        if take.media is None or take.media.kind != TakeKind.VIDEO:
+            continue
+        if take.recipe.backend in flicker_free:
+            reason = f"generator {take.recipe.backend} draws every frame exactly (no flicker)"
+            result.skipped.append((take, reason))
+            continue
+        result.checked.append(take.id)
+    if not result.checked:
+        return result
+    codes = {shot.code for shot in shots}
+    wanted = set(result.checked)
+    for scene in dict.fromkeys(shot.scene for shot in shots):
+        found, _ = temporal_findings(production, scene=scene, only=wanted)
+        result.findings.extend(item for item in found if item.shot in codes)
+    return result

@@ -228,6 +228,9 @@ def make(
             folder belongs to another script (without ``force``).
         SetpieceError: Any other refusal while opening the project or importing the script.
     """
+    from setpiece.pipeline.hooks import install
+
+    install()
     _check_script(options.script)
     run = _Run(options, progress)
     try:
@@ -485,10 +488,13 @@ def _step_retime(run: _Run) -> StepResult:
 def _step_continuity(run: _Run) -> StepResult:
     from setpiece.continuity.check import check_continuity
     from setpiece.continuity.report import write_html
+    from setpiece.pipeline.hooks import continuity_checkers
 
     run.out.mkdir(parents=True, exist_ok=True)
     report = check_continuity(
-        run.prod, progress=lambda what, done, total: run.tell("continuity", what, done, total)
+        run.prod,
+        checkers=continuity_checkers(),
+        progress=lambda what, done, total: run.tell("continuity", what, done, total),
     )
     html = write_html(report, run.out / "continuity.html", title="Continuity report")
     kinds: dict[str, int] = {}
@@ -577,8 +583,8 @@ def _step_pick(run: _Run) -> StepResult:
 
 
 def _step_assemble(run: _Run) -> StepResult:
-    from setpiece.edit.assembly import assemble
     from setpiece.edit.timeline import export_cut
+    from setpiece.production.cut import assemble
 
     run.out.mkdir(parents=True, exist_ok=True)
     cut = assemble(run.prod)
@@ -599,9 +605,15 @@ def _step_assemble(run: _Run) -> StepResult:
             progress=lambda done, total: run.tell("assemble", "frames", done, total),
             deliver=deliver,
         )
-    from setpiece.edit.contact_sheet import contact_sheet
+    from functools import partial
 
-    outputs["contact_sheet"] = str(contact_sheet(run.prod, run.out / "contact-sheet.png"))
+    from setpiece.edit.contact_sheet import contact_sheet
+    from setpiece.provenance.deliver import cut_deliverer
+
+    sheet = contact_sheet(
+        run.prod, run.out / "contact-sheet.png", deliver=partial(cut_deliverer, run.prod)
+    )
+    outputs["contact_sheet"] = str(sheet)
     slates = sum(1 for c in cut.clips if c.kind == "slate")
     return StepResult(
         "assemble",

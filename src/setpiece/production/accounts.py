@@ -31,8 +31,8 @@ from sqlalchemy import bindparam, func, select, update
 from setpiece.errors import InvalidInputError, NotFoundError, PermissionDeniedError
 from setpiece.model.enums import Role
 from setpiece.model.orm import ApiToken, User, utcnow
-from setpiece.production._rows import record_event
 from setpiece.production.context import Production
+from setpiece.production.history import record_event
 from setpiece.production.records import UserView, add_user
 from setpiece.production.views import jsonable
 

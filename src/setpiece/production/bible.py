@@ -14,9 +14,10 @@ from sqlalchemy.orm import Session, selectinload
 from setpiece.errors import ConflictError, InvalidInputError, NotFoundError
 from setpiece.model.enums import BibleKind
 from setpiece.model.orm import Appearance, BibleEntry, BibleRef, Scene
-from setpiece.production._rows import media_view, record_event
 from setpiece.production.context import Production
+from setpiece.production.history import record_event
 from setpiece.production.ingest import media_row, probe_files, store_files
+from setpiece.production.rows import media_view
 from setpiece.production.views import BibleEntryView
 
 __all__ = ["add_entry", "get_entry", "list_entries"]

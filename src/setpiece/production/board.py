@@ -33,12 +33,12 @@ from setpiece.model.orm import (
     ShotSubject,
     Take,
 )
-from setpiece.production._rows import scene_row, shot_row
 from setpiece.production.context import Production
 from setpiece.production.feed import ChangeView, recent_changes
 from setpiece.production.paging import Page, decode_cursor, encode_cursor, page_limit
 from setpiece.production.records import StatusReport, production_status
 from setpiece.production.review import CommentView
+from setpiece.production.rows import scene_row, shot_row
 from setpiece.production.views import ShotView, SubjectView, jsonable
 
 __all__ = [

@@ -23,7 +23,8 @@ from setpiece.model.workflow import (
     check_shot_transition,
     check_take_transition,
 )
-from setpiece.production._rows import record_event, touch_shot
+from setpiece.production.history import record_event
+from setpiece.production.rows import touch_shot
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session

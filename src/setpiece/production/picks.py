@@ -16,8 +16,8 @@ from sqlalchemy import func, select
 
 from setpiece.model.enums import TakeStatus
 from setpiece.model.orm import Finding, Scene, Shot, Take
-from setpiece.production._rows import record_event
 from setpiece.production.context import Production
+from setpiece.production.history import record_event
 
 __all__ = ["Pick", "pick_provisional"]
 

@@ -16,9 +16,10 @@ from setpiece.errors import ConflictError, InvalidInputError
 from setpiece.model.enums import Role, ShotStatus, TakeStatus, parse_enum
 from setpiece.model.findings import FindingPayload
 from setpiece.model.orm import Event, Finding, Media, Scene, Shot, Take, User
-from setpiece.production._rows import media_view, record_event, shot_row, take_row
 from setpiece.production.context import Production
+from setpiece.production.history import record_event
 from setpiece.production.ingest import media_row, probe_files, store_files
+from setpiece.production.rows import media_view, shot_row, take_row
 from setpiece.production.views import EventView, FindingView, jsonable
 
 __all__ = [

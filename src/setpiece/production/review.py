@@ -16,8 +16,9 @@ from sqlalchemy import or_, select
 
 from setpiece.errors import ConflictError, InvalidInputError
 from setpiece.model.orm import Comment, Event, Take
-from setpiece.production._rows import record_event, shot_row, take_row
 from setpiece.production.context import Production
+from setpiece.production.history import record_event
+from setpiece.production.rows import shot_row, take_row
 from setpiece.production.shots import set_shot_status
 from setpiece.production.takes import approve_take
 from setpiece.production.views import ShotView, TakeView

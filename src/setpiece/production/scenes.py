@@ -10,8 +10,9 @@ from sqlalchemy import func, select
 from setpiece.errors import ConflictError, InvalidInputError
 from setpiece.model.enums import IntExt
 from setpiece.model.orm import Scene, Shot
-from setpiece.production._rows import normalise_code, record_event
 from setpiece.production.context import Production
+from setpiece.production.history import record_event
+from setpiece.production.rows import normalise_code
 from setpiece.production.views import SceneView
 
 __all__ = ["Heading", "accept_revision", "add_scene", "list_scenes", "parse_heading"]
@@ -103,7 +104,7 @@ def add_scene(
 
 def accept_revision(production: Production, number: str) -> SceneView:
     """Clears a scene's "changed in the script" flag once someone has reviewed its shots."""
-    from setpiece.production._rows import scene_row
+    from setpiece.production.rows import scene_row
 
     with production.transaction() as session:
         production.authorize(session, "edit_breakdown")

@@ -12,17 +12,17 @@ from sqlalchemy.orm import Session
 from setpiece.errors import ConflictError, InvalidInputError, NotFoundError
 from setpiece.model.enums import BibleKind, Depth, FrameSide, ShotSize, ShotStatus, parse_enum
 from setpiece.model.orm import BibleEntry, Scene, Shot, ShotSubject, Take
-from setpiece.production._rows import (
+from setpiece.production.context import Production
+from setpiece.production.history import record_event
+from setpiece.production.moves import move_shot
+from setpiece.production.rows import (
     check_version,
     normalise_code,
-    record_event,
     scene_row,
     shot_row,
     shot_view,
     touch_shot,
 )
-from setpiece.production.context import Production
-from setpiece.production.moves import move_shot
 from setpiece.production.views import ShotView, SubjectView
 from setpiece.timebase import seconds_to_frames
 

@@ -20,16 +20,11 @@ from setpiece.errors import InvalidInputError, InvalidTransitionError
 from setpiece.model.enums import ORIGIN_KEY, Origin, ShotStatus, TakeKind, TakeStatus, parse_enum
 from setpiece.model.orm import Scene, Shot, Take
 from setpiece.model.workflow import Mover, check_shot_transition, check_take_transition
-from setpiece.production._rows import (
-    check_version,
-    record_event,
-    shot_row,
-    take_row,
-    take_view,
-)
 from setpiece.production.context import Production
+from setpiece.production.history import record_event
 from setpiece.production.ingest import media_row, probe_files, store_files
 from setpiece.production.moves import first_take, move_shot, move_take
+from setpiece.production.rows import check_version, shot_row, take_row, take_view
 from setpiece.production.views import Recipe, TakeView
 
 if TYPE_CHECKING:
@@ -69,13 +64,13 @@ def _import_origin(session: Session, recipe: Recipe, parent: Take | None) -> Ori
     Raises:
         InvalidInputError: The recipe names an origin that is not one.
     """
-    from setpiece.generate.registry import declared_origin
+    from setpiece.production.generators import generator_directory
 
     given = recipe.parameters.get(ORIGIN_KEY)
     if given is not None:
         return parse_enum(Origin, str(given), "origin")
     if recipe.backend:
-        return declared_origin(recipe.backend)
+        return generator_directory().origin(recipe.backend)
     chain = []
     seen: set[str] = set()
     link = parent

@@ -38,9 +38,9 @@ from setpiece.provenance.watermark import Payload, embed, embed_luma, project_co
 if TYPE_CHECKING:
     import numpy as np
 
-    from setpiece.edit.assembly import Cut
     from setpiece.model.orm import Take
     from setpiece.production.context import Production
+    from setpiece.production.cut import Cut
     from setpiece.production.views import TakeView
 
 __all__ = [

@@ -3,7 +3,7 @@
 Festivals, guilds and distributors ask for this; the answer must come from the
 records, never from a guess. Everything here is read from the database:
 
-- the cut is ``setpiece.edit.assembly.assemble`` (the same cut ``edit assemble``
+- the cut is ``setpiece.production.cut.assemble`` (the same cut ``edit assemble``
   writes), so the running-time share is the share of the cut's frames;
 - a clip's picture is what its take's recipe records made it (its ``Origin``, which a
   derived take keeps from its source; for takes recorded before origins were, read
@@ -188,9 +188,9 @@ def disclosure(
     """
     from sqlalchemy import select
 
-    from setpiece.edit.assembly import assemble
     from setpiece.model.operations import Operation
     from setpiece.model.orm import Event, Take, User
+    from setpiece.production.cut import assemble
     from setpiece.provenance.deliver import made_by
 
     cut = assemble(production, scene=scene, include_unapproved=include_unapproved)

@@ -34,8 +34,8 @@ from sqlalchemy.orm import Session, selectinload
 
 from setpiece.model.enums import BibleKind
 from setpiece.model.orm import Appearance, BibleEntry, Scene
-from setpiece.production._rows import record_event
 from setpiece.production.context import Production
+from setpiece.production.history import record_event
 from setpiece.script.elements import Action, Character, Note, PageBreak, SceneHeading, Script
 from setpiece.script.props import find_props
 

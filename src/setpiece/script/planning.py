@@ -16,8 +16,9 @@ from sqlalchemy.orm import Session, selectinload
 
 from setpiece.model.enums import BibleKind, ShotStatus
 from setpiece.model.orm import Appearance, BibleEntry, Scene, Shot, ShotSubject, Take
-from setpiece.production._rows import record_event, scene_row
 from setpiece.production.context import Production
+from setpiece.production.history import record_event
+from setpiece.production.rows import scene_row
 from setpiece.script.planner import PlannedShot, SceneToPlan, get_planner
 from setpiece.timebase import seconds_to_frames
 

@@ -11,8 +11,9 @@ files for people; they read and write through here so they agree on the details:
 * A video that stops decoding half-way raises :class:`DecodeStopped` *after* the
   frames before the damage were yielded: a check keeps what it found and reports
   the frame where reading stopped.
-* A take's media are read where ``MediaView.path`` says, from a local store's folder;
-  a remote store's (``s3://``) through the ``MediaStore`` given.
+* A take's media are read where its ``path`` says (:class:`StoredMedia`: anything with a
+  path, a kind and a hash, such as production's ``MediaView``), from a local store's
+  folder; a remote store's (``s3://``) through the ``MediaStore`` given.
 * Output goes to a temporary file beside the target, renamed on success and removed
   on any error or interrupt, so no half-written file is ever left under the name.
 
@@ -29,7 +30,7 @@ import tempfile
 from collections.abc import Iterator
 from fractions import Fraction
 from pathlib import Path, PurePosixPath
-from typing import IO, TYPE_CHECKING, Any, BinaryIO
+from typing import IO, TYPE_CHECKING, Any, BinaryIO, Protocol
 from urllib.parse import urlsplit
 
 import numpy as np
@@ -41,12 +42,12 @@ from setpiece.store.video import DecodeStopped, Frame, open_container, reason
 if TYPE_CHECKING:
     from PIL import Image
 
-    from setpiece.production.views import MediaView
     from setpiece.store.media import MediaStore
 
 __all__ = [
     "DecodeStopped",
     "Frame",
+    "StoredMedia",
     "check_target",
     "iter_frames",
     "iter_take_frames",
@@ -58,6 +59,23 @@ __all__ = [
     "temporary_file",
     "to_rgb",
 ]
+
+
+class StoredMedia(Protocol):
+    """What reading a take's media needs to know of it: where it is, what it is, its hash.
+
+    The store sits below production, so it reads any object with these three (production's
+    ``MediaView`` is one) rather than importing production's views.
+    """
+
+    @property
+    def path(self) -> str: ...
+
+    @property
+    def kind(self) -> str: ...
+
+    @property
+    def sha256(self) -> str: ...
 
 
 # Stills ---------------------------------------------------------------------------
@@ -167,7 +185,7 @@ def _missing(label: str, path: str) -> StorageError:
 
 @contextlib.contextmanager
 def media_source(
-    media: MediaView, label: str, store: MediaStore | None
+    media: StoredMedia, label: str, store: MediaStore | None
 ) -> Iterator[str | BinaryIO]:
     """Where to read a take's media: its path in a local store, or a file opened through a
     remote one (found by its hash and extension, as the store names it)."""
@@ -191,7 +209,7 @@ def media_source(
 
 
 @contextlib.contextmanager
-def open_media(media: MediaView, label: str, store: MediaStore | None = None) -> Iterator[Any]:
+def open_media(media: StoredMedia, label: str, store: MediaStore | None = None) -> Iterator[Any]:
     """The take's media opened with PyAV, read errors turned into Setpiece errors."""
     import av
 
@@ -208,7 +226,7 @@ def open_media(media: MediaView, label: str, store: MediaStore | None = None) ->
             yield container
 
 
-def read_still(media: MediaView, label: str, store: MediaStore | None = None) -> Image.Image:
+def read_still(media: StoredMedia, label: str, store: MediaStore | None = None) -> Image.Image:
     """A still take's picture, in RGB."""
     from PIL import Image
 
@@ -226,7 +244,7 @@ def read_still(media: MediaView, label: str, store: MediaStore | None = None) ->
 
 
 def iter_take_frames(
-    media: MediaView, label: str, store: MediaStore | None = None, *, every: int = 1
+    media: StoredMedia, label: str, store: MediaStore | None = None, *, every: int = 1
 ) -> Iterator[Frame]:
     """A take's pictures as RGB frames: a still is one frame 0 (EXIF honoured); a video
     yields every ``every``-th frame, raising :class:`DecodeStopped` if it breaks mid-way."""
@@ -252,7 +270,7 @@ def iter_take_frames(
 
 
 def take_pictures(
-    media: MediaView, label: str, store: MediaStore | None = None, *, every: int = 1
+    media: StoredMedia, label: str, store: MediaStore | None = None, *, every: int = 1
 ) -> tuple[list[Frame], DecodeStopped | None]:
     """All sampled frames of a take in memory, with the error that stopped decoding, if any.
 

@@ -233,6 +233,9 @@ def create_app(
         ProjectError, SchemaError, StorageError: As ``Production.open``.
         InvalidInputError: A bad ``[web]`` setting.
     """
+    from setpiece.pipeline.hooks import install
+
+    install()  # uploads and renders meet the arrival checks, as from the CLI
     # Opened for nobody: each request acts as the member who logged in (or sent a token).
     opened = Production.open_for_server(project, database_url=database_url)
     try:

@@ -19,6 +19,7 @@ from fractions import Fraction
 
 from PIL import Image, ImageDraw
 
+from setpiece.drawing import ARROW, GREY, INK, PAPER
 from setpiece.generate.backends._previs_plan import Plan, View
 from setpiece.lettering import Typeface
 
@@ -31,10 +32,6 @@ def _whole(box: Sequence[float]) -> tuple[int, int, int, int]:
 
 
 CAPTIONS = ("below", "overlay", "none")
-PAPER = (243, 240, 231)
-INK = (30, 30, 34)
-GREY = (104, 102, 98)
-ARROW = (214, 44, 38)
 
 
 def _even(value: float) -> int:

@@ -27,8 +27,9 @@ from setpiece.generate.queue._request import request_to_json
 from setpiece.generate.registry import check_generator_tables, declared_origin, get_generator
 from setpiece.model.enums import ORIGIN_KEY, Origin, TakeKind, TakeStatus
 from setpiece.model.orm import Project, RenderJob, Scene, Shot, Take
-from setpiece.production._rows import record_event, scene_row, shot_row, take_row
 from setpiece.production.context import Production
+from setpiece.production.history import record_event
+from setpiece.production.rows import scene_row, shot_row, take_row
 
 __all__ = ["MAX_TAKES", "EnqueueReport", "PlannedTake", "enqueue"]
 

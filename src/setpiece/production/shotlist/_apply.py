@@ -13,8 +13,9 @@ from sqlalchemy.orm import Session
 
 from setpiece.model.enums import BibleKind, ShotStatus
 from setpiece.model.orm import Shot, ShotSubject
-from setpiece.production._rows import record_event, touch_shot
 from setpiece.production.context import Production
+from setpiece.production.history import record_event
+from setpiece.production.rows import touch_shot
 from setpiece.production.shotlist._plan import Plan, Subject, current_subjects
 
 __all__ = ["apply_plan"]

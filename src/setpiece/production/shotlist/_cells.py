@@ -19,7 +19,7 @@ from typing import Any
 
 from setpiece.errors import InvalidInputError
 from setpiece.model.enums import BibleKind, Depth, ShotSize, ShotStatus, parse_enum
-from setpiece.production._rows import SCENE_NUMBER, SHOT_CODE
+from setpiece.production.rows import SCENE_NUMBER, SHOT_CODE
 from setpiece.production.shotlist._report import RowProblem
 from setpiece.production.shots import parse_subjects
 from setpiece.production.views import ShotView, SubjectView

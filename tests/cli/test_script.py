@@ -9,11 +9,13 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
+from script import conftest as screenplays
+from setpiece.cli.script import app, write_json
 from setpiece.errors import InvalidInputError
-from setpiece.script.cli import app, write_json
 from setpiece.script.reading import open_script, read_script
 
-from .conftest import WriteScript
+WriteScript = screenplays.WriteScript
+write_script = screenplays.write_script  # the screenplay tests' fixture, used here too
 
 SCRIPT = """Title: Brick & Steel [/draft]
 Author: Stu Maschwitz

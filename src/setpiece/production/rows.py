@@ -1,18 +1,25 @@
-"""Lookups by the names people use (shot code, scene number, take id or SHOT/NUMBER),
-row-to-view conversion, and the history writer, shared by the services."""
+"""Rows by the names people use, and rows as views: what every service that reads the
+database shares, production's own and the capabilities' above it.
+
+Lookups take the names on the call sheet (shot code ``3A``, scene number, take id or
+``SHOT/NUMBER`` such as ``3A/2``) and refuse an unknown one with the command that lists
+the right ones; views are the frozen objects the CLI and the web are given (no ORM row
+leaves a transaction). A change to a shot is stamped with ``touch_shot`` and guarded by
+``check_version``; what changed is written to the history by ``setpiece.production.history``.
+"""
 
 from __future__ import annotations
 
 import re
 from fractions import Fraction
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from sqlalchemy import select
 
 from setpiece.errors import ConflictError, InvalidInputError, NotFoundError
 from setpiece.model.enums import ShotStatus, TakeKind, TakeStatus
 from setpiece.model.operations import Operation
-from setpiece.model.orm import Event, Media, Scene, Shot, Take, utcnow
+from setpiece.model.orm import Media, Scene, Shot, Take, utcnow
 from setpiece.production.views import MediaView, Recipe, ShotView, SubjectView, TakeView
 
 if TYPE_CHECKING:
@@ -23,6 +30,22 @@ if TYPE_CHECKING:
 SHOT_CODE = re.compile(r"^[A-Z0-9][A-Z0-9._-]{0,19}$")
 SCENE_NUMBER = re.compile(r"^[A-Z0-9][A-Z0-9.-]{0,19}$")
 TAKE_REF = re.compile(r"^(?P<shot>[^/\s]+)/(?P<number>\d+)$")
+
+__all__ = [
+    "SCENE_NUMBER",
+    "SHOT_CODE",
+    "TAKE_REF",
+    "check_version",
+    "media_view",
+    "normalise_code",
+    "recipe_of",
+    "scene_row",
+    "shot_row",
+    "shot_view",
+    "take_row",
+    "take_view",
+    "touch_shot",
+]
 
 
 def normalise_code(code: str, what: str = "shot code") -> str:
@@ -83,32 +106,6 @@ def take_row(session: Session, ref: str) -> Take:
     if take is None:
         raise NotFoundError(f"no take {ref!r}: give a take id or SHOT/NUMBER such as 3A/2")
     return take
-
-
-def record_event(
-    session: Session,
-    production: Production,
-    entity: str,
-    entity_id: str,
-    action: str,
-    *,
-    before: str | None = None,
-    after: str | None = None,
-    note: str | None = None,
-    data: dict[str, Any] | None = None,
-) -> None:
-    session.add(
-        Event(
-            actor=production.actor,
-            entity=entity,
-            entity_id=entity_id,
-            action=action,
-            before=before,
-            after=after,
-            note=note,
-            data=data or {},
-        )
-    )
 
 
 def media_view(production: Production, media: Media) -> MediaView:

@@ -1,7 +1,10 @@
-"""Assembly: the cut in script order, from circled takes, as data every exporter shares.
+"""The cut: the assembly in script order, from circled takes, as data every reader shares.
 
-The cut is computed here once and written out by the exporters (OpenTimelineIO,
-EDL, FCP XML, the preview movie), so they cannot disagree about what is in it.
+The cut is computed here once and written out by the exporters (``setpiece.edit``:
+OpenTimelineIO, EDL, FCP XML, the preview movie, the contact sheet) and credited by
+delivery and the AI-use disclosure (``setpiece.provenance``), so they cannot disagree
+about what is in it. It lives in ``production``, below both capabilities, because both
+read it and neither may import the other; it reads only the production's records.
 
 For each shot of each scene that is not omitted, in script order:
 
@@ -30,8 +33,8 @@ from sqlalchemy.orm import selectinload
 
 from setpiece.model.enums import TakeKind, TakeStatus
 from setpiece.model.orm import Scene, Shot, Take
-from setpiece.production._rows import media_view, scene_row
 from setpiece.production.context import Production
+from setpiece.production.rows import media_view, scene_row
 from setpiece.production.views import MediaView
 from setpiece.timebase import timecode
 

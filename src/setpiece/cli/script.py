@@ -1,5 +1,8 @@
 """``setpiece script ...``: screenplay commands, which work without a project.
 
+It lives with the other commands in ``cli`` (the top layer); ``setpiece.script`` below it
+reads screenplays and knows nothing of the command line.
+
 The main CLI mounts ``app`` as ``script``. Commands raise ``SetpieceError``
 subclasses and leave printing them to the main CLI. ``parse --json`` writes one
 JSON document while the script streams: elements as they are read, scene drafts
