@@ -68,8 +68,8 @@ class SolidGenerator(Generator):
         seeds=True,
         max_width=1920,
         max_height=1080,
-        max_frames=240,
-        max_seconds=10.0,
+        max_frames=1440,
+        max_seconds=60.0,
         photographic_faces=False,
         flicker_free=True,
     )
