@@ -6,6 +6,7 @@ commands, through the CLI a user types (the one interface both versions share), 
 sources of an earlier commit and with this working tree, interleaved run by run so that
 both see the same load:
 
+- ``help``: ``setpiece --help``, which must stay fast (nothing heavy imported);
 - ``retime``: a clip to another frame rate by optical flow (decode, flow, encode);
 - ``cuts``: shot boundaries of a film excerpt (decode at signature size, the detector);
 - ``preview``: ``edit assemble --movie --burn-in`` of a previs cut of video takes (every
@@ -100,6 +101,7 @@ def main() -> None:
             (work / name / "p").mkdir(parents=True, exist_ok=True)
             films[name] = project(src, work / name / "p")
         commands = {
+            "help": lambda name: ["--help"],
             "retime": lambda name: ["retime", str(moving), str(work / f"{name}-r.mp4"), "--fps", "60"],
             "cuts": lambda name: ["cuts", str(excerpt), "--json"],
             "preview": lambda name: [
