@@ -12,11 +12,17 @@ from collections.abc import Iterator
 from fractions import Fraction
 from pathlib import Path
 
+import orjson
 import pytest
 from sqlalchemy import func, select
 
 from mediafactory import write_mp4, write_png
-from setpiece.edit.conform_import import EditImportReport, import_edit
+from setpiece.edit.conform_import import (
+    DurationChange,
+    EditImportReport,
+    UnmatchedClip,
+    import_edit,
+)
 from setpiece.edit.reading import read_edit
 from setpiece.edit.timeline import write_edl, write_fcp_xml, write_otio, write_otioz
 from setpiece.errors import PermissionDeniedError, SetpieceError
@@ -27,6 +33,7 @@ from setpiece.production.records import add_user
 from setpiece.production.scenes import add_scene
 from setpiece.production.shots import add_shot
 from setpiece.production.takes import approve_take, import_takes
+from setpiece.production.views import dumps_views, jsonable
 
 otio = pytest.importorskip("opentimelineio")
 
@@ -158,7 +165,7 @@ def test_trims_become_planned_durations(film: Production, tmp_path: Path) -> Non
     # Importing the same edit again finds nothing left to change.
     again = import_edit(film, path)
     assert again.changes == [] and len(again.unchanged) == 5
-    assert report.to_json()["changes"][0] == {
+    assert jsonable(report)["changes"][0] == {
         "shot": "1A",
         "take": report.changes[0].take,
         "take_label": "1A/1",
@@ -479,5 +486,37 @@ def test_the_newer_schema_message_names_the_schema(film: Production, tmp_path: P
 
 def test_report_json_is_plain(tmp_path: Path) -> None:
     report = EditImportReport(path="x.edl", format="edl", fps=FPS, clips=0, matched=0)
-    assert report.to_json()["fps"] == "24000/1001"
-    assert report.to_json()["applied"] is True
+    assert jsonable(report)["fps"] == "24000/1001"
+    assert jsonable(report)["applied"] is True
+
+
+def test_report_json_keeps_the_shape_its_own_to_json_gave() -> None:
+    """The report lost its hand-written ``to_json`` (it only repeated the fields): same bytes."""
+    report = EditImportReport(
+        path="cut.edl",
+        format="edl",
+        fps=FPS,
+        clips=3,
+        matched=2,
+        changes=[DurationChange("1A", "abc", "1A/1", 36, 30, 36)],
+        unchanged=["1B"],
+        unmatched=[UnmatchedClip(2, "B-roll", 54, 12, None, "no take of that name")],
+        missing_media=["1C"],
+        order_changed=True,
+        edit_order=["1B", "1A"],
+        script_order=["1A", "1B"],
+        moved=["1B"],
+        not_in_edit=["1D"],
+        warnings=["a note"],
+        applied=False,
+    )
+    assert orjson.dumps(jsonable(report)) == (
+        b'{"path":"cut.edl","format":"edl","fps":"24000/1001","clips":3,"matched":2,'
+        b'"changes":[{"shot":"1A","take":"abc","take_label":"1A/1","before":36,"after":30,'
+        b'"in_cut":36}],"unchanged":["1B"],"unmatched":[{"index":2,"name":"B-roll",'
+        b'"record_in":54,"duration":12,"reference":null,"reason":"no take of that name"}],'
+        b'"missing_media":["1C"],"order_changed":true,"edit_order":["1B","1A"],'
+        b'"script_order":["1A","1B"],"moved":["1B"],"not_in_edit":["1D"],'
+        b'"warnings":["a note"],"applied":false}'
+    )
+    assert dumps_views(report) == orjson.dumps(jsonable(report))

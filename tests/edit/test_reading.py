@@ -5,10 +5,12 @@ from __future__ import annotations
 from fractions import Fraction
 from pathlib import Path
 
+import orjson
 import pytest
 
-from setpiece.edit.reading import EditClip, read_edit
+from setpiece.edit.reading import EditClip, EditTimeline, read_edit
 from setpiece.errors import InvalidInputError
+from setpiece.production.views import dumps_views, jsonable
 
 EDL = """TITLE: NIGHT TRAIN
 FCM: NON-DROP FRAME
@@ -59,3 +61,22 @@ def test_drop_frame_is_read_at_29_97_and_refused_where_it_does_not_exist(edl: Pa
         InvalidInputError, match=r"drop-frame timecode, which exists only at 29\.97"
     ):
         read_edit(edl, Fraction(24))
+
+
+def test_timeline_json_keeps_the_shape_its_own_to_json_gave() -> None:
+    """Timeline and clip lost their hand-written ``to_json`` (they only repeated the fields)."""
+    clip = EditClip(0, "1A/2", "media", 0, 48, "file:///1a.mp4", "0a1b2c3d", {"shot": "1A"})
+    generator = EditClip(1, "Slate", "generator", 48, 24, generator="SolidColor")
+    timeline = EditTimeline(
+        "cut.edl", "edl", "NIGHT TRAIN", Fraction(24000, 1001), [clip, generator], 72, ["a note"]
+    )
+    expected = (
+        b'{"path":"cut.edl","format":"edl","name":"NIGHT TRAIN","fps":"24000/1001","clips":['
+        b'{"index":0,"name":"1A/2","kind":"media","record_in":0,"duration":48,'
+        b'"url":"file:///1a.mp4","reel":"0a1b2c3d","setpiece":{"shot":"1A"},"generator":null},'
+        b'{"index":1,"name":"Slate","kind":"generator","record_in":48,"duration":24,"url":null,'
+        b'"reel":null,"setpiece":{},"generator":"SolidColor"}],"duration":72,'
+        b'"warnings":["a note"]}'
+    )
+    assert orjson.dumps(jsonable(timeline)) == expected
+    assert dumps_views(timeline) == expected

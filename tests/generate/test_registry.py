@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import ClassVar
 
+import orjson
 import pytest
 
 from setpiece.errors import InvalidInputError
@@ -12,11 +13,13 @@ from setpiece.generate.base import Capabilities, Generator, Mode, RenderRequest,
 from setpiece.generate.registry import (
     _REGISTERED,
     BUILTINS,
+    GeneratorInfo,
     declared_origin,
     list_generators,
     register,
 )
 from setpiece.model.enums import Origin
+from setpiece.production.views import dumps_views, jsonable
 
 
 def test_builtins_declare_what_they_are() -> None:
@@ -26,7 +29,7 @@ def test_builtins_declare_what_they_are() -> None:
         "comfyui": Origin.TRAINED,
         "runway": Origin.TRAINED,
     }
-    listed = {g.name: g.to_json()["origin"] for g in list_generators() if g.name in BUILTINS}
+    listed = {g.name: jsonable(g)["origin"] for g in list_generators() if g.name in BUILTINS}
     assert listed == {
         "previs": "algorithm",
         "diffusers": "trained",
@@ -82,3 +85,28 @@ def test_old_recipes_are_read_by_the_generator_name() -> None:
     assert Origin.of_chain([("previs", {}), ("previs", {"origin": "captured"})]) is Origin.CAPTURED
     assert Origin.of_chain([(None, {}), ("previs", {})]) is Origin.ALGORITHM
     assert Origin.recorded({"origin": "nonsense"}) is None
+
+
+def test_generator_info_json_keeps_the_shape_its_own_to_json_gave() -> None:
+    """The listing lost its hand-written ``to_json`` (it only repeated the fields): same bytes."""
+    info = GeneratorInfo(
+        name="previs",
+        available=True,
+        install_hint=None,
+        capabilities=Capabilities(modes=frozenset({Mode.TEXT_TO_IMAGE})).to_json(),
+        source="builtin",
+        origin=Origin.ALGORITHM,
+    )
+    expected = (
+        b'{"name":"previs","available":true,"install_hint":null,"capabilities":{"modes":'
+        b'["text-to-image"],"reference_images":false,"seeds":true,"max_width":4096,"max_height":4096,'
+        b'"max_frames":null,"max_seconds":null,"photographic_faces":true,"flicker_free":false},'
+        b'"source":"builtin","origin":"algorithm"}'
+    )
+    assert orjson.dumps(jsonable(info)) == expected
+    assert dumps_views(info) == expected
+    broken = GeneratorInfo("gone", False, "pip install gone", None, "entry point gone")
+    assert orjson.dumps(jsonable(broken)) == (
+        b'{"name":"gone","available":false,"install_hint":"pip install gone",'
+        b'"capabilities":null,"source":"entry point gone","origin":null}'
+    )

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import orjson
 import pytest
 
 from setpiece.errors import InvalidInputError
 from setpiece.model.enums import BibleKind
 from setpiece.production import bible, records, scenes, shots, takes
 from setpiece.production.context import Production
-from setpiece.script.importer import _insert_number, import_script
+from setpiece.production.views import dumps_views, jsonable
+from setpiece.script.importer import ScriptImportReport, _insert_number, import_script
 
 DRAFT = """Title: The Key
 Author: Test
@@ -198,3 +200,31 @@ def test_inserted_scene_numbers(
     after: str | None, before: str | None, used: set[str], expected: str
 ) -> None:
     assert _insert_number(after, before, used) == expected
+
+
+def test_report_json_keeps_the_shape_its_own_to_json_gave() -> None:
+    """The report lost its hand-written ``to_json`` (it only repeated the fields): same bytes."""
+    report = ScriptImportReport(
+        title="Night Train",
+        scenes=3,
+        added=["1"],
+        changed=["2"],
+        unchanged=["3"],
+        omitted=["4"],
+        restored=["5"],
+        new_characters=["ANNA"],
+        new_locations=["HALL"],
+        new_props=["KEY"],
+        warnings=["a note"],
+    )
+    expected = (
+        b'{"title":"Night Train","scenes":3,"added":["1"],"changed":["2"],"unchanged":["3"],'
+        b'"omitted":["4"],"restored":["5"],"new_characters":["ANNA"],"new_locations":["HALL"],'
+        b'"new_props":["KEY"],"warnings":["a note"]}'
+    )
+    assert orjson.dumps(jsonable(report)) == expected
+    assert dumps_views(report) == expected
+    assert orjson.dumps(jsonable(ScriptImportReport(None, 0))) == (
+        b'{"title":null,"scenes":0,"added":[],"changed":[],"unchanged":[],"omitted":[],'
+        b'"restored":[],"new_characters":[],"new_locations":[],"new_props":[],"warnings":[]}'
+    )

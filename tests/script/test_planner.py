@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import orjson
 import pytest
 
 from setpiece.errors import NotFoundError
 from setpiece.production import shots, takes
 from setpiece.production.context import Production
+from setpiece.production.views import dumps_views, jsonable
 from setpiece.script.importer import import_script
 from setpiece.script.planner import (
     PlannedShot,
@@ -18,7 +20,7 @@ from setpiece.script.planner import (
     get_planner,
     register,
 )
-from setpiece.script.planning import plan_shots
+from setpiece.script.planning import PlanReport, plan_shots
 
 SCRIPT = """INT. KITCHEN - NIGHT
 
@@ -187,3 +189,23 @@ def test_a_planned_shot_list_round_trips_through_csv(
         result.changed == [] and result.created == [] and result.unchanged == len(planned.created)
     )
     assert shots.list_shots(production) == before
+
+
+def test_plan_report_json_keeps_the_shape_its_own_to_json_gave() -> None:
+    """The report lost its hand-written ``to_json`` (it only repeated the fields): same bytes."""
+    created = {
+        "code": "1A",
+        "scene": "1",
+        "kind": "master",
+        "size": "WS",
+        "duration": 4.0,
+        "description": "The hall.",
+    }
+    report = PlanReport("rules", [created], ["2"], ["3A"], ["3B"])
+    expected = (
+        b'{"planner":"rules","created":[{"code":"1A","scene":"1","kind":"master","size":"WS",'
+        b'"duration":4.0,"description":"The hall."}],"skipped_scenes":["2"],"removed":["3A"],'
+        b'"kept":["3B"]}'
+    )
+    assert orjson.dumps(jsonable(report)) == expected
+    assert dumps_views(report) == expected

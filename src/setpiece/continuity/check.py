@@ -93,6 +93,7 @@ class ContinuityFinding:
     data: FindingPayload | Mapping[str, Any] = field(default_factory=dict)
     evidence_png: bytes | None = None
 
+    # Not jsonable's shape: leaves out ``evidence_png`` (bytes: stored as evidence media instead).
     def to_json(self) -> dict[str, Any]:
         return {
             "kind": self.kind,

@@ -103,6 +103,7 @@ class MatchResult:
     before: LookDifference
     after: LookDifference
 
+    # Not jsonable's shape: ``delta_e`` written as ``delta_e2000``, measures rounded.
     def to_json(self) -> dict[str, Any]:
         def measures(d: LookDifference) -> dict[str, float]:
             return {

@@ -46,7 +46,6 @@ from setpiece.production.context import Production
 from setpiece.production.cut import Cut, CutClip, assemble
 from setpiece.production.history import record_event
 from setpiece.production.rows import touch_shot
-from setpiece.production.views import jsonable
 from setpiece.timebase import format_rate
 
 __all__ = [
@@ -107,26 +106,6 @@ class EditImportReport:
     not_in_edit: list[str] = field(default_factory=list)  # shots of the edit's scenes it left out
     warnings: list[str] = field(default_factory=list)
     applied: bool = True  # False for a dry run
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "path": self.path,
-            "format": self.format,
-            "fps": format_rate(self.fps),
-            "clips": self.clips,
-            "matched": self.matched,
-            "changes": jsonable(self.changes),
-            "unchanged": list(self.unchanged),
-            "unmatched": jsonable(self.unmatched),
-            "missing_media": list(self.missing_media),
-            "order_changed": self.order_changed,
-            "edit_order": list(self.edit_order),
-            "script_order": list(self.script_order),
-            "moved": list(self.moved),
-            "not_in_edit": list(self.not_in_edit),
-            "warnings": list(self.warnings),
-            "applied": self.applied,
-        }
 
 
 # Reading --------------------------------------------------------------------------------

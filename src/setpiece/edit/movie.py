@@ -115,6 +115,7 @@ class PreviewReport:
         """Seconds, exactly."""
         return Fraction(self.frames) / self.fps
 
+    # Not jsonable's shape: adds the computed duration (6 places) and timecode.
     def to_json(self) -> dict[str, Any]:
         return {
             "path": str(self.path),

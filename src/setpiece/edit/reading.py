@@ -35,7 +35,6 @@ from typing import Any
 
 from setpiece.edit.timeline import EDL_COMMENT, NAMESPACE, require_otio
 from setpiece.errors import InvalidInputError
-from setpiece.production.views import jsonable
 from setpiece.store.video import reason
 from setpiece.timebase import format_rate
 
@@ -62,19 +61,6 @@ class EditClip:
     setpiece: dict[str, Any] = field(default_factory=dict)  # the export's metadata, if kept
     generator: str | None = None  # generator_kind of a generator clip
 
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "index": self.index,
-            "name": self.name,
-            "kind": self.kind,
-            "record_in": self.record_in,
-            "duration": self.duration,
-            "url": self.url,
-            "reel": self.reel,
-            "setpiece": jsonable(self.setpiece),
-            "generator": self.generator,
-        }
-
 
 @dataclass(frozen=True)
 class EditTimeline:
@@ -87,17 +73,6 @@ class EditTimeline:
     clips: list[EditClip]
     duration: int  # frames of the video track, gaps included
     warnings: list[str] = field(default_factory=list)
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "path": self.path,
-            "format": self.format,
-            "name": self.name,
-            "fps": format_rate(self.fps),
-            "clips": [c.to_json() for c in self.clips],
-            "duration": self.duration,
-            "warnings": list(self.warnings),
-        }
 
 
 # Reading --------------------------------------------------------------------------------

@@ -129,6 +129,7 @@ class TimelineExport:
     duration: int  # project frames
     warnings: list[str] = field(default_factory=list)
 
+    # Not jsonable's shape: adds the duration's timecode.
     def to_json(self) -> dict[str, Any]:
         return {
             "files": dict(self.files),

@@ -75,6 +75,7 @@ class Capabilities:
     # True for renderers that draw every frame exactly (previs): temporal checks do not apply.
     flicker_free: bool = False
 
+    # Not jsonable's shape: ``modes`` is a set, written as a sorted list.
     def to_json(self) -> dict[str, Any]:
         return {
             "modes": sorted(m.value for m in self.modes),

@@ -57,16 +57,6 @@ class GeneratorInfo:
     source: str  # builtin | entry point NAME
     origin: Origin | None = None  # what it declares it is (None: it cannot be loaded)
 
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "name": self.name,
-            "available": self.available,
-            "install_hint": self.install_hint,
-            "capabilities": self.capabilities,
-            "source": self.source,
-            "origin": self.origin.value if self.origin else None,
-        }
-
 
 GROUP = "setpiece.generators"
 

@@ -66,6 +66,7 @@ class Cut:
     kind: str
     score: float = 0.0
 
+    # Not jsonable's shape: no ``index`` or ``score``, and ``time`` as seconds (3 places).
     def to_json(self) -> dict[str, Any]:
         return {"frame": self.frame, "time": round(float(self.time), 3), "kind": self.kind}
 
@@ -79,6 +80,7 @@ class CutReport:
     cuts: list[Cut] = field(default_factory=list)
     end: Fraction = Fraction(0)  # the last frame's time plus one frame: the length
 
+    # Not jsonable's shape: leaves out ``end``.
     def to_json(self) -> dict[str, Any]:
         return {
             "fps": format_rate(self.fps),

@@ -63,6 +63,7 @@ class DeflickerReport:
     max_gain: float
     cuts: int
 
+    # Not jsonable's shape: ``max_gain`` rounded to 4 places.
     def to_json(self) -> dict[str, Any]:
         return {
             "path": str(self.path),

@@ -40,6 +40,7 @@ class TemporalMeasures:
     frozen_at: int | None
     cuts: int
 
+    # Not jsonable's shape: ``warp_error`` and ``flicker`` rounded (6 and 4 places).
     def to_json(self) -> dict[str, Any]:
         return {
             "frames": self.frames,

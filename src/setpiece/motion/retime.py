@@ -56,6 +56,7 @@ class RetimeReport:
     padded: bool
     codec: str
 
+    # Not jsonable's shape: adds the computed duration (6 places).
     def to_json(self) -> dict[str, Any]:
         return {
             "path": str(self.path),

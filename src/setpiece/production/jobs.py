@@ -45,22 +45,6 @@ class JobView:
     updated_at: datetime
     next_attempt_at: datetime
 
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "id": self.id,
-            "take": self.take,
-            "shot": self.shot,
-            "number": self.number,
-            "generator": self.generator,
-            "state": self.state.value,
-            "attempts": self.attempts,
-            "max_attempts": self.max_attempts,
-            "last_error": self.last_error,
-            "created_at": jsonable(self.created_at),
-            "updated_at": jsonable(self.updated_at),
-            "next_attempt_at": jsonable(self.next_attempt_at),
-        }
-
 
 def _job_query() -> Any:
     return (

@@ -227,6 +227,7 @@ class SceneDraft:
     lines: int = 0
     mentions: list[str | list[str]] = field(default_factory=list)
 
+    # Not a JSON view: one compact array line for the spool file, read back by ``from_json``.
     def to_json(self) -> str:
         """The draft as one line of JSON, to set aside while a long script streams."""
         return json.dumps(

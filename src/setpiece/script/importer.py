@@ -73,9 +73,6 @@ class ScriptImportReport:
     new_props: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
 
-    def to_json(self) -> dict[str, Any]:
-        return {k: getattr(self, k) for k in self.__dataclass_fields__}
-
 
 def _normal(heading: str) -> str:
     return " ".join(heading.upper().replace("–", "-").split())

@@ -35,15 +35,6 @@ class PlanReport:
     removed: list[str] = field(default_factory=list)
     kept: list[str] = field(default_factory=list)
 
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "planner": self.planner,
-            "created": self.created,
-            "skipped_scenes": self.skipped_scenes,
-            "removed": self.removed,
-            "kept": self.kept,
-        }
-
 
 def _codes(scene_number: str, used: set[str]) -> Any:
     """12A, 12B ... 12Z, 12AA ...: the next free codes for a scene's shots."""
