@@ -40,7 +40,9 @@ def assemble(
     include_unapproved: bool = typer.Option(
         False, "--include-unapproved", help="Use the newest take where a shot has none circled."
     ),
-    as_json: bool = typer.Option(False, "--json", help="Print the cut as one JSON document."),
+    as_json: bool = typer.Option(
+        False, "--json", help="Print the cut, and what was delivered, as one JSON document."
+    ),
 ) -> None:
     """Build the cut in script order from circled takes (slates where a shot has none) and deliver it.
 

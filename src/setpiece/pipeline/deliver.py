@@ -234,7 +234,7 @@ def _check_targets(
         raise InvalidInputError(
             "nothing to deliver: give a timeline, a movie or a contact sheet to write"
         )
-    timelines = {kind: _check_timeline(path, kind) for kind, path in timelines.items()}
+    timelines = {kind: _check_timeline(path) for kind, path in timelines.items()}
     if movie is not None:
         movie = check_target(movie, MOVIE_SUFFIXES, "preview movie")
     if contact_sheet is not None:
@@ -246,20 +246,25 @@ def _check_targets(
     json_path = check_target(disclosure, (".json",), "disclosure report")
     html_path = check_target(json_path.with_suffix(".html"), (".html",), "disclosure report")
     targets = _Targets(timelines, movie, contact_sheet, json_path, html_path)
-    for folder in sorted({path.parent for path in targets.all()}):
-        _check_writable(folder)
+    folders = {path.parent: path for path in reversed(targets.all())}  # folder -> a target
+    for folder in sorted(folders):
+        _check_writable(folder, folders[folder])
     return targets
 
 
-def _check_timeline(path: Path, kind: str) -> Path:
-    from setpiece.store.frames import check_target
+def _check_timeline(path: Path) -> Path:
+    """The folder of a timeline checked; its extension is the exporter's to judge."""
+    target = path.expanduser().absolute()
+    if target.is_dir():
+        raise InvalidInputError(f"{target} is a folder: give the path of the file to write")
+    if not target.parent.is_dir():
+        raise InvalidInputError(f"cannot write {target}: the folder {target.parent} does not exist")
+    return target
 
-    suffixes = {"otio": (".otio",), "otioz": (".otioz",), "edl": (".edl",)}
-    return check_target(path, suffixes.get(kind, (".xml",)), f"{kind} timeline")
 
-
-def _check_writable(folder: Path) -> None:
-    """Makes and removes a file in ``folder``: the one sure test (root passes ``access``).
+def _check_writable(folder: Path, target: Path) -> None:
+    """Makes and removes a file in ``folder``, where ``target`` goes: the one sure test
+    (root passes ``os.access`` everywhere).
 
     Raises:
         StorageError: The folder takes no new file (read-only, permissions, a full disk).
@@ -269,7 +274,7 @@ def _check_writable(folder: Path) -> None:
     try:
         fd, probe = tempfile.mkstemp(prefix=".setpiece-delivery-", suffix=".part", dir=folder)
     except OSError as exc:
-        raise write_failed(folder, exc) from exc
+        raise write_failed(target, exc) from exc
     os.close(fd)
     os.unlink(probe)
 
