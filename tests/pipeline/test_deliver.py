@@ -189,3 +189,36 @@ def test_a_failure_mid_way_removes_what_the_delivery_wrote(
     assert "No space left on device" in result.err
     # The timelines it had written and signed are gone, and no disclosure was written.
     assert _leftovers(out) == []
+
+
+def test_a_file_that_does_not_verify_exits_4_and_says_which(
+    cli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from setpiece.provenance import credentials
+
+    project = _film_with_a_take(cli, tmp_path)
+    out = tmp_path / "out"
+    out.mkdir()
+    verify = credentials.verify_file
+
+    def tampered(path: Path, settings: object = None) -> credentials.Verification:
+        found = verify(path, settings)  # type: ignore[arg-type]
+        if path.suffix != ".edl":
+            return found
+        return credentials.Verification(str(path), "Invalid", ["hash mismatch"], None)
+
+    monkeypatch.setattr(credentials, "verify_file", tampered)
+    result = cli(
+        "-C",
+        project,
+        "edit",
+        "assemble",
+        "--include-unapproved",
+        "--otio",
+        out / "cut.otio",
+        "--edl",
+        out / "cut.edl",
+    )
+    assert result.code == ExitCode.PARTIAL, result.err
+    assert f"edl: {out / 'cut.edl'} (Invalid)" in result.out
+    assert f"otio: {out / 'cut.otio'} (Valid)" in result.out

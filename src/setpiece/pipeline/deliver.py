@@ -220,6 +220,7 @@ def _check_targets(
 ) -> _Targets:
     """Every target checked (extension, folder, writable) before anything is written."""
     from setpiece.edit.movie import MOVIE_SUFFIXES
+    from setpiece.provenance.disclosure import beside
     from setpiece.store.frames import check_target
 
     timelines: dict[str, Path] = {}
@@ -239,12 +240,9 @@ def _check_targets(
         movie = check_target(movie, MOVIE_SUFFIXES, "preview movie")
     if contact_sheet is not None:
         contact_sheet = check_target(contact_sheet, (".png",), "contact sheet")
-    if disclosure is None:
-        folder = first.expanduser().absolute().parent
-        stem = first.name.split(".")[0] or "cut"
-        disclosure = folder / f"{stem}.disclosure.json"
-    json_path = check_target(disclosure, (".json",), "disclosure report")
-    html_path = check_target(json_path.with_suffix(".html"), (".html",), "disclosure report")
+    json_path, html_path = beside(first) if disclosure is None else (disclosure, disclosure)
+    json_path = check_target(json_path, (".json",), "disclosure report")
+    html_path = check_target(html_path.with_suffix(".html"), (".html",), "disclosure report")
     targets = _Targets(timelines, movie, contact_sheet, json_path, html_path)
     folders = {path.parent: path for path in reversed(targets.all())}  # folder -> a target
     for folder in sorted(folders):

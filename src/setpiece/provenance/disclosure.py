@@ -3,8 +3,9 @@
 Festivals, guilds and distributors ask for this; the answer must come from the
 records, never from a guess. Everything here is read from the database:
 
-- the cut is ``setpiece.production.cut.assemble`` (the same cut ``edit assemble``
-  writes), so the running-time share is the share of the cut's frames;
+- the cut is ``setpiece.production.cut.assemble`` (a delivery passes the very cut it
+  delivered, ``setpiece.pipeline.deliver``), so the running-time share is the share of
+  the cut's frames;
 - a clip's picture is what its take's recipe records made it (its ``Origin``, which a
   derived take keeps from its source; for takes recorded before origins were, read
   from the generator's name): **AI-generated** when a trained model made it (diffusion,
@@ -40,6 +41,7 @@ __all__ = [
     "Decision",
     "Disclosure",
     "ShotDisclosure",
+    "beside",
     "disclosure",
     "write_beside",
     "write_html",
@@ -409,11 +411,14 @@ def write_json(report: Disclosure, path: Path) -> Path:
     return target
 
 
-def write_beside(report: Disclosure, cut_file: Path) -> list[Path]:
-    """Writes ``NAME.disclosure.json`` and ``NAME.disclosure.html`` beside a cut's file."""
+def beside(cut_file: Path) -> tuple[Path, Path]:
+    """Where a cut's disclosure goes: ``NAME.disclosure.json`` and ``.html`` beside it."""
     folder = cut_file.expanduser().absolute().parent
     stem = cut_file.name.split(".")[0] or "cut"
-    return [
-        write_json(report, folder / f"{stem}.disclosure.json"),
-        write_html(report, folder / f"{stem}.disclosure.html"),
-    ]
+    return folder / f"{stem}.disclosure.json", folder / f"{stem}.disclosure.html"
+
+
+def write_beside(report: Disclosure, cut_file: Path) -> list[Path]:
+    """Writes ``NAME.disclosure.json`` and ``NAME.disclosure.html`` beside a cut's file."""
+    json_path, html_path = beside(cut_file)
+    return [write_json(report, json_path), write_html(report, html_path)]
