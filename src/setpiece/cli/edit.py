@@ -91,7 +91,7 @@ def _print_delivery(cut: Cut, delivery: DeliveryReport | None, duration: str) ->
         out.print(f"conformed: {warning}", style="yellow")
     if delivery is None:
         return
-    labels = {"otio": "otio", "otioz": "otio", "edl": "edl", "fcp_xml": "fcp xml"}
+    labels = {"otio": "otio", "otioz": "otio bundle", "edl": "edl", "fcp_xml": "fcp xml"}
     labels |= {"movie": "movie", "contact_sheet": "contact sheet"}
     for kind, path in delivery.files.items():
         state = delivery.verified[kind]

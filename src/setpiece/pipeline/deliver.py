@@ -172,6 +172,7 @@ def deliver_cut(
             fails while writing; nothing of this delivery is left behind.
         InvalidMediaError: A take's media cannot be decoded.
     """
+    from setpiece.provenance.credentials import verify_file
     from setpiece.provenance.deliver import delivery_for
     from setpiece.provenance.disclosure import disclosure as disclose
     from setpiece.provenance.disclosure import write_html, write_json
@@ -180,8 +181,6 @@ def deliver_cut(
     delivery = delivery_for(production)
     for path in targets.all():
         delivery.check_target(path)
-    from setpiece.provenance.credentials import verify_file
-
     before = _states(targets.outputs())
     try:
         report = disclose(production, include_unapproved=include_unapproved, scene=scene, cut=cut)
