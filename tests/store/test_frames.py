@@ -93,14 +93,16 @@ unwritable = locked.unwritable
 
 
 def test_an_unwritable_folder_is_the_environment_as_for_the_video_writer(
-    unwritable: Path,
+    unwritable: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     target = unwritable / "report.html"
-    if os.geteuid() != 0:  # root passes the permission check; the write itself refuses
+    with monkeypatch.context() as patched:
+        if os.geteuid() == 0:  # root passes every permission check: the folder's mode says no
+            patched.setattr(os, "access", lambda path, mode: Path(path) != unwritable)
         with pytest.raises(StorageError) as refused:
             check_target(target, (".html",), "HTML report")
-        assert refused.value.exit_code == ExitCode.ENVIRONMENT
-        assert "not writable" in str(refused.value) and "\n" not in str(refused.value)
+    assert refused.value.exit_code == ExitCode.ENVIRONMENT
+    assert "not writable" in str(refused.value) and "\n" not in str(refused.value)
     with pytest.raises(StorageError) as caught, temporary_file(target) as temp:
         Path(temp).write_text("never")
     assert caught.value.exit_code == ExitCode.ENVIRONMENT
