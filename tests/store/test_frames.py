@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from fractions import Fraction
 from pathlib import Path
 
@@ -10,9 +11,16 @@ import numpy as np
 import pytest
 from PIL import Image
 
+import locked
 from mediafactory import write_corrupt_mp4, write_mp4
-from setpiece.errors import InvalidInputError, InvalidMediaError
-from setpiece.store.frames import DecodeStopped, iter_frames, load_rgb, temporary_file
+from setpiece.errors import ExitCode, InvalidInputError, InvalidMediaError, StorageError
+from setpiece.store.frames import (
+    DecodeStopped,
+    check_target,
+    iter_frames,
+    load_rgb,
+    temporary_file,
+)
 
 
 def test_exif_orientation_is_honoured(tmp_path: Path) -> None:
@@ -79,3 +87,25 @@ def test_temporary_file_leaves_nothing_on_failure(tmp_path: Path) -> None:
         Path(temp).write_bytes(b"half")
         raise RuntimeError("interrupted")
     assert list(tmp_path.iterdir()) == []
+
+
+unwritable = locked.unwritable
+
+
+def test_an_unwritable_folder_is_the_environment_as_for_the_video_writer(
+    unwritable: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    target = unwritable / "report.html"
+    with monkeypatch.context() as patched:
+        if os.geteuid() == 0:  # root passes every permission check: the folder's mode says no
+            patched.setattr(os, "access", lambda path, mode: Path(path) != unwritable)
+        with pytest.raises(StorageError) as refused:
+            check_target(target, (".html",), "HTML report")
+    assert refused.value.exit_code == ExitCode.ENVIRONMENT
+    assert "not writable" in str(refused.value) and "\n" not in str(refused.value)
+    with pytest.raises(StorageError) as caught, temporary_file(target) as temp:
+        Path(temp).write_text("never")
+    assert caught.value.exit_code == ExitCode.ENVIRONMENT
+    assert str(caught.value).startswith(f"cannot write {target}: ")
+    assert not target.exists()
+    assert not [p for p in unwritable.iterdir() if p.name.startswith(".report.html.")]

@@ -3,10 +3,16 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 
 from setpiece.cli._common import console, emit_json, open_production, progress_bar
+from setpiece.errors import ExitCode
+
+if TYPE_CHECKING:
+    from setpiece.pipeline.deliver import DeliveryReport
+    from setpiece.production.cut import Cut
 
 edit_app = typer.Typer(
     help="The cut: assembly, timelines for the editor, the preview movie.", no_args_is_help=True
@@ -28,69 +34,74 @@ def assemble(
     burn_in: bool = typer.Option(
         False, "--burn-in", help="Scene, shot, take and timecode on the movie."
     ),
+    sheet: Path | None = typer.Option(
+        None, "--contact-sheet", help="Contact sheet (PNG): each shot's middle frame."
+    ),
     include_unapproved: bool = typer.Option(
         False, "--include-unapproved", help="Use the newest take where a shot has none circled."
     ),
-    as_json: bool = typer.Option(False, "--json", help="Print the cut as one JSON document."),
+    as_json: bool = typer.Option(
+        False, "--json", help="Print the cut, and what was delivered, as one JSON document."
+    ),
 ) -> None:
-    """Build the cut in script order from circled takes (slates where a shot has none) and export it."""
+    """Build the cut in script order from circled takes (slates where a shot has none) and deliver it.
+
+    Each file is watermarked and signed (the timelines with a .c2pa sidecar), verified, and
+    the AI-use disclosure (NAME.disclosure.json and .html) is written beside them.
+    """
     from setpiece.production.cut import assemble as assemble_cut
     from setpiece.timebase import timecode
 
+    delivery = None
     with open_production(ctx) as production:
         cut = assemble_cut(production, scene=scene, include_unapproved=include_unapproved)
-        bundle = otio is not None and otio.suffix.lower() == ".otioz"
-        if otio or edl or fcpxml:
-            from setpiece.edit.timeline import export_cut
-            from setpiece.provenance.deliver import cut_deliverer, take_deliverer
+        if movie or otio or edl or fcpxml or sheet:
+            from setpiece.pipeline.deliver import deliver_cut
 
-            export_cut(
-                cut,
-                otio=None if bundle else otio,
-                otioz=otio if bundle else None,
-                edl=edl,
-                fcp_xml=fcpxml,
-                deliver_take=take_deliverer(production) if bundle else None,
-                deliver_bundle=cut_deliverer(production, cut) if bundle else None,
-            )
-        if movie is not None:
-            from setpiece.edit.movie import write_preview
-            from setpiece.provenance.deliver import cut_deliverer
-
-            with progress_bar("preview", enabled=not as_json) as bar:
-                write_preview(
+            with progress_bar("preview", enabled=not as_json and movie is not None) as bar:
+                delivery = deliver_cut(
+                    production,
                     cut,
-                    movie,
+                    otio=otio,
+                    edl=edl,
+                    fcp_xml=fcpxml,
+                    movie=movie,
                     burn_in=burn_in,
-                    store=production.store,
+                    contact_sheet=sheet,
+                    scene=scene,
+                    include_unapproved=include_unapproved,
                     progress=lambda done, total: bar("frames", done, total),
-                    deliver=cut_deliverer(production, cut),
                 )
-        disclosure_files: list[Path] = []
-        if movie or otio or edl or fcpxml:
-            from setpiece.provenance.disclosure import disclosure, write_beside
-
-            first = next(p for p in (movie, otio, edl, fcpxml) if p is not None)
-            disclosure_files = write_beside(
-                disclosure(production, include_unapproved=include_unapproved, scene=scene), first
-            )
     if as_json:
-        emit_json(cut)
-        return
+        from setpiece.production.views import jsonable
+
+        emit_json(cut if delivery is None else {**jsonable(cut), "delivery": jsonable(delivery)})
+    else:
+        _print_delivery(cut, delivery, timecode(cut.duration, cut.fps))
+    if delivery is not None and not delivery.ok:
+        raise typer.Exit(ExitCode.PARTIAL)
+
+
+def _print_delivery(cut: Cut, delivery: DeliveryReport | None, duration: str) -> None:
     out = console()
     slates = sum(1 for c in cut.clips if c.kind == "slate")
     provisional = sum(1 for c in cut.clips if c.status == "provisional")
-    out.print(
-        f"{len(cut.clips)} shots, {timecode(cut.duration, cut.fps)} "
-        f"({slates} slate(s), {provisional} provisional)"
-    )
+    out.print(f"{len(cut.clips)} shots, {duration} ({slates} slate(s), {provisional} provisional)")
     for warning in cut.warnings:
         out.print(f"conformed: {warning}", style="yellow")
-    for label, path in (("otio", otio), ("edl", edl), ("fcp xml", fcpxml), ("movie", movie)):
-        if path is not None:
-            out.print(f"{label}: {path}")
-    for path in disclosure_files:
+    if delivery is None:
+        return
+    labels = {"otio": "otio", "otioz": "otio bundle", "edl": "edl", "fcp_xml": "fcp xml"}
+    labels |= {"movie": "movie", "contact_sheet": "contact sheet"}
+    for kind, path in delivery.files.items():
+        state = delivery.verified[kind]
+        style = None if state in ("Valid", "Trusted") else "red"
+        out.print(f"{labels[kind]}: {path} ({state})", style=style)
+        if kind in delivery.manifests:
+            out.print(f"  signed sidecar: {delivery.manifests[kind]}")
+    for path in delivery.disclosure_files:
         out.print(f"AI-use disclosure: {path}")
+    out.print(f"signed by {delivery.signer}")
 
 
 @edit_app.command("import")

@@ -10,7 +10,9 @@ their own findings, and the provisional pick never touches a shot a person circl
 ``make`` never dies halfway. A step that raises is recorded as failed with its error (a
 generator that is not installed, a full disk, or a bug: any exception, with its type),
 and the steps that do not need it still run; what each step needs is data (``NEEDS``):
-signing needs the assembled cut, the disclosure needs only the plan. Only the project
+signing and the disclosure read what assembling delivered (``pipeline.deliver``: the
+timelines, movie and sheet signed and verified, the disclosure beside them, the same
+delivery ``edit assemble`` makes), so neither is written without its cut. Only the project
 and the script are preconditions: bad input there (another script in the folder, no
 screenplay) refuses the whole run before anything is made. The report's ``exit_code``
 follows ``setpiece.errors.ExitCode``: 1 when a step had a bug, 5 when the environment
@@ -27,11 +29,14 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from fractions import Fraction
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from setpiece.errors import ExitCode, InvalidInputError, SetpieceError, as_setpiece_error
 from setpiece.model.enums import ShotStatus, TakeKind, TakeStatus
 from setpiece.production.context import Production
+
+if TYPE_CHECKING:
+    from setpiece.pipeline.deliver import DeliveryReport
 
 __all__ = ["NEEDS", "STEPS", "MakeOptions", "MakeReport", "StepResult", "make"]
 
@@ -50,8 +55,8 @@ STEPS = (
 )
 # What each step needs: a step runs only when every step it needs is done. Steps read
 # their input from the project, so most need only the shots the plan made (a render that
-# failed for some takes still leaves the others to check, pick and cut); signing needs the
-# cut that assembly holds in memory.
+# failed for some takes still leaves the others to check, pick and cut); signing and the
+# disclosure report on the delivery that assembly made.
 NEEDS: dict[str, tuple[str, ...]] = {
     "project": (),
     "script": ("project",),
@@ -63,7 +68,7 @@ NEEDS: dict[str, tuple[str, ...]] = {
     "pick": ("plan",),
     "assemble": ("plan",),
     "sign": ("assemble",),
-    "disclose": ("plan",),
+    "disclose": ("assemble",),
 }
 # Bad input in these refuses the whole run (nothing has been made yet).
 PRECONDITIONS = ("project", "script")
@@ -193,7 +198,8 @@ class _Run:
         self.options = options
         self.progress = progress
         self.production: Production | None = None
-        self.cut: Any = None  # the assembled Cut, for signing and disclosure
+        self.cut: Any = None  # the assembled Cut
+        self.delivery: DeliveryReport | None = None  # what assembling delivered
         self.report = MakeReport(project=options.project)
         self.out = options.project / OUTPUT_FOLDER
 
@@ -583,43 +589,30 @@ def _step_pick(run: _Run) -> StepResult:
 
 
 def _step_assemble(run: _Run) -> StepResult:
-    from setpiece.edit.timeline import export_cut
+    """Assembles the cut and delivers it (``deliver_cut``, as ``edit assemble`` does)."""
+    from setpiece.pipeline.deliver import deliver_cut
     from setpiece.production.cut import assemble
 
     run.out.mkdir(parents=True, exist_ok=True)
     cut = assemble(run.prod)
     run.cut = cut
-    outputs = {"otio": str(run.out / "cut.otio"), "edl": str(run.out / "cut.edl")}
-    export_cut(cut, otio=Path(outputs["otio"]), edl=Path(outputs["edl"]))
-    if run.options.movie:
-        from setpiece.edit.movie import write_preview
-        from setpiece.provenance.deliver import cut_deliverer
-
-        deliver = cut_deliverer(run.prod, cut)  # watermarked and signed as delivered
-        outputs["movie"] = str(run.out / "preview.mp4")
-        write_preview(
-            cut,
-            Path(outputs["movie"]),
-            burn_in=True,
-            store=run.prod.store,
-            progress=lambda done, total: run.tell("assemble", "frames", done, total),
-            deliver=deliver,
-        )
-    from functools import partial
-
-    from setpiece.edit.contact_sheet import contact_sheet
-    from setpiece.provenance.deliver import cut_deliverer
-
-    sheet = contact_sheet(
-        run.prod, run.out / "contact-sheet.png", deliver=partial(cut_deliverer, run.prod)
+    run.delivery = deliver_cut(
+        run.prod,
+        cut,
+        otio=run.out / "cut.otio",
+        edl=run.out / "cut.edl",
+        movie=run.out / "preview.mp4" if run.options.movie else None,
+        burn_in=True,
+        contact_sheet=run.out / "contact-sheet.png",
+        disclosure=run.out / "disclosure.json",
+        progress=lambda done, total: run.tell("assemble", "frames", done, total),
     )
-    outputs["contact_sheet"] = str(sheet)
     slates = sum(1 for c in cut.clips if c.kind == "slate")
     return StepResult(
         "assemble",
         "done",
         f"{len(cut.clips)} shots, {slates} slate(s)",
-        outputs=outputs,
+        outputs={kind: str(path) for kind, path in run.delivery.files.items()},
         figures={
             "clips": len(cut.clips),
             "frames": cut.duration,
@@ -630,54 +623,35 @@ def _step_assemble(run: _Run) -> StepResult:
 
 
 def _step_sign(run: _Run) -> StepResult:
-    """Signs the timelines (sidecar manifests) and verifies every delivered output."""
-    from setpiece.provenance.credentials import sign_file, verify_file
-    from setpiece.provenance.deliver import cut_credentials, delivery_for
-
-    assembled = run.report.step("assemble")
-    if run.cut is None or assembled is None or assembled.status != "done":
+    """The signatures of the delivery: the timelines' sidecars, every output verified."""
+    delivery = run.delivery
+    if delivery is None:
         return StepResult("sign", "skipped", "no cut was assembled")
-    delivery = delivery_for(run.prod)
-    identity = delivery.identity()
-    outputs: dict[str, str] = {}
-    for name in ("otio", "edl"):
-        path = Path(assembled.outputs[name])
-        credentials = cut_credentials(run.prod, run.cut, path.name)
-        signed = sign_file(path, path, credentials, identity)
-        if signed.sidecar is not None:
-            outputs[f"{name}_manifest"] = str(signed.sidecar)
-    states: dict[str, str] = {}
-    settings = delivery.settings
-    for name in ("movie", "contact_sheet", "otio", "edl"):
-        if name in assembled.outputs:
-            states[name] = verify_file(Path(assembled.outputs[name]), settings).state
-    bad = {name: state for name, state in states.items() if state not in ("Valid", "Trusted")}
+    states = dict(delivery.verified)
     detail = ", ".join(f"{name} {state}" for name, state in states.items())
-    detail += f"; signed by {identity.subject}"
+    detail += f"; signed by {delivery.signer}"
     return StepResult(
         "sign",
-        "failed" if bad else "done",
+        "done" if delivery.ok else "failed",
         detail,
-        outputs=outputs,
+        outputs={f"{kind}_manifest": str(path) for kind, path in delivery.manifests.items()},
         figures={"verified": states},
-        exit_code=ExitCode.PARTIAL if bad else ExitCode.DONE,
+        exit_code=ExitCode.DONE if delivery.ok else ExitCode.PARTIAL,
     )
 
 
 def _step_disclose(run: _Run) -> StepResult:
-    from setpiece.provenance.disclosure import disclosure, write_html, write_json
-
-    run.out.mkdir(parents=True, exist_ok=True)
-    report = disclosure(run.prod)
-    outputs = {
-        "disclosure_json": str(write_json(report, run.out / "disclosure.json")),
-        "disclosure_html": str(write_html(report, run.out / "disclosure.html")),
-    }
+    """The AI-use disclosure the delivery wrote beside the cut."""
+    delivery = run.delivery
+    if delivery is None:
+        return StepResult("disclose", "skipped", "no cut was delivered")
+    report = delivery.disclosure
+    json_path, html_path = delivery.disclosure_files
     return StepResult(
         "disclose",
         "done",
         f"{report.headline}; {report.unapproved} shot(s) without a person's approval",
-        outputs=outputs,
+        outputs={"disclosure_json": str(json_path), "disclosure_html": str(html_path)},
         figures={
             "generated_share": round(report.generated_share, 4),
             "previs_share": round(report.previs_share, 4),

@@ -3,8 +3,9 @@
 Festivals, guilds and distributors ask for this; the answer must come from the
 records, never from a guess. Everything here is read from the database:
 
-- the cut is ``setpiece.production.cut.assemble`` (the same cut ``edit assemble``
-  writes), so the running-time share is the share of the cut's frames;
+- the cut is ``setpiece.production.cut.assemble`` (a delivery passes the very cut it
+  delivered, ``setpiece.pipeline.deliver``), so the running-time share is the share of
+  the cut's frames;
 - a clip's picture is what its take's recipe records made it (its ``Origin``, which a
   derived take keeps from its source; for takes recorded before origins were, read
   from the generator's name): **AI-generated** when a trained model made it (diffusion,
@@ -22,6 +23,7 @@ from __future__ import annotations
 
 import html
 from collections import Counter
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from fractions import Fraction
@@ -31,12 +33,15 @@ from typing import TYPE_CHECKING, Any
 from setpiece.model.enums import Origin, TakeStatus
 
 if TYPE_CHECKING:
+    from setpiece.model.orm import Take
     from setpiece.production.context import Production
+    from setpiece.production.cut import Cut
 
 __all__ = [
     "Decision",
     "Disclosure",
     "ShotDisclosure",
+    "beside",
     "disclosure",
     "write_beside",
     "write_html",
@@ -179,21 +184,32 @@ class Disclosure:
 
 
 def disclosure(
-    production: Production, *, include_unapproved: bool = False, scene: str | None = None
+    production: Production,
+    *,
+    include_unapproved: bool = False,
+    scene: str | None = None,
+    cut: Cut | None = None,
 ) -> Disclosure:
     """Builds the report from the cut (of the film, or one scene) and the records.
+
+    Args:
+        production: The open project.
+        include_unapproved: The cut takes the newest take where none is circled.
+        scene: One scene's cut (None: the film).
+        cut: The cut already assembled with the same ``scene`` and
+            ``include_unapproved`` (a delivery discloses what it delivered); None
+            assembles it.
 
     Raises:
         NotFoundError: An unknown scene.
     """
     from sqlalchemy import select
 
-    from setpiece.model.operations import Operation
     from setpiece.model.orm import Event, Take, User
     from setpiece.production.cut import assemble
-    from setpiece.provenance.deliver import made_by
 
-    cut = assemble(production, scene=scene, include_unapproved=include_unapproved)
+    if cut is None:
+        cut = assemble(production, scene=scene, include_unapproved=include_unapproved)
     with production.transaction(read_only=True) as session:
         production.authorize(session, "read")
         roles = {u.name: u.role for u in session.scalars(select(User).order_by(User.name))}
@@ -214,72 +230,95 @@ def disclosure(
             Decision(e.actor, roles.get(e.actor), e.entity_id, label(e.entity_id), e.at, e.note)
             for e in approvals
         ]
-        last: dict[str, Decision] = {}
-        for decision in decisions:
-            last[decision.take] = decision
-        shots: list[ShotDisclosure] = []
-        counts = {GENERATED: 0, PREVIS: 0, ASSISTED: 0, CAPTURED: 0, NONE: 0}
-        generators: Counter[tuple[str, str | None, str | None]] = Counter()
-        makers = made_by(takes, {c.take for c in cut.clips if c.take and c.take in takes})
-        for clip in cut.clips:
-            take = takes.get(clip.take) if clip.take else None
-            origin: Origin | None = None
-            if take is None:
-                picture, generator, model, operations = NONE, None, None, []
-            else:
-                what = makers[take.id]
-                generator, model, origin = what.generator, what.model, what.origin
-                operations = [
-                    op.name for op in map(Operation.from_record, take.operations or []) if op.name
-                ]
-                picture = _picture(origin, derived=bool(take.parent_take_id))
-                if generator:
-                    generators[(generator, model, origin.value if origin else None)] += 1
-            counts[picture] += clip.duration
-            approved = clip.status == TakeStatus.CIRCLED and clip.take in last
-            chosen = last.get(clip.take) if approved and clip.take else None
-            shots.append(
-                ShotDisclosure(
-                    scene=clip.scene,
-                    shot=clip.shot,
-                    take=clip.take,
-                    take_label=clip.take_label,
-                    picture=picture,
-                    generator=generator,
-                    model=model,
-                    origin=origin.value if origin else None,
-                    operations=operations,
-                    frames=clip.duration,
-                    approved=approved,
-                    approved_by=chosen.actor if chosen else None,
-                    approved_at=chosen.at if chosen else None,
-                    status=clip.status,
-                )
-            )
-        credits = []
-        made: Counter[str] = Counter(d.actor for d in decisions)
-        for name, role in roles.items():
-            credits.append({"name": name, "role": role, "approvals": made.get(name, 0)})
-        for name in sorted(set(made) - set(roles)):
-            credits.append({"name": name, "role": None, "approvals": made[name]})
+        tally = _tally(cut, takes, {d.take: d for d in decisions})
     return Disclosure(
         film=cut.name,
         fps=cut.fps,
         total_frames=cut.duration,
-        generated_frames=counts[GENERATED],
-        previs_frames=counts[PREVIS],
-        assisted_frames=counts[ASSISTED],
-        captured_frames=counts[CAPTURED],
-        shots=shots,
+        generated_frames=tally.frames[GENERATED],
+        previs_frames=tally.frames[PREVIS],
+        assisted_frames=tally.frames[ASSISTED],
+        captured_frames=tally.frames[CAPTURED],
+        shots=tally.shots,
         generators=[
             {"generator": g, "model": m, "origin": o, "shots": n}
-            for (g, m, o), n in sorted(generators.items(), key=lambda x: (x[0][0], x[0][1] or ""))
+            for (g, m, o), n in sorted(
+                tally.generators.items(), key=lambda x: (x[0][0], x[0][1] or "")
+            )
         ],
         decisions=decisions,
-        credits=credits,
-        unapproved=sum(1 for s in shots if not s.approved),
+        credits=_credits(roles, decisions),
+        unapproved=sum(1 for s in tally.shots if not s.approved),
         warnings=list(cut.warnings),
     )
+
+
+@dataclass
+class _Tally:
+    """The cut's shots as disclosed, frames per picture category, shots per generator."""
+
+    shots: list[ShotDisclosure] = field(default_factory=list)
+    frames: dict[str, int] = field(
+        default_factory=lambda: {GENERATED: 0, PREVIS: 0, ASSISTED: 0, CAPTURED: 0, NONE: 0}
+    )
+    generators: Counter[tuple[str, str | None, str | None]] = field(default_factory=Counter)
+
+
+def _tally(cut: Cut, takes: Mapping[str, Take], last: Mapping[str, Decision]) -> _Tally:
+    """Each clip of the cut: what made its picture and who approved it (``last``: the
+    latest approval of each take)."""
+    from setpiece.model.operations import Operation
+    from setpiece.provenance.deliver import made_by
+
+    tally = _Tally()
+    makers = made_by(takes, {c.take for c in cut.clips if c.take and c.take in takes})
+    for clip in cut.clips:
+        take = takes.get(clip.take) if clip.take else None
+        origin: Origin | None = None
+        if take is None:
+            picture, generator, model, operations = NONE, None, None, []
+        else:
+            what = makers[take.id]
+            generator, model, origin = what.generator, what.model, what.origin
+            operations = [
+                op.name for op in map(Operation.from_record, take.operations or []) if op.name
+            ]
+            picture = _picture(origin, derived=bool(take.parent_take_id))
+            if generator:
+                tally.generators[(generator, model, origin.value if origin else None)] += 1
+        tally.frames[picture] += clip.duration
+        approved = clip.status == TakeStatus.CIRCLED and clip.take in last
+        chosen = last.get(clip.take) if approved and clip.take else None
+        tally.shots.append(
+            ShotDisclosure(
+                scene=clip.scene,
+                shot=clip.shot,
+                take=clip.take,
+                take_label=clip.take_label,
+                picture=picture,
+                generator=generator,
+                model=model,
+                origin=origin.value if origin else None,
+                operations=operations,
+                frames=clip.duration,
+                approved=approved,
+                approved_by=chosen.actor if chosen else None,
+                approved_at=chosen.at if chosen else None,
+                status=clip.status,
+            )
+        )
+    return tally
+
+
+def _credits(roles: Mapping[str, str | None], decisions: list[Decision]) -> list[dict[str, Any]]:
+    """The members with their roles and approvals, then former members who approved."""
+    made: Counter[str] = Counter(d.actor for d in decisions)
+    credits: list[dict[str, Any]] = [
+        {"name": name, "role": role, "approvals": made.get(name, 0)} for name, role in roles.items()
+    ]
+    for name in sorted(set(made) - set(roles)):
+        credits.append({"name": name, "role": None, "approvals": made[name]})
+    return credits
 
 
 _ORIGIN_WORDS = {
@@ -372,11 +411,14 @@ def write_json(report: Disclosure, path: Path) -> Path:
     return target
 
 
-def write_beside(report: Disclosure, cut_file: Path) -> list[Path]:
-    """Writes ``NAME.disclosure.json`` and ``NAME.disclosure.html`` beside a cut's file."""
+def beside(cut_file: Path) -> tuple[Path, Path]:
+    """Where a cut's disclosure goes: ``NAME.disclosure.json`` and ``.html`` beside it."""
     folder = cut_file.expanduser().absolute().parent
     stem = cut_file.name.split(".")[0] or "cut"
-    return [
-        write_json(report, folder / f"{stem}.disclosure.json"),
-        write_html(report, folder / f"{stem}.disclosure.html"),
-    ]
+    return folder / f"{stem}.disclosure.json", folder / f"{stem}.disclosure.html"
+
+
+def write_beside(report: Disclosure, cut_file: Path) -> list[Path]:
+    """Writes ``NAME.disclosure.json`` and ``NAME.disclosure.html`` beside a cut's file."""
+    json_path, html_path = beside(cut_file)
+    return [write_json(report, json_path), write_html(report, html_path)]

@@ -37,7 +37,7 @@ import numpy as np
 
 from setpiece.errors import InvalidInputError, InvalidMediaError, NotFoundError, StorageError
 from setpiece.model.enums import TakeKind
-from setpiece.store.video import DecodeStopped, Frame, open_container, reason
+from setpiece.store.video import DecodeStopped, Frame, open_container, reason, write_failed
 
 if TYPE_CHECKING:
     from PIL import Image
@@ -290,7 +290,13 @@ def take_pictures(
 
 
 def check_target(path: str | os.PathLike[str], suffixes: tuple[str, ...], what: str) -> Path:
-    """The absolute target path, refused if it cannot be written there."""
+    """The absolute target path, refused if it cannot be written there.
+
+    Raises:
+        InvalidInputError: The wrong extension, a folder, or a folder that does not exist.
+        StorageError: The folder is not writable (the environment, exit 5, as the video
+            writer says).
+    """
     target = Path(path).expanduser().absolute()
     if target.suffix.lower() not in suffixes:
         raise InvalidInputError(
@@ -305,21 +311,24 @@ def check_target(path: str | os.PathLike[str], suffixes: tuple[str, ...], what: 
             "create it or choose another path"
         )
     if not os.access(folder, os.W_OK | os.X_OK):
-        raise InvalidInputError(
-            f"cannot write the {what} {target}: the folder {folder} is not writable"
+        raise StorageError(
+            f"cannot write the {what} {target}: the folder {folder} is not writable; "
+            "check its permissions or choose another folder"
         )
     return target
 
 
 @contextlib.contextmanager
 def temporary_file(target: Path) -> Iterator[str]:
-    """A temporary file next to ``target``, renamed onto it on success, removed otherwise."""
+    """A temporary file next to ``target``, renamed onto it on success, removed otherwise.
+
+    Raises:
+        StorageError: The folder takes no new file (exit 5).
+    """
     try:
         fd, temp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".part", dir=target.parent)
     except OSError as exc:
-        raise InvalidInputError(
-            f"cannot write in {target.parent}: {exc.strerror or exc}; check its permissions"
-        ) from exc
+        raise write_failed(target, exc) from exc
     os.close(fd)
     try:
         yield temp

@@ -1,0 +1,224 @@
+"""`pipeline.deliver`: `edit assemble` and `make` deliver a cut the same way, or not at all."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from test_make import ONE_SCENE
+
+import locked
+from mediafactory import write_png
+from setpiece.errors import ExitCode
+
+unwritable = locked.unwritable
+
+DELIVERED = {"otio", "edl", "movie", "contact_sheet"}
+
+
+def _leftovers(folder: Path) -> list[str]:
+    return sorted(p.name for p in folder.rglob("*"))
+
+
+@pytest.mark.slow
+def test_edit_assemble_and_make_deliver_the_same_things_the_same_way(cli, tmp_path: Path) -> None:
+    script = tmp_path / "kettle.fountain"
+    script.write_text(ONE_SCENE)
+    project = tmp_path / "kettle"
+    made = cli(
+        "make", script, "--project", project, "--kind", "image", "--resolution", "320x180", "--json"
+    )
+    assert made.code == 0, made.err
+    report = made.json()
+    steps = {s["step"]: s for s in report["steps"]}
+    outputs = report["outputs"]
+    out = tmp_path / "edit"
+    out.mkdir()
+    edit = cli(
+        "-C",
+        project,
+        "edit",
+        "assemble",
+        "--otio",
+        out / "cut.otio",
+        "--edl",
+        out / "cut.edl",
+        "--movie",
+        out / "preview.mp4",
+        "--burn-in",
+        "--contact-sheet",
+        out / "contact-sheet.png",
+        "--json",
+    )
+    assert edit.code == 0, edit.err
+    delivery = edit.json()["delivery"]
+
+    # The same deliverables, each signed (the timelines with a sidecar) and verified.
+    assert set(delivery["files"]) == DELIVERED == set(outputs) & DELIVERED
+    assert set(delivery["manifests"]) == {"otio", "edl"}
+    assert {f"{k}_manifest" for k in delivery["manifests"]} <= set(outputs)
+    for kind, sidecar in delivery["manifests"].items():
+        assert sidecar == delivery["files"][kind] + ".c2pa" and Path(sidecar).is_file()
+        assert outputs[f"{kind}_manifest"] == outputs[kind] + ".c2pa"
+    assert delivery["verified"] == steps["sign"]["figures"]["verified"]
+    assert set(delivery["verified"].values()) == {"Valid"} and delivery["ok"]
+    assert delivery["signer"] in steps["sign"]["detail"]
+    # The same cut: identical timelines.
+    for kind in ("otio", "edl"):
+        assert Path(delivery["files"][kind]).read_bytes() == Path(outputs[kind]).read_bytes()
+    # The disclosure beside the files, saying the same.
+    json_path, html_path = map(Path, delivery["disclosure"])
+    assert json_path.parent == html_path.parent == out
+    assert Path(outputs["disclosure_json"]).parent == Path(outputs["otio"]).parent
+    assert json.loads(json_path.read_text()) == json.loads(
+        Path(outputs["disclosure_json"]).read_text()
+    )
+    assert html_path.suffix == ".html" and Path(outputs["disclosure_html"]).is_file()
+    # `setpiece verify` agrees with what the delivery reported.
+    for kind, path in delivery["files"].items():
+        checked = cli("verify", path, "--json")
+        assert checked.json()["state"] == delivery["verified"][kind], (kind, checked.err)
+
+
+def _film_with_a_take(cli, tmp_path: Path) -> Path:
+    assert cli("init", "film", "--name", "Night Train", "--fps", "24").code == 0
+    project = tmp_path / "film"
+    assert cli("-C", project, "scene", "add", "--heading", "INT. TRAIN - NIGHT").code == 0
+    added = cli("-C", project, "shot", "add", "1", "--code", "1A", "--duration", "1")
+    assert added.code == 0, added.err
+    still = write_png(tmp_path / "a.png")
+    assert cli("-C", project, "take", "import", "1A", still).code == 0
+    return project
+
+
+def test_edit_assemble_json_keeps_the_cut_and_adds_the_delivery(cli, tmp_path: Path) -> None:
+    project = _film_with_a_take(cli, tmp_path)
+    plain = cli("-C", project, "edit", "assemble", "--json")
+    assert plain.code == 0, plain.err
+    cut = plain.json()
+    assert "delivery" not in cut
+    out = tmp_path / "out"
+    out.mkdir()
+    delivered = cli(
+        "-C",
+        project,
+        "edit",
+        "assemble",
+        "--include-unapproved",
+        "--edl",
+        out / "cut.edl",
+        "--json",
+    )
+    assert delivered.code == 0, delivered.err
+    document = delivered.json()
+    assert set(cut) < set(document) and set(document) - set(cut) == {"delivery"}
+    assert document["clips"][0]["status"] == "unapproved"  # the newest take, not circled
+    delivery = document["delivery"]
+    assert delivery["files"] == {"edl": str(out / "cut.edl")}
+    assert delivery["manifests"] == {"edl": str(out / "cut.edl.c2pa")}
+    assert delivery["verified"] == {"edl": "Valid"} and delivery["ok"]
+    assert delivery["disclosure"] == [
+        str(out / "cut.disclosure.json"),
+        str(out / "cut.disclosure.html"),
+    ]
+    assert delivery["signer"]
+    assert _leftovers(out) == sorted(
+        ["cut.edl", "cut.edl.c2pa", "cut.disclosure.json", "cut.disclosure.html"]
+    )
+    human = cli("-C", project, "edit", "assemble", "--include-unapproved", "--edl", out / "cut.edl")
+    assert human.code == 0, human.err
+    assert f"edl: {out / 'cut.edl'} (Valid)" in human.out
+    assert f"signed sidecar: {out / 'cut.edl.c2pa'}" in human.out
+    assert f"AI-use disclosure: {out / 'cut.disclosure.json'}" in human.out
+
+
+def test_a_read_only_folder_exits_5_and_nothing_is_delivered(
+    cli, tmp_path: Path, unwritable: Path
+) -> None:
+    project = _film_with_a_take(cli, tmp_path)
+    out = tmp_path / "out"
+    out.mkdir()
+    before = _leftovers(unwritable) if unwritable != Path("/proc") else None
+    for args in (
+        ["--otio", out / "cut.otio", "--movie", unwritable / "cut.mp4"],
+        ["--edl", unwritable / "cut.edl"],
+        ["--otio", unwritable / "cut.otio", "--edl", out / "cut.edl"],
+        ["--contact-sheet", unwritable / "sheet.png"],
+    ):
+        result = cli("-C", project, "edit", "assemble", "--include-unapproved", *args)
+        assert result.code == ExitCode.ENVIRONMENT, result.err
+        assert result.err.count("\n") == 1 and "cannot write" in result.err, result.err
+        assert str(unwritable) in result.err
+        assert _leftovers(out) == [], args  # no timeline, sidecar or disclosure without its cut
+    if before is not None:
+        assert _leftovers(unwritable) == before
+    else:
+        assert not any((unwritable / name).exists() for name in ("cut.mp4", "cut.edl"))
+
+
+def test_a_failure_mid_way_removes_what_the_delivery_wrote(
+    cli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from setpiece.edit import movie
+    from setpiece.errors import StorageError
+
+    project = _film_with_a_take(cli, tmp_path)
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "cut.edl").write_text("an older cut")
+
+    def full_disk(*args: object, **kwargs: object) -> None:
+        raise StorageError("cannot write preview.mp4: No space left on device")
+
+    monkeypatch.setattr(movie, "write_preview", full_disk)
+    result = cli(
+        "-C",
+        project,
+        "edit",
+        "assemble",
+        "--include-unapproved",
+        "--otio",
+        out / "cut.otio",
+        "--edl",
+        out / "cut.edl",
+        "--movie",
+        out / "cut.mp4",
+    )
+    assert result.code == ExitCode.ENVIRONMENT, result.err
+    assert "No space left on device" in result.err
+    # The timelines it had written and signed are gone, and no disclosure was written.
+    assert _leftovers(out) == []
+
+
+def test_a_file_that_does_not_verify_exits_4_and_says_which(
+    cli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from setpiece.provenance import credentials
+
+    project = _film_with_a_take(cli, tmp_path)
+    out = tmp_path / "out"
+    out.mkdir()
+    verify = credentials.verify_file
+
+    def tampered(path: Path, settings: object = None) -> credentials.Verification:
+        found = verify(path, settings)  # type: ignore[arg-type]
+        if path.suffix != ".edl":
+            return found
+        return credentials.Verification(str(path), "Invalid", ["hash mismatch"], None)
+
+    monkeypatch.setattr(credentials, "verify_file", tampered)
+    result = cli(
+        "-C",
+        project,
+        "edit",
+        "assemble",
+        "--include-unapproved",
+        "--otio",
+        out / "cut.otio",
+        "--edl",
+        out / "cut.edl",
+    )
+    assert result.code == ExitCode.PARTIAL, result.err
+    assert f"edl: {out / 'cut.edl'} (Invalid)" in result.out
+    assert f"otio: {out / 'cut.otio'} (Valid)" in result.out
