@@ -157,7 +157,7 @@ def test_a_read_only_folder_exits_5_and_nothing_is_delivered(
         assert not any((unwritable / name).exists() for name in ("cut.mp4", "cut.edl"))
 
 
-def test_a_failure_mid_way_removes_what_the_delivery_wrote(
+def test_a_failure_mid_way_undoes_what_the_delivery_wrote(
     cli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from setpiece.edit import movie
@@ -187,8 +187,10 @@ def test_a_failure_mid_way_removes_what_the_delivery_wrote(
     )
     assert result.code == ExitCode.ENVIRONMENT, result.err
     assert "No space left on device" in result.err
-    # The timelines it had written and signed are gone, and no disclosure was written.
-    assert _leftovers(out) == []
+    # The timelines it had written and signed are gone, no disclosure was written, and the
+    # EDL delivered before is back as it was (nothing lost).
+    assert _leftovers(out) == ["cut.edl"]
+    assert (out / "cut.edl").read_text() == "an older cut"
 
 
 def test_a_file_that_does_not_verify_exits_4_and_says_which(
@@ -222,3 +224,15 @@ def test_a_file_that_does_not_verify_exits_4_and_says_which(
     assert result.code == ExitCode.PARTIAL, result.err
     assert f"edl: {out / 'cut.edl'} (Invalid)" in result.out
     assert f"otio: {out / 'cut.otio'} (Valid)" in result.out
+
+
+def test_delivering_again_replaces_the_files_and_keeps_no_copies(cli, tmp_path: Path) -> None:
+    project = _film_with_a_take(cli, tmp_path)
+    out = tmp_path / "out"
+    out.mkdir()
+    args = ["--otio", out / "cut.otio", "--edl", out / "cut.edl"]
+    for _ in range(2):
+        result = cli("-C", project, "edit", "assemble", "--include-unapproved", *args)
+        assert result.code == ExitCode.DONE, result.err
+    assert not [name for name in _leftovers(out) if "setpiece-previous" in name]
+    assert {"cut.otio", "cut.edl", "cut.otio.c2pa", "cut.edl.c2pa"} <= set(_leftovers(out))

@@ -11,14 +11,18 @@ cut.
 Nothing is half-delivered. Every target is checked before anything is written (its
 extension, its folder exists, the folder takes a new file: a read-only folder is the
 environment, ``StorageError``, exit 5), each file is written to a temporary name and
-renamed, and when any file fails the files this delivery already wrote are removed, so
-a failed delivery leaves no movie, sidecar or disclosure without its cut.
+renamed, and when any file fails the files this delivery already wrote are undone: a new
+file is removed, and a file that was there before (last week's ``cut.edl``) comes back as
+it was, from a hard link kept beside it while the delivery runs. A failed delivery leaves
+no movie, sidecar or disclosure without its cut, and loses nothing that was delivered
+before.
 """
 
 from __future__ import annotations
 
 import contextlib
 import os
+import shutil
 import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -121,12 +125,39 @@ def _states(paths: list[Path]) -> dict[Path, _State]:
     return states
 
 
-def _remove_changed(before: dict[Path, _State]) -> None:
-    """Removes what a failed delivery wrote: each target made or replaced since ``before``."""
+def _keep(before: dict[Path, _State]) -> dict[Path, Path]:
+    """A hard link (a copy where links fail) to each target that exists, to undo with."""
+    kept: dict[Path, Path] = {}
+    for path, state in before.items():
+        if state is None:
+            continue
+        keep = path.with_name(f".{path.name}.setpiece-previous")
+        with contextlib.suppress(FileNotFoundError):
+            keep.unlink()
+        try:
+            os.link(path, keep)
+        except OSError:
+            shutil.copy2(path, keep)
+        kept[path] = keep
+    return kept
+
+
+def _undo(before: dict[Path, _State], kept: dict[Path, Path]) -> None:
+    """Undoes a failed delivery: new files removed, replaced ones put back as they were."""
     for path, state in _states(list(before)).items():
         if state is not None and state != before[path]:
             with contextlib.suppress(OSError):
-                path.unlink()
+                if path in kept:
+                    os.replace(kept.pop(path), path)
+                else:
+                    path.unlink()
+    _forget(kept)
+
+
+def _forget(kept: dict[Path, Path]) -> None:
+    for keep in kept.values():
+        with contextlib.suppress(OSError):
+            keep.unlink()
 
 
 def deliver_cut(
@@ -182,6 +213,7 @@ def deliver_cut(
     for path in targets.all():
         delivery.check_target(path)
     before = _states(targets.outputs())
+    kept = _keep(before)
     try:
         report = disclose(production, include_unapproved=include_unapproved, scene=scene, cut=cut)
         files, timelines, preview = _write(production, cut, targets, burn_in, scene, progress)
@@ -195,8 +227,9 @@ def deliver_cut(
             write_html(report, targets.disclosure_html),
         ]
     except BaseException:
-        _remove_changed(before)
+        _undo(before, kept)
         raise
+    _forget(kept)
     return DeliveryReport(
         files=files,
         manifests=manifests,
