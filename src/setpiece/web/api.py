@@ -229,7 +229,7 @@ def scenes(
     from setpiece.production.scenes import list_scenes
 
     scenes = list_scenes(production)
-    return out(cursor.page(page_of(scenes, lambda s: s.position, cursor.value, limit, int)))
+    return out(cursor.page(page_of(scenes, lambda s: s.position, cursor.value, limit, ID)))
 
 
 # Shots ------------------------------------------------------------------------------------------
