@@ -173,7 +173,8 @@ class CursorSigner:
     """
 
     def __init__(self, secret: bytes) -> None:
-        """
+        """Derives the cursors' own key from the server's secret.
+
         Args:
             secret: The server's secret (the shot board's ``web-secret``).
         """
