@@ -35,7 +35,7 @@ from setpiece.model.orm import (
 )
 from setpiece.production.context import Production
 from setpiece.production.feed import ChangeView, recent_changes
-from setpiece.production.paging import Page, decode_cursor, encode_cursor, page_limit
+from setpiece.production.paging import ID, INT32, Page, decode_cursor, encode_cursor, page_limit
 from setpiece.production.records import StatusReport, production_status
 from setpiece.production.review import CommentView
 from setpiece.production.rows import scene_row, shot_row
@@ -72,7 +72,7 @@ def shots_page(
     shots; the shot board's 50 clients mostly ask for the same pages).
     """
     size = page_limit(limit)
-    after = decode_cursor(cursor, [int, int, int])
+    after = decode_cursor(cursor, [INT32, INT32, ID])
     wanted = parse_enum(ShotStatus, status, "shot status") if status else None
     with production.transaction(read_only=True) as session:
         production.authorize(session, "read")

@@ -4,22 +4,25 @@ Why a module of its own: the feed is read by the dashboard (its latest changes),
 the API (a page of changes after an id) and the server-sent event stream, and
 what a change shows (its id as the feed's position, the shot it touched) is
 decided once, here. The feed pages by event id, oldest first, with the cursors
-of ``production/paging.py``.
+of ``production/paging.py``; a position is an event id, 0 to 2^31 - 1 (``paging.ID``), checked before any
+query sees it (``event_id`` reads one a client sent as text, such as Last-Event-ID).
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from setpiece.errors import InvalidInputError
 from setpiece.model.orm import Event
 from setpiece.production.context import Production
-from setpiece.production.paging import Page, encode_cursor, page_limit
+from setpiece.production.paging import MAX_ID, Page, check_id, encode_cursor, page_limit
 
-__all__ = ["ChangeView", "events_after", "latest_event_id", "recent_changes"]
+__all__ = ["ChangeView", "event_id", "events_after", "latest_event_id", "recent_changes"]
 
 
 @dataclass(frozen=True)
@@ -68,14 +71,26 @@ def latest_event_id(production: Production) -> int:
         return int(session.scalar(select(func.max(Event.id))) or 0)
 
 
+def event_id(text: str, what: str = "event id") -> int:
+    """The event id ``text`` names: 0 to 2^31 - 1, in ASCII digits.
+
+    Raises:
+        InvalidInputError: ``text`` is not such a number, naming ``what`` it was.
+    """
+    if not re.fullmatch(r"[0-9]{1,10}", text) or int(text) > MAX_ID:
+        raise InvalidInputError(f"{what} {text[:30]!r} is not an event id: give 0 to {MAX_ID}")
+    return int(text)
+
+
 def events_after(
     production: Production, after: int = 0, *, limit: int | None = None
 ) -> Page[ChangeView]:
     """Changes newer than event ``after``, oldest first (the feed the live pages follow).
 
     Raises:
-        InvalidInputError: A limit outside 1 to ``MAX_PAGE``.
+        InvalidInputError: An id or a limit out of range (0 to 2^31 - 1, 1 to ``MAX_PAGE``).
     """
+    check_id(after, "event id")
     size = page_limit(limit)
     with production.transaction(read_only=True) as session:
         production.authorize(session, "read")

@@ -24,7 +24,7 @@ from setpiece.model.orm import RenderJob, Shot, Take, utcnow
 from setpiece.model.workflow import JOB_TRANSITIONS, Mover
 from setpiece.production.context import Production
 from setpiece.production.moves import move_job, move_take
-from setpiece.production.paging import Page, decode_cursor, encode_cursor, page_limit
+from setpiece.production.paging import ID, Page, decode_cursor, encode_cursor, page_limit
 from setpiece.production.views import jsonable
 
 __all__ = ["JobView", "cancel_job", "job_summary", "list_jobs", "retry_job"]
@@ -85,7 +85,7 @@ def list_jobs(
     """
     size = page_limit(limit)
     wanted = None if state is None else parse_enum(JobState, state, "job state")
-    after = decode_cursor(cursor, [int])
+    after = decode_cursor(cursor, [ID])
     with production.transaction(read_only=True) as session:
         production.authorize(session, "read")
         query = _job_query().order_by(RenderJob.id.desc()).limit(size + 1)

@@ -29,7 +29,7 @@ if TYPE_CHECKING:
 
 SHOT_CODE = re.compile(r"^[A-Z0-9][A-Z0-9._-]{0,19}$")
 SCENE_NUMBER = re.compile(r"^[A-Z0-9][A-Z0-9.-]{0,19}$")
-TAKE_REF = re.compile(r"^(?P<shot>[^/\s]+)/(?P<number>\d+)$")
+TAKE_REF = re.compile(r"^(?P<shot>[^/\s]+)/(?P<number>\d{1,9})$")
 
 __all__ = [
     "SCENE_NUMBER",

@@ -4,27 +4,37 @@ Each route reads its input, calls one service acting as the caller, and returns
 the service's view as JSON; there is no rule here that the CLI does not share.
 Lists are cursor pages (``{"items": [...], "next_cursor": ...}``, 100 by default).
 Every number and string a client sends is bounded and checked before any
-service sees it, so bad input is a 422, never a database error.
+service sees it, so bad input is a 422, never a database error. Cursors are
+signed by the server for the list that gave them (``production/paging.py``): one
+that is forged, truncated, out of range or from another list is a 400.
+
+A take is named by its id or by SHOT/NUMBER (``3A/2``) on every take route: their
+paths end in ``{take:path}``, since ASGI decodes ``%2F`` before routing, so the
+slash may be sent as is or encoded. A route under a take (``/takes/{take:path}/x``)
+must be declared before ``/takes/{take:path}``, which would otherwise take its path.
 """
 
 from __future__ import annotations
 
 import tempfile
+from functools import lru_cache
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, TypeVar
 
-from fastapi import APIRouter, Depends, File, Form, Query, UploadFile
+from fastapi import APIRouter, Depends, File, Form, Query, Request, UploadFile
 from fastapi import Path as PathParam
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 from starlette.responses import Response
 
 from setpiece.production.context import Production
-from setpiece.production.paging import Page, page_of
+from setpiece.production.paging import ID, MAX_ID, CursorSigner, Page, page_of
 from setpiece.production.views import dumps_views
 from setpiece.web.auth import Identity
-from setpiece.web.deps import acting, current
+from setpiece.web.deps import acting, context_of, current
 
-__all__ = ["router"]
+__all__ = ["EventAfter", "EventId", "PageCursor", "page_cursor", "router"]
+
+T = TypeVar("T")
 
 INT32 = 2**31 - 1
 INT64 = 2**63
@@ -46,10 +56,49 @@ Note = Annotated[str, Field(min_length=1, max_length=10000), AfterValidator(_cle
 ShotCode = Annotated[str, PathParam(min_length=1, max_length=40), AfterValidator(_clean)]
 TakeRef = Annotated[str, PathParam(min_length=1, max_length=40), AfterValidator(_clean)]
 JobId = Annotated[int, PathParam(ge=1, le=INT32)]
-Cursor = Annotated[str | None, Query(max_length=500), AfterValidator(lambda v: v and _clean(v))]
 Limit = Annotated[int, Query(ge=1, le=1000)]
 Filter = Annotated[str | None, Query(max_length=50), AfterValidator(lambda v: v and _clean(v))]
 Version = Annotated[int | None, Field(ge=1, le=INT32)]
+EventId = Annotated[int, Query(ge=0, le=MAX_ID, description="An event id: 0 to 2^31 - 1")]
+EventAfter = Annotated[
+    int | None, Query(ge=0, le=MAX_ID, description="An event id (default: the latest)")
+]
+
+
+@lru_cache(maxsize=8)
+def _signer(secret: bytes) -> CursorSigner:
+    return CursorSigner(secret)
+
+
+class PageCursor:
+    """The cursor a list was given, opened, and the signer of the page it answers with."""
+
+    def __init__(self, value: str | None, signer: CursorSigner, scope: str) -> None:
+        self.value = value
+        self._signer = signer
+        self._scope = scope
+
+    def page(self, page: Page[T]) -> Page[T]:
+        """``page`` with its next cursor signed for this list."""
+        return self._signer.sign_page(page, self._scope)
+
+
+def page_cursor(
+    request: Request,
+    cursor: Annotated[
+        str | None,
+        Query(description="The next_cursor of the page before, as the server gave it"),
+    ] = None,
+) -> PageCursor:
+    """The ``cursor`` of a list route, its signature checked (a dependency).
+
+    Raises:
+        CursorError: A cursor this server did not give for this list (400).
+    """
+    signer = _signer(context_of(request).secret)
+    scope = request.url.path
+    return PageCursor(signer.open(cursor, scope), signer, scope)
+
 
 router = APIRouter(prefix="/api/v1", tags=["api"])
 
@@ -173,11 +222,14 @@ def get_board(
 
 @router.get("/scenes", summary="Scenes in script order")
 def scenes(
-    production: Production = Depends(acting), cursor: Cursor = None, limit: Limit = 100
+    production: Production = Depends(acting),
+    cursor: PageCursor = Depends(page_cursor),
+    limit: Limit = 100,
 ) -> Response:
     from setpiece.production.scenes import list_scenes
 
-    return out(page_of(list_scenes(production), lambda s: s.position, cursor, limit, int))
+    scenes = list_scenes(production)
+    return out(cursor.page(page_of(scenes, lambda s: s.position, cursor.value, limit, ID)))
 
 
 # Shots ------------------------------------------------------------------------------------------
@@ -190,14 +242,15 @@ def scenes(
 )
 def shots(
     production: Production = Depends(acting),
-    cursor: Cursor = None,
+    cursor: PageCursor = Depends(page_cursor),
     limit: Limit = 100,
     status: Filter = None,
     scene: Filter = None,
 ) -> Response:
     from setpiece.production.board import shots_page
 
-    return out(shots_page(production, cursor=cursor, limit=limit, status=status, scene=scene))
+    page = shots_page(production, cursor=cursor.value, limit=limit, status=status, scene=scene)
+    return out(cursor.page(page))
 
 
 @router.get("/shots/{code}", summary="One shot")
@@ -211,12 +264,13 @@ def shot(code: ShotCode, production: Production = Depends(acting)) -> Response:
 def shot_takes(
     code: ShotCode,
     production: Production = Depends(acting),
-    cursor: Cursor = None,
+    cursor: PageCursor = Depends(page_cursor),
     limit: Limit = 100,
 ) -> Response:
     from setpiece.production.takes import list_takes
 
-    return out(page_of(list_takes(production, code), lambda t: t.number, cursor, limit, int))
+    takes = list_takes(production, code)
+    return out(cursor.page(page_of(takes, lambda t: t.number, cursor.value, limit, ID)))
 
 
 @router.post("/shots/{code}/takes", status_code=201, summary="Import a file as a new take")
@@ -279,24 +333,26 @@ def render(code: ShotCode, body: RenderBody, production: Production = Depends(ac
 def shot_findings(
     code: ShotCode,
     production: Production = Depends(acting),
-    cursor: Cursor = None,
+    cursor: PageCursor = Depends(page_cursor),
     limit: Limit = 100,
 ) -> Response:
     from setpiece.production.records import list_findings
 
-    return out(page_of(list_findings(production, shot=code), lambda f: f.id, cursor, limit, int))
+    found = list_findings(production, shot=code)
+    return out(cursor.page(page_of(found, lambda f: f.id, cursor.value, limit, ID)))
 
 
 @router.get("/shots/{code}/comments", summary="Comments on the shot, oldest first")
 def shot_comments(
     code: ShotCode,
     production: Production = Depends(acting),
-    cursor: Cursor = None,
+    cursor: PageCursor = Depends(page_cursor),
     limit: Limit = 100,
 ) -> Response:
     from setpiece.production.board import list_comments
 
-    return out(page_of(list_comments(production, code), lambda c: c.id, cursor, limit, int))
+    comments = list_comments(production, code)
+    return out(cursor.page(page_of(comments, lambda c: c.id, cursor.value, limit, ID)))
 
 
 @router.post("/shots/{code}/comments", status_code=201, summary="Comment on a shot, take or frame")
@@ -312,14 +368,14 @@ def comment(
 def shot_history(
     code: ShotCode,
     production: Production = Depends(acting),
-    cursor: Cursor = None,
+    cursor: PageCursor = Depends(page_cursor),
     limit: Limit = 100,
 ) -> Response:
     from setpiece.production.review import shot_history as history
 
     numbered = list(enumerate(history(production, code)))
-    page = page_of(numbered, lambda pair: pair[0], cursor, limit, int)
-    return out(Page([item for _, item in page.items], page.next_cursor))
+    page = page_of(numbered, lambda pair: pair[0], cursor.value, limit, ID)
+    return out(cursor.page(Page([item for _, item in page.items], page.next_cursor)))
 
 
 @router.post("/shots/{code}/approve", summary="Circle a take and approve the shot (director)")
@@ -352,7 +408,10 @@ def submit(code: ShotCode, body: SubmitBody, production: Production = Depends(ac
 # Takes, findings, the queue, the feed, members --------------------------------------------------
 
 
-@router.get("/takes/{take}", summary="One take, by id or SHOT/NUMBER")
+@router.get(
+    "/takes/{take:path}",
+    summary="One take, by id or SHOT/NUMBER (3A/2; the slash as is or as %2F)",
+)
 def take(take: TakeRef, production: Production = Depends(acting)) -> Response:
     from setpiece.production.takes import get_take
 
@@ -364,26 +423,25 @@ def findings(
     production: Production = Depends(acting),
     shot: Filter = None,
     kind: Filter = None,
-    cursor: Cursor = None,
+    cursor: PageCursor = Depends(page_cursor),
     limit: Limit = 100,
 ) -> Response:
     from setpiece.production.records import list_findings
 
-    return out(
-        page_of(list_findings(production, shot=shot, kind=kind), lambda f: f.id, cursor, limit, int)
-    )
+    found = list_findings(production, shot=shot, kind=kind)
+    return out(cursor.page(page_of(found, lambda f: f.id, cursor.value, limit, ID)))
 
 
 @router.get("/jobs", summary="Render jobs, newest first")
 def jobs(
     production: Production = Depends(acting),
     state: Filter = None,
-    cursor: Cursor = None,
+    cursor: PageCursor = Depends(page_cursor),
     limit: Limit = 100,
 ) -> Response:
     from setpiece.production.jobs import list_jobs
 
-    return out(list_jobs(production, state=state, cursor=cursor, limit=limit))
+    return out(cursor.page(list_jobs(production, state=state, cursor=cursor.value, limit=limit)))
 
 
 @router.post("/jobs/{job_id}/retry", summary="Queue a failed or cancelled job again")
@@ -403,24 +461,27 @@ def cancel(job_id: JobId, production: Production = Depends(acting)) -> Response:
 @router.get("/events", summary="Changes after an event id, oldest first")
 def events(
     production: Production = Depends(acting),
-    after: Annotated[int, Query(ge=0, le=2**62)] = 0,
-    cursor: Cursor = None,
+    after: EventId = 0,
+    cursor: PageCursor = Depends(page_cursor),
     limit: Limit = 100,
 ) -> Response:
     from setpiece.production.feed import events_after
     from setpiece.production.paging import decode_cursor
 
-    key = decode_cursor(cursor, [int])
-    return out(events_after(production, key[0] if key else after, limit=limit))
+    key = decode_cursor(cursor.value, [ID])
+    return out(cursor.page(events_after(production, key[0] if key else after, limit=limit)))
 
 
 @router.get("/users", summary="Members and their roles")
 def users(
-    production: Production = Depends(acting), cursor: Cursor = None, limit: Limit = 100
+    production: Production = Depends(acting),
+    cursor: PageCursor = Depends(page_cursor),
+    limit: Limit = 100,
 ) -> Response:
     from setpiece.production.records import list_users
 
-    return out(page_of(list_users(production), lambda u: u.name, cursor, limit, str))
+    users = list_users(production)
+    return out(cursor.page(page_of(users, lambda u: u.name, cursor.value, limit, str)))
 
 
 @router.post(

@@ -43,6 +43,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from setpiece.errors import SetpieceError, as_setpiece_error
 from setpiece.production.context import Production
+from setpiece.web.api import EventAfter
 from setpiece.web.api import router as api_router
 from setpiece.web.auth import AuthRequiredError, load_secret
 from setpiece.web.deps import SAFE_METHODS, WebContext, acting, is_api
@@ -306,12 +307,12 @@ def create_app(
 
     @app.get("/api/v1/events/stream", tags=["live"], summary="Server-sent events: every change")
     async def stream(
-        request: Request, after: int | None = None, production: Production = Depends(acting)
+        request: Request, after: EventAfter = None, production: Production = Depends(acting)
     ) -> StreamingResponse:
         """``event: change`` for every new event of the history (its id is the event id, so a
         reconnecting browser resumes with Last-Event-ID), and ``event: jobs`` when the render
         queue's counts change."""
-        from setpiece.production.feed import events_after, latest_event_id
+        from setpiece.production.feed import event_id, events_after, latest_event_id
         from setpiece.production.jobs import job_summary
         from setpiece.production.views import jsonable
 
@@ -319,9 +320,9 @@ def create_app(
         await asyncio.to_thread(lambda: production.actor)
         resume = request.headers.get("last-event-id")
         start = after
-        if resume is not None and resume.isdigit():
-            start = int(resume)
-        if start is None or start < 0:
+        if resume is not None:
+            start = event_id(resume, "Last-Event-ID")
+        if start is None:
             start = await asyncio.to_thread(latest_event_id, production)
 
         async def feed() -> AsyncIterator[bytes]:

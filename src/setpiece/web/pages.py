@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Annotated, Any
 from urllib.parse import quote
 
-from fastapi import APIRouter, Depends, File, Form, Request, UploadFile
+from fastapi import APIRouter, Depends, File, Form, Query, Request, UploadFile
 from fastapi.responses import HTMLResponse, RedirectResponse
 from fastapi.templating import Jinja2Templates
 from starlette.responses import Response
@@ -24,7 +24,7 @@ from starlette.responses import Response
 from setpiece.model.enums import Role
 from setpiece.model.workflow import required_role
 from setpiece.production.context import Production
-from setpiece.web.api import disclosure_report, import_upload
+from setpiece.web.api import JobId, PageCursor, disclosure_report, import_upload, page_cursor
 from setpiece.web.auth import (
     Identity,
     csrf_token,
@@ -202,12 +202,12 @@ def shot_list(
     request: Request,
     who: Identity = Depends(current),
     production: Production = Depends(page_production),
-    status: str | None = None,
-    cursor: str | None = None,
+    status: Annotated[str | None, Query(max_length=50)] = None,
+    cursor: PageCursor = Depends(page_cursor),
 ) -> Response:
     from setpiece.production.board import shots_page
 
-    page = shots_page(production, status=status or None, cursor=cursor or None)
+    page = cursor.page(shots_page(production, status=status or None, cursor=cursor.value))
     return render(request, "shots.html", who, shots=page, wanted=status or "", page="board")
 
 
@@ -350,8 +350,8 @@ def jobs_page(
     request: Request,
     who: Identity = Depends(current),
     production: Production = Depends(page_production),
-    state: str | None = None,
-    cursor: str | None = None,
+    state: Annotated[str | None, Query(max_length=50)] = None,
+    cursor: PageCursor = Depends(page_cursor),
 ) -> Response:
     from setpiece.production.jobs import job_summary, list_jobs
 
@@ -359,7 +359,7 @@ def jobs_page(
         request,
         "jobs.html",
         who,
-        jobs=list_jobs(production, state=state or None, cursor=cursor or None),
+        jobs=cursor.page(list_jobs(production, state=state or None, cursor=cursor.value)),
         summary=job_summary(production),
         state=state or "",
         page="jobs",
@@ -368,7 +368,7 @@ def jobs_page(
 
 @router.post("/jobs/{job_id}/{action}")
 def job_action(
-    job_id: int,
+    job_id: JobId,
     action: str,
     request: Request,
     production: Production = Depends(page_production),
