@@ -68,7 +68,7 @@ class WebSettings:
         if self.max_uploads < self.max_uploads_per_user:
             raise ValueError(
                 f"max_uploads: {self.max_uploads} is below max_uploads_per_user "
-                f"({self.max_uploads_per_user}); the board's limit must let one member's in"
+                f"({self.max_uploads_per_user}): one member may not have more places than the board"
             )
 
     @property
