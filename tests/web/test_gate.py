@@ -491,3 +491,36 @@ def test_no_page_needs_what_the_csp_refuses(film: Any, session_of: Any) -> None:
     login = Browserless(film.app).get("/login")
     assert INLINE.search(login.text) is None
     assert seen == len(pages)
+
+
+@pytest.mark.slow
+@edge_only
+def test_back_works_in_chromium_under_the_boards_csp(production: Any, make: Any) -> None:
+    """``javascript:history.back()`` was refused by the board's own policy; the link is not."""
+    from pathlib import Path
+
+    from web.helpers import LiveServer
+    from web.test_browser import ARGS, CHROMIUM, log_in
+
+    if not Path(CHROMIUM).exists():
+        pytest.skip(f"Chromium is not installed at {CHROMIUM}")
+    sync_api = pytest.importorskip("playwright.sync_api")
+    film = make_film(production, make)
+    with LiveServer(film.app) as server, sync_api.sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        try:
+            page = chromium.new_page()
+            refused: list[str] = []
+            page.on(
+                "console",
+                lambda message: refused.append(message.text) if "Refused" in message.text else None,
+            )
+            log_in(page, server.url, "dora", film.passwords["dora"], "/board")
+            page.evaluate("location.href = '/shots/NOPE'")  # as a link would: with a Referer
+            page.wait_for_selector("#error-message")
+            assert page.url == f"{server.url}/shots/NOPE"
+            page.click("#back")
+            page.wait_for_url(f"{server.url}/board", timeout=5000)
+            assert refused == []
+        finally:
+            chromium.close()
