@@ -48,7 +48,10 @@ def register(app: typer.Typer) -> None:
         options = state(ctx)
         # Built here first even with several workers: a bad project or setting fails now, once,
         # and the signing key exists before the workers read it.
-        application = create_app(options.project, database_url=options.database_url)
+        application = create_app(
+            options.project, database_url=options.database_url, proxy_headers=proxy_headers or None
+        )
+        proxy_headers = application.state.context.settings.proxy_headers  # or [web]'s
         out = console(stderr=True)
         from setpiece.production.accounts import has_members
 
@@ -68,6 +71,8 @@ def register(app: typer.Typer) -> None:
             os.environ["SETPIECE_PROJECT"] = str(application.state.context.config.root)
             if options.database_url:
                 os.environ["SETPIECE_DATABASE_URL"] = options.database_url
+            if proxy_headers:
+                os.environ["SETPIECE_PROXY_HEADERS"] = "1"
             target = "setpiece.web.app:app_from_env"
         uvicorn.run(
             target,

@@ -7,13 +7,15 @@ What this module decides:
 - Every error leaves as ``{"error": {"code", "message"}}`` with the status the
   error class names (``errors.py``); pages show the same message as HTML, and a
   page asked for without a login redirects to ``/login``.
-- Bodies are limited before any parsing (``[web] max_body_kb``, and
-  ``max_upload_mb`` for multipart uploads): over the limit is 413, whether the
-  client announced the length or not.
+- Before any route runs, and before any body is read, the gate (``gate.py``) knows who
+  is asking and from where: a change without a valid login is 401, one sent from another
+  site 403, an upload by a role that may not import 403, a body over its limit 413 and
+  an upload beyond ``[web] max_uploads_per_user`` or ``max_uploads`` 429.
 - Media leaves only by content hash (``/media/{sha256}``), from the project's store,
   with HTTP range requests so a browser can scrub a video.
 - Every response carries a strict Content-Security-Policy (scripts and styles
-  from this server only), ``nosniff`` and ``frame-ancestors 'none'``.
+  from this server only), ``nosniff`` and ``frame-ancestors 'none'``, and HSTS over HTTPS
+  (``gate.SecurityHeaders``).
 
 The app sits at the top of the web package: it puts the API and the pages together, and
 what their routes depend on (the context, the caller, CSRF) lives in ``deps.py``.
@@ -39,7 +41,6 @@ from fastapi.responses import FileResponse, JSONResponse, RedirectResponse, Stre
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException
 from starlette.responses import Response
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from setpiece.errors import SetpieceError, as_setpiece_error
 from setpiece.production.context import Production
@@ -47,111 +48,17 @@ from setpiece.web.api import EventAfter
 from setpiece.web.api import router as api_router
 from setpiece.web.auth import AuthRequiredError, load_secret
 from setpiece.web.deps import SAFE_METHODS, WebContext, acting, is_api
+from setpiece.web.gate import Gate, SecurityHeaders
 from setpiece.web.pages import error_page
 from setpiece.web.pages import router as pages_router
-from setpiece.web.settings import WebSettings, web_settings
+from setpiece.web.settings import web_settings
 
-__all__ = ["app_from_env", "create_app"]
+__all__ = ["PROXY_HEADERS_ENV", "app_from_env", "create_app"]
 
 log = logging.getLogger(__name__)
 
 HERE = Path(__file__).parent
-CSP = (
-    "default-src 'self'; img-src 'self' data:; media-src 'self'; style-src 'self'; "
-    "script-src 'self'; connect-src 'self'; frame-ancestors 'none'; form-action 'self'; "
-    "base-uri 'none'; object-src 'none'"
-)
-
-
-class BodyTooLargeError(HTTPException):
-    def __init__(self, limit: int) -> None:
-        super().__init__(413, f"the request body is over the limit of {limit} bytes")
-
-
-class _Limits:
-    """Pure ASGI: refuses bodies over the limit, announced or streamed (413)."""
-
-    def __init__(self, app: ASGIApp, settings: WebSettings) -> None:
-        self.app = app
-        self.small = settings.max_body_bytes
-        self.large = settings.max_upload_bytes
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        headers = dict(scope["headers"])
-        multipart = headers.get(b"content-type", b"").lower().startswith(b"multipart/form-data")
-        limit = self.large if multipart else self.small
-        announced = headers.get(b"content-length")
-        if announced is not None:
-            try:
-                length = int(announced)
-            except ValueError:
-                length = -1
-            if length < 0:
-                await _send_json(send, 400, "invalid_input", "Content-Length is not a number")
-                return
-            if length > limit:
-                await _send_json(
-                    send, 413, "too_large", f"the request body is over the limit of {limit} bytes"
-                )
-                return
-        seen = 0
-
-        async def counted() -> Message:
-            nonlocal seen
-            message = await receive()
-            if message["type"] == "http.request":
-                seen += len(message.get("body", b""))
-                if seen > limit:
-                    raise BodyTooLargeError(limit)
-            return message
-
-        await self.app(scope, counted, send)
-
-
-class _Headers:
-    """Pure ASGI: security headers on every response."""
-
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        docs = scope["path"] in ("/docs", "/redoc")
-
-        async def with_headers(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                extra = [
-                    (b"x-content-type-options", b"nosniff"),
-                    (b"referrer-policy", b"same-origin"),
-                    (b"x-frame-options", b"DENY"),
-                ]
-                if not docs:  # the interactive docs load their script from a CDN
-                    extra.append((b"content-security-policy", CSP.encode()))
-                message["headers"] = list(message.get("headers", [])) + extra
-            await send(message)
-
-        await self.app(scope, receive, with_headers)
-
-
-async def _send_json(send: Send, status: int, code: str, message: str) -> None:
-    body = orjson.dumps({"error": {"code": code, "message": message}})
-    await send(
-        {
-            "type": "http.response.start",
-            "status": status,
-            "headers": [
-                (b"content-type", b"application/json"),
-                (b"content-length", str(len(body)).encode()),
-                (b"connection", b"close"),
-            ],
-        }
-    )
-    await send({"type": "http.response.body", "body": body})
+PROXY_HEADERS_ENV = "SETPIECE_PROXY_HEADERS"  # --proxy-headers, for the worker processes
 
 
 def error_json(
@@ -358,14 +265,18 @@ def create_app(
             headers={"cache-control": "no-store", "x-accel-buffering": "no"},
         )
 
-    app.add_middleware(_Headers)
-    app.add_middleware(_Limits, settings=settings)
+    # The last added is the outermost: the headers go on the gate's refusals too.
+    app.add_middleware(Gate, context=context)
+    app.add_middleware(SecurityHeaders)
     return app
 
 
 def app_from_env() -> FastAPI:
-    """The app for ``SETPIECE_PROJECT`` (and ``SETPIECE_DATABASE_URL``): uvicorn's factory
-    when ``setpiece serve --workers N`` starts several worker processes."""
+    """The app for ``SETPIECE_PROJECT`` (and ``SETPIECE_DATABASE_URL``, and
+    ``SETPIECE_PROXY_HEADERS=1`` for ``--proxy-headers``): uvicorn's factory when
+    ``setpiece serve --workers N`` starts several worker processes."""
     return create_app(
-        os.environ.get("SETPIECE_PROJECT"), database_url=os.environ.get("SETPIECE_DATABASE_URL")
+        os.environ.get("SETPIECE_PROJECT"),
+        database_url=os.environ.get("SETPIECE_DATABASE_URL"),
+        proxy_headers=os.environ.get(PROXY_HEADERS_ENV) == "1" or None,
     )

@@ -7,6 +7,9 @@ app and the tests read the same numbers::
     session_hours = 12          # how long a login lasts
     max_body_kb = 1024          # JSON and form bodies
     max_upload_mb = 512         # one take uploaded from the browser
+    max_uploads_per_user = 2    # uploads one member may send at once (more: 429) ...
+    max_uploads = 8             # ... and all members together, in each worker process
+    proxy_headers = false       # trust X-Forwarded-Proto/Host (setpiece serve --proxy-headers)
     poll_seconds = 1.0          # how often the live feed looks for changes
     stream_seconds = 300        # a live connection is renewed after this (the browser reconnects)
     slow_after = 3              # failed logins before each further attempt must wait
@@ -15,7 +18,8 @@ app and the tests read the same numbers::
     threads = 4                 # threads a worker runs the (synchronous) services in
 
 The table is read by :func:`setpiece.config.load_section`: the ranges are declared on
-the fields, and ``lock_after`` may not be below ``slow_after``.
+the fields; ``lock_after`` may not be below ``slow_after``, nor ``max_uploads`` below
+``max_uploads_per_user``.
 """
 
 from __future__ import annotations
@@ -36,6 +40,13 @@ class WebSettings:
     session_hours: float = setting(12.0, low=0.01, high=24 * 90)
     max_body_kb: int = setting(1024, low=1, high=1024 * 1024)
     max_upload_mb: int = setting(512, low=1, high=1024 * 1024)
+    # An upload holds a temporary file of up to max_upload_mb while it arrives, and a thread
+    # while it is imported: these bound the disk and the threads that uploads can take.
+    max_uploads_per_user: int = setting(2, low=1, high=1000)
+    max_uploads: int = setting(8, low=1, high=100000)
+    proxy_headers: bool = setting(
+        False, help="the scheme and host of a request come from a reverse proxy's headers"
+    )
     poll_seconds: float = setting(1.0, low=0.01, high=60)
     stream_seconds: float = setting(300.0, low=1, high=86400)
     slow_after: int = setting(3, low=1, high=1000)
@@ -53,6 +64,11 @@ class WebSettings:
             raise ValueError(
                 f"lock_after: {self.lock_after} is below slow_after ({self.slow_after}); "
                 "an account must slow down before it locks"
+            )
+        if self.max_uploads < self.max_uploads_per_user:
+            raise ValueError(
+                f"max_uploads: {self.max_uploads} is below max_uploads_per_user "
+                f"({self.max_uploads_per_user}): one member may not have more places than the board"
             )
 
     @property
