@@ -232,8 +232,16 @@ SVG = (
 @pytest.mark.parametrize(
     ("name", "content", "what"),
     [
-        ("still.png", "<!DOCTYPE html>\n<html><body>404 Not Found</body></html>\n", "an HTML document"),
-        ("still.png", "\ufeff  <html lang=en><p>saved from a browser</p></html>", "an HTML document"),
+        (
+            "still.png",
+            "<!DOCTYPE html>\n<html><body>404 Not Found</body></html>\n",
+            "an HTML document",
+        ),
+        (
+            "still.png",
+            "\ufeff  <html lang=en><p>saved from a browser</p></html>",
+            "an HTML document",
+        ),
         ("still.jpg", "Scene 12, plate for the window.\nSee the shared drive.\n", "a text file"),
         ("still.png", '<?xml version="1.0"?><xmeml version="5"></xmeml>', "an XML document"),
         ("still.png", "%PDF-1.7\n%\xe2\xe3\n1 0 obj\n", "a PDF document"),

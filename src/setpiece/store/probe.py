@@ -227,7 +227,7 @@ def _document(head: bytes) -> str | None:
     """What ``head`` is when it is a document rather than media ("an HTML document"), or None.
 
     Markup is told by its first element after any byte-order mark, white space, XML
-    prolog and comments; anything else that decodes as UTF-8 (or Latin-1) without
+    prolog and comments; anything else that decodes as UTF-8 without
     control characters other than white space is "a text file".
     """
     for magic, label in _DOCUMENTS:
@@ -259,7 +259,7 @@ def _as_text(head: bytes) -> str | None:
         if exc.start < len(data) - 3:
             return None
         text = data[: exc.start].decode("utf-8")
-    if any(ord(c) < 32 and c not in "\t\n\r\f" or ord(c) == 127 for c in text):
+    if any((ord(c) < 32 and c not in "\t\n\r\f") or ord(c) == 127 for c in text):
         return None
     return text if text.strip() else None
 
