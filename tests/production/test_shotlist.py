@@ -581,3 +581,31 @@ def test_a_negative_number_is_still_read_as_that_number(
     assert problems[0].startswith("row 2 frames -96: not a frame count"), problems
     assert problems[1].startswith("row 3 frames -96: not a frame count"), problems
     assert problems[2].startswith("row 4 lens_mm -35: lens out of range"), problems
+
+
+def test_numbers_that_are_no_numbers_or_out_of_range_are_refused(
+    planned: Production, tmp_path: Path
+) -> None:
+    """NaN, infinity and numbers too big for the database are named, never stored."""
+    path = tmp_path / "shots.csv"
+    export_shot_list(planned, path)
+    rows = read_rows(path)
+    rows[0]["duration"] = "nan"
+    rows[1]["lens_mm"] = "inf"
+    rows[2]["frames"] = "-Infinity"
+    rows[3]["order"] = "1e999999999"  # a billion digits, were it made an int
+    rows[4]["version"] = "2147483648"
+    rows[5]["frames"] = "1e400"
+    before = state(planned)
+    with pytest.raises(ShotListInvalidError) as caught:
+        import_shot_list(planned, write_rows(path, rows))
+    assert caught.value.problems == [
+        "row 2 duration nan: not a duration: write a number such as 4.5",
+        "row 3 lens_mm inf: not a focal length: write a number such as 35",
+        "row 4 frames -Infinity: not a frame count: write a whole number from 1 up, such as 96",
+        "row 5 order 1e999999999: an order out of range: write a whole number from 1 to 2147483647",
+        "row 6 version 2147483648: a version out of range: write a whole number from 1 to "
+        "2147483647",
+        "row 7 frames 1e400: too many frames: at most 86313 (3600 s)",
+    ]
+    assert state(planned) == before
