@@ -113,3 +113,9 @@ def test_a_gap_whose_length_is_nan_is_named(tmp_path: Path) -> None:
         InvalidInputError, match=r"^cut\.otio: the length of gap 2 is nan at 24 fps"
     ):
         read_edit(path, Fraction(24))
+
+
+def test_an_edl_comment_frames_is_read_only_as_a_count_in_range(edl: Path) -> None:
+    edl.write_text(EDL.replace("frames=48", "frames=" + "9" * 400))
+    clip = read_edit(edl, Fraction(24)).clips[0]
+    assert "duration" not in clip.setpiece and clip.setpiece["frames"] == "9" * 400
