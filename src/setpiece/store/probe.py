@@ -51,7 +51,7 @@ if TYPE_CHECKING:
     from av.container import InputContainer
     from av.video.stream import VideoStream
 
-__all__ = ["MediaInfo", "probe"]
+__all__ = ["HEAD_BYTES", "MediaInfo", "document_kind", "probe"]
 
 # Pillow format name -> (container, codec, extension). Codec names follow FFmpeg's.
 # Pillow opens MPO (multi-picture JPEG from cameras) through its JPEG opener.
@@ -110,7 +110,7 @@ _DOCUMENTS: tuple[tuple[bytes, str], ...] = (
     (b"\x1f\x8b", "a gzip archive"),
     (b"{\\rtf", "an RTF document"),
 )
-_HEAD_BYTES = 4096  # enough to see past an XML prolog to the root element
+HEAD_BYTES = 4096  # enough to see past an XML prolog to the root element
 
 _REEXPORT = "copy or export it again"
 _USE = "use PNG, JPEG, WebP, TIFF or a video such as MP4, MOV, MKV or WebM"
@@ -179,7 +179,7 @@ def probe(path: str | os.PathLike[str]) -> MediaInfo:
     """
     name = os.fspath(path)
     head = _read_head(name)
-    document = _document(head)
+    document = document_kind(head)
     if document == "an SVG drawing":
         raise InvalidMediaError(
             f"{name} is an SVG drawing, which Setpiece cannot read: export it as PNG first"
@@ -208,7 +208,7 @@ def _read_head(name: str) -> bytes:
         raise InvalidMediaError(f"{name} is empty (0 bytes); {_REEXPORT}")
     try:
         with open(name, "rb") as handle:
-            return handle.read(_HEAD_BYTES)
+            return handle.read(HEAD_BYTES)
     except OSError as exc:
         raise InvalidInputError(
             f"cannot read {name}: {exc.strerror or exc}; check its permissions"
@@ -223,7 +223,7 @@ def _looks_like(head: bytes) -> str | None:
     return None
 
 
-def _document(head: bytes) -> str | None:
+def document_kind(head: bytes) -> str | None:
     """What ``head`` is when it is a document rather than media ("an HTML document"), or None.
 
     Markup is told by its first element after any byte-order mark, white space, XML
