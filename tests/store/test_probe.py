@@ -266,8 +266,10 @@ def test_an_svg_is_refused_clearly(tmp_path: Path, name: str) -> None:
     )
 
 
-def test_bytes_named_png_are_not_called_a_png(tmp_path: Path) -> None:
-    path = tmp_path / "noise.png"
+@pytest.mark.parametrize("name", ["noise.png", "noise.svg"])
+def test_bytes_named_as_a_picture_are_not_called_that_picture(tmp_path: Path, name: str) -> None:
+    """FFmpeg picks a decoder by the extension (none for .svg here): its guess is not repeated."""
+    path = tmp_path / name
     path.write_bytes(bytes(range(256)) * 40)
     message = refused(path)
     assert message == (

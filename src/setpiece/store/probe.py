@@ -373,6 +373,11 @@ def _inspect_container(name: str, head: bytes, container: InputContainer) -> Med
     first = demuxer.split(",")[0]
     videos = list(container.streams.video)
     audio_streams = len(container.streams.audio)
+    if videos and videos[0].codec_context is None:  # FFmpeg knows no decoder for it
+        label = _looks_like(head)
+        if label is None:
+            raise InvalidMediaError(f"{name} {_UNREADABLE}")
+        raise InvalidMediaError(f"{name} looks like {label} but cannot be read; {_REEXPORT}")
     if first in _TEXT_DEMUXERS or (videos and videos[0].codec_context.name in _TEXT_CODECS):
         raise InvalidMediaError(f"{name} {_UNREADABLE}")
     if first == "image2":
@@ -382,14 +387,11 @@ def _inspect_container(name: str, head: bytes, container: InputContainer) -> Med
             raise InvalidMediaError(f"{name} {_UNREADABLE}")
         raise InvalidMediaError(f"{name} looks like {label} but cannot be read; {_REEXPORT}")
     if first.endswith("_pipe") or first == "image2pipe":
-        context = videos[0].codec_context if videos else None
-        kind = context.name.upper() if context is not None else first.removesuffix("_pipe").upper()
+        kind = videos[0].codec_context.name.upper() if videos else first.removesuffix("_pipe")
         raise InvalidMediaError(
             f"{name} is a {kind} image, which Setpiece cannot read; "
             "convert it to PNG, TIFF, JPEG or WebP"
         )
-    if videos and videos[0].codec_context is None:  # FFmpeg was built without its decoder
-        raise InvalidMediaError(f"{name} {_UNREADABLE}")
     if not videos:
         if audio_streams:
             raise InvalidMediaError(
