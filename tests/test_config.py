@@ -131,6 +131,29 @@ def test_every_refusal_has_one_shape(table: object, expected: str) -> None:
     assert message(table).startswith(expected)
 
 
+@pytest.mark.parametrize(
+    ("toml", "expected"),
+    [
+        ("ratio = nan", "setpiece.toml [demo] ratio: expected a number from 0 to 1, got nan"),
+        ("ratio = -nan", "setpiece.toml [demo] ratio: expected a number from 0 to 1, got nan"),
+        ("look.kelvin = inf", "setpiece.toml [demo.look] kelvin: expected a number, got inf"),
+        (
+            "look.stops = +inf",
+            "setpiece.toml [demo.look] stops: expected a number above 0, got inf",
+        ),
+        (
+            "by_time.NIGHT.kelvin = -inf",
+            "setpiece.toml [demo.by_time.NIGHT] kelvin: expected a number, got -inf",
+        ),
+    ],
+)
+def test_nan_and_infinity_are_no_setting(toml: str, expected: str) -> None:
+    """TOML writes nan and inf; every range check passes nan, so they are refused as such."""
+    import tomllib
+
+    assert message(tomllib.loads(toml)) == expected
+
+
 def test_fixed_fields_are_not_settable() -> None:
     text = message({"base_dir": "/elsewhere"}, base_dir="/p")
     assert "unknown key 'base_dir'" in text

@@ -9,7 +9,8 @@ declaration, the same way for every section:
 - an unknown key is refused, naming the key, the section and the keys it knows;
 - a value of the wrong type, out of range or not among the choices is refused, naming
   the key and what it expects (a whole number where a number is expected is accepted and
-  widened; a boolean is never a number);
+  widened; a boolean is never a number; TOML's ``nan`` and ``inf`` are never a setting's
+  number);
 - a nested dataclass field is a sub-table (``[continuity.look]``), and a
   ``dict[str, Dataclass]`` field a table of sub-tables (``[continuity.look.NIGHT]``);
 - a rule across fields lives in the dataclass's ``__post_init__``: a ``ValueError`` it
@@ -26,6 +27,7 @@ the error tree, so every layer may declare its settings with it.
 from __future__ import annotations
 
 import dataclasses
+import math
 import types
 import typing
 from collections.abc import Iterable, Mapping
@@ -258,8 +260,8 @@ def _convert_scalar(hint: Any, value: Any) -> Any:
         return _BAD
     if hint is int:
         return value if isinstance(value, int) else _BAD
-    if hint is float:
-        return float(value) if isinstance(value, int | float) else _BAD
+    if hint is float:  # TOML writes nan and inf; no setting means either
+        return float(value) if isinstance(value, int | float) and math.isfinite(value) else _BAD
     if hint is str:
         return value if isinstance(value, str) else _BAD
     if isinstance(hint, type) and isinstance(value, str):

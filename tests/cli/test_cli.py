@@ -189,6 +189,10 @@ def test_project_found_by_walking_up_and_by_option(cli, film: Path, tmp_path: Pa
     assert cli("--project", film, "shot", "list", "--json").json()[0]["code"] == "1A"
 
 
+HTML = "<!DOCTYPE html>\n<html><body>Page not found</body></html>\n"
+SVG = '<svg xmlns="http://www.w3.org/2000/svg" width="8" height="8"><rect width="8"/></svg>'
+
+
 def bad(result: Run, fragment: str) -> None:
     assert result.code == 2, (result.code, result.out, result.err)
     lines = result.err.strip().splitlines()
@@ -206,6 +210,8 @@ def bad(result: Run, fragment: str) -> None:
         ("notes.mp4", lambda p: p.write_text("INT. KITCHEN - NIGHT\n" * 50), "notes.mp4"),
         ("bomb.png", lambda p: write_bomb_png(p), "bomb.png"),
         ("missing.mp4", lambda p: None, "no such file"),
+        ("page.png", lambda p: p.write_text(HTML), "page.png is an HTML document, not an image"),
+        ("logo.svg", lambda p: p.write_text(SVG), "logo.svg is an SVG drawing, which Setpiece"),
     ],
 )
 def test_bad_media_changes_nothing(
@@ -225,6 +231,24 @@ def test_corrupt_video_changes_nothing(cli, film: Path, tmp_path: Path) -> None:
     path = write_corrupt_mp4(tmp_path / "broken.mp4")
     before = snapshot(film)
     bad(cli("take", "import", "1A", path), "broken.mp4")
+    assert snapshot(film) == before
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "fragment"),
+    [
+        ("face.png", HTML, "face.png is an HTML document, not an image or a video Setpiece"),
+        ("face.jpg", "Anna, see the mood board\n", "face.jpg is a text file, not an image"),
+        ("face.svg", SVG, "face.svg is an SVG drawing, which Setpiece cannot read"),
+    ],
+)
+def test_a_reference_that_is_no_image_is_named_for_what_it_is(
+    cli, film: Path, tmp_path: Path, name: str, content: str, fragment: str
+) -> None:
+    path = tmp_path / name
+    path.write_text(content)
+    before = snapshot(film)
+    bad(cli("character", "add", "BEN", "--ref", path), fragment)
     assert snapshot(film) == before
 
 

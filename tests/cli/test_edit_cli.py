@@ -71,3 +71,32 @@ def test_edit_bad_input(cli, film: Path, tmp_path: Path) -> None:
     (tmp_path / "junk.otio").write_text("{not json")
     bad(cli("edit", "import", tmp_path / "junk.otio"), "junk.otio")
     bad(cli("edit", "assemble", "--movie", tmp_path / "nowhere" / "cut.mp4"), "nowhere")
+
+
+@pytest.mark.parametrize(
+    ("value", "rate", "fragment"),
+    [
+        (float("nan"), 24.0, "the length of clip 2 '1B/1' is nan at 24 fps"),
+        (float("inf"), 24.0, "the length of clip 2 '1B/1' is inf at 24 fps"),
+        (48.0, float("nan"), "the length of clip 2 '1B/1' is 48 at nan fps"),
+        (-48.0, 24.0, "clip 2 '1B/1' has a negative length (-48 at 24 fps)"),
+        (1e300, 24.0, "the length of clip 2 '1B/1' is 1e+300 at 24 fps"),
+    ],
+)
+def test_an_edit_with_a_time_that_is_no_number_is_refused_naming_the_clip(
+    cli, film: Path, tmp_path: Path, value: float, rate: float, fragment: str
+) -> None:
+    """OpenTimelineIO writes and reads NaN and Infinity; before, a NaN length was exit 1."""
+    import opentimelineio as otio
+
+    time, span = otio.opentime.RationalTime, otio.opentime.TimeRange
+    timeline = otio.schema.Timeline("cut")
+    track = otio.schema.Track("V1")
+    timeline.tracks.append(track)
+    track.append(otio.schema.Clip("1A/1", source_range=span(time(0, 24), time(48, 24))))
+    track.append(otio.schema.Clip("1B/1", source_range=span(time(0, 24), time(value, rate))))
+    path = tmp_path / "cut.otio"
+    otio.adapters.write_to_file(timeline, str(path))
+    before = snapshot(film)
+    bad(cli("edit", "import", path), f"cut.otio: {fragment}")
+    assert snapshot(film) == before

@@ -115,6 +115,31 @@ CASES: dict[str, tuple[dict[str, Any], tuple[str, ...], str]] = {
         ("render", "1A", "--dry-run"),
         "[prompts]: unknown key 'templat'; known keys: template, negative, style",
     ),
+    "prompts-unclosed": (
+        {"prompts": {"template": "{framing of {subjects}"}},
+        ("render", "1A", "--dry-run"),
+        "[prompts] template: '{framing of {subjects}' opens a placeholder that is not closed",
+    ),
+    "prompts-object": (
+        {"prompts": {"template": "{__class__.__mro__}"}},
+        ("render", "1A", "--dry-run"),
+        "[prompts] template: unknown placeholder {__class__.__mro__}: use framing,",
+    ),
+    "prompts-attribute": (
+        {"prompts": {"template": "{framing.x} of {subjects}"}},
+        ("render", "1A", "--dry-run"),
+        "[prompts] template: placeholder {framing.x} is not allowed",
+    ),
+    "prompts-field": (
+        {"prompts": {"template": "{unknown}"}},
+        ("render", "1A", "--dry-run"),
+        "[prompts] template: unknown placeholder {unknown}: use framing,",
+    ),
+    "render-nan": (
+        {"render": {"lease_seconds": float("nan")}},
+        ("render",),
+        "[render] lease_seconds: expected a number from 1 to 86400, got nan",
+    ),
     "render-type": (
         {"render": {"lease_seconds": "1m"}},
         ("render",),

@@ -25,7 +25,7 @@ from setpiece.edit.conform_import import (
 )
 from setpiece.edit.reading import read_edit
 from setpiece.edit.timeline import write_edl, write_fcp_xml, write_otio, write_otioz
-from setpiece.errors import PermissionDeniedError, SetpieceError
+from setpiece.errors import InvalidInputError, PermissionDeniedError, SetpieceError
 from setpiece.model.orm import Event, Shot
 from setpiece.production.context import Production, init_production
 from setpiece.production.cut import assemble
@@ -520,3 +520,28 @@ def test_report_json_keeps_the_shape_its_own_to_json_gave() -> None:
         b'"warnings":["a note"],"applied":false}'
     )
     assert dumps_views(report) == orjson.dumps(jsonable(report))
+
+
+@sqlite_only
+@pytest.mark.parametrize(
+    ("old", "new", "expected"),
+    [
+        ("<timebase>24</timebase>", "<timebase>nan</timebase>", r"cut\.xml: the length of "),
+        ("<timebase>24</timebase>", "<timebase>inf</timebase>", r"cut\.xml: the length of "),
+        ("<timebase>24</timebase>", "<timebase>1e300</timebase>", r"cut\.xml: the length of "),
+        ("<end>{end}</end>", "<end>nan</end>", r"cut\.xml is not FCP 7 XML Setpiece can read"),
+    ],
+)
+def test_fcp_xml_numbers_that_are_no_time_are_refused(
+    film: Production, tmp_path: Path, old: str, new: str, expected: str
+) -> None:
+    """A NaN or infinite rate used to reach ``round()`` and end the import as a bug (exit 1)."""
+    path = export(film, tmp_path / "cut.xml")
+    end = assemble(film).duration
+    text = path.read_text()
+    assert old.format(end=end) in text
+    path.write_text(text.replace(old.format(end=end), new))
+    before = snapshot(film)
+    with pytest.raises(InvalidInputError, match=expected):
+        import_edit(film, path)
+    assert snapshot(film) == before

@@ -80,3 +80,42 @@ def test_timeline_json_keeps_the_shape_its_own_to_json_gave() -> None:
     )
     assert orjson.dumps(jsonable(timeline)) == expected
     assert dumps_views(timeline) == expected
+
+
+@pytest.mark.parametrize("rate", [float("nan"), float("inf"), 1e9])
+def test_a_file_rate_that_is_no_rate_is_refused(tmp_path: Path, rate: float) -> None:
+    otio = pytest.importorskip("opentimelineio")
+    time, span = otio.opentime.RationalTime, otio.opentime.TimeRange
+    timeline = otio.schema.Timeline("cut", global_start_time=time(0, rate))
+    track = otio.schema.Track("V1")
+    timeline.tracks.append(track)
+    track.append(otio.schema.Clip("1A/1", source_range=span(time(0, 24), time(48, 24))))
+    path = tmp_path / "cut.otio"
+    otio.adapters.write_to_file(timeline, str(path))
+    with pytest.raises(
+        InvalidInputError, match=r"^cut\.otio declares a frame rate of (nan|inf|1e\+09) fps"
+    ):
+        read_edit(path)
+
+
+def test_a_gap_whose_length_is_nan_is_named(tmp_path: Path) -> None:
+    otio = pytest.importorskip("opentimelineio")
+    time, span = otio.opentime.RationalTime, otio.opentime.TimeRange
+    timeline = otio.schema.Timeline("cut")
+    track = otio.schema.Track("V1")
+    timeline.tracks.append(track)
+    track.append(otio.schema.Clip("1A/1", source_range=span(time(0, 24), time(48, 24))))
+    track.append(otio.schema.Gap(source_range=span(time(0, 24), time(float("nan"), 24))))
+    track.append(otio.schema.Clip("1B/1", source_range=span(time(0, 24), time(24, 24))))
+    path = tmp_path / "cut.otio"
+    otio.adapters.write_to_file(timeline, str(path))
+    with pytest.raises(
+        InvalidInputError, match=r"^cut\.otio: the length of gap 2 is nan at 24 fps"
+    ):
+        read_edit(path, Fraction(24))
+
+
+def test_an_edl_comment_frames_is_read_only_as_a_count_in_range(edl: Path) -> None:
+    edl.write_text(EDL.replace("frames=48", "frames=" + "9" * 400))
+    clip = read_edit(edl, Fraction(24)).clips[0]
+    assert "duration" not in clip.setpiece and clip.setpiece["frames"] == "9" * 400

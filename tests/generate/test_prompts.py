@@ -13,6 +13,7 @@ from setpiece.generate.prompts import (
     compose_prompt,
     stable_color,
 )
+from setpiece.generate.settings import prompt_settings
 
 ANNA = SubjectFacts(
     "ANNA",
@@ -99,8 +100,40 @@ def test_the_template_and_negative_come_from_the_settings() -> None:
 
 
 def test_an_unknown_placeholder_is_refused_naming_it() -> None:
-    with pytest.raises(InvalidInputError, match=r"unknown placeholder\(s\) lighting: use framing"):
+    with pytest.raises(
+        InvalidInputError, match=r"^prompt template: unknown placeholder \{lighting\}: use framing"
+    ):
         compose_prompt(facts(), template="{framing} {lighting}")
+
+
+@pytest.mark.parametrize(
+    ("template", "expected"),
+    [
+        ("{framing", "'{framing' opens a placeholder that is not closed: write {name}"),
+        ("{__class__.__mro__}", "unknown placeholder {__class__.__mro__}: use framing,"),
+        ("{framing.x}", "placeholder {framing.x} is not allowed: a placeholder is a plain name"),
+        ("{framing[0]}", "placeholder {framing[0]} is not allowed"),
+        ("{framing!r}", "placeholder {framing!r} is not allowed"),
+        ("{framing:{__class__}}", "'{framing:{__class__}}' opens a placeholder"),
+        ("{unknown}", "unknown placeholder {unknown}: use framing, subjects, description,"),
+        ("{}", "placeholder {} names nothing"),
+        ("{0}", "unknown placeholder {0}"),
+        ("a } b", "a '}' without its '{' at character 3"),
+    ],
+)
+def test_a_template_is_a_plain_name_in_braces_or_refused(template: str, expected: str) -> None:
+    """No ``str.format``: nothing in a template reaches into an object."""
+    with pytest.raises(InvalidInputError) as caught:
+        compose_prompt(facts(), template=template)
+    assert str(caught.value).startswith(f"prompt template: {expected}")
+    with pytest.raises(InvalidInputError) as loaded:
+        prompt_settings({"prompts": {"template": template}})
+    assert str(loaded.value).startswith(f"setpiece.toml [prompts] template: {expected}")
+
+
+def test_doubled_braces_are_braces_of_their_own() -> None:
+    composed = compose_prompt(facts(), template="{{storyboard}} {shot}: {framing} }}")
+    assert composed.prompt == "{storyboard} 1A: medium close-up }."
 
 
 def test_references_are_the_subjects_then_the_location_each_named_once() -> None:

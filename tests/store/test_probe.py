@@ -211,13 +211,71 @@ def test_empty_file(tmp_path: Path) -> None:
 def test_text_named_mp4(tmp_path: Path) -> None:
     path = tmp_path / "take.mp4"
     path.write_text("INT. KITCHEN - NIGHT\n\nNot a video at all.\n" * 20)
-    assert "is not an image or a video that Setpiece can read" in refused(path)
+    assert refused(path).startswith(
+        f"{path} is a text file, not an image or a video Setpiece can read; use PNG"
+    )
 
 
 def test_text_file_ffmpeg_would_play_as_ansi_art(tmp_path: Path) -> None:
     path = tmp_path / "notes.txt"
     path.write_text("FADE IN:\n" * 50)
-    assert "is not an image or a video that Setpiece can read" in refused(path)
+    assert f"{path} is a text file, not an image or a video Setpiece can read" in refused(path)
+
+
+SVG = (
+    '<?xml version="1.0" encoding="UTF-8"?>\n<!-- drawn by hand -->\n'
+    '<svg xmlns="http://www.w3.org/2000/svg" width="16" height="16"><rect width="16" '
+    'height="16"/></svg>\n'
+)
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "what"),
+    [
+        (
+            "still.png",
+            "<!DOCTYPE html>\n<html><body>404 Not Found</body></html>\n",
+            "an HTML document",
+        ),
+        (
+            "still.png",
+            "\ufeff  <html lang=en><p>saved from a browser</p></html>",
+            "an HTML document",
+        ),
+        ("still.jpg", "Scene 12, plate for the window.\nSee the shared drive.\n", "a text file"),
+        ("still.png", '<?xml version="1.0"?><xmeml version="5"></xmeml>', "an XML document"),
+        ("still.png", "%PDF-1.7\n%\xe2\xe3\n1 0 obj\n", "a PDF document"),
+    ],
+)
+def test_a_document_named_as_media_is_named_for_what_it_is(
+    tmp_path: Path, name: str, content: str, what: str
+) -> None:
+    path = tmp_path / name
+    path.write_text(content, encoding="utf-8")
+    message = refused(path)
+    assert message.startswith(f"{path} is {what}, not an image or a video Setpiece can read")
+    assert "PNG image" not in message and "convert it to PNG" not in message
+
+
+@pytest.mark.parametrize("name", ["logo.svg", "logo.png"])
+def test_an_svg_is_refused_clearly(tmp_path: Path, name: str) -> None:
+    path = tmp_path / name
+    path.write_text(SVG, encoding="utf-8")
+    assert refused(path) == (
+        f"{path} is an SVG drawing, which Setpiece cannot read: export it as PNG first"
+    )
+
+
+@pytest.mark.parametrize("name", ["noise.png", "noise.svg"])
+def test_bytes_named_as_a_picture_are_not_called_that_picture(tmp_path: Path, name: str) -> None:
+    """FFmpeg picks a decoder by the extension (none for .svg here): its guess is not repeated."""
+    path = tmp_path / name
+    path.write_bytes(bytes(range(256)) * 40)
+    message = refused(path)
+    assert message == (
+        f"{path} is not an image or a video that Setpiece can read; use PNG, JPEG, WebP, "
+        "TIFF or a video such as MP4, MOV, MKV or WebM"
+    )
 
 
 def test_random_bytes(tmp_path: Path) -> None:

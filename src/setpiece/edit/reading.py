@@ -16,6 +16,10 @@ What it decides:
   when it wrote the file, else the track's, to a denominator of 1001.
 - Times that fall between frames are rounded to the nearest, with a warning;
   more video tracks than the first are ignored, with a warning.
+- Every time is checked before it is counted: a position or a length that is NaN
+  or infinite, a negative length, or a time past 24 hours (where timecode wraps)
+  is refused naming the clip; so is a time counted at a rate that is not a
+  number from above 0 to 192000 (audio samples), and a file's own rate over 1000 fps. OpenTimelineIO reads ``NaN`` and ``Infinity`` in JSON as numbers.
 - Refused, in one line: an unknown suffix, a missing file, malformed files, FCP
   XML that declares entities (billion laughs), Final Cut Pro X's ``.fcpxml``, an
   OTIO file from a newer OpenTimelineIO (naming its schema), more than one
@@ -24,6 +28,7 @@ What it decides:
 
 from __future__ import annotations
 
+import math
 import os
 import re
 import zipfile
@@ -45,6 +50,9 @@ _ADAPTERS = {"otio": "otio_json", "otioz": "otioz", "edl": "cmx_3600", "fcp_xml"
 _DROP_RATES = (Fraction(30000, 1001), Fraction(60000, 1001))
 _TIMECODE = re.compile(r"\b(\d{2}:\d{2}:\d{2})[:;.](\d{2})\b")
 _SCHEMA = re.compile(r'"OTIO_SCHEMA"\s*:\s*"([A-Za-z_][A-Za-z0-9_]*)\.(\d+)"')
+_MAX_SECONDS = 24 * 3600  # timecode wraps at 24 hours: no edit runs longer
+_MAX_RATE = 1000
+_MAX_TIME_RATE = 192_000  # a time may count in audio samples; no rate is higher
 
 
 @dataclass(frozen=True)
@@ -113,7 +121,7 @@ def read_edit(path: str | os.PathLike[str], fps: Fraction | None = None) -> Edit
         timeline = _read_edl(otio, source, rate)
     else:
         timeline = _read_other(otio, source, fmt)
-        rate = fps or _file_rate(otio, timeline)
+        rate = fps or _file_rate(otio, timeline, source)
     return _flatten(otio, timeline, source, fmt, rate)
 
 
@@ -260,7 +268,7 @@ def _newer_schema_message(otio: ModuleType, name: str, text: str) -> str:
     )
 
 
-def _file_rate(otio: ModuleType, timeline: Any) -> Fraction:
+def _file_rate(otio: ModuleType, timeline: Any, source: Path) -> Fraction:
     """The file's own rate: Setpiece's exact one when it wrote the file, else the track's."""
     written = timeline.metadata.get(NAMESPACE, {}).get("fps")
     if isinstance(written, str) and "/" in written:
@@ -272,6 +280,11 @@ def _file_rate(otio: ModuleType, timeline: Any) -> Fraction:
         rate = timeline.global_start_time.rate
     else:
         rate = tracks[0].duration().rate if tracks else 24.0
+    if not math.isfinite(rate) or rate > _MAX_RATE:
+        raise InvalidInputError(
+            f"{source.name} declares a frame rate of {rate:g} fps: give a rate up to "
+            f"{_MAX_RATE} fps, or import it with the project's rate"
+        )
     # 23.976023976... is 24000/1001; a denominator up to 1001 covers every broadcast rate.
     return Fraction(rate).limit_denominator(1001) if rate > 0 else Fraction(24)
 
@@ -297,31 +310,50 @@ def _flatten(
             f"{len(ignored)} more video track(s) ignored: Setpiece reads the first "
             f"({track.name or 'V1'})"
         )
-    ranges = track.range_of_all_children()
+    limit = _MAX_SECONDS * fps
     inexact = 0
 
-    def frames(time: Any) -> int:
+    def frames(time: Any, what: str, *, counted: bool = True) -> int:
+        """``time`` in whole frames at ``fps``; ``counted``: a rounding is warned about."""
         nonlocal inexact
         value = time.value_rescaled_to(float(fps))
+        rate_ok = 0 < time.rate <= _MAX_TIME_RATE  # False for NaN
+        if not (math.isfinite(value) and rate_ok) or abs(value) > limit:
+            shown = f"{time.value:g} at {time.rate:g} fps"
+            raise InvalidInputError(
+                f"{source.name}: {what} is {shown}, which is no time in an edit (a finite "
+                "number under 24 hours): fix or re-export the edit"
+            )
         whole = round(value)
-        if abs(value - whole) > 1e-6:
+        if counted and abs(value - whole) > 1e-6:
             inexact += 1
         return int(whole)
 
+    ranges = track.range_of_all_children()
     clips: list[EditClip] = []
-    for item in track:
-        if isinstance(item, otio.schema.Transition | otio.schema.Gap):
+    for number, item in enumerate(track, start=1):
+        if isinstance(item, otio.schema.Transition):
             continue
+        kind = "gap" if isinstance(item, otio.schema.Gap) else "clip"
+        named = f"{kind} {number} {item.name!r}" if item.name else f"{kind} {number}"
         placed = ranges[item]
-        record_in = frames(placed.start_time)
-        duration = frames(placed.start_time + placed.duration) - record_in
+        length = frames(placed.duration, f"the length of {named}", counted=False)
+        if length < 0 or placed.duration.value < 0:
+            raise InvalidInputError(
+                f"{source.name}: {named} has a negative length ({placed.duration.value:g} at "
+                f"{placed.duration.rate:g} fps): fix or re-export the edit"
+            )
+        if isinstance(item, otio.schema.Gap):
+            continue
+        record_in = frames(placed.start_time, f"the position of {named}")
+        duration = frames(placed.start_time + placed.duration, f"the end of {named}") - record_in
         clips.append(_edit_clip(otio, item, len(clips), record_in, duration))
     if inexact:
         warnings.append(
             f"{inexact} time(s) in {source.name} fall between frames at {format_rate(fps)} fps: "
             "rounded to the nearest frame"
         )
-    total = frames(track.duration()) if len(track) else 0
+    total = frames(track.duration(), "the length of the video track") if len(track) else 0
     return EditTimeline(
         path=str(source),
         format=fmt,
@@ -374,7 +406,7 @@ def _comment_metadata(comments: list[Any]) -> dict[str, Any]:
             )
             if "label" in data:
                 data["take_label"] = data.pop("label")
-            if str(data.get("frames", "")).isdigit():
+            if re.fullmatch(r"\d{1,9}", str(data.get("frames", ""))):
                 data["duration"] = int(data.pop("frames"))  # what was exported
             return data
     return {}

@@ -32,7 +32,11 @@ from sqlalchemy.orm import Session, selectinload
 
 from setpiece.errors import InvalidInputError, NotFoundError
 from setpiece.generate.base import ShotBrief, SubjectBrief
-from setpiece.generate.settings import DEFAULT_TEMPLATE, prompt_settings
+from setpiece.generate.settings import (
+    DEFAULT_TEMPLATE,
+    fill_template,
+    prompt_settings,
+)
 from setpiece.model.enums import BibleKind
 from setpiece.model.orm import BibleEntry, Shot, ShotSubject
 
@@ -57,17 +61,6 @@ FRAMING = {
     "WS": "wide shot",
     "EWS": "extreme wide shot",
 }
-_FIELDS = (
-    "framing",
-    "subjects",
-    "description",
-    "setting",
-    "camera",
-    "style",
-    "shot",
-    "scene",
-    "heading",
-)
 
 
 @dataclass(frozen=True)
@@ -179,7 +172,7 @@ def compose(
 
     Raises:
         NotFoundError: The named style is not in the bible.
-        InvalidInputError: The template names an unknown placeholder.
+        InvalidInputError: The template is refused by ``read_template`` (the placeholder named).
     """
     options = prompt_settings(settings)
     facts = shot_facts(session, shot_id, style=style or options.style)
@@ -285,14 +278,12 @@ def compose_prompt(
         The prompt, the brief, and the reference images with whose each is.
 
     Raises:
-        InvalidInputError: The template names an unknown placeholder.
+        InvalidInputError: The template is refused by ``read_template`` (the placeholder named).
     """
-    unknown = sorted(set(re.findall(r"{(\w+)}", template)) - set(_FIELDS))
-    if unknown:
-        raise InvalidInputError(
-            f"prompt template names unknown placeholder(s) {', '.join(unknown)}: use {', '.join(_FIELDS)}"
-        )
-    text = _tidy(template.format(**_values(facts)))
+    try:
+        text = _tidy(fill_template(template, _values(facts)))
+    except ValueError as exc:
+        raise InvalidInputError(f"prompt template: {exc}") from None
     for override in (facts.prompt_override, prompt):
         if override:
             text = (

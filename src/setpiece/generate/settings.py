@@ -16,10 +16,19 @@ live here once and a wrong key or value is refused the way every other section's
     gpus_per_task = 1
 
 The generators' own tables (``[generators.NAME]``) are declared by each backend.
+
+The prompt template is read here, once, by its own small grammar rather than
+``str.format``: ``format`` would let ``{__class__.__mro__}`` or ``{framing.x}`` reach
+into Python objects and fail with a bare ``ValueError`` on ``{framing``. A template is
+text with placeholders ``{name}``, each one of ``PROMPT_FIELDS`` exactly (no attribute
+or index access, no conversion, no format spec), and ``{{`` / ``}}`` for braces of its
+own; anything else is refused, naming the placeholder, when the ``[prompts]`` table is
+loaded.
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -27,15 +36,98 @@ from setpiece.config import load_section, setting
 
 __all__ = [
     "DEFAULT_TEMPLATE",
+    "PROMPT_FIELDS",
     "PromptSettings",
     "RaySettings",
     "RenderSettings",
+    "fill_template",
     "prompt_settings",
     "ray_settings",
+    "read_template",
     "render_settings",
 ]
 
 DEFAULT_TEMPLATE = "{framing} of {subjects}. {description}. {setting}. {camera}. {style}"
+PROMPT_FIELDS = (
+    "framing",
+    "subjects",
+    "description",
+    "setting",
+    "camera",
+    "style",
+    "shot",
+    "scene",
+    "heading",
+)
+# A doubled brace, a placeholder without braces inside it, or a brace on its own.
+_TOKEN = re.compile(r"\{\{|\}\}|\{([^{}]*)\}|[{}]")
+
+
+def read_template(template: str) -> list[tuple[str, str | None]]:
+    """A prompt template as its parts: (text, None) for text, ("", name) for a placeholder.
+
+    Args:
+        template: The ``[prompts]`` template.
+
+    Returns:
+        The parts in order; a placeholder's name is one of ``PROMPT_FIELDS``.
+
+    Raises:
+        ValueError: A brace left open or on its own, or a placeholder that is not one of
+            ``PROMPT_FIELDS`` exactly, naming it and what to write instead.
+    """
+    parts: list[tuple[str, str | None]] = []
+    at = 0
+    for match in _TOKEN.finditer(template):
+        parts.append((template[at : match.start()], None))
+        at = match.end()
+        token = match.group(0)
+        if token in ("{{", "}}"):
+            parts.append((token[0], None))
+        elif match.group(1) is not None:
+            parts.append(("", _field(match.group(1))))
+        elif token == "{":
+            rest = template[match.start() : match.start() + 30]
+            raise ValueError(
+                f"{rest!r} opens a placeholder that is not closed: write {{name}} with one "
+                f"of {', '.join(PROMPT_FIELDS)}, or {{{{ for a brace of its own"
+            )
+        else:
+            raise ValueError(
+                f"a '}}' without its '{{' at character {match.start() + 1}: write }}}} for "
+                "a brace of its own"
+            )
+    parts.append((template[at:], None))
+    return [part for part in parts if part != ("", None)]
+
+
+def _field(inside: str) -> str:
+    """The placeholder ``{inside}``'s field name, if it names one and nothing more."""
+    if inside in PROMPT_FIELDS:
+        return inside
+    fields = ", ".join(PROMPT_FIELDS)
+    base = re.split(r"[.\[!:]", inside, maxsplit=1)[0].strip()
+    if base in PROMPT_FIELDS:
+        raise ValueError(
+            f"placeholder {{{inside}}} is not allowed: a placeholder is a plain name (no "
+            f"attribute, index, conversion or format), write {{{base}}}"
+        )
+    if not inside.strip():
+        raise ValueError(f"placeholder {{{inside}}} names nothing: use one of {fields}")
+    raise ValueError(f"unknown placeholder {{{inside}}}: use {fields}")
+
+
+def fill_template(template: str, values: dict[str, str]) -> str:
+    """The template with each placeholder replaced by its value.
+
+    Args:
+        template: The ``[prompts]`` template.
+        values: A value for each of ``PROMPT_FIELDS``.
+
+    Raises:
+        ValueError: The template is not one ``read_template`` accepts.
+    """
+    return "".join(values[name] if name else text for text, name in read_template(template))
 
 
 @dataclass(frozen=True)
@@ -43,8 +135,8 @@ class PromptSettings:
     """How a shot's prompt is composed (:func:`setpiece.generate.prompts.compose`).
 
     Attributes:
-        template: The prompt's template; its placeholders are checked when composing.
-            Left empty, the default template.
+        template: The prompt's template (``read_template``'s grammar), checked when the
+            table is loaded. Left empty, the default template.
         negative: The negative prompt given to every render, or None.
         style: A Style entry of the bible used unless the render names another, or None.
     """
@@ -52,6 +144,12 @@ class PromptSettings:
     template: str = setting(DEFAULT_TEMPLATE, help="the prompt's template")
     negative: str | None = setting(None, help="the negative prompt of every render")
     style: str | None = setting(None, help="a Style entry of the bible")
+
+    def __post_init__(self) -> None:
+        try:
+            read_template(self.template)
+        except ValueError as exc:
+            raise ValueError(f"template: {exc}") from None
 
 
 @dataclass(frozen=True)
@@ -89,8 +187,8 @@ def prompt_settings(settings: dict[str, Any] | None) -> PromptSettings:
     """The ``[prompts]`` table of a parsed setpiece.toml over the defaults.
 
     Raises:
-        InvalidInputError: An unknown key or a value of the wrong type, named as
-            ``setpiece.toml [prompts] key``.
+        InvalidInputError: An unknown key, a value of the wrong type or a template that
+            ``read_template`` refuses, named as ``setpiece.toml [prompts] key``.
     """
     return load_section(PromptSettings, (settings or {}).get("prompts"), section="prompts")
 

@@ -37,6 +37,7 @@ import numpy as np
 
 from setpiece.errors import InvalidInputError, InvalidMediaError, NotFoundError, StorageError
 from setpiece.model.enums import TakeKind
+from setpiece.store.probe import HEAD_BYTES, document_kind
 from setpiece.store.video import DecodeStopped, Frame, open_container, reason, write_failed
 
 if TYPE_CHECKING:
@@ -125,7 +126,27 @@ def load_rgb(source: str | os.PathLike[str] | IO[bytes], what: str = "picture") 
     except FileNotFoundError as exc:
         raise InvalidInputError(f"the {what} {name} does not exist") from exc
     except Exception as exc:  # Pillow raises OSError, SyntaxError, ValueError...
+        kind = _document_kind(source)
+        if kind is not None:  # say what it is, not what Pillow could not find in it
+            raise InvalidMediaError(
+                f"the {what} {name} is {kind}, not a picture Setpiece can read; use PNG, "
+                "JPEG, WebP or TIFF"
+            ) from exc
         raise InvalidMediaError(f"the {what} {name} cannot be read ({reason(exc)})") from exc
+
+
+def _document_kind(source: str | os.PathLike[str] | IO[bytes]) -> str | None:
+    """What a picture that Pillow refused really is ("an HTML document"), if it is a document."""
+    try:
+        if isinstance(source, str | os.PathLike):
+            with open(source, "rb") as handle:
+                head = handle.read(HEAD_BYTES)
+        else:
+            source.seek(0)
+            head = source.read(HEAD_BYTES)
+    except (OSError, ValueError):
+        return None
+    return document_kind(head)
 
 
 # Video ----------------------------------------------------------------------------

@@ -16,6 +16,12 @@ Decisions:
   would keep only its first frame. A multi-page TIFF is a still of its first page.
 * Everything else goes to PyAV (FFmpeg). Single pictures that only FFmpeg can
   read (EXR, DPX, PSD, ...) are refused rather than stored as one-frame videos.
+* A refusal names what the file really is, sniffed from its first bytes, never
+  what its name says: an HTML page or a text file named ``.png`` is "an HTML
+  document" or "a text file", an SVG is "an SVG drawing" (FFmpeg picks a
+  decoder by the extension alone when no content matches, so its guess is not
+  repeated). Text, markup, PDF and archives are refused before Pillow or
+  FFmpeg see them (FFmpeg would "play" a text file as ANSI art).
 * Pillow's decompression-bomb *warning* counts as an error, like its error.
 * Corruption inside a video is found when the decoder reports it or when fewer
   frames decode than the container declares (MP4/MOV index, or the per-track
@@ -45,7 +51,7 @@ if TYPE_CHECKING:
     from av.container import InputContainer
     from av.video.stream import VideoStream
 
-__all__ = ["MediaInfo", "probe"]
+__all__ = ["HEAD_BYTES", "MediaInfo", "document_kind", "probe"]
 
 # Pillow format name -> (container, codec, extension). Codec names follow FFmpeg's.
 # Pillow opens MPO (multi-picture JPEG from cameras) through its JPEG opener.
@@ -96,12 +102,20 @@ _SIGNATURES: tuple[tuple[int, bytes, str], ...] = (
     (4, b"mdat", "an MP4/MOV video"),
     (0, b"\x1a\x45\xdf\xa3", "a Matroska/WebM video"),
 )
+# Documents people save under a picture's name by mistake, by their leading bytes.
+_DOCUMENTS: tuple[tuple[bytes, str], ...] = (
+    (b"%PDF-", "a PDF document"),
+    (b"PK\x03\x04", "a ZIP archive (or a document saved as one, such as .docx)"),
+    (b"\xd0\xcf\x11\xe0", "an Office document"),
+    (b"\x1f\x8b", "a gzip archive"),
+    (b"{\\rtf", "an RTF document"),
+)
+HEAD_BYTES = 4096  # enough to see past an XML prolog to the root element
 
 _REEXPORT = "copy or export it again"
-_UNREADABLE = (
-    "is not an image or a video that Setpiece can read; "
-    "use PNG, JPEG, WebP, TIFF or a video such as MP4, MOV, MKV or WebM"
-)
+_USE = "use PNG, JPEG, WebP, TIFF or a video such as MP4, MOV, MKV or WebM"
+_UNREADABLE = f"is not an image or a video that Setpiece can read; {_USE}"
+_NOT_MEDIA = f"not an image or a video Setpiece can read; {_USE}"
 
 
 @dataclass(frozen=True)
@@ -165,6 +179,13 @@ def probe(path: str | os.PathLike[str]) -> MediaInfo:
     """
     name = os.fspath(path)
     head = _read_head(name)
+    document = document_kind(head)
+    if document == "an SVG drawing":
+        raise InvalidMediaError(
+            f"{name} is an SVG drawing, which Setpiece cannot read: export it as PNG first"
+        )
+    if document is not None:
+        raise InvalidMediaError(f"{name} is {document}, {_NOT_MEDIA}")
     info = _probe_still(name)
     if info is not None:
         return info
@@ -187,7 +208,7 @@ def _read_head(name: str) -> bytes:
         raise InvalidMediaError(f"{name} is empty (0 bytes); {_REEXPORT}")
     try:
         with open(name, "rb") as handle:
-            return handle.read(64)
+            return handle.read(HEAD_BYTES)
     except OSError as exc:
         raise InvalidInputError(
             f"cannot read {name}: {exc.strerror or exc}; check its permissions"
@@ -200,6 +221,47 @@ def _looks_like(head: bytes) -> str | None:
         if head[offset : offset + len(magic)] == magic:
             return label
     return None
+
+
+def document_kind(head: bytes) -> str | None:
+    """What ``head`` is when it is a document rather than media ("an HTML document"), or None.
+
+    Markup is told by its first element after any byte-order mark, white space, XML
+    prolog and comments; anything else that decodes as UTF-8 without
+    control characters other than white space is "a text file".
+    """
+    for magic, label in _DOCUMENTS:
+        if head.startswith(magic):
+            return label
+    if _looks_like(head) is not None or head.startswith(b"YUV4MPEG2"):
+        return None
+    text = _as_text(head)
+    if text is None:
+        return None
+    prolog = re.match(r"(?:<\?.*?\?>|<!--.*?-->|\s)*", text.lstrip("\ufeff"), re.DOTALL)
+    assert prolog is not None  # the pattern matches the empty string
+    first = prolog.string[prolog.end() : prolog.end() + 200].lower()
+    if re.match(r"<svg[\s>/]|<!doctype svg", first):
+        return "an SVG drawing"
+    if re.match(r"<!doctype html|<html[\s>]|<head[\s>]|<body[\s>]", first):
+        return "an HTML document"
+    if first.startswith("<") and prolog.end() > 0 and "<?xml" in text[:100]:
+        return "an XML document"
+    return "a text file"
+
+
+def _as_text(head: bytes) -> str | None:
+    """``head`` as text if it looks like text (a cut multi-byte character at the end allowed)."""
+    data = head.removeprefix(b"\xef\xbb\xbf")
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        if exc.start < len(data) - 3:
+            return None
+        text = data[: exc.start].decode("utf-8")
+    if any((ord(c) < 32 and c not in "\t\n\r\f") or ord(c) == 127 for c in text):
+        return None
+    return text if text.strip() else None
 
 
 @contextmanager
@@ -311,10 +373,21 @@ def _inspect_container(name: str, head: bytes, container: InputContainer) -> Med
     first = demuxer.split(",")[0]
     videos = list(container.streams.video)
     audio_streams = len(container.streams.audio)
+    if videos and videos[0].codec_context is None:  # FFmpeg knows no decoder for it
+        label = _looks_like(head)
+        if label is None:
+            raise InvalidMediaError(f"{name} {_UNREADABLE}")
+        raise InvalidMediaError(f"{name} looks like {label} but cannot be read; {_REEXPORT}")
     if first in _TEXT_DEMUXERS or (videos and videos[0].codec_context.name in _TEXT_CODECS):
         raise InvalidMediaError(f"{name} {_UNREADABLE}")
-    if first.endswith("_pipe") or first in {"image2", "image2pipe"}:
-        kind = videos[0].codec_context.name.upper() if videos else first
+    if first == "image2":
+        # FFmpeg chose a picture decoder by the file's extension alone: no content matched.
+        label = _looks_like(head)
+        if label is None:
+            raise InvalidMediaError(f"{name} {_UNREADABLE}")
+        raise InvalidMediaError(f"{name} looks like {label} but cannot be read; {_REEXPORT}")
+    if first.endswith("_pipe") or first == "image2pipe":
+        kind = videos[0].codec_context.name.upper() if videos else first.removesuffix("_pipe")
         raise InvalidMediaError(
             f"{name} is a {kind} image, which Setpiece cannot read; "
             "convert it to PNG, TIFF, JPEG or WebP"

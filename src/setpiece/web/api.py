@@ -302,6 +302,7 @@ def import_upload(production: Production, code: str, file: UploadFile, recipe: A
     import re
     import shutil
 
+    from setpiece.errors import as_setpiece_error
     from setpiece.production.takes import import_takes
 
     name = Path(file.filename or "upload").name
@@ -310,7 +311,16 @@ def import_upload(production: Production, code: str, file: UploadFile, recipe: A
         target = Path(folder) / safe
         with target.open("wb") as handle:
             shutil.copyfileobj(file.file, handle, 1024 * 1024)
-        return import_takes(production, code, [target], recipe)
+        try:
+            return import_takes(production, code, [target], recipe)
+        except Exception as exc:
+            known = as_setpiece_error(exc)
+            if known is None:
+                raise
+            # The caller knows the file by its own name, never by the server's temp path.
+            shown = str(known).replace(str(target), name).replace(folder, "the upload")
+            known.args = (" ".join(shown.split()),)
+            raise known from None
 
 
 @router.post("/shots/{code}/render", status_code=201, summary="Queue takes of the shot")

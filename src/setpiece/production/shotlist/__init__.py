@@ -29,6 +29,9 @@ instead of a copy. What it decides:
 - ``status`` and ``version`` are for checking only: a status that differs is
   refused (status changes go through ``shot set`` and review), a version that
   differs means the shot changed since the export (a conflict).
+- A cell that a spreadsheet would run as a formula (it starts with ``=``, ``+``,
+  ``-``, ``@``, a tab or a carriage return) is written after a ``'``, as OWASP
+  advises; reading takes off exactly the quotes the export added (``_sheet``).
 - Nothing is deleted: a row taken out of the file leaves its shot alone.
 - Every row is read and checked before anything is written; all problems are
   reported together (``ShotListError.problems``), and one import is one

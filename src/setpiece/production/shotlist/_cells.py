@@ -28,6 +28,7 @@ from setpiece.timebase import seconds_to_frames
 __all__ = [
     "COLUMNS",
     "MAX_SECONDS",
+    "MAX_WHOLE",
     "BadCell",
     "Row",
     "cell_text",
@@ -55,6 +56,7 @@ COLUMNS = (
     "version",
 )
 MAX_SECONDS = 3600
+MAX_WHOLE = 2**31 - 1  # what every database's INTEGER column holds
 _DEPTH_WORDS = {Depth.FOREGROUND: "fg", Depth.MIDGROUND: "mg", Depth.BACKGROUND: "bg"}
 
 
@@ -159,13 +161,22 @@ def _decimal_number(value: str, what: str, example: str) -> Decimal:
     return number
 
 
-def _whole(value: str, what: str, example: str) -> int:
+def _whole(value: str, what: str, example: str, *, high: int = MAX_WHOLE, above: str = "") -> int:
+    """A whole number from 1 to ``high``; ``above`` is the message for one over ``high``.
+
+    The range is checked on the decimal, before it becomes an int: ``1e999999999``
+    would otherwise build a number of a billion digits.
+    """
     wrong = BadCell(f"not {what}: write a whole number from 1 up, such as {example}")
     try:
         number = _decimal_number(value, what, example)
     except BadCell:
         raise wrong from None
-    if number != number.to_integral_value() or number < 1:
+    if number < 1:
+        raise wrong
+    if number > high:
+        raise BadCell(above or f"{what} out of range: write a whole number from 1 to {high}")
+    if number != number.to_integral_value():
         raise wrong
     return int(number)
 
@@ -203,10 +214,14 @@ def parse_cell(column: str, value: str, fps: Fraction) -> Any:
             raise BadCell(f"duration out of range: give seconds above 0, up to {MAX_SECONDS}")
         return max(seconds_to_frames(Fraction(seconds), fps), 1)  # as add_shot rounds
     if column == "frames":
-        frames = _whole(text, "a frame count", "96")
-        if frames > MAX_SECONDS * fps:
-            raise BadCell(f"too many frames: at most {int(MAX_SECONDS * fps)} ({MAX_SECONDS} s)")
-        return frames
+        most = int(MAX_SECONDS * fps)
+        return _whole(
+            text,
+            "a frame count",
+            "96",
+            high=most,
+            above=f"too many frames: at most {most} ({MAX_SECONDS} s)",
+        )
     if column in ("characters", "props"):
         try:
             return parse_subjects(text.replace(";", ","))

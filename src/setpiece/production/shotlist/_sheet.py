@@ -12,6 +12,12 @@ What it decides:
   delimiters (the one that splits the header into known column names wins);
   any line ends. A workbook, a binary file, an empty file or one over 100 MB is
   refused with what to do instead.
+- Formulas: a cell that starts with ``=``, ``+``, ``-``, ``@``, a tab or a carriage
+  return is written with a ``'`` before it (OWASP's rule against CSV injection), so a
+  spreadsheet shows ``=cmd|' /C calc'!A0`` as text instead of running it. A cell that
+  starts with ``'`` gets one more, so that reading takes off exactly one ``'`` where
+  it is followed by one of those characters or by another ``'``: every cell reads back
+  as it was, a description that starts with a quote included.
 """
 
 from __future__ import annotations
@@ -29,9 +35,29 @@ from setpiece.production.shotlist._cells import COLUMNS, column_name
 from setpiece.production.shotlist._report import RowProblem, shot_list_error
 from setpiece.store import textfile
 
-__all__ = ["check_target", "read_sheet", "write_sheet"]
+__all__ = ["check_target", "neutralised", "read_sheet", "restored", "write_sheet"]
 
 _MAX_BYTES = 100 * 1024 * 1024
+# What makes a spreadsheet read a cell as a formula (OWASP, "CSV Injection"), and the
+# quote that marks a cell written as text, which must itself round-trip.
+_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+_TEXT_MARK = "'"
+
+
+def neutralised(cell: str) -> str:
+    """``cell`` as written to the sheet: a ``'`` before a formula's first character (or a ``'``).
+
+    ``=SUM(A1)`` is written ``'=SUM(A1)``, ``'tis`` is written ``''tis``; ``restored``
+    gives either back.
+    """
+    return _TEXT_MARK + cell if cell.startswith((*_FORMULA_STARTS, _TEXT_MARK)) else cell
+
+
+def restored(cell: str) -> str:
+    """``cell`` as it was before ``neutralised``: the one ``'`` the export added taken off."""
+    if cell.startswith(_TEXT_MARK) and cell[1:].startswith((*_FORMULA_STARTS, _TEXT_MARK)):
+        return cell[1:]
+    return cell
 
 
 # Writing --------------------------------------------------------------------------------
@@ -76,7 +102,7 @@ def write_sheet(target: Path, rows: Iterable[list[str]]) -> None:
         with open(handle, "w", encoding="utf-8-sig", newline="") as stream:
             writer = csv.writer(stream, lineterminator="\r\n")
             writer.writerow(COLUMNS)
-            writer.writerows(rows)
+            writer.writerows([neutralised(cell) for cell in row] for row in rows)
             stream.flush()
             os.fsync(stream.fileno())
         os.replace(temp, target)
@@ -95,7 +121,7 @@ def read_sheet(path: Path) -> tuple[list[list[str]], list[str]]:
         path: The CSV file.
 
     Returns:
-        Every record as its cells, and the warnings.
+        Every record as its cells (each as it was before ``neutralised``), and the warnings.
 
     Raises:
         InvalidInputError: The file is missing, a folder, too big, empty, binary or a
@@ -170,7 +196,7 @@ def _records(text: str, source: str) -> list[list[str]]:
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=_delimiter(text), strict=True)
     records: list[list[str]] = []
     try:
-        records.extend(reader)
+        records.extend([restored(cell) for cell in record] for record in reader)
     except csv.Error as exc:
         raise shot_list_error(
             source,
