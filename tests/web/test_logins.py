@@ -234,3 +234,15 @@ def test_lookups_by_name_fold_the_same_way(production: Production, monkeypatch) 
     )
     with environment.transaction() as session:
         environment.authorize(session, "manage_users")
+
+
+def test_the_api_refuses_unsafe_and_twin_names(api: Any) -> None:
+    from web.helpers import error_of
+
+    admin = api("ana")
+    for name, status in (("VIC", 409), ("<b>x</b>", 422), ("../../x", 422), ("v\u0456\u0441", 422)):
+        response = admin.post("/api/v1/users", json={"name": name, "role": "admin"})
+        assert response.status_code == status, (name, response.text)
+        assert name in error_of(response)["message"] or status == 409
+    names = [user["name"] for user in admin.get("/api/v1/users").json()["items"]]
+    assert sorted(names) == ["ana", "art", "dora", "vic"]
