@@ -246,3 +246,18 @@ def test_the_api_refuses_unsafe_and_twin_names(api: Any) -> None:
         assert name in error_of(response)["message"] or status == 409
     names = [user["name"] for user in admin.get("/api/v1/users").json()["items"]]
     assert sorted(names) == ["ana", "art", "dora", "vic"]
+
+
+def test_a_counter_made_meanwhile_is_counted_not_refused(production: Production) -> None:
+    """Two first failures at once: the second finds the first's row instead of a 409."""
+    from setpiece.model.orm import utcnow
+    from setpiece.production.accounts import _first_failure
+
+    with production.transaction() as session:
+        session.add(LoginFailure(name_key="ana", address="a", failures=2, last_failed_at=utcnow()))
+    with production.transaction() as session:
+        found = _first_failure(session, "ana", "a")
+        assert found.failures == 2
+        found.failures += 1
+    with production.transaction() as session:
+        assert session.scalars(select(LoginFailure.failures)).all() == [3]

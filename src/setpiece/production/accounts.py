@@ -207,7 +207,9 @@ def authenticate(
     refused = LoginRefusedError("wrong user name or password")
     with production.transaction() as session:
         now = utcnow()
-        failed = session.get(LoginFailure, (key, where))
+        # Locked for the update (PostgreSQL; SQLite's write transaction is one writer
+        # already), so parallel guesses cannot lose a count.
+        failed = session.get(LoginFailure, (key, where), with_for_update=True)
         if failed is not None and failed.locked_until is not None and failed.locked_until > now:
             wait = max(1, int((failed.locked_until - now).total_seconds() + 0.999))
             raise LoginThrottledError(
@@ -266,8 +268,7 @@ def _count_failure(
         execution_options={"synchronize_session": False},
     )
     if failed is None:
-        failed = LoginFailure(name_key=key, address=address, failures=0)
-        session.add(failed)
+        failed = _first_failure(session, key, address)
     elif failed.last_failed_at < quiet and not (failed.locked_until and failed.locked_until > now):
         failed.failures = 0
     failed.failures = (failed.failures or 0) + 1
@@ -285,6 +286,21 @@ def _count_failure(
             )
     elif failed.failures >= rules.slow_after:
         failed.locked_until = now + timedelta(seconds=2 ** (failed.failures - rules.slow_after))
+
+
+def _first_failure(session: Any, key: str, address: str) -> LoginFailure:
+    """A new counter for ``key`` from ``address``, or the one a parallel attempt just made."""
+    from sqlalchemy.exc import IntegrityError
+
+    fresh = LoginFailure(name_key=key, address=address, failures=0, last_failed_at=utcnow())
+    try:
+        with session.begin_nested():
+            session.add(fresh)
+    except IntegrityError:
+        found = session.get(LoginFailure, (key, address), with_for_update=True)
+        assert isinstance(found, LoginFailure)
+        return found
+    return fresh
 
 
 def unlock(production: Production, name: str) -> int:
