@@ -319,3 +319,86 @@ def test_a_parseable_url_hides_its_password_without_a_warning(
         == "postgresql://anna:***@db.example/film"
     )
     assert caplog.records == []
+
+
+def _users_at_0007(url: str, names: list[str]) -> None:
+    """A database at 0007 (opened at head, then downgraded) holding members ``names``."""
+    from alembic import command
+
+    from setpiece.store.db import _alembic_config
+
+    Database(url).close()
+    engine = create_engine(url.replace("postgresql://", "postgresql+psycopg://"))
+    try:
+        with engine.begin() as conn:
+            command.downgrade(_alembic_config(conn), "0007")
+            for name in names:
+                conn.execute(
+                    text(
+                        "INSERT INTO users (name, role, failed_logins, created_at) "
+                        "VALUES (:name, 'admin', 0, CURRENT_TIMESTAMP)"
+                    ),
+                    {"name": name},
+                )
+    finally:
+        engine.dispose()
+
+
+@pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
+def test_0008_refuses_names_that_fold_together_and_names_them(
+    backend: str, tmp_path: Path, request: pytest.FixtureRequest
+) -> None:
+    """Issue 20: ``vic`` and ``VIC`` cannot both stay members once names fold; nothing changes."""
+    import sqlalchemy as sa
+
+    url = (
+        sqlite_url(tmp_path / "a.db") if backend == "sqlite" else request.getfixturevalue("pg_url")
+    )
+    _users_at_0007(url, ["vic", "ana", "VIC"])
+    with pytest.raises(SchemaError) as refused:
+        Database(url).close()
+    message = str(refused.value)
+    assert "users 'vic' and 'VIC' are the same name" in message
+    assert "\n" not in message
+    engine = create_engine(url.replace("postgresql://", "postgresql+psycopg://"))
+    try:
+        with engine.connect() as conn:
+            assert conn.execute(text("SELECT version_num FROM alembic_version")).scalar() == "0007"
+            columns = {c["name"] for c in sa.inspect(conn).get_columns("users")}
+            assert "name_key" not in columns
+            assert "login_failures" not in sa.inspect(conn).get_table_names()
+    finally:
+        engine.dispose()
+
+
+@pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
+def test_0008_keys_existing_names_by_their_folded_form(
+    backend: str, tmp_path: Path, request: pytest.FixtureRequest
+) -> None:
+    url = (
+        sqlite_url(tmp_path / "a.db") if backend == "sqlite" else request.getfixturevalue("pg_url")
+    )
+    _users_at_0007(url, ["Vic", "\uff41\uff4e\uff41"])  # fullwidth "ana"
+    database = Database(url)
+    try:
+        with database.engine.connect() as conn:
+            keys = dict(conn.execute(text("SELECT name, name_key FROM users")).all())
+            assert conn.execute(text("SELECT version_num FROM alembic_version")).scalar() == "0008"
+    finally:
+        database.close()
+    assert keys == {"Vic": "vic", "\uff41\uff4e\uff41": "ana"}
+
+
+def test_0008_refusal_reaches_the_command_line_as_one_line(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from setpiece.cli.main import main
+
+    monkeypatch.chdir(tmp_path)
+    assert main(["init", "film"]) == 0
+    capsys.readouterr()
+    _users_at_0007(sqlite_url(tmp_path / "film" / ".setpiece" / "setpiece.db"), ["vic", "VIC"])
+    assert main(["-C", "film", "--as", "vic", "user", "list"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1
+    assert "users 'vic' and 'VIC' are the same name" in err[0]

@@ -47,10 +47,12 @@ def make_film(production: Production, make: Any, **settings: Any) -> Film:
 class Browserless:
     """A TestClient logged in through the login form, sending the CSRF token like app.js."""
 
-    def __init__(self, app: Any) -> None:
+    def __init__(self, app: Any, address: str = "testclient") -> None:
         from fastapi.testclient import TestClient
 
-        self.client = TestClient(app, raise_server_exceptions=False, follow_redirects=False)
+        self.client = TestClient(
+            app, raise_server_exceptions=False, follow_redirects=False, client=(address, 50000)
+        )
         self.csrf = ""
 
     def login(self, name: str, password: str) -> Any:

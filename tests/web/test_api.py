@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
-from setpiece.model.orm import Comment, Event, Scene, Take, User
+from setpiece.model.orm import Comment, Event, Scene, Take
 from web.helpers import error_of
 
 # Edge behaviour (HTTP parsing, cookies, headers) is the same on both databases: SQLite only.
@@ -152,6 +152,7 @@ def test_a_wrong_password_is_refused_without_saying_which_part(film) -> None:
 
 
 def test_a_burst_of_failed_logins_locks_the_account(production, make) -> None:
+    from setpiece.model.orm import LoginFailure
     from web.helpers import Browserless, make_film
 
     film = make_film(production, make, slow_after=3, lock_after=3, lock_minutes=15)
@@ -163,16 +164,16 @@ def test_a_burst_of_failed_logins_locks_the_account(production, make) -> None:
     assert "too many failed logins" in locked.text
     assert browser.get("/api/v1/me").status_code == 401
     with production.transaction() as session:
-        user = session.scalars(select(User).where(User.name == "art")).one()
-        assert user.failed_logins == 3
-        assert user.locked_until is not None
+        failed = session.get(LoginFailure, ("art", "testclient"))
+        assert failed is not None and failed.failures == 3
+        assert failed.locked_until is not None
     # Others are not affected.
     assert browser.login("dora", film.passwords["dora"]).status_code == 303
     browser.client.close()
 
 
 def test_failed_logins_are_slowed_before_the_lock(production) -> None:
-    from setpiece.model.orm import utcnow
+    from setpiece.model.orm import LoginFailure, utcnow
     from setpiece.production.accounts import (
         LoginPolicy,
         LoginRefusedError,
@@ -186,10 +187,10 @@ def test_failed_logins_are_slowed_before_the_lock(production) -> None:
     with pytest.raises(LoginRefusedError):
         authenticate(production, "ana", "wrong-wrong-wrong", policy)
     with production.transaction() as session:
-        user = session.scalars(select(User)).one()
-        assert user.failed_logins == 1
-        assert user.locked_until is not None and user.locked_until > utcnow()
-        wait = (user.locked_until - utcnow()).total_seconds()
+        failed = session.get(LoginFailure, ("ana", ""))
+        assert failed is not None and failed.failures == 1
+        assert failed.locked_until is not None and failed.locked_until > utcnow()
+        wait = (failed.locked_until - utcnow()).total_seconds()
         assert 0 < wait <= 1.0
     with pytest.raises(LoginThrottledError, match="try again in"):
         authenticate(production, "ana", password, policy)

@@ -323,6 +323,16 @@ def user_password(ctx: typer.Context, name: str) -> None:
     print(changed.password)
 
 
+@user_app.command("unlock")
+def user_unlock(ctx: typer.Context, name: str) -> None:
+    """Clear NAME's login lock-outs and failure counts, from every address (admin)."""
+    from setpiece.production.accounts import unlock
+
+    with open_production(ctx) as production:
+        locked = unlock(production, name)
+    console().print(f"user {name} unlocked ({locked} locked address{'es' if locked != 1 else ''})")
+
+
 @user_app.command("list")
 def user_list(ctx: typer.Context, as_json: bool = JSON) -> None:
     """List members and roles."""

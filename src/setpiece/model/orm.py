@@ -58,6 +58,7 @@ __all__ = [
     "Comment",
     "Event",
     "Finding",
+    "LoginFailure",
     "Media",
     "Project",
     "ReferenceFrame",
@@ -151,12 +152,33 @@ class User(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     name: Mapped[str] = mapped_column(String(100), unique=True)
+    # ``model.names.fold_user_name(name)``: every lookup by name compares this, so ``VIC`` is
+    # ``vic`` and two members cannot differ only in case or Unicode form.
+    name_key: Mapped[str] = mapped_column(String(100), unique=True, index=True)
     role: Mapped[str] = mapped_column(String(20))
     password_hash: Mapped[str | None] = mapped_column(String(255))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-    # Login throttling: failures since the last success, and a lock after a burst of them.
+    # Unused since 0008 (login failures are counted per name and address in
+    # ``login_failures``); kept so older servers of a shared project still run.
     failed_logins: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class LoginFailure(Base):
+    """Failed logins for one name from one client address, and the lock they earned.
+
+    Keyed by the folded name, not the user, so an unknown name is counted and locked
+    exactly like a real one (the answers cannot tell them apart), and by address, so a
+    stranger's failures never lock the member out where they really log in from.
+    """
+
+    __tablename__ = "login_failures"
+
+    name_key: Mapped[str] = mapped_column(String(100), primary_key=True)
+    address: Mapped[str] = mapped_column(String(100), primary_key=True)
+    failures: Mapped[int] = mapped_column(Integer, default=0)
+    locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_failed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
 
 
 class ApiToken(Base):

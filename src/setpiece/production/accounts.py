@@ -14,8 +14,15 @@ module decides how they prove who they are:
   hash adds nothing).
 - A burst of failed logins is slowed, then locked: after ``slow_after`` failures
   each further attempt must wait ``2 ** (failures - slow_after)`` seconds, and
-  after ``lock_after`` failures the account is locked for ``lock_minutes``.
-  The counters live on the user row, so every server of a shared project sees them.
+  after ``lock_after`` failures the name is locked for ``lock_minutes``. Failures are
+  counted per (folded) name *and* client address (``login_failures``, in the database so
+  every server of a shared project sees them): a stranger guessing an admin's password
+  locks only their own address, never the admin's; ``unlock`` clears a name's locks.
+- The answers never tell a real name from an unknown one: unknown names are counted and
+  locked the same way, every refusal has the same status and message (no name in it), and
+  an unknown name is verified against a dummy Argon2 hash, one verification on each path,
+  so the time is the same too.
+- Names are looked up folded (``model.names.fold_user_name``): ``VIC`` logs in as ``vic``.
 """
 
 from __future__ import annotations
@@ -26,11 +33,12 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import bindparam, func, select, update
+from sqlalchemy import and_, bindparam, delete, func, not_, or_, select, update
 
 from setpiece.errors import InvalidInputError, NotFoundError, PermissionDeniedError
 from setpiece.model.enums import Role
-from setpiece.model.orm import ApiToken, User, utcnow
+from setpiece.model.names import fold_user_name
+from setpiece.model.orm import ApiToken, LoginFailure, User, utcnow
 from setpiece.production.context import Production
 from setpiece.production.history import record_event
 from setpiece.production.records import UserView, add_user
@@ -48,6 +56,7 @@ __all__ = [
     "issue_token",
     "member",
     "reset_password",
+    "unlock",
     "user_for_token",
 ]
 
@@ -144,7 +153,7 @@ def reset_password(production: Production, name: str, password: str | None = Non
     digest = hash_password(chosen)
     with production.transaction() as session:
         user = _user_row(session, name)
-        if user.name != production.actor:
+        if user.name_key != fold_user_name(production.actor):
             production.authorize(session, "manage_users")
         user.password_hash = digest
         user.failed_logins = 0
@@ -161,7 +170,7 @@ def member(production: Production, name: str) -> UserView:
 
 
 def _user_row(session: Any, name: str) -> User:
-    user = session.scalars(select(User).where(User.name == name.strip())).first()
+    user = session.scalars(select(User).where(User.name_key == fold_user_name(name))).first()
     if user is None:
         raise NotFoundError(f"no user {name!r}: 'setpiece user list' shows the members")
     assert isinstance(user, User)
@@ -169,47 +178,155 @@ def _user_row(session: Any, name: str) -> User:
 
 
 def authenticate(
-    production: Production, name: str, password: str, policy: LoginPolicy | None = None
+    production: Production,
+    name: str,
+    password: str,
+    policy: LoginPolicy | None = None,
+    address: str = "",
 ) -> UserView:
-    """Checks a user name and password, counting failures against the account.
+    """Checks a user name and password, counting failures against the name from ``address``.
+
+    Args:
+        production: The project (no actor needed).
+        name: The name typed, in any case or Unicode form (it is folded).
+        password: The password typed.
+        policy: How failures slow and lock (``[web]``); the defaults when None.
+        address: The client's address (the web's ``request.client.host``): failures from
+            one address never lock the name anywhere else.
 
     Raises:
         LoginRefusedError: Unknown user or wrong password (the message does not say which).
-        LoginThrottledError: Too many failures: the account waits or is locked, even for
-            the right password; the message says until when.
+        LoginThrottledError: Too many failures for this name from this address: it waits
+            or is locked, even for the right password. Unknown names lock the same way, and
+            the message names neither the user nor the reason.
     """
     from argon2.exceptions import InvalidHashError, VerificationError
 
     rules = policy or LoginPolicy()
+    key, where = fold_user_name(name)[:100], address[:100]
     refused = LoginRefusedError("wrong user name or password")
     with production.transaction() as session:
-        user = session.scalars(select(User).where(User.name == name.strip()[:100])).first()
-        if user is None or not user.password_hash:
-            # The same work as a real check, so timing does not tell which names exist.
-            _hasher().hash(password[:1024] or "x")
-            raise refused
         now = utcnow()
-        if user.locked_until is not None and user.locked_until > now:
-            wait = max(1, int((user.locked_until - now).total_seconds() + 0.999))
+        # Locked for the update (PostgreSQL; SQLite's write transaction is one writer
+        # already), so parallel guesses cannot lose a count.
+        failed = session.get(LoginFailure, (key, where), with_for_update=True)
+        if failed is not None and failed.locked_until is not None and failed.locked_until > now:
+            wait = max(1, int((failed.locked_until - now).total_seconds() + 0.999))
             raise LoginThrottledError(
-                f"too many failed logins for {user.name}: try again in {wait} s, "
-                "or ask an admin to reset the password"
+                f"too many failed logins: try again in {wait} s, "
+                "or ask an admin to unlock you ('setpiece user unlock NAME')"
             )
+        user = session.scalars(select(User).where(User.name_key == key)).first()
+        stored = user.password_hash if user is not None else None
         try:
-            _hasher().verify(user.password_hash, password[:1024])
+            # One verification on every path: a dummy hash for an unknown name, so the time
+            # does not tell which names exist.
+            _hasher().verify(stored or _dummy_hash(), password[:1024])
+            if not stored:
+                raise VerificationError("unknown user")
         except (VerificationError, InvalidHashError):
-            user.failed_logins = (user.failed_logins or 0) + 1
-            if user.failed_logins >= rules.lock_after:
-                user.locked_until = now + timedelta(minutes=rules.lock_minutes)
-                record_event(session, production, "user", user.name, "locked", note="failed logins")
-            elif user.failed_logins >= rules.slow_after:
-                delay = 2 ** (user.failed_logins - rules.slow_after)
-                user.locked_until = now + timedelta(seconds=delay)
+            _count_failure(session, production, rules, failed, key, where, user)
             session.commit()
             raise refused from None
+        assert user is not None
+        if failed is not None:
+            session.delete(failed)
+        return UserView(user.name, user.role)
+
+
+_DUMMY: list[str] = []
+
+
+def _dummy_hash() -> str:
+    """An Argon2 hash of a random password, made once, with the same cost as real ones."""
+    if not _DUMMY:
+        _DUMMY.append(str(_hasher().hash(secrets.token_urlsafe(15))))
+    return _DUMMY[0]
+
+
+def _count_failure(
+    session: Any,
+    production: Production,
+    rules: LoginPolicy,
+    failed: LoginFailure | None,
+    key: str,
+    address: str,
+    user: User | None,
+) -> None:
+    """Counts one more failure for ``key`` from ``address``, slowing or locking it."""
+    now = utcnow()
+    quiet = now - timedelta(minutes=rules.lock_minutes)
+    # Counters quiet for lock_minutes and not locked start again, and go from the table, so
+    # names made up by a guesser do not pile up.
+    stale = (
+        LoginFailure.last_failed_at < quiet,
+        or_(LoginFailure.locked_until.is_(None), LoginFailure.locked_until < now),
+    )
+    mine = and_(LoginFailure.name_key == key, LoginFailure.address == address)
+    session.execute(
+        delete(LoginFailure).where(*stale, not_(mine)),
+        execution_options={"synchronize_session": False},
+    )
+    if failed is None:
+        failed = _first_failure(session, key, address)
+    elif failed.last_failed_at < quiet and not (failed.locked_until and failed.locked_until > now):
+        failed.failures = 0
+    failed.failures = (failed.failures or 0) + 1
+    failed.last_failed_at = now
+    if failed.failures >= rules.lock_after:
+        failed.locked_until = now + timedelta(minutes=rules.lock_minutes)
+        if user is not None:
+            record_event(
+                session,
+                production,
+                "user",
+                user.name,
+                "locked",
+                note=f"failed logins from {address}",
+            )
+    elif failed.failures >= rules.slow_after:
+        failed.locked_until = now + timedelta(seconds=2 ** (failed.failures - rules.slow_after))
+
+
+def _first_failure(session: Any, key: str, address: str) -> LoginFailure:
+    """A new counter for ``key`` from ``address``, or the one a parallel attempt just made."""
+    from sqlalchemy.exc import IntegrityError
+
+    fresh = LoginFailure(name_key=key, address=address, failures=0, last_failed_at=utcnow())
+    try:
+        with session.begin_nested():
+            session.add(fresh)
+    except IntegrityError:
+        found = session.get(LoginFailure, (key, address), with_for_update=True)
+        assert isinstance(found, LoginFailure)
+        return found
+    return fresh
+
+
+def unlock(production: Production, name: str) -> int:
+    """Clears every lock-out and failure count of member ``name`` (an admin's job).
+
+    Returns:
+        How many addresses were locked out or slowed for the name.
+
+    Raises:
+        NotFoundError: No such member.
+        PermissionDeniedError: The acting user is no admin.
+    """
+    with production.transaction() as session:
+        production.authorize(session, "manage_users")
+        user = _user_row(session, name)
+        now = utcnow()
+        locked = session.scalar(
+            select(func.count())
+            .select_from(LoginFailure)
+            .where(LoginFailure.name_key == user.name_key, LoginFailure.locked_until > now)
+        )
+        session.execute(delete(LoginFailure).where(LoginFailure.name_key == user.name_key))
         user.failed_logins = 0
         user.locked_until = None
-        return UserView(user.name, user.role)
+        record_event(session, production, "user", user.name, "unlock")
+        return int(locked or 0)
 
 
 def _digest(token: str) -> str:
@@ -229,7 +346,7 @@ def issue_token(production: Production, name: str, label: str = "") -> str:
     token = TOKEN_PREFIX + secrets.token_urlsafe(32)
     with production.transaction() as session:
         user = _user_row(session, name)
-        if user.name != production.actor:
+        if user.name_key != fold_user_name(production.actor):
             production.authorize(session, "manage_users")
         session.add(ApiToken(user_id=user.id, token_hash=_digest(token), label=label))
         record_event(session, production, "user", user.name, "token", note=label or None)

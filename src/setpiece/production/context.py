@@ -254,11 +254,13 @@ class Production:
         """
         from sqlalchemy import func, select
 
+        from setpiece.model.names import fold_user_name
         from setpiece.model.orm import User
 
         # One query on every call (the member's role); counting the members only when the
         # actor is not one: a project without members lets everyone do everything.
-        found = session.execute(select(User.role).where(User.name == self.actor)).first()
+        key = fold_user_name(self.actor)
+        found = session.execute(select(User.role).where(User.name_key == key)).first()
         if found is None:
             if not session.scalar(select(func.count()).select_from(User)):
                 return

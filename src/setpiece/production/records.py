@@ -15,6 +15,7 @@ from sqlalchemy.orm import selectinload
 from setpiece.errors import ConflictError, InvalidInputError
 from setpiece.model.enums import Role, ShotStatus, TakeStatus, parse_enum
 from setpiece.model.findings import FindingPayload
+from setpiece.model.names import check_user_name, fold_user_name
 from setpiece.model.orm import Event, Finding, Media, Scene, Shot, Take, User
 from setpiece.production.context import Production
 from setpiece.production.history import record_event
@@ -243,21 +244,23 @@ def add_user(
     ``password_hash`` is stored as given (``accounts.add_member`` makes a one-time password).
 
     Raises:
-        InvalidInputError: A bad name or role, or a first member who is not an admin.
-        ConflictError: The name is taken.
+        InvalidInputError: A bad name (``model.names.check_user_name``) or role, or a first
+            member who is not an admin.
+        ConflictError: The name is taken, in any case or Unicode form.
         PermissionDeniedError: The acting user is not an admin (once users exist).
     """
     wanted = parse_enum(Role, role, "role")
-    label = name.strip()
-    if not label or len(label) > 100 or any(c.isspace() for c in label):
-        raise InvalidInputError(f"user name {name!r} must be 1-100 characters without spaces")
+    label = check_user_name(name)
+    key = fold_user_name(label)
     with production.transaction() as session:
         production.authorize(session, "manage_users")
         if not session.scalar(select(func.count()).select_from(User)) and wanted != Role.ADMIN:
             raise InvalidInputError("the first member must be an admin: add one with --role admin")
-        if session.scalars(select(User).where(User.name == label)).first():
-            raise ConflictError(f"user {label} already exists")
-        session.add(User(name=label, role=wanted.value, password_hash=password_hash))
+        taken = session.scalars(select(User.name).where(User.name_key == key)).first()
+        if taken is not None:
+            same = "" if taken == label else f" as {taken} (names ignore case)"
+            raise ConflictError(f"user {label} already exists{same}")
+        session.add(User(name=label, name_key=key, role=wanted.value, password_hash=password_hash))
         record_event(session, production, "user", label, "create", after=wanted)
         return UserView(label, wanted.value)
 

@@ -131,7 +131,12 @@ def login(
     context = context_of(request)
     try:
         user = authenticate(
-            context.production(actor=""), username, password, context.settings.login_policy
+            context.production(actor=""),
+            username,
+            password,
+            context.settings.login_policy,
+            # Behind a proxy, uvicorn's --proxy-headers puts the real client here.
+            address=request.client.host if request.client else "",
         )
     except PermissionDeniedError as exc:
         return render(

@@ -13,7 +13,7 @@ app and the tests read the same numbers::
     poll_seconds = 1.0          # how often the live feed looks for changes
     stream_seconds = 300        # a live connection is renewed after this (the browser reconnects)
     slow_after = 3              # failed logins before each further attempt must wait
-    lock_after = 10             # failed logins that lock the account ...
+    lock_after = 10             # failed logins that lock a name from one address ...
     lock_minutes = 15           # ... for this long
     threads = 4                 # threads a worker runs the (synchronous) services in
 
