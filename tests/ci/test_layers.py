@@ -48,7 +48,15 @@ _MODULES = (
     "errors timebase config lettering drawing model store production project script generate "
     "continuity integrity motion edit provenance pipeline cli web"
 ).split()
-_WEB = ("app", "gate", "pages", "api", "deps", "auth", "settings")  # the shot board's, top to bottom
+_WEB = (
+    "app",
+    "gate",
+    "pages",
+    "api",
+    "deps",
+    "auth",
+    "settings",
+)  # the shot board's, top to bottom
 
 
 @pytest.mark.parametrize(
