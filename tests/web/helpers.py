@@ -63,7 +63,7 @@ class Browserless:
             data={"username": name, "password": password, "csrf_token": self.csrf, "next": "/"},
         )
         if response.status_code == 303:
-            home = self.client.get("/")
+            home = self.client.get(response.headers["location"])  # "/" or the password page
             self.csrf = CSRF.search(home.text).group(1)  # type: ignore[union-attr]
         return response
 

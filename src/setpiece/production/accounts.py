@@ -124,7 +124,7 @@ class TokenView:
     revoked_at: datetime | None
 
     def to_json(self) -> dict[str, Any]:
-        return jsonable(self)
+        return {name: jsonable(value) for name, value in vars(self).items()}
 
 
 @dataclass(frozen=True)
@@ -234,8 +234,8 @@ def change_password(production: Production, current: str | None, new: str) -> in
     digest = hash_password(new)
     with production.transaction() as session:
         user = _user_row(session, production.actor)
-        if current is None:
-            if not (user.password_one_time and user.one_time_spent):
+        if not current:
+            if current == "" or not (user.password_one_time and user.one_time_spent):
                 raise InvalidInputError("give your current password to set a new one")
         else:
             try:
