@@ -68,6 +68,8 @@ ARGS: dict[str, list[list[str]]] = {
     "user add": [["zed", "--role", "viewer"]],
     "user token": [["ana"]],
     "user password": [["ana"]],
+    "user tokens": [["ana"]],
+    "user revoke": [["ana", "--all"]],
     "review submit": [["1A"]],
     "review approve": [["1A", "1A/1"]],
     "review retake": [["1A", "--note", "again"]],
