@@ -319,3 +319,47 @@ def test_a_parseable_url_hides_its_password_without_a_warning(
         == "postgresql://anna:***@db.example/film"
     )
     assert caplog.records == []
+
+
+@pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
+def test_0008_keeps_members_their_sessions_and_passwords(
+    backend: str, tmp_path: Path, request: pytest.FixtureRequest
+) -> None:
+    """Members from before session generations keep their cookies (generation 0) and their
+    passwords, marked as chosen; downgrading drops only the new columns."""
+    from alembic import command
+
+    from setpiece.store.db import _alembic_config
+
+    url = (
+        sqlite_url(tmp_path / "old.db")
+        if backend == "sqlite"
+        else request.getfixturevalue("pg_url")
+    )
+    engine = create_engine(url.replace("postgresql://", "postgresql+psycopg://"))
+    try:
+        with engine.begin() as conn:
+            command.upgrade(_alembic_config(conn), "0007")
+            conn.execute(
+                text(
+                    "INSERT INTO users (name, role, password_hash, failed_logins, created_at) "
+                    "VALUES ('ana', 'admin', 'h', 0, CURRENT_TIMESTAMP)"
+                )
+            )
+        Database(url).close()  # opening upgrades to head
+        with engine.connect() as conn:
+            rows = conn.execute(
+                text(
+                    "SELECT name, password_hash, session_generation, password_one_time, "
+                    "one_time_spent FROM users"
+                )
+            ).all()
+        assert [tuple(r) for r in rows] == [("ana", "h", 0, False, False)]
+        with engine.begin() as conn:
+            command.downgrade(_alembic_config(conn), "0007")
+        with engine.connect() as conn:
+            assert conn.execute(text("SELECT name, password_hash FROM users")).all() == [
+                ("ana", "h")
+            ]
+    finally:
+        engine.dispose()
