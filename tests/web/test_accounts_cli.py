@@ -215,6 +215,8 @@ def test_user_tokens_lists_and_user_revoke_revokes(cli: Any, project: Path) -> N
     from setpiece.production.context import Production
 
     _members(cli)
+    assert cli("--as", "bob", "user", "tokens", "bob").out.strip() == "bob has no API tokens"
+    assert cli("--as", "bob", "user", "tokens", "bob", "--json").out.strip() == "[]"
     laptop = cli("--as", "bob", "user", "token", "bob", "--label", "laptop").out.strip()
     farm = cli("--as", "ana", "user", "token", "bob", "--label", "render farm").out.strip()
     listed = cli("--as", "bob", "user", "tokens", "bob", "--json")

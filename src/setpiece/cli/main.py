@@ -383,6 +383,10 @@ def user_tokens(ctx: typer.Context, name: str, as_json: bool = JSON) -> None:
         emit_json(tokens)
         return
 
+    if not tokens:
+        console().print(f"{name} has no API tokens")
+        return
+
     def when(at: Any) -> str:
         return f"{at:%Y-%m-%d %H:%M}" if at is not None else "-"
 
