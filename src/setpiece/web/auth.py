@@ -202,7 +202,9 @@ def claim(context: Keys, request: Request) -> Callable[[], Identity]:
 
     Raises:
         AuthRequiredError: No token or session, or a malformed header (401); calling the
-            result raises it for an unknown or revoked token or a deleted account.
+            result raises it for an unknown or revoked token, a deleted account or an
+            ended session, and ``PasswordChangeRequiredError`` (403) for a session made by a
+            one-time password anywhere but ``/account/password`` and ``/logout``.
     """
     from setpiece.production.accounts import user_for_token
 
