@@ -168,10 +168,6 @@ def add_member(production: Production, name: str, role: str) -> NewMember:
     """Adds a member with a fresh one-time password (see ``records.add_user`` for the rules)."""
     password = _one_time_password()
     user = add_user(production, name, role, password_hash=hash_password(password))
-    with production.transaction() as session:
-        row = _user_row(session, user.name)
-        row.password_one_time = True
-        row.one_time_spent = False
     return NewMember(user, password, first=_member_count(production) == 1)
 
 

@@ -240,7 +240,8 @@ def add_user(
 ) -> UserView:
     """Adds a member. The first member must be an admin, so someone can manage the rest.
 
-    ``password_hash`` is stored as given (``accounts.add_member`` makes a one-time password).
+    ``password_hash`` is stored as given and marked one-time (``accounts.add_member`` makes
+    a one-time password, which logs in once).
 
     Raises:
         InvalidInputError: A bad name or role, or a first member who is not an admin.
@@ -257,7 +258,14 @@ def add_user(
             raise InvalidInputError("the first member must be an admin: add one with --role admin")
         if session.scalars(select(User).where(User.name == label)).first():
             raise ConflictError(f"user {label} already exists")
-        session.add(User(name=label, role=wanted.value, password_hash=password_hash))
+        session.add(
+            User(
+                name=label,
+                role=wanted.value,
+                password_hash=password_hash,
+                password_one_time=password_hash is not None,  # logs in once (accounts.py)
+            )
+        )
         record_event(session, production, "user", label, "create", after=wanted)
         return UserView(label, wanted.value)
 
