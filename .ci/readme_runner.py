@@ -31,8 +31,9 @@ What it decides:
 - **The shot board runs for real.** ``user add`` must print a one-time password;
   ``serve`` starts as a subprocess (on a free port when the block's port, 8000 by default,
   is taken), a wrong password is refused, the login form with the printed password (and
-  the form's CSRF token) succeeds, ``/api/v1/me`` names the member and ``/board`` answers;
-  then the server is stopped.
+  the form's CSRF token) leads to ``/account/password`` (the API answers 403 until then),
+  a new password is set there, ``/api/v1/me`` names the member and ``/board`` answers, and
+  a second login with the one-time password is refused; then the server is stopped.
 
 It prints a line per block and per check (ran, skipped with the reason, FAILED with the
 output's tail) and exits 1 if anything failed. Standard library only: it runs before
@@ -884,8 +885,12 @@ def wait_until_serving(server: subprocess.Popen[bytes], port: int, log: Path) ->
     )
 
 
+CHANGE_PAGE = "/account/password"
+
+
 def login_and_read_board(port: int, member: str, password: str) -> str:
-    """Logs in through the form (refusing a wrong password first), then reads the board."""
+    """Logs in through the form with the one-time password (refusing a wrong password
+    first), sets a new password as the board asks, then reads the board."""
     status, headers, page = request(port, "GET", "/login")
     cookie = session_cookie(headers)
     token = CSRF.search(page)
@@ -897,15 +902,42 @@ def login_and_read_board(port: int, member: str, password: str) -> str:
         raise Failed("POST /login with a wrong password logged in")
     status, headers, body = request(port, "POST", "/login", cookie, {**form, "password": password})
     logged_in = session_cookie(headers)
-    if status != 303 or not logged_in:
-        raise Failed(f"POST /login as {member} with the printed password: {status}\n{tail(body)}")
+    if status != 303 or not logged_in or headers.get("location") != CHANGE_PAGE:
+        raise Failed(
+            f"POST /login as {member} with the one-time password: {status} to "
+            f"{headers.get('location')} (wanted 303 to {CHANGE_PAGE})\n{tail(body)}"
+        )
+    status, _, body = request(port, "GET", "/api/v1/me", logged_in)
+    if status != 403 or CHANGE_PAGE not in body:
+        raise Failed(f"GET /api/v1/me before a new password: {status} {body[:300]}")
+    logged_in = set_new_password(port, logged_in, password + " but mine")
+    status, _, _ = request(port, "POST", "/login", cookie, {**form, "password": password})
+    if status == 303:
+        raise Failed("a second login with the one-time password logged in")
     status, _, body = request(port, "GET", "/api/v1/me", logged_in)
     if status != 200 or json.loads(body).get("name") != member:
         raise Failed(f"GET /api/v1/me after logging in: {status} {body[:300]}")
     status, _, body = request(port, "GET", "/board", logged_in)
     if status != 200:
         raise Failed(f"GET /board after logging in: {status}\n{tail(body)}")
-    return f"logged in as {member} over HTTP on port {port}; /api/v1/me and /board answered"
+    return (
+        f"logged in as {member} over HTTP on port {port} with the one-time password, set a new "
+        "one (the one-time one then refused); /api/v1/me and /board answered"
+    )
+
+
+def set_new_password(port: int, cookie: str, new: str) -> str:
+    """Sets a new password on ``/account/password``; returns the session cookie to go on with."""
+    status, _, page = request(port, "GET", CHANGE_PAGE, cookie)
+    token = CSRF.search(page)
+    if status != 200 or token is None:
+        raise Failed(f"GET {CHANGE_PAGE}: {status}, no form with a CSRF token\n{tail(page)}")
+    form = {"csrf_token": token.group(1), "new_password": new, "repeat_password": new}
+    status, headers, body = request(port, "POST", CHANGE_PAGE, cookie, form)
+    renewed = session_cookie(headers)
+    if status != 303 or not renewed:
+        raise Failed(f"POST {CHANGE_PAGE}: {status}\n{tail(body)}")
+    return renewed
 
 
 def stop(server: subprocess.Popen[bytes]) -> bool:

@@ -69,6 +69,8 @@ ARGS: dict[str, list[list[str]]] = {
     "user token": [["ana"]],
     "user password": [["ana"]],
     "user unlock": [["ana"]],
+    "user tokens": [["ana"]],
+    "user revoke": [["ana", "--all"]],
     "review submit": [["1A"]],
     "review approve": [["1A", "1A/1"]],
     "review retake": [["1A", "--note", "again"]],

@@ -383,7 +383,7 @@ def test_0008_keys_existing_names_by_their_folded_form(
     try:
         with database.engine.connect() as conn:
             keys = dict(conn.execute(text("SELECT name, name_key FROM users")).all())
-            assert conn.execute(text("SELECT version_num FROM alembic_version")).scalar() == "0008"
+            assert conn.execute(text("SELECT version_num FROM alembic_version")).scalar() == "0009"
     finally:
         database.close()
     assert keys == {"Vic": "vic", "\uff41\uff4e\uff41": "ana"}
@@ -402,3 +402,47 @@ def test_0008_refusal_reaches_the_command_line_as_one_line(
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1
     assert "users 'vic' and 'VIC' are the same name" in err[0]
+
+
+@pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
+def test_0009_keeps_members_their_sessions_and_passwords(
+    backend: str, tmp_path: Path, request: pytest.FixtureRequest
+) -> None:
+    """Members from before session generations keep their cookies (generation 0) and their
+    passwords, marked as chosen; downgrading drops only the new columns."""
+    from alembic import command
+
+    from setpiece.store.db import _alembic_config
+
+    url = (
+        sqlite_url(tmp_path / "old.db")
+        if backend == "sqlite"
+        else request.getfixturevalue("pg_url")
+    )
+    engine = create_engine(url.replace("postgresql://", "postgresql+psycopg://"))
+    try:
+        with engine.begin() as conn:
+            command.upgrade(_alembic_config(conn), "0008")
+            conn.execute(
+                text(
+                    "INSERT INTO users (name, name_key, role, password_hash, failed_logins, "
+                    "created_at) VALUES ('ana', 'ana', 'admin', 'h', 0, CURRENT_TIMESTAMP)"
+                )
+            )
+        Database(url).close()  # opening upgrades to head
+        with engine.connect() as conn:
+            rows = conn.execute(
+                text(
+                    "SELECT name, password_hash, session_generation, password_one_time, "
+                    "one_time_spent FROM users"
+                )
+            ).all()
+        assert [tuple(r) for r in rows] == [("ana", "h", 0, False, False)]
+        with engine.begin() as conn:
+            command.downgrade(_alembic_config(conn), "0008")
+        with engine.connect() as conn:
+            assert conn.execute(text("SELECT name, password_hash FROM users")).all() == [
+                ("ana", "h")
+            ]
+    finally:
+        engine.dispose()

@@ -25,15 +25,17 @@ class Film:
 
 
 def make_film(production: Production, make: Any, **settings: Any) -> Film:
-    from setpiece.production.accounts import add_member, issue_token
+    from setpiece.production.accounts import add_member, issue_token, reset_password
     from setpiece.web.app import create_app
 
-    passwords = {"ana": add_member(production, "ana", "admin").password}
+    one_time = {"ana": add_member(production, "ana", "admin").password}
     for name, role in (("dora", "director"), ("art", "artist"), ("vic", "viewer")):
-        passwords[name] = add_member(production, name, role).password
-    tokens = {}
-    for name in passwords:
+        one_time[name] = add_member(production, name, role).password
+    passwords, tokens = {}, {}
+    for name in one_time:
         owner = Production(production.config, production.db, production.store, name)
+        # Past their first login: a chosen password (a one-time one leads to /account/password).
+        passwords[name] = reset_password(owner, name, f"{name} chose this password").password
         tokens[name] = issue_token(owner, name)
     scene = make.scene("INT. TRAIN - NIGHT")
     shot = make.shot("1A", scene, description="Anna walks", duration=2)
@@ -63,7 +65,7 @@ class Browserless:
             data={"username": name, "password": password, "csrf_token": self.csrf, "next": "/"},
         )
         if response.status_code == 303:
-            home = self.client.get("/")
+            home = self.client.get(response.headers["location"])  # "/" or the password page
             self.csrf = CSRF.search(home.text).group(1)  # type: ignore[union-attr]
         return response
 

@@ -128,3 +128,27 @@ def test_a_viewer_sees_no_approve_button_and_is_refused(
         from setpiece.model.orm import Take
 
         assert session.get(Take, film.takes[0]).status == "ready"
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_the_first_login_sets_a_new_password_then_opens_the_board(
+    production: Any, make: Any, browser: Any, artefacts: Path
+) -> None:
+    from setpiece.production.accounts import add_member
+
+    film = make_film(production, make)
+    one_time = add_member(film.as_("ana"), "ned", "artist").password
+    with LiveServer(film.app) as server:
+        page = browser.new_context().new_page()
+        log_in(page, server.url, "ned", one_time, "/account/password")
+        assert page.locator("input[name=current_password]").count() == 0
+        page.goto(f"{server.url}/board")  # nothing else until a new password is set
+        page.wait_for_url(f"{server.url}/account/password")
+        page.screenshot(path=str(artefacts / "1-set-your-password.png"), full_page=True)
+        page.fill("input[name=new_password]", "ned's own password")
+        page.fill("input[name=repeat_password]", "ned's own password")
+        page.click("form.login button[type=submit]")
+        page.wait_for_url(f"{server.url}/")
+        page.goto(f"{server.url}/board")
+        page.wait_for_selector(".column[data-status=wip] [data-shot='1A']")
+        page.screenshot(path=str(artefacts / "2-board.png"), full_page=True)

@@ -13,6 +13,7 @@ import os
 import sys
 from fractions import Fraction
 from pathlib import Path
+from typing import Any
 
 import typer
 
@@ -314,12 +315,39 @@ def user_token(
 
 
 @user_app.command("password")
-def user_password(ctx: typer.Context, name: str) -> None:
-    """Print a new one-time password for NAME (yourself, or anyone for an admin)."""
-    from setpiece.production.accounts import reset_password
+def user_password(
+    ctx: typer.Context,
+    name: str | None = typer.Argument(None, help="The member whose password to reset."),
+    change: bool = typer.Option(
+        False, "--change", help="Set your own password instead (asks for the current one)."
+    ),
+) -> None:
+    """Reset NAME's password (yourself, or anyone for an admin), or --change your own.
 
+    A reset prints a one-time password, ends every session of NAME and revokes NAME's API
+    tokens. --change asks for your current password and a new one (12 characters or more);
+    when standard input is not a terminal it reads them as two lines. It ends your other
+    sessions and keeps your tokens.
+    """
+    from setpiece.errors import InvalidInputError
+    from setpiece.production.accounts import change_password, reset_password
+
+    if change == (name is not None):
+        raise InvalidInputError("give a NAME to reset, or --change to set your own password")
+    if change:
+        current, new = _read_passwords()
+        with open_production(ctx) as production:
+            change_password(production, current, new)
+            who = production.actor
+        console(stderr=True).print(f"password of {who} changed; your other sessions have ended")
+        return
+    assert name is not None
     with open_production(ctx) as production:
         changed = reset_password(production, name)
+    console(stderr=True).print(
+        f"every session of {changed.user.name} ended and their API tokens revoked; "
+        "the one-time password logs in once"
+    )
     print(changed.password)
 
 
@@ -331,6 +359,73 @@ def user_unlock(ctx: typer.Context, name: str) -> None:
     with open_production(ctx) as production:
         locked = unlock(production, name)
     console().print(f"user {name} unlocked ({locked} locked address{'es' if locked != 1 else ''})")
+
+
+def _read_passwords() -> tuple[str, str]:
+    """The current and the new password: asked on a terminal, else two lines of stdin."""
+    from getpass import getpass
+
+    from setpiece.errors import InvalidInputError
+
+    if sys.stdin.isatty():
+        current = getpass("current password: ")
+        new = getpass("new password: ")
+        if getpass("new password again: ") != new:
+            raise InvalidInputError("the two new passwords differ: nothing was changed")
+        return current, new
+    lines = sys.stdin.read(4096).splitlines()
+    if len(lines) < 2 or not lines[0] or not lines[1]:
+        raise InvalidInputError(
+            "standard input must hold two lines: the current password, then the new one"
+        )
+    return lines[0], lines[1]
+
+
+@user_app.command("tokens")
+def user_tokens(ctx: typer.Context, name: str, as_json: bool = JSON) -> None:
+    """List NAME's API tokens (yourself, or anyone for an admin): id, label, created, last
+    used, revoked."""
+    from setpiece.production.accounts import list_tokens
+
+    with open_production(ctx) as production:
+        tokens = list_tokens(production, name)
+    if as_json:
+        emit_json(tokens)
+        return
+
+    if not tokens:
+        console().print(f"{name} has no API tokens")
+        return
+
+    def when(at: Any) -> str:
+        return f"{at:%Y-%m-%d %H:%M}" if at is not None else "-"
+
+    for t in tokens:
+        state = f"revoked {when(t.revoked_at)}" if t.revoked_at else "active"
+        console().print(
+            f"{t.id}  {t.label or '-'}  created {when(t.created_at)}  "
+            f"last used {when(t.last_used_at)}  {state}"
+        )
+
+
+@user_app.command("revoke")
+def user_revoke(
+    ctx: typer.Context,
+    name: str,
+    token: int | None = typer.Option(
+        None, "--token", min=1, help="The id of the token ('setpiece user tokens NAME')."
+    ),
+    every: bool = typer.Option(False, "--all", help="Revoke every token of NAME."),
+) -> None:
+    """Revoke one API token of NAME (--token ID) or all of them (--all)."""
+    from setpiece.errors import InvalidInputError
+    from setpiece.production.accounts import revoke_tokens
+
+    if every == (token is not None):
+        raise InvalidInputError("give --token ID or --all")
+    with open_production(ctx) as production:
+        revoked = revoke_tokens(production, name, token)
+    console().print(f"{revoked} API token{'s' if revoked != 1 else ''} of {name} revoked")
 
 
 @user_app.command("list")

@@ -42,6 +42,7 @@ from sqlalchemy import (
     Text,
     TypeDecorator,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.engine import Dialect
@@ -162,6 +163,11 @@ class User(Base):
     # ``login_failures``); kept so older servers of a shared project still run.
     failed_logins: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Sessions: a cookie names the generation it was made in; raising it ends them all.
+    session_generation: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    # A one-time password (``user add``, an admin's reset) logs in once, then must be changed.
+    password_one_time: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    one_time_spent: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
 
 class LoginFailure(Base):

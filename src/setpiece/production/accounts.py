@@ -9,6 +9,15 @@ module decides how they prove who they are:
   (RFC 9106's 64 MiB, 3 passes) took 0.7 s, so a burst of logins cannot tie up
   the server's workers. Hashes carry their parameters, so raising them later
   still verifies old ones. A new member gets a one-time password printed once.
+- A one-time password (``user add``, an admin's reset) logs in once: that login must set a
+  new password before it can do anything else (``PasswordChangeRequiredError``), and a
+  second login with it is refused.
+- Sessions end together: each member has a session generation, which every session cookie
+  names; logging out, changing one's password and an admin's reset raise it, so every
+  session of that member (a copied cookie too) stops working at once. An admin's reset also
+  revokes the member's API tokens. A server-side session table would do the same with a
+  read and a write per login; the generation is one integer read with the member's role,
+  which every request reads anyway.
 - API tokens are 32 random bytes shown once; only their SHA-256 is stored, so a
   leaked database holds no usable token (a token has full entropy, so a slow
   hash adds nothing).
@@ -30,7 +39,7 @@ from __future__ import annotations
 import hashlib
 import secrets
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import and_, bindparam, delete, func, not_, or_, select, update
@@ -49,13 +58,21 @@ __all__ = [
     "LoginRefusedError",
     "LoginThrottledError",
     "NewMember",
+    "PasswordChangeRequiredError",
+    "SessionMember",
+    "TokenView",
     "add_member",
     "authenticate",
+    "change_password",
+    "end_sessions",
     "has_members",
     "hash_password",
     "issue_token",
+    "list_tokens",
     "member",
     "reset_password",
+    "revoke_tokens",
+    "session_member",
     "unlock",
     "user_for_token",
 ]
@@ -78,6 +95,15 @@ class LoginThrottledError(PermissionDeniedError):
     code = "too_many_attempts"
 
 
+class PasswordChangeRequiredError(PermissionDeniedError):
+    """Logged in with a one-time password: nothing else until a new one is set."""
+
+    code = "password_change_required"
+
+
+CHANGE_PAGE = "/account/password"
+
+
 @dataclass(frozen=True)
 class LoginPolicy:
     """How a burst of failed logins is slowed and then locked (``[web]`` keys of the same names)."""
@@ -85,6 +111,29 @@ class LoginPolicy:
     slow_after: int = 3
     lock_after: int = 10
     lock_minutes: int = 15
+
+
+@dataclass(frozen=True)
+class SessionMember:
+    """The member behind a session cookie, and whether they must set a password first."""
+
+    user: UserView
+    generation: int
+    must_change: bool
+
+
+@dataclass(frozen=True)
+class TokenView:
+    """An API token as its owner and the admins see it (never the token itself)."""
+
+    id: int
+    label: str
+    created_at: datetime
+    last_used_at: datetime | None
+    revoked_at: datetime | None
+
+    def to_json(self) -> dict[str, Any]:
+        return {name: jsonable(value) for name, value in vars(self).items()}
 
 
 @dataclass(frozen=True)
@@ -143,11 +192,13 @@ def _member_count(production: Production) -> int:
 
 
 def reset_password(production: Production, name: str, password: str | None = None) -> NewMember:
-    """Sets a member's password: their own, or anyone's for an admin. None makes a one-time one.
+    """Resets a member's password: their own, or anyone's for an admin. None makes a one-time
+    one. Every session of the member ends and every API token of theirs is revoked.
 
     Raises:
         NotFoundError: No such member.
         PermissionDeniedError: Someone else's password, and the acting user is no admin.
+        InvalidInputError: A chosen password shorter than 12 characters or over 1024.
     """
     chosen = password if password is not None else _one_time_password()
     digest = hash_password(chosen)
@@ -156,10 +207,82 @@ def reset_password(production: Production, name: str, password: str | None = Non
         if user.name_key != fold_user_name(production.actor):
             production.authorize(session, "manage_users")
         user.password_hash = digest
+        user.password_one_time = password is None
+        user.one_time_spent = False
         user.failed_logins = 0
         user.locked_until = None
-        record_event(session, production, "user", user.name, "password")
+        user.session_generation = (user.session_generation or 0) + 1
+        revoked = _revoke(session, user.id, None)
+        record_event(
+            session, production, "user", user.name, "password", note=f"{revoked} tokens revoked"
+        )
         return NewMember(UserView(user.name, user.role), chosen)
+
+
+def change_password(production: Production, current: str | None, new: str) -> int:
+    """Sets the acting member's own password; every other session of theirs ends.
+
+    ``current`` is the password they log in with; None is allowed only right after a login
+    with a one-time password (the session proves it). API tokens are kept.
+
+    Returns:
+        The new session generation, for the session that made the change to carry on with.
+
+    Raises:
+        InvalidInputError: The new password is shorter than 12 characters or over 1024, or
+            equals the current one, or no current password is given when one is needed.
+        PermissionDeniedError: The current password is wrong.
+        NotFoundError: The acting member no longer exists.
+    """
+    from argon2.exceptions import InvalidHashError, VerificationError
+
+    digest = hash_password(new)
+    with production.transaction() as session:
+        user = _user_row(session, production.actor)
+        if not current:
+            if current == "" or not (user.password_one_time and user.one_time_spent):
+                raise InvalidInputError("give your current password to set a new one")
+        else:
+            try:
+                _hasher().verify(user.password_hash or "", current[:1024])
+            except (VerificationError, InvalidHashError):
+                raise PermissionDeniedError(
+                    "the current password is wrong: nothing was changed"
+                ) from None
+            if current == new:
+                raise InvalidInputError("the new password is the current one: choose another")
+        user.password_hash = digest
+        user.password_one_time = False
+        user.one_time_spent = False
+        user.session_generation = (user.session_generation or 0) + 1
+        record_event(session, production, "user", user.name, "password", note="changed")
+        return int(user.session_generation)
+
+
+def end_sessions(production: Production) -> None:
+    """Ends every session of the acting member (logging out ends them all, everywhere)."""
+    with production.transaction() as session:
+        user = _user_row(session, production.actor)
+        user.session_generation = (user.session_generation or 0) + 1
+
+
+def session_member(
+    production: Production, name: str, generation: int | None = None
+) -> SessionMember | None:
+    """The member a session cookie names, or None when the account is gone or the session
+    was ended (its generation is not the member's current one; None: any, for a login).
+    No role needed."""
+    with production.transaction(read_only=True) as session:
+        row = session.connection().execute(_SESSION_OWNER, {"name": name}).first()
+    if row is None or (generation is not None and row[2] != generation):
+        return None
+    name, role, current, one_time = row
+    return SessionMember(UserView(name, Role(role).value), int(current), bool(one_time))
+
+
+_SESSION_OWNER = select(
+    User.name, User.role, User.session_generation, User.password_one_time
+).where(User.name == bindparam("name"))
 
 
 def member(production: Production, name: str) -> UserView:
@@ -229,6 +352,11 @@ def authenticate(
             session.commit()
             raise refused from None
         assert user is not None
+        if user.password_one_time:
+            if user.one_time_spent:
+                # Spent: as wrong as any other password (the message does not tell).
+                raise refused
+            user.one_time_spent = True
         if failed is not None:
             session.delete(failed)
         return UserView(user.name, user.role)
@@ -380,3 +508,61 @@ def user_for_token(production: Production, token: str) -> UserView | None:
                 update(ApiToken).where(ApiToken.id == token_id).values(last_used_at=now)
             )
     return UserView(name, Role(role).value)
+
+
+def list_tokens(production: Production, name: str) -> list[TokenView]:
+    """The API tokens of ``name``, oldest first: their own, or anyone's for an admin.
+
+    Raises:
+        NotFoundError: No such member.
+        PermissionDeniedError: Someone else's tokens, and the acting user is no admin.
+    """
+    with production.transaction(read_only=True) as session:
+        user = _user_row(session, name)
+        if user.name != production.actor:
+            production.authorize(session, "manage_users")
+        rows = session.scalars(
+            select(ApiToken).where(ApiToken.user_id == user.id).order_by(ApiToken.id)
+        ).all()
+        return [TokenView(t.id, t.label, t.created_at, t.last_used_at, t.revoked_at) for t in rows]
+
+
+def revoke_tokens(production: Production, name: str, token_id: int | None = None) -> int:
+    """Revokes one API token of ``name`` (``token_id``), or all of them (None): their own, or
+    anyone's for an admin. A revoked token answers 401 from then on.
+
+    Returns:
+        How many tokens were revoked.
+
+    Raises:
+        NotFoundError: No such member, or no token ``token_id`` of theirs.
+        InvalidInputError: Token ``token_id`` was already revoked.
+        PermissionDeniedError: Someone else's tokens, and the acting user is no admin.
+    """
+    with production.transaction() as session:
+        user = _user_row(session, name)
+        if user.name != production.actor:
+            production.authorize(session, "manage_users")
+        if token_id is not None:
+            token = session.get(ApiToken, token_id)
+            if token is None or token.user_id != user.id:
+                raise NotFoundError(
+                    f"{user.name} has no API token {token_id}: "
+                    f"'setpiece user tokens {user.name}' lists them"
+                )
+            if token.revoked_at is not None:
+                raise InvalidInputError(
+                    f"API token {token_id} of {user.name} was already revoked "
+                    f"at {token.revoked_at:%Y-%m-%d %H:%M:%S}"
+                )
+        revoked = _revoke(session, user.id, token_id)
+        note = f"token {token_id}" if token_id is not None else f"{revoked} tokens"
+        record_event(session, production, "user", user.name, "revoke", note=note)
+        return revoked
+
+
+def _revoke(session: Any, user_id: int, token_id: int | None) -> int:
+    statement = update(ApiToken).where(ApiToken.user_id == user_id, ApiToken.revoked_at.is_(None))
+    if token_id is not None:
+        statement = statement.where(ApiToken.id == token_id)
+    return int(session.execute(statement.values(revoked_at=utcnow())).rowcount or 0)

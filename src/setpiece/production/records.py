@@ -241,7 +241,8 @@ def add_user(
 ) -> UserView:
     """Adds a member. The first member must be an admin, so someone can manage the rest.
 
-    ``password_hash`` is stored as given (``accounts.add_member`` makes a one-time password).
+    ``password_hash`` is stored as given and marked one-time (``accounts.add_member`` makes
+    a one-time password, which logs in once).
 
     Raises:
         InvalidInputError: A bad name (``model.names.check_user_name``) or role, or a first
@@ -260,7 +261,15 @@ def add_user(
         if taken is not None:
             same = "" if taken == label else f" as {taken} (names ignore case)"
             raise ConflictError(f"user {label} already exists{same}")
-        session.add(User(name=label, name_key=key, role=wanted.value, password_hash=password_hash))
+        session.add(
+            User(
+                name=label,
+                name_key=key,
+                role=wanted.value,
+                password_hash=password_hash,
+                password_one_time=password_hash is not None,  # logs in once (accounts.py)
+            )
+        )
         record_event(session, production, "user", label, "create", after=wanted)
         return UserView(label, wanted.value)
 

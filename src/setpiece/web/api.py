@@ -503,6 +503,33 @@ def add_user(body: NewUserBody, production: Production = Depends(acting)) -> Res
     return out(add_member(production, body.name, body.role), 201)
 
 
+UserName = Annotated[str, PathParam(min_length=1, max_length=100), AfterValidator(_clean)]
+TokenId = Annotated[int, PathParam(ge=1, le=INT32)]
+
+
+@router.get("/users/{name}/tokens", summary="A member's API tokens (never the tokens themselves)")
+def user_tokens(name: UserName, production: Production = Depends(acting)) -> Response:
+    from setpiece.production.accounts import list_tokens
+
+    return out(list_tokens(production, name))
+
+
+@router.delete("/users/{name}/tokens/{token_id}", summary="Revoke one API token of a member")
+def revoke_token(
+    name: UserName, token_id: TokenId, production: Production = Depends(acting)
+) -> Response:
+    from setpiece.production.accounts import revoke_tokens
+
+    return out({"revoked": revoke_tokens(production, name, token_id)})
+
+
+@router.delete("/users/{name}/tokens", summary="Revoke every API token of a member")
+def revoke_all_tokens(name: UserName, production: Production = Depends(acting)) -> Response:
+    from setpiece.production.accounts import revoke_tokens
+
+    return out({"revoked": revoke_tokens(production, name)})
+
+
 def disclosure_report(production: Production) -> Any:
     """The provenance capability's disclosure of the cut."""
     from setpiece.provenance.disclosure import disclosure

@@ -43,6 +43,7 @@ from starlette.exceptions import HTTPException
 from starlette.responses import Response
 
 from setpiece.errors import SetpieceError, as_setpiece_error
+from setpiece.production.accounts import CHANGE_PAGE, PasswordChangeRequiredError
 from setpiece.production.context import Production
 from setpiece.web.api import EventAfter
 from setpiece.web.api import router as api_router
@@ -90,6 +91,8 @@ def _install_errors(app: FastAPI) -> None:
 
                 target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
                 return RedirectResponse(f"/login?next={quote(target)}", 303)
+            if isinstance(exc, PasswordChangeRequiredError) and request.method in SAFE_METHODS:
+                return RedirectResponse(CHANGE_PAGE, 303)
             return error_page(request, exc.http_status, exc.message)
         return error_json(exc.http_status, exc.code, exc.message)
 

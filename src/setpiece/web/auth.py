@@ -2,10 +2,15 @@
 
 Decisions:
 - A browser session is a cookie signed with itsdangerous (HMAC-SHA1 over a
-  timestamped payload): ``{"sid": random, "user": name or null}``. It is HttpOnly,
+  timestamped payload): ``{"sid": random, "user": name or null, "gen": generation}``. It is HttpOnly,
   SameSite=Lax, Secure when the request came over HTTPS, and expires after
   ``[web] session_hours``. Every visitor gets one (anonymous), so the login form
   itself carries a CSRF token; logging in makes a fresh ``sid`` (no fixation).
+- A session is valid while its ``gen`` is the member's session generation, read with
+  their role on every request (``accounts.session_member``): logging out, a password
+  change and an admin's reset raise it, ending every session of that member at once, a
+  cookie copied before too. A session made by a one-time password can only reach
+  ``/account/password`` and ``/logout`` until a new password is set (403 elsewhere).
 - The CSRF token is an HMAC of the session's ``sid`` (synchroniser token without
   server state): forms send it as ``csrf_token``, scripts as ``X-CSRF-Token``.
   Every state-changing request made with a cookie must carry it (``deps.py`` checks).
@@ -32,7 +37,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 from starlette.requests import Request
 from starlette.responses import Response
 
-from setpiece.errors import NotFoundError, PermissionDeniedError
+from setpiece.errors import PermissionDeniedError
 
 if TYPE_CHECKING:
     from itsdangerous import URLSafeTimedSerializer
@@ -91,6 +96,7 @@ class Identity:
     name: str
     role: str
     via: str  # "session" or "token"
+    must_change: bool = False  # logged in with a one-time password, not yet changed
 
 
 def load_secret(state_dir: Path) -> bytes:
@@ -124,12 +130,15 @@ def read_session(context: Keys, request: Request) -> dict[str, Any] | None:
     if not isinstance(data, dict) or not isinstance(data.get("sid"), str):
         return None
     user = data.get("user")
-    return {"sid": data["sid"], "user": user if isinstance(user, str) else None}
+    generation = data.get("gen", 0)  # cookies made before generations name none: 0
+    if not isinstance(generation, int) or isinstance(generation, bool):
+        return None
+    return {"sid": data["sid"], "user": user if isinstance(user, str) else None, "gen": generation}
 
 
-def new_session(user: str | None) -> dict[str, Any]:
-    """A session with a fresh ``sid`` for ``user`` (None: anonymous)."""
-    return {"sid": secrets.token_urlsafe(18), "user": user}
+def new_session(user: str | None, generation: int = 0) -> dict[str, Any]:
+    """A session with a fresh ``sid`` for ``user`` (None: anonymous) in ``generation``."""
+    return {"sid": secrets.token_urlsafe(18), "user": user, "gen": generation}
 
 
 def set_session_cookie(
@@ -147,10 +156,11 @@ def set_session_cookie(
 
 
 def write_session(
-    context: Keys, request: Request, response: Response, user: str | None
+    context: Keys, request: Request, response: Response, user: str | None, generation: int = 0
 ) -> dict[str, Any]:
-    """Sets a fresh session cookie (a new ``sid``) for ``user`` (None: anonymous)."""
-    session = new_session(user)
+    """Sets a fresh session cookie (a new ``sid``) for ``user`` (None: anonymous) in the
+    member's session ``generation``."""
+    session = new_session(user, generation)
     set_session_cookie(context, request, response, session)
     return session
 
@@ -192,9 +202,11 @@ def claim(context: Keys, request: Request) -> Callable[[], Identity]:
 
     Raises:
         AuthRequiredError: No token or session, or a malformed header (401); calling the
-            result raises it for an unknown or revoked token or a deleted account.
+            result raises it for an unknown or revoked token, a deleted account or an
+            ended session, and ``PasswordChangeRequiredError`` (403) for a session made by a
+            one-time password anywhere but ``/account/password`` and ``/logout``.
     """
-    from setpiece.production.accounts import member, user_for_token
+    from setpiece.production.accounts import user_for_token
 
     header = request.headers.get("authorization")
     if header is not None:
@@ -217,13 +229,25 @@ def claim(context: Keys, request: Request) -> Callable[[], Identity]:
     session = read_session(context, request)
     if session is None or session["user"] is None:
         raise AuthRequiredError("log in first (/login), or send an API token")
-    name = session["user"]
+    name, generation = session["user"], session["gen"]
+    path = request.url.path
 
     def by_session() -> Identity:
-        try:
-            user = member(context.production(actor=""), name)
-        except NotFoundError:
-            raise AuthRequiredError("your account no longer exists: ask an admin") from None
-        return Identity(user.name, user.role, "session")
+        from setpiece.production.accounts import (
+            CHANGE_PAGE,
+            PasswordChangeRequiredError,
+            session_member,
+        )
+
+        found = session_member(context.production(actor=""), name, generation)
+        if found is None:
+            raise AuthRequiredError(
+                "your session has ended (logged out, or the password changed): log in again"
+            )
+        if found.must_change and path not in (CHANGE_PAGE, "/logout"):
+            raise PasswordChangeRequiredError(
+                f"you logged in with a one-time password: set your own at {CHANGE_PAGE} first"
+            )
+        return Identity(found.user.name, found.user.role, "session", found.must_change)
 
     return by_session

@@ -1,4 +1,4 @@
-"""The server-rendered pages: dashboard, script, board, shot, render queue, login.
+"""The server-rendered pages: dashboard, script, board, shot, render queue, members, login.
 
 Pages read through the same services as the API and post plain HTML forms
 (each with the session's CSRF token, checked for every form of this router by
@@ -126,7 +126,7 @@ def login(
     next: Annotated[str, Form(max_length=2000)] = "/",
 ) -> Response:
     from setpiece.errors import PermissionDeniedError
-    from setpiece.production.accounts import authenticate
+    from setpiece.production.accounts import CHANGE_PAGE, authenticate, session_member
 
     context = context_of(request)
     try:
@@ -142,17 +142,102 @@ def login(
         return render(
             request, "login.html", None, exc.http_status, next=_local(next), error=exc.message
         )
-    response = RedirectResponse(_local(next), 303)
-    write_session(context, request, response, user.name)
+    found = session_member(context.production(actor=""), user.name)
+    if found is None:  # deleted between the two reads
+        return render(request, "login.html", None, 401, next=_local(next), error="log in again")
+    # A one-time password leads straight to setting one's own.
+    response = RedirectResponse(CHANGE_PAGE if found.must_change else _local(next), 303)
+    write_session(context, request, response, user.name, found.generation)
     return response
 
 
-@router.post("/logout", dependencies=[Depends(current)])
-def logout(request: Request) -> Response:
+@router.post("/logout")
+def logout(request: Request, who: Identity = Depends(current)) -> Response:
+    """Ends every session of the member, in every browser, not only this one."""
+    from setpiece.production.accounts import end_sessions
+
     context = context_of(request)
+    end_sessions(context.production(who.name))
     response = RedirectResponse("/login", 303)
     write_session(context, request, response, None)
     return response
+
+
+# Account ----------------------------------------------------------------------------------------
+
+
+@router.get("/account/password")
+def password_form(request: Request, who: Identity = Depends(current)) -> Response:
+    return render(request, "password.html", who, error=None, page="account")
+
+
+@router.post("/account/password")
+def password_change(
+    request: Request,
+    who: Identity = Depends(current),
+    current_password: Annotated[str, Form(max_length=1024)] = "",
+    new_password: Annotated[str, Form(max_length=1024)] = "",
+    repeat_password: Annotated[str, Form(max_length=1024)] = "",
+) -> Response:
+    """Sets one's own password; every other session of the member ends, this one goes on.
+
+    After a one-time password's login the session itself is the proof: no current password.
+    """
+    from setpiece.errors import InvalidInputError, PermissionDeniedError
+    from setpiece.production.accounts import change_password
+
+    context = context_of(request)
+    try:
+        if new_password != repeat_password:
+            raise InvalidInputError("the two new passwords differ: type the same one twice")
+        generation = change_password(
+            context.production(who.name),
+            None if who.must_change else current_password,
+            new_password,
+        )
+    except (InvalidInputError, PermissionDeniedError) as exc:
+        return render(
+            request, "password.html", who, exc.http_status, error=exc.message, page="account"
+        )
+    response = RedirectResponse("/", 303)
+    write_session(context, request, response, who.name, generation)
+    return response
+
+
+@router.get("/users")
+def members_page(
+    request: Request,
+    who: Identity = Depends(current),
+    production: Production = Depends(page_production),
+) -> Response:
+    """Members and their API tokens: every member's for an admin, one's own otherwise."""
+    from setpiece.production.accounts import list_tokens
+    from setpiece.production.records import list_users
+
+    members = list_users(production)
+    tokens = {
+        m.name: list_tokens(production, m.name)
+        for m in members
+        if m.name == who.name or _can(who, "manage_users")
+    }
+    return render(request, "users.html", who, members=members, tokens=tokens, page="users")
+
+
+@router.post("/users/{name}/tokens/revoke")
+def revoke(
+    name: str,
+    request: Request,
+    token: Annotated[str, Form(max_length=20)],
+    production: Production = Depends(page_production),
+) -> Response:
+    """Revokes one API token of ``name`` (``token`` = its id) or all of them (``all``)."""
+    from setpiece.errors import InvalidInputError
+    from setpiece.production.accounts import revoke_tokens
+
+    if token != "all" and not re.fullmatch(r"\d{1,9}", token):
+        raise InvalidInputError(f"token {token[:20]!r} is neither an id nor 'all'")
+    revoke_tokens(production, name, None if token == "all" else int(token))
+    return RedirectResponse("/users", 303)
 
 
 # Pages ------------------------------------------------------------------------------------------
