@@ -28,7 +28,13 @@ from hypothesis import strategies as st  # noqa: E402
 from web.helpers import Browserless, Film, error_of, make_film  # noqa: E402
 
 REFUSED = "cursor is not one this server gave: start again without it"
-PATH_VALUES = {"code": "1A", "action": "retry", "take": "1A/1", "sha256": "0" * 64}
+PATH_VALUES = {
+    "code": "1A",
+    "action": "retry",
+    "take": "1A/1",
+    "sha256": "0" * 64,
+    "name": "ana",
+}
 
 
 @pytest.fixture
@@ -91,9 +97,8 @@ def _query_names(route: APIRoute) -> set[str]:
 def _int_params(route: APIRoute) -> list[tuple[str, str]]:
     found = []
     for where, field in _params(route):
-        if True:
-            if field.field_info.annotation in (int, int | None):
-                found.append((where, field.alias))
+        if field.field_info.annotation in (int, int | None):
+            found.append((where, field.alias))
     return found
 
 
