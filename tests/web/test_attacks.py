@@ -105,7 +105,7 @@ class Board:
         return Browser(self.url, **headers)
 
 
-def _make_film(root: Path) -> tuple[dict[str, str], dict[str, str], list[str]]:
+def _make_film(root: Path, toml: str = "") -> tuple[dict[str, str], dict[str, str], list[str]]:
     from mediafactory import write_png
     from setpiece.production.accounts import add_member, issue_token
     from setpiece.production.context import Production, init_production
@@ -138,17 +138,18 @@ def _make_film(root: Path) -> tuple[dict[str, str], dict[str, str], list[str]]:
     with (root / "setpiece.toml").open("a") as handle:
         handle.write(
             f"\n[web]\nslow_after = {LOCK_AFTER}\nlock_after = {LOCK_AFTER}\nlock_minutes = 5\n"
+            + toml
         )
     return passwords, tokens, take_ids
 
 
 @contextmanager
-def _served_film(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Board]:
+def _served_film(tmp_path_factory: pytest.TempPathFactory, toml: str = "") -> Iterator[Board]:
     base = tmp_path_factory.mktemp("attacks")
     root = base / "film"
     tmp = base / "server-tmp"
     tmp.mkdir()
-    passwords, tokens, take_ids = _make_film(root)
+    passwords, tokens, take_ids = _make_film(root, toml)
     env = server_env(tmp)
     served = Served(root, env)
     try:
@@ -175,8 +176,9 @@ def cursor_board(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Board]:
 
 @pytest.fixture(scope="module")
 def fuzz_board(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Board]:
-    """A film of its own for the stateful fuzzing, which changes it at random."""
-    with _served_film(tmp_path_factory) as served:
+    """A film of its own for the fuzzing, which changes it at random; a live stream ends
+    after a second (its parameters are what is fuzzed)."""
+    with _served_film(tmp_path_factory, "stream_seconds = 1\npoll_seconds = 0.05\n") as served:
         yield served
 
 
@@ -953,21 +955,42 @@ def test_stateful_fuzzing_finds_no_server_error_nor_schema_mismatch(
 
     schema = schemathesis.openapi.from_url(f"{fuzz_board.url}/openapi.json")
     headers = {"Authorization": f"Bearer {fuzz_board.tokens[member]}"}
-
-    class Machine(schema.as_state_machine()):  # type: ignore[misc]
-        def get_call_kwargs(self, case: Any) -> dict[str, Any]:
-            return {"headers": headers, "timeout": 20}
-
-        def validate_response(self, response: Any, case: Any, **kwargs: Any) -> None:
-            checks = [not_a_server_error, response_schema_conformance]
-            case.validate_response(response, checks=checks)
-
+    checks = [not_a_server_error, response_schema_conformance]
     settings = hypothesis.settings(
-        max_examples=25,
-        stateful_step_count=6,
         deadline=None,
         derandomize=True,
         database=None,
         suppress_health_check=list(hypothesis.HealthCheck),
     )
-    hypothesis.stateful.run_state_machine_as_test(Machine, settings=settings)
+    # Every route first, alone (the stateful phase reaches only the routes its links join).
+    operations = [result.ok() for result in schema.get_all_operations()]
+    assert len(operations) >= 20
+    for operation in operations:
+
+        @hypothesis.settings(
+            settings,
+            max_examples=5,
+            phases=[hypothesis.Phase.explicit, hypothesis.Phase.generate],
+        )
+        @hypothesis.given(case=operation.as_strategy())
+        def call(case: Any) -> None:
+            response = case.call(headers=headers, timeout=20)
+            case.validate_response(response, checks=checks)
+
+        call()
+
+    called: list[str] = []
+
+    class Machine(schema.as_state_machine()):  # type: ignore[misc]
+        def get_call_kwargs(self, case: Any) -> dict[str, Any]:
+            called.append(f"{case.method} {case.path}")
+            return {"headers": headers, "timeout": 20}
+
+        def validate_response(self, response: Any, case: Any, **kwargs: Any) -> None:
+            case.validate_response(response, checks=checks)
+
+    hypothesis.stateful.run_state_machine_as_test(
+        Machine, settings=hypothesis.settings(settings, max_examples=60, stateful_step_count=6)
+    )
+    assert len(called) >= 100, called
+    assert len(set(called)) >= 10, sorted(set(called))
