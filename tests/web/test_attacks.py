@@ -750,24 +750,35 @@ def test_f8_a_prompt_template_that_reaches_into_objects_is_refused(
     assert "<class" not in ran.out + line and "mro" not in ran.out.lower()
 
 
-@pytest.mark.parametrize("value", ["nan", "inf", "-inf", "1e400"])
+@pytest.mark.parametrize(
+    ("column", "value"),
+    [
+        ("duration", "nan"),
+        ("duration", "inf"),
+        ("duration", "-inf"),
+        ("duration", "1e400"),
+        ("lens_mm", "nan"),
+        ("lens_mm", "inf"),
+    ],
+)
 def test_f8_a_number_that_is_not_finite_in_the_shot_list_is_refused(
-    board: Board, tmp_path: Path, value: str
+    board: Board, tmp_path: Path, column: str, value: str
 ) -> None:
     """Finding 8: `setpiece shot import` of a CSV whose planned duration is NaN, infinite or
-    out of range exits 2 with one line and changes nothing."""
+    out of range (a duration in seconds, a lens in mm) exits 2 with one line and changes
+    nothing."""
     root = _tiny_project(tmp_path / "tiny")
     sheet = tmp_path / "shots.csv"
     assert setpiece(root, "shot", "export", str(sheet), env=board.env).code == 0
     with sheet.open(encoding="utf-8-sig", newline="") as handle:
         rows = list(csv.reader(handle))
-    column = next(i for i, head in enumerate(rows[0]) if "second" in head.lower())
-    rows[1][column] = value
+    rows[1][rows[0].index(column)] = value
     with sheet.open("w", encoding="utf-8-sig", newline="") as handle:
         csv.writer(handle).writerows(rows)
     _one_line_refusal(setpiece(root, "shot", "import", str(sheet), env=board.env))
     shown = setpiece(root, "shot", "show", "1A", "--json", env=board.env)
     assert json.loads(shown.out)["planned_seconds"] == 2
+    assert json.loads(shown.out)["lens_mm"] is None
 
 
 @pytest.mark.parametrize("value", ["nan", "inf"])
