@@ -323,7 +323,7 @@ def test_f2_an_admin_reset_ends_the_members_sessions_and_tokens(board: Board) ->
         assert client.get("/api/v1/me").status_code == 401
     with board.api("art") as client:
         assert client.get("/api/v1/me").status_code == 200
-    printed = reset.out.split("one-time password: ")[1].split()[0]
+    printed = reset.out.split()[-1]  # stdout is the password alone, for scripts
     with board.browser() as again:
         assert again.login("reset", printed).status_code == 303
 
@@ -580,7 +580,7 @@ def test_f5_a_real_name_and_an_unknown_name_get_the_same_answers(board: Board) -
     unknown = _attempts(board, "nobodyhere", LOCK_AFTER + 3, **{"X-Forwarded-For": "192.0.2.10"})
     assert all(400 <= status < 500 for status, _ in real), real
     assert real == unknown
-    assert not any("NAME" in message for _, message in real), real
+    assert not any("enum" in message for _, message in real), real
 
 
 def test_f5_nobody_can_lock_a_member_out_from_elsewhere(board: Board) -> None:
@@ -860,7 +860,7 @@ def test_f10_the_error_pages_back_link_works_under_the_csp(board: Board) -> None
     import re
 
     with board.browser() as browser:
-        browser.log_in_for_good("pages", board.passwords["pages"])
+        board.passwords["pages"] = browser.log_in_for_good("pages", board.passwords["pages"])
         page = browser.client.get("/shots/NOPE", headers={"Referer": f"{board.url}/board"})
     assert page.status_code == 404
     csp = page.headers["content-security-policy"]
@@ -928,7 +928,7 @@ def test_f10_every_page_and_answer_carries_the_security_headers(board: Board) ->
     refusals included, carries the CSP with frame-ancestors 'none', nosniff and a referrer
     policy; over plain HTTP there is no HSTS."""
     with board.browser() as browser:
-        browser.log_in_for_good("pages", board.passwords["pages"])
+        board.passwords["pages"] = browser.log_in_for_good("pages", board.passwords["pages"])
         for path in [*PAGES, "/api/v1/me", "/api/v1/shots", "/api/v1/takes/ZZ"]:
             answer = browser.client.get(path)
             assert answer.status_code < 500, path
