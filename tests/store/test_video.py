@@ -12,6 +12,7 @@ import av
 import numpy as np
 import pytest
 
+import locked
 from setpiece.errors import ExitCode, InvalidInputError, StorageError
 from setpiece.store.video import (
     Encoding,
@@ -149,20 +150,7 @@ def test_ten_bit_input_keeps_a_ten_bit_output(tmp_path: Path) -> None:
 # Where it cannot write --------------------------------------------------------------------
 
 
-@pytest.fixture
-def unwritable(tmp_path: Path) -> Path:
-    """A folder this user cannot create files in: read-only by mode, or, for root (who
-    writes anywhere), /proc, which takes no new files."""
-    if os.geteuid() != 0:
-        folder = tmp_path / "locked"
-        folder.mkdir()
-        folder.chmod(0o500)
-        yield folder
-        folder.chmod(0o700)
-        return
-    if not Path("/proc/self").is_dir():
-        pytest.skip("root writes anywhere, and there is no /proc to refuse it")
-    yield Path("/proc")
+unwritable = locked.unwritable
 
 
 def test_an_unwritable_folder_is_the_environment_and_leaves_nothing(
