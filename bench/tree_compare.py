@@ -17,7 +17,7 @@ newer tree's database is one migration ahead of an older tree's code. The figure
 median wall time of ``--runs`` runs of each command, and the ratio after/before (below 1:
 faster). Both trees use this interpreter's packages.
 
-    python bench/tree_compare.py --before 0bc68b2 [--runs 3]
+    python bench/tree_compare.py --before 0bc68b2 [--runs 3] [--only retime cuts]
 """
 
 from __future__ import annotations
@@ -81,6 +81,9 @@ def main() -> None:
     parser.add_argument("--before", required=True, help="The earlier commit (any git revision).")
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--data", type=Path, default=ROOT.parent / "shared" / "data")
+    parser.add_argument(
+        "--only", nargs="+", choices=("help", "retime", "cuts", "preview"), help="These alone."
+    )
     options = parser.parse_args()
     clips = options.data / "shotcut_pyscenedetect_resources"
     excerpt, moving = clips / "goldeneye-vfr-drop3.mp4", clips / "testvideo.mp4"
@@ -99,7 +102,8 @@ def main() -> None:
         films = {}
         for name, src in trees.items():
             (work / name / "p").mkdir(parents=True, exist_ok=True)
-            films[name] = project(src, work / name / "p")
+            if not options.only or "preview" in options.only:
+                films[name] = project(src, work / name / "p")
         commands = {
             "help": lambda name: ["--help"],
             "retime": lambda name: ["retime", str(moving), str(work / f"{name}-r.mp4"), "--fps", "60"],
@@ -109,6 +113,8 @@ def main() -> None:
                 "--movie", str(work / f"{name}-preview.mp4"),
             ],
         }  # fmt: skip
+        if options.only:
+            commands = {name: argv for name, argv in commands.items() if name in options.only}
         times: dict[tuple[str, str], list[float]] = {}
         for _ in range(options.runs):
             for command, argv in commands.items():
