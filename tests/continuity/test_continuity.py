@@ -214,7 +214,7 @@ def test_done_when_identity_drift_and_look_jump_fixed_by_match(
     fixed = match_take(production, graded, to=same)
     assert fixed.created and fixed.after.delta_e < 2 < fixed.before.delta_e
     assert operations_of(fixed.take)[-1] == Operation(
-        "colour_match", 1, {"to": same, "method": "statistics"}
+        "colour_match", 1, {"to": same, "method": "light"}
     )
     assert fixed.take.recipe.parent == graded
     again = check_continuity(production, shot="1B")

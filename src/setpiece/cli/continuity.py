@@ -30,7 +30,7 @@ def check_continuity_command(
     A take that cannot be read is reported and the others checked: done in part (exit 4).
     """
     from setpiece.continuity.check import check_continuity
-    from setpiece.continuity.report import write_html
+    from setpiece.continuity.report import skipped_summary, write_html
     from setpiece.errors import ExitCode, InvalidInputError
     from setpiece.pipeline.hooks import continuity_checkers
     from setpiece.store.frames import check_target
@@ -56,8 +56,7 @@ def check_continuity_command(
             where = " ".join(
                 x
                 for x in (
-                    f.shot,
-                    f.take,
+                    report.label(f.take) or f.shot,
                     f.character,
                     f"frame {f.frame}" if f.frame is not None else None,
                 )
@@ -65,9 +64,10 @@ def check_continuity_command(
             )
             out.print(f"{f.kind} {where}: {f.detail}")
         for item in report.unreadable:
-            out.print(f"unreadable {item.shot} {item.take}: {item.reason}")
-        for skipped in report.skipped:
-            out.print(f"skipped {skipped.shot} {skipped.take} ({skipped.check}): {skipped.reason}")
+            out.print(f"unreadable {item.label}: {item.reason}")
+        for check, reason, takes in skipped_summary(report):
+            shown = ", ".join(takes[:5]) + (f" and {len(takes) - 5} more" if len(takes) > 5 else "")
+            out.print(f"not applied: {check} to {len(takes)} take(s) ({shown}): {reason}")
         for note in report.notes:
             out.print(f"note: {note}")
         out.print(
@@ -84,7 +84,9 @@ def match(
     ctx: typer.Context,
     take: str = typer.Argument(..., help="The take to fix (id or SHOT/NUMBER)."),
     to: str = typer.Option(..., "--to", help="The reference take whose colour is matched."),
-    method: str = typer.Option("statistics", "--method", help="statistics or histogram."),
+    method: str = typer.Option(
+        "light", "--method", help="light (gains in linear light), statistics or histogram."
+    ),
     as_json: bool = JSON,
 ) -> None:
     """Make a derived take whose colour matches another take (the fix for a look jump)."""

@@ -461,7 +461,9 @@ def findings_list(
         return
     for f in findings:
         where = " ".join(
-            x for x in (f.shot, f.take, f"frame {f.frame}" if f.frame is not None else None) if x
+            x
+            for x in (f.take_label or f.shot, f"frame {f.frame}" if f.frame is not None else None)
+            if x
         )
         console().print(f"{f.kind} {where}: {f.detail}")
 

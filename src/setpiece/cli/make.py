@@ -50,6 +50,14 @@ def make(
     force: bool = typer.Option(
         False, "--force", help="Use a folder that holds other files or another script."
     ),
+    seed: int | None = typer.Option(
+        None,
+        "--seed",
+        help="Base of the shots' seeds (default 1): the same seed makes the same takes.",
+    ),
+    random_seeds: bool = typer.Option(
+        False, "--random-seeds", help="Draw every take's seed at random instead."
+    ),
     as_json: bool = typer.Option(False, "--json", help="Print the report as one JSON document."),
 ) -> None:
     """The whole pipeline: import, plan, render, retime, check, pick, assemble, sign, disclose.
@@ -59,9 +67,15 @@ def make(
     step failed (takes that did not render included), 5 when the disk or the database
     failed, 1 when a step hit a bug.
     """
-    from setpiece.pipeline.make import MakeOptions
+    from setpiece.errors import InvalidInputError
+    from setpiece.pipeline.make import DEFAULT_SEED, MakeOptions
     from setpiece.pipeline.make import make as run_make
     from setpiece.timebase import parse_rate, parse_resolution
+
+    if random_seeds and seed is not None:
+        raise InvalidInputError("give --seed or --random-seeds, not both")
+    if seed is not None and not 0 <= seed < 2**31:
+        raise InvalidInputError(f"--seed {seed} is out of range: give 0 to {2**31 - 1}")
 
     options = MakeOptions(
         script=script.expanduser().absolute(),
@@ -75,6 +89,7 @@ def make(
         force=force,
         movie=not no_movie,
         actor=state(ctx).actor,
+        seed=None if random_seeds else (DEFAULT_SEED if seed is None else seed),
     )
     with _steps(enabled=not as_json) as show:
         report = run_make(options, progress=show)

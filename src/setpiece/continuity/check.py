@@ -31,7 +31,7 @@ from typing import Any, Protocol
 
 import numpy as np
 
-from setpiece.continuity.embedders import FaceEmbedder, LookModel, face_embedder
+from setpiece.continuity.embedders import FaceEmbedder, face_embedder
 from setpiece.continuity.faces import (
     CLOSE_SIZES,
     CharacterReference,
@@ -39,9 +39,19 @@ from setpiece.continuity.faces import (
     check_identity,
     reference_for,
 )
-from setpiece.continuity.look import CielabLook, LookStats, format_problems
+from setpiece.continuity.look import (
+    Box,
+    GradeShift,
+    LookDifference,
+    SettingLook,
+    TakeLight,
+    face_boxes,
+    format_problems,
+    measure_take,
+    shows_no_setting,
+)
 from setpiece.continuity.report import side_by_side
-from setpiece.continuity.settings import ContinuitySettings, continuity_settings
+from setpiece.continuity.settings import ContinuitySettings, LookThresholds, continuity_settings
 from setpiece.errors import InvalidMediaError, StorageError
 from setpiece.model.enums import TakeKind, TakeStatus
 from setpiece.model.findings import (
@@ -125,6 +135,12 @@ class ContinuityReport:
     skipped: list[Skipped]
     notes: list[str]
     unreadable: list[Unreadable]
+    # Take id -> SHOT/NUMBER, for every take in scope: what reports show instead of ids.
+    labels: dict[str, str] = field(default_factory=dict)
+
+    def label(self, take: str | None) -> str | None:
+        """A take as ``SHOT/NUMBER`` (its id if it was not in scope)."""
+        return None if take is None else self.labels.get(take, take)
 
 
 @dataclass
@@ -238,9 +254,16 @@ def representative_take(takes: list[TakeView]) -> TakeView | None:
     return max(usable, key=lambda t: t.number) if usable else None
 
 
-def _evidence(pictures: list[np.ndarray | None]) -> bytes | None:
-    shown = [p for p in pictures if p is not None and p.size]
-    return side_by_side(shown) if shown else None
+def _evidence(pictures: list[np.ndarray | None], captions: list[str] | None = None) -> bytes | None:
+    """The pictures side by side (each captioned, where ``captions`` are given)."""
+    kept = [
+        (p, captions[i] if captions else "")
+        for i, p in enumerate(pictures)
+        if p is not None and p.size
+    ]
+    if not kept:
+        return None
+    return side_by_side([p for p, _ in kept], captions=[c for _, c in kept] if captions else None)
 
 
 class IdentityChecker:
@@ -335,79 +358,204 @@ def _identity_payload(issue: IdentityIssue, embedder: str) -> FindingPayload:
 
 
 class LookChecker:
-    """look_jump between consecutive shots of a scene (see ``continuity.look``)."""
+    """look_jump: the setting's light changing at a cut between consecutive shots of a
+    scene, or inside one take (see ``continuity.look``).
+
+    Each shot is judged through its circled take, else its latest. A shot whose frame
+    shows no setting (an insert, an extreme close-up) or whose take has no light to
+    measure (black, clipped white, figures over the whole border) is listed as skipped,
+    and the cut is judged around it: from the shot before it to the shot after. A grade
+    shift inside a take is reported once, at the frame where it happens, and the cut is
+    judged from the look the take ends on to the look the next one starts with.
+    """
 
     name = "look"
     kinds = frozenset({"look_jump"})
 
-    def __init__(self, model: LookModel | None = None) -> None:
-        self.model = model or CielabLook()
+    def __init__(self, model: SettingLook | None = None) -> None:
+        self.model = model or SettingLook()
 
     def run(self, scope: CheckScope) -> CheckerOutput:
         out = CheckerOutput()
-        stats: dict[str, tuple[LookStats, np.ndarray] | None] = {}
-
-        def look(take: TakeView) -> tuple[LookStats, np.ndarray] | None:
-            if take.id not in stats:
-                count = take.media.frames if take.media else 1
-                frames = scope.frames(take, max(1, count // _LOOK_FRAMES))
-                out.checked.add(take.id)
-                stats[take.id] = (
-                    (self.model.stats([f.rgb for f in frames]), frames[len(frames) // 2].rgb)
-                    if frames
-                    else None
-                )
-            return stats[take.id]
-
-        pairs = [(scope.previous[s.code], s) for s in scope.shots if s.code in scope.previous]
-        for done, (first, second) in enumerate(pairs):
-            scope.progress("look", done, len(pairs))
-            a_take = representative_take(scope.takes.get(first.code, []))
-            b_take = representative_take(scope.takes.get(second.code, []))
-            if a_take is None or b_take is None:
+        lights: dict[str, tuple[TakeView, TakeLight] | None] = {}
+        order = _scene_order(scope)
+        for done, shot in enumerate(order):
+            scope.progress("look", done, len(order))
+            lights[shot.code] = self._measure(scope, shot, out)
+        before: dict[str, ShotView] = {}
+        for shot in order:
+            previous = scope.previous.get(shot.code)
+            while previous is not None and lights.get(previous.code) is None:
+                previous = before.get(previous.code) or scope.previous.get(previous.code)
+            if previous is not None:
+                before[shot.code] = previous
+        for shot in order:
+            light, previous = lights.get(shot.code), before.get(shot.code)
+            if light is None or previous is None or shot not in scope.shots:
                 continue
-            a, b = look(a_take), look(b_take)
-            if a is None or b is None:
-                continue
-            difference = self.model.compare(a[0], b[0])
-            scene = scope.scenes.get(second.scene)
-            limits = scope.settings.look_for(scene.time_of_day if scene else None)
-            over = difference.exceeded(limits)
-            if not over:
-                continue
-            score, threshold = {
-                "colour": (difference.delta_e, limits.delta_e),
-                "exposure": (abs(difference.stops), limits.stops),
-                "white": (abs(difference.kelvin), limits.kelvin),
-                "contrast": (abs(difference.contrast), limits.contrast),
-            }[over[0].split()[0]]
-            out.findings.append(
-                ContinuityFinding(
-                    kind="look_jump",
-                    shot=second.code,
-                    take=b_take.id,
-                    character=None,
-                    frame=None,
-                    score=round(score, 4),
-                    threshold=threshold,
-                    detail=f"cut from {first.code} ({a_take.label}) to {second.code} "
-                    f"({b_take.label}): " + "; ".join(over),
-                    data=LookJump(
-                        from_shot=first.code,
-                        from_take=a_take.id,
-                        time_of_day=scene.time_of_day if scene else None,
-                        delta_e2000=round(difference.delta_e, 3),
-                        stops=round(difference.stops, 3),
-                        kelvin=round(difference.kelvin, 1),
-                        contrast=round(difference.contrast, 4),
-                        model=self.model.name,
-                        fix=f"setpiece match {b_take.id} --to {a_take.id}",
-                    ),
-                    evidence_png=_evidence([a[1], b[1]]),
-                )
-            )
-        scope.progress("look", len(pairs), len(pairs))
+            earlier = lights[previous.code]
+            assert earlier is not None  # ``before`` holds only measured shots
+            finding = self._cut(scope, previous, shot, earlier, light)
+            if finding is not None:
+                out.findings.append(finding)
+        scope.progress("look", len(order), len(order))
         return out
+
+    def _measure(
+        self, scope: CheckScope, shot: ShotView, out: CheckerOutput
+    ) -> tuple[TakeView, TakeLight] | None:
+        take = representative_take(scope.takes.get(shot.code, []))
+        if take is None:
+            return None
+        why = shows_no_setting(shot)
+        if why is not None:
+            out.skipped.append(Skipped(shot.code, take.id, self.name, why))
+            return None
+        count = take.media.frames if take.media else 1
+        frames = scope.frames(take, max(1, count // _LOOK_FRAMES))
+        out.checked.add(take.id)
+        if not frames:
+            return None
+        limits = _limits(scope, shot)
+        photographic, _ = is_photographic(take, scope.generators)
+        light = measure_take(
+            self.model,
+            frames,
+            limits,
+            figures=_figure_finder() if photographic else None,
+            every_frame=lambda after, upto: [
+                f for f in scope.frames(take, 1) if after < f.index <= upto
+            ],
+        )
+        if light.unmeasured is not None:
+            out.skipped.append(Skipped(shot.code, take.id, self.name, light.unmeasured))
+            return None
+        for shift in light.shifts:
+            out.findings.append(self._within(shot, take, shift, limits))
+        return take, light
+
+    def _within(
+        self, shot: ShotView, take: TakeView, shift: GradeShift, limits: LookThresholds
+    ) -> ContinuityFinding:
+        worst = shift.difference.worst(limits)
+        assert worst is not None  # a shift is past a threshold by definition
+        return ContinuityFinding(
+            kind="look_jump",
+            shot=shot.code,
+            take=take.id,
+            character=None,
+            frame=shift.frame,
+            score=round(worst[1], 4),
+            threshold=worst[2],
+            detail=f"the look changes inside {take.label} at frame {shift.frame} "
+            f"(from frame {shift.before}): " + "; ".join(shift.difference.exceeded(limits)),
+            data=_look_payload(self.model.name, shot.code, take.label, shift.difference, None),
+            evidence_png=_evidence(
+                list(shift.pictures),
+                [f"{take.label} frame {shift.before}", f"{take.label} frame {shift.frame}"],
+            ),
+        )
+
+    def _cut(
+        self,
+        scope: CheckScope,
+        first: ShotView,
+        second: ShotView,
+        measured_a: tuple[TakeView, TakeLight],
+        measured_b: tuple[TakeView, TakeLight],
+    ) -> ContinuityFinding | None:
+        (a_take, a), (b_take, b) = measured_a, measured_b
+        if a.last is None or b.first is None:
+            return None
+        difference = self.model.compare(a.last, b.first)
+        limits = _limits(scope, second)
+        worst = difference.worst(limits)
+        if worst is None:
+            return None
+        scene = scope.scenes.get(second.scene)
+        time_of_day = scene.time_of_day if scene else None
+        a_label, b_label = a_take.label, b_take.label
+        around = (
+            ""
+            if scope.previous.get(second.code) == first
+            else " (the shots between show no setting)"
+        )
+        return ContinuityFinding(
+            kind="look_jump",
+            shot=second.code,
+            take=b_take.id,
+            character=None,
+            frame=b.first_frame[0] if b.first_frame else None,
+            score=round(worst[1], 4),
+            threshold=worst[2],
+            detail=f"cut from {a_label} to {b_label}{around}: "
+            + "; ".join(difference.exceeded(limits)),
+            data=_look_payload(
+                self.model.name, first.code, a_label, difference, time_of_day, b_label
+            ),
+            evidence_png=_evidence(
+                [
+                    a.last_frame[1] if a.last_frame else None,
+                    b.first_frame[1] if b.first_frame else None,
+                ],
+                [
+                    f"{a_label} frame {a.last_frame[0] if a.last_frame else '?'}",
+                    f"{b_label} frame {b.first_frame[0] if b.first_frame else '?'}",
+                ],
+            ),
+        )
+
+
+def _scene_order(scope: CheckScope) -> list[ShotView]:
+    """The checked shots and the shots they cut from, in script order."""
+    seen: dict[str, ShotView] = {}
+    for shot in scope.shots:
+        chain = []
+        previous = scope.previous.get(shot.code)
+        while previous is not None and previous.code not in seen:
+            chain.append(previous)
+            previous = scope.previous.get(previous.code)
+        for earlier in reversed(chain):
+            seen[earlier.code] = earlier
+        seen.setdefault(shot.code, shot)
+    return list(seen.values())
+
+
+def _limits(scope: CheckScope, shot: ShotView) -> LookThresholds:
+    scene = scope.scenes.get(shot.scene)
+    return scope.settings.look_for(scene.time_of_day if scene else None)
+
+
+def _look_payload(
+    model: str,
+    from_shot: str,
+    from_take: str,
+    difference: LookDifference,
+    time_of_day: str | None,
+    fix_take: str | None = None,
+) -> LookJump:
+    return LookJump(
+        from_shot=from_shot,
+        from_take=from_take,
+        time_of_day=time_of_day,
+        delta_e2000=round(difference.delta_e, 3),
+        stops=round(difference.stops, 3),
+        kelvin=round(difference.kelvin, 1),
+        contrast=round(difference.contrast, 4),
+        model=model,
+        fix=f"setpiece match {fix_take} --to {from_take}"
+        if fix_take
+        else f"regrade {from_take} from the frame it changes at, or retake it",
+    )
+
+
+def _figure_finder() -> Callable[[np.ndarray], list[Box]] | None:
+    """dlib's face boxes (people left out of the setting) when the faces extra is installed."""
+    import importlib.util
+
+    if importlib.util.find_spec("dlib") is None:
+        return None
+    return face_boxes
 
 
 class FormatChecker:
@@ -557,4 +705,5 @@ def check_continuity(
         skipped=output.skipped,
         notes=list(dict.fromkeys(output.notes)),
         unreadable=scope.unreadable,
+        labels={t.id: t.label for group in takes.values() for t in group},
     )

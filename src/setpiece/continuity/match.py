@@ -3,7 +3,14 @@
 ``match_take`` computes one transform from the whole source and the whole reference
 (up to 32 frames sampled evenly across each take, pooled) and applies that same
 transform to every frame, so the matched take does not flicker the way a per-frame
-match would. Two methods, both in CIELAB so lightness and colour move independently:
+match would. Three methods:
+
+* ``light`` (the default): one gain per channel in linear light, the way a change of
+  exposure and white balance acts, fitted so that the setting's light as the look check
+  measures it (``continuity.look.SettingLook``: the border, figures left out) lands on
+  the reference's (three rounds, each re-measuring, as clipped highlights give way);
+
+and two in CIELAB over the whole frame, so lightness and colour move independently:
 
 * ``statistics``: each channel's mean and spread moved onto the reference's
   (Reinhard, Ashikhmin, Gooch and Shirley 2001, "Color transfer between images");
@@ -27,7 +34,16 @@ from typing import Any
 
 import numpy as np
 
-from setpiece.continuity.look import CielabLook, LookDifference, downscaled, lab_pixels
+from setpiece.continuity.look import (
+    Box,
+    LookDifference,
+    LookStats,
+    SettingLook,
+    downscaled,
+    face_boxes,
+    lab_pixels,
+    linear,
+)
 from setpiece.errors import InvalidInputError, InvalidMediaError
 from setpiece.model.enums import TakeKind
 from setpiece.production.context import Production
@@ -37,7 +53,7 @@ from setpiece.store.video import Encoding, MovieWriter, movie_codec, reason
 
 __all__ = ["METHODS", "ColourTransform", "MatchResult", "fit_transform", "match_take"]
 
-METHODS = ("statistics", "histogram")
+METHODS = ("light", "statistics", "histogram")
 _SAMPLED = 32
 _QUANTILES = np.linspace(0.0, 1.0, 1001)
 
@@ -48,12 +64,20 @@ class ColourTransform:
 
     method: str
     source: np.ndarray  # statistics: (2, 3) mean and std; histogram: (1001, 3) quantiles
-    target: np.ndarray
+    target: np.ndarray  # light: source is (3,) gains in linear light, target unused
 
     def apply(self, rgb8: np.ndarray) -> np.ndarray:
         """An 8-bit RGB picture with the transform applied."""
         import cv2
 
+        if self.method == "light":
+            lin = linear(rgb8) * self.source.astype(np.float32)
+            srgb = np.where(
+                lin <= 0.0031308,
+                lin * 12.92,
+                1.055 * np.power(np.clip(lin, 0, None), 1 / 2.4) - 0.055,
+            )
+            return np.clip(np.rint(srgb * 255.0), 0, 255).astype(np.uint8)
         lab = lab_pixels(rgb8)
         if self.method == "statistics":
             mean_s, std_s = self.source
@@ -93,6 +117,39 @@ def fit_transform(
     # np.interp needs increasing x: flat runs of the source (a flat colour) are nudged apart.
     qa = qa + np.arange(len(_QUANTILES))[:, None] * 1e-6
     return ColourTransform(method, qa, qb)
+
+
+def _figures() -> Callable[[np.ndarray], list[Box]]:
+    """dlib's people where the faces extra is installed (the look check leaves them out)."""
+    import importlib.util
+
+    if importlib.util.find_spec("dlib") is None:
+        return lambda rgb: []
+    return face_boxes
+
+
+def _setting_linear(stats: LookStats) -> np.ndarray:
+    import cv2
+
+    lab = np.array(stats.lab_mean, dtype=np.float32).reshape(1, 1, 3)
+    rgb = cv2.cvtColor(lab, cv2.COLOR_Lab2RGB).reshape(3).astype(np.float64)
+    return np.maximum(linear(np.clip(rgb * 255.0, 0, 255)), 1e-4)
+
+
+def _fit_light(
+    look: SettingLook,
+    wanted: LookStats,
+    frames: list[np.ndarray],
+    measured: Callable[[list[np.ndarray]], LookStats],
+) -> ColourTransform:
+    """Per-channel gains moving the setting of ``frames`` onto ``wanted`` (three rounds)."""
+    target = _setting_linear(wanted)
+    gains = np.ones(3)
+    for _ in range(3):
+        transform = ColourTransform("light", gains, np.zeros(3))
+        now = _setting_linear(measured([transform.apply(f) for f in frames]))
+        gains = np.clip(gains * target / now, 1 / 16, 16)
+    return ColourTransform("light", gains, np.zeros(3))
 
 
 @dataclass(frozen=True)
@@ -185,7 +242,7 @@ def match_take(
     take: str,
     to: str,
     *,
-    method: str = "statistics",
+    method: str = "light",
     progress: Callable[[int, int], None] | None = None,
 ) -> MatchResult:
     """Makes a derived take of ``take`` whose colour matches take ``to``.
@@ -194,7 +251,7 @@ def match_take(
         production: The open project.
         take: The take to fix (id or SHOT/NUMBER).
         to: The reference take whose look is matched.
-        method: ``statistics`` or ``histogram``.
+        method: ``light``, ``statistics`` or ``histogram``.
         progress: Called as (frames done, frames in all) for a video.
 
     Returns:
@@ -215,11 +272,25 @@ def match_take(
     if source.id == reference.id:
         raise InvalidInputError(f"take {source.label} cannot be matched to itself")
     source_frames, reference_frames = _sampled(production, source), _sampled(production, reference)
-    transform = fit_transform(source_frames, reference_frames, method)
-    look = CielabLook()
-    wanted = look.stats(reference_frames)
-    before = look.compare(wanted, look.stats(source_frames))
-    after = look.compare(wanted, look.stats([transform.apply(f) for f in source_frames]))
+    # Judged as the look check judges: the setting's light, figures left out.
+    look, figures = SettingLook(), _figures()
+
+    def measured(frames: list[np.ndarray]) -> LookStats:
+        stats = look.pooled([look.frame_light(f, figures(f)) for f in frames])
+        if stats is None:
+            raise InvalidInputError(
+                f"figures cover the whole border of {source.label} or {reference.label}: "
+                "no setting to match"
+            )
+        return stats
+
+    wanted, now = measured(reference_frames), measured(source_frames)
+    if method == "light":
+        transform = _fit_light(look, wanted, source_frames, measured)
+    else:
+        transform = fit_transform(source_frames, reference_frames, method)
+    before = look.compare(wanted, now)
+    after = look.compare(wanted, measured([transform.apply(f) for f in source_frames]))
     report = progress or (lambda done, total: None)
     with tempfile.TemporaryDirectory(prefix="setpiece-match-") as folder:
         if source.kind == TakeKind.VIDEO:

@@ -19,12 +19,19 @@ follows ``setpiece.errors.ExitCode``: 1 when a step had a bug, 5 when the enviro
 failed, 4 when a step failed otherwise (takes that did not render included). The final
 report says where every output is and what needs a human: findings, shots nobody
 approved, steps that failed.
+
+Seeds are fixed unless asked otherwise (``--random-seeds``), so that two runs of the same
+project make the same takes and the checks find the same things: each shot's takes are
+seeded from ``--seed`` (default ``DEFAULT_SEED``) and the shot's code (:func:`shot_seed`),
+the n-th take of a shot with the next seed. A generator that does not make the same take
+again from a seed gets none, and the render step says so.
 """
 
 from __future__ import annotations
 
 import time
 import traceback
+import zlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from fractions import Fraction
@@ -38,7 +45,18 @@ from setpiece.production.context import Production
 if TYPE_CHECKING:
     from setpiece.pipeline.deliver import DeliveryReport
 
-__all__ = ["NEEDS", "STEPS", "MakeOptions", "MakeReport", "StepResult", "make"]
+__all__ = [
+    "DEFAULT_SEED",
+    "NEEDS",
+    "STEPS",
+    "MakeOptions",
+    "MakeReport",
+    "StepResult",
+    "make",
+    "shot_seed",
+]
+
+DEFAULT_SEED = 1
 
 STEPS = (
     "project",
@@ -96,6 +114,8 @@ class MakeOptions:
     # Who acts (``--as``); None: as ``Production.open`` decides. A project with members
     # refuses anyone else, like every command.
     actor: str | None = None
+    # The base of every shot's seeds (``shot_seed``); None draws them at random.
+    seed: int | None = DEFAULT_SEED
 
 
 @dataclass
@@ -376,28 +396,50 @@ def _step_plan(run: _Run) -> StepResult:
     )
 
 
+def shot_seed(base: int, shot: str, made: int = 0) -> int:
+    """The seed of a shot's first take still to make, after ``made`` takes: the same for
+    the same shot in every run, different between shots (CRC-32 of the code)."""
+    return (base + zlib.crc32(shot.encode("utf-8")) + made) % 2**31
+
+
+def _honours_seeds(generator: str) -> bool:
+    from setpiece.generate import list_generators
+
+    for info in list_generators():
+        if info.name == generator and info.capabilities is not None:
+            return bool(info.capabilities.get("seeds", False))
+    return True  # unknown: enqueue says so, with the names it knows
+
+
 def _step_render(run: _Run) -> StepResult:
     from setpiece.generate.queue import enqueue, run_queue
 
     options = run.options
     missing = _shots_missing_takes(run.prod, options.takes)
+    base = options.seed if options.seed is not None and _honours_seeds(options.generator) else None
     queued = 0
     for count, shots in sorted(missing.items()):
         by_style: dict[str | None, list[str]] = {}
         for shot in shots:
             by_style.setdefault(options.shot_styles.get(shot), []).append(shot)
         for style, group in by_style.items():
-            queued += len(
-                enqueue(
-                    run.prod,
-                    group,
-                    takes=count,
-                    generator=options.generator,
-                    kind=options.kind,
-                    style=style,
-                    fps=options.render_fps if options.kind == "video" else None,
-                ).takes
-            )
+            # Pinned seeds differ by shot: one enqueue a shot. Random ones: one for all.
+            batches = [[shot] for shot in group] if base is not None else [group]
+            for batch in batches:
+                queued += len(
+                    enqueue(
+                        run.prod,
+                        batch,
+                        takes=count,
+                        generator=options.generator,
+                        kind=options.kind,
+                        seed=None
+                        if base is None
+                        else shot_seed(base, batch[0], options.takes - count),
+                        style=style,
+                        fps=options.render_fps if options.kind == "video" else None,
+                    ).takes
+                )
 
     def show(report: Any, remaining: int) -> None:
         total = report.done + report.failed + remaining
@@ -406,6 +448,13 @@ def _step_render(run: _Run) -> StepResult:
     report = run_queue(run.prod, progress=show)
     status = "failed" if report.failed else "done"  # the rest rendered: done in part (exit 4)
     detail = f"queued {queued}, rendered {report.done}, failed {report.failed}"
+    if queued:
+        if base is not None:
+            detail += f"; seeds fixed (--seed {base})"
+        elif options.seed is not None:
+            detail += f"; random seeds: generator {options.generator} does not repeat a seed"
+        else:
+            detail += "; random seeds (--random-seeds)"
     if report.failures:
         detail += ": " + "; ".join(report.failures[:3])
     return StepResult(

@@ -181,7 +181,7 @@ def list_findings(
         production.authorize(session, "read")
         query = (
             select(Finding)
-            .options(selectinload(Finding.shot), selectinload(Finding.take))
+            .options(selectinload(Finding.shot), selectinload(Finding.take).selectinload(Take.shot))
             .order_by(Finding.id)
         )
         if shot is not None:
@@ -205,6 +205,7 @@ def _finding_view(production: Production, finding: Finding, session: Any) -> Fin
         evidence=media_view(production, evidence) if evidence else None,
         data=dict(finding.data or {}),
         created_at=finding.created_at,
+        take_label=f"{finding.take.shot.code}/{finding.take.number}" if finding.take else None,
     )
 
 

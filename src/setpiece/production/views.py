@@ -240,6 +240,7 @@ class FindingView(_View):
     evidence: MediaView | None
     data: dict[str, Any]
     created_at: datetime
+    take_label: str | None = None  # the take as SHOT/NUMBER, what people read
 
     @property
     def payload(self) -> FindingPayload | None:
