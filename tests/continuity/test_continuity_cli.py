@@ -36,10 +36,12 @@ def film(cli, tmp_path: Path) -> Path:
 
 
 def test_check_json_html_strict_and_match(cli, film: Path, tmp_path: Path) -> None:
+    # 1A/1 (the stranger) fills the frame: its look is not measured; 1A/2 is 1A's latest.
+    assert cli("take", "import", "1A", film / "a1.png")[0] == 0
     code, out, err = cli("check", "continuity", "--json", "--html", tmp_path / "report.html")
     assert code == 0, err
     report = json.loads(out)
-    assert report["takes_checked"] == 2
+    assert report["takes_checked"] == 3
     kinds = sorted(f["kind"] for f in report["findings"])
     assert kinds == ["identity_drift", "look_jump"]
     drift = next(f for f in report["findings"] if f["kind"] == "identity_drift")
@@ -56,6 +58,8 @@ def test_check_json_html_strict_and_match(cli, film: Path, tmp_path: Path) -> No
     assert drift["character"] == "ANNA" and drift["score"] > drift["threshold"] == 0.6
     page = (tmp_path / "report.html").read_text()
     assert "identity_drift" in page and page.count("data:image/png;base64,") == 2
+    for take_id, label in report["labels"].items():  # takes as SHOT/NUMBER, never ids
+        assert take_id not in page and label in page
 
     assert cli("check", "continuity", "--strict")[0] == 3
     code, out, _ = cli("findings", "list", "--json")
@@ -100,3 +104,15 @@ def test_bad_setting_names_the_key(cli, film: Path) -> None:
     code, _, err = cli("check", "continuity")
     assert code == 2
     assert "setpiece.toml [continuity] face_threshold: expected a number above 0" in err
+
+
+def test_figures_over_the_whole_border_are_not_a_look_jump(cli, film: Path) -> None:
+    """1A/1 is a face filling the frame: no setting to measure, said once, no look jump."""
+    code, out, err = cli("check", "continuity")
+    assert code == 0, err
+    assert "look_jump" not in out
+    line = next(x for x in out.splitlines() if x.startswith("not applied: look"))
+    assert "1A/1" in line and "figures cover the whole border" in line
+    code, _out, err = cli("match", "1B/1", "--to", "1A/1")
+    assert code == 2 and len(err.strip().splitlines()) == 1
+    assert "figures cover the whole border of 1B/1 or 1A/1" in err

@@ -398,6 +398,8 @@ class LookChecker:
             finding = self._cut(scope, previous, shot, earlier, light)
             if finding is not None:
                 out.findings.append(finding)
+        position = {shot.code: index for index, shot in enumerate(order)}
+        out.findings.sort(key=lambda f: (position.get(f.shot, len(order)), f.frame or 0))
         scope.progress("look", len(order), len(order))
         return out
 
