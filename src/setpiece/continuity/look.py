@@ -367,7 +367,7 @@ def _overlaps(tile: tuple[int, int, int, int], box: Box, height: int, width: int
     top, bottom, left, right = tile
     bl, bt, br, bb = box[0] * width, box[1] * height, box[2] * width, box[3] * height
     inter = max(0.0, min(right, br) - max(left, bl)) * max(0.0, min(bottom, bb) - max(top, bt))
-    return inter > 0.25 * (bottom - top) * (right - left)
+    return inter > 0.5 * (bottom - top) * (right - left)
 
 
 _TRIM = 0.25  # the weight of the tiles left out as unlike the setting
@@ -596,8 +596,8 @@ def shows_no_setting(shot: ShotView) -> str | None:
 
 def face_boxes(rgb: np.ndarray) -> list[Box]:
     """The boxes of the people whose faces dlib's detector finds (HOG, at up to 640 wide),
-    as fractions of the picture: a face widened three times, down to the bottom of the
-    frame (the body under it). Needs the ``faces`` extra."""
+    as fractions of the picture: a face widened to twice its width (the shoulders), from
+    just above it down to the bottom of the frame (the body under it). Needs the ``faces`` extra."""
     from setpiece.continuity.embedders import _dlib_models
 
     detector = _dlib_models()[0]
@@ -613,9 +613,9 @@ def face_boxes(rgb: np.ndarray) -> list[Box]:
     boxes: list[Box] = []
     for found in detector(np.ascontiguousarray(small), 0):
         face_w = found.right() - found.left()
-        left = max(0.0, (found.left() - face_w) / w)
-        right = min(1.0, (found.right() + face_w) / w)
-        top = max(0.0, (found.top() - 0.5 * face_w) / h)
+        left = max(0.0, (found.left() - 0.5 * face_w) / w)
+        right = min(1.0, (found.right() + 0.5 * face_w) / w)
+        top = max(0.0, (found.top() - 0.25 * face_w) / h)
         boxes.append((left, top, right, 1.0))
     return boxes
 
