@@ -113,7 +113,8 @@ def test_records_without_a_to_json_of_their_own_print_as_before() -> None:
             ),
             b'{"findings":[],"takes_checked":2,"skipped":[{"shot":"1A","take":"abc",'
             b'"check":"identity","reason":"previs"}],"notes":["a note"],"unreadable":[{"take":'
-            b'"abd","label":"1A/3","shot":"1A","frame":null,"reason":"no frame decodes"}]}',
+            b'"abd","label":"1A/3","shot":"1A","frame":null,"reason":"no frame decodes"}],'
+            b'"labels":{}}',
         ),
     ]
     for value, expected in shapes:

@@ -16,6 +16,10 @@ demo stages two problems a real production meets, and says so in its report:
   near-duplicate of an "existing work".
 
 Identity checks do not apply: previs draws silhouettes, not photographic faces.
+
+The seeds are ``make``'s fixed ones (``MakeOptions.seed``), so two demos make the same takes
+and their checks find the same things: the look jump at 3A->3B and 3B->3C, both because of
+3B, and nothing else (tests/pipeline/test_make_seeds.py runs it twice).
 """
 
 from __future__ import annotations
