@@ -37,7 +37,7 @@ import numpy as np
 
 from _timing import load_average, machine
 from setpiece.continuity.look import CielabLook, LookStats, SettingLook, face_boxes
-from setpiece.continuity.settings import ContinuitySettings, LookThresholds
+from setpiece.continuity.settings import LookThresholds, continuity_settings
 
 DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
 DAY = LookThresholds()
@@ -228,7 +228,8 @@ def old_rule_jumps(project: Path) -> list[str]:
     from setpiece.store.frames import take_pictures
 
     install()
-    settings = ContinuitySettings()
+    # The thresholds of that time too: night's white balance was 1,200 K, not 2,000 K.
+    settings = continuity_settings({"continuity": {"look": {"NIGHT": {"kelvin": 1200.0}}}})
     model = CielabLook()
     found = []
     with Production.open(project) as production:

@@ -26,6 +26,10 @@ def _report() -> ContinuityReport:
         if take != "mqpnfqwe"
     ]
     skipped += [Skipped("3B", "mqpnfqwe", "look", "insert of KNIFE: the frame shows the prop")]
+    skipped += [
+        Skipped("1A", "t0000000", "format", "superseded by its derived take 1A/2"),
+        Skipped("1B", "t0000001", "format", "superseded by its derived take 1B/2"),
+    ]
     findings = [
         ContinuityFinding(
             "look_jump", "3B", "mqpnfqwe", None, 0, 10.041, 10.0, "cut from 3A/1 to 3B/2: ..."
@@ -55,7 +59,9 @@ def test_skipped_checks_are_summarised_with_counts_and_a_disclosure() -> None:
     text = _visible(page)
     assert "identity not applied to 55 take(s): generator previs draws silhouettes" in text
     assert "look not applied to 1 take(s): insert of KNIFE" in text
-    assert page.count("<details>") == 2 and "1A/1, 1B/1, 1C/1" in page
+    assert "format not applied to 2 take(s): superseded by its derived take" in text
+    assert "1A/1 (superseded by its derived take 1A/2), 1B/1 (superseded" in text
+    assert page.count("<details>") == 3 and "1A/1, 1B/1, 1C/1" in page
     assert text.count("generator previs draws silhouettes") == 1  # not 55 lines
 
 
@@ -79,7 +85,7 @@ def test_evidence_side_by_side_with_captions() -> None:
         io.BytesIO(side_by_side([left, right], captions=["3A/1 frame 71", "3B/2 frame 0"]))
     )
     assert plain.size == (320 + 8 + 320, 180)
-    assert captioned.size == (plain.width, 180 + 22)
+    assert captioned.size == (plain.width, 180 + 28)
     under = np.asarray(captioned)[182:, :320]
     assert under.max() > 150  # the caption's letters are drawn under the first picture
 

@@ -19,6 +19,7 @@ import base64
 import html
 import io
 import os
+import re
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
@@ -32,7 +33,7 @@ if TYPE_CHECKING:
 
 __all__ = ["render_html", "score_text", "side_by_side", "skipped_summary", "write_html"]
 
-_CAPTION = 22  # pixels under each picture for its caption
+_CAPTION = 28  # pixels under each picture for its caption
 
 
 def side_by_side(
@@ -61,7 +62,7 @@ def side_by_side(
             from setpiece.lettering import typeface
 
             draw = ImageDraw.Draw(canvas)
-            typeface().draw(draw, (x + 4, height + 4), captions[index], 13, (230, 230, 230))
+            typeface().draw(draw, (x + 4, height + 3), captions[index], 13, (230, 230, 230))
         x += image.width + gap
     out = io.BytesIO()
     canvas.save(out, format="PNG")
@@ -98,12 +99,21 @@ def score_text(score: float | None, threshold: float | None) -> str:
     return f"{decimals_apart(score, threshold, least=2)} / {threshold:g}"
 
 
+_LABEL = re.compile(r"\s*\b[0-9A-Za-z][0-9A-Za-z.-]*/\d+\b")
+
+
 def skipped_summary(report: ContinuityReport) -> list[tuple[str, str, list[str]]]:
-    """Skipped takes grouped by (check, reason): (check, reason, take labels), most first."""
+    """Skipped takes grouped by check and reason: (check, reason, takes), most first.
+
+    Reasons that differ only by the take they name ("superseded by its derived take 1A/2")
+    are one group, each take listed with its own reason.
+    """
     groups: dict[tuple[str, str], list[str]] = {}
     for skip in report.skipped:
         label = report.labels.get(skip.take, skip.shot)
-        groups.setdefault((skip.check, skip.reason), []).append(label)
+        generic = _LABEL.sub("", skip.reason).strip()
+        shown = label if generic == skip.reason else f"{label} ({skip.reason})"
+        groups.setdefault((skip.check, generic), []).append(shown)
     ordered = sorted(groups.items(), key=lambda item: (item[0][0], -len(item[1]), item[0][1]))
     return [(check, reason, labels) for (check, reason), labels in ordered]
 
