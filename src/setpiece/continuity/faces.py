@@ -334,6 +334,7 @@ def check_identity(
     tracks = {name: _Track() for name in judged}
     unexpected: dict[str, tuple[int, float, np.ndarray]] = {}
     faces_total = small_total = crowd_frames = 0
+    crowded: set[int] = set()  # frames with faces too small or too many to describe
     for frame in frames:
         scan = embedder.scan(
             frame.rgb,
@@ -345,6 +346,8 @@ def check_identity(
         small_total += scan.too_small
         if scan.found - scan.too_small > len(scan.faces):
             crowd_frames += 1
+        if scan.found > len(scan.faces):
+            crowded.add(frame.index)
         distances = [_nearest(face, references, embedder) for face in scan.faces]
         taken = _match_frame(frame, scan.faces, distances, tracks, threshold, settings)
         for index, face in enumerate(scan.faces):
@@ -357,7 +360,7 @@ def check_identity(
     issues: list[IdentityIssue] = []
     for name in judged:
         calibration = calibrate(name, references, embedder, settings)
-        issue = _verdict(name, tracks[name].sightings, calibration, settings, sampled)
+        issue = _verdict(name, tracks[name].sightings, calibration, settings, sampled, crowded)
         if issue is not None:
             issues.append(issue)
         drift = _within_take(name, tracks[name].sightings, calibration, embedder)
@@ -466,8 +469,14 @@ def _verdict(
     calibration: Calibration,
     settings: ContinuitySettings,
     sampled: list[int],
+    crowded: frozenset[int] | set[int] = frozenset(),
 ) -> IdentityIssue | None:
-    """The take's verdict for one character from its sightings (None: the same person)."""
+    """The take's verdict for one character from its sightings (None: the same person).
+
+    ``crowded`` are the frames with faces left undescribed (too small, or beyond
+    ``max_faces``): there the character may be one of those, so a face that is someone
+    else is not proof that the character is absent.
+    """
     if not sightings:
         return None
     good = [s for s in sightings if s.problem is None]
@@ -518,6 +527,16 @@ def _verdict(
                 calibration,
                 **common,
             )
+    hidden = [f for f in used if f in crowded]
+    if distance > calibration.other and len(hidden) * 2 >= len(used):
+        return _uncertain(
+            name,
+            f"{shown}: someone else, but frame(s) {', '.join(map(str, hidden))} also show faces "
+            f"too small or too many to describe, and {name} may be one of them",
+            used,
+            calibration,
+            **common,
+        )
     if distance > calibration.other:
         return IdentityIssue(
             "identity_other",
