@@ -229,6 +229,24 @@ def shot_set(
             console().print(f"shot {shot.code} prompt {'set' if prompt.strip() else 'cleared'}")
 
 
+def _check_faces(refs: list[Path]) -> None:
+    """Refuses a character reference without exactly one face (identity checks need one).
+
+    Without the faces extra the pictures are kept unchecked, and the user is told so.
+    """
+    from setpiece.continuity.faces import check_reference
+    from setpiece.errors import InvalidMediaError, MissingExtraError
+
+    for path in refs:
+        try:
+            check_reference(path)
+        except InvalidMediaError:
+            return  # not a picture: the bible refuses it, saying what the file is
+        except MissingExtraError as exc:
+            console(stderr=True).print(f"note: references not checked for a face ({exc})")
+            return
+
+
 def bible_app(kind: BibleKind) -> typer.Typer:
     """The add/list/show commands for one kind of bible entry."""
     app = typer.Typer(
@@ -244,6 +262,8 @@ def bible_app(kind: BibleKind) -> typer.Typer:
     ) -> None:
         from setpiece.production.bible import add_entry
 
+        if kind == BibleKind.CHARACTER and ref:
+            _check_faces(ref)
         with open_production(ctx) as production:
             entry = add_entry(production, kind, name, description=description, refs=ref)
         console().print(f"{kind.value} {entry.name} added with {len(entry.refs)} reference(s)")

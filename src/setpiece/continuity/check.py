@@ -344,7 +344,7 @@ class IdentityChecker:
                         frame=issue.frame,
                         score=issue.score,
                         threshold=issue.threshold,
-                        detail=issue.detail,
+                        detail=_with_frames(issue),
                         data=_identity_payload(issue, embedder.name),
                         evidence_png=_evidence([reference.crop if reference else None, issue.face]),
                     )
@@ -359,6 +359,13 @@ def _identity_stride(take: TakeView, settings: ContinuitySettings) -> int:
         return 1
     count = take.media.frames if take.media is not None else 0
     return max(1, min(settings.frame_stride, count // _IDENTITY_FRAMES))
+
+
+def _with_frames(issue: IdentityIssue) -> str:
+    """The finding's one line, naming the frames judged where it does not already."""
+    if not issue.frames or "frame" in issue.detail:
+        return issue.detail
+    return f"{issue.detail} (frames judged: {', '.join(map(str, issue.frames))})"
 
 
 def _identity_payload(issue: IdentityIssue, embedder: str) -> FindingPayload:
