@@ -282,7 +282,7 @@ def test_video_drift_within_a_take_and_decoding_stopped_half_way(
     drift = [f for f in report.findings if f.kind == "identity_drift"]
     assert [(f.take, f.frame) for f in drift] == [(morph, 8)]
     assert isinstance(drift[0].data, IdentityVerdict) and drift[0].data.within_take
-    assert drift[0].data.from_frame == 0 and drift[0].data.frames == [0, 8]
+    assert drift[0].data.from_frame == 0 and drift[0].data.frames == [0, 8, 9]
     # Most of the take shows someone else: that is the take's verdict, frames listed.
     other = [f for f in report.findings if f.kind == "identity_other"]
     assert [(f.take, f.character) for f in other] == [(morph, "ANNA")]

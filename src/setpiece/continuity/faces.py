@@ -9,8 +9,9 @@ for a character is made from many sampled frames:
    frame it gives the optimal pairing in practice, and it needs no solver); a face that
    plainly matches another bible character is not taken for the character;
 2. each sighting is kept only when the face is good enough to judge: wide enough,
-   sharp enough (variance of the Laplacian at 64 px) and frontal enough (the nose's
-   offset from the eye midline, from the five landmarks);
+   sharp enough (variance of the Laplacian at 64 px), frontal enough (the nose's
+   offset from the eye midline, from the five landmarks) and textured like skin (a
+   drawing is flat between its lines);
 3. the verdict distance is the median over the best-quality sightings (up to
    ``judge_frames``), and the frames used are reported.
 
@@ -217,6 +218,7 @@ class FaceQuality:
     width: int
     sharpness: float  # variance of the Laplacian of the face box, grey, at 64x64
     turn: float  # the nose's offset from the eye midline over the eye distance: 0 frontal
+    flat: float = 0.0  # share of the face without texture (3x3 spread under 1.5 grey levels)
 
     def problem(self, settings: ContinuitySettings) -> str | None:
         """Why the face cannot be judged ("small", "blurred", "turned"), or None."""
@@ -226,6 +228,8 @@ class FaceQuality:
             return "blurred"
         if self.turn > settings.max_turn:
             return "turned"
+        if self.flat > settings.max_flat:
+            return "drawn"
         return None
 
     def score(self, settings: ContinuitySettings) -> float:
@@ -245,6 +249,11 @@ def face_quality(rgb: np.ndarray, face: Face) -> FaceQuality:
         return FaceQuality(face.width, 0.0, 1.0)
     grey = cv2.cvtColor(cv2.resize(box, (64, 64), interpolation=cv2.INTER_AREA), cv2.COLOR_RGB2GRAY)
     sharpness = float(cv2.Laplacian(grey.astype(np.float64), cv2.CV_64F).var())
+    # Skin has texture even when generated; a drawing is flat between its lines.
+    pixels = grey.astype(np.float32)
+    mean = cv2.blur(pixels, (3, 3))
+    spread = np.sqrt(np.maximum(cv2.blur(pixels * pixels, (3, 3)) - mean * mean, 0.0))
+    flat = float((spread < 1.5).mean())
     turn = 0.0
     if face.landmarks is not None:
         points = face.landmarks
@@ -253,7 +262,7 @@ def face_quality(rgb: np.ndarray, face: Face) -> FaceQuality:
         eyes = float(np.linalg.norm(axis))
         if eyes > 0:
             turn = abs(float(np.dot(points[4] - (first + second) / 2, axis / eyes))) / eyes
-    return FaceQuality(face.width, sharpness, turn)
+    return FaceQuality(face.width, sharpness, turn, flat)
 
 
 @dataclass(frozen=True)
@@ -581,29 +590,35 @@ def _verdict(
 def _within_take(
     name: str, sightings: list[_Sighting], calibration: Calibration, embedder: FaceEmbedder
 ) -> IdentityIssue | None:
-    """``identity_drift`` within a take: a good face moves away from the first good one."""
+    """``identity_drift`` within a take: good faces move away from the first good one.
+
+    Two consecutive good sightings must both be farther than ``same`` from the first: one
+    odd frame (a generator's glitch, a blink) is not a drift.
+    """
     good = [s for s in sightings if s.problem is None]
-    if len(good) < 2:
+    if len(good) < 3:
         return None
     first = good[0]
-    for sighting in good[1:]:
-        moved = embedder.distance(first.descriptor, sighting.descriptor)
-        if moved > calibration.same:
+    moved = [embedder.distance(first.descriptor, s.descriptor) for s in good]
+    for index in range(1, len(good) - 1):
+        if moved[index] > calibration.same and moved[index + 1] > calibration.same:
+            sighting, distance = good[index], moved[index]
             reason = (
-                f"{name}'s face at frame {sighting.frame} is {moved:.3f} from the same face at "
-                f"frame {first.frame} (beyond {calibration.same:.3f})"
+                f"{name}'s face at frame {sighting.frame} is {distance:.3f} from the same face "
+                f"at frame {first.frame} (beyond {calibration.same:.3f}), and stays away at "
+                f"frame {good[index + 1].frame}"
             )
             return IdentityIssue(
                 "identity_drift",
                 name,
                 sighting.frame,
-                round(moved, 4),
+                round(distance, 4),
                 calibration.same,
-                f"{name}'s face drifts within the take: {moved:.3f} at frame {sighting.frame} "
+                f"{name}'s face drifts within the take: {distance:.3f} at frame {sighting.frame} "
                 f"from frame {first.frame} (threshold {calibration.same:g})",
                 sighting.crop,
                 {"within_take": True, "from_frame": first.frame},
-                [first.frame, sighting.frame],
+                [first.frame, sighting.frame, good[index + 1].frame],
                 reason,
             )
     return None

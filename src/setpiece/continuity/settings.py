@@ -10,6 +10,7 @@ them in its toml::
     judge_frames = 8       # a take's verdict is the median over its best-quality faces, up to 8
     min_sharpness = 100.0  # faces blurrier than this (Laplacian variance at 64 px) are not judged
     max_turn = 0.35        # faces turned further than this (nose off the eye midline) are not judged
+    max_flat = 0.5         # faces flatter than this (share without texture: a drawing) are not judged
     frame_stride = 12      # sample every 12th frame of a video take
     detect_width = 640     # frames are downscaled to this width before face detection
     min_face = 40          # faces narrower than this (pixels, full resolution) are too small to judge
@@ -31,8 +32,9 @@ the scales of two models differ; ``face_model`` is a path relative to the projec
 
 The quality limits were set on real photos and on generated faces that are plainly
 judgeable, not fitted to the evaluation: every face of bench/continuity_identity_eval.py's
-real photos is above 500 in sharpness and below 0.14 in turn; an LFW face blown up from
-25 px measures 50 to 65, a profile 0.5 and more. ``[continuity.look]`` mixes the
+real photos is above 500 in sharpness, below 0.14 in turn and below 0.12 in flatness
+(generated Magic-Me faces: below 0.16); an LFW face blown up from 25 px measures 50 to 65
+in sharpness, a profile 0.5 and more in turn, a line drawing of a face 0.77 in flatness. ``[continuity.look]`` mixes the
 thresholds with one sub-table per time of day; each sub-table overrides only the keys it
 gives, over the built-in defaults for that time of day, over ``[continuity.look]``.
 """
@@ -85,6 +87,7 @@ class ContinuitySettings:
     judge_frames: int = setting(8, low=1, high=64)
     min_sharpness: float = setting(100.0, low=0.0)
     max_turn: float = setting(0.35, low=0.0, high=1.0)
+    max_flat: float = setting(0.5, low=0.0, high=1.0)
     frame_stride: int = setting(12, low=1)
     detect_width: int = setting(640, low=64)
     min_face: int = setting(40, low=1)
