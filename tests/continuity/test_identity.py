@@ -307,3 +307,32 @@ def test_check_continuity_refuses_a_bad_model_at_start(cli, film: Path, tmp_path
     assert "is not a usable ONNX model" in err and "(batch, 3, 112, 112)" in err
     code, out, _ = cli("findings", "list", "--json")
     assert json.loads(out) == []  # nothing stored
+
+
+def test_a_different_person_is_reported_apart_and_counted_by_strict(
+    cli, film: Path, tmp_path: Path
+) -> None:
+    _project(cli, tmp_path, "")
+    code, out, err = cli("check", "continuity", "--html", tmp_path / "report.html")
+    assert code == 0, err
+    line = next(x for x in out.splitlines() if x.startswith("identity_other"))
+    assert "a different person where ANNA should be: median" in line and "over frames 0" in line
+    assert "note: identity judged by dlib-resnet-v1" in out
+    page = (tmp_path / "report.html").read_text()
+    assert "<h2>Identity verdicts</h2>" in page and "frames judged" in page
+    assert "a different person</td><td class=kind>identity_other" in page
+    assert cli("check", "continuity", "--strict")[0] == 3
+    code, out, _ = cli("findings", "list", "--kind", "identity_other", "--json")
+    stored = json.loads(out)
+    assert len(stored) == 1 and stored[0]["data"]["frames"] == [0]
+
+
+def test_stored_identity_payloads_read_back_old_and_new() -> None:
+    from setpiece.model.findings import IdentityDrift, IdentityVerdict, read_payload
+    from setpiece.production.views import jsonable
+
+    verdict = IdentityVerdict("ANNA", "dlib-resnet-v1", [0, 12], "why", 0.81, "one reference")
+    assert read_payload("identity_other", jsonable(verdict)) == verdict
+    assert read_payload("identity_uncertain", {"character": "ANNA"}) is None
+    old = {"largest": 0.7, "frames_over": 2, "character": "ANNA", "embedder": "dlib-resnet-v1"}
+    assert read_payload("identity_drift", old) == IdentityDrift(0.7, 2, "ANNA", "dlib-resnet-v1")
