@@ -336,3 +336,17 @@ def test_stored_identity_payloads_read_back_old_and_new() -> None:
     assert read_payload("identity_uncertain", {"character": "ANNA"}) is None
     old = {"largest": 0.7, "frames_over": 2, "character": "ANNA", "embedder": "dlib-resnet-v1"}
     assert read_payload("identity_drift", old) == IdentityDrift(0.7, 2, "ANNA", "dlib-resnet-v1")
+
+
+def test_another_bible_character_in_her_place_is_someone_else_not_missing() -> None:
+    embedder, settings = DlibFaceEmbedder(), ContinuitySettings()
+    ben = embedder.scan(another_person(3), detect_width=640, min_face=40, max_faces=1)
+    references = {
+        "ANNA": _anna(embedder, settings),
+        "BEN": CharacterReference("BEN", [ben.faces[0].descriptor]),
+    }
+    frames = _frames(another_person(3, 260), another_person(3, 260))
+    result = check_identity(embedder, frames, ["ANNA"], references, settings, close_shot=True)
+    assert sorted(i.kind for i in result.issues) == ["identity_other", "identity_unexpected"]
+    other = next(i for i in result.issues if i.kind == "identity_other")
+    assert other.character == "ANNA" and "is BEN's" in other.reason and other.frames == [0]

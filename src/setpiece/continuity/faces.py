@@ -26,7 +26,9 @@ reference falls back to the global distances and the report says so. Then:
 * ``identity_drift``: between ``same`` and ``other``, a likeness drifting, with a
   severity in units of that gap and the frames where it is worst; also a face that moves
   from its own first sighting by more than ``same`` within the take;
-* ``identity_other``: beyond ``other``: a different person where the character should be;
+* ``identity_other``: beyond ``other``: a different person where the character should be
+  (also, in a close shot, when the only face there is another bible character's, who is
+  then ``identity_unexpected`` too);
 * ``identity_uncertain``: faces too small, blurred or turned to judge, too few good
   frames, a median within the band around ``other``, or a face as close to another
   character of the film as to this one;
@@ -376,7 +378,10 @@ def check_identity(
         if drift is not None and (issue is None or issue.kind != "identity_uncertain"):
             issues.append(drift)
         if not tracks[name].sightings and sampled and close_shot:
-            issues.append(_unseen(name, sampled, small_total, settings, threshold))
+            if unexpected:
+                issues.append(_someone_else(name, unexpected, calibration))
+            else:
+                issues.append(_unseen(name, sampled, small_total, settings, threshold))
     for name, (at, distance, crop) in sorted(unexpected.items()):
         issues.append(
             IdentityIssue(
@@ -622,6 +627,29 @@ def _within_take(
                 reason,
             )
     return None
+
+
+def _someone_else(
+    name: str, unexpected: dict[str, tuple[int, float, np.ndarray]], calibration: Calibration
+) -> IdentityIssue:
+    """A close shot where the character's place is taken by another bible character."""
+    who, (at, distance, crop) = min(unexpected.items(), key=lambda item: item[1][0])
+    reason = (
+        f"the face where {name} should be is {who}'s ({distance:.3f} from {who}'s "
+        f"references, frame {at}), and no face is {name}'s"
+    )
+    return IdentityIssue(
+        "identity_other",
+        name,
+        at,
+        None,
+        calibration.other,
+        f"a different person where {name} should be: {reason}",
+        crop,
+        {"calibration": calibration.basis},
+        [at],
+        reason,
+    )
 
 
 def _unseen(
