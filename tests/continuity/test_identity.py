@@ -95,8 +95,14 @@ def test_an_arcface_onnx_model_from_a_file_describes_aligned_faces(tmp_path: Pat
     ("build", "fragment"),
     [
         (lambda p: p.write_text("not a model\n"), "is not a usable ONNX model"),
-        (lambda p: tiny_arcface(p, size=64), "expected input (batch, 3, 112, 112)"),
-        (lambda p: tiny_arcface(p, channels=1), "expected input (batch, 3, 112, 112)"),
+        (
+            lambda p: tiny_arcface(p, size=64),
+            "expected an ArcFace-type ONNX model with input (batch, 3, 112, 112)",
+        ),
+        (
+            lambda p: tiny_arcface(p, channels=1),
+            "expected an ArcFace-type ONNX model with input (batch, 3, 112, 112)",
+        ),
         (
             lambda p: tiny_arcface(p, length=128),
             "gives embedding of shape (1, 128) for one face: expected (batch, 512)",

@@ -312,10 +312,7 @@ def _onnx_session(model: Path) -> Any:
     shape = _dims(inputs[0].shape) if len(inputs) == 1 else []
     if len(inputs) != 1 or len(shape) != 4 or shape[1:] != list(_INPUT):
         got = ", ".join(f"{i.name} {tuple(i.shape)}" for i in inputs)
-        raise InvalidInputError(
-            f"face model {model} takes {got}: expected input (batch, "
-            f"{', '.join(map(str, _INPUT))}), {_EXPECTED}"
-        )
+        raise InvalidInputError(f"face model {model} takes {got}: expected {_EXPECTED}")
     probe = np.zeros((1, *_INPUT), dtype=np.float32)
     try:
         result = np.asarray(session.run(None, {inputs[0].name: probe})[0])
