@@ -1,0 +1,360 @@
+"""Which scene of a revised screenplay continues which scene of the project, and its number.
+
+A scene's identity is its content: headings are rewritten, scenes move, and
+numbers are missing from early drafts, so none of them can say alone which
+scene a revised one is. Each scene is a sequence of *units*: its heading, then
+each paragraph of action and each speech (the cue with its parentheticals and
+lines), in order.
+
+Matching, in three steps:
+
+1. Both scripts are laid out as one sequence of units each, the project's
+   omitted scenes included where they stood, and aligned with difflib (no
+   auto-junk: "CUT TO:" and "INT. KITCHEN - NIGHT" repeat in real scripts).
+   Units left over on both sides (a scene that moved) are then paired by equal
+   text, in order. ``shared[o][n]`` counts the units old scene ``o`` gave new ``n``.
+2. Old ``o`` and new ``n`` are *linked* when what they share is more than half
+   of ``o`` (a rewrite of fewer than half its units; the first part of a split)
+   or more than half of ``n`` (the second part of a split; a cut-down scene).
+   A full rewrite shares nothing and links nothing: it is a drop and an insert.
+3. In the old script's order, each old scene is continued by the first new
+   scene it links to that no earlier scene took. So a split keeps its number on
+   the first part, a merge keeps the first scene's number and the second one is
+   omitted, and a moved scene keeps its number.
+4. A new scene still unmatched whose script number is that of a scene nothing
+   continues is that scene (a numbered shooting script says so: the writer
+   kept the number through the rewrite). Scenes of the project with no script
+   content (``scene add``) are matched by equal heading, in order.
+
+Numbers: a continued scene keeps its number. Before a project has shots, a
+numbered revision may renumber it (when no other scene holds that number);
+once shots exist, numbers are locked and a different number in the script is
+only a warning. A new scene takes its script number when free, else the
+previous scene's number with a letter (3A, 3B; A1 before the first). A script
+without numbers, imported first, is numbered 1, 2, 3.
+
+The bench ``bench/script_revisions.py`` measures this on real scripts, per edit
+kind; the property tests in ``tests/script/test_revisions.py`` on generated ones.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections import defaultdict
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from setpiece.errors import InvalidInputError
+from setpiece.script.numbers import inserted_number, number_order
+
+__all__ = [
+    "Draft",
+    "Outcome",
+    "Standing",
+    "check_numbers",
+    "link_scenes",
+    "revise",
+    "units_of",
+]
+
+_SPEECH = frozenset({"parenthetical", "dialogue", "lyrics"})
+_SKIPPED = frozenset({"note", "page_break"})
+
+
+def _normal(text: str) -> str:
+    return " ".join(text.replace("–", "-").split())
+
+
+def units_of(heading: str, body: Iterable[Mapping[str, Any]]) -> tuple[str, ...]:
+    """A scene's units: its heading, then each paragraph, a speech as one unit.
+
+    Args:
+        heading: The scene heading, number left out.
+        body: The scene's elements as dicts with ``type`` and ``text`` (``Element.to_dict``).
+
+    Returns:
+        The units as normalised strings (spaces collapsed; the heading upper-cased).
+    """
+    units = ["H:" + _normal(heading).upper()]
+    speech: list[str] | None = None
+    for element in body:
+        kind, text = element.get("type", ""), _normal(str(element.get("text", "")))
+        if kind in _SKIPPED:
+            continue
+        if kind in _SPEECH and speech is not None:
+            speech.append(text)
+            continue
+        if speech is not None:
+            units.append("S:" + " / ".join(speech))
+            speech = None
+        if kind == "character":
+            speech = [text]
+        else:
+            units.append(f"{kind[:1]}:{text}")
+    if speech is not None:
+        units.append("S:" + " / ".join(speech))
+    return tuple(units)
+
+
+@dataclass(frozen=True)
+class Standing:
+    """A scene the project has, in position order.
+
+    Attributes:
+        number: Its scene number.
+        heading: Its heading.
+        units: Its units (``units_of``), or None when it has no script content.
+        omitted: Whether it is OMITTED.
+    """
+
+    number: str
+    heading: str
+    units: tuple[str, ...] | None
+    omitted: bool = False
+
+
+@dataclass(frozen=True)
+class Draft:
+    """A scene of the revised script.
+
+    Attributes:
+        heading: Its heading.
+        units: Its units (``units_of``).
+        number: The number the script gives it, or None.
+        where: Where it stands in the file, for messages (``line 12``).
+    """
+
+    heading: str
+    units: tuple[str, ...]
+    number: str | None = None
+    where: str = ""
+
+
+@dataclass
+class Outcome:
+    """What a revision does to the project's scenes.
+
+    Attributes:
+        continues: For each new scene, the index of the old scene it continues, or None.
+        numbers: For each new scene, its number.
+        omitted: Old scenes continued by nothing (indexes), in order.
+        order: The project's scenes after the import: ``("new", i)`` or ``("old", j)``
+            for an old scene left out, kept where it stood.
+        warnings: One line per number the script gives that could not be used.
+    """
+
+    continues: list[int | None]
+    numbers: list[str]
+    omitted: list[int]
+    order: list[tuple[str, int]]
+    warnings: list[str] = field(default_factory=list)
+
+
+def _shared(old: Sequence[Standing], new: Sequence[Draft]) -> dict[tuple[int, int], int]:
+    """Units each old scene gave each new scene (step 1 of the module docstring)."""
+    old_units = [(j, u) for j, s in enumerate(old) if s.units for u in s.units]
+    new_units = [(i, u) for i, s in enumerate(new) for u in s.units]
+    matcher = difflib.SequenceMatcher(
+        a=[u for _, u in old_units], b=[u for _, u in new_units], autojunk=False
+    )
+    shared: dict[tuple[int, int], int] = defaultdict(int)
+    paired_old: set[int] = set()
+    paired_new: set[int] = set()
+    for a, b, size in matcher.get_matching_blocks():
+        for k in range(size):
+            shared[(old_units[a + k][0], new_units[b + k][0])] += 1
+            paired_old.add(a + k)
+            paired_new.add(b + k)
+    left: dict[str, list[int]] = defaultdict(list)
+    for a, (_, unit) in enumerate(old_units):
+        if a not in paired_old:
+            left[unit].append(a)
+    for b, (i, unit) in enumerate(new_units):
+        if b not in paired_new and left.get(unit):
+            a = left[unit].pop(0)
+            shared[(old_units[a][0], i)] += 1
+    return shared
+
+
+def link_scenes(old: Sequence[Standing], new: Sequence[Draft]) -> list[int | None]:
+    """For each new scene, the index of the old scene it continues (steps 1 to 4).
+
+    Args:
+        old: The project's scenes, in position order.
+        new: The revised script's scenes, in order.
+
+    Returns:
+        One old index or None per new scene; no old scene is continued twice.
+    """
+    links: dict[int, list[int]] = defaultdict(list)
+    for (j, i), count in _shared(old, new).items():
+        if 2 * count > len(old[j].units or ()) or 2 * count > len(new[i].units):
+            links[j].append(i)
+    result: list[int | None] = [None] * len(new)
+    for j in range(len(old)):
+        for i in sorted(links.get(j, ())):
+            if result[i] is None:
+                result[i] = j
+                break
+    _match_without_content(old, new, result)
+    return result
+
+
+def _match_without_content(
+    old: Sequence[Standing], new: Sequence[Draft], result: list[int | None]
+) -> None:
+    """The script's own number continues a scene no content continues (the writer kept it);
+    scenes added by hand (no script content) continue into the scene of the same heading."""
+    taken = {j for j in result if j is not None}
+    by_number = {s.number: j for j, s in enumerate(old) if j not in taken}
+    for i, scene in enumerate(new):
+        if result[i] is None and scene.number is not None and scene.number in by_number:
+            result[i] = by_number.pop(scene.number)
+    left_old = [j for j in by_number.values() if old[j].units is None]
+    left_new = [i for i, r in enumerate(result) if r is None]
+    if not left_old or not left_new:
+        return
+    left_old.sort()
+    matcher = difflib.SequenceMatcher(
+        a=[_normal(old[j].heading).upper() for j in left_old],
+        b=[_normal(new[i].heading).upper() for i in left_new],
+        autojunk=False,
+    )
+    for a, b, size in matcher.get_matching_blocks():
+        for k in range(size):
+            result[left_new[b + k]] = left_old[a + k]
+
+
+def check_numbers(new: Sequence[Draft], existing: set[str]) -> None:
+    """Refuses a script whose own numbers repeat, or go backwards where no scene moved.
+
+    Args:
+        new: The script's scenes.
+        existing: The project's scene numbers: a scene that moved keeps its number,
+            so a backward step onto one of them is a move, not a mistake.
+
+    Raises:
+        InvalidInputError: A number given twice (naming both places), or a number
+            lower than the one before it where neither is a scene of the project.
+    """
+    seen: dict[str, str] = {}
+    previous: Draft | None = None
+    for scene in new:
+        if scene.number is None:
+            continue
+        if scene.number in seen:
+            raise InvalidInputError(
+                f"scene number {scene.number} is given twice: {seen[scene.number]} and "
+                f"{scene.where}; give each scene its own number"
+            )
+        seen[scene.number] = scene.where
+        if previous is not None and previous.number is not None:
+            before, now = number_order(previous.number), number_order(scene.number)
+            moved = scene.number in existing or previous.number in existing
+            if before is not None and now is not None and now < before and not moved:
+                raise InvalidInputError(
+                    f"scene numbers go backwards: {scene.number} at {scene.where} comes after "
+                    f"{previous.number} at {previous.where}; fix the numbers, or leave new "
+                    "scenes unnumbered and Setpiece numbers them"
+                )
+        previous = scene
+
+
+def revise(
+    old: Sequence[Standing], new: Sequence[Draft], *, locked: bool, first_import: bool
+) -> Outcome:
+    """Matches a revised script to the project's scenes and numbers every scene.
+
+    Args:
+        old: The project's scenes, in position order (omitted ones included).
+        new: The revised script's scenes, in order.
+        locked: Whether the project has shots: then no scene changes its number.
+        first_import: Whether no script was imported yet: an unnumbered script is
+            then numbered 1, 2, 3.
+
+    Returns:
+        The outcome; the caller writes it.
+    """
+    continues = link_scenes(old, new)
+    numbers, warnings = _number(old, new, continues, locked=locked, first_import=first_import)
+    continued = {j for j in continues if j is not None}
+    omitted = [j for j in range(len(old)) if j not in continued]
+    order: list[tuple[str, int]] = []
+    emitted: set[int] = set()
+    for i, j in enumerate(continues):
+        if j is not None:
+            for earlier in range(j):
+                if earlier not in continued and earlier not in emitted:
+                    order.append(("old", earlier))
+                    emitted.add(earlier)
+        order.append(("new", i))
+    order.extend(("old", j) for j in omitted if j not in emitted)
+    return Outcome(continues, numbers, omitted, order, warnings)
+
+
+def _renames(
+    old: Sequence[Standing], new: Sequence[Draft], continues: Sequence[int | None]
+) -> dict[int, str]:
+    """Continued scenes the script renumbers, where the new number is free (a fixed point:
+    a scene that moves off a number frees it for another)."""
+    wanted = {
+        j: new[i].number
+        for i, j in enumerate(continues)
+        if j is not None and new[i].number is not None and new[i].number != old[j].number
+    }
+    renames: dict[int, str] = {j: n for j, n in wanted.items() if n is not None}
+    while True:
+        held = {s.number for j, s in enumerate(old) if j not in renames}
+        targets: dict[str, int] = defaultdict(int)
+        for number in renames.values():
+            targets[number] += 1
+        blocked = {j for j, n in renames.items() if n in held or targets[n] > 1}
+        if not blocked:
+            return renames
+        for j in blocked:
+            del renames[j]
+
+
+def _number(
+    old: Sequence[Standing],
+    new: Sequence[Draft],
+    continues: Sequence[int | None],
+    *,
+    locked: bool,
+    first_import: bool,
+) -> tuple[list[str], list[str]]:
+    renames = {} if locked else _renames(old, new, continues)
+    final = {j: renames.get(j, s.number) for j, s in enumerate(old)}
+    used = set(final.values()) | {s.number for s in new if s.number is not None}
+    numbered = any(s.number is not None for s in new)
+    warnings: list[str] = []
+    numbers: list[str] = []
+    previous: str | None = None
+    for i, (scene, j) in enumerate(zip(new, continues, strict=True)):
+        if j is not None:
+            number = final[j]
+            if scene.number is not None and scene.number != number:
+                why = "numbers are locked once shots exist" if locked else "that number is taken"
+                warnings.append(
+                    f"{scene.where}: the script numbers scene {number} as {scene.number}; "
+                    f"it stays {number} ({why})"
+                )
+        elif scene.number is not None and scene.number not in final.values():
+            number = scene.number
+        elif first_import and not numbered and str(i + 1) not in used:
+            number = str(i + 1)
+        else:
+            following = next((final[k] for k in continues[i + 1 :] if k is not None), None)
+            if following is None:
+                following = next((s.number for s in new[i + 1 :] if s.number), None)
+            number = inserted_number(previous, following, used)
+            if scene.number is not None:
+                warnings.append(
+                    f"{scene.where}: scene number {scene.number} belongs to another scene of "
+                    f"the project; this new scene is {number}"
+                )
+        used.add(number)
+        numbers.append(number)
+        previous = number
+    return numbers, warnings
