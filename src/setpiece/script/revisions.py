@@ -6,13 +6,16 @@ scene a revised one is. Each scene is a sequence of *units*: its heading, then
 each paragraph of action and each speech (the cue with its parentheticals and
 lines), in order.
 
-Matching, in three steps:
+Matching, in four steps:
 
+0. Scenes the revision left as they were are paired first, in order, then the
+   unchanged scenes that moved (equal units).
 1. Both scripts are laid out as one sequence of units each, the project's
    omitted scenes included where they stood, and aligned with difflib (no
    auto-junk: "CUT TO:" and "INT. KITCHEN - NIGHT" repeat in real scripts).
-   Units left over on both sides (a scene that moved) are then paired by equal
-   text, in order. ``shared[o][n]`` counts the units old scene ``o`` gave new ``n``.
+   What is left over on both sides (a scene that moved) is aligned again, until
+   nothing more pairs. A unit that repeats goes to the old scene that holds most
+   of its new scene (difflib breaks ties by position). ``shared[o][n]`` counts the units old scene ``o`` gave new ``n``.
 2. Old ``o`` and new ``n`` are *linked* when what they share is more than half
    of ``o`` (a rewrite of fewer than half its units; the first part of a split)
    or more than half of ``n`` (the second part of a split; a cut-down scene).
@@ -40,7 +43,7 @@ kind; the property tests in ``tests/script/test_revisions.py`` on generated ones
 from __future__ import annotations
 
 import difflib
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -151,34 +154,133 @@ class Outcome:
     warnings: list[str] = field(default_factory=list)
 
 
-def _shared(old: Sequence[Standing], new: Sequence[Draft]) -> dict[tuple[int, int], int]:
-    """Units each old scene gave each new scene (step 1 of the module docstring)."""
-    old_units = [(j, u) for j, s in enumerate(old) if s.units for u in s.units]
-    new_units = [(i, u) for i, s in enumerate(new) for u in s.units]
-    matcher = difflib.SequenceMatcher(
-        a=[u for _, u in old_units], b=[u for _, u in new_units], autojunk=False
-    )
+def _shared(
+    old: Sequence[Standing],
+    new: Sequence[Draft],
+    olds: Sequence[int],
+    news: Sequence[int],
+    known: frozenset[str],
+) -> dict[tuple[int, int], int]:
+    """Units each old scene of ``olds`` gave each new scene of ``news`` (step 1), leaving
+    out the old units in ``known``."""
+    old_units = [(j, u) for j in olds for u in old[j].units or () if u not in known]
+    new_units = [(i, u) for i in news for u in new[i].units]
+    pairs: dict[int, int] = {}  # new unit -> old unit
+    left_old = list(range(len(old_units)))
+    left_new = list(range(len(new_units)))
+    # Align, then align what is left (a moved scene is a run of its own), until nothing pairs.
+    while left_old and left_new:
+        matcher = difflib.SequenceMatcher(
+            a=[old_units[a][1] for a in left_old],
+            b=[new_units[b][1] for b in left_new],
+            autojunk=False,
+        )
+        before = len(pairs)
+        for a, b, size in matcher.get_matching_blocks():
+            for k in range(size):
+                pairs[left_new[b + k]] = left_old[a + k]
+        if len(pairs) == before:
+            break
+        paired = set(pairs.values())
+        left_old = [a for a in left_old if a not in paired]
+        left_new = [b for b in left_new if b not in pairs]
+    _prefer_kin(old_units, new_units, pairs)
     shared: dict[tuple[int, int], int] = defaultdict(int)
-    paired_old: set[int] = set()
-    paired_new: set[int] = set()
+    for b, a in pairs.items():
+        shared[(old_units[a][0], new_units[b][0])] += 1
+    return shared
+
+
+def _prefer_kin(
+    old_units: Sequence[tuple[int, str]], new_units: Sequence[tuple[int, str]], pairs: dict[int, int]
+) -> None:
+    """Gives a unit that repeats ("INT. BOOTH - NIGHT", "CUT TO:") to its new scene's kin, the
+    old scene that holds most of the new scene's units, where the alignment's tie-break
+    gave it to another scene."""
+    # Kin: the old scene holding most of the new scene's units (counted with repeats),
+    # ties to the one the alignment paired most with it.
+    holders: dict[str, Counter[int]] = defaultdict(Counter)
+    for j, unit in old_units:
+        holders[unit][j] += 1
+    wanted: dict[int, Counter[str]] = defaultdict(Counter)
+    for i, unit in new_units:
+        wanted[i][unit] += 1
+    given: dict[int, Counter[int]] = defaultdict(Counter)
+    for b, a in pairs.items():
+        given[new_units[b][0]][old_units[a][0]] += 1
+    kins: dict[int, int] = {}
+    for i, units in wanted.items():
+        held: Counter[int] = Counter()
+        for unit, count in units.items():
+            for j, there in holders.get(unit, Counter()).items():
+                held[j] += min(count, there)
+        if held:
+            kins[i] = max(held, key=lambda j: (held[j], given[i][j], -j))
+    free: dict[tuple[int, str], list[int]] = defaultdict(list)
+    paired = set(pairs.values())
+    for a, (j, unit) in enumerate(old_units):
+        if a not in paired:
+            free[(j, unit)].append(a)
+    for b, (i, unit) in enumerate(new_units):
+        kin = kins.get(i)
+        if kin is None:
+            continue
+        current = pairs.get(b)
+        if current is not None and old_units[current][0] == kin:
+            continue
+        if free.get((kin, unit)):
+            if current is not None:
+                free[old_units[current]].append(current)
+            pairs[b] = free[(kin, unit)].pop(0)
+
+
+def _same(
+    old: Sequence[Standing], new: Sequence[Draft], live: Sequence[int], result: list[int | None]
+) -> None:
+    """Scenes the revision left as they were, in order, then moved ones (step 0): taken out
+    first, so that a heading they share with a changed scene cannot pair with the wrong one."""
+    matcher = difflib.SequenceMatcher(
+        a=[old[j].units for j in live], b=[scene.units for scene in new], autojunk=False
+    )
     for a, b, size in matcher.get_matching_blocks():
         for k in range(size):
-            shared[(old_units[a + k][0], new_units[b + k][0])] += 1
-            paired_old.add(a + k)
-            paired_new.add(b + k)
-    left: dict[str, list[int]] = defaultdict(list)
-    for a, (_, unit) in enumerate(old_units):
-        if a not in paired_old:
-            left[unit].append(a)
-    for b, (i, unit) in enumerate(new_units):
-        if b not in paired_new and left.get(unit):
-            a = left[unit].pop(0)
-            shared[(old_units[a][0], i)] += 1
-    return shared
+            result[b + k] = live[a + k]
+    taken = {j for j in result if j is not None}
+    unchanged: dict[tuple[str, ...] | None, list[int]] = defaultdict(list)
+    for j in live:
+        if j not in taken:
+            unchanged[old[j].units].append(j)
+    for i, scene in enumerate(new):
+        if result[i] is None and unchanged.get(scene.units):
+            result[i] = unchanged[scene.units].pop(0)
+
+
+def _continue(
+    old: Sequence[Standing],
+    new: Sequence[Draft],
+    olds: Sequence[int],
+    result: list[int | None],
+    known: frozenset[str] = frozenset(),
+) -> None:
+    """Steps 1 to 3 for the old scenes ``olds`` and the new scenes still unmatched."""
+    news = [i for i, j in enumerate(result) if j is None]
+    links: dict[int, list[int]] = defaultdict(list)
+    for (j, i), count in _shared(old, new, olds, news, known).items():
+        if 2 * count > len(old[j].units or ()) or 2 * count > len(new[i].units):
+            links[j].append(i)
+    for j in olds:
+        for i in sorted(links.get(j, ())):
+            if result[i] is None:
+                result[i] = j
+                break
 
 
 def link_scenes(old: Sequence[Standing], new: Sequence[Draft]) -> list[int | None]:
     """For each new scene, the index of the old scene it continues (steps 1 to 4).
+
+    Scenes in the script now are matched first; OMITTED ones then, to what is left
+    and by the units no scene in the script holds (a restored scene): the second
+    half of a merge, whose units live on in the first, never comes back by itself.
 
     Args:
         old: The project's scenes, in position order.
@@ -187,16 +289,13 @@ def link_scenes(old: Sequence[Standing], new: Sequence[Draft]) -> list[int | Non
     Returns:
         One old index or None per new scene; no old scene is continued twice.
     """
-    links: dict[int, list[int]] = defaultdict(list)
-    for (j, i), count in _shared(old, new).items():
-        if 2 * count > len(old[j].units or ()) or 2 * count > len(new[i].units):
-            links[j].append(i)
     result: list[int | None] = [None] * len(new)
-    for j in range(len(old)):
-        for i in sorted(links.get(j, ())):
-            if result[i] is None:
-                result[i] = j
-                break
+    scripted = [j for j, s in enumerate(old) if s.units is not None]
+    live = [j for j in scripted if not old[j].omitted]
+    _same(old, new, live, result)
+    _continue(old, new, [j for j in live if j not in result], result)
+    known = frozenset(u for j in live for u in old[j].units or ())
+    _continue(old, new, [j for j in scripted if old[j].omitted], result, known)
     _match_without_content(old, new, result)
     return result
 
