@@ -316,16 +316,18 @@ def numbers_right(before: list[Record], outcome: Outcome, scenes_count: int) -> 
     """The numbering rules an import broke (empty when it kept them all)."""
     problems = []
     used = {r.number for r in before}
+    fresh = before and not any(j is not None for j in outcome.continues)
     for i in range(scenes_count):
         j, number = outcome.continues[i], outcome.numbers[i]
         if j is not None and number != before[j].number:
             problems.append(f"scene {before[j].number} renumbered {number}")
         if j is None:
-            expected = (
-                inserted_number(outcome.numbers[i - 1], None, used)
-                if i > 0
-                else inserted_number(None, _following(before, outcome, i), used)
-            )
+            if i > 0:
+                expected = inserted_number(outcome.numbers[i - 1], None, used)
+            elif fresh:  # nothing continued: numbered on from the project's last scene
+                expected = inserted_number(before[-1].number, None, used)
+            else:
+                expected = inserted_number(None, _following(before, outcome, i), used)
             if number != expected and before:
                 problems.append(f"new scene {i + 1} numbered {number}, not {expected}")
         used.add(number)

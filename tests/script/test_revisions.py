@@ -17,6 +17,7 @@ import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 from random import Random
+from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -38,7 +39,7 @@ from setpiece.production import scenes, shots
 from setpiece.production.context import Production, init_production
 from setpiece.script.importer import import_script, split_scenes
 from setpiece.script.reading import read_script
-from setpiece.script.revisions import units_of
+from setpiece.script.revisions import Outcome, units_of
 
 SEQUENCES = int(os.environ.get("SETPIECE_REVISION_SEQUENCES", "1500"))
 DEMO = Path(__file__).parents[2] / "src" / "setpiece" / "pipeline" / "demo.fountain"
@@ -71,7 +72,7 @@ def _walk(project: Project, script: list[Scene], rng: Random, *, numbered: bool)
     return edits
 
 
-def _answer(outcome):  # type: ignore[no-untyped-def]
+def _answer(outcome: Outcome) -> tuple[list[int | None], list[int]]:
     return outcome.continues, outcome.omitted
 
 
@@ -121,7 +122,7 @@ def _counts(production: Production) -> dict[str, tuple[int, int, bool]]:
 
 
 @settings(
-    max_examples=max(SEQUENCES // 60, 12),
+    max_examples=max(SEQUENCES // 100, 12),
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
@@ -138,7 +139,7 @@ def test_imports_keep_shots_and_takes_with_their_scenes(
         shutil.rmtree(work, ignore_errors=True)
 
 
-def _import_walk(production: Production, work: Path, rng: Random, make_media) -> None:  # type: ignore[no-untyped-def]
+def _import_walk(production: Production, work: Path, rng: Random, make_media: Any) -> None:
     from setpiece.production.takes import import_takes
     from setpiece.production.views import Recipe
 

@@ -34,7 +34,9 @@ numbered revision may renumber it (when no other scene holds that number);
 once shots exist, numbers are locked and a different number in the script is
 only a warning. A new scene takes its script number when free, else the
 previous scene's number with a letter (3A, 3B; A1 before the first). A script
-without numbers, imported first, is numbered 1, 2, 3.
+without numbers, imported first, is numbered 1, 2, 3. A script that continues no
+scene at all (another screenplay, imported by force) comes after the project's
+scenes, all OMITTED, and is numbered on from the last of them.
 
 The bench ``bench/script_revisions.py`` measures this on real scripts, per edit
 kind; the property tests in ``tests/script/test_revisions.py`` on generated ones.
@@ -192,7 +194,9 @@ def _shared(
 
 
 def _prefer_kin(
-    old_units: Sequence[tuple[int, str]], new_units: Sequence[tuple[int, str]], pairs: dict[int, int]
+    old_units: Sequence[tuple[int, str]],
+    new_units: Sequence[tuple[int, str]],
+    pairs: dict[int, int],
 ) -> None:
     """Gives a unit that repeats ("INT. BOOTH - NIGHT", "CUT TO:") to its new scene's kin, the
     old scene that holds most of the new scene's units, where the alignment's tie-break
@@ -380,7 +384,9 @@ def revise(
     continued = {j for j in continues if j is not None}
     omitted = [j for j in range(len(old)) if j not in continued]
     order: list[tuple[str, int]] = []
-    emitted: set[int] = set()
+    if not continued:  # nothing goes on (another screenplay, forced): the old scenes first
+        order.extend(("old", j) for j in omitted)
+    emitted: set[int] = set(omitted) if not continued else set()
     for i, j in enumerate(continues):
         if j is not None:
             for earlier in range(j):
@@ -429,7 +435,8 @@ def _number(
     numbered = any(s.number is not None for s in new)
     warnings: list[str] = []
     numbers: list[str] = []
-    previous: str | None = None
+    # With nothing continued, the old scenes stand first (``revise``): number after them.
+    previous = old[-1].number if old and not any(j is not None for j in continues) else None
     for i, (scene, j) in enumerate(zip(new, continues, strict=True)):
         if j is not None:
             number = final[j]
