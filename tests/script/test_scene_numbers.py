@@ -292,3 +292,23 @@ def test_the_command_refuses_another_screenplay_and_lists_omitted_scenes(
     assert rows["2"] == (True, 1, 0) and rows["4A"] == (False, 0, 0)
     table = setpiece(film, "scene", "list")
     assert "EXT. GARDEN - NIGHT (OMITTED)" in table.stdout
+
+
+def test_an_omitted_scene_stays_after_the_scene_before_it(
+    production: Production, tmp_path: Path
+) -> None:
+    import_script(production, write(tmp_path, "five.fountain", FIVE))
+    attic = "INT. ATTIC - NIGHT #4#\n\nThe suitcase opens.\n"
+    revised = FIVE.replace(attic, "").replace(
+        "EXT. GARDEN - NIGHT #2#\n\nRain on the roses.\n\n", ""
+    )
+    revised = revised.replace("INT. HALL - NIGHT #1#", attic + "\nINT. HALL - NIGHT #1#")
+    report = import_script(production, write(tmp_path, "r.fountain", revised))
+    assert report.omitted == ["2"]
+    assert [(n, gone) for n, _, gone, _, _ in listed(production)] == [
+        ("4", False),
+        ("1", False),
+        ("2", True),
+        ("3", False),
+        ("3A", False),
+    ]

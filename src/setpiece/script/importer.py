@@ -212,7 +212,8 @@ def _check_same_screenplay(
     scripted = [j for j, s in enumerate(standing) if s.units is not None and not s.omitted]
     if not scripted or not outcome.continues:
         return
-    kept = {j for j in outcome.continues if j is not None} & set(scripted)
+    # A scene it restores counts as shared: the project had it.
+    kept = {j for j in outcome.continues if j is not None and standing[j].units is not None}
     theirs = session.scalars(
         select(Event.data)
         .where(Event.entity == "script", Event.action == "import")
