@@ -20,6 +20,7 @@ from setpiece.script.numbers import _VALID, inserted_number, number_order, read_
 from setpiece.script.reading import read_script
 
 FIVE = """Title: Five Scenes
+    In Two Lines
 
 INT. HALL - NIGHT #1#
 
@@ -194,7 +195,7 @@ def test_numbers_are_locked_once_shots_exist(production: Production, tmp_path: P
     again = import_script(production, write(tmp_path, "r2.fountain", FIVE))
     assert [s.number for s in scenes.list_scenes(production)][-1] == "5"  # locked now
     assert again.warnings == [
-        "line 19: the script numbers scene 5 as 4; it stays 5 (numbers are locked once shots exist)"
+        "line 20: the script numbers scene 5 as 4; it stays 5 (numbers are locked once shots exist)"
     ]
 
 

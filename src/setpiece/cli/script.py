@@ -182,7 +182,8 @@ def import_(
         return
     out = console()
     out.print(
-        f"{report.scenes} scenes from {file.name}" + (f" ({report.title})" if report.title else "")
+        f"{report.scenes} scenes from {file.name}"
+        + (f" ({' '.join(report.title.split())})" if report.title else "")
     )
     for label, items in (
         ("added", report.added),

@@ -224,7 +224,7 @@ def _check_same_screenplay(
     retitled = bool(title and before and title.strip().casefold() != before.casefold())
     if kept and not (retitled and 2 * len(kept) < len(scripted)):
         return
-    named = f" ({before!r})" if before else ""
+    named = f" ({' '.join(before.split())!r})" if before else ""  # a title may span lines
     raise InvalidInputError(
         f"{path.name} looks like another screenplay: it shares {len(kept)} of the project's "
         f"{len(scripted)} scenes{named}; import it into a new project, or pass --force to "
