@@ -28,6 +28,7 @@ Edits of one revision touch disjoint scenes, as a week's pages do.
 from __future__ import annotations
 
 import itertools
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -322,10 +323,18 @@ def numbers_right(before: list[Record], outcome: Outcome, scenes_count: int) -> 
         if j is not None and number != before[j].number:
             problems.append(f"scene {before[j].number} renumbered {number}")
         if j is None:
-            if i > 0:
+            if i > 0 and fresh and outcome.numbers[i - 1].isdigit():
+                expected = str(int(outcome.numbers[i - 1]) + 1)
+            elif i > 0:
                 expected = inserted_number(outcome.numbers[i - 1], None, used)
-            elif fresh:  # nothing continued: numbered on from the project's last scene
-                expected = inserted_number(before[-1].number, None, used)
+            elif fresh:  # nothing continued: numbered on from the project's highest number
+                expected = str(
+                    max(
+                        int(re.sub(r"\D.*", "", r.number.lstrip("ABCDEFGHIJKLMNOPQRSTUVWXYZ")) or 0)
+                        for r in before
+                    )
+                    + 1
+                )
             else:
                 expected = inserted_number(None, _following(before, outcome, i), used)
             if number != expected and before:

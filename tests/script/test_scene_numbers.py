@@ -244,7 +244,7 @@ def test_another_screenplay_is_refused_unless_forced(
         s.omitted for s in scenes.list_scenes(production)
     )
     report = import_script(production, path, force=True)
-    assert report.omitted == ["1", "2", "3", "3A", "4"] and report.added == ["4A", "4B"]
+    assert report.omitted == ["1", "2", "3", "3A", "4"] and report.added == ["5", "6"]
 
 
 def test_a_retitled_draft_of_the_same_script_is_no_other_screenplay(
@@ -290,7 +290,7 @@ def test_the_command_refuses_another_screenplay_and_lists_omitted_scenes(
         s["number"]: (s["omitted"], s["shots"], s["takes"])
         for s in __import__("json").loads(listing.stdout)
     }
-    assert rows["2"] == (True, 1, 0) and rows["4A"] == (False, 0, 0)
+    assert rows["2"] == (True, 1, 0) and rows["5"] == (False, 0, 0)
     table = setpiece(film, "scene", "list")
     assert "EXT. GARDEN - NIGHT (OMITTED)" in table.stdout
 

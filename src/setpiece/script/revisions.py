@@ -39,7 +39,7 @@ only a warning. A new scene takes its script number when free, else the
 previous scene's number with a letter (3A, 3B; A1 before the first). A script
 without numbers, imported first, is numbered 1, 2, 3. A script that continues no
 scene at all (another screenplay, imported by force) comes after the project's
-scenes, all OMITTED, and is numbered on from the last of them.
+scenes, all OMITTED, and is numbered on from the highest of them (8 -> 9, 10).
 
 Measured with ``bench/script_revisions.py`` on the official Fountain samples and
 the jumpcut scripts (Fountain and FDX), 100 edit sequences a script: every edit
@@ -397,9 +397,10 @@ def revise(
         anchor = next((k for k in range(j - 1, -1, -1) if k in continued), None)
         after[anchor].append(j)
     order: list[tuple[str, int]] = [("old", j) for j in after[None]]
-    for i, j in enumerate(continues):
+    for i, kept in enumerate(continues):
         order.append(("new", i))
-        order.extend(("old", k) for k in after.get(j, ()) if j is not None)
+        if kept is not None:
+            order.extend(("old", k) for k in after.get(kept, ()))
     return Outcome(continues, numbers, omitted, order, warnings)
 
 
@@ -440,8 +441,11 @@ def _number(
     numbered = any(s.number is not None for s in new)
     warnings: list[str] = []
     numbers: list[str] = []
-    # With nothing continued, the old scenes stand first (``revise``): number after them.
-    previous = old[-1].number if old and not any(j is not None for j in continues) else None
+    # With nothing continued (another screenplay, forced) the old scenes stand first
+    # (``revise``), and an unnumbered script is numbered on after the highest number.
+    fresh = bool(old) and not any(j is not None for j in continues)
+    previous = old[-1].number if fresh else None
+    start = _highest(used) if fresh and not numbered else None
     for i, (scene, j) in enumerate(zip(new, continues, strict=True)):
         if j is not None:
             number = final[j]
@@ -455,6 +459,8 @@ def _number(
             number = scene.number
         elif first_import and not numbered and str(i + 1) not in used:
             number = str(i + 1)
+        elif start is not None and str(start + i + 1) not in used:
+            number = str(start + i + 1)
         else:
             following = next((final[k] for k in continues[i + 1 :] if k is not None), None)
             if following is None:
@@ -469,3 +475,9 @@ def _number(
         numbers.append(number)
         previous = number
     return numbers, warnings
+
+
+def _highest(numbers: Iterable[str]) -> int:
+    """The highest scene number's leading digits (12 for 12A; 0 when none has any)."""
+    digits = [number_order(n) for n in numbers]
+    return max((d[0] for d in digits if d is not None), default=0)
