@@ -21,7 +21,9 @@ Goal: 100 % on every kind but full rewrites, which are reported apart.
 
 Run: ``python bench/script_revisions.py [--data PATH] [--sequences N] [--seed S]``.
 Prints one table: per edit kind, right / cases, share, Wilson 95 % interval, and
-the anchor's share; then the time per import on the largest script.
+the anchor's share; then how many imports numbered every scene as the rules say
+(kept numbers, letters after the previous scene), and the time per import on the
+largest script.
 """
 
 from __future__ import annotations
@@ -43,7 +45,7 @@ sys.path.insert(0, str(ROOT / "tests"))
 sys.path.insert(0, str(ROOT / "bench"))
 
 from _timing import load_average, machine  # noqa: E402
-from screenplay_edits import KINDS, Project, Record, Scene, revise_script, score  # noqa: E402
+from screenplay_edits import KINDS, Project, Record, Scene, numbers_right, revise_script, score  # noqa: E402
 from setpiece.script.importer import split_scenes  # noqa: E402
 from setpiece.script.reading import read_script  # noqa: E402
 from setpiece.script.revisions import Draft, Standing, units_of  # noqa: E402
@@ -135,6 +137,8 @@ def run_script(
                 tally[kind][1] += 1
             for kind, right in score(revision, idents, *anchor(old, drafts)):
                 tally[kind][2] += right
+            tally["numbers"][0] += not numbers_right(before, outcome, len(revision.scenes))
+            tally["numbers"][1] += 1
             project.adopt(revision.scenes)
             if numbered:
                 for scene, number in zip(revision.scenes, outcome.numbers, strict=True):
@@ -174,6 +178,10 @@ def main(argv: list[str] | None = None) -> int:
             f"| {kind} | {right} / {total} | {share:.2%} | {lo:.2%} - {hi:.2%} | "
             f"{old / total if total else 0:.2%} |"
         )
+    right, total, _ = tally["numbers"]
+    lo, hi = wilson(right, total)
+    print()
+    print(f"imports numbered as the rules say: {right} / {total} (Wilson 95 % {lo:.2%} - {hi:.2%})")
     largest = max(
         timings, key=lambda name: len(base_scenes(next(p for p in paths if p.name == name)))
     )
