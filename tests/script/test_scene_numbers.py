@@ -150,7 +150,9 @@ def test_duplicate_numbers_are_refused_with_both_lines(
     production: Production, tmp_path: Path
 ) -> None:
     text = "INT. A #3#\n\nOne.\n\nINT. B #4#\n\nTwo.\n\nINT. C #3#\n\nThree.\n"
-    with pytest.raises(InvalidInputError, match="scene number 3 is given twice: line 1 and line 9"):
+    with pytest.raises(
+        InvalidInputError, match=r"^dup\.fountain: scene number 3 is given twice: line 1 and line 9"
+    ):
         import_script(production, write(tmp_path, "dup.fountain", text))
     assert scenes.list_scenes(production) == []
 
@@ -158,7 +160,8 @@ def test_duplicate_numbers_are_refused_with_both_lines(
 def test_numbers_that_go_backwards_are_refused(production: Production, tmp_path: Path) -> None:
     text = "INT. A #5#\n\nOne.\n\nINT. B #6#\n\nTwo.\n\nINT. C #2#\n\nThree.\n"
     with pytest.raises(
-        InvalidInputError, match="go backwards: 2 at line 9 comes after 6 at line 5"
+        InvalidInputError,
+        match=r"^back\.fountain: scene numbers go backwards: 2 at line 9 comes after 6 at line 5",
     ):
         import_script(production, write(tmp_path, "back.fountain", text))
     assert scenes.list_scenes(production) == []

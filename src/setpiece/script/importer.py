@@ -153,7 +153,7 @@ def import_script(
             )
         )
         drafts = [_draft(scene) for scene in parsed]
-        check_numbers(drafts, {s.number for s in old})
+        check_numbers(drafts, {s.number for s in old}, Path(path).name)
         standing = [
             Standing(
                 s.number,

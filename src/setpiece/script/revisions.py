@@ -336,13 +336,14 @@ def _match_without_content(
             result[left_new[b + k]] = left_old[a + k]
 
 
-def check_numbers(new: Sequence[Draft], existing: set[str]) -> None:
+def check_numbers(new: Sequence[Draft], existing: set[str], source: str = "") -> None:
     """Refuses a script whose own numbers repeat, or go backwards where no scene moved.
 
     Args:
         new: The script's scenes.
         existing: The project's scene numbers: a scene that moved keeps its number,
             so a backward step onto one of them is a move, not a mistake.
+        source: The file's name, to open the message with.
 
     Raises:
         InvalidInputError: A number given twice (naming both places), or a number
@@ -355,7 +356,7 @@ def check_numbers(new: Sequence[Draft], existing: set[str]) -> None:
             continue
         if scene.number in seen:
             raise InvalidInputError(
-                f"scene number {scene.number} is given twice: {seen[scene.number]} and "
+                f"{source}{': ' if source else ''}scene number {scene.number} is given twice: {seen[scene.number]} and "
                 f"{scene.where}; give each scene its own number"
             )
         seen[scene.number] = scene.where
@@ -364,7 +365,7 @@ def check_numbers(new: Sequence[Draft], existing: set[str]) -> None:
             moved = scene.number in existing or previous.number in existing
             if before is not None and now is not None and now < before and not moved:
                 raise InvalidInputError(
-                    f"scene numbers go backwards: {scene.number} at {scene.where} comes after "
+                    f"{source}{': ' if source else ''}scene numbers go backwards: {scene.number} at {scene.where} comes after "
                     f"{previous.number} at {previous.where}; fix the numbers, or leave new "
                     "scenes unnumbered and Setpiece numbers them"
                 )
