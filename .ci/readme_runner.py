@@ -97,10 +97,26 @@ ANNA
 Tickets, please.
 """
 
+# Its revision (a scene added, the first one's line changed), and another screenplay.
+DRAFT2 = DRAFT.replace("punches a ticket.", "punches a ticket, then another.") + """
+EXT. PLATFORM - NIGHT
+
+Steam. ANNA steps down onto the platform.
+"""
+OTHER = """\
+Title: Another Film
+
+EXT. DESERT - DAY
+
+Sand, and a lizard.
+"""
+
 # Placeholder files of the README and what stands in for each (made in the command's folder
 # when missing): (description, recipe). Recipes are run by `_make_stand_in`.
 STAND_INS: dict[str, tuple[str, tuple[str, ...]]] = {
     "draft.fountain": ("a one-scene Fountain script", ("text",)),
+    "draft2.fountain": ("its revision: a line changed, a scene added", ("text", "revision")),
+    "other.fountain": ("another one-scene screenplay", ("text", "other")),
     "anna1.jpg": ("a 320x240 photo", ("photo", "1")),
     "anna2.jpg": ("a 320x240 photo", ("photo", "2")),
     "gen_001.mp4": ("a 2 s 24 fps clip", ("clip", "48", "24", "11")),
@@ -669,7 +685,7 @@ class Runner:
         path = cwd / name
         kind = recipe[0]
         if kind == "text":
-            path.write_text(DRAFT)
+            path.write_text({"revision": DRAFT2, "other": OTHER}.get(recipe[-1], DRAFT))
         elif kind == "copy":
             source = cwd / recipe[1]
             if not source.exists():

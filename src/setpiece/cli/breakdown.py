@@ -46,7 +46,7 @@ def scene_accept(ctx: typer.Context, number: str) -> None:
 
 @scene_app.command("list")
 def scene_list(ctx: typer.Context, as_json: bool = JSON) -> None:
-    """List scenes in script order."""
+    """List scenes in script order, OMITTED ones included with their shots and takes."""
     from setpiece.production.scenes import list_scenes
 
     with open_production(ctx) as production:
@@ -56,7 +56,7 @@ def scene_list(ctx: typer.Context, as_json: bool = JSON) -> None:
         return
     from rich.table import Table
 
-    table = Table("#", "heading", "pages", "shots", "", box=None)
+    table = Table("#", "heading", "pages", "shots", "takes", "", box=None)
     for scene in scenes:
         heading = f"{scene.heading} (OMITTED)" if scene.omitted else scene.heading
         pages = (
@@ -67,6 +67,7 @@ def scene_list(ctx: typer.Context, as_json: bool = JSON) -> None:
             heading,
             pages.replace(" 0/8", ""),
             str(scene.shots),
+            str(scene.takes),
             "changed in script" if scene.needs_review else "",
         )
     console().print(table)

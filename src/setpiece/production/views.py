@@ -212,6 +212,7 @@ class SceneView(_View):
     version: int
     eighths: int | None = None
     needs_review: bool = False
+    takes: int = 0
 
 
 @dataclasses.dataclass(frozen=True)
