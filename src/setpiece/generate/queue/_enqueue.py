@@ -29,6 +29,7 @@ from setpiece.model.enums import ORIGIN_KEY, Origin, TakeKind, TakeStatus
 from setpiece.model.orm import Project, RenderJob, Scene, Shot, Take
 from setpiece.production.context import Production
 from setpiece.production.history import record_event
+from setpiece.production.likeness import check_consent
 from setpiece.production.rows import scene_row, shot_row, take_row
 
 __all__ = ["MAX_TAKES", "EnqueueReport", "PlannedTake", "enqueue"]
@@ -84,6 +85,7 @@ class _Plan:
     request: RenderRequest
     stored: dict[str, Any]
     parent_id: str | None
+    bible: tuple[dict[str, Any], ...] = ()  # the entries' versions it is made from
 
 
 def enqueue(
@@ -243,6 +245,8 @@ def _plan_shot(
     frames = max(1, round(planned_frames * rate / project.fps)) if video else 1
     # References go to stills only: video modes take a first frame instead (Runway refuses both).
     with_refs = bool(composed.references) and not video and capabilities.reference_images
+    if with_refs:  # a real person's likeness needs consent on record ([bible] require_consent)
+        check_consent(session, production.config.settings, composed.reference_entries)
     plans: list[_Plan] = []
     for take_seed in _seeds(order.takes, order.seed):
         request = RenderRequest(
@@ -266,7 +270,7 @@ def _plan_shot(
             init_sha=parent.media_sha256 if parent else None,
             reference_shas=composed.references if request.references else (),
         )
-        plans.append(_Plan(shot, request, stored, parent.id if parent else None))
+        plans.append(_Plan(shot, request, stored, parent.id if parent else None, composed.bible))
     return plans
 
 
@@ -313,6 +317,7 @@ def _record(
             parameters={ORIGIN_KEY: origin.value},
             reference_hashes=list(plan.stored["references"]),
             parent_take_id=plan.parent_id,
+            bible=list(plan.bible),
         )
         session.add(take)
         session.flush()
