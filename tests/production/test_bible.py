@@ -142,7 +142,9 @@ def test_references_are_added_and_removed_by_number(production: Production, make
     first = get_entry(production, CHARACTER, "MARA").refs
     entry = set_entry(production, CHARACTER, "MARA", remove_refs=[1], refs=[make.still()])
     assert len(entry.refs) == 2 and entry.refs[0].sha256 == first[1].sha256
-    with pytest.raises(InvalidInputError, match="has no reference 3: its references are numbered 1 to 2"):
+    with pytest.raises(
+        InvalidInputError, match="has no reference 3: its references are numbered 1 to 2"
+    ):
         set_entry(production, CHARACTER, "MARA", remove_refs=[3])
     assert get_entry(production, CHARACTER, "MARA").version == 2
 
@@ -160,9 +162,7 @@ def test_a_reference_that_is_no_image_or_a_bomb_changes_nothing(
     with pytest.raises(InvalidMediaError, match="decompression-bomb"):
         set_entry(production, CHARACTER, "MARA", refs=[write_bomb_png(tmp_path / "bomb.png")])
     with pytest.raises(InvalidMediaError, match="decompression-bomb"):
-        set_look(
-            production, CHARACTER, "MARA", from_scene=scene, refs=[tmp_path / "bomb.png"]
-        )
+        set_look(production, CHARACTER, "MARA", from_scene=scene, refs=[tmp_path / "bomb.png"])
     assert _events(production) == before
     assert get_entry(production, CHARACTER, "MARA").version == 1
 
@@ -299,7 +299,9 @@ def test_a_likeness_without_consent_is_not_rendered_from_its_references(
     assert entry.version == 1  # a consent changes no picture
 
 
-def test_require_consent_false_lets_it_through(production: Production, film: dict[str, str]) -> None:
+def test_require_consent_false_lets_it_through(
+    production: Production, film: dict[str, str]
+) -> None:
     from setpiece.production.likeness import bible_settings
 
     record_likeness(production, "MARA", person="Ada Lee")
