@@ -57,7 +57,8 @@ def test_refusals(film: Any, api: Any, mara: None) -> None:
     ):
         answer = api("art").patch("/api/v1/bible/character/MARA", json=body, headers=headers)
         assert answer.status_code == 422, answer.text
-    assert api("art").patch("/api/v1/bible/monster/MARA", json={}).status_code == 422
+    monster = api("art").patch("/api/v1/bible/monster/MARA", json={})
+    assert monster.status_code == 404 and "no part of the bible" in error_of(monster)["message"]
     assert get_entry(film.production, BibleKind.CHARACTER, "MARA").version == 1
 
 

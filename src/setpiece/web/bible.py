@@ -11,7 +11,7 @@ version as its ``ETag``.
 from __future__ import annotations
 
 import re
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Form, Header, Request
 from fastapi import Path as PathParam
@@ -19,7 +19,7 @@ from fastapi.responses import RedirectResponse
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 from starlette.responses import Response
 
-from setpiece.errors import InvalidInputError
+from setpiece.errors import InvalidInputError, NotFoundError
 from setpiece.model.enums import BibleKind
 from setpiece.production.context import Production
 from setpiece.web.api import INT32, Version, _clean, out
@@ -31,7 +31,8 @@ __all__ = ["api_router", "page_router"]
 api_router = APIRouter(prefix="/api/v1", tags=["api"])
 page_router = APIRouter(include_in_schema=False, dependencies=[Depends(form_token)])
 
-Kind = Literal["character", "location", "prop", "style"]
+# A plain word, read by ``_kind`` after the caller is known: no route answers without one.
+Kind = Annotated[str, PathParam(min_length=1, max_length=20)]
 EntryName = Annotated[str, PathParam(min_length=1, max_length=200), AfterValidator(_clean)]
 
 
@@ -50,6 +51,22 @@ class AcceptBody(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     version: Version = None
+
+
+def _kind(production: Production, word: str) -> BibleKind:
+    """The kind a path names, once the caller is known (a read looks them up lazily).
+
+    Raises:
+        AuthRequiredError: No caller (401), before anything about the path is said.
+        NotFoundError: Not character, location, prop or style (404).
+    """
+    try:
+        return BibleKind(word)
+    except ValueError:
+        with production.transaction(read_only=True) as session:
+            production.authorize(session, "read")
+        known = ", ".join(k.value for k in BibleKind)
+        raise NotFoundError(f"no part of the bible is called {word[:20]!r}: {known}") from None
 
 
 def _if_match(header: str | None, body: int | None) -> int | None:
@@ -79,7 +96,7 @@ def _entry(value: Any, status: int = 200) -> Response:
 def list_bible(kind: Kind, production: Production = Depends(acting)) -> Response:
     from setpiece.production.bible import list_entries
 
-    return out(list_entries(production, BibleKind(kind)))
+    return out(list_entries(production, _kind(production, kind)))
 
 
 @api_router.get("/bible/{kind}/{name}", summary="One bible entry, its looks and likeness")
@@ -88,7 +105,7 @@ def get_bible_entry(
 ) -> Response:
     from setpiece.production.bible import get_entry
 
-    return _entry(get_entry(production, BibleKind(kind), name))
+    return _entry(get_entry(production, _kind(production, kind), name))
 
 
 @api_router.patch(
@@ -105,7 +122,7 @@ def patch_bible_entry(
 
     entry = set_entry(
         production,
-        BibleKind(kind),
+        _kind(production, kind),
         name,
         description=body.description,
         remove_refs=body.remove_refs,
@@ -126,7 +143,9 @@ def accept_bible_entry(
     from setpiece.production.bible import accept_candidate
 
     expected = _if_match(if_match, body.version)
-    return _entry(accept_candidate(production, BibleKind(kind), name, expected_version=expected))
+    return _entry(
+        accept_candidate(production, _kind(production, kind), name, expected_version=expected)
+    )
 
 
 @page_router.get("/bible")
@@ -157,11 +176,13 @@ def bible_edit(
 
     production = page_production(request, who)
     if accept:
-        accept_candidate(production, BibleKind(kind), name, expected_version=_version(version))
+        accept_candidate(
+            production, _kind(production, kind), name, expected_version=_version(version)
+        )
     else:
         set_entry(
             production,
-            BibleKind(kind),
+            _kind(production, kind),
             name,
             description=description,
             expected_version=_version(version),
