@@ -297,6 +297,12 @@ def test_a_likeness_without_consent_is_not_rendered_from_its_references(
     )
     assert entry.likeness is not None and entry.likeness.consented
     assert entry.version == 1  # a consent changes no picture
+    # With consent on record the request carries her references, tagged with her name.
+    planned = enqueue(production, ["1A"], generator="runway", dry_run=True).takes[0].request
+    mara = get_entry(production, CHARACTER, "MARA")
+    assert planned["references"] == [m.sha256 for m in mara.refs]
+    assert planned["parameters"]["reference_tags"] == ["MARA"]
+    assert "MARA (60s, grey braid)" in planned["prompt"]
 
 
 def test_require_consent_false_lets_it_through(

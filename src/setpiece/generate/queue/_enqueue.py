@@ -26,7 +26,7 @@ from setpiece.generate.queue._config import generator_config
 from setpiece.generate.queue._request import request_to_json
 from setpiece.generate.registry import check_generator_tables, declared_origin, get_generator
 from setpiece.model.enums import ORIGIN_KEY, Origin, TakeKind, TakeStatus
-from setpiece.model.orm import Project, RenderJob, Scene, Shot, Take
+from setpiece.model.orm import Media, Project, RenderJob, Scene, Shot, Take
 from setpiece.production.context import Production
 from setpiece.production.history import record_event
 from setpiece.production.likeness import check_consent
@@ -261,7 +261,11 @@ def _plan_shot(
             model=getattr(backend.settings, "model", None),
             brief=composed.brief,
             init_image=Path("init") if parent else None,
-            references=tuple(Path(sha) for sha in composed.references) if with_refs else (),
+            references=tuple(
+                _reference_path(session, production, sha) for sha in composed.references
+            )
+            if with_refs
+            else (),
             parameters={"reference_tags": list(composed.reference_names)} if with_refs else {},
         )
         backend.check(request)  # every capability, before anything is queued
@@ -272,6 +276,14 @@ def _plan_shot(
         )
         plans.append(_Plan(shot, request, stored, parent.id if parent else None, composed.bible))
     return plans
+
+
+def _reference_path(session: Session, production: Production, sha: str) -> Path:
+    """A reference image where the generator's ``check`` can read it (Runway measures each
+    file); the job itself stores hashes (``request_to_json``), never this path."""
+    media = session.get(Media, sha)
+    local = production.store.local_path(media.key) if media is not None else None
+    return Path(local) if local is not None else Path(sha)
 
 
 def _seeds(count: int, pinned: int | None) -> list[int]:
