@@ -42,7 +42,7 @@ def test_the_bad_inputs_of_the_issue(cli, reel: Path, tmp_path: Path) -> None:
     empty = tmp_path / "consent.pdf"
     empty.write_bytes(b"")
     look = ["character", "look", "MARA", "--description", "coat"]
-    cases = [
+    cases: list[tuple[list[object], str]] = [
         (["character", "set", "MARA", "--ref", text], "notes.png"),
         (["character", "set", "MARA", "--ref", bomb], "decompression-bomb"),
         (["character", "set", "NOBODY", "--description", "x"], "no character 'NOBODY'"),

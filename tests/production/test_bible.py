@@ -9,9 +9,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from mediafactory import write_bomb_png
 from sqlalchemy import func, select
 
+from mediafactory import write_bomb_png
 from setpiece.errors import ConflictError, InvalidInputError, InvalidMediaError, NotFoundError
 from setpiece.generate.queue import LocalExecutor, enqueue, run_queue
 from setpiece.model.enums import BibleKind
@@ -101,12 +101,14 @@ def test_an_edit_that_lost_the_race_is_a_conflict_not_an_overwrite(
 ) -> None:
     """A read its own session holds, then another session's commit, then its write."""
     add_entry(production, CHARACTER, "MARA")
-    with pytest.raises(ConflictError, match="someone else changed this"):
-        with production.transaction() as session:
-            entry = session.scalars(select(BibleEntry)).one()
-            set_entry(production, CHARACTER, "MARA", description="the other's")
-            entry.description = "mine"
-            entry.version = entry.version + 1
+    with (
+        pytest.raises(ConflictError, match="someone else changed this"),
+        production.transaction() as session,
+    ):
+        entry = session.scalars(select(BibleEntry)).one()
+        set_entry(production, CHARACTER, "MARA", description="the other's")
+        entry.description = "mine"
+        entry.version = entry.version + 1
     assert get_entry(production, CHARACTER, "MARA").description == "the other's"
 
 
