@@ -72,6 +72,7 @@ QUICK_START = "Quick start"
 CONTEXTS = {
     QUICK_START: "repo",
     "Making your own film": "scratch",
+    "The bible, as the film goes on": "scratch",
     "Generators": "film",
     "Checks": "film",
     "Motion": "film",
@@ -117,6 +118,11 @@ STAND_INS: dict[str, tuple[str, tuple[str, ...]]] = {
     "draft.fountain": ("a one-scene Fountain script", ("text",)),
     "draft2.fountain": ("its revision: a line changed, a scene added", ("text", "revision")),
     "other.fountain": ("another one-scene screenplay", ("text", "other")),
+    "the-last-reel.fountain": ("the demo's four-scene script", ("demo-script",)),
+    "mara1.jpg": ("a 320x240 photo", ("photo", "4")),
+    "mara2.jpg": ("a 320x240 photo", ("photo", "5")),
+    "mara-oilskin.jpg": ("a 320x240 photo", ("photo", "6")),
+    "consent.pdf": ("a signed consent (a few bytes of text)", ("consent",)),
     "anna1.jpg": ("a 320x240 photo", ("photo", "1")),
     "anna2.jpg": ("a 320x240 photo", ("photo", "2")),
     "gen_001.mp4": ("a 2 s 24 fps clip", ("clip", "48", "24", "11")),
@@ -686,6 +692,10 @@ class Runner:
         kind = recipe[0]
         if kind == "text":
             path.write_text({"revision": DRAFT2, "other": OTHER}.get(recipe[-1], DRAFT))
+        elif kind == "demo-script":
+            shutil.copyfile(ROOT / "src" / "setpiece" / "pipeline" / "demo.fountain", path)
+        elif kind == "consent":
+            path.write_text("Ada Lee consents to her likeness in The Last Reel. Signed.\n")
         elif kind == "copy":
             source = cwd / recipe[1]
             if not source.exists():

@@ -249,7 +249,7 @@ def _check_faces(refs: list[Path]) -> None:
 
 
 def bible_app(kind: BibleKind) -> typer.Typer:
-    """The add/list/show commands for one kind of bible entry."""
+    """The commands for one kind of bible entry (``cli/bible.py`` adds the editing ones)."""
     app = typer.Typer(
         help=f"The bible's {kind.value}s, with reference images.", no_args_is_help=True
     )
@@ -284,7 +284,10 @@ def bible_app(kind: BibleKind) -> typer.Typer:
 
         table = Table("name", "refs", "description", box=None)
         for entry in entries:
-            table.add_row(entry.name, str(len(entry.refs)), entry.description)
+            described = entry.description or (
+                f"(script: {entry.candidate_description})" if entry.candidate_description else ""
+            )
+            table.add_row(entry.name, str(len(entry.refs)), described)
         console().print(table)
 
     list_.__doc__ = f"List {kind.value}s."
@@ -298,12 +301,13 @@ def bible_app(kind: BibleKind) -> typer.Typer:
         if as_json:
             emit_json(entry)
             return
-        out = console()
-        out.print(f"{entry.name} ({entry.kind})")
-        if entry.description:
-            out.print(entry.description)
-        for media in entry.refs:
-            out.print(f"  ref {media.path} {media.width}x{media.height}")
+        from setpiece.cli.bible import print_entry
 
-    show.__doc__ = f"Show one {kind.value}."
+        print_entry(entry)
+
+    show.__doc__ = f"Show one {kind.value}: description, references, looks, likeness."
+
+    from setpiece.cli.bible import add_editing_commands
+
+    add_editing_commands(app, kind)
     return app

@@ -37,8 +37,10 @@ from setpiece.errors import InvalidInputError
 from setpiece.model.enums import BibleKind
 from setpiece.model.orm import Appearance, BibleEntry, Event, Scene, Shot
 from setpiece.production.context import Production
+from setpiece.production.entries import names_of
 from setpiece.production.history import record_event
 from setpiece.script.elements import Action, Character, Note, PageBreak, SceneHeading, Script
+from setpiece.script.introductions import propose_descriptions
 from setpiece.script.props import find_props
 from setpiece.script.revisions import Draft, Outcome, Standing, check_numbers, revise, units_of
 
@@ -269,6 +271,7 @@ def _apply(
             row.position = position
     session.flush()
     _breakdown(session, parsed, targets, report)
+    propose_descriptions(session, parsed)  # candidates only, see script/introductions.py
     return report
 
 
@@ -351,7 +354,8 @@ def _breakdown(
     session: Session, parsed: list[ParsedScene], targets: list[Scene], report: ScriptImportReport
 ) -> None:
     """Characters, locations and candidate props, and who appears in which scene."""
-    entries = {(e.kind, e.name.upper()): e for e in session.scalars(select(BibleEntry))}
+    # By every name an entry answers to: a renamed character keeps its former name as an alias.
+    entries = {(e.kind, n): e for e in session.scalars(select(BibleEntry)) for n in names_of(e)}
 
     def entry(kind: BibleKind, name: str, *, candidate: bool = False) -> BibleEntry:
         key = (kind.value, name.upper())
