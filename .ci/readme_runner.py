@@ -72,6 +72,7 @@ QUICK_START = "Quick start"
 CONTEXTS = {
     QUICK_START: "repo",
     "Making your own film": "scratch",
+    "The bible, as the film goes on": "scratch",
     "Generators": "film",
     "Checks": "film",
     "Motion": "film",
@@ -97,10 +98,31 @@ ANNA
 Tickets, please.
 """
 
+# Its revision (a scene added, the first one's line changed), and another screenplay.
+DRAFT2 = DRAFT.replace("punches a ticket.", "punches a ticket, then another.") + """
+EXT. PLATFORM - NIGHT
+
+Steam. ANNA steps down onto the platform.
+"""
+OTHER = """\
+Title: Another Film
+
+EXT. DESERT - DAY
+
+Sand, and a lizard.
+"""
+
 # Placeholder files of the README and what stands in for each (made in the command's folder
 # when missing): (description, recipe). Recipes are run by `_make_stand_in`.
 STAND_INS: dict[str, tuple[str, tuple[str, ...]]] = {
     "draft.fountain": ("a one-scene Fountain script", ("text",)),
+    "draft2.fountain": ("its revision: a line changed, a scene added", ("text", "revision")),
+    "other.fountain": ("another one-scene screenplay", ("text", "other")),
+    "the-last-reel.fountain": ("the demo's four-scene script", ("demo-script",)),
+    "mara1.jpg": ("a 320x240 photo", ("photo", "4")),
+    "mara2.jpg": ("a 320x240 photo", ("photo", "5")),
+    "mara-oilskin.jpg": ("a 320x240 photo", ("photo", "6")),
+    "consent.pdf": ("a signed consent (a few bytes of text)", ("consent",)),
     "anna1.jpg": ("a 320x240 photo", ("photo", "1")),
     "anna2.jpg": ("a 320x240 photo", ("photo", "2")),
     "gen_001.mp4": ("a 2 s 24 fps clip", ("clip", "48", "24", "11")),
@@ -669,7 +691,11 @@ class Runner:
         path = cwd / name
         kind = recipe[0]
         if kind == "text":
-            path.write_text(DRAFT)
+            path.write_text({"revision": DRAFT2, "other": OTHER}.get(recipe[-1], DRAFT))
+        elif kind == "demo-script":
+            shutil.copyfile(ROOT / "src" / "setpiece" / "pipeline" / "demo.fountain", path)
+        elif kind == "consent":
+            path.write_text("Ada Lee consents to her likeness in The Last Reel. Signed.\n")
         elif kind == "copy":
             source = cwd / recipe[1]
             if not source.exists():

@@ -71,7 +71,7 @@ def main() -> None:
     ]
     same = [d for s, d, *_ in pairs if s]
     other = [d for s, d, *_ in pairs if not s]
-    threshold = settings.face_threshold
+    threshold = settings.face_threshold or embedder.default_threshold
     tm, fm = sum(d <= threshold for d in same), sum(d <= threshold for d in other)
     tmr, fmr = tm / max(1, len(same)), fm / max(1, len(other))
     lo, hi = wilson(tm, len(same))

@@ -67,6 +67,7 @@ SECTIONS: dict[str, str] = {
     "motion": "setpiece.motion.config",
     "provenance": "setpiece.provenance.settings",
     "web": "setpiece.web.settings",
+    "bible": "setpiece.production.likeness",
 }
 
 

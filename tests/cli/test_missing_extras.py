@@ -13,6 +13,8 @@ import sys
 from pathlib import Path
 
 import pytest
+from PIL import Image
+from skimage import data
 
 from mediafactory import write_png
 
@@ -44,7 +46,8 @@ def film(cli, tmp_path: Path) -> Path:
     assert cli("init", "film", "--resolution", "320x180").code == 0
     os.chdir(tmp_path / "film")
     assert cli("scene", "add", "--heading", "INT. HANGAR - DAY").code == 0
-    face = write_png(tmp_path / "anna.png", 96, 96, seed=1)
+    face = tmp_path / "anna.png"  # a reference must show one face (issue 27)
+    Image.fromarray(data.astronaut()).save(face)
     assert cli("character", "add", "ANNA", "--ref", face).code == 0
     assert cli("shot", "add", "1", "--code", "1A", "--size", "CU", "--characters", "ANNA").code == 0
     take = write_png(tmp_path / "take.png", 160, 90, seed=2)

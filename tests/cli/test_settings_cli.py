@@ -43,7 +43,7 @@ CASES: dict[str, tuple[dict[str, Any], tuple[str, ...], str]] = {
     "continuity-type": (
         {"continuity": {"face_threshold": "near"}},
         ("check", "continuity"),
-        '[continuity] face_threshold: expected a number above 0 and at most 2, got "near"',
+        '[continuity] face_threshold: expected a number above 0 and at most 2, or left out, got "near"',
     ),
     "continuity-unknown": (
         {"continuity": {"look": {"exposure": 1.0}}},

@@ -33,7 +33,7 @@ from setpiece.continuity.match import match_take
 from setpiece.continuity.settings import ContinuitySettings, continuity_settings
 from setpiece.errors import InvalidInputError
 from setpiece.model.enums import BibleKind
-from setpiece.model.findings import IdentityDriftWithinTake, LookJump
+from setpiece.model.findings import IdentityVerdict, LookJump
 from setpiece.model.operations import Operation
 from setpiece.production.bible import add_entry
 from setpiece.production.derive import operations_of
@@ -191,7 +191,8 @@ def test_done_when_identity_drift_and_look_jump_fixed_by_match(
     scene = make.scene("INT. HANGAR - DAY")
     make.shot("1A", scene, size="CU", subjects=parse_subjects("ANNA"))
     make.shot("1B", scene, size="MCU", subjects=parse_subjects("ANNA"))
-    stranger = _take(production, "1A", save(anna / "stranger.png", another_person()))
+    stranger = _take(production, "1A", save(anna / "stranger.png", another_person(3)))
+    blurred = _take(production, "1A", save(anna / "blurred.png", another_person(1)))
     same = _take(production, "1A", save(anna / "same.png", astronaut_again()))
     approve_take(production, "1A", same)
     graded = _take(
@@ -199,17 +200,24 @@ def test_done_when_identity_drift_and_look_jump_fixed_by_match(
     )
 
     report = check_continuity(production)
-    drift = [f for f in report.findings if f.kind == "identity_drift"]
-    assert [(f.take, f.character) for f in drift] == [(stranger, "ANNA")]
-    assert drift[0].score > drift[0].threshold == 0.6
-    assert f"{drift[0].score:.3f}" in drift[0].detail and drift[0].evidence_png
-    assert "identity_drift" not in _kinds(report, same)
+    other = [f for f in report.findings if f.kind == "identity_other"]
+    assert [(f.take, f.character) for f in other] == [(stranger, "ANNA")]
+    assert other[0].score > other[0].threshold == 0.75
+    assert f"{other[0].score:.3f}" in other[0].detail and other[0].evidence_png
+    assert isinstance(other[0].data, IdentityVerdict) and other[0].data.frames == [0]
+    # The LFW face blown up from 25 px is too blurred to say who it is: not "someone else".
+    assert [k for k in _kinds(report, blurred) if k.startswith("identity")] == [
+        "identity_uncertain"
+    ]
+    unsure = next(f for f in report.findings if f.take == blurred)
+    assert "blurred" in unsure.data.reason  # type: ignore[union-attr]
+    assert [k for k in _kinds(report, same) if k.startswith("identity")] == []
     jumps = [f for f in report.findings if f.kind == "look_jump"]
     assert [(j.shot, j.take, j.data.from_take) for j in jumps]  # type: ignore[union-attr] == [("1B", graded, same)]
     assert isinstance(jumps[0].data, LookJump) and jumps[0].data.delta_e2000 > 8
     stored = list_findings(production, kind="look_jump")
     assert len(stored) == 1 and stored[0].evidence is not None
-    assert report.takes_checked == 3
+    assert report.takes_checked == 4
 
     fixed = match_take(production, graded, to=same)
     assert fixed.created and fixed.after.delta_e < 2 < fixed.before.delta_e
@@ -266,23 +274,25 @@ def test_video_drift_within_a_take_and_decoding_stopped_half_way(
         grain = rng.integers(0, 24, (*picture.shape[:2], 1), dtype=np.uint8)
         return np.clip(picture.astype(np.int16) + grain, 0, 255).astype(np.uint8)
 
-    pictures = [grainy(astronaut())] * 8 + [grainy(another_person())] * 16
+    pictures = [grainy(astronaut())] * 8 + [grainy(another_person(3))] * 16
     clip = write_face_video(anna / "morph.mp4", pictures)
     morph = _take(production, "3A", clip)
     production.config.settings.setdefault("continuity", {})["frame_stride"] = 4
     report = check_continuity(production)
-    drift = {
-        isinstance(f.data, IdentityDriftWithinTake): f
-        for f in report.findings
-        if f.kind == "identity_drift"
-    }
-    assert drift[True].frame == 8 and drift[True].take == morph
-    assert drift[False].frame == 8 and drift[False].character == "ANNA"
+    drift = [f for f in report.findings if f.kind == "identity_drift"]
+    assert [(f.take, f.frame) for f in drift] == [(morph, 8)]
+    assert isinstance(drift[0].data, IdentityVerdict) and drift[0].data.within_take
+    assert drift[0].data.from_frame == 0 and drift[0].data.frames == [0, 8, 9]
+    # Most of the take shows someone else: that is the take's verdict, frames listed.
+    other = [f for f in report.findings if f.kind == "identity_other"]
+    assert [(f.take, f.character) for f in other] == [(morph, "ANNA")]
+    # 24 frames: every frame sampled (at least 16 are), the 8 best-quality ones judged.
+    assert len(other[0].data.frames) == 8  # type: ignore[union-attr]
     assert report.unreadable == []
 
     # The stored file is damaged later (a bad disk): what decoded is kept, the frame reported.
     broken_clip = write_face_video(
-        anna / "broken.mp4", [grainy(another_person())] * 24 + [astronaut()] * 24
+        anna / "broken.mp4", [grainy(another_person(3))] * 24 + [astronaut()] * 24
     )
     broken = _take(production, "3A", broken_clip)
     stored = Path(get_take(production, broken).media.path)
@@ -291,7 +301,7 @@ def test_video_drift_within_a_take_and_decoding_stopped_half_way(
     report = check_continuity(production)
     stopped = [u for u in report.unreadable if u.take == broken]
     assert stopped and 0 < (stopped[0].frame or 0) < 48
-    assert any(f.take == broken and f.kind == "identity_drift" for f in report.findings)
+    assert any(f.take == broken and f.kind == "identity_other" for f in report.findings)
 
 
 def test_match_a_video_keeps_its_rate_and_audio(production, make, media_dir: Path) -> None:

@@ -43,8 +43,9 @@ def test_check_json_html_strict_and_match(cli, film: Path, tmp_path: Path) -> No
     report = json.loads(out)
     assert report["takes_checked"] == 3
     kinds = sorted(f["kind"] for f in report["findings"])
-    assert kinds == ["identity_drift", "look_jump"]
-    drift = next(f for f in report["findings"] if f["kind"] == "identity_drift")
+    # The stranger is an LFW face blown up from 25 px: too blurred to say who it is.
+    assert kinds == ["identity_uncertain", "look_jump"]
+    drift = next(f for f in report["findings"] if f["kind"] == "identity_uncertain")
     assert set(drift) >= {
         "kind",
         "shot",
@@ -55,9 +56,12 @@ def test_check_json_html_strict_and_match(cli, film: Path, tmp_path: Path) -> No
         "threshold",
         "detail",
     }
-    assert drift["character"] == "ANNA" and drift["score"] > drift["threshold"] == 0.6
+    assert drift["character"] == "ANNA" and drift["score"] is None
+    assert drift["data"]["frames"] == [0] and "1 blurred" in drift["data"]["reason"]
+    assert drift["data"]["embedder"] == "dlib-resnet-v1"
+    assert "identity judged by dlib-resnet-v1" in report["notes"]
     page = (tmp_path / "report.html").read_text()
-    assert "identity_drift" in page and page.count("data:image/png;base64,") == 2
+    assert "identity_uncertain" in page and page.count("data:image/png;base64,") == 2
     for take_id, label in report["labels"].items():  # takes as SHOT/NUMBER, never ids
         assert take_id not in page and label in page
 

@@ -12,7 +12,8 @@ from setpiece.model.enums import BibleKind
 from setpiece.production import bible, records, scenes, shots, takes
 from setpiece.production.context import Production
 from setpiece.production.views import dumps_views, jsonable
-from setpiece.script.importer import ScriptImportReport, _insert_number, import_script
+from setpiece.script.importer import ScriptImportReport, import_script
+from setpiece.script.numbers import inserted_number as _insert_number
 
 DRAFT = """Title: The Key
 Author: Test

@@ -11,7 +11,7 @@ from sqlalchemy import create_engine, text
 from setpiece.errors import ConflictError, SchemaError, StorageError
 from setpiece.production import shots
 from setpiece.production.context import Production
-from setpiece.store.db import Database, migration_heads, sqlite_url
+from setpiece.store.db import SCHEMA_HEAD, Database, migration_heads, sqlite_url
 
 
 def test_one_migration_head_and_it_is_the_known_one() -> None:
@@ -383,7 +383,8 @@ def test_0008_keys_existing_names_by_their_folded_form(
     try:
         with database.engine.connect() as conn:
             keys = dict(conn.execute(text("SELECT name, name_key FROM users")).all())
-            assert conn.execute(text("SELECT version_num FROM alembic_version")).scalar() == "0009"
+            head = conn.execute(text("SELECT version_num FROM alembic_version")).scalar()
+            assert head == SCHEMA_HEAD
     finally:
         database.close()
     assert keys == {"Vic": "vic", "\uff41\uff4e\uff41": "ana"}
@@ -443,6 +444,49 @@ def test_0009_keeps_members_their_sessions_and_passwords(
         with engine.connect() as conn:
             assert conn.execute(text("SELECT name, password_hash FROM users")).all() == [
                 ("ana", "h")
+            ]
+    finally:
+        engine.dispose()
+
+
+@pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
+def test_0010_gives_every_entry_version_1_and_drops_cleanly(
+    backend: str, tmp_path: Path, request: pytest.FixtureRequest
+) -> None:
+    """Entries from before the living bible are at version 1 with no aliases or candidate;
+    downgrading drops the new tables and columns and keeps the entries."""
+    from alembic import command
+
+    from setpiece.store.db import _alembic_config
+
+    url = (
+        sqlite_url(tmp_path / "old.db")
+        if backend == "sqlite"
+        else request.getfixturevalue("pg_url")
+    )
+    engine = create_engine(url.replace("postgresql://", "postgresql+psycopg://"))
+    try:
+        with engine.begin() as conn:
+            command.upgrade(_alembic_config(conn), "0009")
+            conn.execute(
+                text(
+                    "INSERT INTO bible_entries (kind, name, description, candidate, created_at) "
+                    "VALUES ('character', 'MARA', 'grey braid', false, CURRENT_TIMESTAMP)"
+                )
+            )
+        Database(url).close()  # opening upgrades to head
+        with engine.connect() as conn:
+            row = conn.execute(
+                text("SELECT name, version, aliases, candidate_description FROM bible_entries")
+            ).one()
+            assert conn.execute(text("SELECT count(*) FROM bible_looks")).scalar() == 0
+        assert (row[0], row[1], row[3]) == ("MARA", 1, None)
+        assert row[2] in ([], "[]")
+        with engine.begin() as conn:
+            command.downgrade(_alembic_config(conn), "0009")
+        with engine.connect() as conn:
+            assert conn.execute(text("SELECT name, description FROM bible_entries")).all() == [
+                ("MARA", "grey braid")
             ]
     finally:
         engine.dispose()

@@ -46,7 +46,7 @@ def scene_accept(ctx: typer.Context, number: str) -> None:
 
 @scene_app.command("list")
 def scene_list(ctx: typer.Context, as_json: bool = JSON) -> None:
-    """List scenes in script order."""
+    """List scenes in script order, OMITTED ones included with their shots and takes."""
     from setpiece.production.scenes import list_scenes
 
     with open_production(ctx) as production:
@@ -56,7 +56,7 @@ def scene_list(ctx: typer.Context, as_json: bool = JSON) -> None:
         return
     from rich.table import Table
 
-    table = Table("#", "heading", "pages", "shots", "", box=None)
+    table = Table("#", "heading", "pages", "shots", "takes", "", box=None)
     for scene in scenes:
         heading = f"{scene.heading} (OMITTED)" if scene.omitted else scene.heading
         pages = (
@@ -67,6 +67,7 @@ def scene_list(ctx: typer.Context, as_json: bool = JSON) -> None:
             heading,
             pages.replace(" 0/8", ""),
             str(scene.shots),
+            str(scene.takes),
             "changed in script" if scene.needs_review else "",
         )
     console().print(table)
@@ -229,8 +230,26 @@ def shot_set(
             console().print(f"shot {shot.code} prompt {'set' if prompt.strip() else 'cleared'}")
 
 
+def _check_faces(refs: list[Path]) -> None:
+    """Refuses a character reference without exactly one face (identity checks need one).
+
+    Without the faces extra the pictures are kept unchecked, and the user is told so.
+    """
+    from setpiece.continuity.faces import check_reference
+    from setpiece.errors import InvalidMediaError, MissingExtraError
+
+    for path in refs:
+        try:
+            check_reference(path)
+        except InvalidMediaError:
+            return  # not a picture: the bible refuses it, saying what the file is
+        except MissingExtraError as exc:
+            console(stderr=True).print(f"note: references not checked for a face ({exc})")
+            return
+
+
 def bible_app(kind: BibleKind) -> typer.Typer:
-    """The add/list/show commands for one kind of bible entry."""
+    """The commands for one kind of bible entry (``cli/bible.py`` adds the editing ones)."""
     app = typer.Typer(
         help=f"The bible's {kind.value}s, with reference images.", no_args_is_help=True
     )
@@ -244,6 +263,8 @@ def bible_app(kind: BibleKind) -> typer.Typer:
     ) -> None:
         from setpiece.production.bible import add_entry
 
+        if kind == BibleKind.CHARACTER and ref:
+            _check_faces(ref)
         with open_production(ctx) as production:
             entry = add_entry(production, kind, name, description=description, refs=ref)
         console().print(f"{kind.value} {entry.name} added with {len(entry.refs)} reference(s)")
@@ -263,7 +284,10 @@ def bible_app(kind: BibleKind) -> typer.Typer:
 
         table = Table("name", "refs", "description", box=None)
         for entry in entries:
-            table.add_row(entry.name, str(len(entry.refs)), entry.description)
+            described = entry.description or (
+                f"(script: {entry.candidate_description})" if entry.candidate_description else ""
+            )
+            table.add_row(entry.name, str(len(entry.refs)), described)
         console().print(table)
 
     list_.__doc__ = f"List {kind.value}s."
@@ -277,12 +301,13 @@ def bible_app(kind: BibleKind) -> typer.Typer:
         if as_json:
             emit_json(entry)
             return
-        out = console()
-        out.print(f"{entry.name} ({entry.kind})")
-        if entry.description:
-            out.print(entry.description)
-        for media in entry.refs:
-            out.print(f"  ref {media.path} {media.width}x{media.height}")
+        from setpiece.cli.bible import print_entry
 
-    show.__doc__ = f"Show one {kind.value}."
+        print_entry(entry)
+
+    show.__doc__ = f"Show one {kind.value}: description, references, looks, likeness."
+
+    from setpiece.cli.bible import add_editing_commands
+
+    add_editing_commands(app, kind)
     return app

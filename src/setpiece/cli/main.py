@@ -186,6 +186,12 @@ def status(ctx: typer.Context, as_json: bool = JSON) -> None:
     out.print("shots:  " + "  ".join(f"{k} {v}" for k, v in report.shots.items()))
     out.print("takes:  " + "  ".join(f"{k} {v}" for k, v in report.takes.items()))
     out.print(f"media:  {report.media_files} files, {human_size(report.media_bytes)}")
+    if report.stale_shots:
+        out.print(
+            f"stale:  {len(report.stale_shots)} shot(s) made from an older bible: "
+            + " ".join(report.stale_shots)
+            + " ('setpiece render --stale')"
+        )
 
 
 @app.command()

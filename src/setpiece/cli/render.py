@@ -15,6 +15,7 @@ from setpiece.cli._common import console, emit_json, open_production, progress_s
 
 if TYPE_CHECKING:
     from setpiece.generate.queue import RunReport
+    from setpiece.production.context import Production
 
 JSON = typer.Option(False, "--json", help="Print one JSON document.")
 
@@ -96,6 +97,24 @@ def generators(as_json: bool = JSON) -> None:
         out.print(f"{info.name:10s} {state}{made}" + (f"\n           {modes}" if modes else ""))
 
 
+def _stale_shots(production: Production, named: list[str], other: object, quiet: bool) -> list[str]:
+    """The stale shots to render again (``production.stale``), each with why, or none."""
+    from setpiece.errors import InvalidInputError
+    from setpiece.production.stale import stale_shots
+
+    if other:
+        raise InvalidInputError("--stale takes shot codes, not --scene or --all")
+    found = stale_shots(production, named)
+    if quiet and not found:
+        emit_json({"stale": [], "queued": [], "run": None})
+    for shot in found if not quiet else []:
+        why = ", ".join(f"{b['entry']} {b['was']} -> {b['now']}" for b in shot.because)
+        console().print(f"stale {shot.shot} (pick {shot.pick}): {why}")
+    if not found and not quiet:
+        console().print("nothing is stale")
+    return [shot.shot for shot in found]
+
+
 def render(
     ctx: typer.Context,
     shots: list[str] = typer.Argument(None, help="Shot codes; none: resume the queue."),
@@ -122,6 +141,12 @@ def render(
     dry_run: bool = typer.Option(
         False, "--dry-run", help="Show what each backend would receive; write nothing."
     ),
+    stale: bool = typer.Option(
+        False,
+        "--stale",
+        help="Only the shots (of those named, or all) whose pick is stale and that have no "
+        "fresh take: the bible changed since it was made.",
+    ),
     as_json: bool = JSON,
 ) -> None:
     """Queue takes for shots and render them; a killed or interrupted render resumes next time.
@@ -137,6 +162,10 @@ def render(
         raise InvalidInputError(f"executor {executor!r} is not local or ray")
     with open_production(ctx) as production:
         queued = None
+        if stale:
+            shots = _stale_shots(production, shots or [], scene or all_shots, as_json)
+            if not shots:
+                return
         if shots or scene or all_shots or dry_run:
             queued = enqueue(
                 production,

@@ -156,11 +156,16 @@ def import_(
     as_json: bool = typer.Option(
         False, "--json", help="Print the import report as one JSON document."
     ),
+    force: bool = typer.Option(
+        False, "--force", help="Import a script that looks like another screenplay over this one."
+    ),
 ) -> None:
-    """Fill the project from a screenplay; a revision keeps all work on unchanged scenes.
+    """Fill the project from a screenplay; a revision keeps every scene's number, shots and takes.
 
-    Scenes the revision changed are flagged for review, scenes it dropped are marked
-    OMITTED (never deleted), new scenes between numbered ones get A/B suffixes.
+    Scenes are matched by content: a scene that moved keeps its number, a split keeps it
+    on its first part, a merge on its first scene. Scenes the revision changed are flagged
+    for review, scenes it dropped are marked OMITTED (never deleted), new scenes take the
+    previous scene's number with a letter (12A). Once shots exist, numbers are locked.
     """
     import warnings
 
@@ -171,13 +176,14 @@ def import_(
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ScriptWarning)  # reported in the summary
         with open_production(ctx) as production:
-            report = import_script(production, file)
+            report = import_script(production, file, force=force)
     if as_json:
         emit_json(report)
         return
     out = console()
     out.print(
-        f"{report.scenes} scenes from {file.name}" + (f" ({report.title})" if report.title else "")
+        f"{report.scenes} scenes from {file.name}"
+        + (f" ({' '.join(report.title.split())})" if report.title else "")
     )
     for label, items in (
         ("added", report.added),

@@ -10,7 +10,9 @@ capabilities own (motion's ``temporal_flicker``) are added to the list by the la
 above (``setpiece.pipeline.hooks.continuity_checkers``): continuity imports no other
 capability, and reads what generators declare through ``setpiece.production.generators``.
 
-Which takes are judged for identity: imported takes (no generator, or one that is not
+Which takes are judged for identity (by the embedder ``[continuity] embedder`` names,
+which the notes say; a video sampled every ``frame_stride`` frames, or more often so that
+at least 16 frames are judged): imported takes (no generator, or one that is not
 registered) and those from generators that declare ``photographic_faces``; previs
 takes draw silhouettes, so they are listed as skipped with the reason. Look checks
 compare shots that cut together (consecutive shots of a scene) through each shot's
@@ -57,9 +59,7 @@ from setpiece.model.enums import TakeKind, TakeStatus
 from setpiece.model.findings import (
     FindingPayload,
     FormatMismatch,
-    IdentityDrift,
-    IdentityDriftWithinTake,
-    IdentityFound,
+    IdentityVerdict,
     LookJump,
     Unreadable,
 )
@@ -86,6 +86,7 @@ __all__ = [
 
 Progress = Callable[[str, int, int], None]
 _LOOK_FRAMES = 8  # frames sampled per take for its look
+_IDENTITY_FRAMES = 16  # at least this many frames of a video judged for identity
 
 
 @dataclass(frozen=True)
@@ -267,10 +268,19 @@ def _evidence(pictures: list[np.ndarray | None], captions: list[str] | None = No
 
 
 class IdentityChecker:
-    """identity_drift, identity_missing, identity_unexpected (see ``continuity.faces``)."""
+    """identity_drift, identity_other, identity_uncertain, identity_missing,
+    identity_unexpected (see ``continuity.faces``)."""
 
     name = "identity"
-    kinds = frozenset({"identity_drift", "identity_missing", "identity_unexpected"})
+    kinds = frozenset(
+        {
+            "identity_drift",
+            "identity_other",
+            "identity_uncertain",
+            "identity_missing",
+            "identity_unexpected",
+        }
+    )
 
     def __init__(self, embedder: FaceEmbedder | None = None) -> None:
         self._embedder = embedder
@@ -290,8 +300,21 @@ class IdentityChecker:
             references[entry.name] = reference_for(embedder, entry.name, pictures, scope.settings)
         return references
 
+    def embedder(self, scope: CheckScope) -> FaceEmbedder:
+        """The face model the settings name (a bad model file is refused here, at start)."""
+        if self._embedder is not None:
+            return self._embedder
+        settings = scope.settings
+        model = ""
+        if settings.face_model:
+            path = Path(settings.face_model).expanduser()
+            model = os.fspath(path if path.is_absolute() else scope.production.config.root / path)
+        return face_embedder(settings.embedder, model)
+
     def run(self, scope: CheckScope) -> CheckerOutput:
         out = CheckerOutput()
+        # A configured model file is checked before anything else, even with nothing to judge.
+        embedder = self.embedder(scope) if scope.settings.face_model else None
         judged: list[tuple[ShotView, TakeView]] = []
         for shot in scope.shots:
             for take in scope.takes.get(shot.code, []):
@@ -302,16 +325,24 @@ class IdentityChecker:
                     out.skipped.append(Skipped(shot.code, take.id, self.name, why))
         if not judged:
             return out
-        embedder = self._embedder or face_embedder()
+        embedder = embedder or self.embedder(scope)
+        model = getattr(embedder, "model", None)
+        out.notes.append(
+            f"identity judged by {embedder.name}" + (f" ({model})" if model is not None else "")
+        )
         references = self._references(scope, embedder)
         listed = {s.name for shot, _ in judged for s in shot.subjects if s.kind == "character"}
         for name in sorted(listed):
             if name in references:
                 out.notes.extend(references[name].notes)
+                if len(references[name].descriptors) == 1:
+                    out.notes.append(
+                        f"{name} has one reference face: judged against the global distances "
+                        "(add references to calibrate on their own spread)"
+                    )
         for done, (shot, take) in enumerate(judged, 1):
             scope.progress("identity", done - 1, len(judged))
-            every = scope.settings.frame_stride if take.kind == TakeKind.VIDEO else 1
-            frames = scope.frames(take, every)
+            frames = scope.frames(take, _identity_stride(take, scope.settings))
             out.checked.add(take.id)
             if not frames:
                 continue
@@ -336,7 +367,7 @@ class IdentityChecker:
                         frame=issue.frame,
                         score=issue.score,
                         threshold=issue.threshold,
-                        detail=issue.detail,
+                        detail=_with_frames(issue),
                         data=_identity_payload(issue, embedder.name),
                         evidence_png=_evidence([reference.crop if reference else None, issue.face]),
                     )
@@ -345,16 +376,37 @@ class IdentityChecker:
         return out
 
 
+def _identity_stride(take: TakeView, settings: ContinuitySettings) -> int:
+    """Every how many frames a take is judged: ``frame_stride``, or often enough for 16."""
+    if take.kind != TakeKind.VIDEO:
+        return 1
+    count = take.media.frames if take.media is not None else 0
+    return max(1, min(settings.frame_stride, count // _IDENTITY_FRAMES))
+
+
+def _with_frames(issue: IdentityIssue) -> str:
+    """The finding's one line, naming the frames judged where it does not already."""
+    if not issue.frames or "frame" in issue.detail:
+        return issue.detail
+    return f"{issue.detail} (frames judged: {', '.join(map(str, issue.frames))})"
+
+
 def _identity_payload(issue: IdentityIssue, embedder: str) -> FindingPayload:
-    """The stored payload of an identity issue (``continuity.faces`` keeps its extras loose)."""
+    """The stored payload of an identity issue: the frames judged and the reason."""
     extra = issue.data
-    if extra.get("within_take"):
-        return IdentityDriftWithinTake(True, int(extra["from_frame"]), issue.character, embedder)
-    if "largest" in extra:
-        return IdentityDrift(
-            float(extra["largest"]), int(extra["frames_over"]), issue.character, embedder
-        )
-    return IdentityFound(issue.character, embedder)
+    worst = extra.get("worst_frames")
+    return IdentityVerdict(
+        character=issue.character,
+        embedder=embedder,
+        frames=list(issue.frames),
+        reason=issue.reason,
+        distance=extra.get("distance"),
+        calibration=extra.get("calibration"),
+        severity=extra.get("severity"),
+        worst_frames=list(worst) if worst is not None else None,
+        within_take=bool(extra.get("within_take", False)),
+        from_frame=extra.get("from_frame"),
+    )
 
 
 class LookChecker:

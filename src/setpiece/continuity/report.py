@@ -31,7 +31,15 @@ from setpiece.store.frames import check_target, temporary_file
 if TYPE_CHECKING:
     from setpiece.continuity.check import ContinuityFinding, ContinuityReport
 
-__all__ = ["render_html", "score_text", "side_by_side", "skipped_summary", "write_html"]
+__all__ = [
+    "identity_rows",
+    "identity_section",
+    "render_html",
+    "score_text",
+    "side_by_side",
+    "skipped_summary",
+    "write_html",
+]
 
 _CAPTION = 28  # pixels under each picture for its caption
 
@@ -132,6 +140,45 @@ def _row(f: ContinuityFinding, labels: dict[str, str]) -> str:
     )
 
 
+_IDENTITY_VERDICTS = {
+    "identity_other": "a different person",
+    "identity_drift": "likeness drifting",
+    "identity_uncertain": "cannot be judged",
+    "identity_missing": "no face",
+    "identity_unexpected": "someone not listed",
+}
+
+
+def identity_rows(report: ContinuityReport) -> list[tuple[str, str, str, str, str, str]]:
+    """Each identity finding as (verdict, kind, shot, character, frames judged, reason)."""
+    rows = []
+    for f in report.findings:
+        if f.kind not in _IDENTITY_VERDICTS:
+            continue
+        frames = getattr(f.data, "frames", None)
+        reason = getattr(f.data, "reason", None) or f.detail
+        shown = ", ".join(map(str, frames)) if frames else ""
+        rows.append((_IDENTITY_VERDICTS[f.kind], f.kind, f.shot, f.character or "", shown, reason))
+    order = list(_IDENTITY_VERDICTS)
+    return sorted(rows, key=lambda row: order.index(row[1]))
+
+
+def identity_section(report: ContinuityReport) -> str:
+    """The identity verdicts apart, each with the frames judged and the reason (HTML)."""
+    rows = identity_rows(report)
+    if not rows:
+        return ""
+    body = "".join(
+        f"<tr><td>{_text(verdict)}</td><td class=kind>{_text(kind)}</td><td>{_text(shot)}</td>"
+        f"<td>{_text(character)}</td><td>{_text(frames)}</td><td>{_text(reason)}</td></tr>"
+        for verdict, kind, shot, character, frames, reason in rows
+    )
+    return (
+        "<h2>Identity verdicts</h2><table><tr><th>verdict</th><th>kind</th><th>shot</th>"
+        "<th>character</th><th>frames judged</th><th>reason</th></tr>" + body + "</table>"
+    )
+
+
 def render_html(report: ContinuityReport, title: str) -> str:
     """The report as one HTML page."""
     rows = "".join(_row(f, report.labels) for f in report.findings)
@@ -157,6 +204,7 @@ def render_html(report: ContinuityReport, title: str) -> str:
         + rows
         + "</table>"
         + (f"<h2>Unreadable</h2><ul class=note>{unreadable}</ul>" if unreadable else "")
+        + identity_section(report)
         + (f"<h2>Checks not applied</h2><ul class=note>{skipped}</ul>" if skipped else "")
         + (f"<h2>Notes</h2><ul class=note>{notes}</ul>" if notes else "")
         + "</body></html>"

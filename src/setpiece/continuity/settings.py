@@ -4,7 +4,13 @@ The CLI, the web board and the bench read these same defaults; a project overrid
 them in its toml::
 
     [continuity]
-    face_threshold = 0.6   # dlib's Euclidean distance that separates two people
+    embedder = "dlib-resnet-v1"  # or "arcface-onnx", with face_model = "models/arcface.onnx"
+    face_threshold = 0.6   # the same person within this distance (the embedder's default)
+    face_other = 0.75      # someone else beyond this one; between the two: a drifting likeness
+    judge_frames = 8       # a take's verdict is the median over its best-quality faces, up to 8
+    min_sharpness = 100.0  # faces blurrier than this (Laplacian variance at 64 px) are not judged
+    max_turn = 0.35        # faces turned further than this (nose off the eye midline) are not judged
+    max_flat = 0.5         # faces flatter than this (share without texture: a drawing) are not judged
     frame_stride = 12      # sample every 12th frame of a video take
     detect_width = 640     # frames are downscaled to this width before face detection
     min_face = 40          # faces narrower than this (pixels, full resolution) are too small to judge
@@ -20,7 +26,15 @@ them in its toml::
     stops = 1.0
 
 Values are read by :func:`setpiece.config.load_section` against the dataclasses below, so
-a wrong one fails with the key and its table named. ``[continuity.look]`` mixes the
+a wrong one fails with the key and its table named. ``face_threshold`` and ``face_other``
+left out take the embedder's own distances (dlib 0.6 and 0.75; ArcFace 1.13 and 1.30), as
+the scales of two models differ; ``face_model`` is a path relative to the project folder.
+
+The quality limits were set on real photos and on generated faces that are plainly
+judgeable, not fitted to the evaluation: every face of bench/continuity_identity_eval.py's
+real photos is above 500 in sharpness, below 0.14 in turn and below 0.12 in flatness
+(generated Magic-Me faces: below 0.16); an LFW face blown up from 25 px measures 50 to 65
+in sharpness, a profile 0.5 and more in turn, a line drawing of a face 0.77 in flatness. ``[continuity.look]`` mixes the
 thresholds with one sub-table per time of day; each sub-table overrides only the keys it
 gives, over the built-in defaults for that time of day, over ``[continuity.look]``.
 """
@@ -32,6 +46,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from setpiece.config import load_section, setting
+from setpiece.continuity.embedders import EMBEDDERS
 
 __all__ = ["ContinuitySettings", "LookThresholds", "continuity_settings"]
 
@@ -67,13 +82,31 @@ class ContinuitySettings:
     ``[continuity.look]`` (see the module docstring).
     """
 
-    face_threshold: float = setting(0.6, positive=True, high=2.0)
+    face_threshold: float | None = setting(None, positive=True, high=2.0)
+    face_other: float | None = setting(None, positive=True, high=2.0)
+    embedder: str = setting("dlib-resnet-v1", choices=tuple(EMBEDDERS))
+    face_model: str = ""
+    judge_frames: int = setting(8, low=1, high=64)
+    min_sharpness: float = setting(100.0, low=0.0)
+    max_turn: float = setting(0.35, low=0.0, high=1.0)
+    max_flat: float = setting(0.5, low=0.0, high=1.0)
     frame_stride: int = setting(12, low=1)
     detect_width: int = setting(640, low=64)
     min_face: int = setting(40, low=1)
     max_faces: int = setting(20, low=1)
     look: LookThresholds = field(default_factory=LookThresholds)
     look_by_time: dict[str, LookThresholds] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if (
+            self.face_threshold is not None
+            and self.face_other is not None
+            and self.face_other <= self.face_threshold
+        ):
+            raise ValueError(
+                f"face_other ({self.face_other:g}) must be larger than face_threshold "
+                f"({self.face_threshold:g}): between the two lies a drifting likeness"
+            )
 
     def look_for(self, time_of_day: str | None) -> LookThresholds:
         """The look thresholds for a scene's time of day (the plain ones when none is set)."""

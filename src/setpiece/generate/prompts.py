@@ -13,8 +13,15 @@ project may set in ``setpiece.toml``::
 Placeholders: framing, subjects, description, setting, camera, style, shot, scene,
 heading. Empty parts and their punctuation are dropped. Overrides, the shot's
 (``shot set CODE --prompt``) and then the render's (``--prompt``): text that starts
-with "+" extends the composed prompt, any other text replaces it. Reference images
-are the bible images of the characters in frame, then of the location.
+with "+" extends the composed prompt, any other text replaces it.
+
+Each character or prop is named with its bible description and the look in force for
+the shot's scene ("MARA (60s, grey braid; look: oilskin coat, wet hair) on the left");
+the location with its description, the style with its. Reference images are those of
+the characters in frame (their look's first, then their entry's), then of the location,
+then of the style. Entries are found by their name or a former one (a renamed location
+still answers to the heading's old words). What went in is returned as ``bible``: each
+entry's and look's version, recorded on the take (``production.stale``).
 
 Reading and composing are apart: ``shot_facts`` reads what a prompt is made of
 from the database, and ``compose_prompt`` is a pure function of those facts and
@@ -38,7 +45,9 @@ from setpiece.generate.settings import (
     prompt_settings,
 )
 from setpiece.model.enums import BibleKind
-from setpiece.model.orm import BibleEntry, Shot, ShotSubject
+from setpiece.model.orm import BibleEntry, BibleLook, Shot, ShotSubject
+from setpiece.production.entries import entry_label, find_entry
+from setpiece.production.looks import look_in_force, look_span
 
 __all__ = [
     "DEFAULT_TEMPLATE",
@@ -73,6 +82,10 @@ class ComposedPrompt:
     references: tuple[str, ...]  # media sha256 of reference images, in order
     style: str | None
     reference_names: tuple[str, ...] = ()  # whose each reference is (Runway's @tags)
+    # The bible entries and looks that went in, with their versions (``Take.bible``).
+    bible: tuple[dict[str, Any], ...] = ()
+    # Ids of the entries whose images are among ``references`` (consent is checked on them).
+    reference_entries: tuple[int, ...] = ()
 
 
 def stable_color(name: str) -> tuple[int, int, int]:
@@ -99,7 +112,10 @@ class SubjectFacts:
     side: str | None = None
     depth: str | None = None
     prompt_override: str | None = None  # the shot's words for it, instead of the bible's
-    references: tuple[str, ...] = ()  # media sha256 of its bible images, in order
+    references: tuple[str, ...] = ()  # media sha256 of its look's then its entry's images
+    look: str = ""  # the description of the look in force for the shot's scene
+    record: dict[str, Any] | None = None  # its entry's (and look's) versions, for the take
+    entry_id: int | None = None
 
 
 @dataclass(frozen=True)
@@ -109,6 +125,8 @@ class EntryFacts:
     name: str
     description: str = ""
     references: tuple[str, ...] = ()
+    record: dict[str, Any] | None = None
+    entry_id: int | None = None
 
 
 @dataclass(frozen=True)
@@ -200,28 +218,40 @@ def shot_facts(session: Session, shot_id: int, *, style: str | None = None) -> S
         .options(
             selectinload(Shot.subjects)
             .selectinload(ShotSubject.entry)
-            .selectinload(BibleEntry.refs)
+            .selectinload(BibleEntry.refs),
+            selectinload(Shot.subjects)
+            .selectinload(ShotSubject.entry)
+            .selectinload(BibleEntry.looks)
+            .selectinload(BibleLook.from_scene),
         )
     ).one()
     scene = shot.scene
     style_entry = None
     if style:
-        style_entry = session.scalars(
-            select(BibleEntry).where(
-                BibleEntry.kind == BibleKind.STYLE.value, BibleEntry.name == style
-            )
-        ).first()
+        style_entry = find_entry(session, BibleKind.STYLE, style)
         if style_entry is None:
             raise NotFoundError(
                 f"no style {style!r} in the bible: add it with 'setpiece style add'"
             )
-    location = None
-    if scene.location:
-        location = session.scalars(
-            select(BibleEntry)
-            .where(BibleEntry.kind == BibleKind.LOCATION.value, BibleEntry.name == scene.location)
-            .options(selectinload(BibleEntry.refs))
-        ).first()
+    location = find_entry(session, BibleKind.LOCATION, scene.location) if scene.location else None
+    subjects = []
+    for s in shot.subjects:
+        look = look_in_force(s.entry, scene)
+        subjects.append(
+            SubjectFacts(
+                name=s.entry.name,
+                kind=s.entry.kind,
+                description=s.entry.description,
+                side=s.side,
+                depth=s.depth,
+                prompt_override=s.prompt_override,
+                references=tuple(look.references if look else ())
+                + tuple(ref.media_sha256 for ref in s.entry.refs),
+                look=look.description if look else "",
+                record=bible_record(s.entry, look),
+                entry_id=s.entry.id,
+            )
+        )
     return ShotFacts(
         code=shot.code,
         scene=scene.number,
@@ -233,30 +263,31 @@ def shot_facts(session: Session, shot_id: int, *, style: str | None = None) -> S
         camera_move=shot.camera_move,
         prompt_override=shot.prompt_override,
         int_ext=scene.int_ext,
-        location=scene.location,
+        location=location.name if location is not None else scene.location,
         time_of_day=scene.time_of_day,
-        subjects=tuple(
-            SubjectFacts(
-                name=s.entry.name,
-                kind=s.entry.kind,
-                description=s.entry.description,
-                side=s.side,
-                depth=s.depth,
-                prompt_override=s.prompt_override,
-                references=tuple(ref.media_sha256 for ref in s.entry.refs),
-            )
-            for s in shot.subjects
-        ),
+        subjects=tuple(subjects),
         location_entry=_entry_facts(location),
         style=_entry_facts(style_entry),
     )
+
+
+def bible_record(entry: BibleEntry, look: BibleLook | None = None) -> dict[str, Any]:
+    """What a take records of an entry it was made from: the entry's and its look's version."""
+    return {
+        "entry_id": entry.id,
+        "entry": entry_label(entry),
+        "version": entry.version,
+        "look_id": look.id if look else None,
+        "look": look_span(look) if look else None,
+        "look_version": look.version if look else None,
+    }
 
 
 def _entry_facts(entry: BibleEntry | None) -> EntryFacts | None:
     if entry is None:
         return None
     references = tuple(ref.media_sha256 for ref in entry.refs)
-    return EntryFacts(entry.name, entry.description, references)
+    return EntryFacts(entry.name, entry.description, references, bible_record(entry), entry.id)
 
 
 def compose_prompt(
@@ -290,23 +321,36 @@ def compose_prompt(
                 f"{text} {override[1:].strip()}" if override.startswith("+") else override.strip()
             )
     named: dict[str, str] = {}
-    for subject in facts.subjects:
-        for sha in subject.references:
-            named.setdefault(sha, subject.name)
-    if facts.location_entry is not None:
-        for sha in facts.location_entry.references:
-            named.setdefault(sha, facts.location_entry.name)
+    owners: dict[int, None] = {}
+    sources: list[SubjectFacts | EntryFacts] = [*facts.subjects]
+    sources += [e for e in (facts.location_entry, facts.style) if e is not None]
+    for source in sources:
+        for sha in source.references:
+            named.setdefault(sha, source.name)
+            if source.entry_id is not None:
+                owners.setdefault(source.entry_id)
+    records = tuple(source.record for source in sources if source.record is not None)
     style = facts.style.name if facts.style else None
-    return ComposedPrompt(text, negative, _brief(facts), tuple(named), style, tuple(named.values()))
+    return ComposedPrompt(
+        text,
+        negative,
+        _brief(facts),
+        tuple(named),
+        style,
+        tuple(named.values()),
+        bible=records,
+        reference_entries=tuple(owners),
+    )
 
 
 def _values(facts: ShotFacts) -> dict[str, str]:
     """The template's placeholders filled in."""
     subjects = []
     for subject in facts.subjects:
-        said = subject.prompt_override or (
-            f"{subject.name} ({subject.description})" if subject.description else subject.name
+        words = "; ".join(
+            w for w in (subject.description, subject.look and f"look: {subject.look}") if w
         )
+        said = subject.prompt_override or (f"{subject.name} ({words})" if words else subject.name)
         subjects.append(f"{said} {_place(subject)}".strip())
     return {
         "framing": FRAMING.get(facts.size or "", "shot"),
@@ -325,7 +369,7 @@ def _camera(facts: ShotFacts) -> str:
     return ", ".join(
         part
         for part in (
-            f"{facts.angle} angle" if facts.angle else "",
+            _angle(facts.angle),
             f"{facts.lens_mm:g}mm lens" if facts.lens_mm else "",
             f"{facts.camera_move} camera move"
             if facts.camera_move and facts.camera_move != "static"
@@ -333,6 +377,18 @@ def _camera(facts: ShotFacts) -> str:
         )
         if part
     )
+
+
+def _angle(angle: str | None) -> str:
+    """The angle in a cinematographer's words: "eye-level", "low angle", "bird's-eye view"."""
+    if not angle:
+        return ""
+    words = angle.strip().lower()
+    if words in ("eye", "eye level", "eye-level"):
+        return "eye-level"
+    if words.endswith(("angle", "view", "shot")):
+        return words
+    return f"{words} angle"
 
 
 def _setting(facts: ShotFacts) -> str:

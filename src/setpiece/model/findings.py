@@ -22,6 +22,7 @@ __all__ = [
     "IdentityDrift",
     "IdentityDriftWithinTake",
     "IdentityFound",
+    "IdentityVerdict",
     "LookJump",
     "NearDuplicate",
     "ReferenceWorkRef",
@@ -80,6 +81,40 @@ class IdentityFound:
 
 
 @dataclass(frozen=True)
+class IdentityVerdict:
+    """Every identity finding since issue 27: the frames judged and the verdict's reason.
+
+    ``identity_drift`` (a drifting likeness, with ``severity`` and ``worst_frames``; or
+    ``within_take`` with ``from_frame``), ``identity_other`` (a different person),
+    ``identity_uncertain`` (too small, blurred, turned or ambiguous to judge),
+    ``identity_missing`` and ``identity_unexpected``. Older findings keep the shapes above.
+
+    Attributes:
+        character: The character judged.
+        embedder: The face model that judged (its registered name).
+        frames: The frames the verdict was made from.
+        reason: Why, in one line.
+        distance: The verdict's distance (the median over ``frames``), if one was measured.
+        calibration: What the character's decision distances come from, in words.
+        severity: ``slight``, ``clear`` or ``strong`` (a drifting likeness only).
+        worst_frames: The frames where the likeness is farthest (drift only).
+        within_take: The face moved from its own first sighting (drift only).
+        from_frame: That first sighting's frame.
+    """
+
+    character: str
+    embedder: str
+    frames: list[int]
+    reason: str
+    distance: float | None = None
+    calibration: str | None = None
+    severity: str | None = None
+    worst_frames: list[int] | None = None
+    within_take: bool = False
+    from_frame: int | None = None
+
+
+@dataclass(frozen=True)
 class LookJump:
     """``look_jump``: the look changes at a cut between two shots of a scene."""
 
@@ -132,7 +167,8 @@ class NearDuplicate:
 
 
 FindingPayload = (
-    IdentityDrift
+    IdentityVerdict
+    | IdentityDrift
     | IdentityDriftWithinTake
     | IdentityFound
     | LookJump
@@ -142,9 +178,11 @@ FindingPayload = (
 )
 
 _BY_KIND: dict[str, tuple[type[Any], ...]] = {
-    "identity_drift": (IdentityDriftWithinTake, IdentityDrift),
-    "identity_missing": (IdentityFound,),
-    "identity_unexpected": (IdentityFound,),
+    "identity_drift": (IdentityVerdict, IdentityDriftWithinTake, IdentityDrift),
+    "identity_missing": (IdentityVerdict, IdentityFound),
+    "identity_unexpected": (IdentityVerdict, IdentityFound),
+    "identity_other": (IdentityVerdict,),
+    "identity_uncertain": (IdentityVerdict,),
     "look_jump": (LookJump,),
     "format_mismatch": (FormatMismatch,),
     "temporal_flicker": (TemporalFlicker,),
@@ -159,6 +197,8 @@ def read_payload(kind: str, data: Mapping[str, Any]) -> FindingPayload | None:
         names = [f.name for f in fields(cls)]
         if set(names) <= set(data):
             values = {name: data[name] for name in names}
+            if cls is IdentityVerdict:
+                values["frames"] = [int(f) for f in values["frames"]]
             if cls is NearDuplicate:
                 reference = values["reference"]
                 if not isinstance(reference, Mapping):

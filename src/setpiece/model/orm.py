@@ -55,10 +55,12 @@ __all__ = [
     "Appearance",
     "Base",
     "BibleEntry",
+    "BibleLook",
     "BibleRef",
     "Comment",
     "Event",
     "Finding",
+    "Likeness",
     "LoginFailure",
     "Media",
     "Project",
@@ -116,6 +118,12 @@ class UTCDateTime(TypeDecorator[datetime]):
 
 
 JSONType = JSON().with_variant(JSONB(), "postgresql")
+
+MEDIA_HASHES = "media_hashes"  # Column.info key: a function reading media hashes from the value
+
+
+def _listed_hashes(value: Any) -> list[str]:
+    return [h for h in value or [] if isinstance(h, str)]
 
 
 class Base(DeclarativeBase):
@@ -272,10 +280,75 @@ class BibleEntry(Base):
     # A prop found in the script's action, not yet confirmed by a person.
     candidate: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # What a take's picture depends on (name, description, references): raised by each edit
+    # of them (``production.bible``), recorded on every take made from it (``Take.bible``).
+    # Every UPDATE compares it, so of two people editing one entry at once one gets a conflict.
+    version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
+    # Former names (``set --rename``): shots, prompts and script imports still resolve them.
+    aliases: Mapped[list[str]] = mapped_column(JSONType, default=list)
+    # The script's introduction ("MARA (60s, grey braid)"): offered, never written over a
+    # person's description (``character accept``).
+    candidate_description: Mapped[str | None] = mapped_column(Text)
 
     refs: Mapped[list[BibleRef]] = relationship(
         back_populates="entry", order_by="BibleRef.position", cascade="all, delete-orphan"
     )
+    looks: Mapped[list[BibleLook]] = relationship(
+        back_populates="entry", order_by="BibleLook.id", cascade="all, delete-orphan"
+    )
+
+    __mapper_args__ = {"version_id_col": version, "version_id_generator": False}
+
+
+class BibleLook(Base):
+    """A character's look over a run of scenes (wardrobe, hair): in force from ``from_scene``
+    to ``to_scene`` (None: to the end), by the scenes' script order."""
+
+    __tablename__ = "bible_looks"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    entry_id: Mapped[int] = mapped_column(
+        ForeignKey("bible_entries.id", ondelete="CASCADE"), index=True
+    )
+    from_scene_id: Mapped[int] = mapped_column(ForeignKey("scenes.id"))
+    to_scene_id: Mapped[int | None] = mapped_column(ForeignKey("scenes.id"))
+    description: Mapped[str] = mapped_column(Text, default="")
+    references: Mapped[list[str]] = mapped_column(
+        JSONType, default=list, info={MEDIA_HASHES: _listed_hashes}
+    )
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    entry: Mapped[BibleEntry] = relationship(back_populates="looks")
+    from_scene: Mapped[Scene] = relationship(foreign_keys=[from_scene_id])
+    to_scene: Mapped[Scene | None] = relationship(foreign_keys=[to_scene_id])
+
+    __mapper_args__ = {"version_id_col": version}
+
+
+class Likeness(Base):
+    """A character that is the likeness of a real person, and the consent that allows it.
+
+    The consent document is named by its content hash (and the file it was read from), not
+    copied: it is the production's paperwork, kept where contracts are kept.
+    """
+
+    __tablename__ = "likenesses"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    entry_id: Mapped[int] = mapped_column(
+        ForeignKey("bible_entries.id", ondelete="CASCADE"), unique=True
+    )
+    person: Mapped[str] = mapped_column(String(300))
+    consent_sha256: Mapped[str | None] = mapped_column(String(64))
+    consent_file: Mapped[str | None] = mapped_column(Text)
+    consent_size: Mapped[int | None] = mapped_column(BigInteger)
+    consent_date: Mapped[str | None] = mapped_column(String(10))  # ISO 8601 date
+    scope: Mapped[str | None] = mapped_column(Text)
+    recorded_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    recorded_by: Mapped[str | None] = mapped_column(String(100))
+
+    entry: Mapped[BibleEntry] = relationship()
 
 
 class Appearance(Base):
@@ -357,13 +430,6 @@ class Media(Base):
         return Fraction(self.fps_num, self.fps_den)
 
 
-MEDIA_HASHES = "media_hashes"  # Column.info key: a function reading media hashes from the value
-
-
-def _listed_hashes(value: Any) -> list[str]:
-    return [h for h in value or [] if isinstance(h, str)]
-
-
 def _request_hashes(value: Any) -> list[str]:
     """A stored render request's media: its first frame and its reference images."""
     if not isinstance(value, dict):
@@ -405,6 +471,10 @@ class Take(Base):
     failure: Mapped[str | None] = mapped_column(Text)  # why a failed take failed
     # What measuring the take found (motion: warping error, flicker, frozen runs...).
     measures: Mapped[dict[str, Any] | None] = mapped_column(JSONType, default=dict)
+    # The bible that went into it: one record per entry (and look) with its version then,
+    # ``{"entry_id", "entry", "version", "look_id", "look", "look_version"}``; a take is
+    # stale when one of them has moved since (``production.stale``).
+    bible: Mapped[list[dict[str, Any]]] = mapped_column(JSONType, default=list)
 
     shot: Mapped[Shot] = relationship(back_populates="takes")
     media: Mapped[Media | None] = relationship()

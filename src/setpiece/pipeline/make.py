@@ -377,7 +377,7 @@ def _check_same_script(run: _Run) -> None:
 def _step_script(run: _Run) -> StepResult:
     from setpiece.script.importer import import_script
 
-    report = import_script(run.prod, run.options.script)
+    report = import_script(run.prod, run.options.script, force=run.options.force)
     changed = len(report.added) + len(report.changed) + len(report.omitted)
     detail = f"{changed} scene(s) added or changed" if changed else "script unchanged"
     return StepResult("script", "done", detail, figures={"scenes_added": len(report.added)})

@@ -3,7 +3,8 @@
 The cut needs a picture for every shot before a director has seen them all. A pick is
 the take with the fewest findings among the shot's finished "leaf" takes (a take that
 was retimed or colour-matched gives way to its derived child, which is what the cut
-should show); ties go to the newest. It is flagged ``provisional`` so every view and
+should show), a fresh take before any stale one (``production.stale``: made from a
+bible entry or look that has changed since); ties go to the newest. It is flagged ``provisional`` so every view and
 export labels it, and it never overrides a human: a shot with a circled take is left
 alone, and approving a take clears the flag.
 """
@@ -18,6 +19,7 @@ from setpiece.model.enums import TakeStatus
 from setpiece.model.orm import Finding, Scene, Shot, Take
 from setpiece.production.context import Production
 from setpiece.production.history import record_event
+from setpiece.production.stale import stale_reasons
 
 __all__ = ["Pick", "pick_provisional"]
 
@@ -63,7 +65,9 @@ def pick_provisional(production: Production) -> list[Pick]:
             leaves = [t for t in ready if t.id not in parents]
             if not leaves:
                 continue
-            best = min(leaves, key=lambda t: (counts.get(t.id, 0), -t.number))
+            # A fresh take (made from the bible as it is) goes before a stale one.
+            stale = stale_reasons(session, leaves)
+            best = min(leaves, key=lambda t: (t.id in stale, counts.get(t.id, 0), -t.number))
             for take in takes:
                 if take.provisional and take.id != best.id:
                     take.provisional = False

@@ -295,6 +295,7 @@ class StatusReport:
     media_bytes: int = 0
     database: str = ""
     media_store: str = ""
+    stale_shots: list[str] = field(default_factory=list)  # ``production.stale``
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -308,6 +309,7 @@ class StatusReport:
             "media": {"files": self.media_files, "bytes": self.media_bytes},
             "database": self.database,
             "media_store": self.media_store,
+            "stale_shots": self.stale_shots,
         }
 
 
@@ -322,7 +324,7 @@ def production_status(production: Production) -> StatusReport:
         files, size = session.execute(
             select(func.count(), func.coalesce(func.sum(Media.size), 0))
         ).one()
-        return StatusReport(
+        report = StatusReport(
             name=project.name,
             fps=project.fps,
             width=project.width,
@@ -339,3 +341,8 @@ def production_status(production: Production) -> StatusReport:
             database=safe_url(production.config.database_url),
             media_store=production.config.media_url,
         )
+    from dataclasses import replace
+
+    from setpiece.production.stale import stale_shots
+
+    return replace(report, stale_shots=[s.shot for s in stale_shots(production)])

@@ -1,4 +1,9 @@
-"""Scenes: numbered as the script numbers them, kept in script order, never deleted (omitted)."""
+"""Scenes: numbered as the script numbers them, kept in script order, never deleted (omitted).
+
+An OMITTED scene keeps its shots and takes (a later draft may restore it), so the
+list counts them for every scene, omitted ones included: that is where a
+producer sees what a cut scene had cost.
+"""
 
 from __future__ import annotations
 
@@ -6,10 +11,11 @@ import re
 from dataclasses import dataclass
 
 from sqlalchemy import func, select
+from sqlalchemy.orm import Session
 
 from setpiece.errors import ConflictError, InvalidInputError
 from setpiece.model.enums import IntExt
-from setpiece.model.orm import Scene, Shot
+from setpiece.model.orm import Scene, Shot, Take
 from setpiece.production.context import Production
 from setpiece.production.history import record_event
 from setpiece.production.rows import normalise_code
@@ -50,10 +56,7 @@ def parse_heading(heading: str) -> Heading:
     return Heading(int_ext, location.strip(" .-") or None, time.strip(" .-").upper() or None)
 
 
-def _next_number(session: object) -> str:
-    from sqlalchemy.orm import Session
-
-    assert isinstance(session, Session)
+def _next_number(session: Session) -> str:
     numbers = session.scalars(select(Scene.number)).all()
     highest = 0
     for number in numbers:
@@ -113,23 +116,39 @@ def accept_revision(production: Production, number: str) -> SceneView:
             scene.needs_review = False
             record_event(session, production, "scene", scene.number, "revision_accepted")
         session.flush()
-        shots = session.scalar(
-            select(func.count()).select_from(Shot).where(Shot.scene_id == scene.id)
-        )
-        return _view(scene, shots or 0)
+        shots, takes = _counts(session, scene.id)
+        return _view(scene, shots, takes)
 
 
 def list_scenes(production: Production) -> list[SceneView]:
     with production.transaction(read_only=True) as session:
         production.authorize(session, "read")
-        counts = dict(
+        shots = dict(
             session.execute(select(Shot.scene_id, func.count()).group_by(Shot.scene_id)).all()
         )
+        takes = dict(
+            session.execute(
+                select(Shot.scene_id, func.count(Take.id))
+                .join(Take, Take.shot_id == Shot.id)
+                .group_by(Shot.scene_id)
+            ).all()
+        )
         scenes = session.scalars(select(Scene).order_by(Scene.position)).all()
-        return [_view(scene, counts.get(scene.id, 0)) for scene in scenes]
+        return [_view(scene, shots.get(scene.id, 0), takes.get(scene.id, 0)) for scene in scenes]
 
 
-def _view(scene: Scene, shots: int) -> SceneView:
+def _counts(session: Session, scene_id: int) -> tuple[int, int]:
+    """A scene's shots and takes."""
+    shots = session.scalar(select(func.count()).select_from(Shot).where(Shot.scene_id == scene_id))
+    takes = session.scalar(
+        select(func.count(Take.id))
+        .join(Shot, Take.shot_id == Shot.id)
+        .where(Shot.scene_id == scene_id)
+    )
+    return shots or 0, takes or 0
+
+
+def _view(scene: Scene, shots: int, takes: int = 0) -> SceneView:
     return SceneView(
         number=scene.number,
         heading=scene.heading,
@@ -143,4 +162,5 @@ def _view(scene: Scene, shots: int) -> SceneView:
         version=scene.version,
         eighths=scene.eighths,
         needs_review=scene.needs_review,
+        takes=takes,
     )

@@ -13,6 +13,7 @@ from setpiece.errors import ConflictError, InvalidInputError, NotFoundError
 from setpiece.model.enums import BibleKind, Depth, FrameSide, ShotSize, ShotStatus, parse_enum
 from setpiece.model.orm import BibleEntry, Scene, Shot, ShotSubject, Take
 from setpiece.production.context import Production
+from setpiece.production.entries import find_entry
 from setpiece.production.history import record_event
 from setpiece.production.moves import move_shot
 from setpiece.production.rows import (
@@ -102,12 +103,7 @@ def _subject_rows(session: object, specs: list[SubjectSpec]) -> list[ShotSubject
     rows: list[ShotSubject] = []
     seen: set[int] = set()
     for index, spec in enumerate(specs):
-        entry = session.scalars(
-            select(BibleEntry).where(
-                func.upper(BibleEntry.name) == spec.name.upper(),
-                BibleEntry.kind.in_([BibleKind.CHARACTER.value, BibleKind.PROP.value]),
-            )
-        ).first()
+        entry = find_entry(session, (BibleKind.CHARACTER, BibleKind.PROP), spec.name)
         if entry is None:
             raise NotFoundError(
                 f"no character or prop {spec.name!r} in the bible: add it with "

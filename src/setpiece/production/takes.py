@@ -25,6 +25,7 @@ from setpiece.production.history import record_event
 from setpiece.production.ingest import media_row, probe_files, store_files
 from setpiece.production.moves import first_take, move_shot, move_take
 from setpiece.production.rows import check_version, shot_row, take_row, take_view
+from setpiece.production.stale import stale_reasons
 from setpiece.production.views import Recipe, TakeView
 
 if TYPE_CHECKING:
@@ -195,7 +196,16 @@ def list_takes(production: Production, shot: str | None = None) -> list[TakeView
         )
         if shot is not None:
             query = query.where(Take.shot_id == shot_row(session, shot).id)
-        return [take_view(production, take, code) for take, code in session.execute(query)]
+        rows = list(session.execute(query))
+        stale = stale_reasons(session, (take for take, _ in rows))
+        return [
+            replace(
+                take_view(production, take, code),
+                stale=take.id in stale,
+                stale_because=stale.get(take.id, []),
+            )
+            for take, code in rows
+        ]
 
 
 def get_take(production: Production, ref: str) -> TakeView:

@@ -26,6 +26,8 @@ __all__ = [
     "BibleEntryView",
     "EventView",
     "FindingView",
+    "LikenessView",
+    "LookView",
     "MediaView",
     "Recipe",
     "SceneView",
@@ -138,6 +140,9 @@ class TakeView(_View):
     recipe: Recipe
     media: MediaView | None
     version: int
+    # Made from a bible entry or look that has changed since (``production.stale``).
+    stale: bool = False
+    stale_because: list[dict[str, Any]] = dataclasses.field(default_factory=list)
 
     @property
     def label(self) -> str:
@@ -212,6 +217,35 @@ class SceneView(_View):
     version: int
     eighths: int | None = None
     needs_review: bool = False
+    takes: int = 0
+
+
+@dataclasses.dataclass(frozen=True)
+class LookView(_View):
+    """A character's look over scenes ``from_scene`` to ``to_scene`` (None: to the end)."""
+
+    id: int
+    from_scene: str
+    to_scene: str | None
+    description: str
+    refs: list[MediaView]
+    version: int
+
+
+@dataclasses.dataclass(frozen=True)
+class LikenessView(_View):
+    """The real person a character is the likeness of, and the consent (None: not recorded)."""
+
+    person: str
+    consent_sha256: str | None
+    consent_file: str | None
+    consent_date: str | None
+    scope: str | None
+    recorded_by: str | None
+
+    @property
+    def consented(self) -> bool:
+        return self.consent_sha256 is not None
 
 
 @dataclasses.dataclass(frozen=True)
@@ -223,6 +257,12 @@ class BibleEntryView(_View):
     candidate: bool = False
     scenes: list[str] = dataclasses.field(default_factory=list)
     dialogue_lines: int = 0
+    version: int = 1
+    aliases: list[str] = dataclasses.field(default_factory=list)
+    candidate_description: str | None = None
+    looks: list[LookView] = dataclasses.field(default_factory=list)
+    likeness: LikenessView | None = None
+    takes: int = 0  # takes made with this entry
 
 
 @dataclasses.dataclass(frozen=True)

@@ -46,6 +46,7 @@ from setpiece.script.elements import (
     ScriptWarning,
     Transition,
 )
+from setpiece.script.numbers import read_number
 
 __all__ = ["FdxStream", "parse_fdx", "stream_fdx"]
 
@@ -102,6 +103,7 @@ class FdxStream:
         self._open = open_bytes
         self._title: dict[str, str] | None = None
         self._unknown: set[str] = set()
+        self._headings = 0  # scene headings read so far, to name one in a message
         # A speech being gathered: its lines with their runs, and whether it is dual.
         self._dialogue: tuple[list[tuple[str, tuple[Run, ...]]], bool] | None = None
 
@@ -196,7 +198,12 @@ class FdxStream:
         if not text.strip():
             return out
         if kind == "Scene Heading":
-            out.append(SceneHeading(text=text.strip(), runs=runs, number=node.get("Number")))
+            self._headings += 1
+            raw = node.get("Number")
+            # FDX has no lines: the message names the heading and its place instead.
+            where = f"{self.source}: scene heading {self._headings} ({text.strip()[:40]!r})"
+            number = read_number(raw, where) if raw and raw.strip() else None
+            out.append(SceneHeading(text=text.strip(), runs=runs, number=number))
         elif kind in _SPOKEN:
             out.append(_SPOKEN[kind](text=text.strip(), runs=runs, dual=dual))
         elif kind == "Transition":

@@ -63,13 +63,16 @@ from setpiece.script.elements import (
     Synopsis,
     Transition,
 )
+from setpiece.script.numbers import read_number
 
 __all__ = ["FountainStream", "emphasis", "is_heading", "parse_fountain", "stream_fountain"]
 
 # A scene heading starts with one of these and a dot or a space (case does not matter);
 # the spec lists no EXT/INT, and Big Fish writes two headings that way: they stay action.
 _HEADING = re.compile(r"(?:INT\.?/EXT|INT|EXT|EST|I\.?/E)(?:\.|\s)", re.IGNORECASE)
-_SCENE_NUMBER = re.compile(r"\s*#([\w.\-]+)#\s*$")
+# The scene number closes the heading: ``#12A#``; what stands between the marks is checked
+# by ``numbers.read_number`` (``# 7 #`` is 7, ``#12 A#`` is refused).
+_SCENE_NUMBER = re.compile(r"\s*#([^#]*)#\s*$")
 _CENTERED = re.compile(r"\s*>(.*)<\s*$")
 _PAGE_BREAK = re.compile(r"\s*={3,}\s*$")
 _NOTE = re.compile(r"\[\[(.*?)\]\]", re.DOTALL)
@@ -422,9 +425,9 @@ class FountainStream:
                 if text.startswith("..") or len(text) == 1:
                     out.append(_action(lines, line))
                 else:
-                    out.append(_heading(text[1:].strip(), line))
+                    out.append(_heading(text[1:].strip(), line, self.source))
             elif mark in "IiEe" and _HEADING.match(text):
-                out.append(_heading(text, line))
+                out.append(_heading(text, line, self.source))
             elif mark == ">":
                 if text.endswith("<"):
                     plain, runs = emphasis(text[1:-1].strip())
@@ -466,10 +469,15 @@ def _dual(element: Element) -> Element:
     return element
 
 
-def _heading(text: str, line: int) -> SceneHeading:
+def _heading(text: str, line: int, source: str) -> SceneHeading:
+    """A scene heading, its ``#number#`` read and checked.
+
+    Raises:
+        InvalidInputError: The number is malformed or too long (the message names the line).
+    """
     number = None
     if "#" in text and (match := _SCENE_NUMBER.search(text)) is not None:
-        number = match.group(1)
+        number = read_number(match.group(1), f"{source}: line {line}")
         text = text[: match.start()].rstrip()
     plain, runs = emphasis(text)
     return SceneHeading(plain, runs, line, number)

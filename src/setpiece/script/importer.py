@@ -1,43 +1,48 @@
 """`script import`: a screenplay fills the production, and a revision never loses work.
 
-Matching a revised script to the scenes a project already has, in this order:
+Which scene of a revision continues which scene of the project, and the numbers
+every scene gets, are decided in ``setpiece.script.revisions`` (by content: its
+docstring gives the rules, ``bench/script_revisions.py`` the measure). This
+module reads the script, refuses what cannot be a revision of this project, and
+writes the outcome in one transaction:
 
-1. By scene number, where the script carries numbers (``#12A#`` or FDX Number).
-2. By aligning the sequence of headings (difflib, no auto-junk: "INT. KITCHEN -
-   NIGHT" repeats in real scripts). Equal headings in equal runs are the same
-   scene; a one-for-one replaced run is the same scene with a revised heading.
-3. By identical content, for scenes that moved.
-
-A matched scene whose content (its elements, notes aside) hashes differently is
-*changed*: it keeps its number, shots, takes and reviews, and is flagged for
-review. Scenes the script no longer has are marked OMITTED, never deleted (the
-film convention). New scenes take the script's number, or the previous scene's
-number with a letter (12A, 12B), as production drafts do; before the first
-scene they become A1, B1. Everything happens in one transaction.
+- A continued scene whose content (its elements, notes aside) hashes
+  differently is *changed*: it keeps its number, shots, takes and reviews, and
+  is flagged for review. A continued OMITTED scene is *restored*.
+- Scenes the script no longer has are marked OMITTED, never deleted (the film
+  convention); their shots and takes stay with them. A script with no scene at
+  all omits every scene, with a warning.
+- Numbers: once the project has shots they are locked (``revisions.revise``).
+- Refused, writing nothing: a script whose numbers repeat or go backwards
+  (``revisions.check_numbers``), and, unless forced, a script that shares no
+  scene with the project, or has another title and shares fewer than half of
+  its scenes: that is another screenplay (``make`` refuses the same way).
 """
 
 from __future__ import annotations
 
-import difflib
 import hashlib
 import json
 import os
-import re
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
+from setpiece.errors import InvalidInputError
 from setpiece.model.enums import BibleKind
-from setpiece.model.orm import Appearance, BibleEntry, Scene
+from setpiece.model.orm import Appearance, BibleEntry, Event, Scene, Shot
 from setpiece.production.context import Production
+from setpiece.production.entries import names_of
 from setpiece.production.history import record_event
 from setpiece.script.elements import Action, Character, Note, PageBreak, SceneHeading, Script
+from setpiece.script.introductions import propose_descriptions
 from setpiece.script.props import find_props
+from setpiece.script.revisions import Draft, Outcome, Standing, check_numbers, revise, units_of
 
 __all__ = ["ScriptImportReport", "import_script", "split_scenes"]
 
@@ -57,6 +62,7 @@ class ParsedScene:
     characters: tuple[str, ...]
     dialogue: dict[str, int]
     props: tuple[str, ...]
+    where: str = ""
 
 
 @dataclass(frozen=True)
@@ -106,6 +112,9 @@ def split_scenes(script: Script) -> list[ParsedScene]:
                 characters=tuple(scene.characters),
                 dialogue=dict(dialogue),
                 props=tuple(props),
+                where=f"line {scene.line}"
+                if scene.line is not None
+                else f"scene heading {index + 1} ({scene.heading[:40]!r})",
             )
         )
     return parsed
@@ -118,11 +127,19 @@ def _element_json(element: Any) -> dict[str, Any]:
     return data
 
 
-def import_script(production: Production, path: str | os.PathLike[str]) -> ScriptImportReport:
+def import_script(
+    production: Production, path: str | os.PathLike[str], *, force: bool = False
+) -> ScriptImportReport:
     """Reads a Fountain or FDX screenplay into the project (or updates it from a revision).
 
+    Args:
+        production: The project.
+        path: The screenplay file.
+        force: Import a script that looks like another screenplay over this project.
+
     Raises:
-        InvalidInputError: The file cannot be read as a screenplay.
+        InvalidInputError: The file cannot be read as a screenplay, its scene numbers
+            repeat or go backwards, or it is another screenplay (without ``force``).
         PermissionDeniedError: The acting user may not edit the breakdown.
     """
     from setpiece.script.reading import read_script
@@ -137,8 +154,29 @@ def import_script(production: Production, path: str | os.PathLike[str]) -> Scrip
                 select(Scene).options(selectinload(Scene.appearances)).order_by(Scene.position)
             )
         )
-        matches = _match(old, parsed)
-        report = _apply(production, session, old, parsed, matches, title, script.warnings)
+        drafts = [_draft(scene) for scene in parsed]
+        check_numbers(drafts, {s.number for s in old}, Path(path).name)
+        standing = [
+            Standing(
+                s.number,
+                s.heading,
+                units_of(s.heading, s.body or ()) if s.content_hash else None,
+                s.omitted,
+            )
+            for s in old
+        ]
+        locked = session.scalar(select(func.count()).select_from(Shot)) != 0
+        first_import = not any(s.content_hash for s in old)
+        outcome = revise(standing, drafts, locked=locked, first_import=first_import)
+        if not force:
+            _check_same_screenplay(session, Path(path), title, standing, outcome)
+        warnings = list(script.warnings) + outcome.warnings
+        if not parsed and any(not s.omitted for s in standing if s.units is not None):
+            warnings.append(
+                f"{Path(path).name} has no scenes: every scene of the project is now OMITTED "
+                "(nothing is deleted; their shots and takes stay)"
+            )
+        report = _apply(production, session, old, parsed, outcome, title, warnings)
         record_event(
             session,
             production,
@@ -156,60 +194,44 @@ def import_script(production: Production, path: str | os.PathLike[str]) -> Scrip
         return report
 
 
-def _match(old: Sequence[Scene], new: Sequence[ParsedScene]) -> list[Scene | None]:
-    """For each new scene, the existing scene it continues (or None)."""
-    result: list[Scene | None] = [None] * len(new)
-    taken: set[int] = set()
-    by_number = {scene.number: scene for scene in old}
-    for i, scene in enumerate(new):
-        if scene.number and scene.number in by_number:
-            result[i] = by_number[scene.number]
-            taken.add(by_number[scene.number].id)
-    free_old = [s for s in old if s.id not in taken]
-    free_new = [i for i, m in enumerate(result) if m is None]
-    matcher = difflib.SequenceMatcher(
-        a=[_normal(s.heading) for s in free_old],
-        b=[_normal(new[i].heading) for i in free_new],
-        autojunk=False,
+def _draft(scene: ParsedScene) -> Draft:
+    return Draft(
+        heading=scene.heading,
+        units=units_of(scene.heading, scene.body),
+        number=scene.number,
+        where=scene.where,
     )
-    for tag, a0, a1, b0, b1 in matcher.get_opcodes():
-        if tag == "equal" or (tag == "replace" and a1 - a0 == b1 - b0):
-            for offset in range(a1 - a0):
-                result[free_new[b0 + offset]] = free_old[a0 + offset]
-                taken.add(free_old[a0 + offset].id)
-    by_hash = {s.content_hash: s for s in old if s.id not in taken and s.content_hash}
-    for i, scene in enumerate(new):
-        if result[i] is None and scene.content_hash in by_hash:
-            result[i] = by_hash.pop(scene.content_hash)
-    return result
 
 
-_NUMBER = re.compile(r"^(?P<prefix>[A-Z]*)(?P<digits>\d+)(?P<suffix>[A-Z]*)$")
-
-
-def _insert_number(after: str | None, before: str | None, used: set[str]) -> str:
-    """A number for a scene inserted after ``after`` (12 -> 12A, 12A -> 12B), or before the first (A1)."""
-    letters = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
-    if after is None:
-        base = before or "1"
-        match = _NUMBER.match(base)
-        digits = match.group("digits") if match else "1"
-        for letter in letters:
-            if f"{letter}{digits}" not in used:
-                return f"{letter}{digits}"
-    else:
-        match = _NUMBER.match(after)
-        stem, start = (after, 0)
-        if match and match.group("suffix"):
-            stem = match.group("prefix") + match.group("digits")
-            start = letters.index(match.group("suffix")[-1]) + 1
-        for letter in letters[start:]:
-            if f"{stem}{letter}" not in used:
-                return f"{stem}{letter}"
-    counter = 1
-    while f"{after or 'X'}-{counter}" in used:
-        counter += 1
-    return f"{after or 'X'}-{counter}"
+def _check_same_screenplay(
+    session: Session,
+    path: Path,
+    title: str | None,
+    standing: Sequence[Standing],
+    outcome: Outcome,
+) -> None:
+    """Refuses a script that is not a revision of the one the project holds."""
+    scripted = [j for j, s in enumerate(standing) if s.units is not None and not s.omitted]
+    if not scripted or not outcome.continues:
+        return
+    # A scene it restores counts as shared: the project had it.
+    kept = {j for j in outcome.continues if j is not None and standing[j].units is not None}
+    theirs = session.scalars(
+        select(Event.data)
+        .where(Event.entity == "script", Event.action == "import")
+        .order_by(Event.id.desc())
+        .limit(1)
+    ).first()
+    before = str((theirs or {}).get("title") or "").strip()
+    retitled = bool(title and before and title.strip().casefold() != before.casefold())
+    if kept and not (retitled and 2 * len(kept) < len(scripted)):
+        return
+    named = f" ({' '.join(before.split())!r})" if before else ""  # a title may span lines
+    raise InvalidInputError(
+        f"{path.name} looks like another screenplay: it shares {len(kept)} of the project's "
+        f"{len(scripted)} scenes{named}; import it into a new project, or pass --force to "
+        "import it over this one (scenes it lacks become OMITTED)"
+    )
 
 
 def _apply(
@@ -217,66 +239,61 @@ def _apply(
     session: Session,
     old: list[Scene],
     parsed: list[ParsedScene],
-    matches: list[Scene | None],
+    outcome: Outcome,
     title: str | None,
     warnings: Sequence[str],
 ) -> ScriptImportReport:
-    first_import = not any(s.content_hash for s in old)
-    used = {s.number for s in old}
-    matched_ids = {m.id for m in matches if m is not None}
     report = ScriptImportReport(title=title, scenes=len(parsed), warnings=list(warnings))
-
-    # Scenes in the new order, with omitted ones kept where they stood.
-    ordered: list[Scene] = []
-    old_index = {s.id: i for i, s in enumerate(old)}
-    emitted: set[int] = set()
-    previous_number: str | None = None
+    _renumber(production, session, old, outcome)
     targets: list[Scene] = []
-    for i, (scene, existing) in enumerate(zip(parsed, matches, strict=True)):
-        if existing is not None:
-            for earlier in old[: old_index[existing.id]]:
-                if earlier.id not in matched_ids and earlier.id not in emitted:
-                    ordered.append(earlier)
-                    emitted.add(earlier.id)
-            _update(production, session, existing, scene, report)
-            target = existing
-        else:
-            if scene.number and scene.number not in used:
-                number = scene.number
-            elif first_import and not scene.number and str(i + 1) not in used:
-                number = str(i + 1)
-            else:
-                following = next((m.number for m in matches[i + 1 :] if m is not None), None)
-                number = _insert_number(previous_number, following, used)
-            used.add(number)
-            target = Scene(number=number, heading=scene.heading, position=0)
-            _fill(target, scene)
-            session.add(target)
-            session.flush()
-            record_event(session, production, "scene", number, "script_added", after=scene.heading)
-            report.added.append(number)
-        ordered.append(target)
+    for i, (scene, j) in enumerate(zip(parsed, outcome.continues, strict=True)):
+        if j is not None:
+            _update(production, session, old[j], scene, report)
+            targets.append(old[j])
+            continue
+        number = outcome.numbers[i]
+        target = Scene(number=number, heading=scene.heading, position=0)
+        _fill(target, scene)
+        session.add(target)
+        session.flush()
+        record_event(session, production, "scene", number, "script_added", after=scene.heading)
+        report.added.append(number)
         targets.append(target)
-        emitted.add(target.id)
-        previous_number = target.number
-    for scene_row in old:
-        if scene_row.id not in matched_ids and scene_row.id not in emitted:
-            ordered.append(scene_row)
-    for scene_row in old:
-        if (
-            scene_row.id not in matched_ids
-            and not scene_row.omitted
-            and scene_row.content_hash is not None
-        ):
-            scene_row.omitted = True
-            record_event(session, production, "scene", scene_row.number, "omitted", after="OMITTED")
-            report.omitted.append(scene_row.number)
-    for position, scene_row in enumerate(ordered, start=1):
-        if scene_row.position != position:
-            scene_row.position = position
+    for j in outcome.omitted:
+        row = old[j]
+        if not row.omitted and row.content_hash is not None:
+            row.omitted = True
+            record_event(session, production, "scene", row.number, "omitted", after="OMITTED")
+            report.omitted.append(row.number)
+    ordered = [targets[k] if side == "new" else old[k] for side, k in outcome.order]
+    for position, row in enumerate(ordered, start=1):
+        if row.position != position:
+            row.position = position
     session.flush()
     _breakdown(session, parsed, targets, report)
+    propose_descriptions(session, parsed)  # candidates only, see script/introductions.py
     return report
+
+
+def _renumber(production: Production, session: Session, old: list[Scene], outcome: Outcome) -> None:
+    """Gives continued scenes the numbers the (unlocked) script gives them.
+
+    Two steps, so that scenes trading numbers never hold the same one at a flush.
+    """
+    moves = [
+        (old[j], outcome.numbers[i])
+        for i, j in enumerate(outcome.continues)
+        if j is not None and old[j].number != outcome.numbers[i]
+    ]
+    if not moves:
+        return
+    for row, _ in moves:
+        row.number = f"~{row.id}"
+    session.flush()
+    for row, number in moves:
+        record_event(session, production, "scene", number, "renumbered", after=number)
+        row.number = number
+    session.flush()
 
 
 def _fill(target: Scene, scene: ParsedScene) -> None:
@@ -337,7 +354,8 @@ def _breakdown(
     session: Session, parsed: list[ParsedScene], targets: list[Scene], report: ScriptImportReport
 ) -> None:
     """Characters, locations and candidate props, and who appears in which scene."""
-    entries = {(e.kind, e.name.upper()): e for e in session.scalars(select(BibleEntry))}
+    # By every name an entry answers to: a renamed character keeps its former name as an alias.
+    entries = {(e.kind, n): e for e in session.scalars(select(BibleEntry)) for n in names_of(e)}
 
     def entry(kind: BibleKind, name: str, *, candidate: bool = False) -> BibleEntry:
         key = (kind.value, name.upper())

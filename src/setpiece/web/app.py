@@ -48,6 +48,8 @@ from setpiece.production.context import Production
 from setpiece.web.api import EventAfter
 from setpiece.web.api import router as api_router
 from setpiece.web.auth import AuthRequiredError, load_secret
+from setpiece.web.bible import api_router as bible_api_router
+from setpiece.web.bible import page_router as bible_page_router
 from setpiece.web.deps import SAFE_METHODS, WebContext, acting, is_api
 from setpiece.web.gate import Gate, SecurityHeaders
 from setpiece.web.pages import error_page
@@ -184,7 +186,9 @@ def create_app(
     _install_errors(app)
 
     app.include_router(api_router)
+    app.include_router(bible_api_router)
     app.include_router(pages_router)
+    app.include_router(bible_page_router)
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
 
     @app.get("/media/{sha256}", tags=["media"], summary="A stored file, by its sha256")

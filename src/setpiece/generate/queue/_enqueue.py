@@ -26,9 +26,10 @@ from setpiece.generate.queue._config import generator_config
 from setpiece.generate.queue._request import request_to_json
 from setpiece.generate.registry import check_generator_tables, declared_origin, get_generator
 from setpiece.model.enums import ORIGIN_KEY, Origin, TakeKind, TakeStatus
-from setpiece.model.orm import Project, RenderJob, Scene, Shot, Take
+from setpiece.model.orm import Media, Project, RenderJob, Scene, Shot, Take
 from setpiece.production.context import Production
 from setpiece.production.history import record_event
+from setpiece.production.likeness import check_consent
 from setpiece.production.rows import scene_row, shot_row, take_row
 
 __all__ = ["MAX_TAKES", "EnqueueReport", "PlannedTake", "enqueue"]
@@ -84,6 +85,7 @@ class _Plan:
     request: RenderRequest
     stored: dict[str, Any]
     parent_id: str | None
+    bible: tuple[dict[str, Any], ...] = ()  # the entries' versions it is made from
 
 
 def enqueue(
@@ -243,6 +245,8 @@ def _plan_shot(
     frames = max(1, round(planned_frames * rate / project.fps)) if video else 1
     # References go to stills only: video modes take a first frame instead (Runway refuses both).
     with_refs = bool(composed.references) and not video and capabilities.reference_images
+    if with_refs:  # a real person's likeness needs consent on record ([bible] require_consent)
+        check_consent(session, production.config.settings, composed.reference_entries)
     plans: list[_Plan] = []
     for take_seed in _seeds(order.takes, order.seed):
         request = RenderRequest(
@@ -257,7 +261,11 @@ def _plan_shot(
             model=getattr(backend.settings, "model", None),
             brief=composed.brief,
             init_image=Path("init") if parent else None,
-            references=tuple(Path(sha) for sha in composed.references) if with_refs else (),
+            references=tuple(
+                _reference_path(session, production, sha) for sha in composed.references
+            )
+            if with_refs
+            else (),
             parameters={"reference_tags": list(composed.reference_names)} if with_refs else {},
         )
         backend.check(request)  # every capability, before anything is queued
@@ -266,8 +274,16 @@ def _plan_shot(
             init_sha=parent.media_sha256 if parent else None,
             reference_shas=composed.references if request.references else (),
         )
-        plans.append(_Plan(shot, request, stored, parent.id if parent else None))
+        plans.append(_Plan(shot, request, stored, parent.id if parent else None, composed.bible))
     return plans
+
+
+def _reference_path(session: Session, production: Production, sha: str) -> Path:
+    """A reference image where the generator's ``check`` can read it (Runway measures each
+    file); the job itself stores hashes (``request_to_json``), never this path."""
+    media = session.get(Media, sha)
+    local = production.store.local_path(media.key) if media is not None else None
+    return Path(local) if local is not None else Path(sha)
 
 
 def _seeds(count: int, pinned: int | None) -> list[int]:
@@ -313,6 +329,7 @@ def _record(
             parameters={ORIGIN_KEY: origin.value},
             reference_hashes=list(plan.stored["references"]),
             parent_take_id=plan.parent_id,
+            bible=list(plan.bible),
         )
         session.add(take)
         session.flush()

@@ -1,0 +1,79 @@
+"""The bible over HTTP: read for members, edit for artists, If-Match for concurrent edits."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from setpiece.model.enums import BibleKind
+from setpiece.production.bible import add_entry, get_entry
+from web.helpers import error_of
+
+pytestmark = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+
+
+@pytest.fixture
+def mara(film: Any) -> None:
+    add_entry(film.production, BibleKind.CHARACTER, "MARA", description="60s")
+
+
+def test_read_and_edit_with_the_version(film: Any, api: Any, mara: None) -> None:
+    got = api("vic").get("/api/v1/bible/character/MARA")
+    assert got.status_code == 200 and got.headers["ETag"] == '"1"'
+    assert got.json()["description"] == "60s"
+    assert [e["name"] for e in api("vic").get("/api/v1/bible/character").json()] == ["MARA"]
+    edited = api("art").patch(
+        "/api/v1/bible/character/MARA",
+        json={"description": "60s, grey braid"},
+        headers={"If-Match": '"1"'},
+    )
+    assert edited.status_code == 200, edited.text
+    assert edited.headers["ETag"] == '"2"' and edited.json()["version"] == 2
+
+
+def test_two_editors_at_once_the_second_gets_409(film: Any, api: Any, mara: None) -> None:
+    first = api("art").patch(
+        "/api/v1/bible/character/MARA", json={"description": "a", "version": 1}
+    )
+    assert first.status_code == 200
+    second = api("dora").patch(
+        "/api/v1/bible/character/MARA", json={"description": "b"}, headers={"If-Match": '"1"'}
+    )
+    assert second.status_code == 409
+    assert "version 2: description by art" in error_of(second)["message"]
+    assert get_entry(film.production, BibleKind.CHARACTER, "MARA").description == "a"
+
+
+def test_refusals(film: Any, api: Any, mara: None) -> None:
+    viewer = api("vic").patch("/api/v1/bible/character/MARA", json={"description": "x"})
+    assert viewer.status_code == 403
+    unknown = api("art").patch("/api/v1/bible/character/NOBODY", json={"description": "x"})
+    assert unknown.status_code == 404 and "no character 'NOBODY'" in error_of(unknown)["message"]
+    for body, headers in (
+        ({"description": "x"}, {"If-Match": "yesterday"}),
+        ({"description": "x", "version": 2}, {"If-Match": '"1"'}),
+        ({"remove_refs": [1]}, {}),
+    ):
+        answer = api("art").patch("/api/v1/bible/character/MARA", json=body, headers=headers)
+        assert answer.status_code == 422, answer.text
+    monster = api("art").patch("/api/v1/bible/monster/MARA", json={})
+    assert monster.status_code == 404 and "no part of the bible" in error_of(monster)["message"]
+    assert get_entry(film.production, BibleKind.CHARACTER, "MARA").version == 1
+
+
+def test_the_bible_page_shows_and_edits(film: Any, session_of: Any, mara: None) -> None:
+    artist = session_of("art")
+    page = artist.get("/bible")
+    assert page.status_code == 200 and "MARA" in page.text and "version 1" in page.text
+    saved = artist.post(
+        "/bible/character/MARA",
+        data={"description": "grey braid", "version": "1", "csrf_token": artist.csrf},
+    )
+    assert saved.status_code == 303, saved.text
+    stale = artist.post(
+        "/bible/character/MARA",
+        data={"description": "red", "version": "1", "csrf_token": artist.csrf},
+    )
+    assert stale.status_code == 409
+    assert get_entry(film.production, BibleKind.CHARACTER, "MARA").description == "grey braid"
