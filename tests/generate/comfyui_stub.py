@@ -150,7 +150,9 @@ def _gif(width: int, height: int, seed: int, frames: int, fps: float) -> bytes:
     return buffer.getvalue()
 
 
-def _animation(pictures: list[Image.Image], fps: float, suffix: str, inputs: dict[str, Any]) -> bytes:
+def _animation(
+    pictures: list[Image.Image], fps: float, suffix: str, inputs: dict[str, Any]
+) -> bytes:
     """What ComfyUI's save nodes write: delays of ``int(1000 / fps)`` ms (identical frames
     merged) in WebP and APNG; VP9 WEBM and H.264 MP4 at ``round(fps * 1000) / 1000``."""
     buffer = io.BytesIO()
@@ -181,7 +183,7 @@ def _animation(pictures: list[Image.Image], fps: float, suffix: str, inputs: dic
 
     codec, container = ("libvpx-vp9", "webm") if suffix == ".webm" else ("libx264", "mp4")
     with av.open(buffer, mode="w", format=container) as output:
-        stream = output.add_stream(codec, rate=Fraction(round(fps * 1000), 1000))
+        stream: Any = output.add_stream(codec, rate=Fraction(round(fps * 1000), 1000))
         stream.width, stream.height = pictures[0].size
         stream.pix_fmt = "yuv420p"
         for picture in pictures:
@@ -393,7 +395,9 @@ class ComfyUIStub:
         good: list[str] = []
         reasons: list[dict[str, Any]] = []
         for output in outputs:
-            upstream = [nid for nid in sorted(prompt, key=_order) if self._depends(prompt, output, nid)]
+            upstream = [
+                nid for nid in sorted(prompt, key=_order) if self._depends(prompt, output, nid)
+            ]
             spoilt = [nid for nid in upstream if own[nid]]
             if not spoilt:
                 good.append(output)
@@ -402,7 +406,11 @@ class ComfyUIStub:
             for nid in spoilt:
                 entry = node_errors.setdefault(
                     nid,
-                    {"errors": own[nid], "dependent_outputs": [], "class_type": prompt[nid]["class_type"]},
+                    {
+                        "errors": own[nid],
+                        "dependent_outputs": [],
+                        "class_type": prompt[nid]["class_type"],
+                    },
                 )
                 entry["dependent_outputs"].append(output)
         if not good:

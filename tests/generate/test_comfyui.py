@@ -356,8 +356,14 @@ def test_node_validation_errors_are_reported_in_one_line(
     # Each LoadImage feeds a save node: no output is valid, so the server answers 400.
     workflow = with_loads("missing.png", "gone.png")
     del workflow["7"], workflow["8"]
-    workflow["30"] = {"class_type": "SaveImage", "inputs": {"images": ["20", 0], "filename_prefix": "a"}}
-    workflow["31"] = {"class_type": "SaveImage", "inputs": {"images": ["21", 0], "filename_prefix": "b"}}
+    workflow["30"] = {
+        "class_type": "SaveImage",
+        "inputs": {"images": ["20", 0], "filename_prefix": "a"},
+    }
+    workflow["31"] = {
+        "class_type": "SaveImage",
+        "inputs": {"images": ["21", 0], "filename_prefix": "b"},
+    }
     workflow["2"]["inputs"]["text"] = "{{prompt}} {{seed}}"
     with pytest.raises(RenderError) as caught:
         generator(stub, tmp_path, workflow).render(request(), workdir)
@@ -595,7 +601,8 @@ def test_bad_templates_are_refused_before_sending(
 
 def test_missing_workflow_and_input_files(stub: ComfyUIStub, tmp_path: Path, workdir: Path) -> None:
     with pytest.raises(
-        WorkflowError, match=r"no ComfyUI workflow for a text-to-image take with 0 reference.*workflows\] image = "
+        WorkflowError,
+        match=r"no ComfyUI workflow for a text-to-image take with 0 reference.*workflows\] image = ",
     ):
         ComfyUIGenerator({"url": stub.url}).render(request(), workdir)
     gen = ComfyUIGenerator({"url": stub.url, "workflow": "elsewhere.json"}, project_dir=tmp_path)
@@ -629,7 +636,9 @@ def test_a_preview_is_never_the_take_even_when_asked_for(
     assert not caught.value.transient
     workflow = json.loads(json.dumps(TXT2IMG))
     del workflow["8"]  # a preview only
-    with pytest.raises(RenderError, match=r"only temporary previews .* save an image with SaveImage"):
+    with pytest.raises(
+        RenderError, match=r"only temporary previews .* save an image with SaveImage"
+    ):
         generator(stub, tmp_path, workflow).render(request(), workdir)
     assert leftovers(workdir) == []
 
@@ -744,7 +753,10 @@ def animated_workflow(save: str) -> dict[str, Any]:
     workflow["4"]["inputs"]["batch_size"] = "{{frames}}"
     del workflow["7"], workflow["8"]
     if save == "SaveVideo":
-        workflow["9"] = {"class_type": "CreateVideo", "inputs": {"images": ["6", 0], "fps": "{{fps}}"}}
+        workflow["9"] = {
+            "class_type": "CreateVideo",
+            "inputs": {"images": ["6", 0], "fps": "{{fps}}"},
+        }
         workflow["10"] = {
             "class_type": "SaveVideo",
             "inputs": {
@@ -755,11 +767,12 @@ def animated_workflow(save: str) -> dict[str, Any]:
             },
         }
         return workflow
-    extra: dict[str, Any] = {
+    extras: dict[str, dict[str, Any]] = {
         "SaveAnimatedWEBP": {"lossless": True, "quality": 80, "method": "default"},
         "SaveAnimatedPNG": {"compress_level": 4},
         "SaveWEBM": {"codec": "vp9", "crf": 20},
-    }[save]
+    }
+    extra = extras[save]
     workflow["9"] = {
         "class_type": save,
         "inputs": {"images": ["6", 0], "filename_prefix": "take", "fps": "{{fps}}", **extra},
@@ -767,7 +780,7 @@ def animated_workflow(save: str) -> dict[str, Any]:
     return workflow
 
 
-def colours(path: Path) -> list[tuple[int, int, int]]:
+def colours(path: Path) -> list[tuple[int, ...]]:
     from setpiece.store.video import decode
 
     return [tuple(int(v) for v in frame.rgb.reshape(-1, 3).mean(axis=0)) for frame in decode(path)]
@@ -940,7 +953,9 @@ def test_a_server_that_answers_like_another_program(
     stub: ComfyUIStub, tmp_path: Path, workdir: Path
 ) -> None:
     stub.override("/system_stats", 200, {"status": "ok", "version": "1.7.0"})
-    with pytest.raises(RenderError, match=r"answered GET /system_stats like another program") as caught:
+    with pytest.raises(
+        RenderError, match=r"answered GET /system_stats like another program"
+    ) as caught:
         generator(stub, tmp_path).render(request(), workdir)
     assert not caught.value.transient
     assert "POST /prompt" not in stub.requests
@@ -951,7 +966,8 @@ def test_a_misspelt_placeholder_is_named_with_its_likely_spelling(
 ) -> None:
     workflow = json.loads(json.dumps(TXT2IMG).replace('"{{width}}"', '"{{widht}}"'))
     with pytest.raises(
-        WorkflowError, match=r"unknown placeholder\(s\) \{\{widht\}\} \(did you mean \{\{width\}\}\?\)"
+        WorkflowError,
+        match=r"unknown placeholder\(s\) \{\{widht\}\} \(did you mean \{\{width\}\}\?\)",
     ):
         generator(stub, tmp_path, workflow).check(request())
     assert stub.requests == []
@@ -1034,7 +1050,9 @@ def test_stub_failed_run_and_repeated_ids(stub: ComfyUIStub) -> None:
         body = {"prompt": filled(), "client_id": "c2", "prompt_id": "p"}
         httpx.post(f"{stub.url}/prompt", json=body)
         seen = messages_until_done(connection, "p")
-    ours = [m["type"] for m in seen if isinstance(m, dict) and m["data"].get("prompt_id") in ("p", None)]
+    ours = [
+        m["type"] for m in seen if isinstance(m, dict) and m["data"].get("prompt_id") in ("p", None)
+    ]
     assert ours[-3:] == ["execution_error", "status", "executing"]
     entry = httpx.get(f"{stub.url}/history/p").json()["p"]
     assert entry["meta"] == {} and entry["status"]["status_str"] == "error"

@@ -383,7 +383,10 @@ def test_0008_keys_existing_names_by_their_folded_form(
     try:
         with database.engine.connect() as conn:
             keys = dict(conn.execute(text("SELECT name, name_key FROM users")).all())
-            assert conn.execute(text("SELECT version_num FROM alembic_version")).scalar() == SCHEMA_HEAD
+            assert (
+                conn.execute(text("SELECT version_num FROM alembic_version")).scalar()
+                == SCHEMA_HEAD
+            )
     finally:
         database.close()
     assert keys == {"Vic": "vic", "\uff41\uff4e\uff41": "ana"}

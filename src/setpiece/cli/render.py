@@ -176,7 +176,9 @@ def render(
     with open_production(ctx) as production:
         queued = None
         if from_recipe is not None:
-            queued = _queue_recipe(production, from_recipe, bool(shots or scene or all_shots), dry_run)
+            queued = _queue_recipe(
+                production, from_recipe, bool(shots or scene or all_shots), dry_run
+            )
         elif shots or scene or all_shots or dry_run:
             queued = enqueue(
                 production,

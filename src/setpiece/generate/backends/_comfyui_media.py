@@ -152,4 +152,3 @@ def _write_mp4(pictures: Iterator[np.ndarray], fps: Fraction, final: Path) -> No
     except BaseException:
         temp.unlink(missing_ok=True)
         raise
-

@@ -351,9 +351,7 @@ def check_workflows_table(table: Any) -> dict[str, Any]:
         raise ValueError(f"workflows: expected a table, got {type(table).__name__}")
     for kind, value in table.items():
         if kind not in KINDS:
-            raise ValueError(
-                f"workflows: unknown take kind {kind!r}; use {', '.join(KINDS)}"
-            )
+            raise ValueError(f"workflows: unknown take kind {kind!r}; use {', '.join(KINDS)}")
         if isinstance(value, str):
             continue
         if not isinstance(value, Mapping):

@@ -428,9 +428,7 @@ class ComfyUIGenerator(Generator):
             parameters.pop("workflow_exact", None)
         if request.is_video:
             parameters["fps"] = f"{fps.numerator}/{fps.denominator}"
-        return RenderResult(
-            path=path, model=request.model, parameters=parameters, workflow=sent
-        )
+        return RenderResult(path=path, model=request.model, parameters=parameters, workflow=sent)
 
     def check(self, request: RenderRequest) -> None:
         """Refuses a take beyond the capabilities, or one no configured workflow can make.
@@ -626,9 +624,7 @@ class ComfyUIGenerator(Generator):
             f"the ComfyUI workflow finished without saving {kind}"
             + (f" from node {output_node}" if output_node else "")
             + f" (outputs: {listed or 'none'}); end it with a save node "
-            + (
-                "(SaveWEBM, SaveVideo, SaveAnimatedWEBP)" if request.is_video else "(SaveImage)"
-            )
+            + ("(SaveWEBM, SaveVideo, SaveAnimatedWEBP)" if request.is_video else "(SaveImage)")
         )
 
 

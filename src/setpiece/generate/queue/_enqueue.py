@@ -257,7 +257,9 @@ def _plan_shot(
     with_refs = bool(composed.references) and not video and capabilities.reference_images
     plans: list[_Plan] = []
     first = (session.scalar(select(func.max(Take.number)).where(Take.shot_id == shot.id)) or 0) + 1
-    parameters: dict[str, Any] = {"reference_tags": list(composed.reference_names)} if with_refs else {}
+    parameters: dict[str, Any] = (
+        {"reference_tags": list(composed.reference_names)} if with_refs else {}
+    )
     chosen = order.workflow or shot.workflow
     if chosen and backend.takes_workflows:
         parameters["workflow"] = chosen  # the take's own, over the configured ones
