@@ -115,23 +115,23 @@ def test_a_workflow_no_shot_can_fill_is_refused_before_queueing(
 
 def test_dry_run_shows_the_seeds_the_real_run_uses(stub: ComfyUIStub, tmp_path: Path) -> None:
     """Defect 4: the dry run drew seeds of its own."""
-    root = film(tmp_path / "film", stub, **PER_TAKE)
-    args = ("render", "1A", "1B", "--takes", "2", "--generator", "comfyui")
+    root = film(tmp_path / "film", stub, workflow="one.json")
+    args = ("render", "1A", "--takes", "3", "--generator", "comfyui")
     planned = run(root, *args, "--dry-run", "--json")
     assert planned.returncode == 0, planned.stderr
     seeds = [t["request"]["seed"] for t in json.loads(planned.stdout)["takes"]]
     text = run(root, *args, "--dry-run")
-    assert [
-        int(line.split(" seed ")[1].split(":")[0]) for line in text.stdout.splitlines()
-    ] == seeds
-    assert len(set(seeds)) == 4
+    assert [int(line.split(" seed ")[1].split(":")[0]) for line in text.stdout.splitlines()] == seeds
+    assert len(set(seeds)) == 3
     done = run(root, *args, "--json")
     assert done.returncode == 0, done.stderr
-    made = [show(root, t)["recipe"]["seed"] for t in ("1A/1", "1A/2", "1B/1", "1B/2")]
+    made = [show(root, t)["recipe"]["seed"] for t in ("1A/1", "1A/2", "1A/3")]
     assert made == seeds
-    assert [p["prompt"]["5"]["inputs"]["seed"] for p in stub.prompts] == seeds
+    assert sorted(p["prompt"]["5"]["inputs"]["seed"] for p in stub.prompts) == sorted(seeds)
     again = run(root, "render", "1A", "--generator", "comfyui", "--dry-run", "--json")
-    assert json.loads(again.stdout)["takes"][0]["request"]["seed"] not in seeds  # take 3's own
+    assert json.loads(again.stdout)["takes"][0]["request"]["seed"] not in seeds  # take 4's own
+    pinned = run(root, *args, "--seed", "7", "--dry-run", "--json")
+    assert [t["request"]["seed"] for t in json.loads(pinned.stdout)["takes"]] == [7, 8, 9]
 
 
 def test_a_take_is_rendered_again_exactly_after_its_workflow_file_changed(
