@@ -1094,6 +1094,7 @@ def test_stub_validation_answers_and_other_routes(stub: ComfyUIStub) -> None:
     assert "SaveImage" in httpx.get(f"{stub.url}/object_info/SaveImage").json()
     missing = httpx.get(f"{stub.url}/view", params={"filename": "nope.png", "type": "output"})
     assert (missing.status_code, missing.content) == (404, b"")
+    assert "content-type" not in missing.headers
     deleted = httpx.post(f"{stub.url}/queue", json={"delete": ["x"]})
     assert (deleted.status_code, deleted.content) == (200, b"")
     stub.wait_idle()

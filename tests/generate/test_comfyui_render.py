@@ -200,7 +200,8 @@ def test_a_shot_and_the_command_line_choose_the_workflow(stub: ComfyUIStub, tmp_
             words in refused.stderr and "Export (API)" in refused.stderr
         ) or bad == "missing.json"
     assert run(root, "render", "1B", "--generator", "comfyui").returncode == 0
-    assert show(root, "1B/1")["recipe"]["parameters"]["workflow"] == "pair-closeup.json"
+    chosen = show(root, "1B/1")["recipe"]["parameters"]
+    assert (chosen["workflow"], chosen["workflow_choice"]) == ("pair-closeup.json", "the shot")
 
     exported = tmp_path / "shots.csv"
     assert run(root, "shot", "export", str(exported)).returncode == 0
@@ -212,7 +213,11 @@ def test_a_shot_and_the_command_line_choose_the_workflow(stub: ComfyUIStub, tmp_
     (root / "two-again.json").write_text(json.dumps(TWO))
     done = run(root, "render", "1B", "--generator", "comfyui", "--workflow", "two-again.json")
     assert done.returncode == 0, done.stderr
-    assert show(root, "1B/2")["recipe"]["parameters"]["workflow"] == "two-again.json"
+    chosen = show(root, "1B/2")["recipe"]["parameters"]
+    assert (chosen["workflow"], chosen["workflow_choice"]) == (
+        "two-again.json",
+        "render --workflow",
+    )
     previs = run(root, "render", "1B", "--workflow", "two-again.json")
     assert (
         previs.returncode == 2

@@ -378,14 +378,16 @@ def choose_workflow(
     """The template for this take and where that choice came from.
 
     Returns:
-        (a path or an inline table, "parameters" / "workflows.KIND[.refsN]" / "workflow").
+        (a path or an inline table, where it came from: "the shot", "render --workflow",
+        "the take's workflow" (given in the parameters), "workflows.KIND[.refsN]" or
+        "workflow").
 
     Raises:
         WorkflowError: Nothing is configured for this take.
     """
     given = request.parameters.get("workflow")
     if given is not None:
-        return given, "the take's workflow"
+        return given, str(request.parameters.get("workflow_from") or "the take's workflow")
     kind = take_kind(request)
     entry = table.get(kind)
     refs = f"refs{len(request.references)}"

@@ -261,8 +261,9 @@ def _plan_shot(
         {"reference_tags": list(composed.reference_names)} if with_refs else {}
     )
     chosen = order.workflow or shot.workflow
-    if chosen and backend.takes_workflows:
-        parameters["workflow"] = chosen  # the take's own, over the configured ones
+    if chosen and backend.takes_workflows:  # the take's own, over the configured ones
+        parameters["workflow"] = chosen
+        parameters["workflow_from"] = "render --workflow" if order.workflow else "the shot"
     for number in range(first, first + order.takes):
         request = RenderRequest(
             mode=mode,
