@@ -4,13 +4,27 @@ It speaks what ``shared/notes/comfyui-api.md`` records from a real ComfyUI
 0.3.64: ``/prompt``, ``/ws``, ``/history/{id}``, ``/view``, ``/upload/image``,
 ``/interrupt``, ``/queue``, ``/system_stats`` (each also under ``/api/``). It
 "runs" a workflow by writing a solid-colour PNG (colour from the seed, size
-from an ``EmptyImage``/``EmptyLatentImage``) for each ``SaveImage``, sends it in
-a binary frame for ``SaveImageWebsocket``, and an animated GIF for
-``VHS_VideoCombine``. Nodes it does not know are refused like a real server
-refuses a missing custom node.
+from an ``EmptyImage``/``EmptyLatentImage``) for each ``SaveImage`` (a ``temp``
+file for ``PreviewImage``), sends it in a binary frame for
+``SaveImageWebsocket``, writes an animated WebP, an APNG, a VP9 WEBM or an
+H.264 MP4 for ``SaveAnimatedWEBP``, ``SaveAnimatedPNG``, ``SaveWEBM`` and
+``SaveVideo`` (one frame per batch item, whole-millisecond delays and identical
+frames merged as libwebp and Pillow do), text for ``PreviewAny``, and an
+animated GIF for ``VHS_VideoCombine``. Nodes it does not know are refused like
+a real server refuses a missing custom node.
+
+It follows the corrections the notes end with: a graph in which some outputs
+fail validation (a required input missing, an image not uploaded) is answered
+200 with those ``node_errors`` and only the valid outputs run; 400 comes only
+when no output is valid. Two more ``status`` messages come before
+``execution_start``, ``progress_state`` (running) before each ``executing``,
+``progress`` 0/1 from ``SaveImageWebsocket``; a failed run ends
+``execution_error``, ``status``, ``executing`` null; a failed run's history has
+``meta`` ``{}``; ``/object_info/NoSuchNode`` is ``{}``; a ``/view`` 404 has no body.
 
 Switches for failure tests: ``fail`` (an ``execution_error``), ``hang`` (runs
-until interrupted), ``override(path, ...)`` (any answer, once or always: garbage,
+until interrupted), ``repeat`` (each picture of an animated output repeated that many
+times: identical consecutive frames), ``override(path, ...)`` (any answer, once or always: garbage,
 a 500), ``token`` (401 without it), ``drop_websocket`` (closes the socket after ``execution_start``), and
 ``stop()`` (down). What clients sent is kept in ``prompts``, ``uploads``,
 ``interrupts`` and ``deleted``.
@@ -29,6 +43,7 @@ import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from fractions import Fraction
 from typing import Any
 
 from aiohttp import WSMsgType, web
@@ -49,8 +64,44 @@ KNOWN_NODES = {
     "PreviewImage",
     "SaveImageWebsocket",
     "VHS_VideoCombine",
+    "SaveAnimatedWEBP",
+    "SaveAnimatedPNG",
+    "SaveWEBM",
+    "CreateVideo",
+    "SaveVideo",
+    "PreviewAny",
 }
-OUTPUT_NODES = {"SaveImage", "PreviewImage", "SaveImageWebsocket", "VHS_VideoCombine"}
+OUTPUT_NODES = {
+    "SaveImage",
+    "PreviewImage",
+    "SaveImageWebsocket",
+    "VHS_VideoCombine",
+    "SaveAnimatedWEBP",
+    "SaveAnimatedPNG",
+    "SaveWEBM",
+    "SaveVideo",
+    "PreviewAny",
+}
+# Required inputs, as ComfyUI 0.3.64's nodes declare them (those the tests use).
+REQUIRED = {
+    "SaveImage": ("images", "filename_prefix"),
+    "PreviewImage": ("images",),
+    "SaveImageWebsocket": ("images",),
+    "SaveAnimatedWEBP": ("images", "filename_prefix", "fps", "lossless", "quality", "method"),
+    "SaveAnimatedPNG": ("images", "filename_prefix", "fps", "compress_level"),
+    "SaveWEBM": ("images", "filename_prefix", "codec", "fps", "crf"),
+    "CreateVideo": ("images", "fps"),
+    "SaveVideo": ("video", "filename_prefix", "format", "codec"),
+    "PreviewAny": ("source",),
+    "LoadImage": ("image",),
+}
+_MIME = {
+    ".png": "image/png",
+    ".gif": "image/gif",
+    ".webp": "image/webp",
+    ".webm": "video/webm",
+    ".mp4": "video/mp4",
+}
 
 
 @dataclass
@@ -99,6 +150,49 @@ def _gif(width: int, height: int, seed: int, frames: int, fps: float) -> bytes:
     return buffer.getvalue()
 
 
+def _animation(
+    pictures: list[Image.Image], fps: float, suffix: str, inputs: dict[str, Any]
+) -> bytes:
+    """What ComfyUI's save nodes write: delays of ``int(1000 / fps)`` ms (identical frames
+    merged) in WebP and APNG; VP9 WEBM and H.264 MP4 at ``round(fps * 1000) / 1000``."""
+    buffer = io.BytesIO()
+    if suffix == ".webp":
+        pictures[0].save(
+            buffer,
+            "WEBP",
+            save_all=True,
+            append_images=pictures[1:],
+            duration=int(1000.0 / fps),
+            lossless=bool(inputs.get("lossless", False)),
+            quality=int(inputs.get("quality", 80)),
+            method=int(inputs.get("method", 4)) if str(inputs.get("method")).isdigit() else 4,
+        )
+        return buffer.getvalue()
+    if suffix == ".png":
+        pictures[0].save(
+            buffer,
+            "PNG",
+            save_all=True,
+            append_images=pictures[1:],
+            duration=int(1000.0 / fps),
+            compress_level=int(inputs.get("compress_level", 4)),
+        )
+        return buffer.getvalue()
+    import av
+    import numpy as np
+
+    codec, container = ("libvpx-vp9", "webm") if suffix == ".webm" else ("libx264", "mp4")
+    with av.open(buffer, mode="w", format=container) as output:
+        stream: Any = output.add_stream(codec, rate=Fraction(round(fps * 1000), 1000))
+        stream.width, stream.height = pictures[0].size
+        stream.pix_fmt = "yuv420p"
+        for picture in pictures:
+            frame = av.VideoFrame.from_ndarray(np.asarray(picture), format="rgb24")
+            output.mux(stream.encode(frame))
+        output.mux(stream.encode(None))
+    return buffer.getvalue()
+
+
 class ComfyUIStub:
     """A ComfyUI look-alike on a free loopback port, served from a thread."""
 
@@ -109,6 +203,7 @@ class ComfyUIStub:
         self.hang = False
         self.drop_websocket = False
         self.step_delay = 0.0  # seconds between sampler progress messages
+        self.repeat = 1  # each picture of an animated output this many times (identical frames)
         self.token: str | None = None  # when set, requests need "Authorization: Bearer TOKEN"
         self._answers: dict[str, list[_Answer]] = {}
         # What clients sent.
@@ -205,6 +300,7 @@ class ComfyUIStub:
             web.get("/queue", self._get_queue),
             web.post("/queue", self._post_queue),
             web.get("/system_stats", self._system_stats),
+            web.get("/object_info/{node}", self._object_info),
         ]
         for route in routes:
             app.router.add_route(route.method, route.path, route.handler)
@@ -292,38 +388,74 @@ class ComfyUIStub:
         )
         if not outputs:
             return self._error("prompt_no_outputs", "Prompt has no outputs", "", node_errors=[])
+        # Each output is valid when it and every node it reads from are (ComfyUI's
+        # validate_prompt): the errors of a node are listed once, with the outputs they spoil.
+        own = {nid: self._node_errors(node) for nid, node in prompt.items()}
         node_errors: dict[str, Any] = {}
-        for node_id, node in prompt.items():
-            if node["class_type"] == "LoadImage":
-                image = node.get("inputs", {}).get("image")
-                if image not in self.uploads:
-                    dependents = [o for o in outputs if self._depends(prompt, o, node_id)]
-                    node_errors[node_id] = {
-                        "errors": [
-                            {
-                                "type": "custom_validation_failed",
-                                "message": "Custom validation failed for node",
-                                "details": f"image - Invalid image file: {image}",
-                                "extra_info": {"input_name": "image"},
-                            }
-                        ],
-                        "dependent_outputs": dependents,
-                        "class_type": "LoadImage",
-                    }
-        if node_errors:
+        good: list[str] = []
+        reasons: list[dict[str, Any]] = []
+        for output in outputs:
+            upstream = [
+                nid for nid in sorted(prompt, key=_order) if self._depends(prompt, output, nid)
+            ]
+            spoilt = [nid for nid in upstream if own[nid]]
+            if not spoilt:
+                good.append(output)
+                continue
+            reasons.extend(own[output])
+            for nid in spoilt:
+                entry = node_errors.setdefault(
+                    nid,
+                    {
+                        "errors": own[nid],
+                        "dependent_outputs": [],
+                        "class_type": prompt[nid]["class_type"],
+                    },
+                )
+                entry["dependent_outputs"].append(output)
+        if not good:
+            details = "\n".join(f"{r['message']}: {r['details']}" for r in reasons)
             return self._error(
                 "prompt_outputs_failed_validation",
                 "Prompt outputs failed validation",
-                "",
+                details,
                 node_errors,
             )
+        # Any string is used as given; the same id twice is queued (and run) twice.
         prompt_id = str(body.get("prompt_id") or uuid.uuid4())
-        job = _Job(number, prompt_id, prompt, body.get("client_id"), outputs)
+        job = _Job(number, prompt_id, prompt, body.get("client_id"), good)
         self._queue.append(job)
         assert self._wake is not None
         self._wake.set()
         await self._broadcast_status()
-        return web.json_response({"prompt_id": prompt_id, "number": number, "node_errors": {}})
+        return web.json_response(
+            {"prompt_id": prompt_id, "number": number, "node_errors": node_errors}
+        )
+
+    def _node_errors(self, node: dict[str, Any]) -> list[dict[str, Any]]:
+        inputs = node.get("inputs", {})
+        errors = [
+            {
+                "type": "required_input_missing",
+                "message": "Required input is missing",
+                "details": name,
+                "extra_info": {"input_name": name},
+            }
+            for name in REQUIRED.get(node["class_type"], ())
+            if name not in inputs
+        ]
+        if node["class_type"] == "LoadImage" and "image" in inputs:
+            image = inputs["image"]
+            if image not in self.uploads:
+                errors.append(
+                    {
+                        "type": "custom_validation_failed",
+                        "message": "Custom validation failed for node",
+                        "details": f"image - Invalid image file: {image}",
+                        "extra_info": {"input_name": "image"},
+                    }
+                )
+        return errors
 
     def _depends(self, prompt: dict[str, Any], node_id: str, target: str) -> bool:
         if node_id == target:
@@ -334,6 +466,21 @@ class ComfyUIStub:
             and str(value[0]) in prompt
             and self._depends(prompt, str(value[0]), target)
             for value in prompt[node_id].get("inputs", {}).values()
+        )
+
+    async def _object_info(self, request: web.Request) -> web.Response:
+        name = request.match_info["node"]
+        if name not in KNOWN_NODES:
+            return web.json_response({})
+        required = {key: ["*", {}] for key in REQUIRED.get(name, ())}
+        return web.json_response(
+            {
+                name: {
+                    "input": {"required": required},
+                    "name": name,
+                    "output_node": name in OUTPUT_NODES,
+                }
+            }
         )
 
     async def _get_prompt(self, request: web.Request) -> web.Response:
@@ -380,10 +527,10 @@ class ComfyUIStub:
         content = self.files.get(key)
         if content is None:
             return web.Response(status=404)
-        kind = "image/gif" if key[2].endswith(".gif") else "image/png"
+        suffix = key[2][key[2].rfind(".") :].lower()
         return web.Response(
             body=content,
-            content_type=kind,
+            content_type=_MIME.get(suffix, "application/octet-stream"),
             headers={"Content-Disposition": f'filename="{key[2]}"'},
         )
 
@@ -477,6 +624,7 @@ class ComfyUIStub:
                 continue
             job = self._queue.pop(0)
             self._running = job
+            await self._broadcast_status()  # the second `status` before `execution_start`
             try:
                 await self._execute(job)
             finally:
@@ -529,9 +677,14 @@ class ComfyUIStub:
                 batch = int(inputs[nid].get("batch_size", batch))
         outputs: dict[str, Any] = {}
         states: dict[str, Any] = {}
-        for nid in sorted(prompt, key=_order):
+        # Only what the valid outputs need runs (a partly valid graph runs the rest).
+        needed = [
+            nid
+            for nid in sorted(prompt, key=_order)
+            if any(self._depends(prompt, out, nid) for out in job.outputs_to_execute)
+        ]
+        for nid in needed:
             class_type = prompt[nid]["class_type"]
-            await say("executing", {"node": nid, "display_node": nid, "prompt_id": pid})
             states[nid] = {
                 "value": 0,
                 "max": 1,
@@ -542,7 +695,9 @@ class ComfyUIStub:
                 "parent_node_id": None,
                 "real_node_id": nid,
             }
+            # The real server sends the running state before `executing`.
             await say("progress_state", {"prompt_id": pid, "nodes": states})
+            await say("executing", {"node": nid, "display_node": nid, "prompt_id": pid})
             if self.hang:
                 await job.interrupted.wait()
                 data = {
@@ -584,8 +739,11 @@ class ComfyUIStub:
                     await say(
                         "progress", {"value": step, "max": steps, "prompt_id": pid, "node": nid}
                     )
-            output = self._run_node(nid, class_type, inputs[nid], width, height, batch, seed)
+            output = self._run_node(
+                nid, class_type, inputs[nid], (width, height, batch), seed, prompt
+            )
             if class_type == "SaveImageWebsocket":
+                await say("progress", {"value": 0, "max": 1, "prompt_id": pid, "node": nid})
                 socket = self._sockets.get(client or "")
                 if socket is not None and not socket.closed:
                     frame = struct.pack(">II", 1, 2) + _png(width, height, seed)
@@ -608,11 +766,11 @@ class ComfyUIStub:
         nid: str,
         class_type: str,
         inputs: dict[str, Any],
-        width: int,
-        height: int,
-        batch: int,
+        shape: tuple[int, int, int],
         seed: int,
+        prompt: dict[str, Any],
     ) -> dict[str, Any] | None:
+        width, height, batch = shape
         if class_type in ("SaveImage", "PreviewImage"):
             kind = "output" if class_type == "SaveImage" else "temp"
             subfolder, _, prefix = str(inputs.get("filename_prefix", "ComfyUI")).rpartition("/")
@@ -620,6 +778,8 @@ class ComfyUIStub:
             name = f"{prefix}_{self._counter:05d}_.png"
             self.files[(kind, subfolder, name)] = _png(width, height, seed)
             return {"images": [{"filename": name, "subfolder": subfolder, "type": kind}]}
+        if class_type == "PreviewAny":
+            return {"text": [f"seed {seed}"]}
         if class_type == "VHS_VideoCombine":
             fps = float(inputs.get("frame_rate", 8))
             self._counter += 1
@@ -635,6 +795,30 @@ class ComfyUIStub:
                         "frame_rate": fps,
                     }
                 ]
+            }
+        if class_type in ("SaveAnimatedWEBP", "SaveAnimatedPNG", "SaveWEBM", "SaveVideo"):
+            fps = float(inputs.get("fps", 0) or 0)
+            if class_type == "SaveVideo":  # the rate is the CreateVideo node's
+                source = inputs.get("video")
+                if isinstance(source, list) and str(source[0]) in prompt:
+                    fps = float(prompt[str(source[0])].get("inputs", {}).get("fps", 24))
+            pictures = [
+                Image.new("RGB", (width, height), _color(seed + i // self.repeat))
+                for i in range(batch)
+            ]
+            suffix = {
+                "SaveAnimatedWEBP": ".webp",
+                "SaveAnimatedPNG": ".png",
+                "SaveWEBM": ".webm",
+                "SaveVideo": ".mp4",
+            }[class_type]
+            subfolder, _, prefix = str(inputs.get("filename_prefix", "ComfyUI")).rpartition("/")
+            self._counter += 1
+            name = f"{prefix}_{self._counter:05d}_{suffix}"
+            self.files[("output", subfolder, name)] = _animation(pictures, fps, suffix, inputs)
+            return {
+                "images": [{"filename": name, "subfolder": subfolder, "type": "output"}],
+                "animated": [batch != 1],
             }
         return None
 

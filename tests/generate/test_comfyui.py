@@ -146,7 +146,9 @@ def test_text_to_image_end_to_end(stub: ComfyUIStub, tmp_path: Path, workdir: Pa
     info = probe(result.path)
     assert (info.kind, info.codec, info.width, info.height) == ("image", "png", 96, 64)
     assert result.path.parent == workdir
-    assert leftovers(workdir) == [result.path.name]
+    assert result.workflow is not None
+    assert leftovers(workdir) == sorted([result.path.name, result.workflow.name])
+    assert json.loads(result.workflow.read_text()) == nodes  # the graph as sent
     # The saved file, not the preview (a temp file) of node 7.
     assert result.parameters["output"] == {
         "node": "8",
@@ -157,6 +159,7 @@ def test_text_to_image_end_to_end(stub: ComfyUIStub, tmp_path: Path, workdir: Pa
     assert result.parameters["prompt_id"] == sent["prompt_id"]
     assert result.parameters["comfyui_version"] == "0.3.64"
     assert result.parameters["workflow"] == "workflows/template.json"
+    assert result.parameters["workflow_choice"] == "workflow"
     assert result.parameters["workflow_sha256"] == load_workflow(TXT2IMG).sha256
     assert result.parameters["idempotency_key"] == take.parameters["idempotency_key"]
 
@@ -205,9 +208,14 @@ def test_text_to_video_saves_the_video_output(
 def test_a_still_workflow_cannot_make_a_video_take(
     stub: ComfyUIStub, tmp_path: Path, workdir: Path
 ) -> None:
-    with pytest.raises(RenderError, match="without saving a video") as caught:
-        generator(stub, tmp_path).render(request(Mode.TEXT_TO_VIDEO, frames=6), workdir)
+    gen = generator(stub, tmp_path)
+    take = request(Mode.TEXT_TO_VIDEO, frames=6)
+    with pytest.raises(WorkflowError, match=r"saves stills only \(PreviewImage, SaveImage\)"):
+        gen.check(take)  # what the queue asks before queueing
+    with pytest.raises(WorkflowError, match="saves stills only") as caught:
+        gen.render(take, workdir)
     assert not caught.value.transient
+    assert stub.requests == []
     assert leftovers(workdir) == []
 
 
@@ -345,7 +353,18 @@ def test_unknown_node_is_refused_for_good(stub: ComfyUIStub, tmp_path: Path, wor
 def test_node_validation_errors_are_reported_in_one_line(
     stub: ComfyUIStub, tmp_path: Path, workdir: Path
 ) -> None:
+    # Each LoadImage feeds a save node: no output is valid, so the server answers 400.
     workflow = with_loads("missing.png", "gone.png")
+    del workflow["7"], workflow["8"]
+    workflow["30"] = {
+        "class_type": "SaveImage",
+        "inputs": {"images": ["20", 0], "filename_prefix": "a"},
+    }
+    workflow["31"] = {
+        "class_type": "SaveImage",
+        "inputs": {"images": ["21", 0], "filename_prefix": "b"},
+    }
+    workflow["2"]["inputs"]["text"] = "{{prompt}} {{seed}}"
     with pytest.raises(RenderError) as caught:
         generator(stub, tmp_path, workflow).render(request(), workdir)
     assert not caught.value.transient
@@ -499,7 +518,12 @@ UI_FORMAT = {
     ("workflow", "take", "match"),
     [
         ('{"1": {"class_type": "SaveImage",', {}, r"is not valid JSON \(line 1"),
-        (UI_FORMAT, {}, r"UI format .* export it with 'Save \(API Format\)'"),
+        (
+            UI_FORMAT,
+            {},
+            r"UI format .* Workflow > Export \(API\) .* 'Save \(API Format\)' .* "
+            r"'Enable Dev mode Options'",
+        ),
         ({"1": {"inputs": {"text": "{{prompt}} {{seed}}"}}}, {}, "no node with a class_type"),
         ([1, 2], {}, "is a JSON list, not an API-format workflow"),
         ({}, {}, "has no nodes"),
@@ -577,7 +601,8 @@ def test_bad_templates_are_refused_before_sending(
 
 def test_missing_workflow_and_input_files(stub: ComfyUIStub, tmp_path: Path, workdir: Path) -> None:
     with pytest.raises(
-        WorkflowError, match=r"no ComfyUI workflow: set the comfyui generator's 'workflow'"
+        WorkflowError,
+        match=r"no ComfyUI workflow for a text-to-image take with 0 reference.*workflows\] image = ",
     ):
         ComfyUIGenerator({"url": stub.url}).render(request(), workdir)
     gen = ComfyUIGenerator({"url": stub.url, "workflow": "elsewhere.json"}, project_dir=tmp_path)
@@ -595,11 +620,27 @@ def test_missing_workflow_and_input_files(stub: ComfyUIStub, tmp_path: Path, wor
 def test_workflow_given_inline_in_the_parameters(
     stub: ComfyUIStub, tmp_path: Path, workdir: Path
 ) -> None:
-    take = request(parameters={"workflow": TXT2IMG, "output_node": "7"})
+    take = request(parameters={"workflow": TXT2IMG, "output_node": "8"})
     result = ComfyUIGenerator({"url": stub.url, "poll_s": 0.2}).render(take, workdir)
     assert result.parameters["workflow"] == TXT2IMG
-    assert result.parameters["output"]["node"] == "7"  # asked for: the preview
-    assert result.parameters["output"]["type"] == "temp"
+    assert result.parameters["workflow_choice"] == "the take's workflow"
+    assert result.parameters["output"]["node"] == "8"
+
+
+def test_a_preview_is_never_the_take_even_when_asked_for(
+    stub: ComfyUIStub, tmp_path: Path, workdir: Path
+) -> None:
+    take = request(parameters={"workflow": TXT2IMG, "output_node": "7"})
+    with pytest.raises(RenderError, match=r"only temporary previews \(node\(s\) 7\)") as caught:
+        ComfyUIGenerator({"url": stub.url, "poll_s": 0.2}).render(take, workdir)
+    assert not caught.value.transient
+    workflow = json.loads(json.dumps(TXT2IMG))
+    del workflow["8"]  # a preview only
+    with pytest.raises(
+        RenderError, match=r"only temporary previews .* save an image with SaveImage"
+    ):
+        generator(stub, tmp_path, workflow).render(request(), workdir)
+    assert leftovers(workdir) == []
 
 
 def test_placeholders_typed_whole_and_text_inside() -> None:
@@ -673,3 +714,395 @@ def test_module_imports_without_the_client_libraries() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+# -- the real server's answers (shared/notes/comfyui-api.md, corrections) -------------
+
+
+def partly_valid(left: str) -> dict[str, Any]:
+    """TXT2IMG whose SaveImage lacks its images: only the preview (or a text output) is valid."""
+    workflow = json.loads(json.dumps(TXT2IMG))
+    del workflow["8"]["inputs"]["images"]
+    if left == "text":
+        workflow["7"] = {"class_type": "PreviewAny", "inputs": {"source": ["2", 0]}}
+    return workflow
+
+
+@pytest.mark.parametrize("left", ["preview", "text"])
+def test_a_partly_valid_workflow_is_refused_and_stopped(
+    stub: ComfyUIStub, tmp_path: Path, workdir: Path, left: str
+) -> None:
+    """Defect 1: a 200 with node_errors ran the rest; the preview became the take."""
+    take = request()
+    with pytest.raises(RenderError) as caught:
+        generator(stub, tmp_path, partly_valid(left)).render(take, workdir)
+    assert str(caught.value) == (
+        "ComfyUI refused part of the workflow: node 8 (SaveImage): Required input is missing: "
+        "images; it would have run only the rest, so the run was stopped; fix those nodes"
+    )
+    assert not caught.value.transient
+    prompt_id = prompt_id_for(take.parameters["idempotency_key"])
+    assert stub.interrupts == [{"prompt_id": prompt_id}]
+    assert stub.deleted == [prompt_id]
+    assert leftovers(workdir) == []
+
+
+def animated_workflow(save: str) -> dict[str, Any]:
+    """A video workflow ending in one of ComfyUI's core video savers, at {{fps}}."""
+    workflow = json.loads(json.dumps(TXT2IMG))
+    workflow["4"]["inputs"]["batch_size"] = "{{frames}}"
+    del workflow["7"], workflow["8"]
+    if save == "SaveVideo":
+        workflow["9"] = {
+            "class_type": "CreateVideo",
+            "inputs": {"images": ["6", 0], "fps": "{{fps}}"},
+        }
+        workflow["10"] = {
+            "class_type": "SaveVideo",
+            "inputs": {
+                "video": ["9", 0],
+                "filename_prefix": "video/take",
+                "format": "auto",
+                "codec": "auto",
+            },
+        }
+        return workflow
+    extras: dict[str, dict[str, Any]] = {
+        "SaveAnimatedWEBP": {"lossless": True, "quality": 80, "method": "default"},
+        "SaveAnimatedPNG": {"compress_level": 4},
+        "SaveWEBM": {"codec": "vp9", "crf": 20},
+    }
+    extra = extras[save]
+    workflow["9"] = {
+        "class_type": save,
+        "inputs": {"images": ["6", 0], "filename_prefix": "take", "fps": "{{fps}}", **extra},
+    }
+    return workflow
+
+
+def colours(path: Path) -> list[tuple[int, ...]]:
+    from setpiece.store.video import decode
+
+    return [tuple(int(v) for v in frame.rgb.reshape(-1, 3).mean(axis=0)) for frame in decode(path)]
+
+
+@pytest.mark.parametrize(
+    ("save", "fps", "repeat"),
+    [
+        ("SaveAnimatedWEBP", Fraction(24), 1),
+        ("SaveAnimatedWEBP", Fraction(24), 3),  # identical frames merged by libwebp
+        ("SaveAnimatedWEBP", Fraction(24), 12),  # all alike: a single picture in the file
+        ("SaveAnimatedPNG", Fraction(24), 1),  # FFmpeg reads 293/12
+        ("SaveAnimatedPNG", Fraction(24), 4),  # FFmpeg reads 100000/1
+        ("SaveAnimatedPNG", Fraction(24000, 1001), 1),
+        ("SaveWEBM", Fraction(24), 1),
+        ("SaveWEBM", Fraction(24000, 1001), 2),  # the node writes 2997/125
+        ("SaveVideo", Fraction(24), 1),
+        ("SaveVideo", Fraction(24000, 1001), 1),
+    ],
+)
+def test_animated_outputs_are_video_takes_at_the_requested_rate(
+    stub: ComfyUIStub, tmp_path: Path, workdir: Path, save: str, fps: Fraction, repeat: int
+) -> None:
+    """Defect 2: animated WebP refused, a merged one stored as a still, APNG rates wrong."""
+    from generate.comfyui_stub import _color
+
+    stub.repeat = repeat
+    take = request(Mode.TEXT_TO_VIDEO, frames=12, fps=fps)
+    result = generator(stub, tmp_path, animated_workflow(save)).render(take, workdir)
+    info = probe(result.path)
+    assert (info.kind, info.frames, info.fps, info.width, info.height) == (
+        "video",
+        12,
+        fps,
+        96,
+        64,
+    )
+    assert result.parameters["fps"] == f"{fps.numerator}/{fps.denominator}"
+    expected = [_color(42 + i // repeat) for i in range(12)]
+    found = colours(result.path)
+    assert all(
+        max(abs(a - b) for a, b in zip(got, want, strict=True)) <= 12
+        for got, want in zip(found, expected, strict=True)
+    ), (found, expected)
+    assert result.workflow is not None
+    assert leftovers(workdir) == sorted([result.path.name, result.workflow.name])
+
+
+def test_a_video_output_for_a_still_take_is_refused_before_sending(
+    stub: ComfyUIStub, tmp_path: Path, workdir: Path
+) -> None:
+    with pytest.raises(WorkflowError, match=r"saves video only \(SaveWEBM\) but this is a still"):
+        generator(stub, tmp_path, animated_workflow("SaveWEBM")).render(request(), workdir)
+    assert stub.requests == []
+
+
+def write_workflow(folder: Path, name: str, workflow: dict[str, Any]) -> str:
+    (folder / name).write_text(json.dumps(workflow))
+    return name
+
+
+def test_workflows_are_chosen_per_take_kind_and_reference_count(
+    stub: ComfyUIStub, tmp_path: Path
+) -> None:
+    """Defect 3: one workflow per project failed two-shots, singles, or video."""
+    refs = tuple(write_png(tmp_path / f"ref{i}.png", seed=i) for i in range(3))
+    table = {
+        "image": {
+            "refs0": write_workflow(tmp_path, "still.json", TXT2IMG),
+            "refs1": write_workflow(tmp_path, "one.json", with_loads("{{reference_image}}")),
+            "refs2": write_workflow(
+                tmp_path, "two.json", with_loads("{{reference_image}}", "{{reference_image_2}}")
+            ),
+        },
+        "video": write_workflow(tmp_path, "video.json", animated_workflow("SaveWEBM")),
+    }
+    gen = ComfyUIGenerator(
+        {"url": stub.url, "poll_s": 0.2, "workflows": table}, project_dir=tmp_path
+    )
+    made = {
+        count: gen.render(request(references=refs[:count]), tmp_path / f"w{count}")
+        for count in (0, 1, 2)
+    }
+    assert {c: r.parameters["workflow"] for c, r in made.items()} == {
+        0: "still.json",
+        1: "one.json",
+        2: "two.json",
+    }
+    assert made[2].parameters["workflow_choice"] == "workflows.image.refs2"
+    clip = gen.render(request(Mode.TEXT_TO_VIDEO, frames=6, fps=Fraction(12)), tmp_path / "v")
+    assert clip.parameters["workflow"] == "video.json"
+    assert probe(clip.path).kind == "video"
+    # No workflow for three references, and none for image-to-video: refused with the reason.
+    with pytest.raises(
+        WorkflowError,
+        match=r"no ComfyUI workflow for a text-to-image take with 3 reference image\(s\): "
+        r"\[generators.comfyui.workflows\] image has refs0, refs1, refs2; add refs3",
+    ):
+        gen.check(request(references=refs))
+    with pytest.raises(WorkflowError, match=r"workflows\] image_to_video = "):
+        gen.check(request(Mode.IMAGE_TO_VIDEO, frames=6, init_image=refs[0]))
+    # The fallback takes what the table does not name.
+    fallback = ComfyUIGenerator(
+        {"url": stub.url, "workflows": {"video": "video.json"}, "workflow": "still.json"},
+        project_dir=tmp_path,
+    )
+    fallback.check(request())
+
+
+@pytest.mark.parametrize(
+    ("table", "match"),
+    [
+        ({"still": "a.json"}, "unknown take kind 'still'; use image, video, image_to_video"),
+        ({"image": {"two": "a.json"}}, "unknown key 'two'; name them by number of references"),
+        ({"image": 3}, "expected a file or a table of refs0, refs1"),
+        ({"video": {"refs1": 2}}, r"workflows.video.refs1: expected a file"),
+    ],
+)
+def test_bad_workflows_tables_are_refused(table: dict[str, Any], match: str) -> None:
+    with pytest.raises(InvalidInputError, match=match):
+        ComfyUIGenerator({"workflows": table})
+
+
+def test_the_graph_sent_can_be_sent_again_exactly(
+    stub: ComfyUIStub, tmp_path: Path, workdir: Path
+) -> None:
+    """Defect 5: the recipe kept the path and hash; the file changed, the take was lost."""
+    refs = (write_png(tmp_path / "ana.png", seed=5),)
+    gen = generator(stub, tmp_path, with_loads("{{reference_image}}"))
+    first = gen.render(request(references=refs), tmp_path / "first")
+    assert first.workflow is not None
+    sent = json.loads(first.workflow.read_text())
+    changed = with_loads("{{reference_image}}")
+    changed["5"]["inputs"]["steps"] = 30
+    generator(stub, tmp_path, changed)  # the workflow file is edited
+    # The server lost its input folder and another file took the reference's name.
+    name = stub.prompts[0]["prompt"]["20"]["inputs"]["image"]
+    stub.uploads.clear()
+    stub.uploads[name] = b"another picture"
+    again = request(
+        references=refs,
+        parameters={"workflow": sent, "workflow_exact": True, "idempotency_key": "again"},
+    )
+    second = gen.render(again, workdir)
+    resent = stub.prompts[-1]["prompt"]
+    renamed = name.replace(".png", " (1).png")
+    assert resent["20"]["inputs"]["image"] == renamed
+    resent["20"]["inputs"]["image"] = name
+    assert resent == stub.prompts[0]["prompt"]
+    assert second.path.read_bytes() == first.path.read_bytes()
+    assert second.parameters["workflow"] == "exact"
+    assert "workflow_exact" not in second.parameters
+
+
+def test_a_workflow_without_an_output_node_is_refused_with_advice(
+    stub: ComfyUIStub, tmp_path: Path, workdir: Path
+) -> None:
+    workflow = json.loads(json.dumps(TXT2IMG))
+    del workflow["7"], workflow["8"]
+    with pytest.raises(RenderError) as caught:
+        generator(stub, tmp_path, workflow).render(request(), workdir)
+    assert str(caught.value) == (
+        "ComfyUI refused the workflow: Prompt has no outputs; the workflow has no output node: "
+        "end it with a save node (SaveImage, SaveWEBM, SaveVideo, SaveAnimatedWEBP)"
+    )
+    assert not caught.value.transient
+
+
+def test_a_server_that_answers_like_another_program(
+    stub: ComfyUIStub, tmp_path: Path, workdir: Path
+) -> None:
+    stub.override("/system_stats", 200, {"status": "ok", "version": "1.7.0"})
+    with pytest.raises(
+        RenderError, match=r"answered GET /system_stats like another program"
+    ) as caught:
+        generator(stub, tmp_path).render(request(), workdir)
+    assert not caught.value.transient
+    assert "POST /prompt" not in stub.requests
+
+
+def test_a_misspelt_placeholder_is_named_with_its_likely_spelling(
+    stub: ComfyUIStub, tmp_path: Path, workdir: Path
+) -> None:
+    workflow = json.loads(json.dumps(TXT2IMG).replace('"{{width}}"', '"{{widht}}"'))
+    with pytest.raises(
+        WorkflowError,
+        match=r"unknown placeholder\(s\) \{\{widht\}\} \(did you mean \{\{width\}\}\?\)",
+    ):
+        generator(stub, tmp_path, workflow).check(request())
+    assert stub.requests == []
+
+
+# -- the stub itself follows the notes' corrections --------------------------------------
+
+
+def filled(workflow: dict[str, Any] = TXT2IMG) -> dict[str, Any]:
+    template = load_workflow(workflow)
+    return fill_workflow(template, placeholder_values(template, request(), None, []))
+
+
+def messages_until_done(connection: Any, prompt_id: str) -> list[Any]:
+    seen: list[Any] = []
+    while True:
+        raw = connection.recv(timeout=5)
+        message = raw if isinstance(raw, bytes) else json.loads(raw)
+        seen.append(message)
+        if (
+            isinstance(message, dict)
+            and message["type"] == "executing"
+            and message["data"].get("node") is None
+            and message["data"].get("prompt_id") == prompt_id
+        ):
+            return seen
+
+
+def test_stub_websocket_order_follows_the_real_server(stub: ComfyUIStub) -> None:
+    from websockets.sync.client import connect
+
+    graph = filled()
+    graph["9"] = {"class_type": "SaveImageWebsocket", "inputs": {"images": ["6", 0]}}
+    with connect(stub.url.replace("http://", "ws://") + "/api/ws?clientId=c1") as connection:
+        first = json.loads(connection.recv(timeout=5))
+        assert first == {
+            "type": "status",
+            "data": {"status": {"exec_info": {"queue_remaining": 0}}, "sid": "c1"},
+        }
+        body = {"prompt": graph, "client_id": "c1", "prompt_id": "Take-1B-2"}
+        answer = httpx.post(f"{stub.url}/prompt", json=body).json()
+        assert answer == {"prompt_id": "Take-1B-2", "number": 0, "node_errors": {}}
+        seen = messages_until_done(connection, "Take-1B-2")
+    texts = [m for m in seen if isinstance(m, dict)]
+    ours = [m for m in texts if m["data"].get("prompt_id") in ("Take-1B-2", None)]
+    kinds = [m["type"] for m in ours]
+    assert kinds[:3] == ["status", "status", "execution_start"]
+    assert all(m["data"]["status"]["exec_info"]["queue_remaining"] == 1 for m in ours[:2])
+    assert "sid" not in ours[0]["data"]
+    assert kinds[-3:] == ["execution_success", "status", "executing"]
+    for node in ("1", "5", "8", "9"):
+        running = next(
+            i
+            for i, m in enumerate(ours)
+            if m["type"] == "progress_state"
+            and m["data"]["nodes"].get(node, {}).get("state") == "running"
+        )
+        executing = next(
+            i for i, m in enumerate(ours) if m["type"] == "executing" and m["data"]["node"] == node
+        )
+        assert running < executing
+    assert {"value": 0, "max": 1, "prompt_id": "Take-1B-2", "node": "9"} in [
+        m["data"] for m in ours if m["type"] == "progress"
+    ]
+    assert any(isinstance(m, bytes) and m[:8] == b"\x00\x00\x00\x01\x00\x00\x00\x02" for m in seen)
+    others = [m for m in texts if m["data"].get("prompt_id") not in ("Take-1B-2", None)]
+    assert others  # another prompt's messages interleave
+    entry = httpx.get(f"{stub.url}/history/Take-1B-2").json()["Take-1B-2"]
+    assert "9" not in entry["outputs"]  # SaveImageWebsocket leaves no output
+    assert entry["outputs"]["8"]["images"][0]["type"] == "output"
+    assert entry["outputs"]["7"]["images"][0]["type"] == "temp"
+
+
+def test_stub_failed_run_and_repeated_ids(stub: ComfyUIStub) -> None:
+    from websockets.sync.client import connect
+
+    stub.fail = ("RuntimeError", "boom")
+    with connect(stub.url.replace("http://", "ws://") + "/ws?clientId=c2") as connection:
+        connection.recv(timeout=5)
+        body = {"prompt": filled(), "client_id": "c2", "prompt_id": "p"}
+        httpx.post(f"{stub.url}/prompt", json=body)
+        seen = messages_until_done(connection, "p")
+    ours = [
+        m["type"] for m in seen if isinstance(m, dict) and m["data"].get("prompt_id") in ("p", None)
+    ]
+    assert ours[-3:] == ["execution_error", "status", "executing"]
+    entry = httpx.get(f"{stub.url}/history/p").json()["p"]
+    assert entry["meta"] == {} and entry["status"]["status_str"] == "error"
+    assert entry["status"]["completed"] is False
+    stub.fail = None
+    numbers = [httpx.post(f"{stub.url}/prompt", json=body).json()["number"] for _ in range(2)]
+    assert numbers == [1, 2]  # the same id queued twice, numbers counting up
+    deadline = time.monotonic() + 5
+    while stub.history["p"]["prompt"][0] != 2 and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert stub.history["p"]["prompt"][0] == 2  # run twice, one history entry
+    assert list(httpx.get(f"{stub.url}/history/p").json()) == ["p"]
+
+
+def test_stub_validation_answers_and_other_routes(stub: ComfyUIStub) -> None:
+    partial = filled(partly_valid("preview"))
+    answer = httpx.post(f"{stub.url}/prompt", json={"prompt": partial, "prompt_id": "x"})
+    assert answer.status_code == 200
+    assert answer.json()["node_errors"] == {
+        "8": {
+            "errors": [
+                {
+                    "type": "required_input_missing",
+                    "message": "Required input is missing",
+                    "details": "images",
+                    "extra_info": {"input_name": "images"},
+                }
+            ],
+            "dependent_outputs": ["8"],
+            "class_type": "SaveImage",
+        }
+    }
+    del partial["7"]
+    refused = httpx.post(f"{stub.url}/prompt", json={"prompt": partial})
+    assert refused.status_code == 400
+    assert refused.json()["error"]["details"] == "Required input is missing: images"
+    assert refused.json()["error"]["type"] == "prompt_outputs_failed_validation"
+    assert httpx.get(f"{stub.url}/object_info/NoSuchNode").json() == {}
+    assert "SaveImage" in httpx.get(f"{stub.url}/object_info/SaveImage").json()
+    missing = httpx.get(f"{stub.url}/view", params={"filename": "nope.png", "type": "output"})
+    assert (missing.status_code, missing.content) == (404, b"")
+    assert "content-type" not in missing.headers
+    deleted = httpx.post(f"{stub.url}/queue", json={"delete": ["x"]})
+    assert (deleted.status_code, deleted.content) == (200, b"")
+    stub.wait_idle()
+    video = filled(animated_workflow("SaveAnimatedWEBP"))
+    httpx.post(f"{stub.url}/prompt", json={"prompt": video, "prompt_id": "v"})
+    deadline = time.monotonic() + 5
+    while "v" not in stub.history and time.monotonic() < deadline:
+        time.sleep(0.02)
+    output = stub.history["v"]["outputs"]["9"]
+    assert output["animated"] == [False]  # a batch of one (frames=1 in this request)
+    assert output["images"][0]["filename"].endswith(".webp")

@@ -38,6 +38,7 @@ def test_every_column_that_points_at_media_is_counted() -> None:
         "render_jobs.request",
         "takes.media_sha256",
         "takes.reference_hashes",
+        "takes.workflow_sha256",
     }
     # Every foreign key to media.sha256 in the schema is among them.
     keys = {

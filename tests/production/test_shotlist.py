@@ -165,6 +165,7 @@ def test_export_writes_the_list_in_script_order(planned: Production, tmp_path: P
         "props": "SUITCASE@left-fg",
         "status": "todo",
         "version": "1",
+        "workflow": "",
     }
     assert rows[3]["characters"] == "ANNA; BEN@right"
     assert (rows[5]["duration"], rows[5]["frames"]) == ("6.006", "144")

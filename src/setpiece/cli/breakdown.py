@@ -214,13 +214,18 @@ def shot_set(
     if_version: int | None = typer.Option(
         None, "--if-version", help="Refuse if the shot changed since this version."
     ),
+    workflow: str | None = typer.Option(
+        None,
+        "--workflow",
+        help="A ComfyUI API-format workflow file for this shot's renders; '' to clear.",
+    ),
 ) -> None:
-    """Change a shot's status or prompt (approval goes through approving a take)."""
+    """Change a shot's status, prompt or workflow (approval goes through approving a take)."""
     from setpiece.errors import InvalidInputError
-    from setpiece.production.shots import set_shot_prompt, set_shot_status
+    from setpiece.production.shots import set_shot_prompt, set_shot_status, set_shot_workflow
 
-    if status is None and prompt is None:
-        raise InvalidInputError("nothing to set: give --status and/or --prompt")
+    if status is None and prompt is None and workflow is None:
+        raise InvalidInputError("nothing to set: give --status, --prompt and/or --workflow")
     with open_production(ctx) as production:
         if status is not None:
             shot = set_shot_status(production, code, status, expected_version=if_version, note=note)
@@ -228,6 +233,15 @@ def shot_set(
         if prompt is not None:
             shot = set_shot_prompt(production, code, prompt)
             console().print(f"shot {shot.code} prompt {'set' if prompt.strip() else 'cleared'}")
+        if workflow is not None:
+            if workflow.strip():
+                from setpiece.generate.backends.comfyui import load_workflow
+
+                load_workflow(workflow.strip(), production.config.root)  # API format, placeholders
+            shot = set_shot_workflow(production, code, workflow)
+            console().print(
+                f"shot {shot.code} workflow {shot.workflow if shot.workflow else 'cleared'}"
+            )
 
 
 def _check_faces(refs: list[Path]) -> None:

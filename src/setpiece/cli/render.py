@@ -7,14 +7,14 @@ import json
 import sys
 import time
 from collections.abc import Callable, Iterator
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import typer
 
 from setpiece.cli._common import console, emit_json, open_production, progress_step
 
 if TYPE_CHECKING:
-    from setpiece.generate.queue import RunReport
+    from setpiece.generate.queue import EnqueueReport, RunReport
     from setpiece.production.context import Production
 
 JSON = typer.Option(False, "--json", help="Print one JSON document.")
@@ -72,6 +72,32 @@ def _progress(enabled: bool) -> Iterator[Callable[[RunReport, int], None]]:
             )
 
         yield show
+
+
+def _queue_recipe(production: Any, take: str, named: bool, dry_run: bool) -> EnqueueReport:
+    """``--from-recipe TAKE``: the take's request queued again (shots may not be named too)."""
+    from setpiece.errors import InvalidInputError
+    from setpiece.generate.queue import enqueue_recipe
+
+    if named:
+        raise InvalidInputError("--from-recipe renders that take's shot: name no shots with it")
+    return enqueue_recipe(production, take, dry_run=dry_run)
+
+
+def _print_plan(queued: EnqueueReport, as_json: bool) -> None:
+    """A dry run: each take's shot, generator and seed (those the real run uses), and request."""
+    if as_json:
+        emit_json(queued)
+        return
+    for planned in queued.takes:
+        request = dict(planned.request)
+        request.pop("brief", None)
+        console().print(
+            f"{planned.shot} -> {planned.generator} seed {request.get('seed')}: "
+            f"{json.dumps(request)}",
+            markup=False,
+            highlight=False,
+        )
 
 
 _ORIGIN_WORDS = {
@@ -139,7 +165,19 @@ def render(
         "local", "--executor", help="local, or ray (a cluster from [ray] address)."
     ),
     dry_run: bool = typer.Option(
-        False, "--dry-run", help="Show what each backend would receive; write nothing."
+        False,
+        "--dry-run",
+        help="Show what each backend would receive, with the seeds the real run uses; write nothing.",
+    ),
+    workflow: str | None = typer.Option(
+        None,
+        "--workflow",
+        help="A ComfyUI API-format workflow for every take (over the shots' and the configured).",
+    ),
+    from_recipe: str | None = typer.Option(
+        None,
+        "--from-recipe",
+        help="Render take TAKE's request again, its workflow as it was sent (a new take).",
     ),
     stale: bool = typer.Option(
         False,
@@ -166,7 +204,11 @@ def render(
             shots = _stale_shots(production, shots or [], scene or all_shots, as_json)
             if not shots:
                 return
-        if shots or scene or all_shots or dry_run:
+        if from_recipe is not None:
+            queued = _queue_recipe(
+                production, from_recipe, bool(shots or scene or all_shots), dry_run
+            )
+        elif shots or scene or all_shots or dry_run:
             queued = enqueue(
                 production,
                 shots or [],
@@ -180,18 +222,11 @@ def render(
                 style=style,
                 from_take=from_take,
                 dry_run=dry_run,
+                workflow=workflow,
             )
-            if dry_run:
-                if as_json:
-                    emit_json(queued)
-                else:
-                    for planned in queued.takes:
-                        request = dict(planned.request)
-                        request.pop("brief", None)
-                        console().print(
-                            f"{planned.shot} -> {planned.generator}: {json.dumps(request)}"
-                        )
-                return
+        if dry_run and queued is not None:
+            _print_plan(queued, as_json)
+            return
         runner: Executor
         if executor == "ray":
             from setpiece.generate.ray_executor import RayExecutor

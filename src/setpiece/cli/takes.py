@@ -173,12 +173,19 @@ def take_show(
     ctx: typer.Context,
     take: str = typer.Argument(..., help="Take id, or SHOT/NUMBER such as 3A/2."),
     as_json: bool = typer.Option(False, "--json", help="Print one JSON document."),
+    workflow_out: Path | None = typer.Option(
+        None,
+        "--workflow-out",
+        help="Write the exact ComfyUI workflow the take was sent (API format) to this file.",
+    ),
 ) -> None:
     """Show a take: its media and full recipe."""
     from setpiece.production.takes import get_take
 
     with open_production(ctx) as production:
         view = get_take(production, take)
+        if workflow_out is not None:
+            _write_workflow(production, take, workflow_out)
     if as_json:
         emit_json(view)
         return
@@ -209,6 +216,34 @@ def take_show(
         out.print("operation: " + json.dumps(operation.record()))
     for sha in r.references:
         out.print(f"reference: {sha}")
+
+
+def _write_workflow(production: Any, take: str, target: Path) -> None:
+    """Writes the take's kept workflow to ``target``, whole or not at all."""
+    import contextlib
+    import os
+    import tempfile
+
+    from setpiece.generate.queue import take_workflow
+    from setpiece.store.video import write_failed
+
+    content = take_workflow(production, take)
+    if target.is_dir():
+        raise InvalidInputError(f"{target} is a folder: give a file name for the workflow")
+    if not target.parent.is_dir():
+        raise InvalidInputError(f"cannot write {target}: the folder {target.parent} does not exist")
+    temp = None
+    try:
+        fd, temp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".part")
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(content)
+        os.replace(temp, target)
+    except OSError as exc:
+        if temp is not None:
+            with contextlib.suppress(OSError):
+                os.unlink(temp)
+        raise write_failed(target, exc) from exc
+    console(stderr=True).print(f"wrote the take's workflow to {target}")
 
 
 @take_app.command("set")

@@ -184,6 +184,9 @@ class RenderResult:
     parameters: dict[str, Any] = field(
         default_factory=dict
     )  # as actually used, recorded on the take
+    # The exact graph sent (a ComfyUI API-format JSON file in the work folder): the queue
+    # stores it content-addressed with the take, so the take can be made again from it.
+    workflow: Path | None = None
 
 
 class RenderError(SetpieceError):
@@ -226,6 +229,9 @@ class Generator(ABC):
     default_capabilities: ClassVar[Capabilities]
     origin: ClassVar[Origin] = Origin.TRAINED
     Settings: ClassVar[type[GeneratorSettings]] = GeneratorSettings
+    # True where a take's ``parameters["workflow"]`` (``render --workflow``, a shot's
+    # workflow) chooses what runs: ComfyUI's graphs.
+    takes_workflows: ClassVar[bool] = False
 
     def __init__(
         self,

@@ -70,7 +70,14 @@ def render_task(
         ) as exc:  # a backend bug fails the takes; it must not kill the task silently
             return "error", (f"{type(exc).__name__}: {exc}", False)
         return "ok", [
-            (r.path.name, r.path.read_bytes(), r.model, r.model_hash, dict(r.parameters))
+            (
+                r.path.name,
+                r.path.read_bytes(),
+                r.model,
+                r.model_hash,
+                dict(r.parameters),
+                (r.workflow.name, r.workflow.read_bytes()) if r.workflow is not None else None,
+            )
             for r in results
         ]
 
@@ -137,13 +144,23 @@ class RayExecutor:
                 for future in futures:
                     future.set_exception(RenderError(message, transient=transient))
                 return
-            for (name, data, model, model_hash, parameters), workdir, future in zip(
+            for (name, data, model, model_hash, parameters, sent), workdir, future in zip(
                 value, workdirs, futures, strict=True
             ):
                 path = workdir / Path(name).name
                 path.write_bytes(data)
+                graph = None  # the graph the backend was sent (ComfyUI), kept with the take
+                if sent is not None:
+                    graph = workdir / Path(sent[0]).name
+                    graph.write_bytes(sent[1])
                 future.set_result(
-                    RenderResult(path, model=model, model_hash=model_hash, parameters=parameters)
+                    RenderResult(
+                        path,
+                        model=model,
+                        model_hash=model_hash,
+                        parameters=parameters,
+                        workflow=graph,
+                    )
                 )
 
         remote.add_done_callback(done)

@@ -252,6 +252,8 @@ class Shot(Base):
     planned_frames: Mapped[int | None] = mapped_column(Integer)
     # Replaces the composed prompt, or extends it when it starts with "+".
     prompt_override: Mapped[str | None] = mapped_column(Text)
+    # The ComfyUI workflow file its renders use (relative to the project folder), if any.
+    workflow: Mapped[str | None] = mapped_column(Text)
     status: Mapped[str] = mapped_column(String(20), default="todo", index=True)
     version: Mapped[int] = mapped_column(Integer, default=1)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
@@ -469,6 +471,8 @@ class Take(Base):
     # ``setpiece.model.operations.Operation`` records; empty for a take made from nothing.
     operations: Mapped[list[dict[str, Any]]] = mapped_column(JSONType, default=list)
     failure: Mapped[str | None] = mapped_column(Text)  # why a failed take failed
+    # The exact graph the generator was sent (a ComfyUI workflow after substitution).
+    workflow_sha256: Mapped[str | None] = mapped_column(ForeignKey("media.sha256"))
     # What measuring the take found (motion: warping error, flicker, frozen runs...).
     measures: Mapped[dict[str, Any] | None] = mapped_column(JSONType, default=dict)
     # The bible that went into it: one record per entry (and look) with its version then,
@@ -477,7 +481,7 @@ class Take(Base):
     bible: Mapped[list[dict[str, Any]]] = mapped_column(JSONType, default=list)
 
     shot: Mapped[Shot] = relationship(back_populates="takes")
-    media: Mapped[Media | None] = relationship()
+    media: Mapped[Media | None] = relationship(foreign_keys="Take.media_sha256")
 
     __mapper_args__ = {"version_id_col": version}
 

@@ -187,4 +187,5 @@ def shot_view(shot: Shot, fps: Fraction, *, scene_number: str, takes: int) -> Sh
         version=shot.version,
         updated_at=shot.updated_at,
         updated_by=shot.updated_by,
+        workflow=shot.workflow,
     )

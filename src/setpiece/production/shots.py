@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from fractions import Fraction
+from pathlib import Path
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -232,6 +233,7 @@ def _read_shots(
             Shot.version,
             Shot.updated_at,
             Shot.updated_by,
+            Shot.workflow,
         )
         .join(Scene, Shot.scene_id == Scene.id)
         .order_by(Scene.position, Shot.position)
@@ -283,6 +285,7 @@ def _read_shots(
             version=version,
             updated_at=updated_at,
             updated_by=updated_by,
+            workflow=workflow,
         )
         for (
             row_id,
@@ -299,6 +302,7 @@ def _read_shots(
             version,
             updated_at,
             updated_by,
+            workflow,
         ) in session.execute(shots)
     ]
 
@@ -350,6 +354,42 @@ def set_shot_prompt(production: Production, code: str, prompt: str | None) -> Sh
         if shot.prompt_override != text:
             record_event(session, production, "shot", shot.code, "prompt", note=text or "(cleared)")
             shot.prompt_override = text
+            touch_shot(shot, production)
+        session.flush()
+        return _read_shots(session, production.fps, shot_id=shot.id)[0]
+
+
+def set_shot_workflow(production: Production, code: str, workflow: str | None) -> ShotView:
+    """Sets the ComfyUI workflow file the shot's renders use (relative to the project folder,
+    over the configured ones); None or "" clears it.
+
+    The file must exist; that it is an API-format workflow is checked by the caller.
+
+    Raises:
+        InvalidInputError: A file that does not exist.
+    """
+    text = (workflow or "").strip() or None
+    if text is not None:
+        path = Path(text).expanduser()
+        found = path if path.is_absolute() else production.config.root / path
+        if not found.is_file():
+            raise InvalidInputError(
+                f"workflow {found} does not exist: give an API-format workflow file"
+            )
+    with production.transaction() as session:
+        production.authorize(session, "edit_breakdown")
+        shot = shot_row(session, code)
+        if shot.workflow != text:
+            record_event(
+                session,
+                production,
+                "shot",
+                shot.code,
+                "workflow",
+                before=shot.workflow,
+                after=text or "(cleared)",
+            )
+            shot.workflow = text
             touch_shot(shot, production)
         session.flush()
         return _read_shots(session, production.fps, shot_id=shot.id)[0]

@@ -180,6 +180,7 @@ class ShotView(_View):
     version: int
     updated_at: datetime
     updated_by: str | None
+    workflow: str | None = None  # the ComfyUI workflow its renders use, if the shot has one
 
     def to_json(self) -> dict[str, Any]:
         # Written out field by field: a feature's shot list is tens of thousands of these.
@@ -200,6 +201,7 @@ class ShotView(_View):
             "version": self.version,
             "updated_at": jsonable(self.updated_at),
             "updated_by": self.updated_by,
+            "workflow": self.workflow,
         }
 
 

@@ -188,6 +188,9 @@ class ShotOut(BaseModel):
     version: int
     updated_at: str = Field(description="ISO 8601, UTC")
     updated_by: str | None
+    workflow: str | None = Field(
+        default=None, description="The shot's own ComfyUI workflow file, if any"
+    )
 
 
 class ShotPageOut(BaseModel):

@@ -29,7 +29,7 @@ if TYPE_CHECKING:
     import httpx
     from websockets.sync.client import ClientConnection
 
-__all__ = ["ComfyClient", "refusal_message"]
+__all__ = ["ComfyClient", "refusal_message", "upload_name"]
 
 log = logging.getLogger(__name__)
 
@@ -44,17 +44,29 @@ def _snippet(body: bytes | str) -> str:
     return text[:_SNIPPET] + ("..." if len(text) > _SNIPPET else "") if text else "an empty body"
 
 
-def refusal_message(data: Any) -> str:
-    """One line from a 400 answer of ``POST /prompt``: the error, then each node's errors."""
+def _line(text: object) -> str:
+    return " ".join(str(text or "").split())
+
+
+def refusal_message(data: Any, *, partial: bool = False) -> str:
+    """One line from a refusal of ``POST /prompt``: the error, then each node's errors.
+
+    ``partial``: a 200 with ``node_errors``, where the server queued the valid outputs only.
+    """
     parts: list[str] = []
     hint = ""
     error = data.get("error") if isinstance(data, dict) else None
     if isinstance(error, dict):
-        message = str(error.get("message") or error.get("type") or "invalid prompt").strip()
-        details = str(error.get("details") or "").strip()
+        message = _line(error.get("message") or error.get("type") or "invalid prompt")
+        details = _line(error.get("details"))
         parts.append(f"{message} ({details})" if details and details not in message else message)
         if error.get("type") == "invalid_prompt" and "does not exist" in message:
             hint = "; install that custom node on the server or fix the class_type in the workflow"
+        elif error.get("type") == "prompt_no_outputs":
+            hint = (
+                "; the workflow has no output node: end it with a save node (SaveImage, "
+                "SaveWEBM, SaveVideo, SaveAnimatedWEBP)"
+            )
     elif isinstance(error, str) and error:
         parts.append(error)
     node_errors = data.get("node_errors") if isinstance(data, dict) else None
@@ -66,12 +78,26 @@ def refusal_message(data: Any) -> str:
             for item in node.get("errors") or []:
                 if not isinstance(item, dict):
                     continue
-                message = str(item.get("message") or item.get("type") or "error").strip()
-                details = str(item.get("details") or "").strip()
+                message = _line(item.get("message") or item.get("type") or "error")
+                details = _line(item.get("details"))
                 parts.append(f"{label}: {message}" + (f": {details}" if details else ""))
     if not parts:
         parts.append("no reason given")
+    if partial:
+        return (
+            "ComfyUI refused part of the workflow: "
+            + "; ".join(parts)
+            + "; it would have run only the rest, so the run was stopped; fix those nodes"
+        )
     return "ComfyUI refused the workflow: " + "; ".join(parts) + hint
+
+
+def upload_name(path: Path, content: bytes | None = None) -> str:
+    """The name an input image is uploaded under: from its content, so a re-upload (a
+    retry, a reference used by many takes, a recipe sent again) lands on the same file."""
+    data = path.read_bytes() if content is None else content
+    suffix = path.suffix.lower() if path.suffix[1:].isalnum() else ""
+    return f"setpiece-{hashlib.sha256(data).hexdigest()[:20]}{suffix}"
 
 
 class ComfyClient:
@@ -194,24 +220,29 @@ class ComfyClient:
         data = self._json(
             self._call("GET", "/system_stats", what, timeout=self.connect_timeout), what
         )
-        if not isinstance(data, dict):
-            raise self._garbage(what, data)
+        if not isinstance(data, dict) or not isinstance(data.get("system"), dict):
+            raise RenderError(
+                f"ComfyUI at {self.url} answered {what} like another program "
+                f"({_snippet(json.dumps(data, default=str))}), not with ComfyUI's system "
+                "stats; check that the url points at a ComfyUI server"
+            )
         return data
 
-    def queued(self) -> set[str]:
-        """The ids of the prompts running or waiting."""
+    def queued(self) -> dict[str, Any]:
+        """The prompts running or waiting: id to the graph queued (None if not listed)."""
         what = "GET /queue"
         data = self._json(self._call("GET", "/queue", what), what)
         if not isinstance(data, dict):
             raise self._garbage(what, data)
-        ids = set()
+        ids: dict[str, Any] = {}
         for key in ("queue_running", "queue_pending"):
             items = data.get(key, [])
             if not isinstance(items, list):
                 raise self._garbage(what, data)
             for item in items:
                 if isinstance(item, list) and len(item) > 1 and isinstance(item[1], str):
-                    ids.add(item[1])
+                    graph = item[2] if len(item) > 2 and isinstance(item[2], dict) else None
+                    ids[item[1]] = graph
         return ids
 
     def history(self, prompt_id: str) -> dict[str, Any] | None:
@@ -230,8 +261,12 @@ class ComfyClient:
     def submit(self, prompt: dict[str, Any], client_id: str, prompt_id: str) -> str:
         """Queues a prompt; returns the id the server runs it under.
 
+        A 200 with ``node_errors`` is a refusal too: the server queued only the outputs that
+        passed (a preview, text), so the prompt is taken off again and the take fails.
+
         Raises:
-            RenderError: Refused (HTTP 400, permanent, with the node errors), or the server failed.
+            RenderError: Refused (HTTP 400, or 200 with node errors: permanent, with the
+                nodes, their classes and messages), or the server failed.
         """
         what = "POST /prompt"
         body = {"prompt": prompt, "client_id": client_id, "prompt_id": prompt_id}
@@ -244,7 +279,8 @@ class ComfyClient:
         if not isinstance(data, dict) or not isinstance(data.get("prompt_id"), str):
             raise self._garbage(what, data)
         if data.get("node_errors"):
-            log.warning("ComfyUI queued prompt %s with node errors: %s", prompt_id, data)
+            self.cancel(str(data["prompt_id"]))
+            raise RenderError(refusal_message(data, partial=True))
         return str(data["prompt_id"])
 
     def upload(self, path: Path) -> str:
@@ -258,8 +294,7 @@ class ComfyClient:
             content = path.read_bytes()
         except OSError as exc:
             raise RenderError(f"cannot read {path} to upload it: {exc}") from exc
-        suffix = path.suffix.lower() if path.suffix[1:].isalnum() else ""
-        name = f"setpiece-{hashlib.sha256(content).hexdigest()[:20]}{suffix}"
+        name = upload_name(path, content)
         mime = mimetypes.guess_type(name)[0] or "application/octet-stream"
         response = self._call(
             "POST",

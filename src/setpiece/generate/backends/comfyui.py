@@ -22,6 +22,19 @@ Decisions:
   interrupted run and answers that are not ComfyUI's are not.
 * **No partial media**: downloads go to a temporary name in the work folder and
   are renamed when complete and non-empty.
+* **Only saved files are takes.** A 200 whose ``node_errors`` is not empty is a
+  refused workflow (the server would run only its valid outputs: a preview, text),
+  so the prompt is stopped and the take fails naming the nodes; files of type
+  ``temp`` (PreviewImage) are never a take.
+* **A video take stays a video at the request's rate**: animated WebP and PNG,
+  WEBM and MP4 outputs are read by ``_comfyui_media`` at the save node's fps.
+* **The graph sent is kept**: after substitution it is written beside the take
+  (``RenderResult.workflow``), and the queue stores it content-addressed with the
+  take; ``render --from-recipe`` sends it again as it was
+  (``parameters["workflow_exact"]``).
+* **Which workflow** a take gets is chosen, and its placeholders checked, in
+  ``check``, which the queue calls for every take before anything is queued
+  (``_comfyui_workflow.choose_workflow``).
 * **Clients**: httpx for HTTP (time-outs per phase, streaming downloads,
   multipart, well kept, already used by other backends) and ``websockets``' sync
   client for the socket (``recv(timeout=)`` makes the wait loop a plain loop,
@@ -30,7 +43,9 @@ Decisions:
 
 Configuration (``[generators.comfyui]``, read into ``ComfyUISettings``; unknown keys
 are refused): ``url`` (default ``http://127.0.0.1:8188``), ``workflow`` (API-format
-JSON; relative to the project folder), ``model`` (the ``{{model}}``), ``timeout_s`` (600), ``connect_timeout_s`` (5, also the
+JSON; relative to the project folder; the fallback), ``workflows`` (a table by take
+kind, ``image``, ``video``, ``image_to_video``, each a file or a table by number of
+references, ``refs0``, ``refs1``...), ``model`` (the ``{{model}}``), ``timeout_s`` (600), ``connect_timeout_s`` (5, also the
 up-check), ``http_timeout_s`` (60), ``poll_s`` (5), ``headers`` (sent with every
 request), ``output_node`` (which save node's file is the take, when several).
 Request parameters ``workflow`` and ``output_node`` override them per take.
@@ -51,12 +66,17 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from setpiece.config import setting
+from setpiece.generate.backends._comfyui_media import as_take
 from setpiece.generate.backends._comfyui_workflow import (
     Workflow,
     WorkflowError,
+    check_output_kind,
+    check_workflows_table,
+    choose_workflow,
     fill_workflow,
     load_workflow,
     placeholder_values,
+    workflow_fps,
 )
 from setpiece.generate.base import (
     Capabilities,
@@ -75,7 +95,13 @@ if TYPE_CHECKING:
 
     from setpiece.generate.backends._comfyui_client import ComfyClient
 
-__all__ = ["ComfyUIGenerator", "ComfyUISettings", "WorkflowError", "prompt_id_for"]
+__all__ = [
+    "ComfyUIGenerator",
+    "ComfyUISettings",
+    "WorkflowError",
+    "load_workflow",
+    "prompt_id_for",
+]
 
 log = logging.getLogger(__name__)
 
@@ -109,6 +135,7 @@ class ComfyUISettings(GeneratorSettings):
     poll_s: float = setting(5.0, positive=True)
     headers: dict[str, str] = field(default_factory=dict)
     output_node: str | None = None
+    workflows: dict[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         url = self.url.rstrip("/")
@@ -121,6 +148,7 @@ class ComfyUISettings(GeneratorSettings):
             raise ValueError(
                 f"workflow: expected a path or a table, got {type(self.workflow).__name__}"
             )
+        object.__setattr__(self, "workflows", check_workflows_table(self.workflows))
 
 
 class _Watch:
@@ -133,8 +161,10 @@ class _Watch:
         self.reported = 0.0
         self.node: str | None = None
         self.succeeded = False
+        self.running = False  # an earlier try's prompt is still queued or running
         self.finished = False  # `executing` with node null: the history is written
         self.frames: list[tuple[str, bytes]] = []
+        self.sent: dict[str, Any] | None = None  # the graph queued, after substitution
 
     def feed(self, message: str | bytes) -> None:
         """Takes one frame.
@@ -278,14 +308,28 @@ def choose_output(
                         and animated[index] is True
                     )
                 )
-                if is_video != video:
-                    continue
-                rank = 0 if item.get("type", "output") == "output" else 1
-                found.append((rank, _node_order(str(node_id)), index, str(node_id), item))
+                if is_video != video or item.get("type", "output") != "output":
+                    continue  # a `temp` file is a preview, never a take
+                found.append((0, _node_order(str(node_id)), index, str(node_id), item))
     if not found:
         return None
     best = min(found, key=lambda f: f[:3])
     return best[3], best[4]
+
+
+def _previews(outputs: Mapping[str, Any]) -> list[str]:
+    """The nodes that left only temporary files (previews)."""
+    return [
+        str(node_id)
+        for node_id, out in outputs.items()
+        if isinstance(out, dict)
+        and any(
+            isinstance(item, dict) and item.get("type") == "temp"
+            for key in ("images", "gifs", "videos")
+            for item in (out.get(key) or [])
+            if isinstance(out.get(key), list)
+        )
+    ]
 
 
 class ComfyUIGenerator(Generator):
@@ -312,6 +356,7 @@ class ComfyUIGenerator(Generator):
         reference_images=True,
         seeds=True,
     )
+    takes_workflows: ClassVar[bool] = True
 
     def __init__(
         self,
@@ -333,16 +378,13 @@ class ComfyUIGenerator(Generator):
         """
         self.check(request)
         settings = self.settings
-        spec = request.parameters.get("workflow", settings.workflow)
-        if spec is None:
-            raise WorkflowError(
-                "no ComfyUI workflow: set the comfyui generator's 'workflow' to an API-format "
-                "JSON file, or give one in the take's parameters"
-            )
-        workflow = load_workflow(spec, self.project_dir)
+        exact = bool(request.parameters.get("workflow_exact"))
+        spec, chosen = choose_workflow(request, settings.workflows, settings.workflow)
+        workflow = load_workflow(spec, self.project_dir, template=not exact)
         # Every refusal before any request: the names are placeholders until uploaded.
-        inputs = self._inputs(request, workflow)
-        placeholder_values(workflow, request, *self._names(inputs))
+        inputs = self._inputs(request, workflow, exact)
+        if not exact:
+            placeholder_values(workflow, request, *self._names(inputs))
         output_node = request.parameters.get("output_node", settings.output_node)
         output_node = None if output_node is None else str(output_node)
         if output_node is not None and output_node not in workflow.nodes:
@@ -365,37 +407,84 @@ class ComfyUIGenerator(Generator):
             system = stats.get("system")
             version = system.get("comfyui_version") if isinstance(system, dict) else None
             watch = _Watch(prompt_id, workflow, progress)
-            outputs = None
-            running = False
-            if key is not None:
-                running = prompt_id in client.queued()
-                if not running:
-                    entry = client.history(prompt_id)
-                    with contextlib.suppress(RenderError):  # an earlier try failed: run again
-                        outputs = _history_outcome(entry)
-                if running or outputs is not None:
-                    log.info("ComfyUI prompt %s found from an earlier try: resuming", prompt_id)
+            outputs = self._earlier(client, watch) if key is not None else None
             if outputs is None:
-                outputs = self._run(client, request, workflow, inputs, watch, running)
+                outputs = self._run(client, request, workflow, inputs, watch, exact)
             path, item = self._save(client, outputs, watch, request, output_node, workdir)
+        fps = workflow_fps(workflow, str(item.get("node")), request)
+        path = as_take(path, request, fps, f"comfyui-{watch.prompt_id}")
+        sent = _write_sent(watch, workdir)
         watch.report(1.0)
         parameters = dict(request.parameters)
         parameters.update(
-            workflow=spec if isinstance(spec, Mapping) else str(spec),
+            workflow=spec if isinstance(spec, str | Mapping) and not exact else "exact",
+            workflow_choice=chosen,
             workflow_sha256=workflow.sha256,
             prompt_id=watch.prompt_id,
             comfyui_version=version,
             output=item,
         )
-        return RenderResult(path=path, model=request.model, parameters=parameters)
+        if exact:
+            parameters.pop("workflow_exact", None)
+        if request.is_video:
+            parameters["fps"] = f"{fps.numerator}/{fps.denominator}"
+        return RenderResult(path=path, model=request.model, parameters=parameters, workflow=sent)
+
+    def check(self, request: RenderRequest) -> None:
+        """Refuses a take beyond the capabilities, or one no configured workflow can make.
+
+        The workflow is chosen (``choose_workflow``), read, and its placeholders checked
+        against the take, so a shot no workflow fits is refused before it is queued.
+
+        Raises:
+            InvalidInputError: The request is beyond the capabilities.
+            WorkflowError: No workflow, or the chosen one cannot make this take.
+        """
+        super().check(request)
+        try:
+            exact = bool(request.parameters.get("workflow_exact"))
+            spec, chosen = choose_workflow(request, self.settings.workflows, self.settings.workflow)
+            workflow = load_workflow(spec, self.project_dir, template=not exact)
+            if not exact:
+                init = "init" if request.init_image is not None else None
+                references = [f"reference-{i}" for i in range(len(request.references))]
+                try:
+                    placeholder_values(workflow, request, init, references)
+                except WorkflowError as exc:
+                    raise WorkflowError(f"{exc} (chosen by {chosen})") from None
+            check_output_kind(workflow, request.is_video)
+        except WorkflowError as exc:
+            shot = request.brief.code if request.brief is not None else None
+            if shot:
+                raise WorkflowError(f"shot {shot}: {exc}") from None
+            raise
 
     # -- steps ----------------------------------------------------------------------
 
     @staticmethod
-    def _inputs(request: RenderRequest, workflow: Workflow) -> list[tuple[str, Path]]:
+    def _earlier(client: ComfyClient, watch: _Watch) -> dict[str, Any] | None:
+        """The outputs of an earlier try at this take that finished, else None (and
+        ``watch.running`` set when it is still running or waiting)."""
+        queued = client.queued()
+        outputs = None
+        if watch.prompt_id in queued:
+            watch.running = True
+            watch.sent = queued[watch.prompt_id]
+        else:
+            entry = client.history(watch.prompt_id)
+            with contextlib.suppress(RenderError):  # an earlier try failed: run again
+                outputs = _history_outcome(entry)
+            if outputs is not None:
+                watch.sent = _history_graph(entry)
+        if watch.running or outputs is not None:
+            log.info("ComfyUI prompt %s found from an earlier try: resuming", watch.prompt_id)
+        return outputs
+
+    @staticmethod
+    def _inputs(request: RenderRequest, workflow: Workflow, exact: bool) -> list[tuple[str, Path]]:
         """The image files to upload, as (placeholder, path), each checked to exist."""
         wanted: list[tuple[str, Path]] = []
-        if request.init_image is not None and "init_image" in workflow.placeholders:
+        if request.init_image is not None and (exact or "init_image" in workflow.placeholders):
             wanted.append(("init_image", request.init_image))
         for index, reference in enumerate(request.references):
             wanted.append(
@@ -422,15 +511,19 @@ class ComfyUIGenerator(Generator):
         workflow: Workflow,
         inputs: list[tuple[str, Path]],
         watch: _Watch,
-        running: bool,
+        exact: bool,
     ) -> dict[str, Any]:
         """Queues the prompt (unless already running) and waits for its outputs."""
         client_id = uuid.uuid4().hex
         with client.events(client_id) as events:
-            if not running:
+            if not watch.running:
                 uploaded = [(label, client.upload(Path(path))) for label, path in inputs]
-                values = placeholder_values(workflow, request, *self._names(uploaded))
-                prompt = fill_workflow(workflow, values)
+                if exact:
+                    prompt = _renamed(workflow.nodes, inputs, uploaded)
+                else:
+                    values = placeholder_values(workflow, request, *self._names(uploaded))
+                    prompt = fill_workflow(workflow, values)
+                watch.sent = prompt
                 served = client.submit(prompt, client_id, watch.prompt_id)
                 if served != watch.prompt_id:  # a server too old to take our id
                     log.info("ComfyUI runs prompt %s as %s", watch.prompt_id, served)
@@ -515,6 +608,13 @@ class ComfyUIGenerator(Generator):
             _write_atomically(path, content)
             return path, {"node": "websocket", "filename": path.name}
         kind = "a video" if request.is_video else "an image"
+        previews = _previews(outputs)
+        if previews and (output_node is None or output_node in previews):
+            raise RenderError(
+                f"the ComfyUI workflow left only temporary previews (node(s) "
+                f"{', '.join(previews)}), which are never a take; save {kind} with "
+                + ("SaveWEBM or SaveVideo" if request.is_video else "SaveImage")
+            )
         listed = ", ".join(
             f"{node} ({', '.join(k for k in out if isinstance(out, dict))})"
             for node, out in outputs.items()
@@ -524,8 +624,51 @@ class ComfyUIGenerator(Generator):
             f"the ComfyUI workflow finished without saving {kind}"
             + (f" from node {output_node}" if output_node else "")
             + f" (outputs: {listed or 'none'}); end it with a save node "
-            + ("(SaveVideo, VHS_VideoCombine)" if request.is_video else "(SaveImage)")
+            + ("(SaveWEBM, SaveVideo, SaveAnimatedWEBP)" if request.is_video else "(SaveImage)")
         )
+
+
+def _history_graph(entry: dict[str, Any] | None) -> dict[str, Any] | None:
+    """The graph a history entry says was queued: ``prompt`` is [number, id, graph, ...]."""
+    item = entry.get("prompt") if isinstance(entry, dict) else None
+    if isinstance(item, list) and len(item) > 2 and isinstance(item[2], dict):
+        return item[2]
+    return None
+
+
+def _renamed(
+    nodes: dict[str, Any], inputs: list[tuple[str, Path]], uploaded: list[tuple[str, str]]
+) -> dict[str, Any]:
+    """A graph sent before, its inputs' names replaced by what the server named them now.
+
+    Uploads are named by content (``ComfyClient.upload``), so the names are the same
+    unless the server renamed a file to avoid another of that name.
+    """
+    from setpiece.generate.backends._comfyui_client import upload_name
+
+    names = {upload_name(path): new for (_, path), (_, new) in zip(inputs, uploaded, strict=True)}
+
+    def swap(item: Any) -> Any:
+        if isinstance(item, str):
+            return names.get(item, item)
+        if isinstance(item, dict):
+            return {key: swap(value) for key, value in item.items()}
+        if isinstance(item, list):
+            return [swap(value) for value in item]
+        return item
+
+    swapped: dict[str, Any] = swap(nodes)
+    return swapped
+
+
+def _write_sent(watch: _Watch, workdir: Path) -> Path | None:
+    """The graph sent, as canonical JSON beside the take (the same graph, the same bytes)."""
+    if watch.sent is None:
+        return None
+    path = workdir / f"comfyui-{watch.prompt_id}.workflow.json"
+    text = json.dumps(watch.sent, sort_keys=True, indent=1, ensure_ascii=False) + "\n"
+    _write_atomically(path, text.encode())
+    return path
 
 
 def _write_atomically(path: Path, content: bytes) -> None:
@@ -533,7 +676,7 @@ def _write_atomically(path: Path, content: bytes) -> None:
     import tempfile
 
     if not content:
-        raise RenderError("ComfyUI sent an empty image over its WebSocket")
+        raise RenderError(f"ComfyUI sent an empty file for {path.name}")
     fd, temp = tempfile.mkstemp(dir=path.parent, prefix=".comfyui-", suffix=".part")
     try:
         with os.fdopen(fd, "wb") as handle:

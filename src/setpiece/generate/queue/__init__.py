@@ -28,13 +28,15 @@ a release of leases that fails is logged as a warning saying what it puts at ris
 Each part has its own reason to change, and its own module: ``_request`` the form a job
 stores its request in (shared with Ray's executor), ``_enqueue`` planning takes and jobs,
 ``_executors`` where renders run, ``_worker`` claiming, leasing, heartbeats and back-off,
-``_config`` reading ``[generators.NAME]`` for both ends. Callers import from this package.
+``_config`` reading ``[generators.NAME]`` for both ends, ``_recipe`` the graph a take was
+sent, kept with it, and rendering a take's recipe again. Callers import from this package.
 """
 
 from __future__ import annotations
 
 from setpiece.generate.queue._enqueue import EnqueueReport, PlannedTake, enqueue
 from setpiece.generate.queue._executors import Executor, LocalExecutor
+from setpiece.generate.queue._recipe import enqueue_recipe, take_workflow
 from setpiece.generate.queue._request import request_from_json, request_to_json
 from setpiece.generate.queue._worker import RunReport, run_queue
 
@@ -45,7 +47,9 @@ __all__ = [
     "PlannedTake",
     "RunReport",
     "enqueue",
+    "enqueue_recipe",
     "request_from_json",
     "request_to_json",
     "run_queue",
+    "take_workflow",
 ]

@@ -4,14 +4,18 @@ Everything is decided before anything is written: the shots, the first frame (``
 each take's request and seed, and the generator's verdict on every request
 (``Generator.check``), so a refused request leaves the queue as it was. A dry run plans the
 same takes and writes nothing.
+
+Seeds have one source, ``take_seed``: a pinned ``--seed`` counts up from itself, and an
+unpinned one is drawn from the project, the shot and the take's number, so a dry run
+shows the seeds that the real run then uses.
 """
 
 from __future__ import annotations
 
-import secrets
+import hashlib
 import uuid
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from fractions import Fraction
 from pathlib import Path
 from typing import Any
@@ -32,7 +36,7 @@ from setpiece.production.history import record_event
 from setpiece.production.likeness import check_consent
 from setpiece.production.rows import scene_row, shot_row, take_row
 
-__all__ = ["MAX_TAKES", "EnqueueReport", "PlannedTake", "enqueue"]
+__all__ = ["MAX_TAKES", "EnqueueReport", "PlannedTake", "enqueue", "take_seed"]
 
 MAX_TAKES = 100
 
@@ -75,6 +79,7 @@ class _Order:
     prompt: str | None
     style: str | None
     fps: Fraction | None
+    workflow: str | None = None  # render --workflow FILE: every take's workflow
 
 
 @dataclass(frozen=True)
@@ -103,23 +108,30 @@ def enqueue(
     from_take: str | None = None,
     dry_run: bool = False,
     fps: Fraction | None = None,
+    workflow: str | None = None,
 ) -> EnqueueReport:
     """Plans takes for shots and (unless ``dry_run``) records them with their jobs.
 
     ``fps`` renders video at another rate than the project's (a generator's native 12 fps,
     retimed to the project's rate later); the clip keeps the shot's planned duration.
+    ``workflow`` (``render --workflow``) is every take's workflow, over the shots' own
+    and the configured ones, for generators that take workflows (ComfyUI).
 
     Raises:
         InvalidInputError: A bad take count, kind or rate, no shots named, a capability the
             generator lacks, ``--from`` a take that is not a still of the shot.
         NotFoundError: An unknown shot, scene, take, style or generator.
     """
-    order = _order(generator, kind, takes, seed, prompt, style, fps)
+    order = replace(_order(generator, kind, takes, seed, prompt, style, fps), workflow=workflow)
     check_generator_tables(production.config.settings)
     backend = get_generator(
         generator, generator_config(production, generator), project_dir=production.config.root
     )
     origin = declared_origin(generator)  # recorded on each take (see Generator.origin)
+    if workflow is not None and not backend.takes_workflows:
+        raise InvalidInputError(
+            f"--workflow is for generators that run workflows (comfyui), not {generator}"
+        )
     capabilities = backend.capabilities()
     if seed is not None and not capabilities.seeds:
         raise InvalidInputError(
@@ -248,12 +260,20 @@ def _plan_shot(
     if with_refs:  # a real person's likeness needs consent on record ([bible] require_consent)
         check_consent(session, production.config.settings, composed.reference_entries)
     plans: list[_Plan] = []
-    for take_seed in _seeds(order.takes, order.seed):
+    first = (session.scalar(select(func.max(Take.number)).where(Take.shot_id == shot.id)) or 0) + 1
+    parameters: dict[str, Any] = (
+        {"reference_tags": list(composed.reference_names)} if with_refs else {}
+    )
+    chosen = order.workflow or shot.workflow
+    if chosen and backend.takes_workflows:  # the take's own, over the configured ones
+        parameters["workflow"] = chosen
+        parameters["workflow_from"] = "render --workflow" if order.workflow else "the shot"
+    for number in range(first, first + order.takes):
         request = RenderRequest(
             mode=mode,
             prompt=composed.prompt,
             negative_prompt=composed.negative_prompt,
-            seed=take_seed,
+            seed=take_seed(project, shot.code, number, order.seed, number - first),
             width=project.width,
             height=project.height,
             fps=rate,
@@ -266,7 +286,7 @@ def _plan_shot(
             )
             if with_refs
             else (),
-            parameters={"reference_tags": list(composed.reference_names)} if with_refs else {},
+            parameters=dict(parameters),
         )
         backend.check(request)  # every capability, before anything is queued
         stored = request_to_json(
@@ -286,16 +306,18 @@ def _reference_path(session: Session, production: Production, sha: str) -> Path:
     return Path(local) if local is not None else Path(sha)
 
 
-def _seeds(count: int, pinned: int | None) -> list[int]:
-    """``count`` seeds: from ``pinned`` upwards, or drawn at random and all different."""
+def take_seed(project: Project, shot: str, number: int, pinned: int | None, index: int) -> int:
+    """The seed of take ``number`` of ``shot``: the one source of seeds, for dry and real runs.
+
+    A pinned seed counts up from itself (``index``: the take's place in this render);
+    otherwise the seed is drawn from the project, the shot's code and the take's number,
+    31 bits of a SHA-256, so it is known before the take is recorded.
+    """
     if pinned is not None:
-        return [pinned + i for i in range(count)]
-    seeds: list[int] = []
-    while len(seeds) < count:
-        candidate = secrets.randbits(31)
-        if candidate not in seeds:
-            seeds.append(candidate)
-    return seeds
+        return pinned + index
+    made = project.created_at.strftime("%Y%m%dT%H%M%S") if project.created_at else ""
+    digest = hashlib.sha256(f"setpiece-seed:{project.name}:{made}:{shot}:{number}".encode())
+    return int.from_bytes(digest.digest()[:4], "big") >> 1
 
 
 def _record(

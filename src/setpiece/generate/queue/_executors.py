@@ -59,8 +59,15 @@ def _settle(
         target = workdir / result.path.name
         if result.path.resolve() != target.resolve() and result.path.is_file():
             os.replace(result.path, target)
+        sent = None  # the graph the backend was sent, kept with the take (ComfyUI)
+        if result.workflow is not None and given in result.workflow.resolve().parents:
+            sent = workdir / result.workflow.name
+            if result.workflow.resolve() != sent.resolve():
+                os.replace(result.workflow, sent)
         future.set_result(
-            RenderResult(target, result.model, result.model_hash, dict(result.parameters))
+            RenderResult(
+                target, result.model, result.model_hash, dict(result.parameters), workflow=sent
+            )
         )
 
 

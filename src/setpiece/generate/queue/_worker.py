@@ -35,6 +35,7 @@ from setpiece.errors import InvalidInputError, SetpieceError
 from setpiece.generate.base import GeneratorSettings, RenderError, RenderResult
 from setpiece.generate.queue._config import generator_config, generator_settings
 from setpiece.generate.queue._executors import Executor, LocalExecutor
+from setpiece.generate.queue._recipe import attach_workflow, store_workflow
 from setpiece.generate.queue._request import request_from_json
 from setpiece.generate.registry import declared_origin
 from setpiece.generate.settings import render_settings
@@ -432,6 +433,7 @@ def _store(production: Production, worker: str, job: _Running, result: RenderRes
         raise RenderError(f"generator {job.generator} returned no file inside its work folder")
     (item,) = probe_files([result.path], what="take")
     store_files(production, [item])
+    sent = store_workflow(production, result.workflow) if result.workflow is not None else None
     with production.transaction() as session:
         row = session.get(RenderJob, job.job_id)
         if row is None or row.state != JobState.RUNNING or row.lease_owner != worker:
@@ -446,6 +448,8 @@ def _store(production: Production, worker: str, job: _Running, result: RenderRes
         # as it declares now); the backend's own parameters cannot overwrite it.
         origin = Origin.recorded(take.parameters) or declared_origin(job.generator)
         take.parameters = {**result.parameters, ORIGIN_KEY: origin.value}
+        if sent is not None:
+            attach_workflow(session, take, *sent)
         take.failure = None
         move_job(row, JobState.DONE)
         row.lease_owner, row.lease_expires_at, row.updated_at = None, None, utcnow()

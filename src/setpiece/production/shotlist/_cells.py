@@ -54,6 +54,7 @@ COLUMNS = (
     "props",
     "status",
     "version",
+    "workflow",
 )
 MAX_SECONDS = 3600
 MAX_WHOLE = 2**31 - 1  # what every database's INTEGER column holds
@@ -119,6 +120,7 @@ def export_row(shot: ShotView, fps: Fraction) -> list[str]:
         _subjects_text(shot.subjects, BibleKind.PROP),
         shot.status,
         str(shot.version),
+        shot.workflow or "",
     ]
 
 
@@ -227,6 +229,10 @@ def parse_cell(column: str, value: str, fps: Fraction) -> Any:
             return parse_subjects(text.replace(";", ","))
         except InvalidInputError as exc:
             raise BadCell(str(exc)) from None
+    if column == "workflow":
+        if len(text) > 1000:
+            raise BadCell(f"{len(text)} characters long: give the workflow file's path")
+        return text
     if column == "status":
         try:
             return parse_enum(ShotStatus, text, "shot status").value

@@ -56,6 +56,7 @@ _SIMPLE = (
     ("angle", "angle"),
     ("lens_mm", "lens_mm"),
     ("move", "camera_move"),
+    ("workflow", "workflow"),
 )
 
 
