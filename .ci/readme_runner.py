@@ -99,11 +99,14 @@ Tickets, please.
 """
 
 # Its revision (a scene added, the first one's line changed), and another screenplay.
-DRAFT2 = DRAFT.replace("punches a ticket.", "punches a ticket, then another.") + """
+DRAFT2 = (
+    DRAFT.replace("punches a ticket.", "punches a ticket, then another.")
+    + """
 EXT. PLATFORM - NIGHT
 
 Steam. ANNA steps down onto the platform.
 """
+)
 OTHER = """\
 Title: Another Film
 
