@@ -29,7 +29,7 @@ lower bound over the classes), and the figures reported are those of the chosen
 setting on the *other* half; then the halves swap. The default is right when both
 halves choose it.
 
-Speed (``--speed-only``, about 4 minutes on 2 quiet cores): per class, Setpiece end to
+Speed (``--speed-only``, an estimated 5 minutes on 2 quiet cores; not yet timed quiet): per class, Setpiece end to
 end from the kept frames' PNG files (read, flow, interpolate: two threads, as retime
 runs) against one whole ffmpeg minterpolate run from the same PNGs to the null muxer,
 with the load average printed before and after. Ratios are only meaningful with a load
