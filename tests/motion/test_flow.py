@@ -1,10 +1,13 @@
-"""Interpolation's blend: occlusion weights, and the constant-blend shortcut."""
+"""Interpolation's blend (occlusion weights, the constant-blend shortcut), and what the
+Interpolator decides per pair: flow scale, blending instead, a cut."""
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 
-from setpiece.motion.flow import FlowPair, interpolate
+from setpiece.motion.flow import FlowPair, Interpolator, interpolate
 
 
 def _still_pair(height: int, width: int, occluded_b: np.ndarray | None = None) -> FlowPair:
@@ -67,3 +70,75 @@ def test_the_balanced_preset_is_a_lighter_medium() -> None:
     assert balanced.getPatchStride() == medium.getPatchStride()  # type: ignore[attr-defined]
     assert balanced.getGradientDescentIterations() == 12  # type: ignore[attr-defined]
     assert balanced.getVariationalRefinementIterations() == 2  # type: ignore[attr-defined]
+
+
+# -- Interpolator: what it decides per pair ----------------------------------------
+
+
+def _texture(width: int, height: int, seed: int) -> np.ndarray:
+    from .conftest import texture
+
+    return np.ascontiguousarray(texture(width, height, seed)[:height, :width])
+
+
+def _engine(width: int, height: int, **changes: Any) -> Interpolator:
+    from setpiece.motion.config import MotionSettings
+
+    return Interpolator(width, height, MotionSettings(**changes))
+
+
+def test_a_still_repeated_is_a_plain_blend_of_itself() -> None:
+    still = _texture(320, 180, 2)
+    engine = _engine(320, 180)
+    pair = engine.flow(engine.grey(still), engine.grey(still))
+    assert pair.blend == 1.0 and not pair.cut
+    assert np.array_equal(engine.interpolate(still, still, pair, 0.5), still)
+
+
+def test_two_unrelated_pictures_are_a_cut_and_the_nearer_is_held() -> None:
+    a, b = _texture(320, 180, 1), _texture(320, 180, 9)
+    engine = _engine(320, 180)
+    pair = engine.flow(engine.grey(a), engine.grey(b))
+    assert pair.cut
+    assert engine.interpolate(a, b, pair, 0.25) is a
+    assert engine.interpolate(a, b, pair, 0.75) is b
+
+
+def test_a_fade_is_not_a_cut() -> None:
+    a = _texture(320, 180, 4)
+    b = (a * 0.4).astype(np.uint8)  # the same picture, much darker
+    engine = _engine(320, 180)
+    assert not engine.flow(engine.grey(a), engine.grey(b)).cut
+
+
+def test_flow_is_fine_where_motion_is_small_and_coarse_where_large() -> None:
+    wide = _texture(1600, 720, 3)
+    engine = _engine(1280, 720)
+    assert engine.fine == (768, 432) and engine.coarse == (384, 216)
+    small = engine.flow(engine.grey(wide[:, :1280]), engine.grey(wide[:, 8:1288]))
+    assert small.forward.shape[:2] == (432, 768)  # 8 px: 0.6 % of the long side
+    large = engine.flow(engine.grey(wide[:, :1280]), engine.grey(wide[:, 120:1400]))
+    assert large.forward.shape[:2] == (216, 384)  # 120 px: 9 %
+    assert large.blend == 0.0 and not large.cut
+    off = _engine(1280, 720, flow_fine_side=0)
+    assert off.fine is None and off.grey(wide[:, :1280]).shape == (216, 384)
+
+
+def test_an_odd_size_gets_flow_sizes_and_a_picture_of_its_own_size() -> None:
+    wide = _texture(1321, 721, 6)
+    engine = _engine(1281, 721)
+    a, b = wide[:, :1281], wide[:, 6:1287]
+    out = engine.interpolate(a, b, engine.flow(engine.grey(a), engine.grey(b)), 0.5)
+    assert out.shape == (721, 1281, 3)
+    truth = wide[:, 3:1284]
+    assert np.abs(out[:, 16:-16].astype(int) - truth[:, 16:-16]).mean() < 2.0
+
+
+def test_a_full_blend_is_the_time_weighted_mix() -> None:
+    a = np.full((24, 32, 3), 40, dtype=np.uint8)
+    b = np.full((24, 32, 3), 200, dtype=np.uint8)
+    pair = _still_pair(24, 32)
+    from dataclasses import replace
+
+    out = interpolate(a, b, replace(pair, blend=1.0), 0.25)
+    assert np.abs(out.astype(int) - 80).max() <= 1

@@ -41,8 +41,18 @@ class MotionSettings:
             a quarter of the interpolation's cost on 720p footage (bench/motion_interp.py).
         flow_preset: DIS preset: "ultrafast", "fast", "medium" (OpenCV's) or "balanced"
             (medium's patch grid with fewer iterations; see setpiece.motion.flow).
+        flow_fine_side: Where the measured motion is small (``fine_motion``), flow is
+            computed again at this long side: finer flow gained 0.4-0.6 dB on pans,
+            zooms and AI clips (bench/motion_interp_classes.py). 0 turns it off.
+        fine_motion: The motion (95th percentile of the coarse flow's vectors, as a
+            share of the picture's long side) under which the fine flow is computed;
+            larger motion keeps the coarse flow (cheaper, and as good there).
         occlusion_px: Forward-backward flow disagreement (pixels at flow scale) above
             which a pixel counts as occluded.
+        fallback_ratio: When the two pictures warped to the middle still differ by this
+            share of how much the unwarped pictures differ, the flow is not helping
+            and the in-between picture is a plain blend (ramped in over the 0.1 below,
+            so nothing jumps); near-still shots and fades end up here.
         encoder_preset: x264 preset of H.264 output. "ultrafast": at 1080p the encoder
             is most of a retime's cost, and "veryfast" made it 2.5 times slower
             (bench/motion_retime_speed.py); files are larger, quality at ``crf`` alike.
@@ -66,7 +76,10 @@ class MotionSettings:
 
     flow_long_side: int = setting(384, low=64, high=4096)
     flow_preset: str = setting("balanced", choices=FLOW_PRESETS)
+    flow_fine_side: int = setting(768, low=0, high=4096)
+    fine_motion: float = setting(0.04, low=0.0, high=1.0)
     occlusion_px: float = setting(1.5, positive=True)
+    fallback_ratio: float = setting(0.8, low=0.1, high=10.0)
     encoder_preset: str = setting("ultrafast", choices=X264_PRESETS)
     crf: int = setting(18, low=0, high=51)
     cut_threshold: float = setting(3.0, positive=True)

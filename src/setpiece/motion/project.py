@@ -156,14 +156,19 @@ def retime_take(
             source, target, fps=fps, factor=factor, settings=settings, progress=progress
         )
         reports.append(report)
+        # Version 2: the interpolation adapts per pair (issue 29: fine flow, blending
+        # where flow does not help, cuts the flow finds).
         return Operation(
             "retime",
-            1,
+            2,
             {
                 "fps": f"{report.fps.numerator}/{report.fps.denominator}",
                 "factor": None if factor is None else str(factor),
                 "flow": "dis",
                 "flow_long_side": settings.flow_long_side,
+                "flow_fine_side": settings.flow_fine_side,
+                "fine_motion": settings.fine_motion,
+                "fallback_ratio": settings.fallback_ratio,
                 "flow_preset": settings.flow_preset,
                 "held_at_cuts": report.held_at_cuts,
             },

@@ -5,9 +5,11 @@ Output frame k is shown at ``k / rate`` and samples the source at
 slow motion, which keeps the source's rate and lasts K times longer). Source frames
 are placed by their timestamps, so variable-frame-rate input comes out evenly timed.
 A sample between source frames a and b is interpolated from the flow of that pair
-(computed once, reused for every sample in between); between two frames on either
-side of a hard cut (found by the same detector as ``setpiece cuts``) the nearer
-frame is repeated instead, so no picture is ever a blend of two shots.
+(computed once, reused for every sample in between, at the scale its motion asks for:
+:class:`setpiece.motion.flow.Interpolator`); between two frames on either side of a
+hard cut (found by the same detector as ``setpiece cuts``, or by the flow itself when
+the two pictures share nothing: a cut every few frames escapes the detector) the
+nearer frame is repeated instead, so no picture is ever a blend of two shots.
 
 The work streams: a decoding thread, a pool computing flow pairs, a pool
 interpolating, and the encoder in the calling thread, joined by bounded queues, so
@@ -101,20 +103,16 @@ def output_plan(
 
 
 def _prepared(
-    source: Path, size: tuple[int, int], label: str, sink: queue.Queue[Any], stop: threading.Event
+    source: Path, engine: Any, label: str, sink: queue.Queue[Any], stop: threading.Event
 ) -> None:
     """The decoding thread: (frame, small grey) pairs, then None, or the error."""
-    import cv2
-
     from setpiece.store.video import decode
 
     try:
         for frame in decode(source, label=label):
             if stop.is_set():
                 return
-            grey = cv2.cvtColor(frame.rgb, cv2.COLOR_RGB2GRAY)
-            small = cv2.resize(grey, size, interpolation=cv2.INTER_AREA)
-            sink.put((frame, small))
+            sink.put((frame, engine.grey(frame.rgb)))
         sink.put(None)
     except BaseException as exc:  # handed to the consumer, which raises it
         sink.put(exc)
@@ -130,10 +128,10 @@ def _frames(sink: queue.Queue[Any]) -> Iterator[tuple[Any, np.ndarray]]:
         yield item
 
 
-def _interpolate(a: np.ndarray, b: np.ndarray, pair: Future[Any], t: float) -> np.ndarray:
-    from setpiece.motion.flow import interpolate
-
-    return interpolate(a, b, pair.result(), t)
+def _interpolate(
+    engine: Any, a: np.ndarray, b: np.ndarray, pair: Future[Any], t: float
+) -> np.ndarray:
+    return engine.interpolate(a, b, pair.result(), t)
 
 
 def retime(
@@ -166,7 +164,7 @@ def retime(
         DecodeStopped: The source breaks mid-way (no output is left).
     """
     from setpiece.motion.cuts import detect_cuts
-    from setpiece.motion.flow import flow_pair, flow_size
+    from setpiece.motion.flow import Interpolator
     from setpiece.store.video import check_paths, open_writer, probe_video
 
     settings = settings or MotionSettings()
@@ -182,7 +180,8 @@ def retime(
     sample_rate = rate * slow
     stop = threading.Event()
     sink: queue.Queue[Any] = queue.Queue(maxsize=6)
-    size: tuple[int, int] | None = None
+    # Each flow pair, the frame number after it, and how many pictures it made.
+    made: list[tuple[Future[Any], int, int]] = []
     flows = ThreadPoolExecutor(max_workers=2, thread_name_prefix="setpiece-flow")
     warps = ThreadPoolExecutor(max_workers=2, thread_name_prefix="setpiece-warp")
     interpolated = held = 0
@@ -222,11 +221,11 @@ def retime(
             if first is None:
                 raise InvalidMediaError(f"the input {source} has no frames")
             h, w = first.rgb.shape[:2]
-            size = flow_size(w, h, settings.flow_long_side)
+            engine = Interpolator(w, h, settings)
             del first
             thread = threading.Thread(
                 target=_prepared,
-                args=(Path(source), size, "input", sink, stop),
+                args=(Path(source), engine, "input", sink, stop),
                 daemon=True,
                 name="setpiece-decode",
             )
@@ -250,15 +249,12 @@ def retime(
                         held += 1
                     else:
                         if pair is None:
-                            pair = flows.submit(
-                                flow_pair,
-                                grey_a,
-                                grey_b,
-                                preset=settings.flow_preset,
-                                occlusion_px=settings.occlusion_px,
-                            )
-                        pending.append(warps.submit(_interpolate, a.rgb, b.rgb, pair, float(u)))
-                        interpolated += 1
+                            pair = flows.submit(engine.flow, grey_a, grey_b)
+                            made.append((pair, round(b.time * info.rate), 0))
+                        pending.append(
+                            warps.submit(_interpolate, engine, a.rgb, b.rgb, pair, float(u))
+                        )
+                        made[-1] = (pair, made[-1][1], made[-1][2] + 1)
                     k += 1
                     drain(8)
                 previous = current
@@ -268,6 +264,11 @@ def retime(
                     k += 1
                     drain(8)
             drain(0)
+            # Pairs the flow found to be two shots (a cut the detector missed) were held.
+            missed = [(frame, count) for pair, frame, count in made if pair.result().cut]
+            interpolated = sum(count for _, _, count in made)
+            held += sum(count for _, count in missed)
+            interpolated -= sum(count for _, count in missed)
             writer_info = {
                 "audio": writer.audio,
                 "frames": writer.frames,
@@ -295,7 +296,7 @@ def retime(
         source_fps=info.rate,
         interpolated=interpolated,
         held_at_cuts=held,
-        cuts=[cut.frame for cut in cuts.cuts if cut.kind == "cut"],
+        cuts=sorted([cut.frame for cut in cuts.cuts if cut.kind == "cut"] + [f for f, _ in missed]),
         audio=audio,
         pix_fmt=writer_info["pix_fmt"],
         padded=writer_info["padded"],
