@@ -11,11 +11,10 @@ from sqlalchemy import create_engine, text
 from setpiece.errors import ConflictError, SchemaError, StorageError
 from setpiece.production import shots
 from setpiece.production.context import Production
-from setpiece.store.db import Database, migration_heads, sqlite_url
+from setpiece.store.db import SCHEMA_HEAD, Database, migration_heads, sqlite_url
 
 
 def test_one_migration_head_and_it_is_the_known_one() -> None:
-    from setpiece.store.db import SCHEMA_HEAD
 
     assert migration_heads() == [SCHEMA_HEAD]
 
@@ -383,7 +382,10 @@ def test_0008_keys_existing_names_by_their_folded_form(
     try:
         with database.engine.connect() as conn:
             keys = dict(conn.execute(text("SELECT name, name_key FROM users")).all())
-            assert conn.execute(text("SELECT version_num FROM alembic_version")).scalar() == "0009"
+            assert (
+                conn.execute(text("SELECT version_num FROM alembic_version")).scalar()
+                == SCHEMA_HEAD
+            )
     finally:
         database.close()
     assert keys == {"Vic": "vic", "\uff41\uff4e\uff41": "ana"}

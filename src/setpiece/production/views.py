@@ -138,6 +138,7 @@ class TakeView(_View):
     recipe: Recipe
     media: MediaView | None
     version: int
+    failure: str | None = None  # why it failed to render (null when it did not fail)
 
     @property
     def label(self) -> str:

@@ -72,6 +72,7 @@ from setpiece.generate.base import (
     Capabilities,
     Generator,
     GeneratorSettings,
+    GeneratorUnavailable,
     Mode,
     Origin,
     Progress,
@@ -309,6 +310,23 @@ class RunwayGenerator(Generator):
     def __getstate__(self) -> dict[str, Any]:
         # Ray and process pools pickle generators: no live clients, and with them no secret.
         return {**self.__dict__, "_sdk": None, "_http": None}
+
+    @classmethod
+    def missing_settings(cls, settings: GeneratorSettings) -> list[str]:
+        """The API secret, read from the environment only (never from setpiece.toml)."""
+        return [] if os.environ.get(SECRET_ENV, "").strip() else [SECRET_ENV]
+
+    def reachable(self) -> bool | None:
+        """Asks Runway for the key's organisation (``GET /v1/organization``): free, and
+        refused with HTTP 401 when the key is not valid.
+
+        Raises:
+            RenderError: No key, a key refused, or no answer.
+        """
+        client = self._client()
+        with self._errors("checking the API secret"):
+            client.organization.retrieve()
+        return True
 
     def capabilities(self) -> Capabilities:
         s = self.settings
@@ -654,8 +672,9 @@ class RunwayGenerator(Generator):
                 f"Runway did not answer in time while {action}", transient=True
             ) from exc
         except runwayml.APIConnectionError as exc:
-            raise RenderError(
-                f"cannot reach Runway at {exc.request.url.host} while {action}", transient=True
+            raise GeneratorUnavailable(
+                f"cannot reach Runway at {exc.request.url.host} while {action}",
+                waiting_for=f"Runway at {exc.request.url.host}",
             ) from exc
         except httpx.TransportError as exc:  # the upload's second leg uses a bare httpx client
             raise RenderError(
