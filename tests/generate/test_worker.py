@@ -63,7 +63,8 @@ def make_film(
         add_scene(prod, "INT. STATION - NIGHT", number="1")
         for index in range(shots):
             add_shot(prod, "1", f"1{chr(65 + index)}", description=f"Platform {index}", size="WS")
-    extra: dict[str, Any] = {"render": {"lease_seconds": 2, **(render or {})}}
+    # Leases of 10 s: a loaded CI machine can miss a 2 s lease's heartbeats.
+    extra: dict[str, Any] = {"render": {"lease_seconds": 10, **(render or {})}}
     if stub is not None:
         extra["generators"] = {"runway": {"base_url": stub.url, "poll_interval_s": 0.05}}
     config = root / "setpiece.toml"
@@ -305,7 +306,9 @@ def test_sigterm_mid_take_lets_it_finish_and_gives_the_rest_back(
     assert worker.returncode == 0, err
     assert "stopping: the takes in flight finish" in err
     statuses = takes_by_status(root)
-    assert statuses.get("ready") == 1 and statuses.get("pending") == 5, statuses
+    started = len(stub.created)  # Runway's concurrency is 2: one or two were in flight
+    assert 1 <= started <= 2
+    assert statuses == {"ready": started, "pending": 6 - started}, statuses
     assert query(root, "SELECT count(*) FROM render_jobs WHERE state = 'running'") == [(0,)]
     rest = cli(root, "worker", "--once")
     assert rest.returncode == 0, rest.stderr
@@ -317,21 +320,22 @@ def test_sigkill_mid_take_loses_nothing_and_makes_no_take_twice(
     tmp_path: Path, stub: RunwayStub, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("RUNWAYML_API_SECRET", SECRET)
-    root = make_film(tmp_path / "film", stub)
+    root = make_film(tmp_path / "film", stub, render={"lease_seconds": 2})
     stub.script = list(SLOW)
     queue(root, "1A", "1B")
     worker = start(root, "worker")
     wait_for(lambda: len(stub.created) >= 1, what="the worker to start a take")
     worker.send_signal(signal.SIGKILL)
     worker.communicate(timeout=30)
-    assert query(root, "SELECT count(*) FROM render_jobs WHERE state = 'running'") == [(1,)]
+    killed = query(root, "SELECT count(*) FROM render_jobs WHERE state = 'running'")[0][0]
+    assert 1 <= killed <= 2  # Runway's concurrency is 2
     rest = cli(root, "worker", "--once")  # takes the job over once its lease (2 s) runs out
     assert rest.returncode == 0, rest.stderr
     assert takes_by_status(root) == {"ready": 4}
     assert query(root, "SELECT count(*) FROM takes") == [(4,)]
-    # The killed take was asked of Runway again (its first task was lost with the worker),
+    # The killed takes were asked of Runway again (their tasks were lost with the worker),
     # never the others.
-    assert len(stub.created) <= 5
+    assert len(stub.created) <= 4 + killed
 
 
 @pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
@@ -380,9 +384,11 @@ def test_a_worker_for_one_generator_leaves_the_others_jobs(tmp_path: Path) -> No
 # -- jobs and generators, bad input ------------------------------------------------------
 
 
-def test_jobs_retry_of_a_running_job_is_refused(tmp_path: Path, stub: RunwayStub) -> None:
+def test_jobs_retry_of_a_running_job_is_refused_and_cancel_stops_it(
+    tmp_path: Path, stub: RunwayStub
+) -> None:
     root = make_film(tmp_path / "film", stub)
-    stub.script = list(SLOW)
+    stub.script = [{"status": "RUNNING", "progress": 0.5}] * 100 + [{"status": "SUCCEEDED"}]
     render = start(root, "render", "1A", "--generator", "runway")
     try:
         wait_for(lambda: len(stub.created) >= 1, what="the take to start")
@@ -393,10 +399,12 @@ def test_jobs_retry_of_a_running_job_is_refused(tmp_path: Path, stub: RunwayStub
             f"setpiece: error: job {job[0]} is running: only a failed or cancelled job "
             "can be retried"
         ]
+        cancelled = cli(root, "jobs", "cancel", str(job[0]))
+        assert cancelled.returncode == 0, cancelled.stderr
     finally:
-        render.communicate(timeout=120)
-    assert render.returncode == 0
-    assert takes_by_status(root) == {"ready": 1}
+        out, _ = render.communicate(timeout=120)
+    assert "rendered 0" in out  # its result, arriving after the cancel, is not recorded
+    assert takes_by_status(root) == {"failed": 1}
 
 
 @pytest.mark.parametrize(

@@ -39,7 +39,7 @@ from typing import Any
 
 from sqlalchemy import func, or_, select, update
 
-from setpiece.errors import InvalidInputError, SetpieceError
+from setpiece.errors import ConflictError, InvalidInputError, SetpieceError
 from setpiece.generate.base import (
     GeneratorSettings,
     GeneratorUnavailable,
@@ -485,7 +485,8 @@ def _finish(
     worker = options.worker
     try:
         result = job.future.result()
-        _store(production, worker, job, result)
+        if not _store(production, worker, job, result):
+            return  # cancelled meanwhile, or taken over: not this worker's take any more
         report.done += 1
         from setpiece.production.arrival import takes_arrived
 
@@ -618,17 +619,32 @@ def _first_line(text: str) -> str:
     return lines[0][:300] if lines else ""
 
 
-def _store(production: Production, worker: str, job: _Running, result: RenderResult) -> None:
-    from setpiece.production.ingest import media_row, probe_files, store_files
+def _store(production: Production, worker: str, job: _Running, result: RenderResult) -> bool:
+    """Stores the finished file and records the take ready; False when the job is no longer
+    this worker's (its lease was lost, or it was cancelled), and nothing is recorded."""
+    from setpiece.production.ingest import probe_files, store_files
 
     if not result.path.is_file() or job.workdir not in result.path.resolve().parents:
         raise RenderError(f"generator {job.generator} returned no file inside its work folder")
     (item,) = probe_files([result.path], what="take")
     store_files(production, [item])
+    try:
+        return _record(production, worker, job, result, item)
+    except ConflictError:
+        # Another worker recorded the same file (equal bytes) at the same moment: its media
+        # row is there now, and the take refers to it.
+        return _record(production, worker, job, result, item)
+
+
+def _record(
+    production: Production, worker: str, job: _Running, result: RenderResult, item: Any
+) -> bool:
+    from setpiece.production.ingest import media_row
+
     with production.transaction() as session:
         row = session.get(RenderJob, job.job_id)
         if row is None or row.state != JobState.RUNNING or row.lease_owner != worker:
-            return  # the lease was lost and another worker took over: its result counts
+            return False  # the lease was lost and another worker took over: its result counts
         take = session.get(Take, job.take_id)
         assert take is not None
         take.media = media_row(session, item)
@@ -660,6 +676,7 @@ def _store(production: Production, worker: str, job: _Running, result: RenderRes
             data={"generator": job.generator, "attempts": job.attempts},
         )
         first_take(session, production, take.shot, how="rendered")
+    return True
 
 
 def _failed(
