@@ -137,7 +137,9 @@ def _start_worker(options: Any) -> Any:
         command += ["--db", options.database_url]
     command += ["worker", "--grace", f"{_WORKER_GRACE_S:g}"]
     console(stderr=True).print(f"render worker started beside the board, rendering as {actor}")
-    return subprocess.Popen(command)
+    # Its own session: Ctrl-C at the terminal stops the board, which then stops the worker
+    # with SIGTERM, so the takes in flight finish instead of being dropped.
+    return subprocess.Popen(command, start_new_session=True)
 
 
 def _stop_worker(worker: Any) -> None:
