@@ -27,10 +27,12 @@ service down (connections refused) and bring it back on the same port.
 
 from __future__ import annotations
 
+import contextlib
 import email.parser
 import email.policy
 import functools
 import json
+import socket
 import tempfile
 import threading
 import uuid
@@ -124,7 +126,7 @@ class RunwayStub:
         self._pending_uploads: dict[str, str] = {}  # form key -> runwayUri
         self._forced: dict[str, deque[_Answer]] = {}
         self._lock = threading.Lock()
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(self))
+        self._server = _Server(("127.0.0.1", 0), _handler(self))
         self._server.daemon_threads = True
         self._thread = threading.Thread(
             target=self._server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True
@@ -142,16 +144,18 @@ class RunwayStub:
         self.stop()
 
     def stop(self) -> None:
-        """Goes down like a service in an outage: later connections are refused."""
+        """Goes down like a service in an outage: the connections open (kept alive) are cut
+        and later ones refused."""
         if self._thread.is_alive():
             self._server.shutdown()
         self._server.server_close()
+        self._server.cut()
         self._thread.join(5)
 
     def restart(self) -> None:
         """Comes back on the same port, with the tasks it had (a hosted service's restart)."""
         port = self._server.server_port
-        self._server = ThreadingHTTPServer(("127.0.0.1", port), _handler(self))
+        self._server = _Server(("127.0.0.1", port), _handler(self))
         self._server.daemon_threads = True
         self._thread = threading.Thread(
             target=self._server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True
@@ -315,6 +319,34 @@ class RunwayStub:
             signature = f"X-Amz-Expires=86400&X-Amz-Signature={uuid.uuid4().hex}"
             answer["output"] = [f"{self.url}/outputs/{task.id}-{task.polls}{suffix}?{signature}"]
         return 200, answer, "application/json"
+
+
+class _Server(ThreadingHTTPServer):
+    """Keeps the connections it serves, so that going down cuts the kept-alive ones too."""
+
+    daemon_threads = True
+
+    def __init__(self, address: tuple[str, int], handler: Any) -> None:
+        self.open: set[socket.socket] = set()
+        self.lock = threading.Lock()
+        super().__init__(address, handler)
+
+    def process_request(self, request: Any, client_address: Any) -> None:
+        with self.lock:
+            self.open.add(request)
+        super().process_request(request, client_address)
+
+    def shutdown_request(self, request: Any) -> None:
+        with self.lock:
+            self.open.discard(request)
+        super().shutdown_request(request)
+
+    def cut(self) -> None:
+        with self.lock:
+            cut, self.open = list(self.open), set()
+        for connection in cut:
+            with contextlib.suppress(OSError):
+                connection.shutdown(socket.SHUT_RDWR)
 
 
 def _multipart(content_type: str, raw: bytes) -> dict[str, Any]:

@@ -102,6 +102,7 @@ class _Options:
     render: RenderSettings
     generators: frozenset[str] | None
     notice: Callable[[str], None]
+    told: dict[str, str] = field(default_factory=dict)  # generator -> the last next-try said
 
 
 def run_queue(
@@ -596,6 +597,9 @@ def _paused(
         return
     report.paused += 1
     what = getattr(exc, "waiting_for", None) or f"generator {job.generator}"
+    if options.told.get(job.generator) == f"{until:%H:%M:%S}":
+        return  # its other takes in flight found the same outage: said once
+    options.told[job.generator] = f"{until:%H:%M:%S}"
     options.notice(
         f"waiting for {what}: {_first_line(str(exc))}; next try at {until:%H:%M:%S} UTC, "
         f"its takes fail at {since + window:%H:%M:%S} UTC if it does not answer by then"
