@@ -500,3 +500,35 @@ def test_generators_check_finds_a_comfyui_server_down(tmp_path: Path) -> None:
     comfy = listed["comfyui"]
     assert comfy["configured"] is True and comfy["available"] is True
     assert comfy["reachable"] is False and "not reachable" in comfy["problem"]
+
+
+def test_a_comfyui_restart_within_the_window_loses_nothing(tmp_path: Path) -> None:
+    """The issue's own case: a ComfyUI server restarting mid-batch (its client wraps the
+    refused connection in a transient RenderError; the queue still sees an outage)."""
+    from comfyui_stub import ComfyUIStub
+    from test_comfyui import TXT2IMG
+
+    server = ComfyUIStub().start()
+    try:
+        root = make_film(tmp_path / "film", None, render={"outage_retry_seconds": 1})
+        (root / "flow.json").write_text(json.dumps(TXT2IMG))
+        config = root / "setpiece.toml"
+        table = {"comfyui": {"url": server.url, "workflow": "flow.json", "poll_s": 0.2}}
+        config.write_text(config.read_text() + tomli_w.dumps({"generators": table}))
+
+        def restart() -> None:
+            wait_for(lambda: len(server.history) >= 1, what="the first prompt")
+            server.stop()
+            time.sleep(4)
+            server.start()
+
+        restarter = threading.Thread(target=restart)
+        restarter.start()
+        done = cli(root, "render", "1A", "1B", "1C", "--generator", "comfyui", "--takes", "2")
+        restarter.join()
+    finally:
+        server.stop()
+    assert done.returncode == 0, done.stderr
+    assert "render: waiting for generator comfyui: ComfyUI at" in done.stderr
+    assert takes_by_status(root) == {"ready": 6}
+    assert query(root, "SELECT count(*) FROM takes WHERE failure IS NOT NULL") == [(0,)]
