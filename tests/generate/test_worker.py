@@ -55,6 +55,7 @@ def make_film(
     shots: int = 3,
     database_url: str | None = None,
     render: dict[str, Any] | None = None,
+    runway: dict[str, Any] | None = None,
 ) -> Path:
     """A project of ``shots`` shots (1A, 1B, ...) whose runway generator is ``stub``."""
     with init_production(
@@ -66,7 +67,8 @@ def make_film(
     # Leases of 10 s: a loaded CI machine can miss a 2 s lease's heartbeats.
     extra: dict[str, Any] = {"render": {"lease_seconds": 10, **(render or {})}}
     if stub is not None:
-        extra["generators"] = {"runway": {"base_url": stub.url, "poll_interval_s": 0.05}}
+        table = {"base_url": stub.url, "poll_interval_s": 0.05, **(runway or {})}
+        extra["generators"] = {"runway": table}
     config = root / "setpiece.toml"
     config.write_text(config.read_text() + tomli_w.dumps(extra))
     return root
@@ -148,10 +150,14 @@ def test_a_16_second_restart_during_a_batch_loses_and_fails_nothing(
     done = cli(root, "render", "1A", "1B", "1C", "--generator", "runway", "--takes", "2")
     restart.join()
     assert done.returncode == 0, done.stderr
-    # It said what it waited for (Runway, or its download host) and when it tries next.
-    assert "render: waiting for " in done.stderr and "next try at" in done.stderr
+    # It said what it waited for: the takes in flight polled Runway through the outage, and
+    # a take started meanwhile waited its turn (paused, "waiting for ...") when it had one.
+    assert "cannot reach Runway at 127.0.0.1" in done.stderr
     assert takes_by_status(root) == {"ready": 6}
     assert query(root, "SELECT count(*) FROM render_jobs WHERE state = 'done'") == [(6,)]
+    # The tasks running at Runway when it went down were polled through the outage, not
+    # abandoned and asked for again: six takes, six tasks paid for.
+    assert len(stub.created) == 6
     assert query(root, "SELECT max(attempts) FROM render_jobs")[0][0] <= 2
 
 
@@ -196,8 +202,13 @@ def test_an_outage_longer_than_the_window_fails_with_the_reason_and_one_command_
 def test_a_server_that_dies_mid_prompt_and_stays_down_fails_only_after_the_window(
     tmp_path: Path, stub: RunwayStub
 ) -> None:
+    # Runway's tasks run on while it cannot be reached, so the backend polls them through an
+    # outage until the task's own timeout_s (600 s by default, the outage window's 10 min).
     root = make_film(
-        tmp_path / "film", stub, render={"outage_minutes": 0.05, "outage_retry_seconds": 0.5}
+        tmp_path / "film",
+        stub,
+        render={"outage_minutes": 0.05, "outage_retry_seconds": 0.5},
+        runway={"timeout_s": 4},
     )
     stub.script = list(SLOW)
     killer = threading.Thread(

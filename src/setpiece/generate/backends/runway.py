@@ -22,6 +22,8 @@ refused); every key is optional:
     timeout_s             600            whole render; past it the task is cancelled
     request_timeout_s     60             one HTTP request
     poll_error_limit      5              transient errors in a row tolerated while polling
+                                         (Runway unreachable is polled through until timeout_s:
+                                         its task runs on there, paid for)
     base_url              None           the SDK's (RUNWAYML_BASE_URL, else Runway's)
     transient_failure_codes  INTERNAL, INPUT_PREPROCESSING.INTERNAL
     concurrency           2              takes rendered at once (the render queue's)
@@ -501,8 +503,13 @@ class RunwayGenerator(Generator):
     def _wait(
         self, client: RunwayML, task: _Task, deadline: float, progress: Progress | None
     ) -> list[str]:
-        """Polls until the task ends; returns its output URLs."""
-        task_id, errors = task.id, 0
+        """Polls until the task ends; returns its output URLs.
+
+        Runway unreachable while its task runs (an outage, a network cut) is polled through
+        until the task's deadline, not counted against ``poll_error_limit``: the task is paid
+        for and still running there, and abandoning it would pay for the take twice.
+        """
+        task_id, errors, unreachable = task.id, 0, 0
         while True:
             try:
                 with self._errors(f"polling task {task_id}"):
@@ -512,13 +519,21 @@ class RunwayGenerator(Generator):
                     raise RenderError(
                         f"Runway answered the poll of task {task_id} with no status", transient=True
                     )
+            except GeneratorUnavailable as exc:
+                unreachable += 1
+                if unreachable & (unreachable - 1) == 0:  # 1, 2, 4, 8...: not every poll
+                    log.warning(
+                        "runway: %s (polling on until the task's timeout_s, %d in a row)",
+                        exc,
+                        unreachable,
+                    )
             except RenderError as exc:
                 errors += 1
                 if not exc.transient or errors > self.settings.poll_error_limit:
                     raise
                 log.warning("runway: %s (polling on, %d in a row)", exc, errors)
             else:
-                errors = 0
+                errors = unreachable = 0
                 task.over = status in ("SUCCEEDED", "FAILED", "CANCELLED")
                 if status == "SUCCEEDED":
                     output = getattr(details, "output", None)
