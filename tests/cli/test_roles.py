@@ -37,7 +37,10 @@ SCRIPT = "Title: Kettle\n\nINT. KITCHEN - NIGHT\n\nJO fills a KETTLE.\n"
 # missing here runs with no arguments. A list of several runs the command once for each.
 ARGS: dict[str, list[list[str]]] = {
     "contact-sheet": [["{out}.png"]],
-    "render": [[], ["1A"], ["--all"]],
+    "render": [[], ["1A"], ["--all"], ["--retry-failed"]],
+    "jobs retry": [["1"], ["--failed"]],
+    "jobs cancel": [["1"]],
+    "worker": [["--once"]],
     "match": [["1A/1", "--to", "1A/1"]],
     "retime": [["--take", "1A/1", "--fps", "48"]],
     "deflicker": [["--take", "1A/1"]],

@@ -225,6 +225,7 @@ class ComfyUIStub:
         self._runner: web.AppRunner | None = None
         self._wake: asyncio.Event | None = None
         self._worker_task: asyncio.Task[None] | None = None
+        self._port = 0
 
     # -- control ----------------------------------------------------------------------
 
@@ -307,9 +308,10 @@ class ComfyUIStub:
             app.router.add_route(route.method, "/api" + route.path, route.handler)
         self._runner = web.AppRunner(app, access_log=None)
         await self._runner.setup()
-        site = web.TCPSite(self._runner, "127.0.0.1", 0)
+        # A restart (``stop`` then ``start``) comes back on the same port, as a server does.
+        site = web.TCPSite(self._runner, "127.0.0.1", self._port)
         await site.start()
-        port = self._runner.addresses[0][1]
+        port = self._port = self._runner.addresses[0][1]
         self.url = f"http://127.0.0.1:{port}"
         self._wake = asyncio.Event()
         self._worker_task = asyncio.get_running_loop().create_task(self._worker())

@@ -12,6 +12,7 @@ expect (read from the SDK's source):
     GET    /v1/tasks/{id}       walks ``script``: PENDING -> RUNNING (progress) -> SUCCEEDED with
                                 ``output: [URL on this server, with a signature in the query]``
     DELETE /v1/tasks/{id}       204; the task reads CANCELLED from then on
+    GET    /v1/organization     the key's credits (what ``--check`` asks: free, 401 for a bad key)
     GET    /outputs/{name}      the output: a real PNG, or a real MP4 written with PyAV
 
 Every ``/v1`` route checks ``Authorization: Bearer <secret>`` (401 otherwise) and
@@ -20,15 +21,18 @@ Every ``/v1`` route checks ``Authorization: Bearer <secret>`` (401 otherwise) an
 Behaviour switches: ``script`` (the states a task walks; ``fails(...)``, ``NEVER_FINISHES``,
 ``CANCELLED``), ``answer_next(route, status, ...)`` (queue forced answers: 429 then OK, 500,
 garbage JSON...), ``output_bytes`` (what ``/outputs`` serves, e.g. nothing). ``calls``
-records every request with its headers and body.
+records every request with its headers and body. ``stop()`` and ``restart()`` take the
+service down (connections refused) and bring it back on the same port.
 """
 
 from __future__ import annotations
 
+import contextlib
 import email.parser
 import email.policy
 import functools
 import json
+import socket
 import tempfile
 import threading
 import uuid
@@ -122,7 +126,7 @@ class RunwayStub:
         self._pending_uploads: dict[str, str] = {}  # form key -> runwayUri
         self._forced: dict[str, deque[_Answer]] = {}
         self._lock = threading.Lock()
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(self))
+        self._server = _Server(("127.0.0.1", 0), _handler(self))
         self._server.daemon_threads = True
         self._thread = threading.Thread(
             target=self._server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True
@@ -137,9 +141,26 @@ class RunwayStub:
         return self
 
     def __exit__(self, *exc: object) -> None:
-        self._server.shutdown()
+        self.stop()
+
+    def stop(self) -> None:
+        """Goes down like a service in an outage: the connections open (kept alive) are cut
+        and later ones refused."""
+        if self._thread.is_alive():
+            self._server.shutdown()
         self._server.server_close()
+        self._server.cut()
         self._thread.join(5)
+
+    def restart(self) -> None:
+        """Comes back on the same port, with the tasks it had (a hosted service's restart)."""
+        port = self._server.server_port
+        self._server = _Server(("127.0.0.1", port), _handler(self))
+        self._server.daemon_threads = True
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True
+        )
+        self._thread.start()
 
     # Switches and what tests read ----------------------------------------------------
 
@@ -203,6 +224,14 @@ class RunwayStub:
                 return 401, {"error": "Invalid API key."}, "application/json"
             if headers.get("x-runway-version") != API_VERSION:
                 return 400, {"error": f"X-Runway-Version must be {API_VERSION}"}, "application/json"
+        if method == "GET" and path == "/v1/organization":
+            usage = {"models": {}}
+            answer = {
+                "creditBalance": 1000,
+                "tier": {"maxMonthlyCreditSpend": 0, "models": {}},
+                "usage": usage,
+            }
+            return 200, answer, "application/json"
         if method == "POST" and path == "/v1/uploads":
             return self._start_upload(body)
         if method == "POST" and path == "/bucket":
@@ -290,6 +319,34 @@ class RunwayStub:
             signature = f"X-Amz-Expires=86400&X-Amz-Signature={uuid.uuid4().hex}"
             answer["output"] = [f"{self.url}/outputs/{task.id}-{task.polls}{suffix}?{signature}"]
         return 200, answer, "application/json"
+
+
+class _Server(ThreadingHTTPServer):
+    """Keeps the connections it serves, so that going down cuts the kept-alive ones too."""
+
+    daemon_threads = True
+
+    def __init__(self, address: tuple[str, int], handler: Any) -> None:
+        self.open: set[socket.socket] = set()
+        self.lock = threading.Lock()
+        super().__init__(address, handler)
+
+    def process_request(self, request: Any, client_address: Any) -> None:
+        with self.lock:
+            self.open.add(request)
+        super().process_request(request, client_address)
+
+    def shutdown_request(self, request: Any) -> None:
+        with self.lock:
+            self.open.discard(request)
+        super().shutdown_request(request)
+
+    def cut(self) -> None:
+        with self.lock:
+            cut, self.open = list(self.open), set()
+        for connection in cut:
+            with contextlib.suppress(OSError):
+                connection.shutdown(socket.SHUT_RDWR)
 
 
 def _multipart(content_type: str, raw: bytes) -> dict[str, Any]:

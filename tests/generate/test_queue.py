@@ -167,7 +167,8 @@ def test_kinds_are_take_kinds_and_words_alike(film: Production) -> None:
 def test_reports_print_their_fields_in_order(film: Production) -> None:
     plan = enqueue(film, ["1A"], generator="solid", seed=9, dry_run=True)
     printed = json.loads(dumps_views(plan))
-    assert list(printed) == ["dry_run", "takes"] and printed["dry_run"] is True
+    assert list(printed) == ["dry_run", "takes", "request", "resumed", "failed"]
+    assert printed["dry_run"] is True
     assert list(printed["takes"][0]) == ["shot", "number", "take", "generator", "request"]
     assert printed["takes"][0]["request"] == plan.takes[0].request
     assert printed["takes"][0]["request"]["fps"] == "24/1"
@@ -175,7 +176,13 @@ def test_reports_print_their_fields_in_order(film: Production) -> None:
     report = fast(film)
     printed = json.loads(dumps_views({"queued": queued.takes, "run": report}))
     assert printed["queued"][0]["number"] == 1 and printed["queued"][0]["take"]
-    assert printed["run"] == {"done": 1, "failed": 0, "retried": 0, "failures": []}
+    assert printed["run"] == {
+        "done": 1,
+        "failed": 0,
+        "retried": 0,
+        "failures": [],
+        "paused": 0,
+    }
 
 
 def test_capability_refused_at_once(film: Production) -> None:

@@ -101,12 +101,14 @@ def test_generator_info_json_keeps_the_shape_its_own_to_json_gave() -> None:
         b'{"name":"previs","available":true,"install_hint":null,"capabilities":{"modes":'
         b'["text-to-image"],"reference_images":false,"seeds":true,"max_width":4096,"max_height":4096,'
         b'"max_frames":null,"max_seconds":null,"photographic_faces":true,"flicker_free":false},'
-        b'"source":"builtin","origin":"algorithm"}'
+        b'"source":"builtin","origin":"algorithm","installed":false,"configured":false,'
+        b'"missing_settings":[],"reachable":null,"problem":null}'
     )
     assert orjson.dumps(jsonable(info)) == expected
     assert dumps_views(info) == expected
     broken = GeneratorInfo("gone", False, "pip install gone", None, "entry point gone")
     assert orjson.dumps(jsonable(broken)) == (
         b'{"name":"gone","available":false,"install_hint":"pip install gone",'
-        b'"capabilities":null,"source":"entry point gone","origin":null}'
+        b'"capabilities":null,"source":"entry point gone","origin":null,"installed":false,'
+        b'"configured":false,"missing_settings":[],"reachable":null,"problem":null}'
     )

@@ -15,7 +15,6 @@ from setpiece.store.db import SCHEMA_HEAD, Database, migration_heads, sqlite_url
 
 
 def test_one_migration_head_and_it_is_the_known_one() -> None:
-    from setpiece.store.db import SCHEMA_HEAD
 
     assert migration_heads() == [SCHEMA_HEAD]
 

@@ -67,13 +67,22 @@ app.add_typer(script_app, name="script", help="Screenplays: parse Fountain and F
 # command functions, so --help stays fast).
 from setpiece.cli import continuity as continuity_cli  # noqa: E402  check continuity, match
 from setpiece.cli import integrity as integrity_cli  # noqa: E402  reference, check integrity
+from setpiece.cli import jobs as jobs_cli  # noqa: E402  jobs, worker
 from setpiece.cli import make as make_cli  # noqa: E402  make, demo
 from setpiece.cli import motion as motion_cli  # noqa: E402  retime, deflicker, cuts, measure
 from setpiece.cli import provenance as provenance_cli  # noqa: E402  keys, sign, verify, disclose
 from setpiece.cli import web as web_cli  # noqa: E402  serve
 from setpiece.cli.check import check_app  # noqa: E402
 
-for _capability in (continuity_cli, integrity_cli, motion_cli, provenance_cli, web_cli, make_cli):
+for _capability in (
+    continuity_cli,
+    integrity_cli,
+    motion_cli,
+    provenance_cli,
+    web_cli,
+    make_cli,
+    jobs_cli,
+):
     _capability.register(app)
 app.add_typer(check_app, name="check")
 

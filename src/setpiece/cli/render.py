@@ -11,9 +11,11 @@ from typing import TYPE_CHECKING, Any
 
 import typer
 
-from setpiece.cli._common import console, emit_json, open_production, progress_step
+from setpiece.cli._common import console, emit_json, open_production, progress_step, state
 
 if TYPE_CHECKING:
+    import threading
+
     from setpiece.generate.queue import EnqueueReport, RunReport
     from setpiece.production.context import Production
 
@@ -107,20 +109,49 @@ _ORIGIN_WORDS = {
 }
 
 
-def generators(as_json: bool = JSON) -> None:
-    """List generators with their capabilities and whether they can run here."""
-    from setpiece.generate.registry import list_generators
+def generators(
+    ctx: typer.Context,
+    check: bool = typer.Option(
+        False, "--check", help="Ping each server and validate its key (spends nothing)."
+    ),
+    as_json: bool = JSON,
+) -> None:
+    """List generators: installed, configured (what is missing), reachable (--check), available.
 
-    infos = list_generators()
+    Read in the project here (or --project) when there is one, for its [generators.NAME]
+    tables; elsewhere each generator is judged on its defaults.
+    """
+    from setpiece.errors import ProjectError
+    from setpiece.generate.registry import list_generators
+    from setpiece.project import find_project_root, load_config
+
+    options = state(ctx)
+    settings, root = None, None
+    try:
+        root = find_project_root(options.project)
+        settings = load_config(root, database_url=options.database_url).settings
+    except ProjectError:
+        if options.project is not None:
+            raise
+    infos = list_generators(settings, check=check, project_dir=root)
     if as_json:
         emit_json(infos)
         return
     out = console()
     for info in infos:
         modes = ", ".join(info.capabilities["modes"]) if info.capabilities else ""
-        state = "available" if info.available else f"unavailable ({info.install_hint})"
+        if not info.installed:
+            state_text = f"not installed ({info.install_hint})"
+        elif not info.configured:
+            state_text = f"not configured ({info.problem})"
+        elif info.reachable is False:
+            state_text = f"unreachable ({info.problem})"
+        else:
+            state_text = "available" + (", reachable" if info.reachable else "")
         made = f", makes {_ORIGIN_WORDS[info.origin]}" if info.origin else ""
-        out.print(f"{info.name:10s} {state}{made}" + (f"\n           {modes}" if modes else ""))
+        out.print(
+            f"{info.name:10s} {state_text}{made}" + (f"\n           {modes}" if modes else "")
+        )
 
 
 def _stale_shots(production: Production, named: list[str], other: object, quiet: bool) -> list[str]:
@@ -185,26 +216,46 @@ def render(
         help="Only the shots (of those named, or all) whose pick is stale and that have no "
         "fresh take: the bible changed since it was made.",
     ),
+    again: bool = typer.Option(
+        False,
+        "--again",
+        help="Queue the takes again even if this same request still has takes pending.",
+    ),
+    retry_failed: bool = typer.Option(
+        False,
+        "--retry-failed",
+        help="Queue the failed takes again (of SHOTS, or all), then render: jobs retry --failed.",
+    ),
     as_json: bool = JSON,
 ) -> None:
     """Queue takes for shots and render them; a killed or interrupted render resumes next time.
 
-    Exits 4 when any take failed (the others are kept), with the count.
+    The same command again while its takes are pending or were interrupted resumes them
+    instead of queueing more (--again queues more). Exits 4 when any take failed (the
+    others are kept), with the count and the command that retries them.
     """
-    import threading
-
-    from setpiece.errors import ExitCode, InvalidInputError
-    from setpiece.generate.queue import Executor, LocalExecutor, enqueue, run_queue
+    from setpiece.errors import InvalidInputError
+    from setpiece.generate.queue import enqueue
 
     if executor not in ("local", "ray"):
         raise InvalidInputError(f"executor {executor!r} is not local or ray")
+    if retry_failed and (scene or all_shots or dry_run or again):
+        raise InvalidInputError(
+            "--retry-failed takes shot codes only: leave out --scene, --all, --dry-run, --again"
+        )
     with open_production(ctx) as production:
         queued = None
         if stale:
             shots = _stale_shots(production, shots or [], scene or all_shots, as_json)
             if not shots:
                 return
-        if from_recipe is not None:
+        if retry_failed:
+            from setpiece.production.jobs import retry_failed as retry
+
+            retried = retry(production, shots or [])
+            if not as_json:
+                console().print(f"queued {len(retried)} failed take(s) again")
+        elif from_recipe is not None:
             queued = _queue_recipe(
                 production, from_recipe, bool(shots or scene or all_shots), dry_run
             )
@@ -223,38 +274,87 @@ def render(
                 from_take=from_take,
                 dry_run=dry_run,
                 workflow=workflow,
+                again=again,
             )
         if dry_run and queued is not None:
             _print_plan(queued, as_json)
             return
-        runner: Executor
-        if executor == "ray":
-            from setpiece.generate.ray_executor import RayExecutor
-
-            runner = RayExecutor(production.config.settings.get("ray", {}))
-        else:
-            runner = LocalExecutor()
-        stop = threading.Event()
-        with _progress(enabled=not as_json) as show:
-            try:
-                report = run_queue(production, executor=runner, progress=show, stop=stop)
-            except KeyboardInterrupt:
-                console(stderr=True).print(
-                    "stopped: the unfinished takes go back to the queue; run 'setpiece render' to resume"
-                )
-                raise typer.Exit(ExitCode.INTERRUPTED) from None
+        report = work_queue(production, executor, as_json=as_json)
     if as_json:
         emit_json({"queued": queued.takes if queued else [], "run": report})
     else:
         out = console()
-        if queued:
+        if queued and queued.takes:
             out.print(f"queued {len(queued.takes)} take(s)")
+        elif queued and (queued.resumed or queued.failed):
+            out.print(
+                f"this request has {queued.resumed} take(s) pending and {queued.failed} failed: "
+                "resuming it, nothing more queued ('--again' queues more)"
+            )
         out.print(f"rendered {report.done}, failed {report.failed}, retried {report.retried}")
         for failure in report.failures:
             out.print(f"failed {failure}", style="red")
-    if report.failed:
-        console(stderr=True).print(
-            f"setpiece: error: {report.failed} take(s) failed to render; the others are kept "
-            "('setpiece take list' shows them)"
-        )
-        raise typer.Exit(ExitCode.PARTIAL)
+    failed = report.failed + (queued.failed if queued else 0)
+    if failed:
+        fail_partly(failed)
+
+
+def fail_partly(failed: int) -> None:
+    """Exit 4 (issue 12's table): how many takes failed, where to read why, how to retry."""
+    from setpiece.errors import ExitCode
+
+    console(stderr=True).print(
+        f"setpiece: error: {failed} take(s) failed to render; the others are kept. "
+        "Why: 'setpiece jobs list --state failed'; "
+        "retry them: 'setpiece render --retry-failed'"
+    )
+    raise typer.Exit(ExitCode.PARTIAL)
+
+
+def notice_line(text: str) -> None:
+    """What an outage makes the queue wait for, on stderr."""
+    print(f"render: {text}", file=sys.stderr, flush=True)
+
+
+def work_queue(
+    production: Production,
+    executor: str,
+    *,
+    as_json: bool,
+    forever: bool = False,
+    generators: list[str] | None = None,
+    drain: threading.Event | None = None,
+    grace_s: float = 30.0,
+) -> RunReport:
+    """Runs the queue with progress on stderr: ``render`` and ``worker`` both call this.
+
+    Raises:
+        typer.Exit: Interrupted (130): the takes in flight went back to the queue.
+    """
+    from setpiece.errors import ExitCode
+    from setpiece.generate.queue import Executor, LocalExecutor, run_queue
+
+    runner: Executor
+    if executor == "ray":
+        from setpiece.generate.ray_executor import RayExecutor
+
+        runner = RayExecutor(production.config.settings.get("ray", {}))
+    else:
+        runner = LocalExecutor()
+    with _progress(enabled=not as_json) as show:
+        try:
+            return run_queue(
+                production,
+                executor=runner,
+                progress=show,
+                generators=generators,
+                forever=forever,
+                drain=drain,
+                grace_s=grace_s,
+                notice=notice_line,
+            )
+        except KeyboardInterrupt:
+            console(stderr=True).print(
+                "stopped: the unfinished takes go back to the queue; run 'setpiece render' to resume"
+            )
+            raise typer.Exit(ExitCode.INTERRUPTED) from None

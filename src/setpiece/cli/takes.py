@@ -153,7 +153,9 @@ def take_list(
         return
     from rich.table import Table
 
-    table = Table("take", "id", "kind", "status", "size", "generator", "seed", box=None)
+    failures = any(take.failure for take in takes)
+    columns = ("take", "id", "kind", "status", "size", "generator", "seed")
+    table = Table(*columns, *(("why it failed",) if failures else ()), box=None)
     for take in takes:
         media = take.media
         table.add_row(
@@ -164,8 +166,11 @@ def take_list(
             f"{media.width}x{media.height}" if media else "",
             take.recipe.backend or "",
             "" if take.recipe.seed is None else str(take.recipe.seed),
+            *((take.failure or "",) if failures else ()),
         )
     console().print(table)
+    if failures:
+        console().print("retry the failed takes: setpiece render --retry-failed [SHOTS]")
 
 
 @take_app.command("show")
@@ -192,6 +197,9 @@ def take_show(
     out = console()
     out.print(f"take {view.label} id {view.id} {view.kind} {view.status}")
     out.print(f"made {view.created_at:%Y-%m-%d %H:%M} UTC by {view.created_by or 'unknown'}")
+    if view.failure:
+        out.print(f"failed: {view.failure}", style="red", markup=False, highlight=False)
+        out.print(f"retry: setpiece render --retry-failed {view.shot}")
     if view.media:
         m = view.media
         fps = f" {m.fps.numerator}/{m.fps.denominator} fps, {m.frames} frames" if m.fps else ""

@@ -13,7 +13,15 @@ Errors a backend raises are ``RenderError``s: ``transient=True`` for what a
 retry may cure (HTTP 429 and 5xx, time-outs, CUDA out of memory, a server not
 up yet), ``False`` for what it will not (a failed task, a bad workflow, a
 capability the backend lacks). Anything else escaping ``render`` is treated as
-permanent and reported with its type.
+permanent and reported with its type. A server or service that cannot be reached at all
+(connection refused, no route, the connection dropped mid-prompt) is a third case,
+``GeneratorUnavailable``: the queue pauses that generator's jobs and keeps trying, without
+spending their attempts, for ``[render] outage_minutes``, and only then fails them. A
+rejected key is no outage: it is a permanent ``RenderError``.
+
+Whether a backend is ready to use is asked without spending anything:
+``missing_settings`` (what ``setpiece.toml`` or the environment must still give it) and
+``reachable`` (a ping of its server, a key validated without starting a task).
 """
 
 from __future__ import annotations
@@ -34,6 +42,7 @@ __all__ = [
     "Capabilities",
     "Generator",
     "GeneratorSettings",
+    "GeneratorUnavailable",
     "Mode",
     "Origin",
     "Progress",
@@ -199,6 +208,21 @@ class RenderError(SetpieceError):
         self.transient = transient
 
 
+class GeneratorUnavailable(RenderError):
+    """The generator's server or service cannot be reached: an outage, not a failed take.
+
+    The queue pauses the generator's jobs and tries again with back-off, without spending
+    their attempts, for ``[render] outage_minutes``; only then does it fail them with this
+    message. ``waiting_for`` names what it waits for ("ComfyUI at http://gpu1:8188").
+    """
+
+    code = "generator_unavailable"
+
+    def __init__(self, message: str, *, waiting_for: str | None = None) -> None:
+        super().__init__(message, transient=True)
+        self.waiting_for = waiting_for
+
+
 Progress = Callable[[float], None]  # fraction done, 0..1
 
 
@@ -288,6 +312,25 @@ class Generator(ABC):
         from importlib.util import find_spec
 
         return [module for module in cls.requires if find_spec(module) is None]
+
+    @classmethod
+    def missing_settings(cls, settings: GeneratorSettings) -> list[str]:
+        """What must still be set before this backend can render: setpiece.toml keys as
+        ``[generators.NAME] key``, environment variables by name. Empty: configured.
+
+        Backends whose defaults cannot work (a hosted service without a key, a server
+        with no address of its own) override this; it must not touch the network.
+        """
+        return []
+
+    def reachable(self) -> bool | None:
+        """Whether the backend's server answers and accepts its key, asked without spending
+        anything (no task started, nothing uploaded); None when it has no server.
+
+        Raises:
+            RenderError: Why it cannot be reached or refuses the key (the message says).
+        """
+        return None
 
     def capabilities(self) -> Capabilities:
         return self.default_capabilities

@@ -9,6 +9,12 @@ name and the reason when asked for, and listed as broken (never fatal to the lis
 whose optional dependencies are missing is listed as unavailable with its
 install hint; asking to render with it raises that hint as an error.
 
+What ``setpiece generators`` says of each, honestly: ``installed`` (its packages import),
+``configured`` (``missing_settings`` is empty: the key, the workflow, read from the
+project's ``[generators.NAME]`` and the environment), ``reachable`` (only with ``check``:
+its server answered and accepted its key, nothing spent; None when not asked or it has no
+server) and ``available``, installed and configured.
+
 Each generator declares what it is (``Generator.origin``: a trained model, an algorithm
 that draws, a camera), which every take it makes records. One that does not declare it,
 built in, registered or from an entry point, counts as a trained model, and so does a
@@ -19,11 +25,11 @@ from __future__ import annotations
 
 import importlib
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from setpiece.errors import InvalidInputError, NotFoundError
+from setpiece.errors import InvalidInputError, NotFoundError, SetpieceError
 from setpiece.generate.base import Generator, GeneratorSettings
 from setpiece.model.enums import Origin
 
@@ -50,12 +56,22 @@ BUILTINS: dict[str, str] = {
 
 @dataclass(frozen=True)
 class GeneratorInfo:
+    """One generator as ``setpiece generators`` lists it (see the module docstring).
+
+    ``problem`` says why it is not configured or not reachable, in a sentence.
+    """
+
     name: str
     available: bool
     install_hint: str | None
     capabilities: dict[str, Any] | None
     source: str  # builtin | entry point NAME
     origin: Origin | None = None  # what it declares it is (None: it cannot be loaded)
+    installed: bool = False
+    configured: bool = False
+    missing_settings: list[str] = field(default_factory=list)
+    reachable: bool | None = None
+    problem: str | None = None
 
 
 GROUP = "setpiece.generators"
@@ -162,27 +178,86 @@ def _classes() -> tuple[dict[str, tuple[str, type[Generator]]], dict[str, str]]:
     return found, broken
 
 
-def list_generators() -> list[GeneratorInfo]:
-    """Every generator, available or not, with its capabilities."""
+def list_generators(
+    settings: Mapping[str, Any] | None = None,
+    *,
+    check: bool = False,
+    project_dir: Path | None = None,
+) -> list[GeneratorInfo]:
+    """Every generator, available or not, with its capabilities.
+
+    Args:
+        settings: The project's setpiece.toml (its ``[generators.NAME]`` tables); None
+            outside a project, where each is judged on its defaults.
+        check: Ask each installed, configured backend's server whether it answers
+            (``Generator.reachable``): costs a request each, spends nothing.
+        project_dir: The project folder, for settings with relative paths.
+    """
+    tables = (settings or {}).get("generators", {})
+    tables = tables if isinstance(tables, Mapping) else {}
     infos = []
     classes, broken = _classes()
     for name, problem in sorted(broken.items()):
-        infos.append(GeneratorInfo(name, False, f"cannot load: {problem}", None, "broken"))
+        infos.append(
+            GeneratorInfo(name, False, f"cannot load: {problem}", None, "broken", problem=problem)
+        )
     for name, (source, cls) in sorted(classes.items()):
         missing = cls.missing()
+        table = tables.get(name)
+        info = GeneratorInfo(
+            name=name,
+            available=False,
+            install_hint=(cls.install_hint or f"pip install {' '.join(missing)}")
+            if missing
+            else None,
+            capabilities=cls.default_capabilities.to_json(),
+            source=source,
+            origin=cls.origin,
+            installed=not missing,
+        )
         infos.append(
-            GeneratorInfo(
-                name=name,
-                available=not missing,
-                install_hint=(cls.install_hint or f"pip install {' '.join(missing)}")
-                if missing
-                else None,
-                capabilities=cls.default_capabilities.to_json(),
-                source=source,
-                origin=cls.origin,
-            )
+            _judged(info, cls, table if isinstance(table, Mapping) else {}, check, project_dir)
         )
     return infos
+
+
+def _judged(
+    info: GeneratorInfo,
+    cls: type[Generator],
+    table: Mapping[str, Any],
+    check: bool,
+    project_dir: Path | None,
+) -> GeneratorInfo:
+    """``info`` with whether the backend is configured and (``check``) reachable."""
+    from dataclasses import replace
+
+    try:
+        read = cls.load_settings(table)
+    except InvalidInputError as exc:
+        return replace(info, problem=str(exc))
+    missing = list(cls.missing_settings(read))
+    configured = not missing
+    info = replace(
+        info,
+        configured=configured,
+        missing_settings=missing,
+        available=info.installed and configured,
+        problem=f"set {', '.join(missing)}" if missing else None,
+    )
+    if not (check and info.available):
+        return info
+    backend = None
+    try:
+        backend = cls(read, project_dir=project_dir)
+        reachable = backend.reachable()
+    except SetpieceError as exc:
+        return replace(info, reachable=False, problem=str(exc))
+    except Exception as exc:  # a third party's check that breaks: named, never fatal to listing
+        return replace(info, reachable=False, problem=f"{type(exc).__name__}: {exc}")
+    finally:
+        if backend is not None:
+            backend.close()
+    return replace(info, reachable=reachable)
 
 
 def declared_origin(name: str) -> Origin:

@@ -10,6 +10,7 @@ live here once and a wrong key or value is refused the way every other section's
 
     [render]
     lease_seconds = 60          # how long a silent worker keeps a job
+    outage_minutes = 10         # how long jobs wait for a generator that cannot be reached
 
     [ray]
     address = "ray://render-head.studio.lan:10001"
@@ -159,10 +160,26 @@ class RenderSettings:
     Attributes:
         lease_seconds: How long a worker that stopped sending heartbeats keeps a job
             before another worker may take it over.
+        outage_minutes: How long a generator's jobs wait, paused, for its server to answer
+            again (a restart, a network cut) before they fail with the reason.
+        outage_retry_seconds: The longest wait between two tries during an outage; the
+            waits double from one second up to it.
     """
 
     lease_seconds: float = setting(
         60.0, low=1, high=86400, help="how long a silent worker keeps a job"
+    )
+    outage_minutes: float = setting(
+        10.0,
+        low=0,
+        high=10080,
+        help="how long jobs wait for a generator that cannot be reached before they fail",
+    )
+    outage_retry_seconds: float = setting(
+        30.0,
+        positive=True,
+        high=3600,
+        help="the longest wait between two tries of a generator that cannot be reached",
     )
 
 

@@ -514,6 +514,11 @@ class RenderJob(Base):
     last_error: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # The render request that queued it (``generate/queue/_enqueue.py``): the same request
+    # again resumes its pending jobs instead of queueing more.
+    request_key: Mapped[str | None] = mapped_column(String(64), index=True)
+    # When its generator was first found unreachable; cleared by the next answer.
+    outage_since: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     take: Mapped[Take] = relationship()
 

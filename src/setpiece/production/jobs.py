@@ -6,11 +6,13 @@ Both sides move a job only through ``move_job`` and its take only through
 ``move_take`` (``production/moves.py``), so ``model/workflow.py``'s tables decide:
 a failed or cancelled job can be retried, a queued or running one cancelled,
 nothing else. A running job that is cancelled loses its result: the worker's lease
-check finds it no longer running.
+check finds it no longer running. ``setpiece jobs``, ``render --retry-failed`` and the
+board's buttons all call these functions.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -18,7 +20,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from setpiece.errors import InvalidTransitionError, NotFoundError
+from setpiece.errors import InvalidInputError, InvalidTransitionError, NotFoundError
 from setpiece.model.enums import JobState, TakeStatus, parse_enum
 from setpiece.model.orm import RenderJob, Shot, Take, utcnow
 from setpiece.model.workflow import JOB_TRANSITIONS, Mover
@@ -27,7 +29,15 @@ from setpiece.production.moves import move_job, move_take
 from setpiece.production.paging import ID, Page, decode_cursor, encode_cursor, page_limit
 from setpiece.production.views import jsonable
 
-__all__ = ["JobView", "cancel_job", "job_summary", "list_jobs", "retry_job"]
+__all__ = [
+    "JobView",
+    "cancel_job",
+    "job_summary",
+    "list_jobs",
+    "retry_failed",
+    "retry_job",
+    "retry_take",
+]
 
 
 @dataclass(frozen=True)
@@ -144,22 +154,71 @@ def retry_job(production: Production, job_id: int) -> JobView:
     with production.transaction() as session:
         production.authorize(session, "render")
         job, take = _job_row(session, job_id)
-        before = _people_move(job, JobState.QUEUED, "retried")
-        now = utcnow()
-        job.attempts, job.next_attempt_at, job.updated_at = 0, now, now
-        job.lease_owner, job.lease_expires_at = None, None
-        take.failure = None
-        move_take(
-            session,
-            production,
-            take,
-            TakeStatus.PENDING,
-            mover=Mover.SYSTEM,
-            action="retry",
-            data={"shot": take.shot.code, "job": job.id, "was": before.value},
+        return _retry(session, production, job, take)
+
+
+def retry_take(production: Production, take_id: str) -> JobView:
+    """Retries the last render job of a take (the board's button on a failed take).
+
+    Raises:
+        NotFoundError: No such take, or a take no render job made (imported).
+        InvalidTransitionError: Its job is not failed or cancelled.
+    """
+    with production.transaction() as session:
+        production.authorize(session, "render")
+        job = session.scalar(
+            select(RenderJob)
+            .where(RenderJob.take_id == take_id)
+            .order_by(RenderJob.id.desc())
+            .limit(1)
         )
-        session.flush()
-        return _job_view(job, take.number, take.shot.code)
+        if job is None:
+            raise NotFoundError(f"take {take_id} has no render job to retry")
+        _, take = _job_row(session, job.id)
+        return _retry(session, production, job, take)
+
+
+def retry_failed(production: Production, shots: Sequence[str] = ()) -> list[JobView]:
+    """Puts every failed job back in the queue, of the shots named (all when none).
+
+    Raises:
+        NotFoundError: An unknown shot.
+    """
+    with production.transaction() as session:
+        production.authorize(session, "render")
+        query = _job_query().where(RenderJob.state == JobState.FAILED).order_by(RenderJob.id)
+        if shots:
+            known = set(session.scalars(select(Shot.code).where(Shot.code.in_(list(shots)))))
+            unknown = [code for code in shots if code not in known]
+            if unknown:
+                raise NotFoundError(f"no shot {unknown[0]!r}: 'setpiece shot list' lists them")
+            query = query.where(Shot.code.in_(list(shots)))
+        return [
+            _retry(session, production, job, session.get(Take, job.take_id))
+            for job, _, _ in session.execute(query).all()
+        ]
+
+
+def _retry(session: Session, production: Production, job: RenderJob, take: Take | None) -> JobView:
+    """Moves ``job`` back to the queue and its take back to pending."""
+    if take is None:
+        raise InvalidInputError(f"job {job.id} has no take")
+    before = _people_move(job, JobState.QUEUED, "retried")
+    now = utcnow()
+    job.attempts, job.next_attempt_at, job.updated_at = 0, now, now
+    job.lease_owner, job.lease_expires_at, job.outage_since = None, None, None
+    take.failure = None
+    move_take(
+        session,
+        production,
+        take,
+        TakeStatus.PENDING,
+        mover=Mover.SYSTEM,
+        action="retry",
+        data={"shot": take.shot.code, "job": job.id, "was": before.value},
+    )
+    session.flush()
+    return _job_view(job, take.number, take.shot.code)
 
 
 def cancel_job(production: Production, job_id: int) -> JobView:

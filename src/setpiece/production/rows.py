@@ -153,6 +153,7 @@ def take_view(production: Production, take: Take, shot_code: str | None = None) 
         recipe=recipe_of(take),
         media=media_view(production, take.media) if take.media is not None else None,
         version=take.version,
+        failure=take.failure,
     )
 
 

@@ -143,6 +143,7 @@ class TakeView(_View):
     # Made from a bible entry or look that has changed since (``production.stale``).
     stale: bool = False
     stale_because: list[dict[str, Any]] = dataclasses.field(default_factory=list)
+    failure: str | None = None  # why it failed to render (null when it did not fail)
 
     @property
     def label(self) -> str:

@@ -17,6 +17,7 @@ from typing import Annotated, Any
 from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, File, Form, Query, Request, UploadFile
+from fastapi import Path as PathParam
 from fastapi.responses import HTMLResponse, RedirectResponse
 from fastapi.templating import Jinja2Templates
 from starlette.responses import Response
@@ -473,6 +474,19 @@ def job_action(
     else:
         raise NotFoundError(f"no job action {action[:20]!r}: retry or cancel")
     return RedirectResponse("/jobs", 303)
+
+
+@router.post("/takes/{take_id}/retry")
+def take_retry(
+    take_id: Annotated[str, PathParam(min_length=1, max_length=64)],
+    request: Request,
+    production: Production = Depends(page_production),
+) -> Response:
+    """The shot page's Retry on a failed take: its last render job goes back to the queue."""
+    from setpiece.production.jobs import retry_take
+
+    view = retry_take(production, take_id)
+    return _back(view.shot)
 
 
 @router.get("/disclosure")

@@ -366,6 +366,30 @@ class ComfyUIGenerator(Generator):
     ) -> None:
         super().__init__(settings, project_dir=project_dir)
 
+    @classmethod
+    def missing_settings(cls, settings: GeneratorSettings) -> list[str]:
+        """A workflow: without one the server has nothing to run."""
+        workflow = getattr(settings, "workflow", None)
+        return ["[generators.comfyui] workflow"] if workflow is None else []
+
+    def reachable(self) -> bool | None:
+        """Asks the server for ``GET /system_stats`` (runs nothing).
+
+        Raises:
+            RenderError: The server does not answer, or refuses the headers.
+        """
+        from setpiece.generate.backends._comfyui_client import ComfyClient
+
+        s = self.settings
+        with ComfyClient(
+            s.url,
+            headers=s.headers,
+            connect_timeout=s.connect_timeout_s,
+            http_timeout=s.connect_timeout_s,
+        ) as client:
+            client.system_stats()
+        return True
+
     def render(
         self, request: RenderRequest, workdir: Path, progress: Progress | None = None
     ) -> RenderResult:

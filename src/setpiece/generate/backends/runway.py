@@ -22,6 +22,8 @@ refused); every key is optional:
     timeout_s             600            whole render; past it the task is cancelled
     request_timeout_s     60             one HTTP request
     poll_error_limit      5              transient errors in a row tolerated while polling
+                                         (Runway unreachable is polled through until timeout_s:
+                                         its task runs on there, paid for)
     base_url              None           the SDK's (RUNWAYML_BASE_URL, else Runway's)
     transient_failure_codes  INTERNAL, INPUT_PREPROCESSING.INTERNAL
     concurrency           2              takes rendered at once (the render queue's)
@@ -72,6 +74,7 @@ from setpiece.generate.base import (
     Capabilities,
     Generator,
     GeneratorSettings,
+    GeneratorUnavailable,
     Mode,
     Origin,
     Progress,
@@ -310,6 +313,23 @@ class RunwayGenerator(Generator):
         # Ray and process pools pickle generators: no live clients, and with them no secret.
         return {**self.__dict__, "_sdk": None, "_http": None}
 
+    @classmethod
+    def missing_settings(cls, settings: GeneratorSettings) -> list[str]:
+        """The API secret, read from the environment only (never from setpiece.toml)."""
+        return [] if os.environ.get(SECRET_ENV, "").strip() else [SECRET_ENV]
+
+    def reachable(self) -> bool | None:
+        """Asks Runway for the key's organisation (``GET /v1/organization``): free, and
+        refused with HTTP 401 when the key is not valid.
+
+        Raises:
+            RenderError: No key, a key refused, or no answer.
+        """
+        client = self._client()
+        with self._errors("checking the API secret"):
+            client.organization.retrieve()
+        return True
+
     def capabilities(self) -> Capabilities:
         s = self.settings
         return Capabilities(
@@ -483,8 +503,13 @@ class RunwayGenerator(Generator):
     def _wait(
         self, client: RunwayML, task: _Task, deadline: float, progress: Progress | None
     ) -> list[str]:
-        """Polls until the task ends; returns its output URLs."""
-        task_id, errors = task.id, 0
+        """Polls until the task ends; returns its output URLs.
+
+        Runway unreachable while its task runs (an outage, a network cut) is polled through
+        until the task's deadline, not counted against ``poll_error_limit``: the task is paid
+        for and still running there, and abandoning it would pay for the take twice.
+        """
+        task_id, errors, unreachable = task.id, 0, 0
         while True:
             try:
                 with self._errors(f"polling task {task_id}"):
@@ -494,13 +519,21 @@ class RunwayGenerator(Generator):
                     raise RenderError(
                         f"Runway answered the poll of task {task_id} with no status", transient=True
                     )
+            except GeneratorUnavailable as exc:
+                unreachable += 1
+                if unreachable & (unreachable - 1) == 0:  # 1, 2, 4, 8...: not every poll
+                    log.warning(
+                        "runway: %s (polling on until the task's timeout_s, %d in a row)",
+                        exc,
+                        unreachable,
+                    )
             except RenderError as exc:
                 errors += 1
                 if not exc.transient or errors > self.settings.poll_error_limit:
                     raise
                 log.warning("runway: %s (polling on, %d in a row)", exc, errors)
             else:
-                errors = 0
+                errors = unreachable = 0
                 task.over = status in ("SUCCEEDED", "FAILED", "CANCELLED")
                 if status == "SUCCEEDED":
                     output = getattr(details, "output", None)
@@ -654,8 +687,9 @@ class RunwayGenerator(Generator):
                 f"Runway did not answer in time while {action}", transient=True
             ) from exc
         except runwayml.APIConnectionError as exc:
-            raise RenderError(
-                f"cannot reach Runway at {exc.request.url.host} while {action}", transient=True
+            raise GeneratorUnavailable(
+                f"cannot reach Runway at {exc.request.url.host} while {action}",
+                waiting_for=f"Runway at {exc.request.url.host}",
             ) from exc
         except httpx.TransportError as exc:  # the upload's second leg uses a bare httpx client
             raise RenderError(

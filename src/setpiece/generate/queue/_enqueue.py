@@ -8,14 +8,24 @@ same takes and writes nothing.
 Seeds have one source, ``take_seed``: a pinned ``--seed`` counts up from itself, and an
 unpinned one is drawn from the project, the shot and the take's number, so a dry run
 shows the seeds that the real run then uses.
+
+A request is keyed (``request_key``) by what was asked: its shots, generator, kind, number
+of takes, prompt, style, rate, ``--from``, and the seeds option (a pinned seed, or drawn).
+While jobs of a request are pending, running, interrupted or failed, the same request again
+queues nothing: it resumes them (a crash or a second terminal never pays for takes twice,
+and failed ones wait for ``setpiece jobs retry --failed``). Queueing another round of the
+same request is explicit (``again``). Requests are decided one at a time: the project's
+row is locked (PostgreSQL) or the write transaction taken at BEGIN (SQLite), so the same
+request from two terminals at once queues its takes once.
 """
 
 from __future__ import annotations
 
 import hashlib
+import json
 import uuid
 from collections.abc import Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import asdict, dataclass, field, replace
 from fractions import Fraction
 from pathlib import Path
 from typing import Any
@@ -29,14 +39,14 @@ from setpiece.generate.prompts import compose
 from setpiece.generate.queue._config import generator_config
 from setpiece.generate.queue._request import request_to_json
 from setpiece.generate.registry import check_generator_tables, declared_origin, get_generator
-from setpiece.model.enums import ORIGIN_KEY, Origin, TakeKind, TakeStatus
+from setpiece.model.enums import ORIGIN_KEY, JobState, Origin, TakeKind, TakeStatus
 from setpiece.model.orm import Media, Project, RenderJob, Scene, Shot, Take
 from setpiece.production.context import Production
 from setpiece.production.history import record_event
 from setpiece.production.likeness import check_consent
 from setpiece.production.rows import scene_row, shot_row, take_row
 
-__all__ = ["MAX_TAKES", "EnqueueReport", "PlannedTake", "enqueue", "take_seed"]
+__all__ = ["MAX_TAKES", "EnqueueReport", "PlannedTake", "enqueue", "request_key", "take_seed"]
 
 MAX_TAKES = 100
 
@@ -62,10 +72,21 @@ class PlannedTake:
 
 @dataclass(frozen=True)
 class EnqueueReport:
-    """What ``enqueue`` planned or queued; its JSON is these fields in this order."""
+    """What ``enqueue`` planned or queued; its JSON is these fields in this order.
+
+    Attributes:
+        dry_run: Nothing was written.
+        takes: The takes planned or queued now (none when the request was resumed).
+        request: The request's key (``request_key``); None in a dry run.
+        resumed: Jobs of the same request still to render, resumed instead of queueing more.
+        failed: Takes of the same request that failed and wait for a retry.
+    """
 
     dry_run: bool = False
     takes: list[PlannedTake] = field(default_factory=list)
+    request: str | None = None
+    resumed: int = 0
+    failed: int = 0
 
 
 @dataclass(frozen=True)
@@ -109,6 +130,7 @@ def enqueue(
     dry_run: bool = False,
     fps: Fraction | None = None,
     workflow: str | None = None,
+    again: bool = False,
 ) -> EnqueueReport:
     """Plans takes for shots and (unless ``dry_run``) records them with their jobs.
 
@@ -116,6 +138,8 @@ def enqueue(
     retimed to the project's rate later); the clip keeps the shot's planned duration.
     ``workflow`` (``render --workflow``) is every take's workflow, over the shots' own
     and the configured ones, for generators that take workflows (ComfyUI).
+    The same request while its jobs are unfinished resumes them and queues nothing, unless
+    ``again`` (see the module docstring).
 
     Raises:
         InvalidInputError: A bad take count, kind or rate, no shots named, a capability the
@@ -139,9 +163,21 @@ def enqueue(
         )
     with production.transaction() as session:
         production.authorize(session, "render")
+        if not dry_run:
+            _one_request_at_a_time(session)
         project = production.project_row(session)
         targets = _targets(session, shots, scene=scene, all_shots=all_shots)
         parent = _parent(session, from_take, targets)
+        key = request_key(order, [shot.code for shot in targets], from_take)
+        if not dry_run and not again:
+            unfinished = _unfinished(session, key)
+            if unfinished:
+                return EnqueueReport(
+                    request=key,
+                    resumed=unfinished.get(JobState.QUEUED, 0)
+                    + unfinished.get(JobState.RUNNING, 0),
+                    failed=unfinished.get(JobState.FAILED, 0),
+                )
         planned = [
             plan
             for shot in targets
@@ -154,7 +190,41 @@ def enqueue(
                 dry_run=True,
                 takes=[PlannedTake(p.shot.code, None, None, generator, p.stored) for p in planned],
             )
-        return EnqueueReport(takes=_record(session, production, planned, order, origin))
+        return EnqueueReport(
+            takes=_record(session, production, planned, order, origin, key), request=key
+        )
+
+
+def request_key(order: _Order, shots: Sequence[str], from_take: str | None) -> str:
+    """The request's identity: what was asked, hashed (the same command gives the same key).
+
+    Every field of the order counts (generator, kind, number of takes, prompt, style,
+    rate, and the seed: pinned, or None for seeds drawn at random), with the shots in
+    their order and ``--from``.
+    """
+    asked = {**asdict(order), "shots": list(shots), "from": from_take}
+    text = json.dumps(asked, sort_keys=True, default=str)
+    return hashlib.sha256(text.encode()).hexdigest()[:32]
+
+
+def _one_request_at_a_time(session: Session) -> None:
+    """Waits for any other request being decided (see the module docstring)."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(select(Project.id).with_for_update())
+    # SQLite: this write transaction began IMMEDIATE, so it holds the database already.
+
+
+def _unfinished(session: Session, key: str) -> dict[JobState, int]:
+    """The request's jobs that are queued, running or failed, by state."""
+    rows = session.execute(
+        select(RenderJob.state, func.count())
+        .where(
+            RenderJob.request_key == key,
+            RenderJob.state.in_((JobState.QUEUED, JobState.RUNNING, JobState.FAILED)),
+        )
+        .group_by(RenderJob.state)
+    ).all()
+    return {JobState(state): int(count) for state, count in rows}
 
 
 def _order(
@@ -326,6 +396,7 @@ def _record(
     planned: list[_Plan],
     order: _Order,
     origin: Origin,
+    key: str,
 ) -> list[PlannedTake]:
     """Adds each planned take, numbered after its shot's last, with its job and history."""
     queued: list[PlannedTake] = []
@@ -361,6 +432,7 @@ def _record(
                 take_id=take.id,
                 generator=order.generator,
                 request=plan.stored,
+                request_key=key,
             )
         )
         record_event(

@@ -23,7 +23,14 @@ from sqlalchemy.orm import Session
 
 from setpiece.errors import InvalidInputError, NotFoundError
 from setpiece.generate.queue._config import generator_config
-from setpiece.generate.queue._enqueue import EnqueueReport, PlannedTake, _Order, _Plan, _record
+from setpiece.generate.queue._enqueue import (
+    EnqueueReport,
+    PlannedTake,
+    _Order,
+    _Plan,
+    _record,
+    request_key,
+)
 from setpiece.generate.queue._request import request_from_json
 from setpiece.generate.registry import declared_origin, get_generator
 from setpiece.model.enums import TakeKind
@@ -148,4 +155,8 @@ def enqueue_recipe(production: Production, ref: str, *, dry_run: bool = False) -
                 dry_run=True, takes=[PlannedTake(old.shot.code, None, None, job.generator, stored)]
             )
         origin = declared_origin(job.generator)
-        return EnqueueReport(takes=_record(session, production, [plan], order, origin))
+        # Keyed apart from any plain render of the shot: a replay of take ``old``.
+        key = request_key(order, [old.shot.code], f"recipe:{old.id}")
+        return EnqueueReport(
+            takes=_record(session, production, [plan], order, origin, key), request=key
+        )

@@ -6,6 +6,14 @@ executor renders, and stores each finished file before, in one transaction that 
 lease is still its own, it marks the take ready and the job done (``_store``); failures go
 back to the queue with back-off or fail the take (``_failed``). The rules and their
 measurements are in the package's docstring (``generate/queue/__init__.py``).
+
+A generator that cannot be reached (``_unreachable``) is an outage, not a failure: its
+jobs wait, their attempts unspent, with waits that double from one second up to ``[render]
+outage_retry_seconds``, and fail only when ``[render] outage_minutes`` have passed since it
+was first found unreachable (``_paused``). ``notice`` is told what the queue waits for and
+when it tries next. A worker (``forever``) waits for new jobs instead of returning, and
+``drain`` stops it gracefully: no new claims, the takes in flight finish within ``grace_s``
+and the rest go back to the queue.
 """
 
 from __future__ import annotations
@@ -22,23 +30,28 @@ import tempfile
 import threading
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from concurrent.futures import Future
 from dataclasses import dataclass, field, replace
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import func, or_, select, update
 
-from setpiece.errors import InvalidInputError, SetpieceError
-from setpiece.generate.base import GeneratorSettings, RenderError, RenderResult
+from setpiece.errors import ConflictError, InvalidInputError, SetpieceError
+from setpiece.generate.base import (
+    GeneratorSettings,
+    GeneratorUnavailable,
+    RenderError,
+    RenderResult,
+)
 from setpiece.generate.queue._config import generator_config, generator_settings
 from setpiece.generate.queue._executors import Executor, LocalExecutor
 from setpiece.generate.queue._recipe import attach_workflow, store_workflow
 from setpiece.generate.queue._request import request_from_json
 from setpiece.generate.registry import declared_origin
-from setpiece.generate.settings import render_settings
+from setpiece.generate.settings import RenderSettings, render_settings
 from setpiece.model.enums import ORIGIN_KEY, JobState, Origin, TakeStatus
 from setpiece.model.orm import Media, RenderJob, Take, utcnow
 from setpiece.model.workflow import Mover
@@ -60,6 +73,7 @@ class RunReport:
     failed: int = 0
     retried: int = 0
     failures: list[str] = field(default_factory=list)
+    paused: int = 0  # tries that found the generator unreachable (no attempt spent)
 
 
 @dataclass
@@ -80,6 +94,18 @@ def _backoff(attempt: int) -> float:
     return min(BACKOFF_CAP_S, 2.0 ** max(0, attempt - 1)) * random.uniform(0.5, 1.5)
 
 
+@dataclass(frozen=True)
+class _Options:
+    """How one ``run_queue`` works: what it may claim, how it waits, whom it tells."""
+
+    worker: str
+    lease_s: float
+    render: RenderSettings
+    generators: frozenset[str] | None
+    notice: Callable[[str], None]
+    told: dict[str, str] = field(default_factory=dict)  # generator -> the last next-try said
+
+
 def run_queue(
     production: Production,
     *,
@@ -89,11 +115,24 @@ def run_queue(
     lease_s: float | None = None,
     poll_s: float = 0.05,
     backoff: Callable[[int], float] = _backoff,
+    generators: Sequence[str] | None = None,
+    forever: bool = False,
+    drain: threading.Event | None = None,
+    grace_s: float = 30.0,
+    notice: Callable[[str], None] | None = None,
 ) -> RunReport:
     """Works the queue until no job is left to run (or ``stop`` is set).
 
-    Jobs waiting for a retry are waited for. On KeyboardInterrupt the jobs in flight go back to
-    the queue at once, so the next run picks them up, and the interrupt is re-raised.
+    Jobs waiting for a retry, or for a generator to come back, are waited for.
+    On KeyboardInterrupt the jobs in flight go back to the queue at once, so the next
+    run picks them up, and the interrupt is re-raised.
+
+    Args:
+        generators: Claim only these generators' jobs (all when None).
+        forever: Wait for new jobs when none is left (``setpiece worker``).
+        drain: Once set, claim nothing more; the takes in flight finish within ``grace_s``
+            seconds, then what is still running goes back to the queue and it returns.
+        notice: Told, in a sentence, what an outage makes the queue wait for.
 
     Raises:
         PermissionDeniedError: The acting user may not render (the renderer is recorded on
@@ -101,39 +140,53 @@ def run_queue(
     """
     with production.transaction(read_only=True) as session:
         production.authorize(session, "render")
-    if lease_s is None:
-        lease_s = _lease_seconds(production)
-    worker = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
+    settings = render_settings(production.config.settings)
+    options = _Options(
+        worker=f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}",
+        lease_s=lease_s if lease_s is not None else settings.lease_seconds,
+        render=settings,
+        generators=frozenset(generators) if generators else None,
+        notice=notice or (lambda text: log.warning("render queue: %s", text)),
+    )
     executor = executor or LocalExecutor()
     stop = stop or threading.Event()
+    drain = drain or threading.Event()
     report = RunReport()
     running: dict[int, _Running] = {}
     scratch = Path(tempfile.mkdtemp(prefix="setpiece-render-"))
     beat = threading.Thread(
-        target=_heartbeats, args=(production, worker, running, lease_s, stop), daemon=True
+        target=_heartbeats,
+        args=(production, options.worker, running, options.lease_s, stop),
+        daemon=True,
     )
     beat.start()
+    drained_at: float | None = None
     try:
         while not stop.is_set():
-            claimed = _claim(production, worker, running, lease_s, executor)
+            if drain.is_set() and drained_at is None:
+                drained_at = time.monotonic()
+            claimed = [] if drained_at else _claim(production, options, running, executor)
             for job in claimed:
                 running[job.job_id] = job
             finished = [j for j in list(running.values()) if j.future.done()]
             for job in finished:
                 del running[job.job_id]
-                _finish(production, worker, job, report, backoff)
+                _finish(production, options, job, report, backoff)
             if progress:
-                progress(report, _remaining(production))
+                progress(report, _remaining(production, options.generators))
+            if drained_at is not None and (not running or time.monotonic() - drained_at >= grace_s):
+                _release(production, options.worker, running)
+                break
             if not running and not claimed and not finished:
-                wait = _next_wait(production)
-                if wait is None:
+                wait = _next_wait(production, options.generators)
+                if wait is None and not forever:
                     break
-                stop.wait(min(wait, 1.0))
+                _idle(stop, drain, 1.0 if wait is None else min(wait, 1.0))
             elif not finished:
                 time.sleep(poll_s)
     except KeyboardInterrupt:
         stop.set()
-        _release(production, worker, running)
+        _release(production, options.worker, running)
         raise
     finally:
         stop.set()
@@ -142,31 +195,59 @@ def run_queue(
     return report
 
 
+def _idle(stop: threading.Event, drain: threading.Event, seconds: float) -> None:
+    """Waits ``seconds``, or less when told to stop or drain."""
+    deadline = time.monotonic() + seconds
+    while not stop.is_set() and not drain.is_set():
+        left = deadline - time.monotonic()
+        if left <= 0:
+            return
+        stop.wait(min(left, 0.1))
+
+
 def _lease_seconds(production: Production) -> float:
     """``[render] lease_seconds``: how long a silent worker keeps a job (default 60)."""
     return render_settings(production.config.settings).lease_seconds
 
 
-def _remaining(production: Production) -> int:
+def _mine(query: Any, generators: frozenset[str] | None) -> Any:
+    """``query`` kept to the jobs of ``generators`` (all jobs when None)."""
+    return query if generators is None else query.where(RenderJob.generator.in_(generators))
+
+
+def _remaining(production: Production, generators: frozenset[str] | None = None) -> int:
     with production.transaction() as session:
         return (
             session.scalar(
-                select(func.count())
-                .select_from(RenderJob)
-                .where(RenderJob.state.in_((JobState.QUEUED, JobState.RUNNING)))
+                _mine(
+                    select(func.count())
+                    .select_from(RenderJob)
+                    .where(RenderJob.state.in_((JobState.QUEUED, JobState.RUNNING))),
+                    generators,
+                )
             )
             or 0
         )
 
 
-def _next_wait(production: Production) -> float | None:
+def _next_wait(production: Production, generators: frozenset[str] | None = None) -> float | None:
     """Seconds until a queued job may run (or a lease runs out); None when nothing is left."""
     with production.transaction() as session:
         soonest = session.scalar(
-            select(func.min(RenderJob.next_attempt_at)).where(RenderJob.state == JobState.QUEUED)
+            _mine(
+                select(func.min(RenderJob.next_attempt_at)).where(
+                    RenderJob.state == JobState.QUEUED
+                ),
+                generators,
+            )
         )
         lease = session.scalar(
-            select(func.min(RenderJob.lease_expires_at)).where(RenderJob.state == JobState.RUNNING)
+            _mine(
+                select(func.min(RenderJob.lease_expires_at)).where(
+                    RenderJob.state == JobState.RUNNING
+                ),
+                generators,
+            )
         )
     moments = [m for m in (soonest, lease) if m is not None]
     if not moments:
@@ -183,12 +264,12 @@ def _concurrency(
 
 def _claim(
     production: Production,
-    worker: str,
+    options: _Options,
     running: dict[int, _Running],
-    lease_s: float,
     executor: Executor,
 ) -> list[_Running]:
     """Leases the jobs that may start now, within each backend's concurrency."""
+    worker, lease_s = options.worker, options.lease_s
     busy: dict[str, int] = {}
     memo: dict[str, GeneratorSettings] = {}  # each generator's settings, read once per claim
     for active in running.values():
@@ -197,12 +278,14 @@ def _claim(
     now = utcnow()
     with production.transaction() as session:
         candidates = session.scalars(
-            select(RenderJob)
-            .where(
-                or_(
-                    (RenderJob.state == JobState.QUEUED) & (RenderJob.next_attempt_at <= now),
-                    (RenderJob.state == JobState.RUNNING) & (RenderJob.lease_expires_at < now),
-                )
+            _mine(
+                select(RenderJob).where(
+                    or_(
+                        (RenderJob.state == JobState.QUEUED) & (RenderJob.next_attempt_at <= now),
+                        (RenderJob.state == JobState.RUNNING) & (RenderJob.lease_expires_at < now),
+                    )
+                ),
+                options.generators,
             )
             .order_by(RenderJob.id)
             .limit(64)
@@ -396,20 +479,27 @@ def _release(production: Production, worker: str, running: dict[int, _Running]) 
 
 def _finish(
     production: Production,
-    worker: str,
+    options: _Options,
     job: _Running,
     report: RunReport,
     backoff: Callable[[int], float],
 ) -> None:
+    worker = options.worker
     try:
         result = job.future.result()
-        _store(production, worker, job, result)
+        if not _store(production, worker, job, result):
+            return  # cancelled meanwhile, or taken over: not this worker's take any more
         report.done += 1
         from setpiece.production.arrival import takes_arrived
 
         takes_arrived(production, [job.take_id])
     except RenderError as exc:
-        _failed(production, worker, job, report, str(exc), transient=exc.transient, backoff=backoff)
+        if _unreachable(exc):
+            _paused(production, options, job, report, exc)
+        else:
+            _failed(
+                production, worker, job, report, str(exc), transient=exc.transient, backoff=backoff
+            )
     except SetpieceError as exc:
         _failed(production, worker, job, report, str(exc), transient=False, backoff=backoff)
     except Exception as exc:
@@ -426,18 +516,146 @@ def _finish(
         shutil.rmtree(job.workdir, ignore_errors=True)
 
 
-def _store(production: Production, worker: str, job: _Running, result: RenderResult) -> None:
-    from setpiece.production.ingest import media_row, probe_files, store_files
+# Errors of the network below a backend that mean "nobody answers", by (module, class name):
+# a backend that raises ``GeneratorUnavailable`` itself needs none of them; these catch the
+# ``RenderError(transient=True)`` of one that wraps them (ComfyUI's client wraps httpx's).
+_NO_ANSWER = {
+    ("httpx", "ConnectError"),
+    ("httpx", "ConnectTimeout"),
+    ("httpx", "RemoteProtocolError"),
+    ("httpx", "ReadError"),
+    ("httpx", "WriteError"),
+    ("runwayml", "APIConnectionError"),
+}
+
+
+def _unreachable(exc: RenderError) -> bool:
+    """Whether ``exc`` says the generator cannot be reached (an outage, not a failed take)."""
+    if isinstance(exc, GeneratorUnavailable):
+        return True
+    if not exc.transient:
+        return False
+    seen: set[int] = set()
+    cause: BaseException | None = exc.__cause__ or exc.__context__
+    while cause is not None and id(cause) not in seen:
+        seen.add(id(cause))
+        if isinstance(cause, ConnectionError):  # refused, reset, aborted
+            return True
+        kind = type(cause)
+        if (kind.__module__.split(".")[0], kind.__name__) in _NO_ANSWER:
+            return True
+        cause = cause.__cause__ or cause.__context__
+    return False
+
+
+def _paused(
+    production: Production,
+    options: _Options,
+    job: _Running,
+    report: RunReport,
+    exc: RenderError,
+) -> None:
+    """An outage: the job and its generator's queued jobs wait, attempts unspent, until
+    ``[render] outage_minutes`` have passed since the generator was first unreachable;
+    then this job fails with the reason."""
+    now = utcnow()
+    settings = options.render
+    window = timedelta(minutes=settings.outage_minutes)
+    with production.transaction() as session:
+        row = session.get(RenderJob, job.job_id)
+        if row is None or row.state != JobState.RUNNING or row.lease_owner != options.worker:
+            return
+        since = _outage_start(session, row, now)
+        expired = now - since >= window
+        if not expired:
+            elapsed = (now - since).total_seconds()
+            wait = min(settings.outage_retry_seconds, max(1.0, elapsed))
+            until = min(now + timedelta(seconds=wait), since + window)
+            take = session.get(Take, job.take_id)
+            assert take is not None
+            move_job(row, JobState.QUEUED)
+            row.attempts = max(0, row.attempts - 1)  # an outage spends no attempt
+            row.lease_owner, row.lease_expires_at, row.updated_at = None, None, now
+            row.last_error, row.next_attempt_at, row.outage_since = str(exc), until, since
+            move_take(
+                session, production, take, TakeStatus.PENDING, mover=Mover.SYSTEM, action=None
+            )
+            # Its generator's other queued jobs wait with it, in the same outage.
+            waiting = select(RenderJob).where(
+                RenderJob.generator == row.generator,
+                RenderJob.state == JobState.QUEUED,
+                RenderJob.id != row.id,
+            )
+            for other in session.scalars(waiting):
+                other.next_attempt_at = max(other.next_attempt_at, until)
+                other.outage_since = other.outage_since or since
+    if expired:
+        message = (
+            f"{exc} (unreachable for {settings.outage_minutes:g} min, [render] outage_minutes;"
+            " when it answers again: setpiece jobs retry --failed)"
+        )
+        _failed(production, options.worker, job, report, message, transient=False)
+        return
+    report.paused += 1
+    what = getattr(exc, "waiting_for", None) or f"generator {job.generator}"
+    if options.told.get(job.generator) == f"{until:%H:%M:%S}":
+        return  # its other takes in flight found the same outage: said once
+    options.told[job.generator] = f"{until:%H:%M:%S}"
+    options.notice(
+        f"waiting for {what}: {_first_line(str(exc))}; next try at {until:%H:%M:%S} UTC, "
+        f"its takes fail at {since + window:%H:%M:%S} UTC if it does not answer by then"
+    )
+
+
+def _outage_start(session: Any, row: RenderJob, now: datetime) -> datetime:
+    """When the generator of ``row`` was first found unreachable in this outage."""
+    earliest = session.scalar(
+        select(func.min(RenderJob.outage_since)).where(
+            RenderJob.generator == row.generator,
+            RenderJob.state.in_((JobState.QUEUED, JobState.RUNNING)),
+        )
+    )
+    candidates = [m for m in (earliest, row.outage_since) if m is not None]
+    return min(candidates) if candidates else now
+
+
+def _first_line(text: str) -> str:
+    lines = text.strip().splitlines()
+    return lines[0][:300] if lines else ""
+
+
+def _store(production: Production, worker: str, job: _Running, result: RenderResult) -> bool:
+    """Stores the finished file and records the take ready; False when the job is no longer
+    this worker's (its lease was lost, or it was cancelled), and nothing is recorded."""
+    from setpiece.production.ingest import probe_files, store_files
 
     if not result.path.is_file() or job.workdir not in result.path.resolve().parents:
         raise RenderError(f"generator {job.generator} returned no file inside its work folder")
     (item,) = probe_files([result.path], what="take")
     store_files(production, [item])
     sent = store_workflow(production, result.workflow) if result.workflow is not None else None
+    try:
+        return _record(production, worker, job, result, item, sent)
+    except ConflictError:
+        # Another worker recorded the same file (equal bytes) at the same moment: its media
+        # row is there now, and the take refers to it.
+        return _record(production, worker, job, result, item, sent)
+
+
+def _record(
+    production: Production,
+    worker: str,
+    job: _Running,
+    result: RenderResult,
+    item: Any,
+    sent: tuple[str, int] | None,
+) -> bool:
+    from setpiece.production.ingest import media_row
+
     with production.transaction() as session:
         row = session.get(RenderJob, job.job_id)
         if row is None or row.state != JobState.RUNNING or row.lease_owner != worker:
-            return  # the lease was lost and another worker took over: its result counts
+            return False  # the lease was lost and another worker took over: its result counts
         take = session.get(Take, job.take_id)
         assert take is not None
         take.media = media_row(session, item)
@@ -452,6 +670,14 @@ def _store(production: Production, worker: str, job: _Running, result: RenderRes
             attach_workflow(session, take, *sent)
         take.failure = None
         move_job(row, JobState.DONE)
+        if row.outage_since is not None or row.last_error is not None:
+            # It answered: the outage is over for every job of this generator.
+            session.execute(
+                update(RenderJob)
+                .where(RenderJob.generator == row.generator, RenderJob.outage_since.is_not(None))
+                .values(outage_since=None)
+                .execution_options(synchronize_session=False)
+            )
         row.lease_owner, row.lease_expires_at, row.updated_at = None, None, utcnow()
         move_take(
             session,
@@ -463,6 +689,7 @@ def _store(production: Production, worker: str, job: _Running, result: RenderRes
             data={"generator": job.generator, "attempts": job.attempts},
         )
         first_take(session, production, take.shot, how="rendered")
+    return True
 
 
 def _failed(
@@ -473,7 +700,7 @@ def _failed(
     message: str,
     *,
     transient: bool,
-    backoff: Callable[[int], float],
+    backoff: Callable[[int], float] = _backoff,
 ) -> None:
     with production.transaction() as session:
         row = session.get(RenderJob, job.job_id)
