@@ -135,6 +135,11 @@ CASES: dict[str, tuple[dict[str, Any], tuple[str, ...], str]] = {
         ("render", "1A", "--dry-run"),
         "[prompts] template: unknown placeholder {unknown}: use framing,",
     ),
+    "bible-type": (
+        {"bible": {"require_consent": "yes"}},
+        ("render", "1A", "--dry-run"),
+        '[bible] require_consent: expected true or false, got "yes"',
+    ),
     "render-nan": (
         {"render": {"lease_seconds": float("nan")}},
         ("render",),
@@ -271,8 +276,8 @@ def test_an_unknown_section_is_refused_when_the_project_opens(
     with_settings(film, {"integrty": {"hamming": 3}})
     line = refusal(cli("--project", film, "check", "integrity"))
     assert line.endswith(
-        "setpiece.toml: unknown section [integrty]; known sections: continuity, database, "
-        "generators, integrity, media, motion, prompts, provenance, ray, render, user, web"
+        "setpiece.toml: unknown section [integrty]; known sections: bible, continuity, "
+        "database, generators, integrity, media, motion, prompts, provenance, ray, render, user, web"
     )
 
 

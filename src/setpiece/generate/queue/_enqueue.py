@@ -43,7 +43,7 @@ from setpiece.model.enums import ORIGIN_KEY, JobState, Origin, TakeKind, TakeSta
 from setpiece.model.orm import Media, Project, RenderJob, Scene, Shot, Take
 from setpiece.production.context import Production
 from setpiece.production.history import record_event
-from setpiece.production.likeness import check_consent
+from setpiece.production.likeness import bible_settings, check_consent
 from setpiece.production.rows import scene_row, shot_row, take_row
 
 __all__ = ["MAX_TAKES", "EnqueueReport", "PlannedTake", "enqueue", "request_key", "take_seed"]
@@ -148,6 +148,7 @@ def enqueue(
     """
     order = replace(_order(generator, kind, takes, seed, prompt, style, fps), workflow=workflow)
     check_generator_tables(production.config.settings)
+    bible_settings(production.config.settings)  # [bible] refused here, not at the first likeness
     backend = get_generator(
         generator, generator_config(production, generator), project_dir=production.config.root
     )
