@@ -16,7 +16,8 @@ It is never a character (someone who ever speaks, or a name the action calls
 "This is X"), a person or group (``PEOPLE_WORDS``), a sound (``SOUND_WORDS``, a
 cue followed by "!", letters stretched like RIIING, a noun of noise), a place
 (``PLACE_WORDS``), camera or editing vocabulary, a word ending in -ING or -ED alone,
-or a sentence in capitals. Measured on hand labels of the three official Fountain
+a sentence in capitals, or longer than ``MAX_WORDS`` words or ``MAX_CHARS``
+characters. Measured on hand labels of the three official Fountain
 samples and the demo (``bench/script_props.py``, ``bench/labels/``). The rules are
 deterministic so a re-import finds the same props; a person confirms a candidate in
 the bible, and the shot planner draws inserts only for confirmed props and for
@@ -118,6 +119,8 @@ _DETERMINERS = frozenset(
     three four five six seven eight nine ten twelve
     """.split()
 )
+# "It's BAD", "he's HUGE": 's after these is "is", not a possessive.
+_CONTRACTED = frozenset("it he she that what there here who where how let".split())
 _LEADING = frozenset("THE A AN HIS HER THEIR ITS MY YOUR OUR THIS THAT".split())
 _POINTING = frozenset("ON AT INSERT TO".split())
 # Words that end a noun phrase: "the trigger and BLOOD SPLATTERS" is a new clause.
@@ -134,6 +137,7 @@ _INTRODUCED = re.compile(r"\b(?:this is|named|called)\s+$", re.IGNORECASE)
 _HEARD = re.compile(r"\bhears?\b[^.!?]*$", re.IGNORECASE)
 _BROKEN = re.compile(r"\s+[A-Z]+['’]s\b")
 MAX_WORDS = 4
+MAX_CHARS = 60  # the longest name a bible entry and an insert's label can carry legibly
 
 
 @dataclass(frozen=True)
@@ -152,7 +156,8 @@ def _context(text: str, match: re.Match[str]) -> float:
     """How the sentence uses the run: SHOWN, HANDLED, or 0 (not as an object)."""
     before = text[: match.start()]
     after = text[match.end() :]
-    if not before.strip(" \t\"'(") and not after.strip(" \t.,:;…\"')"):
+    lead = before.strip(" \t\"'(").lower()
+    if (not lead or lead in _DETERMINERS) and not after.strip(" \t.,:;…\"')"):
         return SHOWN  # the whole line: a shot of it
     if _INTRODUCED.search(before) or _HEARD.search(before) or _BROKEN.match(after):
         # "This is COLOSSUS.": a person; "we hear a PIANO": a sound; "MASSIVE LION's": a part
@@ -161,7 +166,8 @@ def _context(text: str, match: re.Match[str]) -> float:
     if word is None:
         return 0.0
     previous = word.group(1).lower()
-    if previous in _DETERMINERS or previous.endswith(("'s", "’s")):
+    possessive = previous.endswith(("'s", "’s")) and previous[:-2] not in _CONTRACTED
+    if previous in _DETERMINERS or possessive:
         return HANDLED
     single = len(match.group(1).split()) == 1
     if not single or not match.group(1).endswith("S"):
@@ -191,7 +197,9 @@ def _trim(words: list[str], names: set[str]) -> tuple[list[str], float]:
 
 def _rejected(words: list[str], names: set[str], name_words: set[str]) -> bool:
     phrase = " ".join(words)
-    if not words or len(phrase) < 2 or len(words) > MAX_WORDS or phrase in names:
+    if not words or not 2 <= len(phrase) <= MAX_CHARS or len(words) > MAX_WORDS:
+        return True
+    if phrase in names:
         return True
     if any(_is_sound(w) for w in words) or any("." in w for w in words):
         return True  # a sound, or an abbreviation such as U.S.
@@ -227,7 +235,7 @@ def find_candidates(action_texts: Iterable[str], characters: Iterable[str]) -> l
         for match in _RUN.finditer(text):
             if match.group(2) == "!":
                 continue  # "BANG!": a sound cue
-            words = [w.strip(".,'-") for w in match.group(1).split()]
+            words = [w.strip(".,:'-") for w in match.group(1).split()]
             words = [w[:-2] + "'S" if w.endswith("’S") else w for w in words if w]
             words, pointed = _trim(words, names)
             confidence = max(_context(text, match), pointed)
