@@ -422,6 +422,7 @@ def _brief(facts: ShotFacts) -> ShotBrief:
         location=facts.location,
         time_of_day=facts.time_of_day,
         style=facts.style.name if facts.style else None,
+        location_description=(facts.location_entry.description or "") if facts.location_entry else "",
         subjects=tuple(
             SubjectBrief(
                 name=s.name,

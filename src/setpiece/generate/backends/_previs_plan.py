@@ -33,7 +33,9 @@ from setpiece.generate.backends._previs_words import (
     FAST,
     INTERIOR_WORDS,
     MOVE_FILLER,
+    NEUTRAL,
     PROPS,
+    ROOMS,
     SETTINGS,
     SHAKES,
     SIDE_WORDS,
@@ -272,7 +274,7 @@ class Plan:
     interior: bool
     int_ext: str
     location: str
-    setting: str  # street | nature | water | desert | hills | room (what the backdrop draws)
+    setting: str  # a set of the vocabulary (_previs_words.SETTINGS, ROOMS) or neutral
     time: str  # day | night | dawn | dusk
     light: tuple[float, float]  # key light (sun, moon, lamp, window) in world units
     figures: tuple[Figure, ...]
@@ -334,15 +336,16 @@ def _time_of_day(text: str | None, ignored: list[str]) -> str | None:
     return None
 
 
-def _setting(location: str, interior: bool) -> str:
-    """Which backdrop an exterior gets: its words decide, else a hash of its name."""
-    if interior:
-        return "room"
-    words = set(_words(location))
-    for setting, names in SETTINGS:
-        if words & names:
-            return setting
-    return ("hills", "street", "nature")[int(unit("setting", location.upper()) * 3)]
+def _setting(location: str, description: str, interior: bool) -> tuple[str, str | None]:
+    """The set of the vocabulary (``_previs_words.SETTINGS``, ``ROOMS``) that the location's
+    name, then its description, names; else the neutral set and a note saying so."""
+    table = ROOMS if interior else SETTINGS
+    for text in (location, description):
+        words = set(_words(text.replace("-", " ")))
+        for setting, names in table:
+            if words & names:
+                return setting, None
+    return NEUTRAL, f"location {location[:80]!r} matches no set of the vocabulary: neutral set"
 
 
 def _angle(text: str | None, ignored: list[str]) -> tuple[str, bool, int]:
@@ -382,6 +385,9 @@ def plan_shot(brief: ShotBrief, *, aspect: float, seed: int, prompt: str = "") -
     int_ext, location, time = _where_and_when(brief, prompt, ignored)
     interior = int_ext in ("INT", "INT/EXT")
     mono, tint = _look(brief.style)
+    setting, note = _setting(location, brief.location_description, interior)
+    if note is not None:
+        ignored.append(note)
 
     # A midground figure stands where the size frames it; the horizon cuts it at eye_cut (a
     # fraction of its height, clamped so the camera stays above the ground), and every other
@@ -427,7 +433,7 @@ def plan_shot(brief: ShotBrief, *, aspect: float, seed: int, prompt: str = "") -
         interior=interior,
         int_ext=int_ext,
         location=location,
-        setting=_setting(location, interior),
+        setting=setting,
         time=time,
         light=light,
         figures=figures,

@@ -16,7 +16,9 @@ __all__ = [
     "FAST",
     "INTERIOR_WORDS",
     "MOVE_FILLER",
+    "NEUTRAL",
     "PROPS",
+    "ROOMS",
     "SETTINGS",
     "SHAKES",
     "SIDE_WORDS",
@@ -101,13 +103,18 @@ INTERIOR_WORDS = _words(
     "interior lobby studio cafe diner restaurant shop store lab laboratory classroom church "
     "library warehouse basement attic cell newsroom"
 )
-# Exterior backdrops by the location's words, most specific first ("desert road" is a desert).
+# The set vocabulary (issue 23): which set a location gets, from the words of its name, then
+# of its bible description; the first match wins, most specific first. A location whose words
+# match nothing gets the neutral set (a plain horizon outside, a bare room inside), said once
+# on the take. A road is drawn only for a road.
 SETTINGS: tuple[tuple[str, frozenset[str]], ...] = (
+    ("rooftop", _words("roof rooftop rooftops parapet terrace")),
+    ("pier", _words("pier jetty wharf boardwalk dock docks marina")),
     (
         "water",
         _words(
-            "beach sea ocean shore lake river harbor harbour dock pier coast bay waves "
-            "lighthouse cliff cliffs"
+            "beach sea ocean shore lake river harbor harbour coast bay waves lighthouse cliff "
+            "cliffs pool"
         ),
     ),
     ("desert", _words("desert dunes dune canyon wasteland salt")),
@@ -118,15 +125,27 @@ SETTINGS: tuple[tuple[str, frozenset[str]], ...] = (
             "countryside ridge moor vineyard"
         ),
     ),
-    ("nature", _words("forest woods park garden jungle orchard grove yard")),
+    ("nature", _words("forest woods park garden jungle orchard grove yard patio lawn backyard")),
     (
         "street",
+        _words("street road highway alley avenue freeway motorway lane bridge parking crossroads"),
+    ),
+    ("city", _words("city square plaza town downtown station skyline mansion building")),
+)
+ROOMS: tuple[tuple[str, frozenset[str]], ...] = (
+    ("booth", _words("booth projection projector projectionist")),
+    ("auditorium", _words("auditorium cinema theatre theater seats screen stalls")),
+    ("kitchen", _words("kitchen diner cafe bar restaurant")),
+    (
+        "room",
         _words(
-            "street city alley road highway parking square plaza town avenue downtown bridge "
-            "roof rooftop station"
+            "room office bedroom bathroom hall hallway corridor apartment flat house lobby "
+            "studio shop store lab laboratory classroom church library warehouse basement attic "
+            "cell newsroom garage trailer home shack hospital hotel"
         ),
     ),
 )
+NEUTRAL = "neutral"
 
 # Camera moves.
 VERBS = _glossary(
