@@ -25,6 +25,7 @@ from setpiece.generate.backends._previs_canvas import (
     whole,
 )
 from setpiece.generate.backends._previs_plan import Figure, Plan, unit
+from setpiece.generate.backends._previs_words import PROP_WIDTH
 from setpiece.lettering import Typeface
 
 __all__ = ["PROP_WIDTH", "draw_figures", "draw_labels", "overhead_y"]
@@ -299,24 +300,6 @@ def _shadow(
 
 
 # Props -----------------------------------------------------------------------------------------
-
-PROP_WIDTH = {
-    "car": 2.6,
-    "bike": 1.7,
-    "table": 2.2,
-    "chair": 0.8,
-    "sofa": 2.6,
-    "door": 0.45,
-    "tree": 0.8,
-    "lamp": 0.6,
-    "box": 1.3,
-    "bottle": 0.33,
-    "cup": 0.9,
-    "phone": 0.55,
-    "gun": 1.4,
-    "blade": 0.25,
-    "book": 0.75,
-}
 
 
 def _prop_base(fig: Figure, plan: Plan) -> tuple[float, float, float]:

@@ -34,6 +34,7 @@ from setpiece.generate.backends._previs_words import (
     INTERIOR_WORDS,
     MOVE_FILLER,
     NEUTRAL,
+    PROP_WIDTH,
     PROPS,
     ROOMS,
     SETTINGS,
@@ -403,6 +404,8 @@ def plan_shot(brief: ShotBrief, *, aspect: float, seed: int, prompt: str = "") -
         horizon = -10.0
     vanish_x = aspect * (0.5 + 0.16 * (unit("vanish", location.upper()) - 0.5))
     figures = _place(brief.subjects, aspect, seed, fig_h, horizon, eye_cut, scale, ignored)
+    if figures and all(f.kind == "prop" for f in figures):
+        figures = _insert(figures, aspect)
     light = _key_light(location, seed, aspect, horizon, time, interior, fig_h, scale["background"])
     roll = 0.0
     if dutch:
@@ -598,6 +601,22 @@ def _figure(
         shape=shape,
         on_table=on_table,
     )
+
+
+INSERT_HEIGHT = 0.5  # an insert's prop fills half the picture's height (or 80 % of its width)
+
+
+def _insert(figures: tuple[Figure, ...], aspect: float) -> tuple[Figure, ...]:
+    """An insert: its props large, side by side in the middle of the frame, on the ground."""
+    count = len(figures)
+    slot = 0.8 * aspect / count
+    placed = []
+    for index, fig in enumerate(figures):
+        width_ratio = PROP_WIDTH.get(fig.shape, 1.0)
+        height = min(INSERT_HEIGHT, 0.8 * slot / width_ratio)
+        x = aspect * 0.1 + slot * (index + 0.5)
+        placed.append(replace(fig, x=x, feet=0.8, height=height, on_table=False, depth="midground"))
+    return tuple(placed)
 
 
 def _blocking(

@@ -185,7 +185,7 @@ def _parapet(canvas: Canvas, draw: ImageDraw.ImageDraw, plan: Plan, pal: Palette
     """A rooftop: the roof's floor and, at its edge, a parapet wall with its coping."""
     h = plan.horizon
     ds = _distance_scale(plan)
-    wall = pal.lit((150, 140, 128))
+    wall = pal.lit((196, 186, 170))
     top, foot = h - 0.01 * ds, h + 0.05 * ds
     draw.rectangle(canvas.box(canvas.left, foot, canvas.right, canvas.bottom), fill=pal.ground_far)
     draw.rectangle(canvas.box(canvas.left, top, canvas.right, foot), fill=wall)

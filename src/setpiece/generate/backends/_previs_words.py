@@ -18,6 +18,7 @@ __all__ = [
     "MOVE_FILLER",
     "NEUTRAL",
     "PROPS",
+    "PROP_WIDTH",
     "ROOMS",
     "SETTINGS",
     "SHAKES",
@@ -202,9 +203,9 @@ PROPS: tuple[tuple[frozenset[str], str, float, bool], ...] = (
     (_words("lamp lantern torch"), "lamp", 0.22, False),
     (_words("suitcase case bag briefcase backpack luggage crate box chest"), "box", 0.35, True),
     (_words("bottle wine flask vial"), "bottle", 0.14, False),
-    (_words("cup mug glass coffee tea jar vase bowl"), "cup", 0.08, False),
+    (_words("cup mug glass coffee tea jar vase bowl canister tin can reel"), "cup", 0.08, False),
     (_words("phone radio remote tablet laptop computer camera"), "phone", 0.1, False),
-    (_words("gun pistol revolver rifle weapon"), "gun", 0.08, False),
+    (_words("gun pistol revolver rifle weapon glock beretta"), "gun", 0.08, False),
     (_words("knife sword blade dagger key pen syringe wand"), "blade", 0.12, False),
     (
         _words(
@@ -215,3 +216,21 @@ PROPS: tuple[tuple[frozenset[str], str, float, bool], ...] = (
         False,
     ),
 )
+# A prop shape's width over its height (the painter draws it so; an insert sizes it by it).
+PROP_WIDTH = {
+    "car": 2.6,
+    "bike": 1.7,
+    "table": 2.2,
+    "chair": 0.8,
+    "sofa": 2.6,
+    "door": 0.45,
+    "tree": 0.8,
+    "lamp": 0.6,
+    "box": 1.3,
+    "bottle": 0.33,
+    "cup": 0.9,
+    "phone": 0.55,
+    "gun": 1.4,
+    "blade": 0.25,
+    "book": 0.75,
+}
