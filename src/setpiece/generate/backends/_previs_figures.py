@@ -206,7 +206,7 @@ def _character(
 ) -> None:
     parts, hair = _figure_parts(fig)
     base, rim, outline = _shades(fig, plan, pal)
-    hair_color = pal.lit(HAIR[int(unit("hair-colour", fig.build) * len(HAIR))])
+    hair_color = pal.lit(fig.hair or HAIR[int(unit("hair-colour", fig.build) * len(HAIR))])
     hair_color = mix(hair_color, base, 0.25)
     px = canvas.scale * fig.height / 7.5  # pixels per head unit
     grow = max(1.0, px * 0.045)
@@ -267,7 +267,7 @@ def _overhead_character(
         y + 0.1 * hu,
     )
     draw.ellipse(nose, fill=rim)
-    hair_color = pal.lit(HAIR[int(unit("hair-colour", fig.build) * len(HAIR))])
+    hair_color = pal.lit(fig.hair or HAIR[int(unit("hair-colour", fig.build) * len(HAIR))])
     head = canvas.box(x - 0.38 * hu, y - 0.4 * hu, x + 0.38 * hu, y + 0.4 * hu)
     draw.ellipse((head[0] - grow, head[1] - grow, head[2] + grow, head[3] + grow), fill=outline)
     draw.ellipse(head, fill=hair_color)

@@ -24,6 +24,7 @@ import re
 from dataclasses import dataclass, field, replace
 from fractions import Fraction
 
+from setpiece.generate.backends._previs_colour import described_colors
 from setpiece.generate.backends._previs_words import (
     ANGLE_FILLER,
     ANGLE_WORDS,
@@ -257,6 +258,7 @@ class Figure:
     build: float  # 0..1 from the name: shoulders, hair
     shape: str = "figure"  # figure, or a prop shape
     on_table: bool = False
+    hair: RGB | None = None  # from the description ("grey hair", "blonde"), else by the name
 
 
 @dataclass(frozen=True)
@@ -581,6 +583,8 @@ def _figure(
     """A subject standing at its place: a character's figure, or a prop's shape and size."""
     is_prop = subject.kind.strip().lower() == "prop"
     color = tuple(subject.color) if subject.color else name_color(subject.name)
+    coat, hair = described_colors(subject.description) if not is_prop else (None, None)
+    color = coat or color  # the description's coat wins over the film's palette
     shape, height, on_table = "figure", height_full, False
     if is_prop:
         shape, ratio, grounded = _prop_shape(subject.name, subject.description)
@@ -600,6 +604,7 @@ def _figure(
         build=unit("build", subject.name.upper()),
         shape=shape,
         on_table=on_table,
+        hair=hair,
     )
 
 
