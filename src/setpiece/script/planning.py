@@ -8,6 +8,7 @@ shots of one run are written in one transaction.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -163,6 +164,20 @@ def _props_to_insert(
     ]
 
 
+def _placed(characters: list[str], body: list[dict[str, Any]], speakers: list[str]) -> list[str]:
+    """The scene's characters, and those its action names as a person ("Brandt sits alone"):
+    a speaker's name written with a capital, not only in capitals, also places them in it."""
+    found = list(characters)
+    action = " ".join(str(e.get("text", "")) for e in body if e.get("type") == "action")
+    for name in speakers:
+        if name in found or not name.strip():
+            continue
+        spelled = re.escape(name.title())
+        if re.search(rf"(?<![\w'])(?:{spelled}|{re.escape(name)})(?![\w'’])", action):
+            found.append(name)
+    return found
+
+
 def _scene_input(session: Session, row: Scene, previous_location: str | None) -> SceneToPlan:
     appearing = session.execute(
         select(BibleEntry.name, BibleEntry.kind, BibleEntry.candidate)
@@ -181,7 +196,11 @@ def _scene_input(session: Session, row: Scene, previous_location: str | None) ->
         location=row.location,
         eighths=row.eighths,
         body=body,
-        characters=[name for name, kind, _ in appearing if kind == BibleKind.CHARACTER.value],
+        characters=_placed(
+            [name for name, kind, _ in appearing if kind == BibleKind.CHARACTER.value],
+            body,
+            speakers,
+        ),
         props=_props_to_insert(
             body,
             [(name, bool(c)) for name, kind, c in appearing if kind == BibleKind.PROP.value],
