@@ -24,8 +24,8 @@ same plan):
   characters, sounds and camera words are never candidates, so never inserts.
 
 Headings that are screenplay conventions (``breakdown.heading_convention``): a POV
-or INSERT heading inside a scene gives a POV shot or an insert of what it names, in
-place; a scene of titles gives one title card (its action at 4 words a second, at
+or INSERT heading inside a scene gives a POV shot or an insert of what it names, after
+the scene's coverage; a scene of titles gives one title card (its action at 4 words a second, at
 least ``TITLE_S``); a montage or series of shots gives one beat per action paragraph
 and nothing else; an intercut gives its beats and the usual dialogue coverage. None
 of them gets an establishing shot or a master, having no location.

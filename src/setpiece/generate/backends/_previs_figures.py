@@ -454,6 +454,12 @@ def _prop(canvas: Canvas, draw: ImageDraw.ImageDraw, fig: Figure, plan: Plan, pa
             width=grow * 3,
         )
         poly([(-0.45, 1.0), (0.4, 1.0), (0.32, 0.0), (-0.37, 0.0)], base)
+    elif shape == "tin":  # a film canister, a can: a flat drum with its lid seen from above
+        poly([(-0.5, 0.0), (0.5, 0.0), (0.5, 0.7), (-0.5, 0.7)], base)
+        lid = canvas.box(x - 0.5 * w, bottom - h, x + 0.5 * w, bottom - 0.4 * h)
+        draw.ellipse(lid, fill=light, outline=outline, width=grow)
+        hub = canvas.box(x - 0.08 * w, bottom - 0.78 * h, x + 0.08 * w, bottom - 0.62 * h)
+        draw.ellipse(hub, fill=dark)
     elif shape == "phone":
         poly([(-0.5, 0.0), (0.5, 0.0), (0.5, 1.0), (-0.5, 1.0)], (40, 40, 46))
         poly(
