@@ -587,3 +587,33 @@ def test_hair_and_coat_come_from_the_description_and_the_look_comes_last() -> No
     plain = SubjectBrief("TEO", "character", description="19, hoodie, too eager", color=RED)
     (teo,) = plan_shot(brief(subjects=(plain,)), aspect=16 / 9, seed=1).figures
     assert teo.color == RED and teo.hair is None
+
+
+def test_a_look_change_from_scene_3_shows_and_characters_of_a_film_differ(
+    production: Any, make: Any
+) -> None:
+    from sqlalchemy import select
+
+    from setpiece.generate.backends._previs_colour import CAST_PALETTE, COLOUR_WORDS
+    from setpiece.generate.prompts import _brief, shot_facts
+    from setpiece.model.enums import BibleKind
+    from setpiece.model.orm import Shot
+    from setpiece.production.bible import add_entry
+    from setpiece.production.looks import set_look
+    from setpiece.production.shots import parse_subjects
+
+    add_entry(production, BibleKind.CHARACTER, "MARA", description="60s, red coat")
+    add_entry(production, BibleKind.CHARACTER, "TEO", description="19, hoodie")
+    scenes = [make.scene(f"INT. BOOTH {n} - NIGHT") for n in range(3)]
+    for code, scene in (("1A", scenes[0]), ("3A", scenes[2])):
+        make.shot(code, scene, subjects=parse_subjects("MARA, TEO"))
+    set_look(production, BibleKind.CHARACTER, "MARA", from_scene=scenes[2], description="navy coat")
+    figures = {}
+    with production.transaction(read_only=True) as session:
+        for code in ("1A", "3A"):
+            shot_id = session.scalar(select(Shot.id).where(Shot.code == code))
+            plan = plan_shot(_brief(shot_facts(session, shot_id)), aspect=16 / 9, seed=1)
+            figures[code] = {f.name: f for f in plan.figures}
+    assert figures["1A"]["MARA"].color == COLOUR_WORDS["red"]
+    assert figures["3A"]["MARA"].color == COLOUR_WORDS["navy"]  # the look from scene 3
+    assert figures["1A"]["TEO"].color == figures["3A"]["TEO"].color == CAST_PALETTE[1]
