@@ -224,6 +224,33 @@ def _shots_in_body(scene: SceneToPlan) -> list[PlannedShot]:
     return found
 
 
+def _new_location(scene: SceneToPlan) -> bool:
+    return scene.location is None or scene.location != scene.previous_location
+
+
+def _master(scene: SceneToPlan) -> PlannedShot:
+    """The establishing shot (an exterior in a new place) or the master of a scene."""
+    action_words = sum(
+        _words(str(e.get("text", ""))) for e in scene.body if e.get("type") == "action"
+    )
+    in_scene = list(dict.fromkeys(scene.characters))
+    exterior = (scene.int_ext or "").startswith(("EXT", "EST"))
+    length = (scene.eighths or 1) * SECONDS_PER_EIGHTH
+    sides = ["left", "centre", "right"]
+    establishing = exterior and _new_location(scene)
+    return PlannedShot(
+        kind="establishing" if establishing else "master",
+        size="EWS" if establishing else "WS",
+        angle="high" if establishing else "eye",
+        description=f"{'Establishing' if establishing else 'Master'}: {scene.heading}",
+        duration=_seconds(3 + action_words / ACTION_WPS if establishing else length),
+        subjects=[
+            PlannedSubject(n, sides[i % 3], "background" if establishing else "midground")
+            for i, n in enumerate(in_scene)
+        ],
+    )
+
+
 class RulePlanner(ShotPlanner):
     """Coverage from the scene's content by fixed rules (see the module docstring)."""
 
@@ -235,33 +262,10 @@ class RulePlanner(ShotPlanner):
             return _beats(scene, convention)
         shots: list[PlannedShot] = _beats(scene, convention) if convention == "intercut" else []
         speeches = _without_joint_cues(_speeches(scene.body))
-        action_words = sum(
-            _words(str(e.get("text", ""))) for e in scene.body if e.get("type") == "action"
-        )
-        in_scene = list(dict.fromkeys(scene.characters))
-        new_location = scene.location is None or scene.location != scene.previous_location
         placed = convention is None or convention == "flashback"
-        if placed and (new_location or not (speeches or scene.props)):
+        if placed and (_new_location(scene) or not (speeches or scene.props)):
             # A new place gets established; a scene with nothing else to cover gets its master.
-            exterior = (scene.int_ext or "").startswith(("EXT", "EST"))
-            length = (scene.eighths or 1) * SECONDS_PER_EIGHTH
-            sides = ["left", "centre", "right"]
-            establishing = exterior and new_location
-            shots.append(
-                PlannedShot(
-                    kind="establishing" if establishing else "master",
-                    size="EWS" if establishing else "WS",
-                    angle="high" if establishing else "eye",
-                    description=f"{'Establishing' if establishing else 'Master'}: {scene.heading}",
-                    duration=_seconds(3 + action_words / ACTION_WPS if establishing else length),
-                    subjects=[
-                        PlannedSubject(
-                            n, sides[i % 3], "background" if establishing else "midground"
-                        )
-                        for i, n in enumerate(in_scene)
-                    ],
-                )
-            )
+            shots.append(_master(scene))
         words: dict[str, int] = {}
         first_line: dict[str, str] = {}
         pairs: dict[tuple[str, str], int] = {}
