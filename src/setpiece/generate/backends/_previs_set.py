@@ -186,7 +186,10 @@ def _parapet(canvas: Canvas, draw: ImageDraw.ImageDraw, plan: Plan, pal: Palette
     h = plan.horizon
     ds = _distance_scale(plan)
     wall = pal.lit((196, 186, 170))
-    top, foot = h - 0.01 * ds, h + 0.05 * ds
+    # The wall at the roof's edge: its top below the eye (a parapet is waist high), hiding the
+    # foot of the city beyond; at least 4 % of the picture tall so a wide shot still shows it.
+    top = h + 0.004
+    foot = max(h + 0.1 * ds, top + 0.04)
     draw.rectangle(canvas.box(canvas.left, foot, canvas.right, canvas.bottom), fill=pal.ground_far)
     draw.rectangle(canvas.box(canvas.left, top, canvas.right, foot), fill=wall)
     draw.rectangle(
