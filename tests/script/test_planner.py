@@ -272,6 +272,14 @@ def test_a_stale_candidate_gets_no_insert_but_a_confirmed_prop_does() -> None:
     assert _props_to_insert(body, props, ["STEEL"]) == ["SCREEN DOOR", "LIGHTER"]
 
 
+def test_an_action_line_written_as_an_insert_plans_an_insert() -> None:
+    body = [{"type": "action", "text": "INSERT:  The encyclopedia article, with drawings."}]
+    planned = RulePlanner().plan(scene(body, props=[], previous_location="KITCHEN"))
+    assert ("insert", "Insert: The encyclopedia article, with drawings.") in [
+        (p.kind, p.description) for p in planned
+    ]
+
+
 def test_a_heading_that_is_only_pov_plans_a_pov_shot() -> None:
     planned = RulePlanner().plan(
         scene([{"type": "action", "text": "A door."}], heading="POV", location=None, props=[])

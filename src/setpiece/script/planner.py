@@ -202,13 +202,18 @@ def _beats(scene: SceneToPlan, convention: str) -> list[PlannedShot]:
     ]
 
 
+_INSERT_LINE = re.compile(r"INSERT\s*[:\-–—]")
+
+
 def _shots_in_body(scene: SceneToPlan) -> list[PlannedShot]:
     """The POV and INSERT headings of the scene (its own heading first when it is one)."""
     found: list[PlannedShot] = []
+    # Headings, and action lines written as one ("INSERT:  The encyclopedia article").
     headings = [(scene.heading, 0)] + [
         (str(e.get("text", "")), i + 1)
         for i, e in enumerate(scene.body)
         if e.get("type") == "scene_heading"
+        or (e.get("type") == "action" and _INSERT_LINE.match(str(e.get("text", ""))))
     ]
     for heading, start in headings:
         following = ""
