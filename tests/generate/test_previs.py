@@ -482,3 +482,138 @@ def test_relative_fonts_start_in_the_project_folder(tmp_path: Path) -> None:
     (project / "fonts" / "Ours.ttf").write_bytes(system.read_bytes())
     previs = PrevisGenerator({"fonts": ["fonts/Ours.ttf"]}, project_dir=project)
     assert previs.render(request(), tmp_path / "out").parameters["font"] == "Ours.ttf"
+
+
+# Issue 23: the set from the bible, inserts, distinct characters, looks --------------------------
+
+
+@pytest.mark.parametrize(
+    ("location", "int_ext", "description", "setting"),
+    [
+        ("CINEMA ROOFTOP", "EXT", "", "rooftop"),
+        ("CINEMA AUDITORIUM", "INT", "", "auditorium"),
+        ("PROJECTION BOOTH", "INT", "", "booth"),
+        ("KITCHEN", "INT", "", "kitchen"),
+        ("OLD PIER", "EXT", "", "pier"),
+        ("HIGHWAY 9", "EXT", "", "street"),
+        ("BRICK'S PATIO", "EXT", "", "nature"),
+        ("THE MILLER PLACE", "EXT", "a flat roof with a low parapet over the city", "rooftop"),
+        ("THE MILLER PLACE", "INT", "rows of seats before a screen", "auditorium"),
+    ],
+)
+def test_the_set_comes_from_the_location_name_then_its_description(
+    location: str, int_ext: str, description: str, setting: str
+) -> None:
+    plan = plan_shot(
+        brief(location=location, int_ext=int_ext, location_description=description),
+        aspect=16 / 9,
+        seed=1,
+    )
+    assert plan.setting == setting
+    assert not [note for note in plan.ignored if "matches no set" in note]
+
+
+def test_a_location_matching_nothing_gets_the_neutral_set_said_once(
+    previs: PrevisGenerator, tmp_path: Path
+) -> None:
+    odd = brief(location="ZORBLAX NINE", int_ext="EXT", heading="EXT. ZORBLAX NINE - DAY")
+    plan = plan_shot(odd, aspect=16 / 9, seed=1)
+    notes = [note for note in plan.ignored if "matches no set" in note]
+    assert plan.setting == "neutral" and notes == [
+        "location 'ZORBLAX NINE' matches no set of the vocabulary: neutral set"
+    ]
+    path = render(previs, tmp_path, request(brief=odd))
+    assert Image.open(path).size == (160, 90)
+
+
+def test_an_insert_draws_its_prop_large_in_the_middle_and_labelled(
+    previs: PrevisGenerator, tmp_path: Path
+) -> None:
+    canister = SubjectBrief("FILM CANISTER", "prop", side="centre", depth="foreground")
+    insert = brief(size="CU", description="Insert: FILM CANISTER", subjects=(canister,))
+    plan = plan_shot(insert, aspect=16 / 9, seed=1)
+    (fig,) = plan.figures
+    assert fig.height >= 0.4 and abs(fig.x - plan.aspect / 2) < 0.05 and fig.feet <= 0.85
+    empty = brief(size="CU", description="Insert: FILM CANISTER", subjects=())
+    with_prop = pixels(render(previs, tmp_path / "a", request(brief=insert, width=320, height=180)))
+    without = pixels(render(previs, tmp_path / "b", request(brief=empty, width=320, height=180)))
+    middle = (slice(40, 130), slice(110, 210))
+    assert np.abs(with_prop[middle] - without[middle]).mean() > 10  # the prop is there
+
+
+def test_a_long_prop_name_is_fitted_on_its_label(previs: PrevisGenerator, tmp_path: Path) -> None:
+    name = "GOLDEN " * 28 + "KEY"
+    assert len(name) > 190
+    insert = brief(size="CU", subjects=(SubjectBrief(name, "prop"),))
+    assert Image.open(render(previs, tmp_path, request(brief=insert))).size == (160, 90)
+
+
+def test_the_palette_keeps_twelve_characters_apart() -> None:
+    import itertools
+
+    from setpiece.generate.backends._previs_colour import CAST_PALETTE, cast_colors, delta_e2000
+
+    assert min(delta_e2000(a, b) for a, b in itertools.combinations(CAST_PALETTE, 2)) >= 20
+    twelve = [f"EXTRA {n}" for n in range(12)]
+    colors = cast_colors(twelve, [twelve])
+    assert len(set(colors.values())) == 12
+    # beyond the palette, characters who share a scene still differ while colours remain
+    crowd = [f"C{n}" for n in range(30)]
+    scenes = [crowd[i : i + 10] for i in range(0, 30, 5)]
+    many = cast_colors(crowd, scenes)
+    for scene in scenes:
+        assert len({many[name] for name in scene}) == len(scene)
+
+
+def test_delta_e2000_matches_the_published_test_data() -> None:
+    from setpiece.generate.backends._previs_colour import delta_e2000
+
+    assert delta_e2000((0, 0, 0), (0, 0, 0)) == 0
+    # white against black is about 100 in CIEDE2000
+    assert 99 < delta_e2000((255, 255, 255), (0, 0, 0)) < 101
+
+
+def test_hair_and_coat_come_from_the_description_and_the_look_comes_last() -> None:
+    from setpiece.generate.backends._previs_colour import COLOUR_WORDS, HAIR_WORDS
+
+    who = SubjectBrief("MARA", "character", description="40s, red coat, grey hair", color=BLUE)
+    (fig,) = plan_shot(brief(subjects=(who,)), aspect=16 / 9, seed=1).figures
+    assert fig.color == COLOUR_WORDS["red"] and fig.hair == COLOUR_WORDS["grey"]
+    changed = SubjectBrief(
+        "MARA", "character", description="40s, red coat, grey hair. a navy raincoat, bald"
+    )
+    (after,) = plan_shot(brief(subjects=(changed,)), aspect=16 / 9, seed=1).figures
+    assert after.color == COLOUR_WORDS["navy"] and after.hair == HAIR_WORDS["bald"]
+    plain = SubjectBrief("TEO", "character", description="19, hoodie, too eager", color=RED)
+    (teo,) = plan_shot(brief(subjects=(plain,)), aspect=16 / 9, seed=1).figures
+    assert teo.color == RED and teo.hair is None
+
+
+def test_a_look_change_from_scene_3_shows_and_characters_of_a_film_differ(
+    production: Any, make: Any
+) -> None:
+    from sqlalchemy import select
+
+    from setpiece.generate.backends._previs_colour import CAST_PALETTE, COLOUR_WORDS
+    from setpiece.generate.prompts import _brief, shot_facts
+    from setpiece.model.enums import BibleKind
+    from setpiece.model.orm import Shot
+    from setpiece.production.bible import add_entry
+    from setpiece.production.looks import set_look
+    from setpiece.production.shots import parse_subjects
+
+    add_entry(production, BibleKind.CHARACTER, "MARA", description="60s, red coat")
+    add_entry(production, BibleKind.CHARACTER, "TEO", description="19, hoodie")
+    scenes = [make.scene(f"INT. BOOTH {n} - NIGHT") for n in range(3)]
+    for code, scene in (("1A", scenes[0]), ("3A", scenes[2])):
+        make.shot(code, scene, subjects=parse_subjects("MARA, TEO"))
+    set_look(production, BibleKind.CHARACTER, "MARA", from_scene=scenes[2], description="navy coat")
+    figures = {}
+    with production.transaction(read_only=True) as session:
+        for code in ("1A", "3A"):
+            shot_id = session.scalar(select(Shot.id).where(Shot.code == code))
+            plan = plan_shot(_brief(shot_facts(session, shot_id)), aspect=16 / 9, seed=1)
+            figures[code] = {f.name: f for f in plan.figures}
+    assert figures["1A"]["MARA"].color == COLOUR_WORDS["red"]
+    assert figures["3A"]["MARA"].color == COLOUR_WORDS["navy"]  # the look from scene 3
+    assert figures["1A"]["TEO"].color == figures["3A"]["TEO"].color == CAST_PALETTE[1]

@@ -13,6 +13,8 @@ from setpiece.script.breakdown import (
     Breakdown,
     SceneDraft,
     eighths,
+    heading_convention,
+    opens_scene,
     scenes,
     split_heading,
     wrapped_lines,
@@ -34,7 +36,7 @@ from setpiece.script.fountain import parse_fountain
         ("INT. HOUSE - DAY - FLASHBACK (1944)", ("INT", "HOUSE", "DAY")),
         ("INT. OFFICE — THE NEXT MORNING", ("INT", "OFFICE", "THE NEXT MORNING")),
         ("INT. HOUSE - KITCHEN", ("INT", "HOUSE - KITCHEN", None)),
-        ("SNIPER SCOPE POV", (None, "SNIPER SCOPE POV", None)),
+        ("SNIPER SCOPE POV", (None, None, None)),
         ("INT.", ("INT", None, None)),
     ],
 )
@@ -155,3 +157,54 @@ def test_the_breakdown_reads_any_element_stream() -> None:
     )
     assert found[0].characters == ("JANITOR", "MOP GUY")
     assert found[0].to_dict()["characters"] == ["JANITOR", "MOP GUY"]
+
+
+@pytest.mark.parametrize(
+    ("heading", "convention", "opens"),
+    [
+        ("SNIPER SCOPE POV", "pov", False),
+        ("POV", "pov", False),
+        ("INSERT: THE LETTER", "insert", False),
+        ("BACK TO SCENE", "back", False),
+        ("OPENING TITLES", "titles", True),
+        ("MAIN TITLES", "titles", True),
+        ("END CREDITS", "titles", True),
+        ("MONTAGE", "montage", True),
+        ("SERIES OF SHOTS", "montage", True),
+        ("INTERCUT WITH:", "intercut", True),
+        ("FLASHBACK", "flashback", True),
+        ("INT. KITCHEN - DAY", None, True),
+        ("EXT. POVERTY ROW - DAY", None, True),
+    ],
+)
+def test_heading_conventions_are_read_as_what_they_are(
+    heading: str, convention: str | None, opens: bool
+) -> None:
+    assert heading_convention(heading) == convention
+    assert opens_scene(heading) is opens
+    if convention is not None:
+        assert split_heading(heading)[1] is None  # never a location
+
+
+def test_a_flashback_marker_is_not_part_of_the_location() -> None:
+    assert split_heading("INT.  WILL'S BEDROOM - DAY  [FLASHBACK]") == (
+        "INT",
+        "WILL'S BEDROOM",
+        "DAY",
+    )
+
+
+def test_a_pov_heading_is_a_shot_of_the_current_scene_and_a_lone_pov_opens_one() -> None:
+    script = parse_fountain(
+        "EXT. BRICK'S POOL - DAY\n\nSteel aims.\n\n.SNIPER SCOPE POV\n\nThe cross-hairs.\n\n"
+        ".OPENING TITLES\n\nTitles roll.\n"
+    )
+    assert [(s.heading, s.location) for s in script.scenes] == [
+        ("EXT. BRICK'S POOL - DAY", "BRICK'S POOL"),
+        ("OPENING TITLES", None),
+    ]
+    alone = parse_fountain(".POV\n\nA door.\n\nINT. HALL - DAY\n\nQuiet.\n")
+    assert [(s.heading, s.location) for s in alone.scenes] == [
+        ("POV", None),
+        ("INT. HALL - DAY", "HALL"),
+    ]

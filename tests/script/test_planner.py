@@ -209,3 +209,79 @@ def test_plan_report_json_keeps_the_shape_its_own_to_json_gave() -> None:
     )
     assert orjson.dumps(jsonable(report)) == expected
     assert dumps_views(report) == expected
+
+
+BRICK = """EXT. BRICK'S PATIO - DAY
+
+BRICK BRADDOCK sits quietly. The SCREEN DOOR slides open and DICK STEEL steps out.
+
+STEEL
+Brick.
+
+BRICK
+Steel.
+
+EXT. BRICK'S POOL - DAY
+
+Steel lies flat on the diving board, aiming.
+
+.SNIPER SCOPE POV
+
+The cross-hairs are INCHES AWAY. A KNOCK. Nancy SMACKS the wall.
+
+.INSERT: THE PHOTOGRAPH
+
+.OPENING TITLES
+
+Titles roll over the pool.
+
+.MONTAGE
+
+Brick runs.
+
+Steel lifts weights.
+"""
+
+
+def test_plan_makes_no_insert_of_a_name_or_sound_and_no_location_of_a_convention(
+    production: Production, tmp_path: Path
+) -> None:
+    path = tmp_path / "brick.fountain"
+    path.write_text(BRICK)
+    import_script(production, path)
+    report = plan_shots(production)
+    planned = [(s["scene"], s["kind"], s["description"]) for s in report.created]
+    inserts = [d for _, kind, d in planned if kind == "insert"]
+    assert inserts == ["Insert: SCREEN DOOR", "Insert: THE PHOTOGRAPH"]
+    # the POV and the insert are shots of the pool scene, in its place
+    assert ("2", "pov", "POV: SNIPER SCOPE POV") in planned
+    assert [k for n, k, _ in planned if n == "3"] == ["title card"]
+    assert [k for n, k, _ in planned if n == "4"] == ["montage", "montage"]
+    from setpiece.model.enums import BibleKind
+    from setpiece.production import bible
+
+    places = [e.name for e in bible.list_entries(production, BibleKind.LOCATION)]
+    assert places == ["BRICK'S PATIO", "BRICK'S POOL"]
+
+
+def test_a_stale_candidate_gets_no_insert_but_a_confirmed_prop_does() -> None:
+    from setpiece.script.planning import _props_to_insert
+
+    body = [{"type": "action", "text": "DICK STEEL opens the SCREEN DOOR. BANG."}]
+    props = [("DICK", True), ("BANG", True), ("SCREEN DOOR", True), ("LIGHTER", False)]
+    assert _props_to_insert(body, props, ["STEEL"]) == ["SCREEN DOOR", "LIGHTER"]
+
+
+def test_an_action_line_written_as_an_insert_plans_an_insert() -> None:
+    body = [{"type": "action", "text": "INSERT:  The encyclopedia article, with drawings."}]
+    planned = RulePlanner().plan(scene(body, props=[], previous_location="KITCHEN"))
+    assert ("insert", "Insert: The encyclopedia article, with drawings.") in [
+        (p.kind, p.description) for p in planned
+    ]
+
+
+def test_a_heading_that_is_only_pov_plans_a_pov_shot() -> None:
+    planned = RulePlanner().plan(
+        scene([{"type": "action", "text": "A door."}], heading="POV", location=None, props=[])
+    )
+    assert [(p.kind, p.description) for p in planned] == [("pov", "POV: POV")]

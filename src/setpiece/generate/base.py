@@ -141,6 +141,7 @@ class ShotBrief:
     time_of_day: str | None = None
     style: str | None = None
     subjects: tuple[SubjectBrief, ...] = ()
+    location_description: str = ""  # the location's bible description (previs picks its set)
 
 
 @dataclass(frozen=True)

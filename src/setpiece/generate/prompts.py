@@ -45,7 +45,7 @@ from setpiece.generate.settings import (
     prompt_settings,
 )
 from setpiece.model.enums import BibleKind
-from setpiece.model.orm import BibleEntry, BibleLook, Shot, ShotSubject
+from setpiece.model.orm import Appearance, BibleEntry, BibleLook, Shot, ShotSubject
 from setpiece.production.entries import entry_label, find_entry
 from setpiece.production.looks import look_in_force, look_span
 
@@ -116,6 +116,7 @@ class SubjectFacts:
     look: str = ""  # the description of the look in force for the shot's scene
     record: dict[str, Any] | None = None  # its entry's (and look's) versions, for the take
     entry_id: int | None = None
+    color: tuple[int, int, int] | None = None  # its previs colour among the film's characters
 
 
 @dataclass(frozen=True)
@@ -234,6 +235,7 @@ def shot_facts(session: Session, shot_id: int, *, style: str | None = None) -> S
                 f"no style {style!r} in the bible: add it with 'setpiece style add'"
             )
     location = find_entry(session, BibleKind.LOCATION, scene.location) if scene.location else None
+    colors = _cast_colors(session) if shot.subjects else {}
     subjects = []
     for s in shot.subjects:
         look = look_in_force(s.entry, scene)
@@ -250,6 +252,7 @@ def shot_facts(session: Session, shot_id: int, *, style: str | None = None) -> S
                 look=look.description if look else "",
                 record=bible_record(s.entry, look),
                 entry_id=s.entry.id,
+                color=colors.get(s.entry.name.upper()),
             )
         )
     return ShotFacts(
@@ -269,6 +272,27 @@ def shot_facts(session: Session, shot_id: int, *, style: str | None = None) -> S
         location_entry=_entry_facts(location),
         style=_entry_facts(style_entry),
     )
+
+
+def _cast_colors(session: Session) -> dict[str, tuple[int, int, int]]:
+    """Previs colours of the film's characters: distinct, in order of entry (see _previs_colour)."""
+    from setpiece.generate.backends._previs_colour import cast_colors
+
+    cast = list(
+        session.scalars(
+            select(BibleEntry.name)
+            .where(BibleEntry.kind == BibleKind.CHARACTER.value)
+            .order_by(BibleEntry.id)
+        )
+    )
+    scenes: dict[int, list[str]] = {}
+    for scene_id, name in session.execute(
+        select(Appearance.scene_id, BibleEntry.name)
+        .join(BibleEntry, BibleEntry.id == Appearance.entry_id)
+        .where(BibleEntry.kind == BibleKind.CHARACTER.value)
+    ):
+        scenes.setdefault(scene_id, []).append(name)
+    return cast_colors(cast, scenes.values())
 
 
 def bible_record(entry: BibleEntry, look: BibleLook | None = None) -> dict[str, Any]:
@@ -422,14 +446,18 @@ def _brief(facts: ShotFacts) -> ShotBrief:
         location=facts.location,
         time_of_day=facts.time_of_day,
         style=facts.style.name if facts.style else None,
+        location_description=(facts.location_entry.description or "")
+        if facts.location_entry
+        else "",
         subjects=tuple(
             SubjectBrief(
                 name=s.name,
                 kind=s.kind,
-                description=s.description,
+                # the look in force comes last: previs reads the last coat and hair it names
+                description=". ".join(p for p in (s.description, s.look) if p),
                 side=s.side,
                 depth=s.depth,
-                color=stable_color(s.name),
+                color=s.color or stable_color(s.name),
             )
             for s in facts.subjects
         ),

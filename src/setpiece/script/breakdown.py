@@ -22,6 +22,15 @@ action that are a speaker cue somewhere in the script (capitals are how a
 screenplay introduces a character, and silent extras are capitalised too, so
 only names that speak somewhere count). That rule needs the whole script, so a
 scene is first a ``SceneDraft`` and becomes a ``Scene`` once every speaker is known.
+
+Screenplay conventions in headings (``heading_convention``), read only in headings
+without INT./EXT.: ``POV`` (``SNIPER SCOPE POV``), ``INSERT`` and ``BACK TO SCENE``
+are shots of the current scene, not scenes (``opens_scene``; they stay in its body
+as ``scene_heading`` elements for the planner); TITLES, MAIN/OPENING TITLES and
+END CREDITS are title cards, MONTAGE and SERIES OF SHOTS montages, INTERCUT an
+intercut: scenes of their own with no location. A FLASHBACK marker anywhere
+(``[FLASHBACK]``, ``- FLASHBACK``) is dropped from the location. None of them is
+ever a location.
 """
 
 from __future__ import annotations
@@ -47,6 +56,8 @@ __all__ = [
     "SceneDraft",
     "collect",
     "eighths",
+    "heading_convention",
+    "opens_scene",
     "scenes",
     "split_heading",
     "wrapped_lines",
@@ -72,6 +83,18 @@ _LAYOUT: dict[str, tuple[int, int, bool]] = {
     "lyrics": (0, DIALOGUE_WIDTH, True),
 }
 _PARENS = re.compile(r"\([^)]*\)?")
+_CONVENTIONS: tuple[tuple[str, re.Pattern[str]], ...] = (
+    ("back", re.compile(r"^(?:BACK TO (?:SCENE|PRESENT)|RETURN TO SCENE)\b")),
+    ("insert", re.compile(r"^INSERT\b")),
+    ("pov", re.compile(r"(?:^|\b|\s|')(?:POV|P\.O\.V\.?)(?:\b|$)")),
+    ("titles", re.compile(r"^(?:(?:MAIN|OPENING|CLOSING|END)\s+)?(?:TITLES?|CREDITS)\b")),
+    ("titles", re.compile(r"^(?:TITLE\s+CARD|SUPER(?:IMPOSE)?|ROLL\s+CREDITS)\b")),
+    ("montage", re.compile(r"^(?:(?:QUICK|BEGIN)\s+)?(?:MONTAGE|SERIES\s+OF\s+SHOTS)\b")),
+    ("intercut", re.compile(r"^INTERCUT\b")),
+    ("flashback", re.compile(r"^(?:FLASHBACK|END\s+(?:OF\s+)?(?:FLASHBACK|MONTAGE))\b")),
+)
+_SHOT_CONVENTIONS = frozenset({"back", "insert", "pov"})
+_FLASHBACK = re.compile(r"\s*(?:[\[(]\s*FLASHBACK\s*[\])]|[-–—]+\s*FLASHBACK\b)", re.IGNORECASE)
 # A word in capitals (Latin, Greek, Cyrillic) and the words in capitals after it on
 # the same line; lower-case letters, punctuation other than ' . - and line ends
 # stop a run, and so does a word that only starts in capitals ("McCLANE").
@@ -144,6 +167,35 @@ def _time_of(part: str) -> str | None:
     return None
 
 
+def heading_convention(heading: str) -> str | None:
+    """The screenplay convention a heading without INT./EXT. names, else None.
+
+    Args:
+        heading: A scene heading as written (``SNIPER SCOPE POV``, ``OPENING TITLES``).
+
+    Returns:
+        ``pov``, ``insert``, ``back`` (back to scene), ``titles``, ``montage``,
+        ``intercut`` or ``flashback``; None for an ordinary heading.
+    """
+    if _PREFIX.match(heading):
+        return None
+    text = " ".join(heading.upper().strip().lstrip(".").strip(" :").split())
+    for name, pattern in _CONVENTIONS:
+        if pattern.search(text):
+            return name
+    return None
+
+
+def opens_scene(heading: str, *, in_scene: bool = True) -> bool:
+    """Whether a heading starts a scene: POV, INSERT and BACK TO SCENE do not (once one is open).
+
+    Args:
+        heading: A scene heading as written.
+        in_scene: Whether a scene is already open (a POV before any scene opens one).
+    """
+    return not in_scene or heading_convention(heading) not in _SHOT_CONVENTIONS
+
+
 def split_heading(heading: str) -> tuple[str | None, str | None, str | None]:
     """Split a scene heading into INT/EXT, location and time of day.
 
@@ -155,6 +207,9 @@ def split_heading(heading: str) -> tuple[str | None, str | None, str | None]:
         location is upper-cased, None when empty; time is the time-of-day part
         (``NIGHT``, ``MOMENTS LATER``, ...) or None when the heading names none.
     """
+    if heading_convention(heading) is not None:
+        return None, None, None  # POV, titles, montage...: never a location
+    heading = _FLASHBACK.sub("", heading)
     int_ext = None
     rest = heading
     match = _PREFIX.match(heading)
@@ -281,7 +336,9 @@ class Breakdown:
         if kind == "character":
             name = character_name(element.text)
             self.speakers.setdefault(_key(tuple(name.split())), name)
-        elif isinstance(element, SceneHeading):
+        elif isinstance(element, SceneHeading) and opens_scene(
+            element.text, in_scene=self._draft is not None
+        ):
             ended = self._end_scene()
             self._count += 1
             int_ext, location, time = split_heading(element.text)

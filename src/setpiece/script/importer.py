@@ -39,6 +39,7 @@ from setpiece.model.orm import Appearance, BibleEntry, Event, Scene, Shot
 from setpiece.production.context import Production
 from setpiece.production.entries import names_of
 from setpiece.production.history import record_event
+from setpiece.script.breakdown import opens_scene
 from setpiece.script.elements import Action, Character, Note, PageBreak, SceneHeading, Script
 from setpiece.script.introductions import propose_descriptions
 from setpiece.script.props import find_props
@@ -87,7 +88,10 @@ def _normal(heading: str) -> str:
 def split_scenes(script: Script) -> list[ParsedScene]:
     """Cuts the element list at each scene heading and breaks each scene down."""
     speakers = {e.name for e in script.elements if isinstance(e, Character)}
-    starts = [i for i, e in enumerate(script.elements) if isinstance(e, SceneHeading)]
+    starts: list[int] = []
+    for i, e in enumerate(script.elements):
+        if isinstance(e, SceneHeading) and opens_scene(e.text, in_scene=bool(starts)):
+            starts.append(i)
     parsed: list[ParsedScene] = []
     for index, (scene, start) in enumerate(zip(script.scenes, starts, strict=True)):
         end = starts[index + 1] if index + 1 < len(starts) else len(script.elements)

@@ -18,7 +18,17 @@ same plan):
 - a two-shot for each pair of characters who exchange lines;
 - an over-the-shoulder on each speaker of an exchange, over the other's shoulder;
 - a single (MCU) on each speaker, and on a speaker with no exchange;
-- an insert (CU) for each prop named in the action.
+- an insert (CU) for each prop of the scene that the bible confirms, and for each
+  candidate prop that the action shows or handles with a confidence of at least
+  ``INSERT_CONFIDENCE`` (see ``script.props``: 0.9 shown, 0.75 handled); names of
+  characters, sounds and camera words are never candidates, so never inserts.
+
+Headings that are screenplay conventions (``breakdown.heading_convention``): a POV
+or INSERT heading inside a scene gives a POV shot or an insert of what it names, after
+the scene's coverage; a scene of titles gives one title card (its action at 4 words a second, at
+least ``TITLE_S``); a montage or series of shots gives one beat per action paragraph
+and nothing else; an intercut gives its beats and the usual dialogue coverage. None
+of them gets an establishing shot or a master, having no location.
 
 Durations: dialogue at 2.5 words a second (150 words a minute, the usual
 estimate for screen dialogue) plus a second of air; action at 4 words a second;
@@ -34,9 +44,11 @@ from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
 from setpiece.errors import InvalidInputError, NotFoundError
+from setpiece.script.breakdown import heading_convention
 
 __all__ = [
     "GROUP",
+    "INSERT_CONFIDENCE",
     "PlannedShot",
     "PlannedSubject",
     "RulePlanner",
@@ -51,6 +63,9 @@ DIALOGUE_WPS = 2.5
 ACTION_WPS = 4.0
 SECONDS_PER_EIGHTH = 7.5
 INSERT_S = 2.0
+INSERT_CONFIDENCE = 0.7
+TITLE_S = 4.0
+BEAT_S = 2.0
 
 
 @dataclass(frozen=True)
@@ -137,40 +152,125 @@ def _without_joint_cues(speeches: list[tuple[str, int, str]]) -> list[tuple[str,
     return kept
 
 
+def _convention_shot(heading: str, convention: str | None, following: str) -> PlannedShot | None:
+    """The shot a POV or INSERT heading asks for (None for other headings)."""
+    text = " ".join(heading.strip().lstrip(".").split())
+    if convention == "pov":
+        return PlannedShot(
+            kind="pov",
+            size="MS",
+            angle="eye",
+            description=f"POV: {text}",
+            duration=_seconds(max(INSERT_S, _words(following) / ACTION_WPS)),
+        )
+    if convention == "insert":
+        what = re.sub(r"^INSERT\b[\s:.\-–—]*", "", text, flags=re.IGNORECASE) or following
+        return PlannedShot(
+            kind="insert",
+            size="CU",
+            angle="eye",
+            description=f"Insert: {what[:80] or text}",
+            duration=INSERT_S,
+        )
+    return None
+
+
+def _beats(scene: SceneToPlan, convention: str) -> list[PlannedShot]:
+    """Title cards, montage and intercut beats: one shot per action paragraph."""
+    action = [str(e.get("text", "")) for e in scene.body if e.get("type") == "action"]
+    if convention == "titles":
+        words = sum(_words(text) for text in action)
+        return [
+            PlannedShot(
+                kind="title card",
+                size="WS",
+                angle="eye",
+                description=f"Title card: {scene.heading.strip().lstrip('.')}",
+                duration=_seconds(max(TITLE_S, words / ACTION_WPS)),
+            )
+        ]
+    label = {"montage": "Montage", "intercut": "Intercut"}[convention]
+    return [
+        PlannedShot(
+            kind=convention,
+            size="WS",
+            angle="eye",
+            description=f"{label} beat {index}: {text[:60]}",
+            duration=_seconds(max(BEAT_S, _words(text) / ACTION_WPS)),
+        )
+        for index, text in enumerate(action, start=1)
+    ]
+
+
+_INSERT_LINE = re.compile(r"INSERT\s*[:\-–—]")
+
+
+def _shots_in_body(scene: SceneToPlan) -> list[PlannedShot]:
+    """The POV and INSERT headings of the scene (its own heading first when it is one)."""
+    found: list[PlannedShot] = []
+    # Headings, and action lines written as one ("INSERT:  The encyclopedia article").
+    headings = [(scene.heading, 0)] + [
+        (str(e.get("text", "")), i + 1)
+        for i, e in enumerate(scene.body)
+        if e.get("type") == "scene_heading"
+        or (e.get("type") == "action" and _INSERT_LINE.match(str(e.get("text", ""))))
+    ]
+    for heading, start in headings:
+        following = ""
+        for element in scene.body[start:]:
+            if element.get("type") == "scene_heading":
+                break
+            if element.get("type") == "action":
+                following = str(element.get("text", ""))
+                break
+        shot = _convention_shot(heading, heading_convention(heading), following)
+        if shot is not None:
+            found.append(shot)
+    return found
+
+
+def _new_location(scene: SceneToPlan) -> bool:
+    return scene.location is None or scene.location != scene.previous_location
+
+
+def _master(scene: SceneToPlan) -> PlannedShot:
+    """The establishing shot (an exterior in a new place) or the master of a scene."""
+    action_words = sum(
+        _words(str(e.get("text", ""))) for e in scene.body if e.get("type") == "action"
+    )
+    in_scene = list(dict.fromkeys(scene.characters))
+    exterior = (scene.int_ext or "").startswith(("EXT", "EST"))
+    length = (scene.eighths or 1) * SECONDS_PER_EIGHTH
+    sides = ["left", "centre", "right"]
+    establishing = exterior and _new_location(scene)
+    return PlannedShot(
+        kind="establishing" if establishing else "master",
+        size="EWS" if establishing else "WS",
+        angle="high" if establishing else "eye",
+        description=f"{'Establishing' if establishing else 'Master'}: {scene.heading}",
+        duration=_seconds(3 + action_words / ACTION_WPS if establishing else length),
+        subjects=[
+            PlannedSubject(n, sides[i % 3], "background" if establishing else "midground")
+            for i, n in enumerate(in_scene)
+        ],
+    )
+
+
 class RulePlanner(ShotPlanner):
     """Coverage from the scene's content by fixed rules (see the module docstring)."""
 
     name = "rules"
 
     def plan(self, scene: SceneToPlan) -> list[PlannedShot]:
-        shots: list[PlannedShot] = []
+        convention = heading_convention(scene.heading)
+        if convention in ("titles", "montage"):
+            return _beats(scene, convention)
+        shots: list[PlannedShot] = _beats(scene, convention) if convention == "intercut" else []
         speeches = _without_joint_cues(_speeches(scene.body))
-        action_words = sum(
-            _words(str(e.get("text", ""))) for e in scene.body if e.get("type") == "action"
-        )
-        in_scene = list(dict.fromkeys(scene.characters))
-        new_location = scene.location is None or scene.location != scene.previous_location
-        if new_location or not (speeches or scene.props):
+        placed = convention is None or convention == "flashback"
+        if placed and (_new_location(scene) or not (speeches or scene.props)):
             # A new place gets established; a scene with nothing else to cover gets its master.
-            exterior = (scene.int_ext or "").startswith(("EXT", "EST"))
-            length = (scene.eighths or 1) * SECONDS_PER_EIGHTH
-            sides = ["left", "centre", "right"]
-            establishing = exterior and new_location
-            shots.append(
-                PlannedShot(
-                    kind="establishing" if establishing else "master",
-                    size="EWS" if establishing else "WS",
-                    angle="high" if establishing else "eye",
-                    description=f"{'Establishing' if establishing else 'Master'}: {scene.heading}",
-                    duration=_seconds(3 + action_words / ACTION_WPS if establishing else length),
-                    subjects=[
-                        PlannedSubject(
-                            n, sides[i % 3], "background" if establishing else "midground"
-                        )
-                        for i, n in enumerate(in_scene)
-                    ],
-                )
-            )
+            shots.append(_master(scene))
         words: dict[str, int] = {}
         first_line: dict[str, str] = {}
         pairs: dict[tuple[str, str], int] = {}
@@ -224,6 +324,7 @@ class RulePlanner(ShotPlanner):
                     subjects=[PlannedSubject(speaker, "centre", "midground")],
                 )
             )
+        shots.extend(_shots_in_body(scene))
         for prop in scene.props:
             shots.append(
                 PlannedShot(

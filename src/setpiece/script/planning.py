@@ -8,6 +8,7 @@ shots of one run are written in one transaction.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -19,7 +20,8 @@ from setpiece.model.orm import Appearance, BibleEntry, Scene, Shot, ShotSubject,
 from setpiece.production.context import Production
 from setpiece.production.history import record_event
 from setpiece.production.rows import scene_row
-from setpiece.script.planner import PlannedShot, SceneToPlan, get_planner
+from setpiece.script.planner import INSERT_CONFIDENCE, PlannedShot, SceneToPlan, get_planner
+from setpiece.script.props import find_candidates
 from setpiece.timebase import seconds_to_frames
 
 __all__ = ["PlanReport", "plan_shots"]
@@ -145,22 +147,65 @@ def plan_shots(
     return report
 
 
+def _props_to_insert(
+    body: list[dict[str, Any]], props: list[tuple[str, bool]], characters: list[str]
+) -> list[str]:
+    """Confirmed props, and candidates the scene's action shows or handles confidently enough.
+
+    A candidate's confidence is read again from the scene's action (``script.props``), so a
+    candidate left by an older import (a name, a sound) gets no insert.
+    """
+    action = [str(e.get("text", "")) for e in body if e.get("type") == "action"]
+    sure = {c.name: c.confidence for c in find_candidates(action, characters)}
+    return [
+        name
+        for name, candidate in props
+        if not candidate or sure.get(name.upper(), 0.0) >= INSERT_CONFIDENCE
+    ]
+
+
+def _placed(characters: list[str], body: list[dict[str, Any]], speakers: list[str]) -> list[str]:
+    """The scene's characters, and those its action names as a person ("Brandt sits alone"):
+    a speaker's name written with a capital, not only in capitals, also places them in it."""
+    found = list(characters)
+    action = " ".join(str(e.get("text", "")) for e in body if e.get("type") == "action")
+    for name in speakers:
+        if name in found or not name.strip():
+            continue
+        spelled = re.escape(name.title())
+        if re.search(rf"(?<![\w'])(?:{spelled}|{re.escape(name)})(?![\w'’])", action):
+            found.append(name)
+    return found
+
+
 def _scene_input(session: Session, row: Scene, previous_location: str | None) -> SceneToPlan:
     appearing = session.execute(
-        select(BibleEntry.name, BibleEntry.kind)
+        select(BibleEntry.name, BibleEntry.kind, BibleEntry.candidate)
         .join(Appearance, Appearance.entry_id == BibleEntry.id)
         .where(Appearance.scene_id == row.id)
         .order_by(Appearance.id)
     ).all()
+    speakers = list(
+        session.scalars(select(BibleEntry.name).where(BibleEntry.kind == BibleKind.CHARACTER.value))
+    )
+    body = list(row.body or [])
     return SceneToPlan(
         number=row.number,
         heading=row.heading,
         int_ext=row.int_ext,
         location=row.location,
         eighths=row.eighths,
-        body=list(row.body or []),
-        characters=[name for name, kind in appearing if kind == BibleKind.CHARACTER.value],
-        props=[name for name, kind in appearing if kind == BibleKind.PROP.value],
+        body=body,
+        characters=_placed(
+            [name for name, kind, _ in appearing if kind == BibleKind.CHARACTER.value],
+            body,
+            speakers,
+        ),
+        props=_props_to_insert(
+            body,
+            [(name, bool(c)) for name, kind, c in appearing if kind == BibleKind.PROP.value],
+            speakers,
+        ),
         previous_location=previous_location,
     )
 

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from PIL import Image
 
 from setpiece.generate.backends._previs_plan import Plan, unit
+from setpiece.generate.backends._previs_words import NEUTRAL
 
 __all__ = [
     "AMBIENT",
@@ -29,6 +30,17 @@ __all__ = [
     "tone",
     "whole",
 ]
+
+
+# Sets that take another set's ground colours (the vocabulary is in _previs_words).
+_GROUNDS = {
+    "city": "street",
+    "rooftop": "street",
+    "pier": "water",
+    "kitchen": "room",
+    "auditorium": "room",
+    "booth": "room",
+}
 
 
 def whole(box: Sequence[float]) -> tuple[int, int, int, int]:
@@ -149,7 +161,8 @@ def palette(plan: Plan) -> Palette:
         "desert": (hsv(0.09, 0.35, 0.86), hsv(0.08, 0.45, 0.7)),
         "hills": (hsv(0.16 + 0.1 * unit("g", key), 0.35, 0.62), hsv(0.2, 0.42, 0.42)),
         "room": (hsv(hue + 0.05, 0.3, 0.5), hsv(hue + 0.05, 0.35, 0.36)),
-    }[plan.setting]
+        NEUTRAL: (hsv(hue, 0.04, 0.55), hsv(hue, 0.05, 0.4)),  # grey: claims no place
+    }[_GROUNDS.get(plan.setting, plan.setting)]
     haze = mix(sky[1], sky[0], 0.15)
     wall = hsv(hue, 0.16 + 0.14 * unit("ws", key), 0.8 + 0.1 * unit("wv", key))
     floor_hue = 0.07 + 0.04 * unit("fh", key) if unit("wood", key) < 0.6 else hue + 0.5

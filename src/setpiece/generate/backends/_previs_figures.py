@@ -25,6 +25,7 @@ from setpiece.generate.backends._previs_canvas import (
     whole,
 )
 from setpiece.generate.backends._previs_plan import Figure, Plan, unit
+from setpiece.generate.backends._previs_words import PROP_WIDTH
 from setpiece.lettering import Typeface
 
 __all__ = ["PROP_WIDTH", "draw_figures", "draw_labels", "overhead_y"]
@@ -205,7 +206,7 @@ def _character(
 ) -> None:
     parts, hair = _figure_parts(fig)
     base, rim, outline = _shades(fig, plan, pal)
-    hair_color = pal.lit(HAIR[int(unit("hair-colour", fig.build) * len(HAIR))])
+    hair_color = pal.lit(fig.hair or HAIR[int(unit("hair-colour", fig.build) * len(HAIR))])
     hair_color = mix(hair_color, base, 0.25)
     px = canvas.scale * fig.height / 7.5  # pixels per head unit
     grow = max(1.0, px * 0.045)
@@ -266,7 +267,7 @@ def _overhead_character(
         y + 0.1 * hu,
     )
     draw.ellipse(nose, fill=rim)
-    hair_color = pal.lit(HAIR[int(unit("hair-colour", fig.build) * len(HAIR))])
+    hair_color = pal.lit(fig.hair or HAIR[int(unit("hair-colour", fig.build) * len(HAIR))])
     head = canvas.box(x - 0.38 * hu, y - 0.4 * hu, x + 0.38 * hu, y + 0.4 * hu)
     draw.ellipse((head[0] - grow, head[1] - grow, head[2] + grow, head[3] + grow), fill=outline)
     draw.ellipse(head, fill=hair_color)
@@ -299,24 +300,6 @@ def _shadow(
 
 
 # Props -----------------------------------------------------------------------------------------
-
-PROP_WIDTH = {
-    "car": 2.6,
-    "bike": 1.7,
-    "table": 2.2,
-    "chair": 0.8,
-    "sofa": 2.6,
-    "door": 0.45,
-    "tree": 0.8,
-    "lamp": 0.6,
-    "box": 1.3,
-    "bottle": 0.33,
-    "cup": 0.9,
-    "phone": 0.55,
-    "gun": 1.4,
-    "blade": 0.25,
-    "book": 0.75,
-}
 
 
 def _prop_base(fig: Figure, plan: Plan) -> tuple[float, float, float]:
@@ -471,6 +454,12 @@ def _prop(canvas: Canvas, draw: ImageDraw.ImageDraw, fig: Figure, plan: Plan, pa
             width=grow * 3,
         )
         poly([(-0.45, 1.0), (0.4, 1.0), (0.32, 0.0), (-0.37, 0.0)], base)
+    elif shape == "tin":  # a film canister, a can: a flat drum with its lid seen from above
+        poly([(-0.5, 0.0), (0.5, 0.0), (0.5, 0.7), (-0.5, 0.7)], base)
+        lid = canvas.box(x - 0.5 * w, bottom - h, x + 0.5 * w, bottom - 0.4 * h)
+        draw.ellipse(lid, fill=light, outline=outline, width=grow)
+        hub = canvas.box(x - 0.08 * w, bottom - 0.78 * h, x + 0.08 * w, bottom - 0.62 * h)
+        draw.ellipse(hub, fill=dark)
     elif shape == "phone":
         poly([(-0.5, 0.0), (0.5, 0.0), (0.5, 1.0), (-0.5, 1.0)], (40, 40, 46))
         poly(

@@ -24,6 +24,7 @@ import re
 from dataclasses import dataclass, field, replace
 from fractions import Fraction
 
+from setpiece.generate.backends._previs_colour import described_colors
 from setpiece.generate.backends._previs_words import (
     ANGLE_FILLER,
     ANGLE_WORDS,
@@ -33,7 +34,10 @@ from setpiece.generate.backends._previs_words import (
     FAST,
     INTERIOR_WORDS,
     MOVE_FILLER,
+    NEUTRAL,
+    PROP_WIDTH,
     PROPS,
+    ROOMS,
     SETTINGS,
     SHAKES,
     SIDE_WORDS,
@@ -254,6 +258,7 @@ class Figure:
     build: float  # 0..1 from the name: shoulders, hair
     shape: str = "figure"  # figure, or a prop shape
     on_table: bool = False
+    hair: RGB | None = None  # from the description ("grey hair", "blonde"), else by the name
 
 
 @dataclass(frozen=True)
@@ -272,7 +277,7 @@ class Plan:
     interior: bool
     int_ext: str
     location: str
-    setting: str  # street | nature | water | desert | hills | room (what the backdrop draws)
+    setting: str  # a set of the vocabulary (_previs_words.SETTINGS, ROOMS) or neutral
     time: str  # day | night | dawn | dusk
     light: tuple[float, float]  # key light (sun, moon, lamp, window) in world units
     figures: tuple[Figure, ...]
@@ -334,15 +339,16 @@ def _time_of_day(text: str | None, ignored: list[str]) -> str | None:
     return None
 
 
-def _setting(location: str, interior: bool) -> str:
-    """Which backdrop an exterior gets: its words decide, else a hash of its name."""
-    if interior:
-        return "room"
-    words = set(_words(location))
-    for setting, names in SETTINGS:
-        if words & names:
-            return setting
-    return ("hills", "street", "nature")[int(unit("setting", location.upper()) * 3)]
+def _setting(location: str, description: str, interior: bool) -> tuple[str, str | None]:
+    """The set of the vocabulary (``_previs_words.SETTINGS``, ``ROOMS``) that the location's
+    name, then its description, names; else the neutral set and a note saying so."""
+    table = ROOMS if interior else SETTINGS
+    for text in (location, description):
+        words = set(_words(text.replace("-", " ")))
+        for setting, names in table:
+            if words & names:
+                return setting, None
+    return NEUTRAL, f"location {location[:80]!r} matches no set of the vocabulary: neutral set"
 
 
 def _angle(text: str | None, ignored: list[str]) -> tuple[str, bool, int]:
@@ -382,6 +388,9 @@ def plan_shot(brief: ShotBrief, *, aspect: float, seed: int, prompt: str = "") -
     int_ext, location, time = _where_and_when(brief, prompt, ignored)
     interior = int_ext in ("INT", "INT/EXT")
     mono, tint = _look(brief.style)
+    setting, note = _setting(location, brief.location_description, interior)
+    if note is not None:
+        ignored.append(note)
 
     # A midground figure stands where the size frames it; the horizon cuts it at eye_cut (a
     # fraction of its height, clamped so the camera stays above the ground), and every other
@@ -397,6 +406,8 @@ def plan_shot(brief: ShotBrief, *, aspect: float, seed: int, prompt: str = "") -
         horizon = -10.0
     vanish_x = aspect * (0.5 + 0.16 * (unit("vanish", location.upper()) - 0.5))
     figures = _place(brief.subjects, aspect, seed, fig_h, horizon, eye_cut, scale, ignored)
+    if figures and all(f.kind == "prop" for f in figures):
+        figures = _insert(figures, aspect)
     light = _key_light(location, seed, aspect, horizon, time, interior, fig_h, scale["background"])
     roll = 0.0
     if dutch:
@@ -427,7 +438,7 @@ def plan_shot(brief: ShotBrief, *, aspect: float, seed: int, prompt: str = "") -
         interior=interior,
         int_ext=int_ext,
         location=location,
-        setting=_setting(location, interior),
+        setting=setting,
         time=time,
         light=light,
         figures=figures,
@@ -572,6 +583,8 @@ def _figure(
     """A subject standing at its place: a character's figure, or a prop's shape and size."""
     is_prop = subject.kind.strip().lower() == "prop"
     color = tuple(subject.color) if subject.color else name_color(subject.name)
+    coat, hair = described_colors(subject.description) if not is_prop else (None, None)
+    color = coat or color  # the description's coat wins over the film's palette
     shape, height, on_table = "figure", height_full, False
     if is_prop:
         shape, ratio, grounded = _prop_shape(subject.name, subject.description)
@@ -591,7 +604,24 @@ def _figure(
         build=unit("build", subject.name.upper()),
         shape=shape,
         on_table=on_table,
+        hair=hair,
     )
+
+
+INSERT_HEIGHT = 0.5  # an insert's prop fills half the picture's height (or 80 % of its width)
+
+
+def _insert(figures: tuple[Figure, ...], aspect: float) -> tuple[Figure, ...]:
+    """An insert: its props large, side by side in the middle of the frame, on the ground."""
+    count = len(figures)
+    slot = 0.8 * aspect / count
+    placed = []
+    for index, fig in enumerate(figures):
+        width_ratio = PROP_WIDTH.get(fig.shape, 1.0)
+        height = min(INSERT_HEIGHT, 0.8 * slot / width_ratio)
+        x = aspect * 0.1 + slot * (index + 0.5)
+        placed.append(replace(fig, x=x, feet=0.8, height=height, on_table=False, depth="midground"))
+    return tuple(placed)
 
 
 def _blocking(

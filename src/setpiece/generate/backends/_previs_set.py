@@ -27,6 +27,7 @@ from setpiece.generate.backends._previs_canvas import (
     tone,
 )
 from setpiece.generate.backends._previs_plan import Plan, unit
+from setpiece.generate.backends._previs_words import NEUTRAL
 
 __all__ = ["paint_set"]
 
@@ -81,117 +82,211 @@ def _exterior(canvas: Canvas, draw: ImageDraw.ImageDraw, plan: Plan, pal: Palett
                 canvas.box(x - r, y - r, x + r, y + r), fill=(glint, glint, min(255, glint + 20))
             )
     _celestial(canvas, draw, plan)
-    if plan.setting == "street":
-        x = left
-        i = 0
-        building = mix(pal.haze, (60, 64, 80), 0.45 if plan.time != "day" else 0.3)
-        while x < right:
-            w = (0.05 + 0.1 * unit("bw", key, i)) * ds
-            top = h - (0.06 + 0.32 * unit("bh", key, i) ** 1.5) * ds
-            shade = tone(building, 0.9 + 0.2 * unit("bs", key, i))
-            draw.rectangle(canvas.box(x, top, x + w + 0.002, h), fill=shade)
-            if plan.time in ("night", "dusk"):
-                rows = int((h - top) / (0.025 * ds))
-                for r in range(1, rows):
-                    for c in range(1, max(2, int(w / (0.022 * ds)))):
-                        if unit("win", key, i, r, c) < 0.35:
-                            wx = x + c * 0.022 * ds
-                            wy = top + r * 0.025 * ds
-                            draw.rectangle(
-                                canvas.box(
-                                    wx - 0.005 * ds,
-                                    wy - 0.006 * ds,
-                                    wx + 0.005 * ds,
-                                    wy + 0.006 * ds,
-                                ),
-                                fill=(255, 214, 140) if plan.time == "night" else (250, 200, 150),
-                            )
-            x += w
-            i += 1
-        # The road: edges and a dashed centre line converging on the vanishing point.
-        vx = plan.vanish_x
-        bottom = canvas.bottom
-        walk = pal.lit((188, 182, 170))
-        for side in (-1, 1):
-            edge = vx + side * 0.015 * ds
-            far_x = vx + side * 1.7 * (bottom - h) + side * 0.015
-            draw.polygon(
-                [
-                    canvas.p(edge, h),
-                    canvas.p(far_x, bottom),
-                    canvas.p(side * 99 + vx, bottom),
-                    canvas.p(side * 99 + vx, h),
-                ],
-                fill=walk,
-            )
-            draw.line(
-                [canvas.p(edge, h), canvas.p(far_x, bottom)],
-                fill=tone(walk, 0.6),
-                width=max(1, round(canvas.scale * 0.004)),
-            )
-        for n in range(12):
-            d0, d1 = 1.0 / (n * 0.8 + 1.0), 1.0 / (n * 0.8 + 1.45)
-            y0 = h + (bottom - h) * d1**1.6
-            y1 = h + (bottom - h) * d0**1.6
-            w0, w1 = 0.006 * (y0 - h) / 0.3 + 0.001, 0.006 * (y1 - h) / 0.3 + 0.001
-            draw.polygon(
-                [
-                    canvas.p(vx - w0, y0),
-                    canvas.p(vx + w0, y0),
-                    canvas.p(vx + w1, y1),
-                    canvas.p(vx - w1, y1),
-                ],
-                fill=tone(pal.trim, 0.9),
-            )
+    if plan.setting in ("street", "city", "rooftop"):
+        _skyline(canvas, draw, plan, pal)
+    if plan.setting == "rooftop":
+        _parapet(canvas, draw, plan, pal)
+    elif plan.setting == "street":
+        _road(canvas, draw, plan, pal)
+    elif plan.setting == "pier":
+        _water(canvas, draw, plan, pal, key)
+        _planks(canvas, draw, plan, pal)
     elif plan.setting == "water":
-        sea = mix(pal.sky[1], (30, 70, 110), 0.55)
-        shore = h + 0.1 * ds + 0.05
-        draw.rectangle(canvas.box(left, h, right, shore), fill=sea)
-        for i in range(40):
-            y = h + (shore - h) * unit("wave-y", key, i) ** 1.5
-            x = left + (right - left) * unit("wave-x", key, i)
-            w = 0.03 + 0.06 * unit("wave-w", key, i)
-            draw.line(
-                [canvas.p(x, y), canvas.p(x + w, y)],
-                fill=mix(sea, pal.sky[1], 0.5),
-                width=max(1, round(canvas.scale * 0.003)),
-            )
-        draw.polygon(
-            _wavy(canvas, key, shore, 0.01, left, right, canvas.bottom), fill=pal.ground_far
-        )
+        _water(canvas, draw, plan, pal, key)
     elif plan.setting == "nature":
-        _hills(canvas, draw, plan, mix(far, (40, 70, 50), 0.4), 0.05 * ds, 0.03 * ds, "tree-far")
-        conifers = unit("conifer", key) < 0.5
-        step = 0.028 * ds
-        count = int((right - left) / step) + 2
-        for i in range(count):
-            x = left + (i + unit("tree-x", key, i)) * step
-            r = (0.025 + 0.035 * unit("tree-r", key, i)) * ds
-            base = h + 0.01 * ds * unit("tree-b", key, i)
-            shade = mix(far, (26, 52, 36), 0.5 + 0.3 * unit("tree-s", key, i))
-            if conifers:
-                tall = r * (3.0 + 1.5 * unit("tree-t", key, i))
-                draw.polygon(
-                    [canvas.p(x - r, base), canvas.p(x, base - tall), canvas.p(x + r, base)],
-                    fill=shade,
-                )
-            else:
-                y = base - r * (1.2 + 1.2 * unit("tree-y", key, i))
-                draw.ellipse(canvas.box(x - r * 1.3, y - r, x + r * 1.3, base), fill=shade)
+        _nature(canvas, draw, plan, far, key)
     elif plan.setting == "desert":
         _hills(canvas, draw, plan, mix(far, pal.ground_far, 0.5), 0.07 * ds, 0.02 * ds, "dune")
-    else:
-        _hills(canvas, draw, plan, mix(far, pal.sky[0], 0.2), 0.16 * ds, 0.05 * ds, "ridge")
-        _hills(canvas, draw, plan, mix(far, pal.ground_far, 0.6), 0.07 * ds, 0.02 * ds, "hill")
-        # Field furrows towards the vanishing point.
-        for n in range(-14, 15):
-            a = canvas.p(plan.vanish_x + n * 0.05 * ds, h + 0.004)
-            b = canvas.p(plan.vanish_x + n * 0.9, canvas.bottom)
-            draw.line(
-                [a, b],
-                fill=tone(pal.ground_near, 1.08),
-                width=max(1, round(canvas.scale * 0.002)),
+    elif plan.setting == "hills":
+        _fields(canvas, draw, plan, pal, far)
+    else:  # the neutral set: a plain horizon, nothing that claims a place
+        draw.line(
+            [canvas.p(left, h), canvas.p(right, h)],
+            fill=tone(pal.ground_far, 0.8),
+            width=max(1, round(canvas.scale * 0.003)),
+        )
+
+
+def _skyline(canvas: Canvas, draw: ImageDraw.ImageDraw, plan: Plan, pal: Palette) -> None:
+    """A city's buildings along the horizon, lit windows at night."""
+    key = plan.location.upper()
+    h = plan.horizon
+    left, right = canvas.left, canvas.right
+    ds = _distance_scale(plan)
+    x = left
+    i = 0
+    building = mix(pal.haze, (60, 64, 80), 0.45 if plan.time != "day" else 0.3)
+    while x < right:
+        w = (0.05 + 0.1 * unit("bw", key, i)) * ds
+        top = h - (0.06 + 0.32 * unit("bh", key, i) ** 1.5) * ds
+        shade = tone(building, 0.9 + 0.2 * unit("bs", key, i))
+        draw.rectangle(canvas.box(x, top, x + w + 0.002, h), fill=shade)
+        if plan.time in ("night", "dusk"):
+            rows = int((h - top) / (0.025 * ds))
+            for r in range(1, rows):
+                for c in range(1, max(2, int(w / (0.022 * ds)))):
+                    if unit("win", key, i, r, c) < 0.35:
+                        wx = x + c * 0.022 * ds
+                        wy = top + r * 0.025 * ds
+                        draw.rectangle(
+                            canvas.box(
+                                wx - 0.005 * ds,
+                                wy - 0.006 * ds,
+                                wx + 0.005 * ds,
+                                wy + 0.006 * ds,
+                            ),
+                            fill=(255, 214, 140) if plan.time == "night" else (250, 200, 150),
+                        )
+        x += w
+        i += 1
+
+
+def _road(canvas: Canvas, draw: ImageDraw.ImageDraw, plan: Plan, pal: Palette) -> None:
+    """A road: edges and a dashed centre line converging on the vanishing point."""
+    h = plan.horizon
+    ds = _distance_scale(plan)
+    vx = plan.vanish_x
+    bottom = canvas.bottom
+    walk = pal.lit((188, 182, 170))
+    for side in (-1, 1):
+        edge = vx + side * 0.015 * ds
+        far_x = vx + side * 1.7 * (bottom - h) + side * 0.015
+        draw.polygon(
+            [
+                canvas.p(edge, h),
+                canvas.p(far_x, bottom),
+                canvas.p(side * 99 + vx, bottom),
+                canvas.p(side * 99 + vx, h),
+            ],
+            fill=walk,
+        )
+        draw.line(
+            [canvas.p(edge, h), canvas.p(far_x, bottom)],
+            fill=tone(walk, 0.6),
+            width=max(1, round(canvas.scale * 0.004)),
+        )
+    for n in range(12):
+        d0, d1 = 1.0 / (n * 0.8 + 1.0), 1.0 / (n * 0.8 + 1.45)
+        y0 = h + (bottom - h) * d1**1.6
+        y1 = h + (bottom - h) * d0**1.6
+        w0, w1 = 0.006 * (y0 - h) / 0.3 + 0.001, 0.006 * (y1 - h) / 0.3 + 0.001
+        draw.polygon(
+            [
+                canvas.p(vx - w0, y0),
+                canvas.p(vx + w0, y0),
+                canvas.p(vx + w1, y1),
+                canvas.p(vx - w1, y1),
+            ],
+            fill=tone(pal.trim, 0.9),
+        )
+
+
+def _parapet(canvas: Canvas, draw: ImageDraw.ImageDraw, plan: Plan, pal: Palette) -> None:
+    """A rooftop: the roof's floor and, at its edge, a parapet wall with its coping."""
+    h = plan.horizon
+    ds = _distance_scale(plan)
+    wall = pal.lit((196, 186, 170))
+    # The wall at the roof's edge: its top below the eye (a parapet is waist high), hiding the
+    # foot of the city beyond; at least 4 % of the picture tall so a wide shot still shows it.
+    top = h + 0.004
+    foot = max(h + 0.1 * ds, top + 0.04)
+    draw.rectangle(canvas.box(canvas.left, foot, canvas.right, canvas.bottom), fill=pal.ground_far)
+    draw.rectangle(canvas.box(canvas.left, top, canvas.right, foot), fill=wall)
+    draw.rectangle(
+        canvas.box(canvas.left, top - 0.008 * ds, canvas.right, top + 0.004 * ds),
+        fill=tone(wall, 1.15),
+    )
+    step = 0.12 * ds
+    for n in range(int((canvas.right - canvas.left) / step) + 2):
+        x = canvas.left + n * step
+        draw.line(
+            [canvas.p(x, top), canvas.p(x, foot)],
+            fill=tone(wall, 0.8),
+            width=max(1, round(canvas.scale * 0.002)),
+        )
+
+
+def _planks(canvas: Canvas, draw: ImageDraw.ImageDraw, plan: Plan, pal: Palette) -> None:
+    """A pier: boards from the feet to the vanishing point, over the water."""
+    h, vx = plan.horizon, plan.vanish_x
+    bottom = canvas.bottom
+    wood = pal.lit((132, 100, 70))
+    draw.polygon(
+        [
+            canvas.p(vx - 0.02, h + 0.005),
+            canvas.p(vx + 0.02, h + 0.005),
+            canvas.p(vx + 1.4 * (bottom - h), bottom),
+            canvas.p(vx - 1.4 * (bottom - h), bottom),
+        ],
+        fill=wood,
+    )
+    for n in range(1, 30):
+        y = h + (bottom - h) * (n / 30) ** 1.8
+        half = 0.02 + 1.4 * (y - h)
+        draw.line(
+            [canvas.p(vx - half, y), canvas.p(vx + half, y)],
+            fill=tone(wood, 0.7),
+            width=max(1, round(canvas.scale * 0.002)),
+        )
+
+
+def _water(canvas: Canvas, draw: ImageDraw.ImageDraw, plan: Plan, pal: Palette, key: str) -> None:
+    h = plan.horizon
+    left, right = canvas.left, canvas.right
+    ds = _distance_scale(plan)
+    sea = mix(pal.sky[1], (30, 70, 110), 0.55)
+    shore = h + 0.1 * ds + 0.05
+    draw.rectangle(canvas.box(left, h, right, shore), fill=sea)
+    for i in range(40):
+        y = h + (shore - h) * unit("wave-y", key, i) ** 1.5
+        x = left + (right - left) * unit("wave-x", key, i)
+        w = 0.03 + 0.06 * unit("wave-w", key, i)
+        draw.line(
+            [canvas.p(x, y), canvas.p(x + w, y)],
+            fill=mix(sea, pal.sky[1], 0.5),
+            width=max(1, round(canvas.scale * 0.003)),
+        )
+    draw.polygon(_wavy(canvas, key, shore, 0.01, left, right, canvas.bottom), fill=pal.ground_far)
+
+
+def _nature(canvas: Canvas, draw: ImageDraw.ImageDraw, plan: Plan, far: RGB, key: str) -> None:
+    h = plan.horizon
+    left, right = canvas.left, canvas.right
+    ds = _distance_scale(plan)
+    _hills(canvas, draw, plan, mix(far, (40, 70, 50), 0.4), 0.05 * ds, 0.03 * ds, "tree-far")
+    conifers = unit("conifer", key) < 0.5
+    step = 0.028 * ds
+    count = int((right - left) / step) + 2
+    for i in range(count):
+        x = left + (i + unit("tree-x", key, i)) * step
+        r = (0.025 + 0.035 * unit("tree-r", key, i)) * ds
+        base = h + 0.01 * ds * unit("tree-b", key, i)
+        shade = mix(far, (26, 52, 36), 0.5 + 0.3 * unit("tree-s", key, i))
+        if conifers:
+            tall = r * (3.0 + 1.5 * unit("tree-t", key, i))
+            draw.polygon(
+                [canvas.p(x - r, base), canvas.p(x, base - tall), canvas.p(x + r, base)],
+                fill=shade,
             )
+        else:
+            y = base - r * (1.2 + 1.2 * unit("tree-y", key, i))
+            draw.ellipse(canvas.box(x - r * 1.3, y - r, x + r * 1.3, base), fill=shade)
+
+
+def _fields(canvas: Canvas, draw: ImageDraw.ImageDraw, plan: Plan, pal: Palette, far: RGB) -> None:
+    h = plan.horizon
+    ds = _distance_scale(plan)
+    _hills(canvas, draw, plan, mix(far, pal.sky[0], 0.2), 0.16 * ds, 0.05 * ds, "ridge")
+    _hills(canvas, draw, plan, mix(far, pal.ground_far, 0.6), 0.07 * ds, 0.02 * ds, "hill")
+    # Field furrows towards the vanishing point.
+    for n in range(-14, 15):
+        a = canvas.p(plan.vanish_x + n * 0.05 * ds, h + 0.004)
+        b = canvas.p(plan.vanish_x + n * 0.9, canvas.bottom)
+        draw.line(
+            [a, b],
+            fill=tone(pal.ground_near, 1.08),
+            width=max(1, round(canvas.scale * 0.002)),
+        )
 
 
 def _wavy(
@@ -341,7 +436,80 @@ def _interior(canvas: Canvas, draw: ImageDraw.ImageDraw, plan: Plan, pal: Palett
                 fill=tone(pal.wall_side, 0.85),
                 width=line,
             )
-    _wall_features(canvas, draw, plan, pal, room)
+    if plan.setting == "auditorium":
+        _auditorium(canvas, draw, plan, pal, room)
+    elif plan.setting == "booth":
+        _booth(canvas, draw, plan, pal, room)
+    elif plan.setting != NEUTRAL:  # a neutral room stays bare: nothing that claims a place
+        _wall_features(canvas, draw, plan, pal, room)
+
+
+def _auditorium(
+    canvas: Canvas, draw: ImageDraw.ImageDraw, plan: Plan, pal: Palette, room: Room
+) -> None:
+    """A cinema or theatre: the screen on the back wall, rows of seats towards the camera."""
+    u = room.unit
+    width = room.right - room.left
+    glow = (236, 236, 226) if plan.time != "day" else (246, 246, 240)
+    draw.rectangle(
+        canvas.box(
+            room.left + 0.12 * width,
+            room.ceiling + 0.15 * u,
+            room.right - 0.12 * width,
+            room.floor - 0.45 * u,
+        ),
+        fill=glow,
+    )
+    seat = pal.lit((150, 34, 40))
+    h, vx = plan.horizon, plan.vanish_x
+    depth = room.floor - h
+    for row in range(8):
+        y = room.floor + depth * (0.25 + 0.55 * row) ** 1.3  # rows nearer are lower and larger
+        if y > canvas.bottom + 0.2:
+            break
+        grow = (y - h) / depth  # the size of a seat at this row, relative to the back wall
+        sw, sh = 0.32 * u * grow, 0.42 * u * grow
+        half = (width / 2) * grow * 0.9
+        n = max(3, int(2 * half / (sw * 1.15)))
+        for c in range(n):
+            x = vx - half + (c + 0.5) * (2 * half / n)
+            draw.rounded_rectangle(
+                canvas.box(x - sw / 2, y - sh, x + sw / 2, y),
+                radius=max(1, round(canvas.scale * sw * 0.2)),
+                fill=tone(seat, 0.85 + 0.1 * (row % 2)),
+                outline=tone(seat, 0.55),
+            )
+
+
+def _booth(canvas: Canvas, draw: ImageDraw.ImageDraw, plan: Plan, pal: Palette, room: Room) -> None:
+    """A projection booth: the port in the back wall and the projector with its two reels."""
+    u = room.unit
+    cx = (room.left + room.right) / 2
+    port = canvas.box(cx - 0.22 * u, room.floor - 1.05 * u, cx + 0.22 * u, room.floor - 0.8 * u)
+    draw.rectangle(port, fill=(24, 24, 30), outline=pal.trim)
+    metal = pal.lit((70, 74, 80))
+    px = room.left + 0.25 * (room.right - room.left)
+    base = room.floor + 0.05 * u
+    draw.rectangle(
+        canvas.box(px - 0.25 * u, base - 0.55 * u, px + 0.25 * u, base), fill=tone(metal, 0.8)
+    )
+    draw.rectangle(
+        canvas.box(px - 0.3 * u, base - 0.85 * u, px + 0.3 * u, base - 0.55 * u), fill=metal
+    )
+    for dx in (-0.17, 0.17):
+        r = 0.16 * u
+        cy = base - 1.02 * u
+        draw.ellipse(
+            canvas.box(px + dx * u - r, cy - r, px + dx * u + r, cy + r),
+            outline=metal,
+            width=max(1, round(canvas.scale * 0.02 * u)),
+        )
+    # the beam through the port
+    draw.line(
+        [canvas.p(px + 0.3 * u, base - 0.7 * u), canvas.p(cx, room.floor - 0.92 * u)],
+        fill=mix(pal.wall, (255, 250, 220), 0.5),
+        width=max(1, round(canvas.scale * 0.03 * u)),
+    )
 
 
 def _wall_features(

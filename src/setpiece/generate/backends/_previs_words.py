@@ -16,7 +16,10 @@ __all__ = [
     "FAST",
     "INTERIOR_WORDS",
     "MOVE_FILLER",
+    "NEUTRAL",
     "PROPS",
+    "PROP_WIDTH",
+    "ROOMS",
     "SETTINGS",
     "SHAKES",
     "SIDE_WORDS",
@@ -101,13 +104,18 @@ INTERIOR_WORDS = _words(
     "interior lobby studio cafe diner restaurant shop store lab laboratory classroom church "
     "library warehouse basement attic cell newsroom"
 )
-# Exterior backdrops by the location's words, most specific first ("desert road" is a desert).
+# The set vocabulary (issue 23): which set a location gets, from the words of its name, then
+# of its bible description; the first match wins, most specific first. A location whose words
+# match nothing gets the neutral set (a plain horizon outside, a bare room inside), said once
+# on the take. A road is drawn only for a road.
 SETTINGS: tuple[tuple[str, frozenset[str]], ...] = (
+    ("rooftop", _words("roof rooftop rooftops parapet terrace")),
+    ("pier", _words("pier jetty wharf boardwalk dock docks marina")),
     (
         "water",
         _words(
-            "beach sea ocean shore lake river harbor harbour dock pier coast bay waves "
-            "lighthouse cliff cliffs"
+            "beach sea ocean shore lake river harbor harbour coast bay waves lighthouse cliff "
+            "cliffs pool"
         ),
     ),
     ("desert", _words("desert dunes dune canyon wasteland salt")),
@@ -118,15 +126,27 @@ SETTINGS: tuple[tuple[str, frozenset[str]], ...] = (
             "countryside ridge moor vineyard"
         ),
     ),
-    ("nature", _words("forest woods park garden jungle orchard grove yard")),
+    ("nature", _words("forest woods park garden jungle orchard grove yard patio lawn backyard")),
     (
         "street",
+        _words("street road highway alley avenue freeway motorway lane bridge parking crossroads"),
+    ),
+    ("city", _words("city square plaza town downtown station skyline mansion building")),
+)
+ROOMS: tuple[tuple[str, frozenset[str]], ...] = (
+    ("booth", _words("booth projection projector projectionist")),
+    ("auditorium", _words("auditorium cinema theatre theater seats screen stalls")),
+    ("kitchen", _words("kitchen diner cafe bar restaurant")),
+    (
+        "room",
         _words(
-            "street city alley road highway parking square plaza town avenue downtown bridge "
-            "roof rooftop station"
+            "room office bedroom bathroom hall hallway corridor apartment flat house lobby "
+            "studio shop store lab laboratory classroom church library warehouse basement attic "
+            "cell newsroom garage trailer home shack hospital hotel"
         ),
     ),
 )
+NEUTRAL = "neutral"
 
 # Camera moves.
 VERBS = _glossary(
@@ -183,9 +203,10 @@ PROPS: tuple[tuple[frozenset[str], str, float, bool], ...] = (
     (_words("lamp lantern torch"), "lamp", 0.22, False),
     (_words("suitcase case bag briefcase backpack luggage crate box chest"), "box", 0.35, True),
     (_words("bottle wine flask vial"), "bottle", 0.14, False),
+    (_words("canister tin can reel"), "tin", 0.06, False),
     (_words("cup mug glass coffee tea jar vase bowl"), "cup", 0.08, False),
     (_words("phone radio remote tablet laptop computer camera"), "phone", 0.1, False),
-    (_words("gun pistol revolver rifle weapon"), "gun", 0.08, False),
+    (_words("gun pistol revolver rifle weapon glock beretta"), "gun", 0.08, False),
     (_words("knife sword blade dagger key pen syringe wand"), "blade", 0.12, False),
     (
         _words(
@@ -196,3 +217,22 @@ PROPS: tuple[tuple[frozenset[str], str, float, bool], ...] = (
         False,
     ),
 )
+# A prop shape's width over its height (the painter draws it so; an insert sizes it by it).
+PROP_WIDTH = {
+    "car": 2.6,
+    "bike": 1.7,
+    "table": 2.2,
+    "chair": 0.8,
+    "sofa": 2.6,
+    "door": 0.45,
+    "tree": 0.8,
+    "lamp": 0.6,
+    "box": 1.3,
+    "bottle": 0.33,
+    "cup": 0.9,
+    "tin": 2.0,
+    "phone": 0.55,
+    "gun": 1.4,
+    "blade": 0.25,
+    "book": 0.75,
+}

@@ -56,6 +56,7 @@ def request_to_json(
                     "location",
                     "time_of_day",
                     "style",
+                    "location_description",
                 )
             },
             "subjects": [
