@@ -365,3 +365,10 @@ def test_roles_apply_to_the_command_line(cli, film: Path) -> None:
     assert snapshot(film) == before
     assert cli("--as", "vic", "shot", "list", "--json").code == 0
     assert cli("--as", "ana", "shot", "set", "1A", "--status", "wip").code == 0
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_shot_show_says_the_angle_as_the_prompt_does(cli, film: Path) -> None:
+    assert cli("shot", "add", "1", "--code", "1Z", "--size", "MCU", "--angle", "eye").code == 0
+    shown = cli("shot", "show", "1Z")
+    assert "MCU, eye-level" in shown.out and "eye angle" not in shown.out

@@ -263,6 +263,15 @@ def test_a_reference_without_exactly_one_face_is_refused_naming_the_file(
     assert cli("character", "add", "ANNA", "--ref", save(tmp_path / "a.png", astronaut()))[0] == 0
     with pytest.raises(InvalidInputError, match="shows no face"):
         check_reference(empty)
+    # The same refusal where references are added later: `set --ref` and `look --ref`.
+    assert cli("scene", "add", "--heading", "INT. HANGAR - DAY")[0] == 0
+    for command in (("set", "ANNA"), ("look", "ANNA", "--from-scene", "1")):
+        for path, fragment in ((empty, "shows no face"), (two, "shows 2 faces")):
+            code, _, err = cli("character", *command, "--ref", path)
+            assert code == 2 and f"reference {path} {fragment}" in err
+    code, out, _ = cli("character", "show", "ANNA", "--json")
+    shown = json.loads(out)
+    assert len(shown["refs"]) == 1 and shown["looks"] == [] and shown["version"] == 1
 
 
 def _project(cli, tmp_path: Path, toml: str) -> None:

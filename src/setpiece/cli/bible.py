@@ -15,7 +15,26 @@ from setpiece.model.enums import BibleKind
 if TYPE_CHECKING:
     from setpiece.production.views import BibleEntryView
 
-__all__ = ["add_editing_commands", "print_entry"]
+__all__ = ["add_editing_commands", "check_faces", "print_entry"]
+
+
+def check_faces(refs: list[Path]) -> None:
+    """Refuses a character reference without exactly one face (identity checks need one).
+
+    Without the faces extra the pictures are kept unchecked, and the user is told so.
+    """
+    from setpiece.continuity.faces import check_reference
+    from setpiece.errors import InvalidMediaError, MissingExtraError
+
+    for path in refs:
+        try:
+            check_reference(path)
+        except InvalidMediaError:
+            return  # not a picture: the bible refuses it, saying what the file is
+        except MissingExtraError as exc:
+            console(stderr=True).print(f"note: references not checked for a face ({exc})")
+            return
+
 
 IF_VERSION = typer.Option(
     None, "--if-version", help="Refuse if the entry changed since this version."
@@ -75,6 +94,8 @@ def add_editing_commands(app: typer.Typer, kind: BibleKind) -> None:
     ) -> None:
         from setpiece.production.bible import set_entry
 
+        if kind == BibleKind.CHARACTER and ref:
+            check_faces(ref)
         with open_production(ctx) as production:
             entry = set_entry(
                 production,
@@ -141,6 +162,8 @@ def add_editing_commands(app: typer.Typer, kind: BibleKind) -> None:
         again edits it."""
         from setpiece.production.looks import set_look
 
+        if ref:
+            check_faces(ref)
         with open_production(ctx) as production:
             entry = set_look(
                 production,

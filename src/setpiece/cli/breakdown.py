@@ -181,11 +181,13 @@ def shot_show(ctx: typer.Context, code: str, as_json: bool = JSON) -> None:
     out.print(f"{shot.code} (scene {shot.scene}) {shot.status}, version {shot.version}")
     if shot.description:
         out.print(shot.description)
+    from setpiece.generate.prompts import angle_words
+
     camera = [
         x
         for x in (
             shot.size,
-            shot.angle and f"{shot.angle} angle",
+            shot.angle and angle_words(shot.angle),
             shot.lens_mm and f"{shot.lens_mm:g} mm",
             shot.camera_move,
         )
@@ -244,24 +246,6 @@ def shot_set(
             )
 
 
-def _check_faces(refs: list[Path]) -> None:
-    """Refuses a character reference without exactly one face (identity checks need one).
-
-    Without the faces extra the pictures are kept unchecked, and the user is told so.
-    """
-    from setpiece.continuity.faces import check_reference
-    from setpiece.errors import InvalidMediaError, MissingExtraError
-
-    for path in refs:
-        try:
-            check_reference(path)
-        except InvalidMediaError:
-            return  # not a picture: the bible refuses it, saying what the file is
-        except MissingExtraError as exc:
-            console(stderr=True).print(f"note: references not checked for a face ({exc})")
-            return
-
-
 def bible_app(kind: BibleKind) -> typer.Typer:
     """The commands for one kind of bible entry (``cli/bible.py`` adds the editing ones)."""
     app = typer.Typer(
@@ -278,7 +262,9 @@ def bible_app(kind: BibleKind) -> typer.Typer:
         from setpiece.production.bible import add_entry
 
         if kind == BibleKind.CHARACTER and ref:
-            _check_faces(ref)
+            from setpiece.cli.bible import check_faces
+
+            check_faces(ref)
         with open_production(ctx) as production:
             entry = add_entry(production, kind, name, description=description, refs=ref)
         console().print(f"{kind.value} {entry.name} added with {len(entry.refs)} reference(s)")

@@ -55,6 +55,7 @@ __all__ = [
     "EntryFacts",
     "ShotFacts",
     "SubjectFacts",
+    "angle_words",
     "compose",
     "compose_prompt",
     "shot_facts",
@@ -393,7 +394,7 @@ def _camera(facts: ShotFacts) -> str:
     return ", ".join(
         part
         for part in (
-            _angle(facts.angle),
+            angle_words(facts.angle),
             f"{facts.lens_mm:g}mm lens" if facts.lens_mm else "",
             f"{facts.camera_move} camera move"
             if facts.camera_move and facts.camera_move != "static"
@@ -403,7 +404,7 @@ def _camera(facts: ShotFacts) -> str:
     )
 
 
-def _angle(angle: str | None) -> str:
+def angle_words(angle: str | None) -> str:
     """The angle in a cinematographer's words: "eye-level", "low angle", "bird's-eye view"."""
     if not angle:
         return ""

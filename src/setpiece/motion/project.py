@@ -271,7 +271,7 @@ def temporal_findings(
                     threshold=round(limit, 4),
                     detail=(
                         f"take {take.label} flickers {value:.2f} against its scene's median "
-                        f"{median:.2f}: try 'setpiece deflicker --take {take.id}'"
+                        f"{median:.2f}: try 'setpiece deflicker --take {take.label}'"
                     ),
                     data=TemporalFlicker(scene_of[take.shot], round(median, 4)),
                 )
