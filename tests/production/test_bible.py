@@ -328,3 +328,26 @@ def test_takes_record_the_versions_they_were_made_from(
         take = session.scalars(select(Take).order_by(Take.created_at)).first()
         assert take is not None
         assert take.bible[0]["entry"] == "character/MARA" and take.bible[0]["version"] == 1
+
+
+def test_a_look_with_pictures_sends_them_instead_of_the_entrys(
+    production: Production, film: dict[str, str], make: Any
+) -> None:
+    """A look's pictures are the character as they look now: a single stays one reference
+    (a ComfyUI workflow chosen by refsN does not change because a look was added)."""
+    mara = get_entry(production, CHARACTER, "MARA")
+    entry = set_look(
+        production,
+        CHARACTER,
+        "MARA",
+        from_scene="3",
+        description="oilskin coat",
+        refs=[make.still()],
+    )
+    (look,) = entry.looks
+    planned = {
+        t.shot: t.request
+        for t in enqueue(production, ["1A", "3A"], generator="runway", dry_run=True).takes
+    }
+    assert planned["1A"]["references"] == [m.sha256 for m in mara.refs]
+    assert planned["3A"]["references"] == [m.sha256 for m in look.refs]

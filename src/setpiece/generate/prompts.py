@@ -113,7 +113,7 @@ class SubjectFacts:
     side: str | None = None
     depth: str | None = None
     prompt_override: str | None = None  # the shot's words for it, instead of the bible's
-    references: tuple[str, ...] = ()  # media sha256 of its look's then its entry's images
+    references: tuple[str, ...] = ()  # media sha256 of its look's images, else its entry's
     look: str = ""  # the description of the look in force for the shot's scene
     record: dict[str, Any] | None = None  # its entry's (and look's) versions, for the take
     entry_id: int | None = None
@@ -248,8 +248,11 @@ def shot_facts(session: Session, shot_id: int, *, style: str | None = None) -> S
                 side=s.side,
                 depth=s.depth,
                 prompt_override=s.prompt_override,
-                references=tuple(look.references if look else ())
-                + tuple(ref.media_sha256 for ref in s.entry.refs),
+                # A look with its own pictures is how the character looks now: they stand
+                # in for the entry's (a single stays a single for a workflow by refsN).
+                references=tuple(look.references)
+                if look and look.references
+                else tuple(ref.media_sha256 for ref in s.entry.refs),
                 look=look.description if look else "",
                 record=bible_record(s.entry, look),
                 entry_id=s.entry.id,

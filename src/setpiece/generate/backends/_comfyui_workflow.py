@@ -396,6 +396,12 @@ def choose_workflow(
     if isinstance(entry, Mapping) and refs in entry:
         return entry[refs], f"workflows.{kind}.{refs}"
     if fallback is not None:
+        if isinstance(entry, Mapping):  # say why the table did not answer
+            n = len(request.references)
+            return fallback, (
+                f"workflow, as workflows.{kind} has no {refs} for the take's {n} "
+                f"reference image(s): it has {', '.join(sorted(entry)) or 'nothing'}"
+            )
         return fallback, "workflow"
     what = f"{request.mode.value} take with {len(request.references)} reference image(s)"
     what = ("an " if what[0] in "aeiou" else "a ") + what
