@@ -177,6 +177,12 @@ def test_numbers_are_printed_apart_from_their_threshold() -> None:
         "colour ΔE2000 10.04 (threshold 10)",
         "white balance +1200.4 K (threshold 1200)",
     ]
+    # A shift past the end of the locus is a bound, and said so.
+    top = balance_kelvin(50.0)
+    clipped = LookDifference(delta_e=0.0, stops=0.0, kelvin=top, contrast=0.0)
+    assert clipped.exceeded(LookThresholds()) == [
+        f"white balance beyond {top:+.0f} K (threshold {LookThresholds().kelvin:g})"
+    ]
 
 
 def test_the_picture_inside_a_storyboard_panel_or_letterbox() -> None:

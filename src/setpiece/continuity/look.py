@@ -200,6 +200,8 @@ class LookDifference:
             over.append(f"exposure {shown} stops (threshold {limits.stops:g})")
         if abs(self.kelvin) > limits.kelvin:
             shown = decimals_apart(self.kelvin, limits.kelvin, least=0, sign=True)
+            if kelvin_clipped(self.kelvin):  # the locus ends there: the shift is larger still
+                shown = f"beyond {shown}"
             over.append(f"white balance {shown} K (threshold {limits.kelvin:g})")
         if self.contrast_judged and abs(self.contrast) > limits.contrast:
             shown = decimals_apart(self.contrast * 100, limits.contrast * 100, least=0, sign=True)
@@ -428,6 +430,13 @@ def balance_kelvin(shift: float) -> float:
     start = float(np.interp(_DAYLIGHT, _LOCUS_KELVIN, _LOCUS_BALANCE))
     moved = float(np.interp(start + shift, _LOCUS_BALANCE[::-1], _LOCUS_KELVIN[::-1]))
     return moved - _DAYLIGHT
+
+
+def kelvin_clipped(kelvin: float) -> bool:
+    """Whether a ``balance_kelvin`` value sits at an end of the locus (so it is a bound, not
+    a measure: the real shift is at least that large)."""
+    low, high = _LOCUS_KELVIN[0] - _DAYLIGHT, _LOCUS_KELVIN[-1] - _DAYLIGHT
+    return bool(kelvin <= low + 0.5 or kelvin >= high - 0.5)
 
 
 class SettingLook(LookModel):
