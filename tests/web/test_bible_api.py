@@ -77,3 +77,70 @@ def test_the_bible_page_shows_and_edits(film: Any, session_of: Any, mara: None) 
     )
     assert stale.status_code == 409
     assert get_entry(film.production, BibleKind.CHARACTER, "MARA").description == "grey braid"
+
+
+def _png(colour: int = 128, size: int = 64) -> bytes:
+    import io
+
+    from PIL import Image
+
+    buffer = io.BytesIO()
+    Image.new("RGB", (size, size), (colour, 90, 40)).save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+def test_a_reference_is_uploaded_with_the_version(film: Any, api: Any, mara: None) -> None:
+    add_entry(film.production, BibleKind.LOCATION, "BOOTH")
+    added = api("art").post(
+        "/api/v1/bible/location/BOOTH/refs",
+        files={"file": ("booth.png", _png(), "image/png")},
+        headers={"If-Match": '"1"'},
+    )
+    assert added.status_code == 201, added.text
+    assert added.headers["ETag"] == '"2"' and len(added.json()["refs"]) == 1
+    stale = api("dora").post(
+        "/api/v1/bible/location/BOOTH/refs",
+        files={"file": ("booth2.png", _png(200), "image/png")},
+        data={"version": "1"},
+    )
+    assert stale.status_code == 409
+    viewer = api("vic").post(
+        "/api/v1/bible/location/BOOTH/refs", files={"file": ("v.png", _png(), "image/png")}
+    )
+    assert viewer.status_code == 403
+    not_a_picture = api("art").post(
+        "/api/v1/bible/location/BOOTH/refs",
+        files={"file": ("notes.png", b"not a picture at all", "image/png")},
+    )
+    assert not_a_picture.status_code == 422
+    message = error_of(not_a_picture)["message"]
+    assert "notes.png" in message and "setpiece-upload-" not in message
+    # A character's reference must show one face: a flat card shows none.
+    faceless = api("art").post(
+        "/api/v1/bible/character/MARA/refs", files={"file": ("card.png", _png(), "image/png")}
+    )
+    assert faceless.status_code == 422
+    assert "reference card.png shows no face" in error_of(faceless)["message"]
+    assert len(get_entry(film.production, BibleKind.LOCATION, "BOOTH").refs) == 1
+    assert get_entry(film.production, BibleKind.CHARACTER, "MARA").refs == []
+
+
+def test_the_bible_page_adds_a_picture(film: Any, session_of: Any, mara: None) -> None:
+    add_entry(film.production, BibleKind.LOCATION, "BOOTH")
+    artist = session_of("art")
+    page = artist.get("/bible")
+    assert 'action="/bible/location/BOOTH/refs"' in page.text and "Add a picture" in page.text
+    added = artist.post(
+        "/bible/location/BOOTH/refs",
+        data={"version": "1", "csrf_token": artist.csrf},
+        files={"file": ("booth.png", _png(), "image/png")},
+    )
+    assert added.status_code == 303, added.text
+    forged = artist.post(
+        "/bible/location/BOOTH/refs",
+        data={"version": "2", "csrf_token": "forged"},
+        files={"file": ("booth.png", _png(9), "image/png")},
+    )
+    assert forged.status_code == 403
+    booth = get_entry(film.production, BibleKind.LOCATION, "BOOTH")
+    assert booth.version == 2 and len(booth.refs) == 1

@@ -154,6 +154,10 @@ def generators(
         )
 
 
+def _version_word(version: int | None, missing: str) -> str:
+    return missing if version is None else str(version)
+
+
 def _stale_shots(production: Production, named: list[str], other: object, quiet: bool) -> list[str]:
     """The stale shots to render again (``production.stale``), each with why, or none."""
     from setpiece.errors import InvalidInputError
@@ -165,7 +169,10 @@ def _stale_shots(production: Production, named: list[str], other: object, quiet:
     if quiet and not found:
         emit_json({"stale": [], "queued": [], "run": None})
     for shot in found if not quiet else []:
-        why = ", ".join(f"{b['entry']} {b['was']} -> {b['now']}" for b in shot.because)
+        why = ", ".join(
+            f"{b['entry']} {_version_word(b['was'], 'none')} -> {_version_word(b['now'], 'removed')}"
+            for b in shot.because
+        )
         console().print(f"stale {shot.shot} (pick {shot.pick}): {why}")
     if not found and not quiet:
         console().print("nothing is stale")

@@ -16,7 +16,9 @@ must be declared before ``/takes/{take:path}``, which would otherwise take its p
 
 from __future__ import annotations
 
+import contextlib
 import tempfile
+from collections.abc import Iterator
 from functools import lru_cache
 from pathlib import Path
 from typing import Annotated, Any, Literal, TypeVar
@@ -300,13 +302,14 @@ def upload_take(
     return out(result, 201)
 
 
-def import_upload(production: Production, code: str, file: UploadFile, recipe: Any) -> Any:
-    """Stores an uploaded file as a take of ``code`` (the import service checks everything)."""
+@contextlib.contextmanager
+def save_upload(file: UploadFile) -> Iterator[tuple[Path, str]]:
+    """The upload as a file in a temporary folder, with the name its sender gave it; an
+    error naming the temporary path names the sender's file instead."""
     import re
     import shutil
 
     from setpiece.errors import as_setpiece_error
-    from setpiece.production.takes import import_takes
 
     name = Path(file.filename or "upload").name
     safe = re.sub(r"[^A-Za-z0-9._-]", "_", name)[-100:].lstrip(".") or "upload"
@@ -315,15 +318,22 @@ def import_upload(production: Production, code: str, file: UploadFile, recipe: A
         with target.open("wb") as handle:
             shutil.copyfileobj(file.file, handle, 1024 * 1024)
         try:
-            return import_takes(production, code, [target], recipe)
+            yield target, name
         except Exception as exc:
             known = as_setpiece_error(exc)
             if known is None:
                 raise
-            # The caller knows the file by its own name, never by the server's temp path.
             shown = str(known).replace(str(target), name).replace(folder, "the upload")
             known.args = (" ".join(shown.split()),)
             raise known from None
+
+
+def import_upload(production: Production, code: str, file: UploadFile, recipe: Any) -> Any:
+    """Stores an uploaded file as a take of ``code`` (the import service checks everything)."""
+    from setpiece.production.takes import import_takes
+
+    with save_upload(file) as (path, _):
+        return import_takes(production, code, [path], recipe)
 
 
 @router.post("/shots/{code}/render", status_code=201, summary="Queue takes of the shot")

@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Form, Header, Request
+from fastapi import APIRouter, Depends, File, Form, Header, Request, UploadFile
 from fastapi import Path as PathParam
 from fastapi.responses import RedirectResponse
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
@@ -132,6 +132,53 @@ def patch_bible_entry(
     return _entry(entry)
 
 
+@api_router.post(
+    "/bible/{kind}/{name}/refs",
+    status_code=201,
+    summary="Add a reference image to a bible entry (artist); If-Match: its version",
+)
+def add_bible_reference(
+    kind: Kind,
+    name: EntryName,
+    file: Annotated[UploadFile, File(description="A picture: a photograph, a drawing")],
+    production: Production = Depends(acting),
+    version: Annotated[int | None, Form(ge=0, le=INT32)] = None,
+    if_match: Annotated[str | None, Header(max_length=40)] = None,
+) -> Response:
+    """The upload of ``setpiece character set NAME --ref FILE``: the same checks (a picture,
+    no decompression bomb, for a character exactly one face where the faces extra is
+    installed), the same version rule, and the file named as the caller sent it."""
+    expected = _if_match(if_match, version)
+    return _entry(_add_reference(production, kind, name, file, expected), 201)
+
+
+def _add_reference(
+    production: Production, kind: str, name: str, file: UploadFile, expected: int | None
+) -> Any:
+    from setpiece.production.bible import set_entry
+    from setpiece.web.api import save_upload
+
+    entry_kind = _kind(production, kind)
+    with save_upload(file) as (path, shown):
+        if entry_kind is BibleKind.CHARACTER:
+            _one_face(path, shown)
+        return set_entry(production, entry_kind, name, refs=[path], expected_version=expected)
+
+
+def _one_face(path: Any, shown: str) -> None:
+    """Refuses a character reference without exactly one face, as the command line does;
+    without the faces extra (or for a file that is not a picture) the bible's checks decide."""
+    from setpiece.continuity.faces import check_reference
+    from setpiece.errors import InvalidMediaError, MissingExtraError
+
+    try:
+        check_reference(path)
+    except (InvalidMediaError, MissingExtraError):
+        return
+    except InvalidInputError as exc:
+        raise InvalidInputError(str(exc).replace(str(path), shown)) from None
+
+
 @api_router.post("/bible/{kind}/{name}/accept", summary="Take the script's description (artist)")
 def accept_bible_entry(
     kind: Kind,
@@ -187,4 +234,21 @@ def bible_edit(
             description=description,
             expected_version=_version(version),
         )
+    return RedirectResponse("/bible", status_code=303)
+
+
+@page_router.post("/bible/{kind}/{name}/refs")
+def bible_add_reference(
+    kind: Kind,
+    name: str,
+    request: Request,
+    file: Annotated[UploadFile, File()],
+    who: Identity = Depends(current),
+    version: Annotated[str, Form(max_length=20)] = "",
+) -> Response:
+    """The page's "Add a picture" form: the API's upload, then back to the bible."""
+    from setpiece.web.pages import _version, page_production
+
+    production = page_production(request, who)
+    _add_reference(production, kind, name, file, _version(version))
     return RedirectResponse("/bible", status_code=303)

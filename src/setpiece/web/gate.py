@@ -103,6 +103,7 @@ RETRY_AFTER_SECONDS = 10
 # Routes whose action the path alone decides: the uploads, whose bodies are the large ones.
 ACTIONS: tuple[tuple[str, re.Pattern[str], str], ...] = (
     ("POST", re.compile(r"/(?:api/v1/)?shots/[^/]+/takes"), "import_take"),
+    ("POST", re.compile(r"/(?:api/v1/)?bible/[^/]+/[^/]+/refs"), "edit_breakdown"),
 )
 
 
