@@ -16,6 +16,8 @@ import math
 import re
 from collections.abc import Iterable, Sequence
 
+from setpiece.colour import delta_e_2000
+
 __all__ = [
     "CAST_PALETTE",
     "cast_colors",
@@ -164,39 +166,4 @@ def delta_e2000(first: Sequence[float], second: Sequence[float]) -> float:
     Args:
         first, second: Colours as 0-255 RGB values.
     """
-    l1, a1, b1 = srgb_to_lab(first)
-    l2, a2, b2 = srgb_to_lab(second)
-    c_bar = (math.hypot(a1, b1) + math.hypot(a2, b2)) / 2
-    g = 0.5 * (1 - math.sqrt(c_bar**7 / (c_bar**7 + 25**7)))
-    a1p, a2p = (1 + g) * a1, (1 + g) * a2
-    c1p, c2p = math.hypot(a1p, b1), math.hypot(a2p, b2)
-    h1p = math.degrees(math.atan2(b1, a1p)) % 360
-    h2p = math.degrees(math.atan2(b2, a2p)) % 360
-    dh = 0.0 if c1p * c2p == 0 else h2p - h1p
-    if dh > 180:
-        dh -= 360
-    elif dh < -180:
-        dh += 360
-    d_hp = 2 * math.sqrt(c1p * c2p) * math.sin(math.radians(dh / 2))
-    l_bar, c_barp = (l1 + l2) / 2, (c1p + c2p) / 2
-    if c1p * c2p == 0:
-        h_bar = h1p + h2p
-    elif abs(h1p - h2p) <= 180:
-        h_bar = (h1p + h2p) / 2
-    else:
-        h_bar = (h1p + h2p + (360 if h1p + h2p < 360 else -360)) / 2
-    t = (
-        1
-        - 0.17 * math.cos(math.radians(h_bar - 30))
-        + 0.24 * math.cos(math.radians(2 * h_bar))
-        + 0.32 * math.cos(math.radians(3 * h_bar + 6))
-        - 0.20 * math.cos(math.radians(4 * h_bar - 63))
-    )
-    d_theta = 30 * math.exp(-(((h_bar - 275) / 25) ** 2))
-    r_c = 2 * math.sqrt(c_barp**7 / (c_barp**7 + 25**7))
-    s_l = 1 + 0.015 * (l_bar - 50) ** 2 / math.sqrt(20 + (l_bar - 50) ** 2)
-    s_c = 1 + 0.045 * c_barp
-    s_h = 1 + 0.015 * c_barp * t
-    r_t = -math.sin(math.radians(2 * d_theta)) * r_c
-    dl, dc, dhh = (l2 - l1) / s_l, (c2p - c1p) / s_c, d_hp / s_h
-    return math.sqrt(dl * dl + dc * dc + dhh * dhh + r_t * dc * dhh)
+    return delta_e_2000(srgb_to_lab(first), srgb_to_lab(second))
