@@ -257,11 +257,7 @@ def render(
             if not shots:
                 return
         if retry_failed:
-            from setpiece.production.jobs import retry_failed as retry
-
-            retried = retry(production, shots or [])
-            if not as_json:
-                console().print(f"queued {len(retried)} failed take(s) again")
+            _retry_failed(production, shots or [], as_json)
         elif from_recipe is not None:
             queued = _queue_recipe(
                 production, from_recipe, bool(shots or scene or all_shots), dry_run
@@ -287,23 +283,37 @@ def render(
             _print_plan(queued, as_json)
             return
         report = work_queue(production, executor, as_json=as_json)
-    if as_json:
-        emit_json({"queued": queued.takes if queued else [], "run": report})
-    else:
-        out = console()
-        if queued and queued.takes:
-            out.print(f"queued {len(queued.takes)} take(s)")
-        elif queued and (queued.resumed or queued.failed):
-            out.print(
-                f"this request has {queued.resumed} take(s) pending and {queued.failed} failed: "
-                "resuming it, nothing more queued ('--again' queues more)"
-            )
-        out.print(f"rendered {report.done}, failed {report.failed}, retried {report.retried}")
-        for failure in report.failures:
-            out.print(f"failed {failure}", style="red")
+    _print_run(queued, report, as_json)
     failed = report.failed + (queued.failed if queued else 0)
     if failed:
         fail_partly(failed)
+
+
+def _print_run(queued: EnqueueReport | None, report: RunReport, as_json: bool) -> None:
+    """What a render queued (or resumed) and what the queue's run did."""
+    if as_json:
+        emit_json({"queued": queued.takes if queued else [], "run": report})
+        return
+    out = console()
+    if queued and queued.takes:
+        out.print(f"queued {len(queued.takes)} take(s)")
+    elif queued and (queued.resumed or queued.failed):
+        out.print(
+            f"this request has {queued.resumed} take(s) pending and {queued.failed} failed: "
+            "resuming it, nothing more queued ('--again' queues more)"
+        )
+    out.print(f"rendered {report.done}, failed {report.failed}, retried {report.retried}")
+    for failure in report.failures:
+        out.print(f"failed {failure}", style="red")
+
+
+def _retry_failed(production: Production, shots: list[str], quiet: bool) -> None:
+    """``render --retry-failed``: the failed takes of ``shots`` (or all) queued again."""
+    from setpiece.production.jobs import retry_failed
+
+    retried = retry_failed(production, shots)
+    if not quiet:
+        console().print(f"queued {len(retried)} failed take(s) again")
 
 
 def fail_partly(failed: int) -> None:
