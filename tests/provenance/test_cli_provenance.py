@@ -291,20 +291,3 @@ def test_imported_origins_camera_and_derived(cli, film: Path, tmp_path: Path) ->
     )
     one_line_error(run)
     assert "origin" in run.err and "trained" in run.err
-
-
-def test_a_still_too_flat_for_a_mark_is_delivered_unmarked_and_says_so(
-    cli, film: Path, tmp_path: Path
-) -> None:
-    flat = tmp_path / "grey.png"
-    Image.new("RGB", (320, 180), (128, 128, 128)).save(flat)
-    import_take(cli, "1B", flat)
-    out = tmp_path / "flat-delivered.png"
-    run = cli("take", "export", "1B/1", out, "--json")
-    assert run.code == 0, run.err
-    assert run.json()["watermarked"] is False
-    assert "too flat to carry a watermark" in run.json()["note"]
-    assert Image.open(out).getextrema() == ((128, 128), (128, 128), (128, 128))
-    assert cli("watermark", "detect", out, "--json").json() == {"found": False, "frames": 1}
-    plain = cli("take", "export", "1B/1", tmp_path / "again.png")
-    assert plain.code == 0 and "too flat to carry a watermark" in plain.out

@@ -33,7 +33,7 @@ from setpiece.provenance.credentials import (
 )
 from setpiece.provenance.keys import Identity, load_identity
 from setpiece.provenance.settings import ProvenanceSettings
-from setpiece.provenance.watermark import Payload, detect, embed, embed_luma, project_code
+from setpiece.provenance.watermark import Payload, embed, embed_luma, project_code
 
 if TYPE_CHECKING:
     import numpy as np
@@ -107,13 +107,11 @@ class Delivered:
     path: Path
     watermarked: bool
     signed: SignResult | None
-    note: str | None = None  # why a still was not watermarked (TOO_FLAT)
 
     def to_json(self) -> dict[str, Any]:
         return {
             "path": str(self.path),
             "watermarked": self.watermarked,
-            "note": self.note,
             "signature": self.signed.to_json() if self.signed else None,
         }
 
@@ -129,29 +127,18 @@ def delivery_for(production: Production) -> Delivery:
     )
 
 
-TOO_FLAT = "too flat to carry a watermark: delivered unmarked"
-"""What delivery says of a still whose mark does not read back (a flat field: the mark is
-kept off flat areas so that it stays invisible, and such a still has nowhere to put it)."""
-
-
-def _mark_image(source: Path, target: Path, payload: Payload) -> bool:
-    """Writes the marked picture; False (and the picture unmarked) when the mark does not
-    read back from it, as on a still too flat to carry one."""
+def _mark_image(source: Path, target: Path, payload: Payload) -> None:
     from PIL import Image
 
     from setpiece.store.frames import load_rgb
 
     pixels = load_rgb(source)
-    marked_pixels = embed(pixels, payload)
-    check = detect(marked_pixels)
-    readable = check.found and check.payload == payload
-    marked = Image.fromarray(marked_pixels if readable else pixels)
+    marked = Image.fromarray(embed(pixels, payload))
     suffix = target.suffix.lower()
     if suffix in (".jpg", ".jpeg"):
         marked.save(target, format="JPEG", quality=95)
     else:
         marked.save(target, format={".png": "PNG", ".webp": "WEBP"}.get(suffix, "TIFF"))
-    return readable
 
 
 def _mark_video(source: Path, target: Path, frame_payload: Callable[[int], Payload | None]) -> None:
@@ -266,10 +253,9 @@ def deliver(
     with tempfile.TemporaryDirectory(prefix=".setpiece-deliver-", dir=target.parent) as work:
         marked = Path(work) / f"marked{suffix}"
         watermarked = False
-        note: str | None = None
         if settings.watermark and suffix in IMAGE_SUFFIXES:
-            watermarked = _mark_image(source, marked, delivery.payload(take))
-            note = None if watermarked else TOO_FLAT
+            _mark_image(source, marked, delivery.payload(take))
+            watermarked = True
         elif settings.watermark and suffix in VIDEO_SUFFIXES:
             if frame_take is not None:
                 per_frame = frame_take
@@ -282,9 +268,9 @@ def deliver(
         if identity is None or credentials is None:
             with temporary_file(target) as temp:
                 shutil.copyfile(marked, temp)
-            return Delivered(target, watermarked, None, note)
+            return Delivered(target, watermarked, None)
         signed = sign_file(marked, target, credentials, identity)
-        return Delivered(target, watermarked, signed, note)
+        return Delivered(target, watermarked, signed)
 
 
 def _when(take: TakeView) -> str:
