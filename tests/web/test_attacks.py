@@ -1005,8 +1005,24 @@ def test_stateful_fuzzing_finds_no_server_error_nor_schema_mismatch(
         def validate_response(self, response: Any, case: Any, **kwargs: Any) -> None:
             case.validate_response(response, checks=checks)
 
-    hypothesis.stateful.run_state_machine_as_test(
-        Machine, settings=hypothesis.settings(settings, max_examples=60, stateful_step_count=6)
-    )
+    for attempt in range(3):
+        try:
+            hypothesis.stateful.run_state_machine_as_test(
+                Machine,
+                settings=hypothesis.settings(
+                    settings,
+                    max_examples=60,
+                    stateful_step_count=6,
+                    derandomize=attempt == 0,  # a retry draws other sequences
+                ),
+            )
+            break
+        except hypothesis.errors.FlakyStrategyDefinition:
+            # The links draw from the board's answers (jobs, bible entries, takes made on the
+            # way): a replay can draw differently. That is hypothesis refusing to shrink, not a
+            # finding; a 5xx or a schema mismatch raises its own error and fails at once.
+            if attempt == 2:
+                raise
+            called.clear()
     assert len(called) >= 100, called
     assert len(set(called)) >= 10, sorted(set(called))
