@@ -29,6 +29,7 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, is_dataclass
+from decimal import Decimal
 from enum import StrEnum
 from fractions import Fraction
 from pathlib import Path
@@ -40,6 +41,7 @@ from setpiece.model.enums import Origin
 
 __all__ = [
     "Capabilities",
+    "Cost",
     "Generator",
     "GeneratorSettings",
     "GeneratorUnavailable",
@@ -185,6 +187,19 @@ class RenderRequest:
 
 
 @dataclass(frozen=True)
+class Cost:
+    """What a take cost, or a quote of what it will, in its backend's own unit.
+
+    Units are never converted into each other (a credit is not a GPU-second): ``"credits"``
+    (Runway), ``"compute_seconds"`` or ``"gpu_seconds"`` (diffusers, ComfyUI), ``"usd"`` (an
+    aggregator that bills in dollars), and zero of any unit for previs.
+    """
+
+    amount: Decimal
+    unit: str
+
+
+@dataclass(frozen=True)
 class RenderResult:
     """A finished render: a complete file inside the work folder the caller gave."""
 
@@ -197,6 +212,8 @@ class RenderResult:
     # The exact graph sent (a ComfyUI API-format JSON file in the work folder): the queue
     # stores it content-addressed with the take, so the take can be made again from it.
     workflow: Path | None = None
+    # What this take cost, as the backend measured or was billed (None: it cannot say).
+    cost: Cost | None = None
 
 
 class RenderError(SetpieceError):
