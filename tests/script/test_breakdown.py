@@ -36,6 +36,11 @@ from setpiece.script.fountain import parse_fountain
         ("INT. HOUSE - DAY - FLASHBACK (1944)", ("INT", "HOUSE", "DAY")),
         ("INT. OFFICE — THE NEXT MORNING", ("INT", "OFFICE", "THE NEXT MORNING")),
         ("INT. HOUSE - KITCHEN", ("INT", "HOUSE - KITCHEN", None)),
+        # A comma before the time, or left before a dash, is punctuation, not the place.
+        ("EXT. PARK, DAY", ("EXT", "PARK", "DAY")),
+        ("INT. HOUSE - KITCHEN, NIGHT", ("INT", "HOUSE - KITCHEN", "NIGHT")),
+        ("INT. DINER, - NIGHT", ("INT", "DINER", "NIGHT")),
+        ("INT. MARA'S FLAT, KITCHEN - NIGHT", ("INT", "MARA'S FLAT, KITCHEN", "NIGHT")),
         ("SNIPER SCOPE POV", (None, None, None)),
         ("INT.", ("INT", None, None)),
     ],

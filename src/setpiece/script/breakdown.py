@@ -225,10 +225,17 @@ def split_heading(heading: str) -> tuple[str | None, str | None, str | None]:
         if time is not None:
             parts = parts[:index]
             break
+    if time is None and parts and "," in parts[-1]:
+        # "EXT. PARK, DAY", "INT. HOUSE - KITCHEN, DAY": a comma before the time of day.
+        place, _, last = parts[-1].rpartition(",")
+        if place.strip() and (time := _time_of(last.strip())) is not None:
+            parts[-1] = place
     if time is None and len(parts) == 1:
         words = parts[0].split()
         if len(words) > 1 and (time := _time_of(words[-1])) is not None:
             parts = [" ".join(words[:-1])]
+    # A comma or semicolon left before a dash or the time is punctuation, not the place's name.
+    parts = [stripped for part in parts if (stripped := part.strip().rstrip(",;:").strip())]
     location = " - ".join(parts).upper() or None
     return int_ext, location, time
 
