@@ -343,7 +343,8 @@ def check_identity(
     threshold = settings.face_threshold or embedder.default_threshold
     judged = [name for name in expected if name in references and references[name].descriptors]
     tracks = {name: _Track() for name in judged}
-    unexpected: dict[str, tuple[int, float, np.ndarray]] = {}
+    unexpected: dict[str, tuple[int, float, np.ndarray]] = {}  # the closest sighting
+    seen_at: dict[str, list[int]] = {}  # every frame an unlisted character's face is in
     faces_total = small_total = crowd_frames = 0
     crowded: set[int] = set()  # frames with faces too small or too many to describe
     for frame in frames:
@@ -365,7 +366,10 @@ def check_identity(
             if index in taken or not distances[index]:
                 continue
             name, distance = min(distances[index].items(), key=lambda item: item[1])
-            if name not in expected and distance <= threshold and name not in unexpected:
+            if name in expected or distance > threshold:
+                continue
+            seen_at.setdefault(name, []).append(frame.index)
+            if name not in unexpected or distance < unexpected[name][1]:
                 unexpected[name] = (frame.index, distance, face.crop(frame.rgb).copy())
     sampled = [f.index for f in frames]
     issues: list[IdentityIssue] = []
@@ -379,7 +383,11 @@ def check_identity(
             issues.append(drift)
         if not tracks[name].sightings and sampled and close_shot:
             if unexpected:
-                issues.append(_someone_else(name, unexpected, calibration))
+                # One finding for the one face: the character in whose place it stands is
+                # named in it, not reported again as identity_unexpected.
+                who = min(unexpected, key=lambda n: unexpected[n][1])
+                closest = unexpected.pop(who)
+                issues.append(_someone_else(name, who, closest, seen_at[who], calibration))
             else:
                 issues.append(_unseen(name, sampled, small_total, settings, threshold))
     for name, (at, distance, crop) in sorted(unexpected.items()):
@@ -390,10 +398,11 @@ def check_identity(
                 at,
                 round(distance, 4),
                 threshold,
-                f"a face matches {name} ({distance:.3f}, threshold {threshold:g}) at frame {at}, "
-                "but the shot does not list them",
+                f"a face matches {name} ({distance:.3f}, threshold {threshold:g}) in "
+                f"{len(seen_at[name])} of {len(sampled)} sampled frame(s), first at frame "
+                f"{seen_at[name][0]}, but the shot does not list them",
                 crop,
-                frames=[at],
+                frames=seen_at[name],
                 reason=f"a face matches {name}, whom the shot does not list",
             )
         )
@@ -630,13 +639,18 @@ def _within_take(
 
 
 def _someone_else(
-    name: str, unexpected: dict[str, tuple[int, float, np.ndarray]], calibration: Calibration
+    name: str,
+    who: str,
+    closest: tuple[int, float, np.ndarray],
+    frames: list[int],
+    calibration: Calibration,
 ) -> IdentityIssue:
-    """A close shot where the character's place is taken by another bible character."""
-    who, (at, distance, crop) = min(unexpected.items(), key=lambda item: item[1][0])
+    """A close shot where the character's place is taken by another bible character, ``who``,
+    seen in ``frames`` and closest to their references at ``closest``."""
+    at, distance, crop = closest
     reason = (
         f"the face where {name} should be is {who}'s ({distance:.3f} from {who}'s "
-        f"references, frame {at}), and no face is {name}'s"
+        f"references at frame {at}, seen in {len(frames)} frame(s)), and no face is {name}'s"
     )
     return IdentityIssue(
         "identity_other",
@@ -646,8 +660,8 @@ def _someone_else(
         calibration.other,
         f"a different person where {name} should be: {reason}",
         crop,
-        {"calibration": calibration.basis},
-        [at],
+        {"calibration": calibration.basis, "unexpected": who},
+        frames,
         reason,
     )
 
