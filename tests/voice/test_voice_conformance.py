@@ -30,8 +30,31 @@ def _espeak(tmp_path: Path) -> Iterator[tuple[VoiceBackend, VoiceSpec]]:
     backend.close()
 
 
+def _piper(tmp_path: Path) -> Iterator[tuple[VoiceBackend, VoiceSpec]]:
+    pytest.importorskip("piper", reason="the piper extra is not installed")
+    from voice.tiny_piper import write_tiny_voice
+
+    write_tiny_voice(tmp_path / "voices", "tiny")
+    backend = get_voice("piper", {"models": "voices"}, project_dir=tmp_path)
+    yield backend, VoiceSpec("piper", "tiny", rate=175)
+    backend.close()
+
+
+def _openai(tmp_path: Path) -> Iterator[tuple[VoiceBackend, VoiceSpec]]:
+    pytest.importorskip("openai", reason="the openai extra is not installed")
+    from voice.openai_stub import KEY, openai_stub
+
+    with openai_stub() as stub, pytest.MonkeyPatch.context() as patch:
+        patch.setenv("OPENAI_API_KEY", KEY)
+        backend = get_voice("openai", {"base_url": stub.base_url})
+        yield backend, VoiceSpec("openai", "alloy", rate=175)
+        backend.close()
+
+
 FACTORIES: dict[str, Callable[[Path], Iterator[tuple[VoiceBackend, VoiceSpec]]]] = {
     "espeak": _espeak,
+    "piper": _piper,
+    "openai": _openai,
 }
 
 

@@ -39,6 +39,8 @@ GROUP = "setpiece.voices"
 # name -> "module:Class", imported lazily; also declared as entry points in pyproject.toml.
 BUILTINS: dict[str, str] = {
     "espeak": "setpiece.voice.espeak:EspeakVoice",
+    "piper": "setpiece.voice.piper:PiperVoice",
+    "openai": "setpiece.voice.openai:OpenAIVoice",
 }
 
 _REGISTERED: dict[str, type[VoiceBackend]] = {}
