@@ -79,3 +79,19 @@ def test_an_unknown_voices_table_is_refused() -> None:
     check_voice_tables({"voices": {"espeak": {}}})
     with pytest.raises(InvalidInputError, match=r"unknown section \[voices.espek\]"):
         check_voice_tables({"voices": {"espek": {}}})
+
+
+def test_the_readme_s_voices_tables_are_read() -> None:
+    import re
+    import tomllib
+
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+    tables: dict[str, object] = {}
+    for block in re.findall(r"^```toml\n(.*?)^```", readme, flags=re.S | re.M):
+        tables.update(tomllib.loads(block).get("voices", {}))
+    assert set(tables) == {"piper", "openai"}
+    check_voice_tables({"voices": tables})
+    for name, table in tables.items():
+        found = registry.voice_class(name)
+        assert found is not None
+        found[1].load_settings(table)  # type: ignore[arg-type]

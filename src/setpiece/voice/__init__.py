@@ -8,8 +8,11 @@ synthesises, reads the WAV back (not audio, too long or at the wrong rate refuse
 returns a :class:`Speech`: the file, its exact length, sample rate, integrated loudness
 and the recipe that makes it again.
 
-Built in: ``espeak`` (eSpeak NG, the ``voices`` extra, GPL-3.0: see
-``setpiece.voice.espeak``). Nothing here touches the database or the media store.
+Built in, each from its extra: ``espeak`` (eSpeak NG, the ``voices`` extra, GPL-3.0: see
+``setpiece.voice.espeak`` for why it is not a core dependency), ``piper`` (a user's Piper
+model, the ``piper`` extra) and ``openai`` (OpenAI's speech endpoint, the ``openai`` extra).
+A project's ``[voices.NAME]`` tables are their settings. Nothing here touches the database
+or the media store.
 """
 
 from setpiece.voice.audio import DEFAULT_MAX_SECONDS, SILENCE_LUFS, WavInfo, read_wav

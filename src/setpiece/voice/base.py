@@ -367,6 +367,8 @@ class VoiceBackend(ABC):
             raise InvalidInputError(
                 f"voice backend {self.name} does not clone voices: remove the sample"
             )
+        if spec.sample is not None and not spec.sample.is_file():
+            raise InvalidInputError(f"voice {spec}: the sample {spec.sample} does not exist")
         return text
 
     @abstractmethod
