@@ -95,3 +95,26 @@ def test_the_readme_s_voices_tables_are_read() -> None:
         found = registry.voice_class(name)
         assert found is not None
         found[1].load_settings(table)  # type: ignore[arg-type]
+
+
+def test_unavailable_says_why_in_one_line(monkeypatch: pytest.MonkeyPatch) -> None:
+    class _Needs(_Tone):
+        name = "needs"
+        requires = ("no_such_module_here",)
+        extra = "voices"
+
+    monkeypatch.setattr(registry, "_REGISTERED", {})
+    registry.register(_Needs)
+    assert registry.unavailable("needs") == (
+        "the needs voice is not installed (pip install 'setpiece[voices]'): no synthetic dialogue"
+    )
+    assert registry.unavailable("nope") == "there is no voice backend 'nope'"
+    monkeypatch.delenv("OPENAI_API_KEY", raising=False)
+    openai = registry.voice_class("openai")
+    assert openai is not None
+    if not openai[1].missing():  # the openai extra is installed
+        assert registry.unavailable("openai") == (
+            "the openai voice is not configured: set OPENAI_API_KEY"
+        )
+    registry.register(_Tone)
+    assert registry.unavailable("tone") is None

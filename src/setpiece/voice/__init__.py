@@ -37,6 +37,7 @@ from setpiece.voice.registry import (
     list_voices,
     register,
     speak,
+    unavailable,
     voice_class,
 )
 
@@ -63,5 +64,6 @@ __all__ = [
     "register",
     "script_language",
     "speak",
+    "unavailable",
     "voice_class",
 ]

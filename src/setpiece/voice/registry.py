@@ -31,6 +31,7 @@ __all__ = [
     "list_voices",
     "register",
     "speak",
+    "unavailable",
     "voice_class",
 ]
 
@@ -156,6 +157,41 @@ def get_voice(
     if unset:
         raise InvalidInputError(f"voice backend {name} is not configured: set {', '.join(unset)}")
     return cls(read, project_dir=project_dir)
+
+
+def unavailable(name: str, settings: Mapping[str, Any] | None = None) -> str | None:
+    """Why the backend ``name`` cannot speak here, in one line; None when it can.
+
+    For callers that go on without synthetic dialogue (the demo without the ``voices``
+    extra) and say so once. Nothing is imported but the backend's own module, and nothing
+    is sent.
+
+    Args:
+        name: The backend.
+        settings: The project's whole setpiece.toml, or None.
+    """
+    try:
+        found = voice_class(name)
+    except InvalidInputError as exc:
+        return str(exc)
+    if found is None:
+        return f"there is no voice backend {name!r}"
+    cls = found[1]
+    missing = cls.missing()
+    if missing:
+        hint = (
+            f"pip install 'setpiece[{cls.extra}]'"
+            if cls.extra
+            else cls.install_hint or f"pip install {' '.join(missing)}"
+        )
+        return f"the {name} voice is not installed ({hint}): no synthetic dialogue"
+    tables = (settings or {}).get("voices", {})
+    table = tables.get(name) if isinstance(tables, Mapping) else None
+    try:
+        unset = cls.missing_settings(cls.load_settings(table))
+    except InvalidInputError as exc:
+        return str(exc)
+    return f"the {name} voice is not configured: set {', '.join(unset)}" if unset else None
 
 
 def speak(
