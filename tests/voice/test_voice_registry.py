@@ -118,3 +118,33 @@ def test_unavailable_says_why_in_one_line(monkeypatch: pytest.MonkeyPatch) -> No
         )
     registry.register(_Tone)
     assert registry.unavailable("tone") is None
+
+
+class _Liar(VoiceBackend):
+    """A backend whose WAV is not what it promised: garbage, or another sample rate."""
+
+    name = "liar"
+    garbage = False
+
+    def synthesize(self, text, request, language, workdir):  # type: ignore[no-untyped-def]
+        path = workdir / "line.wav"
+        if self.garbage:
+            path.write_bytes(b"RIFF\x00\x00\x00\x00WAVEnot audio at all")
+        else:
+            write_sine(path, rate=16000)
+        return Synthesis(path, sample_rate=22050)
+
+
+@pytest.mark.parametrize(
+    ("garbage", "refusal"),
+    [(True, "not audio FFmpeg can read"), (False, "16000 Hz, not the 22050")],
+)
+def test_a_backend_s_bad_wav_is_refused_and_nothing_kept(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, garbage: bool, refusal: str
+) -> None:
+    from setpiece.errors import InvalidMediaError
+
+    monkeypatch.setattr(_Liar, "garbage", garbage)
+    with pytest.raises(InvalidMediaError, match=refusal):
+        _Liar().speak(SpeechRequest("Hello.", VoiceSpec("liar", "a")), tmp_path / "takes")
+    assert list((tmp_path / "takes").iterdir()) == []
