@@ -24,7 +24,7 @@ def test_speaks_22050_hz_mono(tmp_path: Path) -> None:
     speech = _speak(tmp_path, "Guard that.", VoiceSpec("espeak", "en-us"))
     assert speech.sample_rate == SAMPLE_RATE
     assert speech.recipe["engine"].startswith("eSpeak NG 1.")
-    assert speech.recipe["spoken_as"] == "en-us"
+    assert speech.recipe["spoken_as"] == "en-US"  # the voice file eSpeak NG names it by
 
 
 def test_rate_changes_the_length_and_pitch_the_sound(tmp_path: Path) -> None:
@@ -87,9 +87,13 @@ def test_a_given_language_wins_over_the_script(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize("voice", ["xx-nowhere", "en-us+zz9", "klingon+m1"])
-def test_a_voice_id_espeak_does_not_have_is_not_found(tmp_path: Path, voice: str) -> None:
+@pytest.mark.parametrize("text", ["Hand it over, kid.", "Привет"])
+def test_a_voice_id_espeak_does_not_have_is_not_found(
+    tmp_path: Path, voice: str, text: str
+) -> None:
     with pytest.raises(NotFoundError, match="eSpeak NG has no"):
-        _speak(tmp_path, "Hand it over, kid.", VoiceSpec("espeak", voice))
+        _speak(tmp_path, text, VoiceSpec("espeak", voice))
+    assert list(tmp_path.iterdir()) == []
 
 
 @pytest.mark.parametrize(("rate", "pitch"), [(20, None), (900, None), (None, -1), (None, 101)])

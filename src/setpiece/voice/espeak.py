@@ -228,8 +228,32 @@ class EspeakVoice(VoiceBackend):
             max_characters=4096,
         )
 
+    def check(self, request: SpeechRequest) -> str:
+        """The base checks, then the voice id itself: a language eSpeak NG has and one of
+        its variants.
+
+        Raises:
+            NotFoundError: No such voice or variant.
+        """
+        text = super().check(request)
+        engine = _Engine.get()
+        own, variant = _split(request.spec.voice)
+        if own.lower() not in engine.languages:
+            raise NotFoundError(
+                f"eSpeak NG has no voice {request.spec.voice!r}: voices are LANGUAGE+VARIANT, "
+                "such as en-us+m3, and it has no language "
+                f"{own!r}"
+            )
+        if variant and variant not in engine.variants():
+            raise NotFoundError(
+                f"eSpeak NG has no variant {variant!r} (voice {request.spec.voice!r}); "
+                f"numbered ones are {', '.join(VARIANTS)}"
+            )
+        return text
+
     def resolve_language(self, request: SpeechRequest) -> str | None:
-        """The request's language, else the script's when it is not the voice's own.
+        """The request's language, else the script's when it is not the voice's own; None
+        when the voice's own language is the one to speak.
 
         Raises:
             NotFoundError: eSpeak NG has no voice for that language.
@@ -237,7 +261,7 @@ class EspeakVoice(VoiceBackend):
         language = super().resolve_language(request)
         own = _split(request.spec.voice)[0].lower()
         if language is None or own == language or own.startswith(language + "-"):
-            return None if language is None or request.language is None else language
+            return None
         have = _Engine.get().languages
         if language not in have:
             near = sorted(tag for tag in have if tag.split("-")[0] == language.split("-")[0])
@@ -254,17 +278,9 @@ class EspeakVoice(VoiceBackend):
         engine = _Engine.get()
         spec = request.spec
         own, variant = _split(spec.voice)
-        if own.lower() not in engine.languages:
-            raise NotFoundError(
-                f"eSpeak NG has no voice {spec.voice!r}: voices are LANGUAGE+VARIANT, "
-                f"such as en-us+m3 (setpiece voices lists the languages)"
-            )
-        if variant and variant not in engine.variants():
-            raise NotFoundError(
-                f"eSpeak NG has no variant {variant!r} (voice {spec.voice!r}); "
-                f"numbered ones are {', '.join(VARIANTS)}"
-            )
-        voice = (language or own) + (f"+{variant}" if variant else "")
+        # A language tag to the voice file that speaks it (the tag itself, mostly).
+        name = engine.languages[(language or own).lower()]
+        voice = name + (f"+{variant}" if variant else "")
         samples = engine.speak(text, voice, spec.rate, spec.pitch)
         if not samples:
             raise SpeechError(f"eSpeak NG said nothing for the line in voice {voice}")
