@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -40,6 +41,7 @@ def test_parameters_do_not_leak_from_one_line_to_the_next(tmp_path: Path) -> Non
     spec = VoiceSpec("espeak", "en-us+f2")
     before = _speak(tmp_path / "a", "She trusted me with it.", spec)
     _speak(tmp_path / "b", "She trusted me with it.", VoiceSpec("espeak", "en-us+m7", 400, 99))
+    time.sleep(1.1)  # eSpeak NG seeds its noise from the clock, in seconds, unless told
     after = _speak(tmp_path / "c", "She trusted me with it.", spec)
     assert before.path.read_bytes() == after.path.read_bytes()
 

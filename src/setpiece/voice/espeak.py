@@ -66,6 +66,9 @@ _RATE, _PITCH = 1, 3
 _CHARS_UTF8 = 1
 _POS_CHARACTER = 1
 _EE_OK = 0
+# eSpeak NG seeds libc's rand() from the clock when it initialises (its noise sources use
+# it): the same line spoken a second apart differed. Every line starts from this seed.
+_SEED = 31
 
 _CALLBACK = ctypes.CFUNCTYPE(
     ctypes.c_int, ctypes.POINTER(ctypes.c_short), ctypes.c_int, ctypes.c_void_p
@@ -90,8 +93,8 @@ class _Engine:
     """The library, loaded afresh for every line; every call holds ``lock``.
 
     eSpeak NG keeps synthesis state in globals that ``espeak_Terminate`` and
-    ``espeak_Initialize`` do not reset (the pitch flutter's phase, the noise generator):
-    the same line spoken twice in one process gave different samples. Loading the library
+    ``espeak_Initialize`` do not reset (the pitch flutter's phase), and seeds its noise from
+    the clock: the same line spoken twice in one process gave different samples. Loading the library
     anew for each line, from a private copy so that no other holder of it (another package
     using ``espeakng-loader``) keeps it loaded, makes every line start from the same state:
     the same bytes in any process. It costs under 1 ms a line, about 3 % of the
@@ -137,6 +140,7 @@ class _Engine:
             if rate != SAMPLE_RATE:
                 raise SpeechError(f"eSpeak NG did not start (espeak_Initialize returned {rate})")
             lib.espeak_SetSynthCallback(self._callback)
+            lib.espeak_ng_SetRandSeed(_SEED)
             yield lib
             lib.espeak_Terminate()
         finally:
@@ -206,6 +210,7 @@ def _declare(lib: Any) -> None:
     lib.espeak_ListVoices.argtypes = [ctypes.c_void_p]
     lib.espeak_Info.restype = ctypes.c_char_p
     lib.espeak_Info.argtypes = [ctypes.c_void_p]
+    lib.espeak_ng_SetRandSeed.argtypes = [ctypes.c_long]
 
 
 class EspeakVoice(VoiceBackend):
