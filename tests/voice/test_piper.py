@@ -30,7 +30,6 @@ def _backend(project: Path) -> PiperVoice:
 def test_speaks_at_the_models_rate_with_its_hash(voices: Path) -> None:
     speech = _backend(voices).speak(SpeechRequest(LINE, VoiceSpec("piper", "tiny")), voices / "t")
     assert speech.sample_rate == RATE
-    assert speech.seconds.denominator in (1, *range(2, RATE + 1))
     assert (speech.seconds * RATE) % HOP == 0  # whole phonemes, as the model makes them
     assert speech.recipe["model"] == "tiny.onnx"
     assert len(speech.recipe["model_sha256"]) == 64

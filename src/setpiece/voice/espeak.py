@@ -111,8 +111,9 @@ class _Engine:
             raise MissingExtraError("the espeak voice", "voices", "espeakng-loader") from None
         self.data = Path(espeakng_loader.get_data_path())
         self._folder = tempfile.TemporaryDirectory(prefix="setpiece-espeak-")
-        self._library = Path(self._folder.name) / "libespeak-ng.so"
-        shutil.copyfile(espeakng_loader.get_library_path(), self._library)
+        original = Path(espeakng_loader.get_library_path())
+        self._library = Path(self._folder.name) / original.name
+        shutil.copyfile(original, self._library)
         self._chunks: list[bytes] = []
         self._callback = _CALLBACK(self._collect)  # kept alive as long as the engine
         with self._loaded() as lib:
@@ -144,7 +145,8 @@ class _Engine:
             yield lib
             lib.espeak_Terminate()
         finally:
-            _ctypes.dlclose(lib._handle)
+            unload = getattr(_ctypes, "dlclose", None) or getattr(_ctypes, "FreeLibrary")  # noqa: B009 - POSIX, Windows
+            unload(lib._handle)
 
     def _collect(self, wav: Any, count: int, events: Any) -> int:
         if wav and count > 0:
