@@ -62,6 +62,7 @@ SECTIONS: dict[str, str] = {
     "render": "setpiece.generate.settings",
     "ray": "setpiece.generate.settings",
     "generators": "setpiece.generate.registry",
+    "voices": "setpiece.voice.registry",
     "continuity": "setpiece.continuity.settings",
     "integrity": "setpiece.integrity.settings",
     "motion": "setpiece.motion.config",
