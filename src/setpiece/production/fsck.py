@@ -32,10 +32,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Column, select
+from sqlalchemy import Column, delete, or_, select
 
 from setpiece.model.enums import TakeStatus
-from setpiece.model.orm import MEDIA_HASHES, Base, Media, Shot, Take
+from setpiece.model.orm import MEDIA_HASHES, MEDIA_OWNER, Base, Media, Poster, Shot, Take
 from setpiece.production.context import Production
 from setpiece.production.views import jsonable
 
@@ -109,13 +109,24 @@ def referenced_media(session: Session) -> dict[str, list[str]]:
     table added later are all counted.
     """
     used: dict[str, list[str]] = {}
+    owned: list[Column[Any]] = []
     for column in media_columns():
+        if MEDIA_OWNER in column.info:
+            owned.append(column)
+            continue
         where = f"{column.table.name}.{column.name}"
         read = column.info.get(MEDIA_HASHES)
         for value in session.scalars(select(column).where(column.is_not(None))):
             for sha in read(value) if read else [value]:
                 if where not in used.setdefault(sha, []):
                     used[sha].append(where)
+    # Media that belong to other media (a take's poster) are in use while their owner is.
+    for column in owned:
+        where = f"{column.table.name}.{column.name}"
+        owner = column.table.c[column.info[MEDIA_OWNER]]
+        for value, source in session.execute(select(column, owner).where(column.is_not(None))):
+            if source in used and where not in used.setdefault(value, []):
+                used[value].append(where)
     return used
 
 
@@ -234,6 +245,12 @@ def _collect(
         production.authorize(session, "edit_project")
         in_use = referenced_media(session)
         gone = [sha for sha in candidates if sha not in in_use]
+        # A poster goes with its source (and its row before its media row, for the key).
+        session.execute(
+            delete(Poster).where(
+                or_(Poster.source_sha256.in_(gone), Poster.poster_sha256.in_(gone))
+            )
+        )
         for sha in gone:
             row = session.get(Media, sha)
             if row is not None:
