@@ -166,7 +166,7 @@ def test_a_video_takes_poster_is_its_first_frame(board_film: Film, api: Any) -> 
     from setpiece.model.orm import Take
     from setpiece.production.takes import list_takes
 
-    video = [t for t in list_takes(board_film.production, "2A") if t.kind == "video"][0]
+    video = next(t for t in list_takes(board_film.production, "2A") if t.kind == "video")
     with board_film.production.transaction() as session:
         sha = session.get(Take, video.id).media_sha256
     answer = api("vic").get(f"/api/v1/posters/{sha}")
