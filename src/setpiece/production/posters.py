@@ -122,7 +122,8 @@ def poster_of(production: Production, sha256: str) -> PosterFile:
 
 def _present(production: Production, row: Poster) -> bool:
     """Whether the poster's file is still in a local store (remote stores are trusted)."""
-    path = production.store.local_path(f"{row.poster_sha256[:2]}/{row.poster_sha256}.jpg")
+    sha = row.poster_sha256 or ""
+    path = production.store.local_path(f"{sha[:2]}/{sha}.jpg")
     return path is None or path.is_file()
 
 
@@ -171,7 +172,9 @@ def _draw(production: Production, media: MediaView, target: Path) -> tuple[int, 
     try:
         first = next(frames, None)
     finally:
-        frames.close()
+        close = getattr(frames, "close", None)  # a generator: let go of the open file now
+        if close is not None:
+            close()
     if first is None:
         raise InvalidMediaError(f"{label} has no frame to show")
     picture = Image.fromarray(first.rgb)
