@@ -11,7 +11,9 @@ Not problems, but listed:
 - media **in use** are every hash a row points at, read from the ORM's own
   declarations (``referenced_media``: each foreign key to ``media.sha256`` and
   each JSON column marked with ``MEDIA_HASHES``), so a table added later is
-  counted without touching this module;
+  counted without touching this module; a column marked ``MEDIA_OWNER`` (a take's poster,
+  ``production/posters.py``) counts only while the media it belongs to is in use, so a
+  poster is kept as long as its take's file and collected in the same pass;
 - **collectable** media: rows nothing points at any more, which is routine: a
   check re-run replaces its findings, and the evidence images of the old ones
   stay until ``fsck --gc`` removes the rows and their files;
