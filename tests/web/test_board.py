@@ -84,6 +84,16 @@ def test_filters(board_film: Film) -> None:
     assert _codes(provisional) == {"1": ["1A"], "2": ["2A", "2B"]}  # 2C has no take
     assert board_view(production, BoardFilter(findings=True)).shots == 0
     assert board_view(production, BoardFilter(stale=True)).shots == 0
+    # 2B's only take was made from a bible entry that is gone since: 2B is stale.
+    from setpiece.model.orm import Shot, Take
+
+    with production.transaction() as session:
+        shot = session.query(Shot).filter_by(code="2B").one()
+        take = session.query(Take).filter_by(shot_id=shot.id).one()
+        take.bible = [{"entry_id": 999_999, "entry": "character/GHOST", "version": 1}]
+    stale = board_view(production, BoardFilter(stale=True), grouping="scene")
+    assert _codes(stale) == {"2": ["2B"]}
+    assert stale.groups[0].cards[0].stale
 
 
 def test_unknown_filters_are_a_clear_message_on_the_page(board_film: Film, session_of: Any) -> None:
