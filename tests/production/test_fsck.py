@@ -33,6 +33,7 @@ def test_every_column_that_points_at_media_is_counted() -> None:
         "bible_looks.references",
         "bible_refs.media_sha256",
         "findings.evidence_sha256",
+        "posters.poster_sha256",
         "reference_frames.thumb_sha256",
         "reference_works.media_sha256",
         "render_jobs.request",

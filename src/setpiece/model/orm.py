@@ -50,6 +50,7 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 __all__ = [
     "MEDIA_HASHES",
+    "MEDIA_OWNER",
     "TAKE_ID_ALPHABET",
     "ApiToken",
     "Appearance",
@@ -63,6 +64,7 @@ __all__ = [
     "Likeness",
     "LoginFailure",
     "Media",
+    "Poster",
     "Project",
     "ReferenceFrame",
     "ReferenceWork",
@@ -120,6 +122,9 @@ class UTCDateTime(TypeDecorator[datetime]):
 JSONType = JSON().with_variant(JSONB(), "postgresql")
 
 MEDIA_HASHES = "media_hashes"  # Column.info key: a function reading media hashes from the value
+# Column.info key: the name of the column, in the same table, naming the media this one belongs
+# to; its hash counts as in use only while that media is (a poster lives as long as its take's).
+MEDIA_OWNER = "media_owner"
 
 
 def _listed_hashes(value: Any) -> list[str]:
@@ -627,3 +632,22 @@ class ReferenceFrame(Base):
     codes: Mapped[bytes] = mapped_column(LargeBinary)  # every code of the frame, packed
     thumb_sha256: Mapped[str | None] = mapped_column(ForeignKey("media.sha256"))
     data: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
+
+
+class Poster(Base):
+    """A take's poster: a small JPEG of one frame of its media, made once per media file.
+
+    ``source_sha256`` is the take's media, on purpose not a foreign key: a poster must not
+    keep its source in use. ``poster_sha256`` is the JPEG, itself a media row, in use only
+    while its source is (``MEDIA_OWNER``), so ``fsck --gc`` keeps both or removes both. A
+    source whose poster could not be made has no ``poster_sha256`` and says why in ``error``.
+    """
+
+    __tablename__ = "posters"
+
+    source_sha256: Mapped[str] = mapped_column(String(64), primary_key=True)
+    poster_sha256: Mapped[str | None] = mapped_column(
+        ForeignKey("media.sha256"), index=True, info={MEDIA_OWNER: "source_sha256"}
+    )
+    error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -25,6 +25,7 @@ from setpiece.model.enums import ShotStatus, TakeKind, TakeStatus, parse_enum
 from setpiece.model.orm import (
     BibleEntry,
     Comment,
+    Event,
     Finding,
     Media,
     Revision,
@@ -42,11 +43,17 @@ from setpiece.production.rows import scene_row, shot_row
 from setpiece.production.views import ShotView, SubjectView, jsonable
 
 __all__ = [
+    "GROUPINGS",
     "BoardCard",
     "BoardColumn",
+    "BoardFilter",
+    "BoardGroup",
+    "BoardView",
     "Dashboard",
     "MediaFile",
+    "ShotCard",
     "board",
+    "board_view",
     "dashboard",
     "list_comments",
     "media_file",
@@ -314,6 +321,215 @@ def _card(status: ShotStatus, shot: Any, takes: list[Any], found: dict[int, int]
         thumb=thumb[3] if thumb else None,
         thumb_kind=TakeKind(thumb[4]) if thumb else None,
     )
+
+
+# The board at scale: every shot, grouped and filtered ------------------------------------------
+
+GROUPINGS = ("status", "scene")
+
+
+@dataclass(frozen=True)
+class BoardFilter:
+    """Which shots the board shows; each field left empty shows all.
+
+    ``status`` and ``scene`` are as typed (checked by ``board_view``); ``findings``,
+    ``stale`` and ``provisional`` keep only the shots with findings, with a stale pick
+    (``production/stale.py``), or whose pick is a provisional one.
+    """
+
+    status: str | None = None
+    scene: str | None = None
+    findings: bool = False
+    stale: bool = False
+    provisional: bool = False
+
+
+@dataclass(frozen=True)
+class ShotCard:
+    """A shot on the board, with its pick marked.
+
+    ``pick`` is the take the card shows, as SHOT/NUMBER: the circled take, else the
+    provisional pick, else the newest finished take (``stale.shot_pick``); ``mark`` says
+    which ("circled", "provisional" or "latest"); ``poster`` is that take's media sha256
+    (its poster is ``/api/v1/posters/{poster}``). ``retake`` is the reason of the shot's
+    last retake while it is in retake. ``stale`` is known only on a board filtered by it
+    (False elsewhere: see ``board_view``).
+    """
+
+    code: str
+    scene: str
+    description: str
+    status: ShotStatus
+    version: int
+    takes: int
+    findings: int
+    pick: str | None
+    mark: str | None
+    pick_take: str | None
+    poster: str | None
+    stale: bool
+    retake: str | None
+
+
+@dataclass(frozen=True)
+class BoardGroup:
+    """One group of cards: a status or a scene (``key``), its title and its cards."""
+
+    key: str
+    title: str
+    cards: list[ShotCard] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class BoardView:
+    """The board: its groups in order, the scenes there are (for the filter) and the total."""
+
+    grouping: str
+    groups: list[BoardGroup]
+    scenes: list[str]
+    shots: int
+
+
+def board_view(
+    production: Production, wanted: BoardFilter | None = None, *, grouping: str = "status"
+) -> BoardView:
+    """Every shot that passes ``wanted``, as cards grouped by status or by scene.
+
+    Every card is in the answer (the page collapses groups; a board of 2,000 shots is
+    read in one pass of a few plain queries, ``bench/web_board_scale.py``).
+
+    Raises:
+        InvalidInputError: An unknown status or grouping.
+        NotFoundError: An unknown scene.
+    """
+    wanted = wanted or BoardFilter()
+    if grouping not in GROUPINGS:
+        raise InvalidInputError(f"board grouping {grouping[:20]!r}: give status or scene")
+    status = parse_enum(ShotStatus, wanted.status, "shot status") if wanted.status else None
+    with production.transaction(read_only=True) as session:
+        production.authorize(session, "read")
+        connection = session.connection()  # Core execution: plain columns, no ORM row loading
+        scenes = list(
+            connection.execute(select(Scene.number, Scene.heading).order_by(Scene.position)).all()
+        )
+        query = (
+            select(Shot.id, Shot.code, Scene.number, Shot.description, Shot.status, Shot.version)
+            .join(Scene, Shot.scene_id == Scene.id)
+            .order_by(Scene.position, Shot.position, Shot.id)
+        )
+        if wanted.scene:
+            query = query.where(Shot.scene_id == scene_row(session, wanted.scene).id)
+        if status is not None:
+            query = query.where(Shot.status == status)
+        shots = connection.execute(query).all()
+        takes: dict[int, list[Any]] = {}
+        for row in connection.execute(
+            select(
+                Take.shot_id,
+                Take.id,
+                Take.number,
+                Take.status,
+                Take.media_sha256,
+                Take.provisional,
+                Take.parent_take_id,
+            ).order_by(Take.shot_id, Take.number)
+        ):
+            takes.setdefault(row.shot_id, []).append(row)
+        found: dict[int, int] = dict(
+            connection.execute(  # type: ignore[arg-type]
+                select(Finding.shot_id, func.count())
+                .where(Finding.shot_id.is_not(None))
+                .group_by(Finding.shot_id)
+            ).all()
+        )
+        retakes = _retake_reasons(session, [r.code for r in shots if r.status == ShotStatus.RETAKE])
+    # Staleness reads every take's bible records as ORM rows (2.2 s of a 2.5 s board at
+    # 10,000 takes, bench/web_board_scale.py): only a board filtered by it pays for it.
+    stale = _stale_codes(production) if shots and wanted.stale else set()
+    cards = [_shot_card(row, takes.get(row.id, []), found, stale, retakes) for row in shots]
+    if wanted.findings:
+        cards = [c for c in cards if c.findings]
+    if wanted.stale:
+        cards = [c for c in cards if c.stale]
+    if wanted.provisional:
+        cards = [c for c in cards if c.mark == "provisional"]
+    return BoardView(grouping, _groups(grouping, cards, scenes), [n for n, _ in scenes], len(cards))
+
+
+def _stale_codes(production: Production) -> set[str]:
+    from setpiece.production.stale import stale_shots
+
+    return {s.shot for s in stale_shots(production)}
+
+
+def _retake_reasons(session: Any, codes: list[str]) -> dict[str, str]:
+    """The note of each shot's last move to retake (a retake's reason is required)."""
+    reasons: dict[str, str] = {}
+    for start in range(0, len(codes), 500):
+        for code, note in session.execute(
+            select(Event.entity_id, Event.note)
+            .where(
+                Event.entity == "shot",
+                Event.entity_id.in_(codes[start : start + 500]),
+                Event.after == ShotStatus.RETAKE.value,
+            )
+            .order_by(Event.id)
+        ):
+            if note:
+                reasons[code] = note
+    return reasons
+
+
+def _shot_card(
+    shot: Any,
+    takes: list[Any],
+    found: dict[int, int],
+    stale: set[str],
+    retakes: dict[str, str],
+) -> ShotCard:
+    from setpiece.production.stale import shot_pick
+
+    pick: Any = shot_pick(takes)
+    mark = None
+    if pick is not None:
+        if pick.status == TakeStatus.CIRCLED:
+            mark = "circled"
+        elif pick.provisional:
+            mark = "provisional"
+        else:
+            mark = "latest"
+    status = ShotStatus(shot.status)
+    return ShotCard(
+        code=shot.code,
+        scene=shot.number,
+        description=shot.description,
+        status=status,
+        version=shot.version,
+        takes=len(takes),
+        findings=found.get(shot.id, 0),
+        pick=f"{shot.code}/{pick.number}" if pick is not None else None,
+        mark=mark,
+        pick_take=pick.id if pick is not None else None,
+        poster=pick.media_sha256 if pick is not None else None,
+        stale=shot.code in stale,
+        retake=retakes.get(shot.code) if status == ShotStatus.RETAKE else None,
+    )
+
+
+def _groups(grouping: str, cards: list[ShotCard], scenes: list[Any]) -> list[BoardGroup]:
+    if grouping == "status":
+        by_status: dict[str, list[ShotCard]] = {s.value: [] for s in ShotStatus}
+        for card in cards:
+            by_status[card.status.value].append(card)
+        return [BoardGroup(key, key, shown) for key, shown in by_status.items()]
+    by_scene: dict[str, list[ShotCard]] = {}
+    for card in cards:
+        by_scene.setdefault(card.scene, []).append(card)
+    return [
+        BoardGroup(number, f"{number}. {heading}", by_scene[number])
+        for number, heading in scenes
+        if number in by_scene
+    ]
 
 
 # The dashboard ----------------------------------------------------------------------------------

@@ -11,7 +11,9 @@ Not problems, but listed:
 - media **in use** are every hash a row points at, read from the ORM's own
   declarations (``referenced_media``: each foreign key to ``media.sha256`` and
   each JSON column marked with ``MEDIA_HASHES``), so a table added later is
-  counted without touching this module;
+  counted without touching this module; a column marked ``MEDIA_OWNER`` (a take's poster,
+  ``production/posters.py``) counts only while the media it belongs to is in use, so a
+  poster is kept as long as its take's file and collected in the same pass;
 - **collectable** media: rows nothing points at any more, which is routine: a
   check re-run replaces its findings, and the evidence images of the old ones
   stay until ``fsck --gc`` removes the rows and their files;
@@ -32,10 +34,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Column, select
+from sqlalchemy import Column, delete, or_, select
 
 from setpiece.model.enums import TakeStatus
-from setpiece.model.orm import MEDIA_HASHES, Base, Media, Shot, Take
+from setpiece.model.orm import MEDIA_HASHES, MEDIA_OWNER, Base, Media, Poster, Shot, Take
 from setpiece.production.context import Production
 from setpiece.production.views import jsonable
 
@@ -109,13 +111,24 @@ def referenced_media(session: Session) -> dict[str, list[str]]:
     table added later are all counted.
     """
     used: dict[str, list[str]] = {}
+    owned: list[Column[Any]] = []
     for column in media_columns():
+        if MEDIA_OWNER in column.info:
+            owned.append(column)
+            continue
         where = f"{column.table.name}.{column.name}"
         read = column.info.get(MEDIA_HASHES)
         for value in session.scalars(select(column).where(column.is_not(None))):
             for sha in read(value) if read else [value]:
                 if where not in used.setdefault(sha, []):
                     used[sha].append(where)
+    # Media that belong to other media (a take's poster) are in use while their owner is.
+    for column in owned:
+        where = f"{column.table.name}.{column.name}"
+        owner = column.table.c[column.info[MEDIA_OWNER]]
+        for value, source in session.execute(select(column, owner).where(column.is_not(None))):
+            if source in used and where not in used.setdefault(value, []):
+                used[value].append(where)
     return used
 
 
@@ -234,6 +247,12 @@ def _collect(
         production.authorize(session, "edit_project")
         in_use = referenced_media(session)
         gone = [sha for sha in candidates if sha not in in_use]
+        # A poster goes with its source (and its row before its media row, for the key).
+        session.execute(
+            delete(Poster).where(
+                or_(Poster.source_sha256.in_(gone), Poster.poster_sha256.in_(gone))
+            )
+        )
         for sha in gone:
             row = session.get(Media, sha)
             if row is not None:

@@ -28,7 +28,7 @@ from setpiece.production.entries import entry_label
 from setpiece.production.looks import look_in_force, look_span
 from setpiece.production.rows import shot_row
 
-__all__ = ["StaleShot", "stale_reasons", "stale_shots"]
+__all__ = ["StaleShot", "shot_pick", "stale_reasons", "stale_shots"]
 
 _LOOKED = (BibleKind.CHARACTER.value, BibleKind.PROP.value)
 _FINISHED = (TakeStatus.READY.value, TakeStatus.CIRCLED.value)
@@ -123,8 +123,9 @@ def _take_reasons(take: Take, scene: Scene, entries: dict[int, BibleEntry]) -> l
     return because
 
 
-def _pick(takes: Sequence[Take]) -> Take | None:
-    """The shot's pick: circled, else the provisional pick, else the newest finished leaf."""
+def shot_pick(takes: Sequence[Take]) -> Take | None:
+    """The shot's pick: circled, else the provisional pick, else the newest finished leaf
+    (of its takes in number order; anything with the columns of ``Take`` will do)."""
     circled = [t for t in takes if t.status == TakeStatus.CIRCLED.value]
     if circled:
         return circled[-1]
@@ -158,7 +159,7 @@ def stale_shots(production: Production, shots: Sequence[str] = ()) -> list[Stale
         reasons = stale_reasons(session, (t for shot in rows for t in shot.takes))
         found = []
         for shot in rows:
-            pick = _pick(shot.takes)
+            pick = shot_pick(shot.takes)
             if pick is None or pick.id not in reasons:
                 continue
             fresh = [

@@ -428,7 +428,58 @@ def submit(code: ShotCode, body: SubmitBody, production: Production = Depends(ac
     )
 
 
+class StatusBody(_Body):
+    status: Literal["todo", "wip", "review", "retake", "approved"]
+    note: Annotated[
+        str | None, Field(max_length=10000), AfterValidator(lambda v: v and _clean(v))
+    ] = None
+    version: Version = None
+
+
+@router.post("/shots/{code}/status", summary="Move the shot to a status, as the workflow allows")
+def shot_status(
+    code: ShotCode, body: StatusBody, production: Production = Depends(acting)
+) -> Response:
+    """The board's drag and drop: the same service as ``setpiece shot set --status``, so the
+    workflow's table and roles decide (a retake needs its reason; approved is reached only by
+    approving a take)."""
+    from setpiece.production.review import request_retake
+    from setpiece.production.shots import set_shot_status
+
+    if body.status == "retake":
+        return out(request_retake(production, code, body.note or "", expected_version=body.version))
+    return out(
+        set_shot_status(
+            production, code, body.status, note=body.note, expected_version=body.version
+        )
+    )
+
+
 # Takes, findings, the queue, the feed, members --------------------------------------------------
+
+
+@router.get("/posters/{sha256}", summary="A take's poster (a small JPEG), by its media's sha256")
+def poster(
+    sha256: Annotated[str, PathParam(min_length=64, max_length=64)],
+    request: Request,
+    production: Production = Depends(acting),
+) -> Response:
+    """Made on first request and kept; cached by the browser for good (the URL names the
+    content it is made of). A take whose poster cannot be made gets a placeholder picture."""
+    from setpiece.production.posters import PLACEHOLDER_SVG, poster_of
+
+    found = poster_of(production, sha256)
+    if found.sha256 is None or found.key is None:
+        return Response(
+            PLACEHOLDER_SVG,
+            media_type="image/svg+xml",
+            headers={"cache-control": "private, max-age=300", "x-setpiece-poster": "placeholder"},
+        )
+    headers = {"cache-control": "private, max-age=31536000, immutable", "etag": f'"{found.sha256}"'}
+    if request.headers.get("if-none-match") == headers["etag"]:
+        return Response(status_code=304, headers=headers)
+    with production.store.open(found.key) as handle:
+        return Response(handle.read(), media_type="image/jpeg", headers=headers)
 
 
 @router.get(
