@@ -41,7 +41,7 @@ def cost(
         out.print(f"total: {amount} {unit}", markup=False)
     if report.unknown:
         out.print(
-            f"{report.unknown} take(s) with no recorded cost (imported, or made before costs)"
+            f"{report.unknown} take(s) with no recorded cost (imported, derived, or made before costs were recorded)"
         )
     for line in budget.lines:
         if line.limit is not None:
