@@ -74,6 +74,7 @@ CONTEXTS = {
     "Making your own film": "scratch",
     "The bible, as the film goes on": "scratch",
     "Generators": "film",
+    "Cost and budgets": "film",
     "Checks": "film",
     "Motion": "film",
     "Review, the cut, and delivery": "film",

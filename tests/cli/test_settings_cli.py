@@ -25,6 +25,16 @@ from setpiece.production.shots import add_shot
 
 # (section's toml, the command that reads it, the start of the one-line refusal)
 CASES: dict[str, tuple[dict[str, Any], tuple[str, ...], str]] = {
+    "budget-zero": (
+        {"budget": {"credits": 0}},
+        ("render", "1A", "--dry-run"),
+        "[budget] credits: expected a number above 0, or left out, got 0",
+    ),
+    "budget-unknown": (
+        {"budget": {"render": {"dollars": 5}}},
+        ("render", "1A", "--dry-run"),
+        "[budget.render]: unknown key 'dollars'; known keys: credits, usd, compute_seconds,",
+    ),
     "integrity-type": (
         {"integrity": {"hamming": "3"}},
         ("check", "integrity"),
@@ -277,7 +287,7 @@ def test_an_unknown_section_is_refused_when_the_project_opens(
     with_settings(film, {"integrty": {"hamming": 3}})
     line = refusal(cli("--project", film, "check", "integrity"))
     assert line.endswith(
-        "setpiece.toml: unknown section [integrty]; known sections: bible, continuity, "
+        "setpiece.toml: unknown section [integrty]; known sections: bible, budget, continuity, "
         "database, generators, integrity, media, motion, prompts, provenance, ray, render, user, "
         "voices, web"
     )

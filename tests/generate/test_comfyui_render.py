@@ -125,10 +125,20 @@ def test_dry_run_shows_the_seeds_the_real_run_uses(stub: ComfyUIStub, tmp_path: 
     assert done.returncode == 0, done.stderr
     made = [show(root, t)["recipe"]["seed"] for t in ("1A/1", "1A/2", "1A/3")]
     assert made == seeds
+    first = json.loads(planned.stdout)["quote"]  # nothing to estimate from yet
+    assert first == {"unquoted": {"takes": 3, "reason": first["unquoted"]["reason"]}}
+    assert "no earlier take in this project to estimate from" in first["unquoted"]["reason"]
+    recipe = show(root, "1A/1")["recipe"]  # measured by the server's history stamps
+    assert recipe["cost_unit"] == "compute_seconds" and float(recipe["cost"]) >= 0
+    assert recipe["parameters"]["cost_measured_by"] == "history"
     text = run(root, *args, "--dry-run")  # takes 4 to 6 now, in words
-    shown = [int(line.split(" seed ")[1].split(":")[0]) for line in text.stdout.splitlines()]
+    lines = text.stdout.splitlines()
+    assert lines[-1].startswith("quote: ")  # ComfyUI cannot quote; its earlier takes estimate
+    shown = [int(line.split(" seed ")[1].split(":")[0]) for line in lines[:-1]]
     again = run(root, *args, "--dry-run", "--json")
     assert shown == [t["request"]["seed"] for t in json.loads(again.stdout)["takes"]]
+    estimate = json.loads(again.stdout)["quote"]["compute_seconds"]
+    assert estimate["estimated"] is True and estimate["takes"] == 3
     assert not set(shown) & set(seeds)
     assert sorted(p["prompt"]["5"]["inputs"]["seed"] for p in stub.prompts) == sorted(seeds)
     pinned = run(root, *args, "--seed", "7", "--dry-run", "--json")

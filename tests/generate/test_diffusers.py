@@ -195,6 +195,10 @@ def test_takes_differing_in_seed_alone_are_one_call_and_each_matches_its_seed_al
         assert together.parameters["batch"] == 3
     assert not same(batch[0], batch[1])
     assert len({r.path for r in batch + alone}) == 6
+    # Measured cost: one call's wall time shared by its 3 takes, in compute seconds on the CPU.
+    assert {r.cost.unit for r in batch + alone if r.cost} == {"compute_seconds"}
+    assert len({r.cost for r in batch}) == 1 and batch[0].cost and batch[0].cost.amount > 0
+    assert sd.quote(still(1)) is None  # billed by measured time: it cannot quote
 
 
 def test_batches_follow_batch_size_and_keep_request_order(

@@ -35,6 +35,8 @@ def test_render_jobs_run_as_ray_tasks(tmp_path: Path) -> None:
         made = takes.list_takes(prod, "1A")
         assert [t.status for t in made] == ["ready", "ready"]
         assert made[0].media and made[1].media and made[0].media.sha256 != made[1].media.sha256
+        # The cost comes back from the Ray task with the file (previs: zero compute seconds).
+        assert [(t.recipe.cost, t.recipe.cost_unit) for t in made] == [("0", "compute_seconds")] * 2
 
 
 class _Echo(Generator):
