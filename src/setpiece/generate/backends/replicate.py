@@ -342,10 +342,10 @@ class ReplicateGenerator(Generator):
             InvalidInputError: Mode, size, references or first frame the model does not take,
                 or a model with no rate (named).
         """
+        model = self.model_for(request)  # first: "video_model is not set" says more
         super().check(request)
         if request.width <= 0 or request.height <= 0:
             raise InvalidInputError(f"size must be positive, not {request.width}x{request.height}")
-        model = self.model_for(request)
         inputs = self.settings.inputs(model)
         where = f'[generators.replicate.models."{model}"]'
         if request.references:
