@@ -24,8 +24,8 @@ from setpiece.generate.base import Cost, GeneratorUnavailable, Mode, RenderError
 
 pytest.importorskip("replicate", reason="the replicate extra: pip install 'setpiece[replicate]'")
 
-from generate.replicate_stub import NEVER_FINISHES, HostedModel, ReplicateStub, failed  # noqa: E402
-from setpiece.generate.backends.replicate import ReplicateGenerator  # noqa: E402
+from generate.replicate_stub import NEVER_FINISHES, HostedModel, ReplicateStub, failed
+from setpiece.generate.backends.replicate import ReplicateGenerator
 
 TOKEN = "r8_" + "Zq7" * 12  # shaped like a real token: r8_ and 37 characters
 FLUX = "black-forest-labs/flux-1.1-pro"
