@@ -60,6 +60,7 @@ SECTIONS: dict[str, str] = {
     "user": "setpiece.project",
     "prompts": "setpiece.generate.settings",
     "render": "setpiece.generate.settings",
+    "budget": "setpiece.production.cost",
     "ray": "setpiece.generate.settings",
     "generators": "setpiece.generate.registry",
     "continuity": "setpiece.continuity.settings",

@@ -111,7 +111,8 @@ def test_runway_conforms(runway_env: Any, tmp_path: Path) -> None:
     cls = found[1]
     check_declaration(cls)
     check_settings(cls)
-    runway = cls({"base_url": stub.url, "poll_interval_s": 0.01})
+    rates = {"gen4_image": 1, "gen4.5": 2}  # made-up: these models have no written default
+    runway = cls({"base_url": stub.url, "poll_interval_s": 0.01, "rates": rates})
     # Runway makes its ratios' sizes; the stub serves what it is told, here the asked size.
     still = write_png(tmp_path / "still.png", w=1280, h=720).read_bytes()
     clip = write_mp4(tmp_path / "clip.mp4", frames=4, w=1280, h=720).read_bytes()

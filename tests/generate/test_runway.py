@@ -10,6 +10,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from decimal import Decimal
 from fractions import Fraction
 from pathlib import Path
 from typing import Any
@@ -27,7 +28,7 @@ from setpiece.generate.backends.runway import (
     nearest_ratio,
     tag_prompt,
 )
-from setpiece.generate.base import Mode, RenderError, RenderRequest, RenderResult
+from setpiece.generate.base import Cost, Mode, RenderError, RenderRequest, RenderResult
 
 try:
     from runway_stub import CANCELLED, NEVER_FINISHES, RunwayStub, fails
@@ -62,8 +63,14 @@ def stub() -> Iterator[RunwayStub]:
         yield server
 
 
+# Rates for the default models that have no written default (made-up test figures).
+TEST_RATES = {"gen4_image": 1, "gen4.5": 2}
+
+
 def generator(stub: RunwayStub, **config: Any) -> RunwayGenerator:
-    return RunwayGenerator({"base_url": stub.url, "poll_interval_s": 0.01, **config})
+    return RunwayGenerator(
+        {"base_url": stub.url, "poll_interval_s": 0.01, "rates": TEST_RATES, **config}
+    )
 
 
 @pytest.fixture
@@ -263,6 +270,7 @@ def test_models_ratios_and_durations_are_configuration(stub: RunwayStub, workdir
         text_video_model="veo3.1",
         text_video_ratios=["1920:1080", "1080:1920"],
         text_video_durations=[4, 6, 8],
+        rates={"veo3.1": 40, "veo3.1_fast": 15},
     )
     backend.render(request(Mode.TEXT_TO_VIDEO, frames=120), workdir)  # 5 s: 4 and 6 tie
     backend.render(request(Mode.TEXT_TO_VIDEO, frames=120, model="veo3.1_fast"), workdir)
@@ -271,6 +279,34 @@ def test_models_ratios_and_durations_are_configuration(stub: RunwayStub, workdir
     assert (first["model"], first["ratio"], first["duration"]) == ("veo3.1", "1920:1080", 4)
     assert second["model"] == "veo3.1_fast"  # the request's model wins over the config's
     assert backend.capabilities().max_seconds == 10.0  # video_durations still go to 10
+
+
+def test_cost_is_the_rate_times_the_seconds_billed(stub: RunwayStub, workdir: Path) -> None:
+    backend = generator(stub)
+    clip = request(Mode.TEXT_TO_VIDEO, frames=115)  # 4.79 s asked, 5 s billed
+    assert backend.quote(clip) == Cost(Decimal(10), "credits")  # gen4.5 at 2 (TEST_RATES)
+    assert backend.render(clip, workdir).cost == Cost(Decimal(10), "credits")
+    still = request(Mode.TEXT_TO_IMAGE)
+    assert backend.render(still, workdir).cost == Cost(Decimal(1), "credits")
+    turbo = generator(stub, rates={})  # the dated default: gen4_turbo 5 credits/s
+    assert turbo.settings.rate_table().rate("gen4_turbo") == Decimal(5)
+
+
+def test_a_model_without_a_rate_is_refused_before_anything_is_sent(
+    stub: RunwayStub, workdir: Path
+) -> None:
+    backend = generator(stub, text_video_model="veo3")
+    with pytest.raises(InvalidInputError, match=r"no rate for model 'veo3'"):
+        backend.quote(request(Mode.TEXT_TO_VIDEO, frames=48))
+    with pytest.raises(InvalidInputError, match=r"no rate for model 'veo3'"):
+        backend.render(request(Mode.TEXT_TO_VIDEO, frames=48), workdir)
+    assert stub.created == []
+
+
+@pytest.mark.parametrize("rate", [-5, "lots"])
+def test_a_bad_rate_is_refused_when_the_settings_are_read(rate: object) -> None:
+    with pytest.raises(InvalidInputError, match=r"\[generators.runway.rates\] gen4:"):
+        RunwayGenerator({"rates": {"gen4": rate}})
 
 
 # The pure parts ------------------------------------------------------------------------------
@@ -540,7 +576,9 @@ def test_unreachable_server_is_transient(workdir: Path) -> None:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
-    backend = RunwayGenerator({"base_url": f"http://127.0.0.1:{port}", "request_timeout_s": 2})
+    backend = RunwayGenerator(
+        {"base_url": f"http://127.0.0.1:{port}", "request_timeout_s": 2, "rates": TEST_RATES}
+    )
     with pytest.raises(RenderError, match="cannot reach Runway") as caught:
         backend.render(request(), workdir)
     assert caught.value.transient

@@ -66,6 +66,7 @@ app.add_typer(script_app, name="script", help="Screenplays: parse Fountain and F
 # Capabilities that register their own commands (each keeps heavy imports inside its
 # command functions, so --help stays fast).
 from setpiece.cli import continuity as continuity_cli  # noqa: E402  check continuity, match
+from setpiece.cli import cost as cost_cli  # noqa: E402  cost
 from setpiece.cli import integrity as integrity_cli  # noqa: E402  reference, check integrity
 from setpiece.cli import jobs as jobs_cli  # noqa: E402  jobs, worker
 from setpiece.cli import make as make_cli  # noqa: E402  make, demo
@@ -82,6 +83,7 @@ for _capability in (
     web_cli,
     make_cli,
     jobs_cli,
+    cost_cli,
 ):
     _capability.register(app)
 app.add_typer(check_app, name="check")

@@ -87,7 +87,8 @@ def _queue_recipe(production: Any, take: str, named: bool, dry_run: bool) -> Enq
 
 
 def _print_plan(queued: EnqueueReport, as_json: bool) -> None:
-    """A dry run: each take's shot, generator and seed (those the real run uses), and request."""
+    """A dry run: each take's shot, generator and seed (those the real run uses), and request,
+    then the quote per unit against the budgets (``"quote"`` in JSON)."""
     if as_json:
         emit_json(queued)
         return
@@ -100,6 +101,42 @@ def _print_plan(queued: EnqueueReport, as_json: bool) -> None:
             markup=False,
             highlight=False,
         )
+    for line in queued.quote.lines() if queued.quote else []:
+        console().print(line, markup=False, highlight=False)
+
+
+def _confirm(production: Production, plan: Callable[[], EnqueueReport], yes: bool) -> None:
+    """``[render] confirm_over``: a render quoted above it asks first, or needs ``--yes``.
+
+    Raises:
+        InvalidInputError: Not a terminal and no ``--yes``, or the answer was no (exit 2).
+    """
+    from decimal import Decimal
+
+    from setpiece.errors import InvalidInputError
+    from setpiece.generate.settings import render_settings
+
+    if yes:
+        return
+    limits = render_settings(production.config.settings).confirm_over
+    quote = plan().quote
+    over = [
+        line
+        for line in (quote.units if quote else ())
+        if getattr(limits, line.unit, None) is not None
+        and Decimal(line.amount) > Decimal(repr(getattr(limits, line.unit)))
+    ]
+    if not over:
+        return
+    said = "; ".join(line.line() for line in over)
+    limit = ", ".join(f"{line.unit} = {getattr(limits, line.unit):g}" for line in over)
+    if not sys.stdin.isatty():
+        raise InvalidInputError(
+            f"this render is quoted at {said}, over [render] confirm_over ({limit}): "
+            "add --yes to start it"
+        )
+    if not typer.confirm(f"This render is quoted at {said}. Start it?", default=False):
+        raise InvalidInputError("not started: the quote was declined (nothing queued)")
 
 
 _ORIGIN_WORDS = {
@@ -233,13 +270,18 @@ def render(
         "--retry-failed",
         help="Queue the failed takes again (of SHOTS, or all), then render: jobs retry --failed.",
     ),
+    yes: bool = typer.Option(
+        False, "--yes", help="Start without asking, even when quoted over [render] confirm_over."
+    ),
     as_json: bool = JSON,
 ) -> None:
     """Queue takes for shots and render them; a killed or interrupted render resumes next time.
 
     The same command again while its takes are pending or were interrupted resumes them
     instead of queueing more (--again queues more). Exits 4 when any take failed (the
-    others are kept), with the count and the command that retries them.
+    others are kept), with the count and the command that retries them. --dry-run prints
+    the quote per unit; a render quoted over [render] confirm_over asks first (or needs
+    --yes), and one over [budget] is refused (exit 2) with the quote and what remains.
     """
     from setpiece.errors import InvalidInputError
     from setpiece.generate.queue import enqueue
@@ -259,26 +301,35 @@ def render(
         if retry_failed:
             _retry_failed(production, shots or [], as_json)
         elif from_recipe is not None:
-            queued = _queue_recipe(
-                production, from_recipe, bool(shots or scene or all_shots), dry_run
-            )
+            named = bool(shots or scene or all_shots)
+            if not dry_run:
+                _confirm(
+                    production, lambda: _queue_recipe(production, from_recipe, named, True), yes
+                )
+            queued = _queue_recipe(production, from_recipe, named, dry_run)
         elif shots or scene or all_shots or dry_run:
-            queued = enqueue(
-                production,
-                shots or [],
-                scene=scene,
-                all_shots=all_shots,
-                takes=takes,
-                generator=generator,
-                kind=kind,
-                seed=seed,
-                prompt=prompt,
-                style=style,
-                from_take=from_take,
-                dry_run=dry_run,
-                workflow=workflow,
-                again=again,
-            )
+
+            def queue(plan_only: bool) -> EnqueueReport:
+                return enqueue(
+                    production,
+                    shots or [],
+                    scene=scene,
+                    all_shots=all_shots,
+                    takes=takes,
+                    generator=generator,
+                    kind=kind,
+                    seed=seed,
+                    prompt=prompt,
+                    style=style,
+                    from_take=from_take,
+                    dry_run=plan_only,
+                    workflow=workflow,
+                    again=again,
+                )
+
+            if not dry_run:
+                _confirm(production, lambda: queue(True), yes)
+            queued = queue(dry_run)
         if dry_run and queued is not None:
             _print_plan(queued, as_json)
             return

@@ -32,6 +32,10 @@ This package is also the plugin API: everything a generator needs is importable 
    and run the conformance suite in your tests: ``setpiece.generate.testing.check_generator``.
    In one process (a notebook, a test) ``register(MyGenerator)`` does without packaging.
 
+**Cost.** ``render`` may set ``RenderResult.cost`` (a :class:`Cost`: amount and unit, as
+billed or measured) and ``quote(request)`` may estimate it before anything is spent; a
+hosted backend reads its ``[generators.NAME.rates]`` with :func:`read_rates`.
+
 ``docs/example_plugin`` is a complete plugin (a solid-colour still and clip) to copy.
 ``setpiece generators`` lists every generator found, broken ones with the reason.
 """
@@ -41,6 +45,7 @@ from __future__ import annotations
 from setpiece.config import setting
 from setpiece.generate.base import (
     Capabilities,
+    Cost,
     Generator,
     GeneratorSettings,
     Mode,
@@ -52,15 +57,19 @@ from setpiece.generate.base import (
     ShotBrief,
     SubjectBrief,
 )
+from setpiece.generate.rates import RateDefaults, RateTable, read_rates
 from setpiece.generate.registry import get_generator, list_generators, register
 
 __all__ = [
     "Capabilities",
+    "Cost",
     "Generator",
     "GeneratorSettings",
     "Mode",
     "Origin",
     "Progress",
+    "RateDefaults",
+    "RateTable",
     "RenderError",
     "RenderRequest",
     "RenderResult",
@@ -68,6 +77,7 @@ __all__ = [
     "SubjectBrief",
     "get_generator",
     "list_generators",
+    "read_rates",
     "register",
     "setting",
 ]

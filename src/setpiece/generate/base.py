@@ -386,6 +386,25 @@ class Generator(ABC):
         if request.references and not caps.reference_images:
             raise InvalidInputError(f"generator {self.name} takes no reference images")
 
+    def quote(self, request: RenderRequest) -> Cost | None:
+        """What ``request`` will cost, in this backend's own unit, before anything is spent.
+
+        Called by ``render --dry-run``, the ``[render] confirm_over`` prompt and the budget
+        check at enqueue, once per take, after ``check``; it must not touch the network or
+        spend anything. A hosted backend prices the request from its rate table
+        (:func:`setpiece.generate.rates.read_rates`); previs returns a zero ``Cost``.
+
+        Returns:
+            The estimate, or None for "cannot quote" (the default): a backend billed by
+            measured compute time (diffusers, ComfyUI) cannot know it in advance; the cost
+            service then estimates from this generator's earlier takes in the project (mean
+            cost per second of output) or says it has no quote.
+
+        Raises:
+            InvalidInputError: The model has no rate (named), so no price is invented.
+        """
+        return None
+
     @abstractmethod
     def render(
         self, request: RenderRequest, workdir: Path, progress: Progress | None = None

@@ -39,7 +39,8 @@ def render_task(
     files: dict[str, bytes],
     project_dir: Path | None = None,
 ) -> tuple[str, Any]:
-    """Runs on a Ray worker. Returns ("ok", [(name, data, model, hash, parameters), ...]) or
+    """Runs on a Ray worker. Returns ("ok", [(name, data, model, hash, parameters, sent,
+    cost), ...]) or
     ("error", (message, transient)) for the whole batch."""
     from setpiece.generate.registry import get_generator
 
@@ -77,6 +78,7 @@ def render_task(
                 r.model_hash,
                 dict(r.parameters),
                 (r.workflow.name, r.workflow.read_bytes()) if r.workflow is not None else None,
+                r.cost,
             )
             for r in results
         ]
@@ -144,7 +146,7 @@ class RayExecutor:
                 for future in futures:
                     future.set_exception(RenderError(message, transient=transient))
                 return
-            for (name, data, model, model_hash, parameters, sent), workdir, future in zip(
+            for (name, data, model, model_hash, parameters, sent, cost), workdir, future in zip(
                 value, workdirs, futures, strict=True
             ):
                 path = workdir / Path(name).name
@@ -160,6 +162,7 @@ class RayExecutor:
                         model_hash=model_hash,
                         parameters=parameters,
                         workflow=graph,
+                        cost=cost,
                     )
                 )
 

@@ -11,6 +11,7 @@ live here once and a wrong key or value is refused the way every other section's
     [render]
     lease_seconds = 60          # how long a silent worker keeps a job
     outage_minutes = 10         # how long jobs wait for a generator that cannot be reached
+    confirm_over = { credits = 0, usd = 0 }  # a render quoted above these asks (or --yes)
 
     [ray]
     address = "ray://render-head.studio.lan:10001"
@@ -30,7 +31,7 @@ loaded.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from setpiece.config import load_section, setting
@@ -38,6 +39,7 @@ from setpiece.config import load_section, setting
 __all__ = [
     "DEFAULT_TEMPLATE",
     "PROMPT_FIELDS",
+    "ConfirmOver",
     "PromptSettings",
     "RaySettings",
     "RenderSettings",
@@ -154,6 +156,20 @@ class PromptSettings:
 
 
 @dataclass(frozen=True)
+class ConfirmOver:
+    """``[render] confirm_over``: per unit, the quote above which a render asks first.
+
+    By default any hosted render that costs something (credits or dollars) asks, so a new
+    user sees the quote before spending; compute time never asks unless given a figure.
+    """
+
+    credits: float | None = setting(0.0, low=0, help="Runway credits")
+    usd: float | None = setting(0.0, low=0, help="US dollars")
+    compute_seconds: float | None = setting(None, low=0, help="compute seconds")
+    gpu_seconds: float | None = setting(None, low=0, help="GPU-seconds")
+
+
+@dataclass(frozen=True)
 class RenderSettings:
     """The render queue's own settings.
 
@@ -164,6 +180,8 @@ class RenderSettings:
             again (a restart, a network cut) before they fail with the reason.
         outage_retry_seconds: The longest wait between two tries during an outage; the
             waits double from one second up to it.
+        confirm_over: Per unit, the quote above which ``render`` asks before it starts
+            (a terminal) or needs ``--yes``.
     """
 
     lease_seconds: float = setting(
@@ -181,6 +199,7 @@ class RenderSettings:
         high=3600,
         help="the longest wait between two tries of a generator that cannot be reached",
     )
+    confirm_over: ConfirmOver = field(default_factory=ConfirmOver)
 
 
 @dataclass(frozen=True)

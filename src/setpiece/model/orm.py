@@ -479,6 +479,12 @@ class Take(Base):
     # ``{"entry_id", "entry", "version", "look_id", "look", "look_version"}``; a take is
     # stale when one of them has moved since (``production.stale``).
     bible: Mapped[list[dict[str, Any]]] = mapped_column(JSONType, default=list)
+    # What the take cost (billed or measured) and what it was quoted when queued, each an
+    # amount as decimal text and its unit (``setpiece.generate.base.Cost``); never converted.
+    cost_amount: Mapped[str | None] = mapped_column(String(40))
+    cost_unit: Mapped[str | None] = mapped_column(String(40))
+    quote_amount: Mapped[str | None] = mapped_column(String(40))
+    quote_unit: Mapped[str | None] = mapped_column(String(40))
 
     shot: Mapped[Shot] = relationship(back_populates="takes")
     media: Mapped[Media | None] = relationship(foreign_keys="Take.media_sha256")

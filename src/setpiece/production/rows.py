@@ -137,6 +137,8 @@ def recipe_of(take: Take) -> Recipe:
         references=list(take.reference_hashes or []),
         parent=take.parent_take_id,
         operations=tuple(Operation.from_record(op) for op in take.operations or ()),
+        cost=take.cost_amount,
+        cost_unit=take.cost_unit,
     )
 
 

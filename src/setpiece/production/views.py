@@ -125,6 +125,10 @@ class Recipe(_View):
     parent: str | None = None
     # A derived take's operations from its first ancestor, oldest first, its own last.
     operations: tuple[Operation, ...] = ()
+    # What it cost, as its backend billed or measured it: decimal text and the unit
+    # ("credits", "gpu_seconds"...); None when unknown (imported, or made before costs).
+    cost: str | None = None
+    cost_unit: str | None = None
 
 
 @dataclasses.dataclass(frozen=True)

@@ -35,6 +35,7 @@ import os
 import re
 import tempfile
 from dataclasses import asdict, dataclass
+from decimal import Decimal
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -43,6 +44,7 @@ from setpiece.errors import InvalidInputError
 from setpiece.generate.backends._previs_plan import View, camera_path
 from setpiece.generate.base import (
     Capabilities,
+    Cost,
     Generator,
     GeneratorSettings,
     Mode,
@@ -58,6 +60,9 @@ __all__ = ["MAX_FRAMES", "VERSION", "Prepared", "PrevisGenerator", "PrevisSettin
 VERSION = "1"
 MAX_FRAMES = 7200  # five minutes at 24 fps: longer than any shot, bounded for a queue worker
 MIN_SIZE = 16
+# Previs draws on the CPU in a second or two: recorded as costing nothing, in the compute
+# unit, so it counts against no budget.
+FREE = Cost(amount=Decimal(0), unit="compute_seconds")
 MAX_LAYER_PIXELS = 24_000_000  # the painted set, before the camera crops it
 PARAMETERS = {"caption", "annotate"}
 
@@ -162,6 +167,10 @@ class PrevisGenerator(Generator):
         ):
             raise InvalidInputError(f"{request.mode.value} needs an init image")
 
+    def quote(self, request: RenderRequest) -> Cost:
+        """Previs costs nothing: zero, so it never counts against a budget."""
+        return FREE
+
     def render(
         self, request: RenderRequest, workdir: Path, progress: Progress | None = None
     ) -> RenderResult:
@@ -224,7 +233,11 @@ class PrevisGenerator(Generator):
         if init_digest:
             parameters["init_image_sha256"] = init_digest
         return RenderResult(
-            path=final, model=f"previs-{VERSION}", model_hash=_model_hash(), parameters=parameters
+            path=final,
+            model=f"previs-{VERSION}",
+            model_hash=_model_hash(),
+            parameters=parameters,
+            cost=FREE,
         )
 
 

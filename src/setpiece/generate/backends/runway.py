@@ -27,6 +27,9 @@ refused); every key is optional:
     base_url              None           the SDK's (RUNWAYML_BASE_URL, else Runway's)
     transient_failure_codes  INTERNAL, INPUT_PREPROCESSING.INTERNAL
     concurrency           2              takes rendered at once (the render queue's)
+    rates                 DEFAULT_RATES  credits per second of video (per image for stills)
+                                         by model: ``[generators.runway.rates]``, over the
+                                         dated defaults below; a model with none is refused
 
 Decisions:
 
@@ -46,6 +49,12 @@ Decisions:
   succeed (permanent here: each retry costs credits). ``INPUT_PREPROCESSING.INTERNAL``
   (moderation itself failed) and ``INTERNAL`` are trouble on Runway's side that a
   retry may cure; anything else (``ASSET.INVALID``...) needs other input.
+- Cost is in credits: the model's rate times the whole seconds billed (the duration sent,
+  not the seconds asked for), or times one image for a still; ``quote`` and the take's
+  recorded cost use the same rule. Runway's task answer carries no cost, so the take's
+  cost is this computed amount. Defaults (``DEFAULT_RATES``) are only those written with
+  their date and source; ``gen4_image`` and ``gen4.5`` have none written there, so they need
+  a rate in ``[generators.runway.rates]`` before they render.
 - The API secret comes from ``RUNWAYML_API_SECRET`` at render time. It is never
   recorded, logged or put in a message, and is scrubbed from any server text
   that is quoted; a pickled generator carries no client and no secret.
@@ -62,7 +71,8 @@ import time
 import unicodedata
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from decimal import Decimal
 from fractions import Fraction
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
@@ -72,6 +82,7 @@ from setpiece.config import setting
 from setpiece.errors import InvalidInputError
 from setpiece.generate.base import (
     Capabilities,
+    Cost,
     Generator,
     GeneratorSettings,
     GeneratorUnavailable,
@@ -82,12 +93,14 @@ from setpiece.generate.base import (
     RenderRequest,
     RenderResult,
 )
+from setpiece.generate.rates import RateDefaults, RateTable, read_rates
 
 if TYPE_CHECKING:
     import httpx
     from runwayml import RunwayML
 
 __all__ = [
+    "DEFAULT_RATES",
     "RunwayGenerator",
     "RunwaySettings",
     "derive_tag",
@@ -115,6 +128,20 @@ GEN4_IMAGE_RATIOS = (
 _VIDEO_RATIOS = ("1280:720", "720:1280", "1104:832", "832:1104", "960:960", "1584:672")
 _DURATIONS = tuple(range(2, 11))
 
+# Credits per second of video output. Source: /work/shared/notes/runway-api.md "Prices",
+# figures reported in 2025 by secondary sources (one API credit sold at 0.01 USD). No
+# rate is written there for gen4_image or gen4.5: they have no default.
+DEFAULT_RATES = RateDefaults(
+    rates={
+        "gen4": Decimal(12),
+        "gen4_turbo": Decimal(5),
+        "gen4_aleph": Decimal(15),
+        "act_two": Decimal(5),
+    },
+    as_of="2025",
+    source="Runway API prices as reported in 2025 by secondary sources (shared notes)",
+)
+
 
 @dataclass(frozen=True)
 class RunwaySettings(GeneratorSettings):
@@ -136,8 +163,10 @@ class RunwaySettings(GeneratorSettings):
     poll_error_limit: int = setting(5, low=0)
     base_url: str | None = None
     transient_failure_codes: tuple[str, ...] = ("INTERNAL", "INPUT_PREPROCESSING.INTERNAL")
+    rates: dict[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
+        self.rate_table()  # a negative or non-numeric rate is refused when read
         for key in ("image_model", "video_model", "text_video_model"):
             _text(key, getattr(self, key))
         if self.base_url is not None:
@@ -150,6 +179,14 @@ class RunwaySettings(GeneratorSettings):
                     raise ValueError(f"{key}: whole seconds above 0, not {seconds!r}")
         for code in _sequence("transient_failure_codes", self.transient_failure_codes):
             _text("transient_failure_codes", code)
+
+    def rate_table(self) -> RateTable:
+        """``[generators.runway.rates]`` over ``DEFAULT_RATES``, in credits.
+
+        Raises:
+            InvalidInputError: A rate is negative or not a number (named).
+        """
+        return read_rates(self.rates, generator="runway", unit="credits", defaults=DEFAULT_RATES)
 
 
 def _sequence(key: str, value: Any) -> Sequence[Any]:
@@ -397,6 +434,20 @@ class RunwayGenerator(Generator):
             references=references,
         )
 
+    def quote(self, request: RenderRequest) -> Cost:
+        """The credits this request will cost: rate x whole seconds billed, or x 1 still.
+
+        Raises:
+            InvalidInputError: The model has no rate in ``[generators.runway.rates]``.
+        """
+        return self._price(self._plan(request))
+
+    def _price(self, plan: _Plan) -> Cost:
+        rates = self.settings.rate_table()
+        if plan.duration is None:
+            return rates.for_images(plan.model, 1)
+        return rates.for_seconds(plan.model, plan.duration)
+
     def render(
         self, request: RenderRequest, workdir: Path, progress: Progress | None = None
     ) -> RenderResult:
@@ -408,6 +459,7 @@ class RunwayGenerator(Generator):
         """
         self.check(request)
         plan = self._plan(request)
+        cost = self._price(plan)  # refused before anything is sent: no rate, no render
         deadline = time.monotonic() + self.settings.timeout_s
         client = self._client()
         task = _Task(self._create(client, request, plan))
@@ -436,7 +488,7 @@ class RunwayGenerator(Generator):
         if plan.duration is not None:
             parameters["duration"] = plan.duration
             parameters["requested_seconds"] = round(float(request.frames / request.fps), 3)
-        return RenderResult(path=path, model=plan.model, parameters=parameters)
+        return RenderResult(path=path, model=plan.model, parameters=parameters, cost=cost)
 
     def close(self) -> None:
         if self._sdk is not None:

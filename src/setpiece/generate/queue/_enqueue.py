@@ -9,6 +9,12 @@ Seeds have one source, ``take_seed``: a pinned ``--seed`` counts up from itself,
 unpinned one is drawn from the project, the shot and the take's number, so a dry run
 shows the seeds that the real run then uses.
 
+Each take is quoted (``Generator.quote``, or an estimate from the generator's earlier takes)
+before anything is written; the quote is stored on the take, and a render that would take
+``[budget]`` or ``[budget.render]`` past its limit in any unit is refused, inside the same
+locked transaction, so two renders at once cannot both spend the last of a budget
+(``production.cost``).
+
 A request is keyed (``request_key``) by what was asked: its shots, generator, kind, number
 of takes, prompt, style, rate, ``--from``, and the seeds option (a pinned seed, or drawn).
 While jobs of a request are pending, running, interrupted or failed, the same request again
@@ -26,6 +32,7 @@ import json
 import uuid
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field, replace
+from decimal import Decimal
 from fractions import Fraction
 from pathlib import Path
 from typing import Any
@@ -42,11 +49,20 @@ from setpiece.generate.registry import check_generator_tables, declared_origin, 
 from setpiece.model.enums import ORIGIN_KEY, JobState, Origin, TakeKind, TakeStatus
 from setpiece.model.orm import Media, Project, RenderJob, Scene, Shot, Take
 from setpiece.production.context import Production
+from setpiece.production.cost import Quote, check_budget, quote_takes
 from setpiece.production.history import record_event
 from setpiece.production.likeness import bible_settings, check_consent
 from setpiece.production.rows import scene_row, shot_row, take_row
 
-__all__ = ["MAX_TAKES", "EnqueueReport", "PlannedTake", "enqueue", "request_key", "take_seed"]
+__all__ = [
+    "MAX_TAKES",
+    "EnqueueReport",
+    "PlannedTake",
+    "enqueue",
+    "price",
+    "request_key",
+    "take_seed",
+]
 
 MAX_TAKES = 100
 
@@ -80,6 +96,8 @@ class EnqueueReport:
         request: The request's key (``request_key``); None in a dry run.
         resumed: Jobs of the same request still to render, resumed instead of queueing more.
         failed: Takes of the same request that failed and wait for a retry.
+        quote: What the takes planned or queued are quoted, per unit, against the budgets
+            (None when the request was resumed).
     """
 
     dry_run: bool = False
@@ -87,6 +105,7 @@ class EnqueueReport:
     request: str | None = None
     resumed: int = 0
     failed: int = 0
+    quote: Quote | None = None
 
 
 @dataclass(frozen=True)
@@ -186,14 +205,47 @@ def enqueue(
                 session, production, (backend, capabilities), project, shot, parent, order
             )
         ]
+        quote = price(session, production, backend, [plan.request for plan in planned])
         if dry_run:
             return EnqueueReport(
                 dry_run=True,
                 takes=[PlannedTake(p.shot.code, None, None, generator, p.stored) for p in planned],
+                quote=quote,
             )
+        check_budget(quote)
         return EnqueueReport(
-            takes=_record(session, production, planned, order, origin, key), request=key
+            takes=_record(session, production, planned, order, origin, key, quote),
+            request=key,
+            quote=quote,
         )
+
+
+def price(
+    session: Session, production: Production, backend: Generator, requests: Sequence[RenderRequest]
+) -> Quote:
+    """The takes' quote: each from the backend (``Generator.quote``), or estimated from the
+    generator's earlier takes where it cannot quote, totalled per unit against the budgets.
+
+    Raises:
+        InvalidInputError: The backend has no rate for the model (named), or ``[budget]``
+            is not valid.
+    """
+    costs: list[tuple[Decimal, str] | None] = []
+    for request in requests:
+        cost = backend.quote(request)
+        costs.append(None if cost is None else (cost.amount, cost.unit))
+    return quote_takes(
+        session,
+        production.config.settings,
+        backend.name,
+        costs,
+        [_seconds(request) for request in requests],
+    )
+
+
+def _seconds(request: RenderRequest) -> Fraction | None:
+    """Seconds of video the request asks for; None for a still."""
+    return Fraction(request.frames) / Fraction(request.fps) if request.is_video else None
 
 
 def request_key(order: _Order, shots: Sequence[str], from_take: str | None) -> str:
@@ -398,11 +450,13 @@ def _record(
     order: _Order,
     origin: Origin,
     key: str,
+    quote: Quote,
 ) -> list[PlannedTake]:
-    """Adds each planned take, numbered after its shot's last, with its job and history."""
+    """Adds each planned take, numbered after its shot's last, with its quote, its job and
+    history."""
     queued: list[PlannedTake] = []
     numbers: dict[int, int] = {}
-    for plan in planned:
+    for plan, cost in zip(planned, quote.each, strict=True):
         shot, request = plan.shot, plan.request
         if shot.id not in numbers:
             numbers[shot.id] = (
@@ -424,6 +478,8 @@ def _record(
             reference_hashes=list(plan.stored["references"]),
             parent_take_id=plan.parent_id,
             bible=list(plan.bible),
+            quote_amount=cost[0] if cost else None,
+            quote_unit=cost[1] if cost else None,
         )
         session.add(take)
         session.flush()

@@ -66,7 +66,12 @@ def _settle(
                 os.replace(result.workflow, sent)
         future.set_result(
             RenderResult(
-                target, result.model, result.model_hash, dict(result.parameters), workflow=sent
+                target,
+                result.model,
+                result.model_hash,
+                dict(result.parameters),
+                workflow=sent,
+                cost=result.cost,
             )
         )
 

@@ -26,9 +26,11 @@ from setpiece.generate.queue._config import generator_config
 from setpiece.generate.queue._enqueue import (
     EnqueueReport,
     PlannedTake,
+    _one_request_at_a_time,
     _Order,
     _Plan,
     _record,
+    price,
     request_key,
 )
 from setpiece.generate.queue._request import request_from_json
@@ -36,6 +38,7 @@ from setpiece.generate.registry import declared_origin, get_generator
 from setpiece.model.enums import TakeKind
 from setpiece.model.orm import Media, RenderJob, Take
 from setpiece.production.context import Production
+from setpiece.production.cost import check_budget
 from setpiece.production.rows import take_row
 
 __all__ = ["attach_workflow", "enqueue_recipe", "store_workflow", "take_workflow"]
@@ -119,6 +122,8 @@ def enqueue_recipe(production: Production, ref: str, *, dry_run: bool = False) -
     """
     with production.transaction() as session:
         production.authorize(session, "render")
+        if not dry_run:
+            _one_request_at_a_time(session)
         old = take_row(session, ref)
         job = session.scalars(
             select(RenderJob).where(RenderJob.take_id == old.id).order_by(RenderJob.id.desc())
@@ -150,13 +155,19 @@ def enqueue_recipe(production: Production, ref: str, *, dry_run: bool = False) -
         kind = TakeKind.VIDEO if request.is_video else TakeKind.IMAGE
         order = _Order(job.generator, kind, 1, request.seed, None, None, None)
         plan = _Plan(old.shot, request, stored, old.parent_take_id)
+        quote = price(session, production, backend, [request])
         if dry_run:
             return EnqueueReport(
-                dry_run=True, takes=[PlannedTake(old.shot.code, None, None, job.generator, stored)]
+                dry_run=True,
+                takes=[PlannedTake(old.shot.code, None, None, job.generator, stored)],
+                quote=quote,
             )
+        check_budget(quote)
         origin = declared_origin(job.generator)
         # Keyed apart from any plain render of the shot: a replay of take ``old``.
         key = request_key(order, [old.shot.code], f"recipe:{old.id}")
         return EnqueueReport(
-            takes=_record(session, production, [plan], order, origin, key), request=key
+            takes=_record(session, production, [plan], order, origin, key, quote),
+            request=key,
+            quote=quote,
         )

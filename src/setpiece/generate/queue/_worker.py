@@ -666,6 +666,8 @@ def _record(
         # as it declares now); the backend's own parameters cannot overwrite it.
         origin = Origin.recorded(take.parameters) or declared_origin(job.generator)
         take.parameters = {**result.parameters, ORIGIN_KEY: origin.value}
+        if result.cost is not None:  # billed or measured; None leaves it unknown, not zero
+            take.cost_amount, take.cost_unit = str(result.cost.amount), result.cost.unit
         if sent is not None:
             attach_workflow(session, take, *sent)
         take.failure = None
