@@ -118,9 +118,16 @@ def film(cli, tmp_path: Path, stub: ReplicateStub) -> Path:
 
 
 def test_a_still_and_a_clip_rendered_with_their_cost(cli, film: Path, stub: ReplicateStub) -> None:
-    still = cli("render", "1A", "--generator", "replicate")
+    dry = cli("render", "1A", "--generator", "replicate", "--dry-run", "--json")
+    assert dry.code == 0, dry.err
+    assert "0.04" in dry.out and "usd" in dry.out and stub.calls == []  # quoted, nothing sent
+    asks = cli("render", "1A", "--generator", "replicate")  # over [render] confirm_over usd = 0
+    assert asks.code == 2 and "0.04 usd" in asks.err and stub.calls == []
+    still = cli("render", "1A", "--generator", "replicate", "--yes")
     assert still.code == 0, still.err
-    clip = cli("render", "1A", "--generator", "replicate", "--kind", "video", "--from", "1A/1")
+    clip = cli(
+        "render", "1A", "--generator", "replicate", "--kind", "video", "--from", "1A/1", "--yes"
+    )
     assert clip.code == 0, clip.err
 
     first, second = stub.created
@@ -145,15 +152,15 @@ def test_a_still_and_a_clip_rendered_with_their_cost(cli, film: Path, stub: Repl
 
 def cost_of(take: dict[str, Any]) -> tuple[str, str]:
     """The cost recorded on a take, as (amount, unit)."""
-    cost = take["recipe"]["cost"]
-    return str(Decimal(str(cost["amount"])).normalize()), cost["unit"]
+    recipe = take["recipe"]
+    return str(Decimal(str(recipe["cost"])).normalize()), recipe["cost_unit"]
 
 
 def test_no_token_fails_the_take_and_says_what_to_set(
     cli, film: Path, stub: ReplicateStub, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.delenv("REPLICATE_API_TOKEN")
-    result = cli("render", "1A", "--generator", "replicate")
+    result = cli("render", "1A", "--generator", "replicate", "--yes")
     assert result.code == 4  # a take failed (errors.py: PARTIAL), the reason said
     assert "REPLICATE_API_TOKEN" in result.out + result.err
     assert stub.calls == []
@@ -164,7 +171,7 @@ def test_a_model_without_a_rate_is_refused_before_anything_is_sent(
 ) -> None:
     toml = film / "setpiece.toml"
     toml.write_text(toml.read_text().replace(f'"{FLUX}" = "0.04"\n', ""))
-    result = cli("render", "1A", "--generator", "replicate")
+    result = cli("render", "1A", "--generator", "replicate", "--yes")
     assert result.code == 2, result.err
     assert FLUX in result.err and "generators.replicate.rates" in result.err
     assert result.err.count("\n") == 1
