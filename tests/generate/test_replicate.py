@@ -424,3 +424,59 @@ def test_capabilities_follow_the_configured_models(stub: ReplicateStub) -> None:
     assert text_clips.capabilities().modes == {Mode.TEXT_TO_VIDEO}
     kling = ReplicateGenerator(config(stub)).capabilities()
     assert Mode.IMAGE_TO_VIDEO in kling.modes and kling.max_seconds == 10
+
+
+def test_the_token_is_in_no_log_line(
+    replicate: ReplicateGenerator,
+    stub: ReplicateStub,
+    tmp_path: Path,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    stub.script = failed(f"bad token {TOKEN}")
+    with caplog.at_level(logging.DEBUG), pytest.raises(RenderError):
+        replicate.render(request(), tmp_path)
+    stub.script = NEVER_FINISHES
+    backend = ReplicateGenerator(config(stub, timeout_s=0.1))
+    with caplog.at_level(logging.DEBUG), pytest.raises(RenderError):
+        backend.render(request(), tmp_path)
+    assert caplog.records and all(TOKEN not in r.getMessage() for r in caplog.records)
+
+
+def test_an_interrupt_cancels_the_prediction(
+    replicate: ReplicateGenerator, stub: ReplicateStub, tmp_path: Path
+) -> None:
+    def interrupt(done: float) -> None:
+        raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        replicate.render(request(), tmp_path, interrupt)
+    assert stub.created[0].canceled
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_an_outage_while_polling_is_ridden_out(
+    stub: ReplicateStub, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    import threading
+
+    backend = ReplicateGenerator(config(stub, poll_interval_s=0.05, poll_error_limit=0))
+    stub.script = [{"status": "starting"}] * 4 + [{"status": "succeeded"}]
+
+    down = threading.Event()
+
+    def watch() -> None:  # down from the first poll on (the prediction runs on there)
+        while not stub.calls_to("GET", "/v1/predictions/"):
+            threading.Event().wait(0.01)
+        stub.stop()
+        down.set()
+        threading.Event().wait(0.3)
+        stub.restart()
+
+    watcher = threading.Thread(target=watch)
+    watcher.start()
+    with caplog.at_level(logging.WARNING):
+        result = backend.render(request(), tmp_path)
+    watcher.join()
+    assert down.is_set() and result.path.is_file()
+    assert any("cannot reach Replicate" in r.getMessage() for r in caplog.records)
+    assert not stub.created[0].canceled
