@@ -72,6 +72,7 @@ def config(stub: ReplicateStub, **overrides: Any) -> dict[str, Any]:
             FLUX: {"aspect_ratio": "aspect_ratio", "references": "image_prompt"},
             KLING: {
                 "init_image": "start_image",
+                "needs_init_image": True,
                 "negative_prompt": "negative_prompt",
                 "duration": "duration",
                 "durations": [5, 10],
@@ -212,9 +213,10 @@ def test_image_to_video_uploads_the_first_frame(
 
 
 def test_quote_prices_before_sending_and_matches_the_render(
-    replicate: ReplicateGenerator, stub: ReplicateStub, tmp_path: Path
+    stub: ReplicateStub, tmp_path: Path
 ) -> None:
-    clip = request(Mode.TEXT_TO_VIDEO, model="luma/ray", frames=60)
+    replicate = ReplicateGenerator(config(stub, video_model="luma/ray"))
+    clip = request(Mode.TEXT_TO_VIDEO, frames=60)
     assert replicate.quote(request()) == Cost(Decimal("0.04"), "usd")
     assert replicate.quote(clip) == Cost(Decimal("0.225"), "usd")  # 2.5 s at 0.09
     assert stub.calls == []
@@ -222,9 +224,10 @@ def test_quote_prices_before_sending_and_matches_the_render(
 
 
 def test_a_model_billed_by_hardware_time_is_priced_from_the_answer(
-    replicate: ReplicateGenerator, stub: ReplicateStub, tmp_path: Path
+    stub: ReplicateStub, tmp_path: Path
 ) -> None:
-    clip = request(Mode.TEXT_TO_VIDEO, model=WAN)
+    replicate = ReplicateGenerator(config(stub, video_model=WAN))
+    clip = request(Mode.TEXT_TO_VIDEO)
     assert replicate.quote(clip) is None  # known only from the answer
     result = replicate.render(clip, tmp_path)
     assert stub.created[0].input["num_frames"] == 48
@@ -233,14 +236,14 @@ def test_a_model_billed_by_hardware_time_is_priced_from_the_answer(
 
 
 def test_an_answer_without_its_cost_is_flagged_never_priced(
-    replicate: ReplicateGenerator,
     stub: ReplicateStub,
     tmp_path: Path,
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     stub.metrics = None  # no metrics.predict_time in the answer
+    replicate = ReplicateGenerator(config(stub, video_model=WAN))
     with caplog.at_level(logging.WARNING):
-        result = replicate.render(request(Mode.TEXT_TO_VIDEO, model=WAN), tmp_path)
+        result = replicate.render(request(Mode.TEXT_TO_VIDEO), tmp_path)
     assert result.path.is_file()  # made and paid for: kept
     assert result.cost is None
     assert WAN in result.parameters["cost_missing"]
@@ -287,6 +290,7 @@ def test_a_pinned_version_is_sent_as_the_version(stub: ReplicateStub, tmp_path: 
         ({"image_model": "flux"}, "owner/name"),
         ({"models": {FLUX: {"billed": "per_frame"}}}, "billed"),
         ({"models": {FLUX: {"durations": [0]}}}, "durations"),
+        ({"models": {KLING: {"needs_init_image": True}}}, "needs_init_image"),
     ],
 )
 def test_bad_configuration_is_refused_and_named(
@@ -305,6 +309,7 @@ def test_bad_configuration_is_refused_and_named(
         ("too many references", "at most 1 reference images"),
         ("first frame to a model without", "takes no first frame"),
         ("no video model", "video_model is not set"),
+        ("text to a model that needs a first frame", "from a first frame only"),
     ],
 )
 def test_refused_before_any_request(
@@ -324,9 +329,11 @@ def test_refused_before_any_request(
         bad = request(references=(ref, ref))
     elif case == "first frame to a model without":
         bad = request(Mode.IMAGE_TO_VIDEO, init_image=ref, model="luma/ray")
-    else:
+    elif case == "no video model":
         del settings["video_model"]
         bad = request(Mode.TEXT_TO_VIDEO)
+    else:
+        bad = request(Mode.TEXT_TO_VIDEO, model=KLING)
     backend = ReplicateGenerator(settings)
     with pytest.raises(InvalidInputError, match=match):
         backend.render(bad, tmp_path)
@@ -423,7 +430,7 @@ def test_capabilities_follow_the_configured_models(stub: ReplicateStub) -> None:
     text_clips = ReplicateGenerator(config(stub, image_model=None, video_model="luma/ray"))
     assert text_clips.capabilities().modes == {Mode.TEXT_TO_VIDEO}
     kling = ReplicateGenerator(config(stub)).capabilities()
-    assert Mode.IMAGE_TO_VIDEO in kling.modes and kling.max_seconds == 10
+    assert kling.modes == {Mode.TEXT_TO_IMAGE, Mode.IMAGE_TO_VIDEO} and kling.max_seconds == 10
 
 
 def test_the_token_is_in_no_log_line(

@@ -131,6 +131,7 @@ class ReplicateModel:
         negative_prompt: The negative prompt's input, if the model takes one.
         seed: The seed's input ("" when the model takes none: its takes are not repeatable).
         init_image: The first frame's input (image-to-video); unset: no image-to-video.
+        needs_init_image: The model makes clips from a first frame only (no text-to-video).
         references: The reference images' input; unset: the model takes none.
         reference_list: Send the references as a list (else one image, the first).
         max_references: How many references the model takes.
@@ -150,6 +151,7 @@ class ReplicateModel:
     negative_prompt: str | None = None
     seed: str = "seed"
     init_image: str | None = None
+    needs_init_image: bool = False
     references: str | None = None
     reference_list: bool = False
     max_references: int = setting(1, low=1)
@@ -176,6 +178,8 @@ class ReplicateModel:
                 raise ValueError(f'aspect_ratios: entries look like "16:9", not {ratio!r}')
         if not self.aspect_ratios:
             raise ValueError("aspect_ratios: at least one ratio")
+        if self.needs_init_image and not self.init_image:
+            raise ValueError("needs_init_image: set init_image, the first frame's input, too")
 
 
 @dataclass(frozen=True)
@@ -304,7 +308,8 @@ class ReplicateGenerator(Generator):
             references = s.inputs(s.image_model).references is not None
         if s.video_model:
             video = s.inputs(s.video_model)
-            modes.add(Mode.TEXT_TO_VIDEO)
+            if not video.needs_init_image:
+                modes.add(Mode.TEXT_TO_VIDEO)
             if video.init_image is not None:
                 modes.add(Mode.IMAGE_TO_VIDEO)
             max_seconds = video.max_seconds or (
@@ -342,12 +347,18 @@ class ReplicateGenerator(Generator):
             InvalidInputError: Mode, size, references or first frame the model does not take,
                 or a model with no rate (named).
         """
-        model = self.model_for(request)  # first: "video_model is not set" says more
+        # First what says more than "cannot do text-to-video": which key or model is missing.
+        model = self.model_for(request)
+        inputs = self.settings.inputs(model)
+        where = f'[generators.replicate.models."{model}"]'
+        if request.mode is Mode.TEXT_TO_VIDEO and inputs.needs_init_image:
+            raise InvalidInputError(
+                f"model {model} makes clips from a first frame only (needs_init_image in"
+                f" {where}): render --from a still take"
+            )
         super().check(request)
         if request.width <= 0 or request.height <= 0:
             raise InvalidInputError(f"size must be positive, not {request.width}x{request.height}")
-        inputs = self.settings.inputs(model)
-        where = f'[generators.replicate.models."{model}"]'
         if request.references:
             if inputs.references is None:
                 raise InvalidInputError(
