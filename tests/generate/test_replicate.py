@@ -487,3 +487,18 @@ def test_an_outage_while_polling_is_ridden_out(
     assert down.is_set() and result.path.is_file()
     assert any("cannot reach Replicate" in r.getMessage() for r in caplog.records)
     assert not stub.created[0].canceled
+
+
+def test_generators_check_asks_the_account_and_spends_nothing(
+    cli, film: Path, stub: ReplicateStub, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    listed = {g["name"]: g for g in cli("generators", "--check", "--json").json()}
+    assert listed["replicate"]["available"] is True and listed["replicate"]["reachable"] is True
+    assert [(c.method, c.path) for c in stub.calls] == [("GET", "/v1/account")]
+    monkeypatch.setenv("REPLICATE_API_TOKEN", "r8_wrong")
+    listed = {g["name"]: g for g in cli("generators", "--check", "--json").json()}
+    assert listed["replicate"]["reachable"] is False
+    assert "Replicate rejected the API token" in listed["replicate"]["problem"]
+    monkeypatch.delenv("REPLICATE_API_TOKEN")
+    listed = {g["name"]: g for g in cli("generators", "--json").json()}
+    assert listed["replicate"]["missing_settings"] == ["REPLICATE_API_TOKEN"]
