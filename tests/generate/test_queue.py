@@ -167,7 +167,7 @@ def test_kinds_are_take_kinds_and_words_alike(film: Production) -> None:
 def test_reports_print_their_fields_in_order(film: Production) -> None:
     plan = enqueue(film, ["1A"], generator="solid", seed=9, dry_run=True)
     printed = json.loads(dumps_views(plan))
-    assert list(printed) == ["dry_run", "takes", "request", "resumed", "failed"]
+    assert list(printed) == ["dry_run", "takes", "request", "resumed", "failed", "quote"]
     assert printed["dry_run"] is True
     assert list(printed["takes"][0]) == ["shot", "number", "take", "generator", "request"]
     assert printed["takes"][0]["request"] == plan.takes[0].request

@@ -199,12 +199,17 @@ def register(app: typer.Typer) -> None:
         include_unapproved: bool = typer.Option(
             False, "--include-unapproved", help="Count the cut as 'edit assemble' would with it."
         ),
+        with_cost: bool = typer.Option(
+            False, "--with-cost", help="Add the spend per generator, in each one's own unit."
+        ),
     ) -> None:
         """Where and how AI was used in the film, from the project's records."""
         from setpiece.provenance.disclosure import disclosure, write_html
 
         with open_production(ctx) as production:
-            report = disclosure(production, include_unapproved=include_unapproved)
+            report = disclosure(
+                production, include_unapproved=include_unapproved, with_cost=with_cost
+            )
         if html is not None:
             write_html(report, html)
         if as_json:

@@ -251,8 +251,16 @@ def home(
     production: Production = Depends(page_production),
 ) -> Response:
     from setpiece.production.board import dashboard
+    from setpiece.production.cost import budget_status
 
-    return render(request, "dashboard.html", who, board=dashboard(production), page="dashboard")
+    return render(
+        request,
+        "dashboard.html",
+        who,
+        board=dashboard(production),
+        budget=budget_status(production),
+        page="dashboard",
+    )
 
 
 @router.get("/script")

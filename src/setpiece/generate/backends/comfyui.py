@@ -49,6 +49,11 @@ references, ``refs0``, ``refs1``...), ``model`` (the ``{{model}}``), ``timeout_s
 up-check), ``http_timeout_s`` (60), ``poll_s`` (5), ``headers`` (sent with every
 request), ``output_node`` (which save node's file is the take, when several).
 Request parameters ``workflow`` and ``output_node`` override them per take.
+
+Cost: compute seconds (``compute_seconds``), measured by the server: the time between the
+run's ``execution_start`` and ``execution_success`` in its history (milliseconds stamps);
+when the history gives no stamps, the wall time from queueing the prompt to its outputs.
+``quote`` stays None: the render queue estimates from the generator's earlier takes.
 """
 
 from __future__ import annotations
@@ -62,6 +67,7 @@ import time
 import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -80,6 +86,7 @@ from setpiece.generate.backends._comfyui_workflow import (
 )
 from setpiece.generate.base import (
     Capabilities,
+    Cost,
     Generator,
     GeneratorSettings,
     Mode,
@@ -165,6 +172,7 @@ class _Watch:
         self.finished = False  # `executing` with node null: the history is written
         self.frames: list[tuple[str, bytes]] = []
         self.sent: dict[str, Any] | None = None  # the graph queued, after substitution
+        self.entry: dict[str, Any] | None = None  # the finished run's history entry
 
     def feed(self, message: str | bytes) -> None:
         """Takes one frame.
@@ -241,6 +249,21 @@ def interrupted_error(data: Mapping[str, Any]) -> RenderError:
     return RenderError(
         f"the ComfyUI run was interrupted at {where} by someone at the server; render again"
     )
+
+
+def execution_seconds(entry: Mapping[str, Any] | None) -> float | None:
+    """Seconds the server spent on the run, from its history's ``execution_start`` and
+    ``execution_success`` timestamps (milliseconds); None when either is missing."""
+    status = entry.get("status") if isinstance(entry, Mapping) else None
+    stamps: dict[str, float] = {}
+    for item in status.get("messages") or [] if isinstance(status, Mapping) else []:
+        if isinstance(item, list) and len(item) == 2 and isinstance(item[1], Mapping):
+            stamp = item[1].get("timestamp")
+            if isinstance(stamp, int | float) and not isinstance(stamp, bool):
+                stamps[str(item[0])] = float(stamp)
+    if "execution_start" not in stamps or "execution_success" not in stamps:
+        return None
+    return max(0.0, (stamps["execution_success"] - stamps["execution_start"]) / 1000)
 
 
 def _history_outcome(entry: dict[str, Any] | None) -> dict[str, Any] | None:
@@ -432,8 +455,10 @@ class ComfyUIGenerator(Generator):
             version = system.get("comfyui_version") if isinstance(system, dict) else None
             watch = _Watch(prompt_id, workflow, progress)
             outputs = self._earlier(client, watch) if key is not None else None
+            started = time.monotonic()
             if outputs is None:
                 outputs = self._run(client, request, workflow, inputs, watch, exact)
+            wall = time.monotonic() - started
             path, item = self._save(client, outputs, watch, request, output_node, workdir)
         fps = workflow_fps(workflow, str(item.get("node")), request)
         path = as_take(path, request, fps, f"comfyui-{watch.prompt_id}")
@@ -452,7 +477,15 @@ class ComfyUIGenerator(Generator):
             parameters.pop("workflow_exact", None)
         if request.is_video:
             parameters["fps"] = f"{fps.numerator}/{fps.denominator}"
-        return RenderResult(path=path, model=request.model, parameters=parameters, workflow=sent)
+        seconds = execution_seconds(watch.entry)
+        cost = Cost(
+            amount=Decimal(f"{seconds if seconds is not None else wall:.3f}"),
+            unit="compute_seconds",
+        )
+        parameters["cost_measured_by"] = "history" if seconds is not None else "wall time"
+        return RenderResult(
+            path=path, model=request.model, parameters=parameters, workflow=sent, cost=cost
+        )
 
     def check(self, request: RenderRequest) -> None:
         """Refuses a take beyond the capabilities, or one no configured workflow can make.
@@ -500,6 +533,7 @@ class ComfyUIGenerator(Generator):
                 outputs = _history_outcome(entry)
             if outputs is not None:
                 watch.sent = _history_graph(entry)
+                watch.entry = entry
         if watch.running or outputs is not None:
             log.info("ComfyUI prompt %s found from an earlier try: resuming", watch.prompt_id)
         return outputs
@@ -597,6 +631,7 @@ class ComfyUIGenerator(Generator):
                     raise
                 if outputs is not None:
                     ended = True
+                    watch.entry = entry
                     return outputs
         except BaseException:
             if not ended:

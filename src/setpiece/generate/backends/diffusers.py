@@ -46,6 +46,10 @@ Decisions:
 - ``model_hash`` is a SHA-256 of the folder's weight files (formula in
   ``_diffusers_model``), cached while their sizes and times stay the same; the
   LoRA's and the IP-Adapter's hashes are recorded beside it.
+- Cost is measured, not quoted: the wall time of each pipeline call (loading included),
+  shared equally by the takes of the batch, in ``gpu_seconds`` on CUDA and
+  ``compute_seconds`` elsewhere. ``quote`` stays None: the render queue estimates from
+  the generator's earlier takes.
 - Pipelines stay loaded, one per (folder, mode), until ``close``. An instance
   renders one request at a time: give each worker thread its own.
 
@@ -59,8 +63,10 @@ import inspect
 import json
 import logging
 import sys
+import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
+from decimal import Decimal
 from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
@@ -76,6 +82,7 @@ from setpiece.generate.backends._diffusers_model import (
 )
 from setpiece.generate.base import (
     Capabilities,
+    Cost,
     Generator,
     GeneratorSettings,
     Mode,
@@ -327,6 +334,7 @@ class DiffusersGenerator(Generator):
 
         workdir.mkdir(parents=True, exist_ok=True)
         for chunk in chunks:
+            started = time.monotonic()
             try:
                 rendered = self._render_chunk(
                     chunk, workdir, partial(report, size=len(chunk.requests))
@@ -343,11 +351,17 @@ class DiffusersGenerator(Generator):
                     " device is free, or lower batch_size or the size",
                     transient=True,
                 ) from exc
+            cost = self._measured(time.monotonic() - started, len(rendered))
             for index, result in zip(chunk.indices, rendered, strict=True):
-                results[index] = result
+                results[index] = replace(result, cost=cost)
             done += len(chunk.requests)
             report(0.0)
         return [result for result in results if result is not None]
+
+    def _measured(self, seconds: float, takes: int) -> Cost:
+        """One take's share of a pipeline call's wall time, in GPU- or compute seconds."""
+        unit = "gpu_seconds" if (self._device or "").startswith("cuda") else "compute_seconds"
+        return Cost(amount=Decimal(f"{seconds / max(takes, 1):.3f}"), unit=unit)
 
     def _chunks(self, requests: Sequence[RenderRequest]) -> list[_Chunk]:
         groups: dict[str, _Chunk] = {}
