@@ -35,6 +35,7 @@ CASES: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "diffusers": (("torch",), ("render", "1A", "--generator", "diffusers")),
     "comfyui": (("websockets",), ("render", "1A", "--generator", "comfyui")),
     "runway": (("runwayml",), ("render", "1A", "--generator", "runway")),
+    "replicate": (("replicate",), ("render", "1A", "--generator", "replicate")),
     "faces": (("dlib",), ("check", "continuity")),
 }
 

@@ -1,5 +1,5 @@
 """The conformance suite (``setpiece.generate.testing``) over every generator Setpiece knows:
-previs for real, ComfyUI and Runway against their stub servers, diffusers with a tiny
+previs for real, ComfyUI, Runway and Replicate against their stub servers, diffusers with a tiny
 pipeline, and the documented example plugin through its entry point; and the suite
 itself, failing on generators that break the contract.
 """
@@ -41,7 +41,7 @@ from setpiece.generate.testing import (
 
 def test_every_builtin_has_a_conformance_run_here() -> None:
     # A new built-in backend fails this until a test below runs the suite over it.
-    assert set(BUILTINS) == {"previs", "diffusers", "comfyui", "runway"}
+    assert set(BUILTINS) == {"previs", "diffusers", "comfyui", "runway", "replicate"}
 
 
 def test_previs_conforms(tmp_path: Path) -> None:
@@ -123,6 +123,45 @@ def test_runway_conforms(runway_env: Any, tmp_path: Path) -> None:
             check_render(runway, request, tmp_path / request.mode.value)
     finally:
         check_close(runway)
+
+
+def test_replicate_conforms(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    pytest.importorskip("replicate")
+    from generate.replicate_stub import HostedModel, ReplicateStub
+    from mediafactory import write_mp4, write_png
+
+    token = "r8_" + "c0" * 18
+    monkeypatch.setenv("REPLICATE_API_TOKEN", token)
+    for name in ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "REPLICATE_BASE_URL"):
+        monkeypatch.delenv(name, raising=False)
+        monkeypatch.delenv(name.lower(), raising=False)
+    found = generator_class("replicate")
+    assert found is not None
+    models = {"owner/still": HostedModel(video=False), "owner/clip": HostedModel(video=True)}
+    settings: dict[str, Any] = {
+        "poll_interval_s": 0.01,
+        "image_model": "owner/still",
+        "video_model": "owner/clip",
+        "rates": {"owner/still": "0.03", "owner/clip": "0.1"},
+    }
+    with ReplicateStub(token, models) as stub:
+        settings["base_url"] = stub.url
+        # A hosted model makes its own sizes; the stub serves what it is told, the asked size.
+        results = []
+        for request in requests_for(found[1](settings)):
+            if request.is_video:
+                stub.output_bytes = write_mp4(
+                    tmp_path / "clip.mp4", frames=4, w=64, h=48
+                ).read_bytes()
+            else:
+                stub.output_bytes = write_png(tmp_path / "still.png", w=64, h=48).read_bytes()
+            results += check_generator(
+                found[1], tmp_path / "work", settings=settings, requests=[request]
+            )
+    assert [r.path.suffix for r in results] == [".png", ".mp4"]
+    assert [r.cost for r in results if r.cost] and all(
+        r.cost.unit == "usd" for r in results if r.cost
+    )
 
 
 @pytest.mark.slow

@@ -28,6 +28,7 @@ def test_builtins_declare_what_they_are() -> None:
         "diffusers": Origin.TRAINED,
         "comfyui": Origin.TRAINED,
         "runway": Origin.TRAINED,
+        "replicate": Origin.TRAINED,
     }
     listed = {g.name: jsonable(g)["origin"] for g in list_generators() if g.name in BUILTINS}
     assert listed == {
@@ -35,6 +36,7 @@ def test_builtins_declare_what_they_are() -> None:
         "diffusers": "trained",
         "comfyui": "trained",
         "runway": "trained",
+        "replicate": "trained",
     }
 
 

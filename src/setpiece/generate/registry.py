@@ -51,6 +51,7 @@ BUILTINS: dict[str, str] = {
     "diffusers": "setpiece.generate.backends.diffusers:DiffusersGenerator",
     "comfyui": "setpiece.generate.backends.comfyui:ComfyUIGenerator",
     "runway": "setpiece.generate.backends.runway:RunwayGenerator",
+    "replicate": "setpiece.generate.backends.replicate:ReplicateGenerator",
 }
 
 
