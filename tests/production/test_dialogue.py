@@ -241,7 +241,7 @@ def test_unknown_line(production: Production, tmp_path: Path) -> None:
         list_lines(production, line="1/9")
 
 
-def _speaker(rate: int = 16000, fail: list[BaseException] | None = None):  # noqa: ANN202
+def _speaker(rate: int = 16000, fail: list[BaseException] | None = None):
     """A speaker that writes a real WAV, a tenth of a second per word (a test's voice)."""
     from setpiece.generate.queue import SpeechJob, Spoken
 
