@@ -170,7 +170,7 @@ def test_a_hosted_backend_without_its_key(cli, film: Path) -> None:
         def missing_settings(cls, settings: VoiceSettings) -> list[str]:
             return ["HOSTEDTEST_API_KEY"]
 
-        def synthesize(self, text, request, language, workdir) -> Synthesis:  # noqa: ANN001
+        def synthesize(self, text, request, language, workdir) -> Synthesis:
             raise AssertionError("never reached without a key")
 
     register(Hosted)
