@@ -443,4 +443,5 @@ def entry_view(
             recorded_by=likeness.recorded_by,
         ),
         takes=len(takes_using(session, entry)) if counted else 0,
+        voice=dict(entry.voice) if entry.voice else None,
     )

@@ -511,7 +511,7 @@ def set_voice(
         else None
     )
     with production.transaction() as session:
-        production.authorize(session, "edit_bible")
+        production.authorize(session, "edit_breakdown")
         entry = entry_row(session, BibleKind.CHARACTER, character)
         if sha is not None:
             _require_likeness(session, production, entry)
