@@ -356,3 +356,23 @@ def test_timing_from_sound_and_the_edit_wins(production: Production, tmp_path: P
     for change in report.changed:  # MARA's 20 s take (+0.5 s pause) lengthens her shots
         assert after[change.code] > before[change.code]
     assert time_from_sound(production).changed == []
+
+
+def test_a_cloned_voice_with_consent_keeps_its_sample(
+    production: Production, tmp_path: Path
+) -> None:
+    from setpiece.production.fsck import referenced_media
+    from setpiece.production.likeness import record_likeness
+
+    import_script(production, _write(tmp_path, "a.fountain", DRAFT))
+    consent = tmp_path / "consent.pdf"
+    consent.write_bytes(b"%PDF-1.4 signed")
+    record_likeness(
+        production, "MARA", person="Ada Lee", consent=consent, date="2026-11-02", scope="film"
+    )
+    voice = set_voice(
+        production, "MARA", backend="xtts", voice="clone", sample=wav(tmp_path / "ada.wav")
+    )
+    assert voice.sample is not None
+    with production.transaction(read_only=True) as session:
+        assert voice.sample in referenced_media(session)  # fsck --gc keeps it

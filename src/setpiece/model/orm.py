@@ -128,6 +128,12 @@ def _listed_hashes(value: Any) -> list[str]:
     return [h for h in value or [] if isinstance(h, str)]
 
 
+def _voice_hashes(value: Any) -> list[str]:
+    """A voice's reference recording (``{"sample": sha256}``), when it clones one."""
+    sample = value.get("sample") if isinstance(value, dict) else None
+    return [sample] if isinstance(sample, str) else []
+
+
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING)
 
@@ -297,7 +303,9 @@ class BibleEntry(Base):
     # sha256 of a reference recording for a backend that clones). Not part of ``version``: a
     # voice changes what a line sounds like, not what a take shows; a dialogue take is stale
     # when the voice it recorded differs from this (``production.dialogue``).
-    voice: Mapped[dict[str, Any] | None] = mapped_column(JSONType)
+    voice: Mapped[dict[str, Any] | None] = mapped_column(
+        JSONType, info={MEDIA_HASHES: _voice_hashes}
+    )
 
     refs: Mapped[list[BibleRef]] = relationship(
         back_populates="entry", order_by="BibleRef.position", cascade="all, delete-orphan"
@@ -581,7 +589,9 @@ class LineTake(Base):
     lufs: Mapped[float | None] = mapped_column(Float)  # integrated loudness, ITU-R BS.1770
     # The recipe: the voice as it was (``BibleEntry.voice``), the text spoken, the seed and
     # what the backend reports it did.
-    voice: Mapped[dict[str, Any] | None] = mapped_column(JSONType)
+    voice: Mapped[dict[str, Any] | None] = mapped_column(
+        JSONType, info={MEDIA_HASHES: _voice_hashes}
+    )
     text: Mapped[str] = mapped_column(Text, default="")
     seed: Mapped[int | None] = mapped_column(BigInteger)
     recipe: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)

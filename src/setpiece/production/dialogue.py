@@ -505,16 +505,29 @@ def set_voice(
         raise InvalidInputError(f"--rate {rate} is out of range: give 80 to 450 words a minute")
     if pitch is not None and not 0 <= pitch <= 100:
         raise InvalidInputError(f"--pitch {pitch} is out of range: give 0 to 100 (50 is normal)")
-    sha = (
-        production.store.put(Path(sample), Path(sample).suffix.lower() or ".wav").sha256
-        if sample
-        else None
-    )
+    stored = production.store.put(Path(sample), ".wav") if sample else None
+    sha = stored.sha256 if stored is not None else None
     with production.transaction() as session:
         production.authorize(session, "edit_breakdown")
         entry = entry_row(session, BibleKind.CHARACTER, character)
-        if sha is not None:
+        if stored is not None and sample is not None:
             _require_likeness(session, production, entry)
+            if session.get(Media, stored.sha256) is None:  # measured by the voice, not here
+                session.add(
+                    Media(
+                        sha256=stored.sha256,
+                        size=stored.size,
+                        kind="audio",
+                        ext=".wav",
+                        container="wav",
+                        codec="pcm",
+                        width=0,
+                        height=0,
+                        frames=0,
+                        audio_streams=1,
+                        original_name=Path(sample).name,
+                    )
+                )
         before = voice_label(voice_of(entry))
         entry.voice = {
             "backend": backend,
