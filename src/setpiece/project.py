@@ -70,6 +70,7 @@ SECTIONS: dict[str, str] = {
     "provenance": "setpiece.provenance.settings",
     "web": "setpiece.web.settings",
     "bible": "setpiece.production.likeness",
+    "dialogue": "setpiece.production.dialogue",
 }
 
 

@@ -30,9 +30,12 @@ You are up late.
 def test_every_column_that_points_at_media_is_counted() -> None:
     found = {f"{c.table.name}.{c.name}" for c in media_columns()}
     assert found == {
+        "bible_entries.voice",
         "bible_looks.references",
         "bible_refs.media_sha256",
         "findings.evidence_sha256",
+        "line_takes.media_sha256",
+        "line_takes.voice",
         "posters.poster_sha256",
         "reference_frames.thumb_sha256",
         "reference_works.media_sha256",

@@ -144,3 +144,34 @@ def test_the_bible_page_adds_a_picture(film: Any, session_of: Any, mara: None) -
     assert forged.status_code == 403
     booth = get_entry(film.production, BibleKind.LOCATION, "BOOTH")
     assert booth.version == 2 and len(booth.refs) == 1
+
+
+def test_a_voice_over_the_api_and_on_the_page(
+    film: Any, api: Any, session_of: Any, mara: None
+) -> None:
+    pytest.importorskip("espeakng_loader", reason="the voices extra is not installed")
+    voiced = api("art").patch(
+        "/api/v1/bible/character/MARA",
+        json={"voice": {"backend": "espeak", "voice": "en-us+f3", "rate": 160}},
+    )
+    assert voiced.status_code == 200, voiced.text
+    assert voiced.json()["voice"]["voice"] == "en-us+f3"
+    assert voiced.json()["version"] == 1  # a voice is not what a picture depends on
+    unknown = api("art").patch(
+        "/api/v1/bible/character/MARA", json={"voice": {"backend": "espeak", "voice": "xx-zz"}}
+    )
+    assert unknown.status_code == 404 and "no voice 'xx-zz'" in error_of(unknown)["message"]
+    artist = session_of("art")
+    assert "Voice: espeak:en-us+f3, rate 160" in artist.get("/bible").text
+    page = artist.post(
+        "/bible/character/MARA/voice",
+        data={"backend": "espeak", "voice": "en-us+m3", "pitch": "40", "csrf_token": artist.csrf},
+    )
+    assert page.status_code == 303, page.text
+    assert get_entry(film.production, BibleKind.CHARACTER, "MARA").voice == {
+        "backend": "espeak",
+        "voice": "en-us+m3",
+        "rate": None,
+        "pitch": 40,
+        "sample": None,
+    }

@@ -20,7 +20,7 @@ import os
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session, selectinload
 
 from setpiece.errors import ConflictError, InvalidInputError
@@ -32,6 +32,7 @@ from setpiece.model.orm import (
     BibleRef,
     Event,
     Likeness,
+    Line,
     Scene,
     ShotSubject,
     Take,
@@ -341,6 +342,8 @@ def remove_entry(
             )
         for table in (ShotSubject, Appearance, Likeness, BibleLook, BibleRef):
             session.execute(delete(table).where(table.entry_id == entry.id))
+        # Its lines stay (they are the script's), spoken by a name the bible no longer holds.
+        session.execute(update(Line).where(Line.entry_id == entry.id).values(entry_id=None))
         session.expire(entry)
         record_event(
             session,
@@ -443,4 +446,5 @@ def entry_view(
             recorded_by=likeness.recorded_by,
         ),
         takes=len(takes_using(session, entry)) if counted else 0,
+        voice=dict(entry.voice) if entry.voice else None,
     )

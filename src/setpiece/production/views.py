@@ -270,6 +270,8 @@ class BibleEntryView(_View):
     looks: list[LookView] = dataclasses.field(default_factory=list)
     likeness: LikenessView | None = None
     takes: int = 0  # takes made with this entry
+    # A character's voice: {"backend", "voice", "rate", "pitch", "sample"}; None: the default.
+    voice: dict[str, Any] | None = None
 
 
 @dataclasses.dataclass(frozen=True)

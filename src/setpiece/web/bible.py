@@ -44,7 +44,18 @@ class EntryPatch(BaseModel):
     description: Annotated[str | None, Field(max_length=10000)] = None
     rename: Annotated[str | None, Field(min_length=1, max_length=200)] = None
     remove_refs: list[Annotated[int, Field(ge=1, le=INT32)]] = Field(default_factory=list)
+    voice: VoicePatch | None = None  # characters only: checked with its backend first
     version: Version = None
+
+
+class VoicePatch(BaseModel):
+    """A character's voice, as ``setpiece character voice`` takes it."""
+
+    model_config = ConfigDict(extra="forbid")
+    backend: Annotated[str, Field(min_length=1, max_length=100)]
+    voice: Annotated[str, Field(min_length=1, max_length=200)]
+    rate: Annotated[int | None, Field(ge=80, le=450)] = None
+    pitch: Annotated[int | None, Field(ge=0, le=100)] = None
 
 
 class AcceptBody(BaseModel):
@@ -118,11 +129,17 @@ def patch_bible_entry(
     production: Production = Depends(acting),
     if_match: Annotated[str | None, Header(max_length=40)] = None,
 ) -> Response:
-    from setpiece.production.bible import set_entry
+    from setpiece.production.bible import get_entry, set_entry
 
+    which = _kind(production, kind)
+    if body.voice is not None:
+        spoken = body.voice
+        _set_voice(production, which, name, spoken.backend, spoken.voice, spoken.rate, spoken.pitch)
+        if body.description is None and body.rename is None and not body.remove_refs:
+            return _entry(get_entry(production, which, name))
     entry = set_entry(
         production,
-        _kind(production, kind),
+        which,
         name,
         description=body.description,
         remove_refs=body.remove_refs,
@@ -130,6 +147,23 @@ def patch_bible_entry(
         expected_version=_if_match(if_match, body.version),
     )
     return _entry(entry)
+
+
+def _set_voice(
+    production: Production,
+    kind: BibleKind,
+    name: str,
+    backend: str,
+    voice: str,
+    rate: int | None,
+    pitch: int | None,
+) -> None:
+    """Gives a character the voice (``pipeline.dialogue.character_voice``)."""
+    from setpiece.pipeline.dialogue import character_voice
+
+    if kind is not BibleKind.CHARACTER:
+        raise InvalidInputError(f"only a character has a voice, not a {kind.value}")
+    character_voice(production, name, backend=backend, voice=voice, rate=rate, pitch=pitch)
 
 
 @api_router.post(
@@ -234,6 +268,29 @@ def bible_edit(
             description=description,
             expected_version=_version(version),
         )
+    return RedirectResponse("/bible", status_code=303)
+
+
+@page_router.post("/bible/character/{name}/voice")
+def bible_voice(
+    name: str,
+    request: Request,
+    who: Identity = Depends(current),
+    backend: Annotated[str, Form(min_length=1, max_length=100)] = "espeak",
+    voice: Annotated[str, Form(min_length=1, max_length=200)] = "",
+    rate: Annotated[str, Form(max_length=10)] = "",
+    pitch: Annotated[str, Form(max_length=10)] = "",
+) -> Response:
+    """The page's voice form: the API's voice, then back to the bible."""
+    from setpiece.web.pages import page_production
+
+    production = page_production(request, who)
+    numbers = []
+    for label, text in (("rate", rate), ("pitch", pitch)):
+        if text.strip() and not text.strip().isdigit():
+            raise InvalidInputError(f"{label} {text!r} is not a whole number")
+        numbers.append(int(text) if text.strip() else None)
+    _set_voice(production, BibleKind.CHARACTER, name, backend, voice, numbers[0], numbers[1])
     return RedirectResponse("/bible", status_code=303)
 
 
