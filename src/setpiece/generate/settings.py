@@ -164,6 +164,9 @@ class RenderSettings:
             again (a restart, a network cut) before they fail with the reason.
         outage_retry_seconds: The longest wait between two tries during an outage; the
             waits double from one second up to it.
+        kind: What a render makes when nobody says: ``image`` (a frame a take, cheap, the
+            storyboard) or ``video`` (a clip of the planned length). The one default of
+            ``setpiece make``, ``setpiece render``, the API and the board's render form.
     """
 
     lease_seconds: float = setting(
@@ -180,6 +183,11 @@ class RenderSettings:
         positive=True,
         high=3600,
         help="the longest wait between two tries of a generator that cannot be reached",
+    )
+    kind: str = setting(
+        "image",
+        choices=("image", "video"),
+        help="what make, render and the board render when --kind is not given",
     )
 
 

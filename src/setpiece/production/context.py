@@ -31,6 +31,7 @@ from setpiece.errors import (
     StorageError,
 )
 from setpiece.model.enums import Role
+from setpiece.timebase import FrameCount, frame_count
 from setpiece.model.workflow import required_role
 from setpiece.project import (
     CONFIG_NAME,
@@ -245,6 +246,11 @@ class Production:
         if self._fps is None:
             self._fps = self.project_row().fps
         return self._fps
+
+    @property
+    def frames(self) -> FrameCount:
+        """How people count this film's frames (``[project] first_frame``, timecode at its rate)."""
+        return frame_count(self.config.settings, self.fps)
 
     def authorize(self, session: Session, action: str) -> None:
         """Checks that the acting user may do ``action``; a no-op while the project has no users.

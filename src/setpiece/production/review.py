@@ -199,7 +199,7 @@ def shot_history(production: Production, shot: str) -> list[HistoryItem]:
                 e.action,
                 f"shot {e.entity_id}"
                 if e.entity == "shot"
-                else f"take {e.entity_id} ({target.code}/{numbers[e.entity_id]})",
+                else f"take {target.code}/{numbers[e.entity_id]}",
                 e.before,
                 e.after,
                 e.note,
