@@ -47,7 +47,7 @@ def test_review_bad_input(production: Production, make) -> None:
         review.approve(production, other, take)
     with pytest.raises(InvalidInputError, match="--frame needs --take"):
         review.add_comment(production, code, "x", frame=3)
-    with pytest.raises(InvalidInputError, match="has 1 frames: frame 7 is past its end"):
+    with pytest.raises(InvalidInputError, match="has 1 frame(s), 0 to 0: frame 7 is past its end"):
         review.add_comment(production, code, "x", take=take, frame=7)
     records.add_user(production, "ana", "admin")
     records.add_user(production, "art", "artist")

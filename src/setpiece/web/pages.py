@@ -261,20 +261,10 @@ def script(
     who: Identity = Depends(current),
     production: Production = Depends(page_production),
 ) -> Response:
-    from setpiece.production.scenes import list_scenes
-    from setpiece.production.shots import list_shots
+    """The screenplay, formatted as one, each scene's shots beside it; a line opens its shot."""
+    from setpiece.production.screenplay import screenplay
 
-    by_scene: dict[str, list[Any]] = {}
-    for shot in list_shots(production):
-        by_scene.setdefault(shot.scene, []).append(shot)
-    return render(
-        request,
-        "script.html",
-        who,
-        scenes=list_scenes(production),
-        shots=by_scene,
-        page="script",
-    )
+    return render(request, "script.html", who, scenes=screenplay(production), page="script")
 
 
 @router.get("/board")
