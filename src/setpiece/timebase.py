@@ -16,9 +16,8 @@ from __future__ import annotations
 
 import math
 import re
-from fractions import Fraction
-
 from dataclasses import dataclass
+from fractions import Fraction
 from typing import Any
 
 from setpiece.config import load_section, setting

@@ -101,6 +101,7 @@ def test_the_script_page_shows_the_screenplay_and_a_line_opens_its_shot(
         assert character.inner_text() == "ANNA"
         assert page.locator(".sp-parenthetical").first.inner_text() == "(quietly)"
         assert page.locator(".sp-transition").first.inner_text() == "CUT TO:"
+
         # Formatted as a screenplay: the cue further right than the dialogue, the dialogue
         # further right than the action.
         def left(selector: str) -> float:

@@ -223,11 +223,15 @@ def test_the_script_page_shows_190_scenes_as_a_screenplay(
     assert page.count('<p class="sp-transition">CUT TO:</p>') == 190
     # Scene 7: ANNA's line opens her single, BEN's his, the action the lantern's insert.
     scene = page.split('id="scene-7"')[1].split('<section class="scene')[0]
-    anna = re.search(r'<p class="sp-dialogue sp-dialogue"><a href="/shots/([^"]+)"[^>]*>Car 7\.', scene)
+    anna = re.search(
+        r'<p class="sp-dialogue sp-dialogue"><a href="/shots/([^"]+)"[^>]*>Car 7\.', scene
+    )
     ben = re.search(r'<a href="/shots/([^"]+)"[^>]*>Then we keep walking', scene)
     action = re.search(r'<p class="sp-action"><a href="/shots/([^"]+)"', scene)
     assert anna and ben and action
-    shots = re.findall(r'<li><a href="/shots/([^"]+)">[^<]*</a>[^\n]*\n\s*(\S+) ([^<]*?) <small>', scene)
+    shots = re.findall(
+        r'<li><a href="/shots/([^"]+)">[^<]*</a>[^\n]*\n\s*(\S+) ([^<]*?) <small>', scene
+    )
     described = {code: f"{size} {text}" for code, size, text in shots}
     assert described[anna.group(1)].startswith("MCU Single: ANNA"), described
     assert described[ben.group(1)].startswith("MCU Single: BEN"), described
@@ -243,9 +247,22 @@ def test_covering_shots_rules(production: Production) -> None:
         from datetime import UTC, datetime
 
         return ShotView(
-            code, "1", len(code) + ord(code[-1]), description, size, "eye", None, None, None, None, "todo",  # type: ignore[arg-type]
-            [SubjectView(n, k, None, None, None) for n, k in subjects], 0, 1,
-            datetime.now(UTC), None,
+            code,
+            "1",
+            len(code) + ord(code[-1]),
+            description,
+            size,
+            "eye",
+            None,
+            None,
+            None,
+            None,
+            "todo",  # type: ignore[arg-type]
+            [SubjectView(n, k, None, None, None) for n, k in subjects],
+            0,
+            1,
+            datetime.now(UTC),
+            None,
         )
 
     shots = [

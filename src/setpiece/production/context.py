@@ -31,7 +31,6 @@ from setpiece.errors import (
     StorageError,
 )
 from setpiece.model.enums import Role
-from setpiece.timebase import FrameCount, frame_count
 from setpiece.model.workflow import required_role
 from setpiece.project import (
     CONFIG_NAME,
@@ -43,6 +42,7 @@ from setpiece.project import (
     resolve_actor,
     write_config,
 )
+from setpiece.timebase import FrameCount, frame_count
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session

@@ -130,7 +130,7 @@ def add_comment(
     if not text or len(text) > 10000:
         raise InvalidInputError("a comment needs a note of 1-10000 characters (--note)")
     if frame is not None and (frame < 0 or take is None):
-        raise InvalidInputError("a frame needs a take (--take): frames are counted in a take")
+        raise InvalidInputError("--frame needs --take: frames are counted in a take")
     with production.transaction() as session:
         production.authorize(session, "comment")
         target = shot_row(session, shot)

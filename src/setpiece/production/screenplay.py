@@ -88,6 +88,7 @@ def _speaker_shot(speaker: str, shots: list[ShotView], wide: str | None) -> str 
     with_speaker = [s for s in shots if speaker in _characters(s)]
     if not with_speaker:
         return wide
+
     def tightness(shot: ShotView) -> int:
         size = (shot.size or "").upper()
         return TIGHT.index(size) if size in TIGHT else len(TIGHT)
@@ -136,7 +137,9 @@ def covering_shots(body: list[dict[str, Any]], shots: list[ShotView]) -> list[st
             found.append(_action_shot(text, actions, shots, wide))
         elif kind == "scene_heading":
             quoted = " ".join(text.strip().lstrip(".").split()).upper()
-            match = next((s.code for s in shots if quoted and quoted in s.description.upper()), None)
+            match = next(
+                (s.code for s in shots if quoted and quoted in s.description.upper()), None
+            )
             found.append(match or wide)
         else:
             found.append(None)

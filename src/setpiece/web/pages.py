@@ -299,13 +299,12 @@ def shot_page(
     who: Identity = Depends(current),
     production: Production = Depends(page_production),
 ) -> Response:
+    from setpiece.generate.settings import render_settings
     from setpiece.production.board import list_comments
     from setpiece.production.records import list_findings
     from setpiece.production.review import shot_history
     from setpiece.production.shots import get_shot
     from setpiece.production.takes import list_takes
-
-    from setpiece.generate.settings import render_settings
 
     shot = get_shot(production, code)
     takes = list_takes(production, shot.code)
