@@ -144,6 +144,12 @@ def test_the_cli_frame_option_takes_the_shown_number(film: Film, cli: Any) -> No
     assert code == 2
     assert "frame 7 is before the first frame, 1001" in err
     assert len(list_comments(film.production, "1A")) == 1
+    from setpiece.production.records import record_finding
+
+    record_finding(film.production, "continuity.look_jump", take=film.takes[1], frame=2, detail="x")
+    code, out, err = cli("-C", root, "--as", "dora", "findings", "list")
+    assert code == 0, err
+    assert "continuity.look_jump 1A/2 frame 1003 (00:00:00:02): x" in out
 
 
 def test_one_kind_default_for_make_render_and_the_board(film: Film) -> None:
