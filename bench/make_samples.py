@@ -62,6 +62,7 @@ def make(script: Path, project: Path, resolution: str, takes: int) -> tuple[floa
     """Runs ``setpiece make``; returns (seconds, peak bytes, its JSON report)."""
     argv = [sys.executable, "-m", "setpiece.cli.main", "make", str(script)]
     argv += ["--project", str(project), "--resolution", resolution, "--takes", str(takes)]
+    argv += ["--kind", "video"]  # the whole pipeline: clips, retimed (the default renders stills)
     started = time.perf_counter()
     with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
         child = subprocess.Popen([*argv, "--json"], stdout=out, stderr=err)

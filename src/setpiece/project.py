@@ -71,6 +71,7 @@ SECTIONS: dict[str, str] = {
     "web": "setpiece.web.settings",
     "bible": "setpiece.production.likeness",
     "dialogue": "setpiece.production.dialogue",
+    "project": "setpiece.timebase",
 }
 
 

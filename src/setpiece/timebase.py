@@ -16,12 +16,18 @@ from __future__ import annotations
 
 import math
 import re
+from dataclasses import dataclass
 from fractions import Fraction
+from typing import Any
 
+from setpiece.config import load_section, setting
 from setpiece.errors import InvalidInputError
 
 __all__ = [
+    "FrameCount",
+    "ProjectSettings",
     "format_rate",
+    "frame_count",
     "frames_to_seconds",
     "parse_rate",
     "parse_resolution",
@@ -136,3 +142,66 @@ def timecode(frames: int, rate: Fraction) -> str:
     minutes, second = divmod(seconds, 60)
     hours, minute = divmod(minutes, 60)
     return f"{hours % 24:02d}:{minute:02d}:{second:02d}:{frame:02d}"
+
+
+@dataclass(frozen=True)
+class ProjectSettings:
+    """``[project]``: how people count the film's frames.
+
+    ``first_frame`` is the number shown for a take's first frame: productions count from
+    1001 (room for handles before it), and ``first_frame = 1001`` shows that. The default
+    stays 0, so a project made before the setting shows and takes the numbers it always did.
+    """
+
+    first_frame: int = setting(0, low=0, high=10_000_000, help="the number of a take's first frame")
+
+
+@dataclass(frozen=True)
+class FrameCount:
+    """The one conversion between stored frames (0-based) and the numbers people read.
+
+    Stored frames (findings, comments, the API's JSON) stay 0-based; the board, the CLI's
+    output and its ``--frame`` options use ``first_frame + stored``, with SMPTE timecode of
+    the stored frame at the film's rate (``timecode``, that is OpenTimelineIO's).
+    """
+
+    first_frame: int
+    rate: Fraction
+
+    def shown(self, stored: int) -> int:
+        """The number people read for stored frame ``stored``."""
+        return self.first_frame + stored
+
+    def stored(self, shown: int | str) -> int:
+        """The stored (0-based) frame of the number ``shown`` that a person typed.
+
+        Raises:
+            InvalidInputError: Not a whole number, or before the first frame.
+        """
+        text = str(shown).strip()
+        if not re.fullmatch(r"\d{1,9}", text):
+            raise InvalidInputError(f"frame {text[:20]!r} is not a whole number")
+        if int(text) < self.first_frame:
+            raise InvalidInputError(
+                f"frame {text} is before the first frame, {self.first_frame}"
+                " ([project] first_frame in setpiece.toml)"
+            )
+        return int(text) - self.first_frame
+
+    def timecode(self, stored: int) -> str:
+        """SMPTE timecode of stored frame ``stored`` from the take's start, at the film's rate."""
+        return timecode(stored, self.rate)
+
+    def label(self, stored: int) -> str:
+        """``frame 1003 (00:00:00:02)``: the number people count, then the timecode."""
+        return f"frame {self.shown(stored)} ({self.timecode(stored)})"
+
+
+def frame_count(settings: dict[str, Any], rate: Fraction) -> FrameCount:
+    """The film's frame counting: its toml's ``[project]`` table at the film's ``rate``.
+
+    Raises:
+        InvalidInputError: The ``[project]`` table has an unknown key or a bad value.
+    """
+    project = load_section(ProjectSettings, settings.get("project"), section="project")
+    return FrameCount(project.first_frame, rate)

@@ -150,6 +150,16 @@ CASES: dict[str, tuple[dict[str, Any], tuple[str, ...], str]] = {
         ("render", "1A", "--dry-run"),
         '[bible] require_consent: expected true or false, got "yes"',
     ),
+    "project-range": (
+        {"project": {"first_frame": -1}},
+        ("review", "comment", "1A", "--note", "x"),
+        "[project] first_frame: expected a whole number from 0 to 10000000, got -1",
+    ),
+    "render-kind": (
+        {"render": {"kind": "gif"}},
+        ("render", "1A", "--dry-run"),
+        "[render] kind: expected one of",
+    ),
     "render-nan": (
         {"render": {"lease_seconds": float("nan")}},
         ("render",),
@@ -288,8 +298,8 @@ def test_an_unknown_section_is_refused_when_the_project_opens(
     line = refusal(cli("--project", film, "check", "integrity"))
     assert line.endswith(
         "setpiece.toml: unknown section [integrty]; known sections: bible, budget, continuity, "
-        "database, generators, integrity, media, motion, prompts, provenance, ray, render, user, "
-        "voices, web"
+        "database, dialogue, generators, integrity, media, motion, project, prompts, provenance, "
+        "ray, render, user, voices, web"
     )
 
 

@@ -35,7 +35,7 @@ def test_submit_approve_retake_comment_history(production: Production, make) -> 
     ]
     approve_event = next(i for i in items if i.action == "approve")
     assert approve_event.actor == "dir" and approve_event.note == "her eyeline"
-    assert any(i.target.startswith(f"take {first}") and i.after == "circled" for i in items)
+    assert any(i.target == f"take {code}/1" and i.after == "circled" for i in items)
 
 
 def test_review_bad_input(production: Production, make) -> None:
@@ -47,7 +47,9 @@ def test_review_bad_input(production: Production, make) -> None:
         review.approve(production, other, take)
     with pytest.raises(InvalidInputError, match="--frame needs --take"):
         review.add_comment(production, code, "x", frame=3)
-    with pytest.raises(InvalidInputError, match="has 1 frames: frame 7 is past its end"):
+    with pytest.raises(
+        InvalidInputError, match=r"has 1 frame\(s\), 0 to 0: frame 7 is past its end"
+    ):
         review.add_comment(production, code, "x", take=take, frame=7)
     records.add_user(production, "ana", "admin")
     records.add_user(production, "art", "artist")

@@ -46,6 +46,7 @@ def check_continuity_command(
         report = check_continuity(
             production, scene=scene, shot=shot, checkers=continuity_checkers(), progress=bar
         )
+        frames = production.frames
     if html is not None:
         write_html(report, html)
     if as_json:
@@ -58,7 +59,7 @@ def check_continuity_command(
                 for x in (
                     report.label(f.take) or f.shot,
                     f.character,
-                    f"frame {f.frame}" if f.frame is not None else None,
+                    frames.label(f.frame) if f.frame is not None else None,
                 )
                 if x
             )

@@ -475,13 +475,17 @@ def findings_list(
 
     with open_production(ctx) as production:
         findings = list_findings(production, shot=shot, kind=kind)
+        frames = production.frames
     if as_json:
         emit_json(findings)
         return
     for f in findings:
         where = " ".join(
             x
-            for x in (f.take_label or f.shot, f"frame {f.frame}" if f.frame is not None else None)
+            for x in (
+                f.take_label or f.shot,
+                frames.label(f.frame) if f.frame is not None else None,
+            )
             if x
         )
         console().print(f"{f.kind} {where}: {f.detail}")

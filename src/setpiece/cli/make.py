@@ -42,7 +42,12 @@ def make(
     render_fps: str | None = typer.Option(
         None, "--render-fps", help="Render video at this rate and retime it to --fps."
     ),
-    kind: str = typer.Option("video", "--kind", help="video (clips) or image (one frame a shot)."),
+    kind: str | None = typer.Option(
+        None,
+        "--kind",
+        help="image (one frame a shot) or video (clips); default: [render] kind in"
+        " setpiece.toml, image.",
+    ),
     resolution: str = typer.Option(
         "1920x1080", "--resolution", help="WIDTHxHEIGHT of a new project."
     ),

@@ -225,8 +225,11 @@ def render(
     ),
     takes: int = typer.Option(1, "--takes", help="Takes per shot (1-100)."),
     generator: str = typer.Option("previs", "--generator", help="Which generator makes them."),
-    kind: str = typer.Option(
-        "image", "--kind", help="image (a frame) or video (a clip of the planned length)."
+    kind: str | None = typer.Option(
+        None,
+        "--kind",
+        help="image (a frame) or video (a clip of the planned length); default: [render] kind"
+        " in setpiece.toml, image.",
     ),
     seed: int | None = typer.Option(None, "--seed", help="Pin the seed (take n gets seed+n-1)."),
     prompt: str | None = typer.Option(

@@ -60,15 +60,21 @@ def comment(
     shot: str,
     note: str = typer.Option(..., "--note"),
     take: str | None = typer.Option(None, "--take", help="Take id or SHOT/NUMBER."),
-    frame: int | None = typer.Option(None, "--frame", help="Frame of the take, from 0."),
+    frame: int | None = typer.Option(
+        None,
+        "--frame",
+        help="Frame of the take as the board shows it: from [project] first_frame (default 0).",
+    ),
 ) -> None:
     """Comment on a shot, a take, or one frame of a take."""
     from setpiece.production.review import add_comment
 
     with open_production(ctx) as production:
-        view = add_comment(production, shot, note, take=take, frame=frame)
+        frames = production.frames
+        stored = frames.stored(frame) if frame is not None else None
+        view = add_comment(production, shot, note, take=take, frame=stored)
     where = (
-        f"take {view.take}" + (f" frame {view.frame}" if view.frame is not None else "")
+        f"take {view.take}" + (f" {frames.label(view.frame)}" if view.frame is not None else "")
         if view.take
         else "shot"
     )

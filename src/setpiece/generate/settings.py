@@ -182,6 +182,9 @@ class RenderSettings:
             waits double from one second up to it.
         confirm_over: Per unit, the quote above which ``render`` asks before it starts
             (a terminal) or needs ``--yes``.
+        kind: What a render makes when nobody says: ``image`` (a frame a take, cheap, the
+            storyboard) or ``video`` (a clip of the planned length). The one default of
+            ``setpiece make``, ``setpiece render``, the API and the board's render form.
     """
 
     lease_seconds: float = setting(
@@ -200,6 +203,11 @@ class RenderSettings:
         help="the longest wait between two tries of a generator that cannot be reached",
     )
     confirm_over: ConfirmOver = field(default_factory=ConfirmOver)
+    kind: str = setting(
+        "image",
+        choices=("image", "video"),
+        help="what make, render and the board render when --kind is not given",
+    )
 
 
 @dataclass(frozen=True)

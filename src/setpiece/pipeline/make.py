@@ -105,7 +105,7 @@ class MakeOptions:
     takes: int = 1
     fps: Fraction = Fraction(24)
     render_fps: Fraction | None = None  # video rendered at this rate, retimed to ``fps``
-    kind: str = "video"
+    kind: str | None = None  # None: the project's [render] kind (image unless it says)
     resolution: tuple[int, int] = (1920, 1080)
     force: bool = False
     movie: bool = True
@@ -413,8 +413,10 @@ def _honours_seeds(generator: str) -> bool:
 
 def _step_render(run: _Run) -> StepResult:
     from setpiece.generate.queue import enqueue, run_queue
+    from setpiece.generate.settings import render_settings
 
     options = run.options
+    kind = options.kind or render_settings(run.prod.config.settings).kind
     missing = _shots_missing_takes(run.prod, options.takes)
     base = options.seed if options.seed is not None and _honours_seeds(options.generator) else None
     queued = 0
@@ -432,12 +434,12 @@ def _step_render(run: _Run) -> StepResult:
                         batch,
                         takes=count,
                         generator=options.generator,
-                        kind=options.kind,
+                        kind=kind,
                         seed=None
                         if base is None
                         else shot_seed(base, batch[0], options.takes - count),
                         style=style,
-                        fps=options.render_fps if options.kind == "video" else None,
+                        fps=options.render_fps if kind == "video" else None,
                     ).takes
                 )
 

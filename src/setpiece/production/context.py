@@ -42,6 +42,7 @@ from setpiece.project import (
     resolve_actor,
     write_config,
 )
+from setpiece.timebase import FrameCount, frame_count
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
@@ -245,6 +246,11 @@ class Production:
         if self._fps is None:
             self._fps = self.project_row().fps
         return self._fps
+
+    @property
+    def frames(self) -> FrameCount:
+        """How people count this film's frames (``[project] first_frame``, timecode at its rate)."""
+        return frame_count(self.config.settings, self.fps)
 
     def authorize(self, session: Session, action: str) -> None:
         """Checks that the acting user may do ``action``; a no-op while the project has no users.

@@ -11,6 +11,7 @@ query sees it (``event_id`` reads one a client sent as text, such as Last-Event-
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -18,7 +19,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from setpiece.errors import InvalidInputError
-from setpiece.model.orm import Event
+from setpiece.model.orm import Event, Shot, Take
 from setpiece.production.context import Production
 from setpiece.production.paging import MAX_ID, Page, check_id, encode_cursor, page_limit
 
@@ -39,11 +40,28 @@ class ChangeView:
     after: str | None
     note: str | None
     shot: str | None
+    # What people read for the entity: a take as SHOT/NUMBER, a shot as its code (None:
+    # another entity, or a take that no longer exists).
+    label: str | None = None
 
 
-def _change(event: Event) -> ChangeView:
+def _labels(session: Session, events: Sequence[Event]) -> dict[str, str]:
+    """Take id -> SHOT/NUMBER for the takes among ``events``, in one query."""
+    ids = {e.entity_id for e in events if e.entity == "take"}
+    if not ids:
+        return {}
+    rows = session.execute(
+        select(Take.id, Shot.code, Take.number)
+        .join(Shot, Take.shot_id == Shot.id)
+        .where(Take.id.in_(ids))
+    ).all()
+    return {take: f"{code}/{number}" for take, code, number in rows}
+
+
+def _change(event: Event, labels: dict[str, str] | None = None) -> ChangeView:
     data = event.data or {}
     shot = event.entity_id if event.entity == "shot" else data.get("shot")
+    label = event.entity_id if event.entity == "shot" else (labels or {}).get(event.entity_id)
     return ChangeView(
         event.id,
         event.at,
@@ -55,13 +73,15 @@ def _change(event: Event) -> ChangeView:
         event.after,
         event.note,
         shot if isinstance(shot, str) else None,
+        label if event.entity in ("shot", "take") else None,
     )
 
 
 def recent_changes(session: Session, count: int) -> list[ChangeView]:
     """The ``count`` latest changes, newest first, read in the caller's transaction."""
     events = session.scalars(select(Event).order_by(Event.id.desc()).limit(count)).all()
-    return [_change(e) for e in events]
+    labels = _labels(session, events)
+    return [_change(e, labels) for e in events]
 
 
 def latest_event_id(production: Production) -> int:
@@ -97,6 +117,7 @@ def events_after(
         events = session.scalars(
             select(Event).where(Event.id > after).order_by(Event.id).limit(size + 1)
         ).all()
-        items = [_change(e) for e in events[:size]]
+        labels = _labels(session, events[:size])
+        items = [_change(e, labels) for e in events[:size]]
         more = len(events) > size
         return Page(items, encode_cursor([items[-1].id]) if more and items else None)

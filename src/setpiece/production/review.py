@@ -122,12 +122,15 @@ def add_comment(
     take: str | None = None,
     frame: int | None = None,
 ) -> CommentView:
-    """Comments on a shot, or on a take of it, or on one frame of that take."""
+    """Comments on a shot, or on a take of it, or on one frame of that take.
+
+    ``frame`` is stored, 0-based; messages show it as people count it (``production.frames``).
+    """
     text = note.strip()
     if not text or len(text) > 10000:
         raise InvalidInputError("a comment needs a note of 1-10000 characters (--note)")
     if frame is not None and (frame < 0 or take is None):
-        raise InvalidInputError("--frame needs --take and counts from 0")
+        raise InvalidInputError("--frame needs --take: frames are counted in a take")
     with production.transaction() as session:
         production.authorize(session, "comment")
         target = shot_row(session, shot)
@@ -142,8 +145,11 @@ def add_comment(
             and chosen.media is not None
             and frame >= chosen.media.frames
         ):
+            frames = production.frames
             raise InvalidInputError(
-                f"take {chosen.id} has {chosen.media.frames} frames: frame {frame} is past its end"
+                f"take {target.code}/{chosen.number} has {chosen.media.frames} frame(s), "
+                f"{frames.shown(0)} to {frames.shown(chosen.media.frames - 1)}: "
+                f"frame {frames.shown(frame)} is past its end"
             )
         comment = Comment(
             shot_id=target.id,
@@ -199,7 +205,7 @@ def shot_history(production: Production, shot: str) -> list[HistoryItem]:
                 e.action,
                 f"shot {e.entity_id}"
                 if e.entity == "shot"
-                else f"take {e.entity_id} ({target.code}/{numbers[e.entity_id]})",
+                else f"take {target.code}/{numbers[e.entity_id]}",
                 e.before,
                 e.after,
                 e.note,

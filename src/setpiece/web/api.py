@@ -147,7 +147,7 @@ class RenderBody(_Body):
     generator: Annotated[str, Field(min_length=1, max_length=100), AfterValidator(_clean)] = (
         "previs"
     )
-    kind: Literal["image", "video"] = "image"
+    kind: Literal["image", "video"] | None = None  # None: the project's [render] kind
     seed: Annotated[int | None, Field(ge=0, lt=INT64 - 200)] = None
     prompt: Annotated[
         str | None, Field(max_length=4000), AfterValidator(lambda v: v and _clean(v))

@@ -269,20 +269,10 @@ def script(
     who: Identity = Depends(current),
     production: Production = Depends(page_production),
 ) -> Response:
-    from setpiece.production.scenes import list_scenes
-    from setpiece.production.shots import list_shots
+    """The screenplay, formatted as one, each scene's shots beside it; a line opens its shot."""
+    from setpiece.production.screenplay import screenplay
 
-    by_scene: dict[str, list[Any]] = {}
-    for shot in list_shots(production):
-        by_scene.setdefault(shot.scene, []).append(shot)
-    return render(
-        request,
-        "script.html",
-        who,
-        scenes=list_scenes(production),
-        shots=by_scene,
-        page="script",
-    )
+    return render(request, "script.html", who, scenes=screenplay(production), page="script")
 
 
 BoardFlag = Annotated[str | None, Query(max_length=5)]
@@ -379,6 +369,7 @@ def shot_page(
     who: Identity = Depends(current),
     production: Production = Depends(page_production),
 ) -> Response:
+    from setpiece.generate.settings import render_settings
     from setpiece.production.board import list_comments
     from setpiece.production.records import list_findings
     from setpiece.production.review import shot_history
@@ -388,20 +379,63 @@ def shot_page(
     shot = get_shot(production, code)
     takes = list_takes(production, shot.code)
     findings = list_findings(production, shot=shot.code)
-    by_take: dict[str | None, list[Any]] = {}
+    counts: dict[str, int] = {}
     for finding in findings:
-        by_take.setdefault(finding.take, []).append(finding)
+        if finding.take is not None:
+            counts[finding.take] = counts.get(finding.take, 0) + 1
+    pick, other = compare_pair(takes)
     return render(
         request,
         "shot.html",
         who,
         shot=shot,
         takes=takes,
-        findings=by_take,
+        labels={t.id: t.label for t in takes},
+        pick=pick,
+        compare=(pick.id if pick else "", other.id if other else ""),
+        findings=findings,
+        finding_counts=counts,
+        frames=production.frames,
+        render_kind=render_settings(production.config.settings).kind,
         comments=list_comments(production, shot.code),
         history=shot_history(production, shot.code)[-50:],
         page="board",
     )
+
+
+def compare_pair(takes: list[Any]) -> tuple[Any | None, Any | None]:
+    """The takes the shot page's comparison opens on: the pick, and the newest other take.
+
+    The pick is the circled take, else the provisional one, else the newest with a picture.
+    The other take is the newest with a picture that is not the pick's own ancestor or
+    descendant (a retimed or colour-matched copy shows the same picture), else the newest
+    other one at all.
+    """
+    shown = [t for t in takes if t.media is not None]
+    pick = (
+        next((t for t in shown if t.status == "circled"), None)
+        or next((t for t in shown if t.provisional), None)
+        or (shown[-1] if shown else None)
+    )
+    if pick is None:
+        return None, None
+    parent = {t.id: t.recipe.parent for t in takes}
+    lineage = {pick.id}
+    link = parent.get(pick.id)
+    while link and link not in lineage:
+        lineage.add(link)
+        link = parent.get(link)
+    grown = True
+    while grown:  # the pick's descendants
+        grown = False
+        for take in takes:
+            if take.id not in lineage and parent.get(take.id) in lineage:
+                lineage.add(take.id)
+                grown = True
+    others = [t for t in shown if t.id != pick.id]
+    unrelated = [t for t in others if t.id not in lineage]
+    newest = (unrelated or others or [None])[-1]
+    return pick, newest
 
 
 def _back(code: str) -> RedirectResponse:
@@ -468,12 +502,11 @@ def comment(
     frame: Annotated[str, Form(max_length=12)] = "",
     production: Production = Depends(page_production),
 ) -> Response:
-    from setpiece.errors import InvalidInputError
     from setpiece.production.review import add_comment
 
-    if frame and not re.fullmatch(r"\d{1,9}", frame):
-        raise InvalidInputError(f"frame {frame!r} is not a whole number")
-    add_comment(production, code, note, take=take or None, frame=int(frame) if frame else None)
+    # The number typed is the one the page shows ([project] first_frame); stored 0-based.
+    stored = production.frames.stored(frame) if frame else None
+    add_comment(production, code, note, take=take or None, frame=stored)
     return _back(code)
 
 
@@ -496,13 +529,13 @@ def render_shot(
     code: str,
     request: Request,
     takes: Annotated[int, Form(ge=1, le=100)] = 1,
-    kind: Annotated[str, Form(max_length=10)] = "image",
+    kind: Annotated[str, Form(max_length=10)] = "",
     generator: Annotated[str, Form(max_length=100)] = "previs",
     production: Production = Depends(page_production),
 ) -> Response:
     from setpiece.generate.queue import enqueue
 
-    enqueue(production, [code], takes=takes, kind=kind, generator=generator)
+    enqueue(production, [code], takes=takes, kind=kind or None, generator=generator)
     return RedirectResponse("/jobs", 303)
 
 

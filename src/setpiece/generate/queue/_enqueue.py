@@ -46,6 +46,7 @@ from setpiece.generate.prompts import compose
 from setpiece.generate.queue._config import generator_config
 from setpiece.generate.queue._request import request_to_json
 from setpiece.generate.registry import check_generator_tables, declared_origin, get_generator
+from setpiece.generate.settings import render_settings
 from setpiece.model.enums import ORIGIN_KEY, JobState, Origin, TakeKind, TakeStatus
 from setpiece.model.orm import Media, Project, RenderJob, Scene, Shot, Take
 from setpiece.production.context import Production
@@ -141,7 +142,7 @@ def enqueue(
     all_shots: bool = False,
     takes: int = 1,
     generator: str = "previs",
-    kind: TakeKind | str = TakeKind.IMAGE,
+    kind: TakeKind | str | None = None,
     seed: int | None = None,
     prompt: str | None = None,
     style: str | None = None,
@@ -158,13 +159,16 @@ def enqueue(
     ``workflow`` (``render --workflow``) is every take's workflow, over the shots' own
     and the configured ones, for generators that take workflows (ComfyUI).
     The same request while its jobs are unfinished resumes them and queues nothing, unless
-    ``again`` (see the module docstring).
+    ``again`` (see the module docstring). ``kind`` None is the project's ``[render] kind``
+    (``generate.settings.RenderSettings``, ``image`` by default).
 
     Raises:
         InvalidInputError: A bad take count, kind or rate, no shots named, a capability the
             generator lacks, ``--from`` a take that is not a still of the shot.
         NotFoundError: An unknown shot, scene, take, style or generator.
     """
+    if kind is None:
+        kind = render_settings(production.config.settings).kind
     order = replace(_order(generator, kind, takes, seed, prompt, style, fps), workflow=workflow)
     check_generator_tables(production.config.settings)
     bible_settings(production.config.settings)  # [bible] refused here, not at the first likeness
