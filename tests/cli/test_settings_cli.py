@@ -35,6 +35,11 @@ CASES: dict[str, tuple[dict[str, Any], tuple[str, ...], str]] = {
         ("render", "1A", "--dry-run"),
         "[budget.render]: unknown key 'dollars'; known keys: credits, usd, compute_seconds,",
     ),
+    "dialogue-range": (
+        {"dialogue": {"max_seconds": 0}},
+        ("dialogue", "render"),
+        "[dialogue] max_seconds: expected a number above 0",
+    ),
     "integrity-type": (
         {"integrity": {"hamming": "3"}},
         ("check", "integrity"),
