@@ -12,6 +12,19 @@ The anchor imports torch and a non-headless OpenCV, so it runs in its own venv:
     /tmp/bench-iwm/bin/pip install "torch==2.13.0+cpu" invisible-watermark
 
     python bench/provenance_watermark.py [--anchor-python /tmp/bench-iwm/bin/python]
+        [--previous REV]
+
+(invisible-watermark 0.2.0 needs numpy, opencv-python, Pillow, PyWavelets and torch; no
+torchvision. Installed with ``--no-deps`` into a venv that sees the project venv's
+packages through a .pth file, its opencv-python is the project's headless OpenCV.)
+
+``--previous REV`` (default ``main``) runs the previous mark, the code of that git
+revision exported with ``git archive``, on the same pictures in a subprocess and prints
+its figures beside ours. Flat fields (issue 30): a mid-grey, a black and a white still
+at 1920x1080, a mid-grey at 640x360 and a soft ramp at 1280x720; for each, the largest
+change of a pixel, the standard deviation of the marked still, the PSNR, and whether
+``detect`` finds a mark (it must not: a still too flat to carry one is delivered
+unmarked, and said so).
 
 Pictures: the photographs bundled with scikit-image, at their own size and resized to
 1280x720 (a video frame). Bits: ours decodes 72 payload bits through the convolutional
@@ -254,13 +267,69 @@ def run_anchor(images: dict[str, np.ndarray], python: str) -> dict[str, dict[str
     return results
 
 
+def flat_fields() -> dict[str, np.ndarray]:
+    ramp = np.repeat(np.linspace(96, 160, 720, dtype=np.float32)[:, None], 1280, axis=1)
+    return {
+        "grey128_1080p": np.full((1080, 1920, 3), 128, np.uint8),
+        "black_1080p": np.zeros((1080, 1920, 3), np.uint8),
+        "white_1080p": np.full((1080, 1920, 3), 255, np.uint8),
+        "grey128_360p": np.full((360, 640, 3), 128, np.uint8),
+        "ramp_720p": np.repeat(ramp.round().astype(np.uint8)[..., None], 3, axis=2),
+    }
+
+
+def run_flat() -> dict[str, dict[str, float]]:
+    from setpiece.provenance.watermark import Payload, detect, embed
+
+    payload = Payload(0x675B, "070crbay")
+    out = {}
+    for name, pixels in flat_fields().items():
+        marked = embed(pixels, payload)
+        out[name] = {
+            "max_change": int(np.abs(marked.astype(np.int16) - pixels).max()),
+            "std": float(marked.std()),
+            "psnr": psnr(pixels, marked),
+            "found": bool(detect(marked).found),
+        }
+    return out
+
+
+def run_previous(rev: str) -> dict[str, object]:
+    import tarfile
+
+    repo = Path(__file__).resolve().parents[1]
+    archive = subprocess.run(
+        ["git", "-C", str(repo), "archive", rev, "src"], check=True, capture_output=True
+    ).stdout
+    with tempfile.TemporaryDirectory() as work:
+        with tarfile.open(fileobj=io.BytesIO(archive)) as tar:
+            tar.extractall(work, filter="data")
+        env = {**os.environ, "PYTHONPATH": str(Path(work) / "src")}
+        done = subprocess.run(
+            [sys.executable, __file__, "--ours-json"],
+            check=True,
+            capture_output=True,
+            text=True,
+            env=env,
+        )
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--anchor-python", default="/tmp/bench-iwm/bin/python")
     parser.add_argument("--out", type=Path, default=None, help="Write the markdown table here too.")
+    parser.add_argument("--previous", default="main")
+    parser.add_argument("--ours-json", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     images = pictures()
+    if args.ours_json:  # the previous rule's subprocess
+        print(json.dumps({"ours": run_ours(images), "flat": run_flat()}))
+        return 0
+    load_before = os.getloadavg()[0]
     ours = run_ours(images)
+    flat = run_flat()
+    previous = run_previous(args.previous) if args.previous else None
     fp_hits, fp_total = false_positives(images)
     anchor: dict[str, dict[str, object]] = {}
     if Path(args.anchor_python).exists():
@@ -271,22 +340,29 @@ def main() -> int:
     lines = [
         f"Watermark robustness, {n} pictures (18 scikit-image photographs at their size and at 1280x720); {machine()}",
         "",
+        f"Load average {load_before:.1f} at the start, {os.getloadavg()[0]:.1f} at the end.",
+        "",
         "| attack | ours: payload exact (95% CI) | ours: bit acc. | "
-        + " | ".join(f"{m}: bit acc. | {m}: all 64 bits" for m in anchor)
-        + " | ratio ours/dwtDctSvd bit acc. |",
-        "|---|---|---|" + "---|---|" * len(anchor) + "---|",
+        + ("previous: payload exact | " if previous else "")
+        + "".join(f"{m}: bit acc. | {m}: all 64 bits | " for m in anchor)
+        + ("ratio ours/dwtDctSvd bit acc. |" if "dwtDctSvd" in anchor else ""),
+        "|---|---|---|"
+        + ("---|" if previous else "")
+        + "---|---|" * len(anchor)
+        + ("---|" if "dwtDctSvd" in anchor else ""),
     ]
     for a in ATTACKS:
         exact = ours["exact"][a]  # type: ignore[index]
         lo, hi = wilson(exact, n)  # type: ignore[arg-type]
         our_acc = float(np.mean(ours["acc"][a]))  # type: ignore[index]
         row = f"| {a} | {exact}/{n} = {exact / n:.0%} ({lo:.0%}-{hi:.0%}) | {our_acc:.3f} |"
+        if previous:
+            row += f" {previous['ours']['exact'][a]}/{n} |"  # type: ignore[index]
         for m in anchor:
             row += f" {float(np.mean(anchor[m]['acc'][a])):.3f} | {anchor[m]['exact'][a]}/{n} |"  # type: ignore[index]
-        svd = (
-            float(np.mean(anchor["dwtDctSvd"]["acc"][a])) if "dwtDctSvd" in anchor else float("nan")
-        )  # type: ignore[index]
-        row += f" {our_acc / svd:.2f} |"
+        if "dwtDctSvd" in anchor:  # the ratio only where the anchor ran
+            svd = float(np.mean(anchor["dwtDctSvd"]["acc"][a]))  # type: ignore[index]
+            row += f" {our_acc / svd:.2f} |"
         lines.append(row)
     lines.append("")
     lines.append(
@@ -296,6 +372,32 @@ def main() -> int:
             for m in anchor
         )
     )
+    if previous:
+        old = previous["ours"]["psnr"]  # type: ignore[index]
+        lines.append(
+            f"PSNR of the previous mark ({args.previous}): {np.mean(old):.1f} dB mean, "
+            f"{np.min(old):.1f} dB at worst"
+        )
+    lines += [
+        "",
+        "Flat fields: largest change of a pixel, std of the marked still, PSNR, found",
+        "",
+    ]
+    lines.append("| still | ours | previous |")
+    lines.append("|---|---|---|")
+    for name, got in flat.items():
+        cells = [got] + ([previous["flat"][name]] if previous else [])  # type: ignore[index]
+        lines.append(
+            f"| {name} | "
+            + " | ".join(
+                f"max {c['max_change']}, std {c['std']:.2f}, "
+                f"{'identical' if c['psnr'] >= 99 else format(c['psnr'], '.1f') + ' dB'}, "
+                f"found {c['found']}"
+                for c in cells
+            )
+            + " |"
+        )
+    lines.append("")
     lo, hi = wilson(fp_hits, fp_total)
     lines.append(
         f"False 'found' on unmarked pictures (as they are, JPEG 70, half size, cropped, brighter, random quarter crops): "

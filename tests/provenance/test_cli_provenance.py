@@ -187,10 +187,14 @@ def test_assemble_delivers_movie_sheet_bundle_and_disclosure(
     disclosure = json.loads((tmp_path / "cut.disclosure.json").read_text())
     assert disclosure["generated_frames"] == 24 and disclosure["total_frames"] == 48
     assert (tmp_path / "cut.disclosure.html").read_text().count("veo-3") >= 1
+    # One small textured panel, a slate and paper: too flat to carry a mark, and said so.
     sheet = tmp_path / "sheet.png"
-    assert cli("contact-sheet", sheet).code == 0
+    drawn = cli("contact-sheet", sheet)
+    assert drawn.code == 0 and "too flat to carry a watermark" in drawn.out
     assert cli("verify", sheet, "--json").json()["state"] == "Valid"
-    assert cli("watermark", "detect", sheet, "--json").json()["found"]
+    assert cli("watermark", "detect", sheet, "--json").json() == {"found": False, "frames": 1}
+    said = setpiece_assertion(cli, sheet)
+    assert said["watermark"] is None and "too flat" in said["watermark_note"]
     import zipfile
 
     with zipfile.ZipFile(bundle) as archive:
@@ -291,3 +295,57 @@ def test_imported_origins_camera_and_derived(cli, film: Path, tmp_path: Path) ->
     )
     one_line_error(run)
     assert "origin" in run.err and "trained" in run.err
+
+
+def test_a_still_too_flat_for_a_mark_is_delivered_unmarked_and_says_so(
+    cli, film: Path, tmp_path: Path
+) -> None:
+    flat = tmp_path / "grey.png"
+    Image.new("RGB", (320, 180), (128, 128, 128)).save(flat)
+    import_take(cli, "1B", flat)
+    out = tmp_path / "flat-delivered.png"
+    run = cli("take", "export", "1B/1", out, "--json")
+    assert run.code == 0, run.err
+    assert run.json()["watermarked"] is False
+    assert "too flat to carry a watermark" in run.json()["note"]
+    assert Image.open(out).getextrema() == ((128, 128), (128, 128), (128, 128))
+    assert cli("watermark", "detect", out, "--json").json() == {"found": False, "frames": 1}
+    plain = cli("take", "export", "1B/1", tmp_path / "again.png")
+    assert plain.code == 0 and "too flat to carry a watermark" in plain.out
+
+
+def test_a_contact_sheet_of_textured_takes_carries_the_mark(cli, tmp_path: Path) -> None:
+    assert cli("init", "busy", "--name", "Night Train", "--resolution", "640x360").code == 0
+    os.chdir(tmp_path / "busy")
+    assert cli("scene", "add", "--heading", "EXT. YARD - DAY").code == 0
+    for number in range(8):
+        code = f"1{'ABCDEFGH'[number]}"
+        assert cli("shot", "add", "1", "--code", code, "--duration", "1").code == 0
+        still = write_textured(tmp_path / f"{code}.png", width=640, height=360, seed=number)
+        assert cli("review", "approve", code, import_take(cli, code, still)).code == 0
+    sheet = tmp_path / "sheet.png"
+    drawn = cli("contact-sheet", sheet)
+    assert drawn.code == 0 and "too flat" not in drawn.out
+    assert cli("verify", sheet, "--json").json()["state"] == "Valid"
+    found = cli("watermark", "detect", sheet, "--json").json()
+    assert found["found"] and found["project"] == "Night Train"
+    assert setpiece_assertion(cli, sheet)["watermark"] == "setpiece-watermark-v1"
+
+
+def test_a_copy_marked_by_another_project_is_not_marked_again(
+    cli, film: Path, tmp_path: Path
+) -> None:
+    """Two projects' marks on one picture: the second would hide the first, so delivery
+    refuses, and what detect reads stays the first project's take, never a mix."""
+    take = import_take(cli, "1A", write_textured(tmp_path / "gen.png", width=640, height=360))
+    delivered = tmp_path / "delivered.png"
+    assert cli("take", "export", "1A/1", delivered).code == 0
+    os.chdir(tmp_path)
+    assert cli("init", "other", "--name", "Day Bus", "--resolution", "320x180").code == 0
+    os.chdir(tmp_path / "other")
+    run = cli("watermark", "embed", delivered, tmp_path / "twice.png", "--take", "abcdefgh")
+    one_line_error(run)
+    assert "already carries a watermark" in run.err and take in run.err
+    assert not (tmp_path / "twice.png").exists()
+    found = cli("watermark", "detect", delivered, "--json").json()
+    assert found["found"] and found["take"] == take  # the project as a code: not this one's

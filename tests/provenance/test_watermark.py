@@ -102,3 +102,43 @@ def test_video_frames_marked_on_luma_survive_h264_crf_28(tmp_path: Path) -> None
             vote.add(frame.to_ndarray(format="rgb24"))
     result = vote.result()
     assert result.found and result.payload == PAYLOAD and result.frames == 8
+
+
+def test_flat_mid_grey_still_is_left_as_it_is_and_carries_no_mark() -> None:
+    """The issue's flat field: a 1920x1080 mid-grey still, every pixel within 1 grey level
+    of the master and a standard deviation of at most 0.5; detect finds no mark."""
+    grey = np.full((1080, 1920, 3), 128, dtype=np.uint8)
+    marked = embed(grey, PAYLOAD)
+    assert int(np.abs(marked.astype(np.int16) - grey).max()) <= 1
+    assert float(marked.std()) <= 0.5
+    assert not detect(marked).found
+
+
+def test_flat_areas_of_a_textured_picture_get_no_mark() -> None:
+    """Paper beside a photograph (the contact sheet): the paper stays exactly as it was."""
+    picture = textured(640, 360, seed=5)
+    picture[:, 320:] = 235  # a blank sheet on the right half
+    marked = embed(picture, PAYLOAD)
+    paper = marked[:, 330:].astype(np.int16)  # a few pixels off the edge of the texture
+    assert int(np.abs(paper - 235).max()) == 0
+    assert detect(marked).payload == PAYLOAD
+    assert psnr(picture, marked) >= 34  # the whole mark sits in half the picture
+
+
+def test_mostly_black_take_with_a_textured_corner_keeps_black_black() -> None:
+    picture = np.zeros((360, 640, 3), dtype=np.uint8)
+    picture[:120, :200] = textured(200, 120, seed=8)
+    marked = embed(picture, PAYLOAD)
+    assert int(marked[130:, 210:].max()) == 0
+
+
+def test_two_projects_marks_on_one_picture_read_as_the_last_one() -> None:
+    """Marking is informed: the second mark measures the picture, the first mark included,
+    and writes over it. detect names the second project and take, never a mix of the two."""
+    first, second = Payload(0x1111, "070crbay"), Payload(0x2222, "abcdefgh")
+    for seed in range(3):
+        picture = textured(640, 360, seed=20 + seed)
+        twice = embed(embed(picture, first), second)
+        found = detect(twice)
+        assert found.found and found.payload == second
+        assert detect(jpeg(twice, 70)).payload in (second, None)

@@ -11,6 +11,8 @@ from setpiece.cli._common import console, emit_json, open_production, progress_b
 from setpiece.errors import ExitCode
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from setpiece.pipeline.deliver import DeliveryReport
     from setpiece.production.cut import Cut
 
@@ -146,17 +148,21 @@ def contact_sheet(
     columns: int = typer.Option(4, "--columns", min=1, max=12),
 ) -> None:
     """A grid of each shot's circled take (middle frame), with code and status."""
-    from functools import partial
-
     from setpiece.edit.contact_sheet import contact_sheet as write_sheet
-    from setpiece.provenance.deliver import cut_deliverer
+    from setpiece.provenance.deliver import Delivered, cut_deliverer
+
+    delivered: list[Delivered] = []
+
+    def deliver_sheet(cut: Cut) -> Callable[[Path, Path], Delivered]:
+        deliver = cut_deliverer(production, cut)  # watermarked and signed as delivered
+
+        def keep(raw: Path, target: Path) -> Delivered:
+            delivered.append(deliver(raw, target))
+            return delivered[-1]
+
+        return keep
 
     with open_production(ctx) as production:
-        path = write_sheet(
-            production,
-            out,
-            scene=scene,
-            columns=columns,
-            deliver=partial(cut_deliverer, production),  # watermarked and signed as delivered
-        )
-    console().print(f"contact sheet: {path}")
+        path = write_sheet(production, out, scene=scene, columns=columns, deliver=deliver_sheet)
+    note = next((d.note for d in delivered if d.note), None)
+    console().print(f"contact sheet: {path}" + (f" ({note})" if note else ""))

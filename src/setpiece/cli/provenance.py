@@ -189,7 +189,10 @@ def register(app: typer.Typer) -> None:
         delivery.settings = replace(delivery.settings, sign=False)
         delivery.payload(take).bits()  # checks the take id before any work
         result = deliver(delivery, file.absolute(), target, None, take=take)
-        console().print(f"marked {result.path}")
+        if result.note:
+            console().print(f"wrote {result.path}, {result.note}")
+        else:
+            console().print(f"marked {result.path}")
 
     @app.command("disclose")
     def disclose(
@@ -242,4 +245,5 @@ def register(app: typer.Typer) -> None:
             f"exported {result.path}"
             + (" (watermarked" if result.watermarked else " (not watermarked")
             + (", signed)" if result.signed else ", not signed)")
+            + (f": {result.note}" if result.note else "")
         )

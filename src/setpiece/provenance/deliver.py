@@ -17,7 +17,7 @@ import shutil
 import tempfile
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -33,7 +33,7 @@ from setpiece.provenance.credentials import (
 )
 from setpiece.provenance.keys import Identity, load_identity
 from setpiece.provenance.settings import ProvenanceSettings
-from setpiece.provenance.watermark import Payload, embed, embed_luma, project_code
+from setpiece.provenance.watermark import Payload, detect, embed, embed_luma, project_code
 
 if TYPE_CHECKING:
     import numpy as np
@@ -107,11 +107,13 @@ class Delivered:
     path: Path
     watermarked: bool
     signed: SignResult | None
+    note: str | None = None  # why a still was not watermarked (TOO_FLAT)
 
     def to_json(self) -> dict[str, Any]:
         return {
             "path": str(self.path),
             "watermarked": self.watermarked,
+            "note": self.note,
             "signature": self.signed.to_json() if self.signed else None,
         }
 
@@ -127,18 +129,47 @@ def delivery_for(production: Production) -> Delivery:
     )
 
 
-def _mark_image(source: Path, target: Path, payload: Payload) -> None:
+TOO_FLAT = "too flat to carry a watermark: delivered unmarked"
+"""What delivery says of a still whose mark does not read back (a flat field: the mark is
+kept off flat areas so that it stays invisible, and such a still has nowhere to put it)."""
+
+DELIVERED_CONFIDENCE = 0.9
+"""The confidence a marked still must read back with, straight after marking, to be
+delivered marked: the bench's photographs read 0.99-1.0; a contact sheet with one small
+textured panel read 0.35-0.62 and sometimes not at all, a mark no re-save would keep."""
+
+
+def _mark_image(source: Path, target: Path, payload: Payload) -> bool:
+    """Writes the marked picture; False (and the picture unmarked) when the mark does not
+    read back from it clearly, as on a still too flat to carry one.
+
+    Raises:
+        InvalidInputError: The picture already carries another project's or take's mark
+            (a delivered copy delivered again): a second mark would hide the first.
+    """
     from PIL import Image
 
     from setpiece.store.frames import load_rgb
 
     pixels = load_rgb(source)
-    marked = Image.fromarray(embed(pixels, payload))
+    before = detect(pixels)
+    if before.found and before.payload is not None and before.payload != payload:
+        raise InvalidInputError(
+            f"{source.name} already carries a watermark (project code "
+            f"{before.payload.project:04x}, take {before.payload.take}): deliver its clean "
+            "master, not a delivered copy"
+        )
+    marked_pixels = embed(pixels, payload)
+    check = detect(marked_pixels)
+    readable = check.found and check.payload == payload
+    readable = readable and check.confidence >= DELIVERED_CONFIDENCE
+    marked = Image.fromarray(marked_pixels if readable else pixels)
     suffix = target.suffix.lower()
     if suffix in (".jpg", ".jpeg"):
         marked.save(target, format="JPEG", quality=95)
     else:
         marked.save(target, format={".png": "PNG", ".webp": "WEBP"}.get(suffix, "TIFF"))
+    return readable
 
 
 def _mark_video(source: Path, target: Path, frame_payload: Callable[[int], Payload | None]) -> None:
@@ -253,9 +284,14 @@ def deliver(
     with tempfile.TemporaryDirectory(prefix=".setpiece-deliver-", dir=target.parent) as work:
         marked = Path(work) / f"marked{suffix}"
         watermarked = False
+        note: str | None = None
         if settings.watermark and suffix in IMAGE_SUFFIXES:
-            _mark_image(source, marked, delivery.payload(take))
-            watermarked = True
+            watermarked = _mark_image(source, marked, delivery.payload(take))
+            note = None if watermarked else TOO_FLAT
+            if note and credentials is not None and "watermark" in credentials.setpiece:
+                # The manifest says what the file carries: no mark, and why.
+                said = {**credentials.setpiece, "watermark": None, "watermark_note": note}
+                credentials = replace(credentials, setpiece=said)
         elif settings.watermark and suffix in VIDEO_SUFFIXES:
             if frame_take is not None:
                 per_frame = frame_take
@@ -268,9 +304,9 @@ def deliver(
         if identity is None or credentials is None:
             with temporary_file(target) as temp:
                 shutil.copyfile(marked, temp)
-            return Delivered(target, watermarked, None)
+            return Delivered(target, watermarked, None, note)
         signed = sign_file(marked, target, credentials, identity)
-        return Delivered(target, watermarked, signed)
+        return Delivered(target, watermarked, signed, note)
 
 
 def _when(take: TakeView) -> str:
