@@ -79,6 +79,7 @@ ARGS: dict[str, list[list[str]]] = {
     "character look": [["ANNA", "--from-scene", "1", "--description", "coat"]],
     "character likeness": [["ANNA", "--person", "Ann Example"]],
     "take import": [["1A", "{png}"]],
+    "shot assign": [["1A", "--to", "ana"]],
     "take show": [["1A/1"]],
     "take set": [["1A/1", "--status", "circled"]],
     "take export": [["1A/1", "{out}.png"]],
