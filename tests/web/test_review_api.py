@@ -50,3 +50,61 @@ def test_my_shots_page_marks_late_ones(film, api, session_of) -> None:
     assert 'data-shot="1A" class="late"' in page.text and "2020-05-01" in page.text
     other = session_of("dora").get("/mine")
     assert "No shots are assigned to you." in other.text
+
+
+# Drawings on frames ------------------------------------------------------------------------------
+
+BOX = {"kind": "box", "points": [[0.1, 0.2], [0.5, 0.6]]}
+
+
+def test_draw_on_a_frame_and_read_it_back(film, api) -> None:
+    url = "/api/v1/takes/1A/1/annotations"
+    made = api("art").post(url, json={"note": "too dark", "frame": 0, "shapes": [BOX]})
+    assert made.status_code == 201, made.text
+    body = made.json()
+    assert (body["take_label"], body["frame_start"], body["frame_end"], body["author"]) == (
+        "1A/1",
+        0,
+        0,
+        "art",
+    )
+    assert body["shapes"][0]["points"] == [[0.1, 0.2], [0.5, 0.6]]
+    listed = api("vic").get(url).json()["items"]
+    assert [d["id"] for d in listed] == [body["id"]]
+    assert api("vic").get(f"/api/v1/takes/{film.takes[0]}/annotations").json()["items"] == listed
+    sheet = api("vic").get(f"{url}/{body['id']}.png")
+    assert sheet.status_code == 200 and sheet.content.startswith(b"\x89PNG")
+    assert api("vic").get(f"{url}/999.png").status_code == 404
+    comments = api("vic").get("/api/v1/shots/1A/comments").json()["items"]
+    assert any(c["note"] == "too dark" and c["frame"] == 0 for c in comments)
+
+
+def test_bad_drawings_are_422_with_the_fault_named(film, api) -> None:
+    url = "/api/v1/takes/1A/1/annotations"
+    cases = [
+        ({"kind": "stroke", "points": [[0.5, 0.5]] * 10_001}, "the limit is 10,000"),
+        ({"kind": "box", "points": [[0.1, 0.2], [1.2, 0.2]]}, "shapes.0.points.1.0"),
+        ({"kind": "box", "points": [[0.1, 0.2], [0.2]]}, "shapes.0.points.1"),
+        ({"kind": "circle", "points": [[0.1, 0.2]]}, "shapes.0.kind"),
+        ({"kind": "box", "points": [[0.1, 0.2]]}, "a box has 2 points, not 1"),
+    ]
+    for shape, fragment in cases:
+        response = api("art").post(url, json={"note": "x", "frame": 0, "shapes": [shape]})
+        assert response.status_code == 422, (shape, response.text)
+        assert fragment in error_of(response)["message"], error_of(response)["message"]
+    # 100,000 points are over the body limit before any parsing: 413, naming the limit.
+    huge = {"kind": "stroke", "points": [[0.123456, 0.654321]] * 100_000}
+    response = api("art").post(url, json={"note": "x", "frame": 0, "shapes": [huge]})
+    assert response.status_code == 413
+    assert "over the limit of" in error_of(response)["message"]
+    past = api("art").post(url, json={"note": "x", "frame": 5, "shapes": [BOX]})
+    assert past.status_code == 422 and "past its end" in error_of(past)["message"]
+    viewer = api("vic").post(url, json={"note": "x", "frame": 0, "shapes": [BOX]})
+    assert viewer.status_code == 403
+    assert (
+        api("art")
+        .post("/api/v1/takes/9Z/1/annotations", json={"note": "x", "frame": 0, "shapes": [BOX]})
+        .status_code
+        == 404
+    )
+    assert api("vic").get(url).json() == {"items": []}

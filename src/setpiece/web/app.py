@@ -187,9 +187,11 @@ def create_app(
     app.state.context = context
     _install_errors(app)
 
+    # First: its routes under a take (``/takes/{take}/annotations``) would otherwise be
+    # taken by ``/takes/{take:path}``.
+    app.include_router(review_api_router)
     app.include_router(api_router)
     app.include_router(bible_api_router)
-    app.include_router(review_api_router)
     app.include_router(pages_router)
     app.include_router(bible_page_router)
     app.include_router(review_page_router)

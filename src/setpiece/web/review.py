@@ -8,14 +8,16 @@ naming the field and the limit).
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Query, Request
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+from fastapi import Path as PathParam
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 from starlette.responses import Response
 
+from setpiece.production.annotations import MAX_POINTS, MAX_SHAPES, MAX_TEXT
 from setpiece.production.context import Production
-from setpiece.web.api import Name, ShotCode, _clean, out
+from setpiece.web.api import INT32, Name, Note, ShotCode, TakeRef, _clean, out
 from setpiece.web.auth import Identity
 from setpiece.web.deps import acting, current, form_token
 
@@ -64,3 +66,75 @@ def mine_page(request: Request, who: Identity = Depends(current)) -> Response:
     production = page_production(request, who)
     shots = list_assignments(production, who.name)
     return render(request, "mine.html", who, shots=shots, page="mine")
+
+
+# Drawings on frames ------------------------------------------------------------------------------
+
+Coordinate = Annotated[float, Field(ge=0, le=1, allow_inf_nan=False)]
+Frame = Annotated[int, Field(ge=0, le=INT32)]
+
+
+class ShapeBody(_Body):
+    """One shape; coordinates are fractions of the picture (0..1, origin top left)."""
+
+    kind: Literal["stroke", "arrow", "box", "text"]
+    points: Annotated[list[tuple[Coordinate, Coordinate]], Field(min_length=1)]
+    colour: Annotated[str, Field(pattern=r"^#[0-9a-fA-F]{6}$")] = "#ff3b30"
+    width: Annotated[float, Field(ge=0.5, le=50)] = 4.0
+    text: Annotated[
+        str | None, Field(max_length=MAX_TEXT), AfterValidator(lambda v: v and _clean(v))
+    ] = None
+
+
+class DrawingBody(_Body):
+    note: Note
+    frame: Frame
+    frame_end: Frame | None = None
+    shapes: Annotated[list[ShapeBody], Field(min_length=1, max_length=MAX_SHAPES)]
+
+    @model_validator(mode="after")
+    def _points_within_limit(self) -> DrawingBody:
+        total = sum(len(s.points) for s in self.shapes)
+        if total > MAX_POINTS:
+            raise ValueError(
+                f"the drawing has {total:,} points: the limit is {MAX_POINTS:,} a drawing"
+            )
+        return self
+
+
+DrawingId = Annotated[int, PathParam(ge=1, le=INT32)]
+
+
+@api_router.get("/takes/{take:path}/annotations/{drawing}.png", summary="A drawing's comment sheet")
+def drawing_sheet(
+    take: TakeRef, drawing: DrawingId, production: Production = Depends(acting)
+) -> Response:
+    from setpiece.production.annotations import drawing_png
+
+    return Response(drawing_png(production, take, drawing), media_type="image/png")
+
+
+@api_router.get("/takes/{take:path}/annotations", summary="Drawings on the take's frames")
+def drawings(take: TakeRef, production: Production = Depends(acting)) -> Response:
+    from setpiece.production.annotations import list_annotations
+
+    return out({"items": list_annotations(production, take)})
+
+
+@api_router.post(
+    "/takes/{take:path}/annotations",
+    status_code=201,
+    summary="Draw on a frame or a range of frames, with a comment",
+)
+def draw(take: TakeRef, body: DrawingBody, production: Production = Depends(acting)) -> Response:
+    from setpiece.production.annotations import add_annotation
+
+    shapes = [s.model_dump() for s in body.shapes]
+    for shape in shapes:
+        shape["points"] = [list(p) for p in shape["points"]]
+        if shape["text"] is None:
+            del shape["text"]
+    done = add_annotation(
+        production, take, body.note, shapes, frame=body.frame, frame_end=body.frame_end
+    )
+    return out(done, 201)
