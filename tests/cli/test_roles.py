@@ -80,6 +80,8 @@ ARGS: dict[str, list[list[str]]] = {
     "character likeness": [["ANNA", "--person", "Ann Example"]],
     "take import": [["1A", "{png}"]],
     "shot assign": [["1A", "--to", "ana"]],
+    "playlist create": [["p", "--query", "review"]],
+    "playlist show": [["p"]],
     "take show": [["1A/1"]],
     "take set": [["1A/1", "--status", "circled"]],
     "take export": [["1A/1", "{out}.png"]],

@@ -108,3 +108,44 @@ def test_bad_drawings_are_422_with_the_fault_named(film, api) -> None:
         == 404
     )
     assert api("vic").get(url).json() == {"items": []}
+
+
+# Playlists ---------------------------------------------------------------------------------------
+
+
+def test_playlists_over_the_api(film, api) -> None:
+    made = api("art").post("/api/v1/playlists", json={"name": "walk", "takes": ["1A/2", "1A/1"]})
+    assert made.status_code == 201, made.text
+    assert (made.json()["name"], made.json()["takes"], made.json()["fps"]) == ("walk", 2, "24/1")
+    assert (
+        api("dora").post("/api/v1/playlists", json={"name": "all", "query": "findings"}).status_code
+        == 201
+    )
+    names = [p["name"] for p in api("vic").get("/api/v1/playlists").json()["items"]]
+    assert names == ["all", "walk"]
+    shown = api("vic").get("/api/v1/playlists/walk").json()
+    assert [(i["position"], i["label"], i["missing"]) for i in shown["items"]] == [
+        (1, "1A/2", None),
+        (2, "1A/1", None),
+    ]
+    assert shown["items"][0]["before"] is None and shown["items"][0]["after"] is None
+    by_id = api("vic").get(f"/api/v1/playlists/{made.json()['id']}")
+    assert by_id.json()["name"] == "walk"
+
+
+def test_bad_playlists_over_the_api(film, api) -> None:
+    url = "/api/v1/playlists"
+    unknown = api("art").post(url, json={"name": "x", "query": "everything"})
+    assert unknown.status_code == 422
+    assert "use one of scene:N, review, findings, stale" in error_of(unknown)["message"]
+    viewer = api("vic").post(url, json={"name": "x", "query": "review"})
+    assert viewer.status_code == 403 and "needs artist" in error_of(viewer)["message"]
+    assert api("art").post(url, json={"name": "x", "takes": []}).status_code == 422
+    assert api("art").post(url, json={"name": "x", "takes": ["9Z/1"]}).status_code == 404
+    assert (
+        api("art").post(url, json={"name": "x", "query": "review", "extra": 1}).status_code == 422
+    )
+    assert api("art").post(url, json={"name": "x", "query": "review"}).status_code == 201
+    again = api("art").post(url, json={"name": "x", "query": "review"})
+    assert again.status_code == 409
+    assert api("vic").get("/api/v1/playlists/nope").status_code == 404

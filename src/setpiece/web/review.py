@@ -138,3 +138,44 @@ def draw(take: TakeRef, body: DrawingBody, production: Production = Depends(acti
         production, take, body.note, shapes, frame=body.frame, frame_end=body.frame_end
     )
     return out(done, 201)
+
+
+# Playlists ---------------------------------------------------------------------------------------
+
+TakeName = Annotated[str, Field(min_length=1, max_length=40), AfterValidator(_clean)]
+
+
+class PlaylistBody(_Body):
+    name: Annotated[str, Field(min_length=1, max_length=200), AfterValidator(_clean)]
+    query: Annotated[
+        str | None,
+        Field(max_length=100, description="scene:N, review, findings or stale"),
+        AfterValidator(lambda v: v and _clean(v)),
+    ] = None
+    takes: Annotated[list[TakeName] | None, Field(min_length=1, max_length=2000)] = None
+
+
+PlaylistRef = Annotated[str, PathParam(min_length=1, max_length=200), AfterValidator(_clean)]
+
+
+@api_router.get("/playlists", summary="Playlists, newest first")
+def playlists(production: Production = Depends(acting)) -> Response:
+    from setpiece.production.playlists import list_playlists
+
+    return out({"items": list_playlists(production)})
+
+
+@api_router.post("/playlists", status_code=201, summary="Make a playlist from a query or takes")
+def make_playlist(body: PlaylistBody, production: Production = Depends(acting)) -> Response:
+    from setpiece.production.playlists import create_playlist
+
+    return out(create_playlist(production, body.name, query=body.query, takes=body.takes), 201)
+
+
+@api_router.get(
+    "/playlists/{playlist}", summary="A playlist's takes in order, in the cut's context"
+)
+def playlist(playlist: PlaylistRef, production: Production = Depends(acting)) -> Response:
+    from setpiece.production.playlists import get_playlist
+
+    return out(get_playlist(production, playlist))
