@@ -164,3 +164,39 @@ def test_cli_create_list_show(cli, tmp_path: Path, database_url: str | None) -> 
         run = cli(*args)
         assert run.code == 2 and len(run.err.strip().splitlines()) == 1, run.err
         assert fragment in run.err
+
+
+def test_a_live_session_moves_for_everyone_and_changes_hands(production: Production, film) -> None:
+    from setpiece.model.orm import Event
+
+    add_member(production, "ana", "admin")
+    add_member(production, "art", "artist")
+    add_member(production, "vic", "viewer")
+    ana, art, vic = (
+        Production(production.config, production.db, production.store, n)
+        for n in ("ana", "art", "vic")
+    )
+    playlists.create_playlist(ana, "p", takes=["1A/1", "1B/2"])
+    assert playlists.get_session(vic, "p").leader is None
+    moved = playlists.move_session(ana, "p", 2, 7)
+    assert (moved.leader, moved.position, moved.label, moved.frame) == ("ana", 2, "1B/2", 7)
+    assert playlists.get_session(vic, "p") == moved
+    with pytest.raises(ConflictError, match="ana leads the session of p: follow, or ask"):
+        playlists.move_session(art, "p", 1)
+    with pytest.raises(PermissionDeniedError, match="vic is viewer: lead review needs artist"):
+        playlists.move_session(vic, "p", 1)
+    with pytest.raises(PermissionDeniedError, match="leading a review needs artist"):
+        playlists.hand_over(ana, "p", "vic")
+    with pytest.raises(InvalidInputError, match="'zed' is not a member"):
+        playlists.hand_over(ana, "p", "zed")
+    with pytest.raises(InvalidInputError, match="has items 1-2: no item 3"):
+        playlists.move_session(ana, "p", 3)
+    assert playlists.hand_over(ana, "p", "ART").leader == "art"
+    assert playlists.move_session(art, "p", 1, 0).label == "1A/1"
+    with production.transaction() as session:
+        moves = session.scalars(select(Event).where(Event.action == "session")).all()
+        assert [(e.actor, e.data["position"], e.data["leader"]) for e in moves] == [
+            ("ana", 2, "ana"),
+            ("ana", 2, "art"),
+            ("art", 1, "art"),
+        ]

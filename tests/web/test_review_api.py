@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from sqlalchemy import func, select
+
+from setpiece.model.orm import Event
 from setpiece.production.assignments import today
 from web.helpers import error_of
 
@@ -149,3 +152,25 @@ def test_bad_playlists_over_the_api(film, api) -> None:
     again = api("art").post(url, json={"name": "x", "query": "review"})
     assert again.status_code == 409
     assert api("vic").get("/api/v1/playlists/nope").status_code == 404
+
+
+def test_a_live_session_over_the_api_and_the_feed(film, api) -> None:
+    assert api("dora").post("/api/v1/playlists", json={"name": "p", "takes": ["1A/1", "1A/2"]})
+    url = "/api/v1/playlists/p/session"
+    with film.production.transaction() as session:
+        latest = session.scalar(select(func.max(Event.id)))
+    moved = api("dora").post(url, json={"position": 2, "frame": 0})
+    assert moved.status_code == 200, moved.text
+    assert (moved.json()["leader"], moved.json()["label"]) == ("dora", "1A/2")
+    assert api("vic").get(url).json() == moved.json()
+    viewer = api("vic").post(url, json={"position": 1})
+    assert viewer.status_code == 403 and "viewer" in error_of(viewer)["message"]
+    other = api("art").post(url, json={"position": 1})
+    assert other.status_code == 409 and "dora leads the session" in error_of(other)["message"]
+    assert api("dora").post(f"{url}/lead", json={"to": "vic"}).status_code == 403
+    assert api("dora").post(f"{url}/lead", json={"to": "art"}).json()["leader"] == "art"
+    assert api("art").post(url, json={"position": 1, "frame": 0}).status_code == 200
+    assert api("art").post(url, json={"position": 0}).status_code == 422
+    feed = api("vic").get("/api/v1/events", params={"after": latest, "limit": 100}).json()
+    sessions = [e for e in feed["items"] if e["action"] == "session"]
+    assert [e["actor"] for e in sessions] == ["dora", "dora", "art"]

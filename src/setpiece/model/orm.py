@@ -659,6 +659,10 @@ class Playlist(Base):
     query: Mapped[str | None] = mapped_column(String(100))  # None: built by hand
     created_by: Mapped[str] = mapped_column(String(100))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # Its live review session: who leads, and the item (from 1) and frame everyone sees.
+    session_leader: Mapped[str | None] = mapped_column(String(100))
+    session_position: Mapped[int | None] = mapped_column(Integer)
+    session_frame: Mapped[int | None] = mapped_column(Integer)
 
     items: Mapped[list[PlaylistItem]] = relationship(
         back_populates="playlist", order_by="PlaylistItem.position", cascade="all, delete-orphan"

@@ -38,9 +38,13 @@ __all__ = [
     "CutContext",
     "PlaylistItemView",
     "PlaylistView",
+    "SessionView",
     "create_playlist",
     "get_playlist",
+    "get_session",
+    "hand_over",
     "list_playlists",
+    "move_session",
 ]
 
 QUERIES = ("scene:N", "review", "findings", "stale")
@@ -154,6 +158,7 @@ def create_playlist(
         ConflictError: A playlist of that name exists.
         PermissionDeniedError: The actor may not comment (viewers).
     """
+    fps = production.fps  # read before the transaction: it may open one of its own
     title = name.strip()
     if not title or len(title) > 200:
         raise InvalidInputError("a playlist needs a name of 1-200 characters")
@@ -193,7 +198,7 @@ def create_playlist(
             note=title,
             data={"query": playlist.query, "takes": len(chosen)},
         )
-        return _summary(playlist, production.fps)
+        return _summary(playlist, fps)
 
 
 def _summary(playlist: Playlist, fps: Fraction) -> PlaylistView:
@@ -210,10 +215,11 @@ def _summary(playlist: Playlist, fps: Fraction) -> PlaylistView:
 
 def list_playlists(production: Production) -> list[PlaylistView]:
     """Every playlist, newest first, without their items."""
+    fps = production.fps
     with production.transaction(read_only=True) as session:
         production.authorize(session, "read")
         rows = session.scalars(select(Playlist).order_by(Playlist.id.desc())).all()
-        return [_summary(p, production.fps) for p in rows]
+        return [_summary(p, fps) for p in rows]
 
 
 def _playlist_row(session: Any, ref: str) -> Playlist:
@@ -246,6 +252,7 @@ def get_playlist(production: Production, ref: str) -> PlaylistView:
     from setpiece.production.cut import assemble
 
     cut = assemble(production)
+    fps = production.fps
     around: dict[str, tuple[CutContext | None, CutContext | None]] = {}
     places = [CutContext(c.shot, c.take_label, c.duration) for c in cut.clips]
     for index, place in enumerate(places):
@@ -273,5 +280,133 @@ def get_playlist(production: Production, ref: str) -> PlaylistView:
                     after,
                 )
             )
-        summary = _summary(playlist, production.fps)
+        summary = _summary(playlist, fps)
     return replace(summary, items=items)
+
+
+# Live review sessions ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SessionView:
+    """What everyone following a playlist's session sees: the take and frame the leader shows.
+
+    Every change is an event of the history (entity ``playlist``, action ``session``), so
+    the server-sent event stream (``/api/v1/events/stream``) carries it to every follower.
+    """
+
+    playlist: str
+    leader: str | None
+    position: int | None  # the item shown, from 1
+    take: str | None  # its take's id
+    label: str | None  # its SHOT/NUMBER
+    frame: int | None
+
+
+def _session_view(playlist: Playlist) -> SessionView:
+    item = next((i for i in playlist.items if i.position == playlist.session_position), None)
+    return SessionView(
+        playlist.name,
+        playlist.session_leader,
+        playlist.session_position,
+        item.take_id if item else None,
+        item.label if item else None,
+        playlist.session_frame,
+    )
+
+
+def get_session(production: Production, ref: str) -> SessionView:
+    """The live session of playlist ``ref`` (anyone who may read follows it)."""
+    with production.transaction(read_only=True) as session:
+        production.authorize(session, "read")
+        return _session_view(_playlist_row(session, ref))
+
+
+def _announce(session: Any, production: Production, playlist: Playlist, what: str) -> SessionView:
+    view = _session_view(playlist)
+    record_event(
+        session,
+        production,
+        "playlist",
+        str(playlist.id),
+        "session",
+        note=what,
+        data={
+            "leader": view.leader,
+            "position": view.position,
+            "take": view.take,
+            "frame": view.frame,
+        },
+    )
+    return view
+
+
+def _check_leader(production: Production, playlist: Playlist) -> None:
+    from setpiece.model.names import fold_user_name
+
+    leader = playlist.session_leader
+    if leader is not None and fold_user_name(leader) != fold_user_name(production.actor):
+        raise ConflictError(
+            f"{leader} leads the session of {playlist.name}: follow, or ask them to hand over"
+        )
+
+
+def move_session(production: Production, ref: str, position: int, frame: int = 0) -> SessionView:
+    """Shows item ``position`` (from 1) at ``frame`` to everyone following playlist ``ref``;
+    the first to move a session without a leader leads it.
+
+    Raises:
+        PermissionDeniedError: A viewer (they follow and comment, not lead).
+        ConflictError: Someone else leads the session.
+        InvalidInputError: No such item, or a negative frame.
+        NotFoundError: No such playlist.
+    """
+    with production.transaction() as session:
+        production.authorize(session, "lead_review")
+        playlist = _playlist_row(session, ref)
+        _check_leader(production, playlist)
+        if not 1 <= position <= len(playlist.items):
+            raise InvalidInputError(
+                f"playlist {playlist.name} has items 1-{len(playlist.items)}: no item {position}"
+            )
+        if frame < 0:
+            raise InvalidInputError(f"frame {frame}: frames count from 0")
+        playlist.session_leader = playlist.session_leader or production.actor
+        playlist.session_position, playlist.session_frame = position, frame
+        return _announce(session, production, playlist, f"item {position} frame {frame}")
+
+
+def hand_over(production: Production, ref: str, to: str) -> SessionView:
+    """Hands the lead of playlist ``ref``'s session to member ``to`` (by its leader, or by
+    anyone who may lead while it has none).
+
+    Raises:
+        PermissionDeniedError: A viewer hands over or is handed the lead.
+        ConflictError: Someone else leads the session.
+        InvalidInputError: ``to`` is not a member.
+        NotFoundError: No such playlist.
+    """
+    from setpiece.model.enums import Role
+    from setpiece.model.names import fold_user_name
+    from setpiece.model.orm import User
+    from setpiece.model.workflow import required_role
+
+    with production.transaction() as session:
+        production.authorize(session, "lead_review")
+        playlist = _playlist_row(session, ref)
+        _check_leader(production, playlist)
+        user = session.scalars(select(User).where(User.name_key == fold_user_name(to))).first()
+        if user is None:
+            raise InvalidInputError(
+                f"{to!r} is not a member of this project: 'setpiece user list' shows the members"
+            )
+        needed = required_role("lead_review")
+        if Role(user.role).rank < needed.rank:
+            from setpiece.errors import PermissionDeniedError
+
+            raise PermissionDeniedError(
+                f"{user.name} is {user.role}: leading a review needs {needed.value} or above "
+                "(a viewer follows and comments)"
+            )
+        playlist.session_leader = user.name
+        return _announce(session, production, playlist, f"lead to {user.name}")

@@ -179,3 +179,40 @@ def playlist(playlist: PlaylistRef, production: Production = Depends(acting)) ->
     from setpiece.production.playlists import get_playlist
 
     return out(get_playlist(production, playlist))
+
+
+# Live review sessions: every move is an event, so /api/v1/events/stream carries it ------------
+
+
+class MoveBody(_Body):
+    position: Annotated[int, Field(ge=1, le=INT32, description="The item to show, from 1")]
+    frame: Frame = 0
+
+
+class LeadBody(_Body):
+    to: Name
+
+
+@api_router.get("/playlists/{playlist}/session", summary="What the playlist's session shows")
+def review_session(playlist: PlaylistRef, production: Production = Depends(acting)) -> Response:
+    from setpiece.production.playlists import get_session
+
+    return out(get_session(production, playlist))
+
+
+@api_router.post("/playlists/{playlist}/session", summary="Show a take and frame to every follower")
+def move(
+    playlist: PlaylistRef, body: MoveBody, production: Production = Depends(acting)
+) -> Response:
+    from setpiece.production.playlists import move_session
+
+    return out(move_session(production, playlist, body.position, body.frame))
+
+
+@api_router.post("/playlists/{playlist}/session/lead", summary="Hand the session's lead over")
+def lead(
+    playlist: PlaylistRef, body: LeadBody, production: Production = Depends(acting)
+) -> Response:
+    from setpiece.production.playlists import hand_over
+
+    return out(hand_over(production, playlist, body.to))

@@ -7,7 +7,8 @@ Create Date: 2026-12-06 14:10:00.000000
 ``assignments``: one member a shot, with a due date (ISO 8601 text). ``playlists`` and
 ``playlist_items``: takes to review in order; an item keeps its take's id and label as
 text, without a foreign key, so a take deleted from the store shows as missing.
-``annotations``: vector drawings on a take's frame range, one per comment.
+``annotations``: vector drawings on a take's frame range, one per comment. A playlist's
+``session_*`` columns are its live review session: the leader, and the item and frame shown.
 """
 
 from collections.abc import Sequence
@@ -56,6 +57,9 @@ def upgrade() -> None:
         sa.Column("query", sa.String(length=100), nullable=True),
         sa.Column("created_by", sa.String(length=100), nullable=False),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("session_leader", sa.String(length=100), nullable=True),
+        sa.Column("session_position", sa.Integer(), nullable=True),
+        sa.Column("session_frame", sa.Integer(), nullable=True),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_playlists")),
         sa.UniqueConstraint("name", name=op.f("uq_playlists_name")),
     )
