@@ -78,6 +78,8 @@ def test_draw_on_a_frame_and_read_it_back(film, api) -> None:
     sheet = api("vic").get(f"{url}/{body['id']}.png")
     assert sheet.status_code == 200 and sheet.content.startswith(b"\x89PNG")
     assert api("vic").get(f"{url}/999.png").status_code == 404
+    assert api("vic").get(f"{url}/abc.png").status_code == 404
+    assert api(None).get(f"{url}/abc.png").status_code == 401
     comments = api("vic").get("/api/v1/shots/1A/comments").json()["items"]
     assert any(c["note"] == "too dark" and c["frame"] == 0 for c in comments)
 

@@ -254,7 +254,7 @@ SHEET_WIDTH = 1280  # the comment sheet's width in pixels; the frame is scaled t
 CAPTION = 96  # pixels below the frame for who, which frames, and the note
 
 
-def drawing_png(production: Production, take: str, drawing: int) -> bytes:
+def drawing_png(production: Production, take: str, drawing: int | str) -> bytes:
     """The comment sheet of one drawing as PNG bytes: the take's first frame of the range
     with the shapes drawn over it, and below it the take, the frames, the author and the note.
 
@@ -272,7 +272,7 @@ def drawing_png(production: Production, take: str, drawing: int) -> bytes:
     from setpiece.production.takes import get_take
     from setpiece.store.frames import iter_take_frames
 
-    found = next((d for d in list_annotations(production, take) if d.id == drawing), None)
+    found = next((d for d in list_annotations(production, take) if str(d.id) == str(drawing)), None)
     if found is None:
         raise NotFoundError(
             f"take {take} has no drawing {drawing}: list them with GET .../annotations"

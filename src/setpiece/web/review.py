@@ -102,7 +102,9 @@ class DrawingBody(_Body):
         return self
 
 
-DrawingId = Annotated[int, PathParam(ge=1, le=INT32)]
+# Text, compared once the caller is known: a malformed id is a 404 after the 401, never a 422
+# before it.
+DrawingId = Annotated[str, PathParam(min_length=1, max_length=12)]
 
 
 @api_router.get("/takes/{take:path}/annotations/{drawing}.png", summary="A drawing's comment sheet")
