@@ -80,6 +80,7 @@ CONTEXTS = {
     "Motion": "film",
     "Review, the cut, and delivery": "film",
     "The shot board": "film",
+    "Review: assignments and playlists": "film",
 }
 
 # Programs a runnable command may start with.

@@ -143,11 +143,18 @@ def shot_plan(
 def shot_list(
     ctx: typer.Context,
     scene: str | None = typer.Option(None, "--scene", help="Only this scene."),
+    assignee: str | None = typer.Option(
+        None, "--assignee", help="Only the shots assigned to this member, with due dates."
+    ),
+    mine: bool = typer.Option(False, "--mine", help="Only the shots assigned to you."),
     as_json: bool = JSON,
 ) -> None:
     """List shots in script order."""
     from setpiece.production.shots import list_shots
 
+    if assignee is not None or mine:
+        _assigned_list(ctx, assignee, mine=mine, scene=scene, as_json=as_json)
+        return
     with open_production(ctx) as production:
         shots = list_shots(production, scene)
     if as_json:
@@ -161,6 +168,56 @@ def shot_list(
             shot.code, shot.scene, shot.size or "", shot.status, str(shot.takes), shot.description
         )
     console().print(table)
+
+
+def _assigned_list(
+    ctx: typer.Context, assignee: str | None, *, mine: bool, scene: str | None, as_json: bool
+) -> None:
+    from setpiece.errors import InvalidInputError
+    from setpiece.production.assignments import list_assignments
+
+    if mine and assignee is not None:
+        raise InvalidInputError("give --assignee NAME or --mine, not both")
+    if scene is not None:
+        raise InvalidInputError("--scene does not go with --assignee or --mine")
+    with open_production(ctx) as production:
+        shots = list_assignments(production, production.actor if mine else assignee)
+    if as_json:
+        emit_json(shots)
+        return
+    from rich.table import Table
+
+    table = Table("shot", "scene", "status", "assignee", "due", "", "description", box=None)
+    for shot in shots:
+        table.add_row(
+            shot.shot,
+            shot.scene,
+            shot.status,
+            shot.assignee,
+            shot.due or "",
+            "LATE" if shot.late else "",
+            shot.description,
+        )
+    console().print(table)
+
+
+@shot_app.command("assign")
+def shot_assign(
+    ctx: typer.Context,
+    code: str,
+    to: str = typer.Option(..., "--to", help="The member who gets the shot."),
+    due: str | None = typer.Option(None, "--due", help="Due date, YYYY-MM-DD."),
+) -> None:
+    """Assign a shot to a member, with a due date (a past date is allowed, with a warning)."""
+    from setpiece.production.assignments import assign_shot
+
+    with open_production(ctx) as production:
+        done = assign_shot(production, code, to, due=due)
+    for warning in done.warnings:
+        console(stderr=True).print(f"warning: {warning}")
+    console().print(
+        f"shot {done.shot} assigned to {done.assignee}" + (f", due {done.due}" if done.due else "")
+    )
 
 
 @shot_app.command("show")

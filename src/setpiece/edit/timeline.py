@@ -290,12 +290,25 @@ def _video_item(otio: ModuleType, clip: CutClip, fps: Fraction, flavour: Flavour
         if clip.media is not None
         else _slate_reference(otio, clip, flavour)
     )
-    return otio.schema.Clip(
+    item = otio.schema.Clip(
         name=clip.label,
         media_reference=reference,
         source_range=_source_range(otio, clip, fps, flavour),
         metadata=metadata,
     )
+    if flavour == "otio":  # drawings' comments, at the take's own frames (production.annotations)
+        rate = clip.media.fps if clip.media is not None and clip.media.fps else fps
+        for mark in clip.markers:
+            length = mark.frame_end - mark.frame_start + 1
+            item.markers.append(
+                otio.schema.Marker(
+                    name=f"{mark.author}: {mark.note}"[:200],
+                    marked_range=_range(otio, mark.frame_start, rate, length, rate),
+                    color=otio.schema.MarkerColor.RED,
+                    metadata={"setpiece": {"author": mark.author, "note": mark.note}},
+                )
+            )
+    return item
 
 
 def _audio_item(otio: ModuleType, clip: CutClip, fps: Fraction, flavour: Flavour) -> Any:

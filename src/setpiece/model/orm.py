@@ -52,8 +52,10 @@ __all__ = [
     "MEDIA_HASHES",
     "MEDIA_OWNER",
     "TAKE_ID_ALPHABET",
+    "Annotation",
     "ApiToken",
     "Appearance",
+    "Assignment",
     "Base",
     "BibleEntry",
     "BibleLook",
@@ -66,6 +68,8 @@ __all__ = [
     "LineTake",
     "LoginFailure",
     "Media",
+    "Playlist",
+    "PlaylistItem",
     "Poster",
     "Project",
     "ReferenceFrame",
@@ -737,3 +741,78 @@ class Poster(Base):
     )
     error: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class Assignment(Base):
+    """Who a shot is given to, and by when: one member a shot (``production.assignments``)."""
+
+    __tablename__ = "assignments"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    shot_id: Mapped[int] = mapped_column(ForeignKey("shots.id", ondelete="CASCADE"), unique=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    due: Mapped[str | None] = mapped_column(String(10))  # ISO 8601 date
+    assigned_by: Mapped[str] = mapped_column(String(100))
+    assigned_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    shot: Mapped[Shot] = relationship()
+    user: Mapped[User] = relationship()
+
+
+class Playlist(Base):
+    """Takes to review in order, gathered by a query or by hand (``production.playlists``)."""
+
+    __tablename__ = "playlists"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(200), unique=True)
+    query: Mapped[str | None] = mapped_column(String(100))  # None: built by hand
+    created_by: Mapped[str] = mapped_column(String(100))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # Its live review session: who leads, and the item (from 1) and frame everyone sees.
+    session_leader: Mapped[str | None] = mapped_column(String(100))
+    session_position: Mapped[int | None] = mapped_column(Integer)
+    session_frame: Mapped[int | None] = mapped_column(Integer)
+
+    items: Mapped[list[PlaylistItem]] = relationship(
+        back_populates="playlist", order_by="PlaylistItem.position", cascade="all, delete-orphan"
+    )
+
+
+class PlaylistItem(Base):
+    """One take of a playlist. The take's id and label are kept as text, with no foreign key,
+    so a take later deleted from the store is shown as missing, not lost from the list."""
+
+    __tablename__ = "playlist_items"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    playlist_id: Mapped[int] = mapped_column(
+        ForeignKey("playlists.id", ondelete="CASCADE"), index=True
+    )
+    position: Mapped[int] = mapped_column(Integer)
+    take_id: Mapped[str] = mapped_column(String(16))
+    label: Mapped[str] = mapped_column(String(64))  # SHOT/NUMBER when it was added
+
+    playlist: Mapped[Playlist] = relationship(back_populates="items")
+
+
+class Annotation(Base):
+    """A drawing on a take's frame or range of frames, stored with its comment.
+
+    ``shapes`` is vector data in normalised picture coordinates (0..1, origin top left), one
+    ``setpiece.production.annotations.Shape`` record each, validated before it is stored.
+    """
+
+    __tablename__ = "annotations"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    comment_id: Mapped[int] = mapped_column(
+        ForeignKey("comments.id", ondelete="CASCADE"), unique=True
+    )
+    take_id: Mapped[str] = mapped_column(ForeignKey("takes.id"), index=True)
+    frame_start: Mapped[int] = mapped_column(Integer)
+    frame_end: Mapped[int] = mapped_column(Integer)  # inclusive
+    shapes: Mapped[list[dict[str, Any]]] = mapped_column(JSONType, default=list)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    comment: Mapped[Comment] = relationship()

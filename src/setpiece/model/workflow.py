@@ -128,6 +128,7 @@ ACTION_ROLES: dict[str, Role] = {
     "set_take_status": Role.ARTIST,
     "record_finding": Role.ARTIST,
     "approve": Role.DIRECTOR,
+    "lead_review": Role.ARTIST,  # move a playlist's live session for everyone who follows it
     "request_retake": Role.DIRECTOR,
     "manage_users": Role.ADMIN,
     "edit_project": Role.ADMIN,

@@ -32,15 +32,25 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from setpiece.model.enums import TakeKind, TakeStatus
-from setpiece.model.orm import Scene, Shot, Take
+from setpiece.model.orm import Annotation, Comment, Scene, Shot, Take
 from setpiece.production.context import Production
 from setpiece.production.rows import media_view, scene_row
 from setpiece.production.views import MediaView
 from setpiece.timebase import timecode
 
-__all__ = ["DEFAULT_STILL_S", "Cut", "CutClip", "assemble"]
+__all__ = ["DEFAULT_STILL_S", "Cut", "CutClip", "CutMarker", "assemble"]
 
 DEFAULT_STILL_S = 2
+
+
+@dataclass(frozen=True)
+class CutMarker:
+    """A drawing's comment on the clip's take: its frames (the take's own, inclusive)."""
+
+    frame_start: int
+    frame_end: int
+    author: str
+    note: str
 
 
 @dataclass(frozen=True)
@@ -61,6 +71,7 @@ class CutClip:
     source_in: int = 0  # frames at the media's own rate (0 for stills)
     source_duration: int = 0  # frames at the media's own rate (1 for stills)
     label: str = ""  # what a slate or burn-in says
+    markers: tuple[CutMarker, ...] = ()  # comments drawn on the take (production.annotations)
 
     @property
     def record_out(self) -> int:
@@ -85,7 +96,7 @@ class CutClip:
             "source_in": self.source_in,
             "source_duration": self.source_duration,
             "label": self.label,
-        }
+        } | ({"markers": [vars(m) for m in self.markers]} if self.markers else {})
 
 
 @dataclass(frozen=True)
@@ -114,6 +125,24 @@ class Cut:
             "clips": [c.to_json() for c in self.clips],
             "warnings": self.warnings,
         }
+
+
+def _markers(session: Any) -> dict[str, tuple[CutMarker, ...]]:
+    """Every take's drawn comments, in one query (a film has far fewer than it has takes)."""
+    found: dict[str, list[CutMarker]] = {}
+    for take, *row in session.execute(
+        select(
+            Annotation.take_id,
+            Annotation.frame_start,
+            Annotation.frame_end,
+            Comment.author,
+            Comment.note,
+        )
+        .join(Comment, Annotation.comment_id == Comment.id)
+        .order_by(Annotation.frame_start, Annotation.id)
+    ).all():
+        found.setdefault(take, []).append(CutMarker(*row))
+    return {take: tuple(marks) for take, marks in found.items()}
 
 
 def _pick(takes: list[Take], include_unapproved: bool) -> tuple[Take | None, str | None]:
@@ -155,6 +184,7 @@ def assemble(
             query = query.where(Scene.id == scene_row(session, scene).id)
         clips: list[CutClip] = []
         warnings: list[str] = []
+        markers = _markers(session)
         record = 0
         for shot, scene_obj in session.execute(query).all():
             planned = shot.planned_frames
@@ -215,6 +245,7 @@ def assemble(
                     source_in=0,
                     source_duration=source,
                     label=label,
+                    markers=markers.get(take.id, ()),
                 )
             clips.append(clip)
             record += clip.duration

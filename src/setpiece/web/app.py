@@ -54,6 +54,8 @@ from setpiece.web.deps import SAFE_METHODS, WebContext, acting, is_api
 from setpiece.web.gate import Gate, SecurityHeaders
 from setpiece.web.pages import error_page
 from setpiece.web.pages import router as pages_router
+from setpiece.web.review import api_router as review_api_router
+from setpiece.web.review import page_router as review_page_router
 from setpiece.web.settings import web_settings
 
 __all__ = ["PROXY_HEADERS_ENV", "app_from_env", "create_app"]
@@ -185,10 +187,14 @@ def create_app(
     app.state.context = context
     _install_errors(app)
 
+    # First: its routes under a take (``/takes/{take}/annotations``) would otherwise be
+    # taken by ``/takes/{take:path}``.
+    app.include_router(review_api_router)
     app.include_router(api_router)
     app.include_router(bible_api_router)
     app.include_router(pages_router)
     app.include_router(bible_page_router)
+    app.include_router(review_page_router)
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
 
     @app.get("/media/{sha256}", tags=["media"], summary="A stored file, by its sha256")
