@@ -201,5 +201,18 @@ def import_(
             out.print(f"{label}: {shown}")
     if report.unchanged:
         out.print(f"unchanged: {len(report.unchanged)} scenes")
+    lines = report.lines
+    said = [
+        f"{len(items)} {label}" + (f" ({', '.join(items[:10])})" if label != "added" else "")
+        for label, items in (
+            ("added", lines.added),
+            ("changed, to review", lines.changed),
+            ("omitted", lines.omitted),
+            ("restored", lines.restored),
+        )
+        if items
+    ]
+    if said:
+        out.print(f"dialogue lines: {'; '.join(said)}")
     for warning in report.warnings:
         out.print(f"warning: {warning}", style="yellow")

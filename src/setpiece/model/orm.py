@@ -61,6 +61,8 @@ __all__ = [
     "Event",
     "Finding",
     "Likeness",
+    "Line",
+    "LineTake",
     "LoginFailure",
     "Media",
     "Project",
@@ -291,6 +293,11 @@ class BibleEntry(Base):
     # The script's introduction ("MARA (60s, grey braid)"): offered, never written over a
     # person's description (``character accept``).
     candidate_description: Mapped[str | None] = mapped_column(Text)
+    # A character's voice: ``{"backend", "voice", "rate", "pitch", "sample"}`` (``sample`` the
+    # sha256 of a reference recording for a backend that clones). Not part of ``version``: a
+    # voice changes what a line sounds like, not what a take shows; a dialogue take is stale
+    # when the voice it recorded differs from this (``production.dialogue``).
+    voice: Mapped[dict[str, Any] | None] = mapped_column(JSONType)
 
     refs: Mapped[list[BibleRef]] = relationship(
         back_populates="entry", order_by="BibleRef.position", cascade="all, delete-orphan"
@@ -499,7 +506,10 @@ class RenderJob(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     idempotency_key: Mapped[str] = mapped_column(String(64), unique=True)
-    take_id: Mapped[str] = mapped_column(ForeignKey("takes.id"), index=True)
+    # A picture job's take; NULL for a speech job (``line_take_id``), which the picture
+    # claim never leases (``generate/queue/_speech.py`` works those).
+    take_id: Mapped[str] = mapped_column(ForeignKey("takes.id"), index=True, nullable=True)
+    line_take_id: Mapped[str | None] = mapped_column(ForeignKey("line_takes.id"), index=True)
     generator: Mapped[str] = mapped_column(String(100))
     request: Mapped[dict[str, Any]] = mapped_column(
         JSONType, default=dict, info={MEDIA_HASHES: _request_hashes}
@@ -521,6 +531,66 @@ class RenderJob(Base):
     outage_since: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     take: Mapped[Take] = relationship()
+
+
+class Line(Base):
+    """A line of dialogue: one dialogue block of the script, named ``SCENE/NUMBER`` ("3/5").
+
+    ``number`` names it and never changes; ``position`` is its place in the scene as the
+    script has it now. A revision that drops a line marks it omitted, never deletes it.
+    """
+
+    __tablename__ = "lines"
+    __table_args__ = (UniqueConstraint("scene_id", "number", name="uq_lines_scene_number"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    scene_id: Mapped[int] = mapped_column(ForeignKey("scenes.id"), index=True)
+    number: Mapped[int] = mapped_column(Integer)
+    position: Mapped[int] = mapped_column(Integer)
+    character: Mapped[str] = mapped_column(String(200))
+    entry_id: Mapped[int | None] = mapped_column(ForeignKey("bible_entries.id"), index=True)
+    text: Mapped[str] = mapped_column(Text)
+    parenthetical: Mapped[str | None] = mapped_column(Text)
+    extension: Mapped[str | None] = mapped_column(String(50))  # V.O., O.S., CONT'D
+    dual: Mapped[bool] = mapped_column(Boolean, default=False)
+    omitted: Mapped[bool] = mapped_column(Boolean, default=False)
+    needs_review: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    scene: Mapped[Scene] = relationship()
+    entry: Mapped[BibleEntry | None] = relationship()
+    takes: Mapped[list[LineTake]] = relationship(back_populates="line", order_by="LineTake.number")
+
+
+class LineTake(Base):
+    """An audio take of a line: synthetic speech (queued, with its recipe) or a recording."""
+
+    __tablename__ = "line_takes"
+    __table_args__ = (UniqueConstraint("line_id", "number", name="uq_line_takes_line_number"),)
+
+    id: Mapped[str] = mapped_column(String(16), primary_key=True, default=new_take_id)
+    line_id: Mapped[int] = mapped_column(ForeignKey("lines.id"), index=True)
+    number: Mapped[int] = mapped_column(Integer)
+    source: Mapped[str] = mapped_column(String(10))  # synthetic | recorded
+    status: Mapped[str] = mapped_column(String(20), default="pending", index=True)
+    circled: Mapped[bool] = mapped_column(Boolean, default=False)
+    media_sha256: Mapped[str | None] = mapped_column(ForeignKey("media.sha256"), index=True)
+    # Exact length: ``frames`` samples at ``sample_rate``.
+    frames: Mapped[int | None] = mapped_column(BigInteger)
+    sample_rate: Mapped[int | None] = mapped_column(Integer)
+    lufs: Mapped[float | None] = mapped_column(Float)  # integrated loudness, ITU-R BS.1770
+    # The recipe: the voice as it was (``BibleEntry.voice``), the text spoken, the seed and
+    # what the backend reports it did.
+    voice: Mapped[dict[str, Any] | None] = mapped_column(JSONType)
+    text: Mapped[str] = mapped_column(Text, default="")
+    seed: Mapped[int | None] = mapped_column(BigInteger)
+    recipe: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
+    failure: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    created_by: Mapped[str | None] = mapped_column(String(100))
+
+    line: Mapped[Line] = relationship(back_populates="takes")
+    media: Mapped[Media | None] = relationship()
 
 
 class Finding(Base):

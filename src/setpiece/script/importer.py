@@ -42,6 +42,7 @@ from setpiece.production.history import record_event
 from setpiece.script.breakdown import opens_scene
 from setpiece.script.elements import Action, Character, Note, PageBreak, SceneHeading, Script
 from setpiece.script.introductions import propose_descriptions
+from setpiece.script.lines import LineChanges, sync_lines
 from setpiece.script.props import find_props
 from setpiece.script.revisions import Draft, Outcome, Standing, check_numbers, revise, units_of
 
@@ -79,6 +80,7 @@ class ScriptImportReport:
     new_locations: list[str] = field(default_factory=list)
     new_props: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    lines: LineChanges = field(default_factory=LineChanges)
 
 
 def _normal(heading: str) -> str:
@@ -275,6 +277,8 @@ def _apply(
             row.position = position
     session.flush()
     _breakdown(session, parsed, targets, report)
+    for scene, row in zip(parsed, targets, strict=True):
+        sync_lines(production, session, row, scene.body, report.lines)
     propose_descriptions(session, parsed)  # candidates only, see script/introductions.py
     return report
 

@@ -48,7 +48,7 @@ MIGRATIONS_DIR = Path(__file__).with_name("migrations")
 # The newest migration. Opening a database already at this revision needs no Alembic at all
 # (loading the migration scripts costs about 0.15 s a command); tests/store/test_db.py checks
 # that this equals the real head, so a new migration must update it.
-SCHEMA_HEAD = "0012"
+SCHEMA_HEAD = "0013"
 # The execution option that marks a read-only transaction (``Database.read_sessions``).
 READ_ONLY = "setpiece_read_only"
 _PG_LOCK_KEY = 0x5E791ECE  # "setpiece" as a 32-bit advisory lock key

@@ -1,0 +1,204 @@
+"""Lines of dialogue from the script: each dialogue block becomes a line, and a revision
+updates the lines as it updates scenes.
+
+A line is one character cue and what follows it until the next element that is not
+dialogue, a parenthetical or lyrics: its text is the spoken paragraphs joined, its
+parenthetical the first wryly, its extension what the cue carries in parentheses
+(``V.O.``, ``O.S.``, ``CONT'D``), ``dual`` the cue's dual-dialogue mark. A block with
+nothing spoken (a cue alone) is no line.
+
+A line is named ``SCENE/NUMBER`` and keeps its number for life; ``position`` follows the
+script. A revision of a scene aligns its lines with the old ones by speaker and text
+(difflib): equal lines keep their number; a line whose speaker stayed and whose text
+changed is *changed* (updated and flagged ``needs_review``, its takes then stale); a
+line the script no longer has is omitted, never deleted; a new line takes the next free
+number; a line spoken again as it was when omitted is restored.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from setpiece.model.enums import BibleKind
+from setpiece.model.orm import BibleEntry, Line, Scene
+from setpiece.production.context import Production
+from setpiece.production.entries import names_of
+from setpiece.production.history import record_event
+
+__all__ = ["LineChanges", "ScriptLine", "script_lines", "sync_lines"]
+
+_EXTENSIONS = re.compile(r"\(([^)]*)\)")
+_SPOKEN = ("dialogue", "lyrics", "parenthetical")
+
+
+@dataclass(frozen=True)
+class ScriptLine:
+    """One dialogue block as the script has it."""
+
+    character: str
+    text: str
+    parenthetical: str | None
+    extension: str | None
+    dual: bool
+
+    @property
+    def key(self) -> tuple[str, str]:
+        return (self.character.upper(), " ".join(self.text.split()))
+
+
+@dataclass
+class LineChanges:
+    """What an import did to the lines (names ``SCENE/NUMBER``)."""
+
+    added: list[str] = field(default_factory=list)
+    changed: list[str] = field(default_factory=list)
+    omitted: list[str] = field(default_factory=list)
+    restored: list[str] = field(default_factory=list)
+
+
+def script_lines(body: Sequence[dict[str, Any]]) -> list[ScriptLine]:
+    """The dialogue blocks of a scene's body (``Scene.body``), in order."""
+    blocks: list[tuple[dict[str, Any], list[dict[str, Any]]]] = []
+    for element in body:
+        kind = element.get("type")
+        if kind == "character":
+            blocks.append((element, []))
+        elif kind in _SPOKEN and blocks:
+            blocks[-1][1].append(element)
+        elif blocks and blocks[-1][0]:
+            blocks.append(({}, []))  # a break: what follows is no longer this cue's
+    found: list[ScriptLine] = []
+    for cue, spoken in blocks:
+        if not cue:
+            continue
+        said = [str(e.get("text", "")).strip() for e in spoken if e.get("type") != "parenthetical"]
+        text = "\n".join(t for t in said if t)
+        if not text:
+            continue
+        wrylies = [
+            str(e.get("text", "")).strip() for e in spoken if e.get("type") == "parenthetical"
+        ]
+        written = str(cue.get("text", ""))
+        marks = [" ".join(m.split()) for m in _EXTENSIONS.findall(written) if m.strip()]
+        found.append(
+            ScriptLine(
+                character=str(cue.get("name") or written).strip().upper(),
+                text=text,
+                parenthetical=wrylies[0] if wrylies else None,
+                extension=" ".join(marks) if marks else None,
+                dual=bool(cue.get("dual")),
+            )
+        )
+    return found
+
+
+def _name(scene: Scene, line: Line) -> str:
+    return f"{scene.number}/{line.number}"
+
+
+def _fill(line: Line, new: ScriptLine, position: int, entry: BibleEntry | None) -> None:
+    line.position = position
+    line.character = new.character
+    line.entry = entry
+    line.text = new.text
+    line.parenthetical = new.parenthetical
+    line.extension = new.extension
+    line.dual = new.dual
+
+
+def sync_lines(
+    production: Production,
+    session: Session,
+    scene: Scene,
+    body: Sequence[dict[str, Any]],
+    changes: LineChanges,
+) -> None:
+    """Brings the scene's lines in line with its body (see the module docstring)."""
+    new = script_lines(body)
+    characters: dict[str, BibleEntry] = {}
+    for known in session.scalars(
+        select(BibleEntry).where(BibleEntry.kind == BibleKind.CHARACTER.value)
+    ):
+        for name in names_of(known):
+            characters[name.upper()] = known
+    old = list(
+        session.scalars(select(Line).where(Line.scene_id == scene.id).order_by(Line.position))
+    )
+    live = [line for line in old if not line.omitted]
+    omitted = [line for line in old if line.omitted]
+    matched: list[Line | None] = [None] * len(new)
+    changed: set[int] = set()
+    matcher = difflib.SequenceMatcher(
+        a=[(line.character.upper(), " ".join(line.text.split())) for line in live],
+        b=[line.key for line in new],
+        autojunk=False,
+    )
+    for tag, a0, a1, b0, b1 in matcher.get_opcodes():
+        if tag == "equal":
+            for k in range(a1 - a0):
+                matched[b0 + k] = live[a0 + k]
+        elif tag == "replace":
+            # Same speaker, other words: the line changed (paired in order).
+            olds = list(range(a0, a1))
+            for i in range(b0, b1):
+                j = next((j for j in olds if live[j].character.upper() == new[i].key[0]), None)
+                if j is not None:
+                    olds.remove(j)
+                    matched[i] = live[j]
+                    changed.add(i)
+    for i, line in enumerate(new):
+        if matched[i] is None:
+            again = next(
+                (o for o in omitted if (o.character.upper(), " ".join(o.text.split())) == line.key),
+                None,
+            )
+            if again is not None:
+                omitted.remove(again)
+                again.omitted = False
+                matched[i] = again
+                changes.restored.append(_name(scene, again))
+                record_event(session, production, "line", _name(scene, again), "restored")
+    kept = {id(line) for line in matched if line is not None}
+    for dropped in live:
+        if id(dropped) not in kept:
+            dropped.omitted = True
+            changes.omitted.append(_name(scene, dropped))
+            record_event(session, production, "line", _name(scene, dropped), "omitted")
+    top = max((line.number for line in old), default=0)
+    for position, (line, existing) in enumerate(zip(new, matched, strict=True), start=1):
+        entry = characters.get(line.character)
+        if existing is None:
+            top += 1
+            row = Line(scene=scene, number=top, omitted=False, needs_review=False)
+            _fill(row, line, position, entry)
+            session.add(row)
+            changes.added.append(_name(scene, row))
+            continue
+        if position - 1 in changed:
+            record_event(
+                session,
+                production,
+                "line",
+                _name(scene, existing),
+                "script_changed",
+                before=existing.text[:50],
+                after=line.text[:50],
+            )
+            existing.needs_review = True
+            changes.changed.append(_name(scene, existing))
+        elif (existing.parenthetical, existing.extension, existing.dual) != (
+            line.parenthetical,
+            line.extension,
+            line.dual,
+        ):
+            existing.needs_review = True
+            changes.changed.append(_name(scene, existing))
+        _fill(existing, line, position, entry)
+    session.flush()
