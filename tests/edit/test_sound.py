@@ -17,7 +17,7 @@ from setpiece.edit.movie import write_preview
 from setpiece.edit.sound import (
     AUDIO_RATE,
     LINE_LOUDNESS,
-    DialogueSettings,
+    PAUSE,
     integrated_loudness,
     place_lines,
     read_line,
@@ -26,6 +26,7 @@ from setpiece.edit.sound import (
 from setpiece.errors import InvalidInputError, InvalidMediaError, StorageError
 from setpiece.model.dialogue import LineAudio
 from setpiece.production.cut import Cut, CutClip
+from setpiece.production.dialogue import dialogue_settings
 
 FPS = Fraction(24000, 1001)
 
@@ -142,12 +143,10 @@ def test_a_line_off_the_cut_or_past_its_shot_is_reported(tmp_path: Path) -> None
 
 
 def test_the_pause_is_a_setting_with_a_range() -> None:
-    assert DialogueSettings.from_settings({}).pause == 0.25
-    assert DialogueSettings.from_settings({"dialogue": {"pause": 1}}).pause == 1.0
+    assert dialogue_settings({}).pause == PAUSE == 0.25
+    assert dialogue_settings({"dialogue": {"pause": 1}}).pause == 1.0
     with pytest.raises(InvalidInputError, match=r"\[dialogue\] pause"):
-        DialogueSettings.from_settings({"dialogue": {"pause": -1}})
-    with pytest.raises(InvalidInputError, match=r"\[dialogue\].*gap"):
-        DialogueSettings.from_settings({"dialogue": {"gap": 1}})
+        dialogue_settings({"dialogue": {"pause": -1}})
 
 
 def test_loudness_of_a_sine_matches_bs_1770() -> None:

@@ -39,16 +39,16 @@ from typing import Any
 
 import numpy as np
 
-from setpiece.config import load_section, setting
 from setpiece.errors import InvalidMediaError, StorageError
 from setpiece.model.dialogue import LineAudio
 from setpiece.production.cut import Cut
+from setpiece.production.dialogue import DialogueSettings
 
 __all__ = [
     "CEILING",
     "LINE_LOUDNESS",
+    "PAUSE",
     "DialogueBed",
-    "DialogueSettings",
     "LinePlacement",
     "PlacedLine",
     "integrated_loudness",
@@ -58,27 +58,7 @@ __all__ = [
 AUDIO_RATE = 48000  # the preview movie's (edit.movie.AUDIO_RATE)
 LINE_LOUDNESS = -20.0  # LUFS: a scratch track heard over laptop speakers
 CEILING = 10 ** (-1 / 20)  # -1 dBFS, sample peak
-
-
-@dataclass(frozen=True)
-class DialogueSettings:
-    """The ``[dialogue]`` table of setpiece.toml, as the cut reads it.
-
-    Attributes:
-        pause: Seconds from a shot's in-point to its first line, and between its lines.
-    """
-
-    pause: float = setting(0.25, low=0, high=10, help="seconds before and between lines")
-
-    @classmethod
-    def from_settings(cls, settings: dict[str, Any]) -> DialogueSettings:
-        """Reads ``settings["dialogue"]``.
-
-        Raises:
-            InvalidInputError: An unknown key or a value out of range, named as
-                ``setpiece.toml [dialogue] key``.
-        """
-        return load_section(cls, settings.get("dialogue"), section="dialogue")
+PAUSE = DialogueSettings().pause  # the [dialogue] default
 
 
 @dataclass(frozen=True)
@@ -136,15 +116,14 @@ def _frames(seconds: Fraction, fps: Fraction) -> int:
     return math.ceil(Fraction(seconds) * fps)
 
 
-def place_lines(
-    cut: Cut, lines: Sequence[LineAudio], *, pause: float = DialogueSettings.pause
-) -> LinePlacement:
+def place_lines(cut: Cut, lines: Sequence[LineAudio], *, pause: float = PAUSE) -> LinePlacement:
     """Places each line in the cut by the rule in the module docstring.
 
     Args:
         cut: The assembled cut.
         lines: Each line with its chosen take, in any order (script order is restored).
-        pause: Seconds before a shot's first line and between lines.
+        pause: Seconds before a shot's first line and between lines
+            (``[dialogue] pause``: ``production.dialogue.dialogue_settings(...).pause``).
 
     Returns:
         The placed lines in script order, and warnings.

@@ -310,7 +310,7 @@ def disclosure(
     include_unapproved: bool = False,
     scene: str | None = None,
     cut: Cut | None = None,
-    lines: Sequence[LineAudio] = (),
+    lines: Sequence[LineAudio] | None = None,
 ) -> Disclosure:
     """Builds the report from the cut (of the film, or one scene) and the records.
 
@@ -321,7 +321,8 @@ def disclosure(
         cut: The cut already assembled with the same ``scene`` and
             ``include_unapproved`` (a delivery discloses what it delivered); None
             assembles it.
-        lines: The lines the cut speaks, with the takes chosen for them.
+        lines: The lines the cut speaks, with the takes chosen for them; None reads them
+            (``production.dialogue.cut_lines``, the same ``scene``).
 
     Raises:
         NotFoundError: An unknown scene.
@@ -356,6 +357,10 @@ def disclosure(
         ]
         tally = _tally(cut, takes, {d.take: d for d in decisions})
         people = likenesses(session)
+        if lines is None:
+            from setpiece.production.dialogue import cut_lines
+
+            lines = cut_lines(production, session, scene=scene)
     return Disclosure(
         film=cut.name,
         fps=cut.fps,
