@@ -239,3 +239,91 @@ def test_unknown_line(production: Production, tmp_path: Path) -> None:
         list_lines(production, line="nonsense")
     with pytest.raises(NotFoundError, match="no line 1/9"):
         list_lines(production, line="1/9")
+
+
+def _speaker(rate: int = 16000, fail: list[BaseException] | None = None):
+    """A speaker that writes a real WAV, a tenth of a second per word (a test's voice)."""
+    from setpiece.generate.queue import SpeechJob, Spoken
+
+    said: list[str] = []
+
+    def speak(job: SpeechJob, folder: Path) -> Spoken:
+        if fail:
+            raise fail.pop(0)
+        said.append(job.line)
+        words = len(job.text.split())
+        path = wav(folder / "line.wav", seconds=words / 10, rate=rate)
+        return Spoken(path, int(words / 10 * rate), rate, -23.0, {"backend": job.voice["backend"]})
+
+    speak.said = said  # type: ignore[attr-defined]
+    return speak
+
+
+def _default(character: str) -> dict:
+    return {"backend": "espeak", "voice": "en-us", "rate": None, "pitch": None}
+
+
+def test_speech_goes_through_the_queue_and_a_voice_change_requeues_only_its_lines(
+    production: Production, tmp_path: Path
+) -> None:
+    from setpiece.generate.queue import enqueue_speech, run_queue
+
+    import_script(production, _write(tmp_path, "a.fountain", DRAFT))
+    first = enqueue_speech(production, default_voice=_default)
+    assert first.queued == ["1/1", "1/2", "1/3", "2/1"]
+    assert first.default_voices == {"MARA": "espeak:en-us", "TEO": "espeak:en-us"}
+    speak = _speaker()
+    report = run_queue(production, speak=speak)
+    assert report.done == 4 and report.failed == 0
+    takes = {line.id: line.takes for line in list_lines(production)}
+    assert takes["1/1"][0].duration == 0.2 and takes["1/1"][0].lufs == -23.0
+    assert takes["1/1"][0].voice == "espeak:en-us" and not takes["1/1"][0].stale
+    again = enqueue_speech(production, default_voice=_default)
+    assert again.queued == [] and len(again.fresh) == 4
+    set_voice(production, "MARA", backend="espeak", voice="en-us+f3")
+    stale = [line.id for line in list_lines(production) if line.takes[-1].stale]
+    assert stale == ["1/1", "1/3"]
+    assert enqueue_speech(production, default_voice=_default).queued == ["1/1", "1/3"]
+    run_queue(production, speak=speak)
+    assert speak.said[4:] == ["1/1", "1/3"]  # type: ignore[attr-defined]
+    assert not any(line.takes[-1].stale for line in list_lines(production))
+
+
+def test_speech_failures(production: Production, tmp_path: Path) -> None:
+    from setpiece.errors import SetpieceError
+    from setpiece.generate.queue import enqueue_speech, run_queue
+
+    class Busy(SetpieceError):
+        transient = True
+
+    import_script(production, _write(tmp_path, "a.fountain", DRAFT))
+    enqueue_speech(production, default_voice=_default, line="1/1")
+    speak = _speaker(fail=[Busy("busy"), NotFoundError("no voice 'en-zz'")])
+    report = run_queue(production, speak=speak, backoff=lambda attempt: 0.0)
+    assert report.retried == 1 and report.failed == 1
+    assert report.failures == ["1/1/1: no voice 'en-zz'"]
+    (take,) = list_lines(production, line="1/1")[0].takes
+    assert take.status == "failed" and take.failure == "no voice 'en-zz'"
+
+
+def test_lines_that_cannot_be_spoken(production: Production, tmp_path: Path) -> None:
+    from setpiece.generate.queue import enqueue_speech
+    from setpiece.production.dialogue import line_row
+
+    import_script(production, _write(tmp_path, "a.fountain", DRAFT))
+    with production.transaction() as session:
+        line_row(session, "1/1").text = "x" * 5000
+    with pytest.raises(InvalidInputError, match="1/1 is 5,000 characters"):
+        enqueue_speech(production, default_voice=_default)
+    with production.transaction() as session:
+        line_row(session, "1/1").text = "   "
+    with pytest.raises(InvalidInputError, match="line 1/1 is empty"):
+        enqueue_speech(production, default_voice=_default, character="MARA")
+    assert all(not line.takes for line in list_lines(production))  # nothing half-queued
+
+
+def test_a_cue_with_nothing_said_is_no_line(production: Production, tmp_path: Path) -> None:
+    import_script(
+        production, _write(tmp_path, "e.fountain", "INT. BOOTH - NIGHT #1#\n\nMARA\n(beat)\n\n")
+    )
+    assert list_lines(production) == []

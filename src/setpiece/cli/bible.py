@@ -1,6 +1,7 @@
 """Editing the bible from the command line: ``set``, ``remove``, ``accept``, and for
-characters ``look`` and ``likeness``. Every command calls one service of
-``production.bible``, ``production.looks`` or ``production.likeness``."""
+characters ``look``, ``likeness`` and ``voice``. Every command calls one service of
+``production.bible``, ``production.looks``, ``production.likeness`` or (a voice, checked
+against its backend) ``pipeline.dialogue``."""
 
 from __future__ import annotations
 
@@ -195,3 +196,38 @@ def add_editing_commands(app: typer.Typer, kind: BibleKind) -> None:
         assert entry.likeness is not None
         said = "with consent" if entry.likeness.consented else "WITHOUT consent on record"
         console().print(f"{entry.name} is the likeness of {entry.likeness.person}, {said}")
+
+    @app.command("voice")
+    def voice(
+        ctx: typer.Context,
+        name: str,
+        backend: str = typer.Option(..., "--backend", help="The voice backend (espeak, ...)."),
+        voice_id: str = typer.Option(..., "--voice", help="The backend's voice id (en-us+m3)."),
+        rate: int | None = typer.Option(None, "--rate", help="Words a minute (175 normal)."),
+        pitch: int | None = typer.Option(None, "--pitch", help="0 to 100 (50 normal)."),
+        sample: Path | None = typer.Option(
+            None, "--sample", help="A reference recording, for a backend that clones."
+        ),
+    ) -> None:
+        """Give a character a voice; its lines' synthetic takes made with another turn stale."""
+        from setpiece.pipeline.dialogue import character_voice
+
+        with open_production(ctx) as production:
+            set_ = character_voice(
+                production,
+                name,
+                backend=backend,
+                voice=voice_id,
+                rate=rate,
+                pitch=pitch,
+                sample=sample,
+            )
+        extra = "".join(
+            f" {label} {value}"
+            for label, value in (("rate", set_.rate), ("pitch", set_.pitch))
+            if value is not None
+        )
+        console().print(
+            f"{set_.character} speaks with {set_.backend}:{set_.voice}{extra}; "
+            f"'setpiece dialogue render --character {set_.character}' speaks the lines again"
+        )

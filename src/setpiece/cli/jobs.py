@@ -9,9 +9,15 @@ SIGTERM stops it gracefully: it claims nothing more, lets the takes in flight fi
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import typer
 
 from setpiece.cli._common import console, emit_json, open_production
+
+if TYPE_CHECKING:
+    from setpiece.generate.queue import Speaker
+    from setpiece.production.context import Production
 
 JSON = typer.Option(False, "--json", help="Print one JSON document.")
 
@@ -163,6 +169,7 @@ def worker(
                 generators=list(generator or []),
                 drain=drain,
                 grace_s=grace,
+                speak=_speaker(production, generator),
             )
     finally:
         signal.signal(signal.SIGTERM, previous)
@@ -171,6 +178,15 @@ def worker(
         err.print(f"failed {failure}", style="red")
     if once and report.failed:
         fail_partly(report.failed)
+
+
+def _speaker(production: Production, generators: list[str] | None) -> Speaker | None:
+    """The voices, when the worker works speech jobs (no --generator, or a ``voice:`` one)."""
+    if generators and not any(name.startswith("voice:") for name in generators):
+        return None
+    from setpiece.pipeline.dialogue import voice_speaker
+
+    return voice_speaker(production)
 
 
 def register(app: typer.Typer) -> None:

@@ -29,6 +29,7 @@ from setpiece.cli._common import (
     state,
 )
 from setpiece.cli.breakdown import bible_app, scene_app, shot_app
+from setpiece.cli.dialogue import dialogue_app
 from setpiece.cli.edit import edit_app
 from setpiece.cli.review import review_app
 from setpiece.cli.script import app as script_app
@@ -57,6 +58,7 @@ db_app = typer.Typer(help="The database schema (for maintainers and CI).", no_ar
 app.add_typer(db_app, name="db")
 app.add_typer(review_app, name="review")
 app.add_typer(edit_app, name="edit")
+app.add_typer(dialogue_app, name="dialogue")
 app.command("contact-sheet")(edit_cli.contact_sheet)
 app.command("generators")(render_cli.generators)
 app.command("render")(render_cli.render)

@@ -16,7 +16,7 @@ from setpiece.cli._common import console, emit_json, open_production, progress_s
 if TYPE_CHECKING:
     import threading
 
-    from setpiece.generate.queue import EnqueueReport, RunReport
+    from setpiece.generate.queue import EnqueueReport, RunReport, Speaker
     from setpiece.production.context import Production
 
 JSON = typer.Option(False, "--json", help="Print one JSON document.")
@@ -342,8 +342,10 @@ def work_queue(
     generators: list[str] | None = None,
     drain: threading.Event | None = None,
     grace_s: float = 30.0,
+    speak: Speaker | None = None,
 ) -> RunReport:
-    """Runs the queue with progress on stderr: ``render`` and ``worker`` both call this.
+    """Runs the queue with progress on stderr: ``render`` and ``worker`` both call this
+    (``worker`` with ``speak``, so that it speaks dialogue takes too).
 
     Raises:
         typer.Exit: Interrupted (130): the takes in flight went back to the queue.
@@ -369,6 +371,7 @@ def work_queue(
                 drain=drain,
                 grace_s=grace_s,
                 notice=notice_line,
+                speak=speak,
             )
         except KeyboardInterrupt:
             console(stderr=True).print(

@@ -130,8 +130,9 @@ def _job_row(session: Session, job_id: int) -> tuple[RenderJob, Take]:
     job = session.get(RenderJob, job_id)
     if job is None:
         raise NotFoundError(f"no render job {job_id}: the render queue page lists them")
-    take = session.get(Take, job.take_id)
-    assert take is not None
+    take = session.get(Take, job.take_id) if job.take_id is not None else None
+    if take is None:  # a speech job (dialogue): 'setpiece dialogue list' shows its take
+        raise NotFoundError(f"render job {job_id} speaks a line: 'setpiece dialogue list' shows it")
     return job, take
 
 

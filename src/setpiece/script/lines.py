@@ -113,37 +113,20 @@ def _fill(line: Line, new: ScriptLine, position: int, entry: BibleEntry | None) 
     line.dual = new.dual
 
 
-def sync_lines(
-    production: Production,
-    session: Session,
-    scene: Scene,
-    body: Sequence[dict[str, Any]],
-    changes: LineChanges,
-) -> None:
-    """Brings the scene's lines in line with its body (see the module docstring)."""
-    new = script_lines(body)
-    characters: dict[str, BibleEntry] = {}
-    for known in session.scalars(
-        select(BibleEntry).where(BibleEntry.kind == BibleKind.CHARACTER.value)
-    ):
-        for name in names_of(known):
-            characters[name.upper()] = known
-    old = list(
-        session.scalars(select(Line).where(Line.scene_id == scene.id).order_by(Line.position))
-    )
-    live = [line for line in old if not line.omitted]
-    omitted = [line for line in old if line.omitted]
+def _key(line: Line) -> tuple[str, str]:
+    return (line.character.upper(), " ".join(line.text.split()))
+
+
+def _align(live: Sequence[Line], new: Sequence[ScriptLine]) -> tuple[list[Line | None], set[int]]:
+    """For each new line, the live line it continues (or None), and those whose text changed."""
     matched: list[Line | None] = [None] * len(new)
     changed: set[int] = set()
     matcher = difflib.SequenceMatcher(
-        a=[(line.character.upper(), " ".join(line.text.split())) for line in live],
-        b=[line.key for line in new],
-        autojunk=False,
+        a=[_key(line) for line in live], b=[line.key for line in new], autojunk=False
     )
     for tag, a0, a1, b0, b1 in matcher.get_opcodes():
         if tag == "equal":
-            for k in range(a1 - a0):
-                matched[b0 + k] = live[a0 + k]
+            matched[b0:b1] = live[a0:a1]
         elif tag == "replace":
             # Same speaker, other words: the line changed (paired in order).
             olds = list(range(a0, a1))
@@ -153,18 +136,44 @@ def sync_lines(
                     olds.remove(j)
                     matched[i] = live[j]
                     changed.add(i)
+    return matched, changed
+
+
+def _characters(session: Session) -> dict[str, BibleEntry]:
+    """Character entries by every name they answer to."""
+    found: dict[str, BibleEntry] = {}
+    for known in session.scalars(
+        select(BibleEntry).where(BibleEntry.kind == BibleKind.CHARACTER.value)
+    ):
+        for name in names_of(known):
+            found[name.upper()] = known
+    return found
+
+
+def sync_lines(
+    production: Production,
+    session: Session,
+    scene: Scene,
+    body: Sequence[dict[str, Any]],
+    changes: LineChanges,
+) -> None:
+    """Brings the scene's lines in line with its body (see the module docstring)."""
+    new = script_lines(body)
+    characters = _characters(session)
+    old = list(
+        session.scalars(select(Line).where(Line.scene_id == scene.id).order_by(Line.position))
+    )
+    live = [line for line in old if not line.omitted]
+    omitted = [line for line in old if line.omitted]
+    matched, changed = _align(live, new)
     for i, line in enumerate(new):
-        if matched[i] is None:
-            again = next(
-                (o for o in omitted if (o.character.upper(), " ".join(o.text.split())) == line.key),
-                None,
-            )
-            if again is not None:
-                omitted.remove(again)
-                again.omitted = False
-                matched[i] = again
-                changes.restored.append(_name(scene, again))
-                record_event(session, production, "line", _name(scene, again), "restored")
+        again = next((o for o in omitted if _key(o) == line.key), None)
+        if matched[i] is None and again is not None:
+            omitted.remove(again)
+            again.omitted = False
+            matched[i] = again
+            changes.restored.append(_name(scene, again))
+            record_event(session, production, "line", _name(scene, again), "restored")
     kept = {id(line) for line in matched if line is not None}
     for dropped in live:
         if id(dropped) not in kept:
@@ -181,7 +190,11 @@ def sync_lines(
             session.add(row)
             changes.added.append(_name(scene, row))
             continue
-        if position - 1 in changed:
+        if position - 1 in changed or (
+            existing.parenthetical,
+            existing.extension,
+            existing.dual,
+        ) != (line.parenthetical, line.extension, line.dual):
             record_event(
                 session,
                 production,
@@ -191,13 +204,6 @@ def sync_lines(
                 before=existing.text[:50],
                 after=line.text[:50],
             )
-            existing.needs_review = True
-            changes.changed.append(_name(scene, existing))
-        elif (existing.parenthetical, existing.extension, existing.dual) != (
-            line.parenthetical,
-            line.extension,
-            line.dual,
-        ):
             existing.needs_review = True
             changes.changed.append(_name(scene, existing))
         _fill(existing, line, position, entry)

@@ -29,7 +29,8 @@ Each part has its own reason to change, and its own module: ``_request`` the for
 stores its request in (shared with Ray's executor), ``_enqueue`` planning takes and jobs,
 ``_executors`` where renders run, ``_worker`` claiming, leasing, heartbeats and back-off,
 ``_config`` reading ``[generators.NAME]`` for both ends, ``_recipe`` the graph a take was
-sent, kept with it, and rendering a take's recipe again. Callers import from this package.
+sent, kept with it, and rendering a take's recipe again; ``_speech`` dialogue takes, whose
+jobs share the table and the worker (``run_queue(speak=...)``). Callers import from this package.
 """
 
 from __future__ import annotations
@@ -38,6 +39,13 @@ from setpiece.generate.queue._enqueue import EnqueueReport, PlannedTake, enqueue
 from setpiece.generate.queue._executors import Executor, LocalExecutor
 from setpiece.generate.queue._recipe import enqueue_recipe, take_workflow
 from setpiece.generate.queue._request import request_from_json, request_to_json
+from setpiece.generate.queue._speech import (
+    Speaker,
+    SpeechEnqueueReport,
+    SpeechJob,
+    Spoken,
+    enqueue_speech,
+)
 from setpiece.generate.queue._worker import RunReport, run_queue
 
 __all__ = [
@@ -46,8 +54,13 @@ __all__ = [
     "LocalExecutor",
     "PlannedTake",
     "RunReport",
+    "Speaker",
+    "SpeechEnqueueReport",
+    "SpeechJob",
+    "Spoken",
     "enqueue",
     "enqueue_recipe",
+    "enqueue_speech",
     "request_from_json",
     "request_to_json",
     "run_queue",

@@ -50,6 +50,7 @@ from setpiece.generate.queue._config import generator_config, generator_settings
 from setpiece.generate.queue._executors import Executor, LocalExecutor
 from setpiece.generate.queue._recipe import attach_workflow, store_workflow
 from setpiece.generate.queue._request import request_from_json
+from setpiece.generate.queue._speech import Speaker, speech_next_wait, speech_turn
 from setpiece.generate.registry import declared_origin
 from setpiece.generate.settings import RenderSettings, render_settings
 from setpiece.model.enums import ORIGIN_KEY, JobState, Origin, TakeStatus
@@ -120,6 +121,7 @@ def run_queue(
     drain: threading.Event | None = None,
     grace_s: float = 30.0,
     notice: Callable[[str], None] | None = None,
+    speak: Speaker | None = None,
 ) -> RunReport:
     """Works the queue until no job is left to run (or ``stop`` is set).
 
@@ -133,6 +135,7 @@ def run_queue(
         drain: Once set, claim nothing more; the takes in flight finish within ``grace_s``
             seconds, then what is still running goes back to the queue and it returns.
         notice: Told, in a sentence, what an outage makes the queue wait for.
+        speak: Speaks dialogue takes; given, the run works speech jobs too (``_speech``).
 
     Raises:
         PermissionDeniedError: The acting user may not render (the renderer is recorded on
@@ -177,8 +180,9 @@ def run_queue(
             if drained_at is not None and (not running or time.monotonic() - drained_at >= grace_s):
                 _release(production, options.worker, running)
                 break
-            if not running and not claimed and not finished:
-                wait = _next_wait(production, options.generators)
+            spoke = _speak_turn(production, options, report, backoff, speak, drained_at)
+            if not running and not claimed and not finished and not spoke:
+                wait = _waits(production, options, speak)
                 if wait is None and not forever:
                     break
                 _idle(stop, drain, 1.0 if wait is None else min(wait, 1.0))
@@ -193,6 +197,38 @@ def run_queue(
         executor.shutdown()
         shutil.rmtree(scratch, ignore_errors=True)
     return report
+
+
+def _speak_turn(
+    production: Production,
+    options: _Options,
+    report: RunReport,
+    backoff: Callable[[int], float],
+    speak: Speaker | None,
+    drained_at: float | None,
+) -> bool:
+    """One speech job, when a speaker is given and one is due; whether one was worked."""
+    if speak is None or drained_at is not None:
+        return False
+    turn = speech_turn(
+        production, worker=options.worker, lease_s=options.lease_s, speak=speak, backoff=backoff
+    )
+    if turn is None:
+        return False
+    report.done += turn.done
+    report.failed += turn.failed
+    report.retried += turn.retried
+    report.failures.extend(turn.failures)
+    return True
+
+
+def _waits(production: Production, options: _Options, speak: Speaker | None) -> float | None:
+    """The picture jobs' next wait, and the speech jobs' when this run speaks."""
+    waits = [_next_wait(production, options.generators)]
+    if speak is not None:
+        waits.append(speech_next_wait(production))
+    known = [w for w in waits if w is not None]
+    return min(known) if known else None
 
 
 def _idle(stop: threading.Event, drain: threading.Event, seconds: float) -> None:
@@ -211,7 +247,9 @@ def _lease_seconds(production: Production) -> float:
 
 
 def _mine(query: Any, generators: frozenset[str] | None) -> Any:
-    """``query`` kept to the jobs of ``generators`` (all jobs when None)."""
+    """``query`` kept to the picture jobs of ``generators`` (all picture jobs when None);
+    speech jobs (no picture take) are ``_speech``'s."""
+    query = query.where(RenderJob.take_id.is_not(None))
     return query if generators is None else query.where(RenderJob.generator.in_(generators))
 
 

@@ -1,0 +1,147 @@
+"""``setpiece dialogue``: the lines of the script and their audio takes.
+
+``list`` shows them, ``render`` speaks them through the render queue, ``import`` takes an
+actor's recording, ``circle`` chooses. Each calls one service (``production.dialogue``,
+``pipeline.dialogue``); heavy imports stay inside the commands.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+from setpiece.cli._common import console, emit_json, open_production
+
+__all__ = ["dialogue_app"]
+
+dialogue_app = typer.Typer(
+    help="Dialogue: lines from the script, audio takes (synthetic or recorded), circling.",
+    no_args_is_help=True,
+)
+
+JSON = typer.Option(False, "--json", help="Print one JSON document.")
+SCENE = typer.Option(None, "--scene", help="Only this scene's lines.")
+CHARACTER = typer.Option(None, "--character", help="Only this character's lines.")
+LINE = typer.Option(None, "--line", help="Only this line (SCENE/NUMBER, such as 3/5).")
+
+
+@dialogue_app.command("list")
+def list_(
+    ctx: typer.Context,
+    scene: str | None = SCENE,
+    character: str | None = CHARACTER,
+    line: str | None = LINE,
+    as_json: bool = JSON,
+) -> None:
+    """List the lines in script order, with their takes (* circled, ! stale)."""
+    from setpiece.production.dialogue import list_lines
+
+    with open_production(ctx) as production:
+        lines = list_lines(production, scene=scene, character=character, line=line)
+    if as_json:
+        emit_json({"lines": [item.to_json() for item in lines]})
+        return
+    out = console()
+    if not lines:
+        out.print("no lines (import a script with dialogue: 'setpiece script import FILE')")
+    for item in lines:
+        cue = item.character + (f" ({item.extension})" if item.extension else "")
+        flags = (" ^dual" if item.dual else "") + ("  CHANGED" if item.needs_review else "")
+        wryly = f" {item.parenthetical}" if item.parenthetical else ""
+        out.print(f"{item.id}  {cue}{flags}:{wryly} {' '.join(item.text.split())}", markup=False)
+        for take in item.takes:
+            mark = ("*" if take.circled else " ") + ("!" if take.stale else " ")
+            length = f"{take.duration:.2f} s" if take.duration is not None else take.status
+            loud = f" {take.lufs:.1f} LUFS" if take.lufs is not None else ""
+            who = take.voice or "recorded"
+            out.print(
+                f"  {mark} {item.id}/{take.number} {take.source} {who} {length}{loud}"
+                + (f" failed: {take.failure}" if take.failure else ""),
+                markup=False,
+            )
+
+
+@dialogue_app.command("render")
+def render(
+    ctx: typer.Context,
+    scene: str | None = SCENE,
+    character: str | None = CHARACTER,
+    line: str | None = LINE,
+    again: bool = typer.Option(
+        False, "--again", help="Speak lines whose take is fresh too (a new take each)."
+    ),
+    seed: int | None = typer.Option(None, "--seed", help="Recorded on the takes."),
+    as_json: bool = JSON,
+) -> None:
+    """Speak each chosen line that has no fresh synthetic take, through the render queue.
+
+    A take is fresh while its character's voice and the line's text are as they were
+    when it was made: after 'setpiece character voice MARA ...' only MARA's lines are
+    spoken again.
+    """
+    from setpiece.pipeline.dialogue import render_dialogue
+
+    with open_production(ctx) as production:
+        report = render_dialogue(
+            production, scene=scene, character=character, line=line, again=again, seed=seed
+        )
+    if as_json:
+        emit_json(report.to_json())
+    else:
+        out = console()
+        for name, voice in report.default_voices.items():
+            out.print(
+                f"note: {name} has no voice; speaking with the default {voice} "
+                f"('setpiece character voice {name} --backend ... --voice ...' sets one)"
+            )
+        out.print(
+            f"spoke {report.done} line(s), failed {report.failed}; "
+            f"{len(report.fresh)} already fresh"
+        )
+        for failure in report.failures:
+            console(stderr=True).print(f"failed {failure}", style="red", markup=False)
+    if report.failed:
+        from setpiece.errors import ExitCode
+
+        console(stderr=True).print(
+            f"setpiece: error: {report.failed} line(s) failed to speak; the others are kept. "
+            "Why: 'setpiece dialogue list' (each failed take says why); run 'setpiece dialogue "
+            "render' again once it is fixed"
+        )
+        raise typer.Exit(ExitCode.PARTIAL)
+
+
+@dialogue_app.command("import")
+def import_(
+    ctx: typer.Context,
+    line: str = typer.Argument(..., help="The line, SCENE/NUMBER (3/5)."),
+    file: Path = typer.Argument(..., help="The actor's recording, a WAV file."),
+    as_json: bool = JSON,
+) -> None:
+    """Take an actor's recording of a line as a new take (preferred over synthesis)."""
+    from setpiece.pipeline.dialogue import import_recording
+
+    with open_production(ctx) as production:
+        take = import_recording(production, line, file)
+    if as_json:
+        emit_json(take.to_json())
+        return
+    console().print(
+        f"{take.line}/{take.number}: recorded, {take.duration:.2f} s"
+        + (f", {take.lufs:.1f} LUFS" if take.lufs is not None else "")
+    )
+
+
+@dialogue_app.command("circle")
+def circle(
+    ctx: typer.Context,
+    line: str = typer.Argument(..., help="The line, SCENE/NUMBER (3/5)."),
+    take: str = typer.Argument(..., help="The take's number (or id)."),
+) -> None:
+    """Circle the take a line is heard with in the cut."""
+    from setpiece.production.dialogue import circle_line_take
+
+    with open_production(ctx) as production:
+        chosen = circle_line_take(production, line, take)
+    console().print(f"circled {chosen.line}/{chosen.number}")
