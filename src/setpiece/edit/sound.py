@@ -20,8 +20,8 @@ Lines are given tracks greedily: track 1 unless a line still sounds there, then 
 so on; dual pairs therefore sit on 1 and 2, which is what a CMX 3600 EDL can carry.
 
 The mix (:class:`DialogueBed`): each line is decoded to 48 kHz stereo and
-loudness-normalised to ``LINE_LOUDNESS`` (-20 LUFS, ITU-R BS.1770-4 integrated loudness:
-K-weighting and the -70 LUFS absolute and -10 LU relative gates), its gain lowered where
+loudness-normalised to ``LINE_LOUDNESS`` (-20 LUFS, ITU-R BS.1770-4 integrated loudness
+as FFmpeg's EBU R128 meter measures it, ``store.loudness``), its gain lowered where
 that would push its peak over ``CEILING`` (-1 dBFS). Lines that overlap are summed
 together and scaled down as one if their sum peaks over the ceiling, so no sample of
 the dialogue ever clips. Lines are decoded only while the movie passes them: memory
@@ -43,6 +43,7 @@ from setpiece.errors import InvalidMediaError, StorageError
 from setpiece.model.dialogue import LineAudio
 from setpiece.production.cut import Cut
 from setpiece.production.dialogue import DialogueSettings
+from setpiece.store.loudness import SILENCE_LUFS, integrated_loudness
 
 __all__ = [
     "CEILING",
@@ -51,7 +52,6 @@ __all__ = [
     "DialogueBed",
     "LinePlacement",
     "PlacedLine",
-    "integrated_loudness",
     "place_lines",
 ]
 
@@ -182,49 +182,14 @@ def _assign_tracks(placed: list[PlacedLine]) -> list[PlacedLine]:
 
 # Loudness ---------------------------------------------------------------------------
 
-# ITU-R BS.1770-4 K-weighting at 48 kHz: a high shelf, then a high-pass (Table 1 and 2).
-_SHELF = (
-    [1.53512485958697, -2.69169618940638, 1.19839281085285],
-    [1.0, -1.69065929318241, 0.73248077421585],
-)
-_HIGHPASS = ([1.0, -2.0, 1.0], [1.0, -1.99004745483398, 0.99007225036621])
-
-
-def integrated_loudness(samples: np.ndarray) -> float:
-    """BS.1770-4 integrated loudness (LUFS) of (channels, n) samples at 48 kHz.
-
-    Returns ``-inf`` for silence or anything shorter than one 400 ms block.
-    """
-    from scipy.signal import lfilter
-
-    weighted = lfilter(*_HIGHPASS, lfilter(*_SHELF, samples.astype(np.float64), axis=1), axis=1)
-    block, step = AUDIO_RATE * 4 // 10, AUDIO_RATE // 10  # 400 ms blocks, 75 % overlap
-    n = weighted.shape[1]
-    if n < block:
-        return -math.inf
-    squares = np.cumsum(
-        np.concatenate([np.zeros((weighted.shape[0], 1)), weighted**2], axis=1), axis=1
-    )
-    starts = np.arange(0, n - block + 1, step)
-    power = ((squares[:, starts + block] - squares[:, starts]) / block).sum(axis=0)
-    with np.errstate(divide="ignore"):
-        loud = -0.691 + 10 * np.log10(power)
-    gated = power[loud > -70]
-    if not gated.size:
-        return -math.inf
-    relative = -0.691 + 10 * math.log10(gated.mean()) - 10
-    with np.errstate(divide="ignore"):
-        kept = gated[-0.691 + 10 * np.log10(gated) > relative]
-    return float(-0.691 + 10 * math.log10(kept.mean()))
-
 
 def _line_gain(samples: np.ndarray) -> float:
     """The gain that brings a line to ``LINE_LOUDNESS`` without its peak passing ``CEILING``."""
     peak = float(np.abs(samples).max()) if samples.size else 0.0
     if peak == 0:
         return 1.0
-    loudness = integrated_loudness(samples)
-    if loudness == -math.inf:  # shorter than a block: level by its peak alone
+    loudness = integrated_loudness(samples, AUDIO_RATE)
+    if loudness <= SILENCE_LUFS:  # shorter than a block, or all gated out: by its peak
         return CEILING / peak
     return min(10 ** ((LINE_LOUDNESS - loudness) / 20), CEILING / peak)
 
