@@ -73,6 +73,7 @@ CONTEXTS = {
     QUICK_START: "repo",
     "Making your own film": "scratch",
     "The bible, as the film goes on": "scratch",
+    "Dialogue": "scratch",
     "Generators": "film",
     "Checks": "film",
     "Motion": "film",

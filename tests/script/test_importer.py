@@ -204,7 +204,8 @@ def test_inserted_scene_numbers(
 
 
 def test_report_json_keeps_the_shape_its_own_to_json_gave() -> None:
-    """The report lost its hand-written ``to_json`` (it only repeated the fields): same bytes."""
+    """The report lost its hand-written ``to_json`` (it only repeated the fields): same bytes
+    (and, since issue 31, what the import did to the dialogue lines)."""
     report = ScriptImportReport(
         title="Night Train",
         scenes=3,
@@ -221,11 +222,13 @@ def test_report_json_keeps_the_shape_its_own_to_json_gave() -> None:
     expected = (
         b'{"title":"Night Train","scenes":3,"added":["1"],"changed":["2"],"unchanged":["3"],'
         b'"omitted":["4"],"restored":["5"],"new_characters":["ANNA"],"new_locations":["HALL"],'
-        b'"new_props":["KEY"],"warnings":["a note"]}'
+        b'"new_props":["KEY"],"warnings":["a note"],'
+        b'"lines":{"added":[],"changed":[],"omitted":[],"restored":[]}}'
     )
     assert orjson.dumps(jsonable(report)) == expected
     assert dumps_views(report) == expected
     assert orjson.dumps(jsonable(ScriptImportReport(None, 0))) == (
         b'{"title":null,"scenes":0,"added":[],"changed":[],"unchanged":[],"omitted":[],'
-        b'"restored":[],"new_characters":[],"new_locations":[],"new_props":[],"warnings":[]}'
+        b'"restored":[],"new_characters":[],"new_locations":[],"new_props":[],"warnings":[],'
+        b'"lines":{"added":[],"changed":[],"omitted":[],"restored":[]}}'
     )

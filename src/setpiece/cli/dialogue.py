@@ -145,3 +145,33 @@ def circle(
     with open_production(ctx) as production:
         chosen = circle_line_take(production, line, take)
     console().print(f"circled {chosen.line}/{chosen.number}")
+
+
+@dialogue_app.command("time")
+def time_(
+    ctx: typer.Context,
+    scene: str | None = typer.Option(None, "--scene", help="Only this scene's shots."),
+    dry_run: bool = typer.Option(False, "--dry-run", help="Report, change nothing."),
+    as_json: bool = JSON,
+) -> None:
+    """Re-time the shots from the dialogue's takes, and list the shots whose length changed.
+
+    Each line counts at its circled (else newest) take's measured length plus
+    [dialogue] pause_seconds; lines without a take keep the words-a-second estimate. A
+    length set by 'setpiece edit import' is kept.
+    """
+    from setpiece.script.planning import time_from_sound
+
+    with open_production(ctx) as production:
+        report = time_from_sound(production, scene=scene, dry_run=dry_run)
+    if as_json:
+        emit_json(report.to_json())
+        return
+    out = console()
+    verb = "would change" if dry_run else "changed"
+    for change in report.changed:
+        before = f"{change.before_seconds:.2f} s" if change.before_seconds is not None else "unset"
+        out.print(f"{change.code}: {before} -> {change.after_seconds:.2f} s")
+    out.print(f"{len(report.changed)} shot(s) {verb} length")
+    if report.kept_by_edit:
+        out.print(f"kept the edit's length: {', '.join(report.kept_by_edit)}")

@@ -504,8 +504,8 @@ def set_voice(
         InvalidInputError: A rate or pitch out of range, or a clone without consent.
         PermissionDeniedError: The acting user may not edit the bible.
     """
-    if rate is not None and not 80 <= rate <= 500:
-        raise InvalidInputError(f"--rate {rate} is out of range: give 80 to 500 words a minute")
+    if rate is not None and not 80 <= rate <= 450:
+        raise InvalidInputError(f"--rate {rate} is out of range: give 80 to 450 words a minute")
     if pitch is not None and not 0 <= pitch <= 100:
         raise InvalidInputError(f"--pitch {pitch} is out of range: give 0 to 100 (50 is normal)")
     sha = (

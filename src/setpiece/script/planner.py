@@ -31,7 +31,8 @@ and nothing else; an intercut gives its beats and the usual dialogue coverage. N
 of them gets an establishing shot or a master, having no location.
 
 Durations: dialogue at 2.5 words a second (150 words a minute, the usual
-estimate for screen dialogue) plus a second of air; action at 4 words a second;
+estimate for screen dialogue) plus a second of air, or, where a line has a dialogue take,
+the take's measured length with its pause (``SceneToPlan.line_seconds``: timing from sound); action at 4 words a second;
 the master runs the scene's page length at a minute a page (eighths x 7.5 s);
 inserts two seconds. All are rounded to tenths of a second, at least one second.
 """
@@ -81,6 +82,9 @@ class SceneToPlan:
     characters: list[str]
     props: list[str]
     previous_location: str | None
+    # Measured lengths of the scene's lines (seconds, pauses included), by the line's place
+    # among the scene's spoken dialogue blocks (1 = the first): timing from sound.
+    line_seconds: dict[int, float] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -118,18 +122,25 @@ def _seconds(value: float) -> float:
     return max(1.0, round(value, 1))
 
 
-def _speeches(body: list[dict[str, Any]]) -> list[tuple[str, int, str]]:
-    """(speaker, words, first line) for each speech, in order."""
+def _speeches(
+    body: list[dict[str, Any]], measured: dict[int, float] | None = None
+) -> list[tuple[str, float, str]]:
+    """(speaker, seconds, first line) for each speech, in order: the measured length of
+    its line where ``measured`` has one, else its words at ``DIALOGUE_WPS``."""
     speeches: list[tuple[str, int, str]] = []
+    spoken: list[bool] = []  # whether the speech says anything (is a line)
     speaker: str | None = None
     for element in body:
         kind = element.get("type")
         if kind == "character":
             speaker = element.get("name") or element.get("text", "")
             speeches.append((str(speaker), 0, ""))
+            spoken.append(False)
         elif kind in ("dialogue", "lyrics", "parenthetical") and speaker is not None and speeches:
             name, words, first = speeches[-1]
             text = str(element.get("text", ""))
+            if kind != "parenthetical" and text.strip():
+                spoken[-1] = True
             speeches[-1] = (
                 name,
                 words + (_words(text) if kind != "parenthetical" else 0),
@@ -137,10 +148,18 @@ def _speeches(body: list[dict[str, Any]]) -> list[tuple[str, int, str]]:
             )
         elif kind not in ("dialogue", "lyrics", "parenthetical"):
             speaker = None
-    return speeches
+    timed: list[tuple[str, float, str]] = []
+    line = 0
+    for (name, words, first), says in zip(speeches, spoken, strict=True):
+        line += says
+        seconds = (measured or {}).get(line) if says else None
+        timed.append((name, seconds if seconds is not None else words / DIALOGUE_WPS, first))
+    return timed
 
 
-def _without_joint_cues(speeches: list[tuple[str, int, str]]) -> list[tuple[str, int, str]]:
+def _without_joint_cues(
+    speeches: list[tuple[str, float, str]],
+) -> list[tuple[str, float, str]]:
     """Drops cues like "EDWARD AND WILL" whose speakers each also speak alone in the scene."""
     alone = {speaker for speaker, _, _ in speeches}
     kept = []
@@ -266,30 +285,30 @@ class RulePlanner(ShotPlanner):
         if convention in ("titles", "montage"):
             return _beats(scene, convention)
         shots: list[PlannedShot] = _beats(scene, convention) if convention == "intercut" else []
-        speeches = _without_joint_cues(_speeches(scene.body))
+        speeches = _without_joint_cues(_speeches(scene.body, scene.line_seconds))
         placed = convention is None or convention == "flashback"
         if placed and (_new_location(scene) or not (speeches or scene.props)):
             # A new place gets established; a scene with nothing else to cover gets its master.
             shots.append(_master(scene))
-        words: dict[str, int] = {}
+        seconds: dict[str, float] = {}
         first_line: dict[str, str] = {}
-        pairs: dict[tuple[str, str], int] = {}
-        for index, (speaker, count, line) in enumerate(speeches):
-            words[speaker] = words.get(speaker, 0) + count
+        pairs: dict[tuple[str, str], float] = {}
+        for index, (speaker, length, line) in enumerate(speeches):
+            seconds[speaker] = seconds.get(speaker, 0.0) + length
             first_line.setdefault(speaker, line)
             if index and speeches[index - 1][0] != speaker:
                 a, b = speeches[index - 1][0], speaker
                 key = (a, b) if (a, b) in pairs or (b, a) not in pairs else (b, a)
-                pairs[key] = pairs.get(key, 0) + count + speeches[index - 1][1]
+                pairs[key] = pairs.get(key, 0.0) + length + speeches[index - 1][1]
         in_exchange: dict[str, str] = {}
-        for (a, b), exchange_words in pairs.items():
+        for (a, b), exchange in pairs.items():
             shots.append(
                 PlannedShot(
                     kind="two-shot",
                     size="MS",
                     angle="eye",
                     description=f"Two-shot: {a} and {b}",
-                    duration=_seconds(exchange_words / DIALOGUE_WPS + 1),
+                    duration=_seconds(exchange + 1),
                     subjects=[
                         PlannedSubject(a, "left", "midground"),
                         PlannedSubject(b, "right", "midground"),
@@ -305,14 +324,14 @@ class RulePlanner(ShotPlanner):
                     size="MCU",
                     angle="eye",
                     description=f"Over the shoulder: {speaker} over {other}",
-                    duration=_seconds(words.get(speaker, 0) / DIALOGUE_WPS + 1),
+                    duration=_seconds(seconds.get(speaker, 0.0) + 1),
                     subjects=[
                         PlannedSubject(speaker, "right", "midground"),
                         PlannedSubject(other, "left", "foreground"),
                     ],
                 )
             )
-        for speaker in words:
+        for speaker in seconds:
             quote = first_line.get(speaker, "")
             shots.append(
                 PlannedShot(
@@ -320,7 +339,7 @@ class RulePlanner(ShotPlanner):
                     size="MCU",
                     angle="eye",
                     description=f"Single: {speaker}" + (f' - "{quote[:60]}"' if quote else ""),
-                    duration=_seconds(words[speaker] / DIALOGUE_WPS + 1),
+                    duration=_seconds(seconds[speaker] + 1),
                     subjects=[PlannedSubject(speaker, "centre", "midground")],
                 )
             )

@@ -1,5 +1,13 @@
 """`shot plan`: running a planner over the script's scenes and recording the shots.
 
+Dialogue is timed from sound where it can be: a line with a dialogue take counts at the
+measured length of its circled (else newest) take plus ``[dialogue] pause_seconds``,
+instead of the words-a-second estimate. ``time_from_sound`` re-times the shots a scene
+has already: each shot whose description is one the planner proposes for the scene now
+takes the planned length, and the report names each shot whose length changed. A shot
+whose length came from ``edit import`` (its "duration" event says "from the edit") keeps
+it: the editor's cut wins over both estimates.
+
 Scenes that already have shots are left alone unless ``replace`` is asked for;
 even then a shot that has takes, or that someone has moved past ``todo``, is
 never removed (it is reported as kept), so planning cannot lose work. All
@@ -18,13 +26,14 @@ from sqlalchemy.orm import Session, selectinload
 from setpiece.model.enums import BibleKind, ShotStatus
 from setpiece.model.orm import Appearance, BibleEntry, Scene, Shot, ShotSubject, Take
 from setpiece.production.context import Production
+from setpiece.production.dialogue import dialogue_settings, line_seconds
 from setpiece.production.history import record_event
 from setpiece.production.rows import scene_row
 from setpiece.script.planner import INSERT_CONFIDENCE, PlannedShot, SceneToPlan, get_planner
 from setpiece.script.props import find_candidates
 from setpiece.timebase import seconds_to_frames
 
-__all__ = ["PlanReport", "plan_shots"]
+__all__ = ["PlanReport", "ShotTiming", "plan_shots", "time_from_sound"]
 
 _LETTERS = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
 
@@ -113,7 +122,9 @@ def plan_shots(
                     )
                     session.delete(shot)
             session.flush()
-            plans = chosen.plan(_scene_input(session, row, previous_location))
+            plans = chosen.plan(
+                _scene_input(session, row, previous_location, production.config.settings)
+            )
             position = (
                 session.scalar(select(func.max(Shot.position)).where(Shot.scene_id == row.id)) or 0
             )
@@ -178,7 +189,9 @@ def _placed(characters: list[str], body: list[dict[str, Any]], speakers: list[st
     return found
 
 
-def _scene_input(session: Session, row: Scene, previous_location: str | None) -> SceneToPlan:
+def _scene_input(
+    session: Session, row: Scene, previous_location: str | None, settings: dict[str, Any]
+) -> SceneToPlan:
     appearing = session.execute(
         select(BibleEntry.name, BibleEntry.kind, BibleEntry.candidate)
         .join(Appearance, Appearance.entry_id == BibleEntry.id)
@@ -189,6 +202,8 @@ def _scene_input(session: Session, row: Scene, previous_location: str | None) ->
         session.scalars(select(BibleEntry.name).where(BibleEntry.kind == BibleKind.CHARACTER.value))
     )
     body = list(row.body or [])
+    pause = dialogue_settings(settings).pause_seconds
+    measured = {k: float(v) + pause for k, v in line_seconds(session, row.id).items()}
     return SceneToPlan(
         number=row.number,
         heading=row.heading,
@@ -207,6 +222,7 @@ def _scene_input(session: Session, row: Scene, previous_location: str | None) ->
             speakers,
         ),
         previous_location=previous_location,
+        line_seconds=measured,
     )
 
 
@@ -240,3 +256,146 @@ def _shot(
             ShotSubject(entry=entry, position=index, side=subject.side, depth=subject.depth)
         )
     return shot
+
+
+@dataclass(frozen=True)
+class ShotTiming:
+    """A shot whose planned length changed (or would, in a dry run), in frames and seconds."""
+
+    code: str
+    scene: str
+    before: int | None
+    after: int
+    before_seconds: float | None
+    after_seconds: float
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "code": self.code,
+            "scene": self.scene,
+            "before": self.before,
+            "after": self.after,
+            "before_seconds": self.before_seconds,
+            "after_seconds": self.after_seconds,
+        }
+
+
+@dataclass(frozen=True)
+class TimingReport:
+    """What ``time_from_sound`` changed, and the shots the edit's lengths kept."""
+
+    changed: list[ShotTiming] = field(default_factory=list)
+    kept_by_edit: list[str] = field(default_factory=list)
+    dry_run: bool = False
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "changed": [c.to_json() for c in self.changed],
+            "kept_by_edit": self.kept_by_edit,
+            "dry_run": self.dry_run,
+        }
+
+
+def _edit_timed(session: Session) -> set[str]:
+    """Codes of the shots whose length the last ``edit import`` set."""
+    from setpiece.model.orm import Event
+
+    rows = session.execute(
+        select(Event.entity_id, Event.note)
+        .where(Event.entity == "shot", Event.action == "duration")
+        .order_by(Event.id)
+    ).all()
+    last: dict[str, bool] = {}
+    for code, note in rows:
+        last[code] = bool(note and note.startswith("from the edit"))
+    return {code for code, edited in last.items() if edited}
+
+
+def time_from_sound(
+    production: Production,
+    *,
+    scene: str | None = None,
+    planner: str = "rules",
+    dry_run: bool = False,
+) -> TimingReport:
+    """Re-times the existing shots of every scene (or one) from the dialogue's takes.
+
+    Raises:
+        NotFoundError: An unknown scene or planner.
+        PermissionDeniedError: The acting user may not edit the breakdown.
+    """
+    chosen = get_planner(planner)
+    changed: list[ShotTiming] = []
+    kept: list[str] = []
+    with production.transaction() as session:
+        production.authorize(session, "edit_breakdown")
+        fps = production.project_row(session).fps
+        only = scene_row(session, scene).id if scene is not None else None
+        edited = _edit_timed(session)
+        previous_location: str | None = None
+        rows = session.scalars(
+            select(Scene).options(selectinload(Scene.shots)).order_by(Scene.position)
+        )
+        for row in rows:
+            if row.omitted:
+                continue
+            if only is None or row.id == only:
+                plans = chosen.plan(
+                    _scene_input(session, row, previous_location, production.config.settings)
+                )
+                _retime(session, production, row, plans, fps, edited, changed, kept, dry_run)
+            previous_location = row.location
+        if not dry_run:
+            session.flush()
+    return TimingReport(changed, kept, dry_run)
+
+
+def _retime(
+    session: Session,
+    production: Production,
+    row: Scene,
+    plans: list[PlannedShot],
+    fps: Any,
+    edited: set[str],
+    changed: list[ShotTiming],
+    kept: list[str],
+    dry_run: bool,
+) -> None:
+    lengths: dict[str, list[float]] = {}
+    for plan in plans:
+        lengths.setdefault(plan.description, []).append(plan.duration)
+    for shot in row.shots:
+        wanted = lengths.get(shot.description)
+        if not wanted:
+            continue
+        seconds = wanted.pop(0)
+        frames = max(1, seconds_to_frames(seconds, fps))
+        if frames == shot.planned_frames:
+            continue
+        if shot.code in edited:
+            kept.append(shot.code)
+            continue
+        before = shot.planned_frames
+        changed.append(
+            ShotTiming(
+                code=shot.code,
+                scene=row.number,
+                before=before,
+                after=frames,
+                before_seconds=round(float(before / fps), 3) if before is not None else None,
+                after_seconds=round(float(frames / fps), 3),
+            )
+        )
+        if dry_run:
+            continue
+        shot.planned_frames = frames
+        record_event(
+            session,
+            production,
+            "shot",
+            shot.code,
+            "duration",
+            before=str(before) if before is not None else None,
+            after=str(frames),
+            note="timed from the dialogue takes",
+        )

@@ -148,10 +148,11 @@ def enqueue_speech(
             voice = voice_of(row.entry)
             if voice is None:
                 voice = {**default_voice(row.character), "sample": None, "default": True}
-                defaults.setdefault(row.character, f"{voice['backend']}:{voice['voice']}")
             if not again and _fresh(row, voice):
                 fresh.append(name)
                 continue
+            if voice.get("default"):
+                defaults.setdefault(row.character, f"{voice['backend']}:{voice['voice']}")
             take = LineTake(
                 line=row,
                 number=next_take_number(row),
