@@ -89,6 +89,11 @@ def measure(script: Path, fps: Fraction, max_lines: int) -> tuple[int, int, floa
             placement = place_lines(cut, lines, pause=pause)
             movie = Path(tmp) / "cut.mp4"
             write_preview(cut, movie, dialogue=placement)
+            leads = {}
+            for placed in placement.lines:
+                take = read_line(placed.line.audio, placed.line.line)
+                take *= _line_gain(take)
+                leads[placed.line.line] = lead_in(take)
         with av.open(str(movie)) as container:
             sound = np.concatenate([f.to_ndarray() for f in container.decode(audio=0)], axis=1)
     frame = 48000 / float(fps)  # samples in one frame
@@ -98,9 +103,7 @@ def measure(script: Path, fps: Fraction, max_lines: int) -> tuple[int, int, floa
     for placed in sorted(placement.lines, key=lambda p: p.record_in):
         start = sample_at(placed.record_in, fps)
         if placed.track == 1 and start >= previous_end:
-            take = read_line(placed.line.audio, placed.line.line)
-            take *= _line_gain(take)
-            lead = lead_in(take)
+            lead = leads[placed.line.line]
             if lead >= 0:
                 window = sound[:, previous_end : start + lead + 4 * int(frame)]
                 heard = lead_in(window)
