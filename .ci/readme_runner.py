@@ -1034,13 +1034,13 @@ import opentimelineio as otio
 
 timeline = otio.adapters.read_from_file(sys.argv[1])
 shots, missing = [], []
-for clip in timeline.find_clips():
+for clip in timeline.video_tracks()[0].find_clips():  # the picture; dialogue is on D1, D2
     shots.append(clip.metadata.get("setpiece", {}).get("shot", clip.name))
     reference = clip.media_reference
     if isinstance(reference, otio.schema.ExternalReference):
         if not Path(unquote(urlparse(reference.target_url).path)).exists():
             missing.append(clip.name)
-duration = timeline.duration()
+duration = timeline.video_tracks()[0].duration()
 print(json.dumps({"shots": shots, "missing_media": missing,
                   "frames": round(duration.value), "rate": duration.rate}))
 """

@@ -545,3 +545,36 @@ def test_fcp_xml_numbers_that_are_no_time_are_refused(
     with pytest.raises(InvalidInputError, match=expected):
         import_edit(film, path)
     assert snapshot(film) == before
+
+
+@pytest.mark.parametrize("suffix", [".otio", ".otioz", ".edl", ".xml"])
+def test_an_export_with_dialogue_imports_and_keeps_its_lines(
+    film: Production, tmp_path: Path, suffix: str
+) -> None:
+    import wave
+
+    from setpiece.edit.sound import place_lines
+    from setpiece.model.dialogue import LineAudio
+
+    lines = []
+    for order, (scene, shot, who) in enumerate((("1", "1A", "MARA"), ("2", "2A", "TEO")), 1):
+        audio = tmp_path / f"line{order}.wav"
+        with wave.open(str(audio), "wb") as out:
+            out.setnchannels(1)
+            out.setsampwidth(2)
+            out.setframerate(22050)
+            out.writeframes(b"\0\0" * 11025)
+        lines.append(LineAudio(f"{scene}/1", scene, 1, who, shot, audio, Fraction(1, 2)))
+    cut = assemble(film)
+    dialogue = place_lines(cut, lines)
+    path = tmp_path / f"cut{suffix}"
+    writer = {".otio": write_otio, ".otioz": write_otioz, ".edl": write_edl, ".xml": write_fcp_xml}
+    writer[suffix](cut, path, dialogue=dialogue)
+    before = snapshot(film)
+
+    report = import_edit(film, path)
+
+    assert (report.clips, report.matched, report.changes, report.unmatched) == (5, 5, [], [])
+    assert report.warnings == [] and report.missing_media == []
+    assert report.lines == ["1/1", "2/1"]  # kept, as the script places them
+    assert snapshot(film) == before

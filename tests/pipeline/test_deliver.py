@@ -236,3 +236,103 @@ def test_delivering_again_replaces_the_files_and_keeps_no_copies(cli, tmp_path: 
         assert result.code == ExitCode.DONE, result.err
     assert not [name for name in _leftovers(out) if "setpiece-previous" in name]
     assert {"cut.otio", "cut.edl", "cut.otio.c2pa", "cut.edl.c2pa"} <= set(_leftovers(out))
+
+
+SPOKEN = """Title: Lines
+
+INT. BOOTH - NIGHT #1#
+
+MARA sets the reel down.
+
+MARA
+Guard that.
+
+TEO (O.S.)
+I will.
+
+MARA ^
+It is the only print left.
+
+INT. HALL - NIGHT #2#
+
+TEO
+Gone.
+"""
+
+
+def test_a_delivery_speaks_its_lines_signs_their_audio_and_discloses_them(
+    production, tmp_path: Path
+) -> None:
+    import wave
+    import zipfile
+    from fractions import Fraction
+
+    import av
+    import numpy as np
+
+    from setpiece.edit.sound import sample_at
+    from setpiece.pipeline.deliver import deliver_cut
+    from setpiece.production.cut import assemble
+    from setpiece.production.dialogue import add_line_take
+    from setpiece.production.shots import SubjectSpec, add_shot
+    from setpiece.provenance.credentials import verify_file
+    from setpiece.script.importer import import_script
+
+    script = tmp_path / "lines.fountain"
+    script.write_text(SPOKEN, encoding="utf-8")
+    import_script(production, script)
+    add_shot(production, "1", "1A", subjects=[SubjectSpec("MARA")], duration=4)
+    add_shot(production, "2", "2A", duration=2)
+    for number, (line, seconds) in enumerate(
+        {"1/1": 0.6, "1/2": 0.8, "1/3": 1.0, "2/1": 0.5}.items()
+    ):
+        path = tmp_path / f"take{number}.wav"
+        count = round(seconds * 22050)
+        noise = np.random.default_rng(number).uniform(-0.3, 0.3, count)
+        with wave.open(str(path), "wb") as out:
+            out.setnchannels(1)
+            out.setsampwidth(2)
+            out.setframerate(22050)
+            out.writeframes((noise * 32767).astype("<i2").tobytes())
+        add_line_take(production, line, path, frames=count, sample_rate=22050, lufs=None)
+    cut = assemble(production)
+    out = tmp_path / "out"
+    out.mkdir()
+
+    report = deliver_cut(
+        production,
+        cut,
+        otio=out / "cut.otioz",
+        edl=out / "cut.edl",
+        movie=out / "preview.mp4",
+    )
+
+    assert report.ok, report.verified
+    placed = report.dialogue
+    assert placed is not None and [p.line.line for p in placed.lines] == [
+        "1/1",
+        "1/2",
+        "1/3",
+        "2/1",
+    ]
+    assert placed.lines[1].record_in == placed.lines[2].record_in  # the dual pair
+    assert report.preview is not None and report.preview.lines == 4
+    with av.open(str(out / "preview.mp4")) as container:
+        sound = np.concatenate([f.to_ndarray() for f in container.decode(audio=0)], axis=1)
+    one_frame = sample_at(1, cut.fps)
+    for item in placed.lines:
+        at = sample_at(item.record_in, cut.fps)
+        assert np.abs(sound[:, at - 2 * one_frame : at - one_frame]).max() < 0.02 or item.track > 1
+        assert np.abs(sound[:, at + one_frame : at + 2 * one_frame]).max() > 0.02
+    with zipfile.ZipFile(out / "cut.otioz") as bundle:
+        wavs = [n for n in bundle.namelist() if n.endswith(".wav")]
+        bundle.extractall(tmp_path / "unzipped", wavs)
+    assert len(wavs) == 4
+    for name in wavs:
+        assert verify_file(tmp_path / "unzipped" / name).state in ("Valid", "Trusted")
+    edl = (out / "cut.edl").read_text()
+    assert sum(1 for row in edl.splitlines() if row[:3].isdigit() and " A" in row[10:25]) == 4
+    disclosed = json.loads(report.disclosure_files[0].read_text())["dialogue"]
+    assert [line["speech"] for line in disclosed["lines"]] == ["recorded"] * 4
+    assert {c["character"] for c in disclosed["characters"]} == {"MARA", "TEO"}
+    assert report.to_json()["lines"] == 4 and Fraction(report.preview.fps) == cut.fps

@@ -51,7 +51,7 @@ def test_the_demo_makes_a_finished_checked_signed_cut(
     import opentimelineio as otio
 
     timeline = otio.adapters.read_from_file(outputs["otio"])
-    assert len(list(timeline.find_clips())) == len(shots)
+    assert len(list(timeline.video_tracks()[0].find_clips())) == len(shots)
     with av.open(outputs["movie"]) as container:
         decoded = sum(1 for _ in container.decode(video=0))
     assert decoded == steps["assemble"]["figures"]["frames"]
@@ -67,9 +67,11 @@ def test_the_demo_makes_a_finished_checked_signed_cut(
     assert disclosure["total_frames"] == decoded
     # Every take was drawn by previs: procedural, no AI model, and said so plainly.
     assert disclosure["generated_share"] == 0.0 and disclosure["previs_share"] == 1.0
-    assert (
-        disclosure["headline"] == "0% AI-generated; 100% previs drawings (procedural, no AI model)"
+    assert disclosure["headline"] == (
+        "0% AI-generated; 100% previs drawings (procedural, no AI model); "
+        "8 of 8 lines synthetic speech (espeak)"
     )
+    _every_line_is_heard_in_its_shot(timeline, disclosure, Path(outputs["movie"]), fps)
     movie = verify_file(Path(outputs["movie"])).manifest
     assert movie is not None
     assert [
@@ -94,3 +96,37 @@ def test_the_demo_makes_a_finished_checked_signed_cut(
 
     with Production.open(folder) as production:
         assert fsck(production).ok
+
+
+def _every_line_is_heard_in_its_shot(
+    timeline: object, disclosure: dict, movie: Path, fps: object
+) -> None:
+    """The Last Reel's eight lines: on the dialogue tracks, inside their shots, heard in the
+    movie, each in a voice of its own character's (disclosed)."""
+    import numpy as np
+
+    from setpiece.edit.sound import sample_at
+
+    video = timeline.video_tracks()[0]  # type: ignore[attr-defined]
+    shots = {c.metadata["setpiece"]["shot"]: video.range_of_child(c) for c in video.find_clips()}
+    spoken = [
+        c
+        for track in timeline.audio_tracks()  # type: ignore[attr-defined]
+        if track.name.startswith("D")
+        for c in track.find_clips()
+    ]
+    assert len(spoken) == 8
+    with av.open(str(movie)) as container:
+        sound = np.concatenate([f.to_ndarray() for f in container.decode(audio=0)], axis=1)
+    voices = {v["character"]: v["voices"] for v in disclosure["dialogue"]["characters"]}
+    assert set(voices) == {"MARA", "TEO", "BRANDT"}
+    assert all(len(v) == 1 and v[0].startswith("espeak:") for v in voices.values())
+    assert len({v[0] for v in voices.values()}) == 3  # a voice each
+    for clip in spoken:
+        meta = clip.metadata["setpiece"]
+        assert meta["voice"] == voices[meta["character"]][0]
+        shot = shots[meta["shot"]]
+        start, end = meta["record_in"], meta["record_in"] + meta["frames"]
+        assert shot.start_time.value <= start and end <= shot.end_time_exclusive().value
+        heard = sound[:, sample_at(start, fps) : sample_at(end, fps)]  # type: ignore[arg-type]
+        assert np.abs(heard).max() > 0.05, meta["line"]

@@ -9,6 +9,7 @@ import signal
 import subprocess
 import sys
 import time
+from fractions import Fraction
 from pathlib import Path
 
 import pytest
@@ -69,9 +70,56 @@ def test_make_builds_the_cut_and_a_second_run_changes_nothing(
         first = sorted(t.id for t in takes)
     code, out, _ = run(*args, "--no-movie", "--json", capsys=capsys)
     assert code == 0
-    assert json.loads(out)["steps"][3]["figures"]["queued"] == 0
+    again = {s["step"]: s for s in json.loads(out)["steps"]}
+    assert again["render"]["figures"]["queued"] == 0
+    assert again["dialogue"]["status"] == "skipped"  # not asked: make is silent by default
     with Production.open(project) as production:
         assert sorted(t.id for t in list_takes(production)) == first
+
+
+def test_make_with_dialogue_speaks_each_line_in_its_shot(
+    script: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    pytest.importorskip("espeakng_loader")
+    import av
+    import numpy as np
+
+    from setpiece.edit.sound import sample_at
+
+    project = tmp_path / "kettle"
+    args = ["make", script, "--project", project, "--kind", "image", "--resolution", "320x180"]
+    code, out, err = run(*args, "--dialogue", "--json", capsys=capsys)
+
+    assert code == 0, err
+    report = json.loads(out)
+    steps = {s["step"]: s for s in report["steps"]}
+    assert steps["dialogue"]["status"] == "done", steps["dialogue"]
+    assert steps["dialogue"]["figures"]["spoken"] == 2
+    assert set(steps["dialogue"]["figures"]["default_voices"]) == {"SAM", "JO"}
+    disclosure = json.loads(Path(report["outputs"]["disclosure_json"]).read_text())
+    lines = disclosure["dialogue"]["lines"]
+    assert [(d["character"], d["speech"], d["backend"]) for d in lines] == [
+        ("SAM", "synthetic", "espeak"),
+        ("JO", "synthetic", "espeak"),
+    ]
+    import opentimelineio as otio
+
+    timeline = otio.adapters.read_from_file(report["outputs"]["otio"])
+    video = timeline.video_tracks()[0]
+    shots = {c.metadata["setpiece"]["shot"]: video.range_of_child(c) for c in video.find_clips()}
+    spoken = [c for t in timeline.audio_tracks() if t.name.startswith("D") for c in t.find_clips()]
+    assert len(spoken) == 2
+    with av.open(report["outputs"]["movie"]) as container:
+        sound = np.concatenate([f.to_ndarray() for f in container.decode(audio=0)], axis=1)
+    fps = Fraction(24)
+    for clip in spoken:
+        meta = clip.metadata["setpiece"]
+        shot = shots[meta["shot"]]
+        start, end = meta["record_in"], meta["record_in"] + meta["frames"]
+        assert shot.start_time.value <= start and end <= shot.end_time_exclusive().value
+        heard = sound[:, sample_at(start, fps) : sample_at(end, fps)]
+        assert np.abs(heard).max() > 0.05  # the line is heard where it is placed
+    assert np.abs(sound).max() < 1.0
 
 
 def test_bad_scripts_and_folders(

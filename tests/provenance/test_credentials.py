@@ -211,3 +211,45 @@ def test_a_manifest_from_elsewhere_reads_without_a_crash() -> None:
         }
     )
     assert reading == ManifestReading(None, None, [ManifestAction(None, "Photoshop")], None)
+
+
+def test_a_lines_audio_is_signed_in_the_wav_and_says_its_voice(tmp_path: Path, keys) -> None:
+    import wave
+    from fractions import Fraction
+
+    from setpiece.model.dialogue import LineAudio
+    from setpiece.provenance.credentials import ALGORITHMIC_MEDIA, DIGITAL_CAPTURE
+    from setpiece.provenance.deliver import line_credentials
+
+    source = tmp_path / "take.wav"
+    with wave.open(str(source), "wb") as out:
+        out.setnchannels(1)
+        out.setsampwidth(2)
+        out.setframerate(22050)
+        out.writeframes(bytes(range(256)) * 200)
+    line = LineAudio("3/5", "3", 5, "MARA", "3A", source, Fraction(1), voice="espeak:en-us+f3")
+    identity = load_identity(keys.certificate, keys.key)
+
+    result = sign_file(source, tmp_path / "3_5.wav", line_credentials(line, "3_5.wav"), identity)
+
+    assert result.sidecar is None  # embedded in the RIFF file
+    report = verify_file(tmp_path / "3_5.wav")
+    assert report.state == "Valid"
+    reading = report.reading
+    assert reading is not None and reading.setpiece is not None
+    assert (reading.setpiece["line"], reading.setpiece["character"]) == ("3/5", "MARA")
+    assert reading.actions[0].agent == "espeak" and reading.actions[0].agent_version == "en-us+f3"
+    actions = next(
+        a["data"]["actions"]
+        for a in report.manifest["assertions"]
+        if a["label"].startswith("c2pa.actions")
+    )
+    assert actions[0]["digitalSourceType"] == ALGORITHMIC_MEDIA  # espeak: rules, no model
+    recorded = line_credentials(
+        LineAudio("3/6", "3", 6, "JONAH", "3A", source, Fraction(1), source="recorded"), "x.wav"
+    )
+    assert recorded.actions[0]["digitalSourceType"] == DIGITAL_CAPTURE
+    data = bytearray((tmp_path / "3_5.wav").read_bytes())
+    data[60] ^= 0xFF  # a sample in the data chunk
+    (tmp_path / "3_5.wav").write_bytes(bytes(data))
+    assert verify_file(tmp_path / "3_5.wav").state == "Invalid"

@@ -177,3 +177,63 @@ def test_a_cut_of_previs_only_is_not_ai_generated(production, tmp_path: Path) ->
     assert report.generated_share == 0.0 and report.previs_share == 1.0
     assert report.headline == "0% AI-generated; 100% previs drawings (procedural, no AI model)"
     assert report.summary_lines()[0].endswith(report.headline)
+
+
+def test_synthetic_voices_are_disclosed_per_line_and_per_character(
+    production, tmp_path: Path
+) -> None:
+    from fractions import Fraction
+
+    from setpiece.model.dialogue import LineAudio
+    from setpiece.production.scenes import add_scene
+    from setpiece.production.shots import add_shot
+
+    scene = add_scene(production, "INT. BOOTH - NIGHT").number
+    add_shot(production, scene, "3A", duration=2)
+
+    def line(order: int, who: str, voice: str | None, source: str = "synthetic") -> LineAudio:
+        return LineAudio(
+            line=f"{scene}/{order}",
+            scene=scene,
+            order=order,
+            character=who,
+            shot="3A",
+            audio=tmp_path / f"{order}.wav",
+            seconds=Fraction(1),
+            source=source,
+            voice=voice,
+        )
+
+    spoken = [
+        line(2, "JONAH", "espeak:en-us+m3"),
+        line(1, "MARA", "espeak:en-us+f3"),
+        line(3, "MARA", None, source="recorded"),
+        line(4, "JONAH", "kokoro:am_adam"),
+    ]
+    report = disclosure(production, lines=spoken)
+
+    assert [(d.line, d.speech, d.backend, d.origin) for d in report.lines] == [
+        (f"{scene}/1", "synthetic", "espeak", "algorithm"),
+        (f"{scene}/2", "synthetic", "espeak", "algorithm"),
+        (f"{scene}/3", "recorded", None, "captured"),
+        (f"{scene}/4", "synthetic", "kokoro", "trained"),
+    ]
+    voices = {v.character: v for v in report.voices}
+    assert (voices["MARA"].lines, voices["MARA"].synthetic) == (2, 1)
+    assert voices["MARA"].voices == ["espeak:en-us+f3", "recorded"]
+    assert voices["JONAH"].voices == ["espeak:en-us+m3", "kokoro:am_adam"]
+    assert report.headline.endswith("3 of 4 lines synthetic speech (espeak, kokoro)")
+    data = report.to_json()["dialogue"]
+    assert data["synthetic_lines"] == 3 and len(data["characters"]) == 2
+    json_path, html_path = write_beside(report, tmp_path / "cut.mp4")
+    assert json.loads(json_path.read_text())["dialogue"]["lines"][3]["voice"] == "kokoro:am_adam"
+    page = html_path.read_text()
+    assert "MARA: 1 of 2 line(s) synthetic speech" in page
+    assert "rule-based synthesis, no AI model" in page
+    assert any("voice: JONAH: 2 of 2" in text for text in report.summary_lines())
+
+
+def test_a_cut_without_dialogue_discloses_no_voices(production) -> None:
+    report = disclosure(production)
+    assert report.lines == [] and report.voices == []
+    assert "speech" not in report.headline

@@ -126,6 +126,8 @@ def import_(
     out = console()
     verb = "would change" if not report.applied else "changed"
     out.print(f"{report.clips} clips in {file.name}, {report.matched} matched to takes")
+    if report.lines:
+        out.print(f"{len(report.lines)} dialogue line(s) on its audio tracks, kept as placed")
     for change in report.changes:
         before = "none" if change.before is None else f"{change.before}"
         out.print(f"{verb} {change.shot}: planned {before} -> {change.after} frames")

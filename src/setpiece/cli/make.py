@@ -52,6 +52,11 @@ def make(
         "1920x1080", "--resolution", help="WIDTHxHEIGHT of a new project."
     ),
     no_movie: bool = typer.Option(False, "--no-movie", help="Skip the preview movie."),
+    dialogue: bool = typer.Option(
+        False,
+        "--dialogue",
+        help="Speak the lines (the voices extra) and lengthen shots to fit them.",
+    ),
     force: bool = typer.Option(
         False, "--force", help="Use a folder that holds other files or another script."
     ),
@@ -65,7 +70,7 @@ def make(
     ),
     as_json: bool = typer.Option(False, "--json", help="Print the report as one JSON document."),
 ) -> None:
-    """The whole pipeline: import, plan, render, retime, check, pick, assemble, sign, disclose.
+    """The whole pipeline: import, plan, speak, render, retime, check, pick, assemble, sign, disclose.
 
     Every step is resumable: run it again after an interruption and it continues. A step
     that fails is reported and the steps that do not need it still run: exits 4 when a
@@ -93,6 +98,7 @@ def make(
         resolution=parse_resolution(resolution),
         force=force,
         movie=not no_movie,
+        dialogue=dialogue,
         actor=state(ctx).actor,
         seed=None if random_seeds else (DEFAULT_SEED if seed is None else seed),
     )

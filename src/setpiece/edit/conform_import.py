@@ -21,6 +21,8 @@ What it decides:
   each shot once, so no single length is right).
 - Clips that match no take are listed, media references that point at no file
   are listed (their durations still count), and nothing is ever deleted.
+- The dialogue lines on the edit's audio tracks are kept as they are and listed
+  (``lines``): the script places lines, so an editor's move of one changes nothing.
 """
 
 from __future__ import annotations
@@ -106,6 +108,7 @@ class EditImportReport:
     not_in_edit: list[str] = field(default_factory=list)  # shots of the edit's scenes it left out
     warnings: list[str] = field(default_factory=list)
     applied: bool = True  # False for a dry run
+    lines: list[str] = field(default_factory=list)  # dialogue lines on the audio tracks, kept
 
 
 # Reading --------------------------------------------------------------------------------
@@ -211,6 +214,7 @@ def import_edit(
         not_in_edit=_not_in_edit(set(uses), cut),
         warnings=warnings + order["warnings"],
         applied=not dry_run,
+        lines=list(edit.lines),
     )
 
 

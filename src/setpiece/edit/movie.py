@@ -19,7 +19,9 @@ opens and what the director watches cannot disagree. Decisions:
   The band is drawn once per clip; each frame only copies digit tiles, rendered
   once, into the timecode's cells. Its words go through ``setpiece.lettering``, so
   any name a script holds draws, cut to fit.
-* Sound is 48 kHz stereo AAC: a take's own audio (resampled), silence elsewhere.
+* Sound is 48 kHz stereo AAC: a take's own audio (resampled), silence elsewhere, with
+  the dialogue placed and mixed by ``setpiece.edit.sound`` laid over it; where the two
+  together would pass -1 dBFS the frame's sound is scaled down, so nothing clips.
   A clip ending at record frame ``f`` ends at audio sample
   ``floor(f * 48000 / fps)``, so the rounding never accumulates and the audio
   is exactly as long as the picture.
@@ -43,6 +45,8 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from setpiece.edit.sound import AUDIO_RATE, CEILING, DialogueBed, LinePlacement
+from setpiece.edit.sound import sample_at as _sample_at
 from setpiece.errors import InvalidInputError, InvalidMediaError
 from setpiece.model.enums import TakeKind
 from setpiece.production.cut import Cut, CutClip
@@ -65,7 +69,6 @@ if TYPE_CHECKING:
 
 __all__ = ["AUDIO_RATE", "ENCODER", "MOVIE_SUFFIXES", "PreviewReport", "write_preview"]
 
-AUDIO_RATE = 48000
 AUDIO_BLOCK = 1024  # AAC's frame size
 MOVIE_SUFFIXES = (".mp4", ".m4v", ".mov")
 # x264 "veryfast": review copies are watched and passed around, so quality over speed
@@ -96,6 +99,7 @@ class PreviewReport:
         audio_samples: 48 kHz stereo samples written.
         clips: Clips played, slates included.
         burn_in: Whether burn-ins were drawn.
+        lines: Lines of dialogue mixed in.
         warnings: Conform notes: rounded sizes, takes whose media ended early.
     """
 
@@ -108,6 +112,7 @@ class PreviewReport:
     audio_samples: int
     clips: int
     burn_in: bool
+    lines: int = 0
     warnings: list[str] = field(default_factory=list)
 
     @property
@@ -129,6 +134,7 @@ class PreviewReport:
             "audio_samples": self.audio_samples,
             "clips": self.clips,
             "burn_in": self.burn_in,
+            "lines": self.lines,
             "warnings": self.warnings,
         }
 
@@ -141,6 +147,7 @@ def write_preview(
     progress: Callable[[int, int], None] | None = None,
     store: MediaStore | None = None,
     deliver: Callable[[Path, Path], object] | None = None,
+    dialogue: LinePlacement | None = None,
 ) -> PreviewReport:
     """Writes the cut as an MP4 (H.264 and AAC) at its own rate and size.
 
@@ -154,6 +161,8 @@ def write_preview(
             remote (``s3://...``), whose media are then read through it.
         deliver: Writes the delivered movie from the rendered one, ``deliver(raw, target)``
             (``setpiece.provenance.deliver.cut_deliverer``: watermark and signature).
+        dialogue: The lines placed in this cut (``setpiece.edit.sound.place_lines``),
+            mixed into the sound.
 
     Returns:
         What was written.
@@ -161,8 +170,8 @@ def write_preview(
     Raises:
         InvalidInputError: The cut is empty, or ``path`` is a folder, names a folder that
             does not exist or cannot be written, or has another extension.
-        InvalidMediaError: A take's media cannot be decoded.
-        StorageError: A take's media is missing, or the movie cannot be written (disk full).
+        InvalidMediaError: A take's media or a line's audio cannot be decoded.
+        StorageError: A take's media or a line's audio is missing, or the movie cannot be written (disk full).
     """
     target = check_target(path, MOVIE_SUFFIXES, "preview movie")
     if deliver is not None and cut.clips:
@@ -171,7 +180,9 @@ def write_preview(
 
         with tempfile.TemporaryDirectory(prefix=".setpiece-cut-", dir=target.parent) as work:
             raw = Path(work) / f"rendered{target.suffix}"
-            report = write_preview(cut, raw, burn_in=burn_in, progress=progress, store=store)
+            report = write_preview(
+                cut, raw, burn_in=burn_in, progress=progress, store=store, dialogue=dialogue
+            )
             deliver(raw, target)
         return dataclasses.replace(report, path=target)
     if not cut.clips:
@@ -189,6 +200,7 @@ def write_preview(
 
     total = cut.duration
     step = max(1, round(cut.fps))
+    bed = DialogueBed(dialogue or LinePlacement(), cut.fps)
     with temporary_file(target) as temp:
         movie = _Movie(temp, width, height, cut.fps)
         try:
@@ -207,7 +219,8 @@ def write_preview(
                             band.apply(canvas, stamp, timecode(clip.record_in + k, cut.fps))
                         movie.picture(canvas.buffer)
                         frame = clip.record_in + k + 1
-                        movie.sound(sound.take(_sample_at(frame, cut.fps) - movie.queued))
+                        count = _sample_at(frame, cut.fps) - movie.queued
+                        movie.sound(_mixed(sound.take(count), bed, movie.queued))
                         done += 1
                         if progress is not None and (done % step == 0 or done == total):
                             progress(done, total)
@@ -225,13 +238,20 @@ def write_preview(
         audio_samples=movie.samples,
         clips=len(cut.clips),
         burn_in=burn_in,
+        lines=len(dialogue.lines) if dialogue is not None else 0,
         warnings=warnings,
     )
 
 
-def _sample_at(frame: int, fps: Fraction) -> int:
-    """The audio sample where record frame ``frame`` starts: floor(frame / fps * 48000)."""
-    return frame * AUDIO_RATE * fps.denominator // fps.numerator
+def _mixed(take: np.ndarray, bed: DialogueBed, start: int) -> np.ndarray:
+    """The take's sound with the dialogue over it, scaled down where the sum would clip."""
+    if bed.empty:
+        return take
+    mix = take + bed.take(start, take.shape[1])
+    peak = float(np.abs(mix).max()) if mix.size else 0.0
+    if peak > CEILING:
+        mix *= CEILING / peak
+    return mix
 
 
 # Output ---------------------------------------------------------------------------

@@ -16,6 +16,10 @@ What it decides:
   when it wrote the file, else the track's, to a denominator of 1001.
 - Times that fall between frames are rounded to the nearest, with a warning;
   more video tracks than the first are ignored, with a warning.
+- Audio tracks are not the edit, but the dialogue lines Setpiece exported on them
+  (``setpiece`` metadata of kind ``dialogue``, an EDL's ``* SETPIECE: line=``
+  comment, or a ``3/5 MARA`` clip name) are counted, so an import can say it kept
+  them: the script, not the edit, places lines.
 - Every time is checked before it is counted: a position or a length that is NaN
   or infinite, a negative length, or a time past 24 hours (where timecode wraps)
   is refused naming the clip; so is a time counted at a rate that is not a
@@ -81,6 +85,7 @@ class EditTimeline:
     clips: list[EditClip]
     duration: int  # frames of the video track, gaps included
     warnings: list[str] = field(default_factory=list)
+    lines: list[str] = field(default_factory=list)  # dialogue lines on the audio tracks
 
 
 # Reading --------------------------------------------------------------------------------
@@ -362,7 +367,32 @@ def _flatten(
         clips=clips,
         duration=total,
         warnings=warnings,
+        lines=_dialogue_lines(otio, timeline),
     )
+
+
+_LINE_NAME = re.compile(r"^(?P<line>[A-Za-z0-9.]{1,12}/\d{1,6}) \S")
+
+
+def _dialogue_lines(otio: ModuleType, timeline: Any) -> list[str]:
+    """The line ids (``3/5``) of the dialogue clips on the audio tracks, in track order."""
+    found: list[str] = []
+    for track in timeline.tracks:
+        if not isinstance(track, otio.schema.Track) or track.kind != otio.schema.TrackKind.Audio:
+            continue
+        for item in track.find_clips():
+            meta = _plain(item.metadata.get(NAMESPACE, {}))
+            if not meta:
+                meta = _comment_metadata(
+                    _plain(item.metadata.get("cmx_3600", {})).get("comments") or []
+                )
+            named = _LINE_NAME.match(item.name or "")
+            line = meta.get("line") if isinstance(meta, dict) else None
+            if isinstance(line, str):
+                found.append(line)
+            elif named:
+                found.append(named.group("line"))
+    return found
 
 
 def _edit_clip(otio: ModuleType, item: Any, index: int, record_in: int, duration: int) -> EditClip:

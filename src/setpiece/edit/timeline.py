@@ -37,6 +37,15 @@ What it decides:
   (23.976 included) as non-drop.
 - ``.otioz`` bundles the media with the timeline; only a local media store can
   do that.
+- Dialogue. The lines placed by ``setpiece.edit.sound.place_lines`` go on audio
+  tracks of their own, ``D1``, ``D2``... (one per line sounding at once: a dual
+  pair needs two), after the takes' ``A1``: a clip per line named ``1/3 MARA``
+  whose reference is the line's WAV, with gaps between, and the line, character,
+  voice and source in its metadata. FCP 7 XML writes them as audio clip items;
+  the ``.otioz`` bundles the WAVs. CMX 3600 allows two audio channels, so the EDL
+  carries the dialogue as ``A`` and ``A2`` events after the video events (reel:
+  the WAV's name, its first characters as for takes) and leaves out, with a
+  warning naming them, lines that would need a third.
 
 OpenTimelineIO is imported only when a timeline is made (it costs 120 ms).
 """
@@ -45,6 +54,7 @@ from __future__ import annotations
 
 import functools
 import os
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from fractions import Fraction
@@ -52,7 +62,9 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any, Literal
 
+from setpiece.edit.sound import LinePlacement, PlacedLine
 from setpiece.errors import InvalidInputError, StorageError
+from setpiece.model.dialogue import LineAudio
 from setpiece.model.enums import TakeKind
 from setpiece.production.cut import Cut, CutClip
 from setpiece.timebase import format_rate, timecode
@@ -89,6 +101,8 @@ DEFAULT_REEL_LENGTH = 8
 """Characters of an EDL reel name: CMX 3600's limit."""
 
 EDL_MAX_EVENTS = 999  # three-digit event numbers in CMX 3600
+EDL_AUDIO_TRACKS = 2  # CMX 3600's channels: A and A2
+DIALOGUE_TRACK = "D"  # dialogue tracks are D1, D2, ...
 EDL_TITLE_MAX = 70
 
 Flavour = Literal["otio", "edl", "fcp_xml"]
@@ -128,6 +142,7 @@ class TimelineExport:
     slates: int
     duration: int  # project frames
     warnings: list[str] = field(default_factory=list)
+    lines: int = 0  # lines of dialogue on the audio tracks
 
     # Not jsonable's shape: adds the duration's timecode.
     def to_json(self) -> dict[str, Any]:
@@ -138,6 +153,7 @@ class TimelineExport:
             "slates": self.slates,
             "duration": self.duration,
             "timecode": timecode(self.duration, self.fps),
+            "lines": self.lines,
             "warnings": list(self.warnings),
         }
 
@@ -145,13 +161,14 @@ class TimelineExport:
 # Building -------------------------------------------------------------------------------
 
 
-def build_timeline(cut: Cut) -> Any:
-    """The cut as an OpenTimelineIO ``Timeline``: a video track, and an audio track when a take has sound.
+def build_timeline(cut: Cut, dialogue: LinePlacement | None = None) -> Any:
+    """The cut as an OpenTimelineIO ``Timeline``: a video track, an audio track when a take
+    has sound, and a track per dialogue layer when lines are placed.
 
     Raises:
         InvalidInputError: OpenTimelineIO is not installed.
     """
-    return _build(cut, "otio")
+    return _build(cut, "otio", dialogue)
 
 
 def _rt(otio: ModuleType, frames: int, rate: Fraction) -> Any:
@@ -324,7 +341,49 @@ def _audio_item(otio: ModuleType, clip: CutClip, fps: Fraction, flavour: Flavour
     )
 
 
-def _build(cut: Cut, flavour: Flavour) -> Any:
+def _line_metadata(placed: PlacedLine) -> dict[str, Any]:
+    return {NAMESPACE: {"kind": "dialogue", **placed.to_json()}}
+
+
+def _line_item(otio: ModuleType, placed: PlacedLine, fps: Fraction, flavour: Flavour) -> Any:
+    metadata = _line_metadata(placed)
+    if flavour == "edl":
+        comment = f"{EDL_COMMENT} line={placed.line.line} character={'_'.join(placed.line.character.split())}"
+        metadata["cmx_3600"] = {"comments": [comment]}
+    reference = otio.schema.ExternalReference(
+        target_url=_media_url(str(placed.line.audio.absolute())),
+        available_range=_range(otio, 0, fps, placed.frames, fps),
+        metadata={NAMESPACE: {"kind": "dialogue", "seconds": str(placed.line.seconds)}},
+    )
+    return otio.schema.Clip(
+        name=placed.name,
+        media_reference=reference,
+        source_range=_range(otio, 0, fps, placed.frames, fps),
+        metadata=metadata,
+    )
+
+
+def _dialogue_tracks(
+    otio: ModuleType, dialogue: LinePlacement, fps: Fraction, flavour: Flavour
+) -> list[Any]:
+    tracks = []
+    for number in range(1, dialogue.tracks + 1):
+        track = otio.schema.Track(
+            name=f"{DIALOGUE_TRACK}{number}", kind=otio.schema.TrackKind.Audio
+        )
+        at = 0
+        for placed in (p for p in dialogue.lines if p.track == number):
+            if placed.record_in > at:
+                track.append(
+                    otio.schema.Gap(source_range=_range(otio, 0, fps, placed.record_in - at, fps))
+                )
+            track.append(_line_item(otio, placed, fps, flavour))
+            at = placed.record_out
+        tracks.append(track)
+    return tracks
+
+
+def _build(cut: Cut, flavour: Flavour, dialogue: LinePlacement | None = None) -> Any:
     otio = require_otio()
     fps = cut.fps
     video = otio.schema.Track(name="V1", kind=otio.schema.TrackKind.Video)
@@ -335,6 +394,8 @@ def _build(cut: Cut, flavour: Flavour) -> Any:
         audio = otio.schema.Track(name="A1", kind=otio.schema.TrackKind.Audio)
         audio.extend(_audio_item(otio, clip, fps, flavour) for clip in cut.clips)
         tracks.append(audio)
+    if dialogue is not None and flavour != "edl":
+        tracks.extend(_dialogue_tracks(otio, dialogue, fps, flavour))
     timeline = otio.schema.Timeline(
         name=cut.name,
         tracks=tracks,
@@ -347,6 +408,7 @@ def _build(cut: Cut, flavour: Flavour) -> Any:
                 "duration": cut.duration,
                 "clips": len(cut.clips),
                 "warnings": list(cut.warnings),
+                "lines": len(dialogue.lines) if dialogue is not None else 0,
             }
         },
     )
@@ -358,7 +420,9 @@ def _build(cut: Cut, flavour: Flavour) -> Any:
 # Writing --------------------------------------------------------------------------------
 
 
-def write_otio(cut: Cut, path: str | os.PathLike[str]) -> Path:
+def write_otio(
+    cut: Cut, path: str | os.PathLike[str], *, dialogue: LinePlacement | None = None
+) -> Path:
     """Writes the cut as an OpenTimelineIO ``.otio`` (JSON) file, replacing any file there.
 
     Raises:
@@ -367,7 +431,7 @@ def write_otio(cut: Cut, path: str | os.PathLike[str]) -> Path:
     target = _check_target(path, "otio")
     _check_cut(cut)
     otio = require_otio("otio_json")
-    text = otio.adapters.write_to_string(build_timeline(cut), "otio_json")
+    text = otio.adapters.write_to_string(build_timeline(cut, dialogue), "otio_json")
     _write_atomic(target, lambda temp: temp.write_text(text, encoding="utf-8"))
     return target
 
@@ -378,12 +442,17 @@ def write_otioz(
     *,
     deliver_take: Callable[[str, Path, Path], object] | None = None,
     deliver_bundle: Callable[[Path, Path], object] | None = None,
+    dialogue: LinePlacement | None = None,
+    deliver_line: Callable[[LineAudio, Path, Path], object] | None = None,
 ) -> Path:
-    """Writes an ``.otioz`` bundle: the timeline with every take's media file inside it.
+    """Writes an ``.otioz`` bundle: the timeline with every take's media file and every
+    line's audio inside it.
 
     With ``deliver_take`` (``setpiece.provenance.deliver.take_deliverer``) the bundle holds
-    delivered copies of the takes (watermarked and signed), never the store's masters;
-    ``deliver_bundle(raw, target)`` then writes the bundle itself (a sidecar manifest).
+    delivered copies of the takes (watermarked and signed), never the store's masters, and
+    with ``deliver_line`` (``setpiece.provenance.deliver.line_deliverer``) signed copies of
+    the lines' audio; ``deliver_bundle(raw, target)`` then writes the bundle itself (a
+    sidecar manifest).
 
     Raises:
         InvalidInputError: The cut is empty, the path cannot be written, or the media
@@ -394,8 +463,9 @@ def write_otioz(
     _check_cut(cut)
     _check_bundle_media(cut)
     otio = require_otio("otioz")
+    _check_line_audio(dialogue)
     if deliver_take is None:
-        timeline = build_timeline(cut)
+        timeline = build_timeline(cut, dialogue)
 
         def write(temp: Path) -> None:
             otio.adapters.write_to_file(timeline, str(temp), adapter_name="otioz")
@@ -422,7 +492,10 @@ def write_otioz(
                     clip, media=dataclasses.replace(clip.media, path=copies[clip.take])
                 )
             clips.append(clip)
-        timeline = build_timeline(dataclasses.replace(cut, clips=clips))
+        placed = dialogue
+        if dialogue is not None and deliver_line is not None:
+            placed = _delivered_lines(dialogue, Path(work), deliver_line)
+        timeline = build_timeline(dataclasses.replace(cut, clips=clips), placed)
         raw = Path(work) / f"bundle{target.suffix}"
         try:
             otio.adapters.write_to_file(timeline, str(raw), adapter_name="otioz")
@@ -435,28 +508,56 @@ def write_otioz(
     return target
 
 
+def _delivered_lines(
+    dialogue: LinePlacement, work: Path, deliver_line: Callable[[LineAudio, Path, Path], object]
+) -> LinePlacement:
+    """The placement with each line's audio replaced by its delivered copy in ``work``."""
+    import dataclasses
+
+    folder = work / "dialogue"
+    folder.mkdir()
+    placed = []
+    for item in dialogue.lines:
+        name = f"{item.line.line.replace('/', '_')}_{'_'.join(item.line.character.split())}"
+        copy = folder / f"{name}{item.line.audio.suffix}"
+        deliver_line(item.line, item.line.audio, copy)
+        placed.append(dataclasses.replace(item, line=dataclasses.replace(item.line, audio=copy)))
+    return dataclasses.replace(dialogue, lines=placed)
+
+
 def write_edl(
-    cut: Cut, path: str | os.PathLike[str], *, reel_length: int | None = DEFAULT_REEL_LENGTH
+    cut: Cut,
+    path: str | os.PathLike[str],
+    *,
+    reel_length: int | None = DEFAULT_REEL_LENGTH,
+    dialogue: LinePlacement | None = None,
 ) -> Path:
-    """Writes the cut as a CMX 3600 EDL (one video track, one event per clip and slate).
+    """Writes the cut as a CMX 3600 EDL: one event per clip and slate on V, then the
+    dialogue's events on A and A2.
 
     Args:
         cut: The assembled cut.
         path: Where to write.
         reel_length: Characters of a reel name (CMX 3600 allows 8); None keeps the whole
             sha256, which tools that read long reel names (File32, File129) accept.
+        dialogue: The placed lines.
 
     Raises:
         InvalidInputError: The cut is empty, or the path cannot be written.
     """
     target = _check_target(path, "edl")
     _check_cut(cut)
-    text = edl_text(cut, reel_length=reel_length)
+    text = edl_text(cut, reel_length=reel_length, dialogue=dialogue)
     _write_atomic(target, lambda temp: temp.write_text(text, encoding="utf-8"))
     return target
 
 
-def edl_text(cut: Cut, *, reel_length: int | None = DEFAULT_REEL_LENGTH) -> str:
+def edl_text(
+    cut: Cut,
+    *,
+    reel_length: int | None = DEFAULT_REEL_LENGTH,
+    dialogue: LinePlacement | None = None,
+) -> str:
     """The EDL ``write_edl`` writes, as text."""
     _check_reel_length(reel_length)
     otio = require_otio("cmx_3600")
@@ -472,10 +573,55 @@ def edl_text(cut: Cut, *, reel_length: int | None = DEFAULT_REEL_LENGTH) -> str:
     drop = any(";" in line for line in text.splitlines() if line[:1].isdigit())
     fcm = "FCM: DROP FRAME" if drop else "FCM: NON-DROP FRAME"
     head, _, body = text.partition("\n")
+    if dialogue is not None and dialogue.lines:
+        body += _edl_dialogue(otio, dialogue, cut.fps, reel_length, _EVENT.findall(body))
     return f"{head}\n{fcm}\n{body}"
 
 
-def write_fcp_xml(cut: Cut, path: str | os.PathLike[str]) -> Path:
+_EVENT = re.compile(r"^\d{3,4}  ", re.MULTILINE)
+_AUDIO_EVENT = re.compile(r"^\d{3,4}(  \S+ +)A    ", re.MULTILINE)
+
+
+def _edl_dialogue(
+    otio: ModuleType,
+    dialogue: LinePlacement,
+    fps: Fraction,
+    reel_length: int | None,
+    video_events: list[str],
+) -> str:
+    """The dialogue's events, numbered on from the video's: track 1 on ``A``, 2 on ``A2``.
+
+    The adapter writes one track per call and calls every audio event ``A``; each
+    dialogue track is written alone and its events renumbered and given their channel.
+    """
+    from otio_cmx3600_adapter.cmx_3600 import EDLWriter
+
+    kept = LinePlacement([p for p in dialogue.lines if p.track <= EDL_AUDIO_TRACKS])
+    number = len(video_events)
+    out = ""
+    for index, track in enumerate(_dialogue_tracks(otio, kept, fps, "edl"), start=1):
+        for item in track:
+            if isinstance(item, otio.schema.Clip):
+                reel = Path(otio.url_utils.filepath_from_url(item.media_reference.target_url))
+                item.metadata["cmx_3600"]["reel"] = reel.stem[:reel_length].replace(" ", "_")
+        writer = EDLWriter(
+            otio.schema.Stack(children=[track]), float(fps), "avid", reelname_len=None
+        )
+        text = writer.get_content_for_track_at_index(0, title=None)
+        channel = "A    " if index == 1 else f"A{index}   "
+
+        def renumber(match: re.Match[str], channel: str = channel) -> str:
+            nonlocal number
+            number += 1
+            return f"{number:03d}{match.group(1)}{channel}"
+
+        out += _AUDIO_EVENT.sub(renumber, text)
+    return out
+
+
+def write_fcp_xml(
+    cut: Cut, path: str | os.PathLike[str], *, dialogue: LinePlacement | None = None
+) -> Path:
     """Writes the cut as Final Cut Pro 7 XML (``xmeml``), which Premiere and Resolve import.
 
     Raises:
@@ -484,7 +630,7 @@ def write_fcp_xml(cut: Cut, path: str | os.PathLike[str]) -> Path:
     target = _check_target(path, "fcp_xml")
     _check_cut(cut)
     otio = require_otio("fcp_xml")
-    text = otio.adapters.write_to_string(_build(cut, "fcp_xml"), "fcp_xml")
+    text = otio.adapters.write_to_string(_build(cut, "fcp_xml", dialogue), "fcp_xml")
     _write_atomic(target, lambda temp: temp.write_text(text, encoding="utf-8"))
     return target
 
@@ -499,6 +645,8 @@ def export_cut(
     reel_length: int | None = DEFAULT_REEL_LENGTH,
     deliver_take: Callable[[str, Path, Path], object] | None = None,
     deliver_bundle: Callable[[Path, Path], object] | None = None,
+    dialogue: LinePlacement | None = None,
+    deliver_line: Callable[[LineAudio, Path, Path], object] | None = None,
 ) -> TimelineExport:
     """Writes the cut in each format given a path; every path is checked before any is written.
 
@@ -511,11 +659,14 @@ def export_cut(
         reel_length: The EDL's reel name length (see ``write_edl``).
         deliver_take: Delivers each take put in an ``.otioz`` (see ``write_otioz``).
         deliver_bundle: Delivers the ``.otioz`` itself (see ``write_otioz``).
+        dialogue: The placed lines (``setpiece.edit.sound.place_lines``), written on
+            audio tracks of their own.
+        deliver_line: Delivers each line's audio put in an ``.otioz``.
 
     Raises:
         InvalidInputError: No path given, the cut is empty, a path cannot be written,
             or an ``.otioz`` was asked of a remote media store.
-        StorageError: A take's file is missing from the local store (``.otioz``).
+        StorageError: A take's file or a line's audio is missing (``.otioz``).
     """
     wanted = {
         name: _check_target(value, name)
@@ -529,20 +680,27 @@ def export_cut(
     _check_cut(cut)
     if "otioz" in wanted:
         _check_bundle_media(cut)
+        _check_line_audio(dialogue)
     require_otio(*(_ADAPTERS[name] for name in wanted))
     _check_reel_length(reel_length)
     writers: dict[str, Callable[[Cut, Path], Path]] = {
-        "otio": write_otio,
+        "otio": functools.partial(write_otio, dialogue=dialogue),
         "otioz": functools.partial(
-            write_otioz, deliver_take=deliver_take, deliver_bundle=deliver_bundle
+            write_otioz,
+            deliver_take=deliver_take,
+            deliver_bundle=deliver_bundle,
+            dialogue=dialogue,
+            deliver_line=deliver_line,
         ),
-        "edl": functools.partial(write_edl, reel_length=reel_length),
-        "fcp_xml": write_fcp_xml,
+        "edl": functools.partial(write_edl, reel_length=reel_length, dialogue=dialogue),
+        "fcp_xml": functools.partial(write_fcp_xml, dialogue=dialogue),
     }
     files = {name: str(writers[name](cut, target)) for name, target in wanted.items()}
     warnings = list(cut.warnings)
+    if dialogue is not None:
+        warnings.extend(dialogue.warnings)
     if "edl" in wanted:
-        warnings.extend(_edl_warnings(cut))
+        warnings.extend(_edl_warnings(cut, dialogue))
     return TimelineExport(
         files=files,
         fps=cut.fps,
@@ -550,11 +708,19 @@ def export_cut(
         slates=sum(1 for c in cut.clips if c.kind != "take"),
         duration=cut.duration,
         warnings=warnings,
+        lines=len(dialogue.lines) if dialogue is not None else 0,
     )
 
 
-def _edl_warnings(cut: Cut) -> list[str]:
+def _edl_warnings(cut: Cut, dialogue: LinePlacement | None = None) -> list[str]:
     notes = []
+    dropped = [p.name for p in dialogue.lines if p.track > EDL_AUDIO_TRACKS] if dialogue else []
+    if dropped:
+        notes.append(
+            f"the EDL leaves out {len(dropped)} line(s) that sound while two others do "
+            f"(CMX 3600 has two audio channels): {', '.join(dropped[:5])}"
+            f"{', ...' if len(dropped) > 5 else ''}; the .otio and FCP XML keep them"
+        )
     if len(cut.clips) > EDL_MAX_EVENTS:
         notes.append(
             f"the EDL has {len(cut.clips)} events; CMX 3600 numbers up to {EDL_MAX_EVENTS} and "
@@ -606,6 +772,15 @@ def _check_bundle_media(cut: Cut) -> None:
         raise StorageError(
             f"cannot bundle the media: {len(missing)} file(s) missing from the store, first "
             f"{missing[0]}: run 'setpiece fsck'"
+        )
+
+
+def _check_line_audio(dialogue: LinePlacement | None) -> None:
+    missing = [p for p in dialogue.lines if not p.line.audio.is_file()] if dialogue else []
+    if missing:
+        raise StorageError(
+            f"cannot bundle the dialogue: {len(missing)} line audio file(s) missing, first "
+            f"{missing[0].line.line} ({missing[0].line.audio}): run 'setpiece fsck'"
         )
 
 

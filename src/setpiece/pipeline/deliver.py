@@ -6,7 +6,10 @@ XML), the preview movie (burn-in optional) and the contact sheet, each watermark
 signed as ``setpiece.provenance.deliver`` does; the timelines, which cannot carry a
 manifest inside, get a signed ``.c2pa`` sidecar; then every delivered file is verified
 and the AI-use disclosure (JSON and HTML) is written beside them, last, from the same
-cut.
+cut. The cut speaks: its lines (``production.dialogue.cut_lines``, the take chosen for
+each) are placed once (``edit.sound.place_lines``, ``[dialogue] pause``) and that one
+placement is mixed into the movie, put on the timelines' audio tracks (the bundle's WAVs
+signed), named in the manifests and disclosed.
 
 Nothing is half-delivered. Every target is checked before anything is written (its
 extension, its folder exists, the folder takes a new file: a read-only folder is the
@@ -33,8 +36,12 @@ from setpiece.errors import InvalidInputError
 from setpiece.provenance.credentials import SIDECAR_SUFFIX
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
+
     from setpiece.edit.movie import PreviewReport
+    from setpiece.edit.sound import LinePlacement
     from setpiece.edit.timeline import TimelineExport
+    from setpiece.model.dialogue import LineAudio
     from setpiece.production.context import Production
     from setpiece.production.cut import Cut
     from setpiece.provenance.disclosure import Disclosure
@@ -58,6 +65,7 @@ class DeliveryReport:
         disclosure: The disclosure those files hold.
         timelines: What the timeline export wrote (None without a timeline).
         preview: What the preview movie holds (None without a movie).
+        dialogue: Where the cut's lines were placed (the movie and timelines agree).
     """
 
     files: dict[str, Path]
@@ -68,6 +76,7 @@ class DeliveryReport:
     disclosure: Disclosure = field(repr=False)
     timelines: TimelineExport | None = None
     preview: PreviewReport | None = None
+    dialogue: LinePlacement | None = None
 
     @property
     def ok(self) -> bool:
@@ -86,6 +95,8 @@ class DeliveryReport:
             "verified": dict(self.verified),
             "disclosure": [str(path) for path in self.disclosure_files],
             "signer": self.signer,
+            "lines": len(self.dialogue.lines) if self.dialogue is not None else 0,
+            "dialogue_warnings": list(self.dialogue.warnings) if self.dialogue else [],
             "ok": self.ok,
         }
 
@@ -174,6 +185,7 @@ def deliver_cut(
     scene: str | None = None,
     include_unapproved: bool = False,
     progress: Callable[[int, int], None] | None = None,
+    lines: Sequence[LineAudio] | None = None,
 ) -> DeliveryReport:
     """Delivers ``cut``: the files asked for, signed, verified, with the disclosure beside.
 
@@ -192,6 +204,7 @@ def deliver_cut(
         scene: The scene the cut holds (None: the film), for the sheet and disclosure.
         include_unapproved: The cut takes the newest take where none is circled.
         progress: Called as ``(frames_done, frames_total)`` while the movie renders.
+        lines: The lines the cut speaks; None reads them (``cut_lines``, the same ``scene``).
 
     Returns:
         What was delivered, signed and verified.
@@ -212,13 +225,22 @@ def deliver_cut(
     delivery = delivery_for(production)
     for path in targets.all():
         delivery.check_target(path)
+    spoken, placement = _dialogue(production, cut, scene, lines)
     before = _states(targets.outputs())
     kept = _keep(before)
     try:
-        report = disclose(production, include_unapproved=include_unapproved, scene=scene, cut=cut)
-        files, timelines, preview = _write(production, cut, targets, burn_in, scene, progress)
+        report = disclose(
+            production,
+            include_unapproved=include_unapproved,
+            scene=scene,
+            cut=cut,
+            lines=spoken,
+        )
+        files, timelines, preview = _write(
+            production, cut, targets, burn_in, scene, progress, placement
+        )
         identity = delivery.identity()
-        manifests = _sign_timelines(production, cut, files, identity)
+        manifests = _sign_timelines(production, cut, files, identity, spoken)
         verified = {
             kind: verify_file(path, delivery.settings).state for kind, path in files.items()
         }
@@ -239,7 +261,24 @@ def deliver_cut(
         disclosure=report,
         timelines=timelines,
         preview=preview,
+        dialogue=placement,
     )
+
+
+def _dialogue(
+    production: Production, cut: Cut, scene: str | None, lines: Sequence[LineAudio] | None
+) -> tuple[list[LineAudio], LinePlacement]:
+    """The lines the cut speaks, and where: read once, placed once, for every file (a line
+    whose shot is not in the cut is left out of all of them, and named in the warnings)."""
+    from setpiece.edit.sound import place_lines
+    from setpiece.production.dialogue import cut_lines, dialogue_settings
+
+    pause = dialogue_settings(production.config.settings).pause
+    if lines is None:
+        with production.transaction(read_only=True) as session:
+            lines = cut_lines(production, session, scene=scene)
+    placement = place_lines(cut, list(lines), pause=pause)
+    return [placed.line for placed in placement.lines], placement
 
 
 def _check_targets(
@@ -316,11 +355,14 @@ def _write(
     burn_in: bool,
     scene: str | None,
     progress: Callable[[int, int], None] | None,
+    dialogue: LinePlacement,
 ) -> tuple[dict[str, Path], TimelineExport | None, PreviewReport | None]:
     """Writes the timelines, the movie and the sheet (watermarked and signed)."""
     from functools import partial
 
-    from setpiece.provenance.deliver import cut_deliverer, take_deliverer
+    from setpiece.provenance.deliver import cut_deliverer, line_deliverer, take_deliverer
+
+    spoken = [placed.line for placed in dialogue.lines]
 
     files: dict[str, Path] = {}
     timelines = None
@@ -335,7 +377,9 @@ def _write(
             edl=targets.timelines.get("edl"),
             fcp_xml=targets.timelines.get("fcp_xml"),
             deliver_take=take_deliverer(production) if bundle else None,
-            deliver_bundle=cut_deliverer(production, cut) if bundle else None,
+            deliver_bundle=cut_deliverer(production, cut, spoken) if bundle else None,
+            dialogue=dialogue,
+            deliver_line=line_deliverer(production) if bundle else None,
         )
         files.update(targets.timelines)
     preview = None
@@ -348,7 +392,8 @@ def _write(
             burn_in=burn_in,
             store=production.store,
             progress=progress,
-            deliver=cut_deliverer(production, cut),
+            deliver=cut_deliverer(production, cut, spoken),
+            dialogue=dialogue,
         )
         files["movie"] = targets.movie
     if targets.contact_sheet is not None:
@@ -365,7 +410,11 @@ def _write(
 
 
 def _sign_timelines(
-    production: Production, cut: Cut, files: dict[str, Path], identity: Identity
+    production: Production,
+    cut: Cut,
+    files: dict[str, Path],
+    identity: Identity,
+    lines: Sequence[LineAudio] = (),
 ) -> dict[str, Path]:
     """Signs each plain-text timeline with a ``.c2pa`` sidecar (the bundle signed itself)."""
     from setpiece.provenance.credentials import sign_file
@@ -376,7 +425,7 @@ def _sign_timelines(
         path = files.get(kind)
         if path is None:
             continue
-        credentials = cut_credentials(production, cut, path.name)
+        credentials = cut_credentials(production, cut, path.name, lines)
         signed = sign_file(path, path, credentials, identity)
         if signed.sidecar is not None:
             manifests[kind] = signed.sidecar

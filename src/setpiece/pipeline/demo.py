@@ -17,6 +17,11 @@ demo stages two problems a real production meets, and says so in its report:
 
 Identity checks do not apply: previs draws silhouettes, not photographic faces.
 
+The demo speaks: every line is said by its character's default voice (eSpeak NG, the
+``voices`` extra) before the pictures are rendered, and each shot is lengthened to fit the
+lines it covers, so the preview movie is heard, line by line, in its shots. Without the
+extra the demo says so once and the cut is silent.
+
 The seeds are ``make``'s fixed ones (``MakeOptions.seed``), so two demos make the same takes
 and their checks find the same things: the look jump at 3A->3B and 3B->3C, both because of
 3B, and nothing else (tests/pipeline/test_make_seeds.py runs it twice).
@@ -60,6 +65,7 @@ def demo_options(folder: Path) -> MakeOptions:
         kind="video",
         resolution=(960, 540),
         shot_styles={STYLED_SHOT: STYLE_NAME},
+        dialogue=True,
     )
 
 
@@ -73,8 +79,9 @@ def run_demo(
 
 
 def _stage(step: str, production: Production) -> None:
-    if step == "render":
+    if step == "dialogue":  # capped first, then lengthened to fit the lines
         _short_shots(production)
+    elif step == "render":
         _ensure_style(production)
     elif step == "integrity":
         _ensure_lookalike(production)

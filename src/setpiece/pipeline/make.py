@@ -25,6 +25,11 @@ project make the same takes and the checks find the same things: each shot's tak
 seeded from ``--seed`` (default ``DEFAULT_SEED``) and the shot's code (:func:`shot_seed`),
 the n-th take of a shot with the next seed. A generator that does not make the same take
 again from a seed gets none, and the render step says so.
+
+With ``--dialogue`` (the demo's default) the lines are spoken before the pictures are
+rendered, and each shot shorter than the lines it covers is lengthened to fit them, so
+the preview movie is heard (``pipeline.deliver`` mixes the lines in). A missing voice
+backend skips the step with one line that says so; the rest of the run goes on silent.
 """
 
 from __future__ import annotations
@@ -62,6 +67,7 @@ STEPS = (
     "project",
     "script",
     "plan",
+    "dialogue",
     "render",
     "retime",
     "continuity",
@@ -79,6 +85,7 @@ NEEDS: dict[str, tuple[str, ...]] = {
     "project": (),
     "script": ("project",),
     "plan": ("script",),
+    "dialogue": ("plan",),
     "render": ("plan",),
     "retime": ("plan",),
     "continuity": ("plan",),
@@ -116,6 +123,9 @@ class MakeOptions:
     actor: str | None = None
     # The base of every shot's seeds (``shot_seed``); None draws them at random.
     seed: int | None = DEFAULT_SEED
+    # Speak the lines (``setpiece dialogue render``) and lengthen the shots that cover them
+    # to fit them, before the pictures are rendered: the cut is heard.
+    dialogue: bool = False
 
 
 @dataclass
@@ -409,6 +419,69 @@ def _honours_seeds(generator: str) -> bool:
         if info.name == generator and info.capabilities is not None:
             return bool(info.capabilities.get("seeds", False))
     return True  # unknown: enqueue says so, with the names it knows
+
+
+def _step_dialogue(run: _Run) -> StepResult:
+    """Speaks every line without a fresh take, then times the shots from the sound: a shot
+    shorter than its lines placed as the cut places them (``edit.sound.place_lines``) plus
+    a closing pause is lengthened to fit them. A missing voice backend is said once and
+    the cut stays silent."""
+    from setpiece.errors import MissingExtraError
+    from setpiece.pipeline.dialogue import default_voice_of, render_dialogue
+    from setpiece.voice.registry import get_voice
+
+    if not run.options.dialogue:
+        return StepResult("dialogue", "skipped", "not asked (--dialogue speaks the lines)")
+    try:
+        get_voice(default_voice_of("NARRATOR")["backend"]).close()  # who speaks by default
+    except MissingExtraError as exc:
+        return StepResult("dialogue", "skipped", f"no voice, the cut is silent: {exc}")
+    spoken = render_dialogue(run.prod)
+    lengthened = _fit_shots_to_lines(run.prod)
+    detail = (
+        f"{spoken.done} line(s) spoken, {len(spoken.fresh)} already; "
+        f"{len(lengthened)} shot(s) lengthened to fit their lines"
+    )
+    if spoken.failed:
+        detail += f"; {spoken.failed} failed: {spoken.failures[0]}"
+    return StepResult(
+        "dialogue",
+        "failed" if spoken.failed else "done",
+        detail,
+        figures={
+            "spoken": spoken.done,
+            "fresh": len(spoken.fresh),
+            "failed": spoken.failed,
+            "default_voices": spoken.default_voices,
+            "lengthened": lengthened,
+        },
+        exit_code=ExitCode.PARTIAL if spoken.failed else ExitCode.DONE,
+    )
+
+
+def _fit_shots_to_lines(production: Production) -> list[str]:
+    """Lengthens each shot whose lines outlast it; returns their codes."""
+    from setpiece.edit.sound import place_lines
+    from setpiece.production.cut import assemble
+    from setpiece.production.dialogue import cut_lines, dialogue_settings
+    from setpiece.production.shots import set_shot_duration
+
+    pause = dialogue_settings(production.config.settings).pause
+    cut = assemble(production)
+    with production.transaction(read_only=True) as session:
+        lines = cut_lines(production, session)
+    needed: dict[tuple[str, str], int] = {}
+    for placed in place_lines(cut, lines, pause=pause).lines:
+        key = (placed.line.scene, placed.line.shot)
+        needed[key] = max(needed.get(key, 0), placed.record_out)
+    gap = round(Fraction(pause).limit_denominator(10000) * cut.fps)
+    lengthened = []
+    for clip in cut.clips:
+        end = needed.get((clip.scene, clip.shot))
+        if end is not None and end + gap > clip.record_out:
+            set_shot_duration(production, clip.shot, end + gap - clip.record_in)
+            lengthened.append(clip.shot)
+    return lengthened
 
 
 def _step_render(run: _Run) -> StepResult:
@@ -714,6 +787,7 @@ _STEP_FUNCTIONS: dict[str, Callable[[_Run], StepResult]] = {
     "project": _step_project,
     "script": _step_script,
     "plan": _step_plan,
+    "dialogue": _step_dialogue,
     "render": _step_render,
     "retime": _step_retime,
     "continuity": _step_continuity,

@@ -93,6 +93,9 @@ class DialogueSettings:
     pause_seconds: float = setting(
         0.5, low=0, high=10, help="Air after each line when shots are timed from sound."
     )
+    pause: float = setting(
+        0.25, low=0, high=10, help="Seconds before a shot's first line and between its lines."
+    )
 
 
 def dialogue_settings(settings: dict[str, Any] | None) -> DialogueSettings:

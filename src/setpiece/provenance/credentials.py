@@ -85,6 +85,11 @@ EMBEDDED_FORMATS = {
     ".mp4": "video/mp4",
     ".m4v": "video/x-m4v",
     ".mov": "video/quicktime",
+    # Sound: c2pa-python 0.38 embeds in RIFF WAV, MP3, FLAC and MP4 audio like pictures.
+    ".wav": "audio/wav",
+    ".mp3": "audio/mpeg",
+    ".flac": "audio/flac",
+    ".m4a": "audio/mp4",
 }
 SIDECAR_SUFFIX = ".c2pa"
 SIDECAR_FORMAT = "application/octet-stream"

@@ -7,7 +7,9 @@ Watermark first, signature last: the signature covers the marked bytes.
 
 Videos are decoded, each frame marked with the payload of the take it shows
 (``frame_payload``), and encoded again with H.264 (CRF 16, so the mark and the
-picture lose little); audio is copied as it is.
+picture lose little); audio is copied as it is. A line's audio (WAV) carries no
+watermark and is signed like a picture: its manifest says whether a voice backend
+synthesised it (which backend and voice) or a person recorded it.
 """
 
 from __future__ import annotations
@@ -38,6 +40,7 @@ from setpiece.provenance.watermark import Payload, detect, embed, embed_luma, pr
 if TYPE_CHECKING:
     import numpy as np
 
+    from setpiece.model.dialogue import LineAudio
     from setpiece.model.orm import Take
     from setpiece.production.context import Production
     from setpiece.production.cut import Cut
@@ -492,15 +495,61 @@ def _made_by(production: Production, ids: set[str]) -> dict[str, MadeBy]:
         return made_by({t.id: t for t in session.scalars(select(Take))}, ids)
 
 
-def cut_credentials(production: Production, cut: Cut, title: str) -> Credentials:
-    """The manifest of a delivered cut (movie, sheet, bundle): a composite of its takes."""
+def line_credentials(line: LineAudio, title: str) -> Credentials:
+    """The manifest of a line's delivered audio: synthesised by its voice, or recorded."""
+    from datetime import UTC, datetime
+
+    from setpiece.provenance.disclosure import voice_origin
+
+    origin = voice_origin(line)
+    action: dict[str, Any] = {
+        "action": "c2pa.created",
+        "digitalSourceType": SOURCE_TYPES[origin],
+        "when": datetime.now(UTC).isoformat().replace("+00:00", "Z"),
+    }
+    if line.voice:
+        backend, _, voice = line.voice.partition(":")
+        action["softwareAgent"] = {"name": backend, **({"version": voice} if voice else {})}
+    return Credentials(
+        title=title,
+        actions=[action],
+        setpiece={
+            "line": line.line,
+            "scene": line.scene,
+            "shot": line.shot,
+            "character": line.character,
+            "speech": line.source,
+            "voice": line.voice,
+        },
+    )
+
+
+def line_deliverer(production: Production) -> Callable[[LineAudio, Path, Path], Delivered]:
+    """Delivers one line's audio (``.otioz`` bundle members): ``(line, master, target)``."""
+    delivery = delivery_for(production)
+
+    def deliver_line(line: LineAudio, master: Path, target: Path) -> Delivered:
+        return deliver(delivery, master, target, line_credentials(line, target.name))
+
+    return deliver_line
+
+
+def cut_credentials(
+    production: Production, cut: Cut, title: str, lines: Iterable[LineAudio] = ()
+) -> Credentials:
+    """The manifest of a delivered cut (movie, sheet, bundle): a composite of its takes and,
+    when it speaks, of its lines' voices."""
     from datetime import UTC, datetime
 
     from setpiece import __version__
+    from setpiece.provenance.disclosure import voice_origin
 
     ids = {c.take for c in cut.clips if c.take}
     made = _made_by(production, ids)
-    source = composite_source_type(m.origin for m in made.values())
+    spoken = list(lines)
+    source = composite_source_type(
+        [*(m.origin for m in made.values()), *(voice_origin(line) for line in spoken)]
+    )
     unknown = MadeBy(None, None, None)
     clips = [
         {
@@ -526,7 +575,26 @@ def cut_credentials(production: Production, cut: Cut, title: str) -> Credentials
                 "when": datetime.now(UTC).isoformat().replace("+00:00", "Z"),
             }
         ],
-        setpiece={"cut": cut.name, "clips": clips, "watermark": "setpiece-watermark-v1"},
+        setpiece={
+            "cut": cut.name,
+            "clips": clips,
+            "watermark": "setpiece-watermark-v1",
+            **(
+                {
+                    "lines": [
+                        {
+                            "line": line.line,
+                            "character": line.character,
+                            "speech": line.source,
+                            "voice": line.voice,
+                        }
+                        for line in spoken
+                    ]
+                }
+                if spoken
+                else {}
+            ),
+        },
     )
 
 
@@ -543,12 +611,16 @@ def frame_takes(cut: Cut) -> Callable[[int], str | None]:
     return take_at
 
 
-def cut_deliverer(production: Production, cut: Cut) -> Callable[[Path, Path], Delivered]:
-    """What the cut's writers call to deliver a file they rendered (``deliver(raw, target)``)."""
+def cut_deliverer(
+    production: Production, cut: Cut, lines: Iterable[LineAudio] = ()
+) -> Callable[[Path, Path], Delivered]:
+    """What the cut's writers call to deliver a file they rendered (``deliver(raw, target)``);
+    ``lines``: the dialogue the cut speaks, named in the manifest."""
     delivery = delivery_for(production)
+    spoken = list(lines)
 
     def deliver_rendered(raw: Path, target: Path) -> Delivered:
-        credentials = cut_credentials(production, cut, target.name)
+        credentials = cut_credentials(production, cut, target.name, spoken)
         return deliver(delivery, raw, target, credentials, frame_take=frame_takes(cut))
 
     return deliver_rendered
@@ -574,6 +646,8 @@ __all__ += [
     "cut_deliverer",
     "export_take",
     "frame_takes",
+    "line_credentials",
+    "line_deliverer",
     "made_by",
     "take_deliverer",
 ]

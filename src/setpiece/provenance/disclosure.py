@@ -19,7 +19,12 @@ records, never from a guess. Everything here is read from the database:
   with the decisions each made;
 - likenesses: every character recorded as a real person's likeness
   (``character likeness``), with the person, and the consent on record (its date, scope
-  and the document's SHA-256), or "no consent on record".
+  and the document's SHA-256), or "no consent on record";
+- voices: each line the cut speaks (``model.dialogue.LineAudio``, the take production
+  chose) is disclosed as **synthetic speech**, with its voice backend and voice, or as
+  **recorded**; and per character, the voices that speak its lines. A backend that
+  speaks by rule with no trained model (``RULE_BASED_VOICES``: espeak) is
+  ``algorithm``; any other synthetic voice is ``trained``.
 """
 
 from __future__ import annotations
@@ -36,15 +41,21 @@ from typing import TYPE_CHECKING, Any
 from setpiece.model.enums import Origin, TakeStatus
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+    from setpiece.model.dialogue import LineAudio
     from setpiece.model.orm import Take
     from setpiece.production.context import Production
     from setpiece.production.cut import Cut
     from setpiece.production.likeness import ConsentRecord
 
 __all__ = [
+    "RULE_BASED_VOICES",
     "Decision",
     "Disclosure",
+    "LineDisclosure",
     "ShotDisclosure",
+    "VoiceDisclosure",
     "beside",
     "disclosure",
     "write_beside",
@@ -58,6 +69,10 @@ ASSISTED = "ai-assisted"
 CAPTURED = "captured"
 NONE = "none"
 PREVIS_WORDS = "previs drawings (procedural, no AI model)"
+SYNTHETIC = "synthetic"
+RECORDED = "recorded"
+RULE_BASED_VOICES = frozenset({"espeak", "espeak-ng"})
+"""Voice backends that speak by rule (formant synthesis), with no trained model."""
 
 
 @dataclass(frozen=True)
@@ -93,6 +108,77 @@ class ShotDisclosure:
 
 
 @dataclass(frozen=True)
+class LineDisclosure:
+    """How one line the cut speaks was voiced."""
+
+    line: str  # "3/5"
+    scene: str
+    shot: str
+    character: str
+    speech: str  # synthetic | recorded
+    backend: str | None  # "espeak"; None when recorded
+    voice: str | None  # "espeak:en-us+m3"
+    origin: str  # trained | algorithm | captured
+
+
+@dataclass(frozen=True)
+class VoiceDisclosure:
+    """A character's lines and the voices that speak them."""
+
+    character: str
+    lines: int
+    synthetic: int
+    voices: list[str]  # "espeak:en-us+m3"; "recorded" for recorded lines
+
+
+def voice_origin(line: LineAudio) -> Origin:
+    """What made a line's speech: a person (recorded), a rule, or a trained model."""
+    if line.source != SYNTHETIC:
+        return Origin.CAPTURED
+    backend = (line.voice or "").split(":", 1)[0]
+    return Origin.ALGORITHM if backend in RULE_BASED_VOICES else Origin.TRAINED
+
+
+def _line_disclosures(lines: Sequence[LineAudio]) -> list[LineDisclosure]:
+    out = []
+    for line in sorted(lines, key=lambda item: (_scene_key(item.scene), item.order)):
+        synthetic = line.source == SYNTHETIC
+        out.append(
+            LineDisclosure(
+                line=line.line,
+                scene=line.scene,
+                shot=line.shot,
+                character=line.character,
+                speech=SYNTHETIC if synthetic else RECORDED,
+                backend=(line.voice or "?").split(":", 1)[0] if synthetic else None,
+                voice=line.voice if synthetic else None,
+                origin=voice_origin(line).value,
+            )
+        )
+    return out
+
+
+def _scene_key(scene: str) -> tuple[int, str]:
+    digits = "".join(c for c in scene if c.isdigit())
+    return (int(digits) if digits else 0, scene)
+
+
+def _voice_disclosures(lines: list[LineDisclosure]) -> list[VoiceDisclosure]:
+    by_character: dict[str, list[LineDisclosure]] = {}
+    for line in lines:
+        by_character.setdefault(line.character, []).append(line)
+    return [
+        VoiceDisclosure(
+            character=name,
+            lines=len(spoken),
+            synthetic=sum(1 for line in spoken if line.speech == SYNTHETIC),
+            voices=sorted({line.voice or RECORDED for line in spoken}),
+        )
+        for name, spoken in sorted(by_character.items())
+    ]
+
+
+@dataclass(frozen=True)
 class Disclosure:
     """The whole film's report."""
 
@@ -113,6 +199,12 @@ class Disclosure:
     # ``--with-cost``: what every take of the production cost, generator -> unit -> amount
     # (decimal text, each backend's own unit, never converted); None when not asked for.
     spend: dict[str, dict[str, str]] | None = None
+    lines: list[LineDisclosure] = field(default_factory=list)
+    voices: list[VoiceDisclosure] = field(default_factory=list)
+
+    @property
+    def synthetic_lines(self) -> int:
+        return sum(1 for line in self.lines if line.speech == SYNTHETIC)
 
     @property
     def generated_share(self) -> float:
@@ -136,6 +228,12 @@ class Disclosure:
         ):
             if frames:
                 parts.append(f"{_percent(frames, self.total_frames)} {words}")
+        if self.lines:
+            backends = sorted({line.backend for line in self.lines if line.backend})
+            parts.append(
+                f"{self.synthetic_lines} of {len(self.lines)} lines synthetic speech"
+                + (f" ({', '.join(backends)})" if backends else "")
+            )
         return "; ".join(parts)
 
     def to_json(self) -> dict[str, Any]:
@@ -159,6 +257,11 @@ class Disclosure:
             "unapproved_shots": self.unapproved,
             "likenesses": jsonable(self.likenesses),
             **({"spend": self.spend} if self.spend is not None else {}),
+            "dialogue": {
+                "lines": jsonable(self.lines),
+                "synthetic_lines": self.synthetic_lines,
+                "characters": jsonable(self.voices),
+            },
         }
 
     def _scenes(self) -> list[dict[str, Any]]:
@@ -194,6 +297,16 @@ class Disclosure:
             lines.append(f"  likeness: {like.character} is {like.person}, {_consent_words(like)}")
         for generator, units in (self.spend or {}).items():
             lines.append(f"  spend: {generator} {_spent(units)}")
+        for voice in self.voices:
+            lines.append(
+                f"  voice: {voice.character}: {voice.synthetic} of {voice.lines} line(s) "
+                f"synthetic speech, {', '.join(voice.voices)}"
+            )
+        for line in self.lines:
+            lines.append(
+                f"  line {line.line} {line.character} (shot {line.shot}): {line.speech} speech"
+                + (f", {line.voice} ({_VOICE_WORDS[line.origin]})" if line.voice else "")
+            )
         return lines
 
 
@@ -204,6 +317,7 @@ def disclosure(
     scene: str | None = None,
     cut: Cut | None = None,
     with_cost: bool = False,
+    lines: Sequence[LineAudio] | None = None,
 ) -> Disclosure:
     """Builds the report from the cut (of the film, or one scene) and the records.
 
@@ -216,6 +330,8 @@ def disclosure(
             assembles it.
         with_cost: Add what the production's takes cost per generator, in each one's
             own unit (``production.cost``): every take made, not only those in the cut.
+        lines: The lines the cut speaks, with the takes chosen for them; None reads them
+            (``production.dialogue.cut_lines``, the same ``scene``).
 
     Raises:
         NotFoundError: An unknown scene.
@@ -251,6 +367,10 @@ def disclosure(
         ]
         tally = _tally(cut, takes, {d.take: d for d in decisions})
         people = likenesses(session)
+        if lines is None:
+            from setpiece.production.dialogue import cut_lines
+
+            lines = cut_lines(production, session, scene=scene)
     return Disclosure(
         film=cut.name,
         fps=cut.fps,
@@ -272,6 +392,8 @@ def disclosure(
         warnings=list(cut.warnings),
         likenesses=people,
         spend=spend_by_generator(production) if with_cost else None,
+        lines=(spoken := _line_disclosures(lines)),
+        voices=_voice_disclosures(spoken),
     )
 
 
@@ -349,6 +471,11 @@ _ORIGIN_WORDS = {
     Origin.CAPTURED.value: "camera",
     None: "origin not recorded",
 }
+_VOICE_WORDS = {
+    Origin.TRAINED.value: "trained AI model",
+    Origin.ALGORITHM.value: "rule-based synthesis, no AI model",
+    Origin.CAPTURED.value: "recorded by a person",
+}
 
 
 def _picture(origin: Origin | None, *, derived: bool) -> str:
@@ -408,6 +535,17 @@ def write_html(report: Disclosure, path: Path) -> Path:
         f"<li>{e(like.character)}: the likeness of {e(like.person)}, {e(_consent_words(like))}</li>"
         for like in report.likenesses
     )
+    voices = "".join(
+        f"<li>{e(v.character)}: {v.synthetic} of {v.lines} line(s) synthetic speech; "
+        f"{e(', '.join(v.voices))}</li>"
+        for v in report.voices
+    )
+    spoken = "".join(
+        f"<tr><td>{e(line.line)}</td><td>{e(line.shot)}</td><td>{e(line.character)}</td>"
+        f"<td>{e(line.speech)}</td><td>{e(line.voice or '')}</td>"
+        f"<td>{e(_VOICE_WORDS[line.origin])}</td></tr>"
+        for line in report.lines
+    )
     credits = "".join(
         f"<li>{e(c['name'])}: {e(c['role'] or 'former member')} ({c['approvals']} approval(s))</li>"
         for c in report.credits
@@ -434,7 +572,10 @@ captured {report.captured_frames}. {report.unapproved} shot(s) not approved by a
 <h2>Shots</h2>
 <table><tr><th>Scene</th><th>Shot</th><th>Take</th><th>Picture</th><th>Generator</th><th>Model</th>
 <th>Operations</th><th>Frames</th><th>Approved by</th><th>When</th></tr>{rows}</table>
-{spend}<h2>Likenesses of real people</h2><ul>{likes or "<li>none recorded</li>"}</ul>
+{spend}<h2>Voices</h2><ul>{voices or "<li>no dialogue in the cut</li>"}</ul>
+<table><tr><th>Line</th><th>Shot</th><th>Character</th><th>Speech</th><th>Voice</th>
+<th>Made by</th></tr>{spoken}</table>
+<h2>Likenesses of real people</h2><ul>{likes or "<li>none recorded</li>"}</ul>
 <h2>Credits</h2><ul>{credits or "<li>no members recorded</li>"}</ul>
 <p>Generated by Setpiece from the production's records.</p>
 </body></html>
