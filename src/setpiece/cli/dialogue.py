@@ -157,7 +157,7 @@ def time_(
     """Re-time the shots from the dialogue's takes, and list the shots whose length changed.
 
     Each line counts at its circled (else newest) take's measured length plus
-    [dialogue] pause_seconds; lines without a take keep the words-a-second estimate. A
+    [dialogue] pause; lines without a take keep the words-a-second estimate. A
     length set by 'setpiece edit import' is kept.
     """
     from setpiece.script.planning import time_from_sound

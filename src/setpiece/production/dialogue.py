@@ -90,9 +90,9 @@ class DialogueSettings:
         positive=True,
         help="The sample rate recorded takes must have (Hz); unset: any rate.",
     )
-    pause_seconds: float = setting(
-        0.5, low=0, high=10, help="Air after each line when shots are timed from sound."
-    )
+    # One pause for both rules that use it: the cut places a shot's first line this long
+    # after its in-point and each next one this long after the last (edit.sound), and shots
+    # timed from sound count each line's take plus this pause (script.planning).
     pause: float = setting(
         0.25, low=0, high=10, help="Seconds before a shot's first line and between its lines."
     )

@@ -1,8 +1,8 @@
 """`shot plan`: running a planner over the script's scenes and recording the shots.
 
 Dialogue is timed from sound where it can be: a line with a dialogue take counts at the
-measured length of its circled (else newest) take plus ``[dialogue] pause_seconds``,
-instead of the words-a-second estimate. ``time_from_sound`` re-times the shots a scene
+measured length of its circled (else newest) take plus ``[dialogue] pause`` (the pause the
+cut places before it, ``edit.sound``), instead of the words-a-second estimate. ``time_from_sound`` re-times the shots a scene
 has already: each shot whose description is one the planner proposes for the scene now
 takes the planned length, and the report names each shot whose length changed. A shot
 whose length came from ``edit import`` (its "duration" event says "from the edit") keeps
@@ -202,7 +202,7 @@ def _scene_input(
         session.scalars(select(BibleEntry.name).where(BibleEntry.kind == BibleKind.CHARACTER.value))
     )
     body = list(row.body or [])
-    pause = dialogue_settings(settings).pause_seconds
+    pause = dialogue_settings(settings).pause
     measured = {k: float(v) + pause for k, v in line_seconds(session, row.id).items()}
     return SceneToPlan(
         number=row.number,
