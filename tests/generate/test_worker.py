@@ -65,9 +65,13 @@ def make_film(
         for index in range(shots):
             add_shot(prod, "1", f"1{chr(65 + index)}", description=f"Platform {index}", size="WS")
     # Leases of 10 s: a loaded CI machine can miss a 2 s lease's heartbeats.
-    extra: dict[str, Any] = {"render": {"lease_seconds": 10, **(render or {})}}
+    # The stub's renders cost test credits, under the confirmation threshold (issue 26).
+    extra: dict[str, Any] = {
+        "render": {"lease_seconds": 10, "confirm_over": {"credits": 10_000}, **(render or {})}
+    }
     if stub is not None:
-        table = {"base_url": stub.url, "poll_interval_s": 0.05, **(runway or {})}
+        rates = {"gen4_image": 1, "gen4.5": 1}
+        table = {"base_url": stub.url, "poll_interval_s": 0.05, "rates": rates, **(runway or {})}
         extra["generators"] = {"runway": table}
     config = root / "setpiece.toml"
     config.write_text(config.read_text() + tomli_w.dumps(extra))

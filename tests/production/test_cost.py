@@ -192,3 +192,23 @@ def test_two_renders_at_once_cannot_both_spend_the_last_of_a_budget(
         thread.join(60)
     assert sorted(o.split(":")[0] for o in outcomes) == ["queued", "refused"], outcomes
     assert "4 remaining" in next(o for o in outcomes if o.startswith("refused"))
+
+
+def test_a_retry_is_weighed_against_the_budget_at_its_stored_quote(film: Any) -> None:
+    from sqlalchemy import select
+
+    from setpiece.model.orm import RenderJob
+    from setpiece.production.jobs import cancel_job, retry_job
+
+    production = film(budget={"credits": 20})
+    enqueue(production, ["1A"], generator="runway", takes=2)  # 16 credits quoted
+    with production.transaction(read_only=True) as session:
+        jobs = list(session.scalars(select(RenderJob.id).order_by(RenderJob.id)))
+    for job in jobs:
+        cancel_job(production, job)  # failed takes: not queued, not spent
+    enqueue(production, ["1B"], generator="runway")  # 8 queued
+    retry_job(production, jobs[0])  # 8 + 8 = 16 of 20
+    with pytest.raises(InvalidInputError, match=r"quoted at 8 credits, over \[budget\] credits"):
+        retry_job(production, jobs[1])  # 16 + 8 = 24: a retried hosted take is paid again
+    with production.transaction(read_only=True) as session:
+        assert session.get(RenderJob, jobs[1]).state == "cancelled"  # nothing moved

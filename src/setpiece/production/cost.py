@@ -44,7 +44,7 @@ from sqlalchemy.orm import Session
 from setpiece.config import load_section, setting
 from setpiece.errors import InvalidInputError
 from setpiece.model.enums import TakeKind, TakeStatus
-from setpiece.model.orm import Media, Scene, Shot, Take
+from setpiece.model.orm import Media, Project, Scene, Shot, Take
 from setpiece.production.context import Production
 
 __all__ = [
@@ -62,7 +62,9 @@ __all__ = [
     "budget_status",
     "check_budget",
     "estimate",
+    "lock_budget",
     "quote_takes",
+    "retry_quote",
     "spend",
     "spend_by_generator",
     "totals_text",
@@ -275,6 +277,54 @@ def quote_takes(
         line[0] += cost[0]
         line[1] += 1
         line[2] = line[2] or estimated
+    units = _against_budgets(session, budget, totals)
+    reason = None
+    if unquoted:
+        reason = (
+            f"{unquoted} take(s) of {generator} have no quote: it is billed by measured time "
+            "and has no earlier take in this project to estimate from; they are not counted "
+            "against [budget]"
+        )
+    return Quote(units=tuple(units), unquoted=unquoted, unquoted_reason=reason, each=tuple(each))
+
+
+def retry_quote(
+    session: Session, settings: Mapping[str, Any] | None, takes: Sequence[Take]
+) -> Quote:
+    """What putting failed takes back in the queue would spend again, at the quotes stored
+    on them when they were first asked for, against the budgets (``jobs retry``,
+    ``render --retry-failed``, the board's retry). A take with no quote is not counted.
+
+    Raises:
+        InvalidInputError: ``[budget]`` is not valid.
+    """
+    totals: dict[str, list[Any]] = {}
+    unquoted = 0
+    for take in takes:
+        if take.quote_amount is None or take.quote_unit is None:
+            unquoted += 1
+            continue
+        line = totals.setdefault(take.quote_unit, [Decimal(0), 0, False])
+        line[0] += Decimal(take.quote_amount)
+        line[1] += 1
+    units = _against_budgets(session, budget_settings(settings), totals)
+    reason = f"{unquoted} take(s) have no quote and are not counted" if unquoted else None
+    return Quote(units=tuple(units), unquoted=unquoted, unquoted_reason=reason)
+
+
+def lock_budget(session: Session) -> None:
+    """Waits for any other render or retry being weighed against the budgets: the project row
+    locked on PostgreSQL; on SQLite the write transaction, begun IMMEDIATE, holds the
+    database already."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(select(Project.id).with_for_update())
+
+
+def _against_budgets(
+    session: Session, budget: BudgetSettings, totals: Mapping[str, list[Any]]
+) -> list[UnitQuote]:
+    """One line per unit of ``totals`` (unit -> [amount, takes, estimated]) against what the
+    project has spent and queued, and the budgets' limits."""
     committed = _committed(session)
     project, render = budget.limits(), budget.render.limits()
     units = []
@@ -295,14 +345,7 @@ def quote_takes(
                 estimated=estimated,
             )
         )
-    reason = None
-    if unquoted:
-        reason = (
-            f"{unquoted} take(s) of {generator} have no quote: it is billed by measured time "
-            "and has no earlier take in this project to estimate from; they are not counted "
-            "against [budget]"
-        )
-    return Quote(units=tuple(units), unquoted=unquoted, unquoted_reason=reason, each=tuple(each))
+    return units
 
 
 def check_budget(quote: Quote) -> None:

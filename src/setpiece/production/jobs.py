@@ -25,6 +25,7 @@ from setpiece.model.enums import JobState, TakeStatus, parse_enum
 from setpiece.model.orm import RenderJob, Shot, Take, utcnow
 from setpiece.model.workflow import JOB_TRANSITIONS, Mover
 from setpiece.production.context import Production
+from setpiece.production.cost import check_budget, lock_budget, retry_quote
 from setpiece.production.moves import move_job, move_take
 from setpiece.production.paging import ID, Page, decode_cursor, encode_cursor, page_limit
 from setpiece.production.views import jsonable
@@ -155,6 +156,7 @@ def retry_job(production: Production, job_id: int) -> JobView:
     with production.transaction() as session:
         production.authorize(session, "render")
         job, take = _job_row(session, job_id)
+        _within_budget(session, production, [take])
         return _retry(session, production, job, take)
 
 
@@ -176,6 +178,7 @@ def retry_take(production: Production, take_id: str) -> JobView:
         if job is None:
             raise NotFoundError(f"take {take_id} has no render job to retry")
         _, take = _job_row(session, job.id)
+        _within_budget(session, production, [take])
         return _retry(session, production, job, take)
 
 
@@ -194,10 +197,16 @@ def retry_failed(production: Production, shots: Sequence[str] = ()) -> list[JobV
             if unknown:
                 raise NotFoundError(f"no shot {unknown[0]!r}: 'setpiece shot list' lists them")
             query = query.where(Shot.code.in_(list(shots)))
-        return [
-            _retry(session, production, job, session.get(Take, job.take_id))
-            for job, _, _ in session.execute(query).all()
-        ]
+        jobs = [(job, session.get(Take, job.take_id)) for job, _, _ in session.execute(query).all()]
+        _within_budget(session, production, [take for _, take in jobs if take is not None])
+        return [_retry(session, production, job, take) for job, take in jobs]
+
+
+def _within_budget(session: Session, production: Production, takes: Sequence[Take]) -> None:
+    """Refuses a retry whose takes, at their stored quotes, would exceed ``[budget]`` or
+    ``[budget.render]``: a retried hosted take is paid for again (exit 2, nothing moved)."""
+    lock_budget(session)
+    check_budget(retry_quote(session, production.config.settings, takes))
 
 
 def _retry(session: Session, production: Production, job: RenderJob, take: Take | None) -> JobView:
