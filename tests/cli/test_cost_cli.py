@@ -130,6 +130,9 @@ def test_over_budget_is_refused_with_the_quote_and_what_remains(cli: Any, film: 
     assert cli("render", "1A", "--generator", "runway", "--takes", "2", "--yes").code == 0
     line = refusal(cli("render", "1B", "--generator", "runway", "--yes"))
     assert "quoted at 8 credits, over [budget] credits = 20 (4 remaining)" in line
+    # Without --yes too: the budget refuses it before confirm_over would offer it.
+    line = refusal(cli("render", "1B", "--generator", "runway"))
+    assert "over [budget] credits = 20" in line and "--yes" not in line
     film(budget={"credits": 0})
     assert "[budget] credits: expected a number above 0" in refusal(cli("render", "1B", "--yes"))
 

@@ -115,11 +115,14 @@ def _confirm(production: Production, plan: Callable[[], EnqueueReport], yes: boo
 
     from setpiece.errors import InvalidInputError
     from setpiece.generate.settings import render_settings
+    from setpiece.production.cost import check_budget
 
     if yes:
         return
     limits = render_settings(production.config.settings).confirm_over
     quote = plan().quote
+    if quote is not None:
+        check_budget(quote)  # a render over budget is refused, not offered
     over = [
         line
         for line in (quote.units if quote else ())
