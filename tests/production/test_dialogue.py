@@ -313,13 +313,18 @@ def test_lines_that_cannot_be_spoken(production: Production, tmp_path: Path) -> 
     import_script(production, _write(tmp_path, "a.fountain", DRAFT))
     with production.transaction() as session:
         line_row(session, "1/1").text = "x" * 5000
-    with pytest.raises(InvalidInputError, match="1/1 is 5,000 characters"):
-        enqueue_speech(production, default_voice=_default)
+    with pytest.raises(InvalidInputError, match="1/1 is 5,000 characters; speech takes at most 4,"):
+        enqueue_speech(production, default_voice=_default, line="1/1")
     with production.transaction() as session:
         line_row(session, "1/1").text = "   "
     with pytest.raises(InvalidInputError, match="line 1/1 is empty"):
-        enqueue_speech(production, default_voice=_default, character="MARA")
+        enqueue_speech(production, default_voice=_default, line="1/1")
     assert all(not line.takes for line in list_lines(production))  # nothing half-queued
+    # Among others, a line that cannot be spoken is said and left out; the rest are queued.
+    report = enqueue_speech(production, default_voice=_default)
+    assert report.refused == ["line 1/1 is empty: there is nothing to say"]
+    assert report.queued and "1/1" not in report.queued
+    assert not list_lines(production, line="1/1")[0].takes
 
 
 def test_a_cue_with_nothing_said_is_no_line(production: Production, tmp_path: Path) -> None:

@@ -101,6 +101,16 @@ def render(
         )
         for failure in report.failures:
             console(stderr=True).print(f"failed {failure}", style="red", markup=False)
+    for refused in report.refused:
+        console(stderr=True).print(f"not spoken: {refused}", style="red", markup=False)
+    if report.refused and not report.failed:
+        from setpiece.errors import ExitCode
+
+        console(stderr=True).print(
+            f"setpiece: error: {len(report.refused)} line(s) not spoken as written; the others "
+            "were. Fix them in the script and run 'setpiece dialogue render' again"
+        )
+        raise typer.Exit(ExitCode.PARTIAL)
     if report.failed:
         from setpiece.errors import ExitCode
 

@@ -54,6 +54,7 @@ class DialogueRenderReport:
     done: int = 0
     failed: int = 0
     failures: list[str] = field(default_factory=list)
+    refused: list[str] = field(default_factory=list)  # lines not spoken as written, and why
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -63,6 +64,7 @@ class DialogueRenderReport:
             "done": self.done,
             "failed": self.failed,
             "failures": self.failures,
+            "refused": self.refused,
         }
 
 
@@ -204,7 +206,9 @@ def render_dialogue(
         seed=seed,
     )
     if not queued.queued:
-        return DialogueRenderReport(queued.queued, queued.fresh, queued.default_voices)
+        return DialogueRenderReport(
+            queued.queued, queued.fresh, queued.default_voices, refused=queued.refused
+        )
     # Speech only: no picture generator is named "voice:", so no picture job is claimed.
     run = run_queue(production, speak=voice_speaker(production), generators=["voice:"])
     return DialogueRenderReport(
@@ -214,4 +218,5 @@ def render_dialogue(
         done=run.done,
         failed=run.failed,
         failures=run.failures,
+        refused=queued.refused,
     )

@@ -70,8 +70,10 @@ __all__ = [
     "voice_of",
 ]
 
-#: The longest line synthesis is asked for, in characters (a page of dialogue is ~1,500).
-MAX_TEXT = 2000
+#: The longest line synthesis is asked for, in characters: the voice backends' own default
+#: limit (``setpiece.voice.base.VoiceCapabilities.max_characters``, OpenAI's speech limit;
+#: a page of dialogue is about 1,500), checked here before anything is queued.
+MAX_TEXT = 4096
 
 SYNTHETIC = "synthetic"
 RECORDED = "recorded"

@@ -26,7 +26,7 @@ from typing import Any
 
 from sqlalchemy import func, or_, select
 
-from setpiece.errors import SetpieceError
+from setpiece.errors import InvalidInputError, SetpieceError
 from setpiece.model.enums import JobState
 from setpiece.model.orm import Line, LineTake, Media, RenderJob, utcnow
 from setpiece.production.context import Production
@@ -91,6 +91,9 @@ class SpeechEnqueueReport:
     queued: list[str]
     fresh: list[str]
     default_voices: dict[str, str]
+    # Lines that cannot be spoken as written (empty, too long), each with why; the others
+    # are queued all the same (the command ends "done in part").
+    refused: list[str] = field(default_factory=list)
 
 
 def _fresh(line: Line, voice: dict[str, Any]) -> bool:
@@ -141,9 +144,14 @@ def enqueue_speech(
     with production.transaction() as session:
         production.authorize(session, "render")
         rows = select_lines(session, scene=scene, character=character, line=line)
+        problems = {row.id: _text_problem(row) for row in rows}
+        refused = [problem for problem in problems.values() if problem is not None]
+        if refused and len(refused) == len(rows):
+            more = f" (and {len(refused) - 1} more line(s) like it)" if len(refused) > 1 else ""
+            raise InvalidInputError(refused[0] + more)
         for row in rows:
-            _check_text(row)
-        for row in rows:
+            if problems[row.id] is not None:
+                continue
             name = f"{row.scene.number}/{row.number}"
             voice = voice_of(row.entry)
             if voice is None:
@@ -179,20 +187,20 @@ def enqueue_speech(
             )
             record_event(session, production, "line", name, "queued", after=str(take.number))
             queued.append(name)
-    return SpeechEnqueueReport(queued, fresh, defaults)
+    return SpeechEnqueueReport(queued, fresh, defaults, refused)
 
 
-def _check_text(line: Line) -> None:
-    from setpiece.errors import InvalidInputError
-
+def _text_problem(line: Line) -> str | None:
+    """Why the line cannot be spoken as written, or None."""
     name = f"{line.scene.number}/{line.number}"
     if not line.text.strip():
-        raise InvalidInputError(f"line {name} is empty: there is nothing to say")
+        return f"line {name} is empty: there is nothing to say"
     if len(line.text) > MAX_TEXT:
-        raise InvalidInputError(
+        return (
             f"line {name} is {len(line.text):,} characters; speech takes at most {MAX_TEXT:,}: "
             "split it in the script"
         )
+    return None
 
 
 def _due(now: Any) -> Any:
