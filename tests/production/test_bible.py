@@ -53,6 +53,10 @@ def film(production: Production, make: Any) -> dict[str, str]:
     for code, scene in (("1A", scenes[0]), ("2A", scenes[1]), ("3A", scenes[2])):
         make.shot(code, scene, subjects=[_subject("MARA")], angle="eye")
     render(production, "1A", "2A", "3A")
+    # Runway's dry runs are quoted: its default still and text-to-video models have no
+    # written rate, so the project gives test figures (issue 26).
+    generators = production.config.settings.setdefault("generators", {})
+    generators.setdefault("runway", {})["rates"] = {"gen4_image": 1, "gen4.5": 1}
     return {"first": scenes[0], "second": scenes[1], "third": scenes[2]}
 
 

@@ -330,8 +330,8 @@ def test_every_take_route_takes_an_id_or_shot_number(board: Film, client: Any) -
     )
     for route in routes:
         assert "SHOT/NUMBER" in (route.summary or ""), route.path
-        if "GET" not in (route.methods or set()):
-            continue
+        if "GET" not in (route.methods or set()) or set(route.param_convertors) != {"take"}:
+            continue  # (a drawing's sheet names a drawing too: tests/web/test_review_api.py)
         for number, take in enumerate(board.takes, start=1):
             by_id = client.get(route.path_format.replace("{take}", take))
             raw = client.get(route.path_format.replace("{take}", f"1A/{number}"))
@@ -339,7 +339,8 @@ def test_every_take_route_takes_an_id_or_shot_number(board: Film, client: Any) -
             lower = client.get(route.path_format.replace("{take}", f"1a/{number}"))
             assert by_id.status_code == raw.status_code == encoded.status_code == 200, route.path
             assert by_id.json() == raw.json() == encoded.json() == lower.json()
-            assert by_id.json()["id"] == take and by_id.json()["number"] == number
+            if route.path.endswith("{take:path}"):  # the take itself
+                assert by_id.json()["id"] == take and by_id.json()["number"] == number
         for ref, message in (
             ("1A/99", "shot 1A has no take 99"),
             ("NOPE/1", "no shot"),

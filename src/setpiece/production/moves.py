@@ -32,7 +32,7 @@ if TYPE_CHECKING:
     from setpiece.model.orm import RenderJob, Shot, Take
     from setpiece.production.context import Production
 
-__all__ = ["first_take", "move_job", "move_shot", "move_take"]
+__all__ = ["LINE_TAKE_MOVES", "first_take", "move_job", "move_line_take", "move_shot", "move_take"]
 
 
 def move_shot(
@@ -154,3 +154,29 @@ def first_take(session: Session, production: Production, shot: Shot, *, how: str
         move_shot(
             session, production, shot, ShotStatus.WIP, mover=Mover.SYSTEM, note=f"first take {how}"
         )
+
+
+# A dialogue take's statuses and the moves between them: the speech queue's own, with no
+# review states (a line's choice is its ``circled`` flag). A lease that ran out gives a
+# rendering take to the next worker, still rendering.
+LINE_TAKE_MOVES: dict[str, frozenset[str]] = {
+    "pending": frozenset({"rendering", "failed"}),
+    "rendering": frozenset({"rendering", "ready", "pending", "failed"}),
+    "failed": frozenset({"pending"}),
+    "ready": frozenset(),
+}
+
+
+def move_line_take(take: Any, new: str) -> str:
+    """Moves dialogue take ``take`` (a ``LineTake``) to ``new``; returns the status it had.
+
+    Raises:
+        InvalidTransitionError: Not a move of ``LINE_TAKE_MOVES``.
+    """
+    from setpiece.errors import InvalidTransitionError
+
+    current = str(take.status)
+    if new not in LINE_TAKE_MOVES.get(current, frozenset()):
+        raise InvalidTransitionError(f"a dialogue take that is {current} cannot become {new}")
+    take.status = new
+    return current

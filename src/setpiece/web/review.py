@@ -107,7 +107,10 @@ class DrawingBody(_Body):
 DrawingId = Annotated[str, PathParam(min_length=1, max_length=12)]
 
 
-@api_router.get("/takes/{take:path}/annotations/{drawing}.png", summary="A drawing's comment sheet")
+@api_router.get(
+    "/takes/{take:path}/annotations/{drawing}.png",
+    summary="A drawing's comment sheet (the take by id or SHOT/NUMBER)",
+)
 def drawing_sheet(
     take: TakeRef, drawing: DrawingId, production: Production = Depends(acting)
 ) -> Response:
@@ -116,7 +119,10 @@ def drawing_sheet(
     return Response(drawing_png(production, take, drawing), media_type="image/png")
 
 
-@api_router.get("/takes/{take:path}/annotations", summary="Drawings on the take's frames")
+@api_router.get(
+    "/takes/{take:path}/annotations",
+    summary="Drawings on the take's frames (the take by id or SHOT/NUMBER)",
+)
 def drawings(take: TakeRef, production: Production = Depends(acting)) -> Response:
     from setpiece.production.annotations import list_annotations
 
@@ -126,7 +132,7 @@ def drawings(take: TakeRef, production: Production = Depends(acting)) -> Respons
 @api_router.post(
     "/takes/{take:path}/annotations",
     status_code=201,
-    summary="Draw on a frame or a range of frames, with a comment",
+    summary="Draw on a frame or a range of frames, with a comment (the take by id or SHOT/NUMBER)",
 )
 def draw(take: TakeRef, body: DrawingBody, production: Production = Depends(acting)) -> Response:
     from setpiece.production.annotations import add_annotation

@@ -39,7 +39,7 @@ from setpiece.production.dialogue import (
     voice_of,
 )
 from setpiece.production.history import record_event
-from setpiece.production.moves import move_job
+from setpiece.production.moves import move_job, move_line_take
 
 __all__ = [
     "SPEECH_PREFIX",
@@ -258,7 +258,7 @@ def _lease(production: Production, worker: str, lease_s: float) -> tuple[int, Sp
         job.attempts += 1
         job.lease_owner, job.lease_expires_at = worker, now + timedelta(seconds=lease_s)
         job.heartbeat_at = job.updated_at = now
-        take.status = "rendering"
+        move_line_take(take, "rendering")
         voice = dict(take.voice or {})
         sample = None
         if voice.get("sample"):
@@ -344,7 +344,8 @@ def _record(
         take.media = media
         take.frames, take.sample_rate, take.lufs = spoken.frames, spoken.sample_rate, spoken.lufs
         take.recipe = dict(spoken.recipe)
-        take.status, take.failure = "ready", None
+        move_line_take(take, "ready")
+        take.failure = None
         move_job(row, JobState.DONE)
         row.lease_owner, row.lease_expires_at, row.updated_at = None, None, utcnow()
         name = f"{take.line.scene.number}/{take.line.number}"
@@ -377,10 +378,11 @@ def _fail(
         if transient and row.attempts < row.max_attempts:
             move_job(row, JobState.QUEUED)
             row.next_attempt_at = utcnow() + timedelta(seconds=backoff(row.attempts))
-            take.status = "pending"
+            move_line_take(take, "pending")
             turn.retried += 1
             return
         move_job(row, JobState.FAILED)
-        take.status, take.failure = "failed", message
+        move_line_take(take, "failed")
+        take.failure = message
         turn.failed += 1
         turn.failures.append(f"{job.line}/{take.number}: {message}")
