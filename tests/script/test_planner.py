@@ -285,3 +285,17 @@ def test_a_heading_that_is_only_pov_plans_a_pov_shot() -> None:
         scene([{"type": "action", "text": "A door."}], heading="POV", location=None, props=[])
     )
     assert [(p.kind, p.description) for p in planned] == [("pov", "POV: POV")]
+
+
+def test_a_two_shot_counts_each_speech_of_the_exchange_once() -> None:
+    exchange = [
+        *BODY,  # ANNA 9 words, BEN 4
+        {"type": "character", "text": "ANNA", "name": "ANNA"},
+        {"type": "dialogue", "text": "Then find it."},  # 3 words
+        {"type": "character", "text": "BEN", "name": "BEN"},
+        {"type": "dialogue", "text": "It's in the car."},  # 4 words
+    ]
+    two = next(p for p in RulePlanner().plan(scene(exchange)) if p.kind == "two-shot")
+    # Each middle speech was counted twice (once with the line before, once with the one
+    # after): 32 words' worth for 20 spoken.
+    assert two.duration == round((9 + 4 + 3 + 4) / 2.5 + 1, 1)

@@ -293,13 +293,17 @@ class RulePlanner(ShotPlanner):
         seconds: dict[str, float] = {}
         first_line: dict[str, str] = {}
         pairs: dict[tuple[str, str], float] = {}
+        counted: set[tuple[tuple[str, str], int]] = set()  # each speech once in an exchange
         for index, (speaker, length, line) in enumerate(speeches):
             seconds[speaker] = seconds.get(speaker, 0.0) + length
             first_line.setdefault(speaker, line)
             if index and speeches[index - 1][0] != speaker:
                 a, b = speeches[index - 1][0], speaker
                 key = (a, b) if (a, b) in pairs or (b, a) not in pairs else (b, a)
-                pairs[key] = pairs.get(key, 0.0) + length + speeches[index - 1][1]
+                for spoken in (index - 1, index):
+                    if (key, spoken) not in counted:
+                        counted.add((key, spoken))
+                        pairs[key] = pairs.get(key, 0.0) + speeches[spoken][1]
         in_exchange: dict[str, str] = {}
         for (a, b), exchange in pairs.items():
             shots.append(
