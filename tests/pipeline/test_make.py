@@ -11,6 +11,7 @@ import sys
 import time
 from fractions import Fraction
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -331,3 +332,31 @@ def test_piped_make_prints_a_line_per_step_as_it_goes(script: Path, tmp_path: Pa
         assert f"make: {step} ...\n" in lines  # what runs now, in a long step
     assert any(line.startswith("make: render takes ") for line in lines)  # takes counted
     assert "outputs:" in out
+
+
+def test_a_clip_cut_short_of_its_lengthened_shot_is_made_again_and_not_picked(
+    production: Production, make: Any
+) -> None:
+    """A demo run without a voice renders 3 s clips; with one, a shot lengthened to fit its
+    lines needs a new clip, and the pick is the clip that lasts the shot."""
+    from setpiece.pipeline.make import _too_short
+    from setpiece.production.picks import pick_provisional
+    from setpiece.production.shots import set_shot_duration
+    from setpiece.production.takes import import_takes
+    from setpiece.production.views import Recipe
+
+    scene = make.scene()
+    make.shot("1A", scene)
+    make.shot("1B", scene)
+    import_takes(production, "1A", [make.clip(frames=12)], Recipe())
+    set_shot_duration(production, "1A", 48)  # the dialogue step lengthened it
+    assert _too_short(production, ["1A"], "video") == ["1A"]
+    assert _too_short(production, ["1A"], "image") == []  # a still is held for any length
+    import_takes(production, "1A", [make.clip(frames=48)], Recipe())
+    assert _too_short(production, ["1A"], "video") == []
+
+    lasting = import_takes(production, "1B", [make.clip(frames=48)], Recipe()).created[0]
+    import_takes(production, "1B", [make.clip(frames=12)], Recipe())  # newer, cut short
+    set_shot_duration(production, "1B", 48)
+    picks = {p.shot: p.take for p in pick_provisional(production)}
+    assert picks["1B"] == lasting.id  # not the newest: the one that lasts the shot

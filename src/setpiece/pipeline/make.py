@@ -37,7 +37,7 @@ from __future__ import annotations
 import time
 import traceback
 import zlib
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from fractions import Fraction
 from pathlib import Path
@@ -232,6 +232,7 @@ class _Run:
         self.delivery: DeliveryReport | None = None  # what assembling delivered
         self.report = MakeReport(project=options.project)
         self.out = options.project / OUTPUT_FOLDER
+        self.lengthened: list[str] = []  # shots the dialogue step lengthened in this run
 
     @property
     def prod(self) -> Production:
@@ -437,11 +438,13 @@ def _step_dialogue(run: _Run) -> StepResult:
     except MissingExtraError as exc:
         return StepResult("dialogue", "skipped", f"no voice, the cut is silent: {exc}")
     spoken = render_dialogue(run.prod)
-    lengthened = _fit_shots_to_lines(run.prod)
+    lengthened = run.lengthened = _fit_shots_to_lines(run.prod)
     detail = (
         f"{spoken.done} line(s) spoken, {len(spoken.fresh)} already; "
         f"{len(lengthened)} shot(s) lengthened to fit their lines"
     )
+    if spoken.refused:
+        detail += f"; {len(spoken.refused)} not spoken as written: {spoken.refused[0]}"
     if spoken.failed:
         detail += f"; {spoken.failed} failed: {spoken.failures[0]}"
     return StepResult(
@@ -491,6 +494,9 @@ def _step_render(run: _Run) -> StepResult:
     options = run.options
     kind = options.kind or render_settings(run.prod.config.settings).kind
     missing = _shots_missing_takes(run.prod, options.takes)
+    for code in _too_short(run.prod, run.lengthened, kind):
+        if not any(code in shots for shots in missing.values()):
+            missing.setdefault(1, []).append(code)  # one take of the new length
     base = options.seed if options.seed is not None and _honours_seeds(options.generator) else None
     queued = 0
     for count, shots in sorted(missing.items()):
@@ -539,6 +545,33 @@ def _step_render(run: _Run) -> StepResult:
         figures={"queued": queued, "rendered": report.done, "failed": report.failed},
         exit_code=ExitCode.PARTIAL if report.failed else ExitCode.DONE,
     )
+
+
+def _too_short(production: Production, codes: Sequence[str], kind: str) -> list[str]:
+    """Of the shots the dialogue step lengthened, those whose every original clip (finished
+    or on its way) is shorter than the shot now is: takes rendered before the lines were
+    heard (a demo run without a voice, then one with). Stills are held for any length."""
+    from sqlalchemy import select
+
+    from setpiece.model.orm import Media, Shot, Take
+    from setpiece.production.picks import covers
+
+    if kind != "video" or not codes:
+        return []
+    with production.transaction(read_only=True) as session:
+        rows = session.execute(
+            select(Shot.code, Shot.planned_frames, Take.status, Media.duration)
+            .join(Take, Take.shot_id == Shot.id)
+            .outerjoin(Media, Take.media_sha256 == Media.sha256)
+            .where(Shot.code.in_(list(codes)), Take.parent_take_id.is_(None))
+        ).all()
+    live = ("pending", "rendering", "ready", "circled")
+    covered: dict[str, bool] = {}
+    for code, frames, status, seconds in rows:
+        if status in live:
+            fits = covers(seconds, frames, production.fps) is not False
+            covered[code] = covered.get(code, False) or fits
+    return [code for code in codes if covered.get(code) is False]
 
 
 def _shots_missing_takes(production: Production, wanted: int) -> dict[int, list[str]]:

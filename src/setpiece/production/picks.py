@@ -12,10 +12,11 @@ alone, and approving a take clears the flag.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from fractions import Fraction
 
 from sqlalchemy import func, select
 
-from setpiece.model.enums import TakeStatus
+from setpiece.model.enums import TakeKind, TakeStatus
 from setpiece.model.orm import Finding, Scene, Shot, Take
 from setpiece.production.context import Production
 from setpiece.production.history import record_event
@@ -29,6 +30,14 @@ class Pick:
     shot: str
     take: str
     findings: int
+
+
+def covers(seconds: float | None, planned_frames: int | None, fps: Fraction) -> bool | None:
+    """Whether a clip of ``seconds`` lasts the shot's planned length (within a frame); None
+    when either is unknown (a still, a take still to render, a shot with no length)."""
+    if seconds is None or not planned_frames:
+        return None
+    return Fraction(seconds).limit_denominator(100_000) * fps >= planned_frames - 1
 
 
 def pick_provisional(production: Production) -> list[Pick]:
@@ -67,7 +76,19 @@ def pick_provisional(production: Production) -> list[Pick]:
                 continue
             # A fresh take (made from the bible as it is) goes before a stale one.
             stale = stale_reasons(session, leaves)
-            best = min(leaves, key=lambda t: (t.id in stale, counts.get(t.id, 0), -t.number))
+            # ... and one that lasts the shot before one cut short (rendered before the shot
+            # was lengthened to fit its lines).
+            short = {
+                t.id
+                for t in leaves
+                if t.kind == TakeKind.VIDEO.value
+                and t.media is not None
+                and covers(t.media.duration, shot.planned_frames, production.fps) is False
+            }
+            best = min(
+                leaves,
+                key=lambda t: (t.id in stale, t.id in short, counts.get(t.id, 0), -t.number),
+            )
             for take in takes:
                 if take.provisional and take.id != best.id:
                     take.provisional = False
