@@ -27,6 +27,9 @@ def test_the_demo_makes_a_finished_checked_signed_cut(
     steps = {s["step"]: s for s in report["steps"]}
     assert all(s["status"] == "done" for s in steps.values()), steps
     outputs = report["outputs"]
+    from setpiece.pipeline.demo import SCRIPT_COPY, demo_script
+
+    assert (folder / SCRIPT_COPY).read_bytes() == demo_script().read_bytes()  # to import
 
     with Production.open(folder) as production:
         scenes = list_scenes(production)

@@ -29,6 +29,7 @@ and their checks find the same things: the look jump at 3A->3B and 3B->3C, both 
 
 from __future__ import annotations
 
+import shutil
 from dataclasses import replace
 from fractions import Fraction
 from importlib import resources
@@ -40,6 +41,7 @@ from setpiece.production.context import Production
 __all__ = ["DEMO_SCRIPT", "LOOKALIKE_SHOT", "STYLED_SHOT", "demo_options", "run_demo"]
 
 DEMO_SCRIPT = "demo.fountain"
+SCRIPT_COPY = "the-last-reel.fountain"  # the copy the demo leaves in its folder
 STYLED_SHOT = "3B"
 STYLE_NAME = "Sodium"
 STYLE_DESCRIPTION = "harsh orange sodium-vapour street light"
@@ -75,7 +77,13 @@ def run_demo(
     """Runs the demo into ``folder`` (created if needed; an existing demo is resumed), acting
     as ``actor`` (see ``Production.open``)."""
     options = replace(demo_options(folder), actor=actor)
-    return make(options, progress=progress, before=_stage)
+    report = make(options, progress=progress, before=_stage)
+    # The screenplay beside the project, to read and to import into projects of one's own
+    # (the README's dialogue and bible examples start from it).
+    script = folder / SCRIPT_COPY
+    if folder.is_dir() and not script.exists():
+        shutil.copyfile(demo_script(), script)
+    return report
 
 
 def _stage(step: str, production: Production) -> None:
