@@ -74,10 +74,13 @@ def read_wav(
     import av
 
     limit = Fraction(max_seconds)
+    if not path.is_file():
+        raise InvalidMediaError(f"{path}: no such file")
     try:
         container = av.open(str(path), mode="r")
     except (av.error.FFmpegError, OSError, UnicodeDecodeError) as exc:
-        raise InvalidMediaError(f"{path.name} is not audio FFmpeg can read: {exc}") from None
+        why = getattr(exc, "strerror", None) or str(exc)  # FFmpeg's words, not its errno
+        raise InvalidMediaError(f"{path.name} is not audio FFmpeg can read ({why})") from None
     with container:
         if "wav" not in container.format.name.split(","):
             raise InvalidMediaError(
