@@ -517,7 +517,7 @@ def test_report_json_keeps_the_shape_its_own_to_json_gave() -> None:
         b'"record_in":54,"duration":12,"reference":null,"reason":"no take of that name"}],'
         b'"missing_media":["1C"],"order_changed":true,"edit_order":["1B","1A"],'
         b'"script_order":["1A","1B"],"moved":["1B"],"not_in_edit":["1D"],'
-        b'"warnings":["a note"],"applied":false}'
+        b'"warnings":["a note"],"applied":false,"lines":[]}'
     )
     assert dumps_views(report) == orjson.dumps(jsonable(report))
 

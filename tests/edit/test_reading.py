@@ -76,7 +76,7 @@ def test_timeline_json_keeps_the_shape_its_own_to_json_gave() -> None:
         b'"url":"file:///1a.mp4","reel":"0a1b2c3d","setpiece":{"shot":"1A"},"generator":null},'
         b'{"index":1,"name":"Slate","kind":"generator","record_in":48,"duration":24,"url":null,'
         b'"reel":null,"setpiece":{},"generator":"SolidColor"}],"duration":72,'
-        b'"warnings":["a note"]}'
+        b'"warnings":["a note"],"lines":[]}'
     )
     assert orjson.dumps(jsonable(timeline)) == expected
     assert dumps_views(timeline) == expected
