@@ -27,6 +27,7 @@ from typing import Any
 from sqlalchemy import func, or_, select
 
 from setpiece.errors import InvalidInputError, SetpieceError
+from setpiece.generate.queue._lease import release_job
 from setpiece.model.enums import JobState
 from setpiece.model.orm import Line, LineTake, Media, RenderJob, utcnow
 from setpiece.production.context import Production
@@ -369,19 +370,10 @@ def _fail(
             return
         take = session.get(LineTake, row.line_take_id)
         assert take is not None
-        row.last_error, row.lease_owner, row.lease_expires_at, row.updated_at = (
-            message,
-            None,
-            None,
-            utcnow(),
-        )
-        if transient and row.attempts < row.max_attempts:
-            move_job(row, JobState.QUEUED)
-            row.next_attempt_at = utcnow() + timedelta(seconds=backoff(row.attempts))
+        if release_job(row, message, transient=transient, backoff=backoff):
             move_line_take(take, "pending")
             turn.retried += 1
             return
-        move_job(row, JobState.FAILED)
         move_line_take(take, "failed")
         take.failure = message
         turn.failed += 1

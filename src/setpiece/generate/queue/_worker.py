@@ -48,6 +48,7 @@ from setpiece.generate.base import (
 )
 from setpiece.generate.queue._config import generator_config, generator_settings
 from setpiece.generate.queue._executors import Executor, LocalExecutor
+from setpiece.generate.queue._lease import release_job
 from setpiece.generate.queue._recipe import attach_workflow, store_workflow
 from setpiece.generate.queue._request import request_from_json
 from setpiece.generate.queue._speech import Speaker, speech_next_wait, speech_turn
@@ -748,21 +749,12 @@ def _failed(
             return
         take = session.get(Take, job.take_id)
         assert take is not None
-        row.last_error, row.lease_owner, row.lease_expires_at, row.updated_at = (
-            message,
-            None,
-            None,
-            utcnow(),
-        )
-        if transient and row.attempts < row.max_attempts:
-            move_job(row, JobState.QUEUED)
-            row.next_attempt_at = utcnow() + timedelta(seconds=backoff(row.attempts))
+        if release_job(row, message, transient=transient, backoff=backoff):
             move_take(
                 session, production, take, TakeStatus.PENDING, mover=Mover.SYSTEM, action=None
             )
             report.retried += 1
             return
-        move_job(row, JobState.FAILED)
         move_take(
             session,
             production,
