@@ -56,6 +56,7 @@ __all__ = [
     "LineView",
     "VoiceView",
     "add_line_take",
+    "audio_media",
     "circle_line_take",
     "cut_lines",
     "dialogue_settings",
@@ -351,9 +352,10 @@ def pick_line_take(takes: Iterable[LineTake]) -> LineTake | None:
     return ready[-1] if ready else None
 
 
-def _audio_media(
+def audio_media(
     session: Session, sha256: str, size: int, frames: int, sample_rate: int, name: str
 ) -> Media:
+    """The media row of a WAV in the store, added when new (recorded and spoken takes)."""
     media = session.get(Media, sha256)
     if media is None:
         media = Media(
@@ -422,7 +424,7 @@ def add_line_take(
     with production.transaction() as session:
         production.authorize(session, "import_take")
         row = line_row(session, line)
-        media = _audio_media(session, stored.sha256, stored.size, frames, sample_rate, source.name)
+        media = audio_media(session, stored.sha256, stored.size, frames, sample_rate, source.name)
         take = LineTake(
             line=row,
             number=next_take_number(row),

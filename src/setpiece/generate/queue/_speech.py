@@ -33,6 +33,7 @@ from setpiece.model.orm import Line, LineTake, Media, RenderJob, utcnow
 from setpiece.production.context import Production
 from setpiece.production.dialogue import (
     MAX_TEXT,
+    audio_media,
     dialogue_settings,
     next_take_number,
     select_lines,
@@ -325,23 +326,9 @@ def _record(
             return False
         take = session.get(LineTake, row.line_take_id)
         assert take is not None
-        media = session.get(Media, sha256)
-        if media is None:
-            media = Media(
-                sha256=sha256,
-                size=size,
-                kind="audio",
-                ext=".wav",
-                container="wav",
-                codec="pcm",
-                width=0,
-                height=0,
-                frames=spoken.frames,
-                duration=spoken.frames / spoken.sample_rate,
-                audio_streams=1,
-                original_name=spoken.path.name,
-            )
-            session.add(media)
+        media = audio_media(
+            session, sha256, size, spoken.frames, spoken.sample_rate, spoken.path.name
+        )
         take.media = media
         take.frames, take.sample_rate, take.lufs = spoken.frames, spoken.sample_rate, spoken.lufs
         take.recipe = dict(spoken.recipe)
