@@ -132,7 +132,7 @@ def test_dry_run_shows_the_seeds_the_real_run_uses(stub: ComfyUIStub, tmp_path: 
     assert recipe["cost_unit"] == "compute_seconds" and float(recipe["cost"]) >= 0
     assert recipe["parameters"]["cost_measured_by"] == "history"
     text = run(root, *args, "--dry-run")  # takes 4 to 6 now, in words
-    lines = text.stdout.splitlines()
+    lines = [line for line in text.stdout.splitlines() if not line.startswith("  workflow ")]
     assert lines[-1].startswith("quote: ")  # ComfyUI cannot quote; its earlier takes estimate
     shown = [int(line.split(" seed ")[1].split(":")[0]) for line in lines[:-1]]
     again = run(root, *args, "--dry-run", "--json")
@@ -143,6 +143,37 @@ def test_dry_run_shows_the_seeds_the_real_run_uses(stub: ComfyUIStub, tmp_path: 
     assert sorted(p["prompt"]["5"]["inputs"]["seed"] for p in stub.prompts) == sorted(seeds)
     pinned = run(root, *args, "--seed", "7", "--dry-run", "--json")
     assert [t["request"]["seed"] for t in json.loads(pinned.stdout)["takes"]] == [7, 8, 9]
+
+
+def test_dry_run_names_each_takes_workflow(stub: ComfyUIStub, tmp_path: Path) -> None:
+    """The dry run said nothing of the workflow a take chosen by the table would be sent with."""
+    root = film(tmp_path / "film", stub, **PER_TAKE)
+    planned = run(root, "render", "--all", "--generator", "comfyui", "--dry-run", "--json")
+    assert planned.returncode == 0, planned.stderr
+    chosen = {t["shot"]: t["workflow"] for t in json.loads(planned.stdout)["takes"]}
+    assert chosen["1A"]["source"] == str(root / "one.json")
+    assert chosen["1A"]["chosen_by"] == "workflows.image.refs1"
+    assert chosen["1B"]["source"] == str(root / "two.json")
+    assert chosen["1B"]["chosen_by"] == "workflows.image.refs2"
+    assert chosen["1A"]["sha256"] != chosen["1B"]["sha256"]
+    text = run(root, "render", "--all", "--generator", "comfyui", "--dry-run")
+    assert text.returncode == 0, text.stderr
+    lines = text.stdout.splitlines()
+    assert f"  workflow {root / 'one.json'}, chosen by workflows.image.refs1 (sha256 " in lines[1]
+    assert f"  workflow {root / 'two.json'}, chosen by workflows.image.refs2 (sha256 " in lines[3]
+    assert stub.requests == [] and take_count(root) == 0
+
+    assert run(root, "render", "1B", "--generator", "comfyui").returncode == 0
+    replay = run(root, "render", "--from-recipe", "1B/1", "--dry-run")
+    assert replay.returncode == 0, replay.stderr
+    said = replay.stdout.splitlines()
+    assert '"workflow": "(graph)"' in said[0]
+    assert said[1].startswith(
+        "  workflow the exact graph kept with the take replayed, "
+        "chosen by render --from-recipe 1B/1 (sha256 "
+    )
+    previs = run(root, "render", "1A", "--dry-run", "--json")  # no workflows: none named
+    assert json.loads(previs.stdout)["takes"][0]["workflow"] is None
 
 
 def test_a_take_is_rendered_again_exactly_after_its_workflow_file_changed(

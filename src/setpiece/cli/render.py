@@ -88,19 +88,33 @@ def _queue_recipe(production: Any, take: str, named: bool, dry_run: bool) -> Enq
 
 def _print_plan(queued: EnqueueReport, as_json: bool) -> None:
     """A dry run: each take's shot, generator and seed (those the real run uses), and request,
-    then the quote per unit against the budgets (``"quote"`` in JSON)."""
+    with the workflow it would be sent with (a generator that runs workflows: its file or
+    graph, what chose it, its hash; ``"workflow"`` in JSON), then the quote per unit against
+    the budgets (``"quote"`` in JSON)."""
     if as_json:
         emit_json(queued)
         return
     for planned in queued.takes:
         request = dict(planned.request)
         request.pop("brief", None)
+        parameters = dict(request.get("parameters") or {})
+        if isinstance(parameters.get("workflow"), dict):  # a whole graph: the line below says it
+            parameters["workflow"] = "(graph)"
+            request["parameters"] = parameters
         console().print(
             f"{planned.shot} -> {planned.generator} seed {request.get('seed')}: "
             f"{json.dumps(request)}",
             markup=False,
             highlight=False,
         )
+        if planned.workflow is not None:
+            chosen = planned.workflow
+            console().print(
+                f"  workflow {chosen.source}, chosen by {chosen.chosen_by} "
+                f"(sha256 {chosen.sha256[:12]})",
+                markup=False,
+                highlight=False,
+            )
     for line in queued.quote.lines() if queued.quote else []:
         console().print(line, markup=False, highlight=False)
 

@@ -95,6 +95,7 @@ from setpiece.generate.base import (
     RenderError,
     RenderRequest,
     RenderResult,
+    WorkflowChoice,
 )
 
 if TYPE_CHECKING:
@@ -515,6 +516,24 @@ class ComfyUIGenerator(Generator):
             if shot:
                 raise WorkflowError(f"shot {shot}: {exc}") from None
             raise
+
+    def workflow_for(self, request: RenderRequest) -> WorkflowChoice:
+        """The workflow this take would be sent with: its file (or an inline graph, or the
+        exact graph of the take replayed), what chose it, and its hash.
+
+        Raises:
+            WorkflowError: No workflow, or it cannot be read.
+        """
+        exact = bool(request.parameters.get("workflow_exact"))
+        spec, chosen = choose_workflow(request, self.settings.workflows, self.settings.workflow)
+        workflow = load_workflow(spec, self.project_dir, template=not exact)
+        if exact:
+            source = "the exact graph kept with the take replayed"
+        elif isinstance(spec, Mapping):
+            source = "an inline graph"
+        else:
+            source = workflow.source
+        return WorkflowChoice(source=source, chosen_by=chosen, sha256=workflow.sha256)
 
     # -- steps ----------------------------------------------------------------------
 

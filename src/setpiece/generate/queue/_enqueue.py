@@ -41,7 +41,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from setpiece.errors import InvalidInputError
-from setpiece.generate.base import Capabilities, Generator, Mode, RenderRequest
+from setpiece.generate.base import Capabilities, Generator, Mode, RenderRequest, WorkflowChoice
 from setpiece.generate.prompts import compose
 from setpiece.generate.queue._config import generator_config
 from setpiece.generate.queue._request import request_to_json
@@ -78,6 +78,8 @@ class PlannedTake:
         take: The take's id; None in a dry run.
         generator: The generator that makes it.
         request: The request as stored on its job (``request_to_json``).
+        workflow: In a dry run, the workflow the take would be sent with, for generators
+            that run workflows (``Generator.workflow_for``); else None.
     """
 
     shot: str
@@ -85,6 +87,7 @@ class PlannedTake:
     take: str | None
     generator: str
     request: dict[str, Any]
+    workflow: WorkflowChoice | None = None
 
 
 @dataclass(frozen=True)
@@ -213,7 +216,17 @@ def enqueue(
         if dry_run:
             return EnqueueReport(
                 dry_run=True,
-                takes=[PlannedTake(p.shot.code, None, None, generator, p.stored) for p in planned],
+                takes=[
+                    PlannedTake(
+                        p.shot.code,
+                        None,
+                        None,
+                        generator,
+                        p.stored,
+                        backend.workflow_for(p.request),
+                    )
+                    for p in planned
+                ],
                 quote=quote,
             )
         check_budget(quote)

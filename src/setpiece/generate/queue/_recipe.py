@@ -147,7 +147,10 @@ def enqueue_recipe(production: Production, ref: str, *, dry_run: bool = False) -
                     "its workflow cannot be sent again exactly; render the shot anew"
                 )
             parameters.update(
-                workflow=_graph(production, session, old), workflow_exact=True, replay_of=old.id
+                workflow=_graph(production, session, old),
+                workflow_exact=True,
+                workflow_from=f"render --from-recipe {_label(old)}",
+                replay_of=old.id,
             )
         stored["parameters"] = parameters
         request = request_from_json(stored, Path)
@@ -159,7 +162,16 @@ def enqueue_recipe(production: Production, ref: str, *, dry_run: bool = False) -
         if dry_run:
             return EnqueueReport(
                 dry_run=True,
-                takes=[PlannedTake(old.shot.code, None, None, job.generator, stored)],
+                takes=[
+                    PlannedTake(
+                        old.shot.code,
+                        None,
+                        None,
+                        job.generator,
+                        stored,
+                        backend.workflow_for(request),
+                    )
+                ],
                 quote=quote,
             )
         check_budget(quote)
