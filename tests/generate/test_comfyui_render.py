@@ -17,13 +17,15 @@ from typing import Any
 
 import pytest
 import tomli_w
+from sqlalchemy import select
 
 from generate.comfyui_stub import ComfyUIStub, comfyui_stub
 from generate.test_comfyui import TXT2IMG, UI_FORMAT, with_loads
 from mediafactory import write_png
 from setpiece.model.enums import BibleKind
 from setpiece.production.bible import add_entry
-from setpiece.production.context import init_production
+from setpiece.model.orm import Take
+from setpiece.production.context import Production, init_production
 from setpiece.production.scenes import add_scene
 from setpiece.production.shots import add_shot, parse_subjects
 
@@ -90,8 +92,8 @@ def test_a_two_shot_and_a_single_each_get_their_own_workflow(
     assert done.returncode == 0, done.stderr
     assert json.loads(done.stdout)["run"]["done"] == 2
     single, pair = show(root, "1A/1"), show(root, "1B/1")
-    assert single["recipe"]["parameters"]["workflow"] == "one.json"
-    assert pair["recipe"]["parameters"]["workflow"] == "two.json"
+    assert single["recipe"]["parameters"]["workflow_path"] == "one.json"
+    assert pair["recipe"]["parameters"]["workflow_path"] == "two.json"
     assert pair["recipe"]["parameters"]["workflow_choice"] == "workflows.image.refs2"
     sent = {
         len([n for n in p["prompt"].values() if n["class_type"] == "LoadImage"])
@@ -199,6 +201,17 @@ def test_a_take_is_rendered_again_exactly_after_its_workflow_file_changed(
     assert second["media"]["sha256"] == first["media"]["sha256"]
     sent = first["recipe"]["parameters"]["workflow_media"]
     assert second["recipe"]["parameters"]["workflow_media"] == sent
+    replayed = second["recipe"]["parameters"]  # was "workflow": "exact", where a path is read
+    assert "workflow" not in replayed and replayed["workflow_path"] == "two.json"
+    assert replayed["workflow_choice"] == "render --from-recipe 1B/1"
+    # A recipe written before workflow_path (its file in "workflow") is read as well.
+    with Production.open(root, actor="ana") as prod, prod.transaction() as session:
+        take = session.scalars(select(Take).where(Take.number == 1)).one()
+        older = {k: v for k, v in take.parameters.items() if k != "workflow_path"}
+        take.parameters = {**older, "workflow": "two.json"}
+    done = run(root, "render", "--from-recipe", "1B/1", "--json")
+    assert done.returncode == 0, done.stderr
+    assert show(root, "1B/3")["recipe"]["parameters"]["workflow_path"] == "two.json"
 
     out = tmp_path / "sent.json"
     written = run(root, "take", "show", "1B/1", "--workflow-out", str(out))
@@ -242,7 +255,10 @@ def test_a_shot_and_the_command_line_choose_the_workflow(stub: ComfyUIStub, tmp_
         ) or bad == "missing.json"
     assert run(root, "render", "1B", "--generator", "comfyui").returncode == 0
     chosen = show(root, "1B/1")["recipe"]["parameters"]
-    assert (chosen["workflow"], chosen["workflow_choice"]) == ("pair-closeup.json", "the shot")
+    assert (chosen["workflow_path"], chosen["workflow_choice"]) == (
+        "pair-closeup.json",
+        "the shot",
+    )
 
     exported = tmp_path / "shots.csv"
     assert run(root, "shot", "export", str(exported)).returncode == 0
@@ -255,7 +271,7 @@ def test_a_shot_and_the_command_line_choose_the_workflow(stub: ComfyUIStub, tmp_
     done = run(root, "render", "1B", "--generator", "comfyui", "--workflow", "two-again.json")
     assert done.returncode == 0, done.stderr
     chosen = show(root, "1B/2")["recipe"]["parameters"]
-    assert (chosen["workflow"], chosen["workflow_choice"]) == (
+    assert (chosen["workflow_path"], chosen["workflow_choice"]) == (
         "two-again.json",
         "render --workflow",
     )
