@@ -23,8 +23,8 @@ from generate.comfyui_stub import ComfyUIStub, comfyui_stub
 from generate.test_comfyui import TXT2IMG, UI_FORMAT, with_loads
 from mediafactory import write_png
 from setpiece.model.enums import BibleKind
-from setpiece.production.bible import add_entry
 from setpiece.model.orm import Take
+from setpiece.production.bible import add_entry
 from setpiece.production.context import Production, init_production
 from setpiece.production.scenes import add_scene
 from setpiece.production.shots import add_shot, parse_subjects
