@@ -20,7 +20,9 @@ the web app map errors in one place (``cli/main.py`` and ``web/app.py``, both th
     SetpieceError                  exit 2, HTTP 400
     ├── InvalidInputError          exit 2, HTTP 422  bad argument, value or file
     │   ├── InvalidMediaError      exit 2, HTTP 422  a file that is not usable media
-    │   └── MissingExtraError      exit 2, HTTP 422  an optional package is not installed
+    │   ├── MissingExtraError      exit 2, HTTP 422  an optional package is not installed
+    │   └── ConfirmationRequiredError  exit 2, HTTP 422  a render quoted over
+    │                                                [render] confirm_over, not confirmed
     ├── NotFoundError              exit 2, HTTP 404  unknown shot, take, scene, ...
     ├── ConflictError              exit 2, HTTP 409  exists already, or changed meanwhile
     ├── InvalidTransitionError     exit 2, HTTP 409  a status change the workflow forbids
@@ -47,6 +49,7 @@ from contextlib import contextmanager
 from enum import IntEnum
 
 __all__ = [
+    "ConfirmationRequiredError",
     "ConflictError",
     "ExitCode",
     "InvalidInputError",
@@ -116,6 +119,19 @@ class MissingExtraError(InvalidInputError):
         super().__init__(
             f"{feature} needs the {extra} extra{what}: pip install 'setpiece[{extra}]'"
         )
+
+
+class ConfirmationRequiredError(InvalidInputError):
+    """A render quoted over ``[render] confirm_over`` that its caller did not confirm.
+
+    ``quote_lines`` are the quote in words (``Quote.lines``), for a page that asks.
+    """
+
+    code = "confirmation_required"
+
+    def __init__(self, message: str, quote_lines: list[str] | None = None) -> None:
+        super().__init__(message)
+        self.quote_lines = list(quote_lines or [])
 
 
 class NotFoundError(SetpieceError):

@@ -125,34 +125,21 @@ def _confirm(production: Production, plan: Callable[[], EnqueueReport], yes: boo
     Raises:
         InvalidInputError: Not a terminal and no ``--yes``, or the answer was no (exit 2).
     """
-    from decimal import Decimal
-
     from setpiece.errors import InvalidInputError
-    from setpiece.generate.settings import render_settings
+    from setpiece.generate.queue import over_confirm
     from setpiece.production.cost import check_budget
 
     if yes:
         return
-    limits = render_settings(production.config.settings).confirm_over
     quote = plan().quote
     if quote is not None:
         check_budget(quote)  # a render over budget is refused, not offered
-    over = [
-        line
-        for line in (quote.units if quote else ())
-        if getattr(limits, line.unit, None) is not None
-        and Decimal(line.amount) > Decimal(repr(getattr(limits, line.unit)))
-    ]
-    if not over:
+    said = over_confirm(production.config.settings, quote)
+    if said is None:
         return
-    said = "; ".join(line.line() for line in over)
-    limit = ", ".join(f"{line.unit} = {getattr(limits, line.unit):g}" for line in over)
     if not sys.stdin.isatty():
-        raise InvalidInputError(
-            f"this render is quoted at {said}, over [render] confirm_over ({limit}): "
-            "add --yes to start it"
-        )
-    if not typer.confirm(f"This render is quoted at {said}. Start it?", default=False):
+        raise InvalidInputError(f"this render is {said}: add --yes to start it")
+    if not typer.confirm(f"This render is {said}. Start it?", default=False):
         raise InvalidInputError("not started: the quote was declined (nothing queued)")
 
 
