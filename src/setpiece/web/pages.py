@@ -540,7 +540,7 @@ def render_shot(
     production: Production = Depends(page_production),
 ) -> Response:
     """Queues takes; quoted over ``[render] confirm_over``, it asks first with the quote."""
-    from setpiece.errors import ConfirmationRequiredError
+    from setpiece.errors import ConfirmationRequiredError, web_message
     from setpiece.generate.queue import enqueue
 
     try:
@@ -555,7 +555,7 @@ def render_shot(
     except ConfirmationRequiredError as exc:
         fields = {"takes": str(takes), "kind": kind, "generator": generator, "confirm": "yes"}
         asked = {"action": f"/shots/{code}/render", "fields": fields, "quote": exc.quote_lines}
-        return error_page(request, exc.http_status, exc.message, confirm=asked)
+        return error_page(request, exc.http_status, web_message(exc.message), confirm=asked)
     return RedirectResponse("/jobs", 303)
 
 
