@@ -20,7 +20,9 @@ the web app map errors in one place (``cli/main.py`` and ``web/app.py``, both th
     SetpieceError                  exit 2, HTTP 400
     ├── InvalidInputError          exit 2, HTTP 422  bad argument, value or file
     │   ├── InvalidMediaError      exit 2, HTTP 422  a file that is not usable media
-    │   └── MissingExtraError      exit 2, HTTP 422  an optional package is not installed
+    │   ├── MissingExtraError      exit 2, HTTP 422  an optional package is not installed
+    │   └── ConfirmationRequiredError  exit 2, HTTP 422  a render quoted over
+    │                                                [render] confirm_over, not confirmed
     ├── NotFoundError              exit 2, HTTP 404  unknown shot, take, scene, ...
     ├── ConflictError              exit 2, HTTP 409  exists already, or changed meanwhile
     ├── InvalidTransitionError     exit 2, HTTP 409  a status change the workflow forbids
@@ -34,6 +36,10 @@ An OSError that escapes for want of disk space or a writable disk (ENOSPC, EDQUO
 EFBIG, EROFS, EACCES, EPERM) is the environment too: ``as_setpiece_error`` makes it a
 StorageError naming the file. Anything else that escapes is a genuine internal error: exit 1.
 
+Messages are written for the command line, and their advice names commands ("run
+'setpiece fsck'"); the board's pages show them through ``web_message``, which leaves that
+advice out, or says the board's own where it has one.
+
 ``except ImportError`` is for optional third-party packages only, through
 ``needs_extra``: a missing package becomes a MissingExtraError naming the extra, and
 a failure to import one of Setpiece's own modules stays what it is, a bug.
@@ -42,11 +48,13 @@ a failure to import one of Setpiece's own modules stays what it is, a bug.
 from __future__ import annotations
 
 import errno
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from enum import IntEnum
 
 __all__ = [
+    "ConfirmationRequiredError",
     "ConflictError",
     "ExitCode",
     "InvalidInputError",
@@ -61,6 +69,7 @@ __all__ = [
     "StorageError",
     "as_setpiece_error",
     "needs_extra",
+    "web_message",
 ]
 
 
@@ -116,6 +125,19 @@ class MissingExtraError(InvalidInputError):
         super().__init__(
             f"{feature} needs the {extra} extra{what}: pip install 'setpiece[{extra}]'"
         )
+
+
+class ConfirmationRequiredError(InvalidInputError):
+    """A render quoted over ``[render] confirm_over`` that its caller did not confirm.
+
+    ``quote_lines`` are the quote in words (``Quote.lines``), for a page that asks.
+    """
+
+    code = "confirmation_required"
+
+    def __init__(self, message: str, quote_lines: list[str] | None = None) -> None:
+        super().__init__(message)
+        self.quote_lines = list(quote_lines or [])
 
 
 class NotFoundError(SetpieceError):
@@ -215,3 +237,35 @@ def needs_extra(extra: str, feature: str) -> Iterator[None]:
         if exc.name is not None and exc.name.partition(".")[0] == "setpiece":
             raise
         raise MissingExtraError(feature, extra, exc.name) from exc
+
+
+# A command to type, quoted in a message's advice.
+_COMMAND = re.compile(r"'setpiece [^']*'")
+# What the board offers in place of a command, where it has the same.
+_ON_THE_BOARD = {
+    "setpiece shot list": "the board lists the shots",
+    "setpiece scene list": "the script page lists the scenes",
+    "setpiece user list": "the members page lists them",
+}
+
+
+def web_message(message: str) -> str:
+    """The message as a web page says it: advice to type a command left out, or the board's
+    own where it has the same (``_ON_THE_BOARD``); the rest as it was.
+
+    A clause (after ``: `` or ``; ``) or a parenthesis that names a command goes, and so
+    does an alternative ("or run 'setpiece fsck'"); a message that is nothing but a command's
+    advice stays whole, since it is all there is to say.
+    """
+    text = re.sub(r" or (?:run )?'setpiece [^']*'", "", message)
+    text = re.sub(r" ?\([^()]*'setpiece [^']*'[^()]*\)", "", text)
+    text = text.replace("then run the command again", "then try again")
+    parts = re.split(r"(: |; )", text)
+    kept = parts[0]
+    for separator, clause in zip(parts[1::2], parts[2::2], strict=True):
+        command = _COMMAND.search(clause)
+        if command is None:
+            kept += separator + clause
+        elif command.group(0).strip("'") in _ON_THE_BOARD:
+            kept += separator + _ON_THE_BOARD[command.group(0).strip("'")]
+    return kept if kept.strip() else message

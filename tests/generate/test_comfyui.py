@@ -158,7 +158,8 @@ def test_text_to_image_end_to_end(stub: ComfyUIStub, tmp_path: Path, workdir: Pa
     }
     assert result.parameters["prompt_id"] == sent["prompt_id"]
     assert result.parameters["comfyui_version"] == "0.3.64"
-    assert result.parameters["workflow"] == "workflows/template.json"
+    assert result.parameters["workflow_path"] == "workflows/template.json"
+    assert "workflow" not in result.parameters  # a request's word (what to run), not a recipe's
     assert result.parameters["workflow_choice"] == "workflow"
     assert result.parameters["workflow_sha256"] == load_workflow(TXT2IMG).sha256
     assert result.parameters["idempotency_key"] == take.parameters["idempotency_key"]
@@ -622,7 +623,8 @@ def test_workflow_given_inline_in_the_parameters(
 ) -> None:
     take = request(parameters={"workflow": TXT2IMG, "output_node": "8"})
     result = ComfyUIGenerator({"url": stub.url, "poll_s": 0.2}).render(take, workdir)
-    assert result.parameters["workflow"] == TXT2IMG
+    assert result.parameters["workflow_template"] == TXT2IMG
+    assert result.parameters["workflow_path"] is None and "workflow" not in result.parameters
     assert result.parameters["workflow_choice"] == "the take's workflow"
     assert result.parameters["output"]["node"] == "8"
 
@@ -864,14 +866,14 @@ def test_workflows_are_chosen_per_take_kind_and_reference_count(
         count: gen.render(request(references=refs[:count]), tmp_path / f"w{count}")
         for count in (0, 1, 2)
     }
-    assert {c: r.parameters["workflow"] for c, r in made.items()} == {
+    assert {c: r.parameters["workflow_path"] for c, r in made.items()} == {
         0: "still.json",
         1: "one.json",
         2: "two.json",
     }
     assert made[2].parameters["workflow_choice"] == "workflows.image.refs2"
     clip = gen.render(request(Mode.TEXT_TO_VIDEO, frames=6, fps=Fraction(12)), tmp_path / "v")
-    assert clip.parameters["workflow"] == "video.json"
+    assert clip.parameters["workflow_path"] == "video.json"
     assert probe(clip.path).kind == "video"
     # No workflow for three references, and none for image-to-video: refused with the reason.
     with pytest.raises(
@@ -931,7 +933,9 @@ def test_the_graph_sent_can_be_sent_again_exactly(
     resent["20"]["inputs"]["image"] = name
     assert resent == stub.prompts[0]["prompt"]
     assert second.path.read_bytes() == first.path.read_bytes()
-    assert second.parameters["workflow"] == "exact"
+    # The recipe says where the graph came from, not "exact" where a path is expected.
+    assert "workflow" not in second.parameters
+    assert second.parameters["workflow_path"] is None  # the replayed take's, none given here
     assert "workflow_exact" not in second.parameters
 
 
@@ -1106,3 +1110,15 @@ def test_stub_validation_answers_and_other_routes(stub: ComfyUIStub) -> None:
     output = stub.history["v"]["outputs"]["9"]
     assert output["animated"] == [False]  # a batch of one (frames=1 in this request)
     assert output["images"][0]["filename"].endswith(".webp")
+
+
+def test_recipes_old_and_new_name_their_workflow_file() -> None:
+    """Older recipes said "workflow": a path, an inline graph, or "exact" in a replay."""
+    from setpiece.generate.queue._recipe import recipe_workflow_path
+
+    assert recipe_workflow_path({"workflow_path": "one.json", "workflow": "x.json"}) == "one.json"
+    assert recipe_workflow_path({"workflow_path": None}) is None
+    assert recipe_workflow_path({"workflow": "one.json"}) == "one.json"
+    assert recipe_workflow_path({"workflow": "exact"}) is None
+    assert recipe_workflow_path({"workflow": TXT2IMG}) is None
+    assert recipe_workflow_path(None) is None

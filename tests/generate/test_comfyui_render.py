@@ -17,13 +17,15 @@ from typing import Any
 
 import pytest
 import tomli_w
+from sqlalchemy import select
 
 from generate.comfyui_stub import ComfyUIStub, comfyui_stub
 from generate.test_comfyui import TXT2IMG, UI_FORMAT, with_loads
 from mediafactory import write_png
 from setpiece.model.enums import BibleKind
+from setpiece.model.orm import Take
 from setpiece.production.bible import add_entry
-from setpiece.production.context import init_production
+from setpiece.production.context import Production, init_production
 from setpiece.production.scenes import add_scene
 from setpiece.production.shots import add_shot, parse_subjects
 
@@ -90,8 +92,8 @@ def test_a_two_shot_and_a_single_each_get_their_own_workflow(
     assert done.returncode == 0, done.stderr
     assert json.loads(done.stdout)["run"]["done"] == 2
     single, pair = show(root, "1A/1"), show(root, "1B/1")
-    assert single["recipe"]["parameters"]["workflow"] == "one.json"
-    assert pair["recipe"]["parameters"]["workflow"] == "two.json"
+    assert single["recipe"]["parameters"]["workflow_path"] == "one.json"
+    assert pair["recipe"]["parameters"]["workflow_path"] == "two.json"
     assert pair["recipe"]["parameters"]["workflow_choice"] == "workflows.image.refs2"
     sent = {
         len([n for n in p["prompt"].values() if n["class_type"] == "LoadImage"])
@@ -132,7 +134,7 @@ def test_dry_run_shows_the_seeds_the_real_run_uses(stub: ComfyUIStub, tmp_path: 
     assert recipe["cost_unit"] == "compute_seconds" and float(recipe["cost"]) >= 0
     assert recipe["parameters"]["cost_measured_by"] == "history"
     text = run(root, *args, "--dry-run")  # takes 4 to 6 now, in words
-    lines = text.stdout.splitlines()
+    lines = [line for line in text.stdout.splitlines() if not line.startswith("  workflow ")]
     assert lines[-1].startswith("quote: ")  # ComfyUI cannot quote; its earlier takes estimate
     shown = [int(line.split(" seed ")[1].split(":")[0]) for line in lines[:-1]]
     again = run(root, *args, "--dry-run", "--json")
@@ -143,6 +145,37 @@ def test_dry_run_shows_the_seeds_the_real_run_uses(stub: ComfyUIStub, tmp_path: 
     assert sorted(p["prompt"]["5"]["inputs"]["seed"] for p in stub.prompts) == sorted(seeds)
     pinned = run(root, *args, "--seed", "7", "--dry-run", "--json")
     assert [t["request"]["seed"] for t in json.loads(pinned.stdout)["takes"]] == [7, 8, 9]
+
+
+def test_dry_run_names_each_takes_workflow(stub: ComfyUIStub, tmp_path: Path) -> None:
+    """The dry run said nothing of the workflow a take chosen by the table would be sent with."""
+    root = film(tmp_path / "film", stub, **PER_TAKE)
+    planned = run(root, "render", "--all", "--generator", "comfyui", "--dry-run", "--json")
+    assert planned.returncode == 0, planned.stderr
+    chosen = {t["shot"]: t["workflow"] for t in json.loads(planned.stdout)["takes"]}
+    assert chosen["1A"]["source"] == str(root / "one.json")
+    assert chosen["1A"]["chosen_by"] == "workflows.image.refs1"
+    assert chosen["1B"]["source"] == str(root / "two.json")
+    assert chosen["1B"]["chosen_by"] == "workflows.image.refs2"
+    assert chosen["1A"]["sha256"] != chosen["1B"]["sha256"]
+    text = run(root, "render", "--all", "--generator", "comfyui", "--dry-run")
+    assert text.returncode == 0, text.stderr
+    lines = text.stdout.splitlines()
+    assert f"  workflow {root / 'one.json'}, chosen by workflows.image.refs1 (sha256 " in lines[1]
+    assert f"  workflow {root / 'two.json'}, chosen by workflows.image.refs2 (sha256 " in lines[3]
+    assert stub.requests == [] and take_count(root) == 0
+
+    assert run(root, "render", "1B", "--generator", "comfyui").returncode == 0
+    replay = run(root, "render", "--from-recipe", "1B/1", "--dry-run")
+    assert replay.returncode == 0, replay.stderr
+    said = replay.stdout.splitlines()
+    assert '"workflow": "(graph)"' in said[0]
+    assert said[1].startswith(
+        "  workflow the exact graph kept with the take replayed, "
+        "chosen by render --from-recipe 1B/1 (sha256 "
+    )
+    previs = run(root, "render", "1A", "--dry-run", "--json")  # no workflows: none named
+    assert json.loads(previs.stdout)["takes"][0]["workflow"] is None
 
 
 def test_a_take_is_rendered_again_exactly_after_its_workflow_file_changed(
@@ -168,6 +201,17 @@ def test_a_take_is_rendered_again_exactly_after_its_workflow_file_changed(
     assert second["media"]["sha256"] == first["media"]["sha256"]
     sent = first["recipe"]["parameters"]["workflow_media"]
     assert second["recipe"]["parameters"]["workflow_media"] == sent
+    replayed = second["recipe"]["parameters"]  # was "workflow": "exact", where a path is read
+    assert "workflow" not in replayed and replayed["workflow_path"] == "two.json"
+    assert replayed["workflow_choice"] == "render --from-recipe 1B/1"
+    # A recipe written before workflow_path (its file in "workflow") is read as well.
+    with Production.open(root, actor="ana") as prod, prod.transaction() as session:
+        take = session.scalars(select(Take).where(Take.number == 1)).one()
+        older = {k: v for k, v in take.parameters.items() if k != "workflow_path"}
+        take.parameters = {**older, "workflow": "two.json"}
+    done = run(root, "render", "--from-recipe", "1B/1", "--json")
+    assert done.returncode == 0, done.stderr
+    assert show(root, "1B/3")["recipe"]["parameters"]["workflow_path"] == "two.json"
 
     out = tmp_path / "sent.json"
     written = run(root, "take", "show", "1B/1", "--workflow-out", str(out))
@@ -211,7 +255,10 @@ def test_a_shot_and_the_command_line_choose_the_workflow(stub: ComfyUIStub, tmp_
         ) or bad == "missing.json"
     assert run(root, "render", "1B", "--generator", "comfyui").returncode == 0
     chosen = show(root, "1B/1")["recipe"]["parameters"]
-    assert (chosen["workflow"], chosen["workflow_choice"]) == ("pair-closeup.json", "the shot")
+    assert (chosen["workflow_path"], chosen["workflow_choice"]) == (
+        "pair-closeup.json",
+        "the shot",
+    )
 
     exported = tmp_path / "shots.csv"
     assert run(root, "shot", "export", str(exported)).returncode == 0
@@ -224,7 +271,7 @@ def test_a_shot_and_the_command_line_choose_the_workflow(stub: ComfyUIStub, tmp_
     done = run(root, "render", "1B", "--generator", "comfyui", "--workflow", "two-again.json")
     assert done.returncode == 0, done.stderr
     chosen = show(root, "1B/2")["recipe"]["parameters"]
-    assert (chosen["workflow"], chosen["workflow_choice"]) == (
+    assert (chosen["workflow_path"], chosen["workflow_choice"]) == (
         "two-again.json",
         "render --workflow",
     )

@@ -169,7 +169,15 @@ def test_reports_print_their_fields_in_order(film: Production) -> None:
     printed = json.loads(dumps_views(plan))
     assert list(printed) == ["dry_run", "takes", "request", "resumed", "failed", "quote"]
     assert printed["dry_run"] is True
-    assert list(printed["takes"][0]) == ["shot", "number", "take", "generator", "request"]
+    assert list(printed["takes"][0]) == [
+        "shot",
+        "number",
+        "take",
+        "generator",
+        "request",
+        "workflow",  # the workflow it would be sent with; None: solid runs none
+    ]
+    assert printed["takes"][0]["workflow"] is None
     assert printed["takes"][0]["request"] == plan.takes[0].request
     assert printed["takes"][0]["request"]["fps"] == "24/1"
     queued = enqueue(film, ["1A"], generator="solid", seed=9)

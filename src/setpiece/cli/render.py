@@ -88,19 +88,33 @@ def _queue_recipe(production: Any, take: str, named: bool, dry_run: bool) -> Enq
 
 def _print_plan(queued: EnqueueReport, as_json: bool) -> None:
     """A dry run: each take's shot, generator and seed (those the real run uses), and request,
-    then the quote per unit against the budgets (``"quote"`` in JSON)."""
+    with the workflow it would be sent with (a generator that runs workflows: its file or
+    graph, what chose it, its hash; ``"workflow"`` in JSON), then the quote per unit against
+    the budgets (``"quote"`` in JSON)."""
     if as_json:
         emit_json(queued)
         return
     for planned in queued.takes:
         request = dict(planned.request)
         request.pop("brief", None)
+        parameters = dict(request.get("parameters") or {})
+        if isinstance(parameters.get("workflow"), dict):  # a whole graph: the line below says it
+            parameters["workflow"] = "(graph)"
+            request["parameters"] = parameters
         console().print(
             f"{planned.shot} -> {planned.generator} seed {request.get('seed')}: "
             f"{json.dumps(request)}",
             markup=False,
             highlight=False,
         )
+        if planned.workflow is not None:
+            chosen = planned.workflow
+            console().print(
+                f"  workflow {chosen.source}, chosen by {chosen.chosen_by} "
+                f"(sha256 {chosen.sha256[:12]})",
+                markup=False,
+                highlight=False,
+            )
     for line in queued.quote.lines() if queued.quote else []:
         console().print(line, markup=False, highlight=False)
 
@@ -111,34 +125,21 @@ def _confirm(production: Production, plan: Callable[[], EnqueueReport], yes: boo
     Raises:
         InvalidInputError: Not a terminal and no ``--yes``, or the answer was no (exit 2).
     """
-    from decimal import Decimal
-
     from setpiece.errors import InvalidInputError
-    from setpiece.generate.settings import render_settings
+    from setpiece.generate.queue import over_confirm
     from setpiece.production.cost import check_budget
 
     if yes:
         return
-    limits = render_settings(production.config.settings).confirm_over
     quote = plan().quote
     if quote is not None:
         check_budget(quote)  # a render over budget is refused, not offered
-    over = [
-        line
-        for line in (quote.units if quote else ())
-        if getattr(limits, line.unit, None) is not None
-        and Decimal(line.amount) > Decimal(repr(getattr(limits, line.unit)))
-    ]
-    if not over:
+    said = over_confirm(production.config.settings, quote)
+    if said is None:
         return
-    said = "; ".join(line.line() for line in over)
-    limit = ", ".join(f"{line.unit} = {getattr(limits, line.unit):g}" for line in over)
     if not sys.stdin.isatty():
-        raise InvalidInputError(
-            f"this render is quoted at {said}, over [render] confirm_over ({limit}): "
-            "add --yes to start it"
-        )
-    if not typer.confirm(f"This render is quoted at {said}. Start it?", default=False):
+        raise InvalidInputError(f"this render is {said}: add --yes to start it")
+    if not typer.confirm(f"This render is {said}. Start it?", default=False):
         raise InvalidInputError("not started: the quote was declined (nothing queued)")
 
 

@@ -53,6 +53,7 @@ __all__ = [
     "RenderResult",
     "ShotBrief",
     "SubjectBrief",
+    "WorkflowChoice",
 ]
 
 
@@ -214,6 +215,22 @@ class RenderResult:
     workflow: Path | None = None
     # What this take cost, as the backend measured or was billed (None: it cannot say).
     cost: Cost | None = None
+
+
+@dataclass(frozen=True)
+class WorkflowChoice:
+    """Which workflow a take would be sent with (``Generator.workflow_for``), for a dry run.
+
+    Attributes:
+        source: The template's file as resolved, "the inline table ..." for one given in
+            configuration or parameters, or "the exact graph kept with take 1B/1" for a replay.
+        chosen_by: What chose it: "the shot", "render --workflow", "workflows.image.refs1"...
+        sha256: The graph's hash (canonical JSON), the recipe's ``workflow_sha256``.
+    """
+
+    source: str
+    chosen_by: str
+    sha256: str
 
 
 class RenderError(SetpieceError):
@@ -402,6 +419,15 @@ class Generator(ABC):
 
         Raises:
             InvalidInputError: The model has no rate (named), so no price is invented.
+        """
+        return None
+
+    def workflow_for(self, request: RenderRequest) -> WorkflowChoice | None:
+        """The workflow ``request`` would be sent with, after ``check``: None for a backend
+        that runs no workflows (the default). Reads files only; sends nothing.
+
+        Raises:
+            InvalidInputError: The workflow cannot be read.
         """
         return None
 

@@ -24,9 +24,12 @@ same plan):
   characters, sounds and camera words are never candidates, so never inserts.
 
 Headings that are screenplay conventions (``breakdown.heading_convention``): a POV
-or INSERT heading inside a scene gives a POV shot or an insert of what it names, after
-the scene's coverage; a scene of titles gives one title card (its action at 4 words a second, at
-least ``TITLE_S``); a montage or series of shots gives one beat per action paragraph
+or INSERT heading inside a scene gives a POV shot or an insert of what it names, in its
+place in the script: before the first coverage shot whose lines start after it (a single's
+or an over-the-shoulder's at its speaker's first speech, a two-shot's at the first speech
+of the pair), after the establishing shot or master, and before the props' inserts; a
+scene of titles gives one title card (its action at 4 words a second, at least
+``TITLE_S``); a montage or series of shots gives one beat per action paragraph
 and nothing else; an intercut gives its beats and the usual dialogue coverage. None
 of them gets an establishing shot or a master, having no location.
 
@@ -225,9 +228,10 @@ def _beats(scene: SceneToPlan, convention: str) -> list[PlannedShot]:
 _INSERT_LINE = re.compile(r"INSERT\s*[:\-–—]")
 
 
-def _shots_in_body(scene: SceneToPlan) -> list[PlannedShot]:
-    """The POV and INSERT headings of the scene (its own heading first when it is one)."""
-    found: list[PlannedShot] = []
+def _shots_in_body(scene: SceneToPlan) -> list[tuple[int, PlannedShot]]:
+    """The POV and INSERT headings of the scene (its own heading first when it is one),
+    each with its place: the body element's index, -1 for the scene's own heading."""
+    found: list[tuple[int, PlannedShot]] = []
     # Headings, and action lines written as one ("INSERT:  The encyclopedia article").
     headings = [(scene.heading, 0)] + [
         (str(e.get("text", "")), i + 1)
@@ -245,8 +249,31 @@ def _shots_in_body(scene: SceneToPlan) -> list[PlannedShot]:
                 break
         shot = _convention_shot(heading, heading_convention(heading), following)
         if shot is not None:
-            found.append(shot)
+            found.append((start - 1, shot))
     return found
+
+
+def _first_speeches(body: list[dict[str, Any]]) -> dict[str, int]:
+    """Each speaker's first speech: its cue's index in the body."""
+    first: dict[str, int] = {}
+    for index, element in enumerate(body):
+        if element.get("type") == "character":
+            first.setdefault(str(element.get("name") or element.get("text", "")), index)
+    return first
+
+
+def _in_script_order(
+    coverage: list[tuple[float, PlannedShot]], placed: list[tuple[int, PlannedShot]]
+) -> list[PlannedShot]:
+    """The coverage in its order, each POV or insert heading's shot before the first
+    coverage shot whose lines come after it in the script (after them all when none do)."""
+    shots: list[PlannedShot] = []
+    waiting = sorted(placed, key=lambda item: item[0])
+    for anchor, shot in coverage:
+        while waiting and waiting[0][0] < anchor:
+            shots.append(waiting.pop(0)[1])
+        shots.append(shot)
+    return shots + [shot for _, shot in waiting]
 
 
 def _new_location(scene: SceneToPlan) -> bool:
@@ -285,12 +312,20 @@ class RulePlanner(ShotPlanner):
         convention = heading_convention(scene.heading)
         if convention in ("titles", "montage"):
             return _beats(scene, convention)
-        shots: list[PlannedShot] = _beats(scene, convention) if convention == "intercut" else []
+        # Each shot with where its lines start in the script (the POV and INSERT headings'
+        # shots are placed among them by that: _in_script_order).
+        before = -2.0  # ahead of anything in the body, the scene's own heading included
+        shots: list[tuple[float, PlannedShot]] = (
+            [(before, beat) for beat in _beats(scene, convention)]
+            if convention == "intercut"
+            else []
+        )
         speeches = _without_joint_cues(_speeches(scene.body, scene.line_seconds))
+        first = _first_speeches(scene.body)
         placed = convention is None or convention == "flashback"
         if placed and (_new_location(scene) or not (speeches or scene.props)):
             # A new place gets established; a scene with nothing else to cover gets its master.
-            shots.append(_master(scene))
+            shots.append((before, _master(scene)))
         seconds: dict[str, float] = {}
         first_line: dict[str, str] = {}
         pairs: dict[tuple[str, str], float] = {}
@@ -308,49 +343,58 @@ class RulePlanner(ShotPlanner):
         in_exchange: dict[str, str] = {}
         for (a, b), exchange in pairs.items():
             shots.append(
-                PlannedShot(
-                    kind="two-shot",
-                    size="MS",
-                    angle="eye",
-                    description=f"Two-shot: {a} and {b}",
-                    duration=_seconds(exchange + 1),
-                    subjects=[
-                        PlannedSubject(a, "left", "midground"),
-                        PlannedSubject(b, "right", "midground"),
-                    ],
+                (
+                    min(first.get(a, 0), first.get(b, 0)),
+                    PlannedShot(
+                        kind="two-shot",
+                        size="MS",
+                        angle="eye",
+                        description=f"Two-shot: {a} and {b}",
+                        duration=_seconds(exchange + 1),
+                        subjects=[
+                            PlannedSubject(a, "left", "midground"),
+                            PlannedSubject(b, "right", "midground"),
+                        ],
+                    ),
                 )
             )
             in_exchange.setdefault(a, b)
             in_exchange.setdefault(b, a)
         for speaker, other in in_exchange.items():
             shots.append(
-                PlannedShot(
-                    kind="over-the-shoulder",
-                    size="MCU",
-                    angle="eye",
-                    description=f"Over the shoulder: {speaker} over {other}",
-                    duration=_seconds(seconds.get(speaker, 0.0) + 1),
-                    subjects=[
-                        PlannedSubject(speaker, "right", "midground"),
-                        PlannedSubject(other, "left", "foreground"),
-                    ],
+                (
+                    first.get(speaker, 0),
+                    PlannedShot(
+                        kind="over-the-shoulder",
+                        size="MCU",
+                        angle="eye",
+                        description=f"Over the shoulder: {speaker} over {other}",
+                        duration=_seconds(seconds.get(speaker, 0.0) + 1),
+                        subjects=[
+                            PlannedSubject(speaker, "right", "midground"),
+                            PlannedSubject(other, "left", "foreground"),
+                        ],
+                    ),
                 )
             )
         for speaker in seconds:
             quote = first_line.get(speaker, "")
             shots.append(
-                PlannedShot(
-                    kind="single",
-                    size="MCU",
-                    angle="eye",
-                    description=f"Single: {speaker}" + (f' - "{quote[:60]}"' if quote else ""),
-                    duration=_seconds(seconds[speaker] + 1),
-                    subjects=[PlannedSubject(speaker, "centre", "midground")],
+                (
+                    first.get(speaker, 0),
+                    PlannedShot(
+                        kind="single",
+                        size="MCU",
+                        angle="eye",
+                        description=f"Single: {speaker}" + (f' - "{quote[:60]}"' if quote else ""),
+                        duration=_seconds(seconds[speaker] + 1),
+                        subjects=[PlannedSubject(speaker, "centre", "midground")],
+                    ),
                 )
             )
-        shots.extend(_shots_in_body(scene))
+        planned = _in_script_order(shots, _shots_in_body(scene))
         for prop in scene.props:
-            shots.append(
+            planned.append(
                 PlannedShot(
                     kind="insert",
                     size="CU",
@@ -360,7 +404,7 @@ class RulePlanner(ShotPlanner):
                     subjects=[PlannedSubject(prop, "centre", "foreground")],
                 )
             )
-        return shots
+        return planned
 
 
 GROUP = "setpiece.planners"

@@ -152,6 +152,8 @@ class RenderBody(_Body):
     prompt: Annotated[
         str | None, Field(max_length=4000), AfterValidator(lambda v: v and _clean(v))
     ] = None
+    # Quoted over [render] confirm_over, a render starts only when this says so.
+    confirm: bool = False
 
 
 class NewUserBody(_Body):
@@ -338,6 +340,8 @@ def import_upload(production: Production, code: str, file: UploadFile, recipe: A
 
 @router.post("/shots/{code}/render", status_code=201, summary="Queue takes of the shot")
 def render(code: ShotCode, body: RenderBody, production: Production = Depends(acting)) -> Response:
+    """Quoted over ``[render] confirm_over``, refused (422, ``confirmation_required``, with
+    the quote) unless the body says ``"confirm": true``."""
     from setpiece.generate.queue import enqueue
 
     report = enqueue(
@@ -348,6 +352,7 @@ def render(code: ShotCode, body: RenderBody, production: Production = Depends(ac
         kind=body.kind,
         seed=body.seed,
         prompt=body.prompt,
+        unconfirmed=None if body.confirm else 'send "confirm": true to start it',
     )
     return out(report, 201)
 

@@ -42,7 +42,7 @@ from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException
 from starlette.responses import Response
 
-from setpiece.errors import SetpieceError, as_setpiece_error
+from setpiece.errors import SetpieceError, as_setpiece_error, web_message
 from setpiece.production.accounts import CHANGE_PAGE, PasswordChangeRequiredError
 from setpiece.production.context import Production
 from setpiece.web.api import EventAfter
@@ -97,7 +97,7 @@ def _install_errors(app: FastAPI) -> None:
                 return RedirectResponse(f"/login?next={quote(target)}", 303)
             if isinstance(exc, PasswordChangeRequiredError) and request.method in SAFE_METHODS:
                 return RedirectResponse(CHANGE_PAGE, 303)
-            return error_page(request, exc.http_status, exc.message)
+            return error_page(request, exc.http_status, web_message(exc.message))
         return error_json(exc.http_status, exc.code, exc.message)
 
     @app.exception_handler(HTTPException)

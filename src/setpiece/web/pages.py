@@ -72,7 +72,11 @@ def render(
     )
 
 
-def error_page(request: Request, status: int, message: str) -> HTMLResponse:
+def error_page(
+    request: Request, status: int, message: str, confirm: dict[str, Any] | None = None
+) -> HTMLResponse:
+    """The error page; ``confirm`` (``action``, ``fields``, ``quote``) makes it ask instead:
+    the quote, and a button that posts the same form again, confirmed."""
     who = getattr(request.state, "identity", None)
     return render(
         request,
@@ -81,6 +85,7 @@ def error_page(request: Request, status: int, message: str) -> HTMLResponse:
         status,
         status_code=status,
         message=message,
+        confirm=confirm,
     )
 
 
@@ -531,11 +536,26 @@ def render_shot(
     takes: Annotated[int, Form(ge=1, le=100)] = 1,
     kind: Annotated[str, Form(max_length=10)] = "",
     generator: Annotated[str, Form(max_length=100)] = "previs",
+    confirm: Annotated[str, Form(max_length=10)] = "",
     production: Production = Depends(page_production),
 ) -> Response:
+    """Queues takes; quoted over ``[render] confirm_over``, it asks first with the quote."""
+    from setpiece.errors import ConfirmationRequiredError, web_message
     from setpiece.generate.queue import enqueue
 
-    enqueue(production, [code], takes=takes, kind=kind or None, generator=generator)
+    try:
+        enqueue(
+            production,
+            [code],
+            takes=takes,
+            kind=kind or None,
+            generator=generator,
+            unconfirmed=None if confirm else "start it below, or go back",
+        )
+    except ConfirmationRequiredError as exc:
+        fields = {"takes": str(takes), "kind": kind, "generator": generator, "confirm": "yes"}
+        asked = {"action": f"/shots/{code}/render", "fields": fields, "quote": exc.quote_lines}
+        return error_page(request, exc.http_status, web_message(exc.message), confirm=asked)
     return RedirectResponse("/jobs", 303)
 
 

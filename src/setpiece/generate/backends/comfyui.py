@@ -30,8 +30,10 @@ Decisions:
   WEBM and MP4 outputs are read by ``_comfyui_media`` at the save node's fps.
 * **The graph sent is kept**: after substitution it is written beside the take
   (``RenderResult.workflow``), and the queue stores it content-addressed with the
-  take; ``render --from-recipe`` sends it again as it was
-  (``parameters["workflow_exact"]``).
+  take (the recipe's ``workflow_media``); ``render --from-recipe`` sends it again as it
+  was (``parameters["workflow_exact"]``). A take's recipe names the template's file as
+  ``workflow_path`` (a replay keeps its original's), never as ``workflow``, which in a
+  request is what to run (``_recipe_parameters``).
 * **Which workflow** a take gets is chosen, and its placeholders checked, in
   ``check``, which the queue calls for every take before anything is queued
   (``_comfyui_workflow.choose_workflow``).
@@ -95,6 +97,7 @@ from setpiece.generate.base import (
     RenderError,
     RenderRequest,
     RenderResult,
+    WorkflowChoice,
 )
 
 if TYPE_CHECKING:
@@ -340,6 +343,27 @@ def choose_output(
     return best[3], best[4]
 
 
+def _recipe_parameters(request: RenderRequest, spec: Any, exact: bool) -> dict[str, Any]:
+    """The take's parameters, its workflow named without ambiguity.
+
+    The request's ``workflow`` is what to run (a path, an inline table, or in a replay the
+    exact graph); the recipe says instead ``workflow_path``, the file the template was read
+    from (a replay keeps its original take's; None for an inline table), and
+    ``workflow_template``, an inline table given instead of a file. The exact graph sent is
+    ``workflow_media``, added when the queue stores it (``generate.queue._recipe``).
+    """
+    parameters = dict(request.parameters)
+    parameters.pop("workflow", None)
+    parameters.pop("workflow_exact", None)
+    if not exact:
+        parameters["workflow_path"] = spec if isinstance(spec, str) else None
+        if isinstance(spec, Mapping):
+            parameters["workflow_template"] = dict(spec)
+    else:
+        parameters.setdefault("workflow_path", None)
+    return parameters
+
+
 def _previews(outputs: Mapping[str, Any]) -> list[str]:
     """The nodes that left only temporary files (previews)."""
     return [
@@ -464,17 +488,14 @@ class ComfyUIGenerator(Generator):
         path = as_take(path, request, fps, f"comfyui-{watch.prompt_id}")
         sent = _write_sent(watch, workdir)
         watch.report(1.0)
-        parameters = dict(request.parameters)
+        parameters = _recipe_parameters(request, spec, exact)
         parameters.update(
-            workflow=spec if isinstance(spec, str | Mapping) and not exact else "exact",
             workflow_choice=chosen,
             workflow_sha256=workflow.sha256,
             prompt_id=watch.prompt_id,
             comfyui_version=version,
             output=item,
         )
-        if exact:
-            parameters.pop("workflow_exact", None)
         if request.is_video:
             parameters["fps"] = f"{fps.numerator}/{fps.denominator}"
         seconds = execution_seconds(watch.entry)
@@ -515,6 +536,24 @@ class ComfyUIGenerator(Generator):
             if shot:
                 raise WorkflowError(f"shot {shot}: {exc}") from None
             raise
+
+    def workflow_for(self, request: RenderRequest) -> WorkflowChoice:
+        """The workflow this take would be sent with: its file (or an inline graph, or the
+        exact graph of the take replayed), what chose it, and its hash.
+
+        Raises:
+            WorkflowError: No workflow, or it cannot be read.
+        """
+        exact = bool(request.parameters.get("workflow_exact"))
+        spec, chosen = choose_workflow(request, self.settings.workflows, self.settings.workflow)
+        workflow = load_workflow(spec, self.project_dir, template=not exact)
+        if exact:
+            source = "the exact graph kept with the take replayed"
+        elif isinstance(spec, Mapping):
+            source = "an inline graph"
+        else:
+            source = workflow.source
+        return WorkflowChoice(source=source, chosen_by=chosen, sha256=workflow.sha256)
 
     # -- steps ----------------------------------------------------------------------
 

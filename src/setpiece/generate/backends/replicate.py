@@ -83,6 +83,7 @@ from urllib.parse import urlsplit
 
 from setpiece.config import WHERE, setting
 from setpiece.errors import InvalidInputError
+from setpiece.generate.backends._hosted import package_version, poll, scrub
 from setpiece.generate.backends.runway import nearest_duration, nearest_ratio
 from setpiece.generate.base import (
     Capabilities,
@@ -442,7 +443,7 @@ class ReplicateGenerator(Generator):
             "seed": request.seed,
             "prediction_id": prediction.id,
             "outputs": len(outputs),
-            "sdk_version": _sdk_version(),
+            "sdk_version": package_version("replicate"),
         }
         if isinstance(metrics.get("predict_time"), int | float):
             parameters["predict_time_s"] = metrics["predict_time"]
@@ -556,50 +557,44 @@ class ReplicateGenerator(Generator):
         Replicate unreachable while the prediction runs is polled through until the deadline,
         not counted against ``poll_error_limit``: abandoning it would pay for the take twice.
         """
-        errors = unreachable = 0
-        while True:
-            try:
-                with self._errors(f"polling prediction {prediction.id}"):
-                    answer: Any = client.predictions.get(prediction.id)
-            except GeneratorUnavailable as exc:
-                unreachable += 1
-                if unreachable & (unreachable - 1) == 0:  # 1, 2, 4, 8...: not every poll
-                    log.warning("replicate: %s (polling on until timeout_s)", exc)
-            except RenderError as exc:
-                errors += 1
-                if not exc.transient or errors > self.settings.poll_error_limit:
-                    raise
-                log.warning("replicate: %s (polling on, %d in a row)", exc, errors)
-            else:
-                errors = unreachable = 0
-                prediction.over = answer.status in _OVER
-                if answer.status == "succeeded":
-                    return answer
-                if answer.status == "failed":
-                    reason = " ".join(str(answer.error or "no reason given").split())
-                    raise RenderError(
-                        self._scrub(
-                            f"Replicate prediction {prediction.id} failed: {reason[:300]}"
-                            " (change the prompt or inputs; a retry will not help)"
-                        )
-                    )
-                if answer.status == "canceled":
-                    raise RenderError(
-                        f"Replicate prediction {prediction.id} was canceled (by someone else,"
-                        " or from the dashboard): render again to make the take"
-                    )
-                if progress and answer.status == "processing":
-                    done = answer.progress
-                    if done is not None:
-                        progress(min(max(float(done.percentage), 0.0), 0.99))
-            remaining = deadline - time.monotonic()
-            if remaining <= 0:
+
+        def fetch() -> Any:
+            with self._errors(f"polling prediction {prediction.id}"):
+                return client.predictions.get(prediction.id)
+
+        def judge(answer: Any) -> Any:
+            prediction.over = answer.status in _OVER
+            if answer.status == "succeeded":
+                return answer
+            if answer.status == "failed":
+                reason = " ".join(str(answer.error or "no reason given").split())
                 raise RenderError(
-                    f"Replicate prediction {prediction.id} did not finish within"
-                    f" {self.settings.timeout_s:g} s (config timeout_s): cancelling it",
-                    transient=True,
+                    self._scrub(
+                        f"Replicate prediction {prediction.id} failed: {reason[:300]}"
+                        " (change the prompt or inputs; a retry will not help)"
+                    )
                 )
-            time.sleep(min(self.settings.poll_interval_s, remaining))
+            if answer.status == "canceled":
+                raise RenderError(
+                    f"Replicate prediction {prediction.id} was canceled (by someone else,"
+                    " or from the dashboard): render again to make the take"
+                )
+            if progress and answer.status == "processing":
+                done = answer.progress
+                if done is not None:
+                    progress(min(max(float(done.percentage), 0.0), 0.99))
+            return None
+
+        return poll(
+            fetch,
+            judge,
+            service="replicate",
+            deadline=deadline,
+            interval_s=self.settings.poll_interval_s,
+            error_limit=self.settings.poll_error_limit,
+            too_long=f"Replicate prediction {prediction.id} did not finish within"
+            f" {self.settings.timeout_s:g} s (config timeout_s): cancelling it",
+        )
 
     def _download(
         self, prediction_id: str, url: str, workdir: Path, request: RenderRequest, deadline: float
@@ -692,10 +687,8 @@ class ReplicateGenerator(Generator):
             )
 
     def _scrub(self, text: str) -> str:
-        token = os.environ.get(TOKEN_ENV, "")
-        if self._sdk is not None and self._sdk._api_token:
-            text = text.replace(self._sdk._api_token, "[secret]")
-        return text.replace(token, "[secret]") if token.strip() else text
+        sdk_token = self._sdk._api_token if self._sdk is not None else None
+        return scrub(text, sdk_token, os.environ.get(TOKEN_ENV))
 
     @contextmanager
     def _errors(self, action: str, *, model: str | None = None) -> Iterator[None]:
@@ -798,12 +791,3 @@ def _output_urls(output: Any) -> list[str]:
 def _recorded(body: Mapping[str, Any]) -> dict[str, Any]:
     """The input as sent, for the recipe (uploaded files are Replicate file URLs)."""
     return {key: list(v) if isinstance(v, tuple) else v for key, v in body.items()}
-
-
-def _sdk_version() -> str | None:
-    from importlib.metadata import PackageNotFoundError, version
-
-    try:
-        return version("replicate")
-    except PackageNotFoundError:  # pragma: no cover - render needs it installed
-        return None

@@ -80,6 +80,7 @@ from urllib.parse import urlsplit
 
 from setpiece.config import setting
 from setpiece.errors import InvalidInputError
+from setpiece.generate.backends._hosted import package_version, poll, scrub
 from setpiece.generate.base import (
     Capabilities,
     Cost,
@@ -480,7 +481,7 @@ class RunwayGenerator(Generator):
             "seed": request.seed,
             "task_id": task.id,
             "api_version": client.runway_version,
-            "sdk_version": _sdk_version(),
+            "sdk_version": package_version("runwayml"),
         }
         if request.mode is Mode.TEXT_TO_IMAGE:
             parameters["reference_tags"] = [tag for tag, _ in plan.references]
@@ -561,58 +562,50 @@ class RunwayGenerator(Generator):
         until the task's deadline, not counted against ``poll_error_limit``: the task is paid
         for and still running there, and abandoning it would pay for the take twice.
         """
-        task_id, errors, unreachable = task.id, 0, 0
-        while True:
-            try:
-                with self._errors(f"polling task {task_id}"):
-                    details: Any = client.tasks.retrieve(task_id)
-                status = getattr(details, "status", None)
-                if not isinstance(status, str):
-                    raise RenderError(
-                        f"Runway answered the poll of task {task_id} with no status", transient=True
-                    )
-            except GeneratorUnavailable as exc:
-                unreachable += 1
-                if unreachable & (unreachable - 1) == 0:  # 1, 2, 4, 8...: not every poll
-                    log.warning(
-                        "runway: %s (polling on until the task's timeout_s, %d in a row)",
-                        exc,
-                        unreachable,
-                    )
-            except RenderError as exc:
-                errors += 1
-                if not exc.transient or errors > self.settings.poll_error_limit:
-                    raise
-                log.warning("runway: %s (polling on, %d in a row)", exc, errors)
-            else:
-                errors = unreachable = 0
-                task.over = status in ("SUCCEEDED", "FAILED", "CANCELLED")
-                if status == "SUCCEEDED":
-                    output = getattr(details, "output", None)
-                    if not output or not all(isinstance(u, str) for u in output):
-                        raise RenderError(
-                            f"Runway task {task_id} succeeded without an output", transient=True
-                        )
-                    return list(output)
-                if status == "FAILED":
-                    raise self._failure(task_id, details)
-                if status == "CANCELLED":
-                    raise RenderError(
-                        f"Runway task {task_id} was cancelled (by someone else, or from the"
-                        " developer portal): render again to make the take"
-                    )
-                if status == "RUNNING" and progress:
-                    fraction = getattr(details, "progress", None)
-                    if isinstance(fraction, int | float):
-                        progress(min(max(float(fraction), 0.0), 0.99))
-            remaining = deadline - time.monotonic()
-            if remaining <= 0:
+        task_id = task.id
+
+        def fetch() -> Any:
+            with self._errors(f"polling task {task_id}"):
+                details: Any = client.tasks.retrieve(task_id)
+            if not isinstance(getattr(details, "status", None), str):
                 raise RenderError(
-                    f"Runway task {task_id} did not finish within {self.settings.timeout_s:g} s"
-                    " (config timeout_s): cancelling it",
-                    transient=True,
+                    f"Runway answered the poll of task {task_id} with no status", transient=True
                 )
-            time.sleep(min(self.settings.poll_interval_s, remaining))
+            return details
+
+        def judge(details: Any) -> list[str] | None:
+            status = details.status
+            task.over = status in ("SUCCEEDED", "FAILED", "CANCELLED")
+            if status == "SUCCEEDED":
+                output = getattr(details, "output", None)
+                if not output or not all(isinstance(u, str) for u in output):
+                    raise RenderError(
+                        f"Runway task {task_id} succeeded without an output", transient=True
+                    )
+                return list(output)
+            if status == "FAILED":
+                raise self._failure(task_id, details)
+            if status == "CANCELLED":
+                raise RenderError(
+                    f"Runway task {task_id} was cancelled (by someone else, or from the"
+                    " developer portal): render again to make the take"
+                )
+            if status == "RUNNING" and progress:
+                fraction = getattr(details, "progress", None)
+                if isinstance(fraction, int | float):
+                    progress(min(max(float(fraction), 0.0), 0.99))
+            return None
+
+        return poll(
+            fetch,
+            judge,
+            service="runway",
+            deadline=deadline,
+            interval_s=self.settings.poll_interval_s,
+            error_limit=self.settings.poll_error_limit,
+            too_long=f"Runway task {task_id} did not finish within {self.settings.timeout_s:g} s"
+            " (config timeout_s): cancelling it",
+        )
 
     def _failure(self, task_id: str, task: Any) -> RenderError:
         code = getattr(task, "failure_code", None) or None
@@ -706,8 +699,7 @@ class RunwayGenerator(Generator):
         return self._sdk.api_key if self._sdk is not None else os.environ.get(SECRET_ENV)
 
     def _scrub(self, text: str) -> str:
-        secret = self._secret()
-        return text.replace(secret, "[secret]") if secret else text
+        return scrub(text, self._secret())
 
     @contextmanager
     def _errors(self, action: str) -> Iterator[None]:
@@ -759,12 +751,3 @@ def _detail(body: object) -> str:
         body = body.get("error") or body.get("message") or body
     text = " ".join(str(body).split()) if body else "no detail given"
     return text if len(text) <= 300 else text[:297] + "..."
-
-
-def _sdk_version() -> str | None:
-    from importlib.metadata import PackageNotFoundError, version
-
-    try:
-        return version("runwayml")
-    except PackageNotFoundError:  # pragma: no cover - render needs it installed
-        return None

@@ -35,7 +35,7 @@ jobs share the table and the worker (``run_queue(speak=...)``). Callers import f
 
 from __future__ import annotations
 
-from setpiece.generate.queue._enqueue import EnqueueReport, PlannedTake, enqueue
+from setpiece.generate.queue._enqueue import EnqueueReport, PlannedTake, enqueue, over_confirm
 from setpiece.generate.queue._executors import Executor, LocalExecutor
 from setpiece.generate.queue._recipe import enqueue_recipe, take_workflow
 from setpiece.generate.queue._request import request_from_json, request_to_json
@@ -61,6 +61,7 @@ __all__ = [
     "enqueue",
     "enqueue_recipe",
     "enqueue_speech",
+    "over_confirm",
     "request_from_json",
     "request_to_json",
     "run_queue",

@@ -40,8 +40,8 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from setpiece.errors import InvalidInputError
-from setpiece.generate.base import Capabilities, Generator, Mode, RenderRequest
+from setpiece.errors import ConfirmationRequiredError, InvalidInputError
+from setpiece.generate.base import Capabilities, Generator, Mode, RenderRequest, WorkflowChoice
 from setpiece.generate.prompts import compose
 from setpiece.generate.queue._config import generator_config
 from setpiece.generate.queue._request import request_to_json
@@ -60,6 +60,7 @@ __all__ = [
     "EnqueueReport",
     "PlannedTake",
     "enqueue",
+    "over_confirm",
     "price",
     "request_key",
     "take_seed",
@@ -78,6 +79,8 @@ class PlannedTake:
         take: The take's id; None in a dry run.
         generator: The generator that makes it.
         request: The request as stored on its job (``request_to_json``).
+        workflow: In a dry run, the workflow the take would be sent with, for generators
+            that run workflows (``Generator.workflow_for``); else None.
     """
 
     shot: str
@@ -85,6 +88,7 @@ class PlannedTake:
     take: str | None
     generator: str
     request: dict[str, Any]
+    workflow: WorkflowChoice | None = None
 
 
 @dataclass(frozen=True)
@@ -151,6 +155,7 @@ def enqueue(
     fps: Fraction | None = None,
     workflow: str | None = None,
     again: bool = False,
+    unconfirmed: str | None = None,
 ) -> EnqueueReport:
     """Plans takes for shots and (unless ``dry_run``) records them with their jobs.
 
@@ -160,9 +165,13 @@ def enqueue(
     and the configured ones, for generators that take workflows (ComfyUI).
     The same request while its jobs are unfinished resumes them and queues nothing, unless
     ``again`` (see the module docstring). ``kind`` None is the project's ``[render] kind``
-    (``generate.settings.RenderSettings``, ``image`` by default).
+    (``generate.settings.RenderSettings``, ``image`` by default). ``unconfirmed`` marks a
+    request its caller has not confirmed (the API, the board): quoted over ``[render]
+    confirm_over``, it is refused with the quote, the message ending with these words (how
+    to confirm); None: confirmed, or asked before (the CLI's prompt, ``over_confirm``).
 
     Raises:
+        ConfirmationRequiredError: ``unconfirmed`` and quoted over ``[render] confirm_over``.
         InvalidInputError: A bad take count, kind or rate, no shots named, a capability the
             generator lacks, ``--from`` a take that is not a still of the shot.
         NotFoundError: An unknown shot, scene, take, style or generator.
@@ -213,15 +222,51 @@ def enqueue(
         if dry_run:
             return EnqueueReport(
                 dry_run=True,
-                takes=[PlannedTake(p.shot.code, None, None, generator, p.stored) for p in planned],
+                takes=[
+                    PlannedTake(
+                        p.shot.code,
+                        None,
+                        None,
+                        generator,
+                        p.stored,
+                        backend.workflow_for(p.request),
+                    )
+                    for p in planned
+                ],
                 quote=quote,
             )
         check_budget(quote)
+        if unconfirmed is not None:
+            said = over_confirm(production.config.settings, quote)
+            if said is not None:
+                raise ConfirmationRequiredError(
+                    f"this render is {said}: {unconfirmed}", quote.lines()
+                )
         return EnqueueReport(
             takes=_record(session, production, planned, order, origin, key, quote),
             request=key,
             quote=quote,
         )
+
+
+def over_confirm(settings: Any, quote: Quote | None) -> str | None:
+    """``[render] confirm_over``: the quote's units above it in words ("quoted at 8 credits
+    for 1 take(s), over [render] confirm_over (credits = 0)"), or None when none is.
+
+    The one rule that the CLI's prompt, the API and the board all ask.
+    """
+    limits = render_settings(settings).confirm_over
+    over = [
+        line
+        for line in (quote.units if quote else ())
+        if getattr(limits, line.unit, None) is not None
+        and Decimal(line.amount) > Decimal(repr(getattr(limits, line.unit)))
+    ]
+    if not over:
+        return None
+    said = "; ".join(line.line() for line in over)
+    limit = ", ".join(f"{line.unit} = {getattr(limits, line.unit):g}" for line in over)
+    return f"quoted at {said}, over [render] confirm_over ({limit})"
 
 
 def price(

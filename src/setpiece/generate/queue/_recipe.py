@@ -6,6 +6,10 @@ beside the take: ``RenderResult.workflow``) is stored content-addressed in the m
 with a media row of kind ``workflow`` that ``takes.workflow_sha256`` points at (``fsck``
 counts it as in use), and the recipe names it (``parameters["workflow_media"]``).
 
+A recipe names the template's file ``workflow_path`` (``recipe_workflow_path`` reads older
+recipes, whose ``workflow`` was a path, or ``"exact"`` in a replay); ``workflow`` is only
+ever a request's: what to run.
+
 ``enqueue_recipe`` (``render --from-recipe TAKE``) queues a new take of the same shot with
 the same request as the take's job (prompt, seed, size, references, first frame) and, where
 a graph was kept, that graph sent again as it was. ``take_workflow`` reads the graph back
@@ -41,7 +45,13 @@ from setpiece.production.context import Production
 from setpiece.production.cost import check_budget
 from setpiece.production.rows import take_row
 
-__all__ = ["attach_workflow", "enqueue_recipe", "store_workflow", "take_workflow"]
+__all__ = [
+    "attach_workflow",
+    "enqueue_recipe",
+    "recipe_workflow_path",
+    "store_workflow",
+    "take_workflow",
+]
 
 WORKFLOW_KIND = "workflow"
 
@@ -76,6 +86,20 @@ def attach_workflow(session: Session, take: Take, sha256: str, size: int) -> Non
         session.flush()
     take.workflow_sha256 = sha256
     take.parameters = {**(take.parameters or {}), "workflow_media": sha256}
+
+
+def recipe_workflow_path(parameters: dict[str, Any] | None) -> str | None:
+    """The workflow file a take's recipe came from, in recipes old and new.
+
+    Recipes now say ``workflow_path``; older ones said ``workflow``: a path, an inline
+    graph, or ``"exact"`` for a replay (no path).
+    """
+    parameters = parameters or {}
+    if "workflow_path" in parameters:
+        path = parameters["workflow_path"]
+        return path if isinstance(path, str) else None
+    old = parameters.get("workflow")
+    return old if isinstance(old, str) and old != "exact" else None
 
 
 def _label(take: Take) -> str:
@@ -147,7 +171,11 @@ def enqueue_recipe(production: Production, ref: str, *, dry_run: bool = False) -
                     "its workflow cannot be sent again exactly; render the shot anew"
                 )
             parameters.update(
-                workflow=_graph(production, session, old), workflow_exact=True, replay_of=old.id
+                workflow=_graph(production, session, old),
+                workflow_exact=True,
+                workflow_from=f"render --from-recipe {_label(old)}",
+                workflow_path=recipe_workflow_path(old.parameters),
+                replay_of=old.id,
             )
         stored["parameters"] = parameters
         request = request_from_json(stored, Path)
@@ -159,7 +187,16 @@ def enqueue_recipe(production: Production, ref: str, *, dry_run: bool = False) -
         if dry_run:
             return EnqueueReport(
                 dry_run=True,
-                takes=[PlannedTake(old.shot.code, None, None, job.generator, stored)],
+                takes=[
+                    PlannedTake(
+                        old.shot.code,
+                        None,
+                        None,
+                        job.generator,
+                        stored,
+                        backend.workflow_for(request),
+                    )
+                ],
                 quote=quote,
             )
         check_budget(quote)
