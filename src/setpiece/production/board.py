@@ -23,6 +23,7 @@ from sqlalchemy import BindParameter, Executable, and_, bindparam, func, or_, se
 from setpiece.errors import InvalidInputError, NotFoundError
 from setpiece.model.enums import ShotStatus, TakeKind, TakeStatus, parse_enum
 from setpiece.model.orm import (
+    Assignment,
     BibleEntry,
     Comment,
     Event,
@@ -33,7 +34,9 @@ from setpiece.model.orm import (
     Shot,
     ShotSubject,
     Take,
+    User,
 )
+from setpiece.production.assignments import AssignmentView, is_late, list_assignments, today
 from setpiece.production.context import Production
 from setpiece.production.feed import ChangeView, recent_changes
 from setpiece.production.paging import ID, INT32, Page, decode_cursor, encode_cursor, page_limit
@@ -353,7 +356,8 @@ class ShotCard:
     which ("circled", "provisional" or "latest"); ``poster`` is that take's media sha256
     (its poster is ``/api/v1/posters/{poster}``). ``retake`` is the reason of the shot's
     last retake while it is in retake. ``stale`` is known only on a board filtered by it
-    (False elsewhere: see ``board_view``).
+    (False elsewhere: see ``board_view``). ``assignee`` and ``due`` say whose the shot is and
+    by when (``production/assignments.py``); ``late`` is past due and not approved.
     """
 
     code: str
@@ -369,6 +373,9 @@ class ShotCard:
     poster: str | None
     stale: bool
     retake: str | None
+    assignee: str | None = None
+    due: str | None = None
+    late: bool = False
 
 
 @dataclass(frozen=True)
@@ -413,8 +420,19 @@ def board_view(
             connection.execute(select(Scene.number, Scene.heading).order_by(Scene.position)).all()
         )
         query = (
-            select(Shot.id, Shot.code, Scene.number, Shot.description, Shot.status, Shot.version)
+            select(
+                Shot.id,
+                Shot.code,
+                Scene.number,
+                Shot.description,
+                Shot.status,
+                Shot.version,
+                User.name.label("assignee"),
+                Assignment.due,
+            )
             .join(Scene, Shot.scene_id == Scene.id)
+            .outerjoin(Assignment, Assignment.shot_id == Shot.id)
+            .outerjoin(User, Assignment.user_id == User.id)
             .order_by(Scene.position, Shot.position, Shot.id)
         )
         if wanted.scene:
@@ -513,6 +531,9 @@ def _shot_card(
         poster=pick.media_sha256 if pick is not None else None,
         stale=shot.code in stale,
         retake=retakes.get(shot.code) if status == ShotStatus.RETAKE else None,
+        assignee=shot.assignee,
+        due=shot.due,
+        late=is_late(shot.due, status, today()),
     )
 
 
@@ -537,13 +558,15 @@ def _groups(grouping: str, cards: list[ShotCard], scenes: list[Any]) -> list[Boa
 
 @dataclass(frozen=True)
 class Dashboard:
-    """The film's progress: shots and takes by status, approved running time against planned."""
+    """The film's progress: shots and takes by status, approved running time against planned,
+    and the assigned shots that are late (past due, not approved), most overdue first."""
 
     status: StatusReport
     takes_made: int
     approved_seconds: float
     planned_seconds: float
     recent: list[ChangeView]
+    late: list[AssignmentView] = field(default_factory=list)
 
     def to_json(self) -> dict[str, Any]:
         """The fields, with the running times to the millisecond (not their float noise)."""
@@ -553,6 +576,7 @@ class Dashboard:
             "approved_seconds": round(self.approved_seconds, 3),
             "planned_seconds": round(self.planned_seconds, 3),
             "recent": jsonable(self.recent),
+            "late": jsonable(self.late),
         }
 
 
@@ -560,6 +584,7 @@ def dashboard(production: Production, *, recent: int = 20) -> Dashboard:
     """Progress of the film. An approved shot counts its circled take's length (a still: the
     shot's planned length); planned time is every shot of the scenes not omitted."""
     report = production_status(production)
+    late = sorted(list_assignments(production, late_only=True), key=lambda a: a.due or "")
     fps = production.fps
     with production.transaction(read_only=True) as session:
         production.authorize(session, "read")
@@ -593,6 +618,7 @@ def dashboard(production: Production, *, recent: int = 20) -> Dashboard:
             approved_seconds=approved,
             planned_seconds=float(Fraction(int(planned_frames)) / fps),
             recent=recent_changes(session, recent),
+            late=late,
         )
 
 
