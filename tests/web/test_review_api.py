@@ -112,7 +112,7 @@ def test_bad_drawings_are_422_with_the_fault_named(film, api) -> None:
         .status_code
         == 404
     )
-    assert api("vic").get(url).json() == {"items": []}
+    assert api("vic").get(url).json() == {"items": [], "max_points": 10_000, "max_shapes": 500}
 
 
 # Playlists ---------------------------------------------------------------------------------------
