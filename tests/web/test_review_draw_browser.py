@@ -39,8 +39,6 @@ def browser() -> Any:
 def _page(browser: Any) -> Any:
     page = browser.new_context(viewport={"width": 1280, "height": 1000}).new_page()
     page.set_default_timeout(WAIT)
-    page.on("console", lambda m: print("CONSOLE", m.text))
-    page.on("pageerror", lambda e: print("PAGEERROR", e))
     return page
 
 
@@ -241,7 +239,9 @@ def test_bad_drawings_are_refused_with_the_limit(
         assert refused.startswith("Not saved: ") and "shapes.0.points.1.0" in refused
         # Nothing to save, or no note: said, nothing sent.
         artist.click("#draw-stage .draw-clear")
-        artist.evaluate("() => { document.querySelector('#draw-stage .draw-said').textContent = '' }")
+        artist.evaluate(
+            "() => { document.querySelector('#draw-stage .draw-said').textContent = '' }"
+        )
         artist.click("#draw-stage .draw-save")
         assert _said(artist, "#draw-stage .draw-said", "refused").startswith("Draw something first")
         artist.screenshot(path=str(artefacts / "1-refused.png"), full_page=True)

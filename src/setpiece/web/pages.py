@@ -213,6 +213,7 @@ def members_page(
 ) -> Response:
     """Members and their API tokens: every member's for an admin, one's own otherwise."""
     from setpiece.production.accounts import list_tokens
+    from setpiece.production.records import list_users
 
     members = list_users(production)
     tokens = {
