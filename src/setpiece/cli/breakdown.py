@@ -154,7 +154,7 @@ def shot_list(
     mine: bool = typer.Option(False, "--mine", help="Only the shots assigned to you."),
     as_json: bool = JSON,
 ) -> None:
-    """List shots in script order, with whom each is assigned to and by when."""
+    """List shots in script order."""
     from setpiece.errors import InvalidInputError
     from setpiece.production.assignments import list_assignments
     from setpiece.production.shots import list_shots
