@@ -96,11 +96,17 @@ def test_cli_assign_and_list(cli, tmp_path: Path, database_url: str | None) -> N
     )
     assert cli("shot", "assign", "1B", "--to", "ana").code == 0
     listed = cli("shot", "list", "--assignee", "art", "--json").json()
-    assert [(s["shot"], s["due"], s["late"]) for s in listed] == [("1A", "2020-01-02", True)]
-    assert [s["shot"] for s in cli("shot", "list", "--mine", "--json").json()] == ["1B"]
-    assert [s["shot"] for s in cli("--as", "art", "shot", "list", "--mine", "--json").json()] == [
+    assert [(s["code"], s["due"], s["late"]) for s in listed] == [("1A", "2020-01-02", True)]
+    mine = cli("shot", "list", "--mine", "--json").json()
+    assert [s["code"] for s in mine] == ["1B"]
+    assert [s["code"] for s in cli("--as", "art", "shot", "list", "--mine", "--json").json()] == [
         "1A"
     ]
+    # One row shape for every listing: the plain list says whose each shot is, too.
+    everything = cli("shot", "list", "--json").json()
+    assert [(s["code"], s["assignee"]) for s in everything] == [("1A", "art"), ("1B", "ana")]
+    assert {tuple(sorted(s)) for s in everything + mine + listed} == {tuple(sorted(mine[0]))}
+    assert cli("shot", "list", "--scene", "1", "--mine").code == 2
     table = cli("shot", "list", "--assignee", "art")
     assert "LATE" in table.out and "2020-01-02" in table.out
     for args, fragment in (

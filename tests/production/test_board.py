@@ -86,7 +86,14 @@ def test_dashboard_keeps_its_rounded_seconds_and_recent_changes(
     takes.approve_take(production, code, make.take(code))
     report = dashboard(production, recent=3)
     data = orjson.loads(dumps_views(report))
-    assert list(data) == ["status", "takes_made", "approved_seconds", "planned_seconds", "recent"]
+    assert list(data) == [
+        "status",
+        "takes_made",
+        "approved_seconds",
+        "planned_seconds",
+        "recent",
+        "late",
+    ]
     assert data["takes_made"] == 1
     assert data["approved_seconds"] == data["planned_seconds"] == round(25 / 24, 3)
     assert [c["id"] for c in data["recent"]] == [c.id for c in report.recent]

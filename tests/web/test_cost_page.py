@@ -34,4 +34,9 @@ def test_the_dashboard_shows_spend_and_remaining_budget(production: Production, 
     assert '<section id="spend"' in page
     assert "<td>credits</td><td>16</td><td>0</td>" in page
     assert "<td>100</td><td>84</td>" in page
+    # The dashboard's JSON carries the same lines: what remains of each unit's budget.
+    lines = browser.get("/api/v1/dashboard").json()["budget"]["lines"]
+    assert lines == [
+        {"unit": "credits", "spent": "16", "queued": "0", "limit": "100", "remaining": "84"}
+    ]
     browser.client.close()

@@ -112,7 +112,7 @@ def test_bad_drawings_are_422_with_the_fault_named(film, api) -> None:
         .status_code
         == 404
     )
-    assert api("vic").get(url).json() == {"items": []}
+    assert api("vic").get(url).json() == {"items": [], "max_points": 10_000, "max_shapes": 500}
 
 
 # Playlists ---------------------------------------------------------------------------------------
@@ -176,3 +176,45 @@ def test_a_live_session_over_the_api_and_the_feed(film, api) -> None:
     feed = api("vic").get("/api/v1/events", params={"after": latest, "limit": 100}).json()
     sessions = [e for e in feed["items"] if e["action"] == "session"]
     assert [e["actor"] for e in sessions] == ["dora", "dora", "art"]
+
+
+def test_malformed_coordinates_are_422_naming_the_point(film, api) -> None:
+    url = "/api/v1/takes/1A/1/annotations"
+    cases = [
+        [[-0.1, 0.2], [0.5, 0.6]],  # left of the picture
+        [[0.1, 0.2], [0.5, 0.6, 0.7]],  # three numbers
+        [[0.1, 0.2], ["0.5", "x"]],  # text
+        [[0.1, 0.2], [0.5, None]],  # nothing
+        [[0.1, 0.2], 0.5],  # not a pair
+    ]
+    for points in cases:
+        shape = {"kind": "box", "points": points}
+        response = api("art").post(url, json={"note": "x", "frame": 0, "shapes": [shape]})
+        assert response.status_code == 422, (points, response.text)
+        assert "shapes.0.points." in error_of(response)["message"], error_of(response)["message"]
+    # JSON's non-standard NaN and Infinity, as a careless client writes them.
+    for word in ("NaN", "Infinity"):
+        body = '{"note": "x", "frame": 0, "shapes": [{"kind": "box", "points": [[0.1, 0.2], [%s, 0.5]]}]}'
+        response = api("art").post(
+            url, content=body % word, headers={"Content-Type": "application/json"}
+        )
+        assert response.status_code == 422, (word, response.text)
+    assert api("vic").get(url).json()["items"] == []
+
+
+def test_the_dashboard_shows_late_shots_and_the_budget(film, api, session_of) -> None:
+    assert api("ana").post("/api/v1/shots/1A/assign", json={"to": "art", "due": "2020-05-01"})
+    body = api("vic").get("/api/v1/dashboard").json()
+    assert [(a["shot"], a["assignee"], a["due"], a["late"]) for a in body["late"]] == [
+        ("1A", "art", "2020-05-01", True)
+    ]
+    assert set(body["budget"]) == {"lines", "render_limits"}
+    page = session_of("vic").get("/").text
+    assert '<tr data-shot="1A"><td><a href="/shots/1A">1A</a></td><td>art</td>' in page
+    board = session_of("vic").get("/board").text
+    assert '<span class="assignee late">art, due 2020-05-01 <strong' in board
+    # Not late once approved, nor with a due date still to come.
+    tomorrow = (today() + timedelta(days=1)).isoformat()
+    assert api("ana").post("/api/v1/shots/1A/assign", json={"to": "art", "due": tomorrow})
+    assert api("vic").get("/api/v1/dashboard").json()["late"] == []
+    assert "Nothing is late." in session_of("vic").get("/").text

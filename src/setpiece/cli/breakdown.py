@@ -3,11 +3,16 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import typer
 
 from setpiece.cli._common import console, emit_json, open_production
 from setpiece.model.enums import BibleKind
+
+if TYPE_CHECKING:
+    from setpiece.production.assignments import AssignmentView
+    from setpiece.production.views import ShotView
 
 scene_app = typer.Typer(help="Scenes of the script, in order.", no_args_is_help=True)
 shot_app = typer.Typer(
@@ -150,55 +155,67 @@ def shot_list(
     as_json: bool = JSON,
 ) -> None:
     """List shots in script order."""
-    from setpiece.production.shots import list_shots
-
-    if assignee is not None or mine:
-        _assigned_list(ctx, assignee, mine=mine, scene=scene, as_json=as_json)
-        return
-    with open_production(ctx) as production:
-        shots = list_shots(production, scene)
-    if as_json:
-        emit_json(shots)
-        return
-    from rich.table import Table
-
-    table = Table("shot", "scene", "size", "status", "takes", "description", box=None)
-    for shot in shots:
-        table.add_row(
-            shot.code, shot.scene, shot.size or "", shot.status, str(shot.takes), shot.description
-        )
-    console().print(table)
-
-
-def _assigned_list(
-    ctx: typer.Context, assignee: str | None, *, mine: bool, scene: str | None, as_json: bool
-) -> None:
     from setpiece.errors import InvalidInputError
     from setpiece.production.assignments import list_assignments
+    from setpiece.production.shots import list_shots
 
     if mine and assignee is not None:
         raise InvalidInputError("give --assignee NAME or --mine, not both")
-    if scene is not None:
+    if scene is not None and (mine or assignee is not None):
         raise InvalidInputError("--scene does not go with --assignee or --mine")
+    only = assignee is not None or mine
     with open_production(ctx) as production:
-        shots = list_assignments(production, production.actor if mine else assignee)
+        assigned = list_assignments(production, production.actor if mine else assignee)
+        rows = shot_rows(list_shots(production, scene), assigned, only_assigned=only)
     if as_json:
-        emit_json(shots)
+        emit_json(rows)
         return
     from rich.table import Table
 
-    table = Table("shot", "scene", "status", "assignee", "due", "", "description", box=None)
-    for shot in shots:
-        table.add_row(
-            shot.shot,
-            shot.scene,
-            shot.status,
-            shot.assignee,
-            shot.due or "",
-            "LATE" if shot.late else "",
-            shot.description,
-        )
+    if only:
+        table = Table("shot", "scene", "status", "assignee", "due", "", "description", box=None)
+        for row in rows:
+            table.add_row(
+                row["code"],
+                row["scene"],
+                row["status"],
+                row["assignee"],
+                row["due"] or "",
+                "LATE" if row["late"] else "",
+                row["description"],
+            )
+    else:
+        table = Table("shot", "scene", "size", "status", "takes", "description", box=None)
+        for row in rows:
+            table.add_row(
+                row["code"],
+                row["scene"],
+                row["size"] or "",
+                row["status"],
+                str(row["takes"]),
+                row["description"],
+            )
     console().print(table)
+
+
+def shot_rows(
+    shots: list[ShotView], assigned: list[AssignmentView], *, only_assigned: bool
+) -> list[dict[str, Any]]:
+    """The rows of `shot list`, one shape with or without --assignee/--mine: the shot's
+    JSON (``ShotView``) with ``assignee``, ``due`` and ``late`` (None, None, False when the
+    shot is nobody's); only the shots in ``assigned`` when ``only_assigned``."""
+    by_code = {a.shot: a for a in assigned}
+    rows = []
+    for shot in shots:
+        given = by_code.get(shot.code)
+        if given is None and only_assigned:
+            continue
+        row = shot.to_json()
+        row["assignee"] = given.assignee if given else None
+        row["due"] = given.due if given else None
+        row["late"] = given.late if given else False
+        rows.append(row)
+    return rows
 
 
 @shot_app.command("assign")

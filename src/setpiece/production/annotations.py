@@ -38,6 +38,7 @@ __all__ = [
     "Shape",
     "add_annotation",
     "check_shapes",
+    "drawing_counts",
     "list_annotations",
 ]
 
@@ -248,6 +249,29 @@ def list_annotations(production: Production, take: str) -> list[AnnotationView]:
             .order_by(Annotation.frame_start, Annotation.id)
         ).all()
         return [_view(drawing, comment, label) for drawing, comment in found]
+
+
+def drawing_counts(production: Production, shot: str) -> dict[str, int]:
+    """How many drawings each of shot ``shot``'s takes has (takes with none left out).
+
+    Raises:
+        NotFoundError: No such shot.
+    """
+    from sqlalchemy import func
+
+    from setpiece.model.orm import Take
+    from setpiece.production.rows import shot_row
+
+    with production.transaction(read_only=True) as session:
+        production.authorize(session, "read")
+        target = shot_row(session, shot)
+        rows = session.execute(
+            select(Annotation.take_id, func.count())
+            .join(Take, Annotation.take_id == Take.id)
+            .where(Take.shot_id == target.id)
+            .group_by(Annotation.take_id)
+        ).all()
+        return {str(take): int(count) for take, count in rows}
 
 
 SHEET_WIDTH = 1280  # the comment sheet's width in pixels; the frame is scaled to it

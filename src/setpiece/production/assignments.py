@@ -23,7 +23,15 @@ from setpiece.production.context import Production
 from setpiece.production.history import record_event
 from setpiece.production.rows import shot_row
 
-__all__ = ["AssignmentView", "assign_shot", "list_assignments", "parse_due", "today"]
+__all__ = [
+    "AssignmentView",
+    "assign_shot",
+    "is_late",
+    "list_assignments",
+    "parse_due",
+    "shot_assignment",
+    "today",
+]
 
 
 @dataclass(frozen=True)
@@ -75,7 +83,8 @@ def _member(session: object, name: str) -> User:
     return found
 
 
-def _late(due: str | None, status: str, on: date) -> bool:
+def is_late(due: str | None, status: str, on: date) -> bool:
+    """Whether a shot due on ``due`` (ISO 8601) and in ``status`` is late on ``on``."""
     return due is not None and date.fromisoformat(due) < on and status != ShotStatus.APPROVED
 
 
@@ -128,7 +137,7 @@ def assign_shot(
             shot.description,
             user.name,
             row.due,
-            _late(row.due, shot.status, on),
+            is_late(row.due, shot.status, on),
             row.assigned_by,
             row.assigned_at,
             warnings,
@@ -136,12 +145,17 @@ def assign_shot(
 
 
 def list_assignments(
-    production: Production, assignee: str | None = None, *, late_only: bool = False
+    production: Production,
+    assignee: str | None = None,
+    *,
+    late_only: bool = False,
+    shot: str | None = None,
 ) -> list[AssignmentView]:
-    """Assigned shots in script order: ``assignee``'s only when given, late ones only if asked.
+    """Assigned shots in script order: ``assignee``'s only when given, late ones only if asked,
+    shot ``shot`` only when given.
 
     Raises:
-        NotFoundError: ``assignee`` is not a member.
+        NotFoundError: ``assignee`` is not a member, or there is no shot ``shot``.
     """
     on = today()
     with production.transaction(read_only=True) as session:
@@ -160,6 +174,8 @@ def list_assignments(
                     f"no member {assignee!r}: 'setpiece user list' shows the members"
                 )
             query = query.where(User.name_key == key)
+        if shot is not None:
+            query = query.where(Shot.id == shot_row(session, shot).id)
         views = [
             AssignmentView(
                 shot.code,
@@ -168,10 +184,20 @@ def list_assignments(
                 shot.description,
                 name,
                 row.due,
-                _late(row.due, shot.status, on),
+                is_late(row.due, shot.status, on),
                 row.assigned_by,
                 row.assigned_at,
             )
             for row, shot, scene, name in session.execute(query).all()
         ]
     return [v for v in views if v.late] if late_only else views
+
+
+def shot_assignment(production: Production, code: str) -> AssignmentView | None:
+    """Who shot ``code`` is assigned to, and by when; None when it is nobody's.
+
+    Raises:
+        NotFoundError: No such shot.
+    """
+    found = list_assignments(production, shot=code)
+    return found[0] if found else None

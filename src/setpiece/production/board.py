@@ -23,6 +23,7 @@ from sqlalchemy import BindParameter, Executable, and_, bindparam, func, or_, se
 from setpiece.errors import InvalidInputError, NotFoundError
 from setpiece.model.enums import ShotStatus, TakeKind, TakeStatus, parse_enum
 from setpiece.model.orm import (
+    Assignment,
     BibleEntry,
     Comment,
     Event,
@@ -33,13 +34,16 @@ from setpiece.model.orm import (
     Shot,
     ShotSubject,
     Take,
+    User,
 )
+from setpiece.production.assignments import AssignmentView, is_late, list_assignments, today
 from setpiece.production.context import Production
 from setpiece.production.feed import ChangeView, recent_changes
 from setpiece.production.paging import ID, INT32, Page, decode_cursor, encode_cursor, page_limit
 from setpiece.production.records import StatusReport, production_status
 from setpiece.production.review import CommentView
 from setpiece.production.rows import scene_row, shot_row
+from setpiece.production.stale import BIBLE_TEXT, shot_pick, shot_staleness, stale_entries
 from setpiece.production.views import ShotView, SubjectView, jsonable
 
 __all__ = [
@@ -353,7 +357,8 @@ class ShotCard:
     which ("circled", "provisional" or "latest"); ``poster`` is that take's media sha256
     (its poster is ``/api/v1/posters/{poster}``). ``retake`` is the reason of the shot's
     last retake while it is in retake. ``stale``: the pick is stale and no fresh take is
-    there or coming (``production/stale.py``).
+    there or coming (``production/stale.py``). ``assignee`` and ``due`` say whose the shot
+    is and by when (``production/assignments.py``); ``late`` is past due and not approved.
     """
 
     code: str
@@ -369,6 +374,9 @@ class ShotCard:
     poster: str | None
     stale: bool
     retake: str | None
+    assignee: str | None = None
+    due: str | None = None
+    late: bool = False
 
 
 @dataclass(frozen=True)
@@ -425,8 +433,12 @@ def board_view(
                 Shot.description,
                 Shot.status,
                 Shot.version,
+                User.name.label("assignee"),
+                Assignment.due,
             )
             .join(Scene, Shot.scene_id == Scene.id)
+            .outerjoin(Assignment, Assignment.shot_id == Shot.id)
+            .outerjoin(User, Assignment.user_id == User.id)
             .order_by(Scene.position, Shot.position, Shot.id)
         )
         if wanted.scene:
@@ -435,8 +447,6 @@ def board_view(
             query = query.where(Shot.status == status)
         shots = connection.execute(query).all()
         takes: dict[int, list[Any]] = {}
-        from setpiece.production.stale import BIBLE_TEXT
-
         for row in connection.execute(
             select(
                 Take.shot_id,
@@ -452,8 +462,6 @@ def board_view(
             takes.setdefault(row.shot_id, []).append(row)
         # Staleness from the same rows (production/stale.py owns the rule): a stale pick is
         # marked on every board, not only on one filtered by it.
-        from setpiece.production.stale import shot_staleness, stale_entries
-
         by_id = {scene.id: scene for scene in scenes}
         known = stale_entries(session)
         stale = {
@@ -507,8 +515,6 @@ def _shot_card(
     stale: set[str],
     retakes: dict[str, str],
 ) -> ShotCard:
-    from setpiece.production.stale import shot_pick
-
     pick: Any = shot_pick(takes)
     mark = None
     if pick is not None:
@@ -533,6 +539,9 @@ def _shot_card(
         poster=pick.media_sha256 if pick is not None else None,
         stale=shot.code in stale,
         retake=retakes.get(shot.code) if status == ShotStatus.RETAKE else None,
+        assignee=shot.assignee,
+        due=shot.due,
+        late=is_late(shot.due, status, today()),
     )
 
 
@@ -557,13 +566,15 @@ def _groups(grouping: str, cards: list[ShotCard], scenes: list[Any]) -> list[Boa
 
 @dataclass(frozen=True)
 class Dashboard:
-    """The film's progress: shots and takes by status, approved running time against planned."""
+    """The film's progress: shots and takes by status, approved running time against planned,
+    and the assigned shots that are late (past due, not approved), most overdue first."""
 
     status: StatusReport
     takes_made: int
     approved_seconds: float
     planned_seconds: float
     recent: list[ChangeView]
+    late: list[AssignmentView] = field(default_factory=list)
 
     def to_json(self) -> dict[str, Any]:
         """The fields, with the running times to the millisecond (not their float noise)."""
@@ -573,6 +584,7 @@ class Dashboard:
             "approved_seconds": round(self.approved_seconds, 3),
             "planned_seconds": round(self.planned_seconds, 3),
             "recent": jsonable(self.recent),
+            "late": jsonable(self.late),
         }
 
 
@@ -580,6 +592,7 @@ def dashboard(production: Production, *, recent: int = 20) -> Dashboard:
     """Progress of the film. An approved shot counts its circled take's length (a still: the
     shot's planned length); planned time is every shot of the scenes not omitted."""
     report = production_status(production)
+    late = sorted(list_assignments(production, late_only=True), key=lambda a: a.due or "")
     fps = production.fps
     with production.transaction(read_only=True) as session:
         production.authorize(session, "read")
@@ -613,6 +626,7 @@ def dashboard(production: Production, *, recent: int = 20) -> Dashboard:
             approved_seconds=approved,
             planned_seconds=float(Fraction(int(planned_frames)) / fps),
             recent=recent_changes(session, recent),
+            late=late,
         )
 
 

@@ -210,11 +210,18 @@ def me(who: Identity = Depends(current)) -> Response:
     return out({"name": who.name, "role": who.role, "via": who.via})
 
 
-@router.get("/dashboard", summary="Progress of the film and recent activity")
+@router.get(
+    "/dashboard",
+    summary="Progress of the film, late shots, spend against the budget, and recent activity",
+)
 def get_dashboard(production: Production = Depends(acting)) -> Response:
     from setpiece.production.board import dashboard
+    from setpiece.production.cost import budget_status
+    from setpiece.production.views import jsonable
 
-    return out(dashboard(production))
+    # The page's two parts, as the page shows them: budget lines carry spent, queued, the
+    # limit and what remains, per unit (decimal text, as `setpiece cost` prints them).
+    return out({**dashboard(production).to_json(), "budget": jsonable(budget_status(production))})
 
 
 @router.get("/board", summary="A column per shot status with its first shots")

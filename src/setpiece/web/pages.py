@@ -375,8 +375,10 @@ def shot_page(
     production: Production = Depends(page_production),
 ) -> Response:
     from setpiece.generate.settings import render_settings
+    from setpiece.production.annotations import drawing_counts
+    from setpiece.production.assignments import shot_assignment
     from setpiece.production.board import list_comments
-    from setpiece.production.records import list_findings
+    from setpiece.production.records import list_findings, list_users
     from setpiece.production.review import shot_history
     from setpiece.production.shots import get_shot
     from setpiece.production.takes import list_takes
@@ -389,11 +391,16 @@ def shot_page(
         if finding.take is not None:
             counts[finding.take] = counts.get(finding.take, 0) + 1
     pick, other = compare_pair(takes)
+    drawn = drawing_counts(production, shot.code)
     return render(
         request,
         "shot.html",
         who,
         shot=shot,
+        assignment=shot_assignment(production, shot.code),
+        members=[m.name for m in list_users(production)],
+        drawings=drawn,
+        draw_take=_draw_take(takes, pick, drawn),
         takes=takes,
         labels={t.id: t.label for t in takes},
         pick=pick,
@@ -406,6 +413,16 @@ def shot_page(
         history=shot_history(production, shot.code)[-50:],
         page="board",
     )
+
+
+def _draw_take(takes: list[Any], pick: Any | None, drawn: dict[str, int]) -> str:
+    """The take the shot page's drawing viewer opens on: the pick when it has drawings or
+    no take has any, else the first take with drawings (so an artist sent to the shot
+    finds the director's drawing without looking for it)."""
+    if pick is not None and (pick.id in drawn or not drawn):
+        return str(pick.id)
+    first = next((t for t in takes if t.media is not None and t.id in drawn), None)
+    return str(first.id) if first is not None else ""
 
 
 def compare_pair(takes: list[Any]) -> tuple[Any | None, Any | None]:

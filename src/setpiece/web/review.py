@@ -126,7 +126,14 @@ def drawing_sheet(
 def drawings(take: TakeRef, production: Production = Depends(acting)) -> Response:
     from setpiece.production.annotations import list_annotations
 
-    return out({"items": list_annotations(production, take)})
+    # The limits travel with the drawings, so a client can say them before it sends.
+    return out(
+        {
+            "items": list_annotations(production, take),
+            "max_points": MAX_POINTS,
+            "max_shapes": MAX_SHAPES,
+        }
+    )
 
 
 @api_router.post(

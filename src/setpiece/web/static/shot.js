@@ -111,6 +111,88 @@
     status.dataset.state = "set";
   }
 
+  // The drawing viewer: one take's picture with draw.js over it. It is not one of the parts
+  // the live refresh swaps, so a drawing under way survives others' changes.
+  function showDrawing() {
+    const select = document.getElementById("draw-take");
+    const stage = document.getElementById("draw-stage");
+    if (!select || !stage || !window.SetpieceDraw) return;
+    const option = select.options[select.selectedIndex];
+    if (stage.setpieceDraw) stage.setpieceDraw.detach();
+    stage.replaceChildren();
+    let picture;
+    if (option.dataset.kind === "video") {
+      picture = document.createElement("video");
+      picture.controls = true;
+      picture.muted = true;
+      picture.preload = "auto";
+      picture.playsInline = true;
+    } else {
+      picture = document.createElement("img");
+    }
+    picture.src = "/media/" + option.dataset.media;
+    picture.setAttribute(picture.tagName === "IMG" ? "alt" : "aria-label", "take " + option.dataset.label + " to draw on");
+    stage.append(picture);
+    const fps = rate(option.dataset.fps);
+    const video = picture.tagName === "VIDEO" ? picture : null;
+    window.SetpieceDraw.attach(stage, {
+      take: option.value,
+      // The frame on show: the middle of a frame's time is that frame (floor of time x rate).
+      frame: function () { return video ? Math.floor(video.currentTime * fps + 1e-6) : 0; },
+      seek: function (frame) {
+        if (video) { video.pause(); video.currentTime = (frame + 0.5) / fps; }
+      },
+      canDraw: Boolean(stage.dataset.canDraw),
+    });
+  }
+
+  // Assigning the shot: the JSON API decides (roles, members, dates); a past date is allowed
+  // and its warning shown.
+  async function assign(event) {
+    event.preventDefault();
+    const form = event.target;
+    const said = document.getElementById("assign-said");
+    const body = { to: form.elements.to.value };
+    if (form.elements.due.value) body.due = form.elements.due.value;
+    said.className = "hint";
+    try {
+      const response = await fetch("/api/v1/shots/" + encodeURIComponent(form.dataset.shot) + "/assign", {
+        method: "POST",
+        credentials: "same-origin",
+        headers: {
+          "Content-Type": "application/json",
+          "X-CSRF-Token": document.querySelector("meta[name=csrf-token]").content,
+        },
+        body: JSON.stringify(body),
+      });
+      let answer = null;
+      try { answer = await response.json(); } catch (e) { answer = null; }
+      if (!response.ok) {
+        said.textContent = "Not assigned: " + (answer && answer.error ? answer.error.message : "refused (" + response.status + ")");
+        said.classList.add("error");
+        said.dataset.state = "refused";
+        return;
+      }
+      let text = form.dataset.shot + " assigned to " + answer.assignee + (answer.due ? ", due " + answer.due : "") + ".";
+      if (answer.warnings && answer.warnings.length) {
+        text += " Warning: " + answer.warnings.join("; ") + ".";
+        said.classList.add("warning");
+      }
+      said.textContent = text;
+      said.dataset.state = answer.warnings && answer.warnings.length ? "warned" : "assigned";
+    } catch (error) {
+      said.textContent = "Not assigned: " + error.message;
+      said.dataset.state = "refused";
+    }
+  }
+
+  document.addEventListener("DOMContentLoaded", function () {
+    const drawTake = document.getElementById("draw-take");
+    if (drawTake) { drawTake.addEventListener("change", showDrawing); showDrawing(); }
+    const assignForm = document.getElementById("assign-form");
+    if (assignForm) assignForm.addEventListener("submit", assign);
+  });
+
   document.addEventListener("DOMContentLoaded", function () {
     const box = document.getElementById("compare-box");
     if (!box) return;
