@@ -17,7 +17,7 @@ DEMO = Path(__file__).resolve().parents[2] / "src" / "setpiece" / "pipeline" / "
 SQLITE = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 
 
-def _wav(path: Path, seconds: float, rate: int = 22050) -> Path:
+def _wav(path: Path, seconds: float, rate: int = 22050, amplitude: int = 4000) -> Path:
     import math
 
     with wave.open(str(path), "wb") as handle:
@@ -26,7 +26,7 @@ def _wav(path: Path, seconds: float, rate: int = 22050) -> Path:
         handle.setframerate(rate)
         handle.writeframes(
             b"".join(
-                int(4000 * math.sin(2 * math.pi * 220 * i / rate)).to_bytes(
+                int(amplitude * math.sin(2 * math.pi * 220 * i / rate)).to_bytes(
                     2, "little", signed=True
                 )
                 for i in range(int(seconds * rate))
@@ -136,6 +136,39 @@ def test_bad_inputs(cli, film: Path, tmp_path: Path) -> None:
     )
     bad(cli("character", "voice", "MARA", "--backend", "nope", "--voice", "x"), "no voice backend")
     assert snapshot(film) == before
+
+
+@SQLITE
+def test_the_line_is_checked_before_the_file(cli, film: Path, tmp_path: Path) -> None:
+    notes = tmp_path / "notes.wav"
+    notes.write_text("INT. BOOTH - NIGHT\n" * 30)
+    missing = tmp_path / "missing.wav"
+    before = snapshot(film)
+    bad(cli("dialogue", "import", "99/99", notes), "no scene '99'")
+    bad(cli("dialogue", "import", "1/99", missing), "no line 1/99")
+    bad(cli("dialogue", "import", "1/99", notes), "no line 1/99")
+    bad(cli("dialogue", "import", "1/2", missing), "missing.wav")
+    assert snapshot(film) == before
+
+
+@SQLITE
+def test_a_silent_recording_is_refused_unless_allowed(cli, film: Path, tmp_path: Path) -> None:
+    silent = _wav(tmp_path / "muted.wav", 1.5, amplitude=0)
+    hiss = _wav(tmp_path / "hiss.wav", 1.5, amplitude=1)  # -90 dBFS: below the gate
+    before = snapshot(film)
+    bad(cli("dialogue", "import", "1/2", silent), "muted.wav is silent")
+    bad(cli("dialogue", "import", "1/2", hiss), "--allow-silence")
+    assert snapshot(film) == before
+    # A line shorter than BS.1770's 400 ms block reads -70 LUFS too, but is heard.
+    short = cli("dialogue", "import", "1/2", _wav(tmp_path / "yes.wav", 0.3))
+    assert short.code == 0, short.err
+    forced = cli("dialogue", "import", "1/2", silent, "--allow-silence")
+    assert forced.code == 0, forced.err
+    takes = _lines(cli)["1/2"]["takes"]
+    assert [(t["number"], t["duration"], t["lufs"]) for t in takes] == [
+        (1, 0.3, -70.0),
+        (2, 1.5, -70.0),
+    ]
 
 
 @SQLITE

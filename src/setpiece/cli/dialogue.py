@@ -127,13 +127,20 @@ def import_(
     ctx: typer.Context,
     line: str = typer.Argument(..., help="The line, SCENE/NUMBER (3/5)."),
     file: Path = typer.Argument(..., help="The actor's recording, a WAV file."),
+    allow_silence: bool = typer.Option(
+        False, "--allow-silence", help="Take a silent recording (a deliberate silent beat)."
+    ),
     as_json: bool = JSON,
 ) -> None:
-    """Take an actor's recording of a line as a new take (preferred over synthesis)."""
+    """Take an actor's recording of a line as a new take (preferred over synthesis).
+
+    A silent recording (nothing above -70 LUFS) is refused: it would silence the line in
+    the cut. --allow-silence takes it anyway.
+    """
     from setpiece.pipeline.dialogue import import_recording
 
     with open_production(ctx) as production:
-        take = import_recording(production, line, file)
+        take = import_recording(production, line, file, allow_silence=allow_silence)
     if as_json:
         emit_json(take.to_json())
         return

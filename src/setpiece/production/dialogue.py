@@ -57,6 +57,7 @@ __all__ = [
     "VoiceView",
     "add_line_take",
     "audio_media",
+    "check_line_takes_recording",
     "circle_line_take",
     "cut_lines",
     "dialogue_settings",
@@ -415,11 +416,7 @@ def add_line_take(
             "([dialogue] sample_rate): resample it, e.g. 'ffmpeg -i IN -ar "
             f"{settings.sample_rate} OUT.wav'"
         )
-    with production.transaction(read_only=True) as session:
-        production.authorize(session, "import_take")
-        row = line_row(session, line)
-        if row.omitted or row.scene.omitted:
-            raise InvalidInputError(f"line {_line_name(row)} is omitted from the script")
+    check_line_takes_recording(production, line)
     stored = production.store.put(source, ".wav")
     with production.transaction() as session:
         production.authorize(session, "import_take")
@@ -446,6 +443,28 @@ def add_line_take(
             session, production, "line", _line_name(row), "take_imported", after=str(take.number)
         )
         return _take_view(take, row)
+
+
+def check_line_takes_recording(production: Production, line: str) -> str:
+    """Checks that a recording may be imported for the line, before its file is read.
+
+    The line comes first: ``dialogue import 99/99 FILE`` names the unknown line, whatever
+    the file is.
+
+    Returns:
+        The line's name, ``SCENE/NUMBER``.
+
+    Raises:
+        InvalidInputError: The name is not ``SCENE/NUMBER``, or the line is omitted.
+        NotFoundError: An unknown scene or line.
+        PermissionDeniedError: The acting user may not import takes.
+    """
+    with production.transaction(read_only=True) as session:
+        production.authorize(session, "import_take")
+        row = line_row(session, line)
+        if row.omitted or row.scene.omitted:
+            raise InvalidInputError(f"line {_line_name(row)} is omitted from the script")
+        return _line_name(row)
 
 
 def circle_line_take(production: Production, line: str, take: str) -> LineTakeView:
