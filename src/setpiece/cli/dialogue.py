@@ -89,8 +89,17 @@ def render(
     if as_json:
         emit_json(report.to_json())
     else:
+        from setpiece.script.cues import is_group_cue
+
         out = console()
         for name, voice in report.default_voices.items():
+            if is_group_cue(name):
+                out.print(
+                    f"note: {name} is a group cue, not a character: spoken once with the "
+                    f"default {voice} (name the speakers in the script's cue, 'MARA & TEO', "
+                    "to hear each in their own voice)"
+                )
+                continue
             out.print(
                 f"note: {name} has no voice; speaking with the default {voice} "
                 f"('setpiece character voice {name} --backend ... --voice ...' sets one)"

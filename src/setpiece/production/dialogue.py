@@ -313,7 +313,7 @@ def select_lines(
         .join(Scene, Line.scene_id == Scene.id)
         .where(Line.omitted.is_(False), Scene.omitted.is_(False))
         .options(selectinload(Line.takes), selectinload(Line.entry), selectinload(Line.scene))
-        .order_by(Scene.position, Line.position)
+        .order_by(Scene.position, Line.position, Line.number)
     )
     if scene is not None:
         query = query.where(Line.scene_id == scene_row(session, scene).id)
@@ -678,6 +678,6 @@ def line_seconds(session: Session, scene_id: int) -> dict[int, Fraction]:
         ready = sorted((t for t in line.takes if t.status == READY), key=lambda t: t.number)
         chosen = next((t for t in ready if t.circled), ready[-1] if ready else None)
         seconds = _seconds(chosen) if chosen is not None else None
-        if seconds is not None:
-            found[line.position] = seconds
+        if seconds is not None:  # a joint cue's lines share a position: said at once
+            found[line.position] = max(seconds, found.get(line.position, seconds))
     return found

@@ -25,7 +25,7 @@ import hashlib
 import json
 import os
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -39,7 +39,8 @@ from setpiece.model.orm import Appearance, BibleEntry, Event, Scene, Shot
 from setpiece.production.context import Production
 from setpiece.production.entries import names_of
 from setpiece.production.history import record_event
-from setpiece.script.breakdown import opens_scene
+from setpiece.script.breakdown import opens_scene, speaker_lookup
+from setpiece.script.cues import cue_speakers
 from setpiece.script.elements import Action, Character, Note, PageBreak, SceneHeading, Script
 from setpiece.script.introductions import propose_descriptions
 from setpiece.script.lines import LineChanges, sync_lines
@@ -87,9 +88,15 @@ def _normal(heading: str) -> str:
     return " ".join(heading.upper().replace("–", "-").split())
 
 
+def _speakers(script: Script) -> dict[str, None]:
+    """The names of the script's cues, in script order (the first spelling wins)."""
+    return {e.name: None for e in script.elements if isinstance(e, Character)}
+
+
 def split_scenes(script: Script) -> list[ParsedScene]:
     """Cuts the element list at each scene heading and breaks each scene down."""
-    speakers = {e.name for e in script.elements if isinstance(e, Character)}
+    speakers = _speakers(script)
+    speaker = speaker_lookup(speakers)
     starts: list[int] = []
     for i, e in enumerate(script.elements):
         if isinstance(e, SceneHeading) and opens_scene(e.text, in_scene=bool(starts)):
@@ -103,7 +110,13 @@ def split_scenes(script: Script) -> list[ParsedScene]:
         digest = hashlib.sha256(
             json.dumps([_normal(scene.heading), hashed], ensure_ascii=False).encode()
         ).hexdigest()
-        dialogue = Counter(e.name for e in elements if isinstance(e, Character))
+        # Each speaker of a joint cue says the line; a group cue is no one's.
+        dialogue = Counter(
+            who
+            for e in elements
+            if isinstance(e, Character)
+            for who in cue_speakers(e.name, speaker)
+        )
         props = find_props((e.text for e in elements if isinstance(e, Action)), speakers)
         parsed.append(
             ParsedScene(
@@ -182,7 +195,8 @@ def import_script(
                 f"{Path(path).name} has no scenes: every scene of the project is now OMITTED "
                 "(nothing is deleted; their shots and takes stay)"
             )
-        report = _apply(production, session, old, parsed, outcome, title, warnings)
+        speaker = speaker_lookup(_speakers(script))
+        report = _apply(production, session, old, parsed, outcome, title, warnings, speaker)
         record_event(
             session,
             production,
@@ -248,6 +262,7 @@ def _apply(
     outcome: Outcome,
     title: str | None,
     warnings: Sequence[str],
+    speaker: Callable[[str], str | None],
 ) -> ScriptImportReport:
     report = ScriptImportReport(title=title, scenes=len(parsed), warnings=list(warnings))
     _renumber(production, session, old, outcome)
@@ -278,7 +293,7 @@ def _apply(
     session.flush()
     _breakdown(session, parsed, targets, report)
     for scene, row in zip(parsed, targets, strict=True):
-        sync_lines(production, session, row, scene.body, report.lines)
+        sync_lines(production, session, row, scene.body, report.lines, speaker)
     propose_descriptions(session, parsed)  # candidates only, see script/introductions.py
     return report
 
