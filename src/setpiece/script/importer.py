@@ -12,6 +12,12 @@ writes the outcome in one transaction:
 - Scenes the script no longer has are marked OMITTED, never deleted (the film
   convention); their shots and takes stay with them. A script with no scene at
   all omits every scene, with a warning.
+- What stands before the first scene heading belongs to no scene (a title card, FADE
+  IN:), in Fountain and in Final Draft alike. Dialogue there is no line, since a line
+  lives in a scene's shots; the import says how many blocks it left out and how to
+  keep them (a heading above them), rather than invent a scene the writer did not
+  write. A script without any scene heading (a fragment such as a dual-dialogue
+  exchange) imports nothing, and says so, on a first import too.
 - Numbers: once the project has shots they are locked (``revisions.revise``).
 - Refused, writing nothing: a script whose numbers repeat or go backwards
   (``revisions.check_numbers``), and, unless forced, a script that shares no
@@ -43,7 +49,7 @@ from setpiece.script.breakdown import opens_scene, speaker_lookup
 from setpiece.script.cues import cue_speakers
 from setpiece.script.elements import Action, Character, Note, PageBreak, SceneHeading, Script
 from setpiece.script.introductions import propose_descriptions
-from setpiece.script.lines import LineChanges, sync_lines
+from setpiece.script.lines import LineChanges, script_lines, sync_lines
 from setpiece.script.props import find_props
 from setpiece.script.revisions import Draft, Outcome, Standing, check_numbers, revise, units_of
 
@@ -139,6 +145,36 @@ def split_scenes(script: Script) -> list[ParsedScene]:
     return parsed
 
 
+def _outside_scenes(script: Script, parsed: Sequence[ParsedScene], name: str) -> list[str]:
+    """Warnings for a script with no scene, and for dialogue before the first heading."""
+    before: list[Any] = []
+    for element in script.elements:
+        if isinstance(element, SceneHeading) and opens_scene(element.text, in_scene=False):
+            break
+        before.append(element)
+    blocks = script_lines([_element_json(e) for e in before if not isinstance(e, PageBreak)])
+    said = ""
+    if blocks:
+        first = " ".join(blocks[0].text.split())
+        said = (
+            f"; {len(blocks)} dialogue block(s) belong to no scene and are not lines "
+            f"(the first: {blocks[0].character}, {first[:40]!r})"
+        )
+    if not parsed:
+        return [
+            f"{name} has no scene heading, so no scene was imported{said}; start each scene "
+            "with a heading such as 'INT. BOOTH - NIGHT' (in Fountain a line that starts "
+            "with '.' is a heading too)"
+        ]
+    if blocks:
+        return [
+            f"{name}: {len(blocks)} dialogue block(s) stand before the first scene heading, "
+            f"so they belong to no scene and are not lines (the first: {blocks[0].character}, "
+            f"{first[:40]!r}); put a scene heading above them to have them spoken"
+        ]
+    return []
+
+
 def _element_json(element: Any) -> dict[str, Any]:
     data = element.to_dict()
     data.pop("line", None)
@@ -189,7 +225,9 @@ def import_script(
         outcome = revise(standing, drafts, locked=locked, first_import=first_import)
         if not force:
             _check_same_screenplay(session, Path(path), title, standing, outcome)
-        warnings = list(script.warnings) + outcome.warnings
+        warnings = list(script.warnings) + outcome.warnings + _outside_scenes(
+            script, parsed, Path(path).name
+        )
         if not parsed and any(not s.omitted for s in standing if s.units is not None):
             warnings.append(
                 f"{Path(path).name} has no scenes: every scene of the project is now OMITTED "
