@@ -176,3 +176,38 @@ def test_a_joint_cue_is_timed_by_its_longer_take(production: Production, tmp_pat
     with production.transaction(read_only=True) as session:
         scene = session.query(Scene).filter(Scene.number == "1").one()
         assert line_seconds(session, scene.id) == {3: 3, 4: 1}
+
+
+def test_a_joint_cue_is_heard_at_once_in_a_shot_with_both(
+    production: Production, tmp_path: Path
+) -> None:
+    from setpiece.edit.sound import place_lines
+    from setpiece.production.cut import assemble
+    from setpiece.production.dialogue import add_line_take, cut_lines
+    from setpiece.production.shots import SubjectSpec, add_shot
+
+    _import(production, tmp_path)
+    add_shot(production, "1", "1A", subjects=[SubjectSpec("MARA")], duration=8)
+    add_shot(production, "1", "1B", subjects=[SubjectSpec("TEO")], duration=8)
+    add_shot(production, "1", "1C", subjects=[SubjectSpec("MARA"), SubjectSpec("TEO")], duration=8)
+    for line in ("1/1", "1/2", "1/3", "1/4"):
+        add_line_take(
+            production,
+            line,
+            _wav(tmp_path / f"{line.replace('/', '-')}.wav"),
+            frames=800,
+            sample_rate=8000,
+            lufs=-20.0,
+        )
+    with production.transaction(read_only=True) as session:
+        lines = {item.line: item for item in cut_lines(production, session)}
+    # Singles for the lines said alone, the two-shot for the two said at once.
+    assert {name: item.shot for name, item in lines.items()} == {
+        "1/1": "1A",
+        "1/2": "1B",
+        "1/3": "1C",
+        "1/4": "1C",
+    }
+    placed = {p.line.line: p for p in place_lines(assemble(production), list(lines.values())).lines}
+    assert placed["1/3"].record_in == placed["1/4"].record_in
+    assert {placed["1/3"].track, placed["1/4"].track} == {1, 2}

@@ -19,7 +19,9 @@ records what happens to them. What it decides:
 - **The shot that covers a line** (``cut_lines``): the scene's single on the speaker (a
   shot whose only character is the speaker), else the first shot of the scene that has
   the speaker in it, else the scene's first shot; a scene without shots places none of
-  its lines.
+  its lines. The two lines of a dual pair (consecutive lines marked dual: dual dialogue,
+  or a joint cue's speakers) share one shot, so the cut hears them at once: the first
+  shot that has both speakers in it, else the first line's shot.
 
 Whether a backend has a voice, and reading a WAV, belong to ``setpiece.voice``, above
 this layer: callers measure a file and hand the figures here.
@@ -604,6 +606,29 @@ def _covering_shot(shots: Sequence[Shot], character_id: int | None) -> Shot | No
     return shots[0]
 
 
+def _dual_partners(rows: Sequence[Line]) -> dict[int, tuple[Line, Line]]:
+    """Each line of a dual pair (two consecutive dual lines of a scene) with its pair."""
+    pairs: dict[int, tuple[Line, Line]] = {}
+    index = 0
+    while index + 1 < len(rows):
+        first, second = rows[index], rows[index + 1]
+        if first.dual and second.dual and first.scene_id == second.scene_id:
+            pairs[first.id] = pairs[second.id] = (first, second)
+            index += 2
+        else:
+            index += 1
+    return pairs
+
+
+def _pair_shot(shots: Sequence[Shot], first: int | None, second: int | None) -> Shot | None:
+    """The shot a dual pair is heard in: the first that has both speakers, else the first's."""
+    for shot in shots:
+        ids = {s.entry_id for s in shot.subjects}
+        if first is not None and second is not None and {first, second} <= ids:
+            return shot
+    return _covering_shot(shots, first)
+
+
 def cut_lines(
     production: Production, session: Session, *, scene: str | None = None
 ) -> list[LineAudio]:
@@ -625,6 +650,7 @@ def cut_lines(
     """
     rows = select_lines(session, scene=scene)
     shots: dict[int, list[Shot]] = {}
+    partners = _dual_partners(rows)
     found: list[LineAudio] = []
     for line in rows:
         take = pick_line_take(line.takes)
@@ -642,7 +668,12 @@ def cut_lines(
                     .order_by(Shot.position)
                 )
             )
-        shot = _covering_shot(shots[line.scene_id], line.entry_id)
+        pair = partners.get(line.id)
+        shot = (
+            _pair_shot(shots[line.scene_id], pair[0].entry_id, pair[1].entry_id)
+            if pair is not None
+            else _covering_shot(shots[line.scene_id], line.entry_id)
+        )
         if shot is None:
             continue
         path = production.store.local_path(production.store.key_for(take.media_sha256, ".wav"))
