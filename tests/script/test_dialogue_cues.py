@@ -126,9 +126,7 @@ def test_joint_and_group_cues_are_no_characters(production: Production, tmp_path
     with production.transaction(read_only=True) as session:
         names = {
             e.name
-            for e in session.query(BibleEntry).filter(
-                BibleEntry.kind == BibleKind.CHARACTER.value
-            )
+            for e in session.query(BibleEntry).filter(BibleEntry.kind == BibleKind.CHARACTER.value)
         }
         assert names == {"MARA", "TEO", "MR. & MRS. SMITH"}
         group = session.query(Line).filter(Line.character == "ALL").one()

@@ -80,9 +80,7 @@ def test_dialogue_before_the_first_heading_is_counted_not_dropped_silently(
 ) -> None:
     report = import_script(production, _write(tmp_path, fdx, heading=True))
     assert report.scenes == 1 and report.lines.added == ["1/1"]
-    assert [(line.character, line.text) for line in list_lines(production)] == [
-        ("STEEL", "Again.")
-    ]
+    assert [(line.character, line.text) for line in list_lines(production)] == [("STEEL", "Again.")]
     name = "fragment.fdx" if fdx else "fragment.fountain"
     assert report.warnings == [
         f"{name}: 2 dialogue block(s) stand before the first scene heading, so they belong "
@@ -116,8 +114,9 @@ def test_the_corpus_fragments(
     report = import_script(production, path)
     assert report.scenes == 0
     assert len(report.warnings) == 1
-    assert f"no scene heading, so no scene was imported; {blocks} dialogue block(s)" in (
-        report.warnings[0]
+    assert (
+        f"no scene heading, so no scene was imported; {blocks} dialogue block(s)"
+        in (report.warnings[0])
     )
 
 

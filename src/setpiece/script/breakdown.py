@@ -436,8 +436,8 @@ class Breakdown:
         found: dict[str, None] = {}
         for mention in draft.mentions:
             if isinstance(mention, str):
-                for name in cue_speakers(mention, self.speaker):
-                    found.setdefault(self.speaker(name) or name, None)
+                for who in cue_speakers(mention, self.speaker):
+                    found.setdefault(self.speaker(who) or who, None)
                 continue
             words = _key(tuple(mention))
             start = 0

@@ -225,8 +225,10 @@ def import_script(
         outcome = revise(standing, drafts, locked=locked, first_import=first_import)
         if not force:
             _check_same_screenplay(session, Path(path), title, standing, outcome)
-        warnings = list(script.warnings) + outcome.warnings + _outside_scenes(
-            script, parsed, Path(path).name
+        warnings = (
+            list(script.warnings)
+            + outcome.warnings
+            + _outside_scenes(script, parsed, Path(path).name)
         )
         if not parsed and any(not s.omitted for s in standing if s.units is not None):
             warnings.append(

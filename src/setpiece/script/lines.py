@@ -192,7 +192,8 @@ def sync_lines(
     new = script_lines(body, speaker)
     characters = _characters(session)
     old = list(
-        session.scalars(select(Line).where(Line.scene_id == scene.id).order_by(Line.position, Line.number)
+        session.scalars(
+            select(Line).where(Line.scene_id == scene.id).order_by(Line.position, Line.number)
         )
     )
     live = [line for line in old if not line.omitted]
