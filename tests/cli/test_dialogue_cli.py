@@ -214,3 +214,53 @@ def test_a_hosted_backend_without_its_key(cli, film: Path) -> None:
         )
     finally:
         _REGISTERED.pop("hostedtest", None)
+
+
+JOINT = """INT. BOOTH - NIGHT #1#
+
+MARA
+Ready?
+
+TEO
+Ready.
+
+MARA & TEO
+Roll it!
+
+ALL
+Happy birthday!
+"""
+
+
+@SQLITE
+def test_a_joint_cue_speaks_in_each_voice_and_a_group_cue_says_its_rule(
+    cli, tmp_path: Path, database_url: str | None
+) -> None:
+    pytest.importorskip("espeakng_loader", reason="the voices extra is not installed")
+    assert cli("init", "film").code == 0
+    os.chdir(tmp_path / "film")
+    script = tmp_path / "joint.fountain"
+    script.write_text(JOINT, encoding="utf-8")
+    imported = cli("script", "import", script)
+    assert imported.code == 0, imported.err
+    assert "new characters: MARA, TEO" in imported.out
+    for name, voice in (("MARA", "en-us+f3"), ("TEO", "en-us+m3")):
+        voiced = cli("character", "voice", name, "--backend", "espeak", "--voice", voice)
+        assert voiced.code == 0, voiced.err
+    spoken = cli("dialogue", "render")
+    assert spoken.code == 0, spoken.err
+    assert "spoke 5 line(s)" in spoken.out
+    assert "note: ALL is a group cue, not a character: spoken once with the default" in (
+        " ".join(spoken.out.split())
+    )
+    lines = _lines(cli)
+    assert [(i, line["character"], line["dual"]) for i, line in lines.items()] == [
+        ("1/1", "MARA", False),
+        ("1/2", "TEO", False),
+        ("1/3", "MARA", True),
+        ("1/4", "TEO", True),
+        ("1/5", "ALL", False),
+    ]
+    assert lines["1/3"]["takes"][0]["voice"] == "espeak:en-us+f3"
+    assert lines["1/4"]["takes"][0]["voice"] == "espeak:en-us+m3"
+    bad(cli("character", "voice", "ALL", "--backend", "espeak", "--voice", "en"), "ALL")
