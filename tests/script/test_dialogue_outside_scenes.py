@@ -129,3 +129,17 @@ def test_the_command_prints_the_warning(cli, tmp_path: Path, database_url: str |
     assert result.code == 0, result.err
     assert "0 scenes from fragment.fdx" in result.out
     assert "warning: fragment.fdx has no scene heading" in result.out
+
+
+def test_a_revision_without_scenes_says_it_omits_them_and_counts_the_dialogue(
+    production: Production, tmp_path: Path
+) -> None:
+    import_script(production, _write(tmp_path, fdx=False, heading=True))
+    report = import_script(production, _write(tmp_path, fdx=True, heading=False))
+    assert report.omitted == ["1"]
+    assert report.warnings == [
+        "fragment.fdx has no scenes: every scene of the project is now OMITTED (nothing is "
+        "deleted; their shots and takes stay)",
+        "fragment.fdx: 3 dialogue block(s) belong to no scene and are not lines (the first: "
+        "STEEL, 'Screw retirement.')",
+    ]

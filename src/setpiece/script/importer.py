@@ -145,8 +145,13 @@ def split_scenes(script: Script) -> list[ParsedScene]:
     return parsed
 
 
-def _outside_scenes(script: Script, parsed: Sequence[ParsedScene], name: str) -> list[str]:
-    """Warnings for a script with no scene, and for dialogue before the first heading."""
+def _outside_scenes(
+    script: Script, parsed: Sequence[ParsedScene], name: str, *, omitting: bool
+) -> list[str]:
+    """Warnings for a script with no scene, and for dialogue before the first heading.
+
+    ``omitting``: the import omits every scene of the project, and says so already.
+    """
     before: list[Any] = []
     for element in script.elements:
         if isinstance(element, SceneHeading) and opens_scene(element.text, in_scene=False):
@@ -160,6 +165,8 @@ def _outside_scenes(script: Script, parsed: Sequence[ParsedScene], name: str) ->
             f"; {len(blocks)} dialogue block(s) belong to no scene and are not lines "
             f"(the first: {blocks[0].character}, {first[:40]!r})"
         )
+    if not parsed and omitting:
+        return [f"{name}: {said.removeprefix('; ')}"] if said else []
     if not parsed:
         return [
             f"{name} has no scene heading, so no scene was imported{said}; start each scene "
@@ -225,16 +232,14 @@ def import_script(
         outcome = revise(standing, drafts, locked=locked, first_import=first_import)
         if not force:
             _check_same_screenplay(session, Path(path), title, standing, outcome)
-        warnings = (
-            list(script.warnings)
-            + outcome.warnings
-            + _outside_scenes(script, parsed, Path(path).name)
-        )
-        if not parsed and any(not s.omitted for s in standing if s.units is not None):
+        warnings = list(script.warnings) + outcome.warnings
+        omitting = not parsed and any(not s.omitted for s in standing if s.units is not None)
+        if omitting:
             warnings.append(
                 f"{Path(path).name} has no scenes: every scene of the project is now OMITTED "
                 "(nothing is deleted; their shots and takes stay)"
             )
+        warnings += _outside_scenes(script, parsed, Path(path).name, omitting=omitting)
         speaker = speaker_lookup(_speakers(script))
         report = _apply(production, session, old, parsed, outcome, title, warnings, speaker)
         record_event(
