@@ -14,11 +14,12 @@ no bible character unless the bible has one of that name (``script.cues``).
 
 A line is named ``SCENE/NUMBER`` and keeps its number for life; ``position`` follows the
 script: the lines of one joint cue share the position of their speech, so positions
-stay one per speech, as the shot planner counts them. A revision of a scene aligns its lines with the old ones by speaker and text
-(difflib): equal lines keep their number; a line whose speaker stayed and whose text
-changed is *changed* (updated and flagged ``needs_review``, its takes then stale); a
-line the script no longer has is omitted, never deleted; a new line takes the next free
-number; a line spoken again as it was when omitted is restored.
+stay one per speech, as the shot planner counts them. A revision of a scene aligns its
+lines with the old ones by speaker and text (difflib): equal lines keep their number;
+a line whose speaker stayed and whose text changed is *changed* (updated and flagged
+``needs_review``, its takes then stale); a line the script no longer has is omitted,
+never deleted; a new line takes the next free number; a line spoken again as it was
+when omitted is restored.
 """
 
 from __future__ import annotations
