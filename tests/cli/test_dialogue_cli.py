@@ -17,7 +17,7 @@ DEMO = Path(__file__).resolve().parents[2] / "src" / "setpiece" / "pipeline" / "
 SQLITE = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 
 
-def _wav(path: Path, seconds: float, rate: int = 22050) -> Path:
+def _wav(path: Path, seconds: float, rate: int = 22050, amplitude: int = 4000) -> Path:
     import math
 
     with wave.open(str(path), "wb") as handle:
@@ -26,7 +26,7 @@ def _wav(path: Path, seconds: float, rate: int = 22050) -> Path:
         handle.setframerate(rate)
         handle.writeframes(
             b"".join(
-                int(4000 * math.sin(2 * math.pi * 220 * i / rate)).to_bytes(
+                int(amplitude * math.sin(2 * math.pi * 220 * i / rate)).to_bytes(
                     2, "little", signed=True
                 )
                 for i in range(int(seconds * rate))
@@ -139,6 +139,39 @@ def test_bad_inputs(cli, film: Path, tmp_path: Path) -> None:
 
 
 @SQLITE
+def test_the_line_is_checked_before_the_file(cli, film: Path, tmp_path: Path) -> None:
+    notes = tmp_path / "notes.wav"
+    notes.write_text("INT. BOOTH - NIGHT\n" * 30)
+    missing = tmp_path / "missing.wav"
+    before = snapshot(film)
+    bad(cli("dialogue", "import", "99/99", notes), "no scene '99'")
+    bad(cli("dialogue", "import", "1/99", missing), "no line 1/99")
+    bad(cli("dialogue", "import", "1/99", notes), "no line 1/99")
+    bad(cli("dialogue", "import", "1/2", missing), "missing.wav")
+    assert snapshot(film) == before
+
+
+@SQLITE
+def test_a_silent_recording_is_refused_unless_allowed(cli, film: Path, tmp_path: Path) -> None:
+    silent = _wav(tmp_path / "muted.wav", 1.5, amplitude=0)
+    hiss = _wav(tmp_path / "hiss.wav", 1.5, amplitude=1)  # -90 dBFS: below the gate
+    before = snapshot(film)
+    bad(cli("dialogue", "import", "1/2", silent), "muted.wav is silent")
+    bad(cli("dialogue", "import", "1/2", hiss), "--allow-silence")
+    assert snapshot(film) == before
+    # A line shorter than BS.1770's 400 ms block reads -70 LUFS too, but is heard.
+    short = cli("dialogue", "import", "1/2", _wav(tmp_path / "yes.wav", 0.3))
+    assert short.code == 0, short.err
+    forced = cli("dialogue", "import", "1/2", silent, "--allow-silence")
+    assert forced.code == 0, forced.err
+    takes = _lines(cli)["1/2"]["takes"]
+    assert [(t["number"], t["duration"], t["lufs"]) for t in takes] == [
+        (1, 0.3, -70.0),
+        (2, 1.5, -70.0),
+    ]
+
+
+@SQLITE
 def test_a_voice_id_the_backend_does_not_have(cli, film: Path) -> None:
     pytest.importorskip("espeakng_loader", reason="the voices extra is not installed")
     before = snapshot(film)
@@ -181,3 +214,53 @@ def test_a_hosted_backend_without_its_key(cli, film: Path) -> None:
         )
     finally:
         _REGISTERED.pop("hostedtest", None)
+
+
+JOINT = """INT. BOOTH - NIGHT #1#
+
+MARA
+Ready?
+
+TEO
+Ready.
+
+MARA & TEO
+Roll it!
+
+ALL
+Happy birthday!
+"""
+
+
+@SQLITE
+def test_a_joint_cue_speaks_in_each_voice_and_a_group_cue_says_its_rule(
+    cli, tmp_path: Path, database_url: str | None
+) -> None:
+    pytest.importorskip("espeakng_loader", reason="the voices extra is not installed")
+    assert cli("init", "film").code == 0
+    os.chdir(tmp_path / "film")
+    script = tmp_path / "joint.fountain"
+    script.write_text(JOINT, encoding="utf-8")
+    imported = cli("script", "import", script)
+    assert imported.code == 0, imported.err
+    assert "new characters: MARA, TEO" in imported.out
+    for name, voice in (("MARA", "en-us+f3"), ("TEO", "en-us+m3")):
+        voiced = cli("character", "voice", name, "--backend", "espeak", "--voice", voice)
+        assert voiced.code == 0, voiced.err
+    spoken = cli("dialogue", "render")
+    assert spoken.code == 0, spoken.err
+    assert "spoke 5 line(s)" in spoken.out
+    assert "note: ALL is a group cue, not a character: spoken once with the default" in (
+        " ".join(spoken.out.split())
+    )
+    lines = _lines(cli)
+    assert [(i, line["character"], line["dual"]) for i, line in lines.items()] == [
+        ("1/1", "MARA", False),
+        ("1/2", "TEO", False),
+        ("1/3", "MARA", True),
+        ("1/4", "TEO", True),
+        ("1/5", "ALL", False),
+    ]
+    assert lines["1/3"]["takes"][0]["voice"] == "espeak:en-us+f3"
+    assert lines["1/4"]["takes"][0]["voice"] == "espeak:en-us+m3"
+    bad(cli("character", "voice", "ALL", "--backend", "espeak", "--voice", "en"), "ALL")

@@ -28,6 +28,24 @@ def test_silence_reads_as_the_absolute_gate(tmp_path: Path) -> None:
     assert read_wav(write_sine(tmp_path / "s.wav", amplitude=0.0)).lufs == SILENCE_LUFS
 
 
+@pytest.mark.parametrize(
+    ("seconds", "amplitude", "silent"),
+    [
+        (2, 0.0, True),  # digital silence
+        (2, 10 ** (-80 / 20), True),  # a hiss under the -70 LUFS gate
+        (2, 0.3, False),
+        (Fraction(3, 10), 0.3, False),  # a short line: -70 LUFS (no 400 ms block), yet heard
+        (Fraction(3, 10), 0.0, True),
+    ],
+)
+def test_silence_is_told_from_a_short_line(
+    tmp_path: Path, seconds: Fraction, amplitude: float, silent: bool
+) -> None:
+    info = read_wav(write_sine(tmp_path / "s.wav", seconds=seconds, amplitude=amplitude))
+    assert info.silent is silent
+    assert info.peak == pytest.approx(amplitude, abs=1e-4)
+
+
 def test_a_file_that_is_not_audio_is_refused(tmp_path: Path) -> None:
     path = tmp_path / "line.wav"
     path.write_bytes(b"RIFF this is not a wave file at all" * 10)

@@ -89,8 +89,17 @@ def render(
     if as_json:
         emit_json(report.to_json())
     else:
+        from setpiece.script.cues import is_group_cue
+
         out = console()
         for name, voice in report.default_voices.items():
+            if is_group_cue(name):
+                out.print(
+                    f"note: {name} is a group cue, not a character: spoken once with the "
+                    f"default {voice} (name the speakers in the script's cue, 'MARA & TEO', "
+                    "to hear each in their own voice)"
+                )
+                continue
             out.print(
                 f"note: {name} has no voice; speaking with the default {voice} "
                 f"('setpiece character voice {name} --backend ... --voice ...' sets one)"
@@ -127,13 +136,20 @@ def import_(
     ctx: typer.Context,
     line: str = typer.Argument(..., help="The line, SCENE/NUMBER (3/5)."),
     file: Path = typer.Argument(..., help="The actor's recording, a WAV file."),
+    allow_silence: bool = typer.Option(
+        False, "--allow-silence", help="Take a silent recording (a deliberate silent beat)."
+    ),
     as_json: bool = JSON,
 ) -> None:
-    """Take an actor's recording of a line as a new take (preferred over synthesis)."""
+    """Take an actor's recording of a line as a new take (preferred over synthesis).
+
+    A silent recording (nothing above -70 LUFS) is refused: it would silence the line in
+    the cut. --allow-silence takes it anyway.
+    """
     from setpiece.pipeline.dialogue import import_recording
 
     with open_production(ctx) as production:
-        take = import_recording(production, line, file)
+        take = import_recording(production, line, file, allow_silence=allow_silence)
     if as_json:
         emit_json(take.to_json())
         return

@@ -30,6 +30,7 @@ from setpiece.production.dialogue import (
     LineTakeView,
     VoiceView,
     add_line_take,
+    check_line_takes_recording,
     dialogue_settings,
     set_voice,
 )
@@ -116,21 +117,38 @@ def character_voice(
 
 
 def import_recording(
-    production: Production, line: str, path: str | os.PathLike[str]
+    production: Production,
+    line: str,
+    path: str | os.PathLike[str],
+    *,
+    allow_silence: bool = False,
 ) -> LineTakeView:
     """An actor's recording of a line, read and measured, as a new take of it.
 
+    The line is checked first (an unknown line is named whatever the file is), then the
+    file. A silent file (``WavInfo.silent``: nothing above -70 LUFS) is refused unless
+    ``allow_silence``: a recorded take is preferred over synthesis, so a muted microphone
+    or a wrong channel would silence the line in the cut.
+
     Raises:
-        InvalidMediaError: Not a WAV, or no audio in it.
+        InvalidMediaError: Not a WAV, no audio in it, or silent (without ``allow_silence``).
         InvalidInputError: Longer than ``[dialogue] max_seconds``, or at another rate than
             ``[dialogue] sample_rate``; the line is omitted.
         NotFoundError: An unknown line.
     """
+    from setpiece.errors import InvalidMediaError
     from setpiece.voice.audio import read_wav
 
     settings = dialogue_settings(production.config.settings)
+    name = check_line_takes_recording(production, line)
     source = Path(path)
     info = read_wav(source, max_seconds=Fraction(settings.max_seconds))
+    if info.silent and not allow_silence:
+        raise InvalidMediaError(
+            f"{source.name} is silent (nothing above -70 LUFS in {float(info.seconds):.2f} s): "
+            f"as a recorded take it would silence line {name} in the cut; check the "
+            "microphone and the channel, or pass --allow-silence for a deliberate silent beat"
+        )
     return add_line_take(
         production,
         line,

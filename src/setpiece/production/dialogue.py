@@ -19,7 +19,9 @@ records what happens to them. What it decides:
 - **The shot that covers a line** (``cut_lines``): the scene's single on the speaker (a
   shot whose only character is the speaker), else the first shot of the scene that has
   the speaker in it, else the scene's first shot; a scene without shots places none of
-  its lines.
+  its lines. The two lines of a dual pair (consecutive lines marked dual: dual dialogue,
+  or a joint cue's speakers) share one shot, so the cut hears them at once: the first
+  shot that has both speakers in it, else the first line's shot.
 
 Whether a backend has a voice, and reading a WAV, belong to ``setpiece.voice``, above
 this layer: callers measure a file and hand the figures here.
@@ -57,6 +59,7 @@ __all__ = [
     "VoiceView",
     "add_line_take",
     "audio_media",
+    "check_line_takes_recording",
     "circle_line_take",
     "cut_lines",
     "dialogue_settings",
@@ -312,7 +315,7 @@ def select_lines(
         .join(Scene, Line.scene_id == Scene.id)
         .where(Line.omitted.is_(False), Scene.omitted.is_(False))
         .options(selectinload(Line.takes), selectinload(Line.entry), selectinload(Line.scene))
-        .order_by(Scene.position, Line.position)
+        .order_by(Scene.position, Line.position, Line.number)
     )
     if scene is not None:
         query = query.where(Line.scene_id == scene_row(session, scene).id)
@@ -415,11 +418,7 @@ def add_line_take(
             "([dialogue] sample_rate): resample it, e.g. 'ffmpeg -i IN -ar "
             f"{settings.sample_rate} OUT.wav'"
         )
-    with production.transaction(read_only=True) as session:
-        production.authorize(session, "import_take")
-        row = line_row(session, line)
-        if row.omitted or row.scene.omitted:
-            raise InvalidInputError(f"line {_line_name(row)} is omitted from the script")
+    check_line_takes_recording(production, line)
     stored = production.store.put(source, ".wav")
     with production.transaction() as session:
         production.authorize(session, "import_take")
@@ -446,6 +445,28 @@ def add_line_take(
             session, production, "line", _line_name(row), "take_imported", after=str(take.number)
         )
         return _take_view(take, row)
+
+
+def check_line_takes_recording(production: Production, line: str) -> str:
+    """Checks that a recording may be imported for the line, before its file is read.
+
+    The line comes first: ``dialogue import 99/99 FILE`` names the unknown line, whatever
+    the file is.
+
+    Returns:
+        The line's name, ``SCENE/NUMBER``.
+
+    Raises:
+        InvalidInputError: The name is not ``SCENE/NUMBER``, or the line is omitted.
+        NotFoundError: An unknown scene or line.
+        PermissionDeniedError: The acting user may not import takes.
+    """
+    with production.transaction(read_only=True) as session:
+        production.authorize(session, "import_take")
+        row = line_row(session, line)
+        if row.omitted or row.scene.omitted:
+            raise InvalidInputError(f"line {_line_name(row)} is omitted from the script")
+        return _line_name(row)
 
 
 def circle_line_take(production: Production, line: str, take: str) -> LineTakeView:
@@ -585,6 +606,29 @@ def _covering_shot(shots: Sequence[Shot], character_id: int | None) -> Shot | No
     return shots[0]
 
 
+def _dual_partners(rows: Sequence[Line]) -> dict[int, tuple[Line, Line]]:
+    """Each line of a dual pair (two consecutive dual lines of a scene) with its pair."""
+    pairs: dict[int, tuple[Line, Line]] = {}
+    index = 0
+    while index + 1 < len(rows):
+        first, second = rows[index], rows[index + 1]
+        if first.dual and second.dual and first.scene_id == second.scene_id:
+            pairs[first.id] = pairs[second.id] = (first, second)
+            index += 2
+        else:
+            index += 1
+    return pairs
+
+
+def _pair_shot(shots: Sequence[Shot], first: int | None, second: int | None) -> Shot | None:
+    """The shot a dual pair is heard in: the first that has both speakers, else the first's."""
+    for shot in shots:
+        ids = {s.entry_id for s in shot.subjects}
+        if first is not None and second is not None and {first, second} <= ids:
+            return shot
+    return _covering_shot(shots, first)
+
+
 def cut_lines(
     production: Production, session: Session, *, scene: str | None = None
 ) -> list[LineAudio]:
@@ -606,6 +650,7 @@ def cut_lines(
     """
     rows = select_lines(session, scene=scene)
     shots: dict[int, list[Shot]] = {}
+    partners = _dual_partners(rows)
     found: list[LineAudio] = []
     for line in rows:
         take = pick_line_take(line.takes)
@@ -623,7 +668,12 @@ def cut_lines(
                     .order_by(Shot.position)
                 )
             )
-        shot = _covering_shot(shots[line.scene_id], line.entry_id)
+        pair = partners.get(line.id)
+        shot = (
+            _pair_shot(shots[line.scene_id], pair[0].entry_id, pair[1].entry_id)
+            if pair is not None
+            else _covering_shot(shots[line.scene_id], line.entry_id)
+        )
         if shot is None:
             continue
         path = production.store.local_path(production.store.key_for(take.media_sha256, ".wav"))
@@ -659,6 +709,6 @@ def line_seconds(session: Session, scene_id: int) -> dict[int, Fraction]:
         ready = sorted((t for t in line.takes if t.status == READY), key=lambda t: t.number)
         chosen = next((t for t in ready if t.circled), ready[-1] if ready else None)
         seconds = _seconds(chosen) if chosen is not None else None
-        if seconds is not None:
-            found[line.position] = seconds
+        if seconds is not None:  # a joint cue's lines share a position: said at once
+            found[line.position] = max(seconds, found.get(line.position, seconds))
     return found

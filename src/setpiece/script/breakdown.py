@@ -22,6 +22,8 @@ action that are a speaker cue somewhere in the script (capitals are how a
 screenplay introduces a character, and silent extras are capitalised too, so
 only names that speak somewhere count). That rule needs the whole script, so a
 scene is first a ``SceneDraft`` and becomes a ``Scene`` once every speaker is known.
+A joint cue (``ODE & GODUHA``) counts each of its speakers, and a group cue (``ALL``,
+``BOTH``) none: neither is a character (``script.cues``).
 
 Screenplay conventions in headings (``heading_convention``), read only in headings
 without INT./EXT.: ``POV`` (``SNIPER SCOPE POV``), ``INSERT`` and ``BACK TO SCENE``
@@ -37,10 +39,11 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from functools import lru_cache
 
+from setpiece.script.cues import cue_speakers
 from setpiece.script.elements import (
     Element,
     Scene,
@@ -59,6 +62,7 @@ __all__ = [
     "heading_convention",
     "opens_scene",
     "scenes",
+    "speaker_lookup",
     "split_heading",
     "wrapped_lines",
 ]
@@ -268,6 +272,18 @@ def _capitals(text: str) -> list[list[str]]:
     return runs
 
 
+def speaker_lookup(names: Iterable[str]) -> Callable[[str], str | None]:
+    """A name's speaker as the script first spells it, among the cues' names (else None).
+
+    Names match as ``Breakdown`` matches them: upper case, trailing dots and a possessive
+    'S aside, so ``script.cues`` splits a joint cue the same way for every caller.
+    """
+    known: dict[tuple[str, ...], str] = {}
+    for name in names:
+        known.setdefault(_key(tuple(name.split())), name)
+    return lambda name: known.get(_key(tuple(name.split())))
+
+
 @dataclass(slots=True)
 class SceneDraft:
     """A scene whose characters still wait for the script's full list of speakers.
@@ -404,6 +420,10 @@ class Breakdown:
         """
         return self._end_scene()
 
+    def speaker(self, name: str) -> str | None:
+        """A speaker's name as the script first spells it, or None when no cue has it."""
+        return self.speakers.get(_key(tuple(name.split())))
+
     def finish(self, draft: SceneDraft) -> Scene:
         """The scene of a draft, once every element has been fed.
 
@@ -416,7 +436,8 @@ class Breakdown:
         found: dict[str, None] = {}
         for mention in draft.mentions:
             if isinstance(mention, str):
-                found.setdefault(self.speakers.get(_key(tuple(mention.split())), mention), None)
+                for who in cue_speakers(mention, self.speaker):
+                    found.setdefault(self.speaker(who) or who, None)
                 continue
             words = _key(tuple(mention))
             start = 0
@@ -424,7 +445,8 @@ class Breakdown:
                 for end in range(len(words), start, -1):
                     name = self.speakers.get(words[start:end])
                     if name is not None:
-                        found.setdefault(name, None)
+                        for who in cue_speakers(name, self.speaker):
+                            found.setdefault(who, None)
                         start = end
                         break
                 else:

@@ -12,6 +12,12 @@ writes the outcome in one transaction:
 - Scenes the script no longer has are marked OMITTED, never deleted (the film
   convention); their shots and takes stay with them. A script with no scene at
   all omits every scene, with a warning.
+- What stands before the first scene heading belongs to no scene (a title card, FADE
+  IN:), in Fountain and in Final Draft alike. Dialogue there is no line, since a line
+  lives in a scene's shots; the import says how many blocks it left out and how to
+  keep them (a heading above them), rather than invent a scene the writer did not
+  write. A script without any scene heading (a fragment such as a dual-dialogue
+  exchange) imports nothing, and says so, on a first import too.
 - Numbers: once the project has shots they are locked (``revisions.revise``).
 - Refused, writing nothing: a script whose numbers repeat or go backwards
   (``revisions.check_numbers``), and, unless forced, a script that shares no
@@ -25,7 +31,7 @@ import hashlib
 import json
 import os
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -39,10 +45,11 @@ from setpiece.model.orm import Appearance, BibleEntry, Event, Scene, Shot
 from setpiece.production.context import Production
 from setpiece.production.entries import names_of
 from setpiece.production.history import record_event
-from setpiece.script.breakdown import opens_scene
+from setpiece.script.breakdown import opens_scene, speaker_lookup
+from setpiece.script.cues import cue_speakers
 from setpiece.script.elements import Action, Character, Note, PageBreak, SceneHeading, Script
 from setpiece.script.introductions import propose_descriptions
-from setpiece.script.lines import LineChanges, sync_lines
+from setpiece.script.lines import LineChanges, script_lines, sync_lines
 from setpiece.script.props import find_props
 from setpiece.script.revisions import Draft, Outcome, Standing, check_numbers, revise, units_of
 
@@ -87,9 +94,15 @@ def _normal(heading: str) -> str:
     return " ".join(heading.upper().replace("–", "-").split())
 
 
+def _speakers(script: Script) -> dict[str, None]:
+    """The names of the script's cues, in script order (the first spelling wins)."""
+    return {e.name: None for e in script.elements if isinstance(e, Character)}
+
+
 def split_scenes(script: Script) -> list[ParsedScene]:
     """Cuts the element list at each scene heading and breaks each scene down."""
-    speakers = {e.name for e in script.elements if isinstance(e, Character)}
+    speakers = _speakers(script)
+    speaker = speaker_lookup(speakers)
     starts: list[int] = []
     for i, e in enumerate(script.elements):
         if isinstance(e, SceneHeading) and opens_scene(e.text, in_scene=bool(starts)):
@@ -103,7 +116,13 @@ def split_scenes(script: Script) -> list[ParsedScene]:
         digest = hashlib.sha256(
             json.dumps([_normal(scene.heading), hashed], ensure_ascii=False).encode()
         ).hexdigest()
-        dialogue = Counter(e.name for e in elements if isinstance(e, Character))
+        # Each speaker of a joint cue says the line; a group cue is no one's.
+        dialogue = Counter(
+            who
+            for e in elements
+            if isinstance(e, Character)
+            for who in cue_speakers(e.name, speaker)
+        )
         props = find_props((e.text for e in elements if isinstance(e, Action)), speakers)
         parsed.append(
             ParsedScene(
@@ -124,6 +143,43 @@ def split_scenes(script: Script) -> list[ParsedScene]:
             )
         )
     return parsed
+
+
+def _outside_scenes(
+    script: Script, parsed: Sequence[ParsedScene], name: str, *, omitting: bool
+) -> list[str]:
+    """Warnings for a script with no scene, and for dialogue before the first heading.
+
+    ``omitting``: the import omits every scene of the project, and says so already.
+    """
+    before: list[Any] = []
+    for element in script.elements:
+        if isinstance(element, SceneHeading) and opens_scene(element.text, in_scene=False):
+            break
+        before.append(element)
+    blocks = script_lines([_element_json(e) for e in before if not isinstance(e, PageBreak)])
+    said = ""
+    if blocks:
+        first = " ".join(blocks[0].text.split())
+        said = (
+            f"; {len(blocks)} dialogue block(s) belong to no scene and are not lines "
+            f"(the first: {blocks[0].character}, {first[:40]!r})"
+        )
+    if not parsed and omitting:
+        return [f"{name}: {said.removeprefix('; ')}"] if said else []
+    if not parsed:
+        return [
+            f"{name} has no scene heading, so no scene was imported{said}; start each scene "
+            "with a heading such as 'INT. BOOTH - NIGHT' (in Fountain a line that starts "
+            "with '.' is a heading too)"
+        ]
+    if blocks:
+        return [
+            f"{name}: {len(blocks)} dialogue block(s) stand before the first scene heading, "
+            f"so they belong to no scene and are not lines (the first: {blocks[0].character}, "
+            f"{first[:40]!r}); put a scene heading above them to have them spoken"
+        ]
+    return []
 
 
 def _element_json(element: Any) -> dict[str, Any]:
@@ -177,12 +233,15 @@ def import_script(
         if not force:
             _check_same_screenplay(session, Path(path), title, standing, outcome)
         warnings = list(script.warnings) + outcome.warnings
-        if not parsed and any(not s.omitted for s in standing if s.units is not None):
+        omitting = not parsed and any(not s.omitted for s in standing if s.units is not None)
+        if omitting:
             warnings.append(
                 f"{Path(path).name} has no scenes: every scene of the project is now OMITTED "
                 "(nothing is deleted; their shots and takes stay)"
             )
-        report = _apply(production, session, old, parsed, outcome, title, warnings)
+        warnings += _outside_scenes(script, parsed, Path(path).name, omitting=omitting)
+        speaker = speaker_lookup(_speakers(script))
+        report = _apply(production, session, old, parsed, outcome, title, warnings, speaker)
         record_event(
             session,
             production,
@@ -248,6 +307,7 @@ def _apply(
     outcome: Outcome,
     title: str | None,
     warnings: Sequence[str],
+    speaker: Callable[[str], str | None],
 ) -> ScriptImportReport:
     report = ScriptImportReport(title=title, scenes=len(parsed), warnings=list(warnings))
     _renumber(production, session, old, outcome)
@@ -278,7 +338,7 @@ def _apply(
     session.flush()
     _breakdown(session, parsed, targets, report)
     for scene, row in zip(parsed, targets, strict=True):
-        sync_lines(production, session, row, scene.body, report.lines)
+        sync_lines(production, session, row, scene.body, report.lines, speaker)
     propose_descriptions(session, parsed)  # candidates only, see script/introductions.py
     return report
 

@@ -7,19 +7,26 @@ parenthetical the first wryly, its extension what the cue carries in parentheses
 (``V.O.``, ``O.S.``, ``CONT'D``), ``dual`` the cue's dual-dialogue mark. A block with
 nothing spoken (a cue alone) is no line.
 
+A joint cue (``ODE & GODUHA``, each part a speaker of the script) gives one line per
+speaker, each with the whole text, marked dual so the cut overlaps them, and spoken in
+each speaker's own voice; a group cue (``ALL``, ``BOTH``) gives one line that belongs to
+no bible character unless the bible has one of that name (``script.cues``).
+
 A line is named ``SCENE/NUMBER`` and keeps its number for life; ``position`` follows the
-script. A revision of a scene aligns its lines with the old ones by speaker and text
-(difflib): equal lines keep their number; a line whose speaker stayed and whose text
-changed is *changed* (updated and flagged ``needs_review``, its takes then stale); a
-line the script no longer has is omitted, never deleted; a new line takes the next free
-number; a line spoken again as it was when omitted is restored.
+script: the lines of one joint cue share the position of their speech, so positions
+stay one per speech, as the shot planner counts them. A revision of a scene aligns its
+lines with the old ones by speaker and text (difflib): equal lines keep their number;
+a line whose speaker stayed and whose text changed is *changed* (updated and flagged
+``needs_review``, its takes then stale); a line the script no longer has is omitted,
+never deleted; a new line takes the next free number; a line spoken again as it was
+when omitted is restored.
 """
 
 from __future__ import annotations
 
 import difflib
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -31,6 +38,7 @@ from setpiece.model.orm import BibleEntry, Line, Scene
 from setpiece.production.context import Production
 from setpiece.production.entries import names_of
 from setpiece.production.history import record_event
+from setpiece.script.cues import cue_speakers
 
 __all__ = ["LineChanges", "ScriptLine", "script_lines", "sync_lines"]
 
@@ -47,6 +55,7 @@ class ScriptLine:
     parenthetical: str | None
     extension: str | None
     dual: bool
+    speech: int = 1  # the speech's place in the scene, from 1 (shared by a joint cue's lines)
 
     @property
     def key(self) -> tuple[str, str]:
@@ -63,8 +72,16 @@ class LineChanges:
     restored: list[str] = field(default_factory=list)
 
 
-def script_lines(body: Sequence[dict[str, Any]]) -> list[ScriptLine]:
-    """The dialogue blocks of a scene's body (``Scene.body``), in order."""
+def script_lines(
+    body: Sequence[dict[str, Any]], speaker: Callable[[str], str | None] | None = None
+) -> list[ScriptLine]:
+    """The dialogue blocks of a scene's body (``Scene.body``), in order.
+
+    Args:
+        body: The scene's elements.
+        speaker: The script's speakers by name (``Breakdown.speaker``), to split joint
+            cues; None splits none.
+    """
     blocks: list[tuple[dict[str, Any], list[dict[str, Any]]]] = []
     for element in body:
         kind = element.get("type")
@@ -87,15 +104,20 @@ def script_lines(body: Sequence[dict[str, Any]]) -> list[ScriptLine]:
         ]
         written = str(cue.get("text", ""))
         marks = [" ".join(m.split()) for m in _EXTENSIONS.findall(written) if m.strip()]
-        found.append(
-            ScriptLine(
-                character=str(cue.get("name") or written).strip().upper(),
-                text=text,
-                parenthetical=wrylies[0] if wrylies else None,
-                extension=" ".join(marks) if marks else None,
-                dual=bool(cue.get("dual")),
+        name = str(cue.get("name") or written).strip()
+        speakers = cue_speakers(name, speaker) if speaker is not None else (name,)
+        speech = len({line.speech for line in found}) + 1
+        for who in speakers or (name,):
+            found.append(
+                ScriptLine(
+                    character=who.upper(),
+                    text=text,
+                    parenthetical=wrylies[0] if wrylies else None,
+                    extension=" ".join(marks) if marks else None,
+                    dual=bool(cue.get("dual")) or len(speakers) > 1,
+                    speech=speech,
+                )
             )
-        )
     return found
 
 
@@ -156,12 +178,24 @@ def sync_lines(
     scene: Scene,
     body: Sequence[dict[str, Any]],
     changes: LineChanges,
+    speaker: Callable[[str], str | None] | None = None,
 ) -> None:
-    """Brings the scene's lines in line with its body (see the module docstring)."""
-    new = script_lines(body)
+    """Brings the scene's lines in line with its body (see the module docstring).
+
+    Args:
+        production: The project.
+        session: The import's session.
+        scene: The scene.
+        body: Its elements as the script has them now.
+        changes: Where the added, changed, omitted and restored lines are told.
+        speaker: The script's speakers by name, to split joint cues (``script_lines``).
+    """
+    new = script_lines(body, speaker)
     characters = _characters(session)
     old = list(
-        session.scalars(select(Line).where(Line.scene_id == scene.id).order_by(Line.position))
+        session.scalars(
+            select(Line).where(Line.scene_id == scene.id).order_by(Line.position, Line.number)
+        )
     )
     live = [line for line in old if not line.omitted]
     omitted = [line for line in old if line.omitted]
@@ -181,8 +215,9 @@ def sync_lines(
             changes.omitted.append(_name(scene, dropped))
             record_event(session, production, "line", _name(scene, dropped), "omitted")
     top = max((line.number for line in old), default=0)
-    for position, (line, existing) in enumerate(zip(new, matched, strict=True), start=1):
+    for index, (line, existing) in enumerate(zip(new, matched, strict=True)):
         entry = characters.get(line.character)
+        position = line.speech
         if existing is None:
             top += 1
             row = Line(scene=scene, number=top, omitted=False, needs_review=False)
@@ -190,7 +225,7 @@ def sync_lines(
             session.add(row)
             changes.added.append(_name(scene, row))
             continue
-        if position - 1 in changed or (
+        if index in changed or (
             existing.parenthetical,
             existing.extension,
             existing.dual,

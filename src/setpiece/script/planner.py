@@ -50,6 +50,7 @@ from typing import Any, ClassVar
 from setpiece.errors import NotFoundError
 from setpiece.plugins import Plugins
 from setpiece.script.breakdown import heading_convention
+from setpiece.script.cues import joint_parts
 
 __all__ = [
     "GROUP",
@@ -168,7 +169,7 @@ def _without_joint_cues(
     alone = {speaker for speaker, _, _ in speeches}
     kept = []
     for speech in speeches:
-        parts = [p.strip() for p in re.split(r"\s+(?:AND|&)\s+", speech[0]) if p.strip()]
+        parts = joint_parts(speech[0])
         if len(parts) > 1 and all(p in alone for p in parts):
             continue
         kept.append(speech)

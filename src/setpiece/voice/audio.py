@@ -22,6 +22,11 @@ What it decides:
   whose rate differs from what its source promised (``sample_rate=``) is a broken file or a
   mislabelled one, and silently resampling it would hide that.
 * **Duration is exact**: decoded samples over the sample rate, a ``Fraction``.
+* **Silence is told apart from a short line** (``WavInfo.silent``): BS.1770 reads both as
+  -70 LUFS (a clip under 400 ms fills no gating block), so a file is silent when its
+  integrated loudness is at the gate and either it is long enough to have been measured
+  or its sample peak is below -70 dBFS too. Whether to take a silent file is the caller's
+  decision (``dialogue import`` refuses one unless told otherwise).
 """
 
 from __future__ import annotations
@@ -37,6 +42,8 @@ __all__ = ["DEFAULT_MAX_SECONDS", "SILENCE_LUFS", "WavInfo", "read_wav"]
 
 DEFAULT_MAX_SECONDS = 120
 SILENCE_LUFS = -70.0  # the absolute gate of BS.1770: nothing louder was heard
+SILENCE_PEAK = 10 ** (SILENCE_LUFS / 20)  # the same level as a sample peak (-70 dBFS)
+_GATE_BLOCK = Fraction(2, 5)  # BS.1770's gating block: shorter sound is never measured
 
 
 @dataclass(frozen=True)
@@ -48,6 +55,14 @@ class WavInfo:
     samples: int  # per channel
     seconds: Fraction
     lufs: float  # integrated loudness, LUFS (SILENCE_LUFS when all of it is gated out)
+    peak: float = 1.0  # largest sample, full scale 1.0
+
+    @property
+    def silent(self) -> bool:
+        """Nothing heard: at the loudness gate, and too quiet to be a short line."""
+        if self.lufs > SILENCE_LUFS:
+            return False
+        return self.seconds >= _GATE_BLOCK or self.peak <= SILENCE_PEAK
 
 
 def read_wav(
@@ -119,6 +134,7 @@ def read_wav(
             samples=samples,
             seconds=Fraction(samples, rate),
             lufs=meter.integrated(),
+            peak=meter.peak,
         )
 
 
@@ -134,6 +150,7 @@ class _Meter:
         self._layout = layout
         self._last: dict[str, str] = {}
         self._pts = 0
+        self.peak = 0.0  # largest sample so far, full scale 1.0
 
     def push(self, frame: Any) -> None:
         import av
@@ -150,6 +167,7 @@ class _Meter:
             self._source.link_to(meter)
             meter.link_to(sink)
             self._graph.configure()
+        self.peak = max(self.peak, _peak(frame))
         frame.pts = self._pts
         self._pts += frame.samples
         self._graph.push(frame)
@@ -174,3 +192,18 @@ class _Meter:
         self._drain(av)
         value = float(self._last.get("lavfi.r128.I", SILENCE_LUFS))
         return max(value, SILENCE_LUFS)
+
+
+def _peak(frame: Any) -> float:
+    """A frame's largest sample on a full scale of 1.0, whatever its sample format."""
+    import numpy as np
+
+    data = frame.to_ndarray()
+    if data.size == 0:
+        return 0.0
+    if data.dtype.kind == "f":
+        return float(np.abs(data).max())
+    if data.dtype.kind == "u":  # 8-bit WAV: unsigned, centred on 128
+        return float(np.abs(data.astype(np.int32) - 128).max()) / 128
+    scale = float(2 ** (8 * data.dtype.itemsize - 1))
+    return float(np.abs(data.astype(np.int64)).max()) / scale
