@@ -72,6 +72,31 @@ def test_a_queued_speech_job_is_cancelled_and_retried(cli, film: Path) -> None:
     lines = json.loads(cli("dialogue", "list", "--json").out)["lines"]
     (take,) = next(line for line in lines if line["id"] == first["line"])["takes"]
     assert take["id"] == first["take"]
-    assert cli("jobs", "retry", str(first["id"])).code == 0
+    retried = cli("jobs", "retry", str(first["id"]))
+    assert retried.code == 0, retried.err
+    assert "'setpiece dialogue render' or a running worker speaks them" in retried.out
     again = next(j for j in _jobs(cli) if j["id"] == first["id"])
     assert again["state"] == "queued" and again["attempts"] == 0
+
+
+@SQLITE
+def test_a_retried_speech_job_is_spoken_by_dialogue_render(cli, film: Path) -> None:
+    pytest.importorskip("espeakng_loader", reason="the voices extra is not installed")
+    from setpiece.generate.queue import enqueue_speech
+    from setpiece.pipeline.dialogue import default_voice_of
+    from setpiece.production.context import Production
+
+    with Production.open(film, actor="ana") as production:
+        enqueue_speech(
+            production,
+            default_voice=default_voice_of,  # the voice 'dialogue render' gives MARA
+            line="1/2",
+        )
+    (job,) = _jobs(cli)
+    assert cli("jobs", "cancel", str(job["id"])).code == 0
+    assert cli("jobs", "retry", str(job["id"])).code == 0
+    spoken = cli("dialogue", "render", "--line", "1/2")
+    assert spoken.code == 0, spoken.err
+    assert "spoke 1 line(s)" in spoken.out  # the retried job, not a new take
+    (done,) = _jobs(cli)
+    assert (done["id"], done["state"], done["number"]) == (job["id"], "done", 1)

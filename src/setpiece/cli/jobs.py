@@ -84,10 +84,10 @@ def jobs_retry(
     if as_json:
         emit_json(retried)
         return
-    console().print(
-        f"queued {len(retried)} job(s) again"
-        + (": 'setpiece render' or a running worker renders them" if retried else "")
-    )
+    who = "'setpiece render' or a running worker renders them"
+    if any(view.line is not None for view in retried):  # render does not speak
+        who = "'setpiece dialogue render' or a running worker speaks them"
+    console().print(f"queued {len(retried)} job(s) again" + (f": {who}" if retried else ""))
 
 
 @jobs_app.command("cancel")
