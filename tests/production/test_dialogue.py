@@ -335,32 +335,33 @@ def test_a_cue_with_nothing_said_is_no_line(production: Production, tmp_path: Pa
 
 
 def test_timing_from_sound_and_the_edit_wins(production: Production, tmp_path: Path) -> None:
+    from setpiece.pipeline.timing import time_shots
     from setpiece.production.history import record_event
     from setpiece.production.shots import list_shots
-    from setpiece.script.planning import plan_shots, time_from_sound
+    from setpiece.script.planning import plan_shots
 
     import_script(production, _write(tmp_path, "a.fountain", DRAFT))
     plan_shots(production)
     before = {shot.code: shot.planned_frames for shot in list_shots(production)}
-    assert time_from_sound(production).changed == []  # nothing measured: the estimate stands
+    assert time_shots(production).changed == []  # nothing measured: the estimate stands
     add_line_take(
         production, "1/1", wav(tmp_path / "m.wav", 0.2), frames=4410 * 20, sample_rate=4410,
         lufs=None,
     )  # fmt: skip
-    dry = time_from_sound(production, dry_run=True)
+    dry = time_shots(production, dry_run=True)
     assert dry.changed and dry.dry_run
     assert {shot.code: shot.planned_frames for shot in list_shots(production)} == before
     with production.transaction() as session:  # the editor's length for one of them
         record_event(
             session, production, "shot", dry.changed[0].code, "duration", note="from the edit x"
         )
-    report = time_from_sound(production)
+    report = time_shots(production)
     assert report.kept_by_edit == [dry.changed[0].code]
     assert [c.code for c in report.changed] == [c.code for c in dry.changed[1:]]
     after = {shot.code: shot.planned_frames for shot in list_shots(production)}
     for change in report.changed:  # MARA's 20 s take (+0.5 s pause) lengthens her shots
         assert after[change.code] > before[change.code]
-    assert time_from_sound(production).changed == []
+    assert time_shots(production).changed == []
 
 
 def test_a_cloned_voice_with_consent_keeps_its_sample(

@@ -182,14 +182,16 @@ def time_(
 ) -> None:
     """Re-time the shots from the dialogue's takes, and list the shots whose length changed.
 
-    Each line counts at its circled (else newest) take's measured length plus
-    [dialogue] pause; lines without a take keep the words-a-second estimate. A
-    length set by 'setpiece edit import' is kept.
+    Each line counts at its take's measured length (circled, else newest recorded, else
+    newest) plus [dialogue] pause; lines without a take keep the words-a-second estimate.
+    A shot never ends before its lines do; a length set by hand is only lengthened to fit
+    them; a length set by 'setpiece edit import' is kept. 'setpiece make --dialogue'
+    times the shots by the same rule.
     """
-    from setpiece.script.planning import time_from_sound
+    from setpiece.pipeline.timing import time_shots
 
     with open_production(ctx) as production:
-        report = time_from_sound(production, scene=scene, dry_run=dry_run)
+        report = time_shots(production, scene=scene, dry_run=dry_run)
     if as_json:
         emit_json(report.to_json())
         return

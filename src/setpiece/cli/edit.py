@@ -72,7 +72,7 @@ def assemble(
                     contact_sheet=sheet,
                     scene=scene,
                     include_unapproved=include_unapproved,
-                    progress=lambda done, total: bar("frames", done, total),
+                    progress=bar,
                 )
     if as_json:
         from setpiece.production.views import jsonable

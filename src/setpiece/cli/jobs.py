@@ -36,7 +36,11 @@ def jobs_list(
     limit: int | None = typer.Option(None, "--limit", help="Jobs per page."),
     as_json: bool = JSON,
 ) -> None:
-    """Render jobs, newest first, with why each failed one failed."""
+    """Render jobs, newest first, with why each failed one failed.
+
+    A picture job shows its take as SHOT/TAKE (3B/2), a speech job as LINE/TAKE and the
+    character (3/5/1 MARA).
+    """
     from setpiece.production.jobs import list_jobs
 
     with open_production(ctx) as production:
@@ -46,7 +50,7 @@ def jobs_list(
         return
     out = console()
     for job in page.items:
-        line = f"{job.id:>6} {job.shot}/{job.number:<4} {job.generator:10s} {job.state:9s}"
+        line = f"{job.id:>6} {job.label:<10} {job.generator:10s} {job.state:9s}"
         line += f" {job.attempts}/{job.max_attempts}"
         if job.last_error and job.state in ("failed", "cancelled", "queued"):
             line += f"  {job.last_error}"
@@ -80,10 +84,10 @@ def jobs_retry(
     if as_json:
         emit_json(retried)
         return
-    console().print(
-        f"queued {len(retried)} job(s) again"
-        + (": 'setpiece render' or a running worker renders them" if retried else "")
-    )
+    who = "'setpiece render' or a running worker renders them"
+    if any(view.line is not None for view in retried):  # render does not speak
+        who = "'setpiece dialogue render' or a running worker speaks them"
+    console().print(f"queued {len(retried)} job(s) again" + (f": {who}" if retried else ""))
 
 
 @jobs_app.command("cancel")
@@ -100,7 +104,7 @@ def jobs_cancel(
     if as_json:
         emit_json(view)
         return
-    console().print(f"cancelled job {view.id} ({view.shot}/{view.number})")
+    console().print(f"cancelled job {view.id} ({view.label})", markup=False)
 
 
 def _job_id(text: str) -> int:

@@ -47,7 +47,23 @@ if TYPE_CHECKING:
     from setpiece.provenance.disclosure import Disclosure
     from setpiece.provenance.keys import Identity
 
-__all__ = ["GOOD_STATES", "DeliveryReport", "deliver_cut"]
+__all__ = ["GOOD_STATES", "DeliveryReport", "Progress", "deliver_cut"]
+
+#: Hears a delivery's long parts as ``(what, done, total)``: ``("frames", 240, 2000)``.
+Progress = Callable[[str, int, int], None]
+
+
+def _tell(progress: Progress | None, what: str, done: int, total: int) -> None:
+    if progress is not None:
+        progress(what, done, total)
+
+
+def _part(progress: Progress | None, what: str) -> Callable[[int, int], None] | None:
+    """``progress`` for one part, as the writers call it: ``(done, total)``."""
+    if progress is None:
+        return None
+    return lambda done, total: progress(what, done, total)
+
 
 GOOD_STATES = ("Valid", "Trusted")  # what ``verify`` says of a delivered file that is sound
 
@@ -184,7 +200,7 @@ def deliver_cut(
     disclosure: Path | None = None,
     scene: str | None = None,
     include_unapproved: bool = False,
-    progress: Callable[[int, int], None] | None = None,
+    progress: Progress | None = None,
     lines: Sequence[LineAudio] | None = None,
 ) -> DeliveryReport:
     """Delivers ``cut``: the files asked for, signed, verified, with the disclosure beside.
@@ -203,7 +219,10 @@ def deliver_cut(
             None: ``NAME.disclosure.json`` and ``.html`` beside the first file delivered.
         scene: The scene the cut holds (None: the film), for the sheet and disclosure.
         include_unapproved: The cut takes the newest take where none is circled.
-        progress: Called as ``(frames_done, frames_total)`` while the movie renders.
+        progress: Called as ``(what, done, total)`` through the long parts: "frames" while
+            the movie renders, "watermark frames" while its frames are marked, "takes"
+            while a bundle's takes are delivered, "files" as each file is signed and
+            verified.
         lines: The lines the cut speaks; None reads them (``cut_lines``, the same ``scene``).
 
     Returns:
@@ -241,9 +260,11 @@ def deliver_cut(
         )
         identity = delivery.identity()
         manifests = _sign_timelines(production, cut, files, identity, spoken)
-        verified = {
-            kind: verify_file(path, delivery.settings).state for kind, path in files.items()
-        }
+        verified: dict[str, str] = {}
+        for kind, path in files.items():
+            _tell(progress, "files verified", len(verified), len(files))
+            verified[kind] = verify_file(path, delivery.settings).state
+        _tell(progress, "files verified", len(verified), len(files))
         disclosure_files = [
             write_json(report, targets.disclosure_json),
             write_html(report, targets.disclosure_html),
@@ -354,7 +375,7 @@ def _write(
     targets: _Targets,
     burn_in: bool,
     scene: str | None,
-    progress: Callable[[int, int], None] | None,
+    progress: Progress | None,
     dialogue: LinePlacement,
 ) -> tuple[dict[str, Path], TimelineExport | None, PreviewReport | None]:
     """Writes the timelines, the movie and the sheet (watermarked and signed)."""
@@ -376,7 +397,7 @@ def _write(
             otioz=targets.timelines.get("otioz"),
             edl=targets.timelines.get("edl"),
             fcp_xml=targets.timelines.get("fcp_xml"),
-            deliver_take=take_deliverer(production) if bundle else None,
+            deliver_take=_counted(take_deliverer(production), progress, cut) if bundle else None,
             deliver_bundle=cut_deliverer(production, cut, spoken) if bundle else None,
             dialogue=dialogue,
             deliver_line=line_deliverer(production) if bundle else None,
@@ -391,8 +412,8 @@ def _write(
             targets.movie,
             burn_in=burn_in,
             store=production.store,
-            progress=progress,
-            deliver=cut_deliverer(production, cut, spoken),
+            progress=_part(progress, "frames"),
+            deliver=cut_deliverer(production, cut, spoken, _part(progress, "watermark frames")),
             dialogue=dialogue,
         )
         files["movie"] = targets.movie
@@ -407,6 +428,25 @@ def _write(
         )
         files["contact_sheet"] = targets.contact_sheet
     return files, timelines, preview
+
+
+def _counted(
+    deliver_take: Callable[[str, Path, Path], Any], progress: Progress | None, cut: Cut
+) -> Callable[[str, Path, Path], Any]:
+    """``deliver_take`` telling ``progress`` how many of the cut's takes it has delivered
+    (a bundle watermarks and signs each take's master)."""
+    total = len({clip.take for clip in cut.clips if clip.take})
+    done = 0
+
+    def counted(take: str, master: Path, target: Path) -> Any:
+        nonlocal done
+        _tell(progress, "takes", done, total)
+        delivered = deliver_take(take, master, target)
+        done += 1
+        _tell(progress, "takes", done, max(total, done))
+        return delivered
+
+    return counted
 
 
 def _sign_timelines(

@@ -24,7 +24,14 @@ from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
-from setpiece.generate.queue import Speaker, SpeechJob, Spoken, enqueue_speech, run_queue
+from setpiece.generate.queue import (
+    Speaker,
+    SpeechJob,
+    Spoken,
+    enqueue_speech,
+    run_queue,
+    speech_next_wait,
+)
 from setpiece.production.context import Production
 from setpiece.production.dialogue import (
     LineTakeView,
@@ -204,7 +211,8 @@ def render_dialogue(
     again: bool = False,
     seed: int | None = None,
 ) -> DialogueRenderReport:
-    """Queues a synthetic take for each chosen line without a fresh one, and speaks them.
+    """Queues a synthetic take for each chosen line without a fresh one, and speaks them,
+    and any speech job already waiting (one retried with 'jobs retry', one a crash left).
 
     The takes go through the render queue; a ``setpiece worker`` running meanwhile may
     speak some of them, and this call works until none of its kind is left.
@@ -223,7 +231,8 @@ def render_dialogue(
         again=again,
         seed=seed,
     )
-    if not queued.queued:
+    if not queued.queued and speech_next_wait(production) is None:
+        # Nothing new, and no speech job waiting (a retried one, one a crash left) either.
         return DialogueRenderReport(
             queued.queued, queued.fresh, queued.default_voices, refused=queued.refused
         )

@@ -27,8 +27,9 @@ the n-th take of a shot with the next seed. A generator that does not make the s
 again from a seed gets none, and the render step says so.
 
 With ``--dialogue`` (the demo's default) the lines are spoken before the pictures are
-rendered, and each shot shorter than the lines it covers is lengthened to fit them, so
-the preview movie is heard (``pipeline.deliver`` mixes the lines in). A missing voice
+rendered, and the shots are timed from the sound by ``dialogue time``'s rule
+(``pipeline.timing``: never shorter than the lines they cover), so the preview movie is
+heard (``pipeline.deliver`` mixes the lines in). A missing voice
 backend skips the step with one line that says so; the rest of the run goes on silent.
 """
 
@@ -423,12 +424,12 @@ def _honours_seeds(generator: str) -> bool:
 
 
 def _step_dialogue(run: _Run) -> StepResult:
-    """Speaks every line without a fresh take, then times the shots from the sound: a shot
-    shorter than its lines placed as the cut places them (``edit.sound.place_lines``) plus
-    a closing pause is lengthened to fit them. A missing voice backend is said once and
-    the cut stays silent."""
+    """Speaks every line without a fresh take, then times the shots from the sound by the
+    rule ``dialogue time`` uses (``pipeline.timing.time_shots``). A missing voice backend
+    is said once and the cut stays silent."""
     from setpiece.errors import MissingExtraError
     from setpiece.pipeline.dialogue import default_voice_of, render_dialogue
+    from setpiece.pipeline.timing import time_shots
     from setpiece.voice.registry import get_voice
 
     if not run.options.dialogue:
@@ -438,11 +439,14 @@ def _step_dialogue(run: _Run) -> StepResult:
     except MissingExtraError as exc:
         return StepResult("dialogue", "skipped", f"no voice, the cut is silent: {exc}")
     spoken = render_dialogue(run.prod)
-    lengthened = run.lengthened = _fit_shots_to_lines(run.prod)
+    timed = time_shots(run.prod)
+    lengthened = run.lengthened = timed.lengthened
     detail = (
         f"{spoken.done} line(s) spoken, {len(spoken.fresh)} already; "
-        f"{len(lengthened)} shot(s) lengthened to fit their lines"
+        f"{len(timed.changed)} shot(s) timed from the sound ({len(lengthened)} longer)"
     )
+    if timed.kept_by_edit:
+        detail += f"; the edit's length kept: {', '.join(timed.kept_by_edit)}"
     if spoken.refused:
         detail += f"; {len(spoken.refused)} not spoken as written: {spoken.refused[0]}"
     if spoken.failed:
@@ -457,34 +461,11 @@ def _step_dialogue(run: _Run) -> StepResult:
             "failed": spoken.failed,
             "default_voices": spoken.default_voices,
             "lengthened": lengthened,
+            "timed": [change.to_json() for change in timed.changed],
+            "kept_by_edit": timed.kept_by_edit,
         },
         exit_code=ExitCode.PARTIAL if spoken.failed else ExitCode.DONE,
     )
-
-
-def _fit_shots_to_lines(production: Production) -> list[str]:
-    """Lengthens each shot whose lines outlast it; returns their codes."""
-    from setpiece.edit.sound import place_lines
-    from setpiece.production.cut import assemble
-    from setpiece.production.dialogue import cut_lines, dialogue_settings
-    from setpiece.production.shots import set_shot_duration
-
-    pause = dialogue_settings(production.config.settings).pause
-    cut = assemble(production)
-    with production.transaction(read_only=True) as session:
-        lines = cut_lines(production, session)
-    needed: dict[tuple[str, str], int] = {}
-    for placed in place_lines(cut, lines, pause=pause).lines:
-        key = (placed.line.scene, placed.line.shot)
-        needed[key] = max(needed.get(key, 0), placed.record_out)
-    gap = round(Fraction(pause).limit_denominator(10000) * cut.fps)
-    lengthened = []
-    for clip in cut.clips:
-        end = needed.get((clip.scene, clip.shot))
-        if end is not None and end + gap > clip.record_out:
-            set_shot_duration(production, clip.shot, end + gap - clip.record_in)
-            lengthened.append(clip.shot)
-    return lengthened
 
 
 def _step_render(run: _Run) -> StepResult:
@@ -762,7 +743,7 @@ def _step_assemble(run: _Run) -> StepResult:
         burn_in=True,
         contact_sheet=run.out / "contact-sheet.png",
         disclosure=run.out / "disclosure.json",
-        progress=lambda done, total: run.tell("assemble", "frames", done, total),
+        progress=lambda what, done, total: run.tell("assemble", what, done, total),
     )
     slates = sum(1 for c in cut.clips if c.kind == "slate")
     return StepResult(

@@ -697,8 +697,9 @@ def cut_lines(
 
 
 def line_seconds(session: Session, scene_id: int) -> dict[int, Fraction]:
-    """Measured lengths of a scene's lines, by position in the scene: each line's circled
-    take, else its newest finished take (lines with neither are absent)."""
+    """Measured lengths of a scene's lines, by position in the scene: each line's take as
+    the cut plays it (``pick_line_take``: circled, else newest recorded, else newest);
+    lines without a finished take are absent."""
     found: dict[int, Fraction] = {}
     query = (
         select(Line)
@@ -706,8 +707,7 @@ def line_seconds(session: Session, scene_id: int) -> dict[int, Fraction]:
         .options(selectinload(Line.takes))
     )
     for line in session.scalars(query):
-        ready = sorted((t for t in line.takes if t.status == READY), key=lambda t: t.number)
-        chosen = next((t for t in ready if t.circled), ready[-1] if ready else None)
+        chosen = pick_line_take(line.takes)
         seconds = _seconds(chosen) if chosen is not None else None
         if seconds is not None:  # a joint cue's lines share a position: said at once
             found[line.position] = max(seconds, found.get(line.position, seconds))

@@ -22,11 +22,12 @@ from sqlalchemy.orm import Session
 
 from setpiece.errors import InvalidInputError, InvalidTransitionError, NotFoundError
 from setpiece.model.enums import JobState, TakeStatus, parse_enum
-from setpiece.model.orm import RenderJob, Shot, Take, utcnow
+from setpiece.model.orm import Line, LineTake, RenderJob, Scene, Shot, Take, utcnow
 from setpiece.model.workflow import JOB_TRANSITIONS, Mover
 from setpiece.production.context import Production
 from setpiece.production.cost import check_budget, lock_budget, retry_quote
-from setpiece.production.moves import move_job, move_take
+from setpiece.production.history import record_event
+from setpiece.production.moves import move_job, move_line_take, move_take
 from setpiece.production.paging import ID, Page, decode_cursor, encode_cursor, page_limit
 from setpiece.production.views import jsonable
 
@@ -43,9 +44,13 @@ __all__ = [
 
 @dataclass(frozen=True)
 class JobView:
+    """A render job as listed: a picture job names its shot and take number (``shot``,
+    ``number``), a speech job its line (``3/5``), character and take number (``shot`` None).
+    ``take`` is the take's id either way."""
+
     id: int
     take: str
-    shot: str
+    shot: str | None
     number: int
     generator: str
     state: JobState
@@ -55,22 +60,47 @@ class JobView:
     created_at: datetime
     updated_at: datetime
     next_attempt_at: datetime
+    line: str | None = None
+    character: str | None = None
+
+    @property
+    def label(self) -> str:
+        """``3B/2`` for a picture take, ``3/5/1 MARA`` for a dialogue take."""
+        if self.line is not None:
+            return f"{self.line}/{self.number} {self.character}"
+        return f"{self.shot}/{self.number}"
 
 
 def _job_query() -> Any:
+    """Every job with what names its take: a picture take's shot code and number, or a
+    dialogue take's number, scene, line number and character (the other side NULL)."""
     return (
-        select(RenderJob, Take.number, Shot.code)
-        .join(Take, RenderJob.take_id == Take.id)
-        .join(Shot, Take.shot_id == Shot.id)
+        select(
+            RenderJob,
+            Take.number,
+            Shot.code,
+            LineTake.number,
+            Scene.number,
+            Line.number,
+            Line.character,
+        )
+        .outerjoin(Take, RenderJob.take_id == Take.id)
+        .outerjoin(Shot, Take.shot_id == Shot.id)
+        .outerjoin(LineTake, RenderJob.line_take_id == LineTake.id)
+        .outerjoin(Line, LineTake.line_id == Line.id)
+        .outerjoin(Scene, Line.scene_id == Scene.id)
     )
 
 
-def _job_view(job: RenderJob, number: int, code: str) -> JobView:
+def _job_view(job: RenderJob, row: Sequence[Any]) -> JobView:
+    """The view of one ``_job_query`` row (``job`` is its first column)."""
+    number, code, line_number, scene, order, character = row[1:]
+    speech = job.line_take_id is not None
     return JobView(
         job.id,
-        job.take_id,
-        code,
-        number,
+        job.line_take_id if job.line_take_id is not None else job.take_id,
+        None if speech else code,
+        line_number if speech else number,
         job.generator,
         JobState(job.state),
         job.attempts,
@@ -79,7 +109,14 @@ def _job_view(job: RenderJob, number: int, code: str) -> JobView:
         job.created_at,
         job.updated_at,
         job.next_attempt_at,
+        f"{scene}/{order}" if speech else None,
+        character if speech else None,
     )
+
+
+def _view_of(session: Session, job: RenderJob) -> JobView:
+    """One job's view, read through the listing's query."""
+    return _job_view(job, session.execute(_job_query().where(RenderJob.id == job.id)).one())
 
 
 def list_jobs(
@@ -105,7 +142,7 @@ def list_jobs(
         if after is not None:
             query = query.where(RenderJob.id < after[0])
         rows = session.execute(query).all()
-        items = [_job_view(job, number, code) for job, number, code in rows[:size]]
+        items = [_job_view(row[0], row) for row in rows[:size]]
         more = len(rows) > size
         return Page(items, encode_cursor([items[-1].id]) if more and items else None)
 
@@ -127,13 +164,18 @@ def job_summary(production: Production) -> dict[str, Any]:
         }
 
 
-def _job_row(session: Session, job_id: int) -> tuple[RenderJob, Take]:
+def _job_row(session: Session, job_id: int) -> tuple[RenderJob, Take | LineTake]:
+    """The job and its take: a picture take, or a speech job's dialogue take."""
     job = session.get(RenderJob, job_id)
     if job is None:
         raise NotFoundError(f"no render job {job_id}: the render queue page lists them")
-    take = session.get(Take, job.take_id) if job.take_id is not None else None
-    if take is None:  # a speech job (dialogue): 'setpiece dialogue list' shows its take
-        raise NotFoundError(f"render job {job_id} speaks a line: 'setpiece dialogue list' shows it")
+    take: Take | LineTake | None
+    if job.line_take_id is not None:
+        take = session.get(LineTake, job.line_take_id)
+    else:
+        take = session.get(Take, job.take_id) if job.take_id is not None else None
+    if take is None:
+        raise NotFoundError(f"render job {job_id} has no take")
     return job, take
 
 
@@ -156,7 +198,8 @@ def retry_job(production: Production, job_id: int) -> JobView:
     with production.transaction() as session:
         production.authorize(session, "render")
         job, take = _job_row(session, job_id)
-        _within_budget(session, production, [take])
+        if isinstance(take, Take):
+            _within_budget(session, production, [take])
         return _retry(session, production, job, take)
 
 
@@ -178,26 +221,32 @@ def retry_take(production: Production, take_id: str) -> JobView:
         if job is None:
             raise NotFoundError(f"take {take_id} has no render job to retry")
         _, take = _job_row(session, job.id)
-        _within_budget(session, production, [take])
+        if isinstance(take, Take):
+            _within_budget(session, production, [take])
         return _retry(session, production, job, take)
 
 
 def retry_failed(production: Production, shots: Sequence[str] = ()) -> list[JobView]:
-    """Puts every failed job back in the queue, of the shots named (all when none).
+    """Puts every failed picture job back in the queue, of the shots named (all when none).
+    A failed speech job is retried by its id, or spoken anew by ``dialogue render``.
 
     Raises:
         NotFoundError: An unknown shot.
     """
     with production.transaction() as session:
         production.authorize(session, "render")
-        query = _job_query().where(RenderJob.state == JobState.FAILED).order_by(RenderJob.id)
+        query = (
+            _job_query()
+            .where(RenderJob.state == JobState.FAILED, RenderJob.take_id.is_not(None))
+            .order_by(RenderJob.id)
+        )
         if shots:
             known = set(session.scalars(select(Shot.code).where(Shot.code.in_(list(shots)))))
             unknown = [code for code in shots if code not in known]
             if unknown:
                 raise NotFoundError(f"no shot {unknown[0]!r}: 'setpiece shot list' lists them")
             query = query.where(Shot.code.in_(list(shots)))
-        jobs = [(job, session.get(Take, job.take_id)) for job, _, _ in session.execute(query).all()]
+        jobs = [(row[0], session.get(Take, row[0].take_id)) for row in session.execute(query).all()]
         _within_budget(session, production, [take for _, take in jobs if take is not None])
         return [_retry(session, production, job, take) for job, take in jobs]
 
@@ -209,7 +258,9 @@ def _within_budget(session: Session, production: Production, takes: Sequence[Tak
     check_budget(retry_quote(session, production.config.settings, takes))
 
 
-def _retry(session: Session, production: Production, job: RenderJob, take: Take | None) -> JobView:
+def _retry(
+    session: Session, production: Production, job: RenderJob, take: Take | LineTake | None
+) -> JobView:
     """Moves ``job`` back to the queue and its take back to pending."""
     if take is None:
         raise InvalidInputError(f"job {job.id} has no take")
@@ -218,17 +269,25 @@ def _retry(session: Session, production: Production, job: RenderJob, take: Take 
     job.attempts, job.next_attempt_at, job.updated_at = 0, now, now
     job.lease_owner, job.lease_expires_at, job.outage_since = None, None, None
     take.failure = None
-    move_take(
-        session,
-        production,
-        take,
-        TakeStatus.PENDING,
-        mover=Mover.SYSTEM,
-        action="retry",
-        data={"shot": take.shot.code, "job": job.id, "was": before.value},
-    )
+    if isinstance(take, LineTake):
+        move_line_take(take, "pending")
+        record_event(session, production, "line", _line_name(take), "retry", after=str(take.number))
+    else:
+        move_take(
+            session,
+            production,
+            take,
+            TakeStatus.PENDING,
+            mover=Mover.SYSTEM,
+            action="retry",
+            data={"shot": take.shot.code, "job": job.id, "was": before.value},
+        )
     session.flush()
-    return _job_view(job, take.number, take.shot.code)
+    return _view_of(session, job)
+
+
+def _line_name(take: LineTake) -> str:
+    return f"{take.line.scene.number}/{take.line.number}"
 
 
 def cancel_job(production: Production, job_id: int) -> JobView:
@@ -246,14 +305,20 @@ def cancel_job(production: Production, job_id: int) -> JobView:
         job.lease_owner, job.lease_expires_at = None, None
         job.last_error = f"cancelled by {production.actor}"
         take.failure = job.last_error
-        move_take(
-            session,
-            production,
-            take,
-            TakeStatus.FAILED,
-            mover=Mover.SYSTEM,
-            action="cancelled",
-            data={"shot": take.shot.code, "job": job.id},
-        )
+        if isinstance(take, LineTake):
+            move_line_take(take, "failed")
+            record_event(
+                session, production, "line", _line_name(take), "cancelled", after=str(take.number)
+            )
+        else:
+            move_take(
+                session,
+                production,
+                take,
+                TakeStatus.FAILED,
+                mover=Mover.SYSTEM,
+                action="cancelled",
+                data={"shot": take.shot.code, "job": job.id},
+            )
         session.flush()
-        return _job_view(job, take.number, take.shot.code)
+        return _view_of(session, job)

@@ -20,6 +20,7 @@ import tempfile
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
+from fractions import Fraction
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -175,8 +176,21 @@ def _mark_image(source: Path, target: Path, payload: Payload) -> bool:
     return readable
 
 
-def _mark_video(source: Path, target: Path, frame_payload: Callable[[int], Payload | None]) -> None:
-    """Re-encodes ``source`` with each frame's luma marked; the audio is copied."""
+#: Frames between two progress reports while a movie is watermarked (and the last one).
+MARK_PROGRESS_EVERY = 24
+
+
+def _mark_video(
+    source: Path,
+    target: Path,
+    frame_payload: Callable[[int], Payload | None],
+    progress: Callable[[int, int], None] | None = None,
+) -> None:
+    """Re-encodes ``source`` with each frame's luma marked; the audio is copied.
+
+    ``progress`` is called as ``(frames_done, frames_total)`` every
+    ``MARK_PROGRESS_EVERY`` frames and at the end (the total is the container's count,
+    or its duration at its rate where it has none)."""
     from fractions import Fraction
 
     import av
@@ -206,6 +220,7 @@ def _mark_video(source: Path, target: Path, frame_payload: Callable[[int], Paylo
             time_base=vin.time_base,
         )
         rate = Fraction(vin.average_rate or vin.guessed_rate or 24)
+        total = _frame_count(vin, src, rate)
         container = "mov" if target.suffix.lower() == ".mov" else "mp4"
         try:
             with MovieWriter(
@@ -213,10 +228,16 @@ def _mark_video(source: Path, target: Path, frame_payload: Callable[[int], Paylo
             ) as out:
                 ain = src.streams.audio[0] if src.streams.audio else None
                 aout = out.copy_stream(ain) if ain is not None else None
+                done = 0
                 for frame, planes in _marked_planes(src.decode(vin), frame_payload, height):
                     picture = av.VideoFrame.from_ndarray(planes, format="yuv420p")
                     picture.time_base = frame.time_base
                     out.picture(picture, pts=frame.pts)
+                    done += 1
+                    if progress is not None and done % MARK_PROGRESS_EVERY == 0:
+                        progress(done, max(total, done))
+                if progress is not None:
+                    progress(done, done)  # the count the movie had
                 out.finish()
                 if ain is not None and aout is not None:
                     src.seek(0)
@@ -227,6 +248,17 @@ def _mark_video(source: Path, target: Path, frame_payload: Callable[[int], Paylo
                         out.mux(packet)
         except av.FFmpegError as exc:
             raise InvalidMediaError(f"{source} cannot be re-encoded: {reason(exc)}") from None
+
+
+def _frame_count(stream: Any, container: Any, rate: Fraction) -> int:
+    """A video stream's frame count: the container's, else its duration at ``rate``."""
+    if stream.frames:
+        return int(stream.frames)
+    if container.duration:
+        import av
+
+        return round(Fraction(container.duration, av.time_base) * rate)
+    return 0
 
 
 def _marked_planes(
@@ -268,11 +300,13 @@ def deliver(
     *,
     take: str | None = None,
     frame_take: Callable[[int], str | None] | None = None,
+    progress: Callable[[int, int], None] | None = None,
 ) -> Delivered:
     """Writes ``target`` from ``source``: watermarked (pictures), then signed.
 
     ``source`` is never changed (it may be a master in the store). ``take`` is what the
-    watermark names; a video may name a take per frame with ``frame_take``.
+    watermark names; a video may name a take per frame with ``frame_take``. ``progress``
+    hears ``(frames_done, frames_total)`` while a video's frames are marked.
 
     Raises:
         InvalidInputError: Bad keys or settings, or an unwritable target.
@@ -298,9 +332,9 @@ def deliver(
         elif settings.watermark and suffix in VIDEO_SUFFIXES:
             if frame_take is not None:
                 per_frame = frame_take
-                _mark_video(source, marked, lambda i: delivery.payload(per_frame(i)))
+                _mark_video(source, marked, lambda i: delivery.payload(per_frame(i)), progress)
             else:
-                _mark_video(source, marked, lambda i: delivery.payload(take))
+                _mark_video(source, marked, lambda i: delivery.payload(take), progress)
             watermarked = True
         else:
             shutil.copyfile(source, marked)
@@ -612,16 +646,22 @@ def frame_takes(cut: Cut) -> Callable[[int], str | None]:
 
 
 def cut_deliverer(
-    production: Production, cut: Cut, lines: Iterable[LineAudio] = ()
+    production: Production,
+    cut: Cut,
+    lines: Iterable[LineAudio] = (),
+    progress: Callable[[int, int], None] | None = None,
 ) -> Callable[[Path, Path], Delivered]:
     """What the cut's writers call to deliver a file they rendered (``deliver(raw, target)``);
-    ``lines``: the dialogue the cut speaks, named in the manifest."""
+    ``lines``: the dialogue the cut speaks, named in the manifest; ``progress``: hears
+    ``(frames_done, frames_total)`` while a movie's frames are watermarked."""
     delivery = delivery_for(production)
     spoken = list(lines)
 
     def deliver_rendered(raw: Path, target: Path) -> Delivered:
         credentials = cut_credentials(production, cut, target.name, spoken)
-        return deliver(delivery, raw, target, credentials, frame_take=frame_takes(cut))
+        return deliver(
+            delivery, raw, target, credentials, frame_take=frame_takes(cut), progress=progress
+        )
 
     return deliver_rendered
 

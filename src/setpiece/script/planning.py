@@ -1,12 +1,11 @@
 """`shot plan`: running a planner over the script's scenes and recording the shots.
 
 Dialogue is timed from sound where it can be: a line with a dialogue take counts at the
-measured length of its circled (else newest) take plus ``[dialogue] pause`` (the pause the
-cut places before it, ``edit.sound``), instead of the words-a-second estimate. ``time_from_sound`` re-times the shots a scene
-has already: each shot whose description is one the planner proposes for the scene now
-takes the planned length, and the report names each shot whose length changed. A shot
-whose length came from ``edit import`` (its "duration" event says "from the edit") keeps
-it: the editor's cut wins over both estimates.
+measured length of the take the cut plays (``production.dialogue.pick_line_take``) plus
+``[dialogue] pause`` (the pause the cut places before it, ``edit.sound``), instead of the
+words-a-second estimate. Re-timing the shots a scene has already is
+``pipeline.timing.time_shots`` (``dialogue time`` and ``make``), which asks
+``proposed_lengths`` what the planner gives each shot now.
 
 Scenes that already have shots are left alone unless ``replace`` is asked for;
 even then a shot that has takes, or that someone has moved past ``todo``, is
@@ -33,7 +32,7 @@ from setpiece.script.planner import INSERT_CONFIDENCE, PlannedShot, SceneToPlan,
 from setpiece.script.props import find_candidates
 from setpiece.timebase import seconds_to_frames
 
-__all__ = ["PlanReport", "ShotTiming", "plan_shots", "time_from_sound"]
+__all__ = ["PlanReport", "plan_shots", "proposed_lengths"]
 
 _LETTERS = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
 
@@ -258,144 +257,30 @@ def _shot(
     return shot
 
 
-@dataclass(frozen=True)
-class ShotTiming:
-    """A shot whose planned length changed (or would, in a dry run), in frames and seconds."""
-
-    code: str
-    scene: str
-    before: int | None
-    after: int
-    before_seconds: float | None
-    after_seconds: float
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "code": self.code,
-            "scene": self.scene,
-            "before": self.before,
-            "after": self.after,
-            "before_seconds": self.before_seconds,
-            "after_seconds": self.after_seconds,
-        }
-
-
-@dataclass(frozen=True)
-class TimingReport:
-    """What ``time_from_sound`` changed, and the shots the edit's lengths kept."""
-
-    changed: list[ShotTiming] = field(default_factory=list)
-    kept_by_edit: list[str] = field(default_factory=list)
-    dry_run: bool = False
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "changed": [c.to_json() for c in self.changed],
-            "kept_by_edit": self.kept_by_edit,
-            "dry_run": self.dry_run,
-        }
-
-
-def _edit_timed(session: Session) -> set[str]:
-    """Codes of the shots whose length the last ``edit import`` set."""
-    from setpiece.model.orm import Event
-
-    rows = session.execute(
-        select(Event.entity_id, Event.note)
-        .where(Event.entity == "shot", Event.action == "duration")
-        .order_by(Event.id)
-    ).all()
-    last: dict[str, bool] = {}
-    for code, note in rows:
-        last[code] = bool(note and note.startswith("from the edit"))
-    return {code for code, edited in last.items() if edited}
-
-
-def time_from_sound(
-    production: Production,
-    *,
-    scene: str | None = None,
-    planner: str = "rules",
-    dry_run: bool = False,
-) -> TimingReport:
-    """Re-times the existing shots of every scene (or one) from the dialogue's takes.
-
-    Raises:
-        NotFoundError: An unknown scene or planner.
-        PermissionDeniedError: The acting user may not edit the breakdown.
-    """
-    chosen = get_planner(planner)
-    changed: list[ShotTiming] = []
-    kept: list[str] = []
-    with production.transaction() as session:
-        production.authorize(session, "edit_breakdown")
-        fps = production.project_row(session).fps
-        only = scene_row(session, scene).id if scene is not None else None
-        edited = _edit_timed(session)
-        previous_location: str | None = None
-        rows = session.scalars(
-            select(Scene).options(selectinload(Scene.shots)).order_by(Scene.position)
-        )
-        for row in rows:
-            if row.omitted:
-                continue
-            if only is None or row.id == only:
-                plans = chosen.plan(
-                    _scene_input(session, row, previous_location, production.config.settings)
-                )
-                _retime(session, production, row, plans, fps, edited, changed, kept, dry_run)
-            previous_location = row.location
-        if not dry_run:
-            session.flush()
-    return TimingReport(changed, kept, dry_run)
-
-
-def _retime(
+def proposed_lengths(
     session: Session,
     production: Production,
-    row: Scene,
-    plans: list[PlannedShot],
-    fps: Any,
-    edited: set[str],
-    changed: list[ShotTiming],
-    kept: list[str],
-    dry_run: bool,
-) -> None:
-    lengths: dict[str, list[float]] = {}
-    for plan in plans:
-        lengths.setdefault(plan.description, []).append(plan.duration)
-    for shot in row.shots:
-        wanted = lengths.get(shot.description)
-        if not wanted:
+    *,
+    planner: str = "rules",
+    scene_id: int | None = None,
+) -> dict[int, list[tuple[str, float]]]:
+    """What the planner proposes now for each scene (or one), with the lines' measured
+    lengths: each shot's description and seconds, in order, by scene id (omitted scenes
+    left out). Re-timing from sound (``pipeline.timing``) compares the shots with these.
+
+    Raises:
+        NotFoundError: An unknown planner.
+    """
+    chosen = get_planner(planner)
+    proposed: dict[int, list[tuple[str, float]]] = {}
+    previous_location: str | None = None
+    for row in session.scalars(select(Scene).order_by(Scene.position)):
+        if row.omitted:
             continue
-        seconds = wanted.pop(0)
-        frames = max(1, seconds_to_frames(seconds, fps))
-        if frames == shot.planned_frames:
-            continue
-        if shot.code in edited:
-            kept.append(shot.code)
-            continue
-        before = shot.planned_frames
-        changed.append(
-            ShotTiming(
-                code=shot.code,
-                scene=row.number,
-                before=before,
-                after=frames,
-                before_seconds=round(float(before / fps), 3) if before is not None else None,
-                after_seconds=round(float(frames / fps), 3),
+        if scene_id is None or row.id == scene_id:
+            plans = chosen.plan(
+                _scene_input(session, row, previous_location, production.config.settings)
             )
-        )
-        if dry_run:
-            continue
-        shot.planned_frames = frames
-        record_event(
-            session,
-            production,
-            "shot",
-            shot.code,
-            "duration",
-            before=str(before) if before is not None else None,
-            after=str(frames),
-            note="timed from the dialogue takes",
-        )
+            proposed[row.id] = [(plan.description, plan.duration) for plan in plans]
+        previous_location = row.location
+    return proposed

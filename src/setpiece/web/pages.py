@@ -626,7 +626,7 @@ def take_retry(
     from setpiece.production.jobs import retry_take
 
     view = retry_take(production, take_id)
-    return _back(view.shot)
+    return _back(view.shot) if view.shot is not None else RedirectResponse("/jobs", 303)
 
 
 @router.get("/disclosure")

@@ -45,6 +45,7 @@ from setpiece.generate.queue._speech import (
     SpeechJob,
     Spoken,
     enqueue_speech,
+    speech_next_wait,
 )
 from setpiece.generate.queue._worker import RunReport, run_queue
 
@@ -65,5 +66,6 @@ __all__ = [
     "request_from_json",
     "request_to_json",
     "run_queue",
+    "speech_next_wait",
     "take_workflow",
 ]
