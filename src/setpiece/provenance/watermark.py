@@ -1,15 +1,15 @@
 """An invisible watermark that says which project and which take a delivered file came from.
 
-Why our own: the anchor, the ``invisible-watermark`` package, imports torch and a
-non-headless OpenCV at load time, its ``dwtDct`` method loses the payload at JPEG
-quality 80 and neither of its methods carries error correction or says whether a
-mark is there at all. Measured on 36 pictures (``bench/provenance_watermark.py``,
-``bench/RESULTS.md``, issue 30's third round), this one keeps the whole payload after
-JPEG 90/80/70/50, resizing to 0.5 and 0.75, +20 % brightness and H.264 CRF 23 (and CRF 28
-on 33 of 36; the previous mark 34), where dwtDctSvd keeps it in 10/36 pictures at JPEG 70 and 0/36 after any
-resize, at a mean PSNR of about 47.9 dB (dwtDctSvd 43.5 dB). Like both anchor methods it
-does not survive a 10 % crop (the grid moves; no resynchronisation yet). It needs numpy
-and headless OpenCV only.
+Why our own: the anchor, the ``invisible-watermark`` package, imports torch and a non-
+headless OpenCV at load time, its ``dwtDct`` method loses the payload at JPEG quality 80
+and neither of its methods carries error correction or says whether a mark is there at
+all. Measured on 36 pictures (``bench/provenance_watermark.py``, ``bench/RESULTS.md``,
+issue 30's third round), this one keeps the whole payload after JPEG 90/80/70/50,
+resizing to 0.5 and 0.75, +20 % brightness and H.264 CRF 23 (and CRF 28 on 33 of 36; the
+previous mark 34), where dwtDctSvd keeps it in 10/36 pictures at JPEG 70 and 0/36 after
+any resize, at a mean PSNR of about 47.9 dB (dwtDctSvd 43.5 dB). Like both anchor
+methods it does not survive a 10 % crop (the grid moves; no resynchronisation yet). It
+needs numpy and headless OpenCV only.
 
 What it decides:
 
@@ -39,9 +39,10 @@ What it decides:
     statistic is moved to the nearest point of its bit's lattice (keyed dither + k
     ``QIM_STEP``, a 1 half a step further), then checked on the written 8-bit image and
     corrected up to ``QIM_ROUNDS`` times; a bit's amplitude is capped at
-    ``QIM_MAX_STRENGTH`` (20, before the texture mask: a pixel changes by 30 grey levels at
-    most), so a still with too little texture (a contact sheet with one small panel) reads
-    back weakly and is delivered unmarked rather than blotched. A bit costs at most half a step whatever the
+    ``QIM_MAX_STRENGTH`` (20, before the texture mask: a pixel changes by 30 grey levels
+    at most). A still whose few textured pixels would have to carry the whole mark (a
+    contact sheet with one small panel, about 33 dB) is delivered unmarked
+    (``DELIVERED_PSNR`` in :mod:`.deliver`). A bit costs at most half a step whatever the
     picture's own correlation with it: the first format paid that correlation back
     (informed embedding), which kept busy pictures (gravel, brick, grass) at 36-38 dB and
     the mean at 42.6 dB. Soft value: -cos(2 pi phase) on the lattice. Pictures with
@@ -66,13 +67,13 @@ What it decides:
   checks the written 8-bit image once more and tops up the bits still short.
 - Video: every frame carries its take's payload, written into the Y plane; the
   detector adds the normalised soft values of the frames it reads before
-  decoding (soft voting, per format and grid), and decodes runs of frames apart when a cut's frames
-  name different takes. Small moving video (320x180) loses the mark to H.264 at
+  decoding (soft voting, per format and grid), and decodes runs of frames apart when a
+  cut's frames name different takes. Small moving video (320x180) loses the mark to H.264 at
   CRF 28; from 720p it survives (tests/provenance/test_watermark.py).
 - Two marks on one picture (two projects' deliveries in turn): the second embedding
   quantises the statistic of the picture with the first mark in it, so it writes over
-  it and ``detect`` would name the second; the CRC and the codeword correlation keep a mix of the two
-  from ever being reported (tests/provenance/test_watermark.py). Delivery therefore
+  it and ``detect`` would name the second; the CRC and the codeword correlation keep a
+  mix of the two from ever being reported (tests/provenance/test_watermark.py). Delivery therefore
   refuses to mark a picture that already carries another take's mark
   (:mod:`.deliver`), so a file Setpiece delivers never hides an earlier mark.
 - "Found" needs both the CRC to match and the soft values to agree with the
