@@ -11,6 +11,11 @@ The anchor imports torch and a non-headless OpenCV, so it runs in its own venv:
     python -m venv /tmp/bench-iwm
     /tmp/bench-iwm/bin/pip install "torch==2.13.0+cpu" invisible-watermark
 
+(or, without downloading torch again: install numpy, opencv-python-headless, PyWavelets
+and Pillow under .ci/constraints.txt, then invisible-watermark==0.2.0 ``--no-deps``, and
+append the project venv's site-packages to the new venv's in a ``.pth`` file: torch comes
+from there.)
+
     python bench/provenance_watermark.py [--anchor-python /tmp/bench-iwm/bin/python]
         [--previous REV]
 

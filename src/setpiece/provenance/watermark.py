@@ -1,15 +1,15 @@
 """An invisible watermark that says which project and which take a delivered file came from.
 
-Why our own: the anchor, the ``invisible-watermark`` package, imports torch and a
-non-headless OpenCV at load time, its ``dwtDct`` method loses the payload at JPEG
-quality 80 and neither of its methods carries error correction or says whether a
-mark is there at all. Measured on 36 pictures (``bench/provenance_watermark.py``,
-``bench/RESULTS.md``), this one keeps the whole payload after JPEG
-90/80/70/50, resizing to 0.5 and 0.75, +20 % brightness and H.264 CRF 23/28, where
-dwtDctSvd keeps it in 10/36 pictures at JPEG 70 and 0/36 after any resize. Its costs:
-a mean PSNR of about 42.6 dB against dwtDctSvd's 43.5 dB, and like both anchor methods it
-does not survive a 10 % crop (the grid moves; no resynchronisation yet). It needs
-numpy and headless OpenCV only.
+Why our own: the anchor, the ``invisible-watermark`` package, imports torch and a non-
+headless OpenCV at load time, its ``dwtDct`` method loses the payload at JPEG quality 80
+and neither of its methods carries error correction or says whether a mark is there at
+all. Measured on 36 pictures (``bench/provenance_watermark.py``, ``bench/RESULTS.md``,
+issue 30's third round), this one keeps the whole payload after JPEG 90/80/70/50,
+resizing to 0.5 and 0.75, +20 % brightness and H.264 CRF 23 (and CRF 28 on 33 of 36; the
+previous mark 34), where dwtDctSvd keeps it in 10/36 pictures at JPEG 70 and 0/36 after
+any resize, at a mean PSNR of about 47.9 dB (dwtDctSvd 43.5 dB). Like both anchor
+methods it does not survive a 10 % crop (the grid moves; no resynchronisation yet). It
+needs numpy and headless OpenCV only.
 
 What it decides:
 
@@ -20,25 +20,44 @@ What it decides:
 - The image is divided into a grid of cells in *relative* coordinates (64x64, or
   128x128 from 480 px on the short side), so resizing keeps every cell in place.
   Each coded bit owns a keyed, scattered set of cells and a keyed +-1 chip per
-  cell. The mark is a smooth luma pattern: the chips upsampled bilinearly, then
-  scaled per pixel by the local texture (:func:`_texture_mask`: the standard
+  cell. The mark is a smooth luma pattern: per-cell amplitudes upsampled bilinearly,
+  then scaled per pixel by the local texture (:func:`_texture_mask`: the standard
   deviation of luma in a 15-pixel window, none below 1.5 grey levels, and a 3x3 gate
   that keeps it off flat pixels beside texture), added to R, G and B alike. Flat
   areas (a paper margin, a grey card, sky without grain) are left exactly as they
   were: a flat 1920x1080 mid-grey still comes back unchanged, and carries no mark,
   which delivery reports (``TOO_FLAT`` in :mod:`.deliver`) and ``detect`` reads as
-  "no mark". Video frames (:func:`embed_luma`) give flat pixels ``VIDEO_FLOOR`` (0.2) of the
-  mark: H.264 removed a mark confined to the few textured pixels of the demo's previs
-  preview movie; a floor of 0.5 lost the textured 720p clip at CRF 28. Stills are
-  marked at ``STRENGTH`` 2.0, video frames at ``VIDEO_STRENGTH`` 3.5 (2.5 lost the 720p
-  clip at CRF 28 under the weighted detector).
-- Measured (bench/provenance_watermark.py, bench/RESULTS.md, issue 30): PSNR about
-  42.6 dB mean and 36.7 dB at worst on the 36 bench pictures (40.8 / 35.2 unweighted at
-  margin 2.5, 39.2 / 33.6 for main's mark). The 45 dB goal is not met: busy pictures
-  (gravel, brick, grass) cost the most, because embedding cancels the picture's own
-  correlation with each bit; capping that cost (leaving bits to the error correction)
-  lost a third of the pictures to JPEG 50.
-- Detection shrinks the luma to the grid by area averaging, subtracts each
+  "no mark".
+- Two formats share that payload, code, grid and mask, with different keys:
+
+  * **quantised** (stills, :func:`embed`; spread-transform dither modulation): each
+    bit's statistic is a projection of its cells' residuals (cell minus its 3x3
+    neighbourhood) onto their chips, weighted by 1 / (``QIM_WEIGHT_FLOOR`` x mean luma
+    / 128 + the neighbourhood's activity) and divided by the square root of its cell
+    count. Both terms of the weight grow with the picture's gain, so a picture made 20 %
+    brighter gives the same statistic (the point of rational dither modulation). The
+    statistic is moved to the nearest point of its bit's lattice (keyed dither + k
+    ``QIM_STEP``, a 1 half a step further), then checked on the written 8-bit image and
+    corrected up to ``QIM_ROUNDS`` times; a bit's amplitude is capped at
+    ``QIM_MAX_STRENGTH`` (20, before the texture mask: a pixel changes by 30 grey levels
+    at most). A still whose few textured pixels would have to carry the whole mark (a
+    contact sheet with one small panel, about 33 dB) is delivered unmarked
+    (``DELIVERED_PSNR`` in :mod:`.deliver`). A bit costs at most half a step whatever the
+    picture's own correlation with it: the first format paid that correlation back
+    (informed embedding), which kept busy pictures (gravel, brick, grass) at 36-38 dB and
+    the mean at 42.6 dB. Soft value: -cos(2 pi phase) on the lattice. Pictures with
+    little texture pay the most (the mark has few pixels to go to): ``clock`` at its own
+    size is at about 37.8 dB, the bench's worst.
+  * **spread** (video frames, :func:`embed_luma`, and stills delivered before the
+    quantised format): each bit's cells carry +-amplitude x chip; embedding is informed
+    (it measures the picture's own correlation and adds what cancels it plus a margin,
+    ``VIDEO_STRENGTH`` 3.5: 2.0 and 2.5 lost the textured 720p clip at CRF 28). Flat pixels
+    of video frames get ``VIDEO_FLOOR`` (0.2) of the mark: H.264 removed a mark confined
+    to the few textured pixels of the demo's previs preview movie; a floor of 0.5 lost the
+    textured 720p clip at CRF 28. Older delivered stills carry this format and are still
+    read.
+
+- Detection (spread format) shrinks the luma to the grid by area averaging, subtracts each
   cell's 3x3 neighbourhood mean (removing most of the picture), weights each cell by
   the inverse of its neighbourhood's activity (:func:`_weights`: busy cells, whose
   residual is mostly picture, count less; that cut the cost of busy pictures by about
@@ -48,13 +67,13 @@ What it decides:
   checks the written 8-bit image once more and tops up the bits still short.
 - Video: every frame carries its take's payload, written into the Y plane; the
   detector adds the normalised soft values of the frames it reads before
-  decoding (soft voting), and decodes runs of frames apart when a cut's frames
-  name different takes. Small moving video (320x180) loses the mark to H.264 at
+  decoding (soft voting, per format and grid), and decodes runs of frames apart when a
+  cut's frames name different takes. Small moving video (320x180) loses the mark to H.264 at
   CRF 28; from 720p it survives (tests/provenance/test_watermark.py).
 - Two marks on one picture (two projects' deliveries in turn): the second embedding
-  measures the picture with the first mark in it and writes over it, so ``detect``
-  would name the second; the CRC and the codeword correlation keep a mix of the two
-  from ever being reported (tests/provenance/test_watermark.py). Delivery therefore
+  quantises the statistic of the picture with the first mark in it, so it writes over
+  it and ``detect`` would name the second; the CRC and the codeword correlation keep a
+  mix of the two from ever being reported (tests/provenance/test_watermark.py). Delivery therefore
   refuses to mark a picture that already carries another take's mark
   (:mod:`.deliver`), so a file Setpiece delivers never hides an earlier mark.
 - "Found" needs both the CRC to match and the soft values to agree with the
@@ -98,9 +117,11 @@ _G = (0o171, 0o133)
 CODED_BITS = 2 * (PAYLOAD_BITS + _CONSTRAINT - 1)
 GRIDS = (64, 128)
 LARGE_GRID_FROM = 480  # short side in pixels from which the grid is 128x128
-STRENGTH = 2.0  # margin per bit, in multiples of a unit-amplitude bit's statistic
 VIDEO_STRENGTH = 3.5  # video frames: 2.0 and 2.5 lost the textured 720p clip to H.264 CRF 28
-MAX_STRENGTH = 40.0  # cap on a bit's amplitude, before the per-pixel texture mask
+MAX_STRENGTH = 40.0  # spread format: cap on a bit's amplitude, before the per-pixel texture mask
+# The quantised format's cap on a bit's amplitude (clock: 40 -> 35.9 dB, 20 -> 37.8 dB,
+# 14 -> 39.5 dB but clock was then lost to +20 % brightness and H.264 CRF 28).
+QIM_MAX_STRENGTH = 20.0
 # The per-pixel texture mask (see _texture_mask): local standard deviation of luma in a
 # MASK_SIDE window; none of the mark below FLAT_STD grey levels, full at FLAT_STD + FULL_STD.
 MASK_SIDE = 15
@@ -115,9 +136,21 @@ VIDEO_FLOOR = 0.2
 WEIGHT_FLOOR = 4.0
 WEIGHT_SIDE = 5
 # Correlation of the soft values with the decoded codeword: about 0.82 on pictures that
-# carry no mark (the best of 2**72 codewords fits noise that well), 0.95-1.0 on marked ones.
+# carry no mark (the best of 2**72 codewords fits noise that well; the quantised format's
+# -cos soft values: median 0.77, at most 0.82 over 440 unmarked cases), 0.95-1.0 on marked ones.
 FOUND_CORRELATION = 0.86
 _NOISE_CORRELATION = 0.80
+# The quantised mark of stills (see _embed_qim): its own key, so that its cells and chips
+# are independent of the first format's; the quantiser step of each bit's projection; the
+# weights' floor, in multiples of the picture's mean luma / 128 (``SCALE_FLOOR`` at least);
+# up to ``QIM_ROUNDS`` corrections after the 8-bit image is written, until every bit is
+# within ``QIM_TOLERANCE`` steps of its lattice point.
+QIM_KEY = b"setpiece-watermark-v2"
+QIM_STEP = 1.0
+QIM_WEIGHT_FLOOR = 8.0
+QIM_ROUNDS = 3
+QIM_TOLERANCE = 0.05
+SCALE_FLOOR = 0.25
 _TAKE_ALPHABET = "0123456789abcdefghjkmnpqrstvwxyz"
 
 
@@ -244,11 +277,11 @@ def _viterbi(soft: np.ndarray) -> list[int]:
 
 
 @lru_cache(maxsize=4)
-def _layout(grid: int) -> tuple[Any, Any]:
+def _layout(grid: int, key: bytes = KEY) -> tuple[Any, Any]:
     """Which coded bit each cell carries, and its chip (+-1), from the key."""
     import numpy as np
 
-    seed = int.from_bytes(hashlib.sha256(KEY + grid.to_bytes(2, "big")).digest()[:8], "big")
+    seed = int.from_bytes(hashlib.sha256(key + grid.to_bytes(2, "big")).digest()[:8], "big")
     rng = np.random.default_rng(seed)
     cells = grid * grid
     owner = np.arange(cells) % CODED_BITS
@@ -308,15 +341,14 @@ def _statistic(luma: np.ndarray, grid: int, weights: np.ndarray | None = None) -
     return np.bincount(owner.ravel(), weights=weighted, minlength=CODED_BITS)
 
 
-def embed(rgb: np.ndarray, payload: Payload, *, strength: float = STRENGTH) -> np.ndarray:
-    """Returns a marked copy of an RGB uint8 picture (HxWx3)."""
+def embed(rgb: np.ndarray, payload: Payload) -> np.ndarray:
+    """Returns a marked copy of an RGB uint8 picture (HxWx3), in the quantised format."""
     import numpy as np
 
     base = rgb.astype(np.float32)
-    return _embed(
+    return _embed_qim(
         _luma(rgb),
         payload,
-        strength,
         lambda pattern: np.clip(base + pattern[..., None], 0, 255).round().astype(np.uint8),
         _luma,
     )
@@ -382,6 +414,92 @@ def _embed(
     return marked
 
 
+def _qim_statistic(luma: np.ndarray, grid: int) -> np.ndarray:
+    """Per coded bit of the quantised mark: a gain-invariant projection of its cells.
+
+    The cells' residuals are weighted by 1 / (``QIM_WEIGHT_FLOOR`` x the picture's scale +
+    the local activity), both proportional to the picture's contrast, so the weighted
+    residual, and the projection, do not change when the picture is made brighter or
+    darker by a factor (rational dither modulation's point), and quiet cells count more
+    than busy ones, as in :func:`_weights`.
+    """
+    import cv2
+    import numpy as np
+
+    owner, chips = _layout(grid, QIM_KEY)
+    residual = _residual(luma, grid)
+    scale = max(float(np.mean(luma)) / 128.0, SCALE_FLOOR)
+    activity = cv2.blur(np.abs(residual), (WEIGHT_SIDE, WEIGHT_SIDE), borderType=cv2.BORDER_REFLECT)
+    weighted = (residual * chips / (QIM_WEIGHT_FLOOR * scale + activity)).ravel()
+    sums = np.bincount(owner.ravel(), weights=weighted, minlength=CODED_BITS)
+    counts = np.bincount(owner.ravel(), minlength=CODED_BITS)
+    return np.asarray(sums / np.sqrt(counts))
+
+
+@lru_cache(maxsize=4)
+def _dither(grid: int) -> Any:
+    import numpy as np
+
+    """Each bit's keyed dither, as a share of ``QIM_STEP``."""
+    digest = hashlib.sha256(QIM_KEY + b"dither" + grid.to_bytes(2, "big")).digest()
+    return np.random.default_rng(int.from_bytes(digest[:8], "big")).uniform(size=CODED_BITS)
+
+
+def _qim_target(stat: np.ndarray, signs: np.ndarray, grid: int) -> np.ndarray:
+    """The nearest point of each bit's lattice (0: dither + k step; 1: half a step on)."""
+    import numpy as np
+
+    offset = (_dither(grid) + (signs > 0) * 0.5) * QIM_STEP
+    return np.asarray(offset + QIM_STEP * np.round((stat - offset) / QIM_STEP))
+
+
+def _qim_soft(luma: np.ndarray, grid: int) -> np.ndarray:
+    """Soft values of the quantised mark: +1 on a 1's lattice point, -1 on a 0's."""
+    import numpy as np
+
+    phase = _qim_statistic(luma, grid) / QIM_STEP - _dither(grid)
+    return np.asarray(-np.cos(2 * np.pi * phase))
+
+
+def _embed_qim(
+    luma: np.ndarray,
+    payload: Payload,
+    apply: Callable[[np.ndarray], np.ndarray],
+    luma_of: Callable[[np.ndarray], np.ndarray],
+) -> np.ndarray:
+    import cv2
+    import numpy as np
+
+    height, width = luma.shape[:2]
+    if min(height, width) < 16:
+        raise InvalidInputError(f"a {width}x{height} picture is too small to carry a watermark")
+    grid = grid_for(width, height)
+    owner, chips = _layout(grid, QIM_KEY)
+    signs = np.array(_encode(payload.bits()), dtype=np.float64) * 2 - 1
+    shade = _texture_mask(luma)
+
+    def pattern(amplitude: np.ndarray) -> np.ndarray:
+        cells = (chips * amplitude[owner]).astype(np.float32)
+        smooth = cv2.resize(cells, (width, height), interpolation=cv2.INTER_LINEAR)
+        return np.asarray(smooth * shade)
+
+    host = _qim_statistic(luma, grid)
+    gain = _qim_statistic(luma + pattern(np.ones(CODED_BITS)), grid) - host
+    gain = np.maximum(gain, 1e-3)
+    amplitude = np.clip(
+        (_qim_target(host, signs, grid) - host) / gain, -QIM_MAX_STRENGTH, QIM_MAX_STRENGTH
+    )
+    marked = apply(pattern(amplitude))
+    for _ in range(QIM_ROUNDS):
+        stat = _qim_statistic(luma_of(marked), grid)
+        error = _qim_target(stat, signs, grid) - stat
+        if np.max(np.abs(error)) < QIM_TOLERANCE * QIM_STEP:
+            break
+        amplitude = np.clip(amplitude + error / gain, -QIM_MAX_STRENGTH, QIM_MAX_STRENGTH)
+        marked = apply(pattern(amplitude))
+    return marked
+
+
 def _texture_mask(luma: np.ndarray) -> np.ndarray:
     """Per pixel, how much of the mark it takes: 0 on flat areas, rising with local contrast."""
     import cv2
@@ -407,6 +525,7 @@ def _texture_mask(luma: np.ndarray) -> np.ndarray:
 
 
 def _soft(rgb: np.ndarray, grid: int) -> np.ndarray:
+    """Soft values of the first format (spread spectrum, video frames and older stills)."""
     import numpy as np
 
     stat = _statistic(_luma(rgb), grid)
@@ -414,22 +533,33 @@ def _soft(rgb: np.ndarray, grid: int) -> np.ndarray:
     return np.asarray(stat / scale)
 
 
+FORMATS = ("quantised", "spread")
+"""The two formats ``detect`` reads: stills are marked ``quantised`` (:func:`embed`); video
+frames, and stills delivered before the quantised mark, ``spread`` (:func:`embed_luma`)."""
+
+
 class SoftVote:
     """Adds the soft values of many pictures (video frames) and decodes once.
 
     The frames' soft values are kept too, so a cut whose frames name different takes can
-    be decoded run by run (``windows``).
+    be decoded run by run (``windows``). Both formats and both grids are read; a payload
+    is reported only when its CRC matches and its codeword agrees with the soft values.
     """
 
     def __init__(self) -> None:
-        self._frames: list[dict[int, Any]] = []
+        self._frames: list[dict[tuple[str, int], Any]] = []
 
     @property
     def frames(self) -> int:
         return len(self._frames)
 
     def add(self, rgb: np.ndarray) -> None:
-        self._frames.append({grid: _soft(rgb, grid) for grid in GRIDS})
+        luma = _luma(rgb)
+        soft: dict[tuple[str, int], Any] = {}
+        for grid in GRIDS:
+            soft["quantised", grid] = _qim_soft(luma, grid)
+            soft["spread", grid] = _soft(rgb, grid)
+        self._frames.append(soft)
 
     def result(self, start: int = 0, stop: int | None = None) -> Detection:
         """Decodes the frames ``start:stop`` (all by default) voted together."""
@@ -439,20 +569,9 @@ class SoftVote:
         best = Detection(False, None, 0.0, 0.0, len(chosen))
         if not chosen:
             return best
-        for grid in GRIDS:
-            soft = np.sum([frame[grid] for frame in chosen], axis=0)
-            decoded = _viterbi(soft)
-            code = np.array(_encode(decoded), dtype=np.float64) * 2 - 1
-            confidence = float(np.sum(code * soft) / (np.sum(np.abs(soft)) or 1.0))
-            agreement = float(np.mean(np.sign(soft) == code))
-            payload = Payload.from_bits(decoded)
-            found = payload is not None and confidence >= FOUND_CORRELATION
-            scaled = min(
-                1.0, max(0.0, (confidence - _NOISE_CORRELATION) / (1 - _NOISE_CORRELATION))
-            )
-            candidate = Detection(
-                found, payload if found else None, round(scaled, 4), agreement, len(chosen)
-            )
+        for key in chosen[0]:
+            soft = np.sum([frame[key] for frame in chosen], axis=0)
+            candidate = _decode(soft, len(chosen))
             if (candidate.found, candidate.confidence) > (best.found, best.confidence):
                 best = candidate
         return best
@@ -460,6 +579,19 @@ class SoftVote:
     def windows(self, size: int) -> list[tuple[int, Detection]]:
         """Decodes runs of ``size`` consecutive frames: (first frame, detection) per run."""
         return [(start, self.result(start, start + size)) for start in range(0, self.frames, size)]
+
+
+def _decode(soft: np.ndarray, frames: int) -> Detection:
+    import numpy as np
+
+    decoded = _viterbi(soft)
+    code = np.array(_encode(decoded), dtype=np.float64) * 2 - 1
+    confidence = float(np.sum(code * soft) / (np.sum(np.abs(soft)) or 1.0))
+    agreement = float(np.mean(np.sign(soft) == code))
+    payload = Payload.from_bits(decoded)
+    found = payload is not None and confidence >= FOUND_CORRELATION
+    scaled = min(1.0, max(0.0, (confidence - _NOISE_CORRELATION) / (1 - _NOISE_CORRELATION)))
+    return Detection(found, payload if found else None, round(scaled, 4), agreement, frames)
 
 
 def detect(rgb: np.ndarray) -> Detection:
@@ -470,8 +602,8 @@ def detect(rgb: np.ndarray) -> Detection:
 
 
 def soft_bits(rgb: np.ndarray, grid: int) -> np.ndarray:
-    """The raw soft values of the coded bits (for the bench's bit accuracy)."""
-    return _soft(rgb, grid)
+    """The soft values of a still's coded bits (quantised format; the bench's bit accuracy)."""
+    return _qim_soft(_luma(rgb), grid)
 
 
 def coded_bits(payload: Payload) -> list[int]:
