@@ -22,6 +22,10 @@ imageio-ffmpeg ships) and 50/50 blending. Per class: the mean paired PSNR differ
 with a 95 % bootstrap lower bound (clips resampled, not frames: frames of one clip are
 not independent), and the number of frames and clips.
 
+Leave one clip out (``--leave-one-out``): every clip is scored with the candidate chosen
+on all the other clips (same rule), and the per-class figures are those held-out
+scores.
+
 Cross-validation (``--cross-validate``): the clips of every class are split in two
 halves by their position (even and odd); each candidate setting of the interpolation
 (:data:`CANDIDATES`) is scored on one half, the best is chosen there (highest worst
@@ -35,7 +39,7 @@ runs) against one whole ffmpeg minterpolate run from the same PNGs to the null m
 with the load average printed before and after. Ratios are only meaningful with a load
 average under 1.5.
 
-    python bench/motion_interp_classes.py [--data ../shared/data] [--cross-validate]
+    python bench/motion_interp_classes.py [--data ../shared/data] [--cross-validate] [--leave-one-out]
     python bench/motion_interp_classes.py --speed-only
 """
 
@@ -69,6 +73,8 @@ CLASSES = ("pan/zoom 720p", "pan/zoom 1080p", "non-rigid", "near-static", "AI cl
 CANDIDATES: dict[str, MotionSettings] = {
     "default": MotionSettings(),
     "no fine flow": MotionSettings(flow_fine_side=0),
+    "no flow blur": MotionSettings(flow_blur=0.0),
+    "flow blur 0.5": MotionSettings(flow_blur=0.5),
     "no blend fallback": MotionSettings(fallback_ratio=10.0),
 }
 
@@ -422,6 +428,9 @@ def main() -> None:
     parser.add_argument("--data", type=Path, default=ROOT.parent / "shared" / "data")
     parser.add_argument("--quick", action="store_true", help="fewer and shorter clips")
     parser.add_argument("--cross-validate", action="store_true", help="choose among CANDIDATES")
+    parser.add_argument(
+        "--leave-one-out", action="store_true", help="choose among CANDIDATES, one clip held out"
+    )
     parser.add_argument("--speed-only", action="store_true", help="only the speed ratios")
     parser.add_argument("--only", action="append", choices=CLASSES, help="these classes only")
     parser.add_argument("--quiet", action="store_true", help="no per-clip lines")
@@ -436,7 +445,8 @@ def main() -> None:
         speed(groups, MotionSettings())
         return
     log = (lambda line: None) if args.quiet else print
-    methods = CANDIDATES if args.cross_validate else {"default": CANDIDATES["default"]}
+    choose = args.cross_validate or args.leave_one_out
+    methods = CANDIDATES if choose else {"default": CANDIDATES["default"]}
     scores = score(groups, methods, log)
     report(scores, groups, "default", "all clips, the shipped defaults")
     if args.cross_validate:
@@ -455,16 +465,42 @@ def main() -> None:
                 chosen,
                 f"held-out half {held}, setting chosen on half {pick}: {chosen}",
             )
+    if args.leave_one_out:
+        leave_one_out(scores, groups, list(methods))
     print(f"\nload average at the end: {load_average()}")
 
 
-def report_quiet(scores: Scores, groups: dict[str, list[Clip]], method: str) -> dict[str, float]:
+def leave_one_out(scores: Scores, groups: dict[str, list[Clip]], methods: list[str]) -> None:
+    """Each clip scored with the candidate chosen on all the other clips (highest worst
+    lower bound over the classes), then the per-class figures of those held-out scores."""
+    chosen: dict[str, str] = {}
+    for clip_list in groups.values():
+        for clip in clip_list:
+            rest = {k: [c for c in v if c.name != clip.name] for k, v in groups.items()}
+            worst = {m: min(report_quiet(scores, rest, m, draws=1000).values()) for m in methods}
+            chosen[clip.name] = max(worst, key=lambda m: worst[m])
+    counts = {m: list(chosen.values()).count(m) for m in methods}
+    print("\nleave one clip out: times each candidate was chosen: " + str(counts))
+    for name, method in chosen.items():
+        scores.psnr[name]["held out"] = scores.psnr[name][method]
+    report(
+        scores,
+        groups,
+        "held out",
+        "leave one clip out: each clip with the setting chosen on the rest",
+    )
+
+
+def report_quiet(
+    scores: Scores, groups: dict[str, list[Clip]], method: str, draws: int = 4000
+) -> dict[str, float]:
     lows = {}
     for label, clip_list in groups.items():
         names = [c.name for c in clip_list]
         if names:
             for anchor in ("minterpolate", "blend"):
-                lows[f"{label} vs {anchor}"] = bootstrap_low(scores.diff(method, anchor, names))
+                d = scores.diff(method, anchor, names)
+                lows[f"{label} vs {anchor}"] = bootstrap_low(d, draws=draws)
     return lows
 
 

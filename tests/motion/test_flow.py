@@ -142,3 +142,27 @@ def test_a_full_blend_is_the_time_weighted_mix() -> None:
 
     out = interpolate(a, b, replace(pair, blend=1.0), 0.25)
     assert np.abs(out.astype(int) - 80).max() <= 1
+
+
+def test_flow_lost_only_in_a_flat_area_does_not_count() -> None:
+    from setpiece.motion.flow import _lost
+
+    grey = np.full((90, 160), 128, dtype=np.uint8)
+    grey[60:] = (_texture(160, 30, 5)[..., 1] // 2 + 64).astype(np.uint8)  # texture below
+    in_sky = np.zeros((90, 160), dtype=np.float32)
+    in_sky[:55] = 1.0  # 61 % of the area fails the check, all of it flat
+    assert _lost(grey, in_sky) < 0.05
+    in_texture = np.zeros((90, 160), dtype=np.float32)
+    in_texture[58:] = 1.0  # 36 % of the area, all of the texture
+    assert _lost(grey, in_texture) > 0.8
+    flat = np.full((90, 160), 128, dtype=np.uint8)
+    assert _lost(flat, in_sky) == np.float32(in_sky.mean())  # no texture at all: by area
+
+
+def test_flow_blur_smooths_what_the_flow_sees_and_zero_leaves_it() -> None:
+    a = _texture(320, 180, 7)
+    b = np.ascontiguousarray(np.roll(a, 3, axis=1))
+    plain, smoothed = _engine(320, 180, flow_blur=0.0), _engine(320, 180, flow_blur=2.0)
+    ga, gb = plain.grey(a), plain.grey(b)
+    assert np.array_equal(ga, smoothed.grey(a))  # the greys kept are not smoothed
+    assert not np.array_equal(plain.flow(ga, gb).forward, smoothed.flow(ga, gb).forward)

@@ -47,6 +47,12 @@ class MotionSettings:
         fine_motion: The motion (95th percentile of the coarse flow's vectors, as a
             share of the picture's long side) under which the fine flow is computed;
             larger motion keeps the coarse flow (cheaper, and as good there).
+        flow_blur: The grey pictures are smoothed (Gaussian, this sigma in pixels of the
+            ``flow_long_side`` scale, proportionally more at the fine scale) before flow
+            is computed: fine periodic texture (a woven tie at 1080p) otherwise locked
+            the flow a period off (-1.7 dB against minterpolate on that pan); 0.3 was
+            the setting leave-one-clip-out chose most often (bench/motion_interp_classes.py).
+            0 turns it off.
         occlusion_px: Forward-backward flow disagreement (pixels at flow scale) above
             which a pixel counts as occluded.
         fallback_ratio: When the two pictures warped to the middle still differ by this
@@ -79,6 +85,7 @@ class MotionSettings:
     flow_fine_side: int = setting(768, low=0, high=4096)
     fine_motion: float = setting(0.04, low=0.0, high=1.0)
     occlusion_px: float = setting(1.5, positive=True)
+    flow_blur: float = setting(0.3, low=0.0, high=10.0)
     fallback_ratio: float = setting(0.8, low=0.1, high=10.0)
     encoder_preset: str = setting("ultrafast", choices=X264_PRESETS)
     crf: int = setting(18, low=0, high=51)

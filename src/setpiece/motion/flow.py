@@ -33,8 +33,14 @@ near-still shots, AI clips; every choice cross-validated on halves of the clips)
   flicker and fades it does not (ratio 0.85-1.0), and warping costs up to 4 dB there,
   since it only resamples noise. From ``fallback_ratio - 0.1`` to ``fallback_ratio`` the
   vectors are scaled down to nothing, and from there on the picture is a plain blend.
-  So is a pair whose flow fails the forward-backward check on half the picture or more
-  (no correspondence found: unrelated pictures, or motion beyond the flow's reach).
+  So is a pair whose flow fails the forward-backward check on half the picture's
+  texture or more (no correspondence found: unrelated pictures, or motion beyond the
+  flow's reach). Texture, not area: flow in a flat sky or wall is arbitrary and fails
+  the check harmlessly, and counted by area it sent pans that warped at 44 dB to a
+  26 dB blend (43-54 % of a 720p pan over a cloud photograph "lost").
+* **Smoothed greys for the flow** (``flow_blur``): fine periodic texture (a woven tie
+  at 1080p) locked DIS a period off, 1.7 dB under minterpolate on that pan; a light
+  Gaussian (sigma 0.3 px at the coarse scale) before the flow removes it.
 * **A cut the detector missed** (it needs a steady shot around a cut: a cut every two
   frames defeats its local median): flow cannot help (above), the pictures differ by more
   than ``cut_min_score`` grey levels, and they are not one picture brightened or
@@ -370,14 +376,10 @@ class Interpolator:
         if self.fine is not None:
             small_a = cv2.resize(grey_a, self.coarse, interpolation=cv2.INTER_AREA)
             small_b = cv2.resize(grey_b, self.coarse, interpolation=cv2.INTER_AREA)
-        pair = flow_pair(
-            small_a, small_b, preset=settings.flow_preset, occlusion_px=settings.occlusion_px
-        )
+        pair = self._flow_pair(small_a, small_b)
         if self.fine is not None and _motion(pair.forward) < self._limit:
             small_a, small_b = grey_a, grey_b
-            pair = flow_pair(
-                grey_a, grey_b, preset=settings.flow_preset, occlusion_px=settings.occlusion_px
-            )
+            pair = self._flow_pair(grey_a, grey_b)
         warped, unwarped = _disagreement(small_a, small_b, pair)
         # 0.1 grey levels keep identical pictures (0 / 0) at a ratio of 1: a blend.
         ratio = (warped + 0.1) / (unwarped + 0.1)
@@ -385,7 +387,7 @@ class Interpolator:
         blend = min(1.0, max(0.0, (ratio - (top - 0.1)) / 0.1))
         # Flow that fails its forward-backward check over most of the picture found
         # no correspondence at all: it cannot help either.
-        lost = (cv2.mean(pair.occluded_a)[0] + cv2.mean(pair.occluded_b)[0]) / 2
+        lost = (_lost(small_a, pair.occluded_a) + _lost(small_b, pair.occluded_b)) / 2
         if lost >= 0.5:
             blend = 1.0
         cut = (
@@ -395,12 +397,40 @@ class Interpolator:
         )
         return replace(pair, blend=blend, cut=cut)
 
+    def _flow_pair(self, grey_a: np.ndarray, grey_b: np.ndarray) -> FlowPair:
+        """:func:`flow_pair` of the two greys smoothed by ``flow_blur`` (a sigma at the
+        coarse scale, scaled up with the greys' width)."""
+        import cv2
+
+        settings = self.settings
+        sigma = settings.flow_blur * grey_a.shape[1] / self.coarse[0]
+        if sigma > 0:
+            grey_a = cv2.GaussianBlur(grey_a, (0, 0), sigma)
+            grey_b = cv2.GaussianBlur(grey_b, (0, 0), sigma)
+        return flow_pair(
+            grey_a, grey_b, preset=settings.flow_preset, occlusion_px=settings.occlusion_px
+        )
+
     def interpolate(self, a: np.ndarray, b: np.ndarray, pair: FlowPair, t: float) -> np.ndarray:
         """The picture at ``t`` between full-size RGB ``a`` and ``b`` (:func:`interpolate`);
         across a cut, the nearer of the two."""
         if pair.cut:
             return a if t < 0.5 else b
         return interpolate(a, b, pair, t)
+
+
+def _lost(grey: np.ndarray, occluded: np.ndarray) -> float:
+    """The share of ``grey``'s texture (gradient magnitude) whose flow failed the
+    forward-backward check: flow in a flat area is arbitrary and may fail it harmlessly."""
+    import cv2
+
+    gx = cv2.Sobel(grey, cv2.CV_32F, 1, 0, ksize=3)
+    gy = cv2.Sobel(grey, cv2.CV_32F, 0, 1, ksize=3)
+    texture = cv2.magnitude(gx, gy)
+    total = float(cv2.sumElems(texture)[0])
+    if total <= 0:
+        return float(cv2.mean(occluded)[0])
+    return float(cv2.sumElems(cv2.multiply(texture, occluded))[0]) / total
 
 
 def _correlation(a: np.ndarray, b: np.ndarray) -> float:

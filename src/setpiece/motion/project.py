@@ -157,10 +157,11 @@ def retime_take(
         )
         reports.append(report)
         # Version 2: the interpolation adapts per pair (issue 29: fine flow, blending
-        # where flow does not help, cuts the flow finds).
+        # where flow does not help, cuts the flow finds). Version 3: flow on smoothed
+        # greys (flow_blur), lost flow counted over texture.
         return Operation(
             "retime",
-            2,
+            3,
             {
                 "fps": f"{report.fps.numerator}/{report.fps.denominator}",
                 "factor": None if factor is None else str(factor),
@@ -168,6 +169,7 @@ def retime_take(
                 "flow_long_side": settings.flow_long_side,
                 "flow_fine_side": settings.flow_fine_side,
                 "fine_motion": settings.fine_motion,
+                "flow_blur": settings.flow_blur,
                 "fallback_ratio": settings.fallback_ratio,
                 "flow_preset": settings.flow_preset,
                 "held_at_cuts": report.held_at_cuts,
