@@ -183,7 +183,13 @@ def _mark_image(source: Path, target: Path, payload: Payload) -> bool:
     return readable
 
 
-<<<<<<< HEAD
+def _psnr(master: Any, marked: Any) -> float:
+    import numpy as np
+
+    error = float(np.mean((master.astype(np.float64) - marked.astype(np.float64)) ** 2))
+    return float("inf") if error == 0 else 10 * float(np.log10(255**2 / error))
+
+
 #: Frames between two progress reports while a movie is watermarked (and the last one).
 MARK_PROGRESS_EVERY = 24
 
@@ -199,17 +205,6 @@ def _mark_video(
     ``progress`` is called as ``(frames_done, frames_total)`` every
     ``MARK_PROGRESS_EVERY`` frames and at the end (the total is the container's count,
     or its duration at its rate where it has none)."""
-=======
-def _psnr(master: Any, marked: Any) -> float:
-    import numpy as np
-
-    error = float(np.mean((master.astype(np.float64) - marked.astype(np.float64)) ** 2))
-    return float("inf") if error == 0 else 10 * float(np.log10(255**2 / error))
-
-
-def _mark_video(source: Path, target: Path, frame_payload: Callable[[int], Payload | None]) -> None:
-    """Re-encodes ``source`` with each frame's luma marked; the audio is copied."""
->>>>>>> watermark
     from fractions import Fraction
 
     import av
