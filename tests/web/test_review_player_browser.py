@@ -22,7 +22,6 @@ pytestmark = pytest.mark.skipif(
 )
 
 
-
 @pytest.fixture
 def browser() -> Any:
     sync_api = pytest.importorskip("playwright.sync_api")
@@ -132,7 +131,9 @@ def test_a_follower_shows_the_leaders_take_and_frame(
         leader.fill("#handover-to", "art")
         leader.click("#handover-go")
         assert said(leader, "#session-said") == "The lead is art's now."
-        artist.wait_for_function("() => document.getElementById('session').dataset.leader === 'art'")
+        artist.wait_for_function(
+            "() => document.getElementById('session').dataset.leader === 'art'"
+        )
         artist.wait_for_selector("#session[data-following='0']")
         artist.focus("#player")
         artist.keyboard.press("ArrowUp")
