@@ -461,7 +461,8 @@
       let change;
       try { change = JSON.parse(event.data); } catch (e) { return; }
       if (change.entity === "playlist" && change.entity_id === S.player.dataset.id && change.action === "session") {
-        readSession();
+        // A leader's own moves come back too: it applied their answers already.
+        if (!(leading() && same(change.actor, S.me))) readSession();
       } else if (change.entity === "take" || change.entity === "shot") {
         refreshStatuses();
       }
