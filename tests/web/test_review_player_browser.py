@@ -183,6 +183,18 @@ def test_keyboard_review_of_a_ten_take_playlist(
         at(page, 3, 0)
         # The cut as it was when the page loaded: 1A had no pick yet, so a slate of 2 s.
         assert "after 1A (slate, 48 frames), before 2B" in page.inner_text("#context")
+        # In the cut's context: the shot before (1A's 2 s slate), the take, the shot after.
+        page.keyboard.press("x")
+        assert page.is_checked("#in-context")
+        page.keyboard.press("Space")
+        page.wait_for_selector("#player[data-state=context]")
+        assert "showing the before shot" in page.inner_text("#where")
+        page.wait_for_function(
+            "() => document.getElementById('where').textContent.includes('the after shot')",
+            timeout=15000,
+        )
+        at(page, 3, 0, timeout=15000)
+        page.keyboard.press("x")
         assert decide(page, "r", "the roof is too bright") == (
             "Retake of 2A asked for: the roof is too bright"
         )

@@ -118,6 +118,7 @@
         take: li.dataset.take,
         frame: function () { return S.frame; },
         canDraw: S.player.dataset.role !== "viewer",
+        seek: function (frame) { halt(); seek(frame); announce(); },
       });
     }
   }
