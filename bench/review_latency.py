@@ -9,7 +9,8 @@ two browsers are two Chromium processes (Debian's /usr/bin/chromium under Playwr
 each logged in through the login form, each on the playlist's player. The leader takes
 the lead, the follower joins; then the leader makes 50 moves from the keyboard, each a
 change of take (down/up arrow) or of frame (full stop, comma), and waits until the
-follower shows that take and frame before the next.
+follower shows that take and frame; a random pause of 0-1 s (``--pause``, seeded) comes
+before each move, as a reviewer's keys do not keep time with the stream's polls.
 
 Each move's latency is measured in the browsers: the leader's page notes the time of its
 keydown, the follower's page the time its player's position and frame became the
@@ -26,6 +27,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import random
 import shutil
 import socket
 import subprocess
@@ -128,14 +130,12 @@ def percentile(samples: list[float], q: float) -> float:
 
 def interval(samples: list[float], q: float, rounds: int = 2000) -> tuple[float, float]:
     """A bootstrap 95 % interval of the ``q`` percentile (resampling the moves, seed 0)."""
-    import random
-
     rng = random.Random(0)
     estimates = sorted(percentile(rng.choices(samples, k=len(samples)), q) for _ in range(rounds))
     return estimates[int(0.025 * rounds)], estimates[int(0.975 * rounds) - 1]
 
 
-def run(moves: int, poll: float, chromium: str) -> None:
+def run(moves: int, poll: float, chromium: str, pause: float) -> None:
     from playwright.sync_api import sync_playwright
 
     setpiece = shutil.which("setpiece", path=str(Path(sys.executable).parent)) or "setpiece"
@@ -184,11 +184,14 @@ def run(moves: int, poll: float, chromium: str) -> None:
                 follower.evaluate(WATCH)
                 leader.evaluate(KEYDOWNS)
                 position, frame = 1, 0
+                # Without the pauses the moves would fall in step with the polls.
+                pauses = random.Random(1)
                 outside: list[float] = []
                 inside: list[float] = []
                 for step in range(moves):
                     key, position, frame = next_move(step, position, frame)
                     follower.evaluate("() => { window.__seen = []; }")
+                    time.sleep(pauses.uniform(0, pause))
                     started = time.perf_counter()
                     leader.keyboard.press(key)
                     follower.wait_for_selector(
@@ -206,7 +209,7 @@ def run(moves: int, poll: float, chromium: str) -> None:
             server.terminate()
             server.wait(10)
     print(f"load average at the end: {load_average()}")
-    print(f"[web] poll_seconds = {poll}; {moves} moves, two Chromium processes")
+    print(f"[web] poll_seconds = {poll}; {moves} moves 0-{pause} s apart, two Chromium processes")
     for name, samples in (("in the browsers", inside), ("press to wait (upper bound)", outside)):
         parts = []
         for label, q in (("p50", 0.5), ("p95", 0.95)):
@@ -224,11 +227,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--moves", type=int, default=50)
     parser.add_argument("--poll", type=float, default=1.0, help="[web] poll_seconds")
+    parser.add_argument("--pause", type=float, default=1.0, help="most seconds between moves")
     parser.add_argument(
         "--chromium", default=os.environ.get("SETPIECE_CHROMIUM", "/usr/bin/chromium")
     )
     options = parser.parse_args()
-    run(options.moves, options.poll, options.chromium)
+    run(options.moves, options.poll, options.chromium, options.pause)
 
 
 if __name__ == "__main__":
