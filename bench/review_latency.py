@@ -20,7 +20,7 @@ the move, the event stream's next poll (``[web] poll_seconds``, default 1 s), th
 follower's GET of the session and its seek. The figure also printed from Python (press
 to the follower's wait returning) includes Playwright's own round trips: an upper bound.
 
-    python bench/review_latency.py [--moves 50] [--poll 1.0] [--chromium /usr/bin/chromium]
+    python bench/review_latency.py [--moves 50] [--poll 1.0] [--pause 1.0] [--chromium /usr/bin/chromium]
 """
 
 from __future__ import annotations
