@@ -50,3 +50,12 @@ def test_the_player_says_which_takes_cannot_be_played(film, session_of) -> None:
     assert f"cannot be played: its picture {media.sha256[:12]} is gone" in page.text
     assert 'data-role="viewer"' in page.text and 'src="/static/player.js"' in page.text
     assert "data-live" not in page.text  # player.js follows the stream itself
+
+
+def test_the_list_of_playlists_does_not_claim_items(film, api) -> None:
+    made = api("dora").post("/api/v1/playlists", json={"name": "p", "takes": film.takes})
+    assert made.status_code == 201 and "items" not in made.json()
+    listed = api("vic").get("/api/v1/playlists").json()["items"]
+    assert [p["name"] for p in listed] == ["p"] and "items" not in listed[0]
+    shown = api("vic").get("/api/v1/playlists/p").json()
+    assert [i["label"] for i in shown["items"]] == ["1A/1", "1A/2"]
