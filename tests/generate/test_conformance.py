@@ -57,7 +57,7 @@ def test_the_documented_example_plugin_conforms(
     monkeypatch.syspath_prepend(str(install_plugins(tmp_path / "site")))
     monkeypatch.syspath_prepend(str(EXAMPLE))
     monkeypatch.delitem(sys.modules, "setpiece_solid", raising=False)
-    monkeypatch.setattr(registry, "_LOADED", {})
+    monkeypatch.setattr(registry._PLUGINS, "loaded", {})
     found = generator_class("solid")  # through its entry point, as a user's install finds it
     assert found is not None and found[0] == "entry point setpiece_solid:SolidGenerator"
     results = check_generator(found[1], tmp_path / "work", settings={"colour": "#204060"})

@@ -395,9 +395,9 @@ def test_a_plugin_is_found_once_then_kept(plugins: Path, monkeypatch: pytest.Mon
 
     first = registry.generator_class("solid")
     looked_up: list[str | None] = []
-    real = registry._entry_points
+    real = registry._PLUGINS.entry_points
     monkeypatch.setattr(
-        registry, "_entry_points", lambda name=None: looked_up.append(name) or real(name)
+        registry._PLUGINS, "entry_points", lambda name=None: looked_up.append(name) or real(name)
     )
     assert registry.generator_class("solid") == first
     assert looked_up == []  # the queue asks on every pass: no metadata scan each time

@@ -56,7 +56,7 @@ def test_an_unknown_backend_is_not_found() -> None:
 def test_a_registered_backend_speaks_through_the_registry(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(registry, "_REGISTERED", {})
+    monkeypatch.setattr(registry._PLUGINS, "registered", {})
     registry.register(_Tone)
     speech = speak(SpeechRequest("Hello.", VoiceSpec("tone", "a")), tmp_path)
     assert speech.recipe["tone_hz"] == 1000 and speech.seconds == 1
@@ -69,7 +69,7 @@ def test_a_missing_extra_names_it(monkeypatch: pytest.MonkeyPatch) -> None:
         requires = ("no_such_module_here",)
         extra = "voices"
 
-    monkeypatch.setattr(registry, "_REGISTERED", {})
+    monkeypatch.setattr(registry._PLUGINS, "registered", {})
     registry.register(_Needs)
     with pytest.raises(MissingExtraError, match=r"pip install 'setpiece\[voices\]'"):
         get_voice("needs")
@@ -103,7 +103,7 @@ def test_unavailable_says_why_in_one_line(monkeypatch: pytest.MonkeyPatch) -> No
         requires = ("no_such_module_here",)
         extra = "voices"
 
-    monkeypatch.setattr(registry, "_REGISTERED", {})
+    monkeypatch.setattr(registry._PLUGINS, "registered", {})
     registry.register(_Needs)
     assert registry.unavailable("needs") == (
         "the needs voice is not installed (pip install 'setpiece[voices]'): no synthetic dialogue"

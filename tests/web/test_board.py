@@ -86,6 +86,7 @@ def test_filters(board_film: Film) -> None:
     assert board_view(production, BoardFilter(stale=True)).shots == 0
     # 2B's only take was made from a bible entry that is gone since: 2B is stale.
     from setpiece.model.orm import Shot, Take
+    from setpiece.production.stale import stale_shots
 
     with production.transaction() as session:
         shot = session.query(Shot).filter_by(code="2B").one()
@@ -94,6 +95,11 @@ def test_filters(board_film: Film) -> None:
     stale = board_view(production, BoardFilter(stale=True), grouping="scene")
     assert _codes(stale) == {"2": ["2B"]}
     assert stale.groups[0].cards[0].stale
+    # The mark is on every board, not only on one filtered by it, and agrees with the rule
+    # ``render --stale`` follows.
+    every = {c.code: c.stale for g in board_view(production).groups for c in g.cards}
+    assert {code for code, mark in every.items() if mark} == {"2B"}
+    assert [s.shot for s in stale_shots(production)] == ["2B"]
 
 
 def test_unknown_filters_are_a_clear_message_on_the_page(board_film: Film, session_of: Any) -> None:

@@ -174,3 +174,30 @@ def test_drag_and_drop_follows_the_workflow_and_roles(
         # The artist's board follows without a reload.
         artist.wait_for_selector(".column[data-status=retake] [data-shot='1A']", timeout=15000)
         director.screenshot(path=str(artefacts / "3-director.png"), full_page=True)
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_a_live_update_waits_for_the_card_in_hand(
+    production: Any, make: Any, browser: Any, artefacts: Path
+) -> None:
+    """A change elsewhere arriving mid-drag must not swap the board under the held card (the
+    drop was lost: CI's one failure of stop 37); the board catches up once the card is let go."""
+    from setpiece.production.shots import get_shot, set_shot_status
+
+    film = board_film(production, make)
+    with LiveServer(film.app) as server:
+        page = browser.new_context(viewport={"width": 1400, "height": 900}).new_page()
+        log_in(page, server.url, "art", film.passwords["art"], "/board")
+        page.wait_for_selector("body[data-feed=open]")
+        page.hover("[data-shot='1A']")
+        page.mouse.down()
+        page.hover(".column[data-status=review]")
+        set_shot_status(production, "2B", "wip")  # someone else's move, while 1A is held
+        page.wait_for_timeout(1500)  # the feed's event and the 250 ms refresh have had their time
+        assert page.evaluate("() => document.body.dataset.refreshed") is None
+        page.hover(".column[data-status=review] summary")
+        page.mouse.up()
+        assert _said(page) == "1A moved to review."
+        assert get_shot(production, "1A").status == "review"
+        page.wait_for_selector(".column[data-status=wip] [data-shot='2B']", timeout=15000)
+        assert page.locator(".column[data-status=review] [data-shot='1A']").count() == 1

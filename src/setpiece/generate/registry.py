@@ -23,7 +23,6 @@ generator name no class has (``take import --generator midjourney``): ``declared
 
 from __future__ import annotations
 
-import importlib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -32,6 +31,7 @@ from typing import Any
 from setpiece.errors import InvalidInputError, NotFoundError, SetpieceError
 from setpiece.generate.base import Generator, GeneratorSettings
 from setpiece.model.enums import Origin
+from setpiece.plugins import Plugins
 
 __all__ = [
     "BUILTINS",
@@ -77,59 +77,16 @@ class GeneratorInfo:
 
 GROUP = "setpiece.generators"
 
-
-def _load(target: str) -> type[Generator]:
-    module, _, attribute = target.partition(":")
-    loaded = getattr(importlib.import_module(module), attribute)
-    if not (isinstance(loaded, type) and issubclass(loaded, Generator)):
-        raise InvalidInputError(f"{target} is not a setpiece Generator subclass")
-    return loaded
-
-
-def _entry_points(name: str | None = None) -> dict[str, Any]:
-    """The ``setpiece.generators`` entry points (only the one called ``name`` when given)."""
-    from importlib.metadata import entry_points
-
-    found = entry_points(group=GROUP) if name is None else entry_points(group=GROUP, name=name)
-    return {ep.name: ep for ep in found}
-
-
-_REGISTERED: dict[str, type[Generator]] = {}
-# Plugins loaded by name, kept as the import system keeps their modules: finding an entry
-# point reads every installed package's metadata (about 20 ms), and the queue asks for a
-# generator's class on each pass. A broken one is not kept: it is looked up again.
-_LOADED: dict[str, tuple[str, type[Generator]]] = {}
+# One discovery rule for every kind of backend (setpiece.plugins); the dictionaries are kept
+# by name for tests and embedders that register or forget a class.
+_PLUGINS: Plugins[Generator] = Plugins(GROUP, Generator, BUILTINS, "generator")
+_REGISTERED = _PLUGINS.registered
+_LOADED = _PLUGINS.loaded
 
 
 def register(generator: type[Generator]) -> type[Generator]:
     """Registers a generator class in this process by its ``name`` (usable as a decorator)."""
-    _REGISTERED[generator.name] = generator
-    return generator
-
-
-class _Broken(Exception):
-    """An entry point that cannot give a Generator: the reason, for listing and refusing."""
-
-
-def _from_entry_point(entry: Any) -> type[Generator]:
-    """The class an entry point names.
-
-    Raises:
-        _Broken: Importing it raised, or it is not a Generator subclass.
-    """
-    try:
-        loaded = entry.load()
-    except Exception as exc:  # a third party's broken plugin: named, never fatal to listing
-        raise _Broken(f"importing {entry.value} raised {type(exc).__name__}: {exc}") from exc
-    if not (isinstance(loaded, type) and issubclass(loaded, Generator)):
-        raise _Broken(f"{entry.value} is {_what(loaded)}, not a setpiece Generator subclass")
-    return loaded
-
-
-def _what(thing: Any) -> str:
-    if isinstance(thing, type):
-        return f"the class {thing.__name__}"
-    return f"a {type(thing).__name__}"
+    return _PLUGINS.register(generator)
 
 
 def generator_class(name: str) -> tuple[str, type[Generator]] | None:
@@ -142,41 +99,7 @@ def generator_class(name: str) -> tuple[str, type[Generator]] | None:
         InvalidInputError: The entry point of that name raises on import or is not a
             Generator subclass (the message names it and why).
     """
-    if name in _REGISTERED:
-        return "registered", _REGISTERED[name]
-    if name in BUILTINS:
-        # Our own modules: they import their optional packages only when rendering
-        # (``requires`` is checked without importing), so a failure here is a bug.
-        return "builtin", _load(BUILTINS[name])
-    if name in _LOADED:
-        return _LOADED[name]
-    entry = _entry_points(name).get(name)
-    if entry is None:
-        return None
-    try:
-        found = f"entry point {entry.value}", _from_entry_point(entry)
-    except _Broken as exc:
-        raise InvalidInputError(f"generator plugin {name!r} cannot be loaded: {exc}") from None
-    _LOADED[name] = found
-    return found
-
-
-def _classes() -> tuple[dict[str, tuple[str, type[Generator]]], dict[str, str]]:
-    """Every loadable generator, and the entry points that are broken with the reason."""
-    found: dict[str, tuple[str, type[Generator]]] = {
-        name: ("registered", cls) for name, cls in _REGISTERED.items()
-    }
-    broken: dict[str, str] = {}
-    for name, target in BUILTINS.items():
-        if name not in found:
-            found[name] = ("builtin", _load(target))
-    for name, entry in _entry_points().items():
-        if name not in found:
-            try:
-                found[name] = (f"entry point {entry.value}", _from_entry_point(entry))
-            except _Broken as exc:
-                broken[name] = str(exc)
-    return found, broken
+    return _PLUGINS.find(name)
 
 
 def list_generators(
@@ -197,7 +120,7 @@ def list_generators(
     tables = (settings or {}).get("generators", {})
     tables = tables if isinstance(tables, Mapping) else {}
     infos = []
-    classes, broken = _classes()
+    classes, broken = _PLUGINS.classes()
     for name, problem in sorted(broken.items()):
         infos.append(
             GeneratorInfo(name, False, f"cannot load: {problem}", None, "broken", problem=problem)
@@ -296,7 +219,7 @@ def check_generator_tables(settings: Mapping[str, Any]) -> None:
     generators = settings.get("generators", {})
     if not isinstance(generators, Mapping):
         raise InvalidInputError("setpiece.toml [generators]: expected a table of generators")
-    known = sorted({*_REGISTERED, *BUILTINS, *_entry_points()})
+    known = _PLUGINS.names()
     for name in generators:
         if name not in known:
             raise InvalidInputError(
@@ -325,8 +248,8 @@ def get_generator(
     """
     found = generator_class(name)
     if found is None:
-        names = sorted({*_REGISTERED, *BUILTINS, *_entry_points()})
-        raise NotFoundError(f"no generator {name!r}: available are {', '.join(names)}")
+        names = ", ".join(_PLUGINS.names())
+        raise NotFoundError(f"no generator {name!r}: available are {names}")
     cls = found[1]
     missing = cls.missing()
     if missing:

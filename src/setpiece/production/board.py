@@ -352,8 +352,8 @@ class ShotCard:
     provisional pick, else the newest finished take (``stale.shot_pick``); ``mark`` says
     which ("circled", "provisional" or "latest"); ``poster`` is that take's media sha256
     (its poster is ``/api/v1/posters/{poster}``). ``retake`` is the reason of the shot's
-    last retake while it is in retake. ``stale`` is known only on a board filtered by it
-    (False elsewhere: see ``board_view``).
+    last retake while it is in retake. ``stale``: the pick is stale and no fresh take is
+    there or coming (``production/stale.py``).
     """
 
     code: str
@@ -410,10 +410,22 @@ def board_view(
         production.authorize(session, "read")
         connection = session.connection()  # Core execution: plain columns, no ORM row loading
         scenes = list(
-            connection.execute(select(Scene.number, Scene.heading).order_by(Scene.position)).all()
+            connection.execute(
+                select(
+                    Scene.id, Scene.number, Scene.heading, Scene.position, Scene.omitted
+                ).order_by(Scene.position)
+            ).all()
         )
         query = (
-            select(Shot.id, Shot.code, Scene.number, Shot.description, Shot.status, Shot.version)
+            select(
+                Shot.id,
+                Shot.code,
+                Shot.scene_id,
+                Scene.number,
+                Shot.description,
+                Shot.status,
+                Shot.version,
+            )
             .join(Scene, Shot.scene_id == Scene.id)
             .order_by(Scene.position, Shot.position, Shot.id)
         )
@@ -423,6 +435,8 @@ def board_view(
             query = query.where(Shot.status == status)
         shots = connection.execute(query).all()
         takes: dict[int, list[Any]] = {}
+        from setpiece.production.stale import BIBLE_TEXT
+
         for row in connection.execute(
             select(
                 Take.shot_id,
@@ -432,9 +446,22 @@ def board_view(
                 Take.media_sha256,
                 Take.provisional,
                 Take.parent_take_id,
+                BIBLE_TEXT,
             ).order_by(Take.shot_id, Take.number)
         ):
             takes.setdefault(row.shot_id, []).append(row)
+        # Staleness from the same rows (production/stale.py owns the rule): a stale pick is
+        # marked on every board, not only on one filtered by it.
+        from setpiece.production.stale import shot_staleness, stale_entries
+
+        by_id = {scene.id: scene for scene in scenes}
+        known = stale_entries(session)
+        stale = {
+            row.code
+            for row in shots
+            if not by_id[row.scene_id].omitted
+            and shot_staleness(takes.get(row.id, []), by_id[row.scene_id], known) is not None
+        }
         found: dict[int, int] = dict(
             connection.execute(  # type: ignore[arg-type]
                 select(Finding.shot_id, func.count())
@@ -443,9 +470,6 @@ def board_view(
             ).all()
         )
         retakes = _retake_reasons(session, [r.code for r in shots if r.status == ShotStatus.RETAKE])
-    # Staleness reads every take's bible records as ORM rows (2.2 s of a 2.5 s board at
-    # 10,000 takes, bench/web_board_scale.py): only a board filtered by it pays for it.
-    stale = _stale_codes(production) if shots and wanted.stale else set()
     cards = [_shot_card(row, takes.get(row.id, []), found, stale, retakes) for row in shots]
     if wanted.findings:
         cards = [c for c in cards if c.findings]
@@ -453,13 +477,9 @@ def board_view(
         cards = [c for c in cards if c.stale]
     if wanted.provisional:
         cards = [c for c in cards if c.mark == "provisional"]
-    return BoardView(grouping, _groups(grouping, cards, scenes), [n for n, _ in scenes], len(cards))
-
-
-def _stale_codes(production: Production) -> set[str]:
-    from setpiece.production.stale import stale_shots
-
-    return {s.shot for s in stale_shots(production)}
+    return BoardView(
+        grouping, _groups(grouping, cards, scenes), [s.number for s in scenes], len(cards)
+    )
 
 
 def _retake_reasons(session: Any, codes: list[str]) -> dict[str, str]:
@@ -526,9 +546,9 @@ def _groups(grouping: str, cards: list[ShotCard], scenes: list[Any]) -> list[Boa
     for card in cards:
         by_scene.setdefault(card.scene, []).append(card)
     return [
-        BoardGroup(number, f"{number}. {heading}", by_scene[number])
-        for number, heading in scenes
-        if number in by_scene
+        BoardGroup(scene.number, f"{scene.number}. {scene.heading}", by_scene[scene.number])
+        for scene in scenes
+        if scene.number in by_scene
     ]
 
 

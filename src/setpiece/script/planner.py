@@ -44,7 +44,8 @@ from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
-from setpiece.errors import InvalidInputError, NotFoundError
+from setpiece.errors import NotFoundError
+from setpiece.plugins import Plugins
 from setpiece.script.breakdown import heading_convention
 
 __all__ = [
@@ -362,55 +363,27 @@ class RulePlanner(ShotPlanner):
         return shots
 
 
-_REGISTERED: dict[str, type[ShotPlanner]] = {}
+GROUP = "setpiece.planners"
+
+# The one discovery rule for backends (setpiece.plugins). The rule-based planner is built in.
+_PLUGINS: Plugins[ShotPlanner] = Plugins(
+    GROUP, ShotPlanner, {"rules": "setpiece.script.planner:RulePlanner"}, "shot planner"
+)
+_REGISTERED = _PLUGINS.registered
 
 
 def register(planner: type[ShotPlanner]) -> type[ShotPlanner]:
     """Registers a planner class by its ``name`` (usable as a decorator)."""
-    _REGISTERED[planner.name] = planner
-    return planner
-
-
-GROUP = "setpiece.planners"
-
-
-def _entry_points(name: str | None = None) -> dict[str, Any]:
-    """The ``setpiece.planners`` entry points (only the one called ``name`` when given)."""
-    from importlib.metadata import entry_points
-
-    found = entry_points(group=GROUP) if name is None else entry_points(group=GROUP, name=name)
-    return {ep.name: ep for ep in found}
+    return _PLUGINS.register(planner)
 
 
 def available_planners() -> list[str]:
     """The names of every planner: registered, from entry points (not imported), built in."""
-    return sorted({*_REGISTERED, *_entry_points(), RulePlanner.name})
-
-
-def _from_entry_point(name: str, entry: Any) -> type[ShotPlanner]:
-    """The class the entry point ``name`` names.
-
-    Raises:
-        InvalidInputError: Importing it raised, or it is not a ShotPlanner subclass.
-    """
-    try:
-        loaded = entry.load()
-    except Exception as exc:  # a third party's broken plugin: named, with why
-        raise InvalidInputError(
-            f"shot planner plugin {name!r} cannot be loaded: importing {entry.value} "
-            f"raised {type(exc).__name__}: {exc}"
-        ) from None
-    if not (isinstance(loaded, type) and issubclass(loaded, ShotPlanner)):
-        what = f"the class {loaded.__name__}" if isinstance(loaded, type) else type(loaded).__name__
-        raise InvalidInputError(
-            f"shot planner plugin {name!r} cannot be loaded: {entry.value} is {what}, "
-            "not a setpiece ShotPlanner subclass"
-        )
-    return loaded
+    return _PLUGINS.names()
 
 
 def get_planner(name: str = "rules") -> ShotPlanner:
-    """The planner called ``name``: registered, then its entry point, then built-in.
+    """The planner called ``name``: registered, built in, then its entry point.
 
     Only the entry point of that name is imported.
 
@@ -418,13 +391,9 @@ def get_planner(name: str = "rules") -> ShotPlanner:
         NotFoundError: No planner has that name.
         InvalidInputError: Its entry point raises on import or is not a ShotPlanner.
     """
-    if name in _REGISTERED:
-        return _REGISTERED[name]()
-    found = _entry_points(name).get(name)
+    found = _PLUGINS.find(name)
     if found is not None:
-        return _from_entry_point(name, found)()
-    if name == RulePlanner.name:
-        return RulePlanner()
+        return found[1]()
     raise NotFoundError(
         f"no shot planner {name!r}: available are {', '.join(available_planners())}"
     )

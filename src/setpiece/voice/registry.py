@@ -11,7 +11,6 @@ its extra).
 
 from __future__ import annotations
 
-import importlib
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from fractions import Fraction
@@ -19,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from setpiece.errors import InvalidInputError, MissingExtraError, NotFoundError, SetpieceError
+from setpiece.plugins import Plugins
 from setpiece.voice.audio import DEFAULT_MAX_SECONDS
 from setpiece.voice.base import Speech, SpeechRequest, VoiceBackend
 
@@ -44,8 +44,11 @@ BUILTINS: dict[str, str] = {
     "openai": "setpiece.voice.openai:OpenAIVoice",
 }
 
-_REGISTERED: dict[str, type[VoiceBackend]] = {}
-_LOADED: dict[str, tuple[str, type[VoiceBackend]]] = {}
+# One discovery rule for every kind of backend (setpiece.plugins); the dictionaries are kept
+# by name for tests and embedders that register or forget a class.
+_PLUGINS: Plugins[VoiceBackend] = Plugins(GROUP, VoiceBackend, BUILTINS, "voice")
+_REGISTERED = _PLUGINS.registered
+_LOADED = _PLUGINS.loaded
 
 
 @dataclass(frozen=True)
@@ -70,38 +73,7 @@ class VoiceInfo:
 
 def register(backend: type[VoiceBackend]) -> type[VoiceBackend]:
     """Registers a voice backend class in this process by its ``name`` (a decorator too)."""
-    _REGISTERED[backend.name] = backend
-    return backend
-
-
-def _load(target: str) -> type[VoiceBackend]:
-    module, _, attribute = target.partition(":")
-    loaded = getattr(importlib.import_module(module), attribute)
-    if not (isinstance(loaded, type) and issubclass(loaded, VoiceBackend)):
-        raise InvalidInputError(f"{target} is not a setpiece VoiceBackend subclass")
-    return loaded
-
-
-def _entry_points(name: str | None = None) -> dict[str, Any]:
-    from importlib.metadata import entry_points
-
-    found = entry_points(group=GROUP) if name is None else entry_points(group=GROUP, name=name)
-    return {ep.name: ep for ep in found if ep.name not in BUILTINS}
-
-
-def _from_entry_point(entry: Any) -> type[VoiceBackend]:
-    try:
-        loaded = entry.load()
-    except Exception as exc:  # a third party's broken plugin: named, never fatal to listing
-        raise InvalidInputError(
-            f"voice plugin {entry.name!r} cannot be loaded: importing {entry.value} raised "
-            f"{type(exc).__name__}: {exc}"
-        ) from None
-    if not (isinstance(loaded, type) and issubclass(loaded, VoiceBackend)):
-        raise InvalidInputError(
-            f"voice plugin {entry.name!r}: {entry.value} is not a setpiece VoiceBackend subclass"
-        )
-    return loaded
+    return _PLUGINS.register(backend)
 
 
 def voice_class(name: str) -> tuple[str, type[VoiceBackend]] | None:
@@ -110,22 +82,11 @@ def voice_class(name: str) -> tuple[str, type[VoiceBackend]] | None:
     Raises:
         InvalidInputError: Its entry point is broken.
     """
-    if name in _REGISTERED:
-        return "registered", _REGISTERED[name]
-    if name in BUILTINS:
-        return "builtin", _load(BUILTINS[name])
-    if name in _LOADED:
-        return _LOADED[name]
-    entry = _entry_points(name).get(name)
-    if entry is None:
-        return None
-    found = f"entry point {entry.value}", _from_entry_point(entry)
-    _LOADED[name] = found
-    return found
+    return _PLUGINS.find(name)
 
 
 def _names() -> list[str]:
-    return sorted({*_REGISTERED, *BUILTINS, *_entry_points()})
+    return _PLUGINS.names()
 
 
 def get_voice(

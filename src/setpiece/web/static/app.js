@@ -8,7 +8,10 @@
   let refreshing = false;
 
   async function refresh() {
-    if (refreshing) { schedule(); return; }
+    // A card held by the pointer (or mid-drag) would be torn out of the user's hand by a swap:
+    // wait until it is let go. board.js sets data-holding.
+    const held = Number(document.body.dataset.holding || 0);
+    if (refreshing || (held && Date.now() - held < 30000)) { schedule(); return; }
     refreshing = true;
     try {
       const response = await fetch(location.href, { credentials: "same-origin", headers: { "Accept": "text/html" } });

@@ -86,7 +86,20 @@
   // Drag and drop: a card onto a status group --------------------------------------------------
   let dragged = null;
 
+  function hold(on) {
+    if (on) document.body.dataset.holding = String(Date.now());
+    else delete document.body.dataset.holding;
+  }
+
   function wire() {
+    // While a card is held, app.js does not swap the board under it (a live update mid-drag
+    // would drop the card the user is carrying).
+    document.addEventListener("pointerdown", function (event) {
+      const target = event.target;
+      if (!target.closest || target.closest("select, button, input, textarea")) return;
+      if (target.closest("li.card")) hold(true);
+    }, true);
+    document.addEventListener("pointerup", function () { if (!dragged) hold(false); }, true);
     document.addEventListener("toggle", function (event) {
       if (event.target.matches && event.target.matches("details.group")) rememberOpen();
     }, true);
@@ -103,7 +116,7 @@
       event.dataTransfer.setData("text/plain", card.dataset.shot);
       event.dataTransfer.effectAllowed = "move";
     });
-    document.addEventListener("dragend", function () { dragged = null; });
+    document.addEventListener("dragend", function () { dragged = null; hold(false); });
     document.addEventListener("dragover", function (event) {
       const group = event.target.closest ? event.target.closest("#board.by-status details.group") : null;
       if (group && dragged) event.preventDefault();
@@ -114,6 +127,7 @@
       event.preventDefault();
       const card = dragged;
       dragged = null;
+      hold(false);
       move(card, group.dataset.status);
     });
   }
