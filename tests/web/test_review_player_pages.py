@@ -4,9 +4,13 @@ takes gone from the store, and the refusals (unknown query, a viewer, no such pl
 from __future__ import annotations
 
 import re
+import time
+
+import pytest
 
 from setpiece.model.orm import Take
 from setpiece.production.playlists import create_playlist, get_playlist
+from web.helpers import LiveServer, make_film
 
 
 def test_the_form_makes_a_playlist_and_refuses_with_the_reason(film, session_of) -> None:
@@ -59,3 +63,41 @@ def test_the_list_of_playlists_does_not_claim_items(film, api) -> None:
     assert [p["name"] for p in listed] == ["p"] and "items" not in listed[0]
     shown = api("vic").get("/api/v1/playlists/p").json()
     assert [i["label"] for i in shown["items"]] == ["1A/1", "1A/2"]
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_a_session_move_reaches_the_stream_before_the_next_poll(production, make) -> None:
+    """A move wakes the event streams (deps.Wake): with a 30 s poll it still arrives in
+    seconds. Without the wake-up this test waits the whole poll and fails."""
+    import threading
+
+    import httpx
+
+    film = make_film(production, make, poll_seconds=30)
+    create_playlist(film.as_("dora"), "p", takes=film.takes)
+    listening, moved = threading.Event(), threading.Event()
+    with LiveServer(film.app) as server:
+
+        def listen() -> None:
+            headers = {"Authorization": f"Bearer {film.tokens['vic']}"}
+            url = f"{server.url}/api/v1/events/stream"
+            with httpx.stream("GET", url, headers=headers, timeout=60) as answer:
+                for line in answer.iter_lines():
+                    if line == "event: jobs":  # the first look is done: it waits now
+                        listening.set()
+                    if line.startswith("data:") and '"action":"session"' in line:
+                        moved.set()
+                        return
+
+        thread = threading.Thread(target=listen, daemon=True)
+        thread.start()
+        assert listening.wait(30)
+        started = time.monotonic()
+        answer = httpx.post(
+            f"{server.url}/api/v1/playlists/p/session",
+            json={"position": 2, "frame": 0},
+            headers={"Authorization": f"Bearer {film.tokens['dora']}"},
+        )
+        assert answer.status_code == 200, answer.text
+        assert moved.wait(10), "the move waited for the stream's next poll"
+        assert time.monotonic() - started < 10

@@ -10,6 +10,7 @@ naming the field and the limit).
 
 from __future__ import annotations
 
+import asyncio
 from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Form, Query, Request
@@ -22,7 +23,7 @@ from setpiece.production.annotations import MAX_POINTS, MAX_SHAPES, MAX_TEXT
 from setpiece.production.context import Production
 from setpiece.web.api import INT32, Name, Note, ShotCode, TakeRef, _clean, out
 from setpiece.web.auth import Identity
-from setpiece.web.deps import acting, current, form_token
+from setpiece.web.deps import acting, context_of, current, form_token
 
 if TYPE_CHECKING:
     from setpiece.production.playlists import PlaylistView
@@ -215,21 +216,31 @@ def review_session(playlist: PlaylistRef, production: Production = Depends(actin
 
 
 @api_router.post("/playlists/{playlist}/session", summary="Show a take and frame to every follower")
-def move(
-    playlist: PlaylistRef, body: MoveBody, production: Production = Depends(acting)
+async def move(
+    playlist: PlaylistRef,
+    body: MoveBody,
+    request: Request,
+    production: Production = Depends(acting),
 ) -> Response:
     from setpiece.production.playlists import move_session
 
-    return out(move_session(production, playlist, body.position, body.frame))
+    view = await asyncio.to_thread(move_session, production, playlist, body.position, body.frame)
+    await context_of(request).wake.notify()  # the followers' streams send it now, not at a poll
+    return out(view)
 
 
 @api_router.post("/playlists/{playlist}/session/lead", summary="Hand the session's lead over")
-def lead(
-    playlist: PlaylistRef, body: LeadBody, production: Production = Depends(acting)
+async def lead(
+    playlist: PlaylistRef,
+    body: LeadBody,
+    request: Request,
+    production: Production = Depends(acting),
 ) -> Response:
     from setpiece.production.playlists import hand_over
 
-    return out(hand_over(production, playlist, body.to))
+    view = await asyncio.to_thread(hand_over, production, playlist, body.to)
+    await context_of(request).wake.notify()
+    return out(view)
 
 
 # The playlists' pages ----------------------------------------------------------------------------
