@@ -58,37 +58,38 @@ class Wake:
 
     A stream otherwise looks for changes every ``[web] poll_seconds`` (1 s), and a follower
     would see the leader's move up to that late: bench/review_latency.py measured p95
-    1.03 s with polls alone, 0.11 s with this wake-up (load average 14-19, 2 cores). Only the streams of the worker that took the move wake; with ``--workers N`` the
-    others still see it at their next poll. Used from the event loop only (no lock needed).
+    1.03 s with polls alone, 0.11 s with this wake-up (load average 14-19, 2 cores). Only
+    the streams of the worker that took the move wake; with ``--workers N`` the others
+    still see it at their next poll. Used from the event loop only (no lock needed).
     """
 
     def __init__(self) -> None:
         self.generation = 0
-        self._condition: asyncio.Condition | None = None
+        self._event: asyncio.Event | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
 
-    def _ready(self) -> asyncio.Condition:
-        # One per event loop: a condition belongs to the loop it was first used in (the
-        # server has one; a TestClient may start a loop per request).
+    def _current(self) -> asyncio.Event:
+        # One per event loop: an event belongs to the loop it was first used in (the server
+        # has one; a TestClient may start a loop per request).
         loop = asyncio.get_running_loop()
-        if self._condition is None or self._loop is not loop:
-            self._condition, self._loop = asyncio.Condition(), loop
-        return self._condition
+        if self._event is None or self._loop is not loop:
+            self._event, self._loop = asyncio.Event(), loop
+        return self._event
 
     async def notify(self) -> None:
         self.generation += 1
-        condition = self._ready()
-        async with condition:
-            condition.notify_all()
+        woken = self._current()
+        self._event = asyncio.Event()  # the next waiters wait for the next move
+        woken.set()
 
     async def wait(self, seen: int, seconds: float) -> None:
         """Returns after ``seconds``, or sooner once a move after generation ``seen``."""
         if self.generation != seen:
             return
-        condition = self._ready()
+        # An event, not a condition: a stream cancelled while waiting (a client gone, the
+        # server stopping) leaves no lock behind ("Lock is not acquired" with a condition).
         with contextlib.suppress(TimeoutError):
-            async with condition:
-                await asyncio.wait_for(condition.wait(), seconds)
+            await asyncio.wait_for(self._current().wait(), seconds)
 
 
 class WebContext:
