@@ -186,7 +186,20 @@
     if (!v || S.dir <= 0) return;
     S.frame = Math.min(frames(item()) - 1, Math.floor(v.currentTime * rate(item().dataset.fps)));
     readout();
+    // The end, even where "ended" was not sent (a clip a little shorter than its frames).
+    if (v.ended || (v.paused && v.readyState >= 2 && S.frame >= frames(item()) - 1)) { ended(); return; }
     S.raf = requestAnimationFrame(tracking);
+  }
+
+  // A clip the browser will not play (or not yet): stepped frame by frame at its rate.
+  function stepForward() {
+    if (S.dir <= 0 || S.timer) return;
+    if (S.raf) cancelAnimationFrame(S.raf);
+    S.raf = null;
+    S.timer = setInterval(function () {
+      if (S.frame >= frames(item()) - 1) { clearInterval(S.timer); S.timer = null; ended(); return; }
+      seek(S.frame + 1);
+    }, 1000 / rate(item().dataset.fps));
   }
 
   function forward() {
@@ -197,7 +210,7 @@
     const v = video();
     if (v) {
       if (S.frame >= frames(li) - 1) seek(0);
-      v.play().catch(function () { /* paused again before it started */ });
+      v.play().catch(function () { if (v === video() && v.paused) stepForward(); });
       S.raf = requestAnimationFrame(tracking);
     } else {
       // A still is one frame: held a second, the time a still of the board is shown.
