@@ -144,7 +144,10 @@ def test_cli_create_list_show(cli, tmp_path: Path, database_url: str | None) -> 
     run = cli("playlist", "create", "pair", "--takes", "1B/1", "1A/1", "--json")
     assert run.code == 0, run.err
     assert run.json()["takes"] == 2
-    assert [p["name"] for p in cli("playlist", "list", "--json").json()] == ["pair", "dailies"]
+    listed = cli("playlist", "list", "--json").json()
+    assert [p["name"] for p in listed] == ["pair", "dailies"]
+    # The list does not claim items it does not carry (it showed "items": []).
+    assert all("items" not in p for p in listed) and run.json().get("items") is None
     shown = cli("playlist", "show", "pair", "--json").json()
     assert [
         (i["label"], i["before"], i["after"]["shot"] if i["after"] else None)

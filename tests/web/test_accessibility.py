@@ -78,6 +78,9 @@ def test_every_page_has_no_serious_or_critical_violation(
     pick_provisional(production)
     record_finding(production, "continuity.look_jump", take=film.takes[1], frame=0, detail="cast")
     add_comment(film.as_("dora"), "1A", "hold the light", take=film.takes[0])
+    from setpiece.production.playlists import create_playlist
+
+    create_playlist(film.as_("dora"), "dailies", takes=film.takes)
     pages = {
         "board": "/board",
         "shot": "/shots/1A",
@@ -90,6 +93,8 @@ def test_every_page_has_no_serious_or_critical_violation(
         "disclosure": "/disclosure",
         "password": "/account/password",
         "error": "/shots/NOPE",
+        "playlists": "/playlists",
+        "player": "/playlists/1",
     }
     failed: dict[str, list[dict[str, Any]]] = {}
     with LiveServer(film.app) as server:

@@ -17,7 +17,7 @@ or whose picture is gone from the store is listed as missing, with why.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field, fields
 from datetime import datetime
 from fractions import Fraction
 from typing import Any
@@ -37,6 +37,7 @@ __all__ = [
     "QUERIES",
     "CutContext",
     "PlaylistItemView",
+    "PlaylistSummary",
     "PlaylistView",
     "SessionView",
     "create_playlist",
@@ -76,7 +77,9 @@ class PlaylistItemView:
 
 
 @dataclass(frozen=True)
-class PlaylistView:
+class PlaylistSummary:
+    """A playlist without its items: what ``list_playlists`` and ``create_playlist`` return."""
+
     id: int
     name: str
     query: str | None  # None: named by hand
@@ -84,7 +87,13 @@ class PlaylistView:
     created_at: datetime
     takes: int
     fps: Fraction
-    items: list[PlaylistItemView] = field(default_factory=list)  # filled by ``get_playlist``
+
+
+@dataclass(frozen=True)
+class PlaylistView(PlaylistSummary):
+    """A playlist with its items in order (``get_playlist``)."""
+
+    items: list[PlaylistItemView] = field(default_factory=list)
 
 
 def _ordered(query: Any) -> Any:
@@ -147,7 +156,7 @@ def create_playlist(
     *,
     query: str | None = None,
     takes: list[str] | None = None,
-) -> PlaylistView:
+) -> PlaylistSummary:
     """Makes playlist ``name`` from ``query`` (one of ``QUERIES``) or from ``takes`` (ids or
     SHOT/NUMBER), in that order.
 
@@ -201,8 +210,8 @@ def create_playlist(
         return _summary(playlist, fps)
 
 
-def _summary(playlist: Playlist, fps: Fraction) -> PlaylistView:
-    return PlaylistView(
+def _summary(playlist: Playlist, fps: Fraction) -> PlaylistSummary:
+    return PlaylistSummary(
         playlist.id,
         playlist.name,
         playlist.query,
@@ -213,7 +222,7 @@ def _summary(playlist: Playlist, fps: Fraction) -> PlaylistView:
     )
 
 
-def list_playlists(production: Production) -> list[PlaylistView]:
+def list_playlists(production: Production) -> list[PlaylistSummary]:
     """Every playlist, newest first, without their items."""
     fps = production.fps
     with production.transaction(read_only=True) as session:
@@ -281,7 +290,7 @@ def get_playlist(production: Production, ref: str) -> PlaylistView:
                 )
             )
         summary = _summary(playlist, fps)
-    return replace(summary, items=items)
+    return PlaylistView(**{f.name: getattr(summary, f.name) for f in fields(summary)}, items=items)
 
 
 # Live review sessions ----------------------------------------------------------------------------

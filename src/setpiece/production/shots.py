@@ -331,6 +331,7 @@ def set_shot_status(
         ConflictError: Someone changed the shot since ``expected_version``.
     """
     new = parse_enum(ShotStatus, status, "shot status")
+    fps = production.fps  # read before the transaction: on SQLite a second one would wait on it
     with production.transaction() as session:
         production.authorize(
             session, "request_retake" if new == ShotStatus.RETAKE else "set_shot_status"
@@ -340,7 +341,7 @@ def set_shot_status(
         if new != shot.status:
             move_shot(session, production, shot, new, note=note)
         session.flush()
-        return _read_shots(session, production.fps, shot_id=shot.id)[0]
+        return _read_shots(session, fps, shot_id=shot.id)[0]
 
 
 def set_shot_prompt(production: Production, code: str, prompt: str | None) -> ShotView:

@@ -254,6 +254,7 @@ def create_app(
             while time.monotonic() - began < context.settings.stream_seconds:
                 if await request.is_disconnected():
                     return
+                seen = context.wake.generation
                 page = await asyncio.to_thread(events_after, production, last, limit=200)
                 for change in page.items:
                     last = change.id
@@ -270,7 +271,7 @@ def create_app(
                 if quiet >= 15:
                     quiet = 0.0
                     yield b": ping\n\n"
-                await asyncio.sleep(context.settings.poll_seconds)
+                await context.wake.wait(seen, context.settings.poll_seconds)
 
         return StreamingResponse(
             feed(),

@@ -18,6 +18,8 @@ What this module decides:
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 from collections.abc import Callable
 from fractions import Fraction
 from typing import TYPE_CHECKING
@@ -51,6 +53,45 @@ SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 LOGIN = "/login"  # the one page form a visitor without a login may post
 
 
+class Wake:
+    """Wakes this process's event streams at once when a live review session moves.
+
+    A stream otherwise looks for changes every ``[web] poll_seconds`` (1 s), and a follower
+    would see the leader's move up to that late: bench/review_latency.py measured p95
+    1.03 s with polls alone, 0.11 s with this wake-up (load average 14-19, 2 cores). Only
+    the streams of the worker that took the move wake; with ``--workers N`` the others
+    still see it at their next poll. Used from the event loop only (no lock needed).
+    """
+
+    def __init__(self) -> None:
+        self.generation = 0
+        self._event: asyncio.Event | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+
+    def _current(self) -> asyncio.Event:
+        # One per event loop: an event belongs to the loop it was first used in (the server
+        # has one; a TestClient may start a loop per request).
+        loop = asyncio.get_running_loop()
+        if self._event is None or self._loop is not loop:
+            self._event, self._loop = asyncio.Event(), loop
+        return self._event
+
+    async def notify(self) -> None:
+        self.generation += 1
+        woken = self._current()
+        self._event = asyncio.Event()  # the next waiters wait for the next move
+        woken.set()
+
+    async def wait(self, seen: int, seconds: float) -> None:
+        """Returns after ``seconds``, or sooner once a move after generation ``seen``."""
+        if self.generation != seen:
+            return
+        # An event, not a condition: a stream cancelled while waiting (a client gone, the
+        # server stopping) leaves no lock behind ("Lock is not acquired" with a condition).
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._current().wait(), seconds)
+
+
 class WebContext:
     """What every request shares: the project's config, database, store and settings."""
 
@@ -74,6 +115,7 @@ class WebContext:
         self.signer: URLSafeTimedSerializer = URLSafeTimedSerializer(
             secret, salt="setpiece-session"
         )
+        self.wake = Wake()
 
     def production(self, actor: str | Callable[[], str]) -> Production:
         """The project as ``actor`` sees it: the services check that member's role."""

@@ -1,6 +1,8 @@
 """The review room on the web: assignments, drawings on frames and playlists.
 
-JSON routes under ``/api/v1`` and the "my shots" page (``/mine``). Each route calls the
+JSON routes under ``/api/v1``, the "my shots" page (``/mine``), and the playlists'
+pages (``/playlists`` and its player, ``/playlists/{id}``, whose ``static/player.js``
+plays, decides and follows live sessions through these same routes). Each route calls the
 same service as its command (``setpiece shot assign``, ``setpiece playlist ...``), acting
 as the caller; roles are checked by the services, bodies by pydantic (bad input is a 422
 naming the field and the limit).
@@ -8,10 +10,12 @@ naming the field and the limit).
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+import asyncio
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi import Path as PathParam
+from fastapi.responses import RedirectResponse
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 from starlette.responses import Response
 
@@ -19,7 +23,10 @@ from setpiece.production.annotations import MAX_POINTS, MAX_SHAPES, MAX_TEXT
 from setpiece.production.context import Production
 from setpiece.web.api import INT32, Name, Note, ShotCode, TakeRef, _clean, out
 from setpiece.web.auth import Identity
-from setpiece.web.deps import acting, current, form_token
+from setpiece.web.deps import acting, context_of, current, form_token
+
+if TYPE_CHECKING:
+    from setpiece.production.playlists import PlaylistView
 
 __all__ = ["api_router", "page_router"]
 
@@ -216,18 +223,119 @@ def review_session(playlist: PlaylistRef, production: Production = Depends(actin
 
 
 @api_router.post("/playlists/{playlist}/session", summary="Show a take and frame to every follower")
-def move(
-    playlist: PlaylistRef, body: MoveBody, production: Production = Depends(acting)
+async def move(
+    playlist: PlaylistRef,
+    body: MoveBody,
+    request: Request,
+    production: Production = Depends(acting),
 ) -> Response:
     from setpiece.production.playlists import move_session
 
-    return out(move_session(production, playlist, body.position, body.frame))
+    view = await asyncio.to_thread(move_session, production, playlist, body.position, body.frame)
+    await context_of(request).wake.notify()  # the followers' streams send it now, not at a poll
+    return out(view)
 
 
 @api_router.post("/playlists/{playlist}/session/lead", summary="Hand the session's lead over")
-def lead(
-    playlist: PlaylistRef, body: LeadBody, production: Production = Depends(acting)
+async def lead(
+    playlist: PlaylistRef,
+    body: LeadBody,
+    request: Request,
+    production: Production = Depends(acting),
 ) -> Response:
     from setpiece.production.playlists import hand_over
 
-    return out(hand_over(production, playlist, body.to))
+    view = await asyncio.to_thread(hand_over, production, playlist, body.to)
+    await context_of(request).wake.notify()
+    return out(view)
+
+
+# The playlists' pages ----------------------------------------------------------------------------
+
+
+@page_router.get("/playlists")
+def playlists_page(request: Request, who: Identity = Depends(current)) -> Response:
+    from setpiece.production.playlists import QUERIES, list_playlists
+    from setpiece.web.pages import page_production, render
+
+    production = page_production(request, who)
+    return render(
+        request,
+        "playlists.html",
+        who,
+        playlists=list_playlists(production),
+        queries=QUERIES,
+        problem=None,
+        asked={"name": "", "query": ""},
+        page="playlists",
+    )
+
+
+@page_router.post("/playlists")
+def playlists_create(
+    request: Request,
+    who: Identity = Depends(current),
+    name: Annotated[str, Form(max_length=200)] = "",
+    query: Annotated[str, Form(max_length=100)] = "",
+) -> Response:
+    """Makes a playlist from a query; a refusal is the page again, with the service's reason."""
+    from setpiece.errors import SetpieceError
+    from setpiece.production.playlists import QUERIES, create_playlist, list_playlists
+    from setpiece.web.pages import page_production, render
+
+    production = page_production(request, who)
+    try:
+        made = create_playlist(production, name, query=query)
+    except SetpieceError as exc:
+        return render(
+            request,
+            "playlists.html",
+            who,
+            exc.http_status,
+            playlists=list_playlists(production),
+            queries=QUERIES,
+            problem=exc.message,
+            asked={"name": name, "query": query},
+            page="playlists",
+        )
+    return RedirectResponse(f"/playlists/{made.id}", 303)
+
+
+def _pictures(production: Production, shown: PlaylistView) -> dict[str, Any]:
+    """The takes a player shows, by id and by SHOT/NUMBER: the items and their neighbours."""
+    from setpiece.errors import NotFoundError
+    from setpiece.production.takes import list_takes
+
+    shots = {i.shot for i in shown.items}
+    shots |= {c.shot for i in shown.items for c in (i.before, i.after) if c is not None}
+    found: dict[str, Any] = {}
+    for shot in sorted(shots):
+        try:
+            takes = list_takes(production, shot)
+        except NotFoundError:  # deleted since the playlist was made: its items say so
+            continue
+        for take in takes:
+            found[take.id] = found[take.label] = take
+    return found
+
+
+@page_router.get("/playlists/{playlist}")
+def player_page(
+    playlist: PlaylistRef, request: Request, who: Identity = Depends(current)
+) -> Response:
+    from setpiece.production.playlists import get_playlist, get_session
+    from setpiece.web.pages import page_production, render
+
+    production = page_production(request, who)
+    shown = get_playlist(production, playlist)
+    return render(
+        request,
+        "player.html",
+        who,
+        playlist=shown,
+        session=get_session(production, shown.name),
+        pictures=_pictures(production, shown),
+        frames=production.frames,
+        own_feed=True,  # player.js follows the event stream itself (app.js would reload parts)
+        page="playlists",
+    )
