@@ -13,6 +13,7 @@ from setpiece.model.orm import Annotation, Comment
 from setpiece.production import annotations
 from setpiece.production.accounts import add_member
 from setpiece.production.context import Production
+from setpiece.production.playlists import create_playlist
 from setpiece.production.review import approve
 
 BOX = {"kind": "box", "points": [[0.1, 0.2], [0.5, 0.6]], "colour": "#00FF00"}
@@ -102,9 +103,11 @@ def test_frames_note_and_roles(production: Production, make) -> None:
     add_member(production, "ana", "admin")
     add_member(production, "vic", "viewer")
     viewer = Production(production.config, production.db, production.store, "vic")
+    # A viewer comments, drawings included (issue 33); a playlist is an artist's.
+    annotations.add_annotation(viewer, "3A/1", "x", [BOX], frame=0)
+    assert [a.note for a in annotations.list_annotations(viewer, "3A/1")] == ["x"]
     with pytest.raises(PermissionDeniedError, match="vic is viewer"):
-        annotations.add_annotation(viewer, "3A/1", "x", [BOX], frame=0)
-    assert annotations.list_annotations(viewer, "3A/1") == []
+        create_playlist(viewer, "vic-s", query="review")
 
 
 def test_drawings_become_markers_of_the_cut(production: Production, make, tmp_path) -> None:

@@ -58,9 +58,11 @@ def test_roles_decide_in_the_services(film, api) -> None:
     assert count(film, Event) > 0
     with film.production.transaction() as session:
         assert session.get(Take, film.takes[0]).status == "ready"
-    response = api("vic").post("/api/v1/shots/1A/comments", json={"note": "nice"})
-    assert response.status_code == 403
-    assert count(film, Comment) == 0
+    # A viewer comments (issue 33's review room), and makes no playlist.
+    assert api("vic").post("/api/v1/shots/1A/comments", json={"note": "nice"}).status_code == 201
+    assert count(film, Comment) == 1
+    playlist = api("vic").post("/api/v1/playlists", json={"name": "vic's", "query": "review"})
+    assert playlist.status_code == 403 and "needs artist" in error_of(playlist)["message"]
     assert api("art").post("/api/v1/shots/1A/comments", json={"note": "nice"}).status_code == 201
     approved = api("dora").post("/api/v1/shots/1A/approve", json=body)
     assert approved.status_code == 200, approved.text
@@ -505,7 +507,7 @@ def test_pages_show_the_film(film, session_of, make) -> None:
     assert "Anna walks the corridor" in shot and "42" in shot
     assert "face drifted" in shot and f"/media/{finding.evidence.sha256}" in shot
     assert "Approve (circle)" not in shot  # a viewer sees no approve button
-    assert 'id="comment-form"' not in shot
+    assert 'id="comment-form"' in shot  # viewers comment
     director = session_of("dora").get("/shots/1A").text
     assert "Approve (circle)" in director
     assert viewer.get("/jobs").status_code == 200

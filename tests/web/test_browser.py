@@ -111,7 +111,7 @@ def test_a_viewer_sees_no_approve_button_and_is_refused(
         viewer = browser.new_context().new_page()
         log_in(viewer, server.url, "vic", film.passwords["vic"], "/shots/1A")
         assert viewer.locator("button.approve").count() == 0
-        assert viewer.locator("#comment-form").count() == 0
+        assert viewer.locator("#comment-form").count() == 1  # viewers comment (issue 33)
         status = viewer.evaluate(
             """async ([take]) => {
                 const csrf = document.querySelector('meta[name=csrf-token]').content;

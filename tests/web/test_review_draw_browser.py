@@ -247,9 +247,9 @@ def test_bad_drawings_are_refused_with_the_limit(
         artist.screenshot(path=str(artefacts / "1-refused.png"), full_page=True)
         assert list_annotations(production, take) == []
 
-        # A viewer sees drawings but has no tools, and no way to assign.
+        # A viewer draws and comments (issue 33), and has no way to assign.
         viewer = _page(browser)
         log_in(viewer, server.url, "vic", film.passwords["vic"], "/shots/1A")
         viewer.wait_for_selector("#draw-stage svg.draw-layer[data-loaded='1']")
-        assert viewer.locator("#draw-stage .draw-tools").count() == 0
+        assert viewer.locator("#draw-stage .draw-tools").count() == 1
         assert viewer.locator("#assign-form").count() == 0

@@ -295,9 +295,9 @@ def test_a_viewer_cannot_approve_and_is_told_why(
         assert page.inner_text("#decision").startswith("No decision on 1A/1 yet")
         refused = decide(page, "r", "I would like another")
         assert refused.startswith("No retake of 1A:") and "director" in refused
-        # Comments need an artist in the role table (ACTION_ROLES["comment"]): refused, said why.
-        refused = decide(page, "c", "nice")
-        assert refused.startswith("Comment not saved:") and "artist" in refused
+        # A viewer follows and comments (issue 33): the comment is saved, under their name.
+        saved = decide(page, "c", "nice")
+        assert saved.startswith("Comment on 1A/1 at frame") and saved.endswith("saved.")
         page.screenshot(path=str(artefacts / "1-viewer-refused.png"), full_page=True)
 
         # The playlists page: a viewer is offered no form; a director's unknown query is
@@ -319,4 +319,4 @@ def test_a_viewer_cannot_approve_and_is_told_why(
         assert director.locator("#items > li").count() == 8
         director.screenshot(path=str(artefacts / "2-new-playlist.png"), full_page=True)
     assert get_shot(production, "1A").status == "review"
-    assert all(c.author != "vic" for c in list_comments(production, "1A"))
+    assert [c.note for c in list_comments(production, "1A") if c.author == "vic"] == ["nice"]

@@ -120,7 +120,8 @@ SYSTEM_JOB_TRANSITIONS: dict[JobState, frozenset[JobState]] = {
 # action -> the lowest role allowed to do it (checked once users exist).
 ACTION_ROLES: dict[str, Role] = {
     "read": Role.VIEWER,
-    "comment": Role.ARTIST,
+    "comment": Role.VIEWER,  # on takes and frames, drawings too (issue 33: viewers comment)
+    "make_playlist": Role.ARTIST,
     "edit_breakdown": Role.ARTIST,  # scenes, shots, the bible
     "import_take": Role.ARTIST,
     "render": Role.ARTIST,

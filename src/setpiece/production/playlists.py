@@ -176,7 +176,7 @@ def create_playlist(
             "give a playlist a query (--query) or its takes (--takes), one of them"
         )
     with production.transaction() as session:
-        production.authorize(session, "comment")
+        production.authorize(session, "make_playlist")
         if session.scalar(select(Playlist.id).where(Playlist.name == title)) is not None:
             raise ConflictError(f"a playlist called {title!r} exists: choose another name")
         chosen = (
