@@ -164,6 +164,8 @@ class NearDuplicate:
     colour: float | None
     mirrored: bool
     box: list[int]
+    inliers: int | None = None  # found by the keypoint stage: its fit's inliers
+    agreement: float | None = None  # fraction of overlapping cells that agree
 
 
 FindingPayload = (
