@@ -22,7 +22,7 @@ rules in :func:`group_of`) and a match inside the group counts as true.
 
 Corpora: the natural references are all natural pictures; the previs references are
 shots A and B of every location. Queries: per transform, every natural picture
-``reps`` times (each draw its own parameters) and every previs reference twice, as
+three times (once with --quick; each draw its own parameters) and every previs reference twice, as
 copies (positives); and every previs frame of shots C-E once per transform as a negative.
 A match to a previs reference of another location is false; to the other reference
 of the same location (same backdrop) neutral, counted apart.
@@ -54,7 +54,6 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from integrity_eval import LOCATIONS, load, previs_frames, thumb, wilson
-
 from setpiece.integrity.hashing import WINDOWS, query_codes, reference_codes
 from setpiece.integrity.index import HammingIndex
 from setpiece.integrity.keypoints import KeypointCorpus, KeypointMatch, box_agreement
@@ -226,7 +225,11 @@ def fold_of(group: str) -> int:
 
 
 def make_cases(
-    natural: list[Source], previs_refs: list[Source], previs_others: list[Source], reps: int, seed: int
+    natural: list[Source],
+    previs_refs: list[Source],
+    previs_others: list[Source],
+    reps: int,
+    seed: int,
 ) -> list[Case]:
     rng = random.Random(seed)
     cases = []
@@ -234,9 +237,7 @@ def make_cases(
         for index, src in enumerate(natural):
             for _ in range(reps):
                 out = np.asarray(transform(Image.fromarray(src.rgb), rng))
-                cases.append(
-                    Case(name, "natural", out, index, src.group, None, fold_of(src.group))
-                )
+                cases.append(Case(name, "natural", out, index, src.group, None, fold_of(src.group)))
         for index, src in enumerate(previs_refs):
             for _ in range(2):
                 out = np.asarray(transform(Image.fromarray(src.rgb), rng))
@@ -345,13 +346,9 @@ def tally(
             if case.family == "natural":
                 right = refs_group[n] == group
             else:
-                if case.source is None and locations[n] == case.location:
-                    neutral += 1
+                if n != case.source and locations[n] == case.location:
+                    neutral += 1  # the other shot of the same location: same backdrop
                     continue
-                if case.source is not None and n != case.source:
-                    if locations[n] == case.location:
-                        neutral += 1
-                        continue
                 right = case.source is not None and n == case.source
             cell = out.setdefault(f"precision {case.family}", [0, 0])
             cell[0] += right
@@ -362,8 +359,10 @@ def tally(
 
 
 def floors(
-    cases: list[Case], logs: dict[str, list[tuple[dict[int, float], list[KeypointMatch]]]],
-    inliers: int, agreement: float,
+    cases: list[Case],
+    logs: dict[str, list[tuple[dict[int, float], list[KeypointMatch]]]],
+    inliers: int,
+    agreement: float,
 ) -> list[set[int]]:
     """Predictions of the keypoint rule at other floors, from a loose run's log."""
     position = {"natural": 0, "previs": 0}
@@ -380,8 +379,10 @@ def floors(
 
 
 def sweep(
-    cases: list[Case], logs: dict[str, list[tuple[dict[int, float], list[KeypointMatch]]]],
-    groups: dict[str, list[str]], locations: list[int],
+    cases: list[Case],
+    logs: dict[str, list[tuple[dict[int, float], list[KeypointMatch]]]],
+    groups: dict[str, list[str]],
+    locations: list[int],
 ) -> None:
     print("sweep of the keypoint floors, per fold: worst recall / precision natural / previs")
     for inliers in (8, 10, 12, 15, 20):
@@ -406,13 +407,19 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="one draw a picture, fewer rules")
     parser.add_argument("--seed", type=int, default=30)
     default_data = next(
-        (p for p in (REPO.parent / "shared" / "data", REPO.parents[1] / "shared" / "data") if p.is_dir()),
+        (
+            p
+            for p in (REPO.parent / "shared" / "data", REPO.parents[1] / "shared" / "data")
+            if p.is_dir()
+        ),
         REPO.parent / "shared" / "data",
     )
     parser.add_argument("--data", type=Path, default=default_data)
     parser.add_argument("--verbose", action="store_true", help="list false matches")
     parser.add_argument("--sweep", action="store_true", help="keypoint floors swept")
-    parser.add_argument("--only", default="", help="comma-separated rules (keypoints,previous,phash)")
+    parser.add_argument(
+        "--only", default="", help="comma-separated rules (keypoints,previous,phash)"
+    )
     args = parser.parse_args()
     print(
         f"# {sys.platform}, {os.cpu_count()} cores; load average at start "
@@ -425,7 +432,7 @@ def main() -> None:
     for (li, si), rgb in sorted(frames.items()):
         src = Source(f"previs {li}{'ABCDE'[si]}", f"previs-{li}-{si}", rgb, li)
         (previs_refs if si < 2 else previs_others).append(src)
-    reps = 1 if args.quick else 4
+    reps = 1 if args.quick else 3
     cases = make_cases(natural, previs_refs, previs_others, reps, args.seed)
     groups = {"natural": [s.group for s in natural], "previs": [s.group for s in previs_refs]}
     locations = [s.location or 0 for s in previs_refs]
@@ -468,15 +475,23 @@ def main() -> None:
             for case, got in zip(cases, predicted, strict=True):
                 for n in got:
                     if case.family == "natural" and groups["natural"][n] != case.group:
-                        print(f"  false natural {case.transform}: {case.group} -> {names['natural'][n]}")
+                        print(
+                            f"  false natural {case.transform}: {case.group} -> {names['natural'][n]}"
+                        )
                     if case.family == "previs" and locations[n] != case.location:
-                        print(f"  false previs {case.transform}: loc {case.location} src {case.source} -> {names['previs'][n]}")
+                        print(
+                            f"  false previs {case.transform}: loc {case.location} src {case.source} -> {names['previs'][n]}"
+                        )
         folds[name] = [tally(cases, predicted, groups, locations, fold=f) for f in (0, 1)]
     keys = [f"recall {t}" for t in TRANSFORMS] + ["precision natural", "precision previs"]
     print("\n| measure | " + " | ".join(chosen) + " |\n|---|" + "---|" * len(chosen))
     for key in keys:
         print(f"| {key} | " + " | ".join(fmt(*results[n].get(key, (0, 0))) for n in chosen) + " |")
-    print("| neutral previs | " + " | ".join(str(results[n]["neutral previs"][0]) for n in chosen) + " |")
+    print(
+        "| neutral previs | "
+        + " | ".join(str(results[n]["neutral previs"][0]) for n in chosen)
+        + " |"
+    )
     print("\nPer fold (sources split by a hash of their group):")
     for fold in (0, 1):
         for key in keys:

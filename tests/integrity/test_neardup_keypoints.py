@@ -104,9 +104,7 @@ def test_an_overlay_leaving_only_a_corner_is_not_proof() -> None:
         assert corpus.match(covered) == []
 
 
-def test_a_single_colour_reference_is_refused_in_one_line(
-    cli, film: Path, tmp_path: Path
-) -> None:
+def test_a_single_colour_reference_is_refused_in_one_line(cli, film: Path, tmp_path: Path) -> None:
     Image.new("RGB", (320, 180), (40, 40, 40)).save(tmp_path / "slug.png")
     result = cli("reference", "add", tmp_path / "slug.png")
     assert result.code == 2

@@ -88,8 +88,12 @@ def _features(grey: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
     if min(grey.shape) < 16:
         return np.empty((0, 2), np.float32), np.empty((0, 32), np.uint8)
-    orb = cv2.ORB_create(
-        nfeatures=_FEATURES, scaleFactor=1.2, nlevels=6, edgeThreshold=12, patchSize=15,
+    orb = cv2.ORB.create(
+        nfeatures=_FEATURES,
+        scaleFactor=1.2,
+        nlevels=6,
+        edgeThreshold=12,
+        patchSize=15,
         fastThreshold=8,
     )
     points, descriptors = orb.detectAndCompute(grey, None)
