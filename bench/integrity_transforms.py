@@ -259,7 +259,11 @@ class WindowRule:
     keypoint stage over the corpus."""
 
     def __init__(
-        self, refs: list[np.ndarray], config: IntegritySettings, always: bool = False
+        self,
+        refs: list[np.ndarray],
+        config: IntegritySettings,
+        always: bool = False,
+        works: list[int] | None = None,
     ) -> None:
         self.config = config
         self.thumbs = [thumb(r, config.thumb) for r in refs]
@@ -267,7 +271,7 @@ class WindowRule:
         self.owner = np.repeat(np.arange(len(codes)), [len(c) for c in codes])
         self.window_of = np.concatenate([np.arange(len(c)) for c in codes])
         self.index = HammingIndex(np.concatenate(codes))
-        self.keypoints = KeypointCorpus(self.thumbs, config) if config.keypoints else None
+        self.keypoints = KeypointCorpus(self.thumbs, config, works) if config.keypoints else None
         self.log: list[tuple[dict[int, float], list[KeypointMatch]]] = []
         self.always = always  # run the keypoint stage even when the codes named a frame
 
@@ -287,7 +291,13 @@ class WindowRule:
             alignment = verify(rgb, self.thumbs[ref], window, bool(hits.query[pick]))
             if is_copy(alignment, config):
                 coded[ref] = (
-                    box_agreement(self.thumbs[ref], rgb, alignment.box, alignment.mirrored)
+                    box_agreement(
+                        self.thumbs[ref],
+                        rgb,
+                        alignment.box,
+                        alignment.mirrored,
+                        self.keypoints.shared_cells[ref],
+                    )
                     if self.keypoints is not None
                     else 1.0
                 )
@@ -441,12 +451,14 @@ def main() -> None:
         f"references {len(previs_refs)} of {len(LOCATIONS)} locations, negatives "
         f"{len(previs_others)}; {len(cases)} queries"
     )
+    order = sorted(set(groups["natural"]))
+    work_of_natural = [order.index(g) for g in groups["natural"]]
     default = IntegritySettings()
     loose = replace(default, keypoint_inliers=8, keypoint_agreement=0.0) if args.sweep else default
     rules = {
-        "keypoints": lambda refs: WindowRule(refs, loose, always=args.sweep),
-        "previous": lambda refs: WindowRule(refs, replace(default, keypoints=False)),
-        "phash": PHashRule,
+        "keypoints": lambda refs, works: WindowRule(refs, loose, args.sweep, works),
+        "previous": lambda refs, works: WindowRule(refs, replace(default, keypoints=False)),
+        "phash": lambda refs, works: PHashRule(refs),
     }
     chosen = [r for r in (args.only.split(",") if args.only else rules)]
     results: dict[str, dict[str, tuple[int, int]]] = {}
@@ -454,8 +466,9 @@ def main() -> None:
     for name in chosen:
         started = time.perf_counter()
         by_family = {
-            "natural": rules[name]([s.rgb for s in natural]),
-            "previs": rules[name]([s.rgb for s in previs_refs]),
+            # a same-source group is one work (features shared inside it are its own)
+            "natural": rules[name]([s.rgb for s in natural], work_of_natural),
+            "previs": rules[name]([s.rgb for s in previs_refs], None),
         }
         built = time.perf_counter() - started
         started = time.perf_counter()

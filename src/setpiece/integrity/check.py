@@ -288,7 +288,11 @@ def _by_codes(
         if config.keypoints:
             # the same cell agreement the keypoint stage asks: previs panels of other
             # locations pass SSIM through their shared layout, not through their cells
-            agreement = box_agreement(reference, frame, alignment.box, alignment.mirrored)
+            keypoints = _keypoint_corpus(corpus, config, thumbs, production)
+            skip = (
+                keypoints.shared_cells[keypoints.rows.index(row)] if row in keypoints.rows else None
+            )
+            agreement = box_agreement(reference, frame, alignment.box, alignment.mirrored, skip)
             if agreement < config.keypoint_agreement:
                 continue
             alignment = replace(alignment, agreement=round(agreement, 4))

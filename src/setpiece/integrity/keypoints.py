@@ -16,7 +16,9 @@ panels of different locations through their identical caption strips, precision 
    :data:`SPREAD` of its width and height), at a plausible scale.
 3. **The pictures agree where they overlap.** The take is warped onto the reference and
    compared in a grid of cells (normalised cross-correlation of the grey cells); at least
-   ``keypoint_agreement`` of the informative cells must agree. An opaque banner or logo
+   ``keypoint_agreement`` of the informative cells must agree. Cells that recur in other
+   works' frames (the previs renderer draws one backdrop for every location of a time
+   of day) are not counted, for the reason of 1. An opaque banner or logo
    only lowers that fraction by the area it covers; another picture that happens to share
    some structure fails most cells.
 
@@ -50,6 +52,9 @@ CELL_NCC = 0.5
 SHARED = 3
 """A reference feature recurring (same place, near-identical descriptor) in this many other
 works' frames is dropped."""
+
+MIN_CELLS = 6
+"""Fewest informative cells an agreement is measured on; fewer answer 0 (no proof)."""
 
 _CANDIDATES = 4
 _RATIO = 0.85
@@ -102,8 +107,57 @@ def _features(grey: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return np.array([p.pt for p in points], dtype=np.float32), descriptors
 
 
-def _agreement(reference: np.ndarray, take: np.ndarray, matrix: np.ndarray) -> float:
-    """Fraction of informative grid cells of the overlap where the warped take agrees."""
+def _cells(grey: np.ndarray) -> list[np.ndarray | None]:
+    """Each grid cell brought to 8x8 and standardised; None where the cell is flat."""
+    import cv2
+
+    h, w = grey.shape
+    out: list[np.ndarray | None] = []
+    for gy in range(GRID):
+        for gx in range(GRID):
+            cell = grey[
+                gy * h // GRID : (gy + 1) * h // GRID, gx * w // GRID : (gx + 1) * w // GRID
+            ]
+            if cell.size == 0 or float(cell.std()) < 4.0:
+                out.append(None)
+                continue
+            small = cv2.resize(cell.astype(np.float32), (8, 8), interpolation=cv2.INTER_AREA)
+            small -= small.mean()
+            norm = float(np.sqrt((small * small).mean()))
+            out.append(small / norm if norm > 0 else None)
+    return out
+
+
+def _shared_cells(greys: list[np.ndarray], works: list[int]) -> list[np.ndarray]:
+    """Per reference, which grid cells recur (correlation >= 0.9 at the same place) in
+    :data:`SHARED` other works' frames: a renderer's backdrop or strip, not the work."""
+    cells = [_cells(g) for g in greys]
+    shared = [np.zeros(GRID * GRID, bool) for _ in greys]
+    if len(set(works)) <= SHARED:
+        return shared
+    for i, mine in enumerate(cells):
+        for k, cell in enumerate(mine):
+            if cell is None:
+                continue
+            others = {
+                works[j]
+                for j, theirs in enumerate(cells)
+                if works[j] != works[i]
+                and theirs[k] is not None
+                and float((cell * theirs[k]).mean()) >= 0.9
+            }
+            shared[i][k] = len(others) >= SHARED
+    return shared
+
+
+def _agreement(
+    reference: np.ndarray,
+    take: np.ndarray,
+    matrix: np.ndarray,
+    skip: np.ndarray | None = None,
+) -> float:
+    """Fraction of informative grid cells of the overlap where the warped take agrees;
+    cells marked in ``skip`` (shared with other works) are not counted."""
     import cv2
 
     h, w = reference.shape
@@ -115,7 +169,7 @@ def _agreement(reference: np.ndarray, take: np.ndarray, matrix: np.ndarray) -> f
         for gx in range(GRID):
             ys = slice(gy * h // GRID, (gy + 1) * h // GRID)
             xs = slice(gx * w // GRID, (gx + 1) * w // GRID)
-            if inside[ys, xs].mean() < 0.95:
+            if inside[ys, xs].mean() < 0.95 or (skip is not None and skip[gy * GRID + gx]):
                 continue
             a = ref[ys, xs] - ref[ys, xs].mean()
             b = warped[ys, xs] - warped[ys, xs].mean()
@@ -123,13 +177,17 @@ def _agreement(reference: np.ndarray, take: np.ndarray, matrix: np.ndarray) -> f
             if sa < 4.0:
                 continue  # a flat reference cell says nothing
             informative += 1
-            if sb >= 1.0 and float((a * b).mean()) / (sa * sb) >= CELL_NCC:
-                agree += 1
-    return agree / informative if informative >= GRID else 0.0
+            if sb >= 4.0 and float((a * b).mean()) / (sa * sb) >= CELL_NCC:
+                agree += 1  # a flat take cell (a banner, a logo) over texture disagrees
+    return agree / informative if informative >= MIN_CELLS else 0.0
 
 
 def box_agreement(
-    reference_rgb: np.ndarray, take_rgb: np.ndarray, box: tuple[int, int, int, int], mirrored: bool
+    reference_rgb: np.ndarray,
+    take_rgb: np.ndarray,
+    box: tuple[int, int, int, int],
+    mirrored: bool,
+    skip: np.ndarray | None = None,
 ) -> float:
     """The cell agreement of a take placed on the reference at ``box`` (x0, y0, x1, y1 in
     the reference's pixels), as the code path's verification placed it."""
@@ -141,7 +199,7 @@ def box_agreement(
     x0, y0, x1, y1 = (v * scale for v in box)
     th, tw = take.shape
     matrix = np.array([[(x1 - x0) / tw, 0.0, x0], [0.0, (y1 - y0) / th, y0]], np.float64)
-    return _agreement(reference, take, matrix)
+    return _agreement(reference, take, matrix, skip)
 
 
 class KeypointCorpus:
@@ -171,6 +229,7 @@ class KeypointCorpus:
         self._descriptors: list[np.ndarray] = []
         self._matcher = cv2.BFMatcher(cv2.NORM_HAMMING)
         keep = self._shared(features, works)
+        self.shared_cells = _shared_cells(self.greys, works)
         for (points, descriptors), mask in zip(features, keep, strict=True):
             self._points.append(points[mask])
             self._descriptors.append(descriptors[mask])
@@ -270,7 +329,7 @@ class KeypointCorpus:
         spread = dst[inliers].max(axis=0) - dst[inliers].min(axis=0)
         if spread[0] < SPREAD * w or spread[1] < SPREAD * h:
             return None
-        agreement = _agreement(reference, picture, matrix)
+        agreement = _agreement(reference, picture, matrix, self.shared_cells[ref])
         if agreement < config.keypoint_agreement:
             return None
         ph, pw = picture.shape
