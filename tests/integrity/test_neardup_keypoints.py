@@ -110,3 +110,24 @@ def test_a_single_colour_reference_is_refused_in_one_line(cli, film: Path, tmp_p
     assert result.code == 2
     assert result.err.count("\n") == 1
     assert "single colour" in result.err
+
+
+def test_check_integrity_flags_a_take_under_a_banner_through_the_keypoint_stage(
+    cli, film: Path, tmp_path: Path
+) -> None:
+    folder = tmp_path / "library"
+    folder.mkdir()
+    for seed in (1, 2, 3, 4):
+        scene(seed, 480, 360).save(folder / f"work{seed}.png")
+    assert cli("reference", "add", folder).code == 0
+    Image.fromarray(_banner(np.asarray(scene(3, 480, 360)), top=False)).save(tmp_path / "b.png")
+    scene(77, 480, 360).save(tmp_path / "clean.png")
+    for path in (tmp_path / "b.png", tmp_path / "clean.png"):
+        assert cli("take", "import", "1A", path).code == 0
+    result = cli("check", "integrity", "--json")
+    assert result.code == 0, result.err
+    (finding,) = result.json()["findings"]
+    data = finding["data"]
+    assert data["reference"]["title"] == "work3"
+    assert data["agreement"] >= CONFIG.keypoint_agreement
+    assert data["inliers"] >= CONFIG.keypoint_inliers  # placed by the keypoint fit
