@@ -17,15 +17,16 @@ from __future__ import annotations
 
 import tempfile
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
 from sqlalchemy import select
 
 from setpiece.errors import InvalidInputError
-from setpiece.integrity.hashing import WINDOWS, query_codes, unpack_codes
-from setpiece.integrity.index import HammingIndex
+from setpiece.integrity.hashing import WINDOWS, Window, query_codes, unpack_codes
+from setpiece.integrity.index import HammingIndex, Hits, hamming
+from setpiece.integrity.keypoints import KeypointCorpus, box_agreement
 from setpiece.integrity.sampling import sample_frames
 from setpiece.integrity.settings import IntegritySettings, integrity_settings
 from setpiece.integrity.verify import Alignment, is_copy, verify
@@ -64,6 +65,7 @@ class _Corpus:
     window: np.ndarray  # window number per code
     frames: list[tuple[int, int, str | None]]  # (work id, frame number, thumbnail key)
     titles: dict[int, str]
+    keypoints: list[KeypointCorpus] = field(default_factory=list)  # built when first needed
 
 
 def _load_corpus(production: Production) -> _Corpus:
@@ -193,6 +195,111 @@ def check_integrity(
     )
 
 
+def _keypoint_corpus(
+    corpus: _Corpus,
+    config: IntegritySettings,
+    thumbs: dict[int, np.ndarray | None],
+    production: Production,
+) -> KeypointCorpus:
+    """Every reference thumbnail's features, built once per check when first needed."""
+    if not corpus.keypoints:
+        for row, (_, _, path) in enumerate(corpus.frames):
+            if row not in thumbs:
+                thumbs[row] = _read_thumb(path, production)
+        rows = [row for row in range(len(corpus.frames)) if thumbs[row] is not None]
+        pictures = [thumbs[row] for row in rows]
+        works = [corpus.frames[row][0] for row in rows]
+        built = KeypointCorpus([p for p in pictures if p is not None], config, works)
+        built.rows = rows
+        corpus.keypoints.append(built)
+    return corpus.keypoints[0]
+
+
+def _by_keypoints(
+    frame: np.ndarray,
+    codes: np.ndarray,
+    corpus: _Corpus,
+    config: IntegritySettings,
+    thumbs: dict[int, np.ndarray | None],
+    production: Production,
+) -> list[tuple[int, Alignment, int]]:
+    """(reference row, alignment, Hamming) of each frame the keypoint stage proves."""
+    keypoints = _keypoint_corpus(corpus, config, thumbs, production)
+    found = []
+    for match in keypoints.match(frame):
+        row = keypoints.rows[match.reference]
+        reference = thumbs[row]
+        assert reference is not None
+        scale = reference.shape[1] / keypoints.greys[match.reference].shape[1]
+        height, width = reference.shape[:2]
+        x0, y0, x1, y1 = (round(v * scale) for v in match.box)
+        window = Window(x0 / width, y0 / height, max(1, x1 - x0) / width, max(1, y1 - y0) / height)
+        scored = verify(frame, reference, window, match.mirrored)
+        alignment = Alignment(
+            ssim=scored.ssim,
+            box=(x0, y0, x1, y1),
+            mirrored=match.mirrored,
+            coarse=scored.coarse,
+            colour=scored.colour,
+            inliers=match.inliers,
+            agreement=match.agreement,
+        )
+        whole = corpus.index.codes[corpus.owner == row][:1]
+        distance = int(hamming(whole, codes[1 if match.mirrored else 0])[0]) if len(whole) else 64
+        found.append((row, alignment, distance))
+    return found
+
+
+def _by_codes(
+    frame: np.ndarray,
+    position: int,
+    hits: Hits,
+    corpus: _Corpus,
+    config: IntegritySettings,
+    thumbs: dict[int, np.ndarray | None],
+    production: Production,
+) -> list[tuple[int, Alignment, int]]:
+    """(reference row, alignment, Hamming) of each candidate the pixels verify."""
+    mine = (hits.query == 2 * position) | (hits.query == 2 * position + 1)
+    if not mine.any():
+        return []
+    order = np.argsort(hits.distance[mine], kind="stable")
+    tried: set[int] = set()
+    found = []
+    for pick in order:
+        code = int(hits.code[mine][pick])
+        row = int(corpus.owner[code])
+        if row in tried:
+            continue
+        tried.add(row)
+        if len(tried) > config.candidates:
+            break
+        _, _, path = corpus.frames[row]
+        if row not in thumbs:
+            thumbs[row] = _read_thumb(path, production)
+        reference = thumbs[row]
+        if reference is None:
+            continue
+        mirrored = bool(hits.query[mine][pick] % 2)
+        window = WINDOWS[int(corpus.window[code])]
+        alignment = verify(frame, reference, window, mirrored)
+        if not is_copy(alignment, config):
+            continue
+        if config.keypoints:
+            # the same cell agreement the keypoint stage asks: previs panels of other
+            # locations pass SSIM through their shared layout, not through their cells
+            keypoints = _keypoint_corpus(corpus, config, thumbs, production)
+            skip = (
+                keypoints.shared_cells[keypoints.rows.index(row)] if row in keypoints.rows else None
+            )
+            agreement = box_agreement(reference, frame, alignment.box, alignment.mirrored, skip)
+            if agreement < config.keypoint_agreement:
+                continue
+            alignment = replace(alignment, agreement=round(agreement, 4))
+        found.append((row, alignment, int(hits.distance[mine][pick])))
+    return found
+
+
 def _match_take(
     take: TakeView,
     frames: list[Frame],
@@ -204,38 +311,17 @@ def _match_take(
 ) -> list[NewFinding]:
     if len(corpus.index) == 0:
         return []
-    queries = np.concatenate([query_codes(frame.rgb) for frame in frames])
-    hits = corpus.index.search(queries, config.hamming)
-    best: dict[
-        int, tuple[Alignment, int, int, int]
-    ] = {}  # work -> (alignment, take frame, ref row, hamming)
+    codes = [query_codes(frame.rgb) for frame in frames]
+    hits = corpus.index.search(np.concatenate(codes), config.hamming)
+    # work -> (alignment, take frame, ref row, hamming)
+    best: dict[int, tuple[Alignment, int, int, int]] = {}
     for position, frame in enumerate(frames):
-        mine = (hits.query == 2 * position) | (hits.query == 2 * position + 1)
-        if not mine.any():
-            continue
-        order = np.argsort(hits.distance[mine], kind="stable")
-        tried: set[int] = set()
-        for pick in order:
-            code = int(hits.code[mine][pick])
-            row = int(corpus.owner[code])
-            if row in tried:
-                continue
-            tried.add(row)
-            if len(tried) > config.candidates:
-                break
-            work_id, _, path = corpus.frames[row]
-            if row not in thumbs:
-                thumbs[row] = _read_thumb(path, production)
-            reference = thumbs[row]
-            if reference is None:
-                continue
-            mirrored = bool(hits.query[mine][pick] % 2)
-            window = WINDOWS[int(corpus.window[code])]
-            alignment = verify(frame.rgb, reference, window, mirrored)
-            distance = int(hits.distance[mine][pick])
-            if is_copy(alignment, config) and (
-                work_id not in best or alignment.ssim > best[work_id][0].ssim
-            ):
+        found = _by_codes(frame.rgb, position, hits, corpus, config, thumbs, production)
+        if not found and config.keypoints:
+            found = _by_keypoints(frame.rgb, codes[position], corpus, config, thumbs, production)
+        for row, alignment, distance in found:
+            work_id = corpus.frames[row][0]
+            if work_id not in best or alignment.ssim > best[work_id][0].ssim:
                 best[work_id] = (alignment, position, row, distance)
     findings = []
     for work_id, (alignment, position, row, distance) in sorted(best.items()):
@@ -254,6 +340,8 @@ def _match_take(
             colour=None if alignment.colour is None else round(alignment.colour, 4),
             mirrored=alignment.mirrored,
             box=list(alignment.box),
+            inliers=alignment.inliers,
+            agreement=alignment.agreement,
         )
         findings.append(
             NewFinding(

@@ -19,6 +19,9 @@ Decisions:
   fail, with nothing written.
 * A picture under 16 pixels on a side carries no structure a hash or SSIM can use; it
   is skipped rather than indexed, because every 1x1 picture would match every flat frame.
+  For the same reason a frame of a single colour (grey spread under :data:`FLAT_STD`
+  levels: a black slug, a colour card) is not indexed, and a work made only of such
+  frames is refused with that reason.
 """
 
 from __future__ import annotations
@@ -46,6 +49,7 @@ from setpiece.store.frames import DecodeStopped, Frame, iter_frames, load_rgb
 from setpiece.store.video import open_container, reason
 
 __all__ = [
+    "FLAT_STD",
     "MIN_SIDE",
     "AddReport",
     "ReferenceView",
@@ -56,6 +60,9 @@ __all__ = [
 ]
 
 MIN_SIDE = 16
+
+FLAT_STD = 2.0
+"""Standard deviation of grey (0-255) under which a frame is one colour, not a picture."""
 """Smallest width and height of a picture worth indexing."""
 
 MEDIA_SUFFIXES = frozenset(
@@ -192,6 +199,14 @@ def _read_work(
     return frames, note
 
 
+def _grey_std(rgb: np.ndarray) -> float:
+    import cv2
+
+    if rgb.ndim == 2:
+        return float(rgb.std())
+    return float(cv2.cvtColor(np.ascontiguousarray(rgb[:, :, :3]), cv2.COLOR_RGB2GRAY).std())
+
+
 def _thumbnail(rgb: np.ndarray, side: int, target: Path) -> Path:
     from PIL import Image
 
@@ -262,6 +277,11 @@ def add_references(
                     f"needs at least {MIN_SIDE}x{MIN_SIDE} pixels"
                 )
             frames, note = _read_work(path, info.kind, config)
+            frames = [f for f in frames if _grey_std(f.rgb) >= FLAT_STD]
+            if not frames:
+                raise InvalidMediaError(
+                    "is a single colour: nothing in it to compare takes against"
+                )
             report.added.append(
                 _store_work(production, path, sha256, info.kind, frames, note, title, config)
             )

@@ -33,6 +33,12 @@ class IntegritySettings:
         cut: Mean absolute grey difference (0-255) that marks a shot change.
         candidates: Most candidate reference frames verified on the pixels per take frame.
         thumb: Longest side of the reference thumbnails kept for verification.
+        keypoints: When the codes name nothing, match the frame's local features against
+            every reference thumbnail (:mod:`setpiece.integrity.keypoints`); false is the
+            previous rule (codes and pixel verification only).
+        keypoint_inliers: Fewest inliers of the keypoint stage's geometric fit.
+        keypoint_agreement: Smallest fraction of overlapping grid cells that must agree
+            once the take is warped onto the reference.
     """
 
     check_on_arrival: bool = False
@@ -47,6 +53,10 @@ class IntegritySettings:
     cut: float = setting(30.0, low=0.0, high=255.0)
     candidates: int = setting(8, low=1, high=1000)
     thumb: int = setting(256, low=32, high=4096)
+    # Chosen in bench/integrity_transforms.py (bench/RESULTS.md, issue 30).
+    keypoints: bool = True
+    keypoint_inliers: int = setting(12, low=4, high=500)
+    keypoint_agreement: float = setting(0.5, low=0.0, high=1.0)
 
 
 def integrity_settings(settings: dict[str, Any] | None) -> IntegritySettings:

@@ -64,6 +64,8 @@ class Alignment:
     mirrored: bool
     coarse: float = 0.0  # SSIM of the raw grey pictures at COARSE_WIDTH
     colour: float | None = None  # a*/b* correlation at COLOUR_WIDTH; None: no colour
+    inliers: int | None = None  # the keypoint stage's fit, when it placed the take
+    agreement: float | None = None  # cell agreement (setpiece.integrity.keypoints)
 
 
 def is_copy(alignment: Alignment, config: IntegritySettings) -> bool:

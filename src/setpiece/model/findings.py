@@ -13,7 +13,7 @@ of each spelling the keys of a dict. A payload is stored as its fields in order
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, fields
+from dataclasses import MISSING, asdict, dataclass, fields
 from typing import Any
 
 __all__ = [
@@ -164,6 +164,17 @@ class NearDuplicate:
     colour: float | None
     mirrored: bool
     box: list[int]
+    inliers: int | None = None  # found by the keypoint stage: its fit's inliers
+    agreement: float | None = None  # fraction of overlapping cells that agree
+
+    def to_json(self) -> dict[str, Any]:
+        """The stored form; the two keypoint fields only when set, so findings of the
+        code path are stored byte for byte as before."""
+        out = asdict(self)
+        for name in ("inliers", "agreement"):
+            if out[name] is None:
+                del out[name]
+        return out
 
 
 FindingPayload = (
@@ -195,8 +206,9 @@ def read_payload(kind: str, data: Mapping[str, Any]) -> FindingPayload | None:
     does not know (a finding written by a later version, or by a plugin's check)."""
     for cls in _BY_KIND.get(kind, ()):
         names = [f.name for f in fields(cls)]
-        if set(names) <= set(data):
-            values = {name: data[name] for name in names}
+        required = {f.name for f in fields(cls) if f.default is MISSING}
+        if required <= set(data):
+            values = {name: data[name] for name in names if name in data}
             if cls is IdentityVerdict:
                 values["frames"] = [int(f) for f in values["frames"]]
             if cls is NearDuplicate:

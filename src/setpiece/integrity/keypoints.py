@@ -1,0 +1,346 @@
+"""The keypoint stage: copies the window codes cannot reach (banners, logos, half crops).
+
+A whole-frame code moves too far when a quarter of the frame is covered or half of it
+cut away (bench/integrity_transforms.py: recall 0.14 banner, 0.23 logo, 0.17 half crop
+with codes and SSIM alone). Local features survive both, so when the code path names
+nothing this stage matches the take frame's ORB features (Rublee et al., ICCV 2011)
+against every reference thumbnail's, and a candidate becomes a copy only after three
+proofs, each answering a way the previous keypoint attempt failed (it fitted previs
+panels of different locations through their identical caption strips, precision 0.70):
+
+1. **Features shared across works are dropped.** A reference feature whose descriptor
+   recurs at the same place in several other works' frames (a renderer's caption strip,
+   a broadcaster's bug) says nothing about which work a take copies.
+2. **A geometric fit** (a similarity transform, RANSAC) with at least
+   ``keypoint_inliers`` inliers, spread over the reference (their bounding box at least
+   :data:`SPREAD` of its width and height), at a plausible scale.
+3. **The pictures agree where they overlap.** The take is warped onto the reference and
+   compared in a grid of cells (normalised cross-correlation of the grey cells); at least
+   ``keypoint_agreement`` of the informative cells must agree. Cells that recur in other
+   works' frames (the previs renderer draws one backdrop for every location of a time
+   of day) are not counted, for the reason of 1. An opaque banner or logo
+   only lowers that fraction by the area it covers; another picture that happens to share
+   some structure fails most cells.
+
+Measured and chosen in bench/integrity_transforms.py (figures in bench/RESULTS.md).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from setpiece.integrity.settings import IntegritySettings
+
+__all__ = ["KeypointCorpus", "KeypointMatch", "box_agreement"]
+
+SIDE = 256
+"""Longest side of the pictures features are taken on (the reference thumbnails' size)."""
+
+SPREAD = 0.35
+"""Smallest extent of the inliers' bounding box, as a fraction of the reference's width and
+height (in the reference); a fit held by one strip of the frame is refused."""
+
+GRID = 8
+"""Cells per side of the agreement grid."""
+
+CELL_NCC = 0.5
+"""Correlation over which a cell agrees."""
+
+SHARED = 3
+"""A reference feature recurring (same place, near-identical descriptor) in this many other
+works' frames is dropped."""
+
+MIN_CELLS = 6
+"""Fewest informative cells an agreement is measured on; fewer answer 0 (no proof)."""
+
+_CANDIDATES = 4
+_RATIO = 0.85
+_FEATURES = 500
+
+
+@dataclass(frozen=True)
+class KeypointMatch:
+    """A reference frame the take copies, by the keypoint stage."""
+
+    reference: int  # position in the corpus
+    inliers: int
+    agreement: float  # fraction of informative overlapping cells that agree
+    mirrored: bool
+    box: tuple[int, int, int, int]  # the take's outline in the reference's pixels
+
+
+def _grey(rgb: np.ndarray) -> np.ndarray:
+    import cv2
+
+    if rgb.ndim == 2:
+        grey = np.ascontiguousarray(rgb)
+    else:
+        grey = cv2.cvtColor(np.ascontiguousarray(rgb[:, :, :3]), cv2.COLOR_RGB2GRAY)
+    h, w = grey.shape
+    scale = SIDE / max(h, w)
+    if scale < 1:
+        size = (max(1, round(w * scale)), max(1, round(h * scale)))
+        grey = cv2.resize(grey, size, interpolation=cv2.INTER_AREA)
+    return grey
+
+
+def _features(grey: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Keypoint positions (n x 2, float32) and ORB descriptors (n x 32, uint8)."""
+    import cv2
+
+    if min(grey.shape) < 16:
+        return np.empty((0, 2), np.float32), np.empty((0, 32), np.uint8)
+    orb = cv2.ORB.create(
+        nfeatures=_FEATURES,
+        scaleFactor=1.2,
+        nlevels=6,
+        edgeThreshold=12,
+        patchSize=15,
+        fastThreshold=8,
+    )
+    points, descriptors = orb.detectAndCompute(grey, None)
+    if descriptors is None or not points:
+        return np.empty((0, 2), np.float32), np.empty((0, 32), np.uint8)
+    return np.array([p.pt for p in points], dtype=np.float32), descriptors
+
+
+def _cells(grey: np.ndarray) -> list[np.ndarray | None]:
+    """Each grid cell brought to 8x8 and standardised; None where the cell is flat."""
+    import cv2
+
+    h, w = grey.shape
+    out: list[np.ndarray | None] = []
+    for gy in range(GRID):
+        for gx in range(GRID):
+            cell = grey[
+                gy * h // GRID : (gy + 1) * h // GRID, gx * w // GRID : (gx + 1) * w // GRID
+            ]
+            if cell.size == 0 or float(cell.std()) < 4.0:
+                out.append(None)
+                continue
+            small = cv2.resize(cell.astype(np.float32), (8, 8), interpolation=cv2.INTER_AREA)
+            small -= small.mean()
+            norm = float(np.sqrt((small * small).mean()))
+            out.append(small / norm if norm > 0 else None)
+    return out
+
+
+def _shared_cells(greys: list[np.ndarray], works: list[int]) -> list[np.ndarray]:
+    """Per reference, which grid cells recur (correlation >= 0.9 at the same place) in
+    :data:`SHARED` other works' frames: a renderer's backdrop or strip, not the work."""
+    cells = [_cells(g) for g in greys]
+    shared = [np.zeros(GRID * GRID, bool) for _ in greys]
+    if len(set(works)) <= SHARED:
+        return shared
+    for i, mine in enumerate(cells):
+        for k, cell in enumerate(mine):
+            if cell is None:
+                continue
+            others = {
+                works[j]
+                for j, theirs in enumerate(cells)
+                if works[j] != works[i]
+                and theirs[k] is not None
+                and float((cell * theirs[k]).mean()) >= 0.9
+            }
+            shared[i][k] = len(others) >= SHARED
+    return shared
+
+
+def _agreement(
+    reference: np.ndarray,
+    take: np.ndarray,
+    matrix: np.ndarray,
+    skip: np.ndarray | None = None,
+) -> float:
+    """Fraction of informative grid cells of the overlap where the warped take agrees;
+    cells marked in ``skip`` (shared with other works) are not counted."""
+    import cv2
+
+    h, w = reference.shape
+    warped = cv2.warpAffine(take.astype(np.float32), matrix, (w, h), flags=cv2.INTER_AREA)
+    inside = cv2.warpAffine(np.ones(take.shape, np.float32), matrix, (w, h))
+    ref = reference.astype(np.float32)
+    agree = informative = 0
+    for gy in range(GRID):
+        for gx in range(GRID):
+            ys = slice(gy * h // GRID, (gy + 1) * h // GRID)
+            xs = slice(gx * w // GRID, (gx + 1) * w // GRID)
+            if inside[ys, xs].mean() < 0.95 or (skip is not None and skip[gy * GRID + gx]):
+                continue
+            a = ref[ys, xs] - ref[ys, xs].mean()
+            b = warped[ys, xs] - warped[ys, xs].mean()
+            sa, sb = float(np.sqrt((a * a).mean())), float(np.sqrt((b * b).mean()))
+            if sa < 4.0:
+                continue  # a flat reference cell says nothing
+            informative += 1
+            if sb >= 4.0 and float((a * b).mean()) / (sa * sb) >= CELL_NCC:
+                agree += 1  # a flat take cell (a banner, a logo) over texture disagrees
+    return agree / informative if informative >= MIN_CELLS else 0.0
+
+
+def box_agreement(
+    reference_rgb: np.ndarray,
+    take_rgb: np.ndarray,
+    box: tuple[int, int, int, int],
+    mirrored: bool,
+    skip: np.ndarray | None = None,
+) -> float:
+    """The cell agreement of a take placed on the reference at ``box`` (x0, y0, x1, y1 in
+    the reference's pixels), as the code path's verification placed it."""
+    reference = _grey(reference_rgb)
+    take = _grey(take_rgb)
+    if mirrored:
+        take = np.ascontiguousarray(take[:, ::-1])
+    scale = reference.shape[1] / reference_rgb.shape[1]
+    x0, y0, x1, y1 = (v * scale for v in box)
+    th, tw = take.shape
+    matrix = np.array([[(x1 - x0) / tw, 0.0, x0], [0.0, (y1 - y0) / th, y0]], np.float64)
+    return _agreement(reference, take, matrix, skip)
+
+
+class KeypointCorpus:
+    """The reference thumbnails' features, ready to match take frames against.
+
+    Args:
+        thumbs: The reference frames (their thumbnails), addressed by position.
+        config: The integrity settings (inlier and agreement floors).
+        works: The work each frame belongs to (features shared across works are dropped);
+            by default every frame is its own work.
+    """
+
+    def __init__(
+        self,
+        thumbs: Sequence[np.ndarray],
+        config: IntegritySettings,
+        works: Sequence[int] | None = None,
+    ) -> None:
+        import cv2
+
+        self.config = config
+        self.rows: list[int] = list(range(len(thumbs)))  # the caller's numbering, if it has one
+        self.greys = [_grey(t) for t in thumbs]
+        features = [_features(g) for g in self.greys]
+        works = list(works) if works is not None else list(range(len(thumbs)))
+        self._points: list[np.ndarray] = []
+        self._descriptors: list[np.ndarray] = []
+        self._matcher = cv2.BFMatcher(cv2.NORM_HAMMING)
+        keep = self._shared(features, works)
+        self.shared_cells = _shared_cells(self.greys, works)
+        for (points, descriptors), mask in zip(features, keep, strict=True):
+            self._points.append(points[mask])
+            self._descriptors.append(descriptors[mask])
+        sizes = [len(d) for d in self._descriptors]
+        self._owner = np.repeat(np.arange(len(sizes)), sizes)
+        self._pool = (
+            np.concatenate(self._descriptors) if sum(sizes) else np.empty((0, 32), np.uint8)
+        )
+
+    def _shared(
+        self, features: list[tuple[np.ndarray, np.ndarray]], works: list[int]
+    ) -> list[np.ndarray]:
+        """Per frame, which features to keep: not recurring in SHARED other works."""
+        keep = [np.ones(len(p), bool) for p, _ in features]
+        if len(set(works)) <= SHARED:
+            return keep
+        counts = [np.zeros(len(p), np.int64) for p, _ in features]
+        for i, (pi, di) in enumerate(features):
+            if len(di) == 0:
+                continue
+            si = np.array(self.greys[i].shape[::-1], np.float32)
+            seen: list[set[int]] = [set() for _ in range(len(di))]
+            for j, (pj, dj) in enumerate(features):
+                if works[j] == works[i] or len(dj) == 0:
+                    continue
+                sj = np.array(self.greys[j].shape[::-1], np.float32)
+                for m in self._matcher.match(di, dj):
+                    if m.distance > 24:
+                        continue
+                    near = np.abs(pi[m.queryIdx] / si - pj[m.trainIdx] / sj).max() < 0.02
+                    if near:
+                        seen[m.queryIdx].add(works[j])
+            counts[i] = np.array([len(s) for s in seen], np.int64)
+            keep[i] = counts[i] < SHARED
+        return keep
+
+    def match(self, rgb: np.ndarray) -> list[KeypointMatch]:
+        """The reference frames a take frame copies, by the three proofs."""
+        if len(self._pool) == 0:
+            return []
+        grey = _grey(rgb)
+        found: dict[int, KeypointMatch] = {}
+        for mirrored in (False, True):
+            picture = np.ascontiguousarray(grey[:, ::-1]) if mirrored else grey
+            points, descriptors = _features(picture)
+            if len(descriptors) < self.config.keypoint_inliers:
+                continue
+            votes = np.zeros(len(self._descriptors), np.int64)
+            for m in self._matcher.match(descriptors, self._pool):
+                if m.distance <= 50:
+                    votes[self._owner[m.trainIdx]] += 1
+            for ref in np.argsort(-votes, kind="stable")[:_CANDIDATES]:
+                if votes[ref] < self.config.keypoint_inliers:
+                    break
+                match = self._prove(int(ref), picture, points, descriptors, mirrored)
+                if match is not None and (
+                    match.reference not in found or match.inliers > found[match.reference].inliers
+                ):
+                    found[match.reference] = match
+        return sorted(found.values(), key=lambda m: -m.inliers)
+
+    def _prove(
+        self,
+        ref: int,
+        picture: np.ndarray,
+        points: np.ndarray,
+        descriptors: np.ndarray,
+        mirrored: bool,
+    ) -> KeypointMatch | None:
+        import cv2
+
+        config = self.config
+        ref_desc = self._descriptors[ref]
+        if len(ref_desc) < 2:
+            return None
+        pairs = []
+        for found in self._matcher.knnMatch(descriptors, ref_desc, k=2):
+            if len(found) == 2 and found[0].distance < _RATIO * found[1].distance:
+                pairs.append((found[0].queryIdx, found[0].trainIdx))
+        if len(pairs) < config.keypoint_inliers:
+            return None
+        src = points[[q for q, _ in pairs]]
+        dst = self._points[ref][[t for _, t in pairs]]
+        matrix, inlier_mask = cv2.estimateAffinePartial2D(
+            src, dst, method=cv2.RANSAC, ransacReprojThreshold=4.0, maxIters=1000
+        )
+        if matrix is None:
+            return None
+        inliers = inlier_mask.ravel().astype(bool)
+        if int(inliers.sum()) < config.keypoint_inliers:
+            return None
+        scale = float(np.hypot(matrix[0, 0], matrix[1, 0]))
+        if not 0.25 <= scale <= 4.0:
+            return None
+        reference = self.greys[ref]
+        h, w = reference.shape
+        spread = dst[inliers].max(axis=0) - dst[inliers].min(axis=0)
+        if spread[0] < SPREAD * w or spread[1] < SPREAD * h:
+            return None
+        agreement = _agreement(reference, picture, matrix, self.shared_cells[ref])
+        if agreement < config.keypoint_agreement:
+            return None
+        ph, pw = picture.shape
+        corners = np.array([[0, 0], [pw, 0], [pw, ph], [0, ph]], np.float32)
+        outline = corners @ matrix[:, :2].T + matrix[:, 2]
+        x0, y0 = np.clip(outline.min(axis=0), 0, [w, h])
+        x1, y1 = np.clip(outline.max(axis=0), 0, [w, h])
+        return KeypointMatch(
+            reference=ref,
+            inliers=int(inliers.sum()),
+            agreement=round(agreement, 4),
+            mirrored=mirrored,
+            box=(int(x0), int(y0), int(x1), int(y1)),
+        )

@@ -1,0 +1,135 @@
+"""The keypoint stage (issue 30): banners, logos and half crops are found; shared caption
+strips, corners and flat or tiny pictures prove nothing."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+from PIL import Image, ImageDraw
+
+from integrity.pictures import scene
+from setpiece.integrity.keypoints import KeypointCorpus, box_agreement
+from setpiece.integrity.settings import IntegritySettings
+
+CONFIG = IntegritySettings()
+
+
+def _corpus() -> tuple[list[np.ndarray], KeypointCorpus]:
+    refs = [np.asarray(scene(seed, 480, 360)) for seed in range(1, 7)]
+    return refs, KeypointCorpus(refs, CONFIG)
+
+
+def _banner(rgb: np.ndarray, top: bool) -> np.ndarray:
+    image = Image.fromarray(rgb)
+    h = image.height // 4
+    y = 0 if top else image.height - h
+    draw = ImageDraw.Draw(image)
+    draw.rectangle((0, y, image.width, y + h), fill=(20, 20, 140))
+    draw.text((20, y + h // 3), "BREAKING - LIVE", fill=(255, 255, 255))
+    return np.asarray(image)
+
+
+def test_a_copy_under_a_banner_or_cut_to_half_is_found_and_named_alone() -> None:
+    refs, corpus = _corpus()
+    for top in (True, False):
+        (match,) = corpus.match(_banner(refs[2], top))
+        assert match.reference == 2 and match.agreement >= CONFIG.keypoint_agreement
+    h, w = refs[4].shape[:2]
+    crop = refs[4][h // 6 : h // 6 + round(h * 0.7), w // 5 : w // 5 + round(w * 0.71)]
+    assert [m.reference for m in corpus.match(crop)] == [4]
+    mirrored = np.ascontiguousarray(_banner(refs[1], True)[:, ::-1])
+    (match,) = corpus.match(mirrored)
+    assert match.reference == 1 and match.mirrored
+
+
+def test_an_unrelated_picture_is_not_matched() -> None:
+    _, corpus = _corpus()
+    for seed in (50, 51, 52):
+        assert corpus.match(np.asarray(scene(seed, 480, 360))) == []
+
+
+def test_panels_sharing_only_a_caption_strip_are_not_copies() -> None:
+    """The previous keypoint attempt fitted previs panels through their identical
+    caption strip: pictures that share nothing but the strip must not match."""
+
+    def panel(seed: int) -> np.ndarray:
+        picture = np.asarray(scene(seed, 480, 270))
+        strip = Image.new("RGB", (480, 90), (245, 245, 240))
+        draw = ImageDraw.Draw(strip)
+        draw.rectangle((4, 4, 475, 85), outline=(0, 0, 0), width=2)
+        draw.text((12, 12), "SHOT   SIZE   LENS   MOVE", fill=(0, 0, 0))
+        draw.text((12, 50), "INT. HOUSE - NIGHT  They wait.", fill=(0, 0, 0))
+        return np.concatenate([picture, np.asarray(strip)], axis=0)
+
+    refs = [panel(seed) for seed in range(10, 16)]
+    corpus = KeypointCorpus(refs, CONFIG)
+    for seed in (30, 31, 32):
+        assert corpus.match(panel(seed)) == []
+    assert [m.reference for m in corpus.match(refs[3])] == [3]
+
+
+# Bad input ---------------------------------------------------------------------------
+
+
+def test_a_single_colour_reference_matches_nothing() -> None:
+    flat = np.full((360, 480, 3), (90, 120, 200), np.uint8)
+    corpus = KeypointCorpus([flat], CONFIG)
+    assert corpus.match(flat) == []
+    assert corpus.match(np.asarray(scene(3, 480, 360))) == []
+
+
+def test_a_mostly_black_take_matches_nothing() -> None:
+    _, corpus = _corpus()
+    take = np.zeros((360, 480, 3), np.uint8)
+    take[300:340, 20:60] = (200, 200, 200)
+    assert corpus.match(take) == []
+
+
+def test_a_1x1_take_is_answered_without_a_match() -> None:
+    refs, corpus = _corpus()
+    dot = np.full((1, 1, 3), 128, np.uint8)
+    assert corpus.match(dot) == []
+    assert box_agreement(refs[0], dot, (0, 0, 480, 360), False) == 0.0
+
+
+def test_an_overlay_leaving_only_a_corner_is_not_proof() -> None:
+    refs, corpus = _corpus()
+    for ref in refs:
+        covered = ref.copy()
+        h, w = covered.shape[:2]
+        corner = covered[: h // 4, : w // 4].copy()
+        covered[:] = (30, 30, 30)
+        covered[: h // 4, : w // 4] = corner
+        assert corpus.match(covered) == []
+
+
+def test_a_single_colour_reference_is_refused_in_one_line(cli, film: Path, tmp_path: Path) -> None:
+    Image.new("RGB", (320, 180), (40, 40, 40)).save(tmp_path / "slug.png")
+    result = cli("reference", "add", tmp_path / "slug.png")
+    assert result.code == 2
+    assert result.err.count("\n") == 1
+    assert "single colour" in result.err
+
+
+def test_check_integrity_flags_a_take_under_a_banner_through_the_keypoint_stage(
+    cli, film: Path, tmp_path: Path
+) -> None:
+    folder = tmp_path / "library"
+    folder.mkdir()
+    for seed in (1, 2, 3, 4):
+        scene(seed, 480, 360).save(folder / f"work{seed}.png")
+    assert cli("reference", "add", folder).code == 0
+    # half the frame, under a banner: beyond what the window codes reach
+    half = np.asarray(scene(3, 480, 360))[40:300, 100:440]
+    Image.fromarray(_banner(np.ascontiguousarray(half), top=False)).save(tmp_path / "b.png")
+    scene(77, 480, 360).save(tmp_path / "clean.png")
+    for path in (tmp_path / "b.png", tmp_path / "clean.png"):
+        assert cli("take", "import", "1A", path).code == 0
+    result = cli("check", "integrity", "--json")
+    assert result.code == 0, result.err
+    (finding,) = result.json()["findings"]
+    data = finding["data"]
+    assert data["reference"]["title"] == "work3"
+    assert data["agreement"] >= CONFIG.keypoint_agreement
+    assert data["inliers"] >= CONFIG.keypoint_inliers  # placed by the keypoint fit
