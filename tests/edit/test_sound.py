@@ -196,3 +196,20 @@ def test_the_movie_speaks_each_line_at_its_in_point_without_clipping(tmp_path: P
         at = sample_at(p.record_in, FPS)
         span = sound[:, at : at + math.floor(p.line.seconds * AUDIO_RATE)]
         assert integrated_loudness(span) == pytest.approx(LINE_LOUDNESS, abs=1.0)
+
+
+def test_overruns_are_said_once_per_shot_in_cut_order(tmp_path: Path) -> None:
+    from setpiece.edit.sound import shot_overruns
+
+    wav = tmp_path / "x.wav"
+    lines = [line(1, "1A", 1.0, wav), line(2, "1A", 1.0, wav), line(3, "1B", 0.5, wav)]
+    cut = cut_of(30, 48)
+
+    placed = place_lines(cut, lines, pause=0).lines
+
+    # 1A: two lines of 24 frames end at 48, 18 past its 30; 1B's line fits.
+    assert shot_overruns(cut, placed) == [
+        "1A: its lines run 18 frames past its end (its slate is 30 frames): "
+        "render a longer take or `dialogue time`"
+    ]
+    assert shot_overruns(cut_of(48, 48), place_lines(cut_of(48, 48), lines, pause=0).lines) == []

@@ -178,3 +178,50 @@ def test_make_and_dialogue_time_give_the_same_lengths(
     )
     assert code == 0, err
     assert json.loads(out)["changed"] == []
+
+
+def test_lines_past_a_short_circled_take_are_said_once_per_shot(
+    production: Production,
+    project_dir: Path,
+    make: object,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """An older, shorter take circled: the shot's lines run past its end into the next
+    scene, and ``edit assemble`` says so, one line per shot (and in --json)."""
+    from setpiece.pipeline.timing import line_overruns
+    from setpiece.production.cut import assemble
+    from setpiece.production.dialogue import add_line_take
+    from setpiece.production.shots import SubjectSpec, add_shot
+    from setpiece.production.takes import approve_take, import_takes
+    from setpiece.script.importer import import_script
+
+    script = tmp_path / "booth.fountain"
+    script.write_text(BOOTH)
+    import_script(production, script)
+    add_shot(production, "1", "1A", subjects=[SubjectSpec("MARA")], duration=4.0)
+    add_shot(production, "2", "2A", subjects=[SubjectSpec("TEO")], duration=4.0)
+    rate = 22050
+    add_line_take(
+        production, "1/1", _wav(tmp_path / "m.wav", 2.0), frames=rate * 2, sample_rate=rate,
+        lufs=None,
+    )  # fmt: skip
+    short = make.clip(frames=24)  # type: ignore[attr-defined]
+    take = import_takes(production, "1A", [short]).created[0]
+    approve_take(production, "1A", take.id)
+    cut = assemble(production)
+    clip = next(c for c in cut.clips if c.shot == "1A")
+    assert clip.status == "circled"
+    # The pause (6 frames at 24 fps) and 2 s (48 frames) end 30 frames past the take's 24.
+    expected = (
+        f"1A: its lines run 30 frames past its end (circled take {clip.take_label} is "
+        f"{clip.duration} frames): render a longer take or `dialogue time`"
+    )
+    assert clip.duration == 24
+    assert line_overruns(production, cut) == [expected]
+    code, out, err = _run("--project", project_dir, "edit", "assemble", capsys=capsys)
+    assert code == 0, err
+    assert [ln for ln in out.splitlines() if "past its end" in ln] == [f"warning: {expected}"]
+    code, out, err = _run("--project", project_dir, "edit", "assemble", "--json", capsys=capsys)
+    assert code == 0, err
+    assert json.loads(out)["dialogue_overruns"] == [expected]

@@ -382,3 +382,45 @@ def test_a_cloned_voice_with_consent_keeps_its_sample(
     assert voice.sample is not None
     with production.transaction(read_only=True) as session:
         assert voice.sample in referenced_media(session)  # fsck --gc keeps it
+
+
+ALTERNATING = """Title: Rooftop
+
+EXT. ROOF - NIGHT #1#
+
+BRANDT
+Hand it over.
+
+TEO
+No.
+
+BRANDT
+Then keep it.
+"""
+
+
+def test_lines_never_go_backwards_in_cut_order(production: Production, tmp_path: Path) -> None:
+    """A-B-A over singles A, B: the third line stays in B's single after the second
+    (an L-cut), instead of jumping back into A's single before it."""
+    from setpiece.edit.sound import place_lines
+    from setpiece.production.cut import assemble
+    from setpiece.production.shots import SubjectSpec, add_shot
+
+    import_script(production, _write(tmp_path, "roof.fountain", ALTERNATING))
+    for name in ("1/1", "1/2", "1/3"):
+        add_line_take(
+            production,
+            name,
+            wav(tmp_path / "l.wav", 0.5),
+            frames=11025,
+            sample_rate=22050,
+            lufs=-20,
+        )
+    add_shot(production, "1", "1A", subjects=[SubjectSpec("BRANDT")], duration=3.0)
+    add_shot(production, "1", "1B", subjects=[SubjectSpec("TEO")], duration=3.0)
+    with production.transaction(read_only=True) as session:
+        cut = cut_lines(production, session)
+    assert [(c.line, c.shot) for c in cut] == [("1/1", "1A"), ("1/2", "1B"), ("1/3", "1B")]
+    placed = place_lines(assemble(production), cut, pause=0.25).lines
+    starts = [p.record_in for p in sorted(placed, key=lambda p: p.line.order)]
+    assert starts == sorted(starts) and len(set(starts)) == 3

@@ -51,12 +51,14 @@ def assemble(
     Each file is watermarked and signed (the timelines with a .c2pa sidecar), verified, and
     the AI-use disclosure (NAME.disclosure.json and .html) is written beside them.
     """
+    from setpiece.pipeline.timing import line_overruns
     from setpiece.production.cut import assemble as assemble_cut
     from setpiece.timebase import timecode
 
     delivery = None
     with open_production(ctx) as production:
         cut = assemble_cut(production, scene=scene, include_unapproved=include_unapproved)
+        overruns = line_overruns(production, cut, scene=scene)
         if movie or otio or edl or fcpxml or sheet:
             from setpiece.pipeline.deliver import deliver_cut
 
@@ -77,9 +79,12 @@ def assemble(
     if as_json:
         from setpiece.production.views import jsonable
 
-        emit_json(cut if delivery is None else {**jsonable(cut), "delivery": jsonable(delivery)})
+        found = {**jsonable(cut), "dialogue_overruns": overruns}
+        emit_json(found if delivery is None else {**found, "delivery": jsonable(delivery)})
     else:
         _print_delivery(cut, delivery, timecode(cut.duration, cut.fps))
+        for warning in overruns:
+            console().print(f"warning: {warning}", style="yellow")
     if delivery is not None and not delivery.ok:
         raise typer.Exit(ExitCode.PARTIAL)
 

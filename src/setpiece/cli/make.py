@@ -132,6 +132,8 @@ def _finish(report: MakeReport, as_json: bool) -> None:
         for step in report.steps:
             style = {"done": "green", "skipped": "yellow", "failed": "red"}.get(step.status)
             out.print(f"{step.name:11s} {step.status:8s} {step.detail}", style=style)
+            for warning in step.warnings:
+                out.print(f"{'':20s} warning: {warning}", style="yellow")
         if report.outputs:
             out.print("\noutputs:")
             for name, path in report.outputs.items():

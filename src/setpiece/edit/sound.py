@@ -53,6 +53,7 @@ __all__ = [
     "LinePlacement",
     "PlacedLine",
     "place_lines",
+    "shot_overruns",
 ]
 
 AUDIO_RATE = 48000  # the preview movie's (edit.movie.AUDIO_RATE)
@@ -165,6 +166,30 @@ def place_lines(cut: Cut, lines: Sequence[LineAudio], *, pause: float = PAUSE) -
                     f"of shot {line.shot}"
                 )
     return LinePlacement(_assign_tracks(placed), warnings)
+
+
+def shot_overruns(cut: Cut, placed: Sequence[PlacedLine]) -> list[str]:
+    """One warning per shot whose placed lines run past its end in the cut (its picture
+    is shorter than its lines: an older, shorter take circled, or a slate), in cut order."""
+    clips = {(clip.scene, clip.shot): clip for clip in cut.clips}
+    over: dict[tuple[str, str], int] = {}
+    for item in placed:
+        key = (item.line.scene, item.line.shot)
+        clip = clips.get(key)
+        if clip is not None and item.record_out > clip.record_out:
+            over[key] = max(over.get(key, 0), item.record_out - clip.record_out)
+    found = []
+    for key in sorted(over, key=lambda k: clips[k].index):
+        clip = clips[key]
+        if clip.take_label is not None:
+            picture = f"{clip.status or 'its'} take {clip.take_label} is {clip.duration} frames"
+        else:
+            picture = f"its slate is {clip.duration} frames"
+        found.append(
+            f"{clip.shot}: its lines run {over[key]} frames past its end ({picture}): "
+            "render a longer take or `dialogue time`"
+        )
+    return found
 
 
 def _assign_tracks(placed: list[PlacedLine]) -> list[PlacedLine]:

@@ -141,6 +141,7 @@ class StepResult:
     error: str | None = None
     traceback: str | None = None
     exit_code: int = ExitCode.DONE  # ExitCode of this step alone (failed: 1, 4 or 5)
+    warnings: list[str] = field(default_factory=list)  # one line each, said under the step
 
     @classmethod
     def raised(cls, name: str, exc: BaseException) -> StepResult:
@@ -176,6 +177,7 @@ class StepResult:
             "outputs": self.outputs,
             "figures": self.figures,
             "error": self.error,
+            "warnings": self.warnings,
         }
 
 
@@ -727,7 +729,9 @@ def _step_pick(run: _Run) -> StepResult:
 
 
 def _step_assemble(run: _Run) -> StepResult:
-    """Assembles the cut and delivers it (``deliver_cut``, as ``edit assemble`` does)."""
+    """Assembles the cut and delivers it (``deliver_cut``, as ``edit assemble`` does), and
+    warns of each shot whose lines run past its end."""
+    from setpiece.edit.sound import shot_overruns
     from setpiece.pipeline.deliver import deliver_cut
     from setpiece.production.cut import assemble
 
@@ -746,10 +750,12 @@ def _step_assemble(run: _Run) -> StepResult:
         progress=lambda what, done, total: run.tell("assemble", what, done, total),
     )
     slates = sum(1 for c in cut.clips if c.kind == "slate")
+    placed = run.delivery.dialogue.lines if run.delivery.dialogue is not None else []
     return StepResult(
         "assemble",
         "done",
         f"{len(cut.clips)} shots, {slates} slate(s)",
+        warnings=shot_overruns(cut, placed),
         outputs={kind: str(path) for kind, path in run.delivery.files.items()},
         figures={
             "clips": len(cut.clips),

@@ -27,7 +27,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from fractions import Fraction
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
@@ -38,7 +38,10 @@ from setpiece.production.history import record_event
 from setpiece.production.rows import scene_row, touch_shot
 from setpiece.timebase import seconds_to_frames
 
-__all__ = ["TIMED_NOTE", "ShotTiming", "TimingReport", "time_shots"]
+if TYPE_CHECKING:
+    from setpiece.production.cut import Cut
+
+__all__ = ["TIMED_NOTE", "ShotTiming", "TimingReport", "line_overruns", "time_shots"]
 
 #: The note of the "duration" events this rule records (how a later run knows its own).
 TIMED_NOTE = "timed from the dialogue takes"
@@ -209,6 +212,21 @@ def _frames_for_lines(production: Production, scene: str | None) -> dict[str, in
         frames = placed.record_out + gap - starts[key]
         needed[placed.line.shot] = max(needed.get(placed.line.shot, 0), frames)
     return needed
+
+
+def line_overruns(production: Production, cut: Cut, *, scene: str | None = None) -> list[str]:
+    """One warning line per shot of ``cut`` whose lines, placed as the cut places them,
+    run past its end (``edit.sound.shot_overruns``): say it, since the movie would carry
+    them into the next shot."""
+    from setpiece.edit.sound import place_lines, shot_overruns
+    from setpiece.production.dialogue import cut_lines, dialogue_settings
+
+    pause = dialogue_settings(production.config.settings).pause
+    with production.transaction(read_only=True) as session:
+        lines = cut_lines(production, session, scene=scene)
+    if not lines:
+        return []
+    return shot_overruns(cut, place_lines(cut, lines, pause=pause).lines)
 
 
 def _length_owners(session: Session) -> dict[str, str]:

@@ -16,12 +16,18 @@ records what happens to them. What it decides:
   bible entry. It is not part of the entry's ``version``: a voice changes what a line
   sounds like, not what a picture shows. A voice cloned from a sample makes the character
   a likeness: it is refused without a consent record (``[bible] require_consent``).
-- **The shot that covers a line** (``cut_lines``): the scene's single on the speaker (a
-  shot whose only character is the speaker), else the first shot of the scene that has
-  the speaker in it, else the scene's first shot; a scene without shots places none of
-  its lines. The two lines of a dual pair (consecutive lines marked dual: dual dialogue,
-  or a joint cue's speakers) share one shot, so the cut hears them at once: the first
-  shot that has both speakers in it, else the first line's shot.
+- **The shot that covers a line** (``cut_lines``): lines never go backwards in cut
+  order. Each line of a scene goes to the first shot at or after the previous line's shot
+  that features its speaker (a single on the speaker, a shot whose only character is the
+  speaker, is preferred among those); if there is none it stays in the previous line's
+  shot, after the previous line (heard off-screen over the other's single: an L-cut). A
+  scene's first line looks from the scene's first shot, and falls back to it. A scene
+  without shots places none of its lines. The two lines of a dual pair (consecutive lines
+  marked dual: dual dialogue, or a joint cue's speakers) share one shot, so the cut hears
+  them at once: the first shot from there that has both speakers in it, else the first
+  line's shot. Every line is assigned, with or without a take, so a line's shot does not
+  depend on which other lines have been rendered. ``pipeline.timing`` lengthens shots
+  from this same assignment.
 
 Whether a backend has a voice, and reading a WAV, belong to ``setpiece.voice``, above
 this layer: callers measure a file and hand the figures here.
@@ -589,21 +595,20 @@ def _require_likeness(session: Session, production: Production, entry: BibleEntr
     check_consent(session, production.config.settings, [entry.id])
 
 
-def _covering_shot(shots: Sequence[Shot], character_id: int | None) -> Shot | None:
-    if not shots:
+def _characters(shot: Shot) -> list[int]:
+    return [s.entry_id for s in shot.subjects if s.entry.kind == BibleKind.CHARACTER.value]
+
+
+def _covering_shot(shots: Sequence[Shot], start: int, character_id: int | None) -> int | None:
+    """The index of the shot from ``start`` on that covers a line of ``character_id``:
+    the first single on the speaker, else the first shot with the speaker in it."""
+    if character_id is None:
         return None
-
-    def characters(shot: Shot) -> list[int]:
-        return [s.entry_id for s in shot.subjects if s.entry.kind == BibleKind.CHARACTER.value]
-
-    if character_id is not None:
-        for shot in shots:
-            if characters(shot) == [character_id]:
-                return shot
-        for shot in shots:
-            if character_id in characters(shot):
-                return shot
-    return shots[0]
+    later = range(start, len(shots))
+    single = next((i for i in later if _characters(shots[i]) == [character_id]), None)
+    if single is not None:
+        return single
+    return next((i for i in later if character_id in _characters(shots[i])), None)
 
 
 def _dual_partners(rows: Sequence[Line]) -> dict[int, tuple[Line, Line]]:
@@ -620,13 +625,53 @@ def _dual_partners(rows: Sequence[Line]) -> dict[int, tuple[Line, Line]]:
     return pairs
 
 
-def _pair_shot(shots: Sequence[Shot], first: int | None, second: int | None) -> Shot | None:
-    """The shot a dual pair is heard in: the first that has both speakers, else the first's."""
-    for shot in shots:
-        ids = {s.entry_id for s in shot.subjects}
+def _pair_shot(
+    shots: Sequence[Shot], start: int, first: int | None, second: int | None
+) -> int | None:
+    """The index of the shot a dual pair is heard in, from ``start`` on: the first that
+    has both speakers, else the first line's shot."""
+    for index in range(start, len(shots)):
+        ids = {s.entry_id for s in shots[index].subjects}
         if first is not None and second is not None and {first, second} <= ids:
-            return shot
-    return _covering_shot(shots, first)
+            return index
+    return _covering_shot(shots, start, first)
+
+
+def _line_shots(session: Session, rows: Sequence[Line]) -> dict[int, Shot]:
+    """The shot each line (by id) is heard in, by the rule in the module docstring; rows
+    are in script order. Lines of a scene without shots are absent."""
+    shots: dict[int, list[Shot]] = {}
+    previous: dict[int, int] = {}  # scene id -> index of its previous line's shot
+    partners = _dual_partners(rows)
+    found: dict[int, Shot] = {}
+    for line in rows:
+        if line.scene_id not in shots:
+            shots[line.scene_id] = list(
+                session.scalars(
+                    select(Shot)
+                    .where(Shot.scene_id == line.scene_id)
+                    .options(selectinload(Shot.subjects))
+                    .order_by(Shot.position)
+                )
+            )
+        scene_shots = shots[line.scene_id]
+        if not scene_shots:
+            continue
+        pair = partners.get(line.id)
+        if pair is not None and pair[1].id == line.id and pair[0].id in found:
+            found[line.id] = found[pair[0].id]  # the pair shares its first line's shot
+            continue
+        start = previous.get(line.scene_id, 0)
+        index = (
+            _pair_shot(scene_shots, start, pair[0].entry_id, pair[1].entry_id)
+            if pair is not None
+            else _covering_shot(scene_shots, start, line.entry_id)
+        )
+        if index is None:
+            index = start  # stays in the previous line's shot (or the scene's first)
+        previous[line.scene_id] = index
+        found[line.id] = scene_shots[index]
+    return found
 
 
 def cut_lines(
@@ -649,32 +694,15 @@ def cut_lines(
         NotFoundError: An unknown scene.
     """
     rows = select_lines(session, scene=scene)
-    shots: dict[int, list[Shot]] = {}
-    partners = _dual_partners(rows)
+    covering = _line_shots(session, rows)
     found: list[LineAudio] = []
     for line in rows:
         take = pick_line_take(line.takes)
         if take is None or take.media_sha256 is None:
             continue
         seconds = _seconds(take)
-        if seconds is None:
-            continue
-        if line.scene_id not in shots:
-            shots[line.scene_id] = list(
-                session.scalars(
-                    select(Shot)
-                    .where(Shot.scene_id == line.scene_id)
-                    .options(selectinload(Shot.subjects))
-                    .order_by(Shot.position)
-                )
-            )
-        pair = partners.get(line.id)
-        shot = (
-            _pair_shot(shots[line.scene_id], pair[0].entry_id, pair[1].entry_id)
-            if pair is not None
-            else _covering_shot(shots[line.scene_id], line.entry_id)
-        )
-        if shot is None:
+        shot = covering.get(line.id)
+        if seconds is None or shot is None:
             continue
         path = production.store.local_path(production.store.key_for(take.media_sha256, ".wav"))
         if path is None:
