@@ -97,11 +97,18 @@ def test_bad_drawings_are_422_with_the_fault_named(film, api) -> None:
         response = api("art").post(url, json={"note": "x", "frame": 0, "shapes": [shape]})
         assert response.status_code == 422, (shape, response.text)
         assert fragment in error_of(response)["message"], error_of(response)["message"]
+        assert "Value error" not in error_of(response)["message"]
+    over = {"kind": "stroke", "points": [[0.5, 0.5]] * 10_001}
+    response = api("art").post(url, json={"note": "x", "frame": 0, "shapes": [over]})
+    assert error_of(response)["message"] == (
+        "the drawing has 10,001 points: the limit is 10,000 a drawing"
+    )
     # 100,000 points are over the body limit before any parsing: 413, naming the limit.
     huge = {"kind": "stroke", "points": [[0.123456, 0.654321]] * 100_000}
     response = api("art").post(url, json={"note": "x", "frame": 0, "shapes": [huge]})
     assert response.status_code == 413
     assert "over the limit of" in error_of(response)["message"]
+    assert "a drawing holds at most 10,000 points" in error_of(response)["message"]
     past = api("art").post(url, json={"note": "x", "frame": 5, "shapes": [BOX]})
     assert past.status_code == 422 and "past its end" in error_of(past)["message"]
     viewer = api("vic").post(url, json={"note": "x", "frame": 0, "shapes": [BOX]})
