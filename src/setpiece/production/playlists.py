@@ -5,7 +5,9 @@ review session goes through the same list even while renders land; make it again
 pick up new takes. The queries (``QUERIES``):
 
 - ``scene:N``: every take with a picture of scene N's shots;
-- ``review``: the ready and circled takes of shots waiting for review;
+- ``review``: for each shot waiting for review, the take the cut uses (circled, else the
+  provisional pick, else the newest finished leaf: ``stale.shot_pick``), so a source take
+  and its retimed copy are not both shown;
 - ``findings``: every take with a picture that a check found something on;
 - ``stale``: every take made from a bible entry or look that has changed since.
 
@@ -30,7 +32,7 @@ from setpiece.model.orm import Finding, Playlist, PlaylistItem, Scene, Shot, Tak
 from setpiece.production.context import Production
 from setpiece.production.history import record_event
 from setpiece.production.rows import scene_row, take_row
-from setpiece.production.stale import stale_reasons
+from setpiece.production.stale import shot_pick, stale_reasons
 
 __all__ = [
     "MAX_ITEMS",
@@ -105,6 +107,16 @@ def _ordered(query: Any) -> Any:
     )
 
 
+def _picks(takes: Any) -> list[Take]:
+    """One take a shot, of ``takes`` in script order: the one the cut uses (``shot_pick``),
+    never both a source take and its retimed copy."""
+    by_shot: dict[int, list[Take]] = {}
+    for take in takes:
+        by_shot.setdefault(take.shot_id, []).append(take)
+    picked = (shot_pick(shot_takes) for shot_takes in by_shot.values())
+    return [t for t in picked if t is not None and t.status in _SHOWN]
+
+
 def _query_takes(session: Any, query: str) -> list[Take]:
     """The takes ``query`` finds, in script order.
 
@@ -118,12 +130,8 @@ def _query_takes(session: Any, query: str) -> list[Take]:
         return list(session.scalars(_ordered(select(Take)).where(Shot.scene_id == scene.id)))
     word = word.lower()
     if word == "review":
-        return list(
-            session.scalars(
-                _ordered(select(Take)).where(
-                    Shot.status == ShotStatus.REVIEW.value, Take.status.in_(_SHOWN)
-                )
-            )
+        return _picks(
+            session.scalars(_ordered(select(Take)).where(Shot.status == ShotStatus.REVIEW.value))
         )
     if word == "findings":
         found = exists().where(Finding.take_id == Take.id)
