@@ -55,6 +55,23 @@ def test_my_shots_page_marks_late_ones(film, api, session_of) -> None:
     assert "No shots are assigned to you." in other.text
 
 
+def test_my_shots_page_gives_the_retake_reason_and_the_drawings(film, api, session_of) -> None:
+    assert api("ana").post("/api/v1/shots/1A/assign", json={"to": "art"}).status_code == 200
+    drawing = {"note": "too dark", "frame": 0, "shapes": [BOX]}
+    for _ in range(2):
+        assert api("dora").post("/api/v1/takes/1A/1/annotations", json=drawing).status_code == 201
+    for why in ("first try", "the lamp flickers"):
+        sent = api("art").post("/api/v1/shots/1A/status", json={"status": "review"})
+        assert sent.status_code == 200, sent.text
+        asked = api("dora").post("/api/v1/shots/1A/retake", json={"note": why})
+        assert asked.status_code == 200, asked.text
+    page = session_of("art").get("/mine").text
+    assert '<td class="retake-reason">the lamp flickers</td>' in page
+    assert '<a href="/shots/1A">2 drawings</a>' in page
+    listed = api("art").get("/api/v1/assignments", params={"assignee": "art"}).json()["items"]
+    assert (listed[0]["retake"], listed[0]["drawings"]) == ("the lamp flickers", 2)
+
+
 # Drawings on frames ------------------------------------------------------------------------------
 
 BOX = {"kind": "box", "points": [[0.1, 0.2], [0.5, 0.6]]}
