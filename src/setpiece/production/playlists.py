@@ -24,11 +24,12 @@ from datetime import datetime
 from fractions import Fraction
 from typing import Any
 
-from sqlalchemy import exists, select
+from sqlalchemy import exists, func, select
 
 from setpiece.errors import ConflictError, InvalidInputError, NotFoundError
 from setpiece.model.enums import ShotStatus, TakeStatus
-from setpiece.model.orm import Finding, Playlist, PlaylistItem, Scene, Shot, Take
+from setpiece.model.orm import Comment, Finding, Playlist, PlaylistItem, Scene, Shot, Take
+from setpiece.production.assignments import retake_reasons
 from setpiece.production.context import Production
 from setpiece.production.history import record_event
 from setpiece.production.rows import scene_row, take_row
@@ -76,6 +77,10 @@ class PlaylistItemView:
     missing: str | None  # why it cannot be played, or None
     before: CutContext | None = None  # the shot before this one in the cut
     after: CutContext | None = None
+    # The standing decision, from the database: "approved (circled)" for a circled take,
+    # "retake: REASON" while the shot is in retake; None when there is none.
+    decision: str | None = None
+    comments: int = 0  # comments on the take
 
 
 @dataclass(frozen=True)
@@ -260,6 +265,28 @@ def _missing(production: Production, take: Take | None) -> str | None:
     return None
 
 
+def _decision(take: Take | None, retakes: dict[str, str]) -> str | None:
+    if take is None:
+        return None
+    if take.status == TakeStatus.CIRCLED.value:
+        return "approved (circled)"
+    if take.shot.status == ShotStatus.RETAKE.value:
+        reason = retakes.get(take.shot.code)
+        return f"retake: {reason}" if reason else "retake"
+    return None
+
+
+def _comment_counts(session: Any, take_ids: list[str]) -> dict[str, int]:
+    if not take_ids:
+        return {}
+    rows = session.execute(
+        select(Comment.take_id, func.count())
+        .where(Comment.take_id.in_(take_ids))
+        .group_by(Comment.take_id)
+    )
+    return {take: count for take, count in rows}
+
+
 def get_playlist(production: Production, ref: str) -> PlaylistView:
     """Playlist ``ref`` (its name or id) with its items in order, each in its cut context.
 
@@ -281,8 +308,20 @@ def get_playlist(production: Production, ref: str) -> PlaylistView:
         production.authorize(session, "read")
         playlist = _playlist_row(session, ref)
         items = []
+        takes = {i.take_id: session.get(Take, i.take_id) for i in playlist.items}
+        retakes = retake_reasons(
+            session,
+            sorted(
+                {
+                    t.shot.code
+                    for t in takes.values()
+                    if t is not None and t.shot.status == ShotStatus.RETAKE.value
+                }
+            ),
+        )
+        said = _comment_counts(session, [t for t in takes if takes[t] is not None])
         for item in playlist.items:
-            take = session.get(Take, item.take_id)
+            take = takes[item.take_id]
             shot = take.shot.code if take is not None else item.label.rsplit("/", 1)[0]
             before, after = around.get(shot, (None, None))
             items.append(
@@ -295,6 +334,8 @@ def get_playlist(production: Production, ref: str) -> PlaylistView:
                     _missing(production, take),
                     before,
                     after,
+                    _decision(take, retakes),
+                    said.get(item.take_id, 0),
                 )
             )
         summary = _summary(playlist, fps)
