@@ -55,7 +55,7 @@ def test_queries_pick_the_takes_in_script_order(production: Production, film) ->
     assert made.takes == 3 and made.query == f"scene:{film['first']}"
     assert _labels(production, "scene one") == ["1A/1", "1B/1", "1B/2"]
     playlists.create_playlist(production, "dailies", query="review")
-    assert _labels(production, "dailies") == ["1B/1", "1B/2"]
+    assert _labels(production, "dailies") == ["1B/2"]  # one take a shot: the one the cut uses
     playlists.create_playlist(production, "found", query="FINDINGS")
     assert _labels(production, "found") == ["2A/1"]
     playlists.create_playlist(production, "old", query="stale")
@@ -64,6 +64,23 @@ def test_queries_pick_the_takes_in_script_order(production: Production, film) ->
     assert _labels(production, "mine") == ["2A/1", "1A/1", "1B/2"]
     listed = playlists.list_playlists(production)
     assert [p.name for p in listed] == ["mine", "old", "found", "dailies", "scene one"]
+
+
+def test_review_offers_one_take_a_shot_not_a_source_and_its_retimed_copy(
+    production: Production, film, make
+) -> None:
+    """A 12 fps source take and its 24 fps retimed copy: the review plays only the copy (the
+    leaf the cut uses); a provisional pick, then a circled take, wins over the newest leaf."""
+    retimed = make.take("1B", video=True)  # 1B/3, made from 1B/1
+    with production.transaction() as session:
+        session.get(Take, retimed).parent_take_id = film["1B/1"]
+        session.get(Take, film["1B/2"]).parent_take_id = None
+    playlists.create_playlist(production, "newest", query="review")
+    assert _labels(production, "newest") == ["1B/3"]
+    with production.transaction() as session:
+        session.get(Take, film["1B/1"]).provisional = True
+    playlists.create_playlist(production, "provisional", query="review")
+    assert _labels(production, "provisional") == ["1B/1"]
 
 
 def test_show_gives_the_cut_context_and_the_rate(production: Production, film) -> None:

@@ -55,6 +55,23 @@ def test_my_shots_page_marks_late_ones(film, api, session_of) -> None:
     assert "No shots are assigned to you." in other.text
 
 
+def test_my_shots_page_gives_the_retake_reason_and_the_drawings(film, api, session_of) -> None:
+    assert api("ana").post("/api/v1/shots/1A/assign", json={"to": "art"}).status_code == 200
+    drawing = {"note": "too dark", "frame": 0, "shapes": [BOX]}
+    for _ in range(2):
+        assert api("dora").post("/api/v1/takes/1A/1/annotations", json=drawing).status_code == 201
+    for why in ("first try", "the lamp flickers"):
+        sent = api("art").post("/api/v1/shots/1A/status", json={"status": "review"})
+        assert sent.status_code == 200, sent.text
+        asked = api("dora").post("/api/v1/shots/1A/retake", json={"note": why})
+        assert asked.status_code == 200, asked.text
+    page = session_of("art").get("/mine").text
+    assert '<td class="retake-reason">the lamp flickers</td>' in page
+    assert '<a href="/shots/1A">2 drawings</a>' in page
+    listed = api("art").get("/api/v1/assignments", params={"assignee": "art"}).json()["items"]
+    assert (listed[0]["retake"], listed[0]["drawings"]) == ("the lamp flickers", 2)
+
+
 # Drawings on frames ------------------------------------------------------------------------------
 
 BOX = {"kind": "box", "points": [[0.1, 0.2], [0.5, 0.6]]}
@@ -97,11 +114,18 @@ def test_bad_drawings_are_422_with_the_fault_named(film, api) -> None:
         response = api("art").post(url, json={"note": "x", "frame": 0, "shapes": [shape]})
         assert response.status_code == 422, (shape, response.text)
         assert fragment in error_of(response)["message"], error_of(response)["message"]
+        assert "Value error" not in error_of(response)["message"]
+    over = {"kind": "stroke", "points": [[0.5, 0.5]] * 10_001}
+    response = api("art").post(url, json={"note": "x", "frame": 0, "shapes": [over]})
+    assert error_of(response)["message"] == (
+        "the drawing has 10,001 points: the limit is 10,000 a drawing"
+    )
     # 100,000 points are over the body limit before any parsing: 413, naming the limit.
     huge = {"kind": "stroke", "points": [[0.123456, 0.654321]] * 100_000}
     response = api("art").post(url, json={"note": "x", "frame": 0, "shapes": [huge]})
     assert response.status_code == 413
     assert "over the limit of" in error_of(response)["message"]
+    assert "a drawing holds at most 10,000 points" in error_of(response)["message"]
     past = api("art").post(url, json={"note": "x", "frame": 5, "shapes": [BOX]})
     assert past.status_code == 422 and "past its end" in error_of(past)["message"]
     viewer = api("vic").post(url, json={"note": "x", "frame": 0, "shapes": [BOX]})

@@ -157,7 +157,8 @@ def test_a_drawing_and_an_assignment_reach_the_artist(
         row = artist.locator("#mine tr[data-shot='1A']")
         assert row.get_attribute("class") == "late"
         assert yesterday in row.inner_text()
-        row.locator("a").click()
+        assert "1 drawing" in row.locator("td.drawings").inner_text()
+        row.locator("td.drawings a").click()  # from the count of drawings to the shot
         artist.wait_for_url(f"{server.url}/shots/1A")
         assert artist.eval_on_selector("#draw-take", "s => s.value") == take
         layer = "#draw-stage svg.draw-layer"

@@ -56,6 +56,36 @@ def test_the_player_says_which_takes_cannot_be_played(film, session_of) -> None:
     assert "data-live" not in page.text  # player.js follows the stream itself
 
 
+def test_the_player_shows_the_standing_decisions_after_a_reload(film, api, session_of) -> None:
+    assert api("dora").post("/api/v1/playlists", json={"name": "p", "takes": film.takes})
+    assert api("art").post("/api/v1/shots/1A/status", json={"status": "review"}).status_code == 200
+    asked = api("dora").post("/api/v1/shots/1A/retake", json={"note": "the lamp flickers"})
+    assert asked.status_code == 200, asked.text
+    said = api("vic").post("/api/v1/shots/1A/comments", json={"note": "hm", "take": "1A/1"})
+    assert said.status_code in (200, 201), said.text
+
+    def items() -> list[str]:
+        page = session_of("vic").get("/playlists/p")
+        assert page.status_code == 200
+        return re.findall(r"<li data-position=.*?</li>", page.text, re.S)
+
+    first, second = items()
+    for item in (first, second):
+        assert 'data-decision="retake: the lamp flickers"' in item
+        assert '<span class="item-decision">retake: the lamp flickers</span>' in item
+    assert "1 comment</span>" in first and "comment</span>" not in second
+    approved = api("dora").post("/api/v1/shots/1A/approve", json={"take": "1A/2"})
+    assert approved.status_code == 200, approved.text
+    first, second = items()
+    assert "data-decision" not in first and '<span class="item-decision"></span>' in first
+    assert 'data-decision="approved (circled)"' in second
+    shown = api("vic").get("/api/v1/playlists/p").json()["items"]
+    assert [(i["decision"], i["comments"]) for i in shown] == [
+        (None, 1),
+        ("approved (circled)", 0),
+    ]
+
+
 def test_the_list_of_playlists_does_not_claim_items(film, api) -> None:
     made = api("dora").post("/api/v1/playlists", json={"name": "p", "takes": film.takes})
     assert made.status_code == 201 and "items" not in made.json()

@@ -10,15 +10,16 @@ A shot is late when its due date has passed (in UTC) and it is not approved yet.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime
+from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from setpiece.errors import InvalidInputError, NotFoundError
 from setpiece.model.enums import ShotStatus
 from setpiece.model.names import fold_user_name
-from setpiece.model.orm import Assignment, Scene, Shot, User
+from setpiece.model.orm import Annotation, Assignment, Event, Scene, Shot, Take, User
 from setpiece.production.context import Production
 from setpiece.production.history import record_event
 from setpiece.production.rows import shot_row
@@ -29,6 +30,7 @@ __all__ = [
     "is_late",
     "list_assignments",
     "parse_due",
+    "retake_reasons",
     "shot_assignment",
     "today",
 ]
@@ -48,6 +50,8 @@ class AssignmentView:
     assigned_by: str
     assigned_at: datetime
     warnings: list[str] = field(default_factory=list)
+    retake: str | None = None  # the last retake's reason, while the shot is in retake
+    drawings: int = 0  # drawings on the shot's takes
 
 
 def today() -> date:
@@ -144,6 +148,36 @@ def assign_shot(
         )
 
 
+def retake_reasons(session: Any, codes: list[str]) -> dict[str, str]:
+    """The last retake's reason of each of shots ``codes`` (those never sent back left out)."""
+    if not codes:
+        return {}
+    rows = session.execute(
+        select(Event.entity_id, Event.note)
+        .where(
+            Event.entity == "shot",
+            Event.entity_id.in_(codes),
+            Event.after == ShotStatus.RETAKE.value,
+            Event.note.is_not(None),
+        )
+        .order_by(Event.at, Event.id)
+    )
+    return {code: note for code, note in rows}  # the last one wins
+
+
+def _drawings(session: Any, codes: list[str]) -> dict[str, int]:
+    if not codes:
+        return {}
+    rows = session.execute(
+        select(Shot.code, func.count(Annotation.id))
+        .join(Take, Take.shot_id == Shot.id)
+        .join(Annotation, Annotation.take_id == Take.id)
+        .where(Shot.code.in_(codes))
+        .group_by(Shot.code)
+    )
+    return {code: count for code, count in rows}
+
+
 def list_assignments(
     production: Production,
     assignee: str | None = None,
@@ -189,6 +223,11 @@ def list_assignments(
                 row.assigned_at,
             )
             for row, shot, scene, name in session.execute(query).all()
+        ]
+        reasons = retake_reasons(session, [v.shot for v in views if v.status == "retake"])
+        drawn = _drawings(session, [v.shot for v in views])
+        views = [
+            replace(v, retake=reasons.get(v.shot), drawings=drawn.get(v.shot, 0)) for v in views
         ]
     return [v for v in views if v.late] if late_only else views
 

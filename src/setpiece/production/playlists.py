@@ -5,7 +5,9 @@ review session goes through the same list even while renders land; make it again
 pick up new takes. The queries (``QUERIES``):
 
 - ``scene:N``: every take with a picture of scene N's shots;
-- ``review``: the ready and circled takes of shots waiting for review;
+- ``review``: for each shot waiting for review, the take the cut uses (circled, else the
+  provisional pick, else the newest finished leaf: ``stale.shot_pick``), so a source take
+  and its retimed copy are not both shown;
 - ``findings``: every take with a picture that a check found something on;
 - ``stale``: every take made from a bible entry or look that has changed since.
 
@@ -22,15 +24,16 @@ from datetime import datetime
 from fractions import Fraction
 from typing import Any
 
-from sqlalchemy import exists, select
+from sqlalchemy import exists, func, select
 
 from setpiece.errors import ConflictError, InvalidInputError, NotFoundError
 from setpiece.model.enums import ShotStatus, TakeStatus
-from setpiece.model.orm import Finding, Playlist, PlaylistItem, Scene, Shot, Take
+from setpiece.model.orm import Comment, Finding, Playlist, PlaylistItem, Scene, Shot, Take
+from setpiece.production.assignments import retake_reasons
 from setpiece.production.context import Production
 from setpiece.production.history import record_event
 from setpiece.production.rows import scene_row, take_row
-from setpiece.production.stale import stale_reasons
+from setpiece.production.stale import shot_pick, stale_reasons
 
 __all__ = [
     "MAX_ITEMS",
@@ -74,6 +77,10 @@ class PlaylistItemView:
     missing: str | None  # why it cannot be played, or None
     before: CutContext | None = None  # the shot before this one in the cut
     after: CutContext | None = None
+    # The standing decision, from the database: "approved (circled)" for a circled take,
+    # "retake: REASON" while the shot is in retake; None when there is none.
+    decision: str | None = None
+    comments: int = 0  # comments on the take
 
 
 @dataclass(frozen=True)
@@ -105,6 +112,16 @@ def _ordered(query: Any) -> Any:
     )
 
 
+def _picks(takes: Any) -> list[Take]:
+    """One take a shot, of ``takes`` in script order: the one the cut uses (``shot_pick``),
+    never both a source take and its retimed copy."""
+    by_shot: dict[int, list[Take]] = {}
+    for take in takes:
+        by_shot.setdefault(take.shot_id, []).append(take)
+    picked = (shot_pick(shot_takes) for shot_takes in by_shot.values())
+    return [t for t in picked if t is not None and t.status in _SHOWN]
+
+
 def _query_takes(session: Any, query: str) -> list[Take]:
     """The takes ``query`` finds, in script order.
 
@@ -118,12 +135,8 @@ def _query_takes(session: Any, query: str) -> list[Take]:
         return list(session.scalars(_ordered(select(Take)).where(Shot.scene_id == scene.id)))
     word = word.lower()
     if word == "review":
-        return list(
-            session.scalars(
-                _ordered(select(Take)).where(
-                    Shot.status == ShotStatus.REVIEW.value, Take.status.in_(_SHOWN)
-                )
-            )
+        return _picks(
+            session.scalars(_ordered(select(Take)).where(Shot.status == ShotStatus.REVIEW.value))
         )
     if word == "findings":
         found = exists().where(Finding.take_id == Take.id)
@@ -252,6 +265,28 @@ def _missing(production: Production, take: Take | None) -> str | None:
     return None
 
 
+def _decision(take: Take | None, retakes: dict[str, str]) -> str | None:
+    if take is None:
+        return None
+    if take.status == TakeStatus.CIRCLED.value:
+        return "approved (circled)"
+    if take.shot.status == ShotStatus.RETAKE.value:
+        reason = retakes.get(take.shot.code)
+        return f"retake: {reason}" if reason else "retake"
+    return None
+
+
+def _comment_counts(session: Any, take_ids: list[str]) -> dict[str, int]:
+    if not take_ids:
+        return {}
+    rows = session.execute(
+        select(Comment.take_id, func.count())
+        .where(Comment.take_id.in_(take_ids))
+        .group_by(Comment.take_id)
+    )
+    return {take: count for take, count in rows}
+
+
 def get_playlist(production: Production, ref: str) -> PlaylistView:
     """Playlist ``ref`` (its name or id) with its items in order, each in its cut context.
 
@@ -273,8 +308,20 @@ def get_playlist(production: Production, ref: str) -> PlaylistView:
         production.authorize(session, "read")
         playlist = _playlist_row(session, ref)
         items = []
+        takes = {i.take_id: session.get(Take, i.take_id) for i in playlist.items}
+        retakes = retake_reasons(
+            session,
+            sorted(
+                {
+                    t.shot.code
+                    for t in takes.values()
+                    if t is not None and t.shot.status == ShotStatus.RETAKE.value
+                }
+            ),
+        )
+        said = _comment_counts(session, [t for t in takes if takes[t] is not None])
         for item in playlist.items:
-            take = session.get(Take, item.take_id)
+            take = takes[item.take_id]
             shot = take.shot.code if take is not None else item.label.rsplit("/", 1)[0]
             before, after = around.get(shot, (None, None))
             items.append(
@@ -287,6 +334,8 @@ def get_playlist(production: Production, ref: str) -> PlaylistView:
                     _missing(production, take),
                     before,
                     after,
+                    _decision(take, retakes),
+                    said.get(item.take_id, 0),
                 )
             )
         summary = _summary(playlist, fps)

@@ -115,7 +115,10 @@ def _install_errors(app: FastAPI) -> None:
         parts = []
         for error in exc.errors()[:3]:
             where = ".".join(str(p) for p in error.get("loc", ()) if p != "body")
-            parts.append(f"{where}: {error.get('msg', 'invalid')}")
+            why = str(error.get("msg", "invalid"))
+            if error.get("type") == "value_error" and "error" in error.get("ctx", {}):
+                why = str(error["ctx"]["error"])  # the validator's own words, no "Value error, "
+            parts.append(f"{where}: {why}" if where else why)
         message = "; ".join(parts) or "the request is not valid"
         if not is_api(request):
             return error_page(request, 422, message)

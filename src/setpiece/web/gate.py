@@ -106,14 +106,26 @@ ACTIONS: tuple[tuple[str, re.Pattern[str], str], ...] = (
     ("POST", re.compile(r"/(?:api/v1/)?bible/[^/]+/[^/]+/refs"), "edit_breakdown"),
 )
 
+# Drawings: a body over the limit is most likely a drawing over its points limit.
+ANNOTATIONS = re.compile(r"/api/v1/takes/.+/annotations")
+
 
 class BodyTooLargeError(HTTPException):
     """A body over its limit (413), announced or found while it streams in."""
 
-    def __init__(self, limit: int, key: str) -> None:
+    def __init__(self, limit: int, key: str, hint: str = "") -> None:
         size = f"{limit // (1024 * 1024)} MB" if key == "max_upload_mb" else f"{limit} bytes"
         where = f" (setpiece.toml [web] {key})" if key else ""
-        super().__init__(413, f"the request body is over the limit of {size}{where}")
+        super().__init__(413, f"the request body is over the limit of {size}{where}{hint}")
+
+
+def _hint(path: str) -> str:
+    """What the body's own limit is, where a route has one a client can keep to."""
+    if ANNOTATIONS.fullmatch(path):
+        from setpiece.production.annotations import MAX_POINTS
+
+        return f"; a drawing holds at most {MAX_POINTS:,} points"
+    return ""
 
 
 class Uploads:
@@ -232,7 +244,7 @@ def _announced(scope: Scope) -> int | None:
     return None
 
 
-def _limited(receive: Receive, limit: int, key: str) -> Receive:
+def _limited(receive: Receive, limit: int, key: str, hint: str = "") -> Receive:
     """``receive``, cutting the body off with 413 where it goes over ``limit`` bytes."""
     seen = 0
 
@@ -242,7 +254,7 @@ def _limited(receive: Receive, limit: int, key: str) -> Receive:
         if message["type"] == "http.request":
             seen += len(message.get("body", b""))
             if seen > limit:
-                raise BodyTooLargeError(limit, key)
+                raise BodyTooLargeError(limit, key, hint)
         return message
 
     return counted
@@ -287,7 +299,7 @@ class Gate:
                     member = who.name
             announced = _announced(scope)
             if announced is not None and announced > limit:
-                raise BodyTooLargeError(limit, key)
+                raise BodyTooLargeError(limit, key, _hint(scope["path"]))
             if member is not None:
                 full = self.uploads.take(member)
                 if full is not None:
@@ -299,7 +311,7 @@ class Gate:
             await _answer(scope, receive, send, refusal)
             return
         try:
-            await self.app(scope, _limited(receive, limit, key), send)
+            await self.app(scope, _limited(receive, limit, key, _hint(scope["path"])), send)
         finally:
             if member is not None:
                 self.uploads.give_back(member)

@@ -449,7 +449,7 @@
     }
   }
 
-  // Others' decisions: the statuses as the API has them now.
+  // Others' decisions: the statuses and standing decisions as the API has them now.
   let statusTimer = null;
   function refreshStatuses() {
     if (statusTimer) clearTimeout(statusTimer);
@@ -458,10 +458,13 @@
         const fresh = await call("GET", playlistUrl());
         fresh.items.forEach(function (one) {
           const li = S.items[one.position - 1];
-          if (!li || !one.status || li.dataset.status === one.status) return;
-          li.dataset.status = one.status;
-          li.querySelector(".take-status").textContent = one.status;
-          if (li === item()) showDecision();
+          if (!li) return;
+          if (one.status && li.dataset.status !== one.status) {
+            li.dataset.status = one.status;
+            li.querySelector(".take-status").textContent = one.status;
+          }
+          if ((one.decision || "") !== (li.dataset.decision || "")) decided(li, one.decision || "");
+          else if (li === item()) showDecision();
         });
       } catch (error) { /* the next change tries again */ }
     }, 500);
