@@ -69,3 +69,16 @@ def artefacts(request: pytest.FixtureRequest) -> Path:
     folder = root / re.sub(r"[^A-Za-z0-9_.-]", "_", request.node.name)
     folder.mkdir(parents=True, exist_ok=True)
     return folder
+
+
+@pytest.fixture
+def browser() -> Iterator[Any]:
+    """Debian's Chromium under Playwright, for the browser tests (``web.test_browser``'s
+    CHROMIUM and ARGS; those tests skip where it is not installed)."""
+    from web.test_browser import ARGS, CHROMIUM
+
+    sync_api = pytest.importorskip("playwright.sync_api")
+    with sync_api.sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        yield chromium
+        chromium.close()

@@ -12,21 +12,12 @@ from typing import Any
 import pytest
 
 from web.helpers import Film, LiveServer, make_film
-from web.test_browser import ARGS, CHROMIUM, log_in
+from web.test_browser import CHROMIUM, log_in
 
 pytestmark = pytest.mark.skipif(
     not Path(CHROMIUM).exists(),
     reason=f"Chromium is not installed at {CHROMIUM} (apt-get install chromium)",
 )
-
-
-@pytest.fixture
-def browser() -> Any:
-    sync_api = pytest.importorskip("playwright.sync_api")
-    with sync_api.sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        yield chromium
-        chromium.close()
 
 
 def board_film(production: Any, make: Any) -> Film:

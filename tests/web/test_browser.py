@@ -25,15 +25,6 @@ pytestmark = pytest.mark.skipif(
 )
 
 
-@pytest.fixture
-def browser() -> Any:
-    sync_api = pytest.importorskip("playwright.sync_api")
-    with sync_api.sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        yield chromium
-        chromium.close()
-
-
 def log_in(page: Any, url: str, name: str, password: str, then: str = "/") -> None:
     page.goto(f"{url}/login?next={then}")
     page.fill("input[name=username]", name)

@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 
 from web.helpers import LiveServer, make_film
-from web.test_browser import ARGS, CHROMIUM, log_in
+from web.test_browser import CHROMIUM, log_in
 
 pytestmark = pytest.mark.skipif(
     not Path(CHROMIUM).exists(),
@@ -25,15 +25,6 @@ pytestmark = pytest.mark.skipif(
 )
 
 WAIT = 20_000  # ms: a loaded two-core machine takes seconds to render a page
-
-
-@pytest.fixture
-def browser() -> Any:
-    sync_api = pytest.importorskip("playwright.sync_api")
-    with sync_api.sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        yield chromium
-        chromium.close()
 
 
 def _page(browser: Any) -> Any:

@@ -43,7 +43,7 @@ from setpiece.production.paging import ID, INT32, Page, decode_cursor, encode_cu
 from setpiece.production.records import StatusReport, production_status
 from setpiece.production.review import CommentView
 from setpiece.production.rows import scene_row, shot_row
-from setpiece.production.stale import BIBLE_TEXT, shot_pick, shot_staleness, stale_entries
+from setpiece.production.stale import shot_pick, shot_staleness, stale_entries, take_rows
 from setpiece.production.views import ShotView, SubjectView, jsonable
 
 __all__ = [
@@ -446,20 +446,7 @@ def board_view(
         if status is not None:
             query = query.where(Shot.status == status)
         shots = connection.execute(query).all()
-        takes: dict[int, list[Any]] = {}
-        for row in connection.execute(
-            select(
-                Take.shot_id,
-                Take.id,
-                Take.number,
-                Take.status,
-                Take.media_sha256,
-                Take.provisional,
-                Take.parent_take_id,
-                BIBLE_TEXT,
-            ).order_by(Take.shot_id, Take.number)
-        ):
-            takes.setdefault(row.shot_id, []).append(row)
+        takes = take_rows(connection)
         # Staleness from the same rows (production/stale.py owns the rule): a stale pick is
         # marked on every board, not only on one filtered by it.
         by_id = {scene.id: scene for scene in scenes}

@@ -30,12 +30,15 @@ from setpiece.production.looks import look_in_force, look_span
 from setpiece.production.rows import shot_row
 
 __all__ = [
+    "BIBLE_TEXT",
     "StaleShot",
+    "bible_records",
     "shot_pick",
     "shot_staleness",
     "stale_entries",
     "stale_reasons",
     "stale_shots",
+    "take_rows",
 ]
 
 _LOOKED = (BibleKind.CHARACTER.value, BibleKind.PROP.value)
@@ -183,6 +186,26 @@ def bible_records(value: Any) -> list[dict[str, Any]]:
 BIBLE_TEXT = type_coerce(Take.bible, Text).label("bible")
 
 
+def take_rows(connection: Any) -> dict[int, list[Any]]:
+    """Every take as a plain row with the columns the pick and staleness read (its bible
+    records as text, ``bible_records``), by shot id, in number order."""
+    takes: dict[int, list[Any]] = {}
+    for take in connection.execute(
+        select(
+            Take.shot_id,
+            Take.id,
+            Take.number,
+            Take.status,
+            Take.media_sha256,
+            Take.provisional,
+            Take.parent_take_id,
+            BIBLE_TEXT,
+        ).order_by(Take.shot_id, Take.number)
+    ):
+        takes.setdefault(take.shot_id, []).append(take)
+    return takes
+
+
 def stale_entries(session: Session) -> Callable[[], dict[int, BibleEntry]]:
     """The bible's entries by id for ``shot_staleness``, read once and only if asked for."""
     return _Entries(session)
@@ -233,20 +256,7 @@ def stale_shots(production: Production, shots: Sequence[str] = ()) -> list[Stale
         connection = session.connection()
         rows = connection.execute(query).all()
         scenes = {scene.id: scene for scene in session.scalars(select(Scene))}
-        takes: dict[int, list[Any]] = {}
-        for take in connection.execute(
-            select(
-                Take.shot_id,
-                Take.id,
-                Take.number,
-                Take.status,
-                Take.media_sha256,
-                Take.provisional,
-                Take.parent_take_id,
-                BIBLE_TEXT,
-            ).order_by(Take.shot_id, Take.number)
-        ):
-            takes.setdefault(take.shot_id, []).append(take)
+        takes = take_rows(connection)
         known = stale_entries(session)
         found = []
         for shot in rows:
