@@ -7,16 +7,22 @@
   let pending = null;
   let refreshing = false;
 
-  async function refresh() {
-    // A card held by the pointer (or mid-drag) would be torn out of the user's hand by a swap:
-    // wait until it is let go. board.js sets data-holding.
+  // A card held by the pointer (or mid-drag) would be torn out of the user's hand by a swap:
+  // wait until it is let go. board.js sets data-holding.
+  function holding() {
     const held = Number(document.body.dataset.holding || 0);
-    if (refreshing || (held && Date.now() - held < 30000)) { schedule(); return; }
+    return held && Date.now() - held < 30000;
+  }
+
+  async function refresh() {
+    if (refreshing || holding()) { schedule(); return; }
     refreshing = true;
     try {
       const response = await fetch(location.href, { credentials: "same-origin", headers: { "Accept": "text/html" } });
       if (!response.ok) return;
       const next = new DOMParser().parseFromString(await response.text(), "text/html");
+      // Picked up while the page was being fetched: swap once it is let go.
+      if (holding()) { schedule(); return; }
       let changed = false;
       next.querySelectorAll("[data-part]").forEach(function (part) {
         const here = part.id && document.getElementById(part.id);
