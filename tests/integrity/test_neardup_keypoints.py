@@ -133,3 +133,25 @@ def test_check_integrity_flags_a_take_under_a_banner_through_the_keypoint_stage(
     assert data["reference"]["title"] == "work3"
     assert data["agreement"] >= CONFIG.keypoint_agreement
     assert data["inliers"] >= CONFIG.keypoint_inliers  # placed by the keypoint fit
+
+
+def test_the_keypoint_stage_waits_for_a_corpus_that_can_show_a_backdrop(
+    cli, film: Path, tmp_path: Path
+) -> None:
+    """With fewer than SHARED + 1 works nothing can tell a renderer's backdrop from a work,
+    and the stage matched every previs panel of the demo to its one reference (7 false
+    alarms): such a corpus keeps the codes' rule alone, so the banner copy that the stage
+    finds among four works is not claimed from one."""
+    from setpiece.integrity.keypoints import SHARED
+
+    folder = tmp_path / "library"
+    folder.mkdir()
+    scene(3, 480, 360).save(folder / "work3.png")
+    assert SHARED >= 1
+    assert cli("reference", "add", folder).code == 0
+    half = np.asarray(scene(3, 480, 360))[40:300, 100:440]
+    Image.fromarray(_banner(np.ascontiguousarray(half), top=False)).save(tmp_path / "b.png")
+    assert cli("take", "import", "1A", tmp_path / "b.png").code == 0
+    result = cli("check", "integrity", "--json")
+    assert result.code == 0, result.err
+    assert result.json()["findings"] == []

@@ -26,7 +26,7 @@ from sqlalchemy import select
 from setpiece.errors import InvalidInputError
 from setpiece.integrity.hashing import WINDOWS, Window, query_codes, unpack_codes
 from setpiece.integrity.index import HammingIndex, Hits, hamming
-from setpiece.integrity.keypoints import KeypointCorpus, box_agreement
+from setpiece.integrity.keypoints import SHARED, KeypointCorpus, box_agreement
 from setpiece.integrity.sampling import sample_frames
 from setpiece.integrity.settings import IntegritySettings, integrity_settings
 from setpiece.integrity.verify import Alignment, is_copy, verify
@@ -195,6 +195,17 @@ def check_integrity(
     )
 
 
+def _keypoints_on(corpus: _Corpus, config: IntegritySettings) -> bool:
+    """Whether the keypoint stage runs: set, and over more than ``SHARED`` works.
+
+    The stage tells a work from what a renderer draws in every picture (a backdrop, a
+    caption strip) by what recurs across ``SHARED`` other works; a smaller corpus cannot show
+    it, and the stage then matched every previs panel of the demo to its one reference
+    (7 false alarms among its 27 takes). Such a corpus keeps the codes' rule alone.
+    """
+    return config.keypoints and len({work for work, _, _ in corpus.frames}) > SHARED
+
+
 def _keypoint_corpus(
     corpus: _Corpus,
     config: IntegritySettings,
@@ -285,7 +296,7 @@ def _by_codes(
         alignment = verify(frame, reference, window, mirrored)
         if not is_copy(alignment, config):
             continue
-        if config.keypoints:
+        if _keypoints_on(corpus, config):
             # the same cell agreement the keypoint stage asks: previs panels of other
             # locations pass SSIM through their shared layout, not through their cells
             keypoints = _keypoint_corpus(corpus, config, thumbs, production)
@@ -317,7 +328,7 @@ def _match_take(
     best: dict[int, tuple[Alignment, int, int, int]] = {}
     for position, frame in enumerate(frames):
         found = _by_codes(frame.rgb, position, hits, corpus, config, thumbs, production)
-        if not found and config.keypoints:
+        if not found and _keypoints_on(corpus, config):
             found = _by_keypoints(frame.rgb, codes[position], corpus, config, thumbs, production)
         for row, alignment, distance in found:
             work_id = corpus.frames[row][0]
