@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 
 from web.helpers import LiveServer, make_film
-from web.test_browser import browser, log_in  # noqa: F401 (the fixture)
+from web.test_browser import log_in
 
 CHROMIUM = os.environ.get("SETPIECE_CHROMIUM", "/usr/bin/chromium")
 AXE_VERSION = "4.11.0"
@@ -65,7 +65,7 @@ def violations(page: Any, source: str) -> list[dict[str, Any]]:
 def test_every_page_has_no_serious_or_critical_violation(
     production: Any,
     make: Any,
-    browser: Any,  # noqa: F811
+    browser: Any,
     artefacts: Path,
 ) -> None:
     from setpiece.production.picks import pick_provisional
@@ -121,7 +121,7 @@ def test_every_page_has_no_serious_or_critical_violation(
 def test_the_shot_page_works_from_the_keyboard(
     production: Any,
     make: Any,
-    browser: Any,  # noqa: F811
+    browser: Any,
 ) -> None:
     """Tab reaches the comment form's fields in reading order, and Enter posts the comment."""
     film = make_film(production, make)

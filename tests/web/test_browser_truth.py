@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 
 from web.helpers import LiveServer, make_film
-from web.test_browser import CHROMIUM, browser, log_in  # noqa: F401 (the fixture)
+from web.test_browser import CHROMIUM, log_in
 
 pytestmark = pytest.mark.skipif(
     not Path(CHROMIUM).exists(),
@@ -26,7 +26,7 @@ pytestmark = pytest.mark.skipif(
 def test_the_shot_page_marks_the_pick_and_keeps_the_comment_on_its_take(
     production: Any,
     make: Any,
-    browser: Any,  # noqa: F811
+    browser: Any,
     artefacts: Path,
 ) -> None:
     from setpiece.production.picks import pick_provisional
@@ -74,7 +74,7 @@ def test_the_shot_page_marks_the_pick_and_keeps_the_comment_on_its_take(
 def test_the_script_page_shows_the_screenplay_and_a_line_opens_its_shot(
     production: Any,
     make: Any,
-    browser: Any,  # noqa: F811
+    browser: Any,
     artefacts: Path,
     tmp_path: Path,
 ) -> None:

@@ -113,10 +113,15 @@
       const card = event.target.closest ? event.target.closest("li.card") : null;
       if (!card) return;
       dragged = card;
+      document.body.dataset.dragging = card.dataset.shot;
       event.dataTransfer.setData("text/plain", card.dataset.shot);
       event.dataTransfer.effectAllowed = "move";
     });
-    document.addEventListener("dragend", function () { dragged = null; hold(false); });
+    document.addEventListener("dragend", function () {
+      dragged = null;
+      hold(false);
+      delete document.body.dataset.dragging;
+    });
     document.addEventListener("dragover", function (event) {
       const group = event.target.closest ? event.target.closest("#board.by-status details.group") : null;
       if (group && dragged) event.preventDefault();
