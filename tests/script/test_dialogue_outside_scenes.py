@@ -11,8 +11,6 @@ from setpiece.production.context import Production
 from setpiece.production.dialogue import list_lines
 from setpiece.script.importer import import_script
 
-DATA = Path("/work/shared/data")
-
 FDX = """<?xml version="1.0" encoding="UTF-8" standalone="no" ?>
 <FinalDraft DocumentType="Script" Template="No" Version="4">
   <Content>
@@ -95,29 +93,6 @@ def test_a_script_that_opens_with_its_heading_has_no_warning(
     path = tmp_path / "clean.fountain"
     path.write_text("FADE IN:\n\nINT. BAR - NIGHT\n\nSTEEL\nAgain.\n")
     assert import_script(production, path).warnings == []
-
-
-@pytest.mark.parametrize(
-    ("relative", "blocks"),
-    [
-        ("screenplays_jumpcut/extranormal_and_fdx_fixtures/dual-dialogue-basic.fdx", 2),
-        # The reference parser's expected output has four cues that say something.
-        ("fountain_tools_tests_with_expected/Dialogue.fountain", 4),
-    ],
-)
-def test_the_corpus_fragments(
-    production: Production, tmp_path: Path, relative: str, blocks: int
-) -> None:
-    path = DATA / relative
-    if not path.is_file():
-        pytest.skip(f"{path} is not on this machine")
-    report = import_script(production, path)
-    assert report.scenes == 0
-    assert len(report.warnings) == 1
-    assert (
-        f"no scene heading, so no scene was imported; {blocks} dialogue block(s)"
-        in (report.warnings[0])
-    )
 
 
 def test_the_command_prints_the_warning(cli, tmp_path: Path, database_url: str | None) -> None:
