@@ -77,6 +77,13 @@ def test_a_new_voice_for_mara_speaks_only_her_lines_again(cli, film: Path) -> No
     lines = _lines(cli)
     take = lines["1/2"]["takes"][0]
     assert take["source"] == "synthetic" and take["duration"] > 0.5 and take["lufs"] < 0
+    # The defaults are in the register the script gives each: Mara "She lifts...", Teo
+    # "on his knees", Brandt "in his lap"; a distinct variant each.
+    defaults = {line["character"]: line["takes"][0]["voice"] for line in lines.values()}
+    assert defaults["MARA"].startswith("espeak:en-us+f")
+    assert defaults["TEO"].startswith("espeak:en-us+m")
+    assert defaults["BRANDT"].startswith("espeak:en-us+m")
+    assert len(set(defaults.values())) == 3
     voiced = cli(
         "character", "voice", "MARA", "--backend", "espeak", "--voice", "en-us+f3",
         "--rate", "160", "--pitch", "40",
@@ -135,6 +142,20 @@ def test_bad_inputs(cli, film: Path, tmp_path: Path) -> None:
         "rate 5",
     )
     bad(cli("character", "voice", "MARA", "--backend", "nope", "--voice", "x"), "no voice backend")
+    assert snapshot(film) == before
+
+
+@SQLITE
+def test_an_unknown_openai_voice_is_refused_with_a_key_set(
+    cli, film: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    pytest.importorskip("openai", reason="the openai extra is not installed")
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-test-0000")
+    before = snapshot(film)
+    bad(
+        cli("character", "voice", "MARA", "--backend", "openai", "--voice", "notavoice"),
+        "OpenAI has no voice 'notavoice'",
+    )
     assert snapshot(film) == before
 
 

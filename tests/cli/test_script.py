@@ -98,6 +98,19 @@ def test_summary_names_title_scenes_characters_and_warnings(write_script: WriteS
     assert "boneyard" in result.stdout
 
 
+def test_summary_lists_the_speakers_of_joint_cues_not_the_cues(
+    write_script: WriteScript,
+) -> None:
+    path = write_script(
+        "INT. BOOTH - NIGHT\n\nMARA\nReady?\n\nTEO\nReady.\n\nMARA & TEO\nRoll it!\n\n"
+        "ALL\nHappy birthday!\n"
+    )
+    result = runner.invoke(app, ["parse", str(path)], terminal_width=200)
+    assert result.exit_code == 0, result.output
+    assert "Characters (2)" in result.stdout and "MARA, TEO" in result.stdout
+    assert "Joint and group cues (2)" in result.stdout and "MARA & TEO, ALL" in result.stdout
+
+
 def test_final_draft_files_parse_too(write_script: WriteScript) -> None:
     path = write_script(
         '<?xml version="1.0"?><FinalDraft><Content>'

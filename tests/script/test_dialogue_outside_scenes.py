@@ -118,3 +118,19 @@ def test_a_revision_without_scenes_says_it_omits_them_and_counts_the_dialogue(
         "fragment.fdx: 3 dialogue block(s) belong to no scene and are not lines (the first: "
         "STEEL, 'Screw retirement.')",
     ]
+
+
+def test_a_cue_with_only_a_parenthetical_is_reported_not_dropped_silently(
+    production: Production, tmp_path: Path
+) -> None:
+    path = tmp_path / "beat.fountain"
+    path.write_text(
+        "INT. BAR - NIGHT\n\nSTEEL\n(nods)\n\nBRICK\nAgain.\n\nINT. ROOF - DAY\n\n"
+        "BRICK (V.O.)\n(a long sigh)\n\nThe wind.\n"
+    )
+    report = import_script(production, path)
+    assert [(line.character, line.text) for line in list_lines(production)] == [("BRICK", "Again.")]
+    assert report.warnings == [
+        "2 dialogue block(s) say nothing, so they are not lines (scene 1: STEEL (nods); "
+        "scene 2: BRICK (a long sigh)): a cue with only a parenthetical is a beat for the picture"
+    ]

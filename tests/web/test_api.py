@@ -563,6 +563,46 @@ def test_the_disclosure_page_reads_the_provenance_report(film, api, session_of) 
 
 
 @edge_only
+def test_the_disclosure_page_shows_voices_lines_and_likenesses(
+    film, session_of, monkeypatch, tmp_path
+) -> None:
+    """The board's page is the whole report, not its headline: the voices per character,
+    each line and what made it, and the likenesses (the report's HTML file has them too)."""
+    from fractions import Fraction
+
+    from setpiece.model.dialogue import LineAudio
+    from setpiece.provenance import disclosure as provenance
+    from setpiece.web import pages
+
+    spoken = [
+        LineAudio(
+            line=f"1/{order}",
+            scene="1",
+            order=order,
+            character=who,
+            shot="1A",
+            audio=tmp_path / f"{order}.wav",
+            seconds=Fraction(1),
+            source=source,
+            voice=voice,
+        )
+        for order, who, voice, source in (
+            (1, "MARA", "espeak:en-us+f3", "synthetic"),
+            (2, "TEO", None, "recorded"),
+        )
+    ]
+    report = provenance.disclosure(film.production, lines=spoken)
+    monkeypatch.setattr(pages, "disclosure_report", lambda production: report)
+    page = session_of("vic").get("/disclosure")
+    assert page.status_code == 200, page.text[:500]
+    assert "MARA: 1 of 1 line(s) synthetic speech; espeak:en-us+f3" in page.text
+    assert "TEO: 0 of 1 line(s) synthetic speech; recorded" in page.text
+    assert "rule-based synthesis, no AI model" in page.text
+    assert "recorded by a person" in page.text
+    assert "Likenesses of real people" in page.text and "none recorded" in page.text
+
+
+@edge_only
 def test_every_route_needs_a_caller(film, api) -> None:
     """Routes look their caller up lazily (``web.app.acting``): none may answer without one."""
     from fastapi.routing import APIRoute

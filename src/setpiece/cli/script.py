@@ -90,7 +90,8 @@ def _summary(stream: ScriptStream, source: Path) -> None:
     from rich.table import Table
     from rich.text import Text
 
-    from setpiece.script.breakdown import Breakdown, eighths
+    from setpiece.script.breakdown import Breakdown, eighths, speaker_lookup
+    from setpiece.script.cues import cue_speakers
 
     breakdown = Breakdown()
     title = stream.title_page.get("title", "").replace("\n", " ")
@@ -103,13 +104,22 @@ def _summary(stream: ScriptStream, source: Path) -> None:
     if (last := breakdown.close()) is not None:
         scene_count += 1
         total_eighths += eighths(last.lines)
-    speakers = list(breakdown.speakers.values())
+    cues = list(breakdown.speakers.values())
+    speaker = speaker_lookup(cues)
+    # The characters as the bible will have them (script.cues): a joint cue is its
+    # speakers, a group cue nobody.
+    speakers = list(dict.fromkeys(who for cue in cues for who in cue_speakers(cue, speaker)))
+    shared = [cue for cue in cues if cue_speakers(cue, speaker) != (cue,)]
     rows = [
         ("Script", str(source)),
         ("Title", title or "(no title page)"),
         ("Scenes", f"{scene_count} ({_pages(total_eighths)} pages)"),
         ("Elements", str(element_count)),
         (f"Characters ({len(speakers)})", ", ".join(speakers) or "(none)"),
+    ]
+    if shared:
+        rows.append((f"Joint and group cues ({len(shared)})", ", ".join(shared)))
+    rows += [
         (f"Warnings ({len(stream.warnings)})", "\n".join(stream.warnings) or "(none)"),
     ]
     table = Table(show_header=False, box=None, pad_edge=False)

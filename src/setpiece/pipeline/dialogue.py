@@ -11,14 +11,16 @@ before production records it, and hands the queue a speaker made of the voice re
   a hosted one is not asked (that would spend money): an unknown id there fails its
   takes, with the backend's reason.
 - **A character with no voice speaks with the default** (``setpiece.voice.espeak.
-  default_voice``, derived from the name); the render report names each such character
-  once, and its takes record that they were made with the default.
+  default_voice``, derived from the name, in the register the script gives the character:
+  ``cast_default_voices``); the render report names each such character once, and its
+  takes record that they were made with the default.
 """
 
 from __future__ import annotations
 
 import os
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from fractions import Fraction
 from pathlib import Path
@@ -44,6 +46,7 @@ from setpiece.production.dialogue import (
 
 __all__ = [
     "DialogueRenderReport",
+    "cast_default_voices",
     "character_voice",
     "default_voice_of",
     "import_recording",
@@ -76,12 +79,53 @@ class DialogueRenderReport:
         }
 
 
-def default_voice_of(character: str) -> dict[str, Any]:
+def default_voice_of(character: str, register: str | None = None) -> dict[str, Any]:
     """The default voice of a character with none, as a voice record."""
     from setpiece.voice.espeak import default_voice
 
-    spec = default_voice(character)
+    spec = default_voice(character, register=register)
     return {"backend": spec.backend, "voice": spec.voice, "rate": spec.rate, "pitch": spec.pitch}
+
+
+def cast_default_voices(production: Production) -> Callable[[str], dict[str, Any]]:
+    """The default voice of each speaker of the script, as ``enqueue_speech`` asks for it:
+    in the register the script gives them (``script.register``: the action's pronouns,
+    the cue's title, the bible's description), distinct across the cast
+    (``voice.espeak.default_voices``); a name outside the cast gets its own derived one."""
+    from sqlalchemy import select
+
+    from setpiece.model.orm import Line, Scene
+    from setpiece.script.register import voice_registers
+    from setpiece.voice.espeak import default_voices
+
+    with production.transaction(read_only=True) as session:
+        production.authorize(session, "read")
+        bodies = list(
+            session.scalars(
+                select(Scene.body).where(Scene.omitted.is_(False)).order_by(Scene.position)
+            )
+        )
+        descriptions: dict[str, str] = {}
+        for line in session.scalars(select(Line).where(Line.omitted.is_(False))):
+            name = line.character.upper()
+            entry = line.entry
+            text = (entry.description or entry.candidate_description or "") if entry else ""
+            descriptions[name] = descriptions.get(name) or text
+    registers = voice_registers((b for b in bodies if b), descriptions, descriptions)
+    cast = default_voices(descriptions, registers=registers)
+
+    def voice(character: str) -> dict[str, Any]:
+        spec = cast.get(character.upper())
+        if spec is None:
+            return default_voice_of(character)
+        return {
+            "backend": spec.backend,
+            "voice": spec.voice,
+            "rate": spec.rate,
+            "pitch": spec.pitch,
+        }
+
+    return voice
 
 
 def character_voice(
@@ -224,7 +268,7 @@ def render_dialogue(
     """
     queued = enqueue_speech(
         production,
-        default_voice=default_voice_of,
+        default_voice=cast_default_voices(production),
         scene=scene,
         character=character,
         line=line,

@@ -120,6 +120,11 @@ class LineDisclosure:
     voice: str | None  # "espeak:en-us+m3"
     origin: str  # trained | algorithm | captured
 
+    @property
+    def made_by(self) -> str:
+        """What made the speech, in words ("rule-based synthesis, no AI model")."""
+        return _VOICE_WORDS[self.origin]
+
 
 @dataclass(frozen=True)
 class VoiceDisclosure:
@@ -236,6 +241,13 @@ class Disclosure:
             )
         return "; ".join(parts)
 
+    def likeness_lines(self) -> list[str]:
+        """Each likeness in words: "MARA: the likeness of Ann Lee, consent of ..."."""
+        return [
+            f"{like.character}: the likeness of {like.person}, {_consent_words(like)}"
+            for like in self.likenesses
+        ]
+
     def to_json(self) -> dict[str, Any]:
         from setpiece.production.views import jsonable
 
@@ -293,8 +305,8 @@ class Disclosure:
             )
         for credit in self.credits:
             lines.append(f"  credit: {credit['name']} ({credit['role']})")
-        for like in self.likenesses:
-            lines.append(f"  likeness: {like.character} is {like.person}, {_consent_words(like)}")
+        for like in self.likeness_lines():
+            lines.append(f"  likeness: {like}")
         for generator, units in (self.spend or {}).items():
             lines.append(f"  spend: {generator} {_spent(units)}")
         for voice in self.voices:
@@ -305,7 +317,7 @@ class Disclosure:
         for line in self.lines:
             lines.append(
                 f"  line {line.line} {line.character} (shot {line.shot}): {line.speech} speech"
-                + (f", {line.voice} ({_VOICE_WORDS[line.origin]})" if line.voice else "")
+                + (f", {line.voice} ({line.made_by})" if line.voice else "")
             )
         return lines
 
@@ -531,10 +543,7 @@ def write_html(report: Disclosure, path: Path) -> Path:
         f"({e(_ORIGIN_WORDS.get(g['origin'], str(g['origin'])))}): {g['shots']} shot(s)</li>"
         for g in report.generators
     )
-    likes = "".join(
-        f"<li>{e(like.character)}: the likeness of {e(like.person)}, {e(_consent_words(like))}</li>"
-        for like in report.likenesses
-    )
+    likes = "".join(f"<li>{e(like)}</li>" for like in report.likeness_lines())
     voices = "".join(
         f"<li>{e(v.character)}: {v.synthetic} of {v.lines} line(s) synthetic speech; "
         f"{e(', '.join(v.voices))}</li>"
@@ -543,7 +552,7 @@ def write_html(report: Disclosure, path: Path) -> Path:
     spoken = "".join(
         f"<tr><td>{e(line.line)}</td><td>{e(line.shot)}</td><td>{e(line.character)}</td>"
         f"<td>{e(line.speech)}</td><td>{e(line.voice or '')}</td>"
-        f"<td>{e(_VOICE_WORDS[line.origin])}</td></tr>"
+        f"<td>{e(line.made_by)}</td></tr>"
         for line in report.lines
     )
     credits = "".join(

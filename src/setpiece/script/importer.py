@@ -49,7 +49,7 @@ from setpiece.script.breakdown import opens_scene, speaker_lookup
 from setpiece.script.cues import cue_speakers
 from setpiece.script.elements import Action, Character, Note, PageBreak, SceneHeading, Script
 from setpiece.script.introductions import propose_descriptions
-from setpiece.script.lines import LineChanges, script_lines, sync_lines
+from setpiece.script.lines import LineChanges, script_lines, sync_lines, wordless_blocks
 from setpiece.script.props import find_props
 from setpiece.script.revisions import Draft, Outcome, Standing, check_numbers, revise, units_of
 
@@ -337,8 +337,18 @@ def _apply(
             row.position = position
     session.flush()
     _breakdown(session, parsed, targets, report)
+    wordless: list[str] = []
     for scene, row in zip(parsed, targets, strict=True):
         sync_lines(production, session, row, scene.body, report.lines, speaker)
+        wordless += [f"scene {row.number}: {block}" for block in wordless_blocks(scene.body)]
+    if wordless:
+        shown = "; ".join(wordless[:3]) + (
+            f"; and {len(wordless) - 3} more" if len(wordless) > 3 else ""
+        )
+        report.warnings.append(
+            f"{len(wordless)} dialogue block(s) say nothing, so they are not lines "
+            f"({shown}): a cue with only a parenthetical is a beat for the picture"
+        )
     propose_descriptions(session, parsed)  # candidates only, see script/introductions.py
     return report
 

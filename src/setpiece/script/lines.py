@@ -40,7 +40,7 @@ from setpiece.production.entries import names_of
 from setpiece.production.history import record_event
 from setpiece.script.cues import cue_speakers
 
-__all__ = ["LineChanges", "ScriptLine", "script_lines", "sync_lines"]
+__all__ = ["LineChanges", "ScriptLine", "script_lines", "sync_lines", "wordless_blocks"]
 
 _EXTENSIONS = re.compile(r"\(([^)]*)\)")
 _SPOKEN = ("dialogue", "lyrics", "parenthetical")
@@ -82,21 +82,9 @@ def script_lines(
         speaker: The script's speakers by name (``Breakdown.speaker``), to split joint
             cues; None splits none.
     """
-    blocks: list[tuple[dict[str, Any], list[dict[str, Any]]]] = []
-    for element in body:
-        kind = element.get("type")
-        if kind == "character":
-            blocks.append((element, []))
-        elif kind in _SPOKEN and blocks:
-            blocks[-1][1].append(element)
-        elif blocks and blocks[-1][0]:
-            blocks.append(({}, []))  # a break: what follows is no longer this cue's
     found: list[ScriptLine] = []
-    for cue, spoken in blocks:
-        if not cue:
-            continue
-        said = [str(e.get("text", "")).strip() for e in spoken if e.get("type") != "parenthetical"]
-        text = "\n".join(t for t in said if t)
+    for cue, spoken in _blocks(body):
+        text = _said(spoken)
         if not text:
             continue
         wrylies = [
@@ -118,6 +106,45 @@ def script_lines(
                     speech=speech,
                 )
             )
+    return found
+
+
+def _blocks(
+    body: Sequence[dict[str, Any]],
+) -> list[tuple[dict[str, Any], list[dict[str, Any]]]]:
+    """Each cue with the dialogue, lyrics and parentheticals that follow it."""
+    blocks: list[tuple[dict[str, Any], list[dict[str, Any]]]] = []
+    for element in body:
+        kind = element.get("type")
+        if kind == "character":
+            blocks.append((element, []))
+        elif kind in _SPOKEN and blocks:
+            blocks[-1][1].append(element)
+        elif blocks and blocks[-1][0]:
+            blocks.append(({}, []))  # a break: what follows is no longer this cue's
+    return [(cue, spoken) for cue, spoken in blocks if cue]
+
+
+def _said(spoken: Sequence[dict[str, Any]]) -> str:
+    said = [str(e.get("text", "")).strip() for e in spoken if e.get("type") != "parenthetical"]
+    return "\n".join(t for t in said if t)
+
+
+def wordless_blocks(body: Sequence[dict[str, Any]]) -> list[str]:
+    """The dialogue blocks of a scene's body that say nothing (a cue alone, or a cue with
+    only a parenthetical, such as "MARA / (nods)"), each told as ``CUE (wryly)``: no line
+    is made of them, and the import says so rather than drop them unseen."""
+    found: list[str] = []
+    for cue, spoken in _blocks(body):
+        if _said(spoken):
+            continue
+        name = " ".join(str(cue.get("name") or cue.get("text") or "").split())
+        wrylies = [
+            " ".join(str(e.get("text", "")).split())
+            for e in spoken
+            if e.get("type") == "parenthetical"
+        ]
+        found.append(" ".join([name, *[w for w in wrylies if w]]))
     return found
 
 

@@ -135,15 +135,26 @@ class OpenAIVoice(VoiceBackend):
             client.close()
         return True
 
-    def synthesize(
-        self, text: str, request: SpeechRequest, language: str | None, workdir: Path
-    ) -> Synthesis:
+    def check(self, request: SpeechRequest) -> str:
+        """The base checks, then the voice id: a built-in voice or a custom ``voice_...`` id,
+        refused here, before a character is given it or a request is spent.
+
+        Raises:
+            NotFoundError: No such voice.
+        """
+        text = super().check(request)
         voice = request.spec.voice
         if voice not in BUILTIN_VOICES and not voice.startswith("voice_"):
             raise NotFoundError(
                 f"OpenAI has no voice {voice!r}: built-in voices are "
                 f"{', '.join(BUILTIN_VOICES)}, or a custom voice id voice_..."
             )
+        return text
+
+    def synthesize(
+        self, text: str, request: SpeechRequest, language: str | None, workdir: Path
+    ) -> Synthesis:
+        voice = request.spec.voice
         speed = None if request.spec.rate is None else round(request.spec.rate / _NORMAL_RATE, 3)
         arguments: dict[str, Any] = {
             "model": self._settings.model,
