@@ -289,6 +289,28 @@ def test_speech_goes_through_the_queue_and_a_voice_change_requeues_only_its_line
     assert not any(line.takes[-1].stale for line in list_lines(production))
 
 
+def test_a_default_voice_chosen_anew_speaks_that_characters_lines_again(
+    production: Production, tmp_path: Path
+) -> None:
+    """Takes made with a default are fresh while the default stays what it was: when the
+    default changes (the script now tells the character's register), only that
+    character's lines are spoken again."""
+    from setpiece.generate.queue import enqueue_speech, run_queue
+
+    import_script(production, _write(tmp_path, "a.fountain", DRAFT))
+    enqueue_speech(production, default_voice=_default)
+    run_queue(production, speak=_speaker())
+
+    def teo_is_a_man(character: str) -> dict:
+        voice = _default(character)
+        return {**voice, "voice": "en-us+m3"} if character == "TEO" else voice
+
+    again = enqueue_speech(production, default_voice=teo_is_a_man)
+    teo = [line.id for line in list_lines(production, character="TEO")]
+    assert again.queued == teo and teo
+    assert enqueue_speech(production, default_voice=teo_is_a_man).queued == []
+
+
 def test_speech_failures(production: Production, tmp_path: Path) -> None:
     from setpiece.errors import SetpieceError
     from setpiece.generate.queue import enqueue_speech, run_queue

@@ -98,12 +98,25 @@ class SpeechEnqueueReport:
     refused: list[str] = field(default_factory=list)
 
 
+def _same_default(recorded: dict[str, Any] | None, voice: dict[str, Any]) -> bool:
+    """A take made with a default voice is fresh while the default is what it was: a
+    default chosen anew (the script now says the character is a woman) speaks again."""
+    if not voice.get("default"):
+        return True
+    keys = ("backend", "voice", "rate", "pitch")
+    return recorded is not None and all(recorded.get(k) == voice.get(k) for k in keys)
+
+
 def _fresh(line: Line, voice: dict[str, Any]) -> bool:
     """A synthetic take, finished or on its way, that says the line with this voice now."""
     for take in line.takes:
         if take.source != "synthetic" or take.status not in ("ready", "pending"):
             continue
-        if take.status == "ready" and not take_is_stale(take, line):
+        if (
+            take.status == "ready"
+            and not take_is_stale(take, line)
+            and _same_default(take.voice, voice)
+        ):
             return True
         if take.status == "pending" and take.voice == voice and take.text == line.text:
             return True
