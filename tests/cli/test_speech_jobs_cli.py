@@ -83,13 +83,13 @@ def test_a_queued_speech_job_is_cancelled_and_retried(cli, film: Path) -> None:
 def test_a_retried_speech_job_is_spoken_by_dialogue_render(cli, film: Path) -> None:
     pytest.importorskip("espeakng_loader", reason="the voices extra is not installed")
     from setpiece.generate.queue import enqueue_speech
-    from setpiece.pipeline.dialogue import default_voice_of
+    from setpiece.pipeline.dialogue import cast_default_voices
     from setpiece.production.context import Production
 
     with Production.open(film, actor="ana") as production:
         enqueue_speech(
             production,
-            default_voice=default_voice_of,  # the voice 'dialogue render' gives MARA
+            default_voice=cast_default_voices(production),  # as 'dialogue render' gives it
             line="1/2",
         )
     (job,) = _jobs(cli)

@@ -205,6 +205,7 @@ class ComfyUIStub:
         self.step_delay = 0.0  # seconds between sampler progress messages
         self.repeat = 1  # each picture of an animated output this many times (identical frames)
         self.token: str | None = None  # when set, requests need "Authorization: Bearer TOKEN"
+        self.device = "cpu"  # /system_stats' device type: "cuda" as a GPU server answers
         self._answers: dict[str, list[_Answer]] = {}
         # What clients sent.
         self.prompts: list[dict[str, Any]] = []  # POST /prompt bodies, accepted or not
@@ -597,15 +598,17 @@ class ComfyUIStub:
                     "comfyui_version": "0.3.64",
                     "required_frontend_version": "1.27.10",
                     "python_version": "3.11.0",
-                    "pytorch_version": "2.8.0+cpu",
+                    "pytorch_version": "2.8.0+cpu" if self.device == "cpu" else "2.8.0+cu128",
                     "embedded_python": False,
-                    "argv": ["main.py", "--cpu"],
+                    "argv": ["main.py", "--cpu"] if self.device == "cpu" else ["main.py"],
                 },
                 "devices": [
                     {
-                        "name": "cpu",
-                        "type": "cpu",
-                        "index": None,
+                        "name": "cpu"
+                        if self.device == "cpu"
+                        else "cuda:0 NVIDIA H100 : cudaMallocAsync",
+                        "type": self.device,
+                        "index": None if self.device == "cpu" else 0,
                         "vram_total": 8 << 30,
                         "vram_free": 4 << 30,
                         "torch_vram_total": 8 << 30,

@@ -147,6 +147,20 @@ def test_dry_run_shows_the_seeds_the_real_run_uses(stub: ComfyUIStub, tmp_path: 
     assert [t["request"]["seed"] for t in json.loads(pinned.stdout)["takes"]] == [7, 8, 9]
 
 
+def test_a_gpu_server_bills_gpu_seconds(stub: ComfyUIStub, tmp_path: Path) -> None:
+    """A server whose /system_stats lists a CUDA device is billed in GPU-seconds (issue
+    26); the CPU server of the test above in compute seconds."""
+    stub.device = "cuda"
+    root = film(tmp_path / "film", stub, workflow="one.json")
+    done = run(root, "render", "1A", "--generator", "comfyui", "--json")
+    assert done.returncode == 0, done.stderr
+    recipe = show(root, "1A/1")["recipe"]
+    assert recipe["cost_unit"] == "gpu_seconds" and float(recipe["cost"]) >= 0
+    spend = run(root, "cost", "--by", "generator", "--json")
+    assert spend.returncode == 0, spend.stderr
+    assert "gpu_seconds" in spend.stdout
+
+
 def test_dry_run_names_each_takes_workflow(stub: ComfyUIStub, tmp_path: Path) -> None:
     """The dry run said nothing of the workflow a take chosen by the table would be sent with."""
     root = film(tmp_path / "film", stub, **PER_TAKE)

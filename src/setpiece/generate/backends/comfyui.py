@@ -52,7 +52,8 @@ up-check), ``http_timeout_s`` (60), ``poll_s`` (5), ``headers`` (sent with every
 request), ``output_node`` (which save node's file is the take, when several).
 Request parameters ``workflow`` and ``output_node`` override them per take.
 
-Cost: compute seconds (``compute_seconds``), measured by the server: the time between the
+Cost: compute seconds, measured by the server, in ``gpu_seconds`` when its
+``/system_stats`` lists a GPU device and ``compute_seconds`` otherwise: the time between the
 run's ``execution_start`` and ``execution_success`` in its history (milliseconds stamps);
 when the history gives no stamps, the wall time from queueing the prompt to its outputs.
 ``quote`` stays None: the render queue estimates from the generator's earlier takes.
@@ -252,6 +253,25 @@ def interrupted_error(data: Mapping[str, Any]) -> RenderError:
     return RenderError(
         f"the ComfyUI run was interrupted at {where} by someone at the server; render again"
     )
+
+
+def billed_unit(stats: Mapping[str, Any]) -> str:
+    """``gpu_seconds`` when the server runs on an accelerator, else ``compute_seconds``.
+
+    ``GET /system_stats`` lists the server's torch devices with their ``type``: ``cpu`` on
+    a server started with ``--cpu``, ``cuda`` (or ``xpu``, ``mps``...) on one with a GPU.
+    """
+    devices = stats.get("devices")
+    kinds = (
+        {
+            str(device.get("type") or "").lower()
+            for device in devices or []
+            if isinstance(device, Mapping)
+        }
+        if isinstance(devices, list)
+        else set()
+    )
+    return "gpu_seconds" if kinds - {"", "cpu"} else "compute_seconds"
 
 
 def execution_seconds(entry: Mapping[str, Any] | None) -> float | None:
@@ -501,7 +521,7 @@ class ComfyUIGenerator(Generator):
         seconds = execution_seconds(watch.entry)
         cost = Cost(
             amount=Decimal(f"{seconds if seconds is not None else wall:.3f}"),
-            unit="compute_seconds",
+            unit=billed_unit(stats),
         )
         parameters["cost_measured_by"] = "history" if seconds is not None else "wall time"
         return RenderResult(
