@@ -18,26 +18,17 @@ Usage: python bench/continuity_identity_eval.py [DATA]   (DATA defaults to ../sh
 from __future__ import annotations
 
 import itertools
-import math
 import re
 import sys
 from pathlib import Path
 
 import numpy as np
 
+from _stats import wilson
 from setpiece.continuity.embedders import DlibFaceEmbedder
 from setpiece.continuity.look import CielabLook
 from setpiece.continuity.settings import ContinuitySettings
 from setpiece.store.frames import load_rgb
-
-
-def wilson(hits: int, total: int, z: float = 1.96) -> tuple[float, float]:
-    if total == 0:
-        return (0.0, 1.0)
-    p = hits / total
-    centre = (p + z * z / (2 * total)) / (1 + z * z / total)
-    half = z * math.sqrt(p * (1 - p) / total + z * z / (4 * total * total)) / (1 + z * z / total)
-    return (max(0.0, centre - half), min(1.0, centre + half))
 
 
 def identity_of(name: str) -> str:

@@ -30,7 +30,6 @@ from __future__ import annotations
 import dataclasses
 import io
 import itertools
-import math
 import os
 import sys
 import time
@@ -42,6 +41,7 @@ import av
 import numpy as np
 from PIL import Image
 
+from _stats import wilson
 from setpiece.continuity.embedders import DlibFaceEmbedder, FaceEmbedder, FaceScan
 from setpiece.continuity.faces import (
     CharacterReference,
@@ -76,15 +76,6 @@ PHOTOS = {
     "test__obama_and_biden.jpg": {"obama", "biden"},
 }
 VERDICTS = ("same", "identity_drift", "identity_other", "identity_uncertain", "identity_missing")
-
-
-def wilson(hits: int, total: int, z: float = 1.96) -> tuple[float, float]:
-    if total == 0:
-        return (0.0, 1.0)
-    p = hits / total
-    centre = (p + z * z / (2 * total)) / (1 + z * z / total)
-    half = z * math.sqrt(p * (1 - p) / total + z * z / (4 * total * total)) / (1 + z * z / total)
-    return (max(0.0, centre - half), min(1.0, centre + half))
 
 
 def rate(hits: int, total: int) -> str:

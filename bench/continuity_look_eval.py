@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import argparse
 import itertools
-import math
 import os
 import subprocess
 import sys
@@ -35,6 +34,7 @@ from pathlib import Path
 
 import numpy as np
 
+from _stats import wilson
 from _timing import load_average, machine
 from setpiece.continuity.look import CielabLook, LookStats, SettingLook, face_boxes
 from setpiece.continuity.settings import LookThresholds, continuity_settings
@@ -42,15 +42,6 @@ from setpiece.continuity.settings import LookThresholds, continuity_settings
 DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
 DAY = LookThresholds()
 SHIFTS = ("exposure -1 stop", "exposure +1 stop", "white balance 5004 K", "white balance 8004 K")
-
-
-def wilson(hits: int, total: int, z: float = 1.96) -> tuple[float, float]:
-    if total == 0:
-        return (0.0, 1.0)
-    p = hits / total
-    centre = (p + z * z / (2 * total)) / (1 + z * z / total)
-    half = z * math.sqrt(p * (1 - p) / total + z * z / (4 * total * total)) / (1 + z * z / total)
-    return (max(0.0, centre - half), min(1.0, centre + half))
 
 
 def rate(hits: int, total: int) -> str:

@@ -38,17 +38,10 @@ from typing import Any
 
 import numpy as np
 
+from _stats import wilson
+
 DATA = Path("/work/shared/data")
 THRESHOLD = 0.02  # -34 dBFS
-
-
-def wilson(k: int, n: int, z: float = 1.96) -> tuple[float, float]:
-    if n == 0:
-        return (0.0, 1.0)
-    p = k / n
-    centre = (p + z * z / (2 * n)) / (1 + z * z / n)
-    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / (1 + z * z / n)
-    return (max(0.0, centre - half), min(1.0, centre + half))
 
 
 def scripts() -> list[Path]:

@@ -31,7 +31,6 @@ counted apart, as neither right nor wrong. The two families use separate corpora
 
 from __future__ import annotations
 
-import math
 import random
 import sys
 import time
@@ -43,6 +42,7 @@ from PIL import Image, ImageDraw, ImageEnhance, ImageOps
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 
+from _stats import wilson
 from setpiece.integrity.hashing import WINDOWS, query_codes, reference_codes
 from setpiece.integrity.index import HammingIndex
 from setpiece.integrity.settings import IntegritySettings
@@ -50,15 +50,6 @@ from setpiece.integrity.verify import Alignment, is_copy, verify
 from setpiece.store.frames import to_rgb
 
 REPO = Path(__file__).resolve().parents[1]
-
-
-def wilson(k: int, n: int, z: float = 1.96) -> tuple[float, float]:
-    if n == 0:
-        return (0.0, 1.0)
-    p = k / n
-    centre = (p + z * z / (2 * n)) / (1 + z * z / n)
-    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / (1 + z * z / n)
-    return max(0.0, centre - half), min(1.0, centre + half)
 
 
 # Transforms -------------------------------------------------------------------------

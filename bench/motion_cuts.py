@@ -28,7 +28,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import math
 import random
 import subprocess
 import tempfile
@@ -40,6 +39,7 @@ from pathlib import Path
 import av
 import numpy as np
 
+from _stats import wilson
 from _timing import machine
 from setpiece.motion.cuts import detect_cuts
 from setpiece.store.video import decode
@@ -53,16 +53,6 @@ class Truth:
     start: int  # the first frame of the new shot (cut), or the span of a transition
     end: int
     kind: str
-
-
-def wilson(hits: int, n: int) -> tuple[float, float]:
-    if n == 0:
-        return 0.0, 1.0
-    z = 1.96
-    p = hits / n
-    centre = (p + z * z / (2 * n)) / (1 + z * z / n)
-    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / (1 + z * z / n)
-    return max(0.0, centre - half), min(1.0, centre + half)
 
 
 def shots(data: Path) -> list[list[np.ndarray]]:

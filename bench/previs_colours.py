@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import argparse
 import itertools
-import math
 import sys
 import tempfile
 from pathlib import Path
@@ -33,6 +32,7 @@ import numpy as np  # noqa: E402
 from PIL import Image  # noqa: E402
 
 import setpiece.generate.backends._previs_paint as paint  # noqa: E402
+from _stats import wilson  # noqa: E402
 from _timing import load_average, machine  # noqa: E402
 from setpiece.generate.backends._previs_colour import CAST_PALETTE, cast_colors, delta_e2000  # noqa: E402
 from setpiece.generate.backends.previs import PrevisGenerator  # noqa: E402
@@ -43,15 +43,6 @@ from setpiece.script.reading import read_script  # noqa: E402
 
 DEMO = ROOT / "src" / "setpiece" / "pipeline" / "demo.fountain"
 GOAL = 20.0
-
-
-def wilson(hits: int, total: int, z: float = 1.96) -> tuple[float, float]:
-    if total == 0:
-        return (0.0, 1.0)
-    p = hits / total
-    centre = (p + z * z / (2 * total)) / (1 + z * z / total)
-    half = z * math.sqrt(p * (1 - p) / total + z * z / (4 * total * total)) / (1 + z * z / total)
-    return (max(0.0, centre - half), min(1.0, centre + half))
 
 
 def cast_of(path: Path) -> tuple[list[str], list[list[str]]]:

@@ -12,21 +12,13 @@ and library versions differ between c2pa versions).
 from __future__ import annotations
 
 import json
-import math
 import sys
 import tempfile
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _stats import wilson
 from _timing import machine
-
-
-def wilson(successes: int, total: int) -> tuple[float, float]:
-    z = 1.96
-    p = successes / total
-    centre = (p + z * z / (2 * total)) / (1 + z * z / total)
-    half = z * math.sqrt(p * (1 - p) / total + z * z / (4 * total * total)) / (1 + z * z / total)
-    return (max(0.0, centre - half), min(1.0, centre + half))
 
 
 def anchors_from(settings_file: Path, folder: Path) -> Path:

@@ -18,7 +18,6 @@ for the detector and the anchor; then the false positives and the misses.
 from __future__ import annotations
 
 import argparse
-import math
 import sys
 from collections import defaultdict
 from pathlib import Path
@@ -28,21 +27,13 @@ sys.path.insert(0, str(ROOT / "src"))
 sys.path.insert(0, str(ROOT / "bench"))
 
 import _props_anchor  # noqa: E402
+from _stats import wilson  # noqa: E402
 from _timing import load_average, machine  # noqa: E402
 from setpiece.script.importer import split_scenes  # noqa: E402
 from setpiece.script.props import find_props  # noqa: E402
 from setpiece.script.reading import read_script  # noqa: E402
 
 DEMO = ROOT / "src" / "setpiece" / "pipeline" / "demo.fountain"
-
-
-def wilson(hits: int, total: int, z: float = 1.96) -> tuple[float, float]:
-    if total == 0:
-        return (0.0, 1.0)
-    p = hits / total
-    centre = (p + z * z / (2 * total)) / (1 + z * z / total)
-    half = z * math.sqrt(p * (1 - p) / total + z * z / (4 * total * total)) / (1 + z * z / total)
-    return (max(0.0, centre - half), min(1.0, centre + half))
 
 
 def labels() -> dict[str, list[set[str]]]:

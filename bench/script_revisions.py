@@ -30,7 +30,6 @@ from __future__ import annotations
 
 import argparse
 import difflib
-import math
 import sys
 import time
 import warnings
@@ -44,20 +43,12 @@ sys.path.insert(0, str(ROOT / "src"))
 sys.path.insert(0, str(ROOT / "tests"))
 sys.path.insert(0, str(ROOT / "bench"))
 
+from _stats import wilson  # noqa: E402
 from _timing import load_average, machine  # noqa: E402
 from screenplay_edits import KINDS, Project, Record, Scene, numbers_right, revise_script, score  # noqa: E402
 from setpiece.script.importer import split_scenes  # noqa: E402
 from setpiece.script.reading import read_script  # noqa: E402
 from setpiece.script.revisions import Draft, Standing, units_of  # noqa: E402
-
-
-def wilson(hits: int, total: int, z: float = 1.96) -> tuple[float, float]:
-    if total == 0:
-        return (0.0, 1.0)
-    p = hits / total
-    centre = (p + z * z / (2 * total)) / (1 + z * z / total)
-    half = z * math.sqrt(p * (1 - p) / total + z * z / (4 * total * total)) / (1 + z * z / total)
-    return (max(0.0, centre - half), min(1.0, centre + half))
 
 
 def anchor(old: Sequence[Standing], new: Sequence[Draft]) -> tuple[list[int | None], list[int]]:

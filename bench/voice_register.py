@@ -26,7 +26,6 @@ Wilson 95 % intervals.
 from __future__ import annotations
 
 import argparse
-import math
 import sys
 import warnings
 from collections import defaultdict
@@ -36,6 +35,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 sys.path.insert(0, str(ROOT / "bench"))
 
+from _stats import wilson  # noqa: E402
 from _timing import load_average, machine  # noqa: E402
 from setpiece.script.breakdown import speaker_lookup  # noqa: E402
 from setpiece.script.importer import split_scenes  # noqa: E402
@@ -48,15 +48,6 @@ from setpiece.voice.espeak import default_voice  # noqa: E402
 DEMO = ROOT / "src" / "setpiece" / "pipeline" / "demo.fountain"
 LABELS = ROOT / "bench" / "labels" / "voice_register.tsv"
 SEX = {"M": MALE, "F": FEMALE}
-
-
-def wilson(hits: int, total: int, z: float = 1.96) -> tuple[float, float]:
-    if total == 0:
-        return (0.0, 1.0)
-    p = hits / total
-    centre = (p + z * z / (2 * total)) / (1 + z * z / total)
-    half = z * math.sqrt(p * (1 - p) / total + z * z / (4 * total * total)) / (1 + z * z / total)
-    return (max(0.0, centre - half), min(1.0, centre + half))
 
 
 def labels() -> dict[str, dict[str, str]]:
