@@ -86,3 +86,11 @@ def test_evidence_both_ways_decides_nothing() -> None:
 def test_a_lower_case_word_is_not_a_name() -> None:
     body = _body(("action", "The will is read. He weeps."))
     assert voice_registers([body], ["WILL"]) == {"WILL": None}
+
+
+def test_a_line_that_names_someone_else_tells_of_them_not_of_the_speaker() -> None:
+    body = _body(
+        ("character", "KATE"),
+        ("dialogue", "Harry fought them off, but he'd been stabbed. She was there."),
+    )
+    assert voice_registers([body], ["KATE", "HARRY"]) == {"KATE": None, "HARRY": MALE}
