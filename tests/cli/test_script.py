@@ -111,6 +111,18 @@ def test_summary_lists_the_speakers_of_joint_cues_not_the_cues(
     assert "Joint and group cues (2)" in result.stdout and "MARA & TEO, ALL" in result.stdout
 
 
+def test_summary_warns_of_dialogue_an_import_would_not_make_lines_of(
+    write_script: WriteScript,
+) -> None:
+    path = write_script("MARA\nToo early.\n\nINT. BOOTH - NIGHT\n\nTEO\n(shrugs)\n\nMARA\nReady.\n")
+    result = runner.invoke(app, ["parse", str(path)], terminal_width=300)
+    assert result.exit_code == 0, result.output
+    said = " ".join(result.stdout.split())  # the table wraps its cells
+    assert "Warnings (2)" in said
+    assert "1 dialogue block(s) stand before the first scene heading" in said
+    assert "1 dialogue block(s) say nothing" in said and "TEO (shrugs)" in said
+
+
 def test_final_draft_files_parse_too(write_script: WriteScript) -> None:
     path = write_script(
         '<?xml version="1.0"?><FinalDraft><Content>'

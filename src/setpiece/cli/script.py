@@ -86,12 +86,16 @@ def _pages(eighths: int) -> str:
 
 def _summary(stream: ScriptStream, source: Path) -> None:
     """Print title, scene count, length, speakers and warnings with Rich."""
+    import warnings
+
     from rich.console import Console
     from rich.table import Table
     from rich.text import Text
 
     from setpiece.script.breakdown import Breakdown, eighths, speaker_lookup
     from setpiece.script.cues import cue_speakers
+    from setpiece.script.importer import dialogue_warnings
+    from setpiece.script.reading import read_script
 
     breakdown = Breakdown()
     title = stream.title_page.get("title", "").replace("\n", " ")
@@ -119,9 +123,12 @@ def _summary(stream: ScriptStream, source: Path) -> None:
     ]
     if shared:
         rows.append((f"Joint and group cues ({len(shared)})", ", ".join(shared)))
-    rows += [
-        (f"Warnings ({len(stream.warnings)})", "\n".join(stream.warnings) or "(none)"),
-    ]
+    # What an import would also say of the dialogue (a second, whole read: the summary
+    # only; --json streams).
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        said = list(stream.warnings) + dialogue_warnings(read_script(source), source.name)
+    rows.append((f"Warnings ({len(said)})", "\n".join(said) or "(none)"))
     table = Table(show_header=False, box=None, pad_edge=False)
     table.add_column(style="bold")
     table.add_column(overflow="fold")

@@ -53,7 +53,7 @@ from setpiece.script.lines import LineChanges, script_lines, sync_lines, wordles
 from setpiece.script.props import find_props
 from setpiece.script.revisions import Draft, Outcome, Standing, check_numbers, revise, units_of
 
-__all__ = ["ScriptImportReport", "import_script", "split_scenes"]
+__all__ = ["ScriptImportReport", "dialogue_warnings", "import_script", "split_scenes"]
 
 
 @dataclass(frozen=True)
@@ -180,6 +180,30 @@ def _outside_scenes(
             f"{first[:40]!r}); put a scene heading above them to have them spoken"
         ]
     return []
+
+
+def _wordless_warning(blocks: Sequence[str]) -> list[str]:
+    """The import's one warning for the dialogue blocks that say nothing, or none."""
+    if not blocks:
+        return []
+    shown = "; ".join(blocks[:3]) + (f"; and {len(blocks) - 3} more" if len(blocks) > 3 else "")
+    return [
+        f"{len(blocks)} dialogue block(s) say nothing, so they are not lines ({shown}): a "
+        "cue with only a parenthetical is a beat for the picture"
+    ]
+
+
+def dialogue_warnings(script: Script, name: str) -> list[str]:
+    """What an import of ``script`` says of its dialogue that makes no line (blocks before
+    the first heading or in a script without one, blocks that say nothing), for
+    ``script parse``; scenes are named by their number, else their place (``#3``)."""
+    parsed = split_scenes(script)
+    wordless = [
+        f"scene {scene.number or f'#{place}'}: {block}"
+        for place, scene in enumerate(parsed, start=1)
+        for block in wordless_blocks(scene.body)
+    ]
+    return _outside_scenes(script, parsed, name, omitting=False) + _wordless_warning(wordless)
 
 
 def _element_json(element: Any) -> dict[str, Any]:
@@ -341,14 +365,7 @@ def _apply(
     for scene, row in zip(parsed, targets, strict=True):
         sync_lines(production, session, row, scene.body, report.lines, speaker)
         wordless += [f"scene {row.number}: {block}" for block in wordless_blocks(scene.body)]
-    if wordless:
-        shown = "; ".join(wordless[:3]) + (
-            f"; and {len(wordless) - 3} more" if len(wordless) > 3 else ""
-        )
-        report.warnings.append(
-            f"{len(wordless)} dialogue block(s) say nothing, so they are not lines "
-            f"({shown}): a cue with only a parenthetical is a beat for the picture"
-        )
+    report.warnings.extend(_wordless_warning(wordless))
     propose_descriptions(session, parsed)  # candidates only, see script/introductions.py
     return report
 
