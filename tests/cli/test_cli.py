@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -150,6 +151,25 @@ def test_a_whole_session(cli, film: Path, tmp_path: Path) -> None:
     assert cli("shot", "set", "1A", "--status", "review").code == 0
     assert cli("fsck").code == 0
     assert cli("log", "--shot", "1A", "--json").json()[-1]["after"] == "review"
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_log_names_takes_by_shot_and_number(cli, film: Path, tmp_path: Path) -> None:
+    write_png(tmp_path / "x.png")
+    assert cli("take", "import", "1A", tmp_path / "x.png").code == 0
+    take_id = cli("take", "show", "1A/1", "--json").json()["id"]
+    assert cli("take", "set", "1A/1", "--status", "rejected", "--note", "soft").code == 0
+    out = cli("log").out
+    takes = [line for line in out.splitlines() if re.search(r": \w+ take ", line)]
+    assert takes and all(" take 1A/1 " in line for line in takes), out
+    assert take_id not in out
+    # --take takes the name the log prints, as well as the id the history is kept by.
+    by_name = cli("log", "--take", "1A/1")
+    assert by_name.code == 0, by_name.err
+    assert by_name.out == cli("log", "--take", take_id).out and "rejected" in by_name.out
+    events = cli("log", "--json").json()
+    assert {e["label"] for e in events if e["entity"] == "take"} == {"1A/1"}
+    assert {e["label"] for e in events if e["entity"] == "shot"} == {"1A"}
 
 
 @pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
@@ -372,3 +392,32 @@ def test_shot_show_says_the_angle_as_the_prompt_does(cli, film: Path) -> None:
     assert cli("shot", "add", "1", "--code", "1Z", "--size", "MCU", "--angle", "eye").code == 0
     shown = cli("shot", "show", "1Z")
     assert "MCU, eye-level" in shown.out and "eye angle" not in shown.out
+
+
+def test_make_and_render_without_kind_follow_the_render_kind_setting(cli, tmp_path: Path) -> None:
+    """One default for ``--kind``: ``[render] kind`` in setpiece.toml (image unless it says),
+    read by ``make`` and ``render`` alike (the board's render form reads it too)."""
+    from setpiece.production.context import Production
+    from setpiece.production.takes import list_takes
+
+    script = tmp_path / "kettle.fountain"
+    script.write_text("Title: Kettle\n\nINT. KITCHEN - NIGHT\n\nJO fills a KETTLE.\n")
+    project = tmp_path / "kettle"
+    common = ["--resolution", "320x180", "--no-movie"]
+    made = cli("make", script, "--project", project, *common)
+    assert made.code == 0, made.err
+
+    def kinds() -> list[tuple[str, str]]:
+        with Production.open(project) as production:
+            return [(t.label, t.kind) for t in list_takes(production, "1A")]
+
+    assert kinds() == [("1A/1", "image")]
+    toml = project / "setpiece.toml"
+    toml.write_text(toml.read_text() + '\n[render]\nkind = "video"\n')
+    rendered = cli("--project", project, "render", "1A")
+    assert rendered.code == 0, rendered.err
+    assert kinds()[-1] == ("1A/2", "video")
+    # make resumes the project: the third take it adds is a clip too.
+    made = cli("make", script, "--project", project, "--takes", "3", *common)
+    assert made.code == 0, made.err
+    assert kinds() == [("1A/1", "image"), ("1A/2", "video"), ("1A/3", "video")]

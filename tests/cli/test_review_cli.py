@@ -47,3 +47,14 @@ def test_review_bad_input_changes_nothing(cli, film: Path, tmp_path: Path) -> No
     bad(cli("review", "approve", "1A", "1A/9"), "shot 1A has no take 9")
     bad(cli("review", "comment", "1A", "--frame", "2", "--note", "x"), "--frame needs --take")
     assert snapshot(film) == before
+
+
+def test_review_comment_names_the_take_by_shot_and_number(cli, film: Path, tmp_path: Path) -> None:
+    write_png(tmp_path / "t.png")
+    assert cli("take", "import", "1A", tmp_path / "t.png").code == 0
+    take_id = cli("take", "show", "1A/1", "--json").json()["id"]
+    for ref in ("1A/1", take_id):  # either way the take is given, it is named SHOT/NUMBER
+        said = cli("review", "comment", "1A", "--take", ref, "--frame", "0", "--note", "nice")
+        assert said.code == 0, said.err
+        assert " on 1A take 1A/1 frame 0 (00:00:00:00)" in said.out
+        assert take_id not in said.out

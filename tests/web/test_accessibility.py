@@ -16,8 +16,10 @@ from typing import Any
 
 import pytest
 
+from setpiece.generate.registry import _REGISTERED, register
 from web.helpers import LiveServer, make_film
 from web.test_browser import log_in
+from web.test_render_confirm import Priced
 
 CHROMIUM = os.environ.get("SETPIECE_CHROMIUM", "/usr/bin/chromium")
 AXE_VERSION = "4.11.0"
@@ -67,12 +69,15 @@ def test_every_page_has_no_serious_or_critical_violation(
     make: Any,
     browser: Any,
     artefacts: Path,
+    request: pytest.FixtureRequest,
 ) -> None:
     from setpiece.production.picks import pick_provisional
     from setpiece.production.records import record_finding
     from setpiece.production.review import add_comment
 
     source = axe_source()
+    register(Priced)  # a generator that quotes a price: the board asks before it renders
+    request.addfinalizer(lambda: _REGISTERED.pop("priced", None))
     film = make_film(production, make)
     make.take(film.shot, video=True)
     pick_provisional(production)
@@ -83,6 +88,11 @@ def test_every_page_has_no_serious_or_critical_violation(
     create_playlist(film.as_("dora"), "dailies", takes=film.takes)
     pages = {
         "board": "/board",
+        # Filtered, grouped by scene, its group open (the URL a shared view carries).
+        "board-open": "/board?group=scene&provisional=1&open=1",
+        # An unknown status: the clear message, with the filters, instead of the cards.
+        "board-problem": "/board?status=nope",
+        "mine": "/mine",
         "shot": "/shots/1A",
         "shots": "/shots",
         "script": "/script",
@@ -114,6 +124,14 @@ def test_every_page_has_no_serious_or_critical_violation(
                 if v["impact"] not in FAILING:
                     print(f"{name}: {v['impact']} {v['id']}: {v['help']} {v['nodes']}")
             page.screenshot(path=str(artefacts / f"{name}.png"), full_page=True)
+        # The render confirmation: a render quoted over [render] confirm_over asks first.
+        page.goto(f"{server.url}/shots/1A")
+        page.fill("#render-form input[name=generator]", "priced")
+        page.click("#render-form button[type=submit]")
+        page.wait_for_selector("#confirm-form")
+        found = violations(page, source)
+        failed["render-confirm"] = [v for v in found if v["impact"] in FAILING]
+        page.screenshot(path=str(artefacts / "render-confirm.png"), full_page=True)
     assert {name: found for name, found in failed.items() if found} == {}
 
 

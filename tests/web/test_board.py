@@ -102,6 +102,42 @@ def test_filters(board_film: Film) -> None:
     assert [s.shot for s in stale_shots(production)] == ["2B"]
 
 
+def test_findings_and_stale_filters_through_the_page(
+    board_film: Film, session_of: Any, make: Any
+) -> None:
+    """``?findings=1`` and ``?stale=1`` keep the shots they name, on the page a link shares."""
+    import re
+
+    from setpiece.model.orm import Shot, Take
+    from setpiece.production.records import record_finding
+    from setpiece.production.takes import list_takes
+
+    production = board_film.production
+    art = session_of("art")
+
+    def shown(url: str) -> list[str]:
+        page = art.get(url)
+        assert page.status_code == 200, page.text[-600:]
+        return re.findall(r'<li[^>]*data-shot="([^"]+)"', page.text.split('id="board"')[1])
+
+    assert sorted(shown("/board")) == ["1A", "2A", "2B", "2C"]
+    assert shown("/board?findings=1") == []
+    assert shown("/board?stale=1") == []
+    newest = list_takes(production, "2A")[-1]
+    record_finding(production, "continuity.look_jump", take=newest.id, frame=0, detail="x")
+    assert shown("/board?findings=1") == ["2A"]
+    assert shown("/board?findings=1&group=scene") == ["2A"]
+    page = art.get("/board?findings=1").text
+    assert re.search(r'name="findings" value="1" checked', page)  # the form says the filter
+    # 2B's only take was made from a bible entry that is gone since: 2B is stale.
+    with production.transaction() as session:
+        shot = session.query(Shot).filter_by(code="2B").one()
+        take = session.query(Take).filter_by(shot_id=shot.id).one()
+        take.bible = [{"entry_id": 999_999, "entry": "character/GHOST", "version": 1}]
+    assert shown("/board?stale=1") == ["2B"]
+    assert shown("/board?stale=1&findings=1") == []  # filters add up
+
+
 def test_unknown_filters_are_a_clear_message_on_the_page(board_film: Film, session_of: Any) -> None:
     art = session_of("art")
     page = art.get("/board?status=finished")

@@ -245,3 +245,66 @@ def test_bad_drawings_are_refused_with_the_limit(
         viewer.wait_for_selector("#draw-stage svg.draw-layer[data-loaded='1']")
         assert viewer.locator("#draw-stage .draw-tools").count() == 1
         assert viewer.locator("#assign-form").count() == 0
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_drawings_show_and_take_frames_as_the_board_numbers_them(
+    production: Any, make: Any, browser: Any, artefacts: Path
+) -> None:
+    """With ``[project] first_frame = 1001`` the drawing box says 1001 for stored frame 0,
+    "Up to frame" takes the shown number, and the API's refusals speak the same numbers."""
+    from setpiece.production.annotations import list_annotations
+    from setpiece.web.app import create_app
+
+    film = make_film(production, make)
+    toml = production.config.root / "setpiece.toml"
+    toml.write_text(toml.read_text() + "\n[project]\nfirst_frame = 1001\n")
+    clip = make.take(film.shot, video=True)  # 1A/3, 12 frames
+    app = create_app(production.config.root, database_url=production.config.database_url)
+    with LiveServer(app) as server:
+        director = _page(browser)
+        log_in(director, server.url, "dora", film.passwords["dora"], "/shots/1A")
+        assert director.get_attribute("#drawing-box", "data-first-frame") == "1001"
+        hint = director.inner_text("#drawing-box .hint")
+        assert hint.startswith("Frames are numbered from 1001") and "from 0" not in hint
+        director.select_option("#draw-take", clip)
+        layer = f"#draw-stage svg.draw-layer[data-take='{clip}']"
+        director.wait_for_selector(f"{layer}[data-loaded='1']")
+        director.wait_for_function(
+            "() => { const v = document.querySelector('#draw-stage video');"
+            " return v && v.readyState >= 1; }"
+        )
+        assert director.get_attribute("#draw-stage .draw-end", "min") == "1001"
+
+        _drag(director, "box", (0.1, 0.2), (0.5, 0.6))
+        _pending(director, 1)
+        said = _said(director, "#draw-stage .draw-said", "pending")
+        assert said == "1 shape(s) on frame 1001, not saved yet."
+        director.fill("#draw-stage .draw-note", "hold the lantern")
+        # Before the drawing's own frame: refused here, nothing sent.
+        director.fill("#draw-stage .draw-end", "1000")
+        director.click("#draw-stage .draw-save")
+        assert _said(director, "#draw-stage .draw-said", "refused") == (
+            "Up to frame 1000 is before the drawing's frame, 1001: type a frame from 1001 on."
+        )
+        # Past the take's end: the API's refusal, in the numbers the page shows.
+        director.fill("#draw-stage .draw-end", "1013")
+        director.click("#draw-stage .draw-save")
+        director.wait_for_function(
+            "() => document.querySelector('#draw-stage .draw-said').textContent"
+            ".startsWith('Not saved')"
+        )
+        assert director.inner_text("#draw-stage .draw-said") == (
+            "Not saved: take 1A/3 has 12 frames (1001-1012): frame 1013 is past its end"
+        )
+        assert list_annotations(production, clip) == []
+
+        director.fill("#draw-stage .draw-end", "1003")
+        director.click("#draw-stage .draw-save")
+        assert _said(director, "#draw-stage .draw-said", "saved") == (
+            "Drawing saved on frames 1001-1003 of 1A/3."
+        )
+        (stored,) = list_annotations(production, clip)
+        assert (stored.frame_start, stored.frame_end) == (0, 2)  # stored from 0
+        assert director.inner_text("#draw-stage .draw-list .draw-seek") == "frames 1001-1003"
+        director.screenshot(path=str(artefacts / "1-frames-from-1001.png"), full_page=True)

@@ -265,17 +265,22 @@ def fsck(
 def log(
     ctx: typer.Context,
     shot: str | None = typer.Option(None, "--shot", help="Only this shot's history."),
-    take: str | None = typer.Option(None, "--take", help="Only this take's history (id)."),
+    take: str | None = typer.Option(
+        None, "--take", help="Only this take's history (SHOT/NUMBER or id)."
+    ),
     limit: int = typer.Option(200, "--limit", min=1, max=100000),
     as_json: bool = JSON,
 ) -> None:
     """The history of changes: who did what, when."""
     from setpiece.production.records import history
+    from setpiece.production.takes import get_take
 
     entity, entity_id = (
         ("shot", shot.upper()) if shot else ("take", take.lower()) if take else (None, None)
     )
     with open_production(ctx) as production:
+        if take and "/" in take:  # SHOT/NUMBER, as the log prints it: history is kept by id
+            entity_id = get_take(production, take).id
         events = history(production, entity, entity_id, limit=limit)
     if as_json:
         emit_json(events)
@@ -284,8 +289,8 @@ def log(
     for e in events:
         change = f"{e.before} -> {e.after}" if e.before else (e.after or "")
         out.print(
-            f"{e.at:%Y-%m-%d %H:%M:%S} {e.actor}: {e.action} {e.entity} {e.entity_id} {change}"
-            + (f" ({e.note})" if e.note else "")
+            f"{e.at:%Y-%m-%d %H:%M:%S} {e.actor}: {e.action} {e.entity}"
+            f" {e.label or e.entity_id} {change}" + (f" ({e.note})" if e.note else "")
         )
 
 

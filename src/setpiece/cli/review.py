@@ -74,7 +74,8 @@ def comment(
         stored = frames.stored(frame) if frame is not None else None
         view = add_comment(production, shot, note, take=take, frame=stored)
     where = (
-        f"take {view.take}" + (f" {frames.label(view.frame)}" if view.frame is not None else "")
+        f"take {view.take_label}"
+        + (f" {frames.label(view.frame)}" if view.frame is not None else "")
         if view.take
         else "shot"
     )

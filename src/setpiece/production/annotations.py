@@ -175,9 +175,12 @@ def add_annotation(
     if not text or len(text) > 10000:
         raise InvalidInputError("a drawing needs a note of 1-10000 characters saying what it shows")
     last = frame if frame_end is None else frame_end
+    # Frames arrive stored (0-based); messages show them as the board numbers them.
+    count = production.frames
     if frame < 0 or last < frame:
         raise InvalidInputError(
-            f"frames {frame}-{last} are not a range: frames count from 0, the end after the start"
+            f"frames {count.shown(frame)}-{count.shown(last)} are not a range: frames count"
+            f" from {count.shown(0)}, the end after the start"
         )
     with production.transaction() as session:
         production.authorize(session, "comment")
@@ -186,7 +189,8 @@ def add_annotation(
         frames = row.media.frames if row.media is not None else None
         if frames is not None and last >= frames:
             raise InvalidInputError(
-                f"take {label} has {frames} frames (0-{frames - 1}): frame {last} is past its end"
+                f"take {label} has {frames} frames ({count.shown(0)}-{count.shown(frames - 1)}):"
+                f" frame {count.shown(last)} is past its end"
             )
         comment = Comment(
             shot_id=row.shot_id, take_id=row.id, frame=frame, author=production.actor, note=text
@@ -319,10 +323,11 @@ def drawing_png(production: Production, take: str, drawing: int | str) -> bytes:
     scale = height / 1080
     for shape in found.shapes:
         _draw_shape(pen, face, shape, SHEET_WIDTH, height, scale)
+    count = production.frames
     frames = (
-        f"frame {found.frame_start}"
+        f"frame {count.shown(found.frame_start)}"
         if found.frame_start == found.frame_end
-        else f"frames {found.frame_start}-{found.frame_end}"
+        else f"frames {count.shown(found.frame_start)}-{count.shown(found.frame_end)}"
     )
     face.draw(
         pen,

@@ -45,7 +45,7 @@ class ChangeView:
     label: str | None = None
 
 
-def _labels(session: Session, events: Sequence[Event]) -> dict[str, str]:
+def take_labels(session: Session, events: Sequence[Event]) -> dict[str, str]:
     """Take id -> SHOT/NUMBER for the takes among ``events``, in one query."""
     ids = {e.entity_id for e in events if e.entity == "take"}
     if not ids:
@@ -80,7 +80,7 @@ def _change(event: Event, labels: dict[str, str] | None = None) -> ChangeView:
 def recent_changes(session: Session, count: int) -> list[ChangeView]:
     """The ``count`` latest changes, newest first, read in the caller's transaction."""
     events = session.scalars(select(Event).order_by(Event.id.desc()).limit(count)).all()
-    labels = _labels(session, events)
+    labels = take_labels(session, events)
     return [_change(e, labels) for e in events]
 
 
@@ -117,7 +117,7 @@ def events_after(
         events = session.scalars(
             select(Event).where(Event.id > after).order_by(Event.id).limit(size + 1)
         ).all()
-        labels = _labels(session, events[:size])
+        labels = take_labels(session, events[:size])
         items = [_change(e, labels) for e in events[:size]]
         more = len(events) > size
         return Page(items, encode_cursor([items[-1].id]) if more and items else None)

@@ -18,6 +18,7 @@ from setpiece.model.findings import FindingPayload
 from setpiece.model.names import check_user_name, fold_user_name
 from setpiece.model.orm import Event, Finding, Media, Scene, Shot, Take, User
 from setpiece.production.context import Production
+from setpiece.production.feed import take_labels
 from setpiece.production.history import record_event
 from setpiece.production.ingest import media_row, probe_files, store_files
 from setpiece.production.rows import media_view, shot_row, take_row
@@ -225,8 +226,19 @@ def history(
         if entity_id is not None:
             query = query.where(Event.entity_id == entity_id)
         events = list(reversed(session.scalars(query).all()))
+        takes = take_labels(session, events)
         return [
-            EventView(e.at, e.actor, e.entity, e.entity_id, e.action, e.before, e.after, e.note)
+            EventView(
+                e.at,
+                e.actor,
+                e.entity,
+                e.entity_id,
+                e.action,
+                e.before,
+                e.after,
+                e.note,
+                e.entity_id if e.entity == "shot" else takes.get(e.entity_id),
+            )
             for e in events
         ]
 

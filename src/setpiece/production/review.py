@@ -43,6 +43,7 @@ class CommentView:
     author: str
     note: str
     created_at: datetime
+    take_label: str | None = None  # the take as people name it, SHOT/NUMBER
 
 
 @dataclass(frozen=True)
@@ -177,6 +178,7 @@ def add_comment(
             comment.author,
             comment.note,
             comment.created_at,
+            f"{target.code}/{chosen.number}" if chosen is not None else None,
         )
 
 

@@ -307,3 +307,6 @@ class EventView(_View):
     before: str | None
     after: str | None
     note: str | None
+    # What people read for the entity: a take as SHOT/NUMBER, a shot as its code (None:
+    # another entity, or a take that no longer exists).
+    label: str | None = None

@@ -5,6 +5,9 @@
 //   const drawing = window.SetpieceDraw.attach(container, {
 //     take: "<take id or SHOT/NUMBER>",
 //     frame: () => currentFrame,      // the frame on show, counted from 0 in the take
+//     firstFrame: 1001,               // optional: [project] first_frame, the number shown
+//                                     // for stored frame 0 (frames are shown and typed as
+//                                     // productions count them; the API stores them from 0)
 //     canDraw: true,                  // show the tools (the API still decides by role)
 //     seek: (frame) => {...},         // optional: show that frame (the list's buttons)
 //   });
@@ -99,10 +102,11 @@
     return group;
   }
 
-  function framesOf(drawing) {
+  // The frames a drawing covers, as the rest of the board numbers them (first + stored).
+  function framesOf(drawing, first) {
     return drawing.frame_start === drawing.frame_end
-      ? "frame " + drawing.frame_start
-      : "frames " + drawing.frame_start + "-" + drawing.frame_end;
+      ? "frame " + (first + drawing.frame_start)
+      : "frames " + (first + drawing.frame_start) + "-" + (first + drawing.frame_end);
   }
 
   function attach(container, options) {
@@ -110,6 +114,7 @@
     const take = String(options.take);
     const frameOf = options.frame || function () { return 0; };
     const canDraw = Boolean(options.canDraw);
+    const first = Math.max(0, Math.floor(Number(options.firstFrame) || 0));
     const url = "/api/v1/takes/" + take.split("/").map(encodeURIComponent).join("/") + "/annotations";
     const state = {
       drawings: [], pending: [], current: null, tool: null, frame: null,
@@ -148,7 +153,7 @@
       });
       const colour = html("input", { type: "color", value: "#ff3b30", class: "draw-colour" });
       const text = html("input", { type: "text", maxlength: "500", class: "draw-text", size: "16" });
-      const end = html("input", { type: "number", min: "0", step: "1", class: "draw-end", size: "6" });
+      const end = html("input", { type: "number", min: String(first), step: "1", class: "draw-end", size: "6" });
       const note = html("input", { type: "text", maxlength: "10000", class: "draw-note", size: "30" });
       [["Colour", colour], ["Text to place", text], ["Up to frame (optional)", end], ["Note", note]]
         .forEach(function (pair) {
@@ -190,7 +195,7 @@
       if (state.frame === null) state.frame = Math.max(0, Math.floor(Number(frameOf()) || 0));
       state.pending.push(shape);
       afterEdit();
-      say(state.pending.length + " shape(s) on frame " + state.frame + ", not saved yet.", "pending");
+      say(state.pending.length + " shape(s) on frame " + (first + state.frame) + ", not saved yet.", "pending");
     }
 
     // Pointer drawing ---------------------------------------------------------------------------
@@ -273,8 +278,21 @@
         return null;
       }
       const body = { note: note, frame: state.frame, shapes: state.pending };
+      // "Up to frame" is typed as shown; the API stores frames from 0.
       const end = field("draw-end").value.trim();
-      if (end !== "") body.frame_end = Number(end);
+      if (end !== "") {
+        const shown = Number(end);
+        if (!Number.isInteger(shown)) {
+          say("Up to frame " + end + " is no frame number: type a whole number, or leave it empty.", "refused");
+          return null;
+        }
+        if (shown < first + state.frame) {
+          say("Up to frame " + shown + " is before the drawing's frame, " + (first + state.frame) +
+            ": type a frame from " + (first + state.frame) + " on.", "refused");
+          return null;
+        }
+        body.frame_end = shown - first;
+      }
       const button = controls.querySelector(".draw-save");
       button.disabled = true;
       try {
@@ -298,7 +316,7 @@
         field("draw-note").value = "";
         field("draw-end").value = "";
         listDrawings();
-        say("Drawing saved on " + framesOf(answer) + " of " + answer.take_label + ".", "saved");
+        say("Drawing saved on " + framesOf(answer, first) + " of " + answer.take_label + ".", "saved");
         return answer;
       } catch (error) {
         say("Not saved: " + error.message, "refused");
@@ -330,8 +348,8 @@
       state.drawings.forEach(function (drawing) {
         const item = html("li", { "data-drawing": String(drawing.id) });
         const where = options.seek
-          ? html("button", { type: "button", class: "draw-seek" }, framesOf(drawing))
-          : html("span", {}, framesOf(drawing));
+          ? html("button", { type: "button", class: "draw-seek" }, framesOf(drawing, first))
+          : html("span", {}, framesOf(drawing, first));
         if (options.seek) where.addEventListener("click", function () { options.seek(drawing.frame_start); });
         item.append(where, " ", html("b", {}, drawing.author), ": ", html("span", { class: "note" }, drawing.note), " ");
         item.append(html("a", { href: url + "/" + drawing.id + ".png", target: "_blank" }, "sheet (PNG)"));
@@ -354,7 +372,7 @@
       shown.forEach(function (drawing) {
         const group = svgNode("g", { class: "stored", "data-drawing": String(drawing.id) });
         const title = svgNode("title");
-        title.textContent = drawing.author + ", " + framesOf(drawing) + ": " + drawing.note;
+        title.textContent = drawing.author + ", " + framesOf(drawing, first) + ": " + drawing.note;
         group.append(title);
         drawing.shapes.forEach(function (shape) { group.append(drawShape(shape, box.w, box.h)); });
         layer.append(group);

@@ -118,6 +118,7 @@
         take: li.dataset.take,
         frame: function () { return S.frame; },
         canDraw: S.player.dataset.role !== "viewer",
+        firstFrame: Number(S.player.dataset.firstFrame || 0),
         seek: function (frame) { halt(); seek(frame); announce(); },
       });
     }

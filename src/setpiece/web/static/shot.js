@@ -143,6 +143,8 @@
         if (video) { video.pause(); video.currentTime = (frame + 0.5) / fps; }
       },
       canDraw: Boolean(stage.dataset.canDraw),
+      // Shown and typed as the rest of the page numbers frames ([project] first_frame).
+      firstFrame: Number(document.getElementById("drawing-box").dataset.firstFrame || 0),
     });
   }
 
