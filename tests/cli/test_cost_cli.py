@@ -190,3 +190,72 @@ def test_disclose_with_cost_lists_spend_per_generator(cli: Any, film: Any, tmp_p
     assert "spend: runway 8 credits" in text
     assert "<h2>Spend per generator</h2>" in page.read_text()
     assert json.loads(json.dumps(report))["spend"]["previs"] == {"compute_seconds": "0"}
+
+
+KETTLE = """Title: Kettle
+
+INT. KITCHEN - NIGHT
+
+JO fills a KETTLE. SAM leans in the doorway.
+
+SAM
+You are up late.
+"""
+
+
+@pytest.fixture
+def kettle(tmp_path: Path, runway: Any) -> Callable[..., list[str]]:
+    """``setpiece make`` of a one-scene script into a project whose runway is the stub:
+    returns the command's arguments, with ``tables`` added to setpiece.toml."""
+    root = tmp_path / "kettle"
+    init_production(root, actor="ana", resolution=(320, 180)).close()
+    script = tmp_path / "kettle.fountain"
+    script.write_text(KETTLE)
+    base = (root / "setpiece.toml").read_text()
+
+    def configure(**tables: Any) -> list[str]:
+        runway_table = {"base_url": runway.url, "poll_interval_s": 0.01}
+        runway_table["rates"] = {"gen4_image": 8, "gen4.5": 2}
+        settings = {"generators": {"runway": runway_table}, **tables}
+        (root / "setpiece.toml").write_text(base + "\n" + tomli_w.dumps(settings))
+        args = ["make", script, "--project", root, "--generator", "runway", "--kind", "image"]
+        return [*args, "--no-movie"]
+
+    return configure
+
+
+def test_make_with_a_hosted_generator_needs_yes_and_shows_the_quote(
+    cli: Any, kettle: Any, runway: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    args = kettle()
+    monkeypatch.setattr(sys, "stdin", io.StringIO(""))
+    refused = cli(*args)
+    assert refused.code == ExitCode.REFUSED, (refused.out, refused.err)
+    line = refused.err.strip().splitlines()[-1]
+    assert line.startswith("setpiece: error: render: this render is quoted at ")
+    assert line.endswith("over [render] confirm_over (credits = 0): add --yes to start it")
+    assert runway.created == []  # nothing spent, nothing queued
+    shots = int(line.split(" credits for ")[1].split(" take(s)")[0])
+    assert shots >= 1 and f"quoted at {8 * shots} credits" in line
+    assert cli("-C", args[3], "take", "list", "--json").json() == []  # nothing queued
+    done = cli(*args, "--yes", "--json")
+    assert done.code == 0, done.err
+    render = next(s for s in done.json()["steps"] if s["step"] == "render")
+    assert render["figures"]["quote"]["credits"]["amount"] == str(8 * shots)
+    assert f"quote: {8 * shots} credits for {shots} take(s)" in render["detail"]
+    assert len(runway.created) == shots
+
+
+def test_make_over_budget_is_refused_before_anything_is_spent(
+    cli: Any, kettle: Any, runway: Any
+) -> None:
+    args = kettle(budget={"credits": 5})
+    refused = cli(*args, "--yes")
+    assert refused.code == ExitCode.REFUSED, (refused.out, refused.err)
+    line = refused.err.strip().splitlines()[-1]
+    assert "over [budget] credits = 5 (5 remaining)" in line and "--yes" not in line
+    assert runway.created == []
+    args = kettle(budget={"render": {"credits": 5}})  # the step is one render request
+    line = cli(*args, "--yes").err.strip().splitlines()[-1]
+    assert "over [budget.render] credits = 5" in line
+    assert runway.created == []

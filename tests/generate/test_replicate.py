@@ -17,10 +17,13 @@ import pytest
 import tomli_w
 from PIL import Image
 from skimage import data
+from sqlalchemy import select
 
 from mediafactory import write_png
 from setpiece.errors import InvalidInputError
 from setpiece.generate.base import Cost, GeneratorUnavailable, Mode, RenderError, RenderRequest
+from setpiece.model.orm import Take
+from setpiece.production.context import Production
 
 pytest.importorskip("replicate", reason="the replicate extra: pip install 'setpiece[replicate]'")
 
@@ -502,3 +505,33 @@ def test_generators_check_asks_the_account_and_spends_nothing(
     monkeypatch.delenv("REPLICATE_API_TOKEN")
     listed = {g["name"]: g for g in cli("generators", "--json").json()}
     assert listed["replicate"]["missing_settings"] == ["REPLICATE_API_TOKEN"]
+
+
+def test_a_take_whose_answer_carried_no_cost_counts_at_its_quote(
+    cli, film: Path, stub: ReplicateStub
+) -> None:
+    """Paid for, its bill unknown: the take stays in the budget at the quote it was queued
+    with (here estimated from the first take), and ``setpiece cost`` names why it has none."""
+    toml = film / "setpiece.toml"
+    text = toml.read_text().replace(f'video_model = "{KLING}"', f'video_model = "{WAN}"')
+    toml.write_text(text + tomli_w.dumps({"budget": {"usd": 1}}))
+    args = ("render", "1A", "--generator", "replicate", "--kind", "video", "--yes")
+    done = cli(*args)
+    assert done.code == 0, (
+        done.out + done.err
+    )  # priced from the answer: 4.25 s of hardware at 0.00115
+    stub.metrics = None  # the second answer carries no cost
+    assert cli(*args, "--again").code == 0
+    first, second = (cli("take", "show", t, "--json").json() for t in ("1A/1", "1A/2"))
+    assert cost_of(first) == ("0.0048875", "usd")
+    assert second["recipe"]["cost"] is None and "cost_missing" in second["recipe"]["parameters"]
+    with Production.open(film) as production, production.transaction() as session:
+        quote = session.scalars(select(Take.quote_amount).where(Take.cost_amount.is_(None))).one()
+    assert quote is not None and Decimal(quote) > 0  # estimated from the first take
+    budget = cli("cost", "--json").json()
+    (line,) = budget["budget"]["lines"]  # the budget counts it at its quote
+    six = Decimal("0.000001")
+    assert Decimal(line["spent"]) == (Decimal("0.0048875") + Decimal(quote)).quantize(six)
+    assert budget["spend"]["totals"] == {"usd": "0.004888"}  # what was billed, to 6 places
+    assert (budget["spend"]["unknown"], budget["spend"]["no_bill"]) == (1, 1)
+    assert "1 of them: the answer carried no cost" in cli("cost").out

@@ -6,6 +6,7 @@ for ``gen4_image`` and ``gen4.5`` are made-up test figures (they have no written
 
 from __future__ import annotations
 
+import json
 import threading
 from collections.abc import Iterator
 from decimal import Decimal
@@ -212,3 +213,50 @@ def test_a_retry_is_weighed_against_the_budget_at_its_stored_quote(film: Any) ->
         retry_job(production, jobs[1])  # 16 + 8 = 24: a retried hosted take is paid again
     with production.transaction(read_only=True) as session:
         assert session.get(RenderJob, jobs[1]).state == "cancelled"  # nothing moved
+
+
+def test_a_budget_in_a_unit_an_unquotable_generator_bills_in_is_weighed(
+    production: Production, database_url: str | None
+) -> None:
+    """ComfyUI cannot quote and, with no earlier take, has no estimate; a compute_seconds
+    limit that spent and queued already reach still refuses it."""
+    from generate.test_comfyui import TXT2IMG
+
+    (production.config.root / "still.json").write_text(json.dumps(TXT2IMG))
+    scenes.add_scene(production, "INT. TRAIN - NIGHT", number="1")
+    for code in ("1A", "1B"):
+        shots.add_shot(production, "1", code, description=f"shot {code}", size="WS")
+    comfyui = {"url": "http://127.0.0.1:9", "workflow": "still.json"}
+    production = configure(
+        production, database_url, generators={"comfyui": comfyui}, budget={"compute_seconds": 60}
+    )
+    enqueue(production, ["1A"], generator="previs")
+    render_all(production)
+    with production.transaction() as session:  # measured at 40 s (as another machine would)
+        session.query(Take).update({Take.cost_amount: "40", Take.cost_unit: "compute_seconds"})
+    planned = enqueue(production, ["1B"], generator="comfyui", dry_run=True)
+    assert planned.quote is not None and planned.quote.unquoted == 1
+    assert enqueue(production, ["1B"], generator="comfyui").takes  # 40 of 60: it may run
+
+    with production.transaction() as session:
+        session.query(Take).filter(Take.backend == "previs").update({Take.cost_amount: "60"})
+    with pytest.raises(InvalidInputError) as caught:
+        enqueue(production, ["1B"], generator="comfyui", again=True)
+    assert (
+        "this render's 1 take(s) cannot be quoted before it runs; 60 of 60 compute_seconds "
+        "spent (queued takes included): [budget] compute_seconds = 60 is reached"
+    ) in str(caught.value)
+    with production.transaction(read_only=True) as session:
+        assert session.query(Take).count() == 2  # nothing more queued
+
+
+def test_generators_that_cannot_quote_say_what_they_bill_in() -> None:
+    from setpiece.generate.backends.comfyui import ComfyUIGenerator
+    from setpiece.generate.backends.diffusers import DiffusersGenerator
+    from setpiece.generate.backends.previs import PrevisGenerator
+
+    assert DiffusersGenerator({"device": "cuda:1"}).billing_units() == ("gpu_seconds",)
+    assert DiffusersGenerator({"device": "cpu"}).billing_units() == ("compute_seconds",)
+    assert DiffusersGenerator().billing_units() == ("gpu_seconds", "compute_seconds")  # auto
+    assert ComfyUIGenerator({"workflow": "still.json"}).billing_units() == ("compute_seconds",)
+    assert PrevisGenerator().billing_units() == ()  # it always quotes

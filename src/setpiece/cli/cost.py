@@ -40,9 +40,16 @@ def cost(
     for unit, amount in report.totals.items():
         out.print(f"total: {amount} {unit}", markup=False)
     if report.unknown:
-        out.print(
-            f"{report.unknown} take(s) with no recorded cost (imported, derived, or made before costs were recorded)"
+        said = (
+            f"{report.unknown} take(s) with no recorded cost (imported, derived, made before "
+            "costs were recorded, or the answer carried no cost)"
         )
+        if report.no_bill:
+            said += (
+                f"; {report.no_bill} of them: the answer carried no cost (paid for; counted "
+                "against [budget] at their quote)"
+            )
+        out.print(said, markup=False)
     for line in budget.lines:
         if line.limit is not None:
             out.print(

@@ -68,6 +68,9 @@ def make(
     random_seeds: bool = typer.Option(
         False, "--random-seeds", help="Draw every take's seed at random instead."
     ),
+    yes: bool = typer.Option(
+        False, "--yes", help="Start without asking, even when quoted over [render] confirm_over."
+    ),
     as_json: bool = typer.Option(False, "--json", help="Print the report as one JSON document."),
 ) -> None:
     """The whole pipeline: import, plan, speak, render, retime, check, pick, assemble, sign, disclose.
@@ -75,7 +78,9 @@ def make(
     Every step is resumable: run it again after an interruption and it continues. A step
     that fails is reported and the steps that do not need it still run: exits 4 when a
     step failed (takes that did not render included), 5 when the disk or the database
-    failed, 1 when a step hit a bug.
+    failed, 1 when a step hit a bug. A render quoted over [render] confirm_over needs
+    --yes, and one over [budget] is refused: the run stops there (exit 2) with the quote,
+    nothing queued; the report shows the render's quote.
     """
     from setpiece.errors import InvalidInputError
     from setpiece.pipeline.make import DEFAULT_SEED, MakeOptions
@@ -101,6 +106,7 @@ def make(
         dialogue=dialogue,
         actor=state(ctx).actor,
         seed=None if random_seeds else (DEFAULT_SEED if seed is None else seed),
+        yes=yes,
     )
     with _steps(enabled=not as_json) as show:
         report = run_make(options, progress=show)

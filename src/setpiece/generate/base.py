@@ -422,6 +422,14 @@ class Generator(ABC):
         """
         return None
 
+    def billing_units(self) -> tuple[str, ...]:
+        """The units a take this backend cannot quote may cost in (``Cost.unit``); none by
+        default. A take with no quote and no estimate still weighs on a ``[budget]`` limit
+        in one of them: once spent and queued reach it, the render is refused
+        (``production.cost.check_budget``), since the take's cost is unknown but not zero.
+        """
+        return ()
+
     def workflow_for(self, request: RenderRequest) -> WorkflowChoice | None:
         """The workflow ``request`` would be sent with, after ``check``: None for a backend
         that runs no workflows (the default). Reads files only; sends nothing.

@@ -14,7 +14,9 @@ signing and the disclosure read what assembling delivered (``pipeline.deliver``:
 timelines, movie and sheet signed and verified, the disclosure beside them, the same
 delivery ``edit assemble`` makes), so neither is written without its cut. Only the project
 and the script are preconditions: bad input there (another script in the folder, no
-screenplay) refuses the whole run before anything is made. The report's ``exit_code``
+screenplay) refuses the whole run before anything is made, and so does a render whose
+quote is over a budget or over ``[render] confirm_over`` (unless ``yes``), before anything
+is spent, as ``setpiece render`` refuses it. The report's ``exit_code``
 follows ``setpiece.errors.ExitCode``: 1 when a step had a bug, 5 when the environment
 failed, 4 when a step failed otherwise (takes that did not render included). The final
 report says where every output is and what needs a human: findings, shots nobody
@@ -40,6 +42,7 @@ import traceback
 import zlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from decimal import Decimal
 from fractions import Fraction
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -50,6 +53,7 @@ from setpiece.production.context import Production
 
 if TYPE_CHECKING:
     from setpiece.pipeline.deliver import DeliveryReport
+    from setpiece.production.cost import Quote
 
 __all__ = [
     "DEFAULT_SEED",
@@ -127,6 +131,10 @@ class MakeOptions:
     # Speak the lines (``setpiece dialogue render``) and lengthen the shots that cover them
     # to fit them, before the pictures are rendered: the cut is heard.
     dialogue: bool = False
+    # Start a render quoted over ``[render] confirm_over`` (``--yes``); without it such a
+    # render is refused before anything is queued, as ``setpiece render`` refuses one it
+    # cannot ask about.
+    yes: bool = False
 
 
 @dataclass
@@ -266,6 +274,8 @@ def make(
     Raises:
         InvalidInputError: The script does not exist or is not a screenplay, or the project
             folder belongs to another script (without ``force``).
+        InvalidInputError: The render's quote is over ``[budget]``, or over ``[render]
+            confirm_over`` without ``options.yes``: nothing is queued and the run stops.
         SetpieceError: Any other refusal while opening the project or importing the script.
     """
     from setpiece.pipeline.hooks import install
@@ -292,7 +302,9 @@ def make(
                     before(name, run.prod)
                 result = _STEP_FUNCTIONS[name](run)
             except SetpieceError as exc:
-                if name in PRECONDITIONS and exc.exit_code == ExitCode.REFUSED:
+                if isinstance(exc, _NotStarted) or (
+                    name in PRECONDITIONS and exc.exit_code == ExitCode.REFUSED
+                ):
                     raise
                 result = StepResult.raised(name, exc)
             except Exception as exc:
@@ -470,7 +482,20 @@ def _step_dialogue(run: _Run) -> StepResult:
     )
 
 
+class _NotStarted(InvalidInputError):
+    """The render step refused on its quote: over ``[budget]`` or ``[budget.render]``, or
+    over ``[render] confirm_over`` without ``yes``. Nothing was queued and the run stops
+    (exit 2, the one line ``setpiece render`` prints): going on would check, cut and sign a
+    film without the takes it was asked for."""
+
+
+_CONFIRM = "add --yes to start it"  # how to confirm, as ``render`` says it
+
+
 def _step_render(run: _Run) -> StepResult:
+    """Queues what each shot lacks and renders the queue. The whole step is one render
+    request for the budgets and ``[render] confirm_over``: every batch is planned and
+    quoted first, and the total is weighed before any is queued."""
     from setpiece.generate.queue import enqueue, run_queue
     from setpiece.generate.settings import render_settings
 
@@ -481,29 +506,34 @@ def _step_render(run: _Run) -> StepResult:
         if not any(code in shots for shots in missing.values()):
             missing.setdefault(1, []).append(code)  # one take of the new length
     base = options.seed if options.seed is not None and _honours_seeds(options.generator) else None
-    queued = 0
+    batches: list[tuple[list[str], int, str | None]] = []  # (shots, takes, style)
     for count, shots in sorted(missing.items()):
         by_style: dict[str | None, list[str]] = {}
         for shot in shots:
             by_style.setdefault(options.shot_styles.get(shot), []).append(shot)
         for style, group in by_style.items():
             # Pinned seeds differ by shot: one enqueue a shot. Random ones: one for all.
-            batches = [[shot] for shot in group] if base is not None else [group]
-            for batch in batches:
-                queued += len(
-                    enqueue(
-                        run.prod,
-                        batch,
-                        takes=count,
-                        generator=options.generator,
-                        kind=kind,
-                        seed=None
-                        if base is None
-                        else shot_seed(base, batch[0], options.takes - count),
-                        style=style,
-                        fps=options.render_fps if kind == "video" else None,
-                    ).takes
-                )
+            split = [[shot] for shot in group] if base is not None else [group]
+            batches.extend((batch, count, style) for batch in split)
+
+    def queue(batch: list[str], count: int, style: str | None, dry_run: bool) -> Any:
+        return enqueue(
+            run.prod,
+            batch,
+            takes=count,
+            generator=options.generator,
+            kind=kind,
+            seed=None if base is None else shot_seed(base, batch[0], options.takes - count),
+            style=style,
+            fps=options.render_fps if kind == "video" else None,
+            dry_run=dry_run,
+            unconfirmed=None if options.yes else _CONFIRM,
+        )
+
+    quote = None
+    if batches:
+        quote = _weigh([queue(*batch, dry_run=True).quote for batch in batches], run)
+    queued = sum(len(queue(*batch, dry_run=False).takes) for batch in batches)
 
     def show(report: Any, remaining: int) -> None:
         total = report.done + report.failed + remaining
@@ -519,15 +549,45 @@ def _step_render(run: _Run) -> StepResult:
             detail += f"; random seeds: generator {options.generator} does not repeat a seed"
         else:
             detail += "; random seeds (--random-seeds)"
+    figures: dict[str, Any] = {
+        "queued": queued,
+        "rendered": report.done,
+        "failed": report.failed,
+    }
+    if quote is not None:
+        figures["quote"] = quote.to_json()
+        if quote.unquoted or any(Decimal(line.amount) for line in quote.units):
+            detail += "; " + "; ".join(quote.lines())  # free renders (previs) say nothing
     if report.failures:
         detail += ": " + "; ".join(report.failures[:3])
     return StepResult(
         "render",
         status,
         detail,
-        figures={"queued": queued, "rendered": report.done, "failed": report.failed},
+        figures=figures,
         exit_code=ExitCode.PARTIAL if report.failed else ExitCode.DONE,
     )
+
+
+def _weigh(quotes: Sequence[Quote | None], run: _Run) -> Quote:
+    """The render step's quote, all its batches together, weighed before any is queued.
+
+    Raises:
+        _NotStarted: Over ``[budget]`` or ``[budget.render]`` (with the quote and what
+            remains), or over ``[render] confirm_over`` without ``yes``.
+    """
+    from setpiece.generate.queue import over_confirm
+    from setpiece.production.cost import check_budget, combine
+
+    quote = combine([q for q in quotes if q is not None], run.options.generator)
+    try:
+        check_budget(quote)
+    except InvalidInputError as exc:
+        raise _NotStarted(f"render: {exc}") from exc
+    said = None if run.options.yes else over_confirm(run.prod.config.settings, quote)
+    if said is not None:
+        raise _NotStarted(f"render: this render is {said}: {_CONFIRM}")
+    return quote
 
 
 def _too_short(production: Production, codes: Sequence[str], kind: str) -> list[str]:

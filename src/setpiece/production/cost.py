@@ -25,7 +25,13 @@ A backend that cannot quote (``Generator.quote`` is None: diffusers and ComfyUI,
 measured time) is estimated from its earlier takes in this project: their mean cost per
 second of video, or per still, in the unit they were measured in (:func:`estimate`).
 With no earlier take there is no estimate: the quote says so, and those takes are not
-counted (no figure is invented).
+counted (no figure is invented). But a limit in a unit the backend bills in
+(``Generator.billing_units``) still holds: when what is spent and queued in that unit
+already reaches it, such a render is refused, since any take would go past it.
+
+A finished take whose bill never came (an aggregator's answer with no cost: the take is
+made and paid for, its cost unknown) counts as spent at the quote stored when it was
+queued, so that it does not drop out of the budget.
 """
 
 from __future__ import annotations
@@ -38,7 +44,7 @@ from decimal import Decimal
 from fractions import Fraction
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from setpiece.config import load_section, setting
@@ -61,6 +67,7 @@ __all__ = [
     "budget_settings",
     "budget_status",
     "check_budget",
+    "combine",
     "estimate",
     "lock_budget",
     "quote_takes",
@@ -74,6 +81,9 @@ __all__ = [
 UNITS = ("credits", "usd", "compute_seconds", "gpu_seconds")
 BY = ("scene", "shot", "generator", "day")
 _OPEN = (TakeStatus.PENDING.value, TakeStatus.RENDERING.value)
+# The recipe's flag on a take whose generator's answer carried no cost (the Replicate
+# backend's ``parameters["cost_missing"]``, a sentence saying why).
+COST_MISSING = "cost_missing"
 
 Amount = tuple[Decimal, str]  # (amount, unit): a Cost without the generate layer's class
 
@@ -175,12 +185,16 @@ class Quote:
         unquoted_reason: Why, in words; None when every take is quoted.
         each: Each take's quote as (decimal text, unit), estimates included, or None:
             what ``enqueue`` stores on the take.
+        exhausted: For unquoted takes, each limited unit their generator bills in whose
+            ``[budget]`` limit spent and queued already reach: (unit, spent and queued,
+            limit), decimal text. Any such take would go past it (``check_budget``).
     """
 
     units: tuple[UnitQuote, ...] = ()
     unquoted: int = 0
     unquoted_reason: str | None = None
     each: tuple[tuple[str, str] | None, ...] = ()
+    exhausted: tuple[tuple[str, str, str], ...] = ()
 
     def to_json(self) -> dict[str, Any]:
         """``{"credits": {...}, ...}``: one object per unit (the dry run's ``"quote"``), and
@@ -244,6 +258,7 @@ def quote_takes(
     generator: str,
     costs: Sequence[Amount | None],
     outputs: Sequence[Fraction | None],
+    billing_units: Sequence[str] = (),
 ) -> Quote:
     """Totals a render's per-take quotes per unit, filling in estimates, against the budgets.
 
@@ -253,6 +268,9 @@ def quote_takes(
         generator: The generator that makes the takes.
         costs: Each take's quote from its backend, or None where it cannot quote.
         outputs: Each take's seconds of video, or None for a still (for estimates).
+        billing_units: The units the generator may bill in (``Generator.billing_units``):
+            for takes with no quote nor estimate, a ``[budget]`` limit in one of them that
+            spent and queued already reach refuses the render (``Quote.exhausted``).
 
     Raises:
         InvalidInputError: ``[budget]`` is not valid.
@@ -278,14 +296,59 @@ def quote_takes(
         line[1] += 1
         line[2] = line[2] or estimated
     units = _against_budgets(session, budget, totals)
-    reason = None
+    reason = _unquoted_reason(unquoted, generator)
+    exhausted: list[tuple[str, str, str]] = []
     if unquoted:
-        reason = (
-            f"{unquoted} take(s) of {generator} have no quote: it is billed by measured time "
-            "and has no earlier take in this project to estimate from; they are not counted "
-            "against [budget]"
-        )
-    return Quote(units=tuple(units), unquoted=unquoted, unquoted_reason=reason, each=tuple(each))
+        committed = _committed(session)
+        limits = budget.limits()
+        for unit in sorted(set(billing_units) & set(limits), key=_unit_order):
+            spent, queued = committed.get(unit, (Decimal(0), Decimal(0)))
+            if spent + queued >= limits[unit]:
+                exhausted.append((unit, _text(spent + queued), _text(limits[unit])))
+    return Quote(
+        units=tuple(units),
+        unquoted=unquoted,
+        unquoted_reason=reason,
+        each=tuple(each),
+        exhausted=tuple(exhausted),
+    )
+
+
+def combine(quotes: Sequence[Quote], generator: str) -> Quote:
+    """One quote for several requests of ``generator`` planned against the same spend, none
+    of them queued yet (``make`` plans a request per shot when seeds are pinned): amounts
+    and takes added per unit; spent, queued and the limits are the same in each.
+    """
+    lines: dict[str, UnitQuote] = {}
+    for quote in quotes:
+        for line in quote.units:
+            if line.unit in lines:
+                was = lines[line.unit]
+                line = dataclasses.replace(
+                    was,
+                    amount=_text(Decimal(was.amount) + Decimal(line.amount)),
+                    takes=was.takes + line.takes,
+                    estimated=was.estimated or line.estimated,
+                )
+            lines[line.unit] = line
+    unquoted = sum(quote.unquoted for quote in quotes)
+    return Quote(
+        units=tuple(lines[unit] for unit in sorted(lines, key=_unit_order)),
+        unquoted=unquoted,
+        unquoted_reason=_unquoted_reason(unquoted, generator),
+        each=tuple(cost for quote in quotes for cost in quote.each),
+        exhausted=tuple(dict.fromkeys(limit for quote in quotes for limit in quote.exhausted)),
+    )
+
+
+def _unquoted_reason(unquoted: int, generator: str) -> str | None:
+    if not unquoted:
+        return None
+    return (
+        f"{unquoted} take(s) of {generator} have no quote: it is billed by measured time "
+        "and has no earlier take in this project to estimate from; they are not counted "
+        "against [budget]"
+    )
 
 
 def retry_quote(
@@ -351,9 +414,20 @@ def _against_budgets(
 def check_budget(quote: Quote) -> None:
     """Refuses a render whose quote exceeds ``[budget]`` or ``[budget.render]`` in any unit.
 
+    A render with takes that cannot be quoted is refused when a limit in a unit their
+    generator bills in is already reached (``Quote.exhausted``): their cost is unknown, but
+    above zero.
+
     Raises:
         InvalidInputError: Naming the budget, the quote and what remains (exit 2).
     """
+    if quote.exhausted:
+        unit, used, limit = quote.exhausted[0]
+        raise InvalidInputError(
+            f"this render's {quote.unquoted} take(s) cannot be quoted before it runs; "
+            f"{used} of {limit} {unit} spent (queued takes included): [budget] {unit} = "
+            f"{limit} is reached. Raise the budget in setpiece.toml"
+        )
     for line in quote.units:
         over = line.over()
         if over is not None:
@@ -429,12 +503,16 @@ class SpendReport:
         rows: One per group and unit, in film (or date) order.
         totals: Unit -> amount spent (decimal text).
         unknown: Takes with media but no recorded cost (imported, or made before costs).
+        no_bill: Of those, the takes whose generator's answer carried no cost (flagged
+            ``cost_missing`` on the take): paid for, counted against ``[budget]`` at their
+            quote.
     """
 
     by: str
     rows: tuple[SpendRow, ...]
     totals: dict[str, str]
     unknown: int
+    no_bill: int = 0
 
 
 def spend(production: Production, by: str = "scene") -> SpendReport:
@@ -459,9 +537,11 @@ def spend(production: Production, by: str = "scene") -> SpendReport:
             .join(Scene, Shot.scene_id == Scene.id)
             .order_by(Scene.position, Shot.position, Take.number)
         ).all()
-        unknown = session.scalar(
-            select(func.count()).where(Take.cost_amount.is_(None), Take.media_sha256.is_not(None))
-        )
+        uncosted = session.scalars(
+            select(Take.parameters).where(
+                Take.cost_amount.is_(None), Take.media_sha256.is_not(None)
+            )
+        ).all()
     groups: dict[tuple[str, str], list[Any]] = {}
     totals: dict[str, Decimal] = defaultdict(Decimal)
     for amount, unit, backend, created, shot, scene in rows:
@@ -480,7 +560,8 @@ def spend(production: Production, by: str = "scene") -> SpendReport:
             for k, u in ordered
         ),
         totals={unit: _text(totals[unit]) for unit in sorted(totals, key=_unit_order)},
-        unknown=int(unknown or 0),
+        unknown=len(uncosted),
+        no_bill=sum(1 for parameters in uncosted if (parameters or {}).get(COST_MISSING)),
     )
 
 
@@ -504,17 +585,32 @@ def _group(by: str, *, scene: str, shot: str, backend: str | None, created: date
 
 
 def _committed(session: Session) -> dict[str, tuple[Decimal, Decimal]]:
-    """Unit -> (spent, queued): costs recorded, and quotes of takes still to render."""
+    """Unit -> (spent, queued): costs recorded, and quotes of takes still to render.
+
+    A finished take (it has media) with no cost recorded but a quote counts as spent at its
+    quote: it was rendered and paid for, and its bill did not come (an aggregator's answer
+    with no cost). Imported takes have no quote and count nothing."""
     spent: dict[str, Decimal] = defaultdict(Decimal)
     queued: dict[str, Decimal] = defaultdict(Decimal)
     rows = session.execute(
-        select(Take.cost_amount, Take.cost_unit, Take.quote_amount, Take.quote_unit, Take.status)
+        select(
+            Take.cost_amount,
+            Take.cost_unit,
+            Take.quote_amount,
+            Take.quote_unit,
+            Take.status,
+            Take.media_sha256,
+        )
     ).all()
-    for cost, cost_unit, quote, quote_unit, status in rows:
+    for cost, cost_unit, quote, quote_unit, status, media in rows:
         if cost is not None and cost_unit is not None:
             spent[cost_unit] += Decimal(cost)
-        elif quote is not None and quote_unit is not None and status in _OPEN:
+        elif quote is None or quote_unit is None:
+            continue
+        elif status in _OPEN:
             queued[quote_unit] += Decimal(quote)
+        elif media is not None:
+            spent[quote_unit] += Decimal(quote)
     return {u: (spent[u], queued[u]) for u in set(spent) | set(queued)}
 
 

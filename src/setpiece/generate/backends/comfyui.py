@@ -433,6 +433,10 @@ class ComfyUIGenerator(Generator):
     ) -> None:
         super().__init__(settings, project_dir=project_dir)
 
+    def billing_units(self) -> tuple[str, ...]:
+        """Compute seconds, measured by the server (it cannot quote)."""
+        return ("compute_seconds",)
+
     @classmethod
     def missing_settings(cls, settings: GeneratorSettings) -> list[str]:
         """A workflow: without one the server has nothing to run."""

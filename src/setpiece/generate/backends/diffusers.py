@@ -358,6 +358,14 @@ class DiffusersGenerator(Generator):
             report(0.0)
         return [result for result in results if result is not None]
 
+    def billing_units(self) -> tuple[str, ...]:
+        """GPU-seconds on CUDA, compute seconds elsewhere (``_measured``); both while the
+        device is left to choose (``auto``: chosen when the first pipeline loads)."""
+        device = self._device or self.settings.device
+        if device is None:
+            return ("gpu_seconds", "compute_seconds")
+        return ("gpu_seconds",) if device.startswith("cuda") else ("compute_seconds",)
+
     def _measured(self, seconds: float, takes: int) -> Cost:
         """One take's share of a pipeline call's wall time, in GPU- or compute seconds."""
         unit = "gpu_seconds" if (self._device or "").startswith("cuda") else "compute_seconds"

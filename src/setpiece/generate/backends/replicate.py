@@ -275,6 +275,10 @@ class ReplicateGenerator(Generator):
         self._sdk: Client | None = None
         self._http: httpx.Client | None = None  # downloads: other hosts, never the token
 
+    def billing_units(self) -> tuple[str, ...]:
+        """US dollars: a model billed by hardware time cannot be quoted, but bills in them."""
+        return (UNIT,)
+
     def __getstate__(self) -> dict[str, Any]:
         # Ray and process pools pickle generators: no live clients, and with them no token.
         return {**self.__dict__, "_sdk": None, "_http": None}

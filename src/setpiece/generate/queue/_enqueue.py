@@ -289,6 +289,7 @@ def price(
         backend.name,
         costs,
         [_seconds(request) for request in requests],
+        backend.billing_units(),
     )
 
 
