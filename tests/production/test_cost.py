@@ -258,5 +258,8 @@ def test_generators_that_cannot_quote_say_what_they_bill_in() -> None:
     assert DiffusersGenerator({"device": "cuda:1"}).billing_units() == ("gpu_seconds",)
     assert DiffusersGenerator({"device": "cpu"}).billing_units() == ("compute_seconds",)
     assert DiffusersGenerator().billing_units() == ("gpu_seconds", "compute_seconds")  # auto
-    assert ComfyUIGenerator({"workflow": "still.json"}).billing_units() == ("compute_seconds",)
+    assert ComfyUIGenerator({"workflow": "still.json"}).billing_units() == (
+        "gpu_seconds",
+        "compute_seconds",
+    )  # which one, the server says when it answers (as diffusers on "auto")
     assert PrevisGenerator().billing_units() == ()  # it always quotes

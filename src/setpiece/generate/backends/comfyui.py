@@ -434,8 +434,10 @@ class ComfyUIGenerator(Generator):
         super().__init__(settings, project_dir=project_dir)
 
     def billing_units(self) -> tuple[str, ...]:
-        """Compute seconds, measured by the server (it cannot quote)."""
-        return ("compute_seconds",)
+        """Seconds measured by the server (it cannot quote): ``gpu_seconds`` on a GPU
+        server, ``compute_seconds`` on a CPU one (``billed_unit``); which one is known only
+        once the server answers, so both are weighed."""
+        return ("gpu_seconds", "compute_seconds")
 
     @classmethod
     def missing_settings(cls, settings: GeneratorSettings) -> list[str]:
