@@ -106,6 +106,15 @@ def same(a: RenderResult, b: RenderResult) -> bool:
     return bool(np.array_equal(pixels(a), pixels(b)))
 
 
+def alike(batched: RenderResult, single: RenderResult) -> bool:
+    """The same image made in batches of different sizes: batched float32 matrix products
+    may differ from unbatched ones in the last bit (about 1e-7), which can move a value
+    across a rounding boundary of the 8-bit PNG: at most one level, on a handful of values
+    (which values depends on the CPU's vector unit)."""
+    difference = np.abs(pixels(batched).astype(int) - pixels(single).astype(int))
+    return bool(difference.max() <= 1 and (difference > 0).mean() < 0.01)
+
+
 class Calls:
     """Counts pipeline calls (and their batch sizes) by wrapping the pipeline class's __call__."""
 
@@ -189,9 +198,7 @@ def test_takes_differing_in_seed_alone_are_one_call_and_each_matches_its_seed_al
     assert calls.sizes == [3]
     alone = [sd.render(still(seed), tmp_path) for seed in (21, 22, 23)]
     for together, single in zip(batch, alone, strict=True):
-        difference = np.abs(pixels(together) - pixels(single))
-        assert difference.max() <= 1
-        assert (difference > 0).mean() < 0.01
+        assert alike(together, single)
         assert together.parameters["batch"] == 3
     assert not same(batch[0], batch[1])
     assert len({r.path for r in batch + alone}) == 6
@@ -448,7 +455,7 @@ def test_out_of_memory_halves_the_batch_then_is_transient(
     limit = 1
     halved = sd.render_batch([still(31), still(32)], tmp_path)
     assert sizes == [2, 1, 1]
-    assert all(same(a, b) for a, b in zip(expected, halved, strict=True))
+    assert all(alike(a, b) for a, b in zip(expected, halved, strict=True))
     limit = 0
     with pytest.raises(RenderError, match="out of memory") as caught:
         sd.render(still(31), tmp_path)

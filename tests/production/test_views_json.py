@@ -92,7 +92,7 @@ def test_records_without_a_to_json_of_their_own_print_as_before() -> None:
         (
             CommentView(3, "1A", None, 12, "dana", "warmer", when),
             b'{"id":3,"shot":"1A","take":null,"frame":12,"author":"dana","note":"warmer",'
-            b'"created_at":"2026-12-06T06:30:00Z"}',
+            b'"created_at":"2026-12-06T06:30:00Z","take_label":null}',
         ),
         (
             HistoryItem(when, "dana", "approve", "take abc (1A/2)", None, "circled", None),
