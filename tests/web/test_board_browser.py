@@ -211,3 +211,33 @@ def test_a_live_update_waits_for_the_card_in_hand(
         assert get_shot(production, "1A").status == "review"
         page.wait_for_selector(".column[data-status=wip] [data-shot='2B']", timeout=15000)
         assert page.locator(".column[data-status=review] [data-shot='1A']").count() == 1
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_a_live_update_waits_for_the_move_in_flight(
+    production: Any, make: Any, browser: Any, artefacts: Path
+) -> None:
+    """A change elsewhere arriving while a move is unanswered must not swap in a page fetched
+    before the move landed (the moved card came back to its old column: CI's failure of stop
+    38). The move's request is held in the browser until the change has had its time."""
+    from setpiece.production.shots import set_shot_status
+
+    film = board_film(production, make)
+    with LiveServer(film.app) as server:
+        page = browser.new_context(viewport={"width": 1400, "height": 900}).new_page()
+        log_in(page, server.url, "art", film.passwords["art"], "/board")
+        page.wait_for_selector("body[data-feed=open]")
+        held: list[Any] = []
+        page.route("**/api/v1/shots/1A/status", lambda route: held.append(route))
+        page.select_option("[data-shot='1A'] select.move", "review")
+        page.wait_for_function("() => document.body.dataset.moving === '1'")
+        set_shot_status(production, "2B", "wip")  # someone else's move, while 1A's is unanswered
+        page.wait_for_timeout(1500)  # the feed's event and the 250 ms refresh have had their time
+        assert page.evaluate("() => document.body.dataset.refreshed") is None
+        assert len(held) == 1
+        held[0].continue_()
+        assert _said(page) == "1A moved to review."
+        page.wait_for_selector(".column[data-status=wip] [data-shot='2B']", timeout=15000)
+        assert page.locator("[data-shot='1A']").count() == 1
+        assert page.locator(".column[data-status=review] [data-shot='1A']").count() == 1
+        page.screenshot(path=str(artefacts / "board.png"), full_page=True)

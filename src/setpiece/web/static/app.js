@@ -8,21 +8,27 @@
   let refreshing = false;
 
   // A card held by the pointer (or mid-drag) would be torn out of the user's hand by a swap:
-  // wait until it is let go. board.js sets data-holding.
+  // wait until it is let go. board.js sets data-holding, and data-moving while a move it sent
+  // is unanswered (a page fetched then would put the card back where it was).
   function holding() {
     const held = Number(document.body.dataset.holding || 0);
-    return held && Date.now() - held < 30000;
+    return (held && Date.now() - held < 30000) || Number(document.body.dataset.moving || 0) > 0;
+  }
+
+  function moves() {
+    return document.body.dataset.moved || "";
   }
 
   async function refresh() {
     if (refreshing || holding()) { schedule(); return; }
     refreshing = true;
+    const before = moves();
     try {
       const response = await fetch(location.href, { credentials: "same-origin", headers: { "Accept": "text/html" } });
       if (!response.ok) return;
       const next = new DOMParser().parseFromString(await response.text(), "text/html");
-      // Picked up while the page was being fetched: swap once it is let go.
-      if (holding()) { schedule(); return; }
+      // Picked up, or moved, while the page was being fetched: that page is stale.
+      if (holding() || moves() !== before) { schedule(); return; }
       let changed = false;
       next.querySelectorAll("[data-part]").forEach(function (part) {
         const here = part.id && document.getElementById(part.id);

@@ -42,11 +42,20 @@
     return answer;
   }
 
+  // app.js does not swap the board while a move is unanswered, nor with a page fetched before
+  // one was answered (data-moving, data-moved).
+  function moving(step) {
+    const body = document.body.dataset;
+    body.moving = String(Math.max(0, Number(body.moving || 0) + step));
+    if (step < 0) body.moved = String(Number(body.moved || 0) + 1);
+  }
+
   async function move(card, status) {
     const code = card.dataset.shot;
     const version = Number(card.dataset.version) || undefined;
     const select = card.querySelector("select.move");
     if (status === card.dataset.status) return;
+    moving(1);
     try {
       let answer;
       if (status === "approved" && card.dataset.take) {
@@ -67,6 +76,8 @@
     } catch (error) {
       if (select) select.value = card.dataset.status;
       said(code + " stays " + card.dataset.status + ": " + error.message, true);
+    } finally {
+      moving(-1);
     }
   }
 
