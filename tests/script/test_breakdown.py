@@ -43,6 +43,10 @@ from setpiece.script.fountain import parse_fountain
         ("INT. MARA'S FLAT, KITCHEN - NIGHT", ("INT", "MARA'S FLAT, KITCHEN", "NIGHT")),
         ("SNIPER SCOPE POV", (None, None, None)),
         ("INT.", ("INT", None, None)),
+        # Big Fish: a qualifier in brackets, or after the time of day, is not the place.
+        ("EXT.  BLOOM BACK YARD - NIGHT [CONTINUOUS]", ("EXT", "BLOOM BACK YARD", "NIGHT")),
+        ("INT. BIG TOP - NIGHT - CONTINUOUS", ("INT", "BIG TOP", "NIGHT")),
+        ("INT. BIG TOP - NIGHT [CONTINUOUS]", ("INT", "BIG TOP", "NIGHT")),
     ],
 )
 def test_split_heading(heading: str, expected: tuple[str | None, ...]) -> None:

@@ -86,7 +86,7 @@ _LAYOUT: dict[str, tuple[int, int, bool]] = {
     "parenthetical": (0, PARENTHETICAL_WIDTH, True),
     "lyrics": (0, DIALOGUE_WIDTH, True),
 }
-_PARENS = re.compile(r"\([^)]*\)?")
+_PARENS = re.compile(r"\([^)]*\)?|\[[^\]]*\]?")
 _CONVENTIONS: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("back", re.compile(r"^(?:BACK TO (?:SCENE|PRESENT)|RETURN TO SCENE)\b")),
     ("insert", re.compile(r"^INSERT\b")),
@@ -227,6 +227,9 @@ def split_heading(heading: str) -> tuple[str | None, str | None, str | None]:
     for index in range(len(parts) - 1, 0, -1):
         time = _time_of(parts[index])
         if time is not None:
+            # "BIG TOP - NIGHT - CONTINUOUS": the time of day is NIGHT, and no part of the place.
+            while index > 1 and (earlier := _time_of(parts[index - 1])) is not None:
+                index, time = index - 1, earlier
             parts = parts[:index]
             break
     if time is None and parts and "," in parts[-1]:
