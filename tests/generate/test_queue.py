@@ -356,3 +356,18 @@ def test_a_failing_release_is_logged_not_raised(caplog) -> None:
     message = record.getMessage()
     assert "giving back 2 job(s) in flight failed" in message
     assert "another worker renders them again" in message and "s3cret" not in message
+
+
+def test_a_render_at_another_rate_never_falls_short_of_the_shot(film: Production) -> None:
+    """25 planned frames at 24 fps rendered at 12 fps: 13 frames (12.5 was rounded to even,
+    12, and the retimed take ended a frame short of the shot)."""
+    from fractions import Fraction
+
+    from setpiece.production.shots import set_shot_duration
+
+    set_shot_duration(film, "1A", 25)
+    plan = enqueue(film, ["1A"], generator="previs", kind="video", fps=Fraction(12), dry_run=True)
+    assert plan.takes[0].request["frames"] == 13
+    set_shot_duration(film, "1A", 24)
+    plan = enqueue(film, ["1A"], generator="previs", kind="video", fps=Fraction(12), dry_run=True)
+    assert plan.takes[0].request["frames"] == 12

@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 import uuid
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field, replace
@@ -427,7 +428,9 @@ def _plan_shot(
         mode = Mode.IMAGE_TO_VIDEO if parent else Mode.TEXT_TO_VIDEO
     rate = order.fps or project.fps
     planned_frames = shot.planned_frames or int(project.fps * 2)
-    frames = max(1, round(planned_frames * rate / project.fps)) if video else 1
+    # Rounded up: a 12 fps render of 25 planned frames at 24 fps needs 13 (12.5 rounded to
+    # even was 12, a frame short of the shot after retime).
+    frames = max(1, math.ceil(Fraction(planned_frames) * rate / project.fps)) if video else 1
     # References go to stills only: video modes take a first frame instead (Runway refuses both).
     with_refs = bool(composed.references) and not video and capabilities.reference_images
     if with_refs:  # a real person's likeness needs consent on record ([bible] require_consent)
