@@ -43,6 +43,18 @@ def test_a_copy_under_a_banner_or_cut_to_half_is_found_and_named_alone() -> None
     assert match.reference == 1 and match.mirrored
 
 
+def test_a_narrow_crop_is_found_and_a_sliver_is_not_proof() -> None:
+    """The inliers' spread is measured on the take's footprint: a crop a third of the frame
+    wide cannot spread its inliers over 35 % of the whole reference's width (such crops
+    were missed), while a sliver under a quarter of the reference proves nothing."""
+    refs, corpus = _corpus()
+    w = refs[3].shape[1]
+    third = refs[3][:, w // 3 : w // 3 + round(w * 0.32)]
+    assert [m.reference for m in corpus.match(third)] == [3]
+    sliver = refs[3][:, w // 2 : w // 2 + round(w * 0.16)]
+    assert corpus.match(sliver) == []
+
+
 def test_an_unrelated_picture_is_not_matched() -> None:
     _, corpus = _corpus()
     for seed in (50, 51, 52):
