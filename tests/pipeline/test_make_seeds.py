@@ -10,7 +10,6 @@ import pytest
 from setpiece.cli.main import main
 from setpiece.pipeline.make import DEFAULT_SEED, shot_seed
 from setpiece.production.context import Production
-from setpiece.production.records import list_findings
 from setpiece.production.takes import list_takes
 
 ONE_SCENE = """Title: Kettle
@@ -91,28 +90,3 @@ def test_bad_seeds_are_one_line_exit_2_and_make_nothing(
     code, _, err = run("make", script, "--project", tmp_path / "p", *args, capsys=capsys)
     assert code == 2 and message in err and len(err.strip().splitlines()) == 1, err
     assert not (tmp_path / "p").exists()
-
-
-@pytest.mark.slow
-def test_two_demo_runs_find_the_same_and_only_the_staged_look_jump(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setenv("SETPIECE_USER", "demo")
-    found = []
-    for name in ("one", "two"):
-        assert main(["demo", str(tmp_path / name), "--json"]) == 0
-        capsys.readouterr()
-        with Production.open(tmp_path / name) as production:
-            found.append(
-                [
-                    (f.kind, f.shot, f.take_label, f.frame, f.score, f.threshold, f.detail)
-                    for f in list_findings(production)
-                ]
-            )
-    assert found[0] == found[1]
-    jumps = [
-        (shot, detail.split(":")[0])
-        for kind, shot, _, _, _, _, detail in found[0]
-        if kind == "look_jump"
-    ]
-    assert jumps == [("3B", "cut from 3A/2 to 3B/2"), ("3C", "cut from 3B/2 to 3C/2")]
