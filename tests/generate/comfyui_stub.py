@@ -36,6 +36,7 @@ import asyncio
 import contextlib
 import io
 import json
+import socket
 import struct
 import threading
 import time
@@ -227,6 +228,7 @@ class ComfyUIStub:
         self._wake: asyncio.Event | None = None
         self._worker_task: asyncio.Task[None] | None = None
         self._port = 0
+        self._held: socket.socket | None = None  # the port, between stop and start
 
     # -- control ----------------------------------------------------------------------
 
@@ -247,12 +249,20 @@ class ComfyUIStub:
             raise RuntimeError("the ComfyUI stub did not start")
         return self
 
-    def stop(self) -> None:
-        """Shuts the server: later connections are refused, like a ComfyUI that is down."""
+    def stop(self, *, hold_port: bool = False) -> None:
+        """Shuts the server: later connections are refused, like a ComfyUI that is down.
+
+        ``hold_port``: the port stays bound, not listening, until ``start`` comes back on it,
+        so no other test's server or connection takes it in between (an ``Address already
+        in use`` on a restart, seen in CI)."""
         if self._loop is None or self._runner is None:
             return
         asyncio.run_coroutine_threadsafe(self._shutdown(), self._loop).result(10)
         self._runner = None
+        if hold_port:
+            self._held = socket.socket()
+            self._held.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            self._held.bind(("127.0.0.1", self._port))
         self._loop.call_soon_threadsafe(self._loop.stop)
         if self._thread is not None:
             self._thread.join(10)
@@ -310,9 +320,14 @@ class ComfyUIStub:
         self._runner = web.AppRunner(app, access_log=None)
         await self._runner.setup()
         # A restart (``stop`` then ``start``) comes back on the same port, as a server does.
-        site = web.TCPSite(self._runner, "127.0.0.1", self._port)
-        await site.start()
-        port = self._port = self._runner.addresses[0][1]
+        listener = socket.socket()
+        listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        listener.bind(("127.0.0.1", self._port))  # beside the holder: it does not listen
+        if self._held is not None:
+            self._held.close()
+            self._held = None
+        await web.SockSite(self._runner, listener).start()
+        port = self._port = listener.getsockname()[1]
         self.url = f"http://127.0.0.1:{port}"
         self._wake = asyncio.Event()
         self._worker_task = asyncio.get_running_loop().create_task(self._worker())
@@ -322,8 +337,8 @@ class ComfyUIStub:
             self._worker_task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._worker_task
-        for socket in list(self._sockets.values()):
-            await socket.close()
+        for websocket in list(self._sockets.values()):
+            await websocket.close()
         assert self._runner is not None
         await self._runner.cleanup()
 

@@ -33,6 +33,7 @@ bring it back on the same port.
 from __future__ import annotations
 
 import json
+import socket
 import threading
 import uuid
 from collections import deque
@@ -101,10 +102,12 @@ class ReplicateStub:
         self.predictions: dict[str, _Prediction] = {}
         self._forced: dict[str, deque[_Answer]] = {}
         self._lock = threading.Lock()
+        self._held: socket.socket | None = None  # the port, while down
         self._server = self._serve(0)
 
     def _serve(self, port: int) -> _Server:
-        server = _Server(("127.0.0.1", port), _handler(self))
+        server = _Server(("127.0.0.1", port), _handler(self), held=self._held)
+        self._held = None
         server.daemon_threads = True
         self._thread = threading.Thread(
             target=server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True
@@ -121,12 +124,16 @@ class ReplicateStub:
 
     def __exit__(self, *exc: object) -> None:
         self.stop()
+        if self._held is not None:
+            self._held.close()
 
     def stop(self) -> None:
-        """Goes down as in an outage: open connections cut, later ones refused."""
-        if self._thread.is_alive():
-            self._server.shutdown()
-        self._server.server_close()
+        """Goes down as in an outage: open connections cut, later ones refused; the port is
+        held for the restart."""
+        if self._held is None:
+            if self._thread.is_alive():
+                self._server.shutdown()
+            self._held = self._server.close_and_hold()
         self._server.cut()
         self._thread.join(5)
 

@@ -127,6 +127,7 @@ class RunwayStub:
         self._forced: dict[str, deque[_Answer]] = {}
         self._lock = threading.Lock()
         self._server = _Server(("127.0.0.1", 0), _handler(self))
+        self._held: socket.socket | None = None  # the port, while down
         self._server.daemon_threads = True
         self._thread = threading.Thread(
             target=self._server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True
@@ -142,20 +143,24 @@ class RunwayStub:
 
     def __exit__(self, *exc: object) -> None:
         self.stop()
+        if self._held is not None:
+            self._held.close()
 
     def stop(self) -> None:
         """Goes down like a service in an outage: the connections open (kept alive) are cut
         and later ones refused."""
-        if self._thread.is_alive():
-            self._server.shutdown()
-        self._server.server_close()
+        if self._held is None:
+            if self._thread.is_alive():
+                self._server.shutdown()
+            self._held = self._server.close_and_hold()
         self._server.cut()
         self._thread.join(5)
 
     def restart(self) -> None:
         """Comes back on the same port, with the tasks it had (a hosted service's restart)."""
         port = self._server.server_port
-        self._server = _Server(("127.0.0.1", port), _handler(self))
+        self._server = _Server(("127.0.0.1", port), _handler(self), held=self._held)
+        self._held = None
         self._server.daemon_threads = True
         self._thread = threading.Thread(
             target=self._server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True
@@ -326,10 +331,33 @@ class _Server(ThreadingHTTPServer):
 
     daemon_threads = True
 
-    def __init__(self, address: tuple[str, int], handler: Any) -> None:
+    def __init__(
+        self, address: tuple[str, int], handler: Any, *, held: socket.socket | None = None
+    ) -> None:
+        """``held``: the port's holder from ``close_and_hold``, let go only once this server
+        has the port bound, so nothing else can take it in between."""
         self.open: set[socket.socket] = set()
         self.lock = threading.Lock()
-        super().__init__(address, handler)
+        super().__init__(address, handler, bind_and_activate=False)
+        try:
+            self.server_bind()  # SO_REUSEADDR: binds beside a holder that does not listen
+            if held is not None:
+                held.close()
+            self.server_activate()
+        except BaseException:
+            self.server_close()
+            raise
+
+    def close_and_hold(self) -> socket.socket:
+        """Closes the server but keeps its port bound without listening: connections are
+        refused, as by a service that is down, and no other test's server or connection can
+        take the port before the restart (that was an ``Address already in use`` in CI)."""
+        port = self.server_port
+        self.server_close()
+        holder = socket.socket()
+        holder.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        holder.bind(("127.0.0.1", port))
+        return holder
 
     def process_request(self, request: Any, client_address: Any) -> None:
         with self.lock:

@@ -537,7 +537,7 @@ def test_a_comfyui_restart_within_the_window_loses_nothing(tmp_path: Path) -> No
 
         def restart() -> None:
             wait_for(lambda: len(server.history) >= 1, what="the first prompt")
-            server.stop()
+            server.stop(hold_port=True)
             time.sleep(4)
             server.start()
 

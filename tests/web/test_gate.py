@@ -520,7 +520,9 @@ def test_back_works_in_chromium_under_the_boards_csp(production: Any, make: Any)
             page.wait_for_selector("#error-message")
             assert page.url == f"{server.url}/shots/NOPE"
             page.click("#back")
-            page.wait_for_url(f"{server.url}/board", timeout=5000)
+            # The navigation's start is the proof (a refused ``javascript:`` never starts
+            # one); the board's full load under a loaded CI took over 5 s once.
+            page.wait_for_url(f"{server.url}/board", wait_until="commit", timeout=30000)
             assert refused == []
         finally:
             chromium.close()
