@@ -124,6 +124,33 @@ def test_flow_is_fine_where_motion_is_small_and_coarse_where_large() -> None:
     assert off.fine is None and off.grey(wide[:, :1280]).shape == (216, 384)
 
 
+def test_a_pair_the_coarse_flow_already_blends_is_not_refined() -> None:
+    """A still under fresh sensor noise: nothing moved, so the coarse warp explains none of
+    the change and the pair is a blend; the fine flow (the costly pass) is not computed."""
+    rng = np.random.default_rng(11)
+    still = _texture(1280, 720, 3).astype(np.int16)
+    a, b = (
+        np.clip(still + rng.normal(0, 6, still.shape), 0, 255).astype(np.uint8) for _ in range(2)
+    )
+    engine = _engine(1280, 720)
+    calls: list[tuple[int, ...]] = []
+    measure = engine._flow_pair
+
+    def counted(grey_a: np.ndarray, grey_b: np.ndarray) -> Any:
+        calls.append(grey_a.shape)
+        return measure(grey_a, grey_b)
+
+    engine._flow_pair = counted  # type: ignore[method-assign]
+    pair = engine.flow(engine.grey(a), engine.grey(b))
+    assert pair.blend == 1.0 and not pair.cut
+    assert calls == [(216, 384)] and pair.forward.shape[:2] == (216, 384)
+    # A small pan of the same picture is refined: coarse, then fine.
+    calls.clear()
+    wide = _texture(1600, 720, 3)
+    moved = engine.flow(engine.grey(wide[:, :1280]), engine.grey(wide[:, 8:1288]))
+    assert calls == [(216, 384), (432, 768)] and moved.blend < 1.0
+
+
 def test_an_odd_size_gets_flow_sizes_and_a_picture_of_its_own_size() -> None:
     wide = _texture(1321, 721, 6)
     engine = _engine(1281, 721)

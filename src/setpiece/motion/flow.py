@@ -25,7 +25,9 @@ near-still shots, AI clips; every choice cross-validated on halves of the clips)
 * **Flow scale from the motion.** The coarse flow (``flow_long_side``) measures the
   motion; where it is small (95th percentile under ``fine_motion`` of the long side),
   flow is computed again at ``flow_fine_side``: 0.4-0.6 dB better on pans, zooms and AI
-  clips. Large motion keeps the coarse flow, which is cheaper and tracks it as well.
+  clips. Large motion keeps the coarse flow, which is cheaper and tracks it as well,
+  and so does a pair the coarse flow already blends (below): on still and flickering
+  shots the fine flow only confirmed the blend, at most of the pair's cost.
 * **Blend where flow cannot help.** The two pictures warped to the middle are compared
   (mean absolute grey difference at flow scale, brightness evened out so that a fade
   does not count) with the two pictures unwarped. Flow
@@ -371,15 +373,21 @@ class Interpolator:
         with how far to blend instead and whether they are two shots."""
         import cv2
 
+        if self.fine is None:
+            return self._decide(grey_a, grey_b, self._flow_pair(grey_a, grey_b))
+        small_a = cv2.resize(grey_a, self.coarse, interpolation=cv2.INTER_AREA)
+        small_b = cv2.resize(grey_b, self.coarse, interpolation=cv2.INTER_AREA)
+        coarse = self._decide(small_a, small_b, self._flow_pair(small_a, small_b))
+        if coarse.blend >= 1.0 or _motion(coarse.forward) >= self._limit:
+            # A blend already (the coarse warp explains nothing: a still, flicker, a fade,
+            # a cut), or large motion, which the coarse flow tracks as well: refining
+            # would cost the fine flow for nothing.
+            return coarse
+        return self._decide(grey_a, grey_b, self._flow_pair(grey_a, grey_b))
+
+    def _decide(self, small_a: np.ndarray, small_b: np.ndarray, pair: FlowPair) -> FlowPair:
+        """``pair`` with how far to blend instead of warp, and whether it spans a cut."""
         settings = self.settings
-        small_a, small_b = grey_a, grey_b
-        if self.fine is not None:
-            small_a = cv2.resize(grey_a, self.coarse, interpolation=cv2.INTER_AREA)
-            small_b = cv2.resize(grey_b, self.coarse, interpolation=cv2.INTER_AREA)
-        pair = self._flow_pair(small_a, small_b)
-        if self.fine is not None and _motion(pair.forward) < self._limit:
-            small_a, small_b = grey_a, grey_b
-            pair = self._flow_pair(grey_a, grey_b)
         warped, unwarped = _disagreement(small_a, small_b, pair)
         # 0.1 grey levels keep identical pictures (0 / 0) at a ratio of 1: a blend.
         ratio = (warped + 0.1) / (unwarped + 0.1)

@@ -158,10 +158,11 @@ def retime_take(
         reports.append(report)
         # Version 2: the interpolation adapts per pair (issue 29: fine flow, blending
         # where flow does not help, cuts the flow finds). Version 3: flow on smoothed
-        # greys (flow_blur), lost flow counted over texture.
+        # greys (flow_blur), lost flow counted over texture. Version 4: a pair the coarse
+        # flow already blends is not refined with the fine flow.
         return Operation(
             "retime",
-            3,
+            4,
             {
                 "fps": f"{report.fps.numerator}/{report.fps.denominator}",
                 "factor": None if factor is None else str(factor),
