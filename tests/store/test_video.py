@@ -85,6 +85,35 @@ def test_the_careful_writer_pads_an_odd_picture_to_even(tmp_path: Path) -> None:
     assert np.abs(first[19] - first[18]).max() <= 12  # the repeated row
 
 
+@pytest.mark.parametrize(("size", "pix_fmt"), [((33, 19), "rgb24"), ((1280, 720), "yuv420p")])
+def test_pictures_prepared_in_threads_make_the_same_movie(
+    tmp_path: Path, size: tuple[int, int], pix_fmt: str
+) -> None:
+    """retime converts its pictures in its threads (``prepare``) and the writer only
+    encodes: the same movie, byte for byte, as pictures handed to ``write`` as RGB, padded
+    alike (an odd size) and in the same matrix (BT.709 from 720 lines)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    pictures = _pictures(*size)
+    source = _source(tmp_path / f"in.{'mov' if pix_fmt == 'rgb24' else 'mp4'}", pictures, pix_fmt)
+    info = probe_video(source)
+    frames = [f.rgb for f in decode(source)]
+    with open_writer(tmp_path / "direct.mp4", info, info.rate, preset="ultrafast", crf=18) as w:
+        for rgb in frames:
+            w.write(rgb)
+    with (
+        open_writer(tmp_path / "prepared.mp4", info, info.rate, preset="ultrafast", crf=18) as p,
+        ThreadPoolExecutor(max_workers=2) as pool,
+    ):
+        for prepared in [pool.submit(p.prepare, rgb) for rgb in frames]:
+            p.write(prepared.result())
+    assert p.padded == w.padded == (size == (33, 19)) and p.pix_fmt == w.pix_fmt  # type: ignore[attr-defined]
+    direct = [f.rgb for f in decode(tmp_path / "direct.mp4")]
+    made = [f.rgb for f in decode(tmp_path / "prepared.mp4")]
+    assert len(made) == len(direct) == len(pictures)
+    assert all(np.array_equal(x, y) for x, y in zip(made, direct, strict=True))
+
+
 def test_the_encoder_refuses_an_odd_size_for_420_in_one_line(tmp_path: Path) -> None:
     target = tmp_path / "odd.mp4"
     with pytest.raises(InvalidInputError) as caught:

@@ -129,9 +129,16 @@ def _frames(sink: queue.Queue[Any]) -> Iterator[tuple[Any, np.ndarray]]:
 
 
 def _interpolate(
-    engine: Any, a: np.ndarray, b: np.ndarray, pair: Future[Any], t: float
-) -> np.ndarray:
-    return engine.interpolate(a, b, pair.result(), t)
+    prepare: Callable[[np.ndarray], Any],
+    engine: Any,
+    a: np.ndarray,
+    b: np.ndarray,
+    pair: Future[Any],
+    t: float,
+) -> Any:
+    """The picture at ``t``, converted for the writer in this thread (the writing thread
+    only encodes)."""
+    return prepare(engine.interpolate(a, b, pair.result(), t))
 
 
 def retime(
@@ -196,12 +203,11 @@ def retime(
             preset=settings.encoder_preset,
             crf=settings.crf,
         ) as writer:
-            pending: deque[Future[np.ndarray]] = deque()
+            pending: deque[Future[Any]] = deque()
 
-            def ready(picture: np.ndarray) -> Future[np.ndarray]:
-                done: Future[np.ndarray] = Future()
-                done.set_result(picture)
-                return done
+            def ready(picture: np.ndarray) -> Future[Any]:
+                """A source picture as it is, converted for the writer in a thread."""
+                return warps.submit(writer.prepare, picture)
 
             def drain(keep: int) -> None:
                 while len(pending) > keep:
@@ -252,7 +258,9 @@ def retime(
                             pair = flows.submit(engine.flow, grey_a, grey_b)
                             made.append((pair, round(b.time * info.rate), 0))
                         pending.append(
-                            warps.submit(_interpolate, engine, a.rgb, b.rgb, pair, float(u))
+                            warps.submit(
+                                _interpolate, writer.prepare, engine, a.rgb, b.rgb, pair, float(u)
+                            )
                         )
                         made[-1] = (pair, made[-1][1], made[-1][2] + 1)
                     k += 1
