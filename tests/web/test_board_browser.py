@@ -123,6 +123,33 @@ def test_groups_filters_and_posters(
 
 
 @pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_a_drop_ends_the_carry_even_when_the_card_is_replaced_before_dragend(
+    production: Any, make: Any, browser: Any
+) -> None:
+    """A live update can swap the board between the drop and Chromium's dragend, which then
+    fires on a detached card and never reaches the document: the drop itself ends the carry
+    (``data-dragging``), or the next drag waits for it forever (CI, at this stop)."""
+    film = board_film(production, make)
+    with LiveServer(film.app) as server:
+        page = browser.new_context(viewport={"width": 1400, "height": 900}).new_page()
+        log_in(page, server.url, "art", film.passwords["art"], "/board")
+        during, after = page.evaluate(
+            """() => {
+              const card = document.querySelector("[data-shot='1A']");
+              const data = new DataTransfer();
+              card.dispatchEvent(new DragEvent("dragstart", {bubbles: true, dataTransfer: data}));
+              const during = document.body.dataset.dragging || "";
+              const group = document.querySelector(".column[data-status=review]");
+              group.dispatchEvent(
+                new DragEvent("drop", {bubbles: true, cancelable: true, dataTransfer: data}));
+              card.remove();  // swapped out by a live update: its dragend is lost
+              return [during, document.body.dataset.dragging || ""];
+            }"""
+        )
+        assert (during, after) == ("1A", "")
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 def test_drag_and_drop_follows_the_workflow_and_roles(
     production: Any, make: Any, browser: Any, artefacts: Path
 ) -> None:

@@ -144,6 +144,9 @@
       const card = dragged;
       dragged = null;
       hold(false);
+      // The drop ends the carry: a live update may swap the board before Chromium's dragend,
+      // which then fires on a detached card and never reaches this document.
+      delete document.body.dataset.dragging;
       move(card, group.dataset.status);
     });
   }
