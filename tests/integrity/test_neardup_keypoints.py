@@ -9,7 +9,14 @@ import numpy as np
 from PIL import Image, ImageDraw
 
 from integrity.pictures import scene
-from setpiece.integrity.keypoints import KeypointCorpus, box_agreement
+from setpiece.integrity.keypoints import (
+    MANY,
+    NARROW,
+    SPREAD,
+    KeypointCorpus,
+    box_agreement,
+    spread_holds,
+)
 from setpiece.integrity.settings import IntegritySettings
 
 CONFIG = IntegritySettings()
@@ -53,6 +60,32 @@ def test_a_narrow_crop_is_found_and_a_sliver_is_not_proof() -> None:
     assert [m.reference for m in corpus.match(third)] == [3]
     sliver = refs[3][:, w // 2 : w // 2 + round(w * 0.16)]
     assert corpus.match(sliver) == []
+
+
+def test_inliers_in_one_block_hold_a_fit_when_they_are_many() -> None:
+    assert spread_holds(SPREAD, SPREAD, 12)
+    assert not spread_holds(0.3, 0.7, MANY - 1)  # few: both sides must reach SPREAD
+    assert spread_holds(0.3, 0.7, MANY)  # many, over a block
+    assert not spread_holds(1.0, NARROW - 0.01, 500)  # a strip, however many
+    assert not spread_holds(0.3, 0.3, 500)  # a block too small
+
+
+def test_a_picture_with_its_detail_in_one_block_is_found_under_a_logo() -> None:
+    """A figure on a plain ground: the features cannot spread over 35 % of the frame's
+    width, and a copy under a logo on the plain part was missed (c2pa's ribbons picture)."""
+
+    def block(seed: int) -> np.ndarray:
+        ground = np.linspace(60, 110, 480, dtype=np.float32)[None, :, None]
+        picture = np.repeat(np.repeat(ground, 360, axis=0), 3, axis=2).astype(np.uint8)
+        picture[40:320, 180:310] = np.asarray(scene(seed, 130, 280))
+        return picture
+
+    refs = [block(seed) for seed in range(20, 26)]
+    corpus = KeypointCorpus(refs, CONFIG)
+    take = Image.fromarray(refs[2])
+    ImageDraw.Draw(take).ellipse((340, 200, 460, 330), fill=(220, 30, 30))
+    (match,) = corpus.match(np.asarray(take))
+    assert match.reference == 2 and match.inliers >= MANY
 
 
 def test_an_unrelated_picture_is_not_matched() -> None:
