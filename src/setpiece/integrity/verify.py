@@ -12,7 +12,9 @@ That score alone does not separate frames of one generated film: previs frames o
 different locations share the panel, the silhouettes and the framing, and score 0.5-0.8.
 Two more measures are taken in the same aligned region, and :func:`is_copy` needs all
 three: the SSIM of the raw grey pictures at 32 pixels (``coarse``: the layout of tones,
-which equalising flattens), and the agreement of colour (``colour``: the correlation of
+which equalising flattens; the better of the take as it is and the take with its tones
+matched to the region's, so that a global tone curve, a heavy grade's contrast and gamma,
+does not lower it), and the agreement of colour (``colour``: the correlation of
 the Lab a* and b* channels at 16 pixels, each channel centred and scaled, so a grade
 that tints or (de)saturates keeps it while a figure in another colour lowers it; None
 when either picture has no colour, as a grey copy has, and then it is not asked).
@@ -154,6 +156,17 @@ def _colour(region: np.ndarray, take: np.ndarray) -> float | None:
     return float(np.mean(agreement))
 
 
+def _tones_of(grey: np.ndarray, model: np.ndarray) -> np.ndarray:
+    """``grey`` with its tones mapped, monotonically, onto ``model``'s distribution
+    (histogram matching): equal tones stay equal, so a flat area stays flat."""
+    import numpy as np
+
+    _, inverse, counts = np.unique(grey.ravel(), return_inverse=True, return_counts=True)
+    middle = (np.cumsum(counts) - counts / 2) / grey.size
+    mapped = np.quantile(model.astype(np.float64), middle)
+    return np.asarray(mapped[inverse].reshape(grey.shape).round().clip(0, 255), np.uint8)
+
+
 def _extras(take_rgb: np.ndarray, region_rgb: np.ndarray) -> tuple[float, float | None]:
     """(coarse SSIM, colour agreement) of the take and the reference region it sits on."""
     import cv2
@@ -162,9 +175,11 @@ def _extras(take_rgb: np.ndarray, region_rgb: np.ndarray) -> tuple[float, float 
     if h < 2 or w < 2:
         return 0.0, None
     size = (COARSE_WIDTH, max(8, round(h * COARSE_WIDTH / w)))
-    coarse = _ssim(
-        _grey(region_rgb, size=size, equalise=False), _grey(take_rgb, size=size, equalise=False)
-    )
+    region = _grey(region_rgb, size=size, equalise=False)
+    take = _grey(take_rgb, size=size, equalise=False)
+    # the layout of tones, as they are or once a global tone curve (a grade's contrast and
+    # gamma) is undone: a heavy grade lowered the raw SSIM under the floor (issue 30)
+    coarse = max(_ssim(region, take), _ssim(region, _tones_of(take, region)))
     size = (COLOUR_WIDTH, max(4, round(h * COLOUR_WIDTH / w)))
     pictures = [
         cv2.resize(np.ascontiguousarray(rgb[:, :, :3]), size, interpolation=cv2.INTER_AREA)
