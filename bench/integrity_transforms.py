@@ -54,7 +54,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from integrity_eval import LOCATIONS, load, previs_frames, thumb, wilson
-from setpiece.integrity.hashing import WINDOWS, query_codes, reference_codes
+from setpiece.integrity.hashing import WINDOWS, Window, query_codes, reference_codes
 from setpiece.integrity.index import HammingIndex
 from setpiece.integrity.keypoints import KeypointCorpus, KeypointMatch, box_agreement
 from setpiece.integrity.settings import IntegritySettings
@@ -319,7 +319,23 @@ class WindowRule:
         self.log.append((coded, matches))
         if named:
             return named
-        return {m.reference for m in matches}
+        if matches or self.keypoints is None:
+            return {m.reference for m in matches}
+        return self._smooth(rgb)
+
+    def _smooth(self, rgb: np.ndarray) -> set[int]:
+        """check.py's last stage: smooth references, verified whole."""
+        assert self.keypoints is not None
+        config = self.config
+        found = set()
+        for ref, mirrored in self.keypoints.smooth_candidates(rgb, config.candidates):
+            alignment = verify(rgb, self.thumbs[ref], Window(0.0, 0.0, 1.0, 1.0), mirrored)
+            agreement = box_agreement(
+                self.thumbs[ref], rgb, alignment.box, mirrored, self.keypoints.shared_cells[ref]
+            )
+            if is_copy(alignment, config) and agreement >= config.keypoint_agreement:
+                found.add(ref)
+        return found
 
 
 class PHashRule:

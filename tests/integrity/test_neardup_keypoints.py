@@ -88,6 +88,41 @@ def test_a_picture_with_its_detail_in_one_block_is_found_under_a_logo() -> None:
     assert match.reference == 2 and match.inliers >= MANY
 
 
+def _smooth(colours: list[tuple[int, int, int]], split: float = 0.4) -> np.ndarray:
+    """Four colours blended softly, as c2pa's gradient test picture is: no features at all."""
+    import cv2
+
+    picture = np.zeros((320, 480, 3), np.float32)
+    x = round(480 * split)
+    picture[:160, :x], picture[:160, x:] = colours[0], colours[1]
+    picture[160:, :x], picture[160:, x:] = colours[2], colours[3]
+    return np.asarray(cv2.GaussianBlur(picture, (0, 0), 25).round(), np.uint8)
+
+
+SMOOTH = [(20, 110, 40), (250, 110, 20), (20, 110, 250), (250, 100, 250)]
+
+
+def _logo(rgb: np.ndarray) -> np.ndarray:
+    image = Image.fromarray(rgb)
+    draw = ImageDraw.Draw(image)
+    draw.rectangle((300, 40, 440, 160), fill=(240, 240, 30))
+    draw.ellipse((310, 50, 430, 150), fill=(10, 10, 120))
+    return np.asarray(image)
+
+
+def test_a_smooth_reference_is_shortlisted_by_its_low_frequencies() -> None:
+    refs, _ = _corpus()
+    smooth = _smooth(SMOOTH)
+    corpus = KeypointCorpus([*refs, smooth], CONFIG)
+    assert corpus.smooth == [len(refs)]  # too few features for a fit
+    covered = _logo(smooth)
+    assert corpus.match(covered) == []  # nothing for the features to hold
+    assert (len(refs), False) in corpus.smooth_candidates(covered, CONFIG.candidates)
+    mirrored = np.ascontiguousarray(covered[:, ::-1])
+    assert (len(refs), True) in corpus.smooth_candidates(mirrored, CONFIG.candidates)
+    assert corpus.smooth_candidates(np.full((1, 1, 3), 9, np.uint8), 8) == []
+
+
 def test_an_unrelated_picture_is_not_matched() -> None:
     _, corpus = _corpus()
     for seed in (50, 51, 52):
@@ -178,6 +213,37 @@ def test_check_integrity_flags_a_take_under_a_banner_through_the_keypoint_stage(
     assert data["reference"]["title"] == "work3"
     assert data["agreement"] >= CONFIG.keypoint_agreement
     assert data["inliers"] >= CONFIG.keypoint_inliers  # placed by the keypoint fit
+
+
+def test_check_integrity_flags_a_smooth_picture_under_a_logo_and_not_another_one(
+    cli, film: Path, tmp_path: Path
+) -> None:
+    """A picture too smooth for features, copied under a logo: its code moved 18 bits, as
+    far as an unrelated picture's, so only the smooth references' stage (verified whole)
+    finds it; the same colours laid out otherwise are not a copy."""
+    from setpiece.integrity.hashing import query_codes, reference_codes
+
+    folder = tmp_path / "library"
+    folder.mkdir()
+    for seed in (1, 2, 3):
+        scene(seed, 480, 320).save(folder / f"work{seed}.png")
+    Image.fromarray(_smooth(SMOOTH)).save(folder / "soft.png")
+    assert cli("reference", "add", folder).code == 0
+    copy = _logo(_smooth(SMOOTH))
+    codes = reference_codes(_smooth(SMOOTH))
+    assert min(bin(int(a) ^ int(b)).count("1") for a in query_codes(copy) for b in codes) > (
+        CONFIG.hamming
+    )
+    Image.fromarray(copy).save(tmp_path / "copy.png")
+    Image.fromarray(_smooth(SMOOTH[::-1], split=0.6)).save(tmp_path / "other.png")
+    for path in (tmp_path / "copy.png", tmp_path / "other.png"):
+        assert cli("take", "import", "1A", path).code == 0
+    result = cli("check", "integrity", "--json")
+    assert result.code == 0, result.err
+    (finding,) = result.json()["findings"]
+    assert finding["data"]["reference"]["title"] == "soft"
+    assert finding["data"].get("inliers") is None  # not placed by a keypoint fit
+    assert finding["data"]["agreement"] >= CONFIG.keypoint_agreement
 
 
 def test_the_keypoint_stage_waits_for_a_corpus_that_can_show_a_backdrop(

@@ -4,7 +4,11 @@ The path of one take: its frames are sampled as references are (shot changes and
 stride), each frame is hashed whole and mirrored, the index returns every reference
 code within the Hamming radius, the closest reference frames are verified on the
 pixels (:mod:`setpiece.integrity.verify`: SSIM, coarse SSIM and colour agreement,
-each over its floor), and each reference work a take copies
+each over its floor). A frame the codes name nothing for goes to the keypoint stage
+(:mod:`setpiece.integrity.keypoints`: banners, logos, half crops), and then to the
+references too smooth for features, shortlisted by their low frequencies and verified
+whole (their codes are unsteady: a banner moves them as far as an unrelated picture's).
+Each reference work a take copies
 becomes one ``near_duplicate`` finding, carrying its best frame pair as evidence (the
 take's frame beside the reference frame). A re-run replaces the previous findings of
 the takes it checked.
@@ -261,6 +265,35 @@ def _by_keypoints(
     return found
 
 
+def _by_smooth(
+    frame: np.ndarray,
+    codes: np.ndarray,
+    corpus: _Corpus,
+    config: IntegritySettings,
+    thumbs: dict[int, np.ndarray | None],
+    production: Production,
+) -> list[tuple[int, Alignment, int]]:
+    """(reference row, alignment, Hamming) of each smooth reference (too few features for
+    the keypoint stage, its code unsteady) that the frame copies whole, by the pixels."""
+    keypoints = _keypoint_corpus(corpus, config, thumbs, production)
+    found = []
+    for position, mirrored in keypoints.smooth_candidates(frame, config.candidates):
+        row = keypoints.rows[position]
+        reference = thumbs[row]
+        assert reference is not None
+        alignment = verify(frame, reference, Window(0.0, 0.0, 1.0, 1.0), mirrored)
+        if not is_copy(alignment, config):
+            continue
+        skip = keypoints.shared_cells[position]
+        agreement = box_agreement(reference, frame, alignment.box, alignment.mirrored, skip)
+        if agreement < config.keypoint_agreement:
+            continue
+        whole = corpus.index.codes[corpus.owner == row][:1]
+        distance = int(hamming(whole, codes[1 if mirrored else 0])[0]) if len(whole) else 64
+        found.append((row, replace(alignment, agreement=round(agreement, 4)), distance))
+    return found
+
+
 def _by_codes(
     frame: np.ndarray,
     position: int,
@@ -330,6 +363,8 @@ def _match_take(
         found = _by_codes(frame.rgb, position, hits, corpus, config, thumbs, production)
         if not found and _keypoints_on(corpus, config):
             found = _by_keypoints(frame.rgb, codes[position], corpus, config, thumbs, production)
+            if not found:
+                found = _by_smooth(frame.rgb, codes[position], corpus, config, thumbs, production)
         for row, alignment, distance in found:
             work_id = corpus.frames[row][0]
             if work_id not in best or alignment.ssim > best[work_id][0].ssim:

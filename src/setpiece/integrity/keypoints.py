@@ -23,6 +23,10 @@ panels of different locations through their identical caption strips, precision 
    only lowers that fraction by the area it covers; another picture that happens to share
    some structure fails most cells.
 
+A reference too smooth for features (a colour gradient, fog) cannot be fitted, and its
+code is unsteady; :meth:`KeypointCorpus.smooth_candidates` shortlists such references by
+the direction of their low DCT frequencies, for the check to verify them whole.
+
 Measured and chosen in bench/integrity_transforms.py (figures in bench/RESULTS.md).
 """
 
@@ -33,6 +37,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from setpiece.integrity.hashing import HASH_SIDE
 from setpiece.integrity.settings import IntegritySettings
 
 __all__ = ["KeypointCorpus", "KeypointMatch", "box_agreement", "spread_holds"]
@@ -74,6 +79,14 @@ works' frames is dropped."""
 
 MIN_CELLS = 6
 """Fewest informative cells an agreement is measured on; fewer answer 0 (no proof)."""
+
+SMOOTH_COSINE = 0.5
+"""Smallest cosine between a take's and a smooth reference's low DCT frequencies (the 63
+pHash coefficients before they are cut to bits) for the reference to be verified. A
+picture too smooth for features (a colour gradient, fog) has pHash bits near their median:
+a banner or a grade moves its code 16-36 bits, as far as an unrelated picture's, while the
+coefficients themselves keep their direction. On the bench's transforms of c2pa's gradient
+this kept 90 % of its copies and 10 % of the other pictures (bench/RESULTS.md)."""
 
 _CANDIDATES = 4
 _RATIO = 0.85
@@ -134,6 +147,18 @@ def _features(grey: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     if descriptors is None or not points:
         return np.empty((0, 2), np.float32), np.empty((0, 32), np.uint8)
     return np.array([p.pt for p in points], dtype=np.float32), descriptors
+
+
+def _low(grey: np.ndarray) -> np.ndarray:
+    """The 63 low DCT frequencies pHash takes its bits from (DC left out), unit length."""
+    import cv2
+
+    small = cv2.resize(
+        grey.astype(np.float32), (HASH_SIDE, HASH_SIDE), interpolation=cv2.INTER_AREA
+    )
+    low = cv2.dct(small)[:8, :8].flatten()[1:]
+    norm = float(np.linalg.norm(low))
+    return np.asarray(low / norm if norm > 0 else low, np.float32)
 
 
 def _cells(grey: np.ndarray) -> list[np.ndarray | None]:
@@ -262,6 +287,11 @@ class KeypointCorpus:
         for (points, descriptors), mask in zip(features, keep, strict=True):
             self._points.append(points[mask])
             self._descriptors.append(descriptors[mask])
+        # references with too few features for a fit: shortlisted by their low frequencies
+        self.smooth = [
+            i for i, (points, _) in enumerate(features) if len(points) < config.keypoint_inliers
+        ]
+        self._smooth_low = np.array([_low(self.greys[i]) for i in self.smooth], np.float32)
         sizes = [len(d) for d in self._descriptors]
         self._owner = np.repeat(np.arange(len(sizes)), sizes)
         self._pool = (
@@ -294,6 +324,31 @@ class KeypointCorpus:
             counts[i] = np.array([len(s) for s in seen], np.int64)
             keep[i] = counts[i] < SHARED
         return keep
+
+    def smooth_candidates(self, rgb: np.ndarray, most: int) -> list[tuple[int, bool]]:
+        """The smooth references (too few features for :meth:`match`) a take frame may
+        copy, as (position, mirrored), closest first: at most ``most``, each at a cosine
+        of at least :data:`SMOOTH_COSINE`. They still have to pass pixel verification."""
+        if not self.smooth:
+            return []
+        grey = _grey(rgb)
+        if min(grey.shape) < 8:
+            return []
+        scored = []
+        for mirrored in (False, True):
+            picture = np.ascontiguousarray(grey[:, ::-1]) if mirrored else grey
+            cosines = self._smooth_low @ _low(picture)
+            scored += [
+                (float(c), ref, mirrored) for c, ref in zip(cosines, self.smooth, strict=True)
+            ]
+        scored.sort(key=lambda item: -item[0])
+        out: list[tuple[int, bool]] = []
+        for cosine, ref, mirrored in scored:
+            if cosine < SMOOTH_COSINE or len(out) >= most:
+                break
+            if all(ref != seen for seen, _ in out):
+                out.append((ref, mirrored))
+        return out
 
     def match(self, rgb: np.ndarray) -> list[KeypointMatch]:
         """The reference frames a take frame copies, by the three proofs."""
