@@ -238,7 +238,8 @@ def _by_keypoints(
     thumbs: dict[int, np.ndarray | None],
     production: Production,
 ) -> list[tuple[int, Alignment, int]]:
-    """(reference row, alignment, Hamming) of each frame the keypoint stage proves."""
+    """(reference row, alignment, Hamming) of each frame the keypoint stage proves; when it
+    proves none, of each smooth reference the frame copies whole (:func:`_by_smooth`)."""
     keypoints = _keypoint_corpus(corpus, config, thumbs, production)
     found = []
     for match in keypoints.match(frame):
@@ -259,10 +260,8 @@ def _by_keypoints(
             inliers=match.inliers,
             agreement=match.agreement,
         )
-        whole = corpus.index.codes[corpus.owner == row][:1]
-        distance = int(hamming(whole, codes[1 if match.mirrored else 0])[0]) if len(whole) else 64
-        found.append((row, alignment, distance))
-    return found
+        found.append((row, alignment, _distance(corpus, row, codes, match.mirrored)))
+    return found or _by_smooth(frame, codes, corpus, config, thumbs, keypoints)
 
 
 def _by_smooth(
@@ -271,11 +270,10 @@ def _by_smooth(
     corpus: _Corpus,
     config: IntegritySettings,
     thumbs: dict[int, np.ndarray | None],
-    production: Production,
+    keypoints: KeypointCorpus,
 ) -> list[tuple[int, Alignment, int]]:
-    """(reference row, alignment, Hamming) of each smooth reference (too few features for
-    the keypoint stage, its code unsteady) that the frame copies whole, by the pixels."""
-    keypoints = _keypoint_corpus(corpus, config, thumbs, production)
+    """Each smooth reference (too few features for a fit, its code unsteady) that the frame
+    copies whole, by the pixels: shortlisted by :meth:`KeypointCorpus.smooth_candidates`."""
     found = []
     for position, mirrored in keypoints.smooth_candidates(frame, config.candidates):
         row = keypoints.rows[position]
@@ -288,10 +286,15 @@ def _by_smooth(
         agreement = box_agreement(reference, frame, alignment.box, alignment.mirrored, skip)
         if agreement < config.keypoint_agreement:
             continue
-        whole = corpus.index.codes[corpus.owner == row][:1]
-        distance = int(hamming(whole, codes[1 if mirrored else 0])[0]) if len(whole) else 64
-        found.append((row, replace(alignment, agreement=round(agreement, 4)), distance))
+        alignment = replace(alignment, agreement=round(agreement, 4))
+        found.append((row, alignment, _distance(corpus, row, codes, mirrored)))
     return found
+
+
+def _distance(corpus: _Corpus, row: int, codes: np.ndarray, mirrored: bool) -> int:
+    """Hamming distance of the frame's code (mirrored or not) to the row's whole-frame code."""
+    whole = corpus.index.codes[corpus.owner == row][:1]
+    return int(hamming(whole, codes[1 if mirrored else 0])[0]) if len(whole) else 64
 
 
 def _by_codes(
@@ -363,8 +366,6 @@ def _match_take(
         found = _by_codes(frame.rgb, position, hits, corpus, config, thumbs, production)
         if not found and _keypoints_on(corpus, config):
             found = _by_keypoints(frame.rgb, codes[position], corpus, config, thumbs, production)
-            if not found:
-                found = _by_smooth(frame.rgb, codes[position], corpus, config, thumbs, production)
         for row, alignment, distance in found:
             work_id = corpus.frames[row][0]
             if work_id not in best or alignment.ssim > best[work_id][0].ssim:
