@@ -273,6 +273,27 @@ def test_keyboard_review_of_a_ten_take_playlist(
 
 
 @pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_a_clip_that_stalls_while_it_plays_is_stepped_to_its_end(
+    production: Any, make: Any, browser: Any, artefacts: Path
+) -> None:
+    """Chromium could leave a clip playing at "current data only", its time still, after
+    quick frame steps (the keyboard review test waited 15 s on it, now and then): the
+    player steps such a clip frame by frame. Here the browser's play never moves the clip."""
+    film, _ = review_film(production, make)
+    with LiveServer(film.app) as server:
+        page = player(browser, server, film, "dora")
+        for position in (2, 3, 4):
+            page.keyboard.press("ArrowDown")
+            at(page, position, 0)
+        assert "(4 of 10) · frame 0 (1 of 12)" in page.inner_text("#where")
+        page.evaluate("() => { HTMLMediaElement.prototype.play = () => Promise.resolve(); }")
+        page.keyboard.press("l")
+        page.wait_for_selector("#player[data-state=playing]")
+        at(page, 4, 11, timeout=15000)
+        assert "frame 11 (12 of 12)" in page.inner_text("#where")
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 def test_a_viewer_cannot_approve_and_is_told_why(
     production: Any, make: Any, browser: Any, artefacts: Path
 ) -> None:

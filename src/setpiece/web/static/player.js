@@ -18,8 +18,12 @@
   const S = {
     player: null, items: [], index: 0, frame: 0, dir: 0, timer: null, raf: null, phase: null,
     joined: false, leader: null, me: "", posting: false, postAgain: false,
-    reading: false, readAgain: false,
+    reading: false, readAgain: false, moved: 0, movedAt: 0,
   };
+  // A clip whose time has not moved for this long while it plays has stalled (Chromium
+  // can leave a clip at "current data only", idle, after quick frame steps): it is then
+  // stepped frame by frame, as a clip the browser will not play is.
+  const STALL_MS = 1000;
 
   function rate(text) {
     const [n, d] = String(text || "24").split("/");
@@ -189,6 +193,15 @@
     readout();
     // The end, even where "ended" was not sent (a clip a little shorter than its frames).
     if (v.ended || (v.paused && v.readyState >= 2 && S.frame >= frames(item()) - 1)) { ended(); return; }
+    const now = performance.now();
+    if (v.currentTime !== S.moved) {
+      S.moved = v.currentTime;
+      S.movedAt = now;
+    } else if (now - S.movedAt > STALL_MS) {
+      v.pause();
+      stepForward();
+      return;
+    }
     S.raf = requestAnimationFrame(tracking);
   }
 
@@ -211,6 +224,8 @@
     const v = video();
     if (v) {
       if (S.frame >= frames(li) - 1) seek(0);
+      S.moved = -1;
+      S.movedAt = performance.now();
       v.play().catch(function () { if (v === video() && v.paused) stepForward(); });
       S.raf = requestAnimationFrame(tracking);
     } else {
