@@ -34,23 +34,75 @@ def board_film(production: Any, make: Any) -> Film:
     return film
 
 
-def _drag(page: Any, source: str, target: str) -> None:
-    """Drags ``source`` onto ``target`` once the browser's previous drag has ended.
+def _centre(page: Any, selector: str) -> tuple[float, float]:
+    """The middle of ``selector`` in the viewport, once it is shown (a live update may be
+    swapping the board in at that moment)."""
+    from playwright.sync_api import Error as PlaywrightError
 
-    Under a loaded CI machine Chromium sometimes ignored a drag that followed another at
-    once (no dragstart: the card never left, nothing was said; CI at stops 37 and 38): the
-    next drag waits for the last one's dragend (board.js marks ``data-dragging``), and a
-    drag that never started is tried once more. What the board then says is asserted by the
-    caller.
+    element, box = page.locator(selector), None
+    for _ in range(100):
+        try:
+            element.wait_for(state="visible")
+            element.scroll_into_view_if_needed(timeout=1000)
+            box = element.bounding_box(timeout=1000)
+        except PlaywrightError:  # swapped out while measured: the new one, then
+            box = None
+        if box is not None:
+            break
+        page.wait_for_timeout(50)
+    assert box is not None, f"{selector} is not on the page"
+    x, y = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
+    size = page.viewport_size
+    assert 0 <= x < size["width"] and 0 <= y < size["height"], f"{selector} is off screen"
+    return x, y
+
+
+def _drag(page: Any, source: str, target: str) -> None:
+    """Drags ``source`` onto ``target`` as a hand does, with Chromium's own drag.
+
+    The mouse is pressed on the card and moved in steps; Chromium begins its drag (dragstart
+    on the card) and hands it to the test through CDP's drag interception; the test then
+    gives Chromium dragenter, dragover and drop at the target, and Chromium ends the drag
+    (dragend on the card). What the board says is asserted by the caller.
+
+    Playwright's ``drag_and_drop`` decides whether a drag began from a dragstart seen within
+    a zero-delay timer after the mouse moved. On a loaded CI machine Chromium's dragstart
+    came later: Playwright took it for no drag and let the mouse go, and Chromium's drag
+    stayed open, with no drop and no dragend (CI at stops 37, 38 and 39, always a later drag
+    of a page). Here the test waits for Chromium's word that the drag began.
     """
     page.wait_for_function("() => !document.body.dataset.dragging")
-    page.drag_and_drop(source, target)
-    said = "() => document.getElementById('board-said').textContent.length > 0"
+    (x0, y0), (x1, y1) = _centre(page, source), _centre(page, target)
+    cdp = page.context.new_cdp_session(page)
+    began: list[dict[str, Any]] = []
+    cdp.on("Input.dragIntercepted", lambda event: began.append(event["data"]))
+    cdp.send("Input.setInterceptDrags", {"enabled": True})
+
+    def mouse(kind: str, x: float, y: float, buttons: int) -> None:
+        cdp.send(
+            "Input.dispatchMouseEvent",
+            {"type": kind, "x": x, "y": y, "button": "left", "buttons": buttons, "clickCount": 1},
+        )
+
     try:
-        page.wait_for_function(said, timeout=10_000)
-    except Exception:  # Playwright's TimeoutError: the drop never came; once more
-        page.wait_for_function("() => !document.body.dataset.dragging")
-        page.drag_and_drop(source, target)
+        mouse("mouseMoved", x0, y0, 0)
+        mouse("mousePressed", x0, y0, 1)
+        for step in range(1, 6):
+            if began:  # Chromium's drag has the mouse now
+                break
+            mouse("mouseMoved", x0 + (x1 - x0) * step / 5, y0 + (y1 - y0) * step / 5, 1)
+        for _ in range(200):
+            if began:
+                break
+            page.wait_for_timeout(50)
+        if not began:
+            mouse("mouseReleased", x1, y1, 0)
+            raise AssertionError(f"Chromium began no drag from {source}")
+        for kind in ("dragEnter", "dragOver", "drop"):
+            cdp.send("Input.dispatchDragEvent", {"type": kind, "x": x1, "y": y1, "data": began[0]})
+    finally:
+        cdp.send("Input.setInterceptDrags", {"enabled": False})
+        cdp.detach()
 
 
 def _said(page: Any) -> str:

@@ -30,7 +30,8 @@ def log_in(page: Any, url: str, name: str, password: str, then: str = "/") -> No
     page.fill("input[name=username]", name)
     page.fill("input[name=password]", password)
     page.click("form.login button[type=submit]")
-    page.wait_for_url(f"{url}{then}")
+    # The page's own scripts have run; its images (posters made on demand) may still load.
+    page.wait_for_url(f"{url}{then}", wait_until="domcontentloaded")
 
 
 @pytest.mark.slow
