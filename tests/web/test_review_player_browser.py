@@ -149,6 +149,52 @@ def decide(page: Any, key: str, note: str | None = None) -> str:
 
 
 @pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_a_refresh_fetched_before_a_decision_landed_does_not_take_it_back(
+    production: Any, make: Any, browser: Any
+) -> None:
+    """A change elsewhere makes the player fetch the playlist; that answer is held in the
+    browser while the reviewer asks for a retake, and arrives after it: the retake stays
+    on its take (CI: a retake shown, then gone from the list)."""
+    from setpiece.production.shots import set_shot_status
+
+    film, _ = review_film(production, make)
+    with LiveServer(film.app) as server:
+        page = player(browser, server, film, "dora")
+        held: list[Any] = []
+
+        def hold_first(route: Any) -> None:
+            if held:
+                route.continue_()
+            else:
+                held.append((route, route.fetch()))  # the playlist as it is now
+
+        page.route("**/api/v1/playlists/dailies", hold_first)
+        set_shot_status(production, "2H", "wip")  # someone else's move
+        for _ in range(100):
+            if held:
+                break
+            page.wait_for_timeout(50)
+        assert held, "the player never fetched the playlist after the change"
+        page.focus("#player")
+        assert decide(page, "r", "wrong lens") == "Retake of 1A asked for: wrong lens"
+        page.evaluate(
+            """() => {
+              window.takenBack = false;
+              const li = document.querySelector("#items > li");
+              new MutationObserver(function () {
+                if (!li.dataset.decision) window.takenBack = true;
+              }).observe(li, {attributes: true, attributeFilter: ["data-decision"]});
+            }"""
+        )
+        route, stale = held[0]
+        route.fulfill(response=stale)
+        page.wait_for_timeout(1500)  # the held answer, and the refresh asked for after it
+        assert page.evaluate("() => window.takenBack") is False
+        first = "#items > li:first-child"
+        assert page.get_attribute(first, "data-decision") == "retake: wrong lens"
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 def test_keyboard_review_of_a_ten_take_playlist(
     production: Any, make: Any, browser: Any, artefacts: Path
 ) -> None:

@@ -18,7 +18,7 @@
   const S = {
     player: null, items: [], index: 0, frame: 0, dir: 0, timer: null, raf: null, phase: null,
     joined: false, leader: null, me: "", posting: false, postAgain: false,
-    reading: false, readAgain: false, moved: 0, movedAt: 0,
+    reading: false, readAgain: false, moved: 0, movedAt: 0, deciding: 0, decided: 0,
   };
   // A clip whose time has not moved for this long while it plays has stalled (Chromium
   // can leave a clip at "current data only", idle, after quick frame steps): it is then
@@ -314,10 +314,21 @@
     if (li === item()) showDecision();
   }
 
+  // This page's own decisions: how many are on their way, and how many have been answered.
+  async function deciding(method, path, body) {
+    S.deciding += 1;
+    try {
+      return await call(method, path, body);
+    } finally {
+      S.deciding -= 1;
+      S.decided += 1;
+    }
+  }
+
   async function approve() {
     const li = item();
     try {
-      const take = await call("POST", "/api/v1/shots/" + encodeURIComponent(li.dataset.shot) + "/approve",
+      const take = await deciding("POST", "/api/v1/shots/" + encodeURIComponent(li.dataset.shot) + "/approve",
         { take: li.dataset.take });
       li.dataset.status = take.status;
       li.querySelector(".take-status").textContent = take.status;
@@ -334,7 +345,7 @@
     const note = await ask("Why a retake of " + li.dataset.shot + " (take " + li.dataset.label + ")?");
     if (note === null) { said("said", "No retake of " + li.dataset.shot + ": it needs a reason.", true); return; }
     try {
-      await call("POST", "/api/v1/shots/" + encodeURIComponent(li.dataset.shot) + "/retake", { note: note });
+      await deciding("POST", "/api/v1/shots/" + encodeURIComponent(li.dataset.shot) + "/retake", { note: note });
       decided(li, "retake: " + note);
       said("said", "Retake of " + li.dataset.shot + " asked for: " + note, false);
     } catch (error) {
@@ -465,13 +476,19 @@
     }
   }
 
-  // Others' decisions: the statuses and standing decisions as the API has them now.
+  // Others' decisions: the statuses and standing decisions as the API has them now. A
+  // playlist fetched while one of this page's own decisions was on its way may predate it:
+  // it is not applied (it would take the decision back off its take), and another is asked
+  // for (CI: a retake shown, then gone, after a refresh begun for an earlier approval).
   let statusTimer = null;
   function refreshStatuses() {
     if (statusTimer) clearTimeout(statusTimer);
     statusTimer = setTimeout(async function () {
+      const before = S.decided;
       try {
+        if (S.deciding) { refreshStatuses(); return; }
         const fresh = await call("GET", playlistUrl());
+        if (S.deciding || S.decided !== before) { refreshStatuses(); return; }
         fresh.items.forEach(function (one) {
           const li = S.items[one.position - 1];
           if (!li) return;
