@@ -124,15 +124,17 @@ def test_flow_is_fine_where_motion_is_small_and_coarse_where_large() -> None:
     assert off.fine is None and off.grey(wide[:, :1280]).shape == (216, 384)
 
 
-def test_a_pair_the_coarse_flow_already_blends_is_not_refined() -> None:
-    """A still under fresh sensor noise: nothing moved, so the coarse warp explains none of
-    the change and the pair is a blend; the fine flow (the costly pass) is not computed."""
+def test_the_probe_decides_a_blend_and_which_flow_follows() -> None:
+    """A still under fresh sensor noise: nothing moved, so the probe's warp (flow at half the
+    coarse side) explains none of the change and the pair is a blend, with no other flow
+    computed. A small pan goes from the probe to the fine flow, a large one to the coarse."""
     rng = np.random.default_rng(11)
     still = _texture(1280, 720, 3).astype(np.int16)
     a, b = (
         np.clip(still + rng.normal(0, 6, still.shape), 0, 255).astype(np.uint8) for _ in range(2)
     )
     engine = _engine(1280, 720)
+    assert engine.probe == (192, 108)
     calls: list[tuple[int, ...]] = []
     measure = engine._flow_pair
 
@@ -143,12 +145,14 @@ def test_a_pair_the_coarse_flow_already_blends_is_not_refined() -> None:
     engine._flow_pair = counted  # type: ignore[method-assign]
     pair = engine.flow(engine.grey(a), engine.grey(b))
     assert pair.blend == 1.0 and not pair.cut
-    assert calls == [(216, 384)] and pair.forward.shape[:2] == (216, 384)
-    # A small pan of the same picture is refined: coarse, then fine.
-    calls.clear()
+    assert calls == [(108, 192)] and pair.forward.shape[:2] == (108, 192)
     wide = _texture(1600, 720, 3)
+    calls.clear()
     moved = engine.flow(engine.grey(wide[:, :1280]), engine.grey(wide[:, 8:1288]))
-    assert calls == [(216, 384), (432, 768)] and moved.blend < 1.0
+    assert calls == [(108, 192), (432, 768)] and moved.blend < 1.0
+    calls.clear()
+    moved = engine.flow(engine.grey(wide[:, :1280]), engine.grey(wide[:, 120:1400]))
+    assert calls == [(108, 192), (216, 384)] and moved.blend < 1.0
 
 
 def test_an_odd_size_gets_flow_sizes_and_a_picture_of_its_own_size() -> None:

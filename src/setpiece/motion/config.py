@@ -44,8 +44,9 @@ class MotionSettings:
         flow_fine_side: Where the measured motion is small (``fine_motion``), flow is
             computed again at this long side: finer flow gained 0.4-0.6 dB on pans,
             zooms and AI clips (bench/motion_interp_classes.py). 0 turns it off.
-        fine_motion: The motion (95th percentile of the coarse flow's vectors, as a
-            share of the picture's long side) under which the fine flow is computed;
+        fine_motion: The motion (95th percentile of the probe flow's vectors, flow at
+            half ``flow_long_side``, as a share of the picture's long side) under which
+            the fine flow is computed;
             larger motion keeps the coarse flow (cheaper, and as good there).
         flow_blur: The grey pictures are smoothed (Gaussian, this sigma in pixels of the
             ``flow_long_side`` scale, proportionally more at the fine scale) before flow

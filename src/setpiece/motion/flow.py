@@ -22,12 +22,14 @@ What :class:`Interpolator` decides per pair of pictures, from what it measures
 (bench/motion_interp_classes.py: pans and zooms at 720p and 1080p, non-rigid motion,
 near-still shots, AI clips; every choice cross-validated on halves of the clips):
 
-* **Flow scale from the motion.** The coarse flow (``flow_long_side``) measures the
+* **Flow scale from the motion.** A probe, flow at half the coarse side, measures the
   motion; where it is small (95th percentile under ``fine_motion`` of the long side),
-  flow is computed again at ``flow_fine_side``: 0.4-0.6 dB better on pans, zooms and AI
-  clips. Large motion keeps the coarse flow, which is cheaper and tracks it as well,
-  and so does a pair the coarse flow already blends (below): on still and flickering
-  shots the fine flow only confirmed the blend, at most of the pair's cost.
+  flow is computed at ``flow_fine_side``: 0.4-0.6 dB better on pans, zooms and AI
+  clips. Large motion gets the coarse flow (``flow_long_side``), which is cheaper and
+  tracks it as well. A pair the probe already finds a blend (below, with a margin of
+  :data:`PROBE_MARGIN`) is one: on still and flickering shots finer flow only confirmed
+  the blend, at most of the pair's cost. The probe costs a fifth of the coarse flow and
+  replaces it wherever the fine flow is computed.
 * **Blend where flow cannot help.** The two pictures warped to the middle are compared
   (mean absolute grey difference at flow scale, brightness evened out so that a fade
   does not count) with the two pictures unwarped. Flow
@@ -90,6 +92,12 @@ _LOCAL = threading.local()
 #: pixels scored 0.22 dB under "medium" at 512 (0.14-0.33 dB per clip) for 45 % of its
 #: flow time (6.8 vs 15.1 ms a pair, both directions, one core).
 PRESETS = FLOW_PRESETS
+
+PROBE_MARGIN = 0.1
+"""How far over ``fallback_ratio`` the probe's ratio (flow at half the coarse side) must be
+for the pair to be a blend without finer flow. Flow at half the side explains less of
+a change: on the near-still clips the pairs the coarse flow warped had probe ratios up to
+0.89, against the fallback ratio of 0.8 (bench/RESULTS.md, 7 Dec 2026)."""
 
 
 def dis(preset: str = "fast") -> object:
@@ -359,6 +367,8 @@ class Interpolator:
         self.fine: tuple[int, int] | None = (
             fine if settings.flow_fine_side and fine[0] > self.coarse[0] else None
         )
+        #: The size the probe flow is computed at, where the fine flow may follow.
+        self.probe = flow_size(width, height, max(8, settings.flow_long_side // 2))
         self._limit = settings.fine_motion * max(self.coarse)
 
     def grey(self, rgb: np.ndarray) -> np.ndarray:
@@ -375,22 +385,33 @@ class Interpolator:
 
         if self.fine is None:
             return self._decide(grey_a, grey_b, self._flow_pair(grey_a, grey_b))
-        small_a = cv2.resize(grey_a, self.coarse, interpolation=cv2.INTER_AREA)
-        small_b = cv2.resize(grey_b, self.coarse, interpolation=cv2.INTER_AREA)
-        coarse = self._decide(small_a, small_b, self._flow_pair(small_a, small_b))
-        if coarse.blend >= 1.0 or _motion(coarse.forward) >= self._limit:
-            # A blend already (the coarse warp explains nothing: a still, flicker, a fade,
-            # a cut), or large motion, which the coarse flow tracks as well: refining
-            # would cost the fine flow for nothing.
-            return coarse
+        probe_a = cv2.resize(grey_a, self.probe, interpolation=cv2.INTER_AREA)
+        probe_b = cv2.resize(grey_b, self.probe, interpolation=cv2.INTER_AREA)
+        probe = self._flow_pair(probe_a, probe_b)
+        measured = _disagreement(probe_a, probe_b, probe)
+        if _ratio(*measured) >= self.settings.fallback_ratio + PROBE_MARGIN:
+            # A blend already (the warp explains nothing: a still, flicker, a fade, a cut):
+            # finer flow would only confirm it.
+            return self._decide(probe_a, probe_b, probe, measured)
+        if _motion(probe.forward) >= self._limit * max(self.probe) / max(self.coarse):
+            # Large motion, which the coarse flow tracks as well as the fine one.
+            small_a = cv2.resize(grey_a, self.coarse, interpolation=cv2.INTER_AREA)
+            small_b = cv2.resize(grey_b, self.coarse, interpolation=cv2.INTER_AREA)
+            return self._decide(small_a, small_b, self._flow_pair(small_a, small_b))
         return self._decide(grey_a, grey_b, self._flow_pair(grey_a, grey_b))
 
-    def _decide(self, small_a: np.ndarray, small_b: np.ndarray, pair: FlowPair) -> FlowPair:
-        """``pair`` with how far to blend instead of warp, and whether it spans a cut."""
+    def _decide(
+        self,
+        small_a: np.ndarray,
+        small_b: np.ndarray,
+        pair: FlowPair,
+        measured: tuple[float, float] | None = None,
+    ) -> FlowPair:
+        """``pair`` with how far to blend instead of warp, and whether it spans a cut
+        (``measured``: its :func:`_disagreement`, where the caller has it)."""
         settings = self.settings
-        warped, unwarped = _disagreement(small_a, small_b, pair)
-        # 0.1 grey levels keep identical pictures (0 / 0) at a ratio of 1: a blend.
-        ratio = (warped + 0.1) / (unwarped + 0.1)
+        warped, unwarped = measured or _disagreement(small_a, small_b, pair)
+        ratio = _ratio(warped, unwarped)
         top = settings.fallback_ratio
         blend = min(1.0, max(0.0, (ratio - (top - 0.1)) / 0.1))
         # Flow that fails its forward-backward check over most of the picture found
@@ -425,6 +446,12 @@ class Interpolator:
         if pair.cut:
             return a if t < 0.5 else b
         return interpolate(a, b, pair, t)
+
+
+def _ratio(warped: float, unwarped: float) -> float:
+    """How much of the change the warp leaves (:func:`_disagreement`'s two figures); 0.1
+    grey levels keep identical pictures (0 / 0) at a ratio of 1: a blend."""
+    return (warped + 0.1) / (unwarped + 0.1)
 
 
 def _lost(grey: np.ndarray, occluded: np.ndarray) -> float:

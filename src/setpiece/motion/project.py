@@ -159,10 +159,11 @@ def retime_take(
         # Version 2: the interpolation adapts per pair (issue 29: fine flow, blending
         # where flow does not help, cuts the flow finds). Version 3: flow on smoothed
         # greys (flow_blur), lost flow counted over texture. Version 4: a pair the coarse
-        # flow already blends is not refined with the fine flow.
+        # flow already blends is not refined with the fine flow. Version 5: a probe at
+        # half the coarse side decides the blend and the flow's scale.
         return Operation(
             "retime",
-            4,
+            5,
             {
                 "fps": f"{report.fps.numerator}/{report.fps.denominator}",
                 "factor": None if factor is None else str(factor),
