@@ -10,6 +10,7 @@ from PIL import Image, ImageDraw
 
 from integrity.pictures import scene
 from setpiece.integrity.keypoints import (
+    AREA,
     MANY,
     NARROW,
     SPREAD,
@@ -67,7 +68,10 @@ def test_inliers_in_one_block_hold_a_fit_when_they_are_many() -> None:
     assert not spread_holds(0.3, 0.7, MANY - 1)  # few: both sides must reach SPREAD
     assert spread_holds(0.3, 0.7, MANY)  # many, over a block
     assert not spread_holds(1.0, NARROW - 0.01, 500)  # a strip, however many
-    assert not spread_holds(0.3, 0.3, 500)  # a block too small
+    assert spread_holds(0.36, 0.25, MANY)  # ribbons under a logo: a box of 9 % of the frame
+    assert not spread_holds(0.25, 0.3, 500)  # a block too small
+    assert not spread_holds(0.4, 0.19, MANY - 1)  # 0.076 of the area: under AREA, and few
+    assert 0.25 * 0.3 < AREA < 0.36 * 0.25
 
 
 def test_a_picture_with_its_detail_in_one_block_is_found_under_a_logo() -> None:
@@ -266,3 +270,25 @@ def test_the_keypoint_stage_waits_for_a_corpus_that_can_show_a_backdrop(
     result = cli("check", "integrity", "--json")
     assert result.code == 0, result.err
     assert result.json()["findings"] == []
+
+
+def _soft(width: int = 480, height: int = 360) -> np.ndarray:
+    """A soft picture: a ramp under broad gentle shapes (cells of a few grey levels)."""
+    ys, xs = np.mgrid[0:height, 0:width].astype(np.float32)
+    grey = 90 + 0.08 * xs + 12 * np.sin(xs / 37.0) * np.cos(ys / 29.0) + 5 * np.sin(ys / 13.0)
+    return np.dstack([np.clip(grey, 0, 255).astype(np.uint8)] * 3)
+
+
+def test_a_low_contrast_grade_of_a_soft_picture_keeps_its_cells() -> None:
+    """Graded to contrast x0.55, a soft picture's cells fall under 4 grey levels: they were
+    counted as flat patches over texture and the copy refused. Flat is now measured against
+    the take's own contrast; a flat patch over the picture still disagrees."""
+    soft = _soft()
+    mean = soft.astype(np.float32).mean()
+    graded = np.clip(mean + 0.55 * (soft.astype(np.float32) - mean), 0, 255).astype(np.uint8)
+    whole = (0, 0, soft.shape[1], soft.shape[0])
+    assert box_agreement(soft, graded, whole, False) >= CONFIG.keypoint_agreement
+    patched = graded.copy()
+    patched[:, : soft.shape[1] * 3 // 4] = 100
+    assert box_agreement(soft, patched, whole, False) < CONFIG.keypoint_agreement
+    assert box_agreement(soft, np.full_like(soft, 100), whole, False) == 0.0
