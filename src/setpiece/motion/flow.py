@@ -369,7 +369,7 @@ class Interpolator:
         )
         #: The size the probe flow is computed at, where the fine flow may follow.
         self.probe = flow_size(width, height, max(8, settings.flow_long_side // 2))
-        self._limit = settings.fine_motion * max(self.coarse)
+        self._limit = settings.fine_motion * max(self.probe)  # in the probe's pixels
 
     def grey(self, rgb: np.ndarray) -> np.ndarray:
         """``rgb`` as the grey picture :meth:`flow` takes (at the finest scale needed)."""
@@ -393,7 +393,7 @@ class Interpolator:
             # A blend already (the warp explains nothing: a still, flicker, a fade, a cut):
             # finer flow would only confirm it.
             return self._decide(probe_a, probe_b, probe, measured)
-        if _motion(probe.forward) >= self._limit * max(self.probe) / max(self.coarse):
+        if _motion(probe.forward) >= self._limit:
             # Large motion, which the coarse flow tracks as well as the fine one.
             small_a = cv2.resize(grey_a, self.coarse, interpolation=cv2.INTER_AREA)
             small_b = cv2.resize(grey_b, self.coarse, interpolation=cv2.INTER_AREA)
