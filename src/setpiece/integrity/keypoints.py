@@ -4,7 +4,7 @@ A whole-frame code moves too far when a quarter of the frame is covered or half 
 cut away (bench/integrity_transforms.py: recall 0.14 banner, 0.23 logo, 0.17 half crop
 with codes and SSIM alone). Local features survive both, so when the code path names
 nothing this stage matches the take frame's ORB features (Rublee et al., ICCV 2011)
-against every reference thumbnail's, and a candidate becomes a copy only after three
+against every reference thumbnail's, and a candidate becomes a copy only after four
 proofs, each answering a way the previous keypoint attempt failed (it fitted previs
 panels of different locations through their identical caption strips, precision 0.70):
 
@@ -22,6 +22,11 @@ panels of different locations through their identical caption strips, precision 
    of day) are not counted, for the reason of 1. An opaque banner or logo
    only lowers that fraction by the area it covers; another picture that happens to share
    some structure fails most cells.
+4. **The colours are the reference's under one grade** (:mod:`setpiece.integrity.grade`):
+   where the pictures agree in structure, a saturation change and a monotone curve per
+   channel explain at least :data:`GRADED` of the pixels. The previs renderer draws a cast
+   the same way in every location; another panel of the same figures agrees in structure,
+   not in colour (a blue figure is green there, a desert an office).
 
 A reference too smooth for features (a colour gradient, fog) cannot be fitted, and its
 code is unsteady; :meth:`KeypointCorpus.smooth_candidates` shortlists such references by
@@ -86,6 +91,25 @@ works' frames is dropped."""
 MIN_CELLS = 6
 """Fewest informative cells an agreement is measured on; fewer answer 0 (no proof)."""
 
+OUTSIDE, FLAT, DISAGREES, AGREES = -1, 0, 1, 2
+"""How a take stands on a grid cell of the reference (:func:`_cell_states`)."""
+
+GRADED = 0.6
+"""Smallest share of the pixels where take and reference agree in structure that one
+colour grade of the reference explains (:func:`setpiece.integrity.grade.explained`): the
+previs renderer's figures agree in structure from one location to the next, not in colour.
+From every structural match of one full draw of bench/integrity_transforms.py (seed 30),
+logged with its share: false previs matches 17 -> 3 at 0.6 with no copy lost in either
+fold; at 0.65 one cartoon copy is lost (bench/RESULTS.md)."""
+
+COLOUR_SIDE = 64
+"""Longest side of the pictures colour is compared at."""
+
+ACHROMATIC = 0.02
+"""Mean chroma (largest minus smallest channel, of the full range) under which a reference
+is black and white: a copy of it may be tinted or colourised, so only its lightness is
+compared (a grade of grey cannot make two figures of one lightness blue and green)."""
+
 SMOOTH_COSINE = 0.5
 """Smallest cosine between a take's and a smooth reference's low DCT frequencies (the 63
 pHash coefficients before they are cut to bits) for the reference to be verified. A
@@ -133,6 +157,82 @@ def _grey(rgb: np.ndarray) -> np.ndarray:
         size = (max(1, round(w * scale)), max(1, round(h * scale)))
         grey = cv2.resize(grey, size, interpolation=cv2.INTER_AREA)
     return grey
+
+
+def _colour(rgb: np.ndarray) -> np.ndarray:
+    """``rgb`` at the size :func:`_grey` brings it to, as float32 RGB."""
+    import cv2
+
+    if rgb.ndim == 2:
+        rgb = np.repeat(rgb[:, :, None], 3, axis=2)
+    rgb = np.ascontiguousarray(rgb[:, :, :3])
+    h, w = rgb.shape[:2]
+    scale = SIDE / max(h, w)
+    if scale < 1:
+        size = (max(1, round(w * scale)), max(1, round(h * scale)))
+        rgb = cv2.resize(rgb, size, interpolation=cv2.INTER_AREA)
+    return rgb.astype(np.float32)
+
+
+def _colour_size(height: int, width: int) -> tuple[int, int]:
+    scale = min(1.0, COLOUR_SIDE / max(height, width))
+    return max(1, round(width * scale)), max(1, round(height * scale))
+
+
+def _reference_colour(rgb: np.ndarray) -> np.ndarray:
+    """A reference's colours as :func:`_graded` compares them."""
+
+    colour = _colour(rgb)
+    return _pooled(colour, _colour_size(*colour.shape[:2])) / 255.0
+
+
+def _pooled(colour: np.ndarray, size: tuple[int, int]) -> np.ndarray:
+    """``colour`` brought down to ``size`` keeping each block's brightest value per channel
+    (a dilation, then one pixel of each block): thin dark lines drawn over a picture (a
+    cartoon filter's ink) vanish instead of darkening the block, and a monotone curve per
+    channel commutes with the maximum, so a graded copy pools to the graded pool."""
+    import cv2
+
+    h, w = colour.shape[:2]
+    k = max(1, round(max(h / size[1], w / size[0])))
+    if k > 1:
+        colour = cv2.dilate(colour, np.ones((k, k), np.uint8))
+    return cv2.resize(colour, size, interpolation=cv2.INTER_NEAREST)
+
+
+def _graded(
+    reference: np.ndarray,
+    take: np.ndarray,
+    matrix: np.ndarray,
+    states: np.ndarray,
+    shape: tuple[int, int],
+) -> float:
+    """The share of the pixels where the warped take agrees with the reference in structure
+    (``states``) that one colour grade of the reference explains (:mod:`.grade`).
+
+    ``reference`` is :func:`_reference_colour`'s; ``take`` the take at :func:`_colour`'s
+    size, ``matrix`` its fit onto the reference's grey (of ``shape``)."""
+    import cv2
+
+    from setpiece.integrity.grade import explained
+
+    h, w = shape
+    warped = cv2.warpAffine(take, matrix, (w, h), flags=cv2.INTER_AREA)
+    inside = cv2.warpAffine(np.ones(take.shape[:2], np.float32), matrix, (w, h))
+    size = (reference.shape[1], reference.shape[0])
+    warped = _pooled(warped, size) / 255.0
+    if float((reference.max(axis=2) - reference.min(axis=2)).mean()) < ACHROMATIC:
+        warped = np.repeat(warped.mean(axis=2, keepdims=True), 3, axis=2)
+    inside = cv2.resize(inside, size, interpolation=cv2.INTER_AREA)
+    rows = np.minimum(np.arange(size[1]) * GRID // size[1], GRID - 1)
+    columns = np.minimum(np.arange(size[0]) * GRID // size[0], GRID - 1)
+    state = states[rows][:, columns]
+    usable = (inside >= 0.99) & (state != OUTSIDE)
+    fit = (usable & (state != DISAGREES)).ravel()
+    judge = (usable & (state == AGREES)).ravel()
+    if int(judge.sum()) < 32:
+        return 1.0  # too little agrees in structure to judge its colour
+    return explained(reference.reshape(-1, 3), warped.reshape(-1, 3), fit, judge, GRADED)
 
 
 def _features(grey: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -228,14 +328,15 @@ def _flat_take(reference: np.ndarray, warped: np.ndarray, inside: np.ndarray) ->
     return max(FLAT_FLOOR, 4.0 * min(1.0, ratio))
 
 
-def _agreement(
+def _cell_states(
     reference: np.ndarray,
     take: np.ndarray,
     matrix: np.ndarray,
     skip: np.ndarray | None = None,
-) -> float:
-    """Fraction of informative grid cells of the overlap where the warped take agrees;
-    cells marked in ``skip`` (shared with other works) are not counted."""
+) -> np.ndarray:
+    """Per grid cell of the reference (GRID x GRID), how the warped take stands there:
+    :data:`OUTSIDE` (not wholly covered, or shared with other works), :data:`FLAT` (a flat
+    reference cell, which says nothing), :data:`DISAGREES` or :data:`AGREES`."""
     import cv2
 
     h, w = reference.shape
@@ -243,7 +344,7 @@ def _agreement(
     inside = cv2.warpAffine(np.ones(take.shape, np.float32), matrix, (w, h))
     ref = reference.astype(np.float32)
     flat = _flat_take(ref, warped, inside >= 0.95)
-    agree = informative = 0
+    states = np.full((GRID, GRID), OUTSIDE, np.int8)
     for gy in range(GRID):
         for gx in range(GRID):
             ys = slice(gy * h // GRID, (gy + 1) * h // GRID)
@@ -254,10 +355,28 @@ def _agreement(
             b = warped[ys, xs] - warped[ys, xs].mean()
             sa, sb = float(np.sqrt((a * a).mean())), float(np.sqrt((b * b).mean()))
             if sa < 4.0:
-                continue  # a flat reference cell says nothing
-            informative += 1
-            if sb >= flat and float((a * b).mean()) / (sa * sb) >= CELL_NCC:
-                agree += 1  # a flat take cell (a banner, a logo) over texture disagrees
+                states[gy, gx] = FLAT  # a flat reference cell says nothing
+            elif sb >= flat and float((a * b).mean()) / (sa * sb) >= CELL_NCC:
+                states[gy, gx] = AGREES
+            else:
+                states[gy, gx] = DISAGREES  # a flat take cell (a banner, a logo) over texture
+    return states
+
+
+def _agreement(
+    reference: np.ndarray,
+    take: np.ndarray,
+    matrix: np.ndarray,
+    skip: np.ndarray | None = None,
+) -> float:
+    """Fraction of informative grid cells of the overlap where the warped take agrees;
+    cells marked in ``skip`` (shared with other works) are not counted."""
+    return _fraction(_cell_states(reference, take, matrix, skip))
+
+
+def _fraction(states: np.ndarray) -> float:
+    agree = int((states == AGREES).sum())
+    informative = agree + int((states == DISAGREES).sum())
     return agree / informative if informative >= MIN_CELLS else 0.0
 
 
@@ -302,6 +421,7 @@ class KeypointCorpus:
         self.config = config
         self.rows: list[int] = list(range(len(thumbs)))  # the caller's numbering, if it has one
         self.greys = [_grey(t) for t in thumbs]
+        self.colours = [_reference_colour(t) for t in thumbs]
         features = [_features(g) for g in self.greys]
         works = list(works) if works is not None else list(range(len(thumbs)))
         self._points: list[np.ndarray] = []
@@ -376,13 +496,15 @@ class KeypointCorpus:
         return out
 
     def match(self, rgb: np.ndarray) -> list[KeypointMatch]:
-        """The reference frames a take frame copies, by the three proofs."""
+        """The reference frames a take frame copies, by the four proofs."""
         if len(self._pool) == 0:
             return []
         grey = _grey(rgb)
+        colour = _colour(rgb)
         found: dict[int, KeypointMatch] = {}
         for mirrored in (False, True):
             picture = np.ascontiguousarray(grey[:, ::-1]) if mirrored else grey
+            tones = np.ascontiguousarray(colour[:, ::-1]) if mirrored else colour
             points, descriptors = _features(picture)
             if len(descriptors) < self.config.keypoint_inliers:
                 continue
@@ -393,7 +515,7 @@ class KeypointCorpus:
             for ref in np.argsort(-votes, kind="stable")[:_CANDIDATES]:
                 if votes[ref] < self.config.keypoint_inliers:
                     break
-                match = self._prove(int(ref), picture, points, descriptors, mirrored)
+                match = self._prove(int(ref), picture, tones, points, descriptors, mirrored)
                 if match is not None and (
                     match.reference not in found or match.inliers > found[match.reference].inliers
                 ):
@@ -404,6 +526,7 @@ class KeypointCorpus:
         self,
         ref: int,
         picture: np.ndarray,
+        tones: np.ndarray,
         points: np.ndarray,
         descriptors: np.ndarray,
         mirrored: bool,
@@ -449,9 +572,12 @@ class KeypointCorpus:
             int(inliers.sum()),
         ):
             return None
-        agreement = _agreement(reference, picture, matrix, self.shared_cells[ref])
+        states = _cell_states(reference, picture, matrix, self.shared_cells[ref])
+        agreement = _fraction(states)
         if agreement < config.keypoint_agreement:
             return None
+        if _graded(self.colours[ref], tones, matrix, states, reference.shape) < GRADED:
+            return None  # the same drawing in other colours: another panel, not a copy
         return KeypointMatch(
             reference=ref,
             inliers=int(inliers.sum()),

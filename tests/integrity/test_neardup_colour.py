@@ -1,0 +1,183 @@
+"""The keypoint stage's colour proof (issue 30): the previs renderer draws one cast the
+same way in every location, so two panels agree in structure; a copy's colours are the
+reference's under one grade, another panel's are not."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image, ImageDraw, ImageOps
+
+from setpiece.generate.backends.previs import PrevisGenerator
+from setpiece.generate.base import Mode, RenderRequest, ShotBrief, SubjectBrief
+from setpiece.integrity import keypoints
+from setpiece.integrity.grade import explained
+from setpiece.integrity.keypoints import GRADED, KeypointCorpus
+from setpiece.integrity.settings import IntegritySettings
+
+COLOURS = {
+    "Mara": (200, 60, 40),
+    "Teo": (40, 90, 200),
+    "Brandt": (60, 160, 80),
+    "Ines": (220, 190, 60),
+    "Oskar": (150, 70, 170),
+}
+LOCATIONS = [  # the benchmark's film: eight locations, five shots each
+    "INT. PROJECTION BOOTH - NIGHT",
+    "EXT. CINEMA ROOFTOP - NIGHT",
+    "INT. CINEMA AUDITORIUM - NIGHT",
+    "INT. KITCHEN - NIGHT",
+    "EXT. DESERT ROAD - DAY",
+    "EXT. HARBOUR - DUSK",
+    "INT. OFFICE - DAY",
+    "EXT. FOREST - NIGHT",
+]
+SIZES = ["WS", "MS", "CU", "MCU", "MWS"]
+CASTS = [
+    ("Mara",),
+    ("Mara", "Teo"),
+    ("Teo",),
+    ("Brandt",),
+    ("Teo", "Brandt"),
+    ("Ines",),
+    ("Ines", "Mara"),
+    ("Oskar",),
+    ("Brandt", "Oskar"),
+]
+DESERT = 8  # 5A, the desert road's first shot (Teo and Brandt, close), among the references
+
+
+def _panel(place: int, shot: int, folder: Path) -> np.ndarray:
+    heading = LOCATIONS[place]
+    size, cast = SIZES[(3 * place + shot) % len(SIZES)], CASTS[(place + shot) % len(CASTS)]
+    int_ext, rest = heading.split(". ", 1)
+    location, time_of_day = rest.split(" - ")
+    sides = ("left", "right") if len(cast) == 2 else ("centre",)
+    brief = ShotBrief(
+        code=f"{place + 1}{'ABCDE'[shot]}",
+        scene=str(place + 1),
+        heading=heading,
+        description="They wait in silence.",
+        size=size,
+        angle="eye",
+        lens_mm=35.0,
+        camera_move="static",
+        int_ext=int_ext,
+        location=location,
+        time_of_day=time_of_day,
+        subjects=tuple(
+            SubjectBrief(who, "character", side=side, color=COLOURS[who])
+            for who, side in zip(cast, sides, strict=True)
+        ),
+    )
+    request = RenderRequest(
+        mode=Mode.TEXT_TO_IMAGE,
+        prompt=heading,
+        seed=10 * place + shot,
+        width=640,
+        height=360,
+        brief=brief,
+    )
+    with Image.open(PrevisGenerator().render(request, folder).path) as image:
+        return np.asarray(image.convert("RGB"))
+
+
+@pytest.fixture(scope="module")
+def film(tmp_path_factory: pytest.TempPathFactory) -> tuple[list[np.ndarray], np.ndarray]:
+    """The two first shots of every location (the references), and the office's last
+    shot (7E: Mara and Teo, close), which no reference copies."""
+    folder = tmp_path_factory.mktemp("panels")
+    references = [_panel(place, shot, folder) for place in range(8) for shot in (0, 1)]
+    return references, _panel(6, 4, folder)
+
+
+def _grade(rgb: np.ndarray) -> np.ndarray:
+    """A heavy grade: saturation down, contrast down, a gamma and a warm tint."""
+    arr = rgb.astype(np.float32) / 255
+    grey = arr.mean(axis=2, keepdims=True)
+    arr = grey + (arr - grey) * 0.3
+    arr = np.clip((arr - 0.5) * 0.6 + 0.5, 0, 1) ** 1.6
+    arr = np.clip(arr * np.array([1.2, 0.95, 0.7], np.float32) + 0.03, 0, 1)
+    return (arr * 255).astype(np.uint8)
+
+
+def _banner(rgb: np.ndarray) -> np.ndarray:
+    image = Image.fromarray(rgb)
+    draw = ImageDraw.Draw(image)
+    draw.rectangle((0, 0, image.width, image.height // 4), fill=(230, 120, 20))
+    return np.asarray(image)
+
+
+def test_the_same_figures_in_other_colours_elsewhere_are_not_a_copy(
+    film: tuple[list[np.ndarray], np.ndarray], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    references, office = film
+    corpus = KeypointCorpus(references, IntegritySettings())
+    assert corpus.match(office) == []
+    # the structure alone matches the office's two figures, mirrored, to the desert's:
+    # what refuses them is the colour (Mara red where Brandt is green, an office behind)
+    monkeypatch.setattr(keypoints, "GRADED", 0.0)
+    assert [m.reference for m in corpus.match(office)] == [DESERT]
+
+
+def test_a_graded_posterised_or_covered_copy_of_a_panel_is_still_found(
+    film: tuple[list[np.ndarray], np.ndarray],
+) -> None:
+    references, _ = film
+    corpus = KeypointCorpus(references, IntegritySettings())
+    desert = references[DESERT]
+    posterised = np.asarray(ImageOps.posterize(Image.fromarray(desert), 2))
+    mirrored = np.ascontiguousarray(_grade(desert)[:, ::-1])
+    for copy in (_grade(desert), posterised, _banner(desert), _banner(_grade(desert)), mirrored):
+        assert DESERT in [m.reference for m in corpus.match(copy)]
+
+
+def test_a_grade_explains_a_graded_copy_and_not_a_recoloured_one(
+    film: tuple[list[np.ndarray], np.ndarray],
+) -> None:
+    picture = film[0][DESERT]
+    desert = picture.reshape(-1, 3).astype(np.float64) / 255
+    everywhere = np.ones(len(desert), bool)
+    graded = _grade(picture).reshape(-1, 3) / 255
+    assert explained(desert, graded, everywhere, everywhere) >= 0.95
+    # one figure's colour turned round (green to red) while the other keeps its own
+    recoloured = picture.copy()
+    green = np.abs(recoloured.astype(int) - COLOURS["Brandt"]).sum(axis=2) < 60
+    recoloured[green] = COLOURS["Mara"]
+    judged = explained(desert, recoloured.reshape(-1, 3) / 255, everywhere, green.ravel())
+    assert green.mean() > 0.05 and judged < GRADED
+
+
+def test_a_banner_over_a_quarter_does_not_spoil_the_grade(
+    film: tuple[list[np.ndarray], np.ndarray],
+) -> None:
+    picture = film[0][DESERT]
+    desert = picture.reshape(-1, 3).astype(np.float64) / 255
+    covered = _banner(_grade(picture)).reshape(-1, 3) / 255
+    everywhere = np.ones(len(desert), bool)
+    below = np.zeros(picture.shape[:2], bool)
+    below[picture.shape[0] // 4 + 1 :] = True
+    assert explained(desert, covered, everywhere, below.ravel()) >= 0.95
+
+
+def test_too_few_pixels_to_judge_pass() -> None:
+    pixels = np.random.default_rng(1).random((40, 3))
+    assert explained(pixels, pixels[::-1], np.ones(40, bool), np.zeros(40, bool)) == 1.0
+    assert explained(pixels, pixels, np.zeros(40, bool), np.ones(40, bool)) == 1.0
+
+
+def test_a_tinted_or_coloured_copy_of_a_black_and_white_reference_is_found(
+    film: tuple[list[np.ndarray], np.ndarray],
+) -> None:
+    """Colour cannot be judged against a grey reference, only lightness: the colour panel
+    is a copy of its black-and-white print."""
+    references, _ = film
+    grey = np.asarray(Image.fromarray(references[DESERT]).convert("L").convert("RGB"))
+    corpus = KeypointCorpus(
+        [grey if i == DESERT else r for i, r in enumerate(references)], IntegritySettings()
+    )
+    assert DESERT in [m.reference for m in corpus.match(references[DESERT])]
+    sepia = np.clip(grey * np.array([1.1, 0.9, 0.65]), 0, 255).astype(np.uint8)
+    assert DESERT in [m.reference for m in corpus.match(sepia)]
