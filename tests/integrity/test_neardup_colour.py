@@ -103,6 +103,19 @@ def _grade(rgb: np.ndarray) -> np.ndarray:
     return (arr * 255).astype(np.uint8)
 
 
+def _cartoon(rgb: np.ndarray) -> np.ndarray:
+    """A cartoon filter: smoothed, four levels a channel, black ink on every edge."""
+    import cv2
+
+    smooth = rgb
+    for _ in range(2):
+        smooth = cv2.bilateralFilter(smooth, 9, 75, 75)
+    flat = (smooth // 64) * 64 + 32
+    grey = cv2.medianBlur(cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY), 5)
+    edges = cv2.adaptiveThreshold(grey, 255, cv2.ADAPTIVE_THRESH_MEAN_C, cv2.THRESH_BINARY, 9, 2)
+    return np.where(edges[:, :, None] == 0, 0, flat).astype(np.uint8)
+
+
 def _banner(rgb: np.ndarray) -> np.ndarray:
     image = Image.fromarray(rgb)
     draw = ImageDraw.Draw(image)
@@ -181,3 +194,16 @@ def test_a_tinted_or_coloured_copy_of_a_black_and_white_reference_is_found(
     assert DESERT in [m.reference for m in corpus.match(references[DESERT])]
     sepia = np.clip(grey * np.array([1.1, 0.9, 0.65]), 0, 255).astype(np.uint8)
     assert DESERT in [m.reference for m in corpus.match(sepia)]
+
+
+def test_a_cartoon_of_a_panel_is_found_through_its_ink(
+    film: tuple[list[np.ndarray], np.ndarray], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The filter's ink specks take the features and fail the cells; closed, they do not."""
+    references, _ = film
+    corpus = KeypointCorpus(references, IntegritySettings())
+    copies = [_cartoon(references[i]) for i in (1, 3, 9)]
+    for i, copy in zip((1, 3, 9), copies, strict=True):
+        assert i in [m.reference for m in corpus.match(copy)]
+    monkeypatch.setattr(keypoints, "_inkless", lambda grey: grey)
+    assert all(corpus.match(copy) == [] for copy in copies)
