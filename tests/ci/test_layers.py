@@ -45,7 +45,8 @@ def test_the_package_keeps_its_layers() -> None:
 
 # Every layer of the contract, as an empty module, so the contracts find them all.
 _MODULES = (
-    "errors timebase config lettering drawing colour model plugins store production project script "
+    "errors timebase config lettering drawing matte colour model plugins store production project "
+    "script "
     "generate voice "
     "continuity integrity motion edit provenance pipeline cli web"
 ).split()

@@ -10,11 +10,13 @@ import numpy as np
 import pytest
 from PIL import Image, ImageDraw, ImageOps
 
+from integrity.pictures import lookalike_of, scene
 from setpiece.generate.backends.previs import PrevisGenerator
 from setpiece.generate.base import Mode, RenderRequest, ShotBrief, SubjectBrief
 from setpiece.integrity import keypoints
+from setpiece.integrity.check import _picture
 from setpiece.integrity.grade import explained
-from setpiece.integrity.keypoints import GRADED, KeypointCorpus
+from setpiece.integrity.keypoints import GRADED, SHARED, KeypointCorpus
 from setpiece.integrity.settings import IntegritySettings
 
 COLOURS = {
@@ -85,7 +87,7 @@ def _panel(place: int, shot: int, folder: Path) -> np.ndarray:
 
 
 @pytest.fixture(scope="module")
-def film(tmp_path_factory: pytest.TempPathFactory) -> tuple[list[np.ndarray], np.ndarray]:
+def panels(tmp_path_factory: pytest.TempPathFactory) -> tuple[list[np.ndarray], np.ndarray]:
     """The two first shots of every location (the references), and the office's last
     shot (7E: Mara and Teo, close), which no reference copies."""
     folder = tmp_path_factory.mktemp("panels")
@@ -124,9 +126,9 @@ def _banner(rgb: np.ndarray) -> np.ndarray:
 
 
 def test_the_same_figures_in_other_colours_elsewhere_are_not_a_copy(
-    film: tuple[list[np.ndarray], np.ndarray], monkeypatch: pytest.MonkeyPatch
+    panels: tuple[list[np.ndarray], np.ndarray], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    references, office = film
+    references, office = panels
     corpus = KeypointCorpus(references, IntegritySettings())
     assert corpus.match(office) == []
     # the structure alone matches the office's two figures, mirrored, to the desert's:
@@ -136,9 +138,9 @@ def test_the_same_figures_in_other_colours_elsewhere_are_not_a_copy(
 
 
 def test_a_graded_posterised_or_covered_copy_of_a_panel_is_still_found(
-    film: tuple[list[np.ndarray], np.ndarray],
+    panels: tuple[list[np.ndarray], np.ndarray],
 ) -> None:
-    references, _ = film
+    references, _ = panels
     corpus = KeypointCorpus(references, IntegritySettings())
     desert = references[DESERT]
     posterised = np.asarray(ImageOps.posterize(Image.fromarray(desert), 2))
@@ -148,9 +150,9 @@ def test_a_graded_posterised_or_covered_copy_of_a_panel_is_still_found(
 
 
 def test_a_grade_explains_a_graded_copy_and_not_a_recoloured_one(
-    film: tuple[list[np.ndarray], np.ndarray],
+    panels: tuple[list[np.ndarray], np.ndarray],
 ) -> None:
-    picture = film[0][DESERT]
+    picture = panels[0][DESERT]
     desert = picture.reshape(-1, 3).astype(np.float64) / 255
     everywhere = np.ones(len(desert), bool)
     graded = _grade(picture).reshape(-1, 3) / 255
@@ -164,9 +166,9 @@ def test_a_grade_explains_a_graded_copy_and_not_a_recoloured_one(
 
 
 def test_a_banner_over_a_quarter_does_not_spoil_the_grade(
-    film: tuple[list[np.ndarray], np.ndarray],
+    panels: tuple[list[np.ndarray], np.ndarray],
 ) -> None:
-    picture = film[0][DESERT]
+    picture = panels[0][DESERT]
     desert = picture.reshape(-1, 3).astype(np.float64) / 255
     covered = _banner(_grade(picture)).reshape(-1, 3) / 255
     everywhere = np.ones(len(desert), bool)
@@ -182,11 +184,11 @@ def test_too_few_pixels_to_judge_pass() -> None:
 
 
 def test_a_tinted_or_coloured_copy_of_a_black_and_white_reference_is_found(
-    film: tuple[list[np.ndarray], np.ndarray],
+    panels: tuple[list[np.ndarray], np.ndarray],
 ) -> None:
     """Colour cannot be judged against a grey reference, only lightness: the colour panel
     is a copy of its black-and-white print."""
-    references, _ = film
+    references, _ = panels
     grey = np.asarray(Image.fromarray(references[DESERT]).convert("L").convert("RGB"))
     corpus = KeypointCorpus(
         [grey if i == DESERT else r for i, r in enumerate(references)], IntegritySettings()
@@ -197,13 +199,60 @@ def test_a_tinted_or_coloured_copy_of_a_black_and_white_reference_is_found(
 
 
 def test_a_cartoon_of_a_panel_is_found_through_its_ink(
-    film: tuple[list[np.ndarray], np.ndarray], monkeypatch: pytest.MonkeyPatch
+    panels: tuple[list[np.ndarray], np.ndarray], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """The filter's ink specks take the features and fail the cells; closed, they do not."""
-    references, _ = film
+    references, _ = panels
     corpus = KeypointCorpus(references, IntegritySettings())
     copies = [_cartoon(references[i]) for i in (1, 3, 9)]
     for i, copy in zip((1, 3, 9), copies, strict=True):
         assert i in [m.reference for m in corpus.match(copy)]
     monkeypatch.setattr(keypoints, "_inkless", lambda grey: grey)
     assert all(corpus.match(copy) == [] for copy in copies)
+
+
+def _chrome_corpus(references: list[np.ndarray], folder: Path) -> Path:
+    """A library: the booth's first panel as an archive still (wider, mirrored, warmer,
+    with its paper and caption strip), and SHARED unrelated photographs."""
+    library = folder / "library"
+    library.mkdir()
+    lookalike_of(references[0]).save(library / "archive-still.jpg", quality=85)
+    for seed in range(3, 3 + SHARED):
+        scene(seed, 480, 270).save(library / f"photo-{seed}.png")
+    return library
+
+
+def test_a_panel_of_another_scene_is_not_fitted_through_the_paper_and_caption(
+    panels: tuple[list[np.ndarray], np.ndarray], tmp_path: Path
+) -> None:
+    references, _ = panels
+    works = [lookalike_of(references[0])] + [scene(s, 480, 270) for s in range(3, 3 + SHARED)]
+    thumbs = []
+    for work in works:
+        work.thumbnail((IntegritySettings().thumb,) * 2, Image.Resampling.LANCZOS)
+        thumbs.append(np.asarray(work))
+    corpus = KeypointCorpus(thumbs, IntegritySettings())
+    for other in (7, 13):  # the kitchen's and the office's second panels
+        assert 0 in [m.reference for m in corpus.match(references[other])]  # the chrome
+        assert corpus.match(_picture(references[other])) == []
+    assert 0 in [m.reference for m in corpus.match(_picture(references[0]))]
+
+
+def test_check_integrity_flags_the_copied_panel_and_not_the_others(
+    cli, film: Path, panels: tuple[list[np.ndarray], np.ndarray], tmp_path: Path
+) -> None:
+    """Through the command, with more than SHARED works (the keypoint stage on)."""
+    references, _ = panels
+    assert cli("reference", "add", _chrome_corpus(references, tmp_path)).code == 0
+    takes = {}
+    for index in (0, 7, 13):
+        path = tmp_path / f"panel-{index}.png"
+        Image.fromarray(references[index]).save(path)
+        result = cli("take", "import", "1A", path, "--json")
+        assert result.code == 0, result.err
+        takes[result.json()["created"][0]["id"]] = index
+    result = cli("check", "integrity", "--json")
+    assert result.code == 0, result.err
+    flagged = {takes[f["take"]]: f["data"] for f in result.json()["findings"]}
+    assert set(flagged) == {0}, flagged
+    assert flagged[0]["reference"]["title"] == "archive-still"
