@@ -16,7 +16,7 @@ from PIL import Image, ImageDraw, ImageEnhance, ImageOps
 
 from mediafactory import video_codec
 
-__all__ = ["copy_of", "lookalike_of", "scene", "write_scene_video"]
+__all__ = ["copy_of", "lookalike_of", "previs_panel", "scene", "write_scene_video"]
 
 
 def scene(seed: int, w: int = 160, h: int = 120) -> Image.Image:
@@ -86,3 +86,47 @@ def write_scene_video(
                 index += 1
         output.mux(stream.encode(None))
     return Path(path)
+
+
+def previs_panel(
+    folder: Path,
+    code: str,
+    heading: str,
+    size: str,
+    cast: dict[str, tuple[int, int, int]],
+    *,
+    seed: int,
+    width: int,
+    height: int,
+    angle: str | None = None,
+    lens_mm: float | None = None,
+) -> Path:
+    """A storyboard panel from the previs renderer: ``cast`` (names and colours, left to
+    right; one is centred) in ``heading``'s setting at shot ``size``."""
+    from setpiece.generate.backends.previs import PrevisGenerator
+    from setpiece.generate.base import Mode, RenderRequest, ShotBrief, SubjectBrief
+
+    int_ext, rest = heading.split(". ", 1)
+    location, time_of_day = rest.split(" - ")
+    sides = ("left", "right") if len(cast) == 2 else ("centre",)
+    brief = ShotBrief(
+        code=code,
+        scene=code[0],
+        heading=heading,
+        description="They wait in silence.",
+        size=size,
+        angle=angle,
+        lens_mm=lens_mm,
+        camera_move="static",
+        int_ext=int_ext,
+        location=location,
+        time_of_day=time_of_day,
+        subjects=tuple(
+            SubjectBrief(name, "character", side=side, color=colour)
+            for (name, colour), side in zip(cast.items(), sides, strict=True)
+        ),
+    )
+    request = RenderRequest(
+        mode=Mode.TEXT_TO_IMAGE, prompt=heading, seed=seed, width=width, height=height, brief=brief
+    )
+    return PrevisGenerator().render(request, folder).path

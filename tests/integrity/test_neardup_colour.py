@@ -10,9 +10,7 @@ import numpy as np
 import pytest
 from PIL import Image, ImageDraw, ImageOps
 
-from integrity.pictures import lookalike_of, scene
-from setpiece.generate.backends.previs import PrevisGenerator
-from setpiece.generate.base import Mode, RenderRequest, ShotBrief, SubjectBrief
+from integrity.pictures import lookalike_of, previs_panel, scene
 from setpiece.integrity import keypoints
 from setpiece.integrity.check import _picture
 from setpiece.integrity.grade import explained
@@ -52,37 +50,24 @@ DESERT = 8  # 5A, the desert road's first shot (Teo and Brandt, close), among th
 
 
 def _panel(place: int, shot: int, folder: Path) -> np.ndarray:
-    heading = LOCATIONS[place]
+    """The benchmark's panel of a location and shot (its size, cast and seed)."""
     size, cast = SIZES[(3 * place + shot) % len(SIZES)], CASTS[(place + shot) % len(CASTS)]
-    int_ext, rest = heading.split(". ", 1)
-    location, time_of_day = rest.split(" - ")
-    sides = ("left", "right") if len(cast) == 2 else ("centre",)
-    brief = ShotBrief(
-        code=f"{place + 1}{'ABCDE'[shot]}",
-        scene=str(place + 1),
-        heading=heading,
-        description="They wait in silence.",
-        size=size,
-        angle="eye",
-        lens_mm=35.0,
-        camera_move="static",
-        int_ext=int_ext,
-        location=location,
-        time_of_day=time_of_day,
-        subjects=tuple(
-            SubjectBrief(who, "character", side=side, color=COLOURS[who])
-            for who, side in zip(cast, sides, strict=True)
-        ),
-    )
-    request = RenderRequest(
-        mode=Mode.TEXT_TO_IMAGE,
-        prompt=heading,
-        seed=10 * place + shot,
+    code = f"{place + 1}{'ABCDE'[shot]}"
+    colours = {who: COLOURS[who] for who in cast}
+    seed = 10 * place + shot
+    path = previs_panel(
+        folder,
+        code,
+        LOCATIONS[place],
+        size,
+        colours,
+        seed=seed,
         width=640,
         height=360,
-        brief=brief,
+        angle="eye",
+        lens_mm=35.0,
     )
-    with Image.open(PrevisGenerator().render(request, folder).path) as image:
+    with Image.open(path) as image:
         return np.asarray(image.convert("RGB"))
 
 

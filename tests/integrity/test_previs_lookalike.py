@@ -8,9 +8,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-from integrity.pictures import lookalike_of
-from setpiece.generate.backends.previs import PrevisGenerator
-from setpiece.generate.base import Mode, RenderRequest, ShotBrief, SubjectBrief
+from integrity.pictures import lookalike_of, previs_panel
 
 SHOTS = {  # code: (heading, size, cast)
     "1A": ("INT. PROJECTION BOOTH - NIGHT", "MS", ("Mara", "Teo")),
@@ -24,28 +22,8 @@ COLOURS = {"Mara": (200, 60, 40), "Teo": (40, 90, 200), "Brandt": (60, 160, 80)}
 
 def _render(code: str, folder: Path) -> Path:
     heading, size, cast = SHOTS[code]
-    int_ext, rest = heading.split(". ", 1)
-    location, time_of_day = rest.split(" - ")
-    sides = ("left", "right") if len(cast) == 2 else ("centre",)
-    brief = ShotBrief(
-        code=code,
-        scene=code[0],
-        heading=heading,
-        description="They wait in silence.",
-        size=size,
-        camera_move="static",
-        int_ext=int_ext,
-        location=location,
-        time_of_day=time_of_day,
-        subjects=tuple(
-            SubjectBrief(name, "character", side=side, color=COLOURS[name])
-            for name, side in zip(cast, sides, strict=True)
-        ),
-    )
-    request = RenderRequest(
-        mode=Mode.TEXT_TO_IMAGE, prompt=heading, seed=3, width=480, height=270, brief=brief
-    )
-    return PrevisGenerator().render(request, folder).path
+    colours = {name: COLOURS[name] for name in cast}
+    return previs_panel(folder, code, heading, size, colours, seed=3, width=480, height=270)
 
 
 def test_a_copy_of_a_previs_frame_is_flagged_and_other_locations_are_not(
