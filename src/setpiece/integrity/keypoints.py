@@ -42,6 +42,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from setpiece.integrity.grade import explained
 from setpiece.integrity.hashing import HASH_SIDE
 from setpiece.integrity.settings import IntegritySettings
 
@@ -145,34 +146,31 @@ def spread_holds(width: float, height: float, inliers: int) -> bool:
     return inliers >= MANY and width * height >= AREA and min(width, height) >= NARROW
 
 
+def _shrunk(picture: np.ndarray) -> np.ndarray:
+    """``picture`` brought down to a longest side of :data:`SIDE` (never up)."""
+    import cv2
+
+    h, w = picture.shape[:2]
+    scale = SIDE / max(h, w)
+    if scale >= 1:
+        return picture
+    size = (max(1, round(w * scale)), max(1, round(h * scale)))
+    return cv2.resize(picture, size, interpolation=cv2.INTER_AREA)
+
+
 def _grey(rgb: np.ndarray) -> np.ndarray:
     import cv2
 
     if rgb.ndim == 2:
-        grey = np.ascontiguousarray(rgb)
-    else:
-        grey = cv2.cvtColor(np.ascontiguousarray(rgb[:, :, :3]), cv2.COLOR_RGB2GRAY)
-    h, w = grey.shape
-    scale = SIDE / max(h, w)
-    if scale < 1:
-        size = (max(1, round(w * scale)), max(1, round(h * scale)))
-        grey = cv2.resize(grey, size, interpolation=cv2.INTER_AREA)
-    return grey
+        return _shrunk(np.ascontiguousarray(rgb))
+    return _shrunk(cv2.cvtColor(np.ascontiguousarray(rgb[:, :, :3]), cv2.COLOR_RGB2GRAY))
 
 
 def _colour(rgb: np.ndarray) -> np.ndarray:
     """``rgb`` at the size :func:`_grey` brings it to, as float32 RGB."""
-    import cv2
-
     if rgb.ndim == 2:
         rgb = np.repeat(rgb[:, :, None], 3, axis=2)
-    rgb = np.ascontiguousarray(rgb[:, :, :3])
-    h, w = rgb.shape[:2]
-    scale = SIDE / max(h, w)
-    if scale < 1:
-        size = (max(1, round(w * scale)), max(1, round(h * scale)))
-        rgb = cv2.resize(rgb, size, interpolation=cv2.INTER_AREA)
-    return rgb.astype(np.float32)
+    return _shrunk(np.ascontiguousarray(rgb[:, :, :3])).astype(np.float32)
 
 
 def _colour_size(height: int, width: int) -> tuple[int, int]:
@@ -182,7 +180,6 @@ def _colour_size(height: int, width: int) -> tuple[int, int]:
 
 def _reference_colour(rgb: np.ndarray) -> np.ndarray:
     """A reference's colours as :func:`_graded` compares them."""
-
     colour = _colour(rgb)
     return _pooled(colour, _colour_size(*colour.shape[:2])) / 255.0
 
@@ -214,8 +211,6 @@ def _graded(
     ``reference`` is :func:`_reference_colour`'s; ``take`` the take at :func:`_colour`'s
     size, ``matrix`` its fit onto the reference's grey (of ``shape``)."""
     import cv2
-
-    from setpiece.integrity.grade import explained
 
     h, w = shape
     warped = cv2.warpAffine(take, matrix, (w, h), flags=cv2.INTER_AREA)
