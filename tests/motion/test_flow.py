@@ -7,6 +7,7 @@ from typing import Any
 
 import numpy as np
 
+from setpiece.motion.config import MotionSettings
 from setpiece.motion.flow import FlowPair, Interpolator, interpolate
 
 
@@ -197,3 +198,37 @@ def test_flow_blur_smooths_what_the_flow_sees_and_zero_leaves_it() -> None:
     ga, gb = plain.grey(a), plain.grey(b)
     assert np.array_equal(ga, smoothed.grey(a))  # the greys kept are not smoothed
     assert not np.array_equal(plain.flow(ga, gb).forward, smoothed.flow(ga, gb).forward)
+
+
+def test_kept_working_arrays_give_the_same_picture_and_never_the_same_array() -> None:
+    # An Interpolator reuses its full-resolution working arrays between pictures; what it
+    # returns must be the picture the one-off call makes, and a new array each time, or a
+    # picture still queued for the encoder would change under it.
+    rng = np.random.default_rng(11)
+    a = (rng.random((72, 128, 3)) * 255).astype(np.uint8)
+    b = np.roll(a, 3, axis=1)
+    forward = np.full((36, 64, 2), (1.5, 0.0), dtype=np.float32)
+    hidden = np.zeros((36, 64), dtype=np.float32)
+    hidden[:, :4] = 1.0  # some occlusion: the per-pixel blend, not the constant one
+    pair = FlowPair(forward, -forward, hidden, hidden.copy())
+    engine = Interpolator(128, 72, MotionSettings())
+    first = engine.interpolate(a, b, pair, 0.5)
+    kept = first.copy()
+    second = engine.interpolate(b, a, pair, 0.25)
+    assert np.array_equal(first, kept)  # the second picture did not write into the first
+    assert np.array_equal(first, interpolate(a, b, pair, 0.5))
+    assert np.array_equal(second, interpolate(b, a, pair, 0.25))
+    assert not np.shares_memory(first, second)
+
+
+def test_occlusion_marks_where_forward_and_backward_disagree() -> None:
+    from setpiece.motion.flow import _occlusion
+
+    forward = np.zeros((20, 30, 2), dtype=np.float32)
+    forward[..., 0] = 2.0
+    backward = -forward
+    backward[:, 20:, 1] = 3.0  # these pixels' way back lands 3 px off (over 1.5)
+    occluded = _occlusion(forward, backward, 1.5)
+    assert occluded.dtype == np.float32
+    assert occluded[:, :17].max() == 0.0  # forward lands at x + 2 < 20: consistent
+    assert occluded[:, 18:28].min() == 1.0  # lands in the inconsistent part
