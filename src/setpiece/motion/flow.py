@@ -381,7 +381,89 @@ def interpolate(
             )
         other = np.subtract(1.0, weights, out=work.get("weights b", weights.shape, np.float32))
         out = cv2.blendLinear(warped_a, warped_b, weights, other, dst=out)
-    return cv2.cvtColor(out, cv2.COLOR_RGBA2RGB) if three else out
+    if not three:
+        return out
+    _static_detail(a, b, warped_a, warped_b, out, t, work)
+    return cv2.cvtColor(out, cv2.COLOR_RGBA2RGB)
+
+
+#: The finest detail, a picture less its Gaussian blur of this sigma (pixels), is what
+#: :func:`_static_detail` takes from where it stands or from the warps.
+DETAIL_SIGMA = 0.7
+#: The blur's kernel: 5 x 5 holds all but 1e-4 of a sigma of 0.7 (OpenCV would take 7
+#: for 16-bit pictures: 30 % more work for nothing).
+DETAIL_KERNEL = (5, 5)
+#: The side of the box (pixels) over which it compares the two.
+DETAIL_BOX = 17
+
+
+def _detail_change(a: np.ndarray, b: np.ndarray, work: Scratch, slot: str) -> np.ndarray:
+    """How far the finest detail of grey ``a`` and ``b`` differs, averaged over a box:
+    |(a - b) - blur(a - b)|, which is |detail(a) - detail(b)| (the blur is linear)."""
+    import cv2
+
+    shape = a.shape
+    difference = cv2.subtract(a, b, dst=work.get("difference", shape, np.int16), dtype=cv2.CV_16S)
+    blurred = cv2.GaussianBlur(
+        difference, DETAIL_KERNEL, DETAIL_SIGMA, dst=work.get("blurred", shape, np.int16)
+    )
+    cv2.subtract(difference, blurred, dst=difference)
+    change = cv2.convertScaleAbs(difference, dst=work.get("change", shape, np.uint8))
+    box = (DETAIL_BOX, DETAIL_BOX)
+    return cv2.boxFilter(change, cv2.CV_32F, box, dst=work.get(slot, shape, np.float32))
+
+
+def _static_detail(
+    a: np.ndarray,
+    b: np.ndarray,
+    warped_a: np.ndarray,
+    warped_b: np.ndarray,
+    out: np.ndarray,
+    t: float,
+    work: Scratch,
+) -> None:
+    """Puts back, into ``out``, the finest detail that stands still while the picture
+    moves: a GIF's dither pattern, a burnt-in caption or logo, a plot's axes over a
+    moving field.
+
+    Warping moves everything with the content, and detail that stays on the screen is
+    then misplaced in every moving area (VideoCrafter2's dithered GIFs lost 1-2 dB to
+    minterpolate and 2 dB to plain blending that way). Per pixel, the finest detail
+    (the picture less its blur) is compared where it stands, between ``a`` and ``b``
+    unwarped, and where the warps put it, between the two warped pictures; where it
+    agrees better standing still, the blend's detail replaces the warp's, softly, with
+    weight m = moved^2 / (moved^2 + still^2). Moving texture agrees in the warps and
+    keeps the warp's detail (m near 0); a still pattern agrees unwarped (m near 1).
+    All RGBA uint8; ``out`` (the warped in-between picture) is changed in place.
+    """
+    import cv2
+
+    height, width = out.shape[:2]
+    grey = cv2.COLOR_RGBA2GRAY
+    greys = [
+        cv2.cvtColor(picture, grey, dst=work.get(f"grey {i}", (height, width), np.uint8))
+        for i, picture in enumerate((a, b, warped_a, warped_b))
+    ]
+    still = _detail_change(greys[0], greys[1], work, "still")
+    moved = _detail_change(greys[2], greys[3], work, "moved")
+    cv2.multiply(still, still, dst=still)
+    cv2.multiply(moved, moved, dst=moved)
+    cv2.add(still, moved, dst=still)
+    cv2.add(still, 1e-3, dst=still)
+    weight = cv2.divide(moved, still, dst=moved)  # in [0, 1]
+    # The warp with the blend's finest detail in place of its own, then mixed in by
+    # weight: out + m * detail(blend - out), one channel of weights for all four.
+    blend = cv2.addWeighted(a, 1.0 - t, b, t, 0.0, dst=work.get("plain", out.shape, np.uint8))
+    change = cv2.subtract(
+        blend, out, dst=work.get("change4", out.shape, np.int16), dtype=cv2.CV_16S
+    )
+    blurred = cv2.GaussianBlur(
+        change, DETAIL_KERNEL, DETAIL_SIGMA, dst=work.get("blurred4", out.shape, np.int16)
+    )
+    cv2.subtract(change, blurred, dst=change)
+    swapped = cv2.add(out, change, dst=blend, dtype=cv2.CV_8U)
+    other = np.subtract(1.0, weight, out=work.get("keep", weight.shape, np.float32))
+    cv2.blendLinear(swapped, out, weight, other, dst=out)
 
 
 def _middle_flows(pair: FlowPair, t: float) -> tuple[np.ndarray, np.ndarray]:
