@@ -160,10 +160,11 @@ def retime_take(
         # where flow does not help, cuts the flow finds). Version 3: flow on smoothed
         # greys (flow_blur), lost flow counted over texture. Version 4: a pair the coarse
         # flow already blends is not refined with the fine flow. Version 5: a probe at
-        # half the coarse side decides the blend and the flow's scale.
+        # half the coarse side decides the blend and the flow's scale. Version 6: detail
+        # that stands still while the picture moves stays in place.
         return Operation(
             "retime",
-            5,
+            6,
             {
                 "fps": f"{report.fps.numerator}/{report.fps.denominator}",
                 "factor": None if factor is None else str(factor),
