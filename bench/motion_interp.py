@@ -33,7 +33,9 @@ import statistics
 import subprocess
 import tempfile
 import time
+import tomllib
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
 from pathlib import Path
 
 import cv2
@@ -42,7 +44,7 @@ import numpy as np
 from skimage.metrics import structural_similarity
 
 from _timing import load_average, machine
-from setpiece.motion.config import MotionSettings
+from setpiece.motion.config import MotionSettings, motion_settings
 from setpiece.motion.flow import Interpolator
 from setpiece.store.video import decode
 
@@ -144,10 +146,21 @@ def main() -> None:
     parser.add_argument("--flow-side", type=int, default=MotionSettings().flow_long_side)
     parser.add_argument("--preset", default=MotionSettings().flow_preset)
     parser.add_argument(
+        "--set",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="a [motion] setting for Setpiece, as in setpiece.toml (still_detail=false)",
+    )
+    parser.add_argument(
         "--speed-only", action="store_true", help="the default's speed against minterpolate only"
     )
     args = parser.parse_args()
-    settings = MotionSettings(flow_long_side=args.flow_side, flow_preset=args.preset)
+    settings = replace(
+        motion_settings({"motion": tomllib.loads("\n".join(args.set))}),
+        flow_long_side=args.flow_side,
+        flow_preset=args.preset,
+    )
     full = MotionSettings(flow_long_side=4096, flow_fine_side=0, flow_preset=args.preset)
     print(f"machine: {machine()}; load average {load_average()}")
     methods: tuple[str, ...] = ("setpiece", "setpiece full-res flow", "blend", "minterpolate")

@@ -52,6 +52,7 @@ import statistics
 import subprocess
 import tempfile
 import time
+import tomllib
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -63,7 +64,7 @@ import numpy as np
 
 from _timing import load_average, machine
 from motion_interp import clips as interp_clips
-from setpiece.motion.config import MotionSettings
+from setpiece.motion.config import MotionSettings, motion_settings
 from setpiece.motion.flow import Interpolator
 from setpiece.store.video import decode
 
@@ -434,6 +435,13 @@ def main() -> None:
     parser.add_argument("--speed-only", action="store_true", help="only the speed ratios")
     parser.add_argument("--only", action="append", choices=CLASSES, help="these classes only")
     parser.add_argument("--quiet", action="store_true", help="no per-clip lines")
+    parser.add_argument(
+        "--set",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="a [motion] setting for --speed-only, as in setpiece.toml (still_detail=false)",
+    )
     args = parser.parse_args()
     if not (args.data / "faces_identity").is_dir():
         raise SystemExit(f"no test material at {args.data}: give --data PATH/TO/shared/data")
@@ -442,7 +450,7 @@ def main() -> None:
     if args.only:
         groups = {k: v for k, v in groups.items() if k in args.only}
     if args.speed_only:
-        speed(groups, MotionSettings())
+        speed(groups, motion_settings({"motion": tomllib.loads("\n".join(args.set))}))
         return
     log = (lambda line: None) if args.quiet else print
     choose = args.cross_validate or args.leave_one_out

@@ -276,6 +276,10 @@ def test_a_pattern_fixed_on_the_screen_stays_where_it_is_while_the_picture_moves
     # 12.2 grey levels before; the pattern's coarser part (above the finest detail)
     # still moves with the warps: 4.9.
     assert error < 6
+    # [motion] still_detail = false: the plain warp, pattern and all.
+    engine = Interpolator(160, 96, MotionSettings(still_detail=False))
+    plain = engine.interpolate(a, b, _moving_pair(96, 160, 6.0), 0.5)
+    assert np.abs(plain[inner].astype(int) - truth[inner]).mean() > 10
 
 
 def test_moving_texture_keeps_the_warps_detail() -> None:

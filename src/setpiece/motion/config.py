@@ -60,6 +60,12 @@ class MotionSettings:
             share of how much the unwarped pictures differ, the flow is not helping
             and the in-between picture is a plain blend (ramped in over the 0.1 below,
             so nothing jumps); near-still shots and fades end up here.
+        still_detail: Fine detail that stays on the screen while the picture moves (a
+            GIF's dither, a burnt-in caption or logo) is kept where it stands instead of
+            travelling with the warp: +0.3 dB on AI clips and +0.7 on the fluid
+            animation's axes, 0.03-0.10 dB less on pans, and a quarter of the speed on
+            bench/motion_interp.py's clips (bench/RESULTS.md, 7 Dec 2026). False turns it
+            off.
         encoder_preset: x264 preset of H.264 output. "ultrafast": at 1080p the encoder
             is most of a retime's cost, and "veryfast" made it 2.5 times slower
             (bench/motion_retime_speed.py); files are larger, quality at ``crf`` alike.
@@ -88,6 +94,7 @@ class MotionSettings:
     occlusion_px: float = setting(1.5, positive=True)
     flow_blur: float = setting(0.3, low=0.0, high=10.0)
     fallback_ratio: float = setting(0.8, low=0.1, high=10.0)
+    still_detail: bool = setting(True)
     encoder_preset: str = setting("ultrafast", choices=X264_PRESETS)
     crf: int = setting(18, low=0, high=51)
     cut_threshold: float = setting(3.0, positive=True)

@@ -325,7 +325,13 @@ def _warp_full(
 
 
 def interpolate(
-    a: np.ndarray, b: np.ndarray, pair: FlowPair, t: float, scratch: Scratch | None = None
+    a: np.ndarray,
+    b: np.ndarray,
+    pair: FlowPair,
+    t: float,
+    scratch: Scratch | None = None,
+    *,
+    still_detail: bool = True,
 ) -> np.ndarray:
     """The picture at time ``t`` (0 < t < 1) between full-size RGB ``a`` and ``b``.
 
@@ -335,6 +341,8 @@ def interpolate(
         pair: Flow between them at flow scale (any scale: it is resized to H x W).
         t: Where in between.
         scratch: Working arrays to reuse (the picture returned is always a new one).
+        still_detail: Keep fine detail that stands still where it is
+            (:func:`_static_detail`; RGB pictures only).
 
     Returns:
         (H, W, 3) uint8.
@@ -392,7 +400,8 @@ def interpolate(
         out = cv2.blendLinear(warped_a, warped_b, weights, other, dst=out)
     if not three:
         return out
-    _static_detail(a, b, warped_a, warped_b, out, t, work)
+    if still_detail:
+        _static_detail(a, b, warped_a, warped_b, out, t, work)
     return cv2.cvtColor(out, cv2.COLOR_RGBA2RGB)
 
 
@@ -600,7 +609,7 @@ class Interpolator:
         across a cut, the nearer of the two."""
         if pair.cut:
             return a if t < 0.5 else b
-        return interpolate(a, b, pair, t, self._scratch)
+        return interpolate(a, b, pair, t, self._scratch, still_detail=self.settings.still_detail)
 
 
 def _ratio(warped: float, unwarped: float) -> float:

@@ -174,6 +174,7 @@ def retime_take(
                 "fine_motion": settings.fine_motion,
                 "flow_blur": settings.flow_blur,
                 "fallback_ratio": settings.fallback_ratio,
+                "still_detail": settings.still_detail,
                 "flow_preset": settings.flow_preset,
                 "held_at_cuts": report.held_at_cuts,
             },
