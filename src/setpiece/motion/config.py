@@ -63,9 +63,9 @@ class MotionSettings:
         still_detail: Fine detail that stays on the screen while the picture moves (a
             GIF's dither, a burnt-in caption or logo) is kept where it stands instead of
             travelling with the warp: +0.3 dB on AI clips and +0.7 on the fluid
-            animation's axes, 0.03-0.10 dB less on pans, and a quarter of the speed on
-            bench/motion_interp.py's clips (bench/RESULTS.md, 7 Dec 2026). False turns it
-            off.
+            animation's axes, 0.02-0.10 dB less on pans; bench/motion_interp.py's clips
+            ran at 6.8 times minterpolate's speed with it and 8.0 without
+            (bench/RESULTS.md, 7 Dec 2026). False turns it off.
         encoder_preset: x264 preset of H.264 output. "ultrafast": at 1080p the encoder
             is most of a retime's cost, and "veryfast" made it 2.5 times slower
             (bench/motion_retime_speed.py); files are larger, quality at ``crf`` alike.

@@ -56,9 +56,9 @@ near-still shots, AI clips; every choice cross-validated on halves of the clips)
   moves, and warping moved them with it (VideoCrafter2's dithered GIFs lost 1-2 dB to
   minterpolate and up to 2 dB to a plain blend). Per pixel, the finest detail is compared
   unwarped and warped; where it agrees standing still, the blend's detail replaces the
-  warp's. Across every class, halves of the clips chosen by position: AI clips +0.29 dB,
-  non-rigid +0.73 (the fluid's axes), pans 0.03-0.10 dB lower (bench/RESULTS.md, 7 Dec
-  2026).
+  warp's. On every clip of every class: AI clips +0.29 dB, non-rigid +0.73 (the fluid's
+  axes), pans 0.02-0.10 dB lower; it costs about 20 ms a 720p picture (bench/RESULTS.md,
+  7 Dec 2026).
 
 Occlusion variants (Sundaram's relative threshold, a dilated or a soft mask) moved
 PSNR by under 0.1 dB either way on the same clips: the fixed threshold stays.
