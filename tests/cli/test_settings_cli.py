@@ -85,6 +85,11 @@ CASES: dict[str, tuple[dict[str, Any], tuple[str, ...], str]] = {
         ("take", "import", "1A", "{clip}", "--split"),
         '[motion] flow_preset: expected one of "ultrafast", "fast", "medium", "balanced", got',
     ),
+    "motion-switch": (
+        {"motion": {"still_detail": "maybe"}},
+        ("take", "import", "1A", "{clip}", "--split"),
+        '[motion] still_detail: expected true or false, got "maybe"',
+    ),
     "provenance-type": (
         {"provenance": {"watermark": "yes"}},
         ("keys", "init"),

@@ -48,6 +48,8 @@ def test_retime_take_makes_a_derived_take_with_the_operation(
     assert derived.recipe.parent == take.id and derived.recipe.seed == 7
     assert operations_of(derived)[-1].name == "retime"
     assert operations_of(derived)[-1].settings["fps"] == "24/1"
+    assert operations_of(derived)[-1].version == 6
+    assert operations_of(derived)[-1].settings["still_detail"] is True
     assert derived.media is not None and derived.media.fps == 24
 
 
