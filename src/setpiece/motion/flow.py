@@ -462,8 +462,10 @@ def _static_detail(
         cv2.cvtColor(picture, grey, dst=work.get(f"grey {i}", (height, width), np.uint8))
         for i, picture in enumerate((a, b, warped_a, warped_b))
     ]
-    still = _detail_change(greys[0], greys[1], work, "still")
-    moved = _detail_change(greys[2], greys[3], work, "moved")
+    # The blend's weights are spent: their arrays hold these two (the kept arrays of a
+    # 1080p picture are about 150 MB a thread as it is).
+    still = _detail_change(greys[0], greys[1], work, "weights")
+    moved = _detail_change(greys[2], greys[3], work, "weights b")
     cv2.multiply(still, still, dst=still)
     cv2.multiply(moved, moved, dst=moved)
     cv2.add(still, moved, dst=still)
@@ -480,7 +482,7 @@ def _static_detail(
     )
     cv2.subtract(change, blurred, dst=change)
     swapped = cv2.add(out, change, dst=blend, dtype=cv2.CV_8U)
-    other = np.subtract(1.0, weight, out=work.get("keep", weight.shape, np.float32))
+    other = np.subtract(1.0, weight, out=still)
     cv2.blendLinear(swapped, out, weight, other, dst=out)
 
 
