@@ -100,18 +100,16 @@ def ours(kept: list[Path], settings: MotionSettings) -> tuple[list[np.ndarray], 
     """End to end from the PNG files: read, flow, interpolate, as ``retime`` runs it
     (flow and interpolation of successive pairs in a pool of two threads)."""
     started = time.perf_counter()
-    first = cv2.imread(str(kept[0]))
-    engine = Interpolator(first.shape[1], first.shape[0], settings)
-
-    def load(path: Path) -> tuple[np.ndarray, np.ndarray]:
-        rgb = cv2.cvtColor(cv2.imread(str(path)), cv2.COLOR_BGR2RGB)
-        return rgb, engine.grey(rgb)
+    # RGB straight from the decoder (OpenCV 4.10 and later), not BGR and a conversion.
+    read = cv2.IMREAD_COLOR_RGB  # type: ignore[attr-defined, unused-ignore]
 
     def between(a: tuple[np.ndarray, np.ndarray], b: tuple[np.ndarray, np.ndarray]) -> np.ndarray:
         return engine.interpolate(a[0], b[0], engine.flow(a[1], b[1]), 0.5)
 
     with ThreadPoolExecutor(max_workers=2) as pool:
-        frames = list(pool.map(load, kept))
+        pictures = list(pool.map(lambda path: cv2.imread(str(path), read), kept))
+        engine = Interpolator(pictures[0].shape[1], pictures[0].shape[0], settings)
+        frames = list(pool.map(lambda rgb: (rgb, engine.grey(rgb)), pictures))
         out = list(pool.map(between, frames[:-1], frames[1:]))
     return out, time.perf_counter() - started
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
+import pytest
 
 from setpiece.motion.config import MotionSettings
 from setpiece.motion.flow import FlowPair, Interpolator, interpolate
@@ -115,9 +116,9 @@ def test_a_fade_is_not_a_cut() -> None:
 def test_flow_is_fine_where_motion_is_small_and_coarse_where_large() -> None:
     wide = _texture(1600, 720, 3)
     engine = _engine(1280, 720)
-    assert engine.fine == (768, 432) and engine.coarse == (384, 216)
+    assert engine.fine == (576, 324) and engine.coarse == (384, 216)
     small = engine.flow(engine.grey(wide[:, :1280]), engine.grey(wide[:, 8:1288]))
-    assert small.forward.shape[:2] == (432, 768)  # 8 px: 0.6 % of the long side
+    assert small.forward.shape[:2] == (324, 576)  # 8 px: 0.6 % of the long side
     large = engine.flow(engine.grey(wide[:, :1280]), engine.grey(wide[:, 120:1400]))
     assert large.forward.shape[:2] == (216, 384)  # 120 px: 9 %
     assert large.blend == 0.0 and not large.cut
@@ -150,7 +151,7 @@ def test_the_probe_decides_a_blend_and_which_flow_follows() -> None:
     wide = _texture(1600, 720, 3)
     calls.clear()
     moved = engine.flow(engine.grey(wide[:, :1280]), engine.grey(wide[:, 8:1288]))
-    assert calls == [(108, 192), (432, 768)] and moved.blend < 1.0
+    assert calls == [(108, 192), (324, 576)] and moved.blend < 1.0
     calls.clear()
     moved = engine.flow(engine.grey(wide[:, :1280]), engine.grey(wide[:, 120:1400]))
     assert calls == [(108, 192), (216, 384)] and moved.blend < 1.0
@@ -280,6 +281,48 @@ def test_a_pattern_fixed_on_the_screen_stays_where_it_is_while_the_picture_moves
     engine = Interpolator(160, 96, MotionSettings(still_detail=False))
     plain = engine.interpolate(a, b, _moving_pair(96, 160, 6.0), 0.5)
     assert np.abs(plain[inner].astype(int) - truth[inner]).mean() > 10
+
+
+def test_a_logo_over_a_moving_picture_is_kept_and_the_rest_is_the_plain_warp(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # A still logo in one corner of a moving picture: its rows get the still detail, and
+    # the bands of rows where the step would change nothing worth having keep the warp.
+    import cv2
+
+    from setpiece.motion import flow
+
+    rng = np.random.default_rng(23)
+    fine = cv2.GaussianBlur((rng.random((160, 256, 3)) * 255).astype(np.float32), (0, 0), 0.8)
+    fine = cv2.normalize(fine, None, 40, 210, cv2.NORM_MINMAX)
+    logo = np.zeros((160, 256, 1), dtype=np.float32)
+    logo[8:24, 100:160] = (rng.integers(0, 2, (16, 60, 1)) * 60 - 30).astype(np.float32)
+    a, truth, b = (_moving(s, logo, fine) for s in (0.0, 2.5, 5.0))
+    pair = _moving_pair(160, 256, 5.0)
+    out = interpolate(a, b, pair, 0.5)
+    plain = interpolate(a, b, pair, 0.5, still_detail=False)
+    sign = (slice(8, 24), slice(100, 160))
+    error = np.abs(out[sign].astype(int) - truth[sign]).mean()
+    assert error < 0.7 * np.abs(plain[sign].astype(int) - truth[sign]).mean()  # 17.6 vs 30.2
+    # Bands two away from the logo's: nothing there reaches DETAIL_MIN.
+    assert np.array_equal(out[64:], plain[64:])
+    # Everywhere, the step nudged a hundred of those pixels by a level or two.
+    monkeypatch.setattr(flow, "DETAIL_MIN", 0.0)
+    everywhere = interpolate(a, b, pair, 0.5)
+    assert (everywhere[64:] != plain[64:]).sum() > 50
+
+
+def test_the_still_detail_spans_are_the_bands_and_columns_where_it_matters() -> None:
+    from setpiece.motion.flow import DETAIL_MIN, _detail_spans
+
+    score = np.zeros((12, 20), dtype=np.float32)  # a 96 x 160 picture on an 8-pixel grid
+    assert _detail_spans(score, 96, 160) == []
+    score[5, 7] = DETAIL_MIN  # the cell of pixels 40-47 down, 56-63 across
+    assert _detail_spans(score, 96, 160) == [(32, 64, 48, 72)]  # a cell more each side
+    score[5, 7], score[4, 7] = 0, DETAIL_MIN  # pixels 32-39: next to the band above
+    assert _detail_spans(score, 96, 160) == [(0, 32, 48, 72), (32, 64, 48, 72)]
+    score[5, 0] = score[5, 19] = 2 * DETAIL_MIN
+    assert _detail_spans(score, 96, 160)[1] == (32, 64, 0, 160)
 
 
 def test_moving_texture_keeps_the_warps_detail() -> None:

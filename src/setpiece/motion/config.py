@@ -43,7 +43,10 @@ class MotionSettings:
             (medium's patch grid with fewer iterations; see setpiece.motion.flow).
         flow_fine_side: Where the measured motion is small (``fine_motion``), flow is
             computed again at this long side: finer flow gained 0.4-0.6 dB on pans,
-            zooms and AI clips (bench/motion_interp_classes.py). 0 turns it off.
+            zooms and AI clips (bench/motion_interp_classes.py). 576 scored as 768 did
+            (every class within 0.03 dB, 1080p pans +0.23) for two thirds of a 720p
+            pan's time; 512 lost 0.16 dB on 1080p pans (bench/RESULTS.md, 7 Dec 2026,
+            19:30). 0 turns it off.
         fine_motion: The motion (95th percentile of the probe flow's vectors, flow at
             half ``flow_long_side``, as a share of the picture's long side) under which
             the fine flow is computed;
@@ -63,9 +66,9 @@ class MotionSettings:
         still_detail: Fine detail that stays on the screen while the picture moves (a
             GIF's dither, a burnt-in caption or logo) is kept where it stands instead of
             travelling with the warp: +0.3 dB on AI clips and +0.7 on the fluid
-            animation's axes, 0.02-0.10 dB less on pans; bench/motion_interp.py's clips
-            ran at 6.8 times minterpolate's speed with it and 8.0 without
-            (bench/RESULTS.md, 7 Dec 2026). False turns it off.
+            animation's axes, 0.02-0.10 dB less on pans; only where it changes the
+            picture by half a grey level or more, which on 720p pans took it from 17 to
+            11 ms a pair (bench/RESULTS.md, 7 Dec 2026). False turns it off.
         encoder_preset: x264 preset of H.264 output. "ultrafast": at 1080p the encoder
             is most of a retime's cost, and "veryfast" made it 2.5 times slower
             (bench/motion_retime_speed.py); files are larger, quality at ``crf`` alike.
@@ -89,7 +92,7 @@ class MotionSettings:
 
     flow_long_side: int = setting(384, low=64, high=4096)
     flow_preset: str = setting("balanced", choices=FLOW_PRESETS)
-    flow_fine_side: int = setting(768, low=0, high=4096)
+    flow_fine_side: int = setting(576, low=0, high=4096)
     fine_motion: float = setting(0.04, low=0.0, high=1.0)
     occlusion_px: float = setting(1.5, positive=True)
     flow_blur: float = setting(0.3, low=0.0, high=10.0)

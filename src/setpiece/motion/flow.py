@@ -25,7 +25,7 @@ near-still shots, AI clips; every choice cross-validated on halves of the clips)
 * **Flow scale from the motion.** A probe, flow at half the coarse side, measures the
   motion; where it is small (95th percentile under ``fine_motion`` of the long side),
   flow is computed at ``flow_fine_side``: 0.4-0.6 dB better on pans, zooms and AI
-  clips. Large motion gets the coarse flow (``flow_long_side``), which is cheaper and
+  clips; 576 pixels scored as 768 did, for two thirds of a 720p pan's time. Large motion gets the coarse flow (``flow_long_side``), which is cheaper and
   tracks it as well. A pair the probe already finds a blend (below, with a margin of
   :data:`PROBE_MARGIN`) is one: on still and flickering shots finer flow only confirmed
   the blend, at most of the pair's cost. The probe costs a fifth of the coarse flow and
@@ -57,8 +57,10 @@ near-still shots, AI clips; every choice cross-validated on halves of the clips)
   minterpolate and up to 2 dB to a plain blend). Per pixel, the finest detail is compared
   unwarped and warped; where it agrees standing still, the blend's detail replaces the
   warp's. On every clip of every class: AI clips +0.29 dB, non-rigid +0.73 (the fluid's
-  axes), pans 0.02-0.10 dB lower; it costs about 20 ms a 720p picture (bench/RESULTS.md,
-  7 Dec 2026).
+  axes), pans 0.02-0.10 dB lower. It is applied only in the bands of rows where it
+  would change the picture by half a grey level or more (:data:`DETAIL_MIN`): everywhere,
+  it cost about 20 ms a 720p picture, mostly on pans, where it changed almost nothing
+  (bench/RESULTS.md, 7 Dec 2026).
 
 Occlusion variants (Sundaram's relative threshold, a dilated or a soft mask) moved
 PSNR by under 0.1 dB either way on the same clips: the fixed threshold stays.
@@ -431,6 +433,21 @@ def _detail_change(a: np.ndarray, b: np.ndarray, work: Scratch, slot: str) -> np
     return cv2.boxFilter(change, cv2.CV_32F, box, dst=work.get(slot, shape, np.float32))
 
 
+#: Where the step would change the picture by less than this many grey levels (the
+#: weight m times the warps' detail disagreement ``moved``, both box means), it is left
+#: out: on 720p pans it changed 4 % of the pixels by a grey level or more and cost a
+#: fifth of a pair. 0.25, 0.5 and 1 were tried on every clip (bench/RESULTS.md, 7 Dec
+#: 2026, 19:30): 0.5 took 87 to 71 ms a 720p pan pair, +0.02 dB on pans, -0.015 on the
+#: non-rigid class, -0.001 on AI clips.
+DETAIL_MIN = 0.5
+#: Rows are looked at in bands of this many; in each, the columns from the first to the
+#: last spot over :data:`DETAIL_MIN` get the step.
+DETAIL_BAND = 32
+#: ``moved`` and m are read on a grid of this step (pixels): both are 17-pixel box means,
+#: smooth at that scale.
+_GRID = 8
+
+
 def _static_detail(
     a: np.ndarray,
     b: np.ndarray,
@@ -452,7 +469,9 @@ def _static_detail(
     agrees better standing still, the blend's detail replaces the warp's, softly, with
     weight m = moved^2 / (moved^2 + still^2). Moving texture agrees in the warps and
     keeps the warp's detail (m near 0); a still pattern agrees unwarped (m near 1).
-    All RGBA uint8; ``out`` (the warped in-between picture) is changed in place.
+    Only where m * moved reaches :data:`DETAIL_MIN` (:func:`_detail_spans`) is the
+    picture touched. All RGBA uint8; ``out`` (the warped in-between picture) is changed
+    in place.
     """
     import cv2
 
@@ -466,24 +485,65 @@ def _static_detail(
     # 1080p picture are about 150 MB a thread as it is).
     still = _detail_change(greys[0], greys[1], work, "weights")
     moved = _detail_change(greys[2], greys[3], work, "weights b")
+    half = _GRID // 2
+    moved_grid = moved[half::_GRID, half::_GRID].copy()
     cv2.multiply(still, still, dst=still)
     cv2.multiply(moved, moved, dst=moved)
     cv2.add(still, moved, dst=still)
     cv2.add(still, 1e-3, dst=still)
     weight = cv2.divide(moved, still, dst=moved)  # in [0, 1]
-    # The warp with the blend's finest detail in place of its own, then mixed in by
-    # weight: out + m * detail(blend - out), one channel of weights for all four.
-    blend = cv2.addWeighted(a, 1.0 - t, b, t, 0.0, dst=work.get("plain", out.shape, np.uint8))
-    change = cv2.subtract(
-        blend, out, dst=work.get("change4", out.shape, np.int16), dtype=cv2.CV_16S
-    )
-    blurred = cv2.GaussianBlur(
-        change, DETAIL_KERNEL, DETAIL_SIGMA, dst=work.get("blurred4", out.shape, np.int16)
-    )
-    cv2.subtract(change, blurred, dst=change)
-    swapped = cv2.add(out, change, dst=blend, dtype=cv2.CV_8U)
+    spans = _detail_spans(weight[half::_GRID, half::_GRID] * moved_grid, height, width)
+    if not spans:
+        return
     other = np.subtract(1.0, weight, out=still)
-    cv2.blendLinear(swapped, out, weight, other, dst=out)
+    if sum((y1 - y0) * (x1 - x0) for y0, y1, x0, x1 in spans) > 0.6 * height * width:
+        spans = [(0, height, 0, width)]
+    for y0, y1, x0, x1 in spans:
+        # The detail's blur reaches 2 pixels: computed with that margin, kept without.
+        top, left = max(0, y0 - 2), max(0, x0 - 2)
+        bottom, right = min(height, y1 + 2), min(width, x1 + 2)
+        whole = (top, bottom, left, right) == (0, height, 0, width)
+        area = (slice(top, bottom), slice(left, right))
+        inner = (slice(y0 - top, y1 - top), slice(x0 - left, x1 - left))
+        shape = (bottom - top, right - left, out.shape[2])
+        kept = work if whole else Scratch()
+        # The warp with the blend's finest detail in place of its own, then mixed in by
+        # weight: out + m * detail(blend - out), one channel of weights for all four.
+        blend = cv2.addWeighted(
+            a[area], 1.0 - t, b[area], t, 0.0, dst=kept.get("plain", shape, np.uint8)
+        )
+        change = cv2.subtract(
+            blend, out[area], dst=kept.get("change4", shape, np.int16), dtype=cv2.CV_16S
+        )
+        blurred = cv2.GaussianBlur(
+            change, DETAIL_KERNEL, DETAIL_SIGMA, dst=kept.get("blurred4", shape, np.int16)
+        )
+        cv2.subtract(change, blurred, dst=change)
+        swapped = cv2.add(out[area], change, dst=blend, dtype=cv2.CV_8U)
+        rows, columns = slice(y0, y1), slice(x0, x1)
+        if whole:
+            cv2.blendLinear(swapped, out, weight, other, dst=out)
+        else:
+            out[rows, columns] = cv2.blendLinear(
+                swapped[inner], out[rows, columns], weight[rows, columns], other[rows, columns]
+            )
+
+
+def _detail_spans(score: np.ndarray, height: int, width: int) -> list[tuple[int, int, int, int]]:
+    """The (top, bottom, left, right) of each row band's stretch where ``score`` (m * moved
+    on the :data:`_GRID`, one sample per cell) reaches :data:`DETAIL_MIN`, a cell wider
+    on each side (and a cell taller: a band reads its neighbours' rows)."""
+    per_band = DETAIL_BAND // _GRID
+    over = score >= DETAIL_MIN
+    spans = []
+    for top in range(0, height, DETAIL_BAND):
+        row = top // _GRID
+        hits = np.flatnonzero(over[max(0, row - 1) : row + per_band + 1].any(axis=0))
+        if hits.size:
+            left = max(0, (int(hits[0]) - 1) * _GRID)
+            right = min(width, (int(hits[-1]) + 2) * _GRID)
+            spans.append((top, min(height, top + DETAIL_BAND), left, right))
+    return spans
 
 
 def _middle_flows(pair: FlowPair, t: float) -> tuple[np.ndarray, np.ndarray]:
