@@ -25,8 +25,9 @@ near-still shots, AI clips; every choice cross-validated on halves of the clips)
 * **Flow scale from the motion.** A probe, flow at half the coarse side, measures the
   motion; where it is small (95th percentile under ``fine_motion`` of the long side),
   flow is computed at ``flow_fine_side``: 0.4-0.6 dB better on pans, zooms and AI
-  clips; 576 pixels scored as 768 did, for two thirds of a 720p pan's time. Large motion gets the coarse flow (``flow_long_side``), which is cheaper and
-  tracks it as well. A pair the probe already finds a blend (below, with a margin of
+  clips (576 pixels scored as 768 did, for two thirds of a 720p pan's time). Large
+  motion gets the coarse flow (``flow_long_side``), which is cheaper and tracks it as
+  well. A pair the probe already finds a blend (below, with a margin of
   :data:`PROBE_MARGIN`) is one: on still and flickering shots finer flow only confirmed
   the blend, at most of the pair's cost. The probe costs a fifth of the coarse flow and
   replaces it wherever the fine flow is computed.
@@ -435,10 +436,10 @@ def _detail_change(a: np.ndarray, b: np.ndarray, work: Scratch, slot: str) -> np
 
 #: Where the step would change the picture by less than this many grey levels (the
 #: weight m times the warps' detail disagreement ``moved``, both box means), it is left
-#: out: on 720p pans it changed 4 % of the pixels by a grey level or more and cost a
-#: fifth of a pair. 0.25, 0.5 and 1 were tried on every clip (bench/RESULTS.md, 7 Dec
-#: 2026, 19:30): 0.5 took 87 to 71 ms a 720p pan pair, +0.02 dB on pans, -0.015 on the
-#: non-rigid class, -0.001 on AI clips.
+#: out: on 720p pans it changed 1-6 % of the pixels by a grey level or more and cost a
+#: sixth of a pair. 0.25, 0.5 and 1 were tried on every clip of three classes
+#: (bench/RESULTS.md, 7 Dec 2026): 0.5 took 87 to 71 ms a 720p pan pair, +0.02 dB on
+#: pans, -0.015 on the non-rigid class, -0.001 on AI clips.
 DETAIL_MIN = 0.5
 #: Rows are looked at in bands of this many; in each, the columns from the first to the
 #: last spot over :data:`DETAIL_MIN` get the step.
@@ -498,35 +499,54 @@ def _static_detail(
     other = np.subtract(1.0, weight, out=still)
     if sum((y1 - y0) * (x1 - x0) for y0, y1, x0, x1 in spans) > 0.6 * height * width:
         spans = [(0, height, 0, width)]
-    for y0, y1, x0, x1 in spans:
-        # The detail's blur reaches 2 pixels: computed with that margin, kept without.
-        top, left = max(0, y0 - 2), max(0, x0 - 2)
-        bottom, right = min(height, y1 + 2), min(width, x1 + 2)
-        whole = (top, bottom, left, right) == (0, height, 0, width)
-        area = (slice(top, bottom), slice(left, right))
-        inner = (slice(y0 - top, y1 - top), slice(x0 - left, x1 - left))
-        shape = (bottom - top, right - left, out.shape[2])
-        kept = work if whole else Scratch()
-        # The warp with the blend's finest detail in place of its own, then mixed in by
-        # weight: out + m * detail(blend - out), one channel of weights for all four.
-        blend = cv2.addWeighted(
-            a[area], 1.0 - t, b[area], t, 0.0, dst=kept.get("plain", shape, np.uint8)
-        )
-        change = cv2.subtract(
-            blend, out[area], dst=kept.get("change4", shape, np.int16), dtype=cv2.CV_16S
-        )
-        blurred = cv2.GaussianBlur(
-            change, DETAIL_KERNEL, DETAIL_SIGMA, dst=kept.get("blurred4", shape, np.int16)
-        )
-        cv2.subtract(change, blurred, dst=change)
-        swapped = cv2.add(out[area], change, dst=blend, dtype=cv2.CV_8U)
-        rows, columns = slice(y0, y1), slice(x0, x1)
-        if whole:
-            cv2.blendLinear(swapped, out, weight, other, dst=out)
-        else:
-            out[rows, columns] = cv2.blendLinear(
-                swapped[inner], out[rows, columns], weight[rows, columns], other[rows, columns]
-            )
+    for span in spans:
+        _swap_detail(a, b, out, (weight, other), t, span, work)
+
+
+def _swap_detail(
+    a: np.ndarray,
+    b: np.ndarray,
+    out: np.ndarray,
+    weights: tuple[np.ndarray, np.ndarray],
+    t: float,
+    span: tuple[int, int, int, int],
+    work: Scratch,
+) -> None:
+    """``out`` + m * detail(blend - out) over ``span`` (top, bottom, left, right): the warp
+    with the blend's finest detail in place of its own, mixed in by the weights m and
+    1 - m (one channel for all four)."""
+    import cv2
+
+    height, width = out.shape[:2]
+    y0, y1, x0, x1 = span
+    # The detail's blur reaches 2 pixels: computed with that margin, kept without.
+    top, left = max(0, y0 - 2), max(0, x0 - 2)
+    bottom, right = min(height, y1 + 2), min(width, x1 + 2)
+    whole = (top, bottom, left, right) == (0, height, 0, width)
+    area = (slice(top, bottom), slice(left, right))
+    shape = (bottom - top, right - left, out.shape[2])
+    # The whole picture's working arrays are kept; a band's are small.
+    kept = work if whole else Scratch()
+    blend = cv2.addWeighted(
+        a[area], 1.0 - t, b[area], t, 0.0, dst=kept.get("plain", shape, np.uint8)
+    )
+    change = cv2.subtract(
+        blend, out[area], dst=kept.get("change4", shape, np.int16), dtype=cv2.CV_16S
+    )
+    blurred = cv2.GaussianBlur(
+        change, DETAIL_KERNEL, DETAIL_SIGMA, dst=kept.get("blurred4", shape, np.int16)
+    )
+    cv2.subtract(change, blurred, dst=change)
+    swapped = cv2.add(out[area], change, dst=blend, dtype=cv2.CV_8U)
+    weight, other = weights
+    if whole:
+        cv2.blendLinear(swapped, out, weight, other, dst=out)
+        return
+    rows, columns = slice(y0, y1), slice(x0, x1)
+    inner = (slice(y0 - top, y1 - top), slice(x0 - left, x1 - left))
+    out[rows, columns] = cv2.blendLinear(
+        swapped[inner], out[rows, columns], weight[rows, columns], other[rows, columns]
+    )
 
 
 def _detail_spans(score: np.ndarray, height: int, width: int) -> list[tuple[int, int, int, int]]:
